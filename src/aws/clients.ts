@@ -1,0 +1,71 @@
+import { ECRClient } from '@aws-sdk/client-ecr';
+import { S3Client } from '@aws-sdk/client-s3';
+import { STSClient } from '@aws-sdk/client-sts';
+
+/** Called for every AWS call, after it finishes: --verbose logging and tests that record calls. */
+export type CallHook = (call: { service: string; command: string; ok: boolean }) => void;
+
+export interface ClientOptions {
+  region: string;
+  profile?: string;
+  /** Attempts per call, including the first; the SDK backs off between them (throttling included). */
+  maxAttempts?: number;
+  /** True when AWS_ENDPOINT_URL points at an emulator: S3 then needs path-style addressing. */
+  customEndpoint?: boolean;
+  onCall?: CallHook;
+}
+
+type AnyClient = { middlewareStack: { add: (mw: any, opts: any) => void } };
+
+/**
+ * The one place AWS clients are made. Region and profile come from the CLI;
+ * credentials from the SDK's default chain; the endpoint from the SDK's own
+ * AWS_ENDPOINT_URL. Clients are built on first use.
+ */
+export function createAwsClients(opts: ClientOptions) {
+  const base = {
+    region: opts.region,
+    ...(opts.profile ? { profile: opts.profile } : {}),
+    maxAttempts: opts.maxAttempts ?? 5,
+    retryMode: 'adaptive' as const,
+  };
+  const cache = new Map<string, unknown>();
+  const lazy = <T extends AnyClient>(key: string, make: () => T): T => {
+    if (!cache.has(key)) cache.set(key, instrument(make(), key, opts.onCall));
+    return cache.get(key) as T;
+  };
+  return {
+    region: opts.region,
+    get ecr() {
+      return lazy('ECR', () => new ECRClient(base));
+    },
+    get s3() {
+      return lazy('S3', () => new S3Client({ ...base, forcePathStyle: !!opts.customEndpoint }));
+    },
+    get sts() {
+      return lazy('STS', () => new STSClient(base));
+    },
+  };
+}
+
+export type AwsClients = ReturnType<typeof createAwsClients>;
+
+/** Tags errors with the service and command that raised them (for the error mapper), and reports each call. */
+function instrument<T extends AnyClient>(client: T, service: string, onCall?: CallHook): T {
+  client.middlewareStack.add(
+    (next: (a: unknown) => Promise<unknown>, context: { commandName?: string }) => async (args: unknown) => {
+      const command = (context.commandName ?? 'Unknown').replace(/Command$/, '');
+      try {
+        const out = await next(args);
+        onCall?.({ service, command, ok: true });
+        return out;
+      } catch (e) {
+        if (e && typeof e === 'object') Object.assign(e, { $service: service, $command: command });
+        onCall?.({ service, command, ok: false });
+        throw e;
+      }
+    },
+    { step: 'initialize', name: 'deployWizardCallHook', priority: 'high' },
+  );
+  return client;
+}

@@ -1,0 +1,198 @@
+#!/usr/bin/env node
+// The only file that reads argv and the environment, and the one place that
+// catches errors and picks the exit code.
+import { parseArgs } from 'node:util';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { EXIT, InputError, InterruptedError, WizardError, exitCodeOf } from './errors.js';
+import type { CommonOptions, Io } from './options.js';
+
+// The SDK warns every run that a future release will need Node 22. That is
+// for us to act on (package.json pins the SDK), not noise for every user.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
+const COMMANDS = ['deploy', 'init', 'plan', 'unlock', 'help'] as const;
+type Command = (typeof COMMANDS)[number];
+
+const COMMON_HELP = `Common flags:
+  --env NAME          environment (default prod); environments.NAME in the config overrides the base
+  --config PATH       config file (default ./deploy-wizard.json)
+  --non-interactive   never prompt; read everything from the config, flags and env vars
+  -y, --yes           skip the confirmation
+  --json              one JSON event per line on stdout, nothing else
+  --region REGION     AWS region (default: the config's region)
+  --profile NAME      AWS profile from ~/.aws/config
+  --verbose           print every build line and AWS call
+  -h, --help          this help
+  -v, --version       the version
+
+Exit codes: 0 done; 1 a step failed (run again to resume); 2 bad input;
+3 state locked or belongs to another account/region; 130 interrupted.`;
+
+const HELP: Record<Command, string> = {
+  deploy: `Usage: deploy-wizard [deploy] [flags]
+
+Provisions everything deploy-wizard.json describes and deploys the app.
+On a terminal it asks for what is missing (writing the config on first run),
+shows the plan and the monthly cost, and asks before changing anything.
+If a step fails, run the same command again: it resumes there.
+
+${COMMON_HELP}`,
+  init: `Usage: deploy-wizard init [flags]
+
+Asks the questions and writes deploy-wizard.json; changes nothing on AWS.
+
+${COMMON_HELP}`,
+  plan: `Usage: deploy-wizard plan [flags]
+
+Read-only: what each step would create, change or leave as it is, and the
+estimated monthly cost. Makes no changes.
+
+${COMMON_HELP}`,
+  unlock: `Usage: deploy-wizard unlock ID [flags]
+
+Breaks the state lock with this ID, left by a run that is gone. The ID is
+in the "locked" error message.
+
+${COMMON_HELP}`,
+  help: '',
+};
+HELP.help = `Usage: deploy-wizard [command] [flags]
+
+Commands:
+  deploy          (default) provision, push, deploy; resumes a failed run
+  init            only the questions: writes deploy-wizard.json
+  plan            read-only: what would change, and the cost
+  unlock ID       break a stale lock
+
+Run deploy-wizard COMMAND --help for details.
+
+${COMMON_HELP}`;
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(fileURLToPath(new URL('../../package.json', import.meta.url)), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+function parse(argv: string[]) {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        env: { type: 'string', default: 'prod' },
+        config: { type: 'string', default: 'deploy-wizard.json' },
+        'non-interactive': { type: 'boolean', default: false },
+        yes: { type: 'boolean', short: 'y', default: false },
+        json: { type: 'boolean', default: false },
+        region: { type: 'string' },
+        profile: { type: 'string' },
+        verbose: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+        version: { type: 'boolean', short: 'v', default: false },
+      },
+    });
+  } catch (e) {
+    throw new InputError(`read flags: ${(e as Error).message}`, [], { hint: 'Run deploy-wizard --help for the flags.' });
+  }
+  const [first, ...rest] = parsed.positionals;
+  const command = (first ?? 'deploy') as Command;
+  if (!COMMANDS.includes(command)) {
+    throw new InputError(`read command: unknown command "${first}"`, [], { hint: `Commands: ${COMMANDS.join(', ')}. Run deploy-wizard --help.` });
+  }
+  const v = parsed.values;
+  const problems: string[] = [];
+  if (!/^[a-z](?:[a-z0-9]|-(?!-)){0,30}[a-z0-9]$/.test(v.env!)) problems.push(`--env ${v.env}: use lowercase letters, digits and single hyphens`);
+  if (v.region !== undefined && !/^[a-z]{2}(?:-gov)?-[a-z]+-\d$/.test(v.region)) problems.push(`--region ${v.region}: expected an AWS region such as us-east-1`);
+  if (problems.length) throw new InputError('read flags: invalid values', problems);
+  const opts: CommonOptions = {
+    env: v.env!,
+    configPath: v.config!,
+    nonInteractive: v['non-interactive']!,
+    yes: v.yes!,
+    json: v.json!,
+    region: v.region,
+    profile: v.profile ?? process.env.AWS_PROFILE,
+    verbose: v.verbose!,
+  };
+  // Bare --help shows the overview; `deploy --help` the deploy page.
+  return { command: first ? command : help0(v.help!), opts, rest, help: v.help!, version: v.version! };
+}
+
+const help0 = (help: boolean): Command => (help ? 'help' : 'deploy');
+
+function report(err: unknown, json: boolean): void {
+  const e = err instanceof WizardError ? err : new WizardError(`unexpected error: ${(err as Error)?.stack ?? String(err)}`);
+  const lines = [`error: ${e.message}`];
+  if (e instanceof InputError) for (const p of e.problems) lines.push(`  - ${p}`);
+  if (e.hint) lines.push('', e.hint);
+  process.stderr.write(lines.join('\n') + '\n');
+  if (json) {
+    process.stdout.write(JSON.stringify({ step: 'deploy', status: 'failed', message: e.message, exitCode: exitCodeOf(e), timestamp: new Date().toISOString() }) + '\n');
+  }
+}
+
+async function main(): Promise<number> {
+  const argv = process.argv.slice(2);
+  let parsed: ReturnType<typeof parse>;
+  try {
+    parsed = parse(argv);
+  } catch (e) {
+    report(e, false);
+    return exitCodeOf(e);
+  }
+  const { command, opts, rest, help } = parsed;
+  if (parsed.version) {
+    process.stdout.write(version() + '\n');
+    return EXIT.ok;
+  }
+  if (help || command === 'help') {
+    process.stdout.write(HELP[command] + '\n');
+    return EXIT.ok;
+  }
+
+  const controller = new AbortController();
+  let interrupts = 0;
+  const onSignal = () => {
+    interrupts++;
+    if (interrupts > 1) process.exit(EXIT.interrupted);
+    if (!opts.json) process.stderr.write('\nStopping: nothing new starts; saving state. Press Ctrl-C again to quit at once.\n');
+    controller.abort(new InterruptedError());
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  const io: Io = {
+    cwd: process.cwd(),
+    stdout: process.stdout,
+    stderr: process.stderr,
+    isTTY: !!process.stdin.isTTY && !!process.stdout.isTTY,
+    env: process.env,
+    signal: controller.signal,
+    argv,
+    onCall: opts.verbose && !opts.json ? (c) => process.stderr.write(`aws ${c.service} ${c.command}${c.ok ? '' : ' (failed)'}\n`) : undefined,
+  };
+  try {
+    switch (command) {
+      case 'init':
+        return await (await import('./commands/init.js')).initCommand(opts, io);
+      case 'plan':
+        return await (await import('./commands/plan.js')).planCommand(opts, io);
+      case 'unlock':
+        return await (await import('./commands/unlock.js')).unlockCommand(opts, io, rest[0]);
+      default:
+        return await (await import('./commands/deploy.js')).deployCommand(opts, io);
+    }
+  } catch (e) {
+    const err = controller.signal.aborted && !(e instanceof WizardError) ? new InterruptedError() : e;
+    report(err, opts.json);
+    return exitCodeOf(err);
+  }
+}
+
+main().then((code) => {
+  // Docker and AWS keep-alive sockets would hold the process open; flush and go.
+  process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));
+});

@@ -1,0 +1,41 @@
+import type Docker from 'dockerode';
+import type { Config } from './config/schema.js';
+import type { AwsClients } from './aws/clients.js';
+import type { Clock } from './clock.js';
+import type { Logger } from './logger.js';
+import type { Intent } from './state/state-file.js';
+import type { Git } from './git.js';
+
+/** Values that come from the environment, read once by the CLI and passed down. */
+export interface Settings {
+  /** host:port (optionally with http:// or https://) to push to instead of ECR's endpoint: for emulators. */
+  registryOverride?: string;
+  /** Environment variables visible to build args (`{ "env": "NAME" }`). Never logged. */
+  buildEnv: Readonly<Record<string, string | undefined>>;
+}
+
+/** What a step may use. Steps get everything from here and nothing from globals. */
+export interface StepContext {
+  app: string;
+  env: string;
+  region: string;
+  account: string;
+  config: Config;
+  /** Directory of deploy-wizard.json; image paths are relative to it. */
+  configDir: string;
+  aws: AwsClients;
+  /** Present when a step that builds images is enabled and Docker answered the preflight ping. */
+  docker?: Docker;
+  git: Git;
+  settings: Settings;
+  log: Logger;
+  clock: Clock;
+  signal: AbortSignal;
+  /** Outputs of a step this one depends on. */
+  output<T = Record<string, unknown>>(stepId: string): T;
+  intents: {
+    get(key: string): Intent | undefined;
+    /** Persists before returning, so the intent survives a crash right after the create call. */
+    record(key: string, intent: Intent): Promise<void>;
+  };
+}

@@ -1,0 +1,72 @@
+import { appendFile, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type Docker from 'dockerode';
+import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
+import { loadConfig, type LoadedConfig } from './config/load-config.js';
+import { createAwsClients, type AwsClients } from './aws/clients.js';
+import { describeAwsError } from './aws/describe-error.js';
+import { connectDocker } from './docker/connect.js';
+import { InputError } from './errors.js';
+import { steps as allSteps } from '../steps/index.js';
+import type { Step } from '../steps/step.js';
+import type { CommonOptions, Io } from './options.js';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+
+export interface Session {
+  loaded: LoadedConfig;
+  region: string;
+  aws: AwsClients;
+  docker?: Docker;
+  steps: Step<any>[];
+  account: string;
+}
+
+/** Every check that needs no AWS call: files the config points at, and Docker when a step builds images. */
+export async function preflight(loaded: LoadedConfig, io: Io, steps: Step<any>[]): Promise<Docker | undefined> {
+  const problems: string[] = [];
+  const { image } = loaded.config;
+  const context = resolve(loaded.dir, image.context);
+  const dockerfile = resolve(loaded.dir, image.dockerfile);
+  if (!existsSync(context)) problems.push(`image.context: ${context} does not exist`);
+  if (!existsSync(dockerfile)) problems.push(`image.dockerfile: ${dockerfile} does not exist`);
+  else if (!dockerfile.startsWith(context + '/')) problems.push(`image.dockerfile: ${image.dockerfile} is outside image.context (${image.context}); Docker only sees files inside the context`);
+  if (problems.length) throw new InputError(`check config: ${problems.length} problem${problems.length > 1 ? 's' : ''} with files`, problems);
+  if (steps.some((s) => s.id === 'ecr-push')) return connectDocker(io.env.DOCKER_HOST);
+  return undefined;
+}
+
+/** Loads config, runs preflight, makes clients and resolves the account: everything before the lock. */
+export async function openSession(opts: CommonOptions, io: Io, needDocker = true): Promise<Session> {
+  const loaded = await loadConfig(resolve(io.cwd, opts.configPath), opts.env);
+  const steps = allSteps.filter((s) => !s.enabled || s.enabled(loaded.config));
+  const docker = needDocker ? await preflight(loaded, io, steps) : undefined;
+  const region = opts.region ?? loaded.config.region;
+  const aws = createAwsClients({
+    region,
+    profile: opts.profile,
+    customEndpoint: !!(io.env.AWS_ENDPOINT_URL || io.env.AWS_ENDPOINT_URL_S3),
+    onCall: io.onCall,
+  });
+  let account: string;
+  try {
+    account = (await aws.sts.send(new GetCallerIdentityCommand({}))).Account ?? 'unknown';
+  } catch (e) {
+    throw describeAwsError(e, 'check AWS credentials');
+  }
+  return { loaded, region, aws, docker, steps, account };
+}
+
+/** Makes sure .deploy-wizard/ is in the app's .gitignore: state never belongs in git. */
+export async function ignoreStateDir(dir: string): Promise<boolean> {
+  const path = join(dir, '.gitignore');
+  let text = '';
+  try {
+    text = await readFile(path, 'utf8');
+  } catch {
+    /* no .gitignore yet */
+  }
+  if (text.split('\n').some((l) => ['.deploy-wizard', '.deploy-wizard/', '/.deploy-wizard/', '/.deploy-wizard'].includes(l.trim()))) return false;
+  await appendFile(path, `${text && !text.endsWith('\n') ? '\n' : ''}# deploy-wizard state (ids, progress; never secrets)\n.deploy-wizard/\n`);
+  return true;
+}

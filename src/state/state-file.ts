@@ -1,0 +1,44 @@
+// The shape of .deploy-wizard/<env>.state.json. Outputs never hold secret values.
+
+export const STATE_VERSION = 1;
+
+export type StepStatus = 'pending' | 'running' | 'done' | 'failed' | 'skipped';
+
+export interface Intent {
+  /** What is about to be created, e.g. a name or client token, so a crash can be followed by adoption. */
+  [key: string]: string | number | boolean;
+}
+
+export interface StepState {
+  status: StepStatus;
+  inputHash?: string;
+  outputs?: Record<string, unknown>;
+  error?: { message: string; hint?: string };
+  startedAt?: string;
+  finishedAt?: string;
+  /** Recorded before creates that cannot be looked up atomically; read back after a crash. */
+  intents?: Record<string, Intent>;
+}
+
+export interface StateFile {
+  version: number;
+  app: string;
+  env: string;
+  account?: string;
+  region?: string;
+  createdAt: string;
+  updatedAt: string;
+  steps: Record<string, StepState>;
+}
+
+export function emptyState(app: string, env: string, now: Date): StateFile {
+  const ts = now.toISOString();
+  return { version: STATE_VERSION, app, env, createdAt: ts, updatedAt: ts, steps: {} };
+}
+
+/**
+ * Migrations from older state versions, keyed by the version they upgrade from.
+ * Version 1 is the first released format, so the table is empty; a change to
+ * the format bumps STATE_VERSION and adds its upgrade here.
+ */
+export const MIGRATIONS: Record<number, (s: Record<string, unknown>) => Record<string, unknown>> = {};

@@ -1,0 +1,135 @@
+import { open, readFile, rename, unlink, mkdir, copyFile, chmod, readdir } from 'node:fs/promises';
+import { join, basename } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { StateError } from '../errors.js';
+import { emptyState, MIGRATIONS, STATE_VERSION, type StateFile } from './state-file.js';
+
+/** File-system calls the store makes, injectable so a test can crash between temp write and rename. */
+export interface StateFs {
+  rename: typeof rename;
+}
+
+export function statePaths(root: string, env: string) {
+  const dir = join(root, '.deploy-wizard');
+  return { dir, file: join(dir, `${env}.state.json`), bak: join(dir, `${env}.state.json.bak`), lock: join(dir, `${env}.lock`) };
+}
+
+/**
+ * Loads and saves one env's state file. Writes are atomic (temp file, fsync,
+ * rename), keep a .bak of the previous version, and are mode 0600.
+ */
+export class StateStore {
+  readonly paths: ReturnType<typeof statePaths>;
+  constructor(root: string, readonly env: string, private readonly fs: StateFs = { rename }) {
+    this.paths = statePaths(root, env);
+  }
+
+  async load(app: string, now: Date): Promise<StateFile> {
+    await this.removeStaleTemps();
+    let text: string;
+    try {
+      text = await readFile(this.paths.file, 'utf8');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return emptyState(app, this.env, now);
+      throw e;
+    }
+    let raw: Record<string, unknown>;
+    try {
+      raw = JSON.parse(text);
+    } catch {
+      throw new StateError(`read state: ${this.paths.file} is not valid JSON`, {
+        hint: `The previous version is in ${basename(this.paths.bak)}; inspect both and restore the good one.`,
+      });
+    }
+    const version = Number(raw.version);
+    if (!Number.isInteger(version) || version > STATE_VERSION) {
+      throw new StateError(`read state: ${this.paths.file} has format version ${raw.version}, newer than this wizard understands (${STATE_VERSION})`, {
+        hint: 'Upgrade deploy-wizard (npx deploy-wizard@latest) rather than risk an older one rewriting it.',
+      });
+    }
+    for (let v = version; v < STATE_VERSION; v++) {
+      const migrate = MIGRATIONS[v];
+      if (!migrate) throw new StateError(`read state: no upgrade from format version ${v}`);
+      raw = { ...migrate(raw), version: v + 1 };
+    }
+    const state = raw as unknown as StateFile;
+    if (state.app !== app) {
+      throw new StateError(`read state: ${this.paths.file} belongs to app "${state.app}", not "${app}"`, {
+        hint: 'Check --config and --env; each app keeps its state in its own repo.',
+      });
+    }
+    return state;
+  }
+
+  async save(state: StateFile, now: Date): Promise<void> {
+    await mkdir(this.paths.dir, { recursive: true, mode: 0o700 });
+    state.updatedAt = now.toISOString();
+    const tmp = join(this.paths.dir, `.${this.env}.state.json.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+    const fh = await open(tmp, 'wx', 0o600);
+    try {
+      await fh.writeFile(JSON.stringify(state, null, 2) + '\n');
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    try {
+      await copyFile(this.paths.file, this.paths.bak);
+      await chmod(this.paths.bak, 0o600);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    }
+    try {
+      await this.fs.rename(tmp, this.paths.file);
+    } catch (e) {
+      await unlink(tmp).catch(() => undefined);
+      throw e;
+    }
+    // fsync the directory so the rename itself survives a power cut.
+    const dh = await open(this.paths.dir, 'r');
+    try {
+      await dh.sync();
+    } finally {
+      await dh.close();
+    }
+  }
+
+  /** Temp files left by a crash between write and rename are never the state; drop them. */
+  private async removeStaleTemps(): Promise<void> {
+    let names: string[];
+    try {
+      names = await readdir(this.paths.dir);
+    } catch {
+      return;
+    }
+    const mine = new RegExp(`^\\.${this.env}\\.state\\.json\\.(\\d+)\\.[0-9a-f]+\\.tmp$`);
+    for (const n of names) {
+      const m = mine.exec(n);
+      if (m && !pidAlive(Number(m[1]))) await unlink(join(this.paths.dir, n)).catch(() => undefined);
+    }
+  }
+}
+
+export function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Refuses state that belongs to another AWS account or region (exit 3). */
+export function checkIdentity(state: StateFile, account: string, region: string): void {
+  if (state.account && state.account !== account) {
+    throw new StateError(`check state: this state belongs to AWS account ${state.account}, but the credentials are for ${account}`, {
+      hint: 'Use the profile for the right account (--profile), or a different --env.',
+    });
+  }
+  if (state.region && state.region !== region) {
+    throw new StateError(`check state: this state was deployed to ${state.region}, but the region is now ${region}`, {
+      hint: `Pass --region ${state.region}, or use a different --env for a second region.`,
+    });
+  }
+  state.account = account;
+  state.region = region;
+}

@@ -1,0 +1,40 @@
+import type { StepContext } from './context.js';
+import type { Session } from './session.js';
+import type { StateFile } from './state/state-file.js';
+import type { Logger } from './logger.js';
+import type { Step } from '../steps/step.js';
+import type { Io } from './options.js';
+import { systemClock, type Clock } from './clock.js';
+import { systemGit } from './git.js';
+
+/** Builds the context one step sees: its config slice, clients, upstream outputs and a way to record intents. */
+export function makeContextFactory(session: Session, state: StateFile, io: Io, save: () => Promise<void>, clock: Clock = systemClock) {
+  return (step: Step<any>, log: Logger): StepContext => ({
+    app: session.loaded.config.app,
+    env: session.loaded.env,
+    region: session.region,
+    account: session.account,
+    config: session.loaded.config,
+    configDir: session.loaded.dir,
+    aws: session.aws,
+    docker: session.docker,
+    git: systemGit,
+    settings: { registryOverride: io.env.DEPLOY_WIZARD_REGISTRY || undefined, buildEnv: io.env },
+    log,
+    clock,
+    signal: io.signal,
+    output: <T>(id: string) => {
+      const out = state.steps[id]?.outputs;
+      if (!out) throw new Error(`${step.id} needs the outputs of ${id}, which has not run`);
+      return out as T;
+    },
+    intents: {
+      get: (key) => state.steps[step.id]?.intents?.[key],
+      record: async (key, intent) => {
+        const s = (state.steps[step.id] ??= { status: 'running' });
+        s.intents = { ...s.intents, [key]: { ...intent, at: clock.now().toISOString() } };
+        await save();
+      },
+    },
+  });
+}

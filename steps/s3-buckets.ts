@@ -1,0 +1,187 @@
+import {
+  CreateBucketCommand,
+  GetBucketEncryptionCommand,
+  GetBucketTaggingCommand,
+  GetBucketVersioningCommand,
+  GetPublicAccessBlockCommand,
+  HeadBucketCommand,
+  PutBucketEncryptionCommand,
+  PutBucketTaggingCommand,
+  PutBucketVersioningCommand,
+  PutPublicAccessBlockCommand,
+  type BucketLocationConstraint,
+  type Tag,
+} from '@aws-sdk/client-s3';
+import type { StepContext } from '../src/context.js';
+import { StepError } from '../src/errors.js';
+import { ownershipTags, type Check, type PlanItem, type Step } from './step.js';
+
+export interface S3BucketsOutput {
+  buckets: { name: string; arn: string }[];
+}
+
+const BLOCK_ALL = { BlockPublicAcls: true, IgnorePublicAcls: true, BlockPublicPolicy: true, RestrictPublicBuckets: true };
+
+const bucketNames = (ctx: StepContext) => (ctx.config.buckets ? ctx.config.buckets.names.map((n) => ctx.config.buckets!.prefix + n) : []);
+const errName = (e: unknown) => (e as { name?: string }).name ?? '';
+const status = (e: unknown) => (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+
+function takenError(name: string): StepError {
+  return new StepError('s3-buckets', `create bucket: the name ${name} is taken by another AWS account (bucket names are global)`, {
+    hint: 'Choose another buckets.prefix in deploy-wizard.json (for example your company or account name), then run again.',
+  });
+}
+
+/** exists: ours to inspect; missing; or taken by someone we cannot see. */
+async function probe(ctx: StepContext, name: string): Promise<'exists' | 'missing'> {
+  try {
+    await ctx.aws.s3.send(new HeadBucketCommand({ Bucket: name }));
+    return 'exists';
+  } catch (e) {
+    if (errName(e) === 'NotFound' || errName(e) === 'NoSuchBucket' || status(e) === 404) return 'missing';
+    if (status(e) === 403) throw takenError(name);
+    throw e;
+  }
+}
+
+async function getTags(ctx: StepContext, name: string): Promise<Tag[]> {
+  try {
+    return (await ctx.aws.s3.send(new GetBucketTaggingCommand({ Bucket: name }))).TagSet ?? [];
+  } catch (e) {
+    if (errName(e) === 'NoSuchTagSet' || errName(e) === 'NoSuchTagSetError') return [];
+    throw e;
+  }
+}
+
+/** What differs from the wanted configuration, as short labels; read-only. */
+async function drift(ctx: StepContext, name: string, tags: Tag[]): Promise<string[]> {
+  const out: string[] = [];
+  for (const want of ownershipTags(ctx, 's3-buckets')) {
+    if (tags.find((t) => t.Key === want.Key)?.Value !== want.Value) {
+      out.push('tags');
+      break;
+    }
+  }
+  try {
+    const pab = (await ctx.aws.s3.send(new GetPublicAccessBlockCommand({ Bucket: name }))).PublicAccessBlockConfiguration ?? {};
+    if (!Object.keys(BLOCK_ALL).every((k) => pab[k as keyof typeof BLOCK_ALL] === true)) out.push('block public access');
+  } catch (e) {
+    if (errName(e) !== 'NoSuchPublicAccessBlockConfiguration') throw e;
+    out.push('block public access');
+  }
+  try {
+    const enc = await ctx.aws.s3.send(new GetBucketEncryptionCommand({ Bucket: name }));
+    if (!enc.ServerSideEncryptionConfiguration?.Rules?.length) out.push('default encryption');
+  } catch (e) {
+    if (errName(e) !== 'ServerSideEncryptionConfigurationNotFoundError') throw e;
+    out.push('default encryption');
+  }
+  if (ctx.config.buckets?.versioning) {
+    const v = await ctx.aws.s3.send(new GetBucketVersioningCommand({ Bucket: name }));
+    if (v.Status !== 'Enabled') out.push('versioning');
+  }
+  return out;
+}
+
+async function converge(ctx: StepContext, name: string, tags: Tag[], missing: string[]): Promise<void> {
+  if (missing.includes('tags')) {
+    // PutBucketTagging replaces the whole set: keep the user's own tags.
+    const ours = ownershipTags(ctx, 's3-buckets');
+    const kept = tags.filter((t) => !ours.some((o) => o.Key === t.Key));
+    await ctx.aws.s3.send(new PutBucketTaggingCommand({ Bucket: name, Tagging: { TagSet: [...kept, ...ours] } }));
+  }
+  if (missing.includes('block public access')) {
+    await ctx.aws.s3.send(new PutPublicAccessBlockCommand({ Bucket: name, PublicAccessBlockConfiguration: BLOCK_ALL }));
+  }
+  if (missing.includes('default encryption')) {
+    await ctx.aws.s3.send(
+      new PutBucketEncryptionCommand({
+        Bucket: name,
+        ServerSideEncryptionConfiguration: { Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' }, BucketKeyEnabled: true }] },
+      }),
+    );
+  }
+  if (missing.includes('versioning')) {
+    await ctx.aws.s3.send(new PutBucketVersioningCommand({ Bucket: name, VersioningConfiguration: { Status: 'Enabled' } }));
+  }
+}
+
+const isOurs = (ctx: StepContext, tags: Tag[]) =>
+  tags.some((t) => t.Key === 'deploy-wizard:app' && t.Value === ctx.app) && tags.some((t) => t.Key === 'deploy-wizard:env' && t.Value === ctx.env);
+
+async function ensureBucket(ctx: StepContext, name: string): Promise<void> {
+  let state = await probe(ctx, name);
+  if (state === 'missing') {
+    // Recorded first: a crash after CreateBucket but before tagging leaves an
+    // untagged bucket that the next run must recognise as its own.
+    await ctx.intents.record(`bucket:${name}`, { bucket: name });
+    ctx.log.info(`creating bucket ${name}`);
+    try {
+      await ctx.aws.s3.send(
+        new CreateBucketCommand({
+          Bucket: name,
+          ...(ctx.region === 'us-east-1' ? {} : { CreateBucketConfiguration: { LocationConstraint: ctx.region as BucketLocationConstraint } }),
+        }),
+      );
+    } catch (e) {
+      if (errName(e) === 'BucketAlreadyExists') throw takenError(name);
+      if (errName(e) !== 'BucketAlreadyOwnedByYou') throw e;
+    }
+    state = 'exists';
+  }
+  const tags = await getTags(ctx, name);
+  if (!isOurs(ctx, tags) && !ctx.intents.get(`bucket:${name}`)) {
+    throw new StepError('s3-buckets', `adopt bucket: ${name} already exists in this account but was not created by deploy-wizard for ${ctx.app}/${ctx.env}`, {
+      hint: `Use another buckets.prefix, or tag the bucket deploy-wizard:app=${ctx.app} and deploy-wizard:env=${ctx.env} to let the wizard manage it.`,
+    });
+  }
+  const missing = await drift(ctx, name, tags);
+  if (missing.length) {
+    ctx.log.info(`bucket ${name}: setting ${missing.join(', ')}`);
+    await converge(ctx, name, tags, missing);
+  }
+}
+
+export const s3Buckets: Step<S3BucketsOutput> = {
+  id: 's3-buckets',
+  title: 'Create the S3 buckets',
+  dependsOn: [],
+  enabled: (config) => !!config.buckets?.names.length,
+
+  async inputs(ctx) {
+    return { buckets: bucketNames(ctx), versioning: ctx.config.buckets?.versioning ?? false, region: ctx.region };
+  },
+
+  async plan(ctx) {
+    const items: PlanItem[] = [];
+    for (const name of bucketNames(ctx)) {
+      if ((await probe(ctx, name)) === 'missing') {
+        items.push({ action: 'create', resource: `S3 bucket ${name}`, detail: 'public access blocked, encrypted' + (ctx.config.buckets?.versioning ? ', versioned' : '') });
+      } else {
+        const d = await drift(ctx, name, await getTags(ctx, name));
+        items.push({ action: d.length ? 'update' : 'keep', resource: `S3 bucket ${name}`, detail: d.join(', ') || undefined });
+      }
+    }
+    return items;
+  },
+
+  async apply(ctx) {
+    const names = bucketNames(ctx);
+    for (const name of names) await ensureBucket(ctx, name);
+    return { buckets: names.map((name) => ({ name, arn: `arn:aws:s3:::${name}` })) };
+  },
+
+  async verify(ctx, out) {
+    const checks: Check[] = [];
+    for (const { name } of out.buckets) {
+      try {
+        const exists = (await probe(ctx, name)) === 'exists';
+        const d = exists ? await drift(ctx, name, await getTags(ctx, name)) : ['missing'];
+        checks.push({ name: `bucket ${name}`, ok: d.length === 0, detail: d.join(', ') || undefined });
+      } catch (e) {
+        checks.push({ name: `bucket ${name}`, ok: false, detail: (e as Error).message });
+      }
+    }
+    return checks;
+  },
+};
