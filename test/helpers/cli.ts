@@ -1,0 +1,62 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { cpSync, mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { inject } from 'vitest';
+
+export const ROOT = resolve(import.meta.dirname, '../..');
+export const CLI = join(ROOT, 'dist/src/cli.js');
+export const EXAMPLES = resolve(ROOT, '../shared/examples');
+
+export interface CliResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+export function standinEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
+  return { ...process.env, ...inject('standins').env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...extra };
+}
+
+/** Runs the built CLI against the stand-ins. */
+export function runCli(args: string[], opts: { cwd: string; env?: Record<string, string | undefined>; onStdout?: (chunk: string, child: ChildProcess) => void }): Promise<CliResult> {
+  return new Promise((resolvePromise) => {
+    const child = spawn(process.execPath, [CLI, ...args], { cwd: opts.cwd, env: standinEnv(opts.env), stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => {
+      stdout += d;
+      opts.onStdout?.(String(d), child);
+    });
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('close', (code, signal) => resolvePromise({ code, signal, stdout, stderr }));
+  });
+}
+
+/** A copy of the sample app with a unique app name and bucket prefix, so tests share the stand-ins safely. */
+export function makeApp(edit: (config: any) => void = () => {}): { dir: string; app: string; config: any } {
+  const dir = mkdtempSync(join(tmpdir(), 'dw-app-'));
+  cpSync(join(ROOT, 'fixtures/sample-app'), dir, { recursive: true });
+  const app = `t${randomBytes(3).toString('hex')}`;
+  const config = JSON.parse(readFileSync(join(dir, 'deploy-wizard.json'), 'utf8'));
+  config.app = app;
+  config.buckets.prefix = `${app}-`;
+  edit(config);
+  writeFileSync(join(dir, 'deploy-wizard.json'), JSON.stringify(config, null, 2));
+  return { dir, app, config };
+}
+
+export function readState(dir: string, env = 'prod'): any {
+  const p = join(dir, '.deploy-wizard', `${env}.state.json`);
+  return existsSync(p) ? JSON.parse(readFileSync(p, 'utf8')) : undefined;
+}
+
+/** The stand-ins' own logs, for a failing test's message. */
+export function standinLogs(): string {
+  const { logs } = inject('standins');
+  return Object.entries(logs)
+    .map(([name, path]) => `--- ${name} (${path})\n${existsSync(path) ? readFileSync(path, 'utf8').slice(-2000) : ''}`)
+    .join('\n');
+}
