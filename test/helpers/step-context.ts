@@ -1,0 +1,46 @@
+import { randomBytes } from 'node:crypto';
+import { parseConfig } from '../../src/config/load-config.js';
+import { createAwsClients, type CallHook } from '../../src/aws/clients.js';
+import { createLogger, Redactor } from '../../src/logger.js';
+import { systemClock } from '../../src/clock.js';
+import { systemGit } from '../../src/git.js';
+import type { StepContext } from '../../src/context.js';
+import type { Intent } from '../../src/state/state-file.js';
+
+/** A real step context against the stand-ins (moto via AWS_ENDPOINT_URL), for driving one step in-process. */
+export function stepContext(configEdit: Record<string, unknown> = {}, opts: { region?: string; onCall?: CallHook; env?: string } = {}) {
+  const app = `t${randomBytes(3).toString('hex')}`;
+  const config = parseConfig(
+    JSON.stringify({ app, region: opts.region ?? 'us-east-1', image: {}, service: { port: 8080, cpu: 256, memory: 512 }, ...configEdit }),
+    'test',
+    opts.env ?? 'prod',
+  );
+  const intents: Record<string, Intent> = {};
+  const logs: string[] = [];
+  const ctx: StepContext = {
+    app,
+    env: opts.env ?? 'prod',
+    region: config.region,
+    account: '123456789012',
+    config,
+    configDir: process.cwd(),
+    aws: createAwsClients({ region: config.region, customEndpoint: true, onCall: opts.onCall }),
+    git: systemGit,
+    settings: { buildEnv: {} },
+    log: createLogger((l, m) => logs.push(`${l}: ${m}`), new Redactor(), true),
+    clock: systemClock,
+    signal: new AbortController().signal,
+    output: () => {
+      throw new Error('no upstream outputs in this test');
+    },
+    intents: {
+      get: (k) => intents[k],
+      record: async (k, v) => {
+        intents[k] = v;
+      },
+    },
+  };
+  return { ctx, app, intents, logs };
+}
+
+export const MUTATING = /^(Create|Put|Delete|Update|Modify|Register|Deregister|Run|Start|Stop|Tag|Untag|Attach|Detach|Set|Restore|Authorize|Revoke|Upload|Initiate|Complete|Batch(Delete|Put))/;
