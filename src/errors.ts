@@ -42,8 +42,8 @@ export class StepError extends WizardError {
 /** Ctrl-C or SIGTERM: nothing new starts, state is saved, exit 130. */
 export class InterruptedError extends WizardError {
   override readonly exitCode = EXIT.interrupted;
-  constructor(message = 'interrupted') {
-    super(message, { hint: 'Run the same command again to resume.' });
+  constructor(message = 'interrupted', hint = 'Run the same command again to resume.') {
+    super(message, { hint });
   }
 }
 

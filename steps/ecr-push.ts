@@ -16,6 +16,7 @@ import { StepError } from '../src/errors.js';
 import { followProgress } from '../src/docker/follow-progress.js';
 import { hashContext, listContext } from '../src/docker/build-context.js';
 import { manifestDigest, registryEndpoint, type RegistryEndpoint } from '../src/docker/registry.js';
+import { loadTemplate } from '../src/templates.js';
 import { ownershipTags, type Check, type PlanItem, type Step } from './step.js';
 
 export interface EcrPushOutput {
@@ -27,22 +28,19 @@ export interface EcrPushOutput {
   imageUri: string;
 }
 
-const KEEP_IMAGES = 20;
-export const LIFECYCLE_POLICY = {
-  rules: [
-    {
-      rulePriority: 1,
-      description: `keep the last ${KEEP_IMAGES} images`,
-      selection: { tagStatus: 'any', countType: 'imageCountMoreThan', countNumber: KEEP_IMAGES },
-      action: { type: 'expire' },
-    },
-  ],
-};
+/** Keeps the last 20 images; older ones expire. */
+export const LIFECYCLE_POLICY = loadTemplate('ecr/lifecycle-policy.json');
 
 const repositoryName = (ctx: StepContext) => ctx.config.image.repository ?? `${ctx.app}-${ctx.env}`;
 
+type BuildInputs = { contextDir: string; dockerfile: string; buildArgs: Record<string, string> };
+// Resolved once per context: inputs(), plan() and apply() all need it, and a missing env var should warn once.
+const resolved = new WeakMap<StepContext, BuildInputs>();
+
 /** Context dir, Dockerfile path inside it, and the build args resolved from the environment. */
-function buildInputs(ctx: StepContext) {
+function buildInputs(ctx: StepContext): BuildInputs {
+  const cached = resolved.get(ctx);
+  if (cached) return cached;
   const { image } = ctx.config;
   const contextDir = resolve(ctx.configDir, image.context);
   const dockerfile = relative(contextDir, resolve(ctx.configDir, image.dockerfile)).split(sep).join('/');
@@ -50,14 +48,16 @@ function buildInputs(ctx: StepContext) {
   for (const [name, spec] of Object.entries(image.buildArgs)) {
     const value = typeof spec === 'string' ? spec : ctx.settings.buildEnv[spec.env];
     if (value === undefined) {
-      ctx.log.warn(`image.buildArgs.${name}: environment variable ${typeof spec === 'string' ? '' : spec.env} is not set; building without it`);
+      ctx.log.warn(`image.buildArgs.${name}: environment variable ${(spec as { env: string }).env} is not set; building without it`);
       continue;
     }
     // Build args are often keys (NEXT_PUBLIC_*, tokens): never print them.
     if (typeof spec !== 'string') ctx.log.secret(value);
     buildArgs[name] = value;
   }
-  return { contextDir, dockerfile, buildArgs };
+  const out = { contextDir, dockerfile, buildArgs };
+  resolved.set(ctx, out);
+  return out;
 }
 
 /**

@@ -12,8 +12,8 @@ const DERIVED = /^(DATABASE_URL|REDIS_URL|COGNITO_[A-Z_]+|AWS_[A-Z_]+|PORT|NODE_
 
 function answer<T>(value: T): Exclude<T, symbol> {
   if (clack.isCancel(value)) {
-    clack.cancel('Cancelled. Nothing was written.');
-    throw new InterruptedError('init: cancelled');
+    clack.cancel('Cancelled.');
+    throw new InterruptedError('init: cancelled', 'Nothing was written.');
   }
   return value as Exclude<T, symbol>;
 }
@@ -74,7 +74,7 @@ export async function runInit(opts: CommonOptions, io: Io): Promise<string> {
   clack.intro('deploy-wizard');
   if (existsSync(path)) {
     const overwrite = answer(await clack.confirm({ message: `${relative(io.cwd, path) || path} exists. Replace it?`, initialValue: false }));
-    if (!overwrite) throw new InterruptedError('init: kept the existing config');
+    if (!overwrite) throw new InterruptedError('init: kept the existing config', 'Nothing was written.');
   }
 
   const app = answer(

@@ -38,7 +38,8 @@ export function runCli(args: string[], opts: { cwd: string; env?: Record<string,
 /** A copy of the sample app with a unique app name and bucket prefix, so tests share the stand-ins safely. */
 export function makeApp(edit: (config: any) => void = () => {}): { dir: string; app: string; config: any } {
   const dir = mkdtempSync(join(tmpdir(), 'dw-app-'));
-  cpSync(join(ROOT, 'fixtures/sample-app'), dir, { recursive: true });
+  // The demo leaves its own state in the fixture; a test app starts clean.
+  cpSync(join(ROOT, 'fixtures/sample-app'), dir, { recursive: true, filter: (src) => !src.includes('/.deploy-wizard') });
   const app = `t${randomBytes(3).toString('hex')}`;
   const config = JSON.parse(readFileSync(join(dir, 'deploy-wizard.json'), 'utf8'));
   config.app = app;

@@ -197,4 +197,17 @@ describe('deploy --non-interactive against the stand-ins', () => {
     for (const l of lines) expect(JSON.parse(l)).toMatchObject({ step: expect.any(String), status: expect.any(String), timestamp: expect.any(String) });
     expect(JSON.parse(lines[lines.length - 1]!)).toMatchObject({ step: 'deploy', status: 'done' });
   });
+
+  it('never prints or stores a build arg value, even with --verbose', async () => {
+    const { dir } = makeApp();
+    const value = `s3cr3t-${randomBytes(8).toString('hex')}`;
+    for (const flags of [['--verbose'], ['--json', '--verbose']]) {
+      const r = await runCli(['--non-interactive', ...flags], { cwd: dir, env: { SAMPLE_APP_VERSION: value } });
+      expectOk(r);
+      expect(r.stdout).not.toContain(value);
+      expect(r.stderr).not.toContain(value);
+    }
+    expect(readFileSync(join(dir, '.deploy-wizard', 'prod.state.json'), 'utf8')).not.toContain(value);
+    expect(readFileSync(join(dir, '.deploy-wizard', 'prod.state.json.bak'), 'utf8')).not.toContain(value);
+  });
 });

@@ -1,0 +1,99 @@
+import { describe, expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CLI, standinEnv } from '../helpers/cli.js';
+
+const PTY = join(import.meta.dirname, '../helpers/pty-relay.py');
+const KEY = { enter: '\r', down: '\x1b[B', space: ' ', ctrlC: '\x03' };
+const strip = (s: string) => s.replace(/\x1b\[[0-9;?]*[a-zA-Z]/g, '');
+
+/** Drives the CLI through a real terminal: wait for text on the screen, then type. */
+function terminal(args: string[], cwd: string) {
+  const child = spawn('python3', [PTY, process.execPath, CLI, ...args], { cwd, env: { ...standinEnv(), TERM: 'xterm-256color' } });
+  let screen = '';
+  child.stdout.on('data', (d) => (screen += d));
+  const exited = new Promise<number | null>((r) => child.on('close', r));
+  return {
+    screen: () => strip(screen),
+    async waitFor(text: string | RegExp, timeoutMs = 15000) {
+      const start = Date.now();
+      let from = 0;
+      while (Date.now() - start < timeoutMs) {
+        const s = strip(screen);
+        if (typeof text === 'string' ? s.includes(text, from) : text.test(s)) return;
+        await new Promise((r) => setTimeout(r, 50));
+        from = 0;
+      }
+      throw new Error(`timed out waiting for ${text}; screen:\n${strip(screen).slice(-2000)}`);
+    },
+    type: (keys: string) => child.stdin.write(keys),
+    exited,
+  };
+}
+
+function repo(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'dw-init-'));
+  mkdirSync(join(dir, 'web'));
+  writeFileSync(join(dir, 'web', 'Dockerfile'), 'FROM scratch\nEXPOSE 4000\n');
+  writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: '@acme/Shop-Front' }));
+  writeFileSync(join(dir, '.env.example'), 'DATABASE_URL=postgres://x\nSTRIPE_KEY=sk_test\nSESSION_SECRET=abc\nDEBUG_TOKEN=\n');
+  return dir;
+}
+
+describe('init on a real terminal', () => {
+  it('asks what it needs, offers what it found, and writes a config that loads', async () => {
+    const dir = repo();
+    const t = terminal(['init'], dir);
+    await t.waitFor('App name');
+    expect(t.screen()).toContain('shop-front'); // from package.json
+    t.type(KEY.enter);
+    await t.waitFor('AWS region');
+    t.type(KEY.enter); // AWS_REGION from the environment
+    await t.waitFor('Using web/Dockerfile');
+    await t.waitFor('Port the app listens on');
+    expect(t.screen()).toContain('4000'); // from EXPOSE
+    t.type(KEY.enter);
+    await t.waitFor('Health check path');
+    t.type('\x7f'.repeat(10) + '/healthz' + KEY.enter);
+    await t.waitFor('What does the app need?');
+    t.type(KEY.space + KEY.down + KEY.down + KEY.space + KEY.enter); // Postgres, buckets
+    await t.waitFor('Bucket names');
+    t.type('\x7f'.repeat(10) + 'uploads,reports' + KEY.enter);
+    await t.waitFor('Bucket name prefix');
+    t.type(KEY.enter);
+    await t.waitFor('Found 3 keys in .env.example'); // DATABASE_URL is derived, not asked
+    await t.waitFor('STRIPE_KEY');
+    t.type(KEY.enter); // ask at deploy
+    await t.waitFor('SESSION_SECRET');
+    t.type(KEY.down + KEY.enter); // generate
+    await t.waitFor('DEBUG_TOKEN');
+    t.type(KEY.down + KEY.down + KEY.down + KEY.enter); // leave out
+    expect(await t.exited).toBe(0);
+    const config = JSON.parse(readFileSync(join(dir, 'deploy-wizard.json'), 'utf8'));
+    expect(config).toMatchObject({
+      app: 'shop-front',
+      region: 'us-east-1',
+      image: { dockerfile: 'web/Dockerfile' },
+      service: { port: 4000, healthCheckPath: '/healthz' },
+      database: { extensions: ['vector'], name: 'shop_front' },
+      buckets: { prefix: 'shop-front-', names: ['uploads', 'reports'] },
+      secrets: { STRIPE_KEY: { prompt: 'STRIPE_KEY' }, SESSION_SECRET: { generate: 'hex-32' } },
+    });
+    expect(config.secrets.DEBUG_TOKEN).toBeUndefined();
+    expect(config.cache).toBeUndefined();
+  });
+
+  it('exits 130 on Ctrl-C at a prompt and writes nothing', async () => {
+    const dir = repo();
+    const t = terminal([], dir); // `npx deploy-wizard` with no config starts with the questions
+    await t.waitFor('App name');
+    t.type(KEY.enter);
+    await t.waitFor('AWS region');
+    t.type(KEY.ctrlC);
+    expect(await t.exited).toBe(130);
+    expect(existsSync(join(dir, 'deploy-wizard.json'))).toBe(false);
+    expect(existsSync(join(dir, '.deploy-wizard'))).toBe(false);
+  });
+});
