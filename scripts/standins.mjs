@@ -159,6 +159,13 @@ export async function startStandins({ dir = mkdtempSync(join(tmpdir(), 'dw-stand
     const podman = startProcess('podman', ['system', 'service', '--time=0', `unix://${sock}`], { logFile: podmanLog, env: podmanEnv });
     pids.push(podman.pid);
 
+    // --- Postgres with pgvector (PGlite) ---
+    const pgPort = await freePort();
+    const pgLog = join(dir, 'pglite.log');
+    const pglite = startProcess(process.execPath, [new URL('./pglite-server.mjs', import.meta.url).pathname, String(pgPort)], { logFile: pgLog, env: process.env });
+    pids.push(pglite.pid);
+
+    await waitFor('pglite', async () => readFileSync(pgLog, 'utf8').includes('ready'), pgLog);
     await waitFor('moto_server', async () => (await httpGet(`http://127.0.0.1:${motoPort}/moto-api/`)) < 500, motoLog);
     await waitFor('registry', async () => (await httpGet(`http://127.0.0.1:${regPort}/v2/`)) === 401, registryLog);
     await waitFor('podman', async () => (await httpGet('http://d/_ping', { socketPath: sock })) === 200, podmanLog);
@@ -172,10 +179,12 @@ export async function startStandins({ dir = mkdtempSync(join(tmpdir(), 'dw-stand
       AWS_REGION: 'us-east-1',
       DOCKER_HOST: `unix://${sock}`,
       DEPLOY_WIZARD_REGISTRY: `127.0.0.1:${regPort}`,
+      // The database is reached directly (as through a tunnel): PGlite stands in for RDS.
+      DEPLOY_WIZARD_DB_URL: `postgresql://postgres:postgres@127.0.0.1:${pgPort}/postgres`,
       CONTAINERS_CONF: containersConf,
       CONTAINERS_REGISTRIES_CONF: registriesConf,
     };
-    const logs = { moto: motoLog, registry: registryLog, podman: podmanLog };
+    const logs = { moto: motoLog, registry: registryLog, podman: podmanLog, pglite: pgLog };
     writeFileSync(join(dir, 'env.json'), JSON.stringify({ env, pids, logs }, null, 2));
     return { env, dir, pids, logs, stop };
   } catch (e) {

@@ -10,6 +10,8 @@ import type { Git } from './git.js';
 export interface Settings {
   /** host:port (optionally with http:// or https://) to push to instead of ECR's endpoint: for emulators. */
   registryOverride?: string;
+  /** DEPLOY_WIZARD_DB_URL: reach the database through this URL (a tunnel) instead of a task in the VPC. */
+  dbUrl?: string;
   /** Environment variables visible to build args (`{ "env": "NAME" }`). Never logged. */
   buildEnv: Readonly<Record<string, string | undefined>>;
 }

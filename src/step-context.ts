@@ -19,7 +19,7 @@ export function makeContextFactory(session: Session, state: StateFile, io: Io, s
     aws: session.aws,
     docker: session.docker,
     git: systemGit,
-    settings: { registryOverride: io.env.DEPLOY_WIZARD_REGISTRY || undefined, buildEnv: io.env },
+    settings: { registryOverride: io.env.DEPLOY_WIZARD_REGISTRY || undefined, dbUrl: io.env.DEPLOY_WIZARD_DB_URL || undefined, buildEnv: io.env },
     log,
     clock,
     signal: io.signal,

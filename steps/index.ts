@@ -1,11 +1,19 @@
 // The pipeline, read top to bottom. Each step names the steps whose outputs it
-// needs; the runner starts a step as soon as those are done, so independent
-// steps overlap. Later steps (network, rds, ...) join this list in order.
+// needs; the runner starts a step as soon as those are done, so slow
+// provisioning (RDS, ElastiCache) overlaps with the image build and buckets.
+import { network } from './network.js';
 import { ecrPush } from './ecr-push.js';
+import { rds } from './rds.js';
+import { pgvector } from './pgvector.js';
+import { elasticache } from './elasticache.js';
 import { s3Buckets } from './s3-buckets.js';
 import type { Step } from './step.js';
 
 export const steps: readonly Step<any>[] = [
+  network,
   ecrPush,
+  rds,
+  pgvector,
+  elasticache,
   s3Buckets,
 ];

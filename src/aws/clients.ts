@@ -1,6 +1,10 @@
 import { ECRClient } from '@aws-sdk/client-ecr';
 import { S3Client } from '@aws-sdk/client-s3';
 import { STSClient } from '@aws-sdk/client-sts';
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { RDSClient } from '@aws-sdk/client-rds';
+import { ElastiCacheClient } from '@aws-sdk/client-elasticache';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 
 /** Called for every AWS call, after it finishes: --verbose logging and tests that record calls. */
 export type CallHook = (call: { service: string; command: string; ok: boolean }) => void;
@@ -44,6 +48,18 @@ export function createAwsClients(opts: ClientOptions) {
     },
     get sts() {
       return lazy('STS', () => new STSClient(base));
+    },
+    get ec2() {
+      return lazy('EC2', () => new EC2Client(base));
+    },
+    get rds() {
+      return lazy('RDS', () => new RDSClient(base));
+    },
+    get elasticache() {
+      return lazy('ElastiCache', () => new ElastiCacheClient(base));
+    },
+    get secrets() {
+      return lazy('SecretsManager', () => new SecretsManagerClient(base));
     },
   };
 }

@@ -1,0 +1,181 @@
+import { createHash } from 'node:crypto';
+import {
+  CreateCacheSubnetGroupCommand,
+  CreateReplicationGroupCommand,
+  DescribeCacheSubnetGroupsCommand,
+  DescribeReplicationGroupsCommand,
+  ListTagsForResourceCommand,
+  ModifyCacheSubnetGroupCommand,
+  ModifyReplicationGroupCommand,
+  type ReplicationGroup,
+} from '@aws-sdk/client-elasticache';
+import type { StepContext } from '../src/context.js';
+import { StepError } from '../src/errors.js';
+import { waitFor } from '../src/wait.js';
+import { appSecretHas, ensureGeneratedSecret, mergeAppSecret, randomAlnum, readSecretJson } from '../src/aws/secret-store.js';
+import type { NetworkOutput } from './network.js';
+import { ownershipTags, type Check, type PlanItem, type Step } from './step.js';
+
+export interface ElastiCacheOutput {
+  replicationGroupId: string;
+  primaryEndpoint: string;
+  port: number;
+  transitEncryption: boolean;
+  authSecretArn: string;
+}
+
+const DEADLINE_MS = 40 * 60_000;
+const FATAL = /^(create-failed|deleting|deleted)$/;
+
+/** Replication group ids are at most 40 characters; long app/env names are shortened with a hash. */
+export function replicationGroupId(app: string, env: string): string {
+  const id = `${app}-${env}`;
+  if (id.length <= 40) return id;
+  return `${id.slice(0, 31).replace(/-+$/, '')}-${createHash('sha256').update(id).digest('hex').slice(0, 8)}`;
+}
+
+const groupId = (ctx: StepContext) => replicationGroupId(ctx.app, ctx.env);
+const authSecretName = (ctx: StepContext) => `${ctx.app}/${ctx.env}/redis-auth`;
+
+async function findGroup(ctx: StepContext): Promise<ReplicationGroup | undefined> {
+  try {
+    return (await ctx.aws.elasticache.send(new DescribeReplicationGroupsCommand({ ReplicationGroupId: groupId(ctx) }))).ReplicationGroups?.[0];
+  } catch (e) {
+    if ((e as Error).name === 'ReplicationGroupNotFoundFault') return undefined;
+    throw e;
+  }
+}
+
+function redisUrl(out: ElastiCacheOutput, token: string): string {
+  return `${out.transitEncryption ? 'rediss' : 'redis'}://:${encodeURIComponent(token)}@${out.primaryEndpoint}:${out.port}`;
+}
+
+async function ensureSubnetGroup(ctx: StepContext, net: NetworkOutput): Promise<string> {
+  const name = groupId(ctx);
+  let existing;
+  try {
+    existing = (await ctx.aws.elasticache.send(new DescribeCacheSubnetGroupsCommand({ CacheSubnetGroupName: name }))).CacheSubnetGroups?.[0];
+  } catch (e) {
+    if ((e as Error).name !== 'CacheSubnetGroupNotFoundFault') throw e;
+  }
+  const want = [...net.subnetIds].sort();
+  if (!existing) {
+    await ctx.aws.elasticache.send(
+      new CreateCacheSubnetGroupCommand({ CacheSubnetGroupName: name, CacheSubnetGroupDescription: `deploy-wizard ${ctx.app} ${ctx.env}`, SubnetIds: want, Tags: ownershipTags(ctx, 'elasticache') }),
+    );
+  } else {
+    const have = (existing.Subnets ?? []).map((s) => s.SubnetIdentifier!).sort();
+    if (have.join() !== want.join()) await ctx.aws.elasticache.send(new ModifyCacheSubnetGroupCommand({ CacheSubnetGroupName: name, SubnetIds: want }));
+  }
+  return name;
+}
+
+function primaryOf(g: ReplicationGroup): { address?: string; port?: number } {
+  const ep = g.NodeGroups?.[0]?.PrimaryEndpoint ?? g.ConfigurationEndpoint;
+  return { address: ep?.Address, port: ep?.Port };
+}
+
+export const elasticache: Step<ElastiCacheOutput> = {
+  id: 'elasticache',
+  title: 'Create the Redis cache (ElastiCache)',
+  dependsOn: ['network'],
+  enabled: (config) => !!config.cache,
+
+  async inputs(ctx) {
+    return { ...ctx.config.cache, id: groupId(ctx) };
+  },
+
+  async plan(ctx) {
+    const c = ctx.config.cache!;
+    const g = await findGroup(ctx);
+    const items: PlanItem[] = [];
+    if (!g) items.push({ action: 'create', resource: `Redis replication group ${groupId(ctx)}`, detail: `Redis ${c.engineVersion}, ${c.numNodes} × ${c.nodeType}, encrypted at rest and in transit, AUTH token` });
+    else {
+      const diff = g.CacheNodeType !== c.nodeType ? `node type ${g.CacheNodeType} → ${c.nodeType}` : undefined;
+      items.push({ action: diff ? 'update' : 'keep', resource: `Redis replication group ${groupId(ctx)}`, detail: diff ?? g.Status });
+    }
+    return items;
+  },
+
+  async apply(ctx) {
+    const c = ctx.config.cache!;
+    const net = ctx.output<NetworkOutput>('network');
+    if (!net.securityGroups.cache) throw new Error('network did not create the cache security group');
+    // The AUTH token is stored before the group that uses it is created.
+    const auth = await ensureGeneratedSecret(ctx, 'elasticache', authSecretName(ctx), `deploy-wizard: Redis AUTH token for ${groupId(ctx)}`, () => ({ token: randomAlnum(48) }));
+    const subnetGroup = await ensureSubnetGroup(ctx, net);
+    let g = await findGroup(ctx);
+    if (!g) {
+      ctx.log.info(`creating Redis replication group ${groupId(ctx)} (${c.numNodes} × ${c.nodeType})`);
+      try {
+        await ctx.aws.elasticache.send(
+          new CreateReplicationGroupCommand({
+            ReplicationGroupId: groupId(ctx),
+            ReplicationGroupDescription: `deploy-wizard ${ctx.app} ${ctx.env}`,
+            Engine: 'redis',
+            EngineVersion: c.engineVersion,
+            CacheNodeType: c.nodeType,
+            NumCacheClusters: c.numNodes,
+            AutomaticFailoverEnabled: c.numNodes > 1,
+            MultiAZEnabled: c.numNodes > 1,
+            AtRestEncryptionEnabled: true,
+            TransitEncryptionEnabled: true,
+            AuthToken: auth.value.token,
+            CacheSubnetGroupName: subnetGroup,
+            SecurityGroupIds: [net.securityGroups.cache],
+            Port: 6379,
+            Tags: ownershipTags(ctx, 'elasticache'),
+          }),
+        );
+      } catch (e) {
+        if ((e as Error).name !== 'ReplicationGroupAlreadyExistsFault') throw e;
+      }
+    } else {
+      const tags = g.ARN ? ((await ctx.aws.elasticache.send(new ListTagsForResourceCommand({ ResourceName: g.ARN }))).TagList ?? []) : [];
+      if (!tags.some((t) => t.Key === 'deploy-wizard:app' && t.Value === ctx.app)) {
+        throw new StepError('elasticache', `adopt cache: replication group ${groupId(ctx)} exists but was not created by deploy-wizard`, {
+          hint: `Delete or rename it, or tag it deploy-wizard:app=${ctx.app} and deploy-wizard:env=${ctx.env}.`,
+        });
+      }
+      if (g.CacheNodeType !== c.nodeType && g.Status === 'available') {
+        ctx.log.info(`modifying ${groupId(ctx)}: node type ${g.CacheNodeType} → ${c.nodeType}`);
+        await ctx.aws.elasticache.send(new ModifyReplicationGroupCommand({ ReplicationGroupId: groupId(ctx), CacheNodeType: c.nodeType, ApplyImmediately: true }));
+      }
+    }
+    g = await waitFor({
+      stepId: 'elasticache',
+      what: `Redis ${groupId(ctx)}`,
+      clock: ctx.clock,
+      signal: ctx.signal,
+      deadlineMs: DEADLINE_MS,
+      onStatus: (l) => ctx.log.info(l),
+      poll: async () => {
+        const cur = await findGroup(ctx);
+        const status = cur?.Status ?? 'missing';
+        if (!cur) return { done: false, status, fatal: 'the replication group disappeared while waiting' };
+        if (FATAL.test(status)) return { done: false, status, fatal: `status is "${status}"` };
+        return { done: status === 'available' && !!primaryOf(cur).address, status, value: cur };
+      },
+    });
+    const ep = primaryOf(g);
+    const out: ElastiCacheOutput = {
+      replicationGroupId: groupId(ctx),
+      primaryEndpoint: ep.address!,
+      port: ep.port ?? 6379,
+      transitEncryption: g.TransitEncryptionEnabled ?? true,
+      authSecretArn: auth.arn,
+    };
+    await mergeAppSecret(ctx, 'elasticache', { REDIS_URL: redisUrl(out, auth.value.token!) });
+    return out;
+  },
+
+  async verify(ctx, out) {
+    const g = await findGroup(ctx);
+    const checks: Check[] = [{ name: `Redis ${out.replicationGroupId}`, ok: g?.Status === 'available' && primaryOf(g).address === out.primaryEndpoint, detail: g?.Status }];
+    if (checks[0]!.ok) {
+      const token = (await readSecretJson(ctx, out.authSecretArn))?.token;
+      checks.push({ name: 'REDIS_URL in the app secret', ok: !!token && (await appSecretHas(ctx, { REDIS_URL: redisUrl(out, token) })) });
+    }
+    return checks;
+  },
+};

@@ -1,0 +1,264 @@
+import {
+  AuthorizeSecurityGroupIngressCommand,
+  CreateSecurityGroupCommand,
+  DescribeRouteTablesCommand,
+  DescribeSecurityGroupsCommand,
+  DescribeSubnetsCommand,
+  DescribeVpcsCommand,
+  RevokeSecurityGroupIngressCommand,
+  type IpPermission,
+  type SecurityGroup,
+  type Subnet,
+} from '@aws-sdk/client-ec2';
+import type { StepContext } from '../src/context.js';
+import { StepError } from '../src/errors.js';
+import { ownershipTags, type Check, type PlanItem, type Step } from './step.js';
+
+export type GroupRole = 'lb' | 'tasks' | 'db' | 'cache';
+
+export interface NetworkOutput {
+  vpcId: string;
+  subnetIds: string[];
+  publicSubnetIds: string[];
+  availabilityZones: string[];
+  securityGroups: Partial<Record<GroupRole, string>> & { lb: string; tasks: string };
+}
+
+/** One ingress rule, flattened: a CIDR or a source group, one port range. */
+interface Rule {
+  port: number;
+  cidr?: string;
+  ipv6?: string;
+  source?: GroupRole;
+  description: string;
+}
+
+const groupName = (ctx: StepContext, role: GroupRole) => `${ctx.app}-${ctx.env}-${role}`;
+
+function roles(ctx: StepContext): GroupRole[] {
+  return ['lb', 'tasks', ...(ctx.config.database ? (['db'] as const) : []), ...(ctx.config.cache ? (['cache'] as const) : [])];
+}
+
+/** The rules each group should have, and no others. */
+function wantedRules(ctx: StepContext, role: GroupRole): Rule[] {
+  switch (role) {
+    case 'lb':
+      return [80, 443].flatMap((port) => [
+        { port, cidr: '0.0.0.0/0', description: `HTTP${port === 443 ? 'S' : ''} from anywhere` },
+        { port, ipv6: '::/0', description: `HTTP${port === 443 ? 'S' : ''} from anywhere (IPv6)` },
+      ]);
+    case 'tasks':
+      return [{ port: ctx.config.service.port, source: 'lb', description: 'app port from the load balancer' }];
+    case 'db':
+      return [{ port: 5432, source: 'tasks', description: 'Postgres from the app tasks' }];
+    case 'cache':
+      return [{ port: 6379, source: 'tasks', description: 'Redis from the app tasks' }];
+  }
+}
+
+const ruleKey = (port: number, who: string) => `tcp:${port}:${who}`;
+
+function keyOf(r: Rule, ids: Partial<Record<GroupRole, string>>): string {
+  return ruleKey(r.port, r.cidr ?? r.ipv6 ?? ids[r.source!] ?? `?${r.source}`);
+}
+
+/** Existing rules flattened to keys, each with the permission needed to revoke it alone. */
+function existingRules(g: SecurityGroup): Map<string, IpPermission> {
+  const out = new Map<string, IpPermission>();
+  for (const p of g.IpPermissions ?? []) {
+    const base = { IpProtocol: p.IpProtocol, FromPort: p.FromPort, ToPort: p.ToPort };
+    const port = p.IpProtocol === 'tcp' && p.FromPort === p.ToPort ? String(p.FromPort) : `${p.IpProtocol}:${p.FromPort}-${p.ToPort}`;
+    for (const r of p.IpRanges ?? []) out.set(`tcp:${port}:${r.CidrIp}`, { ...base, IpRanges: [{ CidrIp: r.CidrIp }] });
+    for (const r of p.Ipv6Ranges ?? []) out.set(`tcp:${port}:${r.CidrIpv6}`, { ...base, Ipv6Ranges: [{ CidrIpv6: r.CidrIpv6 }] });
+    for (const r of p.UserIdGroupPairs ?? []) out.set(`tcp:${port}:${r.GroupId}`, { ...base, UserIdGroupPairs: [{ GroupId: r.GroupId }] });
+  }
+  return out;
+}
+
+function permissionFor(r: Rule, ids: Partial<Record<GroupRole, string>>): IpPermission {
+  const base = { IpProtocol: 'tcp', FromPort: r.port, ToPort: r.port };
+  if (r.cidr) return { ...base, IpRanges: [{ CidrIp: r.cidr, Description: r.description }] };
+  if (r.ipv6) return { ...base, Ipv6Ranges: [{ CidrIpv6: r.ipv6, Description: r.description }] };
+  return { ...base, UserIdGroupPairs: [{ GroupId: ids[r.source!], Description: r.description }] };
+}
+
+async function findVpc(ctx: StepContext): Promise<string> {
+  const net = ctx.config.network;
+  const wanted = net?.vpcId ?? (net?.vpc && net.vpc !== 'default' ? net.vpc : undefined);
+  const res = await ctx.aws.ec2.send(
+    new DescribeVpcsCommand(wanted ? { VpcIds: [wanted] } : { Filters: [{ Name: 'is-default', Values: ['true'] }] }),
+  );
+  const vpc = res.Vpcs?.[0]?.VpcId;
+  if (!vpc) {
+    throw new StepError('network', `find VPC: ${wanted ? `VPC ${wanted} was not found in ${ctx.region}` : `the account has no default VPC in ${ctx.region}`}`, {
+      hint: 'Set network.vpcId and network.subnetIds (two or more subnets in different availability zones) in deploy-wizard.json.',
+    });
+  }
+  return vpc;
+}
+
+async function findSubnets(ctx: StepContext, vpcId: string): Promise<Subnet[]> {
+  const ids = ctx.config.network?.subnetIds;
+  const res = await ctx.aws.ec2.send(
+    new DescribeSubnetsCommand(ids ? { SubnetIds: ids } : { Filters: [{ Name: 'vpc-id', Values: [vpcId] }, { Name: 'default-for-az', Values: ['true'] }] }),
+  );
+  const subnets = (res.Subnets ?? []).sort((a, b) => (a.AvailabilityZone ?? '').localeCompare(b.AvailabilityZone ?? ''));
+  const wrongVpc = subnets.filter((s) => s.VpcId !== vpcId).map((s) => s.SubnetId);
+  if (wrongVpc.length) throw new StepError('network', `check subnets: ${wrongVpc.join(', ')} are not in ${vpcId}`, { hint: 'List subnets of network.vpcId only.' });
+  const azs = new Set(subnets.map((s) => s.AvailabilityZone));
+  if (azs.size < 2) {
+    throw new StepError('network', `check subnets: the subnets span ${azs.size} availability zone(s); RDS and ElastiCache subnet groups need at least two`, {
+      hint: 'Set network.subnetIds to subnets in two or more availability zones.',
+    });
+  }
+  return subnets;
+}
+
+/** A subnet is public when its route table (or the VPC's main one) routes 0.0.0.0/0 to an internet gateway. */
+async function publicSubnets(ctx: StepContext, vpcId: string, subnets: Subnet[]): Promise<string[]> {
+  const tables = (await ctx.aws.ec2.send(new DescribeRouteTablesCommand({ Filters: [{ Name: 'vpc-id', Values: [vpcId] }] }))).RouteTables ?? [];
+  const toIgw = (t: (typeof tables)[number]) => (t.Routes ?? []).some((r) => r.DestinationCidrBlock === '0.0.0.0/0' && r.GatewayId?.startsWith('igw-'));
+  const main = tables.find((t) => t.Associations?.some((a) => a.Main));
+  return subnets
+    .filter((s) => {
+      const own = tables.find((t) => t.Associations?.some((a) => a.SubnetId === s.SubnetId));
+      const table = own ?? main;
+      return table ? toIgw(table) : !!s.MapPublicIpOnLaunch;
+    })
+    .map((s) => s.SubnetId!);
+}
+
+async function findGroups(ctx: StepContext, vpcId: string): Promise<Map<GroupRole, SecurityGroup>> {
+  const names = roles(ctx).map((r) => groupName(ctx, r));
+  const res = await ctx.aws.ec2.send(
+    new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'vpc-id', Values: [vpcId] }, { Name: 'group-name', Values: names }] }),
+  );
+  const out = new Map<GroupRole, SecurityGroup>();
+  for (const role of roles(ctx)) {
+    const g = res.SecurityGroups?.find((x) => x.GroupName === groupName(ctx, role));
+    if (g) out.set(role, g);
+  }
+  return out;
+}
+
+async function ensureGroup(ctx: StepContext, vpcId: string, role: GroupRole, existing?: SecurityGroup): Promise<SecurityGroup> {
+  if (existing) {
+    const tags = existing.Tags ?? [];
+    if (!tags.some((t) => t.Key === 'deploy-wizard:app' && t.Value === ctx.app)) {
+      throw new StepError('network', `adopt security group: ${groupName(ctx, role)} (${existing.GroupId}) exists but was not created by deploy-wizard`, {
+        hint: `Rename or delete it, or tag it deploy-wizard:app=${ctx.app} and deploy-wizard:env=${ctx.env} so the wizard may manage its rules.`,
+      });
+    }
+    return existing;
+  }
+  ctx.log.info(`creating security group ${groupName(ctx, role)}`);
+  try {
+    await ctx.aws.ec2.send(
+      new CreateSecurityGroupCommand({
+        GroupName: groupName(ctx, role),
+        Description: `deploy-wizard ${ctx.app} ${ctx.env} ${role}`,
+        VpcId: vpcId,
+        TagSpecifications: [{ ResourceType: 'security-group', Tags: [...ownershipTags(ctx, 'network'), { Key: 'Name', Value: groupName(ctx, role) }] }],
+      }),
+    );
+  } catch (e) {
+    // A concurrent run created it between our lookup and our create.
+    if ((e as Error).name !== 'InvalidGroup.Duplicate') throw e;
+  }
+  const again = (await findGroups(ctx, vpcId)).get(role);
+  if (!again) throw new Error(`security group ${groupName(ctx, role)} was created but cannot be described`);
+  return again;
+}
+
+/** Adds missing rules and removes rules of ours that no longer apply. Returns what changed. */
+async function convergeRules(ctx: StepContext, role: GroupRole, group: SecurityGroup, ids: Partial<Record<GroupRole, string>>, dryRun: boolean): Promise<string[]> {
+  const want = wantedRules(ctx, role);
+  const have = existingRules(group);
+  const wantKeys = new Set(want.map((r) => keyOf(r, ids)));
+  const changes: string[] = [];
+  const add = want.filter((r) => !have.has(keyOf(r, ids)));
+  const remove = [...have.entries()].filter(([k]) => !wantKeys.has(k));
+  for (const r of add) {
+    changes.push(`allow ${keyOf(r, ids).replace(/^tcp:/, 'tcp ')}`);
+    if (dryRun) continue;
+    try {
+      await ctx.aws.ec2.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: group.GroupId, IpPermissions: [permissionFor(r, ids)] }));
+    } catch (e) {
+      if ((e as Error).name !== 'InvalidPermission.Duplicate') throw e;
+    }
+  }
+  for (const [k, perm] of remove) {
+    changes.push(`remove ${k.replace(/^tcp:/, 'tcp ')}`);
+    if (dryRun) continue;
+    try {
+      await ctx.aws.ec2.send(new RevokeSecurityGroupIngressCommand({ GroupId: group.GroupId, IpPermissions: [perm] }));
+    } catch (e) {
+      if ((e as Error).name !== 'InvalidPermission.NotFound') throw e;
+    }
+  }
+  return changes;
+}
+
+export const network: Step<NetworkOutput> = {
+  id: 'network',
+  title: 'Find the VPC and set up security groups',
+  dependsOn: [],
+
+  async inputs(ctx) {
+    return { network: ctx.config.network ?? {}, port: ctx.config.service.port, roles: roles(ctx) };
+  },
+
+  async plan(ctx) {
+    const vpcId = await findVpc(ctx);
+    const subnets = await findSubnets(ctx, vpcId);
+    const pub = await publicSubnets(ctx, vpcId, subnets);
+    const items: PlanItem[] = [
+      { action: 'keep', resource: `VPC ${vpcId}`, detail: `${subnets.length} subnets in ${new Set(subnets.map((s) => s.AvailabilityZone)).size} AZs, ${pub.length} public` },
+    ];
+    const groups = await findGroups(ctx, vpcId);
+    const ids = Object.fromEntries([...groups].map(([r, g]) => [r, g.GroupId]));
+    for (const role of roles(ctx)) {
+      const g = groups.get(role);
+      if (!g) items.push({ action: 'create', resource: `security group ${groupName(ctx, role)}`, detail: wantedRules(ctx, role).filter((r) => !r.ipv6).map((r) => `${r.port} from ${r.source ?? r.cidr}`).join(', ') });
+      else {
+        const changes = await convergeRules(ctx, role, g, ids, true);
+        items.push({ action: changes.length ? 'update' : 'keep', resource: `security group ${groupName(ctx, role)}`, detail: changes.join(', ') || undefined });
+      }
+    }
+    return items;
+  },
+
+  async apply(ctx) {
+    const vpcId = await findVpc(ctx);
+    const subnets = await findSubnets(ctx, vpcId);
+    const pub = await publicSubnets(ctx, vpcId, subnets);
+    if (pub.length < 2) ctx.log.warn(`only ${pub.length} public subnet(s): an internet-facing load balancer needs two in different AZs`);
+    let groups = await findGroups(ctx, vpcId);
+    for (const role of roles(ctx)) groups.set(role, await ensureGroup(ctx, vpcId, role, groups.get(role)));
+    const ids = Object.fromEntries([...groups].map(([r, g]) => [r, g.GroupId!])) as NetworkOutput['securityGroups'];
+    // Re-read after creates so rule comparison sees what AWS has, then converge each group.
+    groups = await findGroups(ctx, vpcId);
+    for (const role of roles(ctx)) {
+      const changes = await convergeRules(ctx, role, groups.get(role)!, ids, false);
+      if (changes.length) ctx.log.info(`${groupName(ctx, role)}: ${changes.join(', ')}`);
+    }
+    return {
+      vpcId,
+      subnetIds: subnets.map((s) => s.SubnetId!),
+      publicSubnetIds: pub,
+      availabilityZones: [...new Set(subnets.map((s) => s.AvailabilityZone!))],
+      securityGroups: ids,
+    };
+  },
+
+  async verify(ctx, out) {
+    const checks: Check[] = [];
+    const groups = await findGroups(ctx, out.vpcId);
+    for (const role of roles(ctx)) {
+      const g = groups.get(role);
+      const drift = g ? await convergeRules(ctx, role, g, out.securityGroups, true) : ['missing'];
+      checks.push({ name: `security group ${groupName(ctx, role)}`, ok: !!g && g.GroupId === out.securityGroups[role] && drift.length === 0, detail: drift.join(', ') || undefined });
+    }
+    return checks;
+  },
+};

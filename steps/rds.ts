@@ -1,0 +1,232 @@
+import {
+  CreateDBInstanceCommand,
+  CreateDBSubnetGroupCommand,
+  DescribeDBInstancesCommand,
+  DescribeDBSubnetGroupsCommand,
+  ModifyDBInstanceCommand,
+  ModifyDBSubnetGroupCommand,
+  type DBInstance,
+} from '@aws-sdk/client-rds';
+import type { StepContext } from '../src/context.js';
+import { StepError } from '../src/errors.js';
+import { waitFor } from '../src/wait.js';
+import { appSecretHas, ensureGeneratedSecret, mergeAppSecret, randomAlnum, readSecretJson } from '../src/aws/secret-store.js';
+import type { NetworkOutput } from './network.js';
+import { ownershipTags, type Check, type PlanItem, type Step } from './step.js';
+
+export interface RdsOutput {
+  identifier: string;
+  endpoint: string;
+  port: number;
+  dbName: string;
+  username: string;
+  masterSecretArn: string;
+  engineVersion: string;
+}
+
+export const MASTER_USER = 'dbadmin';
+const DEADLINE_MS = 40 * 60_000;
+
+// States that will not become "available" by waiting.
+const FATAL = /^(failed|incompatible-.*|inaccessible-encryption-credentials.*|restore-error|storage-full|deleting|stopped|stopping)$/;
+
+const identifier = (ctx: StepContext) => `${ctx.app}-${ctx.env}`;
+const masterSecretName = (ctx: StepContext) => `${ctx.app}/${ctx.env}/rds-master`;
+const db = (ctx: StepContext) => ctx.config.database!;
+
+async function findInstance(ctx: StepContext): Promise<DBInstance | undefined> {
+  try {
+    return (await ctx.aws.rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: identifier(ctx) }))).DBInstances?.[0];
+  } catch (e) {
+    if ((e as Error).name === 'DBInstanceNotFoundFault' || (e as Error).name === 'DBInstanceNotFound') return undefined;
+    throw e;
+  }
+}
+
+const versionParts = (v: string) => v.split('.').map(Number) as [number, number?];
+
+/** What must change on an existing instance; throws for changes RDS cannot make. */
+function differences(ctx: StepContext, inst: DBInstance): { label: string; input: Record<string, unknown> }[] {
+  const want = db(ctx);
+  const out: { label: string; input: Record<string, unknown> }[] = [];
+  if (inst.DBInstanceClass !== want.instanceClass) {
+    out.push({ label: `class ${inst.DBInstanceClass} → ${want.instanceClass}`, input: { DBInstanceClass: want.instanceClass } });
+  }
+  const have = inst.AllocatedStorage ?? 0;
+  if (want.allocatedStorageGb < have) {
+    throw new StepError('rds', `modify database: database.allocatedStorageGb is ${want.allocatedStorageGb} GB but the instance has ${have} GB; RDS storage can only grow`, {
+      hint: `Set database.allocatedStorageGb to ${have} or more.`,
+    });
+  }
+  if (want.allocatedStorageGb > have) out.push({ label: `storage ${have} → ${want.allocatedStorageGb} GB`, input: { AllocatedStorage: want.allocatedStorageGb } });
+  const [haveMajor, haveMinor = 0] = versionParts(inst.EngineVersion ?? '0');
+  const [wantMajor, wantMinor] = versionParts(want.engineVersion);
+  const sameTarget = wantMajor === haveMajor && (wantMinor === undefined || wantMinor === haveMinor);
+  if (!sameTarget) {
+    if (wantMajor < haveMajor || (wantMajor === haveMajor && (wantMinor ?? 0) < haveMinor)) {
+      throw new StepError('rds', `modify database: database.engineVersion ${want.engineVersion} is older than the running ${inst.EngineVersion}; RDS cannot downgrade`, {
+        hint: `Set database.engineVersion to ${inst.EngineVersion} or later.`,
+      });
+    }
+    out.push({
+      label: `version ${inst.EngineVersion} → ${want.engineVersion}`,
+      input: { EngineVersion: want.engineVersion, ...(wantMajor > haveMajor ? { AllowMajorVersionUpgrade: true } : {}) },
+    });
+  }
+  return out;
+}
+
+async function ensureSubnetGroup(ctx: StepContext, net: NetworkOutput): Promise<string> {
+  const name = identifier(ctx);
+  let existing;
+  try {
+    existing = (await ctx.aws.rds.send(new DescribeDBSubnetGroupsCommand({ DBSubnetGroupName: name }))).DBSubnetGroups?.[0];
+  } catch (e) {
+    if ((e as Error).name !== 'DBSubnetGroupNotFoundFault') throw e;
+  }
+  const want = [...net.subnetIds].sort();
+  if (!existing) {
+    // Looked up first: CreateDBSubnetGroup on some emulators silently overwrites.
+    await ctx.aws.rds.send(
+      new CreateDBSubnetGroupCommand({ DBSubnetGroupName: name, DBSubnetGroupDescription: `deploy-wizard ${ctx.app} ${ctx.env}`, SubnetIds: want, Tags: ownershipTags(ctx, 'rds') }),
+    );
+  } else {
+    const have = (existing.Subnets ?? []).map((s) => s.SubnetIdentifier!).sort();
+    if (have.join() !== want.join()) {
+      await ctx.aws.rds.send(new ModifyDBSubnetGroupCommand({ DBSubnetGroupName: name, SubnetIds: want }));
+    }
+  }
+  return name;
+}
+
+function databaseUrl(out: RdsOutput, password: string): string {
+  return `postgresql://${out.username}:${encodeURIComponent(password)}@${out.endpoint}:${out.port}/${out.dbName}?sslmode=require`;
+}
+
+async function waitAvailable(ctx: StepContext): Promise<DBInstance> {
+  return waitFor({
+    stepId: 'rds',
+    what: `RDS instance ${identifier(ctx)}`,
+    clock: ctx.clock,
+    signal: ctx.signal,
+    deadlineMs: DEADLINE_MS,
+    onStatus: (l) => ctx.log.info(l),
+    timeoutHint: 'RDS creates can take 10-20 minutes. Run the same command again: it finds the instance and keeps waiting.',
+    poll: async () => {
+      const inst = await findInstance(ctx);
+      const status = inst?.DBInstanceStatus ?? 'missing';
+      if (!inst) return { done: false, status, fatal: 'the instance disappeared while waiting (deleted outside the wizard?)' };
+      if (FATAL.test(status)) return { done: false, status, fatal: `status is "${status}"` };
+      return { done: status === 'available' && !!inst.Endpoint?.Address, status, value: inst };
+    },
+  });
+}
+
+export const rds: Step<RdsOutput> = {
+  id: 'rds',
+  title: 'Create the Postgres database (RDS)',
+  dependsOn: ['network'],
+  enabled: (config) => !!config.database,
+
+  async inputs(ctx) {
+    const { access: _a, extensions: _e, ...rest } = db(ctx);
+    return { ...rest, identifier: identifier(ctx) };
+  },
+
+  async plan(ctx) {
+    const d = db(ctx);
+    const inst = await findInstance(ctx);
+    const items: PlanItem[] = [];
+    if (!inst) {
+      items.push({
+        action: 'create',
+        resource: `RDS instance ${identifier(ctx)}`,
+        detail: `PostgreSQL ${d.engineVersion}, ${d.instanceClass}, ${d.allocatedStorageGb} GB gp3, encrypted, ${d.publiclyAccessible ? 'PUBLIC' : 'private'}`,
+      });
+    } else {
+      const diff = differences(ctx, inst);
+      items.push({ action: diff.length ? 'update' : 'keep', resource: `RDS instance ${identifier(ctx)}`, detail: diff.map((x) => x.label).join(', ') || inst.DBInstanceStatus });
+    }
+    return items;
+  },
+
+  async apply(ctx) {
+    const d = db(ctx);
+    const net = ctx.output<NetworkOutput>('network');
+    if (!net.securityGroups.db) throw new Error('network did not create the database security group');
+    // The password exists in Secrets Manager before CreateDBInstance is sent.
+    const master = await ensureGeneratedSecret(ctx, 'rds', masterSecretName(ctx), `deploy-wizard: RDS master credentials for ${identifier(ctx)}`, () => ({
+      username: MASTER_USER,
+      password: randomAlnum(32),
+    }));
+    const subnetGroup = await ensureSubnetGroup(ctx, net);
+    let inst = await findInstance(ctx);
+    if (!inst) {
+      ctx.log.info(`creating RDS instance ${identifier(ctx)} (PostgreSQL ${d.engineVersion}, ${d.instanceClass})`);
+      try {
+        await ctx.aws.rds.send(
+          new CreateDBInstanceCommand({
+            DBInstanceIdentifier: identifier(ctx),
+            Engine: 'postgres',
+            EngineVersion: d.engineVersion,
+            DBInstanceClass: d.instanceClass,
+            AllocatedStorage: d.allocatedStorageGb,
+            StorageType: 'gp3',
+            StorageEncrypted: true,
+            PubliclyAccessible: d.publiclyAccessible,
+            MasterUsername: master.value.username,
+            MasterUserPassword: master.value.password,
+            DBName: d.name,
+            Port: 5432,
+            VpcSecurityGroupIds: [net.securityGroups.db],
+            DBSubnetGroupName: subnetGroup,
+            BackupRetentionPeriod: d.backupRetentionDays,
+            CopyTagsToSnapshot: true,
+            DeletionProtection: ctx.env === 'prod',
+            AutoMinorVersionUpgrade: true,
+            Tags: ownershipTags(ctx, 'rds'),
+          }),
+        );
+      } catch (e) {
+        // Another run (or a crash after the call) got there first: wait for that instance.
+        if ((e as Error).name !== 'DBInstanceAlreadyExistsFault') throw e;
+      }
+    } else {
+      const tags = inst.TagList ?? [];
+      if (!tags.some((t) => t.Key === 'deploy-wizard:app' && t.Value === ctx.app)) {
+        throw new StepError('rds', `adopt database: RDS instance ${identifier(ctx)} exists but was not created by deploy-wizard`, {
+          hint: `Rename it, use another --env, or tag it deploy-wizard:app=${ctx.app} and deploy-wizard:env=${ctx.env}.`,
+        });
+      }
+      const diff = differences(ctx, inst);
+      if (diff.length && inst.DBInstanceStatus === 'available') {
+        ctx.log.info(`modifying ${identifier(ctx)}: ${diff.map((x) => x.label).join(', ')}`);
+        await ctx.aws.rds.send(
+          new ModifyDBInstanceCommand({ DBInstanceIdentifier: identifier(ctx), ApplyImmediately: true, ...Object.assign({}, ...diff.map((x) => x.input)) }),
+        );
+      }
+    }
+    inst = await waitAvailable(ctx);
+    const out: RdsOutput = {
+      identifier: identifier(ctx),
+      endpoint: inst.Endpoint!.Address!,
+      port: inst.Endpoint!.Port ?? 5432,
+      dbName: d.name,
+      username: master.value.username!,
+      masterSecretArn: master.arn,
+      engineVersion: inst.EngineVersion ?? d.engineVersion,
+    };
+    await mergeAppSecret(ctx, 'rds', { DATABASE_URL: databaseUrl(out, master.value.password!) });
+    return out;
+  },
+
+  async verify(ctx, out) {
+    const inst = await findInstance(ctx);
+    const checks: Check[] = [{ name: `RDS instance ${out.identifier}`, ok: inst?.DBInstanceStatus === 'available' && inst.Endpoint?.Address === out.endpoint, detail: inst?.DBInstanceStatus }];
+    if (inst && checks[0]!.ok) {
+      const password = (await readSecretJson(ctx, out.masterSecretArn))?.password;
+      checks.push({ name: 'DATABASE_URL in the app secret', ok: !!password && (await appSecretHas(ctx, { DATABASE_URL: databaseUrl(out, password) })) });
+    }
+    return checks;
+  },
+};
