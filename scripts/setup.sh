@@ -6,10 +6,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need_apt=()
-for pair in podman:podman runc:runc docker-registry:docker-registry htpasswd:apache2-utils busybox:busybox-static pg_ctlcluster:postgresql; do
+for pair in podman:podman runc:runc docker-registry:docker-registry htpasswd:apache2-utils busybox:busybox-static ; do
   bin=${pair%%:*}; pkg=${pair#*:}
   command -v "$bin" >/dev/null 2>&1 || need_apt+=("$pkg")
 done
+# Debian's PostgreSQL server (no pgvector) is the stand-in for a database without the extension.
+ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || need_apt+=(postgresql)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "setup: installing Debian packages: ${need_apt[*]}"
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"

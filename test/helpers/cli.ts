@@ -21,7 +21,10 @@ export function standinEnv(extra: Record<string, string | undefined> = {}): Node
 }
 
 /** Runs the built CLI against the stand-ins. */
-export function runCli(args: string[], opts: { cwd: string; env?: Record<string, string | undefined>; onStdout?: (chunk: string, child: ChildProcess) => void }): Promise<CliResult> {
+export function runCli(
+  args: string[],
+  opts: { cwd: string; env?: Record<string, string | undefined>; onStdout?: (chunk: string, child: ChildProcess) => void; onStderr?: (chunk: string, child: ChildProcess) => void },
+): Promise<CliResult> {
   return new Promise((resolvePromise) => {
     const child = spawn(process.execPath, [CLI, ...args], { cwd: opts.cwd, env: standinEnv(opts.env), stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
@@ -30,7 +33,10 @@ export function runCli(args: string[], opts: { cwd: string; env?: Record<string,
       stdout += d;
       opts.onStdout?.(String(d), child);
     });
-    child.stderr.on('data', (d) => (stderr += d));
+    child.stderr.on('data', (d) => {
+      stderr += d;
+      opts.onStderr?.(String(d), child);
+    });
     child.on('close', (code, signal) => resolvePromise({ code, signal, stdout, stderr }));
   });
 }
@@ -43,8 +49,9 @@ export function makeApp(edit: (config: any) => void = () => {}): { dir: string; 
   const app = `t${randomBytes(3).toString('hex')}`;
   const config = JSON.parse(readFileSync(join(dir, 'deploy-wizard.json'), 'utf8'));
   config.app = app;
-  config.buckets.prefix = `${app}-`;
   edit(config);
+  config.app = app;
+  if (config.buckets) config.buckets.prefix = `${app}-`;
   writeFileSync(join(dir, 'deploy-wizard.json'), JSON.stringify(config, null, 2));
   return { dir, app, config };
 }
@@ -60,4 +67,15 @@ export function standinLogs(): string {
   return Object.entries(logs)
     .map(([name, path]) => `--- ${name} (${path})\n${existsSync(path) ? readFileSync(path, 'utf8').slice(-2000) : ''}`)
     .join('\n');
+}
+
+/** A shared example config, built from the sample app's image, with a unique app name and bucket prefix. */
+export function makeExampleApp(example: string, edit: (config: any) => void = () => {}): { dir: string; app: string; config: any } {
+  return makeApp((c) => {
+    const ex = JSON.parse(readFileSync(join(EXAMPLES, `${example}.json`), 'utf8'));
+    for (const k of Object.keys(c)) delete c[k];
+    Object.assign(c, ex); // makeApp then gives it a unique app name and bucket prefix
+    c.image = { context: '.', dockerfile: 'Dockerfile', platform: 'linux/amd64' };
+    edit(c);
+  });
 }

@@ -1,0 +1,128 @@
+import { describe, expect, it } from 'vitest';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { RDSClient, DescribeDBInstancesCommand } from '@aws-sdk/client-rds';
+import { SecretsManagerClient, GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
+import { makeExampleApp, readState, runCli, standinLogs } from '../helpers/cli.js';
+import { MUTATING } from '../helpers/step-context.js';
+import { startDebianPostgres } from '../helpers/postgres-server.js';
+import { deployCommand } from '../../src/commands/deploy.js';
+import type { Io } from '../../src/options.js';
+import { exitCodeOf } from '../../src/errors.js';
+
+const rdsClient = () => new RDSClient({ region: 'us-east-1' });
+const secrets = () => new SecretsManagerClient({ region: 'us-east-1' });
+
+function expectOk(r: { code: number | null; stderr: string; stdout: string }) {
+  if (r.code !== 0) throw new Error(`exit ${r.code}\n${r.stderr}\n${r.stdout}\n${standinLogs()}`);
+}
+
+async function instances(id: string) {
+  try {
+    return (await rdsClient().send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: id }))).DBInstances ?? [];
+  } catch {
+    return [];
+  }
+}
+
+async function secretJson(id: string) {
+  return JSON.parse((await secrets().send(new GetSecretValueCommand({ SecretId: id }))).SecretString!);
+}
+
+/** Runs deploy in-process, recording every AWS call. */
+async function recordedDeploy(dir: string, env: Record<string, string | undefined> = {}) {
+  const calls: string[] = [];
+  let stdout = '';
+  const io: Io = {
+    cwd: dir,
+    stdout: { write: (s: string) => ((stdout += s), true) } as any,
+    stderr: { write: () => true } as any,
+    isTTY: false,
+    env: { ...process.env, ...env },
+    signal: new AbortController().signal,
+    argv: ['deploy'],
+    onCall: (c) => calls.push(`${c.service}:${c.command}`),
+  };
+  // As src/cli.ts does: a thrown error becomes its exit code.
+  const code = await deployCommand({ env: 'prod', configPath: 'deploy-wizard.json', nonInteractive: true, yes: false, json: true, verbose: false }, io).catch(exitCodeOf);
+  return { code, calls, events: stdout.trim().split('\n').map((l) => JSON.parse(l)) };
+}
+
+describe('data stores through the CLI', () => {
+  it('deploys the agencio-predict example (network, rds, pgvector on PGlite, elasticache), then again with no mutating call', async () => {
+    const { dir, app } = makeExampleApp('agencio-predict');
+    const first = await runCli(['--non-interactive', '--json'], { cwd: dir });
+    expectOk(first);
+    const state = readState(dir);
+    for (const id of ['network', 'ecr-push', 'rds', 'pgvector', 'elasticache', 's3-buckets']) expect(state.steps[id]?.status, id).toBe('done');
+    expect(state.steps.pgvector.outputs).toMatchObject({ database: 'predict_db', extensions: { vector: expect.stringMatching(/^0\.\d+\.\d+$/) }, via: 'direct' });
+    const appSecret = await secretJson(`${app}/prod`);
+    expect(Object.keys(appSecret).sort()).toEqual(['DATABASE_URL', 'REDIS_URL']);
+    expect(appSecret.REDIS_URL).toMatch(/^rediss:\/\//);
+
+    const again = await recordedDeploy(dir);
+    expect(again.code).toBe(0);
+    expect(again.calls.filter((c) => MUTATING.test(c.split(':')[1]!))).toEqual([]);
+    expect(again.events.filter((e) => e.step !== 'deploy').every((e) => e.status === 'unchanged')).toBe(true);
+    expect(again.events).toHaveLength(7);
+  });
+
+  it('after SIGKILL right after CreateDBInstance, a re-run finds the one instance and keeps the same password', async () => {
+    const { dir, app } = makeExampleApp('arbiter-ai');
+    let killed = false;
+    const first = await runCli(['--non-interactive', '--verbose'], {
+      cwd: dir,
+      onStderr: (chunk, child) => {
+        if (!killed && chunk.includes('aws RDS CreateDBInstance')) {
+          killed = true;
+          child.kill('SIGKILL');
+        }
+      },
+    });
+    expect(first.signal).toBe('SIGKILL');
+    expect(readState(dir).steps.rds.status).toBe('running');
+    expect(await instances(`${app}-prod`)).toHaveLength(1);
+    const password = (await secretJson(`${app}/prod/rds-master`)).password;
+
+    const second = await runCli(['--non-interactive'], { cwd: dir });
+    expectOk(second);
+    expect(await instances(`${app}-prod`)).toHaveLength(1);
+    expect((await secretJson(`${app}/prod/rds-master`)).password).toBe(password);
+    expect((await secretJson(`${app}/prod`)).DATABASE_URL).toContain(`:${password}@`);
+    expect(readState(dir).steps.rds.status).toBe('done');
+    expect(`${second.stdout}${second.stderr}`).not.toContain(password);
+  });
+
+  it('fails at pgvector on a Postgres without the extension, then resumes there without touching RDS', async () => {
+    const pg = await startDebianPostgres();
+    try {
+      const { dir, app } = makeExampleApp('espejo', (c) => (c.region = 'us-east-1'));
+      const first = await runCli(['--non-interactive'], { cwd: dir, env: { DEPLOY_WIZARD_DB_URL: pg.url } });
+      expect(first.code).toBe(1);
+      expect(first.stderr).toMatch(/create extension vector in espejo: extension "vector" is not available/);
+      expect(first.stderr).toMatch(/install the pgvector package/);
+      const state = readState(dir);
+      expect(state.steps.pgvector).toMatchObject({ status: 'failed', error: { message: expect.stringContaining('"vector" is not available') } });
+      expect(state.steps.rds.status).toBe('done');
+
+      const again = await recordedDeploy(dir, { DEPLOY_WIZARD_DB_URL: pg.url });
+      expect(again.code).toBe(1);
+      expect(again.calls.filter((c) => c.startsWith('RDS:') && MUTATING.test(c.split(':')[1]!))).toEqual([]);
+      expect(again.events.find((e) => e.step === 'rds')?.status).toBe('unchanged');
+      expect(again.events.filter((e) => e.step === 'pgvector').at(-1)?.status).toBe('failed');
+      expect(await instances(`${app}-prod`)).toHaveLength(1);
+    } finally {
+      pg.stop();
+    }
+  });
+
+  it('exits 2 for engineVersion 14.1 with pgvector, before any AWS call', async () => {
+    const { dir, app } = makeExampleApp('agencio-predict', (c) => (c.database.engineVersion = '14.1'));
+    // Nothing listens there: an AWS call would fail differently and later.
+    const r = await runCli(['--non-interactive'], { cwd: dir, env: { AWS_ENDPOINT_URL: 'http://127.0.0.1:9' } });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('database.engineVersion: PostgreSQL 14.1 does not support the "vector" extension; it needs 15.2 or later');
+    expect(existsSync(join(dir, '.deploy-wizard'))).toBe(false);
+    expect(await instances(`${app}-prod`)).toEqual([]);
+  });
+});

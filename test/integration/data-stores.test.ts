@@ -1,0 +1,186 @@
+import { describe, expect, it } from 'vitest';
+import {
+  AuthorizeSecurityGroupIngressCommand,
+  CreateSubnetCommand,
+  CreateVpcCommand,
+  DescribeSecurityGroupsCommand,
+  DescribeSubnetsCommand,
+  DescribeVpcsCommand,
+} from '@aws-sdk/client-ec2';
+import { CreateDBInstanceCommand, DescribeDBInstancesCommand } from '@aws-sdk/client-rds';
+import { DescribeReplicationGroupsCommand } from '@aws-sdk/client-elasticache';
+import { GetSecretValueCommand, ListSecretVersionIdsCommand } from '@aws-sdk/client-secrets-manager';
+import { network, type NetworkOutput } from '../../steps/network.js';
+import { rds } from '../../steps/rds.js';
+import { elasticache } from '../../steps/elasticache.js';
+import { stepContext, MUTATING } from '../helpers/step-context.js';
+import { StepError } from '../../src/errors.js';
+
+const DATABASE = { name: 'app_db', engineVersion: '16.4', instanceClass: 'db.t4g.micro', allocatedStorageGb: 20, extensions: ['vector'] };
+
+/** A context whose `output('network')` is a real network step's result. */
+async function withNetwork(edit: Record<string, unknown>, opts: Parameters<typeof stepContext>[1] = {}) {
+  const t = stepContext(edit, opts);
+  const net = await network.apply(t.ctx);
+  t.ctx.output = (<T>(id: string) => {
+    if (id !== 'network') throw new Error(id);
+    return net as T;
+  }) as typeof t.ctx.output;
+  return { ...t, net };
+}
+
+async function group(ctx: ReturnType<typeof stepContext>['ctx'], id: string) {
+  return (await ctx.aws.ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: [id] }))).SecurityGroups![0]!;
+}
+
+describe('network against moto', () => {
+  it('uses the default VPC and makes four locked-down groups: db and cache admit only the tasks group', async () => {
+    const { ctx, net, app } = await withNetwork({ database: DATABASE, cache: {} });
+    const vpc = (await ctx.aws.ec2.send(new DescribeVpcsCommand({ Filters: [{ Name: 'is-default', Values: ['true'] }] }))).Vpcs![0]!;
+    expect(net.vpcId).toBe(vpc.VpcId);
+    expect(net.availabilityZones.length).toBeGreaterThanOrEqual(2);
+    expect(Object.keys(net.securityGroups).sort()).toEqual(['cache', 'db', 'lb', 'tasks']);
+
+    const lb = await group(ctx, net.securityGroups.lb);
+    expect(lb.GroupName).toBe(`${app}-prod-lb`);
+    expect(lb.IpPermissions!.map((p) => [p.FromPort, p.IpRanges?.map((r) => r.CidrIp)]).sort()).toEqual([
+      [443, ['0.0.0.0/0']],
+      [80, ['0.0.0.0/0']],
+    ]);
+    const only = async (id: string, port: number, source: string) => {
+      const g = await group(ctx, id);
+      expect(g.IpPermissions).toHaveLength(1);
+      const p = g.IpPermissions![0]!;
+      expect([p.FromPort, p.ToPort, p.IpProtocol]).toEqual([port, port, 'tcp']);
+      expect(p.IpRanges ?? []).toEqual([]);
+      expect(p.Ipv6Ranges ?? []).toEqual([]);
+      expect(p.UserIdGroupPairs!.map((u) => u.GroupId)).toEqual([source]);
+      expect(g.Tags).toEqual(expect.arrayContaining([{ Key: 'deploy-wizard:app', Value: app }, { Key: 'deploy-wizard:step', Value: 'network' }]));
+    };
+    await only(net.securityGroups.tasks, 8080, net.securityGroups.lb);
+    await only(net.securityGroups.db!, 5432, net.securityGroups.tasks);
+    await only(net.securityGroups.cache!, 6379, net.securityGroups.tasks);
+  });
+
+  it('converges: a second run makes no mutating call; a stray rule in its own group is removed', async () => {
+    const calls: string[] = [];
+    const { ctx, net } = await withNetwork({ database: DATABASE }, { onCall: (c) => calls.push(c.command) });
+    calls.length = 0;
+    const again = await network.apply(ctx);
+    expect(again.securityGroups).toEqual(net.securityGroups);
+    expect(calls.filter((c) => MUTATING.test(c))).toEqual([]);
+    expect((await network.verify(ctx, again)).every((c) => c.ok)).toBe(true);
+
+    await ctx.aws.ec2.send(
+      new AuthorizeSecurityGroupIngressCommand({ GroupId: net.securityGroups.db, IpPermissions: [{ IpProtocol: 'tcp', FromPort: 5432, ToPort: 5432, IpRanges: [{ CidrIp: '0.0.0.0/0' }] }] }),
+    );
+    expect((await network.verify(ctx, again)).find((c) => !c.ok)?.detail).toMatch(/remove tcp 5432:0\.0\.0\.0\/0/);
+    await network.apply(ctx);
+    expect((await group(ctx, net.securityGroups.db!)).IpPermissions!.flatMap((p) => p.IpRanges ?? [])).toEqual([]);
+  });
+
+  it('refuses subnets that span one availability zone, naming the fix', async () => {
+    const { ctx } = stepContext({});
+    const vpc = (await ctx.aws.ec2.send(new CreateVpcCommand({ CidrBlock: '10.42.0.0/16' }))).Vpc!.VpcId!;
+    const az = (await ctx.aws.ec2.send(new DescribeSubnetsCommand({}))).Subnets![0]!.AvailabilityZone!;
+    const s1 = (await ctx.aws.ec2.send(new CreateSubnetCommand({ VpcId: vpc, CidrBlock: '10.42.1.0/24', AvailabilityZone: az }))).Subnet!.SubnetId!;
+    const s2 = (await ctx.aws.ec2.send(new CreateSubnetCommand({ VpcId: vpc, CidrBlock: '10.42.2.0/24', AvailabilityZone: az }))).Subnet!.SubnetId!;
+    ctx.config.network = { vpc: 'default', vpcId: vpc, subnetIds: [s1, s2] };
+    const err = await network.apply(ctx).catch((e) => e);
+    expect(err).toBeInstanceOf(StepError);
+    expect(err.message).toMatch(/span 1 availability zone/);
+    expect(err.hint).toMatch(/network\.subnetIds/);
+  });
+});
+
+describe('rds against moto', () => {
+  it('stores the password first, creates a private encrypted instance, and puts DATABASE_URL in the app secret', async () => {
+    const calls: string[] = [];
+    const { ctx, app, net } = await withNetwork({ database: { ...DATABASE, backupRetentionDays: 3 } }, { onCall: (c) => calls.push(`${c.service}:${c.command}`) });
+    calls.length = 0;
+    const out = await rds.apply(ctx);
+    expect(calls.indexOf('SecretsManager:CreateSecret')).toBeLessThan(calls.indexOf('RDS:CreateDBInstance'));
+    const inst = (await ctx.aws.rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: `${app}-prod` }))).DBInstances![0]!;
+    expect(inst).toMatchObject({
+      Engine: 'postgres',
+      EngineVersion: '16.4',
+      DBInstanceClass: 'db.t4g.micro',
+      AllocatedStorage: 20,
+      StorageType: 'gp3',
+      StorageEncrypted: true,
+      PubliclyAccessible: false,
+      BackupRetentionPeriod: 3,
+      CopyTagsToSnapshot: true,
+      DeletionProtection: true,
+      DBName: 'app_db',
+    });
+    expect(inst.VpcSecurityGroups!.map((g) => g.VpcSecurityGroupId)).toEqual([net.securityGroups.db]);
+    const master = JSON.parse((await ctx.aws.secrets.send(new GetSecretValueCommand({ SecretId: out.masterSecretArn }))).SecretString!);
+    expect(master.password).toMatch(/^[A-Za-z0-9]{32}$/);
+    const appSecret = JSON.parse((await ctx.aws.secrets.send(new GetSecretValueCommand({ SecretId: `${app}/prod` }))).SecretString!);
+    expect(appSecret.DATABASE_URL).toBe(`postgresql://dbadmin:${master.password}@${out.endpoint}:5432/app_db?sslmode=require`);
+    expect(JSON.stringify(out)).not.toContain(master.password);
+
+    // Again: no mutating call, no new secret version, the same password.
+    calls.length = 0;
+    const versionsBefore = (await ctx.aws.secrets.send(new ListSecretVersionIdsCommand({ SecretId: `${app}/prod` }))).Versions!.length;
+    await rds.apply(ctx);
+    expect(calls.filter((c) => MUTATING.test(c.split(':')[1]!))).toEqual([]);
+    expect((await ctx.aws.secrets.send(new ListSecretVersionIdsCommand({ SecretId: `${app}/prod` }))).Versions!.length).toBe(versionsBefore);
+    expect((await rds.verify(ctx, out)).every((c) => c.ok)).toBe(true);
+  });
+
+  it('modifies a changed class, refuses to shrink storage, and plans both without calls', async () => {
+    const calls: string[] = [];
+    const { ctx, app } = await withNetwork({ database: DATABASE }, { env: 'staging', onCall: (c) => calls.push(c.command) });
+    await rds.apply(ctx);
+    const inst0 = (await ctx.aws.rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: `${app}-staging` }))).DBInstances![0]!;
+    expect(inst0.DeletionProtection).toBe(false); // only prod is protected
+
+    ctx.config.database!.instanceClass = 'db.t4g.small';
+    ctx.config.database!.allocatedStorageGb = 30;
+    calls.length = 0;
+    expect(await rds.plan(ctx)).toEqual([expect.objectContaining({ action: 'update', detail: 'class db.t4g.micro → db.t4g.small, storage 20 → 30 GB' })]);
+    expect(calls.filter((c) => MUTATING.test(c))).toEqual([]);
+    await rds.apply(ctx);
+    expect(calls).toContain('ModifyDBInstance');
+    const inst = (await ctx.aws.rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: `${app}-staging` }))).DBInstances![0]!;
+    expect([inst.DBInstanceClass, inst.AllocatedStorage]).toEqual(['db.t4g.small', 30]);
+
+    ctx.config.database!.allocatedStorageGb = 20;
+    calls.length = 0;
+    await expect(rds.apply(ctx)).rejects.toThrow(/allocatedStorageGb is 20 GB but the instance has 30 GB; RDS storage can only grow/);
+    expect(calls).not.toContain('ModifyDBInstance');
+  });
+
+  it('refuses an instance of the same name that is not ours', async () => {
+    const { ctx, app } = await withNetwork({ database: DATABASE });
+    await ctx.aws.rds.send(
+      new CreateDBInstanceCommand({ DBInstanceIdentifier: `${app}-prod`, Engine: 'postgres', DBInstanceClass: 'db.t4g.micro', AllocatedStorage: 20, MasterUsername: 'someone', MasterUserPassword: 'theirs-123456' }),
+    );
+    const err = await rds.apply(ctx).catch((e) => e);
+    expect(err).toBeInstanceOf(StepError);
+    expect(err.message).toBe(`adopt database: RDS instance ${app}-prod exists but was not created by deploy-wizard`);
+  });
+});
+
+describe('elasticache against moto', () => {
+  it('creates an encrypted replication group with an AUTH token and a rediss:// REDIS_URL', async () => {
+    const calls: string[] = [];
+    const { ctx, app, net } = await withNetwork({ cache: { nodeType: 'cache.t4g.small' } }, { onCall: (c) => calls.push(`${c.service}:${c.command}`) });
+    calls.length = 0;
+    const out = await elasticache.apply(ctx);
+    expect(calls.indexOf('SecretsManager:CreateSecret')).toBeLessThan(calls.indexOf('ElastiCache:CreateReplicationGroup'));
+    const g = (await ctx.aws.elasticache.send(new DescribeReplicationGroupsCommand({ ReplicationGroupId: `${app}-prod` }))).ReplicationGroups![0]!;
+    expect(g).toMatchObject({ CacheNodeType: 'cache.t4g.small', AtRestEncryptionEnabled: true, TransitEncryptionEnabled: true, AuthTokenEnabled: true });
+    const token = JSON.parse((await ctx.aws.secrets.send(new GetSecretValueCommand({ SecretId: out.authSecretArn }))).SecretString!).token;
+    const appSecret = JSON.parse((await ctx.aws.secrets.send(new GetSecretValueCommand({ SecretId: `${app}/prod` }))).SecretString!);
+    expect(appSecret.REDIS_URL).toBe(`rediss://:${token}@${out.primaryEndpoint}:${out.port}`);
+    expect(out.primaryEndpoint).toBe(g.NodeGroups![0]!.PrimaryEndpoint!.Address);
+    expect((net as NetworkOutput).securityGroups.cache).toBeDefined();
+
+    calls.length = 0;
+    await elasticache.apply(ctx);
+    expect(calls.filter((c) => MUTATING.test(c.split(':')[1]!))).toEqual([]);
+  });
+});
