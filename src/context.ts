@@ -12,6 +12,10 @@ export interface Settings {
   registryOverride?: string;
   /** DEPLOY_WIZARD_DB_URL: reach the database through this URL (a tunnel) instead of a task in the VPC. */
   dbUrl?: string;
+  /** Values for `prompt` secrets, asked on the terminal or read from env vars of the same name. Never logged or stored. */
+  secretValues?: Readonly<Record<string, string>>;
+  /** The user agreed (or passed --yes) to restore an app secret scheduled for deletion. */
+  restoreSecrets?: boolean;
   /** Environment variables visible to build args (`{ "env": "NAME" }`). Never logged. */
   buildEnv: Readonly<Record<string, string | undefined>>;
 }
@@ -35,6 +39,8 @@ export interface StepContext {
   signal: AbortSignal;
   /** Outputs of a step this one depends on. */
   output<T = Record<string, unknown>>(stepId: string): T;
+  /** This step's outputs from its last successful run, if any. */
+  previous<T = Record<string, unknown>>(): T | undefined;
   intents: {
     get(key: string): Intent | undefined;
     /** Persists before returning, so the intent survives a crash right after the create call. */

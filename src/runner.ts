@@ -6,6 +6,7 @@ import type { StateFile, StepState } from './state/state-file.js';
 import type { Logger } from './logger.js';
 import { InterruptedError, StepError, WizardError } from './errors.js';
 import { describeAwsError } from './aws/describe-error.js';
+import { canonicalJson } from './canonical-json.js';
 
 export type StepEventStatus = 'started' | 'progress' | 'unchanged' | 'done' | 'failed' | 'skipped' | 'warning';
 export interface StepEvent {
@@ -35,11 +36,9 @@ export interface RunResult {
   outcome: Record<string, 'done' | 'unchanged' | 'failed' | 'skipped'>;
 }
 
-/** Stable JSON (sorted keys) so the same inputs always hash the same. */
+/** Canonical JSON so the same inputs always hash the same. */
 export function hashInputs(value: unknown): string {
-  const stable = (v: unknown): unknown =>
-    Array.isArray(v) ? v.map(stable) : v && typeof v === 'object' ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => a.localeCompare(b)).map(([k, x]) => [k, stable(x)])) : v;
-  return createHash('sha256').update(JSON.stringify(stable(value))).digest('hex');
+  return createHash('sha256').update(canonicalJson(value)).digest('hex');
 }
 
 /**

@@ -37,8 +37,8 @@ export async function preflight(loaded: LoadedConfig, io: Io, steps: Step<any>[]
 }
 
 /** Loads config, runs preflight, makes clients and resolves the account: everything before the lock. */
-export async function openSession(opts: CommonOptions, io: Io, needDocker = true): Promise<Session> {
-  const loaded = await loadConfig(resolve(io.cwd, opts.configPath), opts.env);
+export async function openSession(opts: CommonOptions, io: Io, needDocker = true, preloaded?: LoadedConfig): Promise<Session> {
+  const loaded = preloaded ?? (await loadConfig(resolve(io.cwd, opts.configPath), opts.env));
   const steps = allSteps.filter((s) => !s.enabled || s.enabled(loaded.config));
   const docker = needDocker ? await preflight(loaded, io, steps) : undefined;
   const region = opts.region ?? loaded.config.region;

@@ -1,4 +1,4 @@
-import type { StepContext } from './context.js';
+import type { Settings, StepContext } from './context.js';
 import type { Session } from './session.js';
 import type { StateFile } from './state/state-file.js';
 import type { Logger } from './logger.js';
@@ -8,7 +8,7 @@ import { systemClock, type Clock } from './clock.js';
 import { systemGit } from './git.js';
 
 /** Builds the context one step sees: its config slice, clients, upstream outputs and a way to record intents. */
-export function makeContextFactory(session: Session, state: StateFile, io: Io, save: () => Promise<void>, clock: Clock = systemClock) {
+export function makeContextFactory(session: Session, state: StateFile, io: Io, save: () => Promise<void>, clock: Clock = systemClock, extra: Partial<Settings> = {}) {
   return (step: Step<any>, log: Logger): StepContext => ({
     app: session.loaded.config.app,
     env: session.loaded.env,
@@ -19,7 +19,7 @@ export function makeContextFactory(session: Session, state: StateFile, io: Io, s
     aws: session.aws,
     docker: session.docker,
     git: systemGit,
-    settings: { registryOverride: io.env.DEPLOY_WIZARD_REGISTRY || undefined, dbUrl: io.env.DEPLOY_WIZARD_DB_URL || undefined, buildEnv: io.env },
+    settings: { registryOverride: io.env.DEPLOY_WIZARD_REGISTRY || undefined, dbUrl: io.env.DEPLOY_WIZARD_DB_URL || undefined, buildEnv: io.env, ...extra },
     log,
     clock,
     signal: io.signal,
@@ -28,6 +28,7 @@ export function makeContextFactory(session: Session, state: StateFile, io: Io, s
       if (!out) throw new Error(`${step.id} needs the outputs of ${id}, which has not run`);
       return out as T;
     },
+    previous: <T>() => state.steps[step.id]?.outputs as T | undefined,
     intents: {
       get: (key) => state.steps[step.id]?.intents?.[key],
       record: async (key, intent) => {

@@ -7,6 +7,9 @@ import { rds } from './rds.js';
 import { pgvector } from './pgvector.js';
 import { elasticache } from './elasticache.js';
 import { s3Buckets } from './s3-buckets.js';
+import { cognito } from './cognito.js';
+import { secrets } from './secrets.js';
+import { iamRoles } from './iam-roles.js';
 import type { Step } from './step.js';
 
 export const steps: readonly Step<any>[] = [
@@ -16,4 +19,7 @@ export const steps: readonly Step<any>[] = [
   pgvector,
   elasticache,
   s3Buckets,
+  cognito,
+  secrets,
+  iamRoles,
 ];

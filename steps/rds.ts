@@ -10,7 +10,7 @@ import {
 import type { StepContext } from '../src/context.js';
 import { StepError } from '../src/errors.js';
 import { waitFor } from '../src/wait.js';
-import { appSecretHas, ensureGeneratedSecret, mergeAppSecret, randomAlnum, readSecretJson } from '../src/aws/secret-store.js';
+import { ensureGeneratedSecret, randomAlnum, readSecretJson } from '../src/aws/secret-store.js';
 import type { NetworkOutput } from './network.js';
 import { ownershipTags, type Check, type PlanItem, type Step } from './step.js';
 
@@ -97,10 +97,6 @@ async function ensureSubnetGroup(ctx: StepContext, net: NetworkOutput): Promise<
     }
   }
   return name;
-}
-
-function databaseUrl(out: RdsOutput, password: string): string {
-  return `postgresql://${out.username}:${encodeURIComponent(password)}@${out.endpoint}:${out.port}/${out.dbName}?sslmode=require`;
 }
 
 async function waitAvailable(ctx: StepContext): Promise<DBInstance> {
@@ -216,17 +212,14 @@ export const rds: Step<RdsOutput> = {
       masterSecretArn: master.arn,
       engineVersion: inst.EngineVersion ?? d.engineVersion,
     };
-    await mergeAppSecret(ctx, 'rds', { DATABASE_URL: databaseUrl(out, master.value.password!) });
     return out;
   },
 
   async verify(ctx, out) {
     const inst = await findInstance(ctx);
     const checks: Check[] = [{ name: `RDS instance ${out.identifier}`, ok: inst?.DBInstanceStatus === 'available' && inst.Endpoint?.Address === out.endpoint, detail: inst?.DBInstanceStatus }];
-    if (inst && checks[0]!.ok) {
-      const password = (await readSecretJson(ctx, out.masterSecretArn))?.password;
-      checks.push({ name: 'DATABASE_URL in the app secret', ok: !!password && (await appSecretHas(ctx, { DATABASE_URL: databaseUrl(out, password) })) });
-    }
+    const master = await readSecretJson(ctx, out.masterSecretArn);
+    checks.push({ name: `master secret ${masterSecretName(ctx)}`, ok: !!master?.password });
     return checks;
   },
 };

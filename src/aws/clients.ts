@@ -5,6 +5,8 @@ import { EC2Client } from '@aws-sdk/client-ec2';
 import { RDSClient } from '@aws-sdk/client-rds';
 import { ElastiCacheClient } from '@aws-sdk/client-elasticache';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
+import { IAMClient } from '@aws-sdk/client-iam';
 
 /** Called for every AWS call, after it finishes: --verbose logging and tests that record calls. */
 export type CallHook = (call: { service: string; command: string; ok: boolean }) => void;
@@ -60,6 +62,12 @@ export function createAwsClients(opts: ClientOptions) {
     },
     get secrets() {
       return lazy('SecretsManager', () => new SecretsManagerClient(base));
+    },
+    get cognito() {
+      return lazy('Cognito', () => new CognitoIdentityProviderClient(base));
+    },
+    get iam() {
+      return lazy('IAM', () => new IAMClient(base));
     },
   };
 }

@@ -3,7 +3,6 @@ import {
   CreateSecretCommand,
   DescribeSecretCommand,
   GetSecretValueCommand,
-  PutSecretValueCommand,
   RestoreSecretCommand,
   type DescribeSecretCommandOutput,
 } from '@aws-sdk/client-secrets-manager';
@@ -94,39 +93,6 @@ export async function ensureGeneratedSecret(
 
 /** The app's one secret, `<app>/<env>`: a JSON object of every key the app gets. */
 export const appSecretName = (ctx: Pick<StepContext, 'app' | 'env'>) => `${ctx.app}/${ctx.env}`;
-
-/**
- * Sets keys in the app secret, keeping every other key. Writes a new version
- * only when the content differs, so an unchanged run adds no version.
- */
-export async function mergeAppSecret(ctx: StepContext, step: StepId, keys: Record<string, string>): Promise<{ arn: string; changed: boolean }> {
-  for (const v of Object.values(keys)) ctx.log.secret(v);
-  const name = appSecretName(ctx);
-  let found = await describe(ctx, name);
-  if (!found) {
-    await ensureGeneratedSecret(ctx, step, name, `deploy-wizard: environment for ${ctx.app} (${ctx.env})`, () => keys);
-    found = await describe(ctx, name);
-    if (!found) throw new Error(`secret ${name} was created but cannot be described`);
-  }
-  if (found.DeletedDate) {
-    throw new StepError(step, `update secret: ${name} is scheduled for deletion`, {
-      hint: `Restore it (aws secretsmanager restore-secret --secret-id ${name}) or run again once the secrets step can restore it on confirmation.`,
-    });
-  }
-  const current = JSON.parse(await readString(ctx, found.ARN!)) as Record<string, string>;
-  const merged = { ...current, ...keys };
-  if (Object.entries(keys).every(([k, v]) => current[k] === v)) return { arn: found.ARN!, changed: false };
-  await ctx.aws.secrets.send(new PutSecretValueCommand({ SecretId: found.ARN!, SecretString: JSON.stringify(merged) }));
-  return { arn: found.ARN!, changed: true };
-}
-
-/** True when the app secret holds these keys with these values (read-only; for verify). */
-export async function appSecretHas(ctx: StepContext, keys: Record<string, string>): Promise<boolean> {
-  const found = await describe(ctx, appSecretName(ctx));
-  if (!found || found.DeletedDate) return false;
-  const current = JSON.parse(await readString(ctx, found.ARN!)) as Record<string, string>;
-  return Object.entries(keys).every(([k, v]) => current[k] === v);
-}
 
 /** A JSON secret's value by ARN, registered for redaction; undefined when it cannot be read. */
 export async function readSecretJson(ctx: StepContext, arn: string): Promise<Record<string, string> | undefined> {

@@ -14,6 +14,12 @@ import { systemClock } from '../clock.js';
 import { runInit } from './init.js';
 import { formatSummary } from '../ui/format-summary.js';
 import type { CommonOptions, Io } from '../options.js';
+import type { Session } from '../session.js';
+import { loadConfig } from '../config/load-config.js';
+import { collectSecretInputs, missingSecretProblems } from '../secret-inputs.js';
+import type { SecretsOutput } from '../../steps/secrets.js';
+import { appSecretName } from '../aws/secret-store.js';
+import { DescribeSecretCommand } from '@aws-sdk/client-secrets-manager';
 
 function pickRenderer(opts: CommonOptions, io: Io): Renderer {
   if (opts.json) return 'silent';
@@ -33,8 +39,23 @@ export async function deployCommand(opts: CommonOptions, io: Io): Promise<number
     await runInit(opts, io);
   }
   const clock = systemClock;
-  const session = await openSession(opts, io);
-  const store = new StateStore(session.loaded.dir, opts.env);
+  const loaded = await loadConfig(configPath, opts.env);
+  const store = new StateStore(loaded.dir, opts.env);
+  // Asked secrets are settled before any AWS call: from env vars, the terminal, or already stored.
+  const peek = await store.load(loaded.config.app, clock.now());
+  const storedKeys = (peek.steps.secrets?.outputs as SecretsOutput | undefined)?.keys ?? [];
+  const { values: secretValues, missing } = collectSecretInputs(loaded.config, io.env, storedKeys);
+  if (missing.length && !interactive) {
+    throw new InputError(`collect secrets: ${missing.length} required value${missing.length > 1 ? 's are' : ' is'} missing`, missingSecretProblems(missing), {
+      hint: 'Nothing has been created. In CI, pass each value as an environment variable of the same name.',
+    });
+  }
+  for (const m of missing) {
+    const v = await clack.password({ message: `${m.prompt} (${m.key})`, validate: (x) => (x ? undefined : 'required') });
+    if (clack.isCancel(v)) throw new InterruptedError('deploy: cancelled', 'Nothing was changed.');
+    secretValues[m.key] = v;
+  }
+  const session = await openSession(opts, io, true, loaded);
   const lock = await acquireLock(store.paths.lock, ['deploy-wizard', ...io.argv].join(' '), clock.now());
   const note = (m: string) => {
     if (!opts.json) io.stderr.write(m + '\n');
@@ -48,7 +69,7 @@ export async function deployCommand(opts: CommonOptions, io: Io): Promise<number
     if (await ignoreStateDir(session.loaded.dir)) note('Added .deploy-wizard/ to .gitignore.');
 
     if (interactive && !opts.yes) {
-      const plan = await computePlan(session, state, io, (m) => clack.log.warn(m));
+      const plan = await computePlan(session, state, io, (m) => clack.log.warn(m), { secretValues });
       clack.note(formatPlan(plan.plans), `Plan for ${session.loaded.config.app} (${opts.env}) in ${session.region}`);
       clack.note(formatCost(plan.cost), 'Estimated monthly cost');
       const ok = await clack.confirm({ message: 'Deploy this?' });
@@ -59,7 +80,9 @@ export async function deployCommand(opts: CommonOptions, io: Io): Promise<number
       }
     }
 
+    const restoreSecrets = opts.yes || (interactive && (await confirmRestore(session, io)));
     const redactor = new Redactor();
+    for (const v of Object.values(secretValues)) redactor.add(v);
     const emit = (e: StepEvent) => {
       if (opts.json) io.stdout.write(JSON.stringify(e) + '\n');
     };
@@ -69,7 +92,7 @@ export async function deployCommand(opts: CommonOptions, io: Io): Promise<number
       steps: session.steps,
       state,
       save,
-      contextFor: makeContextFactory(session, state, io, save, clock),
+      contextFor: makeContextFactory(session, state, io, save, clock, { secretValues, restoreSecrets }),
       makeLogger: (sink) => createLogger(sink, redactor, opts.verbose),
       renderer: pickRenderer(opts, io),
       emit,
@@ -82,4 +105,19 @@ export async function deployCommand(opts: CommonOptions, io: Io): Promise<number
   } finally {
     await lock.release();
   }
+}
+
+/** An app secret scheduled for deletion is restored only when the user says so (or passed --yes). */
+async function confirmRestore(session: Session, io: Io): Promise<boolean> {
+  const name = appSecretName({ app: session.loaded.config.app, env: session.loaded.env });
+  try {
+    const d = await session.aws.secrets.send(new DescribeSecretCommand({ SecretId: name }));
+    if (!d.DeletedDate) return false;
+  } catch {
+    return false;
+  }
+  const ok = await clack.confirm({ message: `Secret ${name} is scheduled for deletion. Restore it (its keys come back with it)?` });
+  if (clack.isCancel(ok)) throw new InterruptedError('deploy: cancelled', 'Nothing was changed.');
+  if (!ok) io.stderr.write('Not restoring it; the secrets step will stop with an error.\n');
+  return ok;
 }

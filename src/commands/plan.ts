@@ -9,6 +9,8 @@ import { systemClock } from '../clock.js';
 import type { PlanItem } from '../../steps/step.js';
 import type { StateFile } from '../state/state-file.js';
 import type { CommonOptions, Io } from '../options.js';
+import type { Settings } from '../context.js';
+import { collectSecretInputs } from '../secret-inputs.js';
 
 export interface ComputedPlan {
   plans: { step: string; items: PlanItem[] }[];
@@ -16,11 +18,18 @@ export interface ComputedPlan {
 }
 
 /** Read-only: asks every enabled step what it would do. */
-export async function computePlan(session: Session, state: StateFile, io: Io, warn: (m: string) => void): Promise<ComputedPlan> {
+export async function computePlan(session: Session, state: StateFile, io: Io, warn: (m: string) => void, extra: Partial<Settings> = {}): Promise<ComputedPlan> {
   const redactor = new Redactor();
-  const contextFor = makeContextFactory(session, state, io, async () => {
-    throw new Error('plan is read-only and must not save state');
-  });
+  const contextFor = makeContextFactory(
+    session,
+    state,
+    io,
+    async () => {
+      throw new Error('plan is read-only and must not save state');
+    },
+    systemClock,
+    extra,
+  );
   const plans: ComputedPlan['plans'] = [];
   for (const step of session.steps) {
     const log = createLogger((level, m) => level === 'warn' && warn(`${step.id}: ${m}`), redactor, false);
@@ -38,7 +47,8 @@ export async function planCommand(opts: CommonOptions, io: Io): Promise<number> 
   const session = await openSession(opts, io, false);
   const store = new StateStore(session.loaded.dir, opts.env);
   const state = await store.load(session.loaded.config.app, systemClock.now());
-  const plan = await computePlan(session, state, io, (m) => io.stderr.write(`warning: ${m}\n`));
+  const { values } = collectSecretInputs(session.loaded.config, io.env, []);
+  const plan = await computePlan(session, state, io, (m) => io.stderr.write(`warning: ${m}\n`), { secretValues: values });
   if (opts.json) {
     io.stdout.write(JSON.stringify({ type: 'plan', env: opts.env, account: session.account, region: session.region, ...plan }) + '\n');
   } else {

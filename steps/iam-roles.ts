@@ -1,0 +1,193 @@
+import { createHash } from 'node:crypto';
+import {
+  AttachRolePolicyCommand,
+  CreateRoleCommand,
+  DeleteRolePolicyCommand,
+  GetRoleCommand,
+  GetRolePolicyCommand,
+  ListAttachedRolePoliciesCommand,
+  ListRolePoliciesCommand,
+  PutRolePolicyCommand,
+  UpdateAssumeRolePolicyCommand,
+  type Role,
+} from '@aws-sdk/client-iam';
+import type { StepContext } from '../src/context.js';
+import { StepError } from '../src/errors.js';
+import { canonicalJson } from '../src/canonical-json.js';
+import { renderPolicy, type PolicyDocument, type PolicyVars } from '../src/render-policy.js';
+import { secrets, type SecretsOutput } from './secrets.js';
+import { s3Buckets, type S3BucketsOutput } from './s3-buckets.js';
+import { cognito, type CognitoOutput } from './cognito.js';
+import { ownershipTags, type Check, type PlanItem, type Step } from './step.js';
+
+export interface IamRolesOutput {
+  executionRoleName: string;
+  executionRoleArn: string;
+  taskRoleName: string;
+  taskRoleArn: string;
+}
+
+export const EXECUTION_MANAGED_POLICY = 'arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy';
+const INLINE = 'deploy-wizard';
+
+/** Role names are at most 64 characters; long app/env names are shortened with a hash. */
+export function roleName(app: string, env: string, kind: 'execution' | 'task'): string {
+  const name = `${app}-${env}-${kind}`;
+  if (name.length <= 64) return name;
+  const h = createHash('sha256').update(name).digest('hex').slice(0, 8);
+  return `${name.slice(0, 64 - kind.length - 10)}-${h}-${kind}`;
+}
+
+interface RoleSpec {
+  name: string;
+  trust: PolicyDocument;
+  managed: string[];
+  inline: PolicyDocument;
+  description: string;
+}
+
+/** Everything the policies are rendered from: ARNs of this app's own resources only. */
+export function policyVars(ctx: Pick<StepContext, 'account' | 'config'>, up: { secretArn?: string; bucketNames?: string[]; userPoolArn?: string }): PolicyVars {
+  return {
+    accountId: ctx.account,
+    secretArn: up.secretArn,
+    kmsKeyArn: undefined, // the app secret uses the AWS managed key; a customer key would be granted here
+    bucketArns: (up.bucketNames ?? []).map((b) => `arn:aws:s3:::${b}`),
+    bucketObjectArns: (up.bucketNames ?? []).map((b) => `arn:aws:s3:::${b}/*`),
+    userPoolArn: up.userPoolArn,
+  };
+}
+
+function specs(ctx: StepContext): RoleSpec[] {
+  const vars = policyVars(ctx, {
+    secretArn: steps(ctx).secrets ? ctx.output<SecretsOutput>('secrets').arn : undefined,
+    bucketNames: steps(ctx).buckets ? ctx.output<S3BucketsOutput>('s3-buckets').buckets.map((b) => b.name) : [],
+    userPoolArn: steps(ctx).cognito ? ctx.output<CognitoOutput>('cognito').userPoolArn : undefined,
+  });
+  const trust = renderPolicy('ecs-tasks-trust', vars);
+  return [
+    {
+      name: roleName(ctx.app, ctx.env, 'execution'),
+      trust,
+      managed: [EXECUTION_MANAGED_POLICY],
+      inline: renderPolicy('execution-policy', vars),
+      description: `deploy-wizard: ECS execution role for ${ctx.app} (${ctx.env}): pull the image, write logs, read the app secret`,
+    },
+    {
+      name: roleName(ctx.app, ctx.env, 'task'),
+      trust,
+      managed: [],
+      inline: renderPolicy('task-policy', vars),
+      description: `deploy-wizard: ECS task role for ${ctx.app} (${ctx.env}): this app's buckets, secret and user pool only`,
+    },
+  ];
+}
+
+/** Which upstream steps this config enables: their outputs exist only then. */
+function steps(ctx: StepContext) {
+  return { secrets: !!secrets.enabled?.(ctx.config), buckets: !!s3Buckets.enabled?.(ctx.config), cognito: !!cognito.enabled?.(ctx.config) };
+}
+
+async function getRole(ctx: StepContext, name: string): Promise<Role | undefined> {
+  try {
+    return (await ctx.aws.iam.send(new GetRoleCommand({ RoleName: name }))).Role;
+  } catch (e) {
+    if ((e as Error).name === 'NoSuchEntityException' || (e as Error).name === 'NoSuchEntity') return undefined;
+    throw e;
+  }
+}
+
+// IAM returns policy documents URL-encoded.
+const decodePolicy = (doc: string | undefined) => (doc ? JSON.parse(decodeURIComponent(doc)) : undefined);
+
+async function inlinePolicies(ctx: StepContext, role: string): Promise<Map<string, unknown>> {
+  const names = (await ctx.aws.iam.send(new ListRolePoliciesCommand({ RoleName: role }))).PolicyNames ?? [];
+  const out = new Map<string, unknown>();
+  for (const n of names) out.set(n, decodePolicy((await ctx.aws.iam.send(new GetRolePolicyCommand({ RoleName: role, PolicyName: n }))).PolicyDocument));
+  return out;
+}
+
+/** What differs between the role in IAM and the spec, as labels; read-only. */
+async function drift(ctx: StepContext, spec: RoleSpec, role: Role): Promise<string[]> {
+  const out: string[] = [];
+  if (canonicalJson(decodePolicy(role.AssumeRolePolicyDocument)) !== canonicalJson(spec.trust)) out.push('trust policy');
+  const attached = (await ctx.aws.iam.send(new ListAttachedRolePoliciesCommand({ RoleName: spec.name }))).AttachedPolicies ?? [];
+  for (const m of spec.managed) if (!attached.some((a) => a.PolicyArn === m)) out.push(`attach ${m.split('/').pop()}`);
+  const inline = await inlinePolicies(ctx, spec.name);
+  if (spec.inline.Statement.length === 0) {
+    if (inline.has(INLINE)) out.push('remove inline policy');
+  } else if (canonicalJson(inline.get(INLINE)) !== canonicalJson(spec.inline)) out.push('inline policy');
+  return out;
+}
+
+async function ensureRole(ctx: StepContext, spec: RoleSpec): Promise<Role> {
+  let role = await getRole(ctx, spec.name);
+  if (!role) {
+    ctx.log.info(`creating IAM role ${spec.name}`);
+    try {
+      role = (
+        await ctx.aws.iam.send(
+          new CreateRoleCommand({
+            RoleName: spec.name,
+            AssumeRolePolicyDocument: JSON.stringify(spec.trust),
+            Description: spec.description,
+            Tags: ownershipTags(ctx, 'iam-roles'),
+          }),
+        )
+      ).Role;
+    } catch (e) {
+      if ((e as Error).name !== 'EntityAlreadyExistsException' && (e as Error).name !== 'EntityAlreadyExists') throw e;
+      role = await getRole(ctx, spec.name);
+    }
+    if (!role) throw new Error(`IAM role ${spec.name} was created but cannot be read`);
+  } else if (!(role.Tags ?? []).some((t) => t.Key === 'deploy-wizard:app' && t.Value === ctx.app)) {
+    throw new StepError('iam-roles', `adopt role: IAM role ${spec.name} exists but was not created by deploy-wizard`, {
+      hint: `Rename or delete it, or tag it deploy-wizard:app=${ctx.app} and deploy-wizard:env=${ctx.env} so the wizard may manage its policies.`,
+    });
+  }
+  const d = await drift(ctx, spec, role);
+  if (d.includes('trust policy')) await ctx.aws.iam.send(new UpdateAssumeRolePolicyCommand({ RoleName: spec.name, PolicyDocument: JSON.stringify(spec.trust) }));
+  for (const m of spec.managed) if (d.includes(`attach ${m.split('/').pop()}`)) await ctx.aws.iam.send(new AttachRolePolicyCommand({ RoleName: spec.name, PolicyArn: m }));
+  if (d.includes('inline policy')) await ctx.aws.iam.send(new PutRolePolicyCommand({ RoleName: spec.name, PolicyName: INLINE, PolicyDocument: JSON.stringify(spec.inline) }));
+  if (d.includes('remove inline policy')) await ctx.aws.iam.send(new DeleteRolePolicyCommand({ RoleName: spec.name, PolicyName: INLINE }));
+  if (d.length) ctx.log.info(`${spec.name}: ${d.join(', ')}`);
+  return role;
+}
+
+export const iamRoles: Step<IamRolesOutput> = {
+  id: 'iam-roles',
+  title: 'Create the task and execution roles (IAM)',
+  dependsOn: ['secrets', 's3-buckets', 'cognito'],
+
+  async inputs(ctx) {
+    return specs(ctx).map((s) => ({ name: s.name, trust: s.trust, managed: s.managed, inline: s.inline }));
+  },
+
+  async plan(ctx) {
+    // Before the first deploy the upstream ARNs do not exist yet; the plan names the roles only.
+    const items: PlanItem[] = [];
+    for (const kind of ['execution', 'task'] as const) {
+      const name = roleName(ctx.app, ctx.env, kind);
+      const role = await getRole(ctx, name);
+      items.push({ action: role ? 'keep' : 'create', resource: `IAM role ${name}`, detail: kind === 'execution' ? 'pull image, write logs, read the app secret' : "this app's buckets, secret and user pool only" });
+    }
+    return items;
+  },
+
+  async apply(ctx) {
+    const [execution, task] = specs(ctx);
+    const e = await ensureRole(ctx, execution!);
+    const t = await ensureRole(ctx, task!);
+    return { executionRoleName: execution!.name, executionRoleArn: e.Arn!, taskRoleName: task!.name, taskRoleArn: t.Arn! };
+  },
+
+  async verify(ctx, out) {
+    const checks: Check[] = [];
+    for (const spec of specs(ctx)) {
+      const role = await getRole(ctx, spec.name);
+      const d = role ? await drift(ctx, spec, role) : ['missing'];
+      checks.push({ name: `IAM role ${spec.name}`, ok: d.length === 0 && [out.executionRoleArn, out.taskRoleArn].includes(role!.Arn!), detail: d.join(', ') || undefined });
+    }
+    return checks;
+  },
+};
