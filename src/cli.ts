@@ -11,7 +11,7 @@ import type { CommonOptions, Io } from './options.js';
 // for us to act on (package.json pins the SDK), not noise for every user.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
-const COMMANDS = ['deploy', 'init', 'plan', 'unlock', 'help'] as const;
+const COMMANDS = ['deploy', 'init', 'plan', 'secrets', 'unlock', 'help'] as const;
 type Command = (typeof COMMANDS)[number];
 
 const COMMON_HELP = `Common flags:
@@ -49,6 +49,14 @@ Read-only: what each step would create, change or leave as it is, and the
 estimated monthly cost. Makes no changes.
 
 ${COMMON_HELP}`,
+  secrets: `Usage: deploy-wizard secrets set KEY | deploy-wizard secrets list [flags]
+
+set KEY   store a value for KEY in the app secret: a masked prompt on a
+          terminal, otherwise read from stdin (printf %s "$V" | ... set KEY)
+list      every key: where it comes from (generated, asked, derived) and
+          when it last changed. Never prints values.
+
+${COMMON_HELP}`,
   unlock: `Usage: deploy-wizard unlock ID [flags]
 
 Breaks the state lock with this ID, left by a run that is gone. The ID is
@@ -63,6 +71,8 @@ Commands:
   deploy          (default) provision, push, deploy; resumes a failed run
   init            only the questions: writes deploy-wizard.json
   plan            read-only: what would change, and the cost
+  secrets set KEY store one asked value (masked prompt or stdin)
+  secrets list    key names, sources and when each last changed
   unlock ID       break a stale lock
 
 Run deploy-wizard COMMAND --help for details.
@@ -180,6 +190,8 @@ async function main(): Promise<number> {
         return await (await import('./commands/init.js')).initCommand(opts, io);
       case 'plan':
         return await (await import('./commands/plan.js')).planCommand(opts, io);
+      case 'secrets':
+        return await (await import('./commands/secrets.js')).secretsCommand(opts, io, rest);
       case 'unlock':
         return await (await import('./commands/unlock.js')).unlockCommand(opts, io, rest[0]);
       default:

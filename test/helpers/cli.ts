@@ -70,12 +70,19 @@ export function standinLogs(): string {
 }
 
 /** A shared example config, built from the sample app's image, with a unique app name and bucket prefix. */
-export function makeExampleApp(example: string, edit: (config: any) => void = () => {}): { dir: string; app: string; config: any } {
-  return makeApp((c) => {
+export function makeExampleApp(example: string, edit: (config: any) => void = () => {}): { dir: string; app: string; config: any; secrets: Record<string, string> } {
+  const made = makeApp((c) => {
     const ex = JSON.parse(readFileSync(join(EXAMPLES, `${example}.json`), 'utf8'));
     for (const k of Object.keys(c)) delete c[k];
     Object.assign(c, ex); // makeApp then gives it a unique app name and bucket prefix
     c.image = { context: '.', dockerfile: 'Dockerfile', platform: 'linux/amd64' };
     edit(c);
   });
+  // A value for every required asked key, as CI would pass them in the environment.
+  const secrets = Object.fromEntries(
+    Object.entries(made.config.secrets ?? {})
+      .filter(([, spec]: [string, any]) => spec.prompt && !spec.optional)
+      .map(([k]) => [k, `test-${k.toLowerCase()}-${randomBytes(6).toString('hex')}`]),
+  );
+  return { ...made, secrets };
 }

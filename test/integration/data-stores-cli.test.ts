@@ -50,28 +50,29 @@ async function recordedDeploy(dir: string, env: Record<string, string | undefine
 
 describe('data stores through the CLI', () => {
   it('deploys the agencio-predict example (network, rds, pgvector on PGlite, elasticache), then again with no mutating call', async () => {
-    const { dir, app } = makeExampleApp('agencio-predict');
-    const first = await runCli(['--non-interactive', '--json'], { cwd: dir });
+    const { dir, app, secrets: asked } = makeExampleApp('agencio-predict');
+    const first = await runCli(['--non-interactive', '--json'], { cwd: dir, env: asked });
     expectOk(first);
     const state = readState(dir);
     for (const id of ['network', 'ecr-push', 'rds', 'pgvector', 'elasticache', 's3-buckets']) expect(state.steps[id]?.status, id).toBe('done');
     expect(state.steps.pgvector.outputs).toMatchObject({ database: 'predict_db', extensions: { vector: expect.stringMatching(/^0\.\d+\.\d+$/) }, via: 'direct' });
     const appSecret = await secretJson(`${app}/prod`);
-    expect(Object.keys(appSecret).sort()).toEqual(['DATABASE_URL', 'REDIS_URL']);
     expect(appSecret.REDIS_URL).toMatch(/^rediss:\/\//);
+    expect(appSecret.DATABASE_URL).toMatch(/^postgresql:\/\/dbadmin:/);
 
     const again = await recordedDeploy(dir);
     expect(again.code).toBe(0);
     expect(again.calls.filter((c) => MUTATING.test(c.split(':')[1]!))).toEqual([]);
     expect(again.events.filter((e) => e.step !== 'deploy').every((e) => e.status === 'unchanged')).toBe(true);
-    expect(again.events).toHaveLength(7);
+    expect(again.events).toHaveLength(10); // nine steps and the closing event
   });
 
   it('after SIGKILL right after CreateDBInstance, a re-run finds the one instance and keeps the same password', async () => {
-    const { dir, app } = makeExampleApp('arbiter-ai');
+    const { dir, app, secrets: asked } = makeExampleApp('arbiter-ai');
     let killed = false;
     const first = await runCli(['--non-interactive', '--verbose'], {
       cwd: dir,
+      env: asked,
       onStderr: (chunk, child) => {
         if (!killed && chunk.includes('aws RDS CreateDBInstance')) {
           killed = true;
@@ -84,7 +85,7 @@ describe('data stores through the CLI', () => {
     expect(await instances(`${app}-prod`)).toHaveLength(1);
     const password = (await secretJson(`${app}/prod/rds-master`)).password;
 
-    const second = await runCli(['--non-interactive'], { cwd: dir });
+    const second = await runCli(['--non-interactive'], { cwd: dir, env: asked });
     expectOk(second);
     expect(await instances(`${app}-prod`)).toHaveLength(1);
     expect((await secretJson(`${app}/prod/rds-master`)).password).toBe(password);
@@ -96,8 +97,8 @@ describe('data stores through the CLI', () => {
   it('fails at pgvector on a Postgres without the extension, then resumes there without touching RDS', async () => {
     const pg = await startDebianPostgres();
     try {
-      const { dir, app } = makeExampleApp('espejo', (c) => (c.region = 'us-east-1'));
-      const first = await runCli(['--non-interactive'], { cwd: dir, env: { DEPLOY_WIZARD_DB_URL: pg.url } });
+      const { dir, app, secrets: asked } = makeExampleApp('espejo', (c) => (c.region = 'us-east-1'));
+      const first = await runCli(['--non-interactive'], { cwd: dir, env: { ...asked, DEPLOY_WIZARD_DB_URL: pg.url } });
       expect(first.code).toBe(1);
       expect(first.stderr).toMatch(/create extension vector in espejo: extension "vector" is not available/);
       expect(first.stderr).toMatch(/install the pgvector package/);
@@ -105,7 +106,7 @@ describe('data stores through the CLI', () => {
       expect(state.steps.pgvector).toMatchObject({ status: 'failed', error: { message: expect.stringContaining('"vector" is not available') } });
       expect(state.steps.rds.status).toBe('done');
 
-      const again = await recordedDeploy(dir, { DEPLOY_WIZARD_DB_URL: pg.url });
+      const again = await recordedDeploy(dir, { ...asked, DEPLOY_WIZARD_DB_URL: pg.url });
       expect(again.code).toBe(1);
       expect(again.calls.filter((c) => c.startsWith('RDS:') && MUTATING.test(c.split(':')[1]!))).toEqual([]);
       expect(again.events.find((e) => e.step === 'rds')?.status).toBe('unchanged');

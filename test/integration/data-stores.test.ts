@@ -94,7 +94,7 @@ describe('network against moto', () => {
 });
 
 describe('rds against moto', () => {
-  it('stores the password first, creates a private encrypted instance, and puts DATABASE_URL in the app secret', async () => {
+  it('stores the password first and creates a private, encrypted, protected instance', async () => {
     const calls: string[] = [];
     const { ctx, app, net } = await withNetwork({ database: { ...DATABASE, backupRetentionDays: 3 } }, { onCall: (c) => calls.push(`${c.service}:${c.command}`) });
     calls.length = 0;
@@ -117,16 +117,15 @@ describe('rds against moto', () => {
     expect(inst.VpcSecurityGroups!.map((g) => g.VpcSecurityGroupId)).toEqual([net.securityGroups.db]);
     const master = JSON.parse((await ctx.aws.secrets.send(new GetSecretValueCommand({ SecretId: out.masterSecretArn }))).SecretString!);
     expect(master.password).toMatch(/^[A-Za-z0-9]{32}$/);
-    const appSecret = JSON.parse((await ctx.aws.secrets.send(new GetSecretValueCommand({ SecretId: `${app}/prod` }))).SecretString!);
-    expect(appSecret.DATABASE_URL).toBe(`postgresql://dbadmin:${master.password}@${out.endpoint}:5432/app_db?sslmode=require`);
     expect(JSON.stringify(out)).not.toContain(master.password);
 
-    // Again: no mutating call, no new secret version, the same password.
+    // Again: no mutating call, no new master secret version, the same password.
     calls.length = 0;
-    const versionsBefore = (await ctx.aws.secrets.send(new ListSecretVersionIdsCommand({ SecretId: `${app}/prod` }))).Versions!.length;
+    const versionsBefore = (await ctx.aws.secrets.send(new ListSecretVersionIdsCommand({ SecretId: out.masterSecretArn }))).Versions!.length;
     await rds.apply(ctx);
     expect(calls.filter((c) => MUTATING.test(c.split(':')[1]!))).toEqual([]);
-    expect((await ctx.aws.secrets.send(new ListSecretVersionIdsCommand({ SecretId: `${app}/prod` }))).Versions!.length).toBe(versionsBefore);
+    expect((await ctx.aws.secrets.send(new ListSecretVersionIdsCommand({ SecretId: out.masterSecretArn }))).Versions!.length).toBe(versionsBefore);
+    expect(JSON.parse((await ctx.aws.secrets.send(new GetSecretValueCommand({ SecretId: out.masterSecretArn }))).SecretString!).password).toBe(master.password);
     expect((await rds.verify(ctx, out)).every((c) => c.ok)).toBe(true);
   });
 
@@ -165,7 +164,7 @@ describe('rds against moto', () => {
 });
 
 describe('elasticache against moto', () => {
-  it('creates an encrypted replication group with an AUTH token and a rediss:// REDIS_URL', async () => {
+  it('stores the AUTH token first and creates an encrypted replication group that requires it', async () => {
     const calls: string[] = [];
     const { ctx, app, net } = await withNetwork({ cache: { nodeType: 'cache.t4g.small' } }, { onCall: (c) => calls.push(`${c.service}:${c.command}`) });
     calls.length = 0;
@@ -174,8 +173,8 @@ describe('elasticache against moto', () => {
     const g = (await ctx.aws.elasticache.send(new DescribeReplicationGroupsCommand({ ReplicationGroupId: `${app}-prod` }))).ReplicationGroups![0]!;
     expect(g).toMatchObject({ CacheNodeType: 'cache.t4g.small', AtRestEncryptionEnabled: true, TransitEncryptionEnabled: true, AuthTokenEnabled: true });
     const token = JSON.parse((await ctx.aws.secrets.send(new GetSecretValueCommand({ SecretId: out.authSecretArn }))).SecretString!).token;
-    const appSecret = JSON.parse((await ctx.aws.secrets.send(new GetSecretValueCommand({ SecretId: `${app}/prod` }))).SecretString!);
-    expect(appSecret.REDIS_URL).toBe(`rediss://:${token}@${out.primaryEndpoint}:${out.port}`);
+    expect(token).toMatch(/^[A-Za-z0-9]{48}$/);
+    expect(out.transitEncryption).toBe(true);
     expect(out.primaryEndpoint).toBe(g.NodeGroups![0]!.PrimaryEndpoint!.Address);
     expect((net as NetworkOutput).securityGroups.cache).toBeDefined();
 

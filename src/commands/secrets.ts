@@ -1,0 +1,130 @@
+import { resolve } from 'node:path';
+import * as clack from '@clack/prompts';
+import { DescribeSecretCommand, GetSecretValueCommand, PutSecretValueCommand } from '@aws-sdk/client-secrets-manager';
+import { loadConfig } from '../config/load-config.js';
+import { openSession } from '../session.js';
+import { StateStore, checkIdentity } from '../state/state-store.js';
+import { acquireLock } from '../state/lock.js';
+import { appSecretName } from '../aws/secret-store.js';
+import { describeAwsError } from '../aws/describe-error.js';
+import { closest } from '../config/suggest.js';
+import { InputError, InterruptedError, WizardError } from '../errors.js';
+import { systemClock } from '../clock.js';
+import { derivedKeys, keySource, type SecretsOutput } from '../../steps/secrets.js';
+import type { CommonOptions, Io } from '../options.js';
+
+const USAGE = 'usage: deploy-wizard secrets set KEY | deploy-wizard secrets list';
+
+async function readStdin(io: Io & { stdin?: NodeJS.ReadableStream }): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of io.stdin ?? process.stdin) chunks.push(Buffer.from(c));
+  // One trailing newline is from `echo`; the value itself is kept as given.
+  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+}
+
+/** `secrets set KEY`: a masked prompt on a terminal, else the value from stdin. Never printed. */
+async function setKey(opts: CommonOptions, io: Io, key: string | undefined): Promise<number> {
+  const loaded = await loadConfig(resolve(io.cwd, opts.configPath), opts.env);
+  const declared = Object.keys(loaded.config.secrets);
+  if (!key) throw new InputError('secrets set: missing KEY', [USAGE]);
+  if (derivedKeys(loaded.config).includes(key)) {
+    throw new InputError(`secrets set: ${key} is derived by the wizard`, [`${key}: comes from the ${key.startsWith('COGNITO') ? 'cognito' : key === 'REDIS_URL' ? 'elasticache' : 'rds'} step and is rewritten on every deploy`]);
+  }
+  if (!declared.includes(key)) {
+    const near = closest(key, declared);
+    throw new InputError(`secrets set: ${key} is not in the config's secrets`, [`secrets.${key}: not declared${near ? `; did you mean ${near}?` : ''}`], {
+      hint: `Add "${key}": { "prompt": "..." } under secrets in deploy-wizard.json first.`,
+    });
+  }
+  let value: string;
+  if (io.isTTY && !opts.nonInteractive) {
+    const v = await clack.password({ message: `${key}`, validate: (x) => (x ? undefined : 'required') });
+    if (clack.isCancel(v)) throw new InterruptedError('secrets set: cancelled', 'Nothing was changed.');
+    value = v;
+  } else {
+    value = await readStdin(io);
+    if (!value) throw new InputError(`secrets set: no value for ${key} on stdin`, [`pipe it in: printf %s "$VALUE" | deploy-wizard secrets set ${key}`]);
+  }
+
+  const session = await openSession(opts, io, false, loaded);
+  const store = new StateStore(loaded.dir, opts.env);
+  const lock = await acquireLock(store.paths.lock, `deploy-wizard secrets set ${key}`, systemClock.now());
+  try {
+    const state = await store.load(loaded.config.app, systemClock.now());
+    checkIdentity(state, session.account, session.region);
+    const name = appSecretName({ app: loaded.config.app, env: opts.env });
+    let arn: string;
+    let current: Record<string, string>;
+    try {
+      const d = await session.aws.secrets.send(new DescribeSecretCommand({ SecretId: name }));
+      if (d.DeletedDate) throw new WizardError(`secrets set: ${name} is scheduled for deletion`, { hint: 'Run deploy-wizard deploy --yes to restore it first.' });
+      arn = d.ARN!;
+      current = JSON.parse((await session.aws.secrets.send(new GetSecretValueCommand({ SecretId: arn }))).SecretString ?? '{}');
+    } catch (e) {
+      if ((e as Error).name === 'ResourceNotFoundException') {
+        throw new WizardError(`secrets set: ${name} does not exist yet`, {
+          hint: `Run the first deploy with ${key} in the environment (${key}=... deploy-wizard deploy); later changes can use secrets set.`,
+        });
+      }
+      throw describeAwsError(e, 'secrets set');
+    }
+    if (current[key] === value) {
+      io.stderr.write(`${key} already has that value; nothing changed.\n`);
+      return 0;
+    }
+    await session.aws.secrets.send(new PutSecretValueCommand({ SecretId: arn, SecretString: JSON.stringify({ ...current, [key]: value }) }));
+    const step = state.steps.secrets;
+    if (step?.outputs) {
+      const out = step.outputs as unknown as SecretsOutput;
+      out.keys = [...new Set([...out.keys, key])].sort();
+      out.changedAt = { ...out.changedAt, [key]: systemClock.now().toISOString() };
+      await store.save(state, systemClock.now());
+    }
+    io.stderr.write(`Set ${key} in ${name}. Running tasks see it after the next deploy (a new task definition revision or a forced redeploy).\n`);
+    return 0;
+  } finally {
+    await lock.release();
+  }
+}
+
+/** `secrets list`: names, where each comes from, when it last changed. Never values. */
+async function listKeys(opts: CommonOptions, io: Io): Promise<number> {
+  const loaded = await loadConfig(resolve(io.cwd, opts.configPath), opts.env);
+  const session = await openSession(opts, io, false, loaded);
+  const state = await new StateStore(loaded.dir, opts.env).load(loaded.config.app, systemClock.now());
+  const out = state.steps.secrets?.outputs as SecretsOutput | undefined;
+  const name = appSecretName({ app: loaded.config.app, env: opts.env });
+  let live: string[] = [];
+  try {
+    const v = await session.aws.secrets.send(new GetSecretValueCommand({ SecretId: name }));
+    live = Object.keys(JSON.parse(v.SecretString ?? '{}'));
+  } catch (e) {
+    if ((e as Error).name !== 'ResourceNotFoundException') throw describeAwsError(e, 'secrets list');
+  }
+  const keys = [...new Set([...Object.keys(loaded.config.secrets), ...derivedKeys(loaded.config), ...live])].sort();
+  const rows = keys.map((k) => ({
+    key: k,
+    source: keySource(loaded.config, k),
+    stored: live.includes(k),
+    optional: 'prompt' in (loaded.config.secrets[k] ?? {}) && (loaded.config.secrets[k] as { optional?: boolean }).optional === true,
+    changedAt: out?.changedAt?.[k],
+  }));
+  if (opts.json) {
+    io.stdout.write(JSON.stringify({ secret: name, keys: rows }) + '\n');
+    return 0;
+  }
+  io.stdout.write(`${name}\n`);
+  const w = Math.max(...rows.map((r) => r.key.length), 3);
+  for (const r of rows) {
+    const status = r.stored ? `last changed ${r.changedAt ?? 'unknown'}` : r.optional ? 'not set (optional)' : 'not stored yet';
+    io.stdout.write(`  ${r.key.padEnd(w)}  ${r.source.padEnd(9)}  ${status}\n`);
+  }
+  return 0;
+}
+
+export async function secretsCommand(opts: CommonOptions, io: Io, args: readonly string[]): Promise<number> {
+  const [verb, key] = args;
+  if (verb === 'set') return setKey(opts, io, key);
+  if (verb === 'list') return listKeys(opts, io);
+  throw new InputError(`secrets: unknown action "${verb ?? ''}"`, [USAGE]);
+}
