@@ -16,6 +16,8 @@ import { promisify } from 'node:util';
 import { request } from 'node:http';
 
 const run = promisify(execFile);
+// The SDK's Node 22 notice is for us (package.json pins it), not for every test run's output.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 export const BASE_IMAGE = 'localhost/deploy-wizard-base:1';
 // moto's ECR GetAuthorizationToken always answers "AWS:<account>-auth-token".
@@ -102,7 +104,9 @@ export async function startStandins({ dir = mkdtempSync(join(tmpdir(), 'dw-stand
   for (const bin of ['moto_server', 'podman', 'docker-registry', 'htpasswd', 'busybox']) await need(bin);
   mkdirSync(dir, { recursive: true });
   const pids = [];
+  const containers = [];
   const stop = async () => {
+    for (const name of containers) await run('podman', ['rm', '-f', '-t', '1', name], { env: { ...process.env, CONTAINERS_CONF: join(dir, 'containers.conf') } }).catch(() => undefined);
     for (const pid of pids.reverse()) stopPid(pid);
     await sleep(300);
   };
@@ -112,7 +116,7 @@ export async function startStandins({ dir = mkdtempSync(join(tmpdir(), 'dw-stand
     const motoLog = join(dir, 'moto.log');
     const moto = startProcess('moto_server', ['-H', '127.0.0.1', '-p', String(motoPort)], {
       logFile: motoLog,
-      env: { ...process.env, MOTO_IAM_LOAD_MANAGED_POLICIES: 'true', MOTO_ECS_SERVICE_RUNNING: '1' },
+      env: { ...process.env, MOTO_IAM_LOAD_MANAGED_POLICIES: 'true', MOTO_ECS_SERVICE_RUNNING: '2' },
     });
     pids.push(moto.pid);
 
@@ -171,6 +175,15 @@ export async function startStandins({ dir = mkdtempSync(join(tmpdir(), 'dw-stand
     await waitFor('podman', async () => (await httpGet('http://d/_ping', { socketPath: sock })) === 200, podmanLog);
 
     await ensureBaseImage(dir, podmanEnv);
+    for (const region of ['us-east-1', 'eu-west-1']) await giveDefaultVpcAnInternetGateway(`http://127.0.0.1:${motoPort}`, region);
+
+    // --- the app as ECS would run it: moto starts no containers, so first-boot probes this one ---
+    const appPort = await freePort();
+    const appName = `dw-sample-app-${appPort}`;
+    await run('podman', ['build', '-q', '-t', 'localhost/dw-sample-app:standin', new URL('../fixtures/sample-app', import.meta.url).pathname], { env: podmanEnv });
+    await run('podman', ['run', '-d', '--rm', '--name', appName, '-p', `127.0.0.1:${appPort}:8080`, 'localhost/dw-sample-app:standin'], { env: podmanEnv });
+    containers.push(appName);
+    await waitFor('sample app', async () => (await httpGet(`http://127.0.0.1:${appPort}/health`)) === 200, podmanLog);
 
     const env = {
       AWS_ENDPOINT_URL: `http://127.0.0.1:${motoPort}`,
@@ -181,11 +194,13 @@ export async function startStandins({ dir = mkdtempSync(join(tmpdir(), 'dw-stand
       DEPLOY_WIZARD_REGISTRY: `127.0.0.1:${regPort}`,
       // The database is reached directly (as through a tunnel): PGlite stands in for RDS.
       DEPLOY_WIZARD_DB_URL: `postgresql://postgres:postgres@127.0.0.1:${pgPort}/postgres`,
+      // first-boot probes the sample app's container instead of the (emulated) load balancer.
+      DEPLOY_WIZARD_HEALTH_URL: `http://127.0.0.1:${appPort}`,
       CONTAINERS_CONF: containersConf,
       CONTAINERS_REGISTRIES_CONF: registriesConf,
     };
     const logs = { moto: motoLog, registry: registryLog, podman: podmanLog, pglite: pgLog };
-    writeFileSync(join(dir, 'env.json'), JSON.stringify({ env, pids, logs }, null, 2));
+    writeFileSync(join(dir, 'env.json'), JSON.stringify({ env, pids, containers, logs }, null, 2));
     return { env, dir, pids, logs, stop };
   } catch (e) {
     await stop();
@@ -211,6 +226,24 @@ async function ensureBaseImage(dir, env) {
   rmSync(root, { recursive: true, force: true });
 }
 
+/**
+ * On AWS a default VPC has an internet gateway and a 0.0.0.0/0 route to it,
+ * so its subnets are public; moto's has neither. Add them, so the network
+ * step sees what it would see on AWS.
+ */
+export async function giveDefaultVpcAnInternetGateway(endpoint, region) {
+  const ec2 = await import('@aws-sdk/client-ec2');
+  const client = new ec2.EC2Client({ region, endpoint, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+  const vpc = (await client.send(new ec2.DescribeVpcsCommand({ Filters: [{ Name: 'is-default', Values: ['true'] }] }))).Vpcs?.[0]?.VpcId;
+  if (!vpc) return;
+  const main = (await client.send(new ec2.DescribeRouteTablesCommand({ Filters: [{ Name: 'vpc-id', Values: [vpc] }, { Name: 'association.main', Values: ['true'] }] }))).RouteTables?.[0];
+  if (!main || main.Routes?.some((r) => r.DestinationCidrBlock === '0.0.0.0/0')) return;
+  const igw = (await client.send(new ec2.CreateInternetGatewayCommand({}))).InternetGateway.InternetGatewayId;
+  await client.send(new ec2.AttachInternetGatewayCommand({ InternetGatewayId: igw, VpcId: vpc }));
+  await client.send(new ec2.CreateRouteCommand({ RouteTableId: main.RouteTableId, DestinationCidrBlock: '0.0.0.0/0', GatewayId: igw }));
+  client.destroy();
+}
+
 /** Wipes moto's state between tests (default VPCs come back). */
 export async function resetMoto(endpoint) {
   await new Promise((resolve, reject) => {
@@ -231,7 +264,8 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     const s = await startStandins({ dir });
     for (const [k, v] of Object.entries(s.env)) console.log(`export ${k}='${v}'`);
   } else if (cmd === 'stop' && dir) {
-    const { pids } = JSON.parse(readFileSync(join(dir, 'env.json'), 'utf8'));
+    const { pids, containers = [] } = JSON.parse(readFileSync(join(dir, 'env.json'), 'utf8'));
+    for (const name of containers) await run('podman', ['rm', '-f', '-t', '1', name], { env: { ...process.env, CONTAINERS_CONF: join(dir, 'containers.conf') } }).catch(() => undefined);
     for (const pid of pids.reverse()) stopPid(pid);
   } else {
     console.error('usage: node scripts/standins.mjs start|stop DIR');

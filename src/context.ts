@@ -5,6 +5,7 @@ import type { Clock } from './clock.js';
 import type { Logger } from './logger.js';
 import type { Intent } from './state/state-file.js';
 import type { Git } from './git.js';
+import type { Probe } from './probe.js';
 
 /** Values that come from the environment, read once by the CLI and passed down. */
 export interface Settings {
@@ -16,6 +17,8 @@ export interface Settings {
   secretValues?: Readonly<Record<string, string>>;
   /** The user agreed (or passed --yes) to restore an app secret scheduled for deletion. */
   restoreSecrets?: boolean;
+  /** DEPLOY_WIZARD_HEALTH_URL: where first-boot probes instead of the load balancer (emulators, or a custom domain). */
+  healthUrl?: string;
   /** Environment variables visible to build args (`{ "env": "NAME" }`). Never logged. */
   buildEnv: Readonly<Record<string, string | undefined>>;
 }
@@ -36,6 +39,7 @@ export interface StepContext {
   settings: Settings;
   log: Logger;
   clock: Clock;
+  probe: Probe;
   signal: AbortSignal;
   /** Outputs of a step this one depends on. */
   output<T = Record<string, unknown>>(stepId: string): T;

@@ -6,6 +6,7 @@ import type { Step } from '../steps/step.js';
 import type { Io } from './options.js';
 import { systemClock, type Clock } from './clock.js';
 import { systemGit } from './git.js';
+import { httpProbe } from './probe.js';
 
 /** Builds the context one step sees: its config slice, clients, upstream outputs and a way to record intents. */
 export function makeContextFactory(session: Session, state: StateFile, io: Io, save: () => Promise<void>, clock: Clock = systemClock, extra: Partial<Settings> = {}) {
@@ -19,9 +20,10 @@ export function makeContextFactory(session: Session, state: StateFile, io: Io, s
     aws: session.aws,
     docker: session.docker,
     git: systemGit,
-    settings: { registryOverride: io.env.DEPLOY_WIZARD_REGISTRY || undefined, dbUrl: io.env.DEPLOY_WIZARD_DB_URL || undefined, buildEnv: io.env, ...extra },
+    settings: { registryOverride: io.env.DEPLOY_WIZARD_REGISTRY || undefined, dbUrl: io.env.DEPLOY_WIZARD_DB_URL || undefined, healthUrl: io.env.DEPLOY_WIZARD_HEALTH_URL || undefined, buildEnv: io.env, ...extra },
     log,
     clock,
+    probe: httpProbe,
     signal: io.signal,
     output: <T>(id: string) => {
       const out = state.steps[id]?.outputs;

@@ -15,7 +15,7 @@ import type { StepContext } from '../src/context.js';
 import { StepError } from '../src/errors.js';
 import { followProgress } from '../src/docker/follow-progress.js';
 import { hashContext, listContext } from '../src/docker/build-context.js';
-import { manifestDigest, registryEndpoint, type RegistryEndpoint } from '../src/docker/registry.js';
+import { imageArchitecture, manifestDigest, registryEndpoint, type RegistryEndpoint } from '../src/docker/registry.js';
 import { loadTemplate } from '../src/templates.js';
 import { ownershipTags, type Check, type PlanItem, type Step } from './step.js';
 
@@ -26,6 +26,8 @@ export interface EcrPushOutput {
   imageDigest: string;
   /** What task definitions use: the repository URI pinned by digest. */
   imageUri: string;
+  /** As the registry reports it, e.g. amd64: checked against the task's runtime platform. */
+  architecture?: string;
 }
 
 /** Keeps the last 20 images; older ones expire. */
@@ -272,7 +274,8 @@ export const ecrPush: Step<EcrPushOutput> = {
       if (!digest) throw new StepError('ecr-push', `push image: the registry does not have ${name}:${tag} after the push reported success`);
     }
     const repositoryUri = repo.repositoryUri ?? ref;
-    return { repositoryName: name, repositoryUri, imageTag: tag, imageDigest: digest, imageUri: `${repositoryUri}@${digest}` };
+    const architecture = await imageArchitecture(auth.endpoint, auth, name, digest, ctx.signal);
+    return { repositoryName: name, repositoryUri, imageTag: tag, imageDigest: digest, imageUri: `${repositoryUri}@${digest}`, architecture };
   },
 
   async verify(ctx, out) {

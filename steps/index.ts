@@ -10,6 +10,10 @@ import { s3Buckets } from './s3-buckets.js';
 import { cognito } from './cognito.js';
 import { secrets } from './secrets.js';
 import { iamRoles } from './iam-roles.js';
+import { taskDefinition } from './task-definition.js';
+import { migrations } from './migrations.js';
+import { service } from './service.js';
+import { firstBoot } from './first-boot.js';
 import type { Step } from './step.js';
 
 export const steps: readonly Step<any>[] = [
@@ -22,4 +26,8 @@ export const steps: readonly Step<any>[] = [
   cognito,
   secrets,
   iamRoles,
+  taskDefinition,
+  migrations,
+  service,
+  firstBoot,
 ];

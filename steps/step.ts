@@ -1,7 +1,7 @@
 import type { Config } from '../src/config/schema.js';
 import type { StepContext } from '../src/context.js';
 
-export type StepId = 'network' | 'ecr-push' | 'rds' | 'pgvector' | 'elasticache' | 's3-buckets' | 'cognito' | 'secrets' | 'iam-roles';
+export type StepId = 'network' | 'ecr-push' | 'rds' | 'pgvector' | 'elasticache' | 's3-buckets' | 'cognito' | 'secrets' | 'iam-roles' | 'task-definition' | 'migrations' | 'service' | 'first-boot';
 
 /** One line of a plan: what a step would do to one resource. */
 export interface PlanItem {

@@ -7,9 +7,12 @@ import { ElastiCacheClient } from '@aws-sdk/client-elasticache';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
 import { IAMClient } from '@aws-sdk/client-iam';
+import { ECSClient } from '@aws-sdk/client-ecs';
+import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 
 /** Called for every AWS call, after it finishes: --verbose logging and tests that record calls. */
-export type CallHook = (call: { service: string; command: string; ok: boolean }) => void;
+export type CallHook = (call: { service: string; command: string; ok: boolean; input: unknown }) => void;
 
 export interface ClientOptions {
   region: string;
@@ -69,6 +72,15 @@ export function createAwsClients(opts: ClientOptions) {
     get iam() {
       return lazy('IAM', () => new IAMClient(base));
     },
+    get ecs() {
+      return lazy('ECS', () => new ECSClient(base));
+    },
+    get elbv2() {
+      return lazy('ELBv2', () => new ElasticLoadBalancingV2Client(base));
+    },
+    get logs() {
+      return lazy('Logs', () => new CloudWatchLogsClient(base));
+    },
   };
 }
 
@@ -81,11 +93,11 @@ function instrument<T extends AnyClient>(client: T, service: string, onCall?: Ca
       const command = (context.commandName ?? 'Unknown').replace(/Command$/, '');
       try {
         const out = await next(args);
-        onCall?.({ service, command, ok: true });
+        onCall?.({ service, command, ok: true, input: (args as { input?: unknown }).input });
         return out;
       } catch (e) {
         if (e && typeof e === 'object') Object.assign(e, { $service: service, $command: command });
-        onCall?.({ service, command, ok: false });
+        onCall?.({ service, command, ok: false, input: (args as { input?: unknown }).input });
         throw e;
       }
     },

@@ -36,7 +36,20 @@ const service = z
     memory: z.number().int().default(1024).describe('Fargate memory in MiB'),
     desiredCount: z.number().int().min(0).max(100).default(1),
     healthCheckPath: z.string().regex(/^\//, 'must start with /').default('/health'),
-    environment: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.string()).default({}),
+    environment: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.string()).default({}).describe('plain (non-secret) environment variables'),
+    logRetentionDays: z
+      .union([z.literal(1), z.literal(3), z.literal(5), z.literal(7), z.literal(14), z.literal(30), z.literal(60), z.literal(90), z.literal(180), z.literal(365)])
+      .default(30),
+    healthCheckGracePeriodSeconds: z.number().int().min(0).max(2_147_483_647).default(60),
+    containerHealthCheck: z
+      .strictObject({
+        command: z.array(z.string().min(1)).min(1).describe('e.g. ["CMD-SHELL", "wget -qO- http://localhost:8080/health || exit 1"]'),
+        intervalSeconds: z.number().int().min(5).max(300).default(30),
+        timeoutSeconds: z.number().int().min(2).max(60).default(5),
+        retries: z.number().int().min(1).max(10).default(3),
+        startPeriodSeconds: z.number().int().min(0).max(300).default(60),
+      })
+      .optional(),
   })
   .superRefine((s, ctx) => {
     const problem = fargateProblem(s.cpu, s.memory);
@@ -114,8 +127,9 @@ const validation = z.strictObject({
   expectJson: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
 });
 
-/** Everything but `environments`: what a merged, per-env config must satisfy. */
-export const envConfigSchema = z.strictObject({
+const DERIVED_KEYS = ['DATABASE_URL', 'REDIS_URL', 'COGNITO_USER_POOL_ID', 'COGNITO_CLIENT_ID', 'COGNITO_CLIENT_SECRET'];
+
+const baseShape = {
   $schema: z.string().optional(),
   app: resourceName,
   region,
@@ -130,13 +144,25 @@ export const envConfigSchema = z.strictObject({
   secrets: z.record(secretKey, secret).default({}),
   migrations: migrations.optional(),
   validation: validation.optional(),
-});
+};
+
+// A key in both places would put a secret's name in plain `environment`, or shadow it.
+function noSecretInEnvironment(c: { service: { environment: Record<string, string> }; secrets: Record<string, unknown> }, ctx: z.RefinementCtx) {
+  for (const key of Object.keys(c.service.environment)) {
+    if (key in c.secrets || DERIVED_KEYS.includes(key)) {
+      ctx.addIssue({ code: 'custom', path: ['service', 'environment', key], message: `${key} is a secret; remove it from service.environment (it reaches the app through Secrets Manager)` });
+    }
+  }
+}
+
+/** Everything but `environments`: what a merged, per-env config must satisfy. */
+export const envConfigSchema = z.strictObject(baseShape).superRefine(noSecretInEnvironment);
 
 // Overlays are checked by merging them over the base and validating the result
 // (see load-config.ts); here they only need to be objects keyed by env name.
-export const configSchema = envConfigSchema.extend({
-  environments: z.record(resourceName, z.record(z.string(), z.unknown())).optional(),
-});
+export const configSchema = z
+  .strictObject({ ...baseShape, environments: z.record(resourceName, z.record(z.string(), z.unknown())).optional() })
+  .superRefine(noSecretInEnvironment);
 
 export type Config = z.output<typeof envConfigSchema>;
 export type ConfigInput = z.input<typeof configSchema>;

@@ -51,3 +51,26 @@ export async function manifestDigest(
   if (!digest) throw new Error(`registry ${endpoint.host} did not return a digest for ${repo}:${tag}`);
   return digest;
 }
+
+/**
+ * The architecture of `repo@digest`, from the image config blob the manifest
+ * points at (for an index, the first linux entry). Read from the registry so
+ * it is right even when this run did not build the image.
+ */
+export async function imageArchitecture(
+  endpoint: RegistryEndpoint,
+  auth: { username: string; password: string },
+  repo: string,
+  digest: string,
+  signal?: AbortSignal,
+): Promise<string | undefined> {
+  const headers = { Authorization: `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}`, Accept: MANIFEST_TYPES };
+  const res = await fetch(`${endpoint.base}/v2/${repo}/manifests/${digest}`, { headers, signal });
+  if (!res.ok) return undefined;
+  const manifest = (await res.json()) as { manifests?: { platform?: { os?: string; architecture?: string } }[]; config?: { digest?: string } };
+  if (manifest.manifests) return manifest.manifests.find((m) => m.platform?.os === 'linux')?.platform?.architecture;
+  if (!manifest.config?.digest) return undefined;
+  const blob = await fetch(`${endpoint.base}/v2/${repo}/blobs/${manifest.config.digest}`, { headers, signal });
+  if (!blob.ok) return undefined;
+  return ((await blob.json()) as { architecture?: string }).architecture;
+}

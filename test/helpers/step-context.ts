@@ -4,6 +4,7 @@ import { createAwsClients, type CallHook } from '../../src/aws/clients.js';
 import { createLogger, Redactor } from '../../src/logger.js';
 import { systemClock } from '../../src/clock.js';
 import { systemGit } from '../../src/git.js';
+import { httpProbe } from '../../src/probe.js';
 import type { StepContext } from '../../src/context.js';
 import type { Intent } from '../../src/state/state-file.js';
 
@@ -29,6 +30,7 @@ export function stepContext(configEdit: Record<string, unknown> = {}, opts: { re
     settings: { buildEnv: {} },
     log: createLogger((l, m) => logs.push(`${l}: ${m}`), new Redactor(), true),
     clock: systemClock,
+    probe: httpProbe,
     signal: new AbortController().signal,
     output: () => {
       throw new Error('no upstream outputs in this test');

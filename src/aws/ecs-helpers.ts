@@ -1,0 +1,146 @@
+import { randomUUID } from 'node:crypto';
+import {
+  CreateClusterCommand,
+  DescribeClustersCommand,
+  DescribeServicesCommand,
+  DescribeTasksCommand,
+  ListTasksCommand,
+  RunTaskCommand,
+  type Task,
+} from '@aws-sdk/client-ecs';
+import { GetLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
+import type { StepContext } from '../context.js';
+import { StepError } from '../errors.js';
+import { waitFor } from '../wait.js';
+import { retryIamPropagation } from './retry-iam-propagation.js';
+import { ownershipTags, type StepId } from '../../steps/step.js';
+import type { NetworkOutput } from '../../steps/network.js';
+
+export const clusterName = (ctx: Pick<StepContext, 'app' | 'env'>) => `${ctx.app}-${ctx.env}`;
+export const ecsTags = (ctx: StepContext, step: StepId) => ownershipTags(ctx, step).map((t) => ({ key: t.Key, value: t.Value }));
+
+/** The app's cluster: looked up first, created when missing (CreateCluster returns an existing ACTIVE one anyway). */
+export async function ensureCluster(ctx: StepContext, step: StepId): Promise<string> {
+  const name = clusterName(ctx);
+  const found = (await ctx.aws.ecs.send(new DescribeClustersCommand({ clusters: [name] }))).clusters?.find((c) => c.status === 'ACTIVE');
+  if (found) return found.clusterArn!;
+  ctx.log.info(`creating ECS cluster ${name}`);
+  const res = await ctx.aws.ecs.send(new CreateClusterCommand({ clusterName: name, tags: ecsTags(ctx, step), settings: [{ name: 'containerInsights', value: 'enabled' }] }));
+  return res.cluster!.clusterArn!;
+}
+
+/** Public subnets get a public IP so tasks can pull the image without a NAT gateway. */
+export function awsvpc(net: NetworkOutput) {
+  const allPublic = net.subnetIds.every((s) => net.publicSubnetIds.includes(s));
+  return { awsvpcConfiguration: { subnets: net.subnetIds, securityGroups: [net.securityGroups.tasks], assignPublicIp: allPublic ? ('ENABLED' as const) : ('DISABLED' as const) } };
+}
+
+const taskId = (arn: string) => arn.split('/').pop()!;
+
+/** The last `n` lines a task's container wrote (awslogs stream ecs/<container>/<task id>). */
+export async function taskLogLines(ctx: StepContext, logGroup: string, container: string, taskArn: string, n = 50): Promise<string[]> {
+  try {
+    const res = await ctx.aws.logs.send(new GetLogEventsCommand({ logGroupName: logGroup, logStreamName: `ecs/${container}/${taskId(taskArn)}`, limit: n, startFromHead: false }));
+    return (res.events ?? []).map((e) => ctx.log.redact(e.message ?? '').trimEnd());
+  } catch {
+    return [];
+  }
+}
+
+function describeStopped(t: Task): string {
+  const codes = (t.containers ?? []).map((c) => `${c.name} exit ${c.exitCode ?? '?'}${c.reason ? ` (${c.reason})` : ''}`).join(', ');
+  return `task ${taskId(t.taskArn!)}: ${t.stoppedReason ?? 'stopped'}${codes ? `; ${codes}` : ''}`;
+}
+
+/**
+ * Why a service is not healthy, as lines a person can act on: the rollout
+ * reason, recent events, each stopped task's reason and exit codes, and the
+ * last log lines of the most recent stopped task.
+ */
+export async function diagnoseService(ctx: StepContext, o: { cluster: string; service: string; logGroup: string; container: string }): Promise<string[]> {
+  const lines: string[] = [];
+  const svc = (await ctx.aws.ecs.send(new DescribeServicesCommand({ cluster: o.cluster, services: [o.service] }))).services?.[0];
+  const primary = svc?.deployments?.find((d) => d.status === 'PRIMARY');
+  if (primary) lines.push(`rollout: ${primary.rolloutState ?? 'unknown'}${primary.rolloutStateReason ? ` (${primary.rolloutStateReason})` : ''}; running ${svc?.runningCount ?? 0}/${svc?.desiredCount ?? 0}`);
+  for (const e of (svc?.events ?? []).slice(0, 5)) lines.push(`event: ${e.message}`);
+  const stoppedArns = (await ctx.aws.ecs.send(new ListTasksCommand({ cluster: o.cluster, serviceName: o.service, desiredStatus: 'STOPPED' }))).taskArns ?? [];
+  if (stoppedArns.length) {
+    const tasks = (await ctx.aws.ecs.send(new DescribeTasksCommand({ cluster: o.cluster, tasks: stoppedArns.slice(0, 10) }))).tasks ?? [];
+    tasks.sort((a, b) => (b.stoppedAt?.getTime() ?? 0) - (a.stoppedAt?.getTime() ?? 0));
+    for (const t of tasks.slice(0, 5)) lines.push(describeStopped(t));
+    const logs = tasks[0] ? await taskLogLines(ctx, o.logGroup, o.container, tasks[0].taskArn!, 20) : [];
+    if (logs.length) lines.push(`last log lines of task ${taskId(tasks[0]!.taskArn!)}:`, ...logs.map((l) => `  ${l}`));
+  }
+  return lines;
+}
+
+export interface OneOffTask {
+  step: StepId;
+  /** What the task does, for messages: "migrations", "CREATE EXTENSION". */
+  purpose: string;
+  taskDefinition: string;
+  container: string;
+  command: string[];
+  logGroup: string;
+  net: NetworkOutput;
+  deadlineMs: number;
+}
+
+/**
+ * Runs a one-off Fargate task with its command overridden, waits until it
+ * stops, and fails with the stopped reason, exit code and last 50 log lines
+ * unless the container exited 0. The client token (recorded first) makes a
+ * retry after a crash start no second task.
+ */
+export async function runOneOffTask(ctx: StepContext, o: OneOffTask): Promise<{ taskArn: string; exitCode: number }> {
+  const cluster = await ensureCluster(ctx, o.step);
+  const key = `run-task:${o.taskDefinition}`;
+  const token = String(ctx.intents.get(key)?.clientRequestToken ?? randomUUID());
+  await ctx.intents.record(key, { taskDefinition: o.taskDefinition, clientRequestToken: token });
+  ctx.log.info(`running ${o.purpose}: ${o.command.join(' ')}`);
+  const res = await retryIamPropagation(
+    () =>
+      ctx.aws.ecs.send(
+        new RunTaskCommand({
+          cluster,
+          taskDefinition: o.taskDefinition,
+          launchType: 'FARGATE',
+          count: 1,
+          startedBy: 'deploy-wizard',
+          clientToken: token,
+          networkConfiguration: awsvpc(o.net),
+          overrides: { containerOverrides: [{ name: o.container, command: o.command }] },
+          tags: ecsTags(ctx, o.step),
+        }),
+      ),
+    { clock: ctx.clock, signal: ctx.signal, onRetry: (m) => ctx.log.info(m) },
+  );
+  const failure = res.failures?.[0];
+  if (failure || !res.tasks?.[0]) {
+    throw new StepError(o.step, `run ${o.purpose}: ECS did not start the task: ${failure?.reason ?? 'no task returned'}${failure?.detail ? ` (${failure.detail})` : ''}`);
+  }
+  const arn = res.tasks[0].taskArn!;
+  const stopped = await waitFor({
+    stepId: o.step,
+    what: `${o.purpose} task ${taskId(arn)}`,
+    clock: ctx.clock,
+    signal: ctx.signal,
+    deadlineMs: o.deadlineMs,
+    firstDelayMs: 3_000,
+    onStatus: (l) => ctx.log.info(l),
+    poll: async () => {
+      const t = (await ctx.aws.ecs.send(new DescribeTasksCommand({ cluster, tasks: [arn] }))).tasks?.[0];
+      const status = t?.lastStatus ?? 'unknown';
+      return { done: status === 'STOPPED', status, value: t };
+    },
+  });
+  const container = stopped?.containers?.find((c) => c.name === o.container) ?? stopped?.containers?.[0];
+  const exitCode = container?.exitCode;
+  if (exitCode !== 0) {
+    const logs = await taskLogLines(ctx, o.logGroup, o.container, arn, 50);
+    throw new StepError(o.step, `run ${o.purpose}: the task exited with ${exitCode ?? 'no exit code'}: ${stopped?.stoppedReason ?? 'no reason given'}`, {
+      hint: [logs.length ? `Last ${logs.length} log lines:\n${logs.join('\n')}` : `No log lines found in ${o.logGroup}.`, 'Fix the cause, then run the same command again.'].join('\n'),
+    });
+  }
+  return { taskArn: arn, exitCode: 0 };
+}

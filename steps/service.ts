@@ -1,0 +1,334 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { CreateServiceCommand, DescribeServicesCommand, UpdateServiceCommand, type Service } from '@aws-sdk/client-ecs';
+import {
+  CreateListenerCommand,
+  CreateLoadBalancerCommand,
+  CreateTargetGroupCommand,
+  DescribeListenersCommand,
+  DescribeLoadBalancerAttributesCommand,
+  DescribeLoadBalancersCommand,
+  DescribeTargetGroupAttributesCommand,
+  DescribeTargetGroupsCommand,
+  ModifyListenerCommand,
+  ModifyLoadBalancerAttributesCommand,
+  ModifyTargetGroupAttributesCommand,
+  ModifyTargetGroupCommand,
+  type Action,
+  type LoadBalancer,
+  type TargetGroup,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
+import type { StepContext } from '../src/context.js';
+import { StepError } from '../src/errors.js';
+import { waitFor } from '../src/wait.js';
+import { canonicalJson } from '../src/canonical-json.js';
+import { retryIamPropagation } from '../src/aws/retry-iam-propagation.js';
+import { awsvpc, clusterName, diagnoseService, ecsTags, ensureCluster } from '../src/aws/ecs-helpers.js';
+import type { NetworkOutput } from './network.js';
+import type { TaskDefinitionOutput } from './task-definition.js';
+import { ownershipTags, type Check, type PlanItem, type Step } from './step.js';
+
+export interface ServiceOutput {
+  clusterName: string;
+  serviceName: string;
+  serviceArn: string;
+  loadBalancerArn: string;
+  targetGroupArn: string;
+  dnsName: string;
+  url: string;
+  taskDefinitionArn: string;
+}
+
+const ROLLOUT_DEADLINE_MS = 30 * 60_000;
+const TLS_POLICY = 'ELBSecurityPolicy-TLS13-1-2-2021-06';
+
+/** Load balancer and target group names are at most 32 characters. */
+export function elbName(app: string, env: string): string {
+  const name = `${app}-${env}`;
+  return name.length <= 32 ? name : `${name.slice(0, 23).replace(/-+$/, '')}-${createHash('sha256').update(name).digest('hex').slice(0, 8)}`;
+}
+
+const serviceName = (ctx: StepContext) => ctx.app;
+const errName = (e: unknown) => (e as Error).name;
+
+async function findLoadBalancer(ctx: StepContext): Promise<LoadBalancer | undefined> {
+  try {
+    return (await ctx.aws.elbv2.send(new DescribeLoadBalancersCommand({ Names: [elbName(ctx.app, ctx.env)] }))).LoadBalancers?.[0];
+  } catch (e) {
+    if (errName(e) === 'LoadBalancerNotFoundException' || errName(e) === 'LoadBalancerNotFound') return undefined;
+    throw e;
+  }
+}
+
+async function findTargetGroup(ctx: StepContext): Promise<TargetGroup | undefined> {
+  try {
+    return (await ctx.aws.elbv2.send(new DescribeTargetGroupsCommand({ Names: [elbName(ctx.app, ctx.env)] }))).TargetGroups?.[0];
+  } catch (e) {
+    if (errName(e) === 'TargetGroupNotFoundException' || errName(e) === 'TargetGroupNotFound') return undefined;
+    throw e;
+  }
+}
+
+async function findService(ctx: StepContext): Promise<Service | undefined> {
+  const res = await ctx.aws.ecs.send(new DescribeServicesCommand({ cluster: clusterName(ctx), services: [serviceName(ctx)] })).catch((e) => {
+    if (errName(e) === 'ClusterNotFoundException') return { services: [] };
+    throw e;
+  });
+  return res.services?.find((s) => s.status === 'ACTIVE');
+}
+
+async function ensureLoadBalancer(ctx: StepContext, net: NetworkOutput): Promise<LoadBalancer> {
+  let lb = await findLoadBalancer(ctx);
+  if (!lb) {
+    if (net.publicSubnetIds.length < 2) {
+      throw new StepError('service', `create load balancer: an internet-facing load balancer needs public subnets in two availability zones; found ${net.publicSubnetIds.length}`, {
+        hint: 'Use the default VPC, or set network.subnetIds to include two public subnets (with a route to an internet gateway).',
+      });
+    }
+    ctx.log.info(`creating load balancer ${elbName(ctx.app, ctx.env)}`);
+    // Looked up by name first: some emulators create a twin when the name exists.
+    lb = (
+      await ctx.aws.elbv2.send(
+        new CreateLoadBalancerCommand({
+          Name: elbName(ctx.app, ctx.env),
+          Type: 'application',
+          Scheme: 'internet-facing',
+          IpAddressType: 'ipv4',
+          Subnets: net.publicSubnetIds,
+          SecurityGroups: [net.securityGroups.lb],
+          Tags: ownershipTags(ctx, 'service'),
+        }),
+      )
+    ).LoadBalancers![0]!;
+  }
+  const idle = String(ctx.config.loadBalancer?.idleTimeoutSeconds ?? 60);
+  const attrs = (await ctx.aws.elbv2.send(new DescribeLoadBalancerAttributesCommand({ LoadBalancerArn: lb.LoadBalancerArn }))).Attributes ?? [];
+  if (attrs.find((a) => a.Key === 'idle_timeout.timeout_seconds')?.Value !== idle) {
+    await ctx.aws.elbv2.send(new ModifyLoadBalancerAttributesCommand({ LoadBalancerArn: lb.LoadBalancerArn, Attributes: [{ Key: 'idle_timeout.timeout_seconds', Value: idle }] }));
+  }
+  return lb;
+}
+
+async function ensureTargetGroup(ctx: StepContext, net: NetworkOutput): Promise<TargetGroup> {
+  const { port, healthCheckPath } = ctx.config.service;
+  let tg = await findTargetGroup(ctx);
+  if (tg && (tg.Port !== port || tg.VpcId !== net.vpcId)) {
+    throw new StepError('service', `update target group: ${tg.TargetGroupName} serves port ${tg.Port} in ${tg.VpcId}; a target group's port and VPC cannot change`, {
+      hint: 'Delete the service and its target group (or use another --env) to move the app to a new port or VPC.',
+    });
+  }
+  if (!tg) {
+    tg = (
+      await ctx.aws.elbv2.send(
+        new CreateTargetGroupCommand({
+          Name: elbName(ctx.app, ctx.env),
+          Protocol: 'HTTP',
+          Port: port,
+          VpcId: net.vpcId,
+          TargetType: 'ip',
+          HealthCheckProtocol: 'HTTP',
+          HealthCheckPath: healthCheckPath,
+          HealthCheckIntervalSeconds: 15,
+          HealthyThresholdCount: 2,
+          Matcher: { HttpCode: '200-399' },
+          Tags: ownershipTags(ctx, 'service'),
+        }),
+      )
+    ).TargetGroups![0]!;
+  } else if (tg.HealthCheckPath !== healthCheckPath) {
+    await ctx.aws.elbv2.send(new ModifyTargetGroupCommand({ TargetGroupArn: tg.TargetGroupArn, HealthCheckPath: healthCheckPath }));
+  }
+  const attrs = (await ctx.aws.elbv2.send(new DescribeTargetGroupAttributesCommand({ TargetGroupArn: tg.TargetGroupArn }))).Attributes ?? [];
+  if (attrs.find((a) => a.Key === 'deregistration_delay.timeout_seconds')?.Value !== '60') {
+    await ctx.aws.elbv2.send(new ModifyTargetGroupAttributesCommand({ TargetGroupArn: tg.TargetGroupArn, Attributes: [{ Key: 'deregistration_delay.timeout_seconds', Value: '60' }] }));
+  }
+  return tg;
+}
+
+/** Port → default action we want: with a certificate, 80 redirects to 443. */
+function wantedListeners(ctx: StepContext, tg: TargetGroup): Map<number, { protocol: 'HTTP' | 'HTTPS'; action: Action }> {
+  const forward: Action = { Type: 'forward', TargetGroupArn: tg.TargetGroupArn };
+  const cert = ctx.config.loadBalancer?.certificateArn;
+  const out = new Map<number, { protocol: 'HTTP' | 'HTTPS'; action: Action }>();
+  if (cert) {
+    out.set(80, { protocol: 'HTTP', action: { Type: 'redirect', RedirectConfig: { Protocol: 'HTTPS', Port: '443', StatusCode: 'HTTP_301' } } });
+    out.set(443, { protocol: 'HTTPS', action: forward });
+  } else {
+    out.set(80, { protocol: 'HTTP', action: forward });
+  }
+  return out;
+}
+
+const actionKey = (a: Action | undefined) =>
+  canonicalJson(a ? { Type: a.Type, TargetGroupArn: a.TargetGroupArn, Redirect: a.RedirectConfig ? { Protocol: a.RedirectConfig.Protocol, Port: a.RedirectConfig.Port, StatusCode: a.RedirectConfig.StatusCode } : undefined } : null);
+
+async function ensureListeners(ctx: StepContext, lb: LoadBalancer, tg: TargetGroup): Promise<void> {
+  const have = (await ctx.aws.elbv2.send(new DescribeListenersCommand({ LoadBalancerArn: lb.LoadBalancerArn }))).Listeners ?? [];
+  const cert = ctx.config.loadBalancer?.certificateArn;
+  for (const [port, want] of wantedListeners(ctx, tg)) {
+    const l = have.find((x) => x.Port === port);
+    const tls = want.protocol === 'HTTPS' ? { Certificates: [{ CertificateArn: cert }], SslPolicy: TLS_POLICY } : {};
+    if (!l) {
+      await ctx.aws.elbv2.send(new CreateListenerCommand({ LoadBalancerArn: lb.LoadBalancerArn, Port: port, Protocol: want.protocol, DefaultActions: [want.action], ...tls, Tags: ownershipTags(ctx, 'service') }));
+    } else if (actionKey(l.DefaultActions?.[0]) !== actionKey(want.action) || l.Protocol !== want.protocol || (want.protocol === 'HTTPS' && (l.SslPolicy !== TLS_POLICY || l.Certificates?.[0]?.CertificateArn !== cert))) {
+      await ctx.aws.elbv2.send(new ModifyListenerCommand({ ListenerArn: l.ListenerArn, Port: port, Protocol: want.protocol, DefaultActions: [want.action], ...tls }));
+    }
+  }
+}
+
+function deploymentConfiguration() {
+  return { deploymentCircuitBreaker: { enable: true, rollback: true }, maximumPercent: 200, minimumHealthyPercent: 100 };
+}
+
+async function ensureService(ctx: StepContext, net: NetworkOutput, tg: TargetGroup, td: TaskDefinitionOutput, cluster: string): Promise<Service> {
+  const s = ctx.config.service;
+  const existing = await findService(ctx);
+  if (!existing) {
+    const token = String(ctx.intents.get('ecs-service')?.clientRequestToken ?? randomUUID());
+    await ctx.intents.record('ecs-service', { service: serviceName(ctx), clientRequestToken: token });
+    ctx.log.info(`creating ECS service ${serviceName(ctx)} (${s.desiredCount} task${s.desiredCount === 1 ? '' : 's'})`);
+    const res = await retryIamPropagation(
+      () =>
+        ctx.aws.ecs.send(
+          new CreateServiceCommand({
+            cluster,
+            serviceName: serviceName(ctx),
+            taskDefinition: td.taskDefinitionArn,
+            desiredCount: s.desiredCount,
+            launchType: 'FARGATE',
+            networkConfiguration: awsvpc(net),
+            loadBalancers: [{ targetGroupArn: tg.TargetGroupArn, containerName: td.containerName, containerPort: s.port }],
+            healthCheckGracePeriodSeconds: s.healthCheckGracePeriodSeconds,
+            deploymentConfiguration: deploymentConfiguration(),
+            clientToken: token,
+            propagateTags: 'SERVICE',
+            enableECSManagedTags: true,
+            tags: ecsTags(ctx, 'service'),
+          }),
+        ),
+      { clock: ctx.clock, signal: ctx.signal, onRetry: (m) => ctx.log.info(m) },
+    );
+    return res.service!;
+  }
+  if (existing.taskDefinition !== td.taskDefinitionArn || existing.desiredCount !== s.desiredCount) {
+    ctx.log.info(`updating service ${serviceName(ctx)} to ${td.family}:${td.revision}, ${s.desiredCount} task(s)`);
+    const res = await retryIamPropagation(
+      () =>
+        ctx.aws.ecs.send(
+          new UpdateServiceCommand({
+            cluster,
+            service: serviceName(ctx),
+            taskDefinition: td.taskDefinitionArn,
+            desiredCount: s.desiredCount,
+            deploymentConfiguration: deploymentConfiguration(),
+            healthCheckGracePeriodSeconds: s.healthCheckGracePeriodSeconds,
+          }),
+        ),
+      { clock: ctx.clock, signal: ctx.signal, onRetry: (m) => ctx.log.info(m) },
+    );
+    return res.service!;
+  }
+  return existing;
+}
+
+/**
+ * Polls the service itself until the primary deployment's rollout is
+ * COMPLETED or FAILED. (The SDK's services-stable waiter never notices a
+ * FAILED rollout: the circuit breaker rolls back and the service looks stable.)
+ */
+async function waitForRollout(ctx: StepContext, cluster: string, td: TaskDefinitionOutput): Promise<void> {
+  const seen = new Set<string>();
+  let first = true;
+  await waitFor({
+    stepId: 'service',
+    what: `service ${serviceName(ctx)}`,
+    clock: ctx.clock,
+    signal: ctx.signal,
+    deadlineMs: ROLLOUT_DEADLINE_MS,
+    firstDelayMs: 5_000,
+    maxDelayMs: 15_000,
+    onStatus: (l) => ctx.log.info(l),
+    timeoutHint: 'The rollout is still going. Run the same command again to keep waiting, or check the service events in the ECS console.',
+    poll: async () => {
+      const svc = (await ctx.aws.ecs.send(new DescribeServicesCommand({ cluster, services: [serviceName(ctx)] }))).services?.[0];
+      for (const e of [...(svc?.events ?? [])].reverse()) {
+        if (e.id && !seen.has(e.id)) {
+          seen.add(e.id);
+          if (!first) ctx.log.info(`event: ${e.message}`);
+        }
+      }
+      first = false;
+      const primary = svc?.deployments?.find((d) => d.status === 'PRIMARY');
+      const state = primary?.rolloutState ?? 'IN_PROGRESS';
+      const status = `rollout ${state.toLowerCase()}, ${svc?.runningCount ?? 0}/${svc?.desiredCount ?? 0} running`;
+      if (state === 'FAILED') return { done: false, status, fatal: `rollout FAILED: ${primary?.rolloutStateReason ?? 'no reason given'}` };
+      return { done: state === 'COMPLETED', status };
+    },
+  }).catch(async (e) => {
+    if (!(e instanceof StepError)) throw e;
+    const diagnosis = await diagnoseService(ctx, { cluster, service: serviceName(ctx), logGroup: td.logGroup, container: td.containerName }).catch(() => []);
+    throw new StepError('service', e.message, { hint: [...diagnosis, '', e.hint ?? ''].join('\n').trim() });
+  });
+}
+
+export const service: Step<ServiceOutput> = {
+  id: 'service',
+  title: 'Start the ECS service behind the load balancer',
+  dependsOn: ['task-definition', 'network', 'migrations'],
+
+  async inputs(ctx) {
+    const s = ctx.config.service;
+    return {
+      td: ctx.output<TaskDefinitionOutput>('task-definition').taskDefinitionArn,
+      desiredCount: s.desiredCount,
+      port: s.port,
+      health: s.healthCheckPath,
+      grace: s.healthCheckGracePeriodSeconds,
+      lb: ctx.config.loadBalancer ?? {},
+    };
+  },
+
+  async plan(ctx) {
+    const items: PlanItem[] = [];
+    items.push({ action: (await findLoadBalancer(ctx)) ? 'keep' : 'create', resource: `load balancer ${elbName(ctx.app, ctx.env)}`, detail: ctx.config.loadBalancer?.certificateArn ? 'HTTPS on 443, 80 redirects' : 'HTTP on 80' });
+    items.push({ action: (await findTargetGroup(ctx)) ? 'keep' : 'create', resource: `target group ${elbName(ctx.app, ctx.env)}`, detail: `port ${ctx.config.service.port}, health ${ctx.config.service.healthCheckPath}` });
+    const svc = await findService(ctx);
+    items.push(
+      svc
+        ? { action: 'update', resource: `ECS service ${serviceName(ctx)}`, detail: `rolls out the new revision if it changed; ${ctx.config.service.desiredCount} task(s)` }
+        : { action: 'create', resource: `ECS service ${serviceName(ctx)}`, detail: `${ctx.config.service.desiredCount} Fargate task(s), circuit breaker with rollback` },
+    );
+    return items;
+  },
+
+  async apply(ctx) {
+    const net = ctx.output<NetworkOutput>('network');
+    const td = ctx.output<TaskDefinitionOutput>('task-definition');
+    const cluster = await ensureCluster(ctx, 'service');
+    const lb = await ensureLoadBalancer(ctx, net);
+    const tg = await ensureTargetGroup(ctx, net);
+    await ensureListeners(ctx, lb, tg);
+    const svc = await ensureService(ctx, net, tg, td, cluster);
+    await waitForRollout(ctx, cluster, td);
+    const https = !!ctx.config.loadBalancer?.certificateArn;
+    return {
+      clusterName: clusterName(ctx),
+      serviceName: serviceName(ctx),
+      serviceArn: svc.serviceArn!,
+      loadBalancerArn: lb.LoadBalancerArn!,
+      targetGroupArn: tg.TargetGroupArn!,
+      dnsName: lb.DNSName!,
+      url: `${https ? 'https' : 'http'}://${lb.DNSName}`,
+      taskDefinitionArn: td.taskDefinitionArn,
+    };
+  },
+
+  async verify(ctx, out) {
+    const svc = await findService(ctx);
+    const primary = svc?.deployments?.find((d) => d.status === 'PRIMARY');
+    const checks: Check[] = [
+      { name: `service ${out.serviceName}`, ok: !!svc && svc.taskDefinition === out.taskDefinitionArn && primary?.rolloutState === 'COMPLETED', detail: primary?.rolloutState ?? 'missing' },
+      { name: `load balancer ${elbName(ctx.app, ctx.env)}`, ok: (await findLoadBalancer(ctx))?.LoadBalancerArn === out.loadBalancerArn },
+    ];
+    return checks;
+  },
+};
