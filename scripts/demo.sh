@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Quick start: sets up this machine, starts the local stand-ins for AWS,
-# Docker and ECR's registry, and deploys the sample app in fixtures/sample-app
-# with the same command a user runs, then runs it again to show that an
-# unchanged deploy changes nothing. Stand-ins stop at the end (KEEP_STANDINS=1
-# keeps them and prints their environment).
+# Quick start: sets up this machine, starts the local stand-ins (moto for AWS,
+# podman for Docker, a registry for ECR, PGlite for Postgres, and the sample
+# app's container standing in for the Fargate task), and deploys the sample
+# app in fixtures/sample-app with the same command a user runs: every step
+# through first-boot, which must pass. Then it runs the command again to show
+# that an unchanged deploy changes nothing. Stand-ins stop at the end
+# (KEEP_STANDINS=1 keeps them and prints their environment).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root="$(pwd)"

@@ -35,7 +35,8 @@ export function estimateCost(c: Config): { lines: CostLine[]; total: number; not
   const perTask = ((s.cpu / 1024) * FARGATE_VCPU_HOUR + (s.memory / 1024) * FARGATE_GB_HOUR) * HOURS;
   lines.push({ component: 'ECS Fargate', size: `${s.desiredCount} × ${s.cpu / 1024} vCPU / ${s.memory / 1024} GB`, monthly: round(perTask * s.desiredCount) });
   lines.push({ component: 'Application Load Balancer', size: '1, light traffic', monthly: round(ALB_HOUR * HOURS + ALB_LCU_MONTH) });
-  let secrets = 1;
+  // The app secret exists only when there is something to put in it.
+  let secrets = Object.keys(c.secrets).length || c.database || c.cache || c.auth?.cognito ? 1 : 0;
   if (c.database) {
     const h = RDS_HOURLY[c.database.instanceClass];
     lines.push({
@@ -52,7 +53,7 @@ export function estimateCost(c: Config): { lines: CostLine[]; total: number; not
   }
   if (c.buckets) lines.push({ component: 'S3', size: `${c.buckets.names.length} bucket(s), ~10 GB`, monthly: round(0.023 * 10 + 0.5) });
   if (c.auth?.cognito) lines.push({ component: 'Cognito', size: 'under 10,000 monthly active users', monthly: 0 });
-  lines.push({ component: 'Secrets Manager', size: `${secrets} secret(s)`, monthly: round(secrets * SECRET_MONTH) });
+  if (secrets) lines.push({ component: 'Secrets Manager', size: `${secrets} secret(s)`, monthly: round(secrets * SECRET_MONTH) });
   lines.push({ component: 'CloudWatch Logs', size: '~5 GB ingested', monthly: 2.5 });
   lines.push({ component: 'ECR', size: '~1 GB of images', monthly: 0.1 });
   const total = round(lines.reduce((a, l) => a + (l.monthly ?? 0), 0));

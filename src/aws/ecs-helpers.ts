@@ -126,7 +126,7 @@ export async function runOneOffTask(ctx: StepContext, o: OneOffTask): Promise<{ 
     clock: ctx.clock,
     signal: ctx.signal,
     deadlineMs: o.deadlineMs,
-    firstDelayMs: 3_000,
+    firstDelayMs: 2_000,
     onStatus: (l) => ctx.log.info(l),
     poll: async () => {
       const t = (await ctx.aws.ecs.send(new DescribeTasksCommand({ cluster, tasks: [arn] }))).tasks?.[0];

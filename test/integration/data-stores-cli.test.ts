@@ -64,7 +64,7 @@ describe('data stores through the CLI', () => {
     expect(again.code).toBe(0);
     expect(again.calls.filter((c) => MUTATING.test(c.split(':')[1]!))).toEqual([]);
     expect(again.events.filter((e) => e.step !== 'deploy').every((e) => e.status === 'unchanged')).toBe(true);
-    expect(again.events).toHaveLength(10); // nine steps and the closing event
+    expect(again.events).toHaveLength(13); // twelve steps (no migrations here) and the closing event
   });
 
   it('after SIGKILL right after CreateDBInstance, a re-run finds the one instance and keeps the same password', async () => {

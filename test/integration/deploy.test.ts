@@ -87,7 +87,7 @@ describe('deploy --non-interactive against the stand-ins', () => {
     expect(calls.length).toBeGreaterThan(0);
     expect(calls.filter((c) => MUTATING.test(c.split(':')[1]!))).toEqual([]);
     const events = stdout.trim().split('\n').map((l) => JSON.parse(l));
-    expect(events.filter((e) => e.step !== 'deploy').map((e) => `${e.step}:${e.status}`).sort()).toEqual(['ecr-push:unchanged', 'iam-roles:unchanged', 'network:unchanged', 's3-buckets:unchanged']);
+    expect(events.filter((e) => e.step !== 'deploy').map((e) => `${e.step}:${e.status}`).sort()).toEqual(['ecr-push:unchanged', 'first-boot:unchanged', 'iam-roles:unchanged', 'network:unchanged', 's3-buckets:unchanged', 'service:unchanged', 'task-definition:unchanged']);
     expect(await registryTags(repoName)).toEqual([out.imageTag]);
   });
 
