@@ -49,7 +49,11 @@ export function hashInputs(value: unknown): string {
 export async function runSteps(opts: RunOptions): Promise<RunResult> {
   const { state, steps } = opts;
   const outcome: RunResult['outcome'] = {};
+  // Every step's completion exists before any step starts, so a step can wait
+  // for one listed after it; each resolves true (done or unchanged) or false.
   const finished = new Map<string, Promise<boolean>>();
+  const settle = new Map<string, (ok: boolean) => void>();
+  for (const s of steps) finished.set(s.id, new Promise<boolean>((r) => settle.set(s.id, r)));
   // Transitions are saved one at a time, in order, even when steps run concurrently.
   let saving = Promise.resolve();
   const save = () => (saving = saving.then(opts.save));
@@ -115,7 +119,7 @@ export async function runSteps(opts: RunOptions): Promise<RunResult> {
           errors.push(e);
           return false;
         });
-        finished.set(step.id, p);
+        void p.then((ok) => settle.get(step.id)!(ok));
         return p.then((ok) => {
           if (!ok && outcome[step.id] === 'failed') throw errors[errors.length - 1]!;
         });

@@ -15,7 +15,7 @@ const DEADLINE_MS = 30 * 60_000;
 export const migrations: Step<MigrationsOutput> = {
   id: 'migrations',
   title: 'Run the database migrations (one-off task)',
-  dependsOn: ['task-definition', 'network'],
+  dependsOn: ['task-definition', 'network', 'pgvector'],
   enabled: (config) => !!config.migrations?.command.length,
 
   // The revision is part of the inputs: a new image or config means a new revision, so they run again.

@@ -4,6 +4,11 @@ import { StepError } from '../src/errors.js';
 import { readSecretJson } from '../src/aws/secret-store.js';
 import type { RdsOutput } from './rds.js';
 import { type Check, type Step } from './step.js';
+import { runOneOffTask, taskLogLines } from '../src/aws/ecs-helpers.js';
+import { ensureTaskDefinition, type TaskDefinitionOutput } from './task-definition.js';
+import type { SecretsOutput } from './secrets.js';
+import type { IamRolesOutput } from './iam-roles.js';
+import type { NetworkOutput } from './network.js';
 
 export interface PgvectorOutput {
   database: string;
@@ -102,15 +107,101 @@ async function applyDirect(ctx: StepContext): Promise<PgvectorOutput> {
   });
 }
 
+const SETUP_CONTAINER = 'db-setup';
+const MARK = 'dw-ext';
+
+/**
+ * What the one-off task runs: create the database when missing (from the
+ * maintenance database), each extension, then print the installed versions
+ * with a marker so they can be read back from the task's log. Names were
+ * checked against identifier rules when the config was loaded.
+ */
+export function setupScript(name: string, extensions: string[]): string {
+  // The maintenance database on the same server, keeping DATABASE_URL's query (sslmode and so on).
+  const admin = '"$admin_url"';
+  return [
+    'set -eu',
+    'base="${DATABASE_URL%%\\?*}"',
+    'admin_url="${base%/*}/postgres${DATABASE_URL#"$base"}"',
+    `psql ${admin} -v ON_ERROR_STOP=1 -tAc "SELECT 1 FROM pg_database WHERE datname = '${name}'" | grep -q 1 || psql ${admin} -v ON_ERROR_STOP=1 -c 'CREATE DATABASE "${name}"'`,
+    ...extensions.map((e) => `psql "$DATABASE_URL" -v ON_ERROR_STOP=1 -c 'CREATE EXTENSION IF NOT EXISTS "${e}"'`),
+    `psql "$DATABASE_URL" -v ON_ERROR_STOP=1 -tAc "SELECT '${MARK} ' || extname || ' ' || extversion FROM pg_extension"`,
+  ].join('\n');
+}
+
+/** Versions printed by setupScript, from the task's log lines. */
+export function parseVersions(lines: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const l of lines) {
+    const m = new RegExp(`^${MARK} (\\S+) (\\S+)$`).exec(l.trim());
+    if (m) out[m[1]!] = m[2]!;
+  }
+  return out;
+}
+
+async function applyTask(ctx: StepContext): Promise<PgvectorOutput> {
+  const { name, extensions, clientImage } = ctx.config.database!;
+  const secret = ctx.output<SecretsOutput>('secrets');
+  const roles = ctx.output<IamRolesOutput>('iam-roles');
+  const app = ctx.output<TaskDefinitionOutput>('task-definition');
+  if (!secret.keys.includes('DATABASE_URL')) throw new StepError('pgvector', `run CREATE EXTENSION: the app secret ${secret.name} has no DATABASE_URL`);
+  const def = await ensureTaskDefinition(ctx, 'pgvector', {
+    family: `${app.family}-db-setup`,
+    networkMode: 'awsvpc',
+    requiresCompatibilities: ['FARGATE'],
+    cpu: '256',
+    memory: '512',
+    runtimePlatform: { operatingSystemFamily: 'LINUX', cpuArchitecture: 'X86_64' },
+    executionRoleArn: roles.executionRoleArn,
+    containerDefinitions: [
+      {
+        name: SETUP_CONTAINER,
+        image: clientImage,
+        essential: true,
+        memoryReservation: 512,
+        secrets: [{ name: 'DATABASE_URL', valueFrom: `${secret.arn}:DATABASE_URL::` }],
+        logConfiguration: { logDriver: 'awslogs', options: { 'awslogs-group': app.logGroup, 'awslogs-region': ctx.region, 'awslogs-stream-prefix': 'ecs' } },
+      },
+    ],
+  });
+  const script = setupScript(name, extensions);
+  const run = await runOneOffTask(ctx, {
+    step: 'pgvector',
+    purpose: 'CREATE EXTENSION',
+    taskDefinition: def.taskDefinitionArn!,
+    container: SETUP_CONTAINER,
+    command: ['sh', '-c', script],
+    logGroup: app.logGroup,
+    net: ctx.output<NetworkOutput>('network'),
+    deadlineMs: 15 * 60_000,
+  });
+  // CloudWatch delivers log lines a few seconds late: read until every version shows, for up to ~30 s.
+  let versions: Record<string, string> = {};
+  for (let i = 0; i < 10; i++) {
+    versions = parseVersions(await taskLogLines(ctx, app.logGroup, SETUP_CONTAINER, run.taskArn, 200));
+    if (extensions.every((e) => versions[e])) break;
+    await ctx.clock.sleep(3_000, ctx.signal);
+  }
+  const missing = extensions.filter((e) => !versions[e]);
+  if (missing.length) {
+    throw new StepError('pgvector', `confirm extensions: the task exited 0, but its log in ${app.logGroup} does not list ${missing.join(', ')} in pg_extension`, {
+      hint: 'Check the task\'s log stream; run again to retry (CREATE EXTENSION IF NOT EXISTS is safe to repeat).',
+    });
+  }
+  ctx.log.info(`extensions: ${Object.entries(versions).filter(([k]) => extensions.includes(k)).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  return { database: name, extensions: Object.fromEntries(extensions.map((e) => [e, versions[e]!])), via: 'task' };
+}
+
 export const pgvector: Step<PgvectorOutput> = {
   id: 'pgvector',
   title: 'Create the database and extensions (pgvector)',
-  dependsOn: ['rds'],
+  // The task mode runs in the VPC with DATABASE_URL from the app secret, the execution role and the app's log group.
+  dependsOn: ['rds', 'network', 'secrets', 'iam-roles', 'task-definition'],
   enabled: (config) => !!config.database,
 
   async inputs(ctx) {
     const rds = ctx.output<RdsOutput>('rds');
-    return { name: ctx.config.database!.name, extensions: ctx.config.database!.extensions, endpoint: rds.endpoint, direct: useDirect(ctx) };
+    return { name: ctx.config.database!.name, extensions: ctx.config.database!.extensions, endpoint: rds.endpoint, direct: useDirect(ctx), image: ctx.config.database!.clientImage };
   },
 
   async plan(ctx) {
@@ -119,10 +210,7 @@ export const pgvector: Step<PgvectorOutput> = {
   },
 
   async apply(ctx) {
-    if (useDirect(ctx)) return applyDirect(ctx);
-    throw new StepError('pgvector', 'create extensions: database.access "task" (a one-off Fargate task inside the VPC) needs the ECS cluster and task roles, which this version does not create yet', {
-      hint: 'Set database.access to "direct" if this machine can reach the database, or open a tunnel and set DEPLOY_WIZARD_DB_URL=postgresql://USER:PASSWORD@localhost:PORT/postgres, then run again.',
-    });
+    return useDirect(ctx) ? applyDirect(ctx) : applyTask(ctx);
   },
 
   async verify(ctx, out) {

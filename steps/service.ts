@@ -273,7 +273,7 @@ async function waitForRollout(ctx: StepContext, cluster: string, td: TaskDefinit
 export const service: Step<ServiceOutput> = {
   id: 'service',
   title: 'Start the ECS service behind the load balancer',
-  dependsOn: ['task-definition', 'network', 'migrations'],
+  dependsOn: ['task-definition', 'network', 'pgvector', 'migrations'],
 
   async inputs(ctx) {
     const s = ctx.config.service;

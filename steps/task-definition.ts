@@ -14,7 +14,7 @@ import { ecsTags } from '../src/aws/ecs-helpers.js';
 import type { EcrPushOutput } from './ecr-push.js';
 import { secrets as secretsStep, type SecretsOutput } from './secrets.js';
 import type { IamRolesOutput } from './iam-roles.js';
-import { type Check, type PlanItem, type Step } from './step.js';
+import { type Check, type PlanItem, type Step, type StepId } from './step.js';
 
 export interface TaskDefinitionOutput {
   family: string;
@@ -103,9 +103,9 @@ function comparable(td: TaskDefinition | RegisterTaskDefinitionCommandInput): st
   });
 }
 
-async function latest(ctx: StepContext): Promise<TaskDefinition | undefined> {
+async function latest(ctx: StepContext, name = family(ctx)): Promise<TaskDefinition | undefined> {
   try {
-    const td = (await ctx.aws.ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: family(ctx) }))).taskDefinition;
+    const td = (await ctx.aws.ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: name }))).taskDefinition;
     return td?.status === 'ACTIVE' ? td : undefined;
   } catch (e) {
     if ((e as Error).name === 'ClientException' || /Unable to describe task definition|not found/i.test((e as Error).message)) return undefined;
@@ -126,6 +126,19 @@ async function ensureLogGroup(ctx: StepContext): Promise<void> {
     }
   }
   if (found?.retentionInDays !== days) await ctx.aws.logs.send(new PutRetentionPolicyCommand({ logGroupName: name, retentionInDays: days }));
+}
+
+/** Registers `want` as a new revision of its family only when it differs from the latest active one. */
+export async function ensureTaskDefinition(ctx: StepContext, step: StepId, want: RegisterTaskDefinitionCommandInput): Promise<TaskDefinition> {
+  const current = await latest(ctx, want.family);
+  if (current && comparable(current) === comparable(want)) return current;
+  ctx.log.info(current ? `registering a new revision of ${want.family} (was ${current.revision})` : `registering task definition ${want.family}`);
+  const res = await retryIamPropagation(() => ctx.aws.ecs.send(new RegisterTaskDefinitionCommand({ ...want, tags: ecsTags(ctx, step) })), {
+    clock: ctx.clock,
+    signal: ctx.signal,
+    onRetry: (m) => ctx.log.info(m),
+  });
+  return res.taskDefinition!;
 }
 
 export const taskDefinition: Step<TaskDefinitionOutput> = {
@@ -150,20 +163,8 @@ export const taskDefinition: Step<TaskDefinitionOutput> = {
 
   async apply(ctx) {
     await ensureLogGroup(ctx);
-    const want = render(ctx);
-    const current = await latest(ctx);
-    let td = current;
-    if (!current || comparable(current) !== comparable(want)) {
-      ctx.log.info(current ? `registering a new revision of ${family(ctx)} (was ${current.revision})` : `registering task definition ${family(ctx)}`);
-      td = (
-        await retryIamPropagation(() => ctx.aws.ecs.send(new RegisterTaskDefinitionCommand({ ...want, tags: ecsTags(ctx, 'task-definition') })), {
-          clock: ctx.clock,
-          signal: ctx.signal,
-          onRetry: (m) => ctx.log.info(m),
-        })
-      ).taskDefinition;
-    }
-    return { family: family(ctx), taskDefinitionArn: td!.taskDefinitionArn!, revision: td!.revision!, containerName: ctx.app, logGroup: logGroupName(ctx) };
+    const td = await ensureTaskDefinition(ctx, 'task-definition', render(ctx));
+    return { family: family(ctx), taskDefinitionArn: td.taskDefinitionArn!, revision: td.revision!, containerName: ctx.app, logGroup: logGroupName(ctx) };
   },
 
   async verify(ctx, out) {

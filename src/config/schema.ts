@@ -77,6 +77,7 @@ const database = z
     backupRetentionDays: z.number().int().min(0).max(35).default(7),
     publiclyAccessible: z.boolean().default(false),
     access: z.enum(['task', 'direct']).default('task').describe('how the pgvector step reaches the database'),
+    clientImage: z.string().min(1).default('public.ecr.aws/docker/library/postgres:16-alpine').describe('image with psql for the one-off task (access "task")'),
   })
   .superRefine((d, ctx) => {
     const problem = engineVersionProblem(d.engineVersion, d.extensions);

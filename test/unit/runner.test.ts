@@ -79,6 +79,13 @@ describe('runner', () => {
     expect(Object.values(state.steps).map((s) => s.status)).toEqual(['done', 'done', 'done']);
   });
 
+  it('waits for a dependency listed after the step that needs it', async () => {
+    const state = emptyState('a', 'prod', new Date());
+    const { result, log } = await run([{ id: 'needs-later', deps: ['later'] }, { id: 'later', delay: 10 }], state);
+    expect((await result).outcome).toEqual({ 'needs-later': 'done', later: 'done' });
+    expect(log).toEqual(['start later', 'end later', 'start needs-later', 'end needs-later']);
+  });
+
   it('skips a done step whose inputs are unchanged and whose check passes', async () => {
     const state = emptyState('a', 'prod', new Date());
     await (await run([{ id: 's1' }, { id: 's2', input: 'v1' }], state)).result;
@@ -128,5 +135,19 @@ describe('runner', () => {
     expect(err.exitCode).toBe(130);
     expect(r.log).not.toContain('start second');
     expect(state.steps['second']).toBeUndefined();
+  });
+});
+
+describe('the pipeline in steps/index.ts', () => {
+  it('lists every step after the steps it depends on, and names only steps that exist', async () => {
+    const { steps } = await import('../../steps/index.js');
+    const seen = new Set<string>();
+    for (const s of steps) {
+      for (const d of s.dependsOn) {
+        expect(steps.map((x) => x.id), `${s.id} depends on unknown ${d}`).toContain(d);
+        expect(seen.has(d), `${s.id} is listed before ${d}`).toBe(true);
+      }
+      seen.add(s.id);
+    }
   });
 });
