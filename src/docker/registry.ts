@@ -15,6 +15,10 @@ export function registryEndpoint(proxyEndpoint: string, override?: string): Regi
   return { base: `${url.protocol}//${url.host}`, host: url.host };
 }
 
+function headers(auth: { username: string; password: string }) {
+  return { Authorization: `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}`, Accept: MANIFEST_TYPES };
+}
+
 const MANIFEST_TYPES = [
   'application/vnd.oci.image.index.v1+json',
   'application/vnd.oci.image.manifest.v1+json',
@@ -36,10 +40,7 @@ export async function manifestDigest(
 ): Promise<string | undefined> {
   const res = await fetch(`${endpoint.base}/v2/${repo}/manifests/${encodeURIComponent(tag)}`, {
     method: 'HEAD',
-    headers: {
-      Authorization: `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}`,
-      Accept: MANIFEST_TYPES,
-    },
+    headers: headers(auth),
     signal,
   });
   if (res.status === 404) return undefined;
@@ -64,13 +65,12 @@ export async function imageArchitecture(
   digest: string,
   signal?: AbortSignal,
 ): Promise<string | undefined> {
-  const headers = { Authorization: `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}`, Accept: MANIFEST_TYPES };
-  const res = await fetch(`${endpoint.base}/v2/${repo}/manifests/${digest}`, { headers, signal });
+  const res = await fetch(`${endpoint.base}/v2/${repo}/manifests/${digest}`, { headers: headers(auth), signal });
   if (!res.ok) return undefined;
   const manifest = (await res.json()) as { manifests?: { platform?: { os?: string; architecture?: string } }[]; config?: { digest?: string } };
   if (manifest.manifests) return manifest.manifests.find((m) => m.platform?.os === 'linux')?.platform?.architecture;
   if (!manifest.config?.digest) return undefined;
-  const blob = await fetch(`${endpoint.base}/v2/${repo}/blobs/${manifest.config.digest}`, { headers, signal });
+  const blob = await fetch(`${endpoint.base}/v2/${repo}/blobs/${manifest.config.digest}`, { headers: headers(auth), signal });
   if (!blob.ok) return undefined;
   return ((await blob.json()) as { architecture?: string }).architecture;
 }

@@ -86,3 +86,15 @@ export function makeExampleApp(example: string, edit: (config: any) => void = ()
   );
   return { ...made, secrets };
 }
+
+/** Runs the CLI and SIGKILLs it the moment `marker` appears on `stream`: a crash at a chosen point. */
+export function runCliKilledAt(args: string[], opts: { cwd: string; env?: Record<string, string | undefined>; stream: 'stdout' | 'stderr'; marker: string }): Promise<CliResult> {
+  let killed = false;
+  const kill = (chunk: string, child: ChildProcess) => {
+    if (!killed && chunk.includes(opts.marker)) {
+      killed = true;
+      child.kill('SIGKILL');
+    }
+  };
+  return runCli(args, { cwd: opts.cwd, env: opts.env, [opts.stream === 'stdout' ? 'onStdout' : 'onStderr']: kill });
+}

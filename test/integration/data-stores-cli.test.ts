@@ -3,12 +3,9 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { RDSClient, DescribeDBInstancesCommand } from '@aws-sdk/client-rds';
 import { SecretsManagerClient, GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
-import { makeExampleApp, readState, runCli, standinLogs } from '../helpers/cli.js';
-import { MUTATING } from '../helpers/step-context.js';
+import { makeExampleApp, readState, runCli, runCliKilledAt, standinLogs } from '../helpers/cli.js';
 import { startDebianPostgres } from '../helpers/postgres-server.js';
-import { deployCommand } from '../../src/commands/deploy.js';
-import type { Io } from '../../src/options.js';
-import { exitCodeOf } from '../../src/errors.js';
+import { recordedDeploy, mutatingCalls } from '../helpers/recorded-deploy.js';
 
 const rdsClient = () => new RDSClient({ region: 'us-east-1' });
 const secrets = () => new SecretsManagerClient({ region: 'us-east-1' });
@@ -29,24 +26,6 @@ async function secretJson(id: string) {
   return JSON.parse((await secrets().send(new GetSecretValueCommand({ SecretId: id }))).SecretString!);
 }
 
-/** Runs deploy in-process, recording every AWS call. */
-async function recordedDeploy(dir: string, env: Record<string, string | undefined> = {}) {
-  const calls: string[] = [];
-  let stdout = '';
-  const io: Io = {
-    cwd: dir,
-    stdout: { write: (s: string) => ((stdout += s), true) } as any,
-    stderr: { write: () => true } as any,
-    isTTY: false,
-    env: { ...process.env, ...env },
-    signal: new AbortController().signal,
-    argv: ['deploy'],
-    onCall: (c) => calls.push(`${c.service}:${c.command}`),
-  };
-  // As src/cli.ts does: a thrown error becomes its exit code.
-  const code = await deployCommand({ env: 'prod', configPath: 'deploy-wizard.json', nonInteractive: true, yes: false, json: true, verbose: false }, io).catch(exitCodeOf);
-  return { code, calls, events: stdout.trim().split('\n').map((l) => JSON.parse(l)) };
-}
 
 describe('data stores through the CLI', () => {
   it('deploys the agencio-predict example (network, rds, pgvector on PGlite, elasticache), then again with no mutating call', async () => {
@@ -62,24 +41,14 @@ describe('data stores through the CLI', () => {
 
     const again = await recordedDeploy(dir);
     expect(again.code).toBe(0);
-    expect(again.calls.filter((c) => MUTATING.test(c.split(':')[1]!))).toEqual([]);
+    expect(mutatingCalls(again.names)).toEqual([]);
     expect(again.events.filter((e) => e.step !== 'deploy').every((e) => e.status === 'unchanged')).toBe(true);
     expect(again.events).toHaveLength(13); // twelve steps (no migrations here) and the closing event
   });
 
   it('after SIGKILL right after CreateDBInstance, a re-run finds the one instance and keeps the same password', async () => {
     const { dir, app, secrets: asked } = makeExampleApp('arbiter-ai');
-    let killed = false;
-    const first = await runCli(['--non-interactive', '--verbose'], {
-      cwd: dir,
-      env: asked,
-      onStderr: (chunk, child) => {
-        if (!killed && chunk.includes('aws RDS CreateDBInstance')) {
-          killed = true;
-          child.kill('SIGKILL');
-        }
-      },
-    });
+    const first = await runCliKilledAt(['--non-interactive', '--verbose'], { cwd: dir, env: asked, stream: 'stderr', marker: 'aws RDS CreateDBInstance' });
     expect(first.signal).toBe('SIGKILL');
     expect(readState(dir).steps.rds.status).toBe('running');
     expect(await instances(`${app}-prod`)).toHaveLength(1);
@@ -108,7 +77,7 @@ describe('data stores through the CLI', () => {
 
       const again = await recordedDeploy(dir, { ...asked, DEPLOY_WIZARD_DB_URL: pg.url });
       expect(again.code).toBe(1);
-      expect(again.calls.filter((c) => c.startsWith('RDS:') && MUTATING.test(c.split(':')[1]!))).toEqual([]);
+      expect(mutatingCalls(again.names.filter((c) => c.startsWith('RDS:')))).toEqual([]);
       expect(again.events.find((e) => e.step === 'rds')?.status).toBe('unchanged');
       expect(again.events.filter((e) => e.step === 'pgvector').at(-1)?.status).toBe('failed');
       expect(await instances(`${app}-prod`)).toHaveLength(1);

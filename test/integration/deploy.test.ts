@@ -6,10 +6,8 @@ import { hostname } from 'node:os';
 import { inject } from 'vitest';
 import { DescribeRepositoriesCommand, GetLifecyclePolicyCommand, ECRClient } from '@aws-sdk/client-ecr';
 import { GetBucketEncryptionCommand, GetPublicAccessBlockCommand, ListBucketsCommand, S3Client } from '@aws-sdk/client-s3';
-import { makeApp, readState, runCli, standinLogs } from '../helpers/cli.js';
-import { MUTATING } from '../helpers/step-context.js';
-import { deployCommand } from '../../src/commands/deploy.js';
-import type { Io } from '../../src/options.js';
+import { makeApp, readState, runCli, runCliKilledAt, standinLogs } from '../helpers/cli.js';
+import { recordedDeploy, mutatingCalls } from '../helpers/recorded-deploy.js';
 // @ts-expect-error plain JS module shared with the demo script
 import { REGISTRY_PASSWORD } from '../../scripts/standins.mjs';
 
@@ -70,24 +68,11 @@ describe('deploy --non-interactive against the stand-ins', () => {
     expect(readFileSync(join(dir, '.gitignore'), 'utf8')).toContain('.deploy-wizard/');
 
     // Second run, in-process so every AWS call is recorded.
-    const calls: string[] = [];
-    let stdout = '';
-    const io: Io = {
-      cwd: dir,
-      stdout: { write: (s: string) => ((stdout += s), true) } as any,
-      stderr: { write: () => true } as any,
-      isTTY: false,
-      env: { ...process.env, SAMPLE_APP_VERSION: '1.0.0' },
-      signal: new AbortController().signal,
-      argv: ['deploy'],
-      onCall: (c) => calls.push(`${c.service}:${c.command}`),
-    };
-    const code = await deployCommand({ env: 'prod', configPath: 'deploy-wizard.json', nonInteractive: true, yes: false, json: true, verbose: false }, io);
-    expect(code).toBe(0);
-    expect(calls.length).toBeGreaterThan(0);
-    expect(calls.filter((c) => MUTATING.test(c.split(':')[1]!))).toEqual([]);
-    const events = stdout.trim().split('\n').map((l) => JSON.parse(l));
-    expect(events.filter((e) => e.step !== 'deploy').map((e) => `${e.step}:${e.status}`).sort()).toEqual(['ecr-push:unchanged', 'first-boot:unchanged', 'iam-roles:unchanged', 'network:unchanged', 's3-buckets:unchanged', 'service:unchanged', 'task-definition:unchanged']);
+    const again = await recordedDeploy(dir, { SAMPLE_APP_VERSION: '1.0.0' });
+    expect(again.code).toBe(0);
+    expect(again.calls.length).toBeGreaterThan(0);
+    expect(mutatingCalls(again.names)).toEqual([]);
+    expect(again.events.filter((e) => e.step !== 'deploy').map((e) => `${e.step}:${e.status}`).sort()).toEqual(['ecr-push:unchanged', 'first-boot:unchanged', 'iam-roles:unchanged', 'network:unchanged', 's3-buckets:unchanged', 'service:unchanged', 'task-definition:unchanged']);
     expect(await registryTags(repoName)).toEqual([out.imageTag]);
   });
 
@@ -111,16 +96,7 @@ describe('deploy --non-interactive against the stand-ins', () => {
     // A few MB of noise so the push takes long enough to be killed in the middle.
     mkdirSync(join(dir, 'www', 'blob'), { recursive: true });
     writeFileSync(join(dir, 'www', 'blob', 'noise.bin'), randomBytes(24 * 1024 * 1024));
-    let killed = false;
-    const first = await runCli(['--non-interactive', '--json', '--verbose'], {
-      cwd: dir,
-      onStdout: (chunk, child) => {
-        if (!killed && chunk.includes('"message":"pushing ')) {
-          killed = true;
-          child.kill('SIGKILL');
-        }
-      },
-    });
+    const first = await runCliKilledAt(['--non-interactive', '--json', '--verbose'], { cwd: dir, stream: 'stdout', marker: '"message":"pushing ' });
     expect(first.signal).toBe('SIGKILL');
     const crashed = readState(dir);
     expect(crashed.steps['ecr-push'].status).toBe('running');

@@ -12,7 +12,7 @@ import {
 import { DeleteSecretCommand, GetSecretValueCommand, ListSecretVersionIdsCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { GetRoleCommand, GetRolePolicyCommand, IAMClient, ListAttachedRolePoliciesCommand } from '@aws-sdk/client-iam';
 import { cognito } from '../../steps/cognito.js';
-import { CLI, makeExampleApp, readState, runCli, standinEnv, standinLogs } from '../helpers/cli.js';
+import { CLI, makeExampleApp, readState, runCli, runCliKilledAt, standinEnv, standinLogs } from '../helpers/cli.js';
 import { stepContext, MUTATING } from '../helpers/step-context.js';
 
 const sm = () => new SecretsManagerClient({ region: 'us-east-1' });
@@ -137,17 +137,7 @@ describe('identity and secrets through the CLI (agencio-predict)', () => {
 
   it('after SIGKILL right after CreateUserPool, a re-run adopts the pool: exactly one', async () => {
     const { dir, app } = makeExampleApp('agencio-predict');
-    let killed = false;
-    const first = await runCli(['--non-interactive', '--verbose'], {
-      cwd: dir,
-      env: ASKED,
-      onStderr: (chunk, child) => {
-        if (!killed && chunk.includes('aws Cognito CreateUserPool')) {
-          killed = true;
-          child.kill('SIGKILL');
-        }
-      },
-    });
+    const first = await runCliKilledAt(['--non-interactive', '--verbose'], { cwd: dir, env: ASKED, stream: 'stderr', marker: 'aws Cognito CreateUserPool' });
     expect(first.signal).toBe('SIGKILL');
     expect(readState(dir).steps.cognito.intents['user-pool']).toMatchObject({ name: `${app}-prod` });
     expect(await poolsNamed(`${app}-prod`)).toHaveLength(1);

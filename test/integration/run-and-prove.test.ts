@@ -5,15 +5,14 @@ import { SecretsManagerClient, GetSecretValueCommand } from '@aws-sdk/client-sec
 import { CreateLogGroupCommand, CreateLogStreamCommand, PutLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { freePortSync } from '../helpers/free-port.js';
 import { makeApp, makeExampleApp, readState, runCli, standinLogs } from '../helpers/cli.js';
-import { MUTATING, stepContext } from '../helpers/step-context.js';
+import { stepContext } from '../helpers/step-context.js';
 import { fakeClock } from '../helpers/fake-clock.js';
-import { deployCommand } from '../../src/commands/deploy.js';
+import { recordedDeploy, mutatingCalls } from '../helpers/recorded-deploy.js';
 import { exitCodeOf, StepError } from '../../src/errors.js';
 import { network } from '../../steps/network.js';
 import { service } from '../../steps/service.js';
 import { migrations } from '../../steps/migrations.js';
 import { render } from '../../steps/task-definition.js';
-import type { Io } from '../../src/options.js';
 
 const ecs = (region = 'us-east-1') => new ECSClient({ region });
 const elb = (region = 'us-east-1') => new ElasticLoadBalancingV2Client({ region });
@@ -22,24 +21,7 @@ function expectOk(r: { code: number | null; stderr: string; stdout: string }) {
   if (r.code !== 0) throw new Error(`exit ${r.code}\n${r.stderr}\n${r.stdout}\n${standinLogs()}`);
 }
 
-async function recordedDeploy(dir: string, env: Record<string, string | undefined> = {}) {
-  const calls: { name: string; input: any }[] = [];
-  let stdout = '';
-  const io: Io = {
-    cwd: dir,
-    stdout: { write: (s: string) => ((stdout += s), true) } as any,
-    stderr: { write: () => true } as any,
-    isTTY: false,
-    env: { ...process.env, ...env },
-    signal: new AbortController().signal,
-    argv: ['deploy'],
-    onCall: (c) => calls.push({ name: `${c.service}:${c.command}`, input: c.input }),
-  };
-  const code = await deployCommand({ env: 'prod', configPath: 'deploy-wizard.json', nonInteractive: true, yes: false, json: true, verbose: false }, io).catch(exitCodeOf);
-  return { code, calls, events: stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l)) };
-}
 
-const mutating = (calls: { name: string }[]) => calls.map((c) => c.name).filter((n) => MUTATING.test(n.split(':')[1]!));
 
 describe('the whole pipeline', () => {
   it.each(['agencio-predict', 'arbiter-ai', 'espejo', 'postmagiq'])('%s deploys through first-boot, then again with no mutating call and the same revision', async (example) => {
@@ -57,7 +39,7 @@ describe('the whole pipeline', () => {
 
     const again = await recordedDeploy(dir, secrets);
     expect(again.code).toBe(0);
-    expect(mutating(again.calls)).toEqual([]);
+    expect(mutatingCalls(again.names)).toEqual([]);
     expect(again.calls.map((c) => c.name)).not.toContain('ECS:RunTask');
     expect(again.events.filter((e) => e.step !== 'deploy').every((e) => e.status === 'unchanged')).toBe(true);
     const td = await ecs(config.region).send(new DescribeTaskDefinitionCommand({ taskDefinition: `${app}-prod` }));

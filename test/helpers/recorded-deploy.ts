@@ -1,0 +1,30 @@
+import { deployCommand } from '../../src/commands/deploy.js';
+import { exitCodeOf } from '../../src/errors.js';
+import type { Io } from '../../src/options.js';
+import { MUTATING } from './step-context.js';
+
+/**
+ * Runs `deploy --non-interactive --json` in-process, recording every AWS call
+ * with its input (emulators do not echo everything back). A thrown error
+ * becomes its exit code, as src/cli.ts does.
+ */
+export async function recordedDeploy(dir: string, env: Record<string, string | undefined> = {}) {
+  const calls: { name: string; input: any }[] = [];
+  let stdout = '';
+  const io: Io = {
+    cwd: dir,
+    stdout: { write: (s: string) => ((stdout += s), true) } as any,
+    stderr: { write: () => true } as any,
+    isTTY: false,
+    env: { ...process.env, ...env },
+    signal: new AbortController().signal,
+    argv: ['deploy'],
+    onCall: (c) => calls.push({ name: `${c.service}:${c.command}`, input: c.input }),
+  };
+  const code = await deployCommand({ env: 'prod', configPath: 'deploy-wizard.json', nonInteractive: true, yes: false, json: true, verbose: false }, io).catch(exitCodeOf);
+  const events = stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
+  return { code, calls, events, names: calls.map((c) => c.name) };
+}
+
+/** The mutating calls among "Service:Command" names. */
+export const mutatingCalls = (names: string[]) => names.filter((n) => MUTATING.test(n.split(':')[1]!));
