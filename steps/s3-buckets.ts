@@ -5,6 +5,7 @@ import {
   GetBucketVersioningCommand,
   GetPublicAccessBlockCommand,
   HeadBucketCommand,
+  ListBucketsCommand,
   PutBucketEncryptionCommand,
   PutBucketTaggingCommand,
   PutBucketVersioningCommand,
@@ -32,16 +33,32 @@ function takenError(name: string): StepError {
   });
 }
 
-/** exists: ours to inspect; missing; or taken by someone we cannot see. */
-async function probe(ctx: StepContext, name: string): Promise<'exists' | 'missing'> {
+/** Names of the buckets this account owns (paged). */
+async function ownBuckets(ctx: StepContext): Promise<Set<string>> {
+  const names = new Set<string>();
+  let ContinuationToken: string | undefined;
+  do {
+    const page = await ctx.aws.s3.send(new ListBucketsCommand({ MaxBuckets: 1000, ContinuationToken }));
+    for (const b of page.Buckets ?? []) if (b.Name) names.add(b.Name);
+    ContinuationToken = page.ContinuationToken;
+  } while (ContinuationToken);
+  return names;
+}
+
+/**
+ * missing, or exists in this account. A bucket that exists but is not in this
+ * account's own list belongs to someone else: HeadBucket alone cannot tell
+ * (AWS answers 403, which can also mean our own bucket with too little access).
+ */
+async function probe(ctx: StepContext, name: string, own: Set<string>): Promise<'exists' | 'missing'> {
   try {
     await ctx.aws.s3.send(new HeadBucketCommand({ Bucket: name }));
-    return 'exists';
   } catch (e) {
     if (errName(e) === 'NotFound' || errName(e) === 'NoSuchBucket' || status(e) === 404) return 'missing';
-    if (status(e) === 403) throw takenError(name);
-    throw e;
+    if (status(e) !== 403) throw e;
   }
+  if (!own.has(name)) throw takenError(name);
+  return 'exists';
 }
 
 async function getTags(ctx: StepContext, name: string): Promise<Tag[]> {
@@ -109,8 +126,8 @@ async function converge(ctx: StepContext, name: string, tags: Tag[], missing: st
 const isOurs = (ctx: StepContext, tags: Tag[]) =>
   tags.some((t) => t.Key === 'deploy-wizard:app' && t.Value === ctx.app) && tags.some((t) => t.Key === 'deploy-wizard:env' && t.Value === ctx.env);
 
-async function ensureBucket(ctx: StepContext, name: string): Promise<void> {
-  let state = await probe(ctx, name);
+async function ensureBucket(ctx: StepContext, name: string, probed: 'exists' | 'missing'): Promise<void> {
+  let state = probed;
   if (state === 'missing') {
     // Recorded first: a crash after CreateBucket but before tagging leaves an
     // untagged bucket that the next run must recognise as its own.
@@ -154,8 +171,9 @@ export const s3Buckets: Step<S3BucketsOutput> = {
 
   async plan(ctx) {
     const items: PlanItem[] = [];
+    const own = await ownBuckets(ctx);
     for (const name of bucketNames(ctx)) {
-      if ((await probe(ctx, name)) === 'missing') {
+      if ((await probe(ctx, name, own)) === 'missing') {
         items.push({ action: 'create', resource: `S3 bucket ${name}`, detail: 'public access blocked, encrypted' + (ctx.config.buckets?.versioning ? ', versioned' : '') });
       } else {
         const d = await drift(ctx, name, await getTags(ctx, name));
@@ -167,15 +185,20 @@ export const s3Buckets: Step<S3BucketsOutput> = {
 
   async apply(ctx) {
     const names = bucketNames(ctx);
-    for (const name of names) await ensureBucket(ctx, name);
+    const own = await ownBuckets(ctx);
+    // Every name is checked before any is created: a taken name must not leave half a set of buckets.
+    const probed = new Map<string, 'exists' | 'missing'>();
+    for (const name of names) probed.set(name, await probe(ctx, name, own));
+    for (const name of names) await ensureBucket(ctx, name, probed.get(name)!);
     return { buckets: names.map((name) => ({ name, arn: `arn:aws:s3:::${name}` })) };
   },
 
   async verify(ctx, out) {
     const checks: Check[] = [];
+    const own = await ownBuckets(ctx);
     for (const { name } of out.buckets) {
       try {
-        const exists = (await probe(ctx, name)) === 'exists';
+        const exists = (await probe(ctx, name, own)) === 'exists';
         const d = exists ? await drift(ctx, name, await getTags(ctx, name)) : ['missing'];
         checks.push({ name: `bucket ${name}`, ok: d.length === 0, detail: d.join(', ') || undefined });
       } catch (e) {

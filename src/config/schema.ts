@@ -64,7 +64,10 @@ const network = z.strictObject({
 
 const loadBalancer = z.strictObject({
   idleTimeoutSeconds: z.number().int().min(1).max(4000).default(60),
-  certificateArn: z.string().regex(/^arn:aws[a-z-]*:acm:/, 'expected an ACM certificate ARN').optional(),
+  certificateArn: z
+    .string()
+    .regex(/^arn:aws[a-z-]*:(acm:[a-z0-9-]+:\d{12}:certificate\/|iam::\d{12}:server-certificate\/)/, 'expected an ACM certificate ARN (or an IAM server certificate ARN)')
+    .optional(),
 });
 
 const database = z

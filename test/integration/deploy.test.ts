@@ -7,6 +7,7 @@ import { inject } from 'vitest';
 import { DescribeRepositoriesCommand, GetLifecyclePolicyCommand, ECRClient } from '@aws-sdk/client-ecr';
 import { GetBucketEncryptionCommand, GetPublicAccessBlockCommand, ListBucketsCommand, S3Client } from '@aws-sdk/client-s3';
 import { makeApp, readState, runCli, runCliKilledAt, standinLogs } from '../helpers/cli.js';
+import { freePortSync } from '../helpers/free-port.js';
 import { recordedDeploy, mutatingCalls } from '../helpers/recorded-deploy.js';
 // @ts-expect-error plain JS module shared with the demo script
 import { REGISTRY_PASSWORD } from '../../scripts/standins.mjs';
@@ -185,5 +186,36 @@ describe('deploy --non-interactive against the stand-ins', () => {
     }
     expect(readFileSync(join(dir, '.deploy-wizard', 'prod.state.json'), 'utf8')).not.toContain(value);
     expect(readFileSync(join(dir, '.deploy-wizard', 'prod.state.json.bak'), 'utf8')).not.toContain(value);
+  });
+
+  it('on Ctrl-C (SIGINT) mid-wait: starts nothing new, saves state, says how to resume, exits 130; the next run resumes', async () => {
+    const { dir } = makeApp((c) => (c.validation = { path: '/health', expectStatus: 200, timeoutSeconds: 300 }));
+    const closed = `http://127.0.0.1:${freePortSync()}`;
+    let sent = false;
+    const started = Date.now();
+    const r = await runCli(['--non-interactive', '--json'], {
+      cwd: dir,
+      env: { DEPLOY_WIZARD_HEALTH_URL: closed },
+      onStdout: (chunk, child) => {
+        if (!sent && chunk.includes('"step":"first-boot","status":"progress"')) {
+          sent = true;
+          child.kill('SIGINT');
+        }
+      },
+    });
+    expect(sent).toBe(true);
+    expect(r.code).toBe(130);
+    expect(Date.now() - started).toBeLessThan(60_000); // not the 300 s probe deadline
+    expect(r.stderr).toContain('Run the same command again to resume.');
+    for (const line of r.stdout.trim().split('\n')) JSON.parse(line); // still only JSON on stdout
+    const state = readState(dir);
+    expect(state.steps['first-boot']).toMatchObject({ status: 'failed', error: { message: 'first-boot: interrupted' } });
+    expect(state.steps.service.status).toBe('done');
+    expect(existsSync(join(dir, '.deploy-wizard', 'prod.lock'))).toBe(false);
+
+    const again = await recordedDeploy(dir);
+    expect(again.code).toBe(0);
+    expect(again.events.find((e) => e.step === 'service')?.status).toBe('unchanged');
+    expect(again.events.filter((e) => e.step === 'first-boot').at(-1)?.status).toBe('done');
   });
 });

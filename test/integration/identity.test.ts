@@ -74,6 +74,16 @@ describe('identity and secrets through the CLI (agencio-predict)', () => {
     await expect(sm().send(new GetSecretValueCommand({ SecretId: `${app}/prod` }))).rejects.toThrow();
   });
 
+  it('exits 2 naming CLAUDE_API_KEY when it is unset, before any AWS call', async () => {
+    const { dir, app } = makeExampleApp('agencio-predict');
+    const r = await runCli(['--non-interactive'], { cwd: dir, env: { AWS_ENDPOINT_URL: 'http://127.0.0.1:9' } });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('secrets.CLAUDE_API_KEY (Claude API key): set the environment variable CLAUDE_API_KEY');
+    expect(r.stderr).not.toContain('VOYAGE_API_KEY'); // optional keys are not required
+    expect(existsSync(join(dir, '.deploy-wizard', 'prod.state.json'))).toBe(false);
+    expect(await poolsNamed(`${app}-prod`)).toEqual([]);
+  });
+
   it('runs through iam-roles, keeps generated values, adds no version when unchanged, and never leaks a value', async () => {
     const { dir, app } = makeExampleApp('agencio-predict');
     const first = await runCli(['--non-interactive', '--json'], { cwd: dir, env: ASKED });

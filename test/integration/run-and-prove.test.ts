@@ -1,11 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { ECSClient, DescribeTaskDefinitionCommand, DescribeServicesCommand } from '@aws-sdk/client-ecs';
+import { ECSClient, DescribeTaskDefinitionCommand, DescribeServicesCommand, RegisterTaskDefinitionCommand } from '@aws-sdk/client-ecs';
 import { ElasticLoadBalancingV2Client, DescribeListenersCommand, DescribeLoadBalancersCommand, DescribeTargetGroupsCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { SecretsManagerClient, GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { CreateLogGroupCommand, CreateLogStreamCommand, PutLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { freePortSync } from '../helpers/free-port.js';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { IAMClient, UploadServerCertificateCommand } from '@aws-sdk/client-iam';
 import { makeApp, makeExampleApp, readState, runCli, standinLogs } from '../helpers/cli.js';
-import { stepContext } from '../helpers/step-context.js';
+import { stepContext, MUTATING } from '../helpers/step-context.js';
 import { fakeClock } from '../helpers/fake-clock.js';
 import { recordedDeploy, mutatingCalls } from '../helpers/recorded-deploy.js';
 import { exitCodeOf, StepError } from '../../src/errors.js';
@@ -84,7 +89,6 @@ describe('the whole pipeline', () => {
 
     // A changed environment variable: exactly one new revision, and the service moves to it.
     const cfgPath = `${dir}/deploy-wizard.json`;
-    const { readFileSync, writeFileSync } = await import('node:fs');
     const cfg = JSON.parse(readFileSync(cfgPath, 'utf8'));
     cfg.service.environment.SCHEDULER_ENABLED = 'false';
     writeFileSync(cfgPath, JSON.stringify(cfg));
@@ -94,6 +98,47 @@ describe('the whole pipeline', () => {
     expect(changed.calls.find((x) => x.name === 'ECS:UpdateService')?.input).toMatchObject({ taskDefinition: expect.stringMatching(/:2$/) });
     const svc = (await ecs().send(new DescribeServicesCommand({ cluster: `${app}-prod`, services: [app] }))).services![0]!;
     expect(svc.taskDefinition).toMatch(/:2$/);
+  });
+
+  it('with a certificate: HTTPS on 443 with a TLS 1.2+ policy, 80 redirects, the URL is https; a re-run changes nothing', async () => {
+    const calls: string[] = [];
+    // A real self-signed certificate, uploaded where the load balancer can find it (IAM server certificates work like ACM ones here).
+    const dir = mkdtempSync(join(tmpdir(), 'dw-cert-'));
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=app.example.com', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { stdio: 'pipe' });
+    const cert = (
+      await new IAMClient({ region: 'us-east-1' }).send(
+        new UploadServerCertificateCommand({ ServerCertificateName: `dw-${Date.now()}`, CertificateBody: readFileSync(join(dir, 'cert.pem'), 'utf8'), PrivateKey: readFileSync(join(dir, 'key.pem'), 'utf8') }),
+      )
+    ).ServerCertificateMetadata!.Arn!;
+    const { ctx, app } = stepContext({ loadBalancer: { certificateArn: cert, idleTimeoutSeconds: 300 } }, { onCall: (c) => calls.push(c.command) });
+    const net = await network.apply(ctx);
+    const td = (
+      await ctx.aws.ecs.send(
+        new RegisterTaskDefinitionCommand({
+          family: `${app}-prod`,
+          networkMode: 'awsvpc',
+          requiresCompatibilities: ['FARGATE'],
+          cpu: '256',
+          memory: '512',
+          containerDefinitions: [{ name: app, image: 'x', memoryReservation: 512, portMappings: [{ containerPort: 8080 }] }],
+        }),
+      )
+    ).taskDefinition!;
+    const tdOut = { family: td.family, taskDefinitionArn: td.taskDefinitionArn, revision: td.revision, containerName: app, logGroup: `/ecs/${app}-prod` };
+    ctx.output = ((id: string) => ({ network: net, 'task-definition': tdOut })[id]) as any;
+    const out = await service.apply(ctx);
+    expect(out.url).toMatch(/^https:\/\//);
+    const listeners = (await elb().send(new DescribeListenersCommand({ LoadBalancerArn: out.loadBalancerArn }))).Listeners!.sort((a, b) => a.Port! - b.Port!);
+    expect(listeners.map((l) => [l.Port, l.Protocol, l.DefaultActions![0]!.Type])).toEqual([
+      [80, 'HTTP', 'redirect'],
+      [443, 'HTTPS', 'forward'],
+    ]);
+    expect(listeners[0]!.DefaultActions![0]!.RedirectConfig).toMatchObject({ Protocol: 'HTTPS', Port: '443', StatusCode: 'HTTP_301' });
+    expect(listeners[1]!.SslPolicy).toBe('ELBSecurityPolicy-TLS13-1-2-2021-06');
+    expect(listeners[1]!.Certificates![0]!.CertificateArn).toBe(cert);
+    calls.length = 0;
+    await service.apply(ctx);
+    expect(calls.filter((c) => MUTATING.test(c))).toEqual([]);
   });
 
   it('catches an image built for another architecture before the task definition, with the fix', async () => {

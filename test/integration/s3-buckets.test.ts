@@ -8,7 +8,9 @@ import {
   GetPublicAccessBlockCommand,
   PutBucketTaggingCommand,
   ListBucketsCommand,
+  S3Client,
 } from '@aws-sdk/client-s3';
+import { StepError } from '../../src/errors.js';
 import { s3Buckets } from '../../steps/s3-buckets.js';
 import { stepContext, MUTATING } from '../helpers/step-context.js';
 
@@ -74,5 +76,23 @@ describe('s3-buckets against moto', () => {
     expect(calls.filter((c) => MUTATING.test(c))).toEqual([]);
     await s3Buckets.apply(ctx);
     expect(await s3Buckets.plan(ctx)).toEqual([expect.objectContaining({ action: 'keep' })]);
+  });
+
+  it('stops before any create when a name is taken by another account, suggesting another prefix', async () => {
+    const calls: string[] = [];
+    const { ctx, app } = stepContext({ buckets: { prefix: '', names: ['mine', 'taken'] } }, { onCall: (c) => calls.push(c.command) });
+    ctx.config.buckets!.prefix = `${app}-`;
+    // The other account, as moto knows accounts: by the x-moto-account-id header.
+    const other = new S3Client({ region: 'us-east-1', forcePathStyle: true });
+    other.middlewareStack.add((next: any) => async (args: any) => {
+      args.request.headers['x-moto-account-id'] = '111111111111';
+      return next(args);
+    }, { step: 'build' });
+    await other.send(new CreateBucketCommand({ Bucket: `${app}-taken` }));
+    const err = await s3Buckets.apply(ctx).catch((e) => e);
+    expect(err).toBeInstanceOf(StepError);
+    expect(err.message).toBe(`create bucket: the name ${app}-taken is taken by another AWS account (bucket names are global)`);
+    expect(err.hint).toMatch(/Choose another buckets\.prefix/);
+    expect(calls.filter((c) => c.startsWith('Create') || c.startsWith('Put'))).toEqual([]);
   });
 });
