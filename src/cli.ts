@@ -176,6 +176,7 @@ async function main(): Promise<number> {
 
   const io: Io = {
     cwd: process.cwd(),
+    stdin: process.stdin,
     stdout: process.stdout,
     stderr: process.stderr,
     isTTY: !!process.stdin.isTTY && !!process.stdout.isTTY,

@@ -16,6 +16,8 @@ export interface CommonOptions {
 /** Everything from the outside world a command uses, so commands run in-process in tests. */
 export interface Io {
   cwd: string;
+  /** Where `secrets set` reads a value when there is no terminal. */
+  stdin: NodeJS.ReadableStream;
   stdout: Writable;
   stderr: Writable;
   /** Both stdin and stdout are terminals: prompts and the animated renderer are allowed. */

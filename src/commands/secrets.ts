@@ -15,9 +15,9 @@ import type { CommonOptions, Io } from '../options.js';
 
 const USAGE = 'usage: deploy-wizard secrets set KEY | deploy-wizard secrets list';
 
-async function readStdin(io: Io & { stdin?: NodeJS.ReadableStream }): Promise<string> {
+async function readStdin(io: Io): Promise<string> {
   const chunks: Buffer[] = [];
-  for await (const c of io.stdin ?? process.stdin) chunks.push(Buffer.from(c));
+  for await (const c of io.stdin) chunks.push(Buffer.from(c));
   // One trailing newline is from `echo`; the value itself is kept as given.
   return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
 }

@@ -13,6 +13,7 @@ export async function recordedDeploy(dir: string, env: Record<string, string | u
   let stdout = '';
   const io: Io = {
     cwd: dir,
+    stdin: process.stdin,
     stdout: { write: (s: string) => ((stdout += s), true) } as any,
     stderr: { write: () => true } as any,
     isTTY: false,

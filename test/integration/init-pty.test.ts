@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CLI, standinEnv } from '../helpers/cli.js';
+import { CLI, ROOT, standinEnv } from '../helpers/cli.js';
 
 const PTY = join(import.meta.dirname, '../helpers/pty-relay.py');
 const KEY = { enter: '\r', down: '\x1b[B', space: ' ', ctrlC: '\x03' };
@@ -96,4 +96,38 @@ describe('init on a real terminal', () => {
     expect(existsSync(join(dir, 'deploy-wizard.json'))).toBe(false);
     expect(existsSync(join(dir, '.deploy-wizard'))).toBe(false);
   });
+
+  it('npx deploy-wizard with no config: asks, writes the config, asks a secret masked, shows plan and cost, confirms, deploys through first-boot', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dw-tty-'));
+    cpSync(join(ROOT, 'fixtures/sample-app'), dir, { recursive: true, filter: (src) => !src.includes('/.deploy-wizard') && !src.endsWith('deploy-wizard.json') });
+    writeFileSync(join(dir, '.env.example'), 'API_TOKEN=\n');
+    const app = `tty${Date.now().toString(36).slice(-5)}`;
+    const secretValue = 'tty-secret-value-4242';
+    const t = terminal([], dir);
+    await t.waitFor('App name');
+    t.type('\x7f'.repeat(40) + app + KEY.enter);
+    await t.waitFor('AWS region');
+    t.type(KEY.enter);
+    await t.waitFor('Port the app listens on');
+    t.type(KEY.enter); // 8080, from EXPOSE
+    await t.waitFor('Health check path');
+    t.type(KEY.enter);
+    await t.waitFor('What does the app need?');
+    t.type(KEY.enter); // nothing extra
+    await t.waitFor('API_TOKEN');
+    t.type(KEY.enter); // ask for it at deploy
+    await t.waitFor(/API_TOKEN \(API_TOKEN\)/); // the masked prompt for its value
+    t.type(secretValue + KEY.enter);
+    await t.waitFor('Deploy this?', 60_000);
+    expect(t.screen()).toMatch(/\+ create\s+ECR repository/);
+    expect(t.screen()).toMatch(/Total\s+\$\s*\d+\.\d\d\/month/);
+    t.type(KEY.enter); // Yes
+    await t.waitFor(`Deployed ${app} (prod)`, 120_000);
+    expect(await t.exited).toBe(0);
+    expect(t.screen()).toContain('Prove the app answers (first boot)');
+    expect(t.screen()).not.toContain(secretValue);
+    const config = JSON.parse(readFileSync(join(dir, 'deploy-wizard.json'), 'utf8'));
+    expect(config).toMatchObject({ app, service: { port: 8080 }, secrets: { API_TOKEN: { prompt: 'API_TOKEN' } } });
+    expect(readFileSync(join(dir, '.deploy-wizard', 'prod.state.json'), 'utf8')).not.toContain(secretValue);
+  }, 180_000);
 });
