@@ -16,6 +16,8 @@ describe('packed package', () => {
     expect(listing).toContain('package/dist/src/cli.js');
     expect(listing).toContain('package/schema/deploy-wizard.schema.json');
     expect(listing).not.toMatch(/package\/test\//);
+    // Pins the whole dependency tree for npx installs (newer AWS SDK releases drop Node 20).
+    expect(listing).toContain('package/npm-shrinkwrap.json');
 
     const app = mkdtempSync(join(tmpdir(), 'dw-npx-'));
     const help = execFileSync('npx', ['--yes', `./${tgz}`, '--help'], { cwd: out, encoding: 'utf8', env: { ...process.env, npm_config_cache: join(app, '.npm') } });
