@@ -17,7 +17,7 @@ import { followProgress } from '../src/docker/follow-progress.js';
 import { hashContext, listContext } from '../src/docker/build-context.js';
 import { imageArchitecture, manifestDigest, registryEndpoint, type RegistryEndpoint } from '../src/docker/registry.js';
 import { loadTemplate } from '../src/templates.js';
-import { ownershipTags, type Check, type PlanItem, type Step } from './step.js';
+import { ownedBy, ownershipTags, type Check, type PlanItem, type Step } from './step.js';
 
 export interface EcrPushOutput {
   repositoryName: string;
@@ -91,9 +91,8 @@ async function findRepository(ctx: StepContext, name: string): Promise<Repositor
 }
 
 async function isOurs(ctx: StepContext, repo: Repository): Promise<boolean> {
-  const { tags = [] } = await ctx.aws.ecr.send(new ListTagsForResourceCommand({ resourceArn: repo.repositoryArn }));
-  const get = (k: string) => tags.find((t) => t.Key === k)?.Value;
-  return get('deploy-wizard:app') === ctx.app && get('deploy-wizard:env') === ctx.env;
+  const { tags } = await ctx.aws.ecr.send(new ListTagsForResourceCommand({ resourceArn: repo.repositoryArn }));
+  return ownedBy(ctx, tags);
 }
 
 function repositoryDrift(repo: Repository): string[] {

@@ -14,7 +14,7 @@ import { StepError } from '../src/errors.js';
 import { waitFor } from '../src/wait.js';
 import { ensureGeneratedSecret, randomAlnum, readSecretJson } from '../src/aws/secret-store.js';
 import type { NetworkOutput } from './network.js';
-import { ownershipTags, type Check, type PlanItem, type Step } from './step.js';
+import { ownedBy, ownershipTags, type Check, type PlanItem, type Step } from './step.js';
 
 export interface ElastiCacheOutput {
   replicationGroupId: string;
@@ -128,7 +128,7 @@ export const elasticache: Step<ElastiCacheOutput> = {
       }
     } else {
       const tags = g.ARN ? ((await ctx.aws.elasticache.send(new ListTagsForResourceCommand({ ResourceName: g.ARN }))).TagList ?? []) : [];
-      if (!tags.some((t) => t.Key === 'deploy-wizard:app' && t.Value === ctx.app)) {
+      if (!ownedBy(ctx, tags)) {
         throw new StepError('elasticache', `adopt cache: replication group ${groupId(ctx)} exists but was not created by deploy-wizard`, {
           hint: `Delete or rename it, or tag it deploy-wizard:app=${ctx.app} and deploy-wizard:env=${ctx.env}.`,
         });

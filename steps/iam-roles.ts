@@ -18,7 +18,7 @@ import { renderPolicy, type PolicyDocument, type PolicyVars } from '../src/rende
 import { secrets, type SecretsOutput } from './secrets.js';
 import { s3Buckets, type S3BucketsOutput } from './s3-buckets.js';
 import { cognito, type CognitoOutput } from './cognito.js';
-import { ownershipTags, type Check, type PlanItem, type Step } from './step.js';
+import { ownedBy, ownershipTags, type Check, type PlanItem, type Step } from './step.js';
 
 export interface IamRolesOutput {
   executionRoleName: string;
@@ -140,7 +140,7 @@ async function ensureRole(ctx: StepContext, spec: RoleSpec): Promise<Role> {
       role = await getRole(ctx, spec.name);
     }
     if (!role) throw new Error(`IAM role ${spec.name} was created but cannot be read`);
-  } else if (!(role.Tags ?? []).some((t) => t.Key === 'deploy-wizard:app' && t.Value === ctx.app)) {
+  } else if (!ownedBy(ctx, role.Tags)) {
     throw new StepError('iam-roles', `adopt role: IAM role ${spec.name} exists but was not created by deploy-wizard`, {
       hint: `Rename or delete it, or tag it deploy-wizard:app=${ctx.app} and deploy-wizard:env=${ctx.env} so the wizard may manage its policies.`,
     });

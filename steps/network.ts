@@ -12,7 +12,7 @@ import {
 } from '@aws-sdk/client-ec2';
 import type { StepContext } from '../src/context.js';
 import { StepError } from '../src/errors.js';
-import { ownershipTags, type Check, type PlanItem, type Step } from './step.js';
+import { ownedBy, ownershipTags, type Check, type PlanItem, type Step } from './step.js';
 
 export type GroupRole = 'lb' | 'tasks' | 'db' | 'cache';
 
@@ -144,7 +144,7 @@ async function findGroups(ctx: StepContext, vpcId: string): Promise<Map<GroupRol
 async function ensureGroup(ctx: StepContext, vpcId: string, role: GroupRole, existing?: SecurityGroup): Promise<SecurityGroup> {
   if (existing) {
     const tags = existing.Tags ?? [];
-    if (!tags.some((t) => t.Key === 'deploy-wizard:app' && t.Value === ctx.app)) {
+    if (!ownedBy(ctx, tags)) {
       throw new StepError('network', `adopt security group: ${groupName(ctx, role)} (${existing.GroupId}) exists but was not created by deploy-wizard`, {
         hint: `Rename or delete it, or tag it deploy-wizard:app=${ctx.app} and deploy-wizard:env=${ctx.env} so the wizard may manage its rules.`,
       });

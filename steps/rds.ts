@@ -12,7 +12,7 @@ import { StepError } from '../src/errors.js';
 import { waitFor } from '../src/wait.js';
 import { ensureGeneratedSecret, randomAlnum, readSecretJson } from '../src/aws/secret-store.js';
 import type { NetworkOutput } from './network.js';
-import { ownershipTags, type Check, type PlanItem, type Step } from './step.js';
+import { ownedBy, ownershipTags, type Check, type PlanItem, type Step } from './step.js';
 
 export interface RdsOutput {
   identifier: string;
@@ -189,7 +189,7 @@ export const rds: Step<RdsOutput> = {
       }
     } else {
       const tags = inst.TagList ?? [];
-      if (!tags.some((t) => t.Key === 'deploy-wizard:app' && t.Value === ctx.app)) {
+      if (!ownedBy(ctx, tags)) {
         throw new StepError('rds', `adopt database: RDS instance ${identifier(ctx)} exists but was not created by deploy-wizard`, {
           hint: `Rename it, use another --env, or tag it deploy-wizard:app=${ctx.app} and deploy-wizard:env=${ctx.env}.`,
         });

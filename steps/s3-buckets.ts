@@ -15,7 +15,7 @@ import {
 } from '@aws-sdk/client-s3';
 import type { StepContext } from '../src/context.js';
 import { StepError } from '../src/errors.js';
-import { ownershipTags, type Check, type PlanItem, type Step } from './step.js';
+import { ownedBy, ownershipTags, type Check, type PlanItem, type Step } from './step.js';
 
 export interface S3BucketsOutput {
   buckets: { name: string; arn: string }[];
@@ -123,12 +123,8 @@ async function converge(ctx: StepContext, name: string, tags: Tag[], missing: st
   }
 }
 
-const isOurs = (ctx: StepContext, tags: Tag[]) =>
-  tags.some((t) => t.Key === 'deploy-wizard:app' && t.Value === ctx.app) && tags.some((t) => t.Key === 'deploy-wizard:env' && t.Value === ctx.env);
-
 async function ensureBucket(ctx: StepContext, name: string, probed: 'exists' | 'missing'): Promise<void> {
-  let state = probed;
-  if (state === 'missing') {
+  if (probed === 'missing') {
     // Recorded first: a crash after CreateBucket but before tagging leaves an
     // untagged bucket that the next run must recognise as its own.
     await ctx.intents.record(`bucket:${name}`, { bucket: name });
@@ -144,10 +140,9 @@ async function ensureBucket(ctx: StepContext, name: string, probed: 'exists' | '
       if (errName(e) === 'BucketAlreadyExists') throw takenError(name);
       if (errName(e) !== 'BucketAlreadyOwnedByYou') throw e;
     }
-    state = 'exists';
   }
   const tags = await getTags(ctx, name);
-  if (!isOurs(ctx, tags) && !ctx.intents.get(`bucket:${name}`)) {
+  if (!ownedBy(ctx, tags) && !ctx.intents.get(`bucket:${name}`)) {
     throw new StepError('s3-buckets', `adopt bucket: ${name} already exists in this account but was not created by deploy-wizard for ${ctx.app}/${ctx.env}`, {
       hint: `Use another buckets.prefix, or tag the bucket deploy-wizard:app=${ctx.app} and deploy-wizard:env=${ctx.env} to let the wizard manage it.`,
     });

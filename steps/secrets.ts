@@ -9,11 +9,12 @@ import {
 import type { StepContext } from '../src/context.js';
 import type { Config } from '../src/config/schema.js';
 import { StepError } from '../src/errors.js';
+import { derivedKeys } from '../src/config/derived-keys.js';
 import { appSecretName, randomAlnum, readSecretJson } from '../src/aws/secret-store.js';
 import { cognitoClientSecret, type CognitoOutput } from './cognito.js';
 import type { RdsOutput } from './rds.js';
 import type { ElastiCacheOutput } from './elasticache.js';
-import { ownershipTags, type Check, type PlanItem, type Step } from './step.js';
+import { ownedBy, ownershipTags, type Check, type PlanItem, type Step } from './step.js';
 
 export interface SecretsOutput {
   arn: string;
@@ -25,15 +26,6 @@ export interface SecretsOutput {
 }
 
 export type KeySource = 'generated' | 'asked' | 'derived' | 'other';
-
-/** Which keys the wizard derives from the other components. */
-export function derivedKeys(config: Config): string[] {
-  return [
-    ...(config.database ? ['DATABASE_URL'] : []),
-    ...(config.cache ? ['REDIS_URL'] : []),
-    ...(config.auth?.cognito ? ['COGNITO_USER_POOL_ID', 'COGNITO_CLIENT_ID', 'COGNITO_CLIENT_SECRET'] : []),
-  ];
-}
 
 export function keySource(config: Config, key: string): KeySource {
   const spec = config.secrets[key];
@@ -57,7 +49,7 @@ async function current(ctx: StepContext): Promise<{ arn?: string; deleted: boole
     const d = await ctx.aws.secrets.send(new DescribeSecretCommand({ SecretId: appSecretName(ctx) }));
     if (d.DeletedDate) return { arn: d.ARN, deleted: true, value: {} };
     const tags = d.Tags ?? [];
-    if (!tags.some((t) => t.Key === 'deploy-wizard:app' && t.Value === ctx.app)) {
+    if (!ownedBy(ctx, tags)) {
       throw new StepError('secrets', `adopt secret: ${appSecretName(ctx)} exists but was not created by deploy-wizard`, {
         hint: `Rename it, or tag it deploy-wizard:app=${ctx.app} and deploy-wizard:env=${ctx.env} if the wizard should manage it (its keys are kept).`,
       });

@@ -38,6 +38,12 @@ export interface Step<Out extends object = Record<string, unknown>> {
   verify(ctx: StepContext, out: Out): Promise<Check[]>;
 }
 
+/** True when the tags say this app and env own the resource: the test before adopting or changing anything. */
+export function ownedBy(ctx: Pick<StepContext, 'app' | 'env'>, tags: readonly { Key?: string; Value?: string }[] | undefined): boolean {
+  const get = (k: string) => tags?.find((t) => t.Key === k)?.Value;
+  return get('deploy-wizard:app') === ctx.app && get('deploy-wizard:env') === ctx.env;
+}
+
 /** The ownership tags every resource carries; destroy touches nothing without them. */
 export function ownershipTags(ctx: Pick<StepContext, 'app' | 'env'>, step: StepId): { Key: string; Value: string }[] {
   return [

@@ -8,7 +8,7 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import type { StepContext } from '../context.js';
 import { StepError } from '../errors.js';
-import { ownershipTags, type StepId } from '../../steps/step.js';
+import { ownedBy, ownershipTags, type StepId } from '../../steps/step.js';
 
 const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 
@@ -83,9 +83,9 @@ export async function ensureGeneratedSecret(
     }
   }
   const tags = found.Tags ?? [];
-  if (!tags.some((t) => t.Key === 'deploy-wizard:app' && t.Value === ctx.app)) {
+  if (!ownedBy(ctx, tags)) {
     throw new StepError(step, `adopt secret: ${name} exists but was not created by deploy-wizard`, {
-      hint: `Delete or rename it, or tag it deploy-wizard:app=${ctx.app} if it holds the credentials the wizard should use.`,
+      hint: `Delete or rename it, or tag it deploy-wizard:app=${ctx.app} and deploy-wizard:env=${ctx.env} if it holds the credentials the wizard should use.`,
     });
   }
   return { arn: found.ARN!, value: JSON.parse(await readString(ctx, found.ARN!)) as Record<string, string> };

@@ -10,7 +10,8 @@ import { describeAwsError } from '../aws/describe-error.js';
 import { closest } from '../config/suggest.js';
 import { InputError, InterruptedError, WizardError } from '../errors.js';
 import { systemClock } from '../clock.js';
-import { derivedKeys, keySource, type SecretsOutput } from '../../steps/secrets.js';
+import { keySource, type SecretsOutput } from '../../steps/secrets.js';
+import { derivedKeys } from '../config/derived-keys.js';
 import type { CommonOptions, Io } from '../options.js';
 
 const USAGE = 'usage: deploy-wizard secrets set KEY | deploy-wizard secrets list';

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { fargateProblem } from './fargate.js';
 import { bucketNameProblem } from './bucket-name.js';
 import { engineVersionProblem } from './engine-version.js';
+import { ALL_DERIVED_KEYS } from './derived-keys.js';
 
 // The one schema for deploy-wizard.json. Types are inferred from it and the
 // shipped JSON Schema (schema/deploy-wizard.schema.json) is generated from it.
@@ -131,8 +132,6 @@ const validation = z.strictObject({
   expectJson: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
 });
 
-const DERIVED_KEYS = ['DATABASE_URL', 'REDIS_URL', 'COGNITO_USER_POOL_ID', 'COGNITO_CLIENT_ID', 'COGNITO_CLIENT_SECRET'];
-
 const baseShape = {
   $schema: z.string().optional(),
   app: resourceName,
@@ -153,7 +152,7 @@ const baseShape = {
 // A key in both places would put a secret's name in plain `environment`, or shadow it.
 function noSecretInEnvironment(c: { service: { environment: Record<string, string> }; secrets: Record<string, unknown> }, ctx: z.RefinementCtx) {
   for (const key of Object.keys(c.service.environment)) {
-    if (key in c.secrets || DERIVED_KEYS.includes(key)) {
+    if (key in c.secrets || ALL_DERIVED_KEYS.includes(key)) {
       ctx.addIssue({ code: 'custom', path: ['service', 'environment', key], message: `${key} is a secret; remove it from service.environment (it reaches the app through Secrets Manager)` });
     }
   }
