@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto';
-import { relative, resolve, sep } from 'node:path';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
+import { join, relative, resolve, sep } from 'node:path';
 import {
   CreateRepositoryCommand,
   DescribeRepositoriesCommand,
@@ -13,8 +13,10 @@ import {
 } from '@aws-sdk/client-ecr';
 import type { StepContext } from '../src/context.js';
 import { StepError } from '../src/errors.js';
-import { followProgress } from '../src/docker/follow-progress.js';
-import { hashContext, listContext } from '../src/docker/build-context.js';
+import { StalledError, followProgress } from '../src/docker/follow-progress.js';
+import { hashContext, listContext, packContext } from '../src/docker/build-context.js';
+import { canonicalJson } from '../src/canonical-json.js';
+import { STATE_DIR } from '../src/state/state-paths.js';
 import { imageArchitecture, manifestDigest, registryEndpoint, type RegistryEndpoint } from '../src/docker/registry.js';
 import { loadTemplate } from '../src/templates.js';
 import { ownedBy, ownershipTags, type Check, type PlanItem, type Step } from './step.js';
@@ -28,6 +30,8 @@ export interface EcrPushOutput {
   imageUri: string;
   /** As the registry reports it, e.g. amd64: checked against the task's runtime platform. */
   architecture?: string;
+  /** Keys the build-arg part of the tag (see buildArgKey); present when build args come from the environment. */
+  buildArgKey?: string;
 }
 
 /** Keeps the last 20 images; older ones expire. */
@@ -35,11 +39,11 @@ export const LIFECYCLE_POLICY = loadTemplate('ecr/lifecycle-policy.json');
 
 const repositoryName = (ctx: StepContext) => ctx.config.image.repository ?? `${ctx.app}-${ctx.env}`;
 
-type BuildInputs = { contextDir: string; dockerfile: string; buildArgs: Record<string, string> };
-// Resolved once per context: inputs(), plan() and apply() all need it, and a missing env var should warn once.
+type BuildInputs = { contextDir: string; dockerfile: string; buildArgs: Record<string, string>; envArgs: string[]; exclude: string[] };
+// Resolved once per context: inputs(), plan() and apply() all need it.
 const resolved = new WeakMap<StepContext, BuildInputs>();
 
-/** Context dir, Dockerfile path inside it, and the build args resolved from the environment. */
+/** Context dir, Dockerfile path inside it, the build args resolved from the environment, and what the context never holds. */
 function buildInputs(ctx: StepContext): BuildInputs {
   const cached = resolved.get(ctx);
   if (cached) return cached;
@@ -47,37 +51,71 @@ function buildInputs(ctx: StepContext): BuildInputs {
   const contextDir = resolve(ctx.configDir, image.context);
   const dockerfile = relative(contextDir, resolve(ctx.configDir, image.dockerfile)).split(sep).join('/');
   const buildArgs: Record<string, string> = {};
+  const envArgs: string[] = [];
   for (const [name, spec] of Object.entries(image.buildArgs)) {
+    // A missing required variable was refused before any call (preflight); an optional one is simply not passed.
     const value = typeof spec === 'string' ? spec : ctx.settings.buildEnv[spec.env];
-    if (value === undefined) {
-      ctx.log.warn(`image.buildArgs.${name}: environment variable ${(spec as { env: string }).env} is not set; building without it`);
-      continue;
+    if (value === undefined) continue;
+    if (typeof spec !== 'string') {
+      // Build args are often keys (NEXT_PUBLIC_*, tokens): never print them.
+      ctx.log.secret(value);
+      envArgs.push(name);
     }
-    // Build args are often keys (NEXT_PUBLIC_*, tokens): never print them.
-    if (typeof spec !== 'string') ctx.log.secret(value);
     buildArgs[name] = value;
   }
-  const out = { contextDir, dockerfile, buildArgs };
+  // The wizard's own directory sits next to the config, usually inside the context.
+  const stateDir = relative(contextDir, join(ctx.configDir, STATE_DIR)).split(sep).join('/');
+  const exclude = stateDir && !stateDir.startsWith('..') ? [stateDir] : [];
+  const out = { contextDir, dockerfile, buildArgs, envArgs, exclude };
   resolved.set(ctx, out);
   return out;
 }
 
+// A key for the build-arg part of the tag, kept in this step's outputs: values
+// read from the environment are often tokens, and a plain hash of a short one
+// in a tag anyone with registry access can read is a guessable fingerprint.
+const argKeys = new WeakMap<StepContext, string>();
+function buildArgKey(ctx: StepContext): string {
+  let key = argKeys.get(ctx) ?? ctx.previous<EcrPushOutput>()?.buildArgKey;
+  if (!key) key = randomBytes(32).toString('hex');
+  argKeys.set(ctx, key);
+  return key;
+}
+
+interface Content {
+  tag: string;
+  files: string[];
+  /** Hash of the context files alone: what the packed tar must hash to. */
+  contextHash: string;
+}
+
 /**
- * The image tag is derived from content: the git commit when the context is
- * clean, plus a hash of the context files when it is dirty or not in git, plus
- * a hash of the build settings (Dockerfile, platform, target, build arg
- * values). Same content, same tag, so a re-run finds it in the registry.
+ * The image tag is derived from exactly what Docker is sent: every file of the
+ * context after .dockerignore (gitignored or not), less the wizard's own
+ * directory, plus the build settings (Dockerfile path, platform, target,
+ * build args; values read from the environment enter only as a keyed HMAC).
+ * Same content, same tag, so a re-run finds it in the registry and skips the
+ * build. Git state plays no part: a commit that changes nothing Docker sees
+ * does not rebuild, and a gitignored dist/ that Docker sees does.
  */
-async function contentTag(ctx: StepContext, files: string[]): Promise<string> {
-  const { contextDir, dockerfile, buildArgs } = buildInputs(ctx);
-  const settings = createHash('sha256')
-    .update(JSON.stringify([dockerfile, ctx.config.image.platform, ctx.config.image.target ?? '', Object.entries(buildArgs).sort()]))
-    .digest('hex')
-    .slice(0, 8);
-  const head = await ctx.git.head(contextDir);
-  if (head && !(await ctx.git.isDirty(contextDir))) return `git-${head.slice(0, 12)}-${settings}`;
-  const ctxHash = (await hashContext(contextDir, files)).slice(0, 16);
-  return head ? `git-${head.slice(0, 12)}-dirty-${ctxHash}-${settings}` : `ctx-${ctxHash}-${settings}`;
+const contents = new WeakMap<StepContext, Promise<Content>>();
+function content(ctx: StepContext): Promise<Content> {
+  let p = contents.get(ctx);
+  if (!p) {
+    p = (async () => {
+      const { contextDir, dockerfile, buildArgs, envArgs, exclude } = buildInputs(ctx);
+      const files = await listContext(contextDir, { exclude });
+      const contextHash = await hashContext(contextDir, files);
+      const args = Object.entries(buildArgs)
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([k, v]) => [k, envArgs.includes(k) ? `hmac:${createHmac('sha256', buildArgKey(ctx)).update(v).digest('hex')}` : v]);
+      const settings = canonicalJson({ dockerfile, platform: ctx.config.image.platform, target: ctx.config.image.target ?? '', args });
+      const tag = `ctx-${createHash('sha256').update(settings).update('\0').update(contextHash).digest('hex').slice(0, 24)}`;
+      return { tag, files, contextHash };
+    })();
+    contents.set(ctx, p);
+  }
+  return p;
 }
 
 async function findRepository(ctx: StepContext, name: string): Promise<Repository | undefined> {
@@ -164,60 +202,114 @@ async function ensureRepository(ctx: StepContext, name: string): Promise<Reposit
   return repo;
 }
 
-async function buildAndPush(ctx: StepContext, files: string[], ref: string, tag: string, auth: { username: string; password: string; host: string }) {
+/** Aborts a Docker request when it goes quiet for `ms`, or when the run is interrupted. */
+function stallGuard(ctx: StepContext, ms: number) {
+  const controller = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  const touch = () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => controller.abort(new StalledError(ms)), ms);
+    timer.unref();
+  };
+  const onAbort = () => controller.abort(ctx.signal.reason);
+  ctx.signal.addEventListener('abort', onAbort, { once: true });
+  touch();
+  return {
+    signal: controller.signal,
+    touch,
+    fail: (e: Error) => controller.abort(e),
+    done: () => {
+      clearTimeout(timer);
+      ctx.signal.removeEventListener('abort', onAbort);
+    },
+  };
+}
+
+function stalledHint(ctx: StepContext, what: string): string {
+  return `${what} sent nothing for ${ctx.config.image.idleTimeoutSeconds}s, so it was stopped rather than left hanging. Check that the Docker engine (DOCKER_HOST) and the registry answer, or raise image.idleTimeoutSeconds for builds with long silent steps, then run the same command again.`;
+}
+
+async function buildAndPush(ctx: StepContext, c: Content, ref: string, auth: { username: string; password: string; host: string }) {
   const docker = ctx.docker;
   if (!docker) throw new Error('Docker is not connected');
   const { contextDir, dockerfile, buildArgs } = buildInputs(ctx);
-  if (!files.includes(dockerfile)) {
+  if (!c.files.includes(dockerfile)) {
     throw new StepError('ecr-push', `build image: ${dockerfile} is not in the build context ${contextDir} (or is excluded by .dockerignore)`, {
       hint: 'Put image.dockerfile inside image.context and make sure .dockerignore does not exclude it.',
     });
   }
-  ctx.log.info(`building ${ref}:${tag} (${ctx.config.image.platform})`);
+  const idleMs = ctx.config.image.idleTimeoutSeconds * 1000;
+  ctx.log.info(`building ${ref}:${c.tag} (${ctx.config.image.platform}, ${c.files.length} files in the context)`);
   const recent: string[] = [];
   const keep = (line: string) => {
     for (const l of line.split('\n')) if (l.trim()) recent.push(l.trimEnd());
     recent.splice(0, Math.max(0, recent.length - 30));
   };
+  const guard = stallGuard(ctx, idleMs);
+  // The tar is made here from the same file list the tag was computed from,
+  // and hashed as it is sent: what Docker gets is what the tag says.
+  const packed = packContext(contextDir, c.files, guard.touch);
+  packed.hash.catch((e: Error) => guard.fail(e));
   try {
-    const stream = await docker.buildImage(
-      { context: contextDir, src: files },
-      {
-        t: `${ref}:${tag}`,
-        dockerfile,
-        buildargs: buildArgs,
-        platform: ctx.config.image.platform,
-        ...(ctx.config.image.target ? { target: ctx.config.image.target } : {}),
-        labels: { 'deploy-wizard.app': ctx.app, 'deploy-wizard.env': ctx.env },
-        abortSignal: ctx.signal,
-      },
-    );
+    const stream = await docker.buildImage(packed.stream as unknown as NodeJS.ReadableStream, {
+      t: `${ref}:${c.tag}`,
+      dockerfile,
+      buildargs: buildArgs,
+      platform: ctx.config.image.platform,
+      ...(ctx.config.image.target ? { target: ctx.config.image.target } : {}),
+      labels: { 'deploy-wizard.app': ctx.app, 'deploy-wizard.env': ctx.env },
+      abortSignal: guard.signal,
+    });
     await followProgress(docker, stream, (e) => {
+      guard.touch();
       if (e.stream) {
         keep(e.stream);
         const line = e.stream.trim();
         if (line) ctx.log.debug(line);
       }
-    });
+    }, { ms: idleMs });
+    const sent = await packed.hash;
+    if (sent !== c.contextHash) {
+      throw new StepError('ecr-push', `build image: files in ${contextDir} changed while the image was being built, so ${c.tag} would not match its content`, {
+        hint: 'Run the same command again once nothing is writing into the build context (a watcher, a build running beside it).',
+      });
+    }
   } catch (e) {
-    throw new StepError('ecr-push', `build image: ${ctx.log.redact((e as Error).message)}`, {
+    if (e instanceof StepError) throw e;
+    const reason = guard.signal.reason instanceof Error && guard.signal.aborted ? guard.signal.reason : (e as Error);
+    if (ctx.signal.aborted) throw ctx.signal.reason;
+    if (reason instanceof StalledError || e instanceof StalledError) {
+      throw new StepError('ecr-push', `build image: Docker ${(reason as Error).message}`, { hint: stalledHint(ctx, 'The build') });
+    }
+    throw new StepError('ecr-push', `build image: ${ctx.log.redact(reason.message)}`, {
       hint: `Last build output:\n${ctx.log.redact(recent.slice(-15).join('\n'))}\nFix the build, then run the same command again.`,
     });
+  } finally {
+    guard.done();
+    packed.stream.destroy();
   }
-  ctx.log.info(`pushing ${ref}:${tag}`);
+  ctx.log.info(`pushing ${ref}:${c.tag}`);
+  const push = stallGuard(ctx, idleMs);
   try {
     const stream = await docker.getImage(ref).push({
-      tag,
+      tag: c.tag,
       authconfig: { username: auth.username, password: auth.password, serveraddress: auth.host },
-      abortSignal: ctx.signal,
+      abortSignal: push.signal,
     });
     await followProgress(docker, stream, (e) => {
+      push.touch();
       if (e.status) ctx.log.debug(e.status);
-    });
+    }, { ms: idleMs });
   } catch (e) {
+    if (ctx.signal.aborted) throw ctx.signal.reason;
+    if (e instanceof StalledError || push.signal.reason instanceof StalledError) {
+      throw new StepError('ecr-push', `push image: the registry push made no progress for ${ctx.config.image.idleTimeoutSeconds}s`, { hint: stalledHint(ctx, 'The push') });
+    }
     throw new StepError('ecr-push', `push image: ${ctx.log.redact((e as Error).message)}`, {
       hint: 'Check that the registry is reachable and the credentials may push (ecr:InitiateLayerUpload and friends), then run again.',
     });
+  } finally {
+    push.done();
   }
 }
 
@@ -227,8 +319,7 @@ export const ecrPush: Step<EcrPushOutput> = {
   dependsOn: [],
 
   async inputs(ctx) {
-    const { contextDir } = buildInputs(ctx);
-    return { repository: repositoryName(ctx), tag: await contentTag(ctx, await listContext(contextDir)), registry: ctx.settings.registryOverride ?? '' };
+    return { repository: repositoryName(ctx), tag: (await content(ctx)).tag, registry: ctx.settings.registryOverride ?? '' };
   },
 
   async plan(ctx) {
@@ -241,8 +332,7 @@ export const ecrPush: Step<EcrPushOutput> = {
       if (!(await lifecycleMatches(ctx, name))) drift.push('lifecycle policy');
       items.push({ action: drift.length ? 'update' : 'keep', resource: `ECR repository ${name}`, detail: drift.join(', ') || undefined });
     }
-    const { contextDir } = buildInputs(ctx);
-    const tag = await contentTag(ctx, await listContext(contextDir));
+    const { tag } = await content(ctx);
     let digest: string | undefined;
     if (repo) {
       const auth = await registryAuth(ctx);
@@ -258,9 +348,8 @@ export const ecrPush: Step<EcrPushOutput> = {
 
   async apply(ctx) {
     const name = repositoryName(ctx);
-    const { contextDir } = buildInputs(ctx);
-    const files = await listContext(contextDir);
-    const tag = await contentTag(ctx, files);
+    const c = await content(ctx);
+    const { tag } = c;
     const repo = await ensureRepository(ctx, name);
     const auth = await registryAuth(ctx);
     const ref = `${auth.endpoint.host}/${name}`;
@@ -268,13 +357,13 @@ export const ecrPush: Step<EcrPushOutput> = {
     if (digest) {
       ctx.log.info(`image ${name}:${tag} is already in the registry; skipping build and push`);
     } else {
-      await buildAndPush(ctx, files, ref, tag, { ...auth, host: auth.endpoint.host });
+      await buildAndPush(ctx, c, ref, { ...auth, host: auth.endpoint.host });
       digest = await manifestDigest(auth.endpoint, auth, name, tag, ctx.signal);
       if (!digest) throw new StepError('ecr-push', `push image: the registry does not have ${name}:${tag} after the push reported success`);
     }
     const repositoryUri = repo.repositoryUri ?? ref;
     const architecture = await imageArchitecture(auth.endpoint, auth, name, digest, ctx.signal);
-    return { repositoryName: name, repositoryUri, imageTag: tag, imageDigest: digest, imageUri: `${repositoryUri}@${digest}`, architecture };
+    return { repositoryName: name, repositoryUri, imageTag: tag, imageDigest: digest, imageUri: `${repositoryUri}@${digest}`, architecture, ...(buildInputs(ctx).envArgs.length ? { buildArgKey: buildArgKey(ctx) } : {}) };
   },
 
   async verify(ctx, out) {

@@ -18,7 +18,10 @@ const region = z.string().regex(/^[a-z]{2}(?:-gov)?-[a-z]+-\d$/, 'expected an AW
 
 const buildArg = z.union([
   z.string().describe('a literal value'),
-  z.strictObject({ env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/).describe('read the value from this environment variable at build time') }),
+  z.strictObject({
+    env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/).describe('read the value from this environment variable at build time'),
+    optional: z.boolean().default(false).describe('when the variable is unset, build without the arg (the Dockerfile default applies) instead of stopping'),
+  }),
 ]);
 
 const image = z.strictObject({
@@ -28,6 +31,7 @@ const image = z.strictObject({
   target: z.string().min(1).optional().describe('multi-stage build target'),
   buildArgs: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'build arg names are letters, digits and _'), buildArg).default({}),
   repository: resourceName.optional().describe('ECR repository name; default <app>-<env>'),
+  idleTimeoutSeconds: z.number().int().min(5).max(7200).default(600).describe('a build or push that reports no progress for this long is stopped with an error'),
 });
 
 const service = z

@@ -1,6 +1,9 @@
-import { readdir, readFile, stat } from 'node:fs/promises';
-import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { lstat, open, readFile, readdir, readlink } from 'node:fs/promises';
+import { createHash, type Hash } from 'node:crypto';
 import { join, posix } from 'node:path';
+import type { Readable } from 'node:stream';
+import tar from 'tar-stream';
 
 /** A .dockerignore pattern compiled to a test; `!` re-includes. */
 interface Rule {
@@ -29,20 +32,46 @@ function compile(pattern: string): Rule | undefined {
   return { negate, re: new RegExp(`^${re}(?:/.*)?$`) };
 }
 
-/** Files of the build context, relative and sorted, after .dockerignore (last matching rule wins, as Docker does). */
-export async function listContext(dir: string): Promise<string[]> {
+export interface ListOptions {
+  /**
+   * Paths relative to the context that are never part of it, whatever
+   * .dockerignore says: the wizard's own state directory. Its files change
+   * during a run (state saves, the lock), so they must not reach the hash,
+   * the tar or the image.
+   */
+  exclude?: readonly string[];
+}
+
+const vanished = (e: unknown) => ['ENOENT', 'ENOTDIR'].includes((e as NodeJS.ErrnoException).code ?? '');
+
+/**
+ * Files of the build context, relative and sorted, after .dockerignore (last
+ * matching rule wins, as Docker does). Symbolic links are listed as links and
+ * never followed, as Docker sends them. A directory that vanishes while it is
+ * walked is skipped, not fatal.
+ */
+export async function listContext(dir: string, opts: ListOptions = {}): Promise<string[]> {
   let rules: Rule[] = [];
   try {
     rules = (await readFile(join(dir, '.dockerignore'), 'utf8')).split('\n').map(compile).filter((r): r is Rule => !!r);
   } catch {
     /* no .dockerignore */
   }
+  const excluded = (opts.exclude ?? []).map((p) => p.replace(/\/+$/, '')).filter(Boolean);
+  const isExcluded = (rel: string) => excluded.some((x) => rel === x || rel.startsWith(`${x}/`));
   const ignored = (rel: string) => rules.reduce((acc, r) => (r.re.test(rel) ? !r.negate : acc), false);
   const out: string[] = [];
   const walk = async (rel: string): Promise<void> => {
-    const entries = await readdir(join(dir, rel), { withFileTypes: true });
+    let entries;
+    try {
+      entries = await readdir(join(dir, rel), { withFileTypes: true });
+    } catch (e) {
+      if (rel && vanished(e)) return;
+      throw e;
+    }
     for (const e of entries) {
       const child = rel ? `${rel}/${e.name}` : e.name;
+      if (isExcluded(child)) continue;
       if (e.isDirectory()) {
         // Docker still walks an ignored directory when a later "!" rule may re-include something in it.
         if (ignored(child) && !rules.some((r) => r.negate)) continue;
@@ -54,13 +83,118 @@ export async function listContext(dir: string): Promise<string[]> {
   return out.sort();
 }
 
-/** sha256 over every context file's path, mode and contents: a changed file changes the image tag. */
+/** What one context entry contributes to the hash, before its bytes: path, kind, mode and size. */
+function entryHeader(path: string, kind: 'file' | 'symlink', mode: number, size: number): string {
+  return `${path}\0${kind}\0${(mode & 0o777).toString(8)}\0${size}\0`;
+}
+
+/**
+ * sha256 over every context entry's path, kind, mode and bytes (a symlink's
+ * bytes are its target): a changed file changes the image tag. A file that
+ * vanishes between listing and hashing is simply not part of the context.
+ */
 export async function hashContext(dir: string, files: readonly string[]): Promise<string> {
   const h = createHash('sha256');
   for (const f of files) {
-    const st = await stat(join(dir, f));
-    h.update(`${f}\0${st.mode & 0o777}\0${st.size}\0`);
-    h.update(await readFile(join(dir, f)));
+    const full = join(dir, f);
+    try {
+      const st = await lstat(full);
+      if (st.isSymbolicLink()) {
+        const target = await readlink(full);
+        h.update(entryHeader(f, 'symlink', st.mode, Buffer.byteLength(target)));
+        h.update(target);
+      } else if (st.isFile()) {
+        const fh = await open(full, 'r');
+        try {
+          const size = (await fh.stat()).size;
+          h.update(entryHeader(f, 'file', st.mode, size));
+          if (size > 0) await hashStream(fh.createReadStream({ start: 0, end: size - 1, autoClose: false }), h);
+        } finally {
+          await fh.close();
+        }
+      }
+    } catch (e) {
+      if (!vanished(e)) throw e;
+    }
   }
   return h.digest('hex');
+}
+
+async function hashStream(stream: Readable, h: Hash): Promise<void> {
+  for await (const chunk of stream) h.update(chunk as Buffer);
+}
+
+export interface PackedContext {
+  /** The tar stream to send to Docker. */
+  stream: Readable;
+  /** Resolves, once the tar is complete, to the hash of exactly what was packed (same scheme as hashContext). */
+  hash: Promise<string>;
+}
+
+/**
+ * Packs `files` into a tar stream without holding the context in memory,
+ * hashing exactly the bytes it sends. Symlinks go in as links. A file that
+ * vanishes is left out (and so changes the hash); a file that changes size
+ * while it is read fails the stream with a message naming it, instead of
+ * leaving the build request open with nothing sent.
+ */
+export function packContext(dir: string, files: readonly string[], onProgress?: () => void): PackedContext {
+  const pack = tar.pack();
+  const h = createHash('sha256');
+  const hash = (async () => {
+    for (const f of files) {
+      const full = join(dir, f);
+      let st;
+      try {
+        st = await lstat(full);
+      } catch (e) {
+        if (vanished(e)) continue;
+        throw e;
+      }
+      if (st.isSymbolicLink()) {
+        let target: string;
+        try {
+          target = await readlink(full);
+        } catch (e) {
+          if (vanished(e)) continue;
+          throw e;
+        }
+        h.update(entryHeader(f, 'symlink', st.mode, Buffer.byteLength(target)));
+        h.update(target);
+        await new Promise<void>((res, rej) => pack.entry({ name: f, type: 'symlink', linkname: target, mode: st.mode & 0o7777, mtime: st.mtime }, (err) => (err ? rej(err) : res())));
+        continue;
+      }
+      if (!st.isFile()) continue;
+      let fh;
+      try {
+        fh = await open(full, 'r');
+      } catch (e) {
+        if (vanished(e)) continue;
+        throw e;
+      }
+      try {
+        const size = (await fh.stat()).size;
+        h.update(entryHeader(f, 'file', st.mode, size));
+        await new Promise<void>((res, rej) => {
+          const entry = pack.entry({ name: f, type: 'file', size, mode: st.mode & 0o7777, mtime: st.mtime }, (err) =>
+            err ? rej(new Error(`build context: ${f} changed size while it was being sent (${err.message}); run again once it is stable`)) : res(),
+          );
+          if (size === 0) return entry.end();
+          const src = createReadStream('', { fd: fh!.fd, start: 0, end: size - 1, autoClose: false });
+          src.on('data', (chunk) => {
+            h.update(chunk as Buffer);
+            onProgress?.();
+          });
+          src.on('error', rej);
+          src.pipe(entry);
+        });
+      } finally {
+        await fh.close();
+      }
+    }
+    pack.finalize();
+    return h.digest('hex');
+  })();
+  hash.catch((e) => pack.destroy(e as Error));
+  return { stream: pack as unknown as Readable, hash };
 }

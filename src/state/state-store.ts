@@ -2,6 +2,7 @@ import { open, readFile, rename, unlink, mkdir, copyFile, chmod, readdir } from 
 import { join, basename } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { StateError } from '../errors.js';
+import { statePaths } from './state-paths.js';
 import { emptyState, MIGRATIONS, STATE_VERSION, type StateFile } from './state-file.js';
 
 /** File-system calls the store makes, injectable so a test can crash between temp write and rename. */
@@ -9,10 +10,7 @@ export interface StateFs {
   rename: typeof rename;
 }
 
-export function statePaths(root: string, env: string) {
-  const dir = join(root, '.deploy-wizard');
-  return { dir, file: join(dir, `${env}.state.json`), bak: join(dir, `${env}.state.json.bak`), lock: join(dir, `${env}.lock`) };
-}
+export { statePaths };
 
 /**
  * Loads and saves one env's state file. Writes are atomic (temp file, fsync,

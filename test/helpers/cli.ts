@@ -17,7 +17,7 @@ export interface CliResult {
 }
 
 export function standinEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
-  return { ...process.env, ...inject('standins').env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...extra };
+  return { ...process.env, SAMPLE_APP_VERSION: '1.0.0', ...inject('standins').env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...extra };
 }
 
 /** Runs the built CLI against the stand-ins. */

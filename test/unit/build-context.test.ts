@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, writeFileSync, symlinkSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { hashContext, listContext } from '../../src/docker/build-context.js';
+import tar from 'tar-stream';
+import { hashContext, listContext, packContext } from '../../src/docker/build-context.js';
 
 function tree(files: Record<string, string>): string {
   const dir = mkdtempSync(join(tmpdir(), 'dw-ctx-'));
@@ -11,6 +12,26 @@ function tree(files: Record<string, string>): string {
     writeFileSync(join(dir, p), text);
   }
   return dir;
+}
+
+/** Every entry of a tar stream: name, type, link target and body. */
+async function untar(stream: NodeJS.ReadableStream): Promise<{ name: string; type: string; linkname?: string; body: string }[]> {
+  const out: { name: string; type: string; linkname?: string; body: string }[] = [];
+  const extract = tar.extract();
+  await new Promise<void>((resolve, reject) => {
+    extract.on('entry', (h, s, next) => {
+      const chunks: Buffer[] = [];
+      s.on('data', (c: Buffer) => chunks.push(c));
+      s.on('end', () => {
+        out.push({ name: h.name, type: h.type ?? 'file', linkname: h.linkname ?? undefined, body: Buffer.concat(chunks).toString() });
+        next();
+      });
+    });
+    extract.on('finish', resolve);
+    extract.on('error', reject);
+    stream.pipe(extract);
+  });
+  return out;
 }
 
 describe('build context', () => {
@@ -35,5 +56,50 @@ describe('build context', () => {
     const h = async (d: string) => hashContext(d, await listContext(d));
     expect(await h(a)).toBe(await h(b));
     expect(await h(a)).not.toBe(await h(c));
+  });
+
+  it('never lists the excluded state directory, whatever .dockerignore says', async () => {
+    const dir = tree({ Dockerfile: 'FROM scratch', '.deploy-wizard/prod.state.json': '{}', '.deploy-wizard/.prod.state.json.1.ab.tmp': '{}', '.deploy-wizard-notes.txt': 'kept' });
+    expect(await listContext(dir, { exclude: ['.deploy-wizard'] })).toEqual(['.deploy-wizard-notes.txt', 'Dockerfile']);
+  });
+
+  it('lists symlinks as links: a link to a directory and a dangling link neither crash nor get followed', async () => {
+    const dir = tree({ Dockerfile: 'FROM scratch', 'real/a.txt': 'a' });
+    symlinkSync('real', join(dir, 'linkdir'));
+    symlinkSync('nowhere', join(dir, 'dangling'));
+    const files = await listContext(dir);
+    expect(files).toEqual(['Dockerfile', 'dangling', 'linkdir', 'real/a.txt']);
+    const before = await hashContext(dir, files);
+    unlinkSync(join(dir, 'dangling'));
+    symlinkSync('elsewhere', join(dir, 'dangling'));
+    expect(await hashContext(dir, files)).not.toBe(before);
+    const entries = await untar(packContext(dir, files).stream);
+    expect(entries.find((e) => e.name === 'linkdir')).toMatchObject({ type: 'symlink', linkname: 'real' });
+    expect(entries.find((e) => e.name === 'dangling')).toMatchObject({ type: 'symlink', linkname: 'elsewhere' });
+  });
+
+  it('a file that vanishes between listing and hashing or packing is left out, not fatal', async () => {
+    const dir = tree({ Dockerfile: 'FROM scratch', 'keep.txt': 'k', 'gone.txt': 'g' });
+    const files = await listContext(dir);
+    unlinkSync(join(dir, 'gone.txt'));
+    const hash = await hashContext(dir, files);
+    expect(hash).toBe(await hashContext(dir, ['Dockerfile', 'keep.txt']));
+    const packed = packContext(dir, files);
+    const entries = await untar(packed.stream);
+    expect(entries.map((e) => e.name)).toEqual(['Dockerfile', 'keep.txt']);
+    expect(await packed.hash).toBe(hash);
+  });
+
+  it('the packed tar hashes exactly like the listed context, file bodies included', async () => {
+    const dir = tree({ Dockerfile: 'FROM scratch', 'empty.txt': '', 'dist/app.js': 'console.log(1)' });
+    const files = await listContext(dir);
+    const packed = packContext(dir, files);
+    const entries = await untar(packed.stream);
+    expect(entries.map((e) => [e.name, e.body])).toEqual([
+      ['Dockerfile', 'FROM scratch'],
+      ['dist/app.js', 'console.log(1)'],
+      ['empty.txt', ''],
+    ]);
+    expect(await packed.hash).toBe(await hashContext(dir, files));
   });
 });
