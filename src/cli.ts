@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { EXIT, InputError, InterruptedError, WizardError, exitCodeOf } from './errors.js';
 import type { CommonOptions, Io } from './options.js';
+import { releaseHeldLocksSync } from './state/lock.js';
 
 // The SDK warns every run that a future release will need Node 22. That is
 // for us to act on (package.json pins the SDK), not noise for every user.
@@ -165,11 +166,18 @@ async function main(): Promise<number> {
 
   const controller = new AbortController();
   let interrupts = 0;
+  const forceExit = () => {
+    // The lock must not outlive us, even on the fast path out.
+    releaseHeldLocksSync();
+    process.exit(EXIT.interrupted);
+  };
   const onSignal = () => {
     interrupts++;
-    if (interrupts > 1) process.exit(EXIT.interrupted);
+    if (interrupts > 1) forceExit();
     if (!opts.json) process.stderr.write('\nStopping: nothing new starts; saving state. Press Ctrl-C again to quit at once.\n');
     controller.abort(new InterruptedError());
+    // Every call in flight takes the abort signal, so the orderly path ends in milliseconds; this is the backstop.
+    setTimeout(forceExit, 1_500).unref();
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);

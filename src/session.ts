@@ -55,6 +55,8 @@ export async function openSession(opts: CommonOptions, io: Io, needDocker = true
     profile: opts.profile,
     customEndpoint: !!(io.env.AWS_ENDPOINT_URL || io.env.AWS_ENDPOINT_URL_S3),
     onCall: io.onCall,
+    signal: io.signal,
+    ...timeoutsFrom(io.env),
   });
   let account: string;
   try {
@@ -63,6 +65,12 @@ export async function openSession(opts: CommonOptions, io: Io, needDocker = true
     throw describeAwsError(e, 'check AWS credentials');
   }
   return { loaded, region, aws, docker, steps, account };
+}
+
+/** DEPLOY_WIZARD_AWS_TIMEOUT_MS shortens the per-request timeout (tests of a hung endpoint; very slow links may raise it). */
+function timeoutsFrom(env: Io['env']): { requestTimeoutMs?: number } {
+  const v = Number(env.DEPLOY_WIZARD_AWS_TIMEOUT_MS);
+  return Number.isFinite(v) && v > 0 ? { requestTimeoutMs: v } : {};
 }
 
 /** Makes sure .deploy-wizard/ is in the app's .gitignore: state never belongs in git. */

@@ -22,9 +22,17 @@ export interface ClientOptions {
   /** True when AWS_ENDPOINT_URL points at an emulator: S3 then needs path-style addressing. */
   customEndpoint?: boolean;
   onCall?: CallHook;
+  /** Aborts every call in flight (Ctrl-C): a hanging request must not keep the run alive. */
+  signal?: AbortSignal;
+  /** Milliseconds to open a connection, and to wait for a response once sent. A hung endpoint fails (and is retried) instead of hanging. */
+  connectTimeoutMs?: number;
+  requestTimeoutMs?: number;
 }
 
-type AnyClient = { middlewareStack: { add: (mw: any, opts: any) => void } };
+/** Defaults: AWS answers control-plane calls in well under a second; a minute of silence is a broken connection. */
+export const DEFAULT_TIMEOUTS = { connectTimeoutMs: 5_000, requestTimeoutMs: 60_000 };
+
+type AnyClient = { middlewareStack: { add: (mw: any, opts: any) => void }; send: (...a: any[]) => Promise<any> };
 
 /**
  * The one place AWS clients are made. Region and profile come from the CLI;
@@ -35,12 +43,18 @@ export function createAwsClients(opts: ClientOptions) {
   const base = {
     region: opts.region,
     ...(opts.profile ? { profile: opts.profile } : {}),
-    maxAttempts: opts.maxAttempts ?? 5,
+    maxAttempts: opts.maxAttempts ?? 8,
     retryMode: 'adaptive' as const,
+    requestHandler: {
+      connectionTimeout: opts.connectTimeoutMs ?? DEFAULT_TIMEOUTS.connectTimeoutMs,
+      requestTimeout: opts.requestTimeoutMs ?? DEFAULT_TIMEOUTS.requestTimeoutMs,
+      // Without this the handler only logs a warning and the call hangs on.
+      throwOnRequestTimeout: true,
+    },
   };
   const cache = new Map<string, unknown>();
   const lazy = <T extends AnyClient>(key: string, make: () => T): T => {
-    if (!cache.has(key)) cache.set(key, instrument(make(), key, opts.onCall));
+    if (!cache.has(key)) cache.set(key, instrument(make(), key, opts.onCall, opts.signal));
     return cache.get(key) as T;
   };
   return {
@@ -87,7 +101,15 @@ export function createAwsClients(opts: ClientOptions) {
 export type AwsClients = ReturnType<typeof createAwsClients>;
 
 /** Tags errors with the service and command that raised them (for the error mapper), and reports each call. */
-function instrument<T extends AnyClient>(client: T, service: string, onCall?: CallHook): T {
+function instrument<T extends AnyClient>(client: T, service: string, onCall?: CallHook, signal?: AbortSignal): T {
+  if (signal) {
+    // Every call carries the run's abort signal unless the caller passed its own.
+    const send = (client as unknown as { send: (c: unknown, o?: Record<string, unknown>) => Promise<unknown> }).send.bind(client);
+    (client as unknown as { send: unknown }).send = (command: unknown, options?: Record<string, unknown>) => {
+      if (signal.aborted) return Promise.reject(signal.reason);
+      return send(command, { abortSignal: signal, ...options });
+    };
+  }
   client.middlewareStack.add(
     (next: (a: unknown) => Promise<unknown>, context: { commandName?: string }) => async (args: unknown) => {
       const command = (context.commandName ?? 'Unknown').replace(/Command$/, '');

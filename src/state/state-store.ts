@@ -1,8 +1,10 @@
 import { open, readFile, rename, unlink, mkdir, copyFile, chmod, readdir } from 'node:fs/promises';
 import { join, basename } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { StateError } from '../errors.js';
 import { statePaths } from './state-paths.js';
+import { pidAlive } from './pid-alive.js';
 import { emptyState, MIGRATIONS, STATE_VERSION, type StateFile } from './state-file.js';
 
 /** File-system calls the store makes, injectable so a test can crash between temp write and rename. */
@@ -31,14 +33,8 @@ export class StateStore {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return emptyState(app, this.env, now);
       throw e;
     }
-    let raw: Record<string, unknown>;
-    try {
-      raw = JSON.parse(text);
-    } catch {
-      throw new StateError(`read state: ${this.paths.file} is not valid JSON`, {
-        hint: `The previous version is in ${basename(this.paths.bak)}; inspect both and restore the good one.`,
-      });
-    }
+    const raw0 = this.parse(text);
+    let raw = raw0;
     const version = Number(raw.version);
     if (!Number.isInteger(version) || version > STATE_VERSION) {
       throw new StateError(`read state: ${this.paths.file} has format version ${raw.version}, newer than this wizard understands (${STATE_VERSION})`, {
@@ -51,6 +47,9 @@ export class StateStore {
       raw = { ...migrate(raw), version: v + 1 };
     }
     const state = raw as unknown as StateFile;
+    if (typeof state.steps !== 'object' || state.steps === null || Array.isArray(state.steps) || typeof state.app !== 'string') {
+      throw this.corrupt('it has no "app" or no "steps" object');
+    }
     if (state.app !== app) {
       throw new StateError(`read state: ${this.paths.file} belongs to app "${state.app}", not "${app}"`, {
         hint: 'Check --config and --env; each app keeps its state in its own repo.',
@@ -59,7 +58,47 @@ export class StateStore {
     return state;
   }
 
-  async save(state: StateFile, now: Date): Promise<void> {
+  /**
+   * Every write of this state goes through one queue, in call order, each
+   * writing the state as it is when its turn comes: an older snapshot can
+   * never land after a newer one, whoever saves (the runner, an intent).
+   */
+  save(state: StateFile, now: Date): Promise<void> {
+    const turn = this.queue.then(() => this.write(state, now));
+    this.queue = turn.catch(() => undefined);
+    return turn;
+  }
+
+  private queue: Promise<void> = Promise.resolve();
+
+  private parse(text: string): Record<string, unknown> {
+    let raw: unknown;
+    try {
+      raw = JSON.parse(text);
+    } catch {
+      throw this.corrupt('it is not valid JSON');
+    }
+    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw this.corrupt(`it holds ${raw === null ? 'null' : Array.isArray(raw) ? 'an array' : `a ${typeof raw}`}, not a state object`);
+    return raw as Record<string, unknown>;
+  }
+
+  /** A state file that cannot be used: exit 3, naming the file and offering the .bak when it is usable. */
+  private corrupt(why: string): StateError {
+    let bakOk = false;
+    try {
+      const b = JSON.parse(readFileSync(this.paths.bak, 'utf8'));
+      bakOk = typeof b === 'object' && b !== null && typeof b.steps === 'object' && b.steps !== null && !Array.isArray(b.steps);
+    } catch {
+      /* no usable .bak */
+    }
+    return new StateError(`read state: ${this.paths.file} is damaged: ${why}`, {
+      hint: bakOk
+        ? `The previous version in ${basename(this.paths.bak)} looks good. Restore it with: cp ${this.paths.bak} ${this.paths.file}  then run again (steps it does not list are found by name and adopted).`
+        : `There is no usable ${basename(this.paths.bak)}. Move ${this.paths.file} aside and run again: every step finds its resources by name and tags and adopts them.`,
+    });
+  }
+
+  private async write(state: StateFile, now: Date): Promise<void> {
     await mkdir(this.paths.dir, { recursive: true, mode: 0o700 });
     state.updatedAt = now.toISOString();
     const tmp = join(this.paths.dir, `.${this.env}.state.json.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
@@ -107,14 +146,7 @@ export class StateStore {
   }
 }
 
-export function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
+export { pidAlive };
 
 /** Refuses state that belongs to another AWS account or region (exit 3). */
 export function checkIdentity(state: StateFile, account: string, region: string): void {

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { mkdtempSync, writeFileSync, existsSync, mkdirSync } from 'node:fs';
 import { tmpdir, hostname } from 'node:os';
 import { join } from 'node:path';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { utimesSync } from 'node:fs';
 import { acquireLock, breakLock, readLock } from '../../src/state/lock.js';
 import { StateError } from '../../src/errors.js';
 
@@ -48,5 +49,57 @@ describe('lock', () => {
     expect((await breakLock(path, 'remote01')).host).toBe('ci-runner-7');
     const lock = await acquireLock(path, 'x', now);
     await lock.release();
+  });
+
+  it('real processes started together against one dead holder: exactly one takes the lock, every time', async () => {
+    const script = `
+      const { acquireLock } = await import(${JSON.stringify(join(import.meta.dirname, '../../dist/src/state/lock.js'))});
+      const [path, at] = process.argv.slice(1);
+      while (Date.now() < Number(at)) {}
+      try {
+        const lock = await acquireLock(path, 'racer', new Date());
+        console.log('won ' + (lock.brokeStale ? 'stale' : 'fresh'));
+        await new Promise((r) => setTimeout(r, 1500));
+        await lock.release();
+      } catch (e) { console.log('lost ' + e.exitCode); }`;
+    for (let round = 0; round < 5; round++) {
+      const path = lockPath();
+      const dead = spawnSync(process.execPath, ['-e', 'process.exit(0)']).pid!;
+      mkdirSync(join(path, '..'), { recursive: true });
+      writeFileSync(path, JSON.stringify({ id: `dead${round}`, pid: dead, host: hostname(), command: 'deploy-wizard deploy', startedAt: now.toISOString() }));
+      const at = Date.now() + 700;
+      const outs = await Promise.all(
+        Array.from({ length: 8 }, () => new Promise<string>((resolve) => {
+          const c = spawn(process.execPath, ['--input-type=module', '-e', script, path, String(at)], { stdio: ['ignore', 'pipe', 'inherit'] });
+          let out = '';
+          c.stdout.on('data', (d) => (out += d));
+          c.on('close', () => resolve(out.trim()));
+        })),
+      );
+      expect(outs.filter((o) => o.startsWith('won')), outs.join(',')).toEqual(['won stale']);
+      expect(outs.filter((o) => o === 'lost 3')).toHaveLength(7);
+      expect(existsSync(path)).toBe(false);
+    }
+  }, 60_000);
+
+  it('an empty lock file (a kill between create and write) is named clearly, unlock breaks it, and an old one is taken over', async () => {
+    const path = lockPath();
+    mkdirSync(join(path, '..'), { recursive: true });
+    writeFileSync(path, '');
+    const err = await acquireLock(path, 'x', now).catch((e) => e);
+    expect(err).toBeInstanceOf(StateError);
+    expect(err.message).toMatch(/is empty/);
+    const id = /deploy-wizard unlock (\S+)/.exec(err.hint)![1]!;
+    expect(id).toMatch(/^unreadable-\d+$/);
+    await breakLock(path, id);
+    expect(existsSync(path)).toBe(false);
+
+    writeFileSync(path, '{"id": "trunc');
+    const old = new Date(Date.now() - 60_000);
+    utimesSync(path, old, old);
+    const lock = await acquireLock(path, 'x', now);
+    expect(lock.brokeStale?.id).toMatch(/^unreadable-/);
+    await lock.release();
+    expect(existsSync(path)).toBe(false);
   });
 });

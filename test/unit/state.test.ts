@@ -115,4 +115,51 @@ describe('state store', () => {
     expect((await store.load('app', now)).steps['a']?.outputs).toEqual({ v: 'committed' });
     expect(readdirSync(store.paths.dir).some((n) => n.endsWith('.tmp'))).toBe(false);
   });
+
+  it('one ordered writer: saves from several callers never overlap and the last state always lands last', async () => {
+    const root = tmp();
+    let inFlight = 0;
+    let maxInFlight = 0;
+    const { rename } = await import('node:fs/promises');
+    const store = new StateStore(root, 'prod', {
+      rename: async (a, b) => {
+        inFlight++;
+        maxInFlight = Math.max(maxInFlight, inFlight);
+        await new Promise((r) => setTimeout(r, Math.random() * 3));
+        await rename(a, b);
+        inFlight--;
+      },
+    });
+    const s = await store.load('app', now);
+    // The runner's transitions and a step's intents, saved concurrently as they are in a real run.
+    const saves: Promise<void>[] = [];
+    for (let i = 0; i < 40; i++) {
+      s.steps[i % 2 ? 'runner' : 'intents'] = { status: 'running', outputs: { i } };
+      saves.push(store.save(s, now));
+    }
+    await Promise.all(saves);
+    expect(maxInFlight).toBe(1);
+    const saved = JSON.parse(readFileSync(store.paths.file, 'utf8'));
+    expect(saved.steps.runner.outputs.i).toBe(39);
+    expect(saved.steps.intents.outputs.i).toBe(38);
+  });
+
+  it.each([
+    ['null', 'null', /holds null/],
+    ['an array', '[]', /holds an array/],
+    ['no steps', '{"version": 1, "app": "app", "env": "prod"}', /no "app" or no "steps"/],
+    ['truncated JSON', '{"version": 1, "app": "ap', /not valid JSON/],
+  ])('a state file holding %s exits 3 with a sentence, offering a good .bak', async (_what, text, why) => {
+    const root = tmp();
+    const store = new StateStore(root, 'prod');
+    const good = await store.load('app', now);
+    await store.save(good, now);
+    await store.save(good, now); // now a .bak exists
+    writeFileSync(store.paths.file, text);
+    const err = await store.load('app', now).catch((e) => e);
+    expect(err).toBeInstanceOf(StateError);
+    expect(err.exitCode).toBe(3);
+    expect(err.message).toMatch(why);
+    expect(err.hint).toContain(`cp ${store.paths.bak} ${store.paths.file}`);
+  });
 });

@@ -1,0 +1,100 @@
+import { createServer, request, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+
+/** One AWS request as the proxy sees it: service from the SigV4 scope, the API action, and the raw body. */
+export interface AwsRequest {
+  service: string;
+  action: string;
+  body: string;
+  /** 0-based count of requests seen so far. */
+  n: number;
+}
+
+/** What to do with a request: forward it, hang forever, drop the connection, or answer with an AWS error. */
+export type Verdict = 'pass' | 'hang' | 'reset' | { error: string; message: string; status?: number };
+
+function serviceOf(req: IncomingMessage): string {
+  const m = /Credential=[^/]+\/[^/]+\/[^/]+\/([^/]+)\//.exec(String(req.headers.authorization ?? ''));
+  return m?.[1] ?? 'unknown';
+}
+
+function actionOf(req: IncomingMessage, body: string): string {
+  const target = req.headers['x-amz-target'];
+  if (typeof target === 'string') return target.split('.').pop()!;
+  const m = /(?:^|&)Action=([A-Za-z]+)/.exec(body);
+  if (m) return m[1]!;
+  return `${req.method} ${req.url?.split('?')[0]}`;
+}
+
+/** An error in the wire format of the request's protocol, so the SDK parses its code as it would AWS's. */
+function errorResponse(req: IncomingMessage, service: string, v: { error: string; message: string; status?: number }, res: ServerResponse) {
+  const status = v.status ?? 400;
+  if (req.headers['x-amz-target']) {
+    res.writeHead(status, { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-errortype': v.error });
+    return res.end(JSON.stringify({ __type: v.error, message: v.message }));
+  }
+  res.writeHead(status, { 'content-type': 'text/xml' });
+  if (service === 'ec2') return res.end(`<Response><Errors><Error><Code>${v.error}</Code><Message>${v.message}</Message></Error></Errors><RequestID>r</RequestID></Response>`);
+  if (service === 's3') return res.end(`<Error><Code>${v.error}</Code><Message>${v.message}</Message><RequestId>r</RequestId></Error>`);
+  return res.end(`<ErrorResponse><Error><Type>Sender</Type><Code>${v.error}</Code><Message>${v.message}</Message></Error><RequestId>r</RequestId></ErrorResponse>`);
+}
+
+/** The throttling code each protocol family uses on AWS. */
+export function throttlingFor(r: AwsRequest): { error: string; message: string; status: number } {
+  if (r.service === 'ec2') return { error: 'RequestLimitExceeded', message: 'Request limit exceeded.', status: 503 };
+  if (r.service === 's3') return { error: 'SlowDown', message: 'Please reduce your request rate.', status: 503 };
+  if (['ecs', 'ecr', 'secretsmanager', 'cognito-idp', 'logs'].includes(r.service)) return { error: 'ThrottlingException', message: 'Rate exceeded', status: 400 };
+  return { error: 'Throttling', message: 'Rate exceeded', status: 400 };
+}
+
+/**
+ * A proxy in front of moto that can throttle, fail, hang or drop any request:
+ * the faults no emulator produces on its own. Every request is recorded.
+ */
+export async function startAwsProxy(target: string, decide: (r: AwsRequest) => Verdict = () => 'pass') {
+  const seen: AwsRequest[] = [];
+  const sockets = new Set<Socket>();
+  const hung: ServerResponse[] = [];
+  const upstream = new URL(target);
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const raw = Buffer.concat(chunks);
+      const service = serviceOf(req);
+      const r: AwsRequest = { service, action: actionOf(req, raw.toString('utf8')), body: raw.toString('utf8'), n: seen.length };
+      seen.push(r);
+      const v = decide(r);
+      if (v === 'hang') return void hung.push(res);
+      if (v === 'reset') return void req.socket.destroy();
+      if (v !== 'pass') return errorResponse(req, service, v, res);
+      const fwd = request(
+        { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers },
+        (up) => {
+          res.writeHead(up.statusCode ?? 502, up.headers);
+          up.pipe(res);
+        },
+      );
+      fwd.on('error', () => res.destroy());
+      fwd.end(raw);
+    });
+  });
+  server.on('connection', (s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  return {
+    url,
+    seen,
+    decide: (d: (r: AwsRequest) => Verdict) => {
+      decide = d;
+    },
+    close: async () => {
+      for (const res of hung) res.destroy();
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((r) => server.close(() => r()));
+    },
+  };
+}
