@@ -49,5 +49,7 @@ export interface StepContext {
     get(key: string): Intent | undefined;
     /** Persists before returning, so the intent survives a crash right after the create call. */
     record(key: string, intent: Intent): Promise<void>;
+    /** Forgets an intent whose work is over (a one-off task that stopped), so the next run starts afresh. */
+    clear(key: string): Promise<void>;
   };
 }

@@ -38,6 +38,13 @@ export function makeContextFactory(session: Session, state: StateFile, io: Io, s
         s.intents = { ...s.intents, [key]: { ...intent, at: clock.now().toISOString() } };
         await save();
       },
+      clear: async (key) => {
+        const s = state.steps[step.id];
+        if (!s?.intents?.[key]) return;
+        const { [key]: _gone, ...rest } = s.intents;
+        s.intents = rest;
+        await save();
+      },
     },
   });
 }

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import {
   CreateClusterCommand,
   DescribeClustersCommand,
@@ -94,53 +94,84 @@ export interface OneOffTask {
  */
 export async function runOneOffTask(ctx: StepContext, o: OneOffTask): Promise<{ taskArn: string; exitCode: number }> {
   const cluster = await ensureCluster(ctx, o.step);
-  const key = `run-task:${o.taskDefinition}`;
-  const token = String(ctx.intents.get(key)?.clientRequestToken ?? randomUUID());
-  await ctx.intents.record(key, { taskDefinition: o.taskDefinition, clientRequestToken: token });
-  ctx.log.info(`running ${o.purpose}: ${o.command.join(' ')}`);
-  const res = await retryIamPropagation(
-    () =>
-      ctx.aws.ecs.send(
-        new RunTaskCommand({
-          cluster,
-          taskDefinition: o.taskDefinition,
-          launchType: 'FARGATE',
-          count: 1,
-          startedBy: 'deploy-wizard',
-          clientToken: token,
-          networkConfiguration: awsvpc(o.net),
-          overrides: { containerOverrides: [{ name: o.container, command: o.command }] },
-          tags: ecsTags(ctx, o.step),
-        }),
-      ),
-    { clock: ctx.clock, signal: ctx.signal, onRetry: (m) => ctx.log.info(m) },
-  );
-  const failure = res.failures?.[0];
-  if (failure || !res.tasks?.[0]) {
-    throw new StepError(o.step, `run ${o.purpose}: ECS did not start the task: ${failure?.reason ?? 'no task returned'}${failure?.detail ? ` (${failure.detail})` : ''}`);
+  // One intent per purpose: what was asked (revision + command) and, once ECS answered, which task.
+  // A crash before the answer reuses the token, so ECS hands back the same task instead of a second one;
+  // a crash after it finds the task by its ARN. A changed revision or command is a new request with a new
+  // token (ECS would answer a reused one with ConflictException, or with the old task for 24 hours).
+  const key = `run-task:${o.purpose}`;
+  const commandHash = createHash('sha256').update(JSON.stringify(o.command)).digest('hex').slice(0, 16);
+  const prev = ctx.intents.get(key);
+  const sameAsk = prev?.taskDefinition === o.taskDefinition && prev?.commandHash === commandHash;
+  let arn = sameAsk && typeof prev?.taskArn === 'string' ? prev.taskArn : undefined;
+  if (arn) {
+    const t = (await ctx.aws.ecs.send(new DescribeTasksCommand({ cluster, tasks: [arn] }))).tasks?.[0];
+    if (t) ctx.log.info(`${o.purpose}: following task ${taskId(arn)} started by the interrupted run`);
+    else arn = undefined;
   }
-  const arn = res.tasks[0].taskArn!;
+  if (!arn) {
+    let token = sameAsk && typeof prev?.clientRequestToken === 'string' ? prev.clientRequestToken : randomUUID();
+    await ctx.intents.record(key, { taskDefinition: o.taskDefinition, commandHash, clientRequestToken: token });
+    ctx.log.info(`running ${o.purpose}: ${o.command.join(' ')}`);
+    const run = () =>
+      retryIamPropagation(
+        () =>
+          ctx.aws.ecs.send(
+            new RunTaskCommand({
+              cluster,
+              taskDefinition: o.taskDefinition,
+              launchType: 'FARGATE',
+              count: 1,
+              startedBy: 'deploy-wizard',
+              clientToken: token,
+              networkConfiguration: awsvpc(o.net),
+              overrides: { containerOverrides: [{ name: o.container, command: o.command }] },
+              tags: ecsTags(ctx, o.step),
+            }),
+          ),
+        { clock: ctx.clock, signal: ctx.signal, onRetry: (m) => ctx.log.info(m) },
+      );
+    let res;
+    try {
+      res = await run();
+    } catch (e) {
+      // The token was used for a different request (state restored from an older copy): ask afresh.
+      if ((e as Error).name !== 'ConflictException') throw e;
+      token = randomUUID();
+      await ctx.intents.record(key, { taskDefinition: o.taskDefinition, commandHash, clientRequestToken: token });
+      res = await run();
+    }
+    const failure = res.failures?.[0];
+    if (failure || !res.tasks?.[0]) {
+      await ctx.intents.clear(key);
+      throw new StepError(o.step, `run ${o.purpose}: ECS did not start the task: ${failure?.reason ?? 'no task returned'}${failure?.detail ? ` (${failure.detail})` : ''}`);
+    }
+    arn = res.tasks[0].taskArn!;
+    await ctx.intents.record(key, { taskDefinition: o.taskDefinition, commandHash, clientRequestToken: token, taskArn: arn });
+  }
+  const taskArn = arn;
   const stopped = await waitFor({
     stepId: o.step,
-    what: `${o.purpose} task ${taskId(arn)}`,
+    what: `${o.purpose} task ${taskId(taskArn)}`,
     clock: ctx.clock,
     signal: ctx.signal,
     deadlineMs: o.deadlineMs,
     firstDelayMs: 2_000,
     onStatus: (l) => ctx.log.info(l),
     poll: async () => {
-      const t = (await ctx.aws.ecs.send(new DescribeTasksCommand({ cluster, tasks: [arn] }))).tasks?.[0];
+      const t = (await ctx.aws.ecs.send(new DescribeTasksCommand({ cluster, tasks: [taskArn] }))).tasks?.[0];
       const status = t?.lastStatus ?? 'unknown';
       return { done: status === 'STOPPED', status, value: t };
     },
   });
+  // The task is over, whatever its outcome: a fixed and re-run migration must start a new one.
+  await ctx.intents.clear(key);
   const container = stopped?.containers?.find((c) => c.name === o.container) ?? stopped?.containers?.[0];
   const exitCode = container?.exitCode;
   if (exitCode !== 0) {
-    const logs = await taskLogLines(ctx, o.logGroup, o.container, arn, 50);
+    const logs = await taskLogLines(ctx, o.logGroup, o.container, taskArn, 50);
     throw new StepError(o.step, `run ${o.purpose}: the task exited with ${exitCode ?? 'no exit code'}: ${stopped?.stoppedReason ?? 'no reason given'}`, {
       hint: [logs.length ? `Last ${logs.length} log lines:\n${logs.join('\n')}` : `No log lines found in ${o.logGroup}.`, 'Fix the cause, then run the same command again.'].join('\n'),
     });
   }
-  return { taskArn: arn, exitCode: 0 };
+  return { taskArn, exitCode: 0 };
 }

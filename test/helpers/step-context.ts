@@ -40,6 +40,9 @@ export function stepContext(configEdit: Record<string, unknown> = {}, opts: { re
       record: async (k, v) => {
         intents[k] = v;
       },
+      clear: async (k) => {
+        delete intents[k];
+      },
     },
   };
   return { ctx, app, intents, logs };
