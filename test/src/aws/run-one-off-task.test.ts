@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { RegisterTaskDefinitionCommand, RunTaskCommand } from '@aws-sdk/client-ecs';
 import { CreateLogGroupCommand } from '@aws-sdk/client-cloudwatch-logs';
-import { ensureCluster, runOneOffTask } from '../../../src/aws/ecs-helpers.js';
+import { awsvpc, ensureCluster, runOneOffTask } from '../../../src/aws/ecs-helpers.js';
 import { network } from '../../../steps/network.js';
 import { stepContext } from '../../helpers/step-context.js';
 import { fakeClock } from '../../helpers/fake-clock.js';
@@ -61,7 +61,7 @@ describe('one-off tasks (migrations, pgvector): RunTask client tokens', () => {
     // The interrupted run: RunTask went through, then the process died while waiting.
     await ensureCluster(ctx, 'migrations');
     const started = await ctx.aws.ecs.send(
-      new RunTaskCommand({ cluster: `${ctx.app}-prod`, taskDefinition: t.taskDefinition, launchType: 'FARGATE', networkConfiguration: { awsvpcConfiguration: { subnets: t.net.subnetIds } } }),
+      new RunTaskCommand({ cluster: `${ctx.app}-prod`, taskDefinition: t.taskDefinition, launchType: 'FARGATE', networkConfiguration: awsvpc(t.net), count: 1 }),
     );
     runs.length = 0;
     const { createHash } = await import('node:crypto');
