@@ -10,7 +10,7 @@ import type { StepContext } from '../src/context.js';
 import type { Config } from '../src/config/schema.js';
 import { StepError } from '../src/errors.js';
 import { derivedKeys } from '../src/config/derived-keys.js';
-import { appSecretName, randomAlnum, readSecretJson } from '../src/aws/secret-store.js';
+import { appSecretName, parseSecretObject, randomAlnum, readSecretJson } from '../src/aws/secret-store.js';
 import { cognitoClientSecret, type CognitoOutput } from './cognito.js';
 import type { RdsOutput } from './rds.js';
 import type { ElastiCacheOutput } from './elasticache.js';
@@ -56,7 +56,7 @@ async function current(ctx: StepContext): Promise<{ arn?: string; deleted: boole
     }
     const v = await ctx.aws.secrets.send(new GetSecretValueCommand({ SecretId: d.ARN }));
     ctx.log.secret(v.SecretString);
-    const value = JSON.parse(v.SecretString ?? '{}') as Record<string, string>;
+    const value = parseSecretObject(v.SecretString, appSecretName(ctx));
     for (const x of Object.values(value)) ctx.log.secret(x);
     return { arn: d.ARN, deleted: false, value };
   } catch (e) {

@@ -88,7 +88,31 @@ export async function ensureGeneratedSecret(
       hint: `Delete or rename it, or tag it deploy-wizard:app=${ctx.app} and deploy-wizard:env=${ctx.env} if it holds the credentials the wizard should use.`,
     });
   }
-  return { arn: found.ARN!, value: JSON.parse(await readString(ctx, found.ARN!)) as Record<string, string> };
+  const value = parseSecretObject(await readString(ctx, found.ARN!), name, step);
+  for (const v of Object.values(value)) ctx.log.secret(v);
+  return { arn: found.ARN!, value };
+}
+
+/**
+ * A secret's string as a JSON object of string values. Never JSON.parse a
+ * secret bare: its error message quotes the start of the input, which would
+ * put part of the value on stderr, in --json output and in the state file.
+ */
+export function parseSecretObject(text: string | undefined, name: string, step = 'secrets'): Record<string, string> {
+  let value: unknown;
+  try {
+    value = JSON.parse(text ?? '{}');
+  } catch {
+    throw new StepError(step, `read secret: ${name} does not hold a JSON object (its value is not shown)`, {
+      hint: `The wizard keeps key/value pairs in ${name} as JSON. Put the value back as a JSON object (aws secretsmanager put-secret-value --secret-id ${name} --secret-string file://value.json), or delete the secret so the wizard recreates it.`,
+    });
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new StepError(step, `read secret: ${name} holds a JSON ${value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value}, not an object of keys (its value is not shown)`, {
+      hint: `Put the value back as a JSON object of keys, or delete the secret so the wizard recreates it.`,
+    });
+  }
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]));
 }
 
 /** The app's one secret, `<app>/<env>`: a JSON object of every key the app gets. */
@@ -97,7 +121,7 @@ export const appSecretName = (ctx: Pick<StepContext, 'app' | 'env'>) => `${ctx.a
 /** A JSON secret's value by ARN, registered for redaction; undefined when it cannot be read. */
 export async function readSecretJson(ctx: StepContext, arn: string): Promise<Record<string, string> | undefined> {
   try {
-    const value = JSON.parse(await readString(ctx, arn)) as Record<string, string>;
+    const value = parseSecretObject(await readString(ctx, arn), arn);
     for (const v of Object.values(value)) ctx.log.secret(v);
     return value;
   } catch (e) {

@@ -5,7 +5,7 @@ import { loadConfig } from '../config/load-config.js';
 import { openSession } from '../session.js';
 import { StateStore, checkIdentity } from '../state/state-store.js';
 import { acquireLock } from '../state/lock.js';
-import { appSecretName } from '../aws/secret-store.js';
+import { appSecretName, parseSecretObject } from '../aws/secret-store.js';
 import { describeAwsError } from '../aws/describe-error.js';
 import { closest } from '../config/suggest.js';
 import { InputError, InterruptedError, WizardError } from '../errors.js';
@@ -60,8 +60,9 @@ async function setKey(opts: CommonOptions, io: Io, key: string | undefined): Pro
       const d = await session.aws.secrets.send(new DescribeSecretCommand({ SecretId: name }));
       if (d.DeletedDate) throw new WizardError(`secrets set: ${name} is scheduled for deletion`, { hint: 'Run deploy-wizard deploy --yes to restore it first.' });
       arn = d.ARN!;
-      current = JSON.parse((await session.aws.secrets.send(new GetSecretValueCommand({ SecretId: arn }))).SecretString ?? '{}');
+      current = parseSecretObject((await session.aws.secrets.send(new GetSecretValueCommand({ SecretId: arn }))).SecretString, name);
     } catch (e) {
+      if (e instanceof WizardError) throw e;
       if ((e as Error).name === 'ResourceNotFoundException') {
         throw new WizardError(`secrets set: ${name} does not exist yet`, {
           hint: `Run the first deploy with ${key} in the environment (${key}=... deploy-wizard deploy); later changes can use secrets set.`,
@@ -98,8 +99,9 @@ async function listKeys(opts: CommonOptions, io: Io): Promise<number> {
   let live: string[] = [];
   try {
     const v = await session.aws.secrets.send(new GetSecretValueCommand({ SecretId: name }));
-    live = Object.keys(JSON.parse(v.SecretString ?? '{}'));
+    live = Object.keys(parseSecretObject(v.SecretString, name));
   } catch (e) {
+    if (e instanceof WizardError) throw e;
     if ((e as Error).name !== 'ResourceNotFoundException') throw describeAwsError(e, 'secrets list');
   }
   const keys = [...new Set([...Object.keys(loaded.config.secrets), ...derivedKeys(loaded.config), ...live])].sort();
