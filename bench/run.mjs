@@ -43,7 +43,7 @@ row('build context: hash', hashMs, 'ms', `${(bytes / 1e6).toFixed(0)} MB`);
 row('build context: hash throughput', bytes / 1e6 / (hashMs / 1000), 'MB/s');
 
 // 2. Config: the largest example with all its overlays, validated N times.
-const example = readFileSync(new URL('../../shared/examples/agencio-predict.json', import.meta.url), 'utf8');
+const example = readFileSync(new URL('../fixtures/examples/agencio-predict.json', import.meta.url), 'utf8');
 const N = 500;
 t = now();
 for (let i = 0; i < N; i++) parseConfig(example, 'bench', 'staging');

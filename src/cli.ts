@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { EXIT, InputError, InterruptedError, WizardError, exitCodeOf } from './errors.js';
 import type { CommonOptions, Io } from './options.js';
 import { releaseHeldLocksSync } from './state/lock.js';
+import { regionProblem } from './config/regions.js';
 
 // The SDK warns every run that a future release will need Node 22. That is
 // for us to act on (package.json pins the SDK), not noise for every user.
@@ -116,7 +117,7 @@ function parse(argv: string[]) {
   const v = parsed.values;
   const problems: string[] = [];
   if (!/^[a-z](?:[a-z0-9]|-(?!-)){0,30}[a-z0-9]$/.test(v.env!)) problems.push(`--env ${v.env}: use lowercase letters, digits and single hyphens`);
-  if (v.region !== undefined && !/^[a-z]{2}(?:-gov)?-[a-z]+-\d$/.test(v.region)) problems.push(`--region ${v.region}: expected an AWS region such as us-east-1`);
+  if (v.region !== undefined && regionProblem(v.region)) problems.push(`--region: ${regionProblem(v.region)}`);
   if (problems.length) throw new InputError('read flags: invalid values', problems);
   const opts: CommonOptions = {
     env: v.env!,

@@ -3,6 +3,7 @@ import {
   AttachRolePolicyCommand,
   CreateRoleCommand,
   DeleteRolePolicyCommand,
+  DetachRolePolicyCommand,
   GetRoleCommand,
   GetRolePolicyCommand,
   ListAttachedRolePoliciesCommand,
@@ -19,6 +20,8 @@ import { secrets, type SecretsOutput } from './secrets.js';
 import { s3Buckets, type S3BucketsOutput } from './s3-buckets.js';
 import { cognito, type CognitoOutput } from './cognito.js';
 import { ownedBy, ownershipTags, type Check, type PlanItem, type Step } from './step.js';
+import type { RdsOutput } from './rds.js';
+import { partitionOf } from '../src/config/regions.js';
 
 export interface IamRolesOutput {
   executionRoleName: string;
@@ -27,7 +30,12 @@ export interface IamRolesOutput {
   taskRoleArn: string;
 }
 
-export const EXECUTION_MANAGED_POLICY = 'arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy';
+/**
+ * Attached by earlier versions; it grants ECR and Logs on every resource, so
+ * a role that still has it is converged by detaching it (the inline policy
+ * grants the same on this app's repository and log group only).
+ */
+export const LEGACY_MANAGED_POLICY = 'AmazonECSTaskExecutionRolePolicy';
 const INLINE = 'deploy-wizard';
 
 /** Role names are at most 64 characters; long app/env names are shortened with a hash. */
@@ -47,19 +55,34 @@ interface RoleSpec {
 }
 
 /** Everything the policies are rendered from: ARNs of this app's own resources only. */
-export function policyVars(ctx: Pick<StepContext, 'account' | 'config'>, up: { secretArn?: string; bucketNames?: string[]; userPoolArn?: string }): PolicyVars {
+export function policyVars(
+  ctx: Pick<StepContext, 'account' | 'config'> & { env: string; region?: string },
+  up: { secretArn?: string; bucketNames?: string[]; userPoolArn?: string; dbSetupSecretArns?: string[] },
+): PolicyVars {
+  const region = ctx.region ?? ctx.config.region;
+  const partition = partitionOf(region);
   return {
     accountId: ctx.account,
+    partition,
+    region,
+    repositoryName: ctx.config.image.repository ?? `${ctx.config.app}-${ctx.env}`,
+    logGroup: `/ecs/${ctx.config.app}-${ctx.env}`,
     secretArn: up.secretArn,
+    // The one-off database setup task reads the master and application-role credentials.
+    dbSetupSecretArns: up.dbSetupSecretArns ?? [],
     kmsKeyArn: undefined, // the app secret uses the AWS managed key; a customer key would be granted here
-    bucketArns: (up.bucketNames ?? []).map((b) => `arn:aws:s3:::${b}`),
-    bucketObjectArns: (up.bucketNames ?? []).map((b) => `arn:aws:s3:::${b}/*`),
+    bucketArns: (up.bucketNames ?? []).map((b) => `arn:${partition}:s3:::${b}`),
+    bucketObjectArns: (up.bucketNames ?? []).map((b) => `arn:${partition}:s3:::${b}/*`),
     userPoolArn: up.userPoolArn,
+    // Admin actions (create, disable, reset users) only when the config asks for them.
+    userPoolAdminArn: ctx.config.auth?.cognito?.adminActions ? up.userPoolArn : undefined,
   };
 }
 
 function specs(ctx: StepContext): RoleSpec[] {
+  const rdsOut = ctx.config.database ? ctx.output<RdsOutput>('rds') : undefined;
   const vars = policyVars(ctx, {
+    dbSetupSecretArns: rdsOut && !ctx.settings.dbUrl && ctx.config.database?.access !== 'direct' ? [rdsOut.masterSecretArn, ...(rdsOut.appSecretArn ? [rdsOut.appSecretArn] : [])] : [],
     secretArn: steps(ctx).secrets ? ctx.output<SecretsOutput>('secrets').arn : undefined,
     bucketNames: steps(ctx).buckets ? ctx.output<S3BucketsOutput>('s3-buckets').buckets.map((b) => b.name) : [],
     userPoolArn: steps(ctx).cognito ? ctx.output<CognitoOutput>('cognito').userPoolArn : undefined,
@@ -69,7 +92,7 @@ function specs(ctx: StepContext): RoleSpec[] {
     {
       name: roleName(ctx.app, ctx.env, 'execution'),
       trust,
-      managed: [EXECUTION_MANAGED_POLICY],
+      managed: [],
       inline: renderPolicy('execution-policy', vars),
       description: `deploy-wizard: ECS execution role for ${ctx.app} (${ctx.env}): pull the image, write logs, read the app secret`,
     },
@@ -113,6 +136,7 @@ async function drift(ctx: StepContext, spec: RoleSpec, role: Role): Promise<stri
   if (canonicalJson(decodePolicy(role.AssumeRolePolicyDocument)) !== canonicalJson(spec.trust)) out.push('trust policy');
   const attached = (await ctx.aws.iam.send(new ListAttachedRolePoliciesCommand({ RoleName: spec.name }))).AttachedPolicies ?? [];
   for (const m of spec.managed) if (!attached.some((a) => a.PolicyArn === m)) out.push(`attach ${m.split('/').pop()}`);
+  for (const a of attached) if (a.PolicyName === LEGACY_MANAGED_POLICY && !spec.managed.includes(a.PolicyArn!)) out.push(`detach ${LEGACY_MANAGED_POLICY}`);
   const inline = await inlinePolicies(ctx, spec.name);
   if (spec.inline.Statement.length === 0) {
     if (inline.has(INLINE)) out.push('remove inline policy');
@@ -148,6 +172,10 @@ async function ensureRole(ctx: StepContext, spec: RoleSpec): Promise<Role> {
   const d = await drift(ctx, spec, role);
   if (d.includes('trust policy')) await ctx.aws.iam.send(new UpdateAssumeRolePolicyCommand({ RoleName: spec.name, PolicyDocument: JSON.stringify(spec.trust) }));
   for (const m of spec.managed) if (d.includes(`attach ${m.split('/').pop()}`)) await ctx.aws.iam.send(new AttachRolePolicyCommand({ RoleName: spec.name, PolicyArn: m }));
+  if (d.includes(`detach ${LEGACY_MANAGED_POLICY}`)) {
+    const arn = `arn:${partitionOf(ctx.region)}:iam::aws:policy/service-role/${LEGACY_MANAGED_POLICY}`;
+    await ctx.aws.iam.send(new DetachRolePolicyCommand({ RoleName: spec.name, PolicyArn: arn }));
+  }
   if (d.includes('inline policy')) await ctx.aws.iam.send(new PutRolePolicyCommand({ RoleName: spec.name, PolicyName: INLINE, PolicyDocument: JSON.stringify(spec.inline) }));
   if (d.includes('remove inline policy')) await ctx.aws.iam.send(new DeleteRolePolicyCommand({ RoleName: spec.name, PolicyName: INLINE }));
   if (d.length) ctx.log.info(`${spec.name}: ${d.join(', ')}`);
@@ -157,7 +185,7 @@ async function ensureRole(ctx: StepContext, spec: RoleSpec): Promise<Role> {
 export const iamRoles: Step<IamRolesOutput> = {
   id: 'iam-roles',
   title: 'Create the task and execution roles (IAM)',
-  dependsOn: ['secrets', 's3-buckets', 'cognito'],
+  dependsOn: ['secrets', 's3-buckets', 'cognito', 'rds'],
 
   async inputs(ctx) {
     return specs(ctx).map((s) => ({ name: s.name, trust: s.trust, managed: s.managed, inline: s.inline }));

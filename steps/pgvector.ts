@@ -6,12 +6,13 @@ import type { RdsOutput } from './rds.js';
 import { type Check, type Step } from './step.js';
 import { runOneOffTask, taskLogLines } from '../src/aws/ecs-helpers.js';
 import { ensureTaskDefinition, type TaskDefinitionOutput } from './task-definition.js';
-import type { SecretsOutput } from './secrets.js';
 import type { IamRolesOutput } from './iam-roles.js';
 import type { NetworkOutput } from './network.js';
 
 export interface PgvectorOutput {
   database: string;
+  /** The application's role, which DATABASE_URL connects as. */
+  appRole?: string;
   /** Installed extension versions, e.g. { vector: "0.8.0" }. */
   extensions: Record<string, string>;
   via: 'direct' | 'task';
@@ -49,8 +50,12 @@ async function connectionConfig(ctx: StepContext, database: string): Promise<pg.
 }
 
 async function withClient<T>(ctx: StepContext, database: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client(await connectionConfig(ctx, database));
+  const client = new pg.Client({ ...(await connectionConfig(ctx, database)), query_timeout: 120_000 });
+  // pg takes no abort signal: on Ctrl-C, cut the socket so a pending query rejects at once.
+  const onAbort = () => (client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
+  ctx.signal.addEventListener('abort', onAbort, { once: true });
   try {
+    if (ctx.signal.aborted) throw ctx.signal.reason;
     await client.connect();
   } catch (e) {
     throw new StepError('pgvector', `connect to database ${database}: ${ctx.log.redact((e as Error).message)}`, {
@@ -61,9 +66,42 @@ async function withClient<T>(ctx: StepContext, database: string, fn: (c: pg.Clie
   }
   try {
     return await fn(client);
+  } catch (e) {
+    if (ctx.signal.aborted) throw ctx.signal.reason;
+    throw e;
   } finally {
+    ctx.signal.removeEventListener('abort', onAbort);
     await client.end().catch(() => undefined);
   }
+}
+
+/**
+ * What the application role may do: connect to its own database, create and
+ * use objects in its public schema, and use what the master user created
+ * there (tables, sequences, now and later). Nothing on other databases, no
+ * role or database creation. Run in the app's database.
+ */
+export function grantStatements(database: string, role: string): { server: string[]; database: string[] } {
+  const r = quoteIdent(role);
+  return {
+    server: [`GRANT CONNECT, TEMPORARY ON DATABASE ${quoteIdent(database)} TO ${r}`],
+    database: [
+      `GRANT USAGE, CREATE ON SCHEMA public TO ${r}`,
+      `GRANT SELECT, INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER ON ALL TABLES IN SCHEMA public TO ${r}`,
+      `GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA public TO ${r}`,
+      `ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT, INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER ON TABLES TO ${r}`,
+      `ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT USAGE, SELECT, UPDATE ON SEQUENCES TO ${r}`,
+    ],
+  };
+}
+
+/** The app role's name and password, from the secret the rds step generated. */
+async function appRoleCredentials(ctx: StepContext): Promise<{ username: string; password: string } | undefined> {
+  const rds = ctx.output<RdsOutput>('rds');
+  if (!rds.appSecretArn) return undefined;
+  const v = await readSecretJson(ctx, rds.appSecretArn);
+  if (!v?.username || !v.password) throw new StepError('pgvector', `read credentials: the secret ${rds.appSecretArn} has no username or password`);
+  return { username: v.username, password: v.password };
 }
 
 function useDirect(ctx: StepContext): boolean {
@@ -79,11 +117,21 @@ async function readVersions(c: pg.Client, extensions: string[]): Promise<Record<
 async function applyDirect(ctx: StepContext): Promise<PgvectorOutput> {
   const { name, extensions } = ctx.config.database!;
   // The maintenance database is where CREATE DATABASE runs.
+  const role = await appRoleCredentials(ctx);
+  const grants = role ? grantStatements(name, role.username) : undefined;
   await withClient(ctx, 'postgres', async (c) => {
     const exists = await c.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
     if (exists.rowCount === 0) {
       ctx.log.info(`creating database ${name}`);
       await c.query(`CREATE DATABASE ${quoteIdent(name)}`);
+    }
+    if (role) {
+      const has = await c.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [role.username]);
+      // ALTER on every run converges the password to the stored one; the literal never reaches a log.
+      const verb = has.rowCount === 0 ? 'CREATE' : 'ALTER';
+      if (verb === 'CREATE') ctx.log.info(`creating database role ${role.username}`);
+      await c.query(`${verb} ROLE ${quoteIdent(role.username)} WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD ${c.escapeLiteral(role.password)}`);
+      for (const q of grants!.server) await c.query(q);
     }
   });
   return withClient(ctx, name, async (c) => {
@@ -99,11 +147,12 @@ async function applyDirect(ctx: StepContext): Promise<PgvectorOutput> {
         });
       }
     }
+    for (const q of grants?.database ?? []) await c.query(q);
     const versions = await readVersions(c, extensions);
     const missing = extensions.filter((e) => !versions[e]);
     if (missing.length) throw new StepError('pgvector', `confirm extensions: ${missing.join(', ')} not in pg_extension after CREATE EXTENSION`);
     ctx.log.info(`extensions: ${Object.entries(versions).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}`);
-    return { database: name, extensions: versions, via: 'direct' as const };
+    return { database: name, extensions: versions, via: 'direct' as const, ...(role ? { appRole: role.username } : {}) };
   });
 }
 
@@ -111,22 +160,36 @@ const SETUP_CONTAINER = 'db-setup';
 const MARK = 'dw-ext';
 
 /**
- * What the one-off task runs: create the database when missing (from the
- * maintenance database), each extension, then print the installed versions
- * with a marker so they can be read back from the task's log. Names were
- * checked against identifier rules when the config was loaded.
+ * What the one-off task runs, as the master user through libpq's own
+ * variables (PGHOST, PGPORT, PGUSER, PGPASSWORD, PGSSLMODE): create the
+ * database when missing, the application role with APP_DB_PASSWORD (as a
+ * psql variable, so it is never on a command line), its grants, each
+ * extension, then print the installed versions with a marker so they can be
+ * read back from the task's log. Names were checked against identifier rules
+ * when the config was loaded.
  */
-export function setupScript(name: string, extensions: string[]): string {
-  // The maintenance database on the same server, keeping DATABASE_URL's query (sslmode and so on).
-  const admin = '"$admin_url"';
-  return [
+export function setupScript(name: string, extensions: string[], role?: string): string {
+  const psql = (db: string) => `psql -d ${db} -v ON_ERROR_STOP=1`;
+  const lines = [
     'set -eu',
-    'base="${DATABASE_URL%%\\?*}"',
-    'admin_url="${base%/*}/postgres${DATABASE_URL#"$base"}"',
-    `psql ${admin} -v ON_ERROR_STOP=1 -tAc "SELECT 1 FROM pg_database WHERE datname = '${name}'" | grep -q 1 || psql ${admin} -v ON_ERROR_STOP=1 -c 'CREATE DATABASE "${name}"'`,
-    ...extensions.map((e) => `psql "$DATABASE_URL" -v ON_ERROR_STOP=1 -c 'CREATE EXTENSION IF NOT EXISTS "${e}"'`),
-    `psql "$DATABASE_URL" -v ON_ERROR_STOP=1 -tAc "SELECT '${MARK} ' || extname || ' ' || extversion FROM pg_extension"`,
-  ].join('\n');
+    `${psql('postgres')} -tAc "SELECT 1 FROM pg_database WHERE datname = '${name}'" | grep -q 1 || ${psql('postgres')} -c 'CREATE DATABASE "${name}"'`,
+  ];
+  if (role) {
+    const g = grantStatements(name, role);
+    lines.push(
+      `${psql('postgres')} -v pw="$APP_DB_PASSWORD" <<'SQL'`,
+      `SELECT 'CREATE ROLE ${quoteIdent(role)} LOGIN' WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '${role}') \\gexec`,
+      `ALTER ROLE ${quoteIdent(role)} WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD :'pw';`,
+      ...g.server.map((q) => `${q};`),
+      'SQL',
+    );
+    lines.push(...extensions.map((e) => `${psql(`"${name}"`)} -c 'CREATE EXTENSION IF NOT EXISTS "${e}"'`));
+    lines.push(`${psql(`"${name}"`)} <<'SQL'`, ...g.database.map((q) => `${q};`), 'SQL');
+  } else {
+    lines.push(...extensions.map((e) => `${psql(`"${name}"`)} -c 'CREATE EXTENSION IF NOT EXISTS "${e}"'`));
+  }
+  lines.push(`${psql(`"${name}"`)} -tAc "SELECT '${MARK} ' || extname || ' ' || extversion FROM pg_extension"`);
+  return lines.join('\n');
 }
 
 /** Versions printed by setupScript, from the task's log lines. */
@@ -141,10 +204,10 @@ export function parseVersions(lines: string[]): Record<string, string> {
 
 async function applyTask(ctx: StepContext): Promise<PgvectorOutput> {
   const { name, extensions, clientImage } = ctx.config.database!;
-  const secret = ctx.output<SecretsOutput>('secrets');
+  const rds = ctx.output<RdsOutput>('rds');
   const roles = ctx.output<IamRolesOutput>('iam-roles');
   const app = ctx.output<TaskDefinitionOutput>('task-definition');
-  if (!secret.keys.includes('DATABASE_URL')) throw new StepError('pgvector', `run CREATE EXTENSION: the app secret ${secret.name} has no DATABASE_URL`);
+  const role = rds.appUser;
   const def = await ensureTaskDefinition(ctx, 'pgvector', {
     family: `${app.family}-db-setup`,
     networkMode: 'awsvpc',
@@ -159,12 +222,22 @@ async function applyTask(ctx: StepContext): Promise<PgvectorOutput> {
         image: clientImage,
         essential: true,
         memoryReservation: 512,
-        secrets: [{ name: 'DATABASE_URL', valueFrom: `${secret.arn}:DATABASE_URL::` }],
+        // The master user does the setup; values come from Secrets Manager, never the task definition.
+        environment: [
+          { name: 'PGHOST', value: rds.endpoint },
+          { name: 'PGPORT', value: String(rds.port) },
+          { name: 'PGSSLMODE', value: 'require' },
+        ],
+        secrets: [
+          { name: 'PGUSER', valueFrom: `${rds.masterSecretArn}:username::` },
+          { name: 'PGPASSWORD', valueFrom: `${rds.masterSecretArn}:password::` },
+          ...(rds.appSecretArn ? [{ name: 'APP_DB_PASSWORD', valueFrom: `${rds.appSecretArn}:password::` }] : []),
+        ],
         logConfiguration: { logDriver: 'awslogs', options: { 'awslogs-group': app.logGroup, 'awslogs-region': ctx.region, 'awslogs-stream-prefix': 'ecs' } },
       },
     ],
   });
-  const script = setupScript(name, extensions);
+  const script = setupScript(name, extensions, role);
   const run = await runOneOffTask(ctx, {
     step: 'pgvector',
     purpose: 'CREATE EXTENSION',
@@ -189,7 +262,7 @@ async function applyTask(ctx: StepContext): Promise<PgvectorOutput> {
     });
   }
   ctx.log.info(`extensions: ${Object.entries(versions).filter(([k]) => extensions.includes(k)).map(([k, v]) => `${k} ${v}`).join(', ')}`);
-  return { database: name, extensions: Object.fromEntries(extensions.map((e) => [e, versions[e]!])), via: 'task' };
+  return { database: name, extensions: Object.fromEntries(extensions.map((e) => [e, versions[e]!])), via: 'task', ...(role ? { appRole: role } : {}) };
 }
 
 export const pgvector: Step<PgvectorOutput> = {
@@ -201,7 +274,7 @@ export const pgvector: Step<PgvectorOutput> = {
 
   async inputs(ctx) {
     const rds = ctx.output<RdsOutput>('rds');
-    return { name: ctx.config.database!.name, extensions: ctx.config.database!.extensions, endpoint: rds.endpoint, direct: useDirect(ctx), image: ctx.config.database!.clientImage };
+    return { name: ctx.config.database!.name, extensions: ctx.config.database!.extensions, endpoint: rds.endpoint, direct: useDirect(ctx), image: ctx.config.database!.clientImage, role: rds.appUser ?? null, grants: 2 };
   },
 
   async plan(ctx) {

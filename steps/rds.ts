@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import {
   CreateDBInstanceCommand,
   CreateDBSubnetGroupCommand,
@@ -22,6 +23,9 @@ export interface RdsOutput {
   username: string;
   masterSecretArn: string;
   engineVersion: string;
+  /** The application's own role (least privilege on its database); the pgvector step creates it. */
+  appUser?: string;
+  appSecretArn?: string;
 }
 
 export const MASTER_USER = 'dbadmin';
@@ -30,8 +34,19 @@ const DEADLINE_MS = 40 * 60_000;
 // States that will not become "available" by waiting.
 const FATAL = /^(failed|incompatible-.*|inaccessible-encryption-credentials.*|restore-error|storage-full|deleting|stopped|stopping)$/;
 
-const identifier = (ctx: StepContext) => `${ctx.app}-${ctx.env}`;
+/** RDS identifiers are at most 63 characters; long app/env names are shortened with a hash (AWS refuses longer ones, moto does not). */
+export function rdsIdentifier(app: string, env: string): string {
+  const id = `${app}-${env}`;
+  if (id.length <= 63) return id;
+  return `${id.slice(0, 54).replace(/-+$/, '')}-${createHash('sha256').update(id).digest('hex').slice(0, 8)}`;
+}
+
+/** The application's database role: a Postgres identifier from the app name (hyphens are not allowed unquoted). */
+export const appRoleName = (app: string) => `${app.replace(/-/g, '_')}_app`.slice(0, 63);
+
+const identifier = (ctx: StepContext) => rdsIdentifier(ctx.app, ctx.env);
 const masterSecretName = (ctx: StepContext) => `${ctx.app}/${ctx.env}/rds-master`;
+export const appDbSecretName = (ctx: Pick<StepContext, 'app' | 'env'>) => `${ctx.app}/${ctx.env}/db-app`;
 const db = (ctx: StepContext) => ctx.config.database!;
 
 async function findInstance(ctx: StepContext): Promise<DBInstance | undefined> {
@@ -45,33 +60,47 @@ async function findInstance(ctx: StepContext): Promise<DBInstance | undefined> {
 
 const versionParts = (v: string) => v.split('.').map(Number) as [number, number?];
 
+/**
+ * How the running version stands against the one asked for, at the level it
+ * was asked: "16" is met by any 16.x; "16.4" by 16.4 or a later 16.x (RDS
+ * applies minor upgrades itself, so a newer minor is not drift).
+ */
+export function versionStanding(want: string, have: string): 'met' | 'upgrade' | 'downgrade' {
+  const [wantMajor, wantMinor] = versionParts(want);
+  const [haveMajor, haveMinor = 0] = versionParts(have);
+  if (haveMajor > wantMajor) return 'downgrade';
+  if (haveMajor < wantMajor) return 'upgrade';
+  if (wantMinor === undefined || haveMinor >= wantMinor) return 'met';
+  return 'upgrade';
+}
+
 /** What must change on an existing instance; throws for changes RDS cannot make. */
 function differences(ctx: StepContext, inst: DBInstance): { label: string; input: Record<string, unknown> }[] {
   const want = db(ctx);
   const out: { label: string; input: Record<string, unknown> }[] = [];
-  if (inst.DBInstanceClass !== want.instanceClass) {
-    out.push({ label: `class ${inst.DBInstanceClass} → ${want.instanceClass}`, input: { DBInstanceClass: want.instanceClass } });
+  // A change already accepted but waiting to be applied counts as what the instance will have.
+  const pending = inst.PendingModifiedValues ?? {};
+  const cls = pending.DBInstanceClass ?? inst.DBInstanceClass;
+  if (cls !== want.instanceClass) {
+    out.push({ label: `class ${cls} → ${want.instanceClass}`, input: { DBInstanceClass: want.instanceClass } });
   }
-  const have = inst.AllocatedStorage ?? 0;
+  const have = pending.AllocatedStorage ?? inst.AllocatedStorage ?? 0;
   if (want.allocatedStorageGb < have) {
     throw new StepError('rds', `modify database: database.allocatedStorageGb is ${want.allocatedStorageGb} GB but the instance has ${have} GB; RDS storage can only grow`, {
       hint: `Set database.allocatedStorageGb to ${have} or more.`,
     });
   }
   if (want.allocatedStorageGb > have) out.push({ label: `storage ${have} → ${want.allocatedStorageGb} GB`, input: { AllocatedStorage: want.allocatedStorageGb } });
-  const [haveMajor, haveMinor = 0] = versionParts(inst.EngineVersion ?? '0');
-  const [wantMajor, wantMinor] = versionParts(want.engineVersion);
-  const sameTarget = wantMajor === haveMajor && (wantMinor === undefined || wantMinor === haveMinor);
-  if (!sameTarget) {
-    if (wantMajor < haveMajor || (wantMajor === haveMajor && (wantMinor ?? 0) < haveMinor)) {
-      throw new StepError('rds', `modify database: database.engineVersion ${want.engineVersion} is older than the running ${inst.EngineVersion}; RDS cannot downgrade`, {
-        hint: `Set database.engineVersion to ${inst.EngineVersion} or later.`,
-      });
-    }
-    out.push({
-      label: `version ${inst.EngineVersion} → ${want.engineVersion}`,
-      input: { EngineVersion: want.engineVersion, ...(wantMajor > haveMajor ? { AllowMajorVersionUpgrade: true } : {}) },
+  const version = pending.EngineVersion ?? inst.EngineVersion ?? '0';
+  const standing = versionStanding(want.engineVersion, version);
+  if (standing === 'downgrade') {
+    throw new StepError('rds', `modify database: database.engineVersion ${want.engineVersion} is older than the running ${version}; RDS cannot downgrade`, {
+      hint: `Set database.engineVersion to ${version.split('.')[0]} (any minor of it) or later.`,
     });
+  }
+  if (standing === 'upgrade') {
+    const major = versionParts(want.engineVersion)[0] > versionParts(version)[0];
+    out.push({ label: `version ${version} → ${want.engineVersion}`, input: { EngineVersion: want.engineVersion, ...(major ? { AllowMajorVersionUpgrade: true } : {}) } });
   }
   return out;
 }
@@ -99,7 +128,12 @@ async function ensureSubnetGroup(ctx: StepContext, net: NetworkOutput): Promise<
   return name;
 }
 
-async function waitAvailable(ctx: StepContext): Promise<DBInstance> {
+/**
+ * Waits until the instance is available and nothing this step changes is
+ * still pending: a modification is done when RDS has applied it, not when it
+ * accepted the call.
+ */
+async function waitAvailable(ctx: StepContext, settled = false): Promise<DBInstance> {
   return waitFor({
     stepId: 'rds',
     what: `RDS instance ${identifier(ctx)}`,
@@ -113,7 +147,9 @@ async function waitAvailable(ctx: StepContext): Promise<DBInstance> {
       const status = inst?.DBInstanceStatus ?? 'missing';
       if (!inst) return { done: false, status, fatal: 'the instance disappeared while waiting (deleted outside the wizard?)' };
       if (FATAL.test(status)) return { done: false, status, fatal: `status is "${status}"` };
-      return { done: status === 'available' && !!inst.Endpoint?.Address, status, value: inst };
+      const p = inst.PendingModifiedValues ?? {};
+      const pending = settled && (p.DBInstanceClass || p.AllocatedStorage || p.EngineVersion);
+      return { done: status === 'available' && !!inst.Endpoint?.Address && !pending, status: pending ? `${status}, applying changes` : status, value: inst };
     },
   });
 }
@@ -155,6 +191,11 @@ export const rds: Step<RdsOutput> = {
       username: MASTER_USER,
       password: randomAlnum(32),
     }));
+    // The app connects as its own role, not as the master user; the pgvector step creates the role with this password.
+    const appRole = await ensureGeneratedSecret(ctx, 'rds', appDbSecretName(ctx), `deploy-wizard: application database role for ${identifier(ctx)}`, () => ({
+      username: appRoleName(ctx.app),
+      password: randomAlnum(32),
+    }));
     const subnetGroup = await ensureSubnetGroup(ctx, net);
     let inst = await findInstance(ctx);
     if (!inst) {
@@ -194,15 +235,29 @@ export const rds: Step<RdsOutput> = {
           hint: `Rename it, use another --env, or tag it deploy-wizard:app=${ctx.app} and deploy-wizard:env=${ctx.env}.`,
         });
       }
-      const diff = differences(ctx, inst);
-      if (diff.length && inst.DBInstanceStatus === 'available') {
-        ctx.log.info(`modifying ${identifier(ctx)}: ${diff.map((x) => x.label).join(', ')}`);
-        await ctx.aws.rds.send(
-          new ModifyDBInstanceCommand({ DBInstanceIdentifier: identifier(ctx), ApplyImmediately: true, ...Object.assign({}, ...diff.map((x) => x.input)) }),
-        );
+      let diff = differences(ctx, inst);
+      if (diff.length) {
+        // RDS accepts a modification only on an available instance: wait for it (a backup, a maintenance window), never skip.
+        if (inst.DBInstanceStatus !== 'available') {
+          ctx.log.info(`${identifier(ctx)} is ${inst.DBInstanceStatus}; waiting before applying: ${diff.map((x) => x.label).join(', ')}`);
+          inst = await waitAvailable(ctx);
+          diff = differences(ctx, inst);
+        }
+        if (diff.length) {
+          ctx.log.info(`modifying ${identifier(ctx)}: ${diff.map((x) => x.label).join(', ')}`);
+          await ctx.aws.rds.send(
+            new ModifyDBInstanceCommand({ DBInstanceIdentifier: identifier(ctx), ApplyImmediately: true, ...Object.assign({}, ...diff.map((x) => x.input)) }),
+          );
+        }
       }
     }
-    inst = await waitAvailable(ctx);
+    inst = await waitAvailable(ctx, true);
+    const left = differences(ctx, inst);
+    if (left.length) {
+      throw new StepError('rds', `modify database: RDS reports the instance available but ${left.map((x) => x.label).join(', ')} did not take effect`, {
+        hint: 'Check the instance\'s events in the RDS console (an unsupported class or version for this engine is the usual cause), fix the config, and run again.',
+      });
+    }
     const out: RdsOutput = {
       identifier: identifier(ctx),
       endpoint: inst.Endpoint!.Address!,
@@ -211,6 +266,8 @@ export const rds: Step<RdsOutput> = {
       username: master.value.username!,
       masterSecretArn: master.arn,
       engineVersion: inst.EngineVersion ?? d.engineVersion,
+      appUser: appRole.value.username!,
+      appSecretArn: appRole.arn,
     };
     return out;
   },
@@ -218,6 +275,11 @@ export const rds: Step<RdsOutput> = {
   async verify(ctx, out) {
     const inst = await findInstance(ctx);
     const checks: Check[] = [{ name: `RDS instance ${out.identifier}`, ok: inst?.DBInstanceStatus === 'available' && inst.Endpoint?.Address === out.endpoint, detail: inst?.DBInstanceStatus }];
+    if (inst) {
+      const diff = differences(ctx, inst);
+      checks.push({ name: 'class, storage and version as configured', ok: diff.length === 0, detail: diff.map((x) => x.label).join(', ') || undefined });
+    }
+    checks.push({ name: 'application role credentials', ok: !!out.appSecretArn });
     const master = await readSecretJson(ctx, out.masterSecretArn);
     checks.push({ name: `master secret ${masterSecretName(ctx)}`, ok: !!master?.password });
     return checks;

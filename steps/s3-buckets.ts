@@ -13,6 +13,7 @@ import {
   type BucketLocationConstraint,
   type Tag,
 } from '@aws-sdk/client-s3';
+import { partitionOf } from '../src/config/regions.js';
 import type { StepContext } from '../src/context.js';
 import { StepError } from '../src/errors.js';
 import { ownedBy, ownershipTags, type Check, type PlanItem, type Step } from './step.js';
@@ -185,7 +186,7 @@ export const s3Buckets: Step<S3BucketsOutput> = {
     const probed = new Map<string, 'exists' | 'missing'>();
     for (const name of names) probed.set(name, await probe(ctx, name, own));
     for (const name of names) await ensureBucket(ctx, name, probed.get(name)!);
-    return { buckets: names.map((name) => ({ name, arn: `arn:aws:s3:::${name}` })) };
+    return { buckets: names.map((name) => ({ name, arn: `arn:${partitionOf(ctx.region)}:s3:::${name}` })) };
   },
 
   async verify(ctx, out) {

@@ -10,6 +10,7 @@ import type { StepContext } from '../src/context.js';
 import type { Config } from '../src/config/schema.js';
 import { StepError } from '../src/errors.js';
 import { derivedKeys } from '../src/config/derived-keys.js';
+import { databaseUrl } from '../src/config/database-url.js';
 import { appSecretName, parseSecretObject, randomAlnum, readSecretJson } from '../src/aws/secret-store.js';
 import { cognitoClientSecret, type CognitoOutput } from './cognito.js';
 import type { RdsOutput } from './rds.js';
@@ -70,9 +71,11 @@ async function derived(ctx: StepContext): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
   if (ctx.config.database) {
     const rds = ctx.output<RdsOutput>('rds');
-    const master = await readSecretJson(ctx, rds.masterSecretArn);
-    if (!master?.password) throw new StepError('secrets', `derive DATABASE_URL: the master secret ${rds.masterSecretArn} has no password`);
-    out.DATABASE_URL = `postgresql://${rds.username}:${encodeURIComponent(master.password)}@${rds.endpoint}:${rds.port}/${rds.dbName}?sslmode=require`;
+    // The app's own role, never the master user.
+    const arn = rds.appSecretArn ?? rds.masterSecretArn;
+    const role = await readSecretJson(ctx, arn);
+    if (!role?.password || !role.username) throw new StepError('secrets', `derive DATABASE_URL: the secret ${arn} has no username or password`);
+    out.DATABASE_URL = databaseUrl({ user: role.username, password: role.password, host: rds.endpoint, port: rds.port, database: rds.dbName, driver: ctx.config.database!.driver });
   }
   if (ctx.config.cache) {
     const cache = ctx.output<ElastiCacheOutput>('elasticache');

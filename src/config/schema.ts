@@ -3,6 +3,8 @@ import { fargateProblem } from './fargate.js';
 import { bucketNameProblem } from './bucket-name.js';
 import { engineVersionProblem } from './engine-version.js';
 import { ALL_DERIVED_KEYS } from './derived-keys.js';
+import { KNOWN_REGIONS, regionProblem } from './regions.js';
+import { closest } from './suggest.js';
 
 // The one schema for deploy-wizard.json. Types are inferred from it and the
 // shipped JSON Schema (schema/deploy-wizard.schema.json) is generated from it.
@@ -14,7 +16,13 @@ const resourceName = z
   .string()
   .regex(/^[a-z](?:[a-z0-9]|-(?!-)){0,30}[a-z0-9]$/, 'use 2-32 lowercase letters, digits and single hyphens, starting with a letter');
 
-const region = z.string().regex(/^[a-z]{2}(?:-gov)?-[a-z]+-\d$/, 'expected an AWS region such as us-east-1');
+const region = z.string().superRefine((r, ctx) => {
+  const problem = regionProblem(r);
+  if (problem) {
+    const near = closest(r, KNOWN_REGIONS);
+    ctx.addIssue({ code: 'custom', message: `${problem}${near ? `; did you mean "${near}"?` : ''}` });
+  }
+});
 
 const buildArg = z.union([
   z.string().describe('a literal value'),
@@ -85,6 +93,10 @@ const database = z
     backupRetentionDays: z.number().int().min(0).max(35).default(7),
     publiclyAccessible: z.boolean().default(false),
     access: z.enum(['task', 'direct']).default('task').describe('how the pgvector step reaches the database'),
+    driver: z
+      .enum(['libpq', 'node-postgres', 'asyncpg'])
+      .default('libpq')
+      .describe('the Postgres driver the app uses, which decides the TLS parameters in DATABASE_URL: libpq (psycopg, Rails, Django, Go), node-postgres, asyncpg'),
     clientImage: z.string().min(1).default('public.ecr.aws/docker/library/postgres:16-alpine').describe('image with psql for the one-off task (access "task")'),
   })
   .superRefine((d, ctx) => {
@@ -119,6 +131,7 @@ const cognito = z.strictObject({
   passwordMinLength: z.number().int().min(8).max(99).default(12),
   mfa: z.enum(['OFF', 'OPTIONAL', 'ON']).default('OFF'),
   authFlows: z.array(z.string().regex(/^ALLOW_[A-Z_]+$/)).default(['ALLOW_USER_SRP_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH']),
+  adminActions: z.boolean().default(false).describe('grant the task role Cognito admin actions (create, disable, reset users) on this pool'),
 });
 
 const secretKey = z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'secret keys are UPPER_SNAKE_CASE');

@@ -7,7 +7,8 @@ import { inject } from 'vitest';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 export const CLI = join(ROOT, 'dist/src/cli.js');
-export const EXAMPLES = resolve(ROOT, '../shared/examples');
+// Copies of ../shared/examples: a clone of this repository has nothing beside it.
+export const EXAMPLES = join(ROOT, 'fixtures/examples');
 
 export interface CliResult {
   code: number | null;

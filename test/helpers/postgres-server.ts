@@ -1,5 +1,5 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, chmodSync, readdirSync, existsSync, readFileSync } from 'node:fs';
+import { mkdtempSync, chmodSync, readdirSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 // @ts-expect-error plain JS module shared with the demo script
@@ -10,7 +10,7 @@ import { freePort } from '../../scripts/standins.mjs';
  * database where the extension is NOT available. Runs as the postgres user
  * (the server refuses root) on a free loopback port; stop() kills it by pid.
  */
-export async function startDebianPostgres(): Promise<{ url: string; stop: () => void }> {
+export async function startDebianPostgres(opts: { tls?: { password: string } } = {}): Promise<{ url: string; stop: () => void }> {
   const versions = existsSync('/usr/lib/postgresql') ? readdirSync('/usr/lib/postgresql') : [];
   const bin = versions.map((v) => `/usr/lib/postgresql/${v}/bin`).find((b) => existsSync(join(b, 'postgres')));
   if (!bin) throw new Error('stand-in missing: Debian PostgreSQL server. Install it with: apt-get install -y postgresql');
@@ -18,10 +18,23 @@ export async function startDebianPostgres(): Promise<{ url: string; stop: () => 
   chmodSync(dir, 0o777);
   const data = join(dir, 'data');
   const asPostgres = (cmd: string, args: string[]) => ['-u', 'postgres', '--', cmd, ...args];
-  execFileSync('runuser', asPostgres(join(bin, 'initdb'), ['-D', data, '--auth=trust', '-U', 'postgres']), { stdio: 'pipe' });
+  if (opts.tls) {
+    // Like RDS: password (SCRAM) authentication over TLS only, with a certificate no client trusts by default.
+    const pwfile = join(dir, 'pw');
+    writeFileSync(pwfile, opts.tls.password);
+    execFileSync('chown', ['postgres', pwfile]);
+    execFileSync('runuser', asPostgres(join(bin, 'initdb'), ['-D', data, '--auth-local=trust', '--auth-host=scram-sha-256', '-U', 'postgres', `--pwfile=${pwfile}`]), { stdio: 'pipe' });
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(data, 'server.key'), '-out', join(data, 'server.crt'), '-days', '2', '-subj', '/CN=db.internal'], { stdio: 'pipe' });
+    execFileSync('chown', ['postgres', join(data, 'server.key'), join(data, 'server.crt')]);
+    chmodSync(join(data, 'server.key'), 0o600);
+    const hba = join(data, 'pg_hba.conf');
+    writeFileSync(hba, readFileSync(hba, 'utf8').replace(/^host(\s)/gm, 'hostssl$1'));
+  } else {
+    execFileSync('runuser', asPostgres(join(bin, 'initdb'), ['-D', data, '--auth=trust', '-U', 'postgres']), { stdio: 'pipe' });
+  }
   const port = await freePort();
   const log = join(dir, 'postgres.log');
-  const child = spawn('runuser', asPostgres(join(bin, 'postgres'), ['-D', data, '-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1']), {
+  const child = spawn('runuser', asPostgres(join(bin, 'postgres'), ['-D', data, '-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1', ...(opts.tls ? ['-c', 'ssl=on'] : [])]), {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -32,7 +45,7 @@ export async function startDebianPostgres(): Promise<{ url: string; stop: () => 
     throw new Error(`Debian PostgreSQL did not start:\n${output}${existsSync(log) ? readFileSync(log, 'utf8') : ''}`);
   }
   return {
-    url: `postgresql://postgres@127.0.0.1:${port}/postgres`,
+    url: opts.tls ? `postgresql://postgres:${encodeURIComponent(opts.tls.password)}@127.0.0.1:${port}/postgres` : `postgresql://postgres@127.0.0.1:${port}/postgres`,
     stop: () => {
       try {
         execFileSync('pkill', ['-TERM', '-f', `postgres -D ${data}`]);

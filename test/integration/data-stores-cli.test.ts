@@ -37,7 +37,11 @@ describe('data stores through the CLI', () => {
     expect(state.steps.pgvector.outputs).toMatchObject({ database: 'predict_db', extensions: { vector: expect.stringMatching(/^0\.\d+\.\d+$/) }, via: 'direct' });
     const appSecret = await secretJson(`${app}/prod`);
     expect(appSecret.REDIS_URL).toMatch(/^rediss:\/\//);
-    expect(appSecret.DATABASE_URL).toMatch(/^postgresql:\/\/dbadmin:/);
+    // The app connects as its own role (created on PGlite by the pgvector step), never as the master user.
+    const role = await secretJson(`${app}/prod/db-app`);
+    expect(role.username).toBe(`${app}_app`);
+    expect(appSecret.DATABASE_URL).toBe(`postgresql://${role.username}:${role.password}@${state.steps.rds.outputs.endpoint}:5432/predict_db?sslmode=require`);
+    expect(state.steps.pgvector.outputs.appRole).toBe(role.username);
 
     const again = await recordedDeploy(dir);
     expect(again.code).toBe(0);
@@ -58,7 +62,8 @@ describe('data stores through the CLI', () => {
     expectOk(second);
     expect(await instances(`${app}-prod`)).toHaveLength(1);
     expect((await secretJson(`${app}/prod/rds-master`)).password).toBe(password);
-    expect((await secretJson(`${app}/prod`)).DATABASE_URL).toContain(`:${password}@`);
+    const role = await secretJson(`${app}/prod/db-app`);
+    expect((await secretJson(`${app}/prod`)).DATABASE_URL).toContain(`${role.username}:${role.password}@`);
     expect(readState(dir).steps.rds.status).toBe('done');
     expect(`${second.stdout}${second.stderr}`).not.toContain(password);
   });

@@ -101,7 +101,8 @@ describe('identity and secrets through the CLI (agencio-predict)', () => {
     // Derived keys carry the generated credentials and the live endpoints.
     const master = await secretJson(`${app}/prod/rds-master`);
     const redisToken = (await secretJson(`${app}/prod/redis-auth`)).token;
-    expect(secret.DATABASE_URL).toBe(`postgresql://dbadmin:${master.password}@${state.steps.rds.outputs.endpoint}:5432/predict_db?sslmode=require`);
+    const role = await secretJson(`${app}/prod/db-app`);
+    expect(secret.DATABASE_URL).toBe(`postgresql://${role.username}:${role.password}@${state.steps.rds.outputs.endpoint}:5432/predict_db?sslmode=require`);
     expect(secret.REDIS_URL).toBe(`rediss://:${redisToken}@${state.steps.elasticache.outputs.primaryEndpoint}:6379`);
     expect(secret.COGNITO_USER_POOL_ID).toBe(state.steps.cognito.outputs.userPoolId);
 
