@@ -10,6 +10,7 @@ import {
   UpdateUserPoolClientCommand,
   UpdateUserPoolCommand,
   type ExplicitAuthFlowsType,
+  type UpdateUserPoolCommandInput,
   type UserPoolType,
 } from '@aws-sdk/client-cognito-identity-provider';
 import type { StepContext } from '../src/context.js';
@@ -91,6 +92,52 @@ async function setMfa(ctx: StepContext, poolId: string): Promise<void> {
   );
 }
 
+/**
+ * Every setting UpdateUserPool accepts. It resets whatever it is not given
+ * (Lambda triggers, email and SMS configuration, message templates, add-ons),
+ * so each one is sent back as DescribeUserPool reported it; only what the
+ * wizard manages is replaced.
+ */
+const CARRIED = [
+  'LambdaConfig',
+  'AutoVerifiedAttributes',
+  'SmsVerificationMessage',
+  'EmailVerificationMessage',
+  'EmailVerificationSubject',
+  'VerificationMessageTemplate',
+  'SmsAuthenticationMessage',
+  'UserAttributeUpdateSettings',
+  'MfaConfiguration',
+  'DeviceConfiguration',
+  'EmailConfiguration',
+  'SmsConfiguration',
+  'AdminCreateUserConfig',
+  'UserPoolAddOns',
+  'DcrConfiguration',
+  'AccountRecoverySetting',
+  'UserPoolTier',
+  'KeyConfiguration',
+  'IssuerConfiguration',
+  'AcrConfiguration',
+] as const satisfies readonly (keyof UpdateUserPoolCommandInput & keyof UserPoolType)[];
+
+export function updateInput(ctx: StepContext, pool: UserPoolType): UpdateUserPoolCommandInput {
+  const carried: Record<string, unknown> = {};
+  for (const k of CARRIED) if (pool[k] !== undefined) carried[k] = pool[k];
+  if (pool.AdminCreateUserConfig) {
+    // Describe still reports the deprecated UnusedAccountValidityDays; Update refuses it next to the password policy's TemporaryPasswordValidityDays.
+    const { UnusedAccountValidityDays: _old, ...rest } = pool.AdminCreateUserConfig;
+    carried.AdminCreateUserConfig = rest;
+  }
+  return {
+    ...carried,
+    UserPoolId: pool.Id,
+    Policies: { ...pool.Policies, PasswordPolicy: passwordPolicy(ctx) },
+    DeletionProtection: ctx.env === 'prod' ? 'ACTIVE' : 'INACTIVE',
+    UserPoolTags: { ...pool.UserPoolTags, ...ownTags(ctx) },
+  };
+}
+
 async function ensurePool(ctx: StepContext): Promise<UserPoolType> {
   let pool = await findPool(ctx);
   if (!pool) {
@@ -118,19 +165,7 @@ async function ensurePool(ctx: StepContext): Promise<UserPoolType> {
   const drift = poolDrift(ctx, pool, mfa);
   if (drift.some((d) => d !== `MFA ${mfa} → ${cfg(ctx).mfa}`)) {
     ctx.log.info(`updating user pool ${poolName(ctx)}: ${drift.join(', ')}`);
-    // UpdateUserPool resets every setting it is not given: pass all we manage and keep the rest as they are.
-    await ctx.aws.cognito.send(
-      new UpdateUserPoolCommand({
-        UserPoolId: pool.Id,
-        Policies: { ...pool.Policies, PasswordPolicy: passwordPolicy(ctx) },
-        AutoVerifiedAttributes: pool.AutoVerifiedAttributes,
-        AccountRecoverySetting: pool.AccountRecoverySetting,
-        AdminCreateUserConfig: pool.AdminCreateUserConfig,
-        DeletionProtection: ctx.env === 'prod' ? 'ACTIVE' : 'INACTIVE',
-        UserPoolTags: { ...pool.UserPoolTags, ...ownTags(ctx) },
-        MfaConfiguration: pool.MfaConfiguration,
-      }),
-    );
+    await ctx.aws.cognito.send(new UpdateUserPoolCommand(updateInput(ctx, pool)));
   }
   if ((mfa ?? 'OFF') !== cfg(ctx).mfa) await setMfa(ctx, pool.Id!);
   return pool;
