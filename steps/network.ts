@@ -4,6 +4,7 @@ import {
   DescribeRouteTablesCommand,
   DescribeSecurityGroupsCommand,
   DescribeSubnetsCommand,
+  DescribeVpcEndpointsCommand,
   DescribeVpcsCommand,
   RevokeSecurityGroupIngressCommand,
   type IpPermission,
@@ -20,6 +21,8 @@ export interface NetworkOutput {
   vpcId: string;
   subnetIds: string[];
   publicSubnetIds: string[];
+  /** One public subnet per availability zone: an ALB takes at most one subnet per AZ and needs two AZs. */
+  loadBalancerSubnetIds?: string[];
   availabilityZones: string[];
   securityGroups: Partial<Record<GroupRole, string>> & { lb: string; tasks: string };
 }
@@ -43,7 +46,8 @@ function roles(ctx: StepContext): GroupRole[] {
 function wantedRules(ctx: StepContext, role: GroupRole): Rule[] {
   switch (role) {
     case 'lb':
-      return [80, 443].flatMap((port) => [
+      // 443 is opened only when there is a certificate to serve on it.
+      return (ctx.config.loadBalancer?.certificateArn ? [80, 443] : [80]).flatMap((port) => [
         { port, cidr: '0.0.0.0/0', description: `HTTP${port === 443 ? 'S' : ''} from anywhere` },
         { port, ipv6: '::/0', description: `HTTP${port === 443 ? 'S' : ''} from anywhere (IPv6)` },
       ]);
@@ -128,6 +132,67 @@ async function publicSubnets(ctx: StepContext, vpcId: string, subnets: Subnet[])
     .map((s) => s.SubnetId!);
 }
 
+/** One public subnet per AZ, in AZ order: what the load balancer is given. */
+function oneSubnetPerAz(subnets: Subnet[], publicIds: string[]): string[] {
+  const byAz = new Map<string, string>();
+  for (const s of subnets) if (publicIds.includes(s.SubnetId!) && !byAz.has(s.AvailabilityZone!)) byAz.set(s.AvailabilityZone!, s.SubnetId!);
+  return [...byAz.values()];
+}
+
+/** The VPC endpoints a task in a subnet without a route to the internet needs to pull its image, read its secret and write logs. */
+const NEEDED_ENDPOINTS = ['ecr.api', 'ecr.dkr', 's3', 'logs', 'secretsmanager'];
+
+/**
+ * Why tasks in these subnets could not start, or undefined. Tasks get a
+ * public IP only when every subnet is public; otherwise each subnet needs a
+ * NAT route, or the VPC needs endpoints for ECR, S3, Logs and Secrets
+ * Manager. Without either, Fargate fails to pull the image after everything
+ * else was created; this says so before anything is.
+ */
+async function egressProblem(ctx: StepContext, vpcId: string, subnets: Subnet[], publicIds: string[]): Promise<string | undefined> {
+  if (subnets.every((s) => publicIds.includes(s.SubnetId!))) return undefined;
+  const tables = (await ctx.aws.ec2.send(new DescribeRouteTablesCommand({ Filters: [{ Name: 'vpc-id', Values: [vpcId] }] }))).RouteTables ?? [];
+  const main = tables.find((t) => t.Associations?.some((a) => a.Main));
+  const natted = (s: Subnet) => {
+    const t = tables.find((x) => x.Associations?.some((a) => a.SubnetId === s.SubnetId)) ?? main;
+    return (t?.Routes ?? []).some((r) => r.DestinationCidrBlock === '0.0.0.0/0' && (r.NatGatewayId || r.InstanceId || r.TransitGatewayId));
+  };
+  const stranded = subnets.filter((s) => !natted(s));
+  if (!stranded.length) return undefined;
+  const endpoints = (await ctx.aws.ec2.send(new DescribeVpcEndpointsCommand({ Filters: [{ Name: 'vpc-id', Values: [vpcId] }] }))).VpcEndpoints ?? [];
+  const have = new Set(endpoints.filter((e) => e.State?.toLowerCase() === 'available' || !e.State).map((e) => e.ServiceName?.split('.').slice(3).join('.')));
+  const missing = NEEDED_ENDPOINTS.filter((n) => !have.has(n));
+  if (!missing.length) return undefined;
+  return (
+    `network.subnetIds: ${stranded.map((s) => s.SubnetId).join(', ')} ${stranded.length > 1 ? 'have' : 'has'} no route to a NAT gateway, and the subnets are not all public (tasks get no public IP), ` +
+    `so tasks could not pull their image. Add a NAT gateway route, create VPC endpoints for ${missing.map((m) => `com.amazonaws.${ctx.region}.${m}`).join(', ')}, or list only public subnets`
+  );
+}
+
+/** Everything about the network that would fail later, found with read-only calls before anything is created. */
+export async function networkProblems(ctx: StepContext): Promise<string[]> {
+  let vpcId: string;
+  let subnets: Subnet[];
+  try {
+    vpcId = await findVpc(ctx);
+    subnets = await findSubnets(ctx, vpcId);
+  } catch (e) {
+    if (e instanceof StepError) return [`${e.message}${e.hint ? `. ${e.hint}` : ''}`];
+    throw e;
+  }
+  const problems: string[] = [];
+  const pub = await publicSubnets(ctx, vpcId, subnets);
+  const lbAzs = oneSubnetPerAz(subnets, pub).length;
+  if (lbAzs < 2) {
+    problems.push(
+      `network.subnetIds: an internet-facing load balancer needs public subnets (routed to an internet gateway) in two availability zones; these subnets have public ones in ${lbAzs}`,
+    );
+  }
+  const egress = await egressProblem(ctx, vpcId, subnets, pub);
+  if (egress) problems.push(egress);
+  return problems;
+}
+
 async function findGroups(ctx: StepContext, vpcId: string): Promise<Map<GroupRole, SecurityGroup>> {
   const names = roles(ctx).map((r) => groupName(ctx, r));
   const res = await ctx.aws.ec2.send(
@@ -205,8 +270,10 @@ export const network: Step<NetworkOutput> = {
   dependsOn: [],
 
   async inputs(ctx) {
-    return { network: ctx.config.network ?? {}, port: ctx.config.service.port, roles: roles(ctx) };
+    return { network: ctx.config.network ?? {}, port: ctx.config.service.port, roles: roles(ctx), https: !!ctx.config.loadBalancer?.certificateArn };
   },
+
+  preflight: networkProblems,
 
   async plan(ctx) {
     const vpcId = await findVpc(ctx);
@@ -232,7 +299,8 @@ export const network: Step<NetworkOutput> = {
     const vpcId = await findVpc(ctx);
     const subnets = await findSubnets(ctx, vpcId);
     const pub = await publicSubnets(ctx, vpcId, subnets);
-    if (pub.length < 2) ctx.log.warn(`only ${pub.length} public subnet(s): an internet-facing load balancer needs two in different AZs`);
+    const problems = await networkProblems(ctx);
+    if (problems.length) throw new StepError('network', `check network: ${problems.join('; ')}`);
     let groups = await findGroups(ctx, vpcId);
     for (const role of roles(ctx)) groups.set(role, await ensureGroup(ctx, vpcId, role, groups.get(role)));
     const ids = Object.fromEntries([...groups].map(([r, g]) => [r, g.GroupId!])) as NetworkOutput['securityGroups'];
@@ -246,13 +314,14 @@ export const network: Step<NetworkOutput> = {
       vpcId,
       subnetIds: subnets.map((s) => s.SubnetId!),
       publicSubnetIds: pub,
+      loadBalancerSubnetIds: oneSubnetPerAz(subnets, pub),
       availabilityZones: [...new Set(subnets.map((s) => s.AvailabilityZone!))],
       securityGroups: ids,
     };
   },
 
   async verify(ctx, out) {
-    const checks: Check[] = [];
+    const checks: Check[] = [{ name: 'load balancer subnets, one per AZ', ok: (out.loadBalancerSubnetIds?.length ?? 0) >= 2 }];
     const groups = await findGroups(ctx, out.vpcId);
     for (const role of roles(ctx)) {
       const g = groups.get(role);

@@ -8,11 +8,14 @@ import {
   DescribeLoadBalancerAttributesCommand,
   DescribeLoadBalancersCommand,
   DescribeTargetGroupAttributesCommand,
+  DescribeTagsCommand,
   DescribeTargetGroupsCommand,
   ModifyListenerCommand,
   ModifyLoadBalancerAttributesCommand,
   ModifyTargetGroupAttributesCommand,
   ModifyTargetGroupCommand,
+  SetSecurityGroupsCommand,
+  SetSubnetsCommand,
   type Action,
   type LoadBalancer,
   type TargetGroup,
@@ -22,10 +25,10 @@ import { StepError } from '../src/errors.js';
 import { waitFor } from '../src/wait.js';
 import { canonicalJson } from '../src/canonical-json.js';
 import { retryIamPropagation } from '../src/aws/retry-iam-propagation.js';
-import { awsvpc, clusterName, diagnoseService, ecsTags, ensureCluster } from '../src/aws/ecs-helpers.js';
+import { awsvpc, clusterName, diagnoseService, ecsOwned, ecsTags, ensureCluster } from '../src/aws/ecs-helpers.js';
 import type { NetworkOutput } from './network.js';
 import type { TaskDefinitionOutput } from './task-definition.js';
-import { ownershipTags, type Check, type PlanItem, type Step } from './step.js';
+import { ownedBy, ownershipTags, type Check, type PlanItem, type Step } from './step.js';
 
 export interface ServiceOutput {
   clusterName: string;
@@ -43,7 +46,8 @@ const TLS_POLICY = 'ELBSecurityPolicy-TLS13-1-2-2021-06';
 
 /** Load balancer and target group names are at most 32 characters. */
 export function elbName(app: string, env: string): string {
-  const name = `${app}-${env}`;
+  // A load balancer name may not begin with "internal-" (AWS reserves it); an app called internal-tools still gets one.
+  const name = `${app.startsWith('internal-') ? 'dw-' : ''}${app}-${env}`;
   return name.length <= 32 ? name : `${name.slice(0, 23).replace(/-+$/, '')}-${createHash('sha256').update(name).digest('hex').slice(0, 8)}`;
 }
 
@@ -68,19 +72,45 @@ async function findTargetGroup(ctx: StepContext): Promise<TargetGroup | undefine
   }
 }
 
+/** Is this load balancer or target group ours? ELBv2 keeps tags apart from the resource. */
+async function elbOwned(ctx: StepContext, arn: string): Promise<boolean> {
+  const tags = (await ctx.aws.elbv2.send(new DescribeTagsCommand({ ResourceArns: [arn] }))).TagDescriptions?.[0]?.Tags;
+  return ownedBy(ctx, tags);
+}
+
+function notOurs(what: string, name: string, ctx: StepContext): StepError {
+  return new StepError('service', `adopt ${what}: ${name} exists but was not created by deploy-wizard`, {
+    hint: `Rename or delete it, use another --env, or tag it deploy-wizard:app=${ctx.app} and deploy-wizard:env=${ctx.env} to let the wizard manage it.`,
+  });
+}
+
 async function findService(ctx: StepContext): Promise<Service | undefined> {
-  const res = await ctx.aws.ecs.send(new DescribeServicesCommand({ cluster: clusterName(ctx), services: [serviceName(ctx)] })).catch((e) => {
+  const res = await ctx.aws.ecs.send(new DescribeServicesCommand({ cluster: clusterName(ctx), services: [serviceName(ctx)], include: ['TAGS'] })).catch((e) => {
     if (errName(e) === 'ClusterNotFoundException') return { services: [] };
     throw e;
   });
   return res.services?.find((s) => s.status === 'ACTIVE');
 }
 
+/** One public subnet per AZ (an ALB refuses two in one AZ); state from before this was recorded falls back to all public ones. */
+const lbSubnets = (net: NetworkOutput) => net.loadBalancerSubnetIds ?? net.publicSubnetIds;
+
 async function ensureLoadBalancer(ctx: StepContext, net: NetworkOutput): Promise<LoadBalancer> {
   let lb = await findLoadBalancer(ctx);
+  if (lb && !(await elbOwned(ctx, lb.LoadBalancerArn!))) throw notOurs('load balancer', elbName(ctx.app, ctx.env), ctx);
+  if (lb) {
+    const haveSubnets = (lb.AvailabilityZones ?? []).map((z) => z.SubnetId!).sort();
+    if (haveSubnets.join() !== [...lbSubnets(net)].sort().join()) {
+      ctx.log.info(`moving load balancer to subnets ${lbSubnets(net).join(', ')}`);
+      await ctx.aws.elbv2.send(new SetSubnetsCommand({ LoadBalancerArn: lb.LoadBalancerArn, Subnets: lbSubnets(net) }));
+    }
+    if ((lb.SecurityGroups ?? []).join() !== net.securityGroups.lb) {
+      await ctx.aws.elbv2.send(new SetSecurityGroupsCommand({ LoadBalancerArn: lb.LoadBalancerArn, SecurityGroups: [net.securityGroups.lb] }));
+    }
+  }
   if (!lb) {
-    if (net.publicSubnetIds.length < 2) {
-      throw new StepError('service', `create load balancer: an internet-facing load balancer needs public subnets in two availability zones; found ${net.publicSubnetIds.length}`, {
+    if (lbSubnets(net).length < 2) {
+      throw new StepError('service', `create load balancer: an internet-facing load balancer needs public subnets in two availability zones; found ${lbSubnets(net).length}`, {
         hint: 'Use the default VPC, or set network.subnetIds to include two public subnets (with a route to an internet gateway).',
       });
     }
@@ -93,7 +123,7 @@ async function ensureLoadBalancer(ctx: StepContext, net: NetworkOutput): Promise
           Type: 'application',
           Scheme: 'internet-facing',
           IpAddressType: 'ipv4',
-          Subnets: net.publicSubnetIds,
+          Subnets: lbSubnets(net),
           SecurityGroups: [net.securityGroups.lb],
           Tags: ownershipTags(ctx, 'service'),
         }),
@@ -111,6 +141,7 @@ async function ensureLoadBalancer(ctx: StepContext, net: NetworkOutput): Promise
 async function ensureTargetGroup(ctx: StepContext, net: NetworkOutput): Promise<TargetGroup> {
   const { port, healthCheckPath } = ctx.config.service;
   let tg = await findTargetGroup(ctx);
+  if (tg && !(await elbOwned(ctx, tg.TargetGroupArn!))) throw notOurs('target group', elbName(ctx.app, ctx.env), ctx);
   if (tg && (tg.Port !== port || tg.VpcId !== net.vpcId)) {
     throw new StepError('service', `update target group: ${tg.TargetGroupName} serves port ${tg.Port} in ${tg.VpcId}; a target group's port and VPC cannot change`, {
       hint: 'Delete the service and its target group (or use another --env) to move the app to a new port or VPC.',
@@ -175,6 +206,15 @@ async function ensureListeners(ctx: StepContext, lb: LoadBalancer, tg: TargetGro
   }
 }
 
+// Some emulators do not echo the grace period back; AWS always does for a service behind a load balancer.
+const graceChanged = (svc: Service, want: number) => svc.healthCheckGracePeriodSeconds !== undefined && svc.healthCheckGracePeriodSeconds !== want;
+
+/** Subnets, groups and public IP, order-insensitive: what UpdateService must change when they differ. */
+function networkKey(n: { awsvpcConfiguration?: { subnets?: string[]; securityGroups?: string[]; assignPublicIp?: string } } | undefined): string {
+  const a = n?.awsvpcConfiguration;
+  return canonicalJson({ subnets: [...(a?.subnets ?? [])].sort(), groups: [...(a?.securityGroups ?? [])].sort(), ip: a?.assignPublicIp ?? 'DISABLED' });
+}
+
 function deploymentConfiguration() {
   return { deploymentCircuitBreaker: { enable: true, rollback: true }, maximumPercent: 200, minimumHealthyPercent: 100 };
 }
@@ -182,6 +222,7 @@ function deploymentConfiguration() {
 async function ensureService(ctx: StepContext, net: NetworkOutput, tg: TargetGroup, td: TaskDefinitionOutput, cluster: string): Promise<Service> {
   const s = ctx.config.service;
   const existing = await findService(ctx);
+  if (existing && !ecsOwned(ctx, existing.tags)) throw notOurs('ECS service', serviceName(ctx), ctx);
   if (!existing) {
     const token = String(ctx.intents.get('ecs-service')?.clientRequestToken ?? randomUUID());
     await ctx.intents.record('ecs-service', { service: serviceName(ctx), clientRequestToken: token });
@@ -209,8 +250,9 @@ async function ensureService(ctx: StepContext, net: NetworkOutput, tg: TargetGro
     );
     return res.service!;
   }
-  if (existing.taskDefinition !== td.taskDefinitionArn || existing.desiredCount !== s.desiredCount) {
-    ctx.log.info(`updating service ${serviceName(ctx)} to ${td.family}:${td.revision}, ${s.desiredCount} task(s)`);
+  const networkChanged = networkKey(existing.networkConfiguration) !== networkKey(awsvpc(net));
+  if (existing.taskDefinition !== td.taskDefinitionArn || existing.desiredCount !== s.desiredCount || networkChanged || graceChanged(existing, s.healthCheckGracePeriodSeconds)) {
+    ctx.log.info(`updating service ${serviceName(ctx)} to ${td.family}:${td.revision}, ${s.desiredCount} task(s)${networkChanged ? ', new subnets or security groups' : ''}`);
     const res = await retryIamPropagation(
       () =>
         ctx.aws.ecs.send(
@@ -221,6 +263,7 @@ async function ensureService(ctx: StepContext, net: NetworkOutput, tg: TargetGro
             desiredCount: s.desiredCount,
             deploymentConfiguration: deploymentConfiguration(),
             healthCheckGracePeriodSeconds: s.healthCheckGracePeriodSeconds,
+            networkConfiguration: awsvpc(net),
           }),
         ),
       { clock: ctx.clock, signal: ctx.signal, onRetry: (m) => ctx.log.info(m) },
@@ -284,6 +327,8 @@ export const service: Step<ServiceOutput> = {
       health: s.healthCheckPath,
       grace: s.healthCheckGracePeriodSeconds,
       lb: ctx.config.loadBalancer ?? {},
+      network: awsvpc(ctx.output<NetworkOutput>('network')),
+      lbSubnets: lbSubnets(ctx.output<NetworkOutput>('network')),
     };
   },
 

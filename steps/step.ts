@@ -33,6 +33,13 @@ export interface Step<Out extends object = Record<string, unknown>> {
   inputs(ctx: StepContext): Promise<unknown>;
   /** Read-only calls only. */
   plan(ctx: StepContext): Promise<PlanItem[]>;
+  /**
+   * Read-only: problems that would make this step fail after other steps had
+   * created things (a network tasks cannot leave, a name AWS refuses). Every
+   * enabled step's preflight runs before any step applies; any problem stops
+   * the run with exit 2.
+   */
+  preflight?(ctx: StepContext): Promise<string[]>;
   apply(ctx: StepContext): Promise<Out>;
   /** The cheap read-only check that lets a done, unchanged step be skipped. */
   verify(ctx: StepContext, out: Out): Promise<Check[]>;

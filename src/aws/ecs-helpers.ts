@@ -13,17 +13,28 @@ import type { StepContext } from '../context.js';
 import { StepError } from '../errors.js';
 import { waitFor } from '../wait.js';
 import { retryIamPropagation } from './retry-iam-propagation.js';
-import { ownershipTags, type StepId } from '../../steps/step.js';
+import { ownedBy, ownershipTags, type StepId } from '../../steps/step.js';
 import type { NetworkOutput } from '../../steps/network.js';
 
 export const clusterName = (ctx: Pick<StepContext, 'app' | 'env'>) => `${ctx.app}-${ctx.env}`;
 export const ecsTags = (ctx: StepContext, step: StepId) => ownershipTags(ctx, step).map((t) => ({ key: t.Key, value: t.Value }));
 
+/** ECS spells tags key/value; the ownership test is the same. */
+export const ecsOwned = (ctx: Pick<StepContext, 'app' | 'env'>, tags: readonly { key?: string; value?: string }[] | undefined) =>
+  ownedBy(ctx, (tags ?? []).map((t) => ({ Key: t.key, Value: t.value })));
+
 /** The app's cluster: looked up first, created when missing (CreateCluster returns an existing ACTIVE one anyway). */
 export async function ensureCluster(ctx: StepContext, step: StepId): Promise<string> {
   const name = clusterName(ctx);
-  const found = (await ctx.aws.ecs.send(new DescribeClustersCommand({ clusters: [name] }))).clusters?.find((c) => c.status === 'ACTIVE');
-  if (found) return found.clusterArn!;
+  const found = (await ctx.aws.ecs.send(new DescribeClustersCommand({ clusters: [name], include: ['TAGS'] }))).clusters?.find((c) => c.status === 'ACTIVE');
+  if (found) {
+    if (!ecsOwned(ctx, found.tags)) {
+      throw new StepError(step, `adopt cluster: ECS cluster ${name} exists but was not created by deploy-wizard`, {
+        hint: `Use another --env, or tag the cluster deploy-wizard:app=${ctx.app} and deploy-wizard:env=${ctx.env} to let the wizard run tasks in it.`,
+      });
+    }
+    return found.clusterArn!;
+  }
   ctx.log.info(`creating ECS cluster ${name}`);
   const res = await ctx.aws.ecs.send(new CreateClusterCommand({ clusterName: name, tags: ecsTags(ctx, step), settings: [{ name: 'containerInsights', value: 'enabled' }] }));
   return res.cluster!.clusterArn!;

@@ -20,6 +20,9 @@ import { collectSecretInputs, missingSecretProblems } from '../secret-inputs.js'
 import type { SecretsOutput } from '../../steps/secrets.js';
 import { appSecretName } from '../aws/secret-store.js';
 import { DescribeSecretCommand } from '@aws-sdk/client-secrets-manager';
+import type { StateFile } from '../state/state-file.js';
+import type { Settings } from '../context.js';
+import { describeAwsError } from '../aws/describe-error.js';
 
 function pickRenderer(opts: CommonOptions, io: Io): Renderer {
   if (opts.json) return 'silent';
@@ -56,6 +59,8 @@ export async function deployCommand(opts: CommonOptions, io: Io): Promise<number
     secretValues[m.key] = v;
   }
   const session = await openSession(opts, io, true, loaded);
+  // Read-only checks of the account (network egress, subnets per AZ) before anything is locked, written or created.
+  await preflightSteps(session, peek, io, { secretValues });
   const lock = await acquireLock(store.paths.lock, ['deploy-wizard', ...io.argv].join(' '), clock.now());
   const note = (m: string) => {
     if (!opts.json) io.stderr.write(m + '\n');
@@ -104,6 +109,28 @@ export async function deployCommand(opts: CommonOptions, io: Io): Promise<number
     return 0;
   } finally {
     await lock.release();
+  }
+}
+
+/** Runs every enabled step's preflight and stops with exit 2 listing all problems at once. */
+export async function preflightSteps(session: Session, state: StateFile, io: Io, extra: Partial<Settings> = {}): Promise<void> {
+  const contextFor = makeContextFactory(session, state, io, async () => {
+    throw new Error('preflight is read-only and must not save state');
+  }, systemClock, extra);
+  const redactor = new Redactor();
+  const problems: string[] = [];
+  for (const step of session.steps) {
+    if (!step.preflight) continue;
+    try {
+      problems.push(...(await step.preflight(contextFor(step, createLogger(() => undefined, redactor, false)))));
+    } catch (e) {
+      throw describeAwsError(e, `check ${step.id}`);
+    }
+  }
+  if (problems.length) {
+    throw new InputError(`check account: ${problems.length} problem${problems.length > 1 ? 's' : ''} would stop this deploy part-way`, problems, {
+      hint: 'Nothing has been created. Fix each problem above, then run again.',
+    });
   }
 }
 

@@ -179,7 +179,11 @@ describe('the whole pipeline', () => {
  * tasks that stop with a non-zero exit code. Everything else (VPC, load
  * balancer, logs) is the real stand-in.
  */
-function fakeEcs(opts: { td: string; failRollout?: boolean; taskExit?: number }) {
+function fakeEcs(opts: { td: string; app: string; failRollout?: boolean; taskExit?: number }) {
+  const tags = [
+    { key: 'deploy-wizard:app', value: opts.app },
+    { key: 'deploy-wizard:env', value: 'prod' },
+  ];
   const stopped = {
     taskArn: 'arn:aws:ecs:us-east-1:123456789012:task/c/0123456789abcdef',
     lastStatus: 'STOPPED',
@@ -195,7 +199,7 @@ function fakeEcs(opts: { td: string; failRollout?: boolean; taskExit?: number })
       calls.push(name);
       switch (name) {
         case 'DescribeClusters':
-          return { clusters: [{ clusterArn: 'arn:aws:ecs:us-east-1:123456789012:cluster/c', status: 'ACTIVE' }] };
+          return { clusters: [{ clusterArn: 'arn:aws:ecs:us-east-1:123456789012:cluster/c', status: 'ACTIVE', tags }] };
         case 'DescribeServices':
           return {
             services: [
@@ -203,6 +207,7 @@ function fakeEcs(opts: { td: string; failRollout?: boolean; taskExit?: number })
                 serviceArn: 'arn:aws:ecs:us-east-1:123456789012:service/c/app',
                 status: 'ACTIVE',
                 taskDefinition: opts.td,
+                tags,
                 desiredCount: 1,
                 runningCount: 0,
                 deployments: [{ status: 'PRIMARY', rolloutState: opts.failRollout ? 'FAILED' : 'COMPLETED', rolloutStateReason: 'ECS deployment circuit breaker: tasks failed to start.' }],
@@ -210,6 +215,8 @@ function fakeEcs(opts: { td: string; failRollout?: boolean; taskExit?: number })
               },
             ],
           };
+        case 'UpdateService':
+          return { service: { serviceArn: 'arn:aws:ecs:us-east-1:123456789012:service/c/app', status: 'ACTIVE', taskDefinition: opts.td, tags } };
         case 'ListTasks':
           return { taskArns: [stopped.taskArn] };
         case 'DescribeTasks':
@@ -245,7 +252,7 @@ describe('failures that only a fake ECS can produce', () => {
 
   it('a FAILED rollout exits 1 within the deadline, with the reason, the stopped task exit code and its last log lines', async () => {
     const { ctx, td, elapsed } = await context(['booting', 'Error: DATABASE_URL is not reachable']);
-    const fake = fakeEcs({ td: td.taskDefinitionArn, failRollout: true });
+    const fake = fakeEcs({ td: td.taskDefinitionArn, app: ctx.app, failRollout: true });
     withFakeEcs(ctx, fake);
     const err = await service.apply(ctx).catch((e) => e);
     expect(err).toBeInstanceOf(StepError);
@@ -259,7 +266,7 @@ describe('failures that only a fake ECS can produce', () => {
   it('a migration that exits non-zero fails the step with the stopped reason and its last log lines', async () => {
     const { ctx, td } = await context(['Running upgrade 041 -> 042', 'sqlalchemy.exc.ProgrammingError: relation "users" does not exist']);
     ctx.config.migrations = { command: ['alembic', 'upgrade', 'head'] };
-    const fake = fakeEcs({ td: td.taskDefinitionArn, taskExit: 3 });
+    const fake = fakeEcs({ td: td.taskDefinitionArn, app: ctx.app, taskExit: 3 });
     withFakeEcs(ctx, fake);
     const err = await migrations.apply(ctx).catch((e) => e);
     expect(err).toBeInstanceOf(StepError);
