@@ -1,5 +1,8 @@
 import { DescribeServicesCommand } from '@aws-sdk/client-ecs';
 import { DescribeTargetHealthCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { DescribeCertificateCommand } from '@aws-sdk/client-acm';
+import { GetServerCertificateCommand } from '@aws-sdk/client-iam';
+import { X509Certificate } from 'node:crypto';
 import type { StepContext } from '../src/context.js';
 import { StepError } from '../src/errors.js';
 import { waitFor } from '../src/wait.js';
@@ -14,6 +17,8 @@ export interface FirstBootCheck extends Check {
 
 export interface FirstBootOutput {
   url: string;
+  /** The load balancer dialled for `url` when its name is not (yet) in DNS. */
+  via?: string;
   checks: FirstBootCheck[];
 }
 
@@ -27,13 +32,75 @@ function expectations(ctx: StepContext) {
   };
 }
 
-/** The load balancer URL, or DEPLOY_WIZARD_HEALTH_URL: a base URL gets the validation path appended. */
+/** What first-boot probes: a URL, and (through the load balancer) the address to dial while TLS verifies the URL's name. */
+export interface ProbeTarget {
+  url: string;
+  connectTo?: string;
+  /** How it is shown: the URL, and the load balancer when the name is reached through it. */
+  label: string;
+}
+
+/** DEPLOY_WIZARD_HEALTH_URL: a base URL gets the validation path appended. */
 export function healthUrl(ctx: StepContext, lbUrl: string): string {
   const { path } = expectations(ctx);
   const override = ctx.settings.healthUrl;
   if (!override) return `${lbUrl}${path}`;
   const u = new URL(override);
   return u.pathname === '/' || u.pathname === '' ? `${u.origin}${path}${u.search}` : override;
+}
+
+/** The names a certificate covers, from ACM or (for an IAM server certificate) from the certificate itself. */
+export async function certificateNames(ctx: StepContext, arn: string): Promise<string[]> {
+  if (/:acm:/.test(arn)) {
+    const c = (await ctx.aws.acm.send(new DescribeCertificateCommand({ CertificateArn: arn }))).Certificate;
+    return [...new Set([c?.DomainName, ...(c?.SubjectAlternativeNames ?? [])].filter((n): n is string => !!n))];
+  }
+  const name = arn.split('/').pop()!;
+  const body = (await ctx.aws.iam.send(new GetServerCertificateCommand({ ServerCertificateName: name }))).ServerCertificate?.CertificateBody;
+  if (!body) return [];
+  const x = new X509Certificate(body);
+  const sans = (x.subjectAltName ?? '').split(',').map((p) => p.trim()).filter((p) => p.startsWith('DNS:')).map((p) => p.slice(4));
+  const cn = /(?:^|\n)CN=([^\n]+)/.exec(x.subject)?.[1];
+  return [...new Set([...sans, ...(cn ? [cn] : [])])];
+}
+
+/** A concrete name a certificate covers: the first that is not a wildcard, else one under the wildcard. */
+export function nameToProbe(names: string[]): string | undefined {
+  return names.find((n) => !n.startsWith('*.')) ?? names[0]?.replace(/^\*\./, 'www.');
+}
+
+/**
+ * Where first-boot probes. A load balancer's own DNS name never matches the
+ * certificate it serves, so with a certificate the probe goes to the name
+ * the certificate covers (or validation.url), dialled through the load
+ * balancer, with full verification. Never an unverified https probe.
+ */
+const targets = new WeakMap<StepContext, Promise<ProbeTarget>>();
+export function probeTarget(ctx: StepContext, svc: Pick<ServiceOutput, 'url' | 'dnsName'>): Promise<ProbeTarget> {
+  let t = targets.get(ctx);
+  if (!t) {
+    t = (async (): Promise<ProbeTarget> => {
+      const { path } = expectations(ctx);
+      if (ctx.settings.healthUrl) {
+        const url = healthUrl(ctx, svc.url);
+        return { url, label: url };
+      }
+      const explicit = ctx.config.validation?.url;
+      if (explicit) return { url: explicit, label: explicit };
+      const cert = ctx.config.loadBalancer?.certificateArn;
+      if (!cert) return { url: `${svc.url}${path}`, label: `${svc.url}${path}` };
+      const name = nameToProbe(await certificateNames(ctx, cert));
+      if (!name) {
+        throw new StepError('first-boot', `probe health: the certificate ${cert} names no domain to probe`, {
+          hint: 'Set validation.url to the HTTPS URL the app answers on (https://app.example.com/health).',
+        });
+      }
+      const url = `https://${name}${path}`;
+      return { url, connectTo: svc.dnsName, label: `${url} (through ${svc.dnsName})` };
+    })();
+    targets.set(ctx, t);
+  }
+  return t;
 }
 
 /** Why a response is not the expected one, or undefined when it is. */
@@ -51,13 +118,14 @@ function judge(ctx: StepContext, res: { status: number; body: string }): string 
   return wrong.length ? `body ${wrong.map(([k, v]) => `${k}=${JSON.stringify(body[k])}, expected ${JSON.stringify(v)}`).join('; ')}` : undefined;
 }
 
-async function probeUntilHealthy(ctx: StepContext, url: string): Promise<FirstBootCheck> {
+async function probeUntilHealthy(ctx: StepContext, target: ProbeTarget): Promise<FirstBootCheck> {
+  const { url } = target;
   const start = ctx.clock.now().getTime();
   let last = 'no answer yet';
   try {
     await waitFor({
       stepId: 'first-boot',
-      what: `GET ${url}`,
+      what: `GET ${target.label}`,
       clock: ctx.clock,
       signal: ctx.signal,
       deadlineMs: expectations(ctx).deadlineMs,
@@ -66,22 +134,25 @@ async function probeUntilHealthy(ctx: StepContext, url: string): Promise<FirstBo
       onStatus: (l) => ctx.log.info(l),
       poll: async () => {
         try {
-          const res = await ctx.probe(url, ctx.signal);
+          const res = await ctx.probe(url, ctx.signal, target.connectTo ? { connectTo: target.connectTo } : undefined);
           const problem = judge(ctx, res);
           last = problem ?? `HTTP ${res.status}`;
           return { done: !problem, status: last };
         } catch (e) {
           if (ctx.signal.aborted) throw e;
-          last = `no answer (${(e as { cause?: { code?: string } }).cause?.code ?? (e as Error).name})`;
+          const err = e as { code?: string; cause?: { code?: string }; name: string; message: string };
+          const code = err.cause?.code ?? err.code ?? err.name;
+          // A certificate that does not cover the name is reported as such: verification is never switched off.
+          last = /CERT|SELF_SIGNED|ALTNAME|UNABLE_TO_VERIFY/.test(code) ? `TLS: ${err.message}` : `no answer (${code})`;
           return { done: false, status: last };
         }
       },
     });
   } catch (e) {
     if (!(e instanceof StepError)) throw e;
-    throw new StepError('first-boot', `probe health: ${url} did not answer as expected within ${expectations(ctx).deadlineMs / 1000}s: ${last}`);
+    throw new StepError('first-boot', `probe health: ${target.label} did not answer as expected within ${expectations(ctx).deadlineMs / 1000}s: ${last}`);
   }
-  return { name: `GET ${url}`, ok: true, ms: ctx.clock.now().getTime() - start, detail: last };
+  return { name: `GET ${target.label}`, ok: true, ms: ctx.clock.now().getTime() - start, detail: last };
 }
 
 async function rolloutCheck(ctx: StepContext, svc: ServiceOutput): Promise<FirstBootCheck> {
@@ -116,7 +187,8 @@ export const firstBoot: Step<FirstBootOutput> = {
 
   async inputs(ctx) {
     const svc = ctx.output<ServiceOutput>('service');
-    return { td: svc.taskDefinitionArn, url: healthUrl(ctx, svc.url), expect: expectations(ctx) };
+    const target = await probeTarget(ctx, svc);
+    return { td: svc.taskDefinitionArn, url: target.url, via: target.connectTo ?? null, expect: expectations(ctx) };
   },
 
   async plan(ctx) {
@@ -127,15 +199,16 @@ export const firstBoot: Step<FirstBootOutput> = {
   async apply(ctx) {
     const svc = ctx.output<ServiceOutput>('service');
     const td = ctx.output<TaskDefinitionOutput>('task-definition');
-    const url = healthUrl(ctx, svc.url);
+    const target = await probeTarget(ctx, svc);
+    ctx.log.info(`probing ${target.label}`);
     const checks: FirstBootCheck[] = [];
     let failure: StepError | undefined;
     try {
-      checks.push(await probeUntilHealthy(ctx, url));
+      checks.push(await probeUntilHealthy(ctx, target));
     } catch (e) {
       if (!(e instanceof StepError)) throw e;
       failure = e;
-      checks.push({ name: `GET ${url}`, ok: false, ms: expectations(ctx).deadlineMs, detail: e.message.replace(/^probe health: /, '') });
+      checks.push({ name: `GET ${target.label}`, ok: false, ms: expectations(ctx).deadlineMs, detail: e.message.replace(/^probe health: /, '') });
     }
     checks.push(await rolloutCheck(ctx, svc));
     checks.push(await targetHealthCheck(ctx, svc));
@@ -147,13 +220,13 @@ export const firstBoot: Step<FirstBootOutput> = {
         hint: ['Checks:', ...formatChecks(checks), ...(diagnosis.length ? ['', 'What ECS says:', ...diagnosis] : []), '', 'Fix the cause and run the same command again; it resumes at this check.'].join('\n'),
       });
     }
-    return { url, checks };
+    return { url: target.url, ...(target.connectTo ? { via: target.connectTo } : {}), checks };
   },
 
   // An unchanged re-run still asks the app once: a deploy that reports success should mean it answers now.
   async verify(ctx, out) {
     try {
-      const res = await ctx.probe(out.url, ctx.signal);
+      const res = await ctx.probe(out.url, ctx.signal, out.via ? { connectTo: out.via } : undefined);
       const problem = judge(ctx, res);
       return [{ name: `GET ${out.url}`, ok: !problem, detail: problem }];
     } catch (e) {

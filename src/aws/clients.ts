@@ -10,6 +10,7 @@ import { IAMClient } from '@aws-sdk/client-iam';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
+import { ACMClient } from '@aws-sdk/client-acm';
 
 /** Called for every AWS call, after it finishes: --verbose logging and tests that record calls. */
 export type CallHook = (call: { service: string; command: string; ok: boolean; input: unknown }) => void;
@@ -94,6 +95,9 @@ export function createAwsClients(opts: ClientOptions) {
     },
     get logs() {
       return lazy('Logs', () => new CloudWatchLogsClient(base));
+    },
+    get acm() {
+      return lazy('ACM', () => new ACMClient(base));
     },
   };
 }

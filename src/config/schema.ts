@@ -143,6 +143,11 @@ const secret = z.union([
 const migrations = z.strictObject({ command: z.array(z.string().min(1)).min(1) });
 
 const validation = z.strictObject({
+  url: z
+    .string()
+    .regex(/^https?:\/\/[^/\s]+(\/\S*)?$/, 'expected an absolute http(s) URL such as https://app.example.com/health')
+    .optional()
+    .describe('the URL first-boot probes (default: the load balancer; with a certificate, the name it covers)'),
   path: z.string().regex(/^\//, 'must start with /').default('/health'),
   expectStatus: z.number().int().min(100).max(599).default(200),
   timeoutSeconds: z.number().int().min(5).max(3600).default(300),
