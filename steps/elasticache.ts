@@ -3,7 +3,10 @@ import {
   CreateCacheSubnetGroupCommand,
   CreateReplicationGroupCommand,
   DescribeCacheSubnetGroupsCommand,
+  DecreaseReplicaCountCommand,
+  DescribeCacheClustersCommand,
   DescribeReplicationGroupsCommand,
+  IncreaseReplicaCountCommand,
   ListTagsForResourceCommand,
   ModifyCacheSubnetGroupCommand,
   ModifyReplicationGroupCommand,
@@ -15,6 +18,7 @@ import { waitFor } from '../src/wait.js';
 import { ensureGeneratedSecret, randomAlnum, readSecretJson } from '../src/aws/secret-store.js';
 import type { NetworkOutput } from './network.js';
 import { ownedBy, ownershipTags, type Check, type PlanItem, type Step } from './step.js';
+import { versionStanding } from './rds.js';
 
 export interface ElastiCacheOutput {
   replicationGroupId: string;
@@ -37,9 +41,18 @@ export function replicationGroupId(app: string, env: string): string {
 const groupId = (ctx: StepContext) => replicationGroupId(ctx.app, ctx.env);
 const authSecretName = (ctx: StepContext) => `${ctx.app}/${ctx.env}/redis-auth`;
 
-async function findGroup(ctx: StepContext): Promise<ReplicationGroup | undefined> {
+/** A replication group with the engine version of its members (the group itself does not report one). */
+type Group = ReplicationGroup & { EngineVersion?: string };
+
+async function findGroup(ctx: StepContext): Promise<Group | undefined> {
   try {
-    return (await ctx.aws.elasticache.send(new DescribeReplicationGroupsCommand({ ReplicationGroupId: groupId(ctx) }))).ReplicationGroups?.[0];
+    const g: Group | undefined = (await ctx.aws.elasticache.send(new DescribeReplicationGroupsCommand({ ReplicationGroupId: groupId(ctx) }))).ReplicationGroups?.[0];
+    const member = g?.MemberClusters?.[0];
+    if (g && member) {
+      const cluster = (await ctx.aws.elasticache.send(new DescribeCacheClustersCommand({ CacheClusterId: member })).catch(() => undefined))?.CacheClusters?.[0];
+      g.EngineVersion = cluster?.EngineVersion;
+    }
+    return g;
   } catch (e) {
     if ((e as Error).name === 'ReplicationGroupNotFoundFault') return undefined;
     throw e;
@@ -66,6 +79,74 @@ async function ensureSubnetGroup(ctx: StepContext, net: NetworkOutput): Promise<
   return name;
 }
 
+function waitGroup(ctx: StepContext): Promise<Group> {
+  return waitFor({
+    stepId: 'elasticache',
+    what: `Redis ${groupId(ctx)}`,
+    clock: ctx.clock,
+    signal: ctx.signal,
+    deadlineMs: DEADLINE_MS,
+    onStatus: (l) => ctx.log.info(l),
+    poll: async () => {
+      const cur = await findGroup(ctx);
+      const status = cur?.Status ?? 'missing';
+      if (!cur) return { done: false, status, fatal: 'the replication group disappeared while waiting' };
+      if (FATAL.test(status)) return { done: false, status, fatal: `status is "${status}"` };
+      const pending = cur.PendingModifiedValues ?? {};
+      const busy = !!(pending.Resharding || pending.AutomaticFailoverStatus || (pending as { ClusterMode?: string }).ClusterMode);
+      return { done: status === 'available' && !busy && !!primaryOf(cur).address, status, value: cur };
+    },
+  });
+}
+
+/**
+ * Every way the group differs from the config, each with the call that fixes
+ * it, in the order they must be made: node type, engine version (compared at
+ * the level asked: "7.1" is met by 7.1.x), then the node count (replicas are
+ * added before Multi-AZ failover is turned on, and failover is turned off
+ * before the last replica goes).
+ */
+export function cacheDifferences(ctx: StepContext, g: Group): { label: string; apply: () => Promise<unknown> }[] {
+  const c = ctx.config.cache!;
+  const id = groupId(ctx);
+  const out: { label: string; apply: () => Promise<unknown> }[] = [];
+  const modify = (input: Record<string, unknown>) => () => ctx.aws.elasticache.send(new ModifyReplicationGroupCommand({ ReplicationGroupId: id, ApplyImmediately: true, ...input }));
+  if (g.CacheNodeType && g.CacheNodeType !== c.nodeType) out.push({ label: `node type ${g.CacheNodeType} → ${c.nodeType}`, apply: modify({ CacheNodeType: c.nodeType }) });
+  const have = g.EngineVersion;
+  if (have) {
+    const standing = versionStanding(c.engineVersion, have);
+    if (standing === 'upgrade') out.push({ label: `version ${have} → ${c.engineVersion}`, apply: modify({ EngineVersion: c.engineVersion }) });
+    if (standing === 'downgrade') {
+      out.push({
+        label: `version ${have} → ${c.engineVersion} (ElastiCache cannot downgrade; set cache.engineVersion to ${have.split('.').slice(0, 2).join('.')} or later)`,
+        apply: async () => {
+          throw new StepError('elasticache', `modify cache: cache.engineVersion ${c.engineVersion} is older than the running ${have}; ElastiCache cannot downgrade`, {
+            hint: `Set cache.engineVersion to ${have.split('.').slice(0, 2).join('.')} or later.`,
+          });
+        },
+      });
+    }
+  }
+  const nodes = g.MemberClusters?.length ?? c.numNodes;
+  const failover = g.AutomaticFailover === 'enabled' || g.AutomaticFailover === 'enabling';
+  if (nodes < c.numNodes) {
+    out.push({
+      label: `nodes ${nodes} → ${c.numNodes}`,
+      apply: () => ctx.aws.elasticache.send(new IncreaseReplicaCountCommand({ ReplicationGroupId: id, NewReplicaCount: c.numNodes - 1, ApplyImmediately: true })),
+    });
+  } else if (nodes > c.numNodes && c.numNodes === 1 && failover) {
+    out.push({ label: 'automatic failover off (before going to one node)', apply: modify({ AutomaticFailoverEnabled: false, MultiAZEnabled: false }) });
+  } else if (nodes > c.numNodes) {
+    out.push({
+      label: `nodes ${nodes} → ${c.numNodes}`,
+      apply: () => ctx.aws.elasticache.send(new DecreaseReplicaCountCommand({ ReplicationGroupId: id, NewReplicaCount: c.numNodes - 1, ApplyImmediately: true })),
+    });
+  } else if (c.numNodes > 1 && !failover) {
+    out.push({ label: 'automatic failover and Multi-AZ on', apply: modify({ AutomaticFailoverEnabled: true, MultiAZEnabled: true }) });
+  }
+  return out;
+}
+
 function primaryOf(g: ReplicationGroup): { address?: string; port?: number } {
   const ep = g.NodeGroups?.[0]?.PrimaryEndpoint ?? g.ConfigurationEndpoint;
   return { address: ep?.Address, port: ep?.Port };
@@ -87,8 +168,8 @@ export const elasticache: Step<ElastiCacheOutput> = {
     const items: PlanItem[] = [];
     if (!g) items.push({ action: 'create', resource: `Redis replication group ${groupId(ctx)}`, detail: `Redis ${c.engineVersion}, ${c.numNodes} × ${c.nodeType}, encrypted at rest and in transit, AUTH token` });
     else {
-      const diff = g.CacheNodeType !== c.nodeType ? `node type ${g.CacheNodeType} → ${c.nodeType}` : undefined;
-      items.push({ action: diff ? 'update' : 'keep', resource: `Redis replication group ${groupId(ctx)}`, detail: diff ?? g.Status });
+      const diff = cacheDifferences(ctx, g).map((d) => d.label);
+      items.push({ action: diff.length ? 'update' : 'keep', resource: `Redis replication group ${groupId(ctx)}`, detail: diff.join(', ') || g.Status });
     }
     return items;
   },
@@ -133,26 +214,27 @@ export const elasticache: Step<ElastiCacheOutput> = {
           hint: `Delete or rename it, or tag it deploy-wizard:app=${ctx.app} and deploy-wizard:env=${ctx.env}.`,
         });
       }
-      if (g.CacheNodeType !== c.nodeType && g.Status === 'available') {
-        ctx.log.info(`modifying ${groupId(ctx)}: node type ${g.CacheNodeType} → ${c.nodeType}`);
-        await ctx.aws.elasticache.send(new ModifyReplicationGroupCommand({ ReplicationGroupId: groupId(ctx), CacheNodeType: c.nodeType, ApplyImmediately: true }));
+      // One change at a time, each on an available group (ElastiCache refuses changes while one is in progress).
+      for (let round = 0; round < 4; round++) {
+        const diff = cacheDifferences(ctx, g);
+        if (!diff.length) break;
+        if (g.Status !== 'available') {
+          ctx.log.info(`${groupId(ctx)} is ${g.Status}; waiting before: ${diff.map((d) => d.label).join(', ')}`);
+          g = await waitGroup(ctx);
+          continue;
+        }
+        ctx.log.info(`modifying ${groupId(ctx)}: ${diff[0]!.label}`);
+        await diff[0]!.apply();
+        g = await waitGroup(ctx);
       }
     }
-    g = await waitFor({
-      stepId: 'elasticache',
-      what: `Redis ${groupId(ctx)}`,
-      clock: ctx.clock,
-      signal: ctx.signal,
-      deadlineMs: DEADLINE_MS,
-      onStatus: (l) => ctx.log.info(l),
-      poll: async () => {
-        const cur = await findGroup(ctx);
-        const status = cur?.Status ?? 'missing';
-        if (!cur) return { done: false, status, fatal: 'the replication group disappeared while waiting' };
-        if (FATAL.test(status)) return { done: false, status, fatal: `status is "${status}"` };
-        return { done: status === 'available' && !!primaryOf(cur).address, status, value: cur };
-      },
-    });
+    g = await waitGroup(ctx);
+    const left = cacheDifferences(ctx, g);
+    if (left.length) {
+      throw new StepError('elasticache', `modify cache: ${left.map((d) => d.label).join(', ')} did not take effect`, {
+        hint: 'Check the replication group\'s events in the ElastiCache console (an unsupported node type or version is the usual cause), fix the config, and run again.',
+      });
+    }
     const ep = primaryOf(g);
     const out: ElastiCacheOutput = {
       replicationGroupId: groupId(ctx),
@@ -167,6 +249,10 @@ export const elasticache: Step<ElastiCacheOutput> = {
   async verify(ctx, out) {
     const g = await findGroup(ctx);
     const checks: Check[] = [{ name: `Redis ${out.replicationGroupId}`, ok: g?.Status === 'available' && primaryOf(g).address === out.primaryEndpoint, detail: g?.Status }];
+    if (g) {
+      const diff = cacheDifferences(ctx, g);
+      checks.push({ name: 'node type, version and node count as configured', ok: diff.length === 0, detail: diff.map((d) => d.label).join(', ') || undefined });
+    }
     checks.push({ name: `AUTH token secret ${authSecretName(ctx)}`, ok: !!(await readSecretJson(ctx, out.authSecretArn))?.token });
     return checks;
   },

@@ -1,0 +1,184 @@
+import { describe, expect, it } from 'vitest';
+import { rds, versionStanding } from '../../steps/rds.js';
+import { elasticache } from '../../steps/elasticache.js';
+import { network } from '../../steps/network.js';
+import { stepContext } from '../helpers/step-context.js';
+import { fakeClock } from '../helpers/fake-clock.js';
+
+/**
+ * What moto cannot play: an instance busy with a backup, a modification
+ * accepted now and applied minutes later, an engine AWS upgraded by itself.
+ * The named commands go to the fake; everything else (secrets, subnet
+ * groups) to the real stand-in.
+ */
+function fakeOn(ctx: any, client: 'rds' | 'elasticache', handlers: Record<string, (input: any) => any>) {
+  const real = ctx.aws[client];
+  const calls: { name: string; input: any }[] = [];
+  const fake = {
+    send: async (cmd: any, opts?: any) => {
+      const name = cmd.constructor.name.replace(/Command$/, '');
+      calls.push({ name, input: cmd.input });
+      return handlers[name] ? handlers[name](cmd.input) : real.send(cmd, opts);
+    },
+  };
+  const aws = ctx.aws;
+  ctx.aws = new Proxy(aws, { get: (t: any, p) => (p === client ? fake : t[p]) });
+  return calls;
+}
+
+const tags = (app: string) => [
+  { Key: 'deploy-wizard:app', Value: app },
+  { Key: 'deploy-wizard:env', Value: 'prod' },
+];
+
+async function rdsContext(database: Record<string, unknown>, instance: Record<string, any>) {
+  const { ctx, app } = stepContext({ database: { name: 'app_db', ...database } });
+  const { clock } = fakeClock();
+  ctx.clock = clock;
+  const net = await network.apply(ctx);
+  ctx.output = ((id: string) => ({ network: net })[id]) as any;
+  let polls = 0;
+  const inst: any = { DBInstanceIdentifier: `${app}-prod`, Endpoint: { Address: 'db.internal', Port: 5432 }, TagList: tags(app), AllocatedStorage: 20, ...instance };
+  const calls = fakeOn(ctx, 'rds', {
+    DescribeDBInstances: () => {
+      polls++;
+      // Busy for two polls, then available; a pending change applies after two more.
+      if (inst.DBInstanceStatus !== 'available' && polls > 2) {
+        Object.assign(inst, inst.PendingModifiedValues ?? {});
+        inst.PendingModifiedValues = {};
+        inst.DBInstanceStatus = 'available';
+      }
+      return { DBInstances: [structuredClone(inst)] };
+    },
+    ModifyDBInstance: (input: any) => {
+      if (inst.DBInstanceStatus !== 'available') throw Object.assign(new Error('not available'), { name: 'InvalidDBInstanceStateFault' });
+      polls = 0;
+      inst.DBInstanceStatus = 'modifying';
+      inst.PendingModifiedValues = { ...(input.DBInstanceClass ? { DBInstanceClass: input.DBInstanceClass } : {}), ...(input.EngineVersion ? { EngineVersion: input.EngineVersion } : {}), ...(input.AllocatedStorage ? { AllocatedStorage: input.AllocatedStorage } : {}) };
+      return { DBInstance: inst };
+    },
+  });
+  return { ctx, inst, calls };
+}
+
+describe('RDS changes happen, wait, or fail: never recorded as done without happening', () => {
+  it('an instance busy with a backup is waited for, then modified, and the step ends only when RDS has applied the change', async () => {
+    const { ctx, inst, calls } = await rdsContext({ instanceClass: 'db.t4g.small' }, { DBInstanceStatus: 'backing-up', DBInstanceClass: 'db.t4g.micro', EngineVersion: '16.4' });
+    const out = await rds.apply(ctx);
+    const modifies = calls.filter((c) => c.name === 'ModifyDBInstance');
+    expect(modifies).toHaveLength(1);
+    expect(modifies[0]!.input).toMatchObject({ DBInstanceClass: 'db.t4g.small', ApplyImmediately: true });
+    expect(inst.DBInstanceClass).toBe('db.t4g.small');
+    expect(out.identifier).toBe(inst.DBInstanceIdentifier);
+    expect(await rds.verify(ctx, out)).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'class, storage and version as configured', ok: true })]));
+  });
+
+  it('verify reports a class that drifted, so an unchanged re-run converges instead of skipping', async () => {
+    const { ctx, inst } = await rdsContext({ instanceClass: 'db.t4g.small' }, { DBInstanceStatus: 'available', DBInstanceClass: 'db.t4g.small', EngineVersion: '16.4' });
+    const out = await rds.apply(ctx);
+    inst.DBInstanceClass = 'db.t4g.large'; // changed in the console
+    const checks = await rds.verify(ctx, out);
+    expect(checks.find((c) => c.name === 'class, storage and version as configured')).toMatchObject({ ok: false, detail: 'class db.t4g.large → db.t4g.small' });
+  });
+
+  it('an engine AWS upgraded by itself (16.4 asked, 16.6 running) is not drift and not a downgrade', async () => {
+    const { ctx, calls } = await rdsContext({ engineVersion: '16.4' }, { DBInstanceStatus: 'available', DBInstanceClass: 'db.t4g.micro', EngineVersion: '16.6' });
+    expect(await rds.plan(ctx)).toEqual([expect.objectContaining({ action: 'keep' })]);
+    await rds.apply(ctx);
+    expect(calls.filter((c) => c.name === 'ModifyDBInstance')).toEqual([]);
+  });
+
+  it('compares at the level asked', () => {
+    expect(versionStanding('16', '16.6')).toBe('met');
+    expect(versionStanding('16.4', '16.6')).toBe('met');
+    expect(versionStanding('16.8', '16.6')).toBe('upgrade');
+    expect(versionStanding('17', '16.6')).toBe('upgrade');
+    expect(versionStanding('15', '16.6')).toBe('downgrade');
+    expect(versionStanding('7.1', '7.1.0')).toBe('met');
+  });
+
+  it('a major upgrade is applied with AllowMajorVersionUpgrade; asking for an older major fails naming the key', async () => {
+    const up = await rdsContext({ engineVersion: '17' }, { DBInstanceStatus: 'available', DBInstanceClass: 'db.t4g.micro', EngineVersion: '16.6' });
+    await rds.apply(up.ctx);
+    expect(up.calls.find((c) => c.name === 'ModifyDBInstance')!.input).toMatchObject({ EngineVersion: '17', AllowMajorVersionUpgrade: true });
+    const down = await rdsContext({ engineVersion: '15' }, { DBInstanceStatus: 'available', DBInstanceClass: 'db.t4g.micro', EngineVersion: '16.6' });
+    await expect(rds.apply(down.ctx)).rejects.toThrow(/database.engineVersion 15 is older than the running 16.6/);
+  });
+});
+
+describe('ElastiCache applies every configured change: node type, engine version and node count', () => {
+  async function cacheContext(cache: Record<string, unknown>, group: Record<string, any>) {
+    const { ctx, app } = stepContext({ cache });
+    ctx.clock = fakeClock().clock;
+    const net = await network.apply(ctx);
+    ctx.output = ((id: string) => ({ network: net })[id]) as any;
+    const g: any = {
+      ReplicationGroupId: `${app}-prod`,
+      ARN: `arn:aws:elasticache:us-east-1:123456789012:replicationgroup:${app}-prod`,
+      Status: 'available',
+      CacheNodeType: 'cache.t4g.micro',
+      MemberClusters: [`${app}-prod-001`],
+      AutomaticFailover: 'disabled',
+      NodeGroups: [{ PrimaryEndpoint: { Address: 'redis.internal', Port: 6379 } }],
+      TransitEncryptionEnabled: true,
+      ...group,
+    };
+    let version = '7.1.0';
+    let busy = 0;
+    const settle = () => {
+      if (g.Status !== 'available' && --busy <= 0) g.Status = 'available';
+    };
+    const calls = fakeOn(ctx, 'elasticache', {
+      DescribeReplicationGroups: () => {
+        settle();
+        return { ReplicationGroups: [structuredClone(g)] };
+      },
+      DescribeCacheClusters: () => ({ CacheClusters: [{ EngineVersion: version }] }),
+      ListTagsForResource: () => ({ TagList: tags(app) }),
+      ModifyReplicationGroup: (input: any) => {
+        if (g.Status !== 'available') throw Object.assign(new Error('busy'), { name: 'InvalidReplicationGroupStateFault' });
+        if (input.CacheNodeType) g.CacheNodeType = input.CacheNodeType;
+        if (input.EngineVersion) version = `${input.EngineVersion}.0`;
+        if (input.AutomaticFailoverEnabled !== undefined) g.AutomaticFailover = input.AutomaticFailoverEnabled ? 'enabled' : 'disabled';
+        g.Status = 'modifying';
+        busy = 2;
+        return { ReplicationGroup: g };
+      },
+      IncreaseReplicaCount: (input: any) => {
+        g.MemberClusters = Array.from({ length: input.NewReplicaCount + 1 }, (_, i) => `${app}-prod-00${i + 1}`);
+        g.Status = 'modifying';
+        busy = 2;
+        return {};
+      },
+      DecreaseReplicaCount: (input: any) => {
+        if (g.AutomaticFailover === 'enabled' && input.NewReplicaCount === 0) throw Object.assign(new Error('failover on'), { name: 'InvalidParameterCombination' });
+        g.MemberClusters = g.MemberClusters.slice(0, input.NewReplicaCount + 1);
+        g.Status = 'modifying';
+        busy = 2;
+        return {};
+      },
+    });
+    return { ctx, g, calls, version: () => version };
+  }
+
+  it('node type, version and a second node (then failover on) are all applied, one at a time, each on an available group', async () => {
+    const { ctx, g, calls, version } = await cacheContext({ nodeType: 'cache.t4g.small', engineVersion: '7.2', numNodes: 2 }, { Status: 'snapshotting' });
+    g.Status = 'snapshotting';
+    const out = await elasticache.apply(ctx);
+    expect(calls.filter((c) => ['ModifyReplicationGroup', 'IncreaseReplicaCount'].includes(c.name)).map((c) => [c.name, Object.keys(c.input).filter((k) => !['ReplicationGroupId', 'ApplyImmediately'].includes(k)).join(',')])).toEqual([
+      ['ModifyReplicationGroup', 'CacheNodeType'],
+      ['ModifyReplicationGroup', 'EngineVersion'],
+      ['IncreaseReplicaCount', 'NewReplicaCount'],
+      ['ModifyReplicationGroup', 'AutomaticFailoverEnabled,MultiAZEnabled'],
+    ]);
+    expect([g.CacheNodeType, version(), g.MemberClusters.length, g.AutomaticFailover]).toEqual(['cache.t4g.small', '7.2.0', 2, 'enabled']);
+    expect((await elasticache.verify(ctx, out)).every((c) => c.ok)).toBe(true);
+  });
+
+  it('going back to one node turns failover off first, then removes the replica', async () => {
+    const { ctx, g, calls } = await cacheContext({ numNodes: 1 }, { MemberClusters: ['a', 'b'], AutomaticFailover: 'enabled' });
+    await elasticache.apply(ctx);
+    expect(calls.filter((c) => ['ModifyReplicationGroup', 'DecreaseReplicaCount'].includes(c.name)).map((c) => c.name)).toEqual(['ModifyReplicationGroup', 'DecreaseReplicaCount']);
+    expect(g.MemberClusters).toHaveLength(1);
+  });
+});
