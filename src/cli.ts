@@ -2,7 +2,8 @@
 // The only file that reads argv and the environment, and the one place that
 // catches errors and picks the exit code.
 import { parseArgs } from 'node:util';
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EXIT, InputError, InterruptedError, WizardError, exitCodeOf } from './errors.js';
 import type { CommonOptions, Io } from './options.js';
@@ -121,7 +122,7 @@ function parse(argv: string[]) {
   if (problems.length) throw new InputError('read flags: invalid values', problems);
   const opts: CommonOptions = {
     env: v.env!,
-    configPath: v.config!,
+    configPath: configFile(v.config!),
     nonInteractive: v['non-interactive']!,
     yes: v.yes!,
     json: v.json!,
@@ -131,6 +132,16 @@ function parse(argv: string[]) {
   };
   // Bare --help shows the overview; `deploy --help` the deploy page.
   return { command: first ? command : help0(v.help!), opts, rest, help: v.help!, version: v.version! };
+}
+
+/** --config may name the app's directory: the config is deploy-wizard.json inside it. */
+function configFile(path: string): string {
+  try {
+    if (statSync(path).isDirectory()) return join(path, 'deploy-wizard.json');
+  } catch {
+    /* not there: reported where it is read, with its exit code */
+  }
+  return path;
 }
 
 const help0 = (help: boolean): Command => (help ? 'help' : 'deploy');

@@ -25,7 +25,10 @@ export async function loadConfig(path: string, env: string): Promise<LoadedConfi
         hint: 'Run `deploy-wizard init` to create it, or pass --config PATH.',
       });
     }
-    throw e;
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new InputError(`read config: cannot read ${path} (${code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'it is a directory' : (code ?? (e as Error).message)})`, [`--config: ${path}`], {
+      hint: code === 'EACCES' ? 'Make the file readable by this user, or pass --config PATH.' : 'Pass --config with the path of deploy-wizard.json.',
+    });
   }
   return { config: parseConfig(text, path, env), dir: dirname(resolve(path)), path: resolve(path), env };
 }
@@ -88,6 +91,10 @@ function describeIssues(issues: readonly z.core.$ZodIssue[], prefix: readonly Pr
       }
     } else if (issue.code === 'invalid_type' && issue.input === undefined) {
       out.push(`${keyPath(prefix, issue.path)}: required but missing`);
+    } else if (issue.code === 'invalid_key') {
+      // A record key that breaks the key's own rule: say the rule, not "Invalid key in record".
+      const inner = (issue as unknown as { issues?: { message: string }[] }).issues?.map((i) => i.message).join('; ');
+      out.push(`${keyPath(prefix, issue.path)}: ${inner || issue.message}`);
     } else if (issue.code === 'invalid_union') {
       out.push(`${keyPath(prefix, issue.path)}: ${unionMessage(issue)}`);
     } else {
