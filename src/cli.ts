@@ -9,6 +9,7 @@ import { EXIT, InputError, InterruptedError, WizardError, exitCodeOf } from './e
 import type { CommonOptions, Io } from './options.js';
 import { releaseHeldLocksSync } from './state/lock.js';
 import { regionProblem } from './config/regions.js';
+import { isMutating } from './aws/mutating.js';
 
 // The SDK warns every run that a future release will need Node 22. That is
 // for us to act on (package.json pins the SDK), not noise for every user.
@@ -157,6 +158,22 @@ function report(err: unknown, json: boolean): void {
   }
 }
 
+/**
+ * --verbose prints every AWS call. DEPLOY_WIZARD_FAULT_KILL_AFTER_CALL=N is
+ * fault injection for the crash tests: the process kills itself with SIGKILL
+ * the moment its Nth mutating AWS call has returned, the worst moment there is
+ * (AWS has changed, the state file has not).
+ */
+function callHook(opts: CommonOptions): Io['onCall'] {
+  const killAfter = Number(process.env.DEPLOY_WIZARD_FAULT_KILL_AFTER_CALL ?? 0);
+  let mutating = 0;
+  if (!opts.verbose && !killAfter) return undefined;
+  return (c) => {
+    if (opts.verbose && !opts.json) process.stderr.write(`aws ${c.service} ${c.command}${c.ok ? '' : ' (failed)'}\n`);
+    if (killAfter && c.ok && isMutating(c.command) && ++mutating === killAfter) process.kill(process.pid, 'SIGKILL');
+  };
+}
+
 async function main(): Promise<number> {
   const argv = process.argv.slice(2);
   let parsed: ReturnType<typeof parse>;
@@ -203,7 +220,7 @@ async function main(): Promise<number> {
     env: process.env,
     signal: controller.signal,
     argv,
-    onCall: opts.verbose && !opts.json ? (c) => process.stderr.write(`aws ${c.service} ${c.command}${c.ok ? '' : ' (failed)'}\n`) : undefined,
+    onCall: callHook(opts),
   };
   try {
     switch (command) {

@@ -48,4 +48,4 @@ export function stepContext(configEdit: Record<string, unknown> = {}, opts: { re
   return { ctx, app, intents, logs };
 }
 
-export const MUTATING = /^(Create|Put|Delete|Update|Modify|Register|Deregister|Run|Start|Stop|Tag|Untag|Attach|Detach|Set|Restore|Authorize|Revoke|Upload|Initiate|Complete|Batch(Delete|Put))/;
+export { MUTATING } from '../../src/aws/mutating.js';
