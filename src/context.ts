@@ -4,7 +4,6 @@ import type { AwsClients } from './aws/clients.js';
 import type { Clock } from './clock.js';
 import type { Logger } from './logger.js';
 import type { Intent } from './state/state-file.js';
-import type { Git } from './git.js';
 import type { Probe } from './probe.js';
 
 /** Values that come from the environment, read once by the CLI and passed down. */
@@ -35,7 +34,6 @@ export interface StepContext {
   aws: AwsClients;
   /** Present when a step that builds images is enabled and Docker answered the preflight ping. */
   docker?: Docker;
-  git: Git;
   settings: Settings;
   log: Logger;
   clock: Clock;

@@ -5,7 +5,6 @@ import type { Logger } from './logger.js';
 import type { Step } from '../steps/step.js';
 import type { Io } from './options.js';
 import { systemClock, type Clock } from './clock.js';
-import { systemGit } from './git.js';
 import { httpProbe } from './probe.js';
 
 /** Builds the context one step sees: its config slice, clients, upstream outputs and a way to record intents. */
@@ -19,7 +18,6 @@ export function makeContextFactory(session: Session, state: StateFile, io: Io, s
     configDir: session.loaded.dir,
     aws: session.aws,
     docker: session.docker,
-    git: systemGit,
     settings: { registryOverride: io.env.DEPLOY_WIZARD_REGISTRY || undefined, dbUrl: io.env.DEPLOY_WIZARD_DB_URL || undefined, healthUrl: io.env.DEPLOY_WIZARD_HEALTH_URL || undefined, buildEnv: io.env, ...extra },
     log,
     clock,

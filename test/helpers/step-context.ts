@@ -3,7 +3,6 @@ import { parseConfig } from '../../src/config/load-config.js';
 import { createAwsClients, type CallHook } from '../../src/aws/clients.js';
 import { createLogger, Redactor } from '../../src/logger.js';
 import { systemClock } from '../../src/clock.js';
-import { systemGit } from '../../src/git.js';
 import { httpProbe } from '../../src/probe.js';
 import type { StepContext } from '../../src/context.js';
 import type { Intent } from '../../src/state/state-file.js';
@@ -26,7 +25,6 @@ export function stepContext(configEdit: Record<string, unknown> = {}, opts: { re
     config,
     configDir: process.cwd(),
     aws: createAwsClients({ region: config.region, customEndpoint: true, onCall: opts.onCall }),
-    git: systemGit,
     settings: { buildEnv: {} },
     log: createLogger((l, m) => logs.push(`${l}: ${m}`), new Redactor(), true),
     clock: systemClock,
