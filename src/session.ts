@@ -8,7 +8,7 @@ import { describeAwsError } from './aws/describe-error.js';
 import { connectDocker } from './docker/connect.js';
 import { InputError } from './errors.js';
 import { steps as allSteps } from '../steps/index.js';
-import type { Step } from '../steps/step.js';
+import type { Step } from './pipeline/step.js';
 import type { CommonOptions, Io } from './options.js';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -18,12 +18,12 @@ export interface Session {
   region: string;
   aws: AwsClients;
   docker?: Docker;
-  steps: Step<any>[];
+  steps: Step[];
   account: string;
 }
 
 /** Every check that needs no AWS call: files the config points at, and Docker when a step builds images. */
-export async function preflight(loaded: LoadedConfig, io: Io, steps: Step<any>[]): Promise<Docker | undefined> {
+export async function preflight(loaded: LoadedConfig, io: Io, steps: Step[]): Promise<Docker | undefined> {
   const problems: string[] = [];
   const { image } = loaded.config;
   const context = resolve(loaded.dir, image.context);

@@ -13,15 +13,22 @@ import {
   type UpdateUserPoolCommandInput,
   type UserPoolType,
 } from '@aws-sdk/client-cognito-identity-provider';
-import type { StepContext } from '../src/context.js';
+import type { StepContext } from '../src/pipeline/context.js';
 import { StepError } from '../src/errors.js';
-import { type Check, type PlanItem, type Step } from './step.js';
+import { type Check, type PlanItem, type Step } from '../src/pipeline/step.js';
+
 
 export interface CognitoOutput {
   userPoolId: string;
   userPoolArn: string;
   clientId: string;
   clientName: string;
+}
+
+declare module '../src/pipeline/step.js' {
+  interface StepOutputs {
+    'cognito': CognitoOutput;
+  }
 }
 
 const poolName = (ctx: StepContext) => `${ctx.app}-${ctx.env}`;
@@ -238,7 +245,7 @@ export async function cognitoClientSecret(ctx: StepContext, out: CognitoOutput):
   return secret;
 }
 
-export const cognito: Step<CognitoOutput> = {
+export const cognito: Step<'cognito'> = {
   id: 'cognito',
   title: 'Create the Cognito user pool and app client',
   dependsOn: [],
@@ -276,4 +283,13 @@ export const cognito: Step<CognitoOutput> = {
     checks.push({ name: `app client ${out.clientName}`, ok: (await findClient(ctx, pool.Id!)) === out.clientId });
     return checks;
   },
+
+  cost() {
+    return [{ component: 'Cognito', size: 'under 10,000 monthly active users', monthly: 0 }];
+  },
+
+  summary(out) {
+    return { rows: [['Cognito', `${out.userPoolId}, client ${out.clientId}`]] };
+  },
+
 };

@@ -11,7 +11,7 @@ import {
   PutLifecyclePolicyCommand,
   type Repository,
 } from '@aws-sdk/client-ecr';
-import type { StepContext } from '../src/context.js';
+import type { StepContext } from '../src/pipeline/context.js';
 import { StepError } from '../src/errors.js';
 import { StalledError, followProgress } from '../src/docker/follow-progress.js';
 import { hashContext, listContext, packContext } from '../src/docker/build-context.js';
@@ -19,7 +19,8 @@ import { canonicalJson } from '../src/canonical-json.js';
 import { STATE_DIR } from '../src/state/state-paths.js';
 import { imageArchitecture, manifestDigest, registryEndpoint, type RegistryEndpoint } from '../src/docker/registry.js';
 import { loadTemplate } from '../src/templates.js';
-import { ownedBy, ownershipTags, type Check, type PlanItem, type Step } from './step.js';
+import { ownedBy, ownershipTags, type Check, type PlanItem, type Step } from '../src/pipeline/step.js';
+
 
 export interface EcrPushOutput {
   repositoryName: string;
@@ -32,6 +33,12 @@ export interface EcrPushOutput {
   architecture?: string;
   /** Keys the build-arg part of the tag (see buildArgKey); present when build args come from the environment. */
   buildArgKey?: string;
+}
+
+declare module '../src/pipeline/step.js' {
+  interface StepOutputs {
+    'ecr-push': EcrPushOutput;
+  }
 }
 
 /** Keeps the last 20 images; older ones expire. */
@@ -75,8 +82,8 @@ function buildInputs(ctx: StepContext): BuildInputs {
 // read from the environment are often tokens, and a plain hash of a short one
 // in a tag anyone with registry access can read is a guessable fingerprint.
 const argKeys = new WeakMap<StepContext, string>();
-function buildArgKey(ctx: StepContext): string {
-  let key = argKeys.get(ctx) ?? ctx.previous<EcrPushOutput>()?.buildArgKey;
+function buildArgKey(ctx: StepContext<'ecr-push'>): string {
+  let key = argKeys.get(ctx) ?? ctx.previous()?.buildArgKey;
   if (!key) key = randomBytes(32).toString('hex');
   argKeys.set(ctx, key);
   return key;
@@ -99,7 +106,7 @@ interface Content {
  * does not rebuild, and a gitignored dist/ that Docker sees does.
  */
 const contents = new WeakMap<StepContext, Promise<Content>>();
-function content(ctx: StepContext): Promise<Content> {
+function content(ctx: StepContext<'ecr-push'>): Promise<Content> {
   let p = contents.get(ctx);
   if (!p) {
     p = (async () => {
@@ -313,7 +320,7 @@ async function buildAndPush(ctx: StepContext, c: Content, ref: string, auth: { u
   }
 }
 
-export const ecrPush: Step<EcrPushOutput> = {
+export const ecrPush: Step<'ecr-push'> = {
   id: 'ecr-push',
   title: 'Build and push the image to ECR',
   dependsOn: [],
@@ -376,4 +383,13 @@ export const ecrPush: Step<EcrPushOutput> = {
     checks.push({ name: `image ${out.imageTag}`, ok: digest === out.imageDigest, detail: digest ?? 'missing from the registry' });
     return checks;
   },
+
+  cost() {
+    return [{ component: 'ECR', size: '~1 GB of images', monthly: 0.1 }];
+  },
+
+  summary(out) {
+    return { rows: [['Image', out.imageUri]] };
+  },
+
 };

@@ -12,13 +12,14 @@ import {
   ModifyReplicationGroupCommand,
   type ReplicationGroup,
 } from '@aws-sdk/client-elasticache';
-import type { StepContext } from '../src/context.js';
+import type { StepContext } from '../src/pipeline/context.js';
 import { StepError } from '../src/errors.js';
 import { waitFor } from '../src/wait.js';
 import { ensureGeneratedSecret, randomAlnum, readSecretJson } from '../src/aws/secret-store.js';
 import type { NetworkOutput } from './network.js';
-import { ownedBy, ownershipTags, type Check, type PlanItem, type Step } from './step.js';
+import { ownedBy, ownershipTags, type Check, type PlanItem, type Step } from '../src/pipeline/step.js';
 import { versionStanding } from './rds.js';
+import { CACHE_HOURLY, HOURS, round, secretsCost } from '../src/pricing.js';
 
 export interface ElastiCacheOutput {
   replicationGroupId: string;
@@ -26,6 +27,12 @@ export interface ElastiCacheOutput {
   port: number;
   transitEncryption: boolean;
   authSecretArn: string;
+}
+
+declare module '../src/pipeline/step.js' {
+  interface StepOutputs {
+    'elasticache': ElastiCacheOutput;
+  }
 }
 
 const DEADLINE_MS = 40 * 60_000;
@@ -152,7 +159,7 @@ function primaryOf(g: ReplicationGroup): { address?: string; port?: number } {
   return { address: ep?.Address, port: ep?.Port };
 }
 
-export const elasticache: Step<ElastiCacheOutput> = {
+export const elasticache: Step<'elasticache'> = {
   id: 'elasticache',
   title: 'Create the Redis cache (ElastiCache)',
   dependsOn: ['network'],
@@ -176,7 +183,7 @@ export const elasticache: Step<ElastiCacheOutput> = {
 
   async apply(ctx) {
     const c = ctx.config.cache!;
-    const net = ctx.output<NetworkOutput>('network');
+    const net = ctx.output('network');
     if (!net.securityGroups.cache) throw new Error('network did not create the cache security group');
     // The AUTH token is stored before the group that uses it is created.
     const auth = await ensureGeneratedSecret(ctx, 'elasticache', authSecretName(ctx), `deploy-wizard: Redis AUTH token for ${groupId(ctx)}`, () => ({ token: randomAlnum(48) }));
@@ -256,4 +263,15 @@ export const elasticache: Step<ElastiCacheOutput> = {
     checks.push({ name: `AUTH token secret ${authSecretName(ctx)}`, ok: !!(await readSecretJson(ctx, out.authSecretArn))?.token });
     return checks;
   },
+
+  cost(config) {
+    const c = config.cache!;
+    const h = CACHE_HOURLY[c.nodeType];
+    return [{ component: 'ElastiCache Redis', size: `${c.numNodes} × ${c.nodeType}`, monthly: h === undefined ? undefined : round(h * HOURS * c.numNodes) }, secretsCost(1)];
+  },
+
+  summary(out) {
+    return { rows: [['Redis', `${out.primaryEndpoint}:${out.port}${out.transitEncryption ? ' (TLS)' : ''}`]] };
+  },
+
 };

@@ -3,13 +3,14 @@ import { DescribeTargetHealthCommand } from '@aws-sdk/client-elastic-load-balanc
 import { DescribeCertificateCommand } from '@aws-sdk/client-acm';
 import { GetServerCertificateCommand } from '@aws-sdk/client-iam';
 import { X509Certificate } from 'node:crypto';
-import type { StepContext } from '../src/context.js';
+import type { StepContext } from '../src/pipeline/context.js';
 import { StepError } from '../src/errors.js';
 import { waitFor } from '../src/wait.js';
 import { diagnoseService } from '../src/aws/ecs-helpers.js';
 import type { ServiceOutput } from './service.js';
 import type { TaskDefinitionOutput } from './task-definition.js';
-import { type Check, type Step } from './step.js';
+import { type Check, type Step } from '../src/pipeline/step.js';
+
 
 export interface FirstBootCheck extends Check {
   ms: number;
@@ -20,6 +21,12 @@ export interface FirstBootOutput {
   /** The load balancer dialled for `url` when its name is not (yet) in DNS. */
   via?: string;
   checks: FirstBootCheck[];
+}
+
+declare module '../src/pipeline/step.js' {
+  interface StepOutputs {
+    'first-boot': FirstBootOutput;
+  }
 }
 
 function expectations(ctx: StepContext) {
@@ -180,13 +187,13 @@ export function formatChecks(checks: FirstBootCheck[]): string[] {
   return checks.map((c) => `${c.ok ? '✔' : '✖'} ${c.name.padEnd(w)}  ${(c.ms / 1000).toFixed(1).padStart(5)}s  ${c.detail ?? ''}`);
 }
 
-export const firstBoot: Step<FirstBootOutput> = {
+export const firstBoot: Step<'first-boot'> = {
   id: 'first-boot',
   title: 'Prove the app answers (first boot)',
-  dependsOn: ['service'],
+  dependsOn: ['service', 'task-definition'],
 
   async inputs(ctx) {
-    const svc = ctx.output<ServiceOutput>('service');
+    const svc = ctx.output('service');
     const target = await probeTarget(ctx, svc);
     return { td: svc.taskDefinitionArn, url: target.url, via: target.connectTo ?? null, expect: expectations(ctx) };
   },
@@ -197,8 +204,8 @@ export const firstBoot: Step<FirstBootOutput> = {
   },
 
   async apply(ctx) {
-    const svc = ctx.output<ServiceOutput>('service');
-    const td = ctx.output<TaskDefinitionOutput>('task-definition');
+    const svc = ctx.output('service');
+    const td = ctx.output('task-definition');
     const target = await probeTarget(ctx, svc);
     ctx.log.info(`probing ${target.label}`);
     const checks: FirstBootCheck[] = [];
@@ -233,4 +240,9 @@ export const firstBoot: Step<FirstBootOutput> = {
       return [{ name: `GET ${out.url}`, ok: false, detail: (e as Error).message }];
     }
   },
+
+  summary(out) {
+    return { rows: [['Health', `${out.url}${out.via ? ` (through ${out.via})` : ''} answered (${out.checks.filter((c) => c.ok).length}/${out.checks.length} checks passed)`]] };
+  },
+
 };

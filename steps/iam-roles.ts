@@ -12,14 +12,14 @@ import {
   UpdateAssumeRolePolicyCommand,
   type Role,
 } from '@aws-sdk/client-iam';
-import type { StepContext } from '../src/context.js';
+import type { StepContext } from '../src/pipeline/context.js';
 import { StepError } from '../src/errors.js';
 import { canonicalJson } from '../src/canonical-json.js';
 import { renderPolicy, type PolicyDocument, type PolicyVars } from '../src/render-policy.js';
 import { secrets, type SecretsOutput } from './secrets.js';
 import { s3Buckets, type S3BucketsOutput } from './s3-buckets.js';
 import { cognito, type CognitoOutput } from './cognito.js';
-import { ownedBy, ownershipTags, type Check, type PlanItem, type Step } from './step.js';
+import { ownedBy, ownershipTags, type Check, type PlanItem, type Step } from '../src/pipeline/step.js';
 import type { RdsOutput } from './rds.js';
 import { partitionOf } from '../src/config/regions.js';
 
@@ -28,6 +28,12 @@ export interface IamRolesOutput {
   executionRoleArn: string;
   taskRoleName: string;
   taskRoleArn: string;
+}
+
+declare module '../src/pipeline/step.js' {
+  interface StepOutputs {
+    'iam-roles': IamRolesOutput;
+  }
 }
 
 /**
@@ -80,12 +86,12 @@ export function policyVars(
 }
 
 function specs(ctx: StepContext): RoleSpec[] {
-  const rdsOut = ctx.config.database ? ctx.output<RdsOutput>('rds') : undefined;
+  const rdsOut = ctx.config.database ? ctx.output('rds') : undefined;
   const vars = policyVars(ctx, {
     dbSetupSecretArns: rdsOut && !ctx.settings.dbUrl && ctx.config.database?.access !== 'direct' ? [rdsOut.masterSecretArn, ...(rdsOut.appSecretArn ? [rdsOut.appSecretArn] : [])] : [],
-    secretArn: steps(ctx).secrets ? ctx.output<SecretsOutput>('secrets').arn : undefined,
-    bucketNames: steps(ctx).buckets ? ctx.output<S3BucketsOutput>('s3-buckets').buckets.map((b) => b.name) : [],
-    userPoolArn: steps(ctx).cognito ? ctx.output<CognitoOutput>('cognito').userPoolArn : undefined,
+    secretArn: steps(ctx).secrets ? ctx.output('secrets').arn : undefined,
+    bucketNames: steps(ctx).buckets ? ctx.output('s3-buckets').buckets.map((b) => b.name) : [],
+    userPoolArn: steps(ctx).cognito ? ctx.output('cognito').userPoolArn : undefined,
   });
   const trust = renderPolicy('ecs-tasks-trust', vars);
   return [
@@ -182,7 +188,7 @@ async function ensureRole(ctx: StepContext, spec: RoleSpec): Promise<Role> {
   return role;
 }
 
-export const iamRoles: Step<IamRolesOutput> = {
+export const iamRoles: Step<'iam-roles'> = {
   id: 'iam-roles',
   title: 'Create the task and execution roles (IAM)',
   dependsOn: ['secrets', 's3-buckets', 'cognito', 'rds'],

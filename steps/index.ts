@@ -14,9 +14,9 @@ import { taskDefinition } from './task-definition.js';
 import { migrations } from './migrations.js';
 import { service } from './service.js';
 import { firstBoot } from './first-boot.js';
-import type { Step } from './step.js';
+import type { Step } from '../src/pipeline/step.js';
 
-export const steps: readonly Step<any>[] = [
+export const steps: readonly Step[] = [
   network,
   ecrPush,
   rds,

@@ -1,7 +1,7 @@
 import { runOneOffTask } from '../src/aws/ecs-helpers.js';
 import type { NetworkOutput } from './network.js';
 import type { TaskDefinitionOutput } from './task-definition.js';
-import { type Step } from './step.js';
+import { type Step } from '../src/pipeline/step.js';
 
 export interface MigrationsOutput {
   /** The task definition revision the migrations ran for: an unchanged re-run does not run them again. */
@@ -10,9 +10,15 @@ export interface MigrationsOutput {
   exitCode: number;
 }
 
+declare module '../src/pipeline/step.js' {
+  interface StepOutputs {
+    'migrations': MigrationsOutput;
+  }
+}
+
 const DEADLINE_MS = 30 * 60_000;
 
-export const migrations: Step<MigrationsOutput> = {
+export const migrations: Step<'migrations'> = {
   id: 'migrations',
   title: 'Run the database migrations (one-off task)',
   dependsOn: ['task-definition', 'network', 'pgvector'],
@@ -20,7 +26,7 @@ export const migrations: Step<MigrationsOutput> = {
 
   // The revision is part of the inputs: a new image or config means a new revision, so they run again.
   async inputs(ctx) {
-    return { command: ctx.config.migrations!.command, taskDefinition: ctx.output<TaskDefinitionOutput>('task-definition').taskDefinitionArn };
+    return { command: ctx.config.migrations!.command, taskDefinition: ctx.output('task-definition').taskDefinitionArn };
   },
 
   async plan(ctx) {
@@ -28,7 +34,7 @@ export const migrations: Step<MigrationsOutput> = {
   },
 
   async apply(ctx) {
-    const td = ctx.output<TaskDefinitionOutput>('task-definition');
+    const td = ctx.output('task-definition');
     const res = await runOneOffTask(ctx, {
       step: 'migrations',
       purpose: 'migrations',
@@ -36,7 +42,7 @@ export const migrations: Step<MigrationsOutput> = {
       container: td.containerName,
       command: ctx.config.migrations!.command,
       logGroup: td.logGroup,
-      net: ctx.output<NetworkOutput>('network'),
+      net: ctx.output('network'),
       deadlineMs: DEADLINE_MS,
     });
     return { ranFor: td.taskDefinitionArn, taskArn: res.taskArn, exitCode: res.exitCode };
@@ -44,6 +50,6 @@ export const migrations: Step<MigrationsOutput> = {
 
   // A finished migration leaves nothing to re-check; it is re-run only when its revision changes.
   async verify(ctx, out) {
-    return [{ name: 'migrations', ok: out.exitCode === 0 && out.ranFor === ctx.output<TaskDefinitionOutput>('task-definition').taskDefinitionArn }];
+    return [{ name: 'migrations', ok: out.exitCode === 0 && out.ranFor === ctx.output('task-definition').taskDefinitionArn }];
   },
 };

@@ -11,9 +11,9 @@ import {
   type SecurityGroup,
   type Subnet,
 } from '@aws-sdk/client-ec2';
-import type { StepContext } from '../src/context.js';
+import type { StepContext } from '../src/pipeline/context.js';
 import { StepError } from '../src/errors.js';
-import { ownedBy, ownershipTags, type Check, type PlanItem, type Step } from './step.js';
+import { ownedBy, ownershipTags, type Check, type PlanItem, type Step } from '../src/pipeline/step.js';
 
 export type GroupRole = 'lb' | 'tasks' | 'db' | 'cache';
 
@@ -25,6 +25,12 @@ export interface NetworkOutput {
   loadBalancerSubnetIds?: string[];
   availabilityZones: string[];
   securityGroups: Partial<Record<GroupRole, string>> & { lb: string; tasks: string };
+}
+
+declare module '../src/pipeline/step.js' {
+  interface StepOutputs {
+    'network': NetworkOutput;
+  }
 }
 
 /** One ingress rule, flattened: a CIDR or a source group, one port range. */
@@ -264,7 +270,7 @@ async function convergeRules(ctx: StepContext, role: GroupRole, group: SecurityG
   return changes;
 }
 
-export const network: Step<NetworkOutput> = {
+export const network: Step<'network'> = {
   id: 'network',
   title: 'Find the VPC and set up security groups',
   dependsOn: [],

@@ -1,9 +1,9 @@
 import pg from 'pg';
-import type { StepContext } from '../src/context.js';
+import type { StepContext } from '../src/pipeline/context.js';
 import { StepError } from '../src/errors.js';
 import { readSecretJson } from '../src/aws/secret-store.js';
 import type { RdsOutput } from './rds.js';
-import { type Check, type Step } from './step.js';
+import { type Check, type Step } from '../src/pipeline/step.js';
 import { runOneOffTask, taskLogLines } from '../src/aws/ecs-helpers.js';
 import { ensureTaskDefinition, type TaskDefinitionOutput } from './task-definition.js';
 import type { IamRolesOutput } from './iam-roles.js';
@@ -16,6 +16,12 @@ export interface PgvectorOutput {
   /** Installed extension versions, e.g. { vector: "0.8.0" }. */
   extensions: Record<string, string>;
   via: 'direct' | 'task';
+}
+
+declare module '../src/pipeline/step.js' {
+  interface StepOutputs {
+    'pgvector': PgvectorOutput;
+  }
 }
 
 const quoteIdent = (s: string) => `"${s.replace(/"/g, '""')}"`;
@@ -32,7 +38,7 @@ async function connectionConfig(ctx: StepContext, database: string): Promise<pg.
     url.pathname = `/${database}`;
     return { connectionString: url.toString(), connectionTimeoutMillis: 10_000 };
   }
-  const rds = ctx.output<RdsOutput>('rds');
+  const rds = ctx.output('rds');
   const master = await readSecretJson(ctx, rds.masterSecretArn);
   if (!master?.password) throw new StepError('pgvector', `read credentials: the master secret ${rds.masterSecretArn} has no password`);
   return {
@@ -97,7 +103,7 @@ export function grantStatements(database: string, role: string): { server: strin
 
 /** The app role's name and password, from the secret the rds step generated. */
 async function appRoleCredentials(ctx: StepContext): Promise<{ username: string; password: string } | undefined> {
-  const rds = ctx.output<RdsOutput>('rds');
+  const rds = ctx.output('rds');
   if (!rds.appSecretArn) return undefined;
   const v = await readSecretJson(ctx, rds.appSecretArn);
   if (!v?.username || !v.password) throw new StepError('pgvector', `read credentials: the secret ${rds.appSecretArn} has no username or password`);
@@ -204,9 +210,9 @@ export function parseVersions(lines: string[]): Record<string, string> {
 
 async function applyTask(ctx: StepContext): Promise<PgvectorOutput> {
   const { name, extensions, clientImage } = ctx.config.database!;
-  const rds = ctx.output<RdsOutput>('rds');
-  const roles = ctx.output<IamRolesOutput>('iam-roles');
-  const app = ctx.output<TaskDefinitionOutput>('task-definition');
+  const rds = ctx.output('rds');
+  const roles = ctx.output('iam-roles');
+  const app = ctx.output('task-definition');
   const role = rds.appUser;
   const def = await ensureTaskDefinition(ctx, 'pgvector', {
     family: `${app.family}-db-setup`,
@@ -245,7 +251,7 @@ async function applyTask(ctx: StepContext): Promise<PgvectorOutput> {
     container: SETUP_CONTAINER,
     command: ['sh', '-c', script],
     logGroup: app.logGroup,
-    net: ctx.output<NetworkOutput>('network'),
+    net: ctx.output('network'),
     deadlineMs: 15 * 60_000,
   });
   // CloudWatch delivers log lines a few seconds late: read until every version shows, for up to ~30 s.
@@ -265,15 +271,15 @@ async function applyTask(ctx: StepContext): Promise<PgvectorOutput> {
   return { database: name, extensions: Object.fromEntries(extensions.map((e) => [e, versions[e]!])), via: 'task', ...(role ? { appRole: role } : {}) };
 }
 
-export const pgvector: Step<PgvectorOutput> = {
+export const pgvector: Step<'pgvector'> = {
   id: 'pgvector',
   title: 'Create the database and extensions (pgvector)',
   // The task mode runs in the VPC with DATABASE_URL from the app secret, the execution role and the app's log group.
-  dependsOn: ['rds', 'network', 'secrets', 'iam-roles', 'task-definition'],
+  dependsOn: ['rds', 'network', 'iam-roles', 'task-definition'],
   enabled: (config) => !!config.database,
 
   async inputs(ctx) {
-    const rds = ctx.output<RdsOutput>('rds');
+    const rds = ctx.output('rds');
     return { name: ctx.config.database!.name, extensions: ctx.config.database!.extensions, endpoint: rds.endpoint, direct: useDirect(ctx), image: ctx.config.database!.clientImage, role: rds.appUser ?? null, grants: 2 };
   },
 

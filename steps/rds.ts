@@ -8,12 +8,13 @@ import {
   ModifyDBSubnetGroupCommand,
   type DBInstance,
 } from '@aws-sdk/client-rds';
-import type { StepContext } from '../src/context.js';
+import type { StepContext } from '../src/pipeline/context.js';
 import { StepError } from '../src/errors.js';
 import { waitFor } from '../src/wait.js';
 import { ensureGeneratedSecret, randomAlnum, readSecretJson } from '../src/aws/secret-store.js';
 import type { NetworkOutput } from './network.js';
-import { ownedBy, ownershipTags, type Check, type PlanItem, type Step } from './step.js';
+import { ownedBy, ownershipTags, type Check, type PlanItem, type Step } from '../src/pipeline/step.js';
+import { HOURS, RDS_GP3_GB_MONTH, RDS_HOURLY, round, secretsCost } from '../src/pricing.js';
 
 export interface RdsOutput {
   identifier: string;
@@ -26,6 +27,12 @@ export interface RdsOutput {
   /** The application's own role (least privilege on its database); the pgvector step creates it. */
   appUser?: string;
   appSecretArn?: string;
+}
+
+declare module '../src/pipeline/step.js' {
+  interface StepOutputs {
+    'rds': RdsOutput;
+  }
 }
 
 export const MASTER_USER = 'dbadmin';
@@ -154,7 +161,7 @@ async function waitAvailable(ctx: StepContext, settled = false): Promise<DBInsta
   });
 }
 
-export const rds: Step<RdsOutput> = {
+export const rds: Step<'rds'> = {
   id: 'rds',
   title: 'Create the Postgres database (RDS)',
   dependsOn: ['network'],
@@ -184,7 +191,7 @@ export const rds: Step<RdsOutput> = {
 
   async apply(ctx) {
     const d = db(ctx);
-    const net = ctx.output<NetworkOutput>('network');
+    const net = ctx.output('network');
     if (!net.securityGroups.db) throw new Error('network did not create the database security group');
     // The password exists in Secrets Manager before CreateDBInstance is sent.
     const master = await ensureGeneratedSecret(ctx, 'rds', masterSecretName(ctx), `deploy-wizard: RDS master credentials for ${identifier(ctx)}`, () => ({
@@ -284,4 +291,19 @@ export const rds: Step<RdsOutput> = {
     checks.push({ name: `master secret ${masterSecretName(ctx)}`, ok: !!master?.password });
     return checks;
   },
+
+  cost(config) {
+    const d = config.database!;
+    const h = RDS_HOURLY[d.instanceClass];
+    return [
+      { component: 'RDS PostgreSQL', size: `${d.instanceClass}, ${d.allocatedStorageGb} GB gp3`, monthly: h === undefined ? undefined : round(h * HOURS + d.allocatedStorageGb * RDS_GP3_GB_MONTH) },
+      // The master credentials and the application role's.
+      secretsCost(2),
+    ];
+  },
+
+  summary(out) {
+    return { rows: [['Postgres', `${out.endpoint}:${out.port}/${out.dbName}${out.appUser ? ` as ${out.appUser}` : ''}`]] };
+  },
+
 };

@@ -14,12 +14,19 @@ import {
   type Tag,
 } from '@aws-sdk/client-s3';
 import { partitionOf } from '../src/config/regions.js';
-import type { StepContext } from '../src/context.js';
+import type { StepContext } from '../src/pipeline/context.js';
 import { StepError } from '../src/errors.js';
-import { ownedBy, ownershipTags, type Check, type PlanItem, type Step } from './step.js';
+import { ownedBy, ownershipTags, type Check, type PlanItem, type Step } from '../src/pipeline/step.js';
+import { S3_GB_MONTH, round } from '../src/pricing.js';
 
 export interface S3BucketsOutput {
   buckets: { name: string; arn: string }[];
+}
+
+declare module '../src/pipeline/step.js' {
+  interface StepOutputs {
+    's3-buckets': S3BucketsOutput;
+  }
 }
 
 const BLOCK_ALL = { BlockPublicAcls: true, IgnorePublicAcls: true, BlockPublicPolicy: true, RestrictPublicBuckets: true };
@@ -155,7 +162,7 @@ async function ensureBucket(ctx: StepContext, name: string, probed: 'exists' | '
   }
 }
 
-export const s3Buckets: Step<S3BucketsOutput> = {
+export const s3Buckets: Step<'s3-buckets'> = {
   id: 's3-buckets',
   title: 'Create the S3 buckets',
   dependsOn: [],
@@ -203,4 +210,13 @@ export const s3Buckets: Step<S3BucketsOutput> = {
     }
     return checks;
   },
+
+  cost(config) {
+    return [{ component: 'S3', size: `${config.buckets!.names.length} bucket(s), ~10 GB`, monthly: round(S3_GB_MONTH * 10 + 0.5) }];
+  },
+
+  summary(out) {
+    return { rows: [['Buckets', out.buckets.map((b) => b.name).join(', ')]] };
+  },
+
 };

@@ -6,7 +6,7 @@ import {
   PutSecretValueCommand,
   RestoreSecretCommand,
 } from '@aws-sdk/client-secrets-manager';
-import type { StepContext } from '../src/context.js';
+import type { StepContext } from '../src/pipeline/context.js';
 import type { Config } from '../src/config/schema.js';
 import { StepError } from '../src/errors.js';
 import { derivedKeys } from '../src/config/derived-keys.js';
@@ -15,7 +15,8 @@ import { appSecretName, parseSecretObject, randomAlnum, readSecretJson } from '.
 import { cognitoClientSecret, type CognitoOutput } from './cognito.js';
 import type { RdsOutput } from './rds.js';
 import type { ElastiCacheOutput } from './elasticache.js';
-import { ownedBy, ownershipTags, type Check, type PlanItem, type Step } from './step.js';
+import { ownedBy, ownershipTags, type Check, type PlanItem, type Step } from '../src/pipeline/step.js';
+import { secretsCost } from '../src/pricing.js';
 
 export interface SecretsOutput {
   arn: string;
@@ -26,13 +27,12 @@ export interface SecretsOutput {
   changedAt: Record<string, string>;
 }
 
-export type KeySource = 'generated' | 'asked' | 'derived' | 'other';
-
-export function keySource(config: Config, key: string): KeySource {
-  const spec = config.secrets[key];
-  if (spec) return 'generate' in spec ? 'generated' : 'asked';
-  return derivedKeys(config).includes(key) ? 'derived' : 'other';
+declare module '../src/pipeline/step.js' {
+  interface StepOutputs {
+    'secrets': SecretsOutput;
+  }
 }
+
 
 /** "hex-32" → 32 random bytes as hex (as `openssl rand -hex 32`); "base64-48" → 48 bytes, base64; "alnum-N" → N characters. */
 export function generateValue(spec: string): string {
@@ -70,7 +70,7 @@ async function current(ctx: StepContext): Promise<{ arn?: string; deleted: boole
 async function derived(ctx: StepContext): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
   if (ctx.config.database) {
-    const rds = ctx.output<RdsOutput>('rds');
+    const rds = ctx.output('rds');
     // The app's own role, never the master user.
     const arn = rds.appSecretArn ?? rds.masterSecretArn;
     const role = await readSecretJson(ctx, arn);
@@ -78,13 +78,13 @@ async function derived(ctx: StepContext): Promise<Record<string, string>> {
     out.DATABASE_URL = databaseUrl({ user: role.username, password: role.password, host: rds.endpoint, port: rds.port, database: rds.dbName, driver: ctx.config.database!.driver });
   }
   if (ctx.config.cache) {
-    const cache = ctx.output<ElastiCacheOutput>('elasticache');
+    const cache = ctx.output('elasticache');
     const auth = await readSecretJson(ctx, cache.authSecretArn);
     if (!auth?.token) throw new StepError('secrets', `derive REDIS_URL: the AUTH token secret ${cache.authSecretArn} has no token`);
     out.REDIS_URL = `${cache.transitEncryption ? 'rediss' : 'redis'}://:${encodeURIComponent(auth.token)}@${cache.primaryEndpoint}:${cache.port}`;
   }
   if (ctx.config.auth?.cognito) {
-    const c = ctx.output<CognitoOutput>('cognito');
+    const c = ctx.output('cognito');
     out.COGNITO_USER_POOL_ID = c.userPoolId;
     out.COGNITO_CLIENT_ID = c.clientId;
     out.COGNITO_CLIENT_SECRET = await cognitoClientSecret(ctx, c);
@@ -120,7 +120,7 @@ async function desired(ctx: StepContext, have: Record<string, string>): Promise<
 const same = (a: Record<string, string>, b: Record<string, string>) =>
   Object.keys(a).length === Object.keys(b).length && Object.entries(a).every(([k, v]) => b[k] === v);
 
-export const secrets: Step<SecretsOutput> = {
+export const secrets: Step<'secrets'> = {
   id: 'secrets',
   title: 'Store the app secrets (Secrets Manager)',
   dependsOn: ['rds', 'elasticache', 'cognito'],
@@ -163,7 +163,7 @@ export const secrets: Step<SecretsOutput> = {
     }
     const want = await desired(ctx, cur.value);
     const now = ctx.clock.now().toISOString();
-    const prev = ctx.previous<SecretsOutput>()?.changedAt ?? {};
+    const prev = ctx.previous()?.changedAt ?? {};
     const changedAt = Object.fromEntries(Object.keys(want).map((k) => [k, cur.value[k] === want[k] && prev[k] ? prev[k]! : now]));
     let arn = cur.arn;
     if (!arn) {
@@ -212,4 +212,13 @@ export const secrets: Step<SecretsOutput> = {
     checks.push({ name: 'derived values', ok: stale.length === 0, detail: stale.length ? `stale ${stale.join(', ')}` : undefined });
     return checks;
   },
+
+  cost() {
+    return [secretsCost(1)];
+  },
+
+  summary(out) {
+    return { rows: [['Secret', `${out.name} (${out.keys.length} keys; deploy-wizard secrets list)`]] };
+  },
+
 };

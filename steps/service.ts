@@ -20,7 +20,7 @@ import {
   type LoadBalancer,
   type TargetGroup,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
-import type { StepContext } from '../src/context.js';
+import type { StepContext } from '../src/pipeline/context.js';
 import { StepError } from '../src/errors.js';
 import { waitFor } from '../src/wait.js';
 import { canonicalJson } from '../src/canonical-json.js';
@@ -28,7 +28,8 @@ import { retryIamPropagation } from '../src/aws/retry-iam-propagation.js';
 import { awsvpc, clusterName, diagnoseService, ecsOwned, ecsTags, ensureCluster } from '../src/aws/ecs-helpers.js';
 import type { NetworkOutput } from './network.js';
 import type { TaskDefinitionOutput } from './task-definition.js';
-import { ownedBy, ownershipTags, type Check, type PlanItem, type Step } from './step.js';
+import { ownedBy, ownershipTags, type Check, type PlanItem, type Step } from '../src/pipeline/step.js';
+import { ALB_HOUR, ALB_LCU_MONTH, FARGATE_GB_HOUR, FARGATE_VCPU_HOUR, HOURS, round } from '../src/pricing.js';
 
 export interface ServiceOutput {
   clusterName: string;
@@ -39,6 +40,12 @@ export interface ServiceOutput {
   dnsName: string;
   url: string;
   taskDefinitionArn: string;
+}
+
+declare module '../src/pipeline/step.js' {
+  interface StepOutputs {
+    'service': ServiceOutput;
+  }
 }
 
 const ROLLOUT_DEADLINE_MS = 30 * 60_000;
@@ -313,7 +320,7 @@ async function waitForRollout(ctx: StepContext, cluster: string, td: TaskDefinit
   });
 }
 
-export const service: Step<ServiceOutput> = {
+export const service: Step<'service'> = {
   id: 'service',
   title: 'Start the ECS service behind the load balancer',
   dependsOn: ['task-definition', 'network', 'pgvector', 'migrations'],
@@ -321,14 +328,14 @@ export const service: Step<ServiceOutput> = {
   async inputs(ctx) {
     const s = ctx.config.service;
     return {
-      td: ctx.output<TaskDefinitionOutput>('task-definition').taskDefinitionArn,
+      td: ctx.output('task-definition').taskDefinitionArn,
       desiredCount: s.desiredCount,
       port: s.port,
       health: s.healthCheckPath,
       grace: s.healthCheckGracePeriodSeconds,
       lb: ctx.config.loadBalancer ?? {},
-      network: awsvpc(ctx.output<NetworkOutput>('network')),
-      lbSubnets: lbSubnets(ctx.output<NetworkOutput>('network')),
+      network: awsvpc(ctx.output('network')),
+      lbSubnets: lbSubnets(ctx.output('network')),
     };
   },
 
@@ -346,8 +353,8 @@ export const service: Step<ServiceOutput> = {
   },
 
   async apply(ctx) {
-    const net = ctx.output<NetworkOutput>('network');
-    const td = ctx.output<TaskDefinitionOutput>('task-definition');
+    const net = ctx.output('network');
+    const td = ctx.output('task-definition');
     const cluster = await ensureCluster(ctx, 'service');
     const lb = await ensureLoadBalancer(ctx, net);
     const tg = await ensureTargetGroup(ctx, net);
@@ -376,4 +383,23 @@ export const service: Step<ServiceOutput> = {
     ];
     return checks;
   },
+
+  cost(config) {
+    const s = config.service;
+    const perTask = ((s.cpu / 1024) * FARGATE_VCPU_HOUR + (s.memory / 1024) * FARGATE_GB_HOUR) * HOURS;
+    return [
+      { component: 'ECS Fargate', size: `${s.desiredCount} × ${s.cpu / 1024} vCPU / ${s.memory / 1024} GB`, monthly: round(perTask * s.desiredCount) },
+      { component: 'Application Load Balancer', size: '1, light traffic', monthly: round(ALB_HOUR * HOURS + ALB_LCU_MONTH) },
+    ];
+  },
+
+  summary(out, view) {
+    const td = view.output('task-definition');
+    const rollback =
+      td && td.revision > 1
+        ? ['Roll back to the previous revision:', `  aws ecs update-service --cluster ${out.clusterName} --service ${out.serviceName} --task-definition ${td.family}:${td.revision - 1} --region ${view.region}`]
+        : ['Roll back: this is the first revision; a later deploy can go back to it with', `  aws ecs update-service --cluster ${out.clusterName} --service ${out.serviceName} --task-definition ${td?.family}:${td?.revision} --region ${view.region}`];
+    return { rows: [['URL', out.url]], notes: rollback };
+  },
+
 };

@@ -6,7 +6,7 @@ import {
   type TaskDefinition,
 } from '@aws-sdk/client-ecs';
 import { CreateLogGroupCommand, DescribeLogGroupsCommand, PutRetentionPolicyCommand } from '@aws-sdk/client-cloudwatch-logs';
-import type { StepContext } from '../src/context.js';
+import type { StepContext } from '../src/pipeline/context.js';
 import { StepError } from '../src/errors.js';
 import { canonicalJson } from '../src/canonical-json.js';
 import { retryIamPropagation } from '../src/aws/retry-iam-propagation.js';
@@ -14,7 +14,8 @@ import { ecsTags } from '../src/aws/ecs-helpers.js';
 import type { EcrPushOutput } from './ecr-push.js';
 import { secrets as secretsStep, type SecretsOutput } from './secrets.js';
 import type { IamRolesOutput } from './iam-roles.js';
-import { type Check, type PlanItem, type Step, type StepId } from './step.js';
+import { type Check, type PlanItem, type Step, type StepId } from '../src/pipeline/step.js';
+
 
 export interface TaskDefinitionOutput {
   family: string;
@@ -24,6 +25,12 @@ export interface TaskDefinitionOutput {
   logGroup: string;
 }
 
+declare module '../src/pipeline/step.js' {
+  interface StepOutputs {
+    'task-definition': TaskDefinitionOutput;
+  }
+}
+
 export const family = (ctx: Pick<StepContext, 'app' | 'env'>) => `${ctx.app}-${ctx.env}`;
 export const logGroupName = (ctx: Pick<StepContext, 'app' | 'env'>) => `/ecs/${ctx.app}-${ctx.env}`;
 const ARCH = { 'linux/amd64': 'X86_64', 'linux/arm64': 'ARM64' } as const;
@@ -31,9 +38,9 @@ const ARCH = { 'linux/amd64': 'X86_64', 'linux/arm64': 'ARM64' } as const;
 /** The task definition we want, from config and upstream outputs. Secret values are never in it: only valueFrom ARNs. */
 export function render(ctx: StepContext): RegisterTaskDefinitionCommandInput {
   const s = ctx.config.service;
-  const image = ctx.output<EcrPushOutput>('ecr-push');
-  const roles = ctx.output<IamRolesOutput>('iam-roles');
-  const secretOut = secretsStep.enabled?.(ctx.config) ? ctx.output<SecretsOutput>('secrets') : undefined;
+  const image = ctx.output('ecr-push');
+  const roles = ctx.output('iam-roles');
+  const secretOut = secretsStep.enabled?.(ctx.config) ? ctx.output('secrets') : undefined;
   if (image.architecture && image.architecture !== ctx.config.image.platform.split('/')[1]) {
     throw new StepError('task-definition', `check image: the pushed image is linux/${image.architecture} but image.platform is ${ctx.config.image.platform}`, {
       hint: `Fargate would fail to start it ("exec format error"). Build for ${ctx.config.image.platform} (check FROM --platform in the Dockerfile), or set image.platform to linux/${image.architecture}.`,
@@ -141,7 +148,7 @@ export async function ensureTaskDefinition(ctx: StepContext, step: StepId, want:
   return res.taskDefinition!;
 }
 
-export const taskDefinition: Step<TaskDefinitionOutput> = {
+export const taskDefinition: Step<'task-definition'> = {
   id: 'task-definition',
   title: 'Register the ECS task definition',
   dependsOn: ['ecr-push', 'secrets', 'iam-roles'],
@@ -172,4 +179,13 @@ export const taskDefinition: Step<TaskDefinitionOutput> = {
     const checks: Check[] = [{ name: `task definition ${out.family}`, ok: td?.taskDefinitionArn === out.taskDefinitionArn && comparable(td) === comparable(render(ctx)), detail: td ? `revision ${td.revision}` : 'missing' }];
     return checks;
   },
+
+  cost() {
+    return [{ component: 'CloudWatch Logs', size: '~5 GB ingested', monthly: 2.5 }];
+  },
+
+  summary(out, view) {
+    return { rows: [['Revision', `${out.family}:${out.revision}`]], notes: ['Logs:', `  aws logs tail ${out.logGroup} --follow --region ${view.region}`] };
+  },
+
 };

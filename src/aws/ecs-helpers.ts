@@ -9,12 +9,14 @@ import {
   type Task,
 } from '@aws-sdk/client-ecs';
 import { GetLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
-import type { StepContext } from '../context.js';
+import type { StepContext } from '../pipeline/context.js';
 import { StepError } from '../errors.js';
 import { waitFor } from '../wait.js';
 import { retryIamPropagation } from './retry-iam-propagation.js';
-import { ownedBy, ownershipTags, type StepId } from '../../steps/step.js';
-import type { NetworkOutput } from '../../steps/network.js';
+import { ownedBy, ownershipTags, type StepId } from '../pipeline/step.js';
+import type { StepOutputs } from '../pipeline/step.js';
+
+type NetworkOutput = StepOutputs['network'];
 
 export const clusterName = (ctx: Pick<StepContext, 'app' | 'env'>) => `${ctx.app}-${ctx.env}`;
 export const ecsTags = (ctx: StepContext, step: StepId) => ownershipTags(ctx, step).map((t) => ({ key: t.Key, value: t.Value }));

@@ -6,9 +6,9 @@ import {
   RestoreSecretCommand,
   type DescribeSecretCommandOutput,
 } from '@aws-sdk/client-secrets-manager';
-import type { StepContext } from '../context.js';
+import type { StepContext } from '../pipeline/context.js';
 import { StepError } from '../errors.js';
-import { ownedBy, ownershipTags, type StepId } from '../../steps/step.js';
+import { ownedBy, ownershipTags, type StepId } from '../pipeline/step.js';
 
 const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 

@@ -4,10 +4,10 @@ import * as clack from '@clack/prompts';
 import { openSession, ignoreStateDir } from '../session.js';
 import { StateStore, checkIdentity } from '../state/state-store.js';
 import { acquireLock } from '../state/lock.js';
-import { makeContextFactory } from '../step-context.js';
+import { makeContextFactory } from '../pipeline/context-factory.js';
 import { createLogger, Redactor } from '../logger.js';
-import { runSteps, type Renderer, type StepEvent } from '../runner.js';
-import { computePlan } from './plan.js';
+import { runSteps, type Renderer, type StepEvent } from '../pipeline/runner.js';
+import { computePlan, preflightSteps } from '../pipeline/planner.js';
 import { formatCost, formatPlan } from '../ui/format-plan.js';
 import { InputError, InterruptedError } from '../errors.js';
 import { systemClock } from '../clock.js';
@@ -17,11 +17,11 @@ import type { CommonOptions, Io } from '../options.js';
 import type { Session } from '../session.js';
 import { loadConfig } from '../config/load-config.js';
 import { collectSecretInputs, missingSecretProblems } from '../secret-inputs.js';
-import type { SecretsOutput } from '../../steps/secrets.js';
+import type { StepOutputs } from '../pipeline/step.js';
 import { appSecretName } from '../aws/secret-store.js';
 import { DescribeSecretCommand } from '@aws-sdk/client-secrets-manager';
 import type { StateFile } from '../state/state-file.js';
-import type { Settings } from '../context.js';
+import type { Settings } from '../pipeline/context.js';
 import { describeAwsError } from '../aws/describe-error.js';
 
 function pickRenderer(opts: CommonOptions, io: Io): Renderer {
@@ -46,7 +46,7 @@ export async function deployCommand(opts: CommonOptions, io: Io): Promise<number
   const store = new StateStore(loaded.dir, opts.env);
   // Asked secrets are settled before any AWS call: from env vars, the terminal, or already stored.
   const peek = await store.load(loaded.config.app, clock.now());
-  const storedKeys = (peek.steps.secrets?.outputs as SecretsOutput | undefined)?.keys ?? [];
+  const storedKeys = (peek.steps.secrets?.outputs as StepOutputs['secrets'] | undefined)?.keys ?? [];
   const { values: secretValues, missing } = collectSecretInputs(loaded.config, io.env, storedKeys);
   if (missing.length && !interactive) {
     throw new InputError(`collect secrets: ${missing.length} required value${missing.length > 1 ? 's are' : ' is'} missing`, missingSecretProblems(missing), {
@@ -105,32 +105,10 @@ export async function deployCommand(opts: CommonOptions, io: Io): Promise<number
       now: () => clock.now(),
     });
     if (opts.json) emit({ step: 'deploy', status: 'done', message: `deployed ${session.loaded.config.app} (${opts.env})`, timestamp: clock.now().toISOString() });
-    else io.stdout.write(formatSummary(session.loaded.config, opts.env, session.region, state) + '\n');
+    else io.stdout.write(formatSummary(session.loaded.config, opts.env, session.region, state, session.steps) + '\n');
     return 0;
   } finally {
     await lock.release();
-  }
-}
-
-/** Runs every enabled step's preflight and stops with exit 2 listing all problems at once. */
-export async function preflightSteps(session: Session, state: StateFile, io: Io, extra: Partial<Settings> = {}): Promise<void> {
-  const contextFor = makeContextFactory(session, state, io, async () => {
-    throw new Error('preflight is read-only and must not save state');
-  }, systemClock, extra);
-  const redactor = new Redactor();
-  const problems: string[] = [];
-  for (const step of session.steps) {
-    if (!step.preflight) continue;
-    try {
-      problems.push(...(await step.preflight(contextFor(step, createLogger(() => undefined, redactor, false)))));
-    } catch (e) {
-      throw describeAwsError(e, `check ${step.id}`);
-    }
-  }
-  if (problems.length) {
-    throw new InputError(`check account: ${problems.length} problem${problems.length > 1 ? 's' : ''} would stop this deploy part-way`, problems, {
-      hint: 'Nothing has been created. Fix each problem above, then run again.',
-    });
   }
 }
 

@@ -10,7 +10,8 @@ import { describeAwsError } from '../aws/describe-error.js';
 import { closest } from '../config/suggest.js';
 import { InputError, InterruptedError, WizardError } from '../errors.js';
 import { systemClock } from '../clock.js';
-import { keySource, type SecretsOutput } from '../../steps/secrets.js';
+import { keySource } from '../config/key-source.js';
+import type { StepOutputs } from '../pipeline/step.js';
 import { derivedKeys } from '../config/derived-keys.js';
 import type { CommonOptions, Io } from '../options.js';
 
@@ -77,7 +78,7 @@ async function setKey(opts: CommonOptions, io: Io, key: string | undefined): Pro
     await session.aws.secrets.send(new PutSecretValueCommand({ SecretId: arn, SecretString: JSON.stringify({ ...current, [key]: value }) }));
     const step = state.steps.secrets;
     if (step?.outputs) {
-      const out = step.outputs as unknown as SecretsOutput;
+      const out = step.outputs as unknown as StepOutputs['secrets'];
       out.keys = [...new Set([...out.keys, key])].sort();
       out.changedAt = { ...out.changedAt, [key]: systemClock.now().toISOString() };
       await store.save(state, systemClock.now());
@@ -94,7 +95,7 @@ async function listKeys(opts: CommonOptions, io: Io): Promise<number> {
   const loaded = await loadConfig(resolve(io.cwd, opts.configPath), opts.env);
   const session = await openSession(opts, io, false, loaded);
   const state = await new StateStore(loaded.dir, opts.env).load(loaded.config.app, systemClock.now());
-  const out = state.steps.secrets?.outputs as SecretsOutput | undefined;
+  const out = state.steps.secrets?.outputs as StepOutputs['secrets'] | undefined;
   const name = appSecretName({ app: loaded.config.app, env: opts.env });
   let live: string[] = [];
   try {

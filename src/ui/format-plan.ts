@@ -1,5 +1,5 @@
-import type { PlanItem } from '../../steps/step.js';
-import type { CostLine } from '../cost.js';
+import type { PlanItem } from '../pipeline/step.js';
+import type { CostLine } from '../pipeline/step.js';
 
 const MARK = { create: '+', update: '~', keep: '=' } as const;
 

@@ -4,7 +4,7 @@ import { createAwsClients, type CallHook } from '../../src/aws/clients.js';
 import { createLogger, Redactor } from '../../src/logger.js';
 import { systemClock } from '../../src/clock.js';
 import { httpProbe } from '../../src/probe.js';
-import type { StepContext } from '../../src/context.js';
+import type { StepContext } from '../../src/pipeline/context.js';
 import type { Intent } from '../../src/state/state-file.js';
 
 /** A real step context against the stand-ins (moto via AWS_ENDPOINT_URL), for driving one step in-process. */

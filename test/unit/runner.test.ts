@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { runSteps, type StepEvent } from '../../src/runner.js';
+import { runSteps, type StepEvent } from '../../src/pipeline/runner.js';
 import { emptyState, type StateFile } from '../../src/state/state-file.js';
 import { createLogger, Redactor } from '../../src/logger.js';
-import type { Step, StepId } from '../../steps/step.js';
-import type { StepContext } from '../../src/context.js';
+import type { Step, StepId } from '../../src/pipeline/step.js';
+import type { StepContext } from '../../src/pipeline/context.js';
 import { InterruptedError, StepError } from '../../src/errors.js';
 
 // The runner's logic (ordering, skipping, resuming, saving) with steps that

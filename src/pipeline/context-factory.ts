@@ -1,15 +1,15 @@
 import type { Settings, StepContext } from './context.js';
-import type { Session } from './session.js';
-import type { StateFile } from './state/state-file.js';
-import type { Logger } from './logger.js';
-import type { Step } from '../steps/step.js';
-import type { Io } from './options.js';
-import { systemClock, type Clock } from './clock.js';
-import { httpProbe } from './probe.js';
+import type { Session } from '../session.js';
+import type { StateFile } from '../state/state-file.js';
+import type { Logger } from '../logger.js';
+import type { Step, StepId, StepOutputs } from './step.js';
+import type { Io } from '../options.js';
+import { systemClock, type Clock } from '../clock.js';
+import { httpProbe } from '../probe.js';
 
 /** Builds the context one step sees: its config slice, clients, upstream outputs and a way to record intents. */
 export function makeContextFactory(session: Session, state: StateFile, io: Io, save: () => Promise<void>, clock: Clock = systemClock, extra: Partial<Settings> = {}) {
-  return (step: Step<any>, log: Logger): StepContext => ({
+  return (step: Step, log: Logger): StepContext => ({
     app: session.loaded.config.app,
     env: session.loaded.env,
     region: session.region,
@@ -23,12 +23,14 @@ export function makeContextFactory(session: Session, state: StateFile, io: Io, s
     clock,
     probe: httpProbe,
     signal: io.signal,
-    output: <T>(id: string) => {
+    output: <K extends StepId>(id: K): StepOutputs[K] => {
+      // A step reads only what it waits for: an undeclared read would race the step that writes it.
+      if (!step.dependsOn.includes(id)) throw new Error(`${step.id} reads the outputs of ${id}, which is not in its dependsOn`);
       const out = state.steps[id]?.outputs;
       if (!out) throw new Error(`${step.id} needs the outputs of ${id}, which has not run`);
-      return out as T;
+      return out as unknown as StepOutputs[K];
     },
-    previous: <T>() => state.steps[step.id]?.outputs as T | undefined,
+    previous: () => state.steps[step.id]?.outputs as never,
     intents: {
       get: (key) => state.steps[step.id]?.intents?.[key],
       record: async (key, intent) => {

@@ -1,10 +1,11 @@
 import type Docker from 'dockerode';
-import type { Config } from './config/schema.js';
-import type { AwsClients } from './aws/clients.js';
-import type { Clock } from './clock.js';
-import type { Logger } from './logger.js';
-import type { Intent } from './state/state-file.js';
-import type { Probe } from './probe.js';
+import type { Config } from '../config/schema.js';
+import type { AwsClients } from '../aws/clients.js';
+import type { Clock } from '../clock.js';
+import type { Logger } from '../logger.js';
+import type { Intent } from '../state/state-file.js';
+import type { StepId, StepOutputs } from './step.js';
+import type { Probe } from '../probe.js';
 
 /** Values that come from the environment, read once by the CLI and passed down. */
 export interface Settings {
@@ -23,7 +24,7 @@ export interface Settings {
 }
 
 /** What a step may use. Steps get everything from here and nothing from globals. */
-export interface StepContext {
+export interface StepContext<Id extends StepId = StepId> {
   app: string;
   env: string;
   region: string;
@@ -39,10 +40,10 @@ export interface StepContext {
   clock: Clock;
   probe: Probe;
   signal: AbortSignal;
-  /** Outputs of a step this one depends on. */
-  output<T = Record<string, unknown>>(stepId: string): T;
+  /** Outputs of a step this one lists in dependsOn (any other is an error at once). */
+  output<K extends StepId>(stepId: K): StepOutputs[K];
   /** This step's outputs from its last successful run, if any. */
-  previous<T = Record<string, unknown>>(): T | undefined;
+  previous(): StepOutputs[Id] | undefined;
   intents: {
     get(key: string): Intent | undefined;
     /** Persists before returning, so the intent survives a crash right after the create call. */

@@ -1,12 +1,12 @@
 import { createHash } from 'node:crypto';
 import { Listr, type ListrTaskWrapper } from 'listr2';
-import type { Step } from '../steps/step.js';
+import type { Step } from './step.js';
 import type { StepContext } from './context.js';
-import type { StateFile, StepState } from './state/state-file.js';
-import type { Logger } from './logger.js';
-import { InterruptedError, StepError, WizardError } from './errors.js';
-import { describeAwsError } from './aws/describe-error.js';
-import { canonicalJson } from './canonical-json.js';
+import type { StateFile, StepState } from '../state/state-file.js';
+import type { Logger } from '../logger.js';
+import { InterruptedError, StepError, WizardError } from '../errors.js';
+import { describeAwsError } from '../aws/describe-error.js';
+import { canonicalJson } from '../canonical-json.js';
 
 export type StepEventStatus = 'started' | 'progress' | 'unchanged' | 'done' | 'failed' | 'skipped' | 'warning';
 export interface StepEvent {
@@ -19,12 +19,12 @@ export interface StepEvent {
 export type Renderer = 'default' | 'simple' | 'verbose' | 'silent';
 
 export interface RunOptions {
-  steps: readonly Step<any>[];
+  steps: readonly Step[];
   state: StateFile;
   /** Persists state; called after every transition. */
   save(): Promise<void>;
   /** Builds a step's context around the logger the runner gives it. */
-  contextFor(step: Step<any>, log: Logger): StepContext;
+  contextFor(step: Step, log: Logger): StepContext;
   makeLogger(sink: (level: 'info' | 'warn' | 'debug', msg: string) => void): Logger;
   renderer: Renderer;
   emit(event: StepEvent): void;
@@ -60,7 +60,7 @@ export async function runSteps(opts: RunOptions): Promise<RunResult> {
   const ts = () => opts.now().toISOString();
   const emit = (step: string, status: StepEventStatus, message?: string) => opts.emit({ step, status, message, timestamp: ts() });
 
-  const runOne = async (step: Step<any>, task: ListrTaskWrapper<unknown, any, any>): Promise<boolean> => {
+  const runOne = async (step: Step, task: ListrTaskWrapper<unknown, any, any>): Promise<boolean> => {
     const deps = step.dependsOn.filter((d) => steps.some((s) => s.id === d));
     const depOk = await Promise.all(deps.map((d) => finished.get(d)!));
     const failedDep = deps.find((_, i) => !depOk[i]);
@@ -81,7 +81,7 @@ export async function runSteps(opts: RunOptions): Promise<RunResult> {
     try {
       const inputHash = hashInputs(await step.inputs(ctx));
       if (prev.status === 'done' && prev.inputHash === inputHash && prev.outputs) {
-        const checks = await step.verify(ctx, prev.outputs);
+        const checks = await step.verify(ctx, prev.outputs as never);
         const failing = checks.filter((c) => !c.ok);
         if (failing.length === 0) {
           outcome[step.id] = 'unchanged';
@@ -95,7 +95,7 @@ export async function runSteps(opts: RunOptions): Promise<RunResult> {
       await save();
       emit(step.id, 'started');
       const out = await step.apply(ctx);
-      state.steps[step.id] = { ...state.steps[step.id]!, status: 'done', inputHash, outputs: out as Record<string, unknown>, finishedAt: ts() };
+      state.steps[step.id] = { ...state.steps[step.id]!, status: 'done', inputHash, outputs: out as unknown as Record<string, unknown>, finishedAt: ts() };
       await save();
       outcome[step.id] = 'done';
       emit(step.id, 'done');

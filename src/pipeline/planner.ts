@@ -1,0 +1,104 @@
+// Compute, then act: everything here is read-only. The plan, the preflight
+// checks and the cost estimate are asked of each enabled step in pipeline
+// order; nothing is created and the state is never saved.
+import type { Session } from '../session.js';
+import type { StateFile } from '../state/state-file.js';
+import type { Io } from '../options.js';
+import type { Config } from '../config/schema.js';
+import { makeContextFactory } from './context-factory.js';
+import { createLogger, Redactor } from '../logger.js';
+import { describeAwsError } from '../aws/describe-error.js';
+import { systemClock } from '../clock.js';
+import { InputError } from '../errors.js';
+import { round } from '../pricing.js';
+import type { Settings } from './context.js';
+import type { CostLine, PlanItem, Step } from './step.js';
+
+export interface CostEstimate {
+  lines: CostLine[];
+  total: number;
+  note: string;
+}
+
+export interface ComputedPlan {
+  plans: { step: string; items: PlanItem[] }[];
+  cost: CostEstimate;
+}
+
+function readOnlyContexts(session: Session, state: StateFile, io: Io, extra: Partial<Settings>, what: string) {
+  return makeContextFactory(
+    session,
+    state,
+    io,
+    async () => {
+      throw new Error(`${what} is read-only and must not save state`);
+    },
+    systemClock,
+    extra,
+  );
+}
+
+/** Read-only: asks every enabled step what it would do. */
+export async function computePlan(session: Session, state: StateFile, io: Io, warn: (m: string) => void, extra: Partial<Settings> = {}): Promise<ComputedPlan> {
+  const redactor = new Redactor();
+  const contextFor = readOnlyContexts(session, state, io, extra, 'plan');
+  const plans: ComputedPlan['plans'] = [];
+  for (const step of session.steps) {
+    const log = createLogger((level, m) => level === 'warn' && warn(`${step.id}: ${m}`), redactor, false);
+    try {
+      plans.push({ step: step.id, items: await step.plan(contextFor(step, log)) });
+    } catch (e) {
+      throw describeAwsError(e, `plan ${step.id}`);
+    }
+  }
+  return { plans, cost: estimateCost(session.loaded.config, session.steps) };
+}
+
+/** Runs every enabled step's preflight and stops with exit 2 listing all problems at once. */
+export async function preflightSteps(session: Session, state: StateFile, io: Io, extra: Partial<Settings> = {}): Promise<void> {
+  const contextFor = readOnlyContexts(session, state, io, extra, 'preflight');
+  const redactor = new Redactor();
+  const problems: string[] = [];
+  for (const step of session.steps) {
+    if (!step.preflight) continue;
+    try {
+      problems.push(...(await step.preflight(contextFor(step, createLogger(() => undefined, redactor, false)))));
+    } catch (e) {
+      throw describeAwsError(e, `check ${step.id}`);
+    }
+  }
+  if (problems.length) {
+    throw new InputError(`check account: ${problems.length} problem${problems.length > 1 ? 's' : ''} would stop this deploy part-way`, problems, {
+      hint: 'Nothing has been created. Fix each problem above, then run again.',
+    });
+  }
+}
+
+/**
+ * The monthly estimate: each enabled step's own lines, in pipeline order, with
+ * lines of the same component added up (secrets from three steps are one
+ * line). Unknown sizes are shown without a price, not guessed.
+ */
+export function estimateCost(config: Config, steps: readonly Step[]): CostEstimate {
+  const lines: CostLine[] = [];
+  for (const step of steps) {
+    for (const line of step.cost?.(config) ?? []) {
+      const same = lines.find((l) => l.component === line.component);
+      if (!same) {
+        lines.push({ ...line });
+        continue;
+      }
+      same.monthly = same.monthly === undefined || line.monthly === undefined ? undefined : round(same.monthly + line.monthly);
+      if (same.quantity && line.quantity) {
+        same.quantity = { n: same.quantity.n + line.quantity.n, unit: same.quantity.unit };
+        same.size = `${same.quantity.n} ${same.quantity.unit}`;
+      }
+    }
+  }
+  const total = round(lines.reduce((a, l) => a + (l.monthly ?? 0), 0));
+  const unknown = lines.filter((l) => l.monthly === undefined).map((l) => l.size);
+  const note =
+    `On-demand list prices for us-east-1; ${config.region === 'us-east-1' ? 'data transfer not included' : `${config.region} is typically up to 30% higher`}.` +
+    (unknown.length ? ` No price on file for ${unknown.join(', ')}: not included in the total.` : '');
+  return { lines, total, note };
+}

@@ -1,0 +1,103 @@
+import type { Config } from '../config/schema.js';
+import type { StepContext } from './context.js';
+
+/**
+ * The registry of step outputs. Each step file adds its own entry by
+ * declaration merging:
+ *
+ *   declare module '../src/pipeline/step.js' {
+ *     interface StepOutputs { network: NetworkOutput }
+ *   }
+ *
+ * so StepId is derived from the steps that exist, and `ctx.output('network')`
+ * is typed without a cast.
+ */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- filled by declaration merging
+export interface StepOutputs {}
+
+export type StepId = keyof StepOutputs & string;
+
+/** A monthly cost line a step contributes to the estimate. Lines with the same component are added up. */
+export interface CostLine {
+  component: string;
+  size: string;
+  /** USD per month; undefined when no price is on file (shown, not guessed). */
+  monthly: number | undefined;
+  /** For lines that add up (3 secrets from three steps): the count and its unit, e.g. 2 and "secret(s)". */
+  quantity?: { n: number; unit: string };
+}
+
+/** What the summary shows of one step: labelled rows (URL, endpoints) and free lines (commands to run next). */
+export interface SummaryPart {
+  rows?: [label: string, value: string | undefined][];
+  notes?: string[];
+}
+
+/** What a step's summary may read: the config, where it deployed, and any step's outputs. */
+export interface SummaryView {
+  config: Config;
+  env: string;
+  region: string;
+  output<K extends StepId>(id: K): StepOutputs[K] | undefined;
+}
+
+/** One line of a plan: what a step would do to one resource. */
+export interface PlanItem {
+  action: 'create' | 'update' | 'keep';
+  resource: string;
+  detail?: string;
+}
+
+export interface Check {
+  name: string;
+  ok: boolean;
+  detail?: string;
+}
+
+/**
+ * A pipeline step. It gets everything through its context and never reads
+ * process.env, prompts, writes state or builds clients. `apply` converges: it
+ * looks resources up by deterministic name, creates what is missing, changes
+ * only what differs, and is safe to repeat after a crash at any point. It
+ * takes no plan argument: time passes between plan and apply (the confirm
+ * prompt), so apply reads live state again rather than trusting a stale plan.
+ */
+export interface Step<Id extends StepId = StepId> {
+  id: Id;
+  title: string;
+  dependsOn: readonly StepId[];
+  enabled?(config: Config): boolean;
+  /** What decides the step's result; a change to its hash makes a done step run again. Never secret values. */
+  inputs(ctx: StepContext<Id>): Promise<unknown>;
+  /** Read-only calls only. */
+  plan(ctx: StepContext<Id>): Promise<PlanItem[]>;
+  /**
+   * Read-only: problems that would make this step fail after other steps had
+   * created things (a network tasks cannot leave, a name AWS refuses). Every
+   * enabled step's preflight runs before any step applies; any problem stops
+   * the run with exit 2.
+   */
+  preflight?(ctx: StepContext<Id>): Promise<string[]>;
+  apply(ctx: StepContext<Id>): Promise<StepOutputs[Id]>;
+  /** The cheap read-only check that lets a done, unchanged step be skipped. */
+  verify(ctx: StepContext<Id>, out: StepOutputs[Id]): Promise<Check[]>;
+  /** Its rows in the summary after a deploy; ids, names and endpoints only, never secrets. */
+  summary?(out: StepOutputs[Id], view: SummaryView): SummaryPart;
+  /** Its lines in the monthly cost estimate, from the config alone (plan shows it before anything exists). */
+  cost?(config: Config): CostLine[];
+}
+
+/** True when the tags say this app and env own the resource: the test before adopting or changing anything. */
+export function ownedBy(ctx: Pick<StepContext, 'app' | 'env'>, tags: readonly { Key?: string; Value?: string }[] | undefined): boolean {
+  const get = (k: string) => tags?.find((t) => t.Key === k)?.Value;
+  return get('deploy-wizard:app') === ctx.app && get('deploy-wizard:env') === ctx.env;
+}
+
+/** The ownership tags every resource carries; destroy touches nothing without them. */
+export function ownershipTags(ctx: Pick<StepContext, 'app' | 'env'>, step: StepId): { Key: string; Value: string }[] {
+  return [
+    { Key: 'deploy-wizard:app', Value: ctx.app },
+    { Key: 'deploy-wizard:env', Value: ctx.env },
+    { Key: 'deploy-wizard:step', Value: step },
+  ];
+}
