@@ -54,7 +54,12 @@ row('config: load + validate (agencio-predict)', cfgMs * 1000, 'µs', `per load,
 const root = mkdtempSync(join(tmpdir(), 'dw-bench-state-'));
 const store = new StateStore(root, 'prod');
 const state = emptyState('bench', 'prod', new Date());
-for (let i = 0; i < 13; i++) state.steps[`step-${i}`] = { status: 'done', inputHash: 'x'.repeat(64), outputs: { arn: `arn:aws:x:us-east-1:123456789012:thing/${i}`, ids: Array.from({ length: 6 }, (_, j) => `id-${j}`) } };
+for (let i = 0; i < 13; i++)
+  state.steps[`step-${i}`] = {
+    status: 'done',
+    inputHash: 'x'.repeat(64),
+    outputs: { arn: `arn:aws:x:us-east-1:123456789012:thing/${i}`, ids: Array.from({ length: 6 }, (_, j) => `id-${j}`) },
+  };
 const S = 200;
 t = now();
 for (let i = 0; i < S; i++) await store.save(state, new Date());

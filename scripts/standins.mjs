@@ -92,7 +92,11 @@ function stopPid(pid) {
   try {
     process.kill(-pid, 'SIGTERM');
   } catch {
-    try { process.kill(pid, 'SIGTERM'); } catch { /* already gone */ }
+    try {
+      process.kill(pid, 'SIGTERM');
+    } catch {
+      /* already gone */
+    }
   }
 }
 
@@ -106,7 +110,8 @@ export async function startStandins({ dir = mkdtempSync(join(tmpdir(), 'dw-stand
   const pids = [];
   const containers = [];
   const stop = async () => {
-    for (const name of containers) await run('podman', ['rm', '-f', '-t', '1', name], { env: { ...process.env, CONTAINERS_CONF: join(dir, 'containers.conf') } }).catch(() => undefined);
+    for (const name of containers)
+      await run('podman', ['rm', '-f', '-t', '1', name], { env: { ...process.env, CONTAINERS_CONF: join(dir, 'containers.conf') } }).catch(() => undefined);
     for (const pid of pids.reverse()) stopPid(pid);
     await sleep(300);
   };
@@ -153,10 +158,7 @@ export async function startStandins({ dir = mkdtempSync(join(tmpdir(), 'dw-stand
     const containersConf = join(dir, 'containers.conf');
     writeFileSync(containersConf, '[containers]\ndefault_ulimits = []\n[engine]\nruntime = "runc"\n');
     const registriesConf = join(dir, 'registries.conf');
-    writeFileSync(
-      registriesConf,
-      `unqualified-search-registries = []\n\n[[registry]]\nlocation = "127.0.0.1:${regPort}"\ninsecure = true\n`,
-    );
+    writeFileSync(registriesConf, `unqualified-search-registries = []\n\n[[registry]]\nlocation = "127.0.0.1:${regPort}"\ninsecure = true\n`);
     const podmanEnv = { ...process.env, CONTAINERS_CONF: containersConf, CONTAINERS_REGISTRIES_CONF: registriesConf };
     const sock = join(dir, 'podman.sock');
     const podmanLog = join(dir, 'podman.log');
@@ -166,7 +168,10 @@ export async function startStandins({ dir = mkdtempSync(join(tmpdir(), 'dw-stand
     // --- Postgres with pgvector (PGlite) ---
     const pgPort = await freePort();
     const pgLog = join(dir, 'pglite.log');
-    const pglite = startProcess(process.execPath, [new URL('./pglite-server.mjs', import.meta.url).pathname, String(pgPort)], { logFile: pgLog, env: process.env });
+    const pglite = startProcess(process.execPath, [new URL('./pglite-server.mjs', import.meta.url).pathname, String(pgPort)], {
+      logFile: pgLog,
+      env: process.env,
+    });
     pids.push(pglite.pid);
 
     await waitFor('pglite', async () => readFileSync(pgLog, 'utf8').includes('ready'), pgLog);
@@ -180,7 +185,9 @@ export async function startStandins({ dir = mkdtempSync(join(tmpdir(), 'dw-stand
     // --- the app as ECS would run it: moto starts no containers, so first-boot probes this one ---
     const appPort = await freePort();
     const appName = `dw-sample-app-${appPort}`;
-    await run('podman', ['build', '-q', '-t', 'localhost/dw-sample-app:standin', new URL('../fixtures/sample-app', import.meta.url).pathname], { env: podmanEnv });
+    await run('podman', ['build', '-q', '-t', 'localhost/dw-sample-app:standin', new URL('../fixtures/sample-app', import.meta.url).pathname], {
+      env: podmanEnv,
+    });
     await run('podman', ['run', '-d', '--rm', '--name', appName, '-p', `127.0.0.1:${appPort}:8080`, 'localhost/dw-sample-app:standin'], { env: podmanEnv });
     containers.push(appName);
     await waitFor('sample app', async () => (await httpGet(`http://127.0.0.1:${appPort}/health`)) === 200, podmanLog);
@@ -214,7 +221,9 @@ async function ensureBaseImage(dir, env) {
   try {
     await run('podman', ['image', 'exists', BASE_IMAGE], { env });
     return;
-  } catch { /* not there yet */ }
+  } catch {
+    /* not there yet */
+  }
   const root = join(dir, 'rootfs');
   mkdirSync(join(root, 'bin'), { recursive: true });
   mkdirSync(join(root, 'tmp'), { recursive: true });
@@ -236,7 +245,16 @@ export async function giveDefaultVpcAnInternetGateway(endpoint, region) {
   const client = new ec2.EC2Client({ region, endpoint, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
   const vpc = (await client.send(new ec2.DescribeVpcsCommand({ Filters: [{ Name: 'is-default', Values: ['true'] }] }))).Vpcs?.[0]?.VpcId;
   if (!vpc) return;
-  const main = (await client.send(new ec2.DescribeRouteTablesCommand({ Filters: [{ Name: 'vpc-id', Values: [vpc] }, { Name: 'association.main', Values: ['true'] }] }))).RouteTables?.[0];
+  const main = (
+    await client.send(
+      new ec2.DescribeRouteTablesCommand({
+        Filters: [
+          { Name: 'vpc-id', Values: [vpc] },
+          { Name: 'association.main', Values: ['true'] },
+        ],
+      }),
+    )
+  ).RouteTables?.[0];
   if (!main || main.Routes?.some((r) => r.DestinationCidrBlock === '0.0.0.0/0')) return;
   const igw = (await client.send(new ec2.CreateInternetGatewayCommand({}))).InternetGateway.InternetGatewayId;
   await client.send(new ec2.AttachInternetGatewayCommand({ InternetGatewayId: igw, VpcId: vpc }));
@@ -265,7 +283,8 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     for (const [k, v] of Object.entries(s.env)) console.log(`export ${k}='${v}'`);
   } else if (cmd === 'stop' && dir) {
     const { pids, containers = [] } = JSON.parse(readFileSync(join(dir, 'env.json'), 'utf8'));
-    for (const name of containers) await run('podman', ['rm', '-f', '-t', '1', name], { env: { ...process.env, CONTAINERS_CONF: join(dir, 'containers.conf') } }).catch(() => undefined);
+    for (const name of containers)
+      await run('podman', ['rm', '-f', '-t', '1', name], { env: { ...process.env, CONTAINERS_CONF: join(dir, 'containers.conf') } }).catch(() => undefined);
     for (const pid of pids.reverse()) stopPid(pid);
   } else {
     console.error('usage: node scripts/standins.mjs start|stop DIR');

@@ -89,28 +89,36 @@ function version(): string {
 }
 
 function parse(argv: string[]) {
-  let parsed;
+  let parsed: ReturnType<typeof parseFlags>;
   try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        env: { type: 'string', default: 'prod' },
-        config: { type: 'string', default: 'deploy-wizard.json' },
-        'non-interactive': { type: 'boolean', default: false },
-        yes: { type: 'boolean', short: 'y', default: false },
-        json: { type: 'boolean', default: false },
-        region: { type: 'string' },
-        profile: { type: 'string' },
-        verbose: { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
-        version: { type: 'boolean', short: 'v', default: false },
-      },
-    });
+    parsed = parseFlags(argv);
   } catch (e) {
     throw new InputError(`read flags: ${(e as Error).message}`, [], { hint: 'Run deploy-wizard --help for the flags.' });
   }
+  return afterParse(parsed);
+}
+
+function parseFlags(argv: string[]) {
+  return parseArgs({
+    args: argv,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      env: { type: 'string', default: 'prod' },
+      config: { type: 'string', default: 'deploy-wizard.json' },
+      'non-interactive': { type: 'boolean', default: false },
+      yes: { type: 'boolean', short: 'y', default: false },
+      json: { type: 'boolean', default: false },
+      region: { type: 'string' },
+      profile: { type: 'string' },
+      verbose: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+      version: { type: 'boolean', short: 'v', default: false },
+    },
+  });
+}
+
+function afterParse(parsed: ReturnType<typeof parseFlags>) {
   const [first, ...rest] = parsed.positionals;
   const command = (first ?? 'deploy') as Command;
   if (!COMMANDS.includes(command)) {
@@ -154,7 +162,9 @@ function report(err: unknown, json: boolean): void {
   if (e.hint) lines.push('', e.hint);
   process.stderr.write(lines.join('\n') + '\n');
   if (json) {
-    process.stdout.write(JSON.stringify({ step: 'deploy', status: 'failed', message: e.message, exitCode: exitCodeOf(e), timestamp: new Date().toISOString() }) + '\n');
+    process.stdout.write(
+      JSON.stringify({ step: 'deploy', status: 'failed', message: e.message, exitCode: exitCodeOf(e), timestamp: new Date().toISOString() }) + '\n',
+    );
   }
 }
 
@@ -242,7 +252,7 @@ async function main(): Promise<number> {
   }
 }
 
-main().then((code) => {
+void main().then((code) => {
   // Docker and AWS keep-alive sockets would hold the process open; flush and go.
   process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));
 });

@@ -34,7 +34,11 @@ export class StateError extends WizardError {
 /** A step failed; running the same command again resumes at it. */
 export class StepError extends WizardError {
   override readonly exitCode = EXIT.stepFailed;
-  constructor(readonly stepId: string, message: string, opts: { hint?: string; cause?: unknown } = {}) {
+  constructor(
+    readonly stepId: string,
+    message: string,
+    opts: { hint?: string; cause?: unknown } = {},
+  ) {
     super(message, opts);
   }
 }

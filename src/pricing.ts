@@ -11,17 +11,37 @@ export const RDS_GP3_GB_MONTH = 0.115;
 export const SECRET_MONTH = 0.4;
 export const S3_GB_MONTH = 0.023;
 export const RDS_HOURLY: Record<string, number> = {
-  'db.t4g.micro': 0.016, 'db.t4g.small': 0.032, 'db.t4g.medium': 0.065, 'db.t4g.large': 0.129, 'db.t4g.xlarge': 0.258,
-  'db.t3.micro': 0.018, 'db.t3.small': 0.036, 'db.t3.medium': 0.072, 'db.t3.large': 0.145,
-  'db.m7g.large': 0.168, 'db.m6g.large': 0.152, 'db.r7g.large': 0.239, 'db.r6g.large': 0.225,
+  'db.t4g.micro': 0.016,
+  'db.t4g.small': 0.032,
+  'db.t4g.medium': 0.065,
+  'db.t4g.large': 0.129,
+  'db.t4g.xlarge': 0.258,
+  'db.t3.micro': 0.018,
+  'db.t3.small': 0.036,
+  'db.t3.medium': 0.072,
+  'db.t3.large': 0.145,
+  'db.m7g.large': 0.168,
+  'db.m6g.large': 0.152,
+  'db.r7g.large': 0.239,
+  'db.r6g.large': 0.225,
 };
 export const CACHE_HOURLY: Record<string, number> = {
-  'cache.t4g.micro': 0.016, 'cache.t4g.small': 0.032, 'cache.t4g.medium': 0.065,
-  'cache.t3.micro': 0.017, 'cache.t3.small': 0.034, 'cache.t3.medium': 0.068,
-  'cache.m7g.large': 0.158, 'cache.r7g.large': 0.219,
+  'cache.t4g.micro': 0.016,
+  'cache.t4g.small': 0.032,
+  'cache.t4g.medium': 0.065,
+  'cache.t3.micro': 0.017,
+  'cache.t3.small': 0.034,
+  'cache.t3.medium': 0.068,
+  'cache.m7g.large': 0.158,
+  'cache.r7g.large': 0.219,
 };
 
 export const round = (n: number) => Math.round(n * 100) / 100;
 
 /** Secrets Manager's line for `n` secrets a step stores. */
-export const secretsCost = (n: number) => ({ component: 'Secrets Manager', size: `${n} secret(s)`, monthly: round(n * SECRET_MONTH), quantity: { n, unit: 'secret(s)' } });
+export const secretsCost = (n: number) => ({
+  component: 'Secrets Manager',
+  size: `${n} secret(s)`,
+  monthly: round(n * SECRET_MONTH),
+  quantity: { n, unit: 'secret(s)' },
+});

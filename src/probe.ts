@@ -18,7 +18,11 @@ const TIMEOUT_MS = 5_000;
 
 export const httpProbe: Probe = async (url, signal, opts = {}) => {
   if (!opts.connectTo && !opts.ca) {
-    const res = await fetch(url, { signal: AbortSignal.any([signal, AbortSignal.timeout(TIMEOUT_MS)]), redirect: 'manual', headers: { 'user-agent': 'deploy-wizard first-boot' } });
+    const res = await fetch(url, {
+      signal: AbortSignal.any([signal, AbortSignal.timeout(TIMEOUT_MS)]),
+      redirect: 'manual',
+      headers: { 'user-agent': 'deploy-wizard first-boot' },
+    });
     const body = (await res.text()).slice(0, 64 * 1024);
     return { status: res.status, body };
   }

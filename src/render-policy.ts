@@ -19,7 +19,10 @@ function fill(v: unknown, vars: PolicyVars): unknown {
     if (whole && Array.isArray(vars[whole[1]!])) return vars[whole[1]!];
     return v.replace(PLACEHOLDER, (_, k: string) => String(vars[k]));
   }
-  if (Array.isArray(v)) return v.flatMap((x) => (typeof x === 'string' && /^\{\{\w+\}\}$/.test(x) && Array.isArray(vars[x.slice(2, -2)]) ? (vars[x.slice(2, -2)] as string[]) : [fill(x, vars)]));
+  if (Array.isArray(v))
+    return v.flatMap((x) =>
+      typeof x === 'string' && /^\{\{\w+\}\}$/.test(x) && Array.isArray(vars[x.slice(2, -2)]) ? (vars[x.slice(2, -2)] as string[]) : [fill(x, vars)],
+    );
   if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, fill(x, vars)]));
   return v;
 }

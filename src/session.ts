@@ -30,16 +30,22 @@ export async function preflight(loaded: LoadedConfig, io: Io, steps: Step[]): Pr
   const dockerfile = resolve(loaded.dir, image.dockerfile);
   if (!existsSync(context)) problems.push(`image.context: ${context} does not exist`);
   if (!existsSync(dockerfile)) problems.push(`image.dockerfile: ${dockerfile} does not exist`);
-  else if (!dockerfile.startsWith(context + '/')) problems.push(`image.dockerfile: ${image.dockerfile} is outside image.context (${image.context}); Docker only sees files inside the context`);
+  else if (!dockerfile.startsWith(context + '/'))
+    problems.push(`image.dockerfile: ${image.dockerfile} is outside image.context (${image.context}); Docker only sees files inside the context`);
   for (const [name, spec] of Object.entries(image.buildArgs)) {
     if (typeof spec === 'string') continue;
     if (spec.env in loaded.config.secrets) {
-      problems.push(`image.buildArgs.${name}: reads ${spec.env}, which is an app secret; build args are kept in the image's history, so pass secrets at run time (secrets.${spec.env}) instead`);
+      problems.push(
+        `image.buildArgs.${name}: reads ${spec.env}, which is an app secret; build args are kept in the image's history, so pass secrets at run time (secrets.${spec.env}) instead`,
+      );
     } else if (io.env[spec.env] === undefined && !spec.optional) {
       problems.push(`image.buildArgs.${name}: the environment variable ${spec.env} is not set; set it, or add "optional": true to build without it`);
     }
   }
-  if (problems.length) throw new InputError(`check config: ${problems.length} problem${problems.length > 1 ? 's' : ''} before building`, problems, { hint: 'Nothing has been created.' });
+  if (problems.length)
+    throw new InputError(`check config: ${problems.length} problem${problems.length > 1 ? 's' : ''} before building`, problems, {
+      hint: 'Nothing has been created.',
+    });
   if (steps.some((s) => s.id === 'ecr-push')) return connectDocker(io.env.DOCKER_HOST);
   return undefined;
 }

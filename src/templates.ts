@@ -13,7 +13,8 @@ function packageRoot(): string {
     if (up === dir) throw new Error('deploy-wizard: cannot find the templates/ folder of the package');
     dir = up;
   }
-  return (root = dir);
+  root = dir;
+  return root;
 }
 
 /** A JSON template shipped under templates/, parsed. */

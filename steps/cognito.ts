@@ -15,8 +15,7 @@ import {
 } from '@aws-sdk/client-cognito-identity-provider';
 import type { StepContext } from '../src/pipeline/context.js';
 import { StepError } from '../src/errors.js';
-import { type Check, type PlanItem, type Step } from '../src/pipeline/step.js';
-
+import type { Check, PlanItem, Step } from '../src/pipeline/step.js';
 
 export interface CognitoOutput {
   userPoolId: string;
@@ -25,9 +24,9 @@ export interface CognitoOutput {
   clientName: string;
 }
 
-declare module '../src/pipeline/step.js' {
+declare module '../src/pipeline/outputs.js' {
   interface StepOutputs {
-    'cognito': CognitoOutput;
+    cognito: CognitoOutput;
   }
 }
 
@@ -240,7 +239,10 @@ async function ensureClient(ctx: StepContext, poolId: string): Promise<string> {
 export async function cognitoClientSecret(ctx: StepContext, out: CognitoOutput): Promise<string> {
   const client = (await ctx.aws.cognito.send(new DescribeUserPoolClientCommand({ UserPoolId: out.userPoolId, ClientId: out.clientId }))).UserPoolClient;
   const secret = client?.ClientSecret;
-  if (!secret) throw new StepError('secrets', `read app client: ${out.clientName} has no client secret`, { hint: 'Delete the app client so the wizard recreates it with a secret, then run again.' });
+  if (!secret)
+    throw new StepError('secrets', `read app client: ${out.clientName} has no client secret`, {
+      hint: 'Delete the app client so the wizard recreates it with a secret, then run again.',
+    });
   ctx.log.secret(secret);
   return secret;
 }
@@ -259,7 +261,11 @@ export const cognito: Step<'cognito'> = {
     const pool = await findPool(ctx);
     const items: PlanItem[] = [];
     if (!pool) {
-      items.push({ action: 'create', resource: `Cognito user pool ${poolName(ctx)}`, detail: `passwords ≥ ${cfg(ctx).passwordMinLength} chars, MFA ${cfg(ctx).mfa}` });
+      items.push({
+        action: 'create',
+        resource: `Cognito user pool ${poolName(ctx)}`,
+        detail: `passwords ≥ ${cfg(ctx).passwordMinLength} chars, MFA ${cfg(ctx).mfa}`,
+      });
       items.push({ action: 'create', resource: `app client ${clientName(ctx)}`, detail: 'with a secret (stored only in the app secret)' });
       return items;
     }
@@ -291,5 +297,4 @@ export const cognito: Step<'cognito'> = {
   summary(out) {
     return { rows: [['Cognito', `${out.userPoolId}, client ${out.clientId}`]] };
   },
-
 };

@@ -20,7 +20,7 @@ import { STATE_DIR } from '../src/state/state-paths.js';
 import { imageArchitecture, manifestDigest, registryEndpoint, type RegistryEndpoint } from '../src/docker/registry.js';
 import { loadTemplate } from '../src/templates.js';
 import { ownedBy, ownershipTags, type Check, type PlanItem, type Step } from '../src/pipeline/step.js';
-
+import { unlessNotFound } from '../src/aws/not-found.js';
 
 export interface EcrPushOutput {
   repositoryName: string;
@@ -35,7 +35,7 @@ export interface EcrPushOutput {
   buildArgKey?: string;
 }
 
-declare module '../src/pipeline/step.js' {
+declare module '../src/pipeline/outputs.js' {
   interface StepOutputs {
     'ecr-push': EcrPushOutput;
   }
@@ -126,13 +126,8 @@ function content(ctx: StepContext<'ecr-push'>): Promise<Content> {
 }
 
 async function findRepository(ctx: StepContext, name: string): Promise<Repository | undefined> {
-  try {
-    const res = await ctx.aws.ecr.send(new DescribeRepositoriesCommand({ repositoryNames: [name] }));
-    return res.repositories?.[0];
-  } catch (e) {
-    if ((e as Error).name === 'RepositoryNotFoundException') return undefined;
-    throw e;
-  }
+  return (await unlessNotFound(ctx.aws.ecr.send(new DescribeRepositoriesCommand({ repositoryNames: [name] })), 'RepositoryNotFoundException'))
+    ?.repositories?.[0];
 }
 
 async function isOurs(ctx: StepContext, repo: Repository): Promise<boolean> {
@@ -267,14 +262,19 @@ async function buildAndPush(ctx: StepContext, c: Content, ref: string, auth: { u
       labels: { 'deploy-wizard.app': ctx.app, 'deploy-wizard.env': ctx.env },
       abortSignal: guard.signal,
     });
-    await followProgress(docker, stream, (e) => {
-      guard.touch();
-      if (e.stream) {
-        keep(e.stream);
-        const line = e.stream.trim();
-        if (line) ctx.log.debug(line);
-      }
-    }, { ms: idleMs });
+    await followProgress(
+      docker,
+      stream,
+      (e) => {
+        guard.touch();
+        if (e.stream) {
+          keep(e.stream);
+          const line = e.stream.trim();
+          if (line) ctx.log.debug(line);
+        }
+      },
+      { ms: idleMs },
+    );
     const sent = await packed.hash;
     if (sent !== c.contextHash) {
       throw new StepError('ecr-push', `build image: files in ${contextDir} changed while the image was being built, so ${c.tag} would not match its content`, {
@@ -303,14 +303,21 @@ async function buildAndPush(ctx: StepContext, c: Content, ref: string, auth: { u
       authconfig: { username: auth.username, password: auth.password, serveraddress: auth.host },
       abortSignal: push.signal,
     });
-    await followProgress(docker, stream, (e) => {
-      push.touch();
-      if (e.status) ctx.log.debug(e.status);
-    }, { ms: idleMs });
+    await followProgress(
+      docker,
+      stream,
+      (e) => {
+        push.touch();
+        if (e.status) ctx.log.debug(e.status);
+      },
+      { ms: idleMs },
+    );
   } catch (e) {
     if (ctx.signal.aborted) throw ctx.signal.reason;
     if (e instanceof StalledError || push.signal.reason instanceof StalledError) {
-      throw new StepError('ecr-push', `push image: the registry push made no progress for ${ctx.config.image.idleTimeoutSeconds}s`, { hint: stalledHint(ctx, 'The push') });
+      throw new StepError('ecr-push', `push image: the registry push made no progress for ${ctx.config.image.idleTimeoutSeconds}s`, {
+        hint: stalledHint(ctx, 'The push'),
+      });
     }
     throw new StepError('ecr-push', `push image: ${ctx.log.redact((e as Error).message)}`, {
       hint: 'Check that the registry is reachable and the credentials may push (ecr:InitiateLayerUpload and friends), then run again.',
@@ -370,7 +377,15 @@ export const ecrPush: Step<'ecr-push'> = {
     }
     const repositoryUri = repo.repositoryUri ?? ref;
     const architecture = await imageArchitecture(auth.endpoint, auth, name, digest, ctx.signal);
-    return { repositoryName: name, repositoryUri, imageTag: tag, imageDigest: digest, imageUri: `${repositoryUri}@${digest}`, architecture, ...(buildInputs(ctx).envArgs.length ? { buildArgKey: buildArgKey(ctx) } : {}) };
+    return {
+      repositoryName: name,
+      repositoryUri,
+      imageTag: tag,
+      imageDigest: digest,
+      imageUri: `${repositoryUri}@${digest}`,
+      architecture,
+      ...(buildInputs(ctx).envArgs.length ? { buildArgKey: buildArgKey(ctx) } : {}),
+    };
   },
 
   async verify(ctx, out) {
@@ -391,5 +406,4 @@ export const ecrPush: Step<'ecr-push'> = {
   summary(out) {
     return { rows: [['Image', out.imageUri]] };
   },
-
 };

@@ -20,6 +20,7 @@ import type { NetworkOutput } from './network.js';
 import { ownedBy, ownershipTags, type Check, type PlanItem, type Step } from '../src/pipeline/step.js';
 import { versionStanding } from './rds.js';
 import { CACHE_HOURLY, HOURS, round, secretsCost } from '../src/pricing.js';
+import { unlessNotFound } from '../src/aws/not-found.js';
 
 export interface ElastiCacheOutput {
   replicationGroupId: string;
@@ -29,9 +30,9 @@ export interface ElastiCacheOutput {
   authSecretArn: string;
 }
 
-declare module '../src/pipeline/step.js' {
+declare module '../src/pipeline/outputs.js' {
   interface StepOutputs {
-    'elasticache': ElastiCacheOutput;
+    elasticache: ElastiCacheOutput;
   }
 }
 
@@ -53,7 +54,8 @@ type Group = ReplicationGroup & { EngineVersion?: string };
 
 async function findGroup(ctx: StepContext): Promise<Group | undefined> {
   try {
-    const g: Group | undefined = (await ctx.aws.elasticache.send(new DescribeReplicationGroupsCommand({ ReplicationGroupId: groupId(ctx) }))).ReplicationGroups?.[0];
+    const g: Group | undefined = (await ctx.aws.elasticache.send(new DescribeReplicationGroupsCommand({ ReplicationGroupId: groupId(ctx) })))
+      .ReplicationGroups?.[0];
     const member = g?.MemberClusters?.[0];
     if (g && member) {
       const cluster = (await ctx.aws.elasticache.send(new DescribeCacheClustersCommand({ CacheClusterId: member })).catch(() => undefined))?.CacheClusters?.[0];
@@ -68,16 +70,18 @@ async function findGroup(ctx: StepContext): Promise<Group | undefined> {
 
 async function ensureSubnetGroup(ctx: StepContext, net: NetworkOutput): Promise<string> {
   const name = groupId(ctx);
-  let existing;
-  try {
-    existing = (await ctx.aws.elasticache.send(new DescribeCacheSubnetGroupsCommand({ CacheSubnetGroupName: name }))).CacheSubnetGroups?.[0];
-  } catch (e) {
-    if ((e as Error).name !== 'CacheSubnetGroupNotFoundFault') throw e;
-  }
+  const existing = (
+    await unlessNotFound(ctx.aws.elasticache.send(new DescribeCacheSubnetGroupsCommand({ CacheSubnetGroupName: name })), 'CacheSubnetGroupNotFoundFault')
+  )?.CacheSubnetGroups?.[0];
   const want = [...net.subnetIds].sort();
   if (!existing) {
     await ctx.aws.elasticache.send(
-      new CreateCacheSubnetGroupCommand({ CacheSubnetGroupName: name, CacheSubnetGroupDescription: `deploy-wizard ${ctx.app} ${ctx.env}`, SubnetIds: want, Tags: ownershipTags(ctx, 'elasticache') }),
+      new CreateCacheSubnetGroupCommand({
+        CacheSubnetGroupName: name,
+        CacheSubnetGroupDescription: `deploy-wizard ${ctx.app} ${ctx.env}`,
+        SubnetIds: want,
+        Tags: ownershipTags(ctx, 'elasticache'),
+      }),
     );
   } else {
     const have = (existing.Subnets ?? []).map((s) => s.SubnetIdentifier!).sort();
@@ -117,8 +121,10 @@ export function cacheDifferences(ctx: StepContext, g: Group): { label: string; a
   const c = ctx.config.cache!;
   const id = groupId(ctx);
   const out: { label: string; apply: () => Promise<unknown> }[] = [];
-  const modify = (input: Record<string, unknown>) => () => ctx.aws.elasticache.send(new ModifyReplicationGroupCommand({ ReplicationGroupId: id, ApplyImmediately: true, ...input }));
-  if (g.CacheNodeType && g.CacheNodeType !== c.nodeType) out.push({ label: `node type ${g.CacheNodeType} → ${c.nodeType}`, apply: modify({ CacheNodeType: c.nodeType }) });
+  const modify = (input: Record<string, unknown>) => () =>
+    ctx.aws.elasticache.send(new ModifyReplicationGroupCommand({ ReplicationGroupId: id, ApplyImmediately: true, ...input }));
+  if (g.CacheNodeType && g.CacheNodeType !== c.nodeType)
+    out.push({ label: `node type ${g.CacheNodeType} → ${c.nodeType}`, apply: modify({ CacheNodeType: c.nodeType }) });
   const have = g.EngineVersion;
   if (have) {
     const standing = versionStanding(c.engineVersion, have);
@@ -127,9 +133,13 @@ export function cacheDifferences(ctx: StepContext, g: Group): { label: string; a
       out.push({
         label: `version ${have} → ${c.engineVersion} (ElastiCache cannot downgrade; set cache.engineVersion to ${have.split('.').slice(0, 2).join('.')} or later)`,
         apply: async () => {
-          throw new StepError('elasticache', `modify cache: cache.engineVersion ${c.engineVersion} is older than the running ${have}; ElastiCache cannot downgrade`, {
-            hint: `Set cache.engineVersion to ${have.split('.').slice(0, 2).join('.')} or later.`,
-          });
+          throw new StepError(
+            'elasticache',
+            `modify cache: cache.engineVersion ${c.engineVersion} is older than the running ${have}; ElastiCache cannot downgrade`,
+            {
+              hint: `Set cache.engineVersion to ${have.split('.').slice(0, 2).join('.')} or later.`,
+            },
+          );
         },
       });
     }
@@ -139,14 +149,16 @@ export function cacheDifferences(ctx: StepContext, g: Group): { label: string; a
   if (nodes < c.numNodes) {
     out.push({
       label: `nodes ${nodes} → ${c.numNodes}`,
-      apply: () => ctx.aws.elasticache.send(new IncreaseReplicaCountCommand({ ReplicationGroupId: id, NewReplicaCount: c.numNodes - 1, ApplyImmediately: true })),
+      apply: () =>
+        ctx.aws.elasticache.send(new IncreaseReplicaCountCommand({ ReplicationGroupId: id, NewReplicaCount: c.numNodes - 1, ApplyImmediately: true })),
     });
   } else if (nodes > c.numNodes && c.numNodes === 1 && failover) {
     out.push({ label: 'automatic failover off (before going to one node)', apply: modify({ AutomaticFailoverEnabled: false, MultiAZEnabled: false }) });
   } else if (nodes > c.numNodes) {
     out.push({
       label: `nodes ${nodes} → ${c.numNodes}`,
-      apply: () => ctx.aws.elasticache.send(new DecreaseReplicaCountCommand({ ReplicationGroupId: id, NewReplicaCount: c.numNodes - 1, ApplyImmediately: true })),
+      apply: () =>
+        ctx.aws.elasticache.send(new DecreaseReplicaCountCommand({ ReplicationGroupId: id, NewReplicaCount: c.numNodes - 1, ApplyImmediately: true })),
     });
   } else if (c.numNodes > 1 && !failover) {
     out.push({ label: 'automatic failover and Multi-AZ on', apply: modify({ AutomaticFailoverEnabled: true, MultiAZEnabled: true }) });
@@ -173,7 +185,12 @@ export const elasticache: Step<'elasticache'> = {
     const c = ctx.config.cache!;
     const g = await findGroup(ctx);
     const items: PlanItem[] = [];
-    if (!g) items.push({ action: 'create', resource: `Redis replication group ${groupId(ctx)}`, detail: `Redis ${c.engineVersion}, ${c.numNodes} × ${c.nodeType}, encrypted at rest and in transit, AUTH token` });
+    if (!g)
+      items.push({
+        action: 'create',
+        resource: `Redis replication group ${groupId(ctx)}`,
+        detail: `Redis ${c.engineVersion}, ${c.numNodes} × ${c.nodeType}, encrypted at rest and in transit, AUTH token`,
+      });
     else {
       const diff = cacheDifferences(ctx, g).map((d) => d.label);
       items.push({ action: diff.length ? 'update' : 'keep', resource: `Redis replication group ${groupId(ctx)}`, detail: diff.join(', ') || g.Status });
@@ -186,7 +203,9 @@ export const elasticache: Step<'elasticache'> = {
     const net = ctx.output('network');
     if (!net.securityGroups.cache) throw new Error('network did not create the cache security group');
     // The AUTH token is stored before the group that uses it is created.
-    const auth = await ensureGeneratedSecret(ctx, 'elasticache', authSecretName(ctx), `deploy-wizard: Redis AUTH token for ${groupId(ctx)}`, () => ({ token: randomAlnum(48) }));
+    const auth = await ensureGeneratedSecret(ctx, 'elasticache', authSecretName(ctx), `deploy-wizard: Redis AUTH token for ${groupId(ctx)}`, () => ({
+      token: randomAlnum(48),
+    }));
     const subnetGroup = await ensureSubnetGroup(ctx, net);
     let g = await findGroup(ctx);
     if (!g) {
@@ -239,7 +258,7 @@ export const elasticache: Step<'elasticache'> = {
     const left = cacheDifferences(ctx, g);
     if (left.length) {
       throw new StepError('elasticache', `modify cache: ${left.map((d) => d.label).join(', ')} did not take effect`, {
-        hint: 'Check the replication group\'s events in the ElastiCache console (an unsupported node type or version is the usual cause), fix the config, and run again.',
+        hint: "Check the replication group's events in the ElastiCache console (an unsupported node type or version is the usual cause), fix the config, and run again.",
       });
     }
     const ep = primaryOf(g);
@@ -255,7 +274,9 @@ export const elasticache: Step<'elasticache'> = {
 
   async verify(ctx, out) {
     const g = await findGroup(ctx);
-    const checks: Check[] = [{ name: `Redis ${out.replicationGroupId}`, ok: g?.Status === 'available' && primaryOf(g).address === out.primaryEndpoint, detail: g?.Status }];
+    const checks: Check[] = [
+      { name: `Redis ${out.replicationGroupId}`, ok: g?.Status === 'available' && primaryOf(g).address === out.primaryEndpoint, detail: g?.Status },
+    ];
     if (g) {
       const diff = cacheDifferences(ctx, g);
       checks.push({ name: 'node type, version and node count as configured', ok: diff.length === 0, detail: diff.map((d) => d.label).join(', ') || undefined });
@@ -267,11 +288,13 @@ export const elasticache: Step<'elasticache'> = {
   cost(config) {
     const c = config.cache!;
     const h = CACHE_HOURLY[c.nodeType];
-    return [{ component: 'ElastiCache Redis', size: `${c.numNodes} × ${c.nodeType}`, monthly: h === undefined ? undefined : round(h * HOURS * c.numNodes) }, secretsCost(1)];
+    return [
+      { component: 'ElastiCache Redis', size: `${c.numNodes} × ${c.nodeType}`, monthly: h === undefined ? undefined : round(h * HOURS * c.numNodes) },
+      secretsCost(1),
+    ];
   },
 
   summary(out) {
     return { rows: [['Redis', `${out.primaryEndpoint}:${out.port}${out.transitEncryption ? ' (TLS)' : ''}`]] };
   },
-
 };

@@ -8,9 +8,7 @@ import { StepError } from '../src/errors.js';
 import { waitFor } from '../src/wait.js';
 import { diagnoseService } from '../src/aws/ecs-helpers.js';
 import type { ServiceOutput } from './service.js';
-import type { TaskDefinitionOutput } from './task-definition.js';
-import { type Check, type Step } from '../src/pipeline/step.js';
-
+import type { Check, Step } from '../src/pipeline/step.js';
 
 export interface FirstBootCheck extends Check {
   ms: number;
@@ -23,7 +21,7 @@ export interface FirstBootOutput {
   checks: FirstBootCheck[];
 }
 
-declare module '../src/pipeline/step.js' {
+declare module '../src/pipeline/outputs.js' {
   interface StepOutputs {
     'first-boot': FirstBootOutput;
   }
@@ -66,7 +64,11 @@ export async function certificateNames(ctx: StepContext, arn: string): Promise<s
   const body = (await ctx.aws.iam.send(new GetServerCertificateCommand({ ServerCertificateName: name }))).ServerCertificate?.CertificateBody;
   if (!body) return [];
   const x = new X509Certificate(body);
-  const sans = (x.subjectAltName ?? '').split(',').map((p) => p.trim()).filter((p) => p.startsWith('DNS:')).map((p) => p.slice(4));
+  const sans = (x.subjectAltName ?? '')
+    .split(',')
+    .map((p) => p.trim())
+    .filter((p) => p.startsWith('DNS:'))
+    .map((p) => p.slice(4));
   const cn = /(?:^|\n)CN=([^\n]+)/.exec(x.subject)?.[1];
   return [...new Set([...sans, ...(cn ? [cn] : [])])];
 }
@@ -167,7 +169,12 @@ async function rolloutCheck(ctx: StepContext, svc: ServiceOutput): Promise<First
   const s = (await ctx.aws.ecs.send(new DescribeServicesCommand({ cluster: svc.clusterName, services: [svc.serviceName] }))).services?.[0];
   const primary = s?.deployments?.find((d) => d.status === 'PRIMARY');
   const ok = primary?.rolloutState === 'COMPLETED' && s?.taskDefinition === svc.taskDefinitionArn && (s?.runningCount ?? 0) >= (s?.desiredCount ?? 1);
-  return { name: 'rollout', ok, ms: ctx.clock.now().getTime() - start, detail: `${primary?.rolloutState ?? 'no deployment'}, ${s?.runningCount ?? 0}/${s?.desiredCount ?? 0} running` };
+  return {
+    name: 'rollout',
+    ok,
+    ms: ctx.clock.now().getTime() - start,
+    detail: `${primary?.rolloutState ?? 'no deployment'}, ${s?.runningCount ?? 0}/${s?.desiredCount ?? 0} running`,
+  };
 }
 
 async function targetHealthCheck(ctx: StepContext, svc: ServiceOutput): Promise<FirstBootCheck> {
@@ -178,8 +185,15 @@ async function targetHealthCheck(ctx: StepContext, svc: ServiceOutput): Promise<
   }
   const targets = (await ctx.aws.elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: svc.targetGroupArn }))).TargetHealthDescriptions ?? [];
   const healthy = targets.filter((t) => t.TargetHealth?.State === 'healthy').length;
-  const other = targets.filter((t) => t.TargetHealth?.State !== 'healthy').map((t) => `${t.Target?.Id}: ${t.TargetHealth?.State} ${t.TargetHealth?.Reason ?? ''}`.trim());
-  return { name: 'target health', ok: healthy > 0, ms: ctx.clock.now().getTime() - start, detail: `${healthy}/${targets.length} healthy${other.length ? `; ${other.join(', ')}` : ''}` };
+  const other = targets
+    .filter((t) => t.TargetHealth?.State !== 'healthy')
+    .map((t) => `${t.Target?.Id}: ${t.TargetHealth?.State} ${t.TargetHealth?.Reason ?? ''}`.trim());
+  return {
+    name: 'target health',
+    ok: healthy > 0,
+    ms: ctx.clock.now().getTime() - start,
+    detail: `${healthy}/${targets.length} healthy${other.length ? `; ${other.join(', ')}` : ''}`,
+  };
 }
 
 export function formatChecks(checks: FirstBootCheck[]): string[] {
@@ -200,7 +214,13 @@ export const firstBoot: Step<'first-boot'> = {
 
   async plan(ctx) {
     const e = expectations(ctx);
-    return [{ action: 'keep', resource: 'first-boot check', detail: `GET ${e.path} expects ${e.status}${e.json ? ` and ${JSON.stringify(e.json)}` : ''} within ${e.deadlineMs / 1000}s` }];
+    return [
+      {
+        action: 'keep',
+        resource: 'first-boot check',
+        detail: `GET ${e.path} expects ${e.status}${e.json ? ` and ${JSON.stringify(e.json)}` : ''} within ${e.deadlineMs / 1000}s`,
+      },
+    ];
   },
 
   async apply(ctx) {
@@ -222,9 +242,20 @@ export const firstBoot: Step<'first-boot'> = {
     for (const line of formatChecks(checks)) ctx.log.info(line);
     const bad = checks.filter((c) => !c.ok);
     if (failure || bad.length) {
-      const diagnosis = await diagnoseService(ctx, { cluster: svc.clusterName, service: svc.serviceName, logGroup: td.logGroup, container: td.containerName }).catch(() => []);
+      const diagnosis = await diagnoseService(ctx, {
+        cluster: svc.clusterName,
+        service: svc.serviceName,
+        logGroup: td.logGroup,
+        container: td.containerName,
+      }).catch(() => []);
       throw new StepError('first-boot', failure?.message ?? `first boot: ${bad.map((c) => `${c.name}: ${c.detail}`).join('; ')}`, {
-        hint: ['Checks:', ...formatChecks(checks), ...(diagnosis.length ? ['', 'What ECS says:', ...diagnosis] : []), '', 'Fix the cause and run the same command again; it resumes at this check.'].join('\n'),
+        hint: [
+          'Checks:',
+          ...formatChecks(checks),
+          ...(diagnosis.length ? ['', 'What ECS says:', ...diagnosis] : []),
+          '',
+          'Fix the cause and run the same command again; it resumes at this check.',
+        ].join('\n'),
       });
     }
     return { url: target.url, ...(target.connectTo ? { via: target.connectTo } : {}), checks };
@@ -242,7 +273,13 @@ export const firstBoot: Step<'first-boot'> = {
   },
 
   summary(out) {
-    return { rows: [['Health', `${out.url}${out.via ? ` (through ${out.via})` : ''} answered (${out.checks.filter((c) => c.ok).length}/${out.checks.length} checks passed)`]] };
+    return {
+      rows: [
+        [
+          'Health',
+          `${out.url}${out.via ? ` (through ${out.via})` : ''} answered (${out.checks.filter((c) => c.ok).length}/${out.checks.length} checks passed)`,
+        ],
+      ],
+    };
   },
-
 };

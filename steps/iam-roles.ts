@@ -16,12 +16,12 @@ import type { StepContext } from '../src/pipeline/context.js';
 import { StepError } from '../src/errors.js';
 import { canonicalJson } from '../src/canonical-json.js';
 import { renderPolicy, type PolicyDocument, type PolicyVars } from '../src/render-policy.js';
-import { secrets, type SecretsOutput } from './secrets.js';
-import { s3Buckets, type S3BucketsOutput } from './s3-buckets.js';
-import { cognito, type CognitoOutput } from './cognito.js';
+import { secrets } from './secrets.js';
+import { s3Buckets } from './s3-buckets.js';
+import { cognito } from './cognito.js';
 import { ownedBy, ownershipTags, type Check, type PlanItem, type Step } from '../src/pipeline/step.js';
-import type { RdsOutput } from './rds.js';
 import { partitionOf } from '../src/config/regions.js';
+import { unlessNotFound } from '../src/aws/not-found.js';
 
 export interface IamRolesOutput {
   executionRoleName: string;
@@ -30,7 +30,7 @@ export interface IamRolesOutput {
   taskRoleArn: string;
 }
 
-declare module '../src/pipeline/step.js' {
+declare module '../src/pipeline/outputs.js' {
   interface StepOutputs {
     'iam-roles': IamRolesOutput;
   }
@@ -88,7 +88,10 @@ export function policyVars(
 function specs(ctx: StepContext): RoleSpec[] {
   const rdsOut = ctx.config.database ? ctx.output('rds') : undefined;
   const vars = policyVars(ctx, {
-    dbSetupSecretArns: rdsOut && !ctx.settings.dbUrl && ctx.config.database?.access !== 'direct' ? [rdsOut.masterSecretArn, ...(rdsOut.appSecretArn ? [rdsOut.appSecretArn] : [])] : [],
+    dbSetupSecretArns:
+      rdsOut && !ctx.settings.dbUrl && ctx.config.database?.access !== 'direct'
+        ? [rdsOut.masterSecretArn, ...(rdsOut.appSecretArn ? [rdsOut.appSecretArn] : [])]
+        : [],
     secretArn: steps(ctx).secrets ? ctx.output('secrets').arn : undefined,
     bucketNames: steps(ctx).buckets ? ctx.output('s3-buckets').buckets.map((b) => b.name) : [],
     userPoolArn: steps(ctx).cognito ? ctx.output('cognito').userPoolArn : undefined,
@@ -118,12 +121,7 @@ function steps(ctx: StepContext) {
 }
 
 async function getRole(ctx: StepContext, name: string): Promise<Role | undefined> {
-  try {
-    return (await ctx.aws.iam.send(new GetRoleCommand({ RoleName: name }))).Role;
-  } catch (e) {
-    if ((e as Error).name === 'NoSuchEntityException' || (e as Error).name === 'NoSuchEntity') return undefined;
-    throw e;
-  }
+  return (await unlessNotFound(ctx.aws.iam.send(new GetRoleCommand({ RoleName: name })), 'NoSuchEntityException', 'NoSuchEntity'))?.Role;
 }
 
 // IAM returns policy documents URL-encoded.
@@ -176,13 +174,16 @@ async function ensureRole(ctx: StepContext, spec: RoleSpec): Promise<Role> {
     });
   }
   const d = await drift(ctx, spec, role);
-  if (d.includes('trust policy')) await ctx.aws.iam.send(new UpdateAssumeRolePolicyCommand({ RoleName: spec.name, PolicyDocument: JSON.stringify(spec.trust) }));
-  for (const m of spec.managed) if (d.includes(`attach ${m.split('/').pop()}`)) await ctx.aws.iam.send(new AttachRolePolicyCommand({ RoleName: spec.name, PolicyArn: m }));
+  if (d.includes('trust policy'))
+    await ctx.aws.iam.send(new UpdateAssumeRolePolicyCommand({ RoleName: spec.name, PolicyDocument: JSON.stringify(spec.trust) }));
+  for (const m of spec.managed)
+    if (d.includes(`attach ${m.split('/').pop()}`)) await ctx.aws.iam.send(new AttachRolePolicyCommand({ RoleName: spec.name, PolicyArn: m }));
   if (d.includes(`detach ${LEGACY_MANAGED_POLICY}`)) {
     const arn = `arn:${partitionOf(ctx.region)}:iam::aws:policy/service-role/${LEGACY_MANAGED_POLICY}`;
     await ctx.aws.iam.send(new DetachRolePolicyCommand({ RoleName: spec.name, PolicyArn: arn }));
   }
-  if (d.includes('inline policy')) await ctx.aws.iam.send(new PutRolePolicyCommand({ RoleName: spec.name, PolicyName: INLINE, PolicyDocument: JSON.stringify(spec.inline) }));
+  if (d.includes('inline policy'))
+    await ctx.aws.iam.send(new PutRolePolicyCommand({ RoleName: spec.name, PolicyName: INLINE, PolicyDocument: JSON.stringify(spec.inline) }));
   if (d.includes('remove inline policy')) await ctx.aws.iam.send(new DeleteRolePolicyCommand({ RoleName: spec.name, PolicyName: INLINE }));
   if (d.length) ctx.log.info(`${spec.name}: ${d.join(', ')}`);
   return role;
@@ -203,7 +204,11 @@ export const iamRoles: Step<'iam-roles'> = {
     for (const kind of ['execution', 'task'] as const) {
       const name = roleName(ctx.app, ctx.env, kind);
       const role = await getRole(ctx, name);
-      items.push({ action: role ? 'keep' : 'create', resource: `IAM role ${name}`, detail: kind === 'execution' ? 'pull image, write logs, read the app secret' : "this app's buckets, secret and user pool only" });
+      items.push({
+        action: role ? 'keep' : 'create',
+        resource: `IAM role ${name}`,
+        detail: kind === 'execution' ? 'pull image, write logs, read the app secret' : "this app's buckets, secret and user pool only",
+      });
     }
     return items;
   },
@@ -220,7 +225,11 @@ export const iamRoles: Step<'iam-roles'> = {
     for (const spec of specs(ctx)) {
       const role = await getRole(ctx, spec.name);
       const d = role ? await drift(ctx, spec, role) : ['missing'];
-      checks.push({ name: `IAM role ${spec.name}`, ok: d.length === 0 && [out.executionRoleArn, out.taskRoleArn].includes(role!.Arn!), detail: d.join(', ') || undefined });
+      checks.push({
+        name: `IAM role ${spec.name}`,
+        ok: d.length === 0 && [out.executionRoleArn, out.taskRoleArn].includes(role!.Arn!),
+        detail: d.join(', ') || undefined,
+      });
     }
     return checks;
   },

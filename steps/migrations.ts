@@ -1,7 +1,5 @@
 import { runOneOffTask } from '../src/aws/ecs-helpers.js';
-import type { NetworkOutput } from './network.js';
-import type { TaskDefinitionOutput } from './task-definition.js';
-import { type Step } from '../src/pipeline/step.js';
+import type { Step } from '../src/pipeline/step.js';
 
 export interface MigrationsOutput {
   /** The task definition revision the migrations ran for: an unchanged re-run does not run them again. */
@@ -10,9 +8,9 @@ export interface MigrationsOutput {
   exitCode: number;
 }
 
-declare module '../src/pipeline/step.js' {
+declare module '../src/pipeline/outputs.js' {
   interface StepOutputs {
-    'migrations': MigrationsOutput;
+    migrations: MigrationsOutput;
   }
 }
 

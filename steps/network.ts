@@ -27,9 +27,9 @@ export interface NetworkOutput {
   securityGroups: Partial<Record<GroupRole, string>> & { lb: string; tasks: string };
 }
 
-declare module '../src/pipeline/step.js' {
+declare module '../src/pipeline/outputs.js' {
   interface StepOutputs {
-    'network': NetworkOutput;
+    network: NetworkOutput;
   }
 }
 
@@ -95,9 +95,7 @@ function permissionFor(r: Rule, ids: Partial<Record<GroupRole, string>>): IpPerm
 async function findVpc(ctx: StepContext): Promise<string> {
   const net = ctx.config.network;
   const wanted = net?.vpcId ?? (net?.vpc && net.vpc !== 'default' ? net.vpc : undefined);
-  const res = await ctx.aws.ec2.send(
-    new DescribeVpcsCommand(wanted ? { VpcIds: [wanted] } : { Filters: [{ Name: 'is-default', Values: ['true'] }] }),
-  );
+  const res = await ctx.aws.ec2.send(new DescribeVpcsCommand(wanted ? { VpcIds: [wanted] } : { Filters: [{ Name: 'is-default', Values: ['true'] }] }));
   const vpc = res.Vpcs?.[0]?.VpcId;
   if (!vpc) {
     throw new StepError('network', `find VPC: ${wanted ? `VPC ${wanted} was not found in ${ctx.region}` : `the account has no default VPC in ${ctx.region}`}`, {
@@ -110,11 +108,21 @@ async function findVpc(ctx: StepContext): Promise<string> {
 async function findSubnets(ctx: StepContext, vpcId: string): Promise<Subnet[]> {
   const ids = ctx.config.network?.subnetIds;
   const res = await ctx.aws.ec2.send(
-    new DescribeSubnetsCommand(ids ? { SubnetIds: ids } : { Filters: [{ Name: 'vpc-id', Values: [vpcId] }, { Name: 'default-for-az', Values: ['true'] }] }),
+    new DescribeSubnetsCommand(
+      ids
+        ? { SubnetIds: ids }
+        : {
+            Filters: [
+              { Name: 'vpc-id', Values: [vpcId] },
+              { Name: 'default-for-az', Values: ['true'] },
+            ],
+          },
+    ),
   );
   const subnets = (res.Subnets ?? []).sort((a, b) => (a.AvailabilityZone ?? '').localeCompare(b.AvailabilityZone ?? ''));
   const wrongVpc = subnets.filter((s) => s.VpcId !== vpcId).map((s) => s.SubnetId);
-  if (wrongVpc.length) throw new StepError('network', `check subnets: ${wrongVpc.join(', ')} are not in ${vpcId}`, { hint: 'List subnets of network.vpcId only.' });
+  if (wrongVpc.length)
+    throw new StepError('network', `check subnets: ${wrongVpc.join(', ')} are not in ${vpcId}`, { hint: 'List subnets of network.vpcId only.' });
   const azs = new Set(subnets.map((s) => s.AvailabilityZone));
   if (azs.size < 2) {
     throw new StepError('network', `check subnets: the subnets span ${azs.size} availability zone(s); RDS and ElastiCache subnet groups need at least two`, {
@@ -202,7 +210,12 @@ export async function networkProblems(ctx: StepContext): Promise<string[]> {
 async function findGroups(ctx: StepContext, vpcId: string): Promise<Map<GroupRole, SecurityGroup>> {
   const names = roles(ctx).map((r) => groupName(ctx, r));
   const res = await ctx.aws.ec2.send(
-    new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'vpc-id', Values: [vpcId] }, { Name: 'group-name', Values: names }] }),
+    new DescribeSecurityGroupsCommand({
+      Filters: [
+        { Name: 'vpc-id', Values: [vpcId] },
+        { Name: 'group-name', Values: names },
+      ],
+    }),
   );
   const out = new Map<GroupRole, SecurityGroup>();
   for (const role of roles(ctx)) {
@@ -242,7 +255,13 @@ async function ensureGroup(ctx: StepContext, vpcId: string, role: GroupRole, exi
 }
 
 /** Adds missing rules and removes rules of ours that no longer apply. Returns what changed. */
-async function convergeRules(ctx: StepContext, role: GroupRole, group: SecurityGroup, ids: Partial<Record<GroupRole, string>>, dryRun: boolean): Promise<string[]> {
+async function convergeRules(
+  ctx: StepContext,
+  role: GroupRole,
+  group: SecurityGroup,
+  ids: Partial<Record<GroupRole, string>>,
+  dryRun: boolean,
+): Promise<string[]> {
   const want = wantedRules(ctx, role);
   const have = existingRules(group);
   const wantKeys = new Set(want.map((r) => keyOf(r, ids)));
@@ -286,13 +305,25 @@ export const network: Step<'network'> = {
     const subnets = await findSubnets(ctx, vpcId);
     const pub = await publicSubnets(ctx, vpcId, subnets);
     const items: PlanItem[] = [
-      { action: 'keep', resource: `VPC ${vpcId}`, detail: `${subnets.length} subnets in ${new Set(subnets.map((s) => s.AvailabilityZone)).size} AZs, ${pub.length} public` },
+      {
+        action: 'keep',
+        resource: `VPC ${vpcId}`,
+        detail: `${subnets.length} subnets in ${new Set(subnets.map((s) => s.AvailabilityZone)).size} AZs, ${pub.length} public`,
+      },
     ];
     const groups = await findGroups(ctx, vpcId);
     const ids = Object.fromEntries([...groups].map(([r, g]) => [r, g.GroupId]));
     for (const role of roles(ctx)) {
       const g = groups.get(role);
-      if (!g) items.push({ action: 'create', resource: `security group ${groupName(ctx, role)}`, detail: wantedRules(ctx, role).filter((r) => !r.ipv6).map((r) => `${r.port} from ${r.source ?? r.cidr}`).join(', ') });
+      if (!g)
+        items.push({
+          action: 'create',
+          resource: `security group ${groupName(ctx, role)}`,
+          detail: wantedRules(ctx, role)
+            .filter((r) => !r.ipv6)
+            .map((r) => `${r.port} from ${r.source ?? r.cidr}`)
+            .join(', '),
+        });
       else {
         const changes = await convergeRules(ctx, role, g, ids, true);
         items.push({ action: changes.length ? 'update' : 'keep', resource: `security group ${groupName(ctx, role)}`, detail: changes.join(', ') || undefined });
@@ -332,7 +363,11 @@ export const network: Step<'network'> = {
     for (const role of roles(ctx)) {
       const g = groups.get(role);
       const drift = g ? await convergeRules(ctx, role, g, out.securityGroups, true) : ['missing'];
-      checks.push({ name: `security group ${groupName(ctx, role)}`, ok: !!g && g.GroupId === out.securityGroups[role] && drift.length === 0, detail: drift.join(', ') || undefined });
+      checks.push({
+        name: `security group ${groupName(ctx, role)}`,
+        ok: !!g && g.GroupId === out.securityGroups[role] && drift.length === 0,
+        detail: drift.join(', ') || undefined,
+      });
     }
     return checks;
   },

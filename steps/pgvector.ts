@@ -2,12 +2,9 @@ import pg from 'pg';
 import type { StepContext } from '../src/pipeline/context.js';
 import { StepError } from '../src/errors.js';
 import { readSecretJson } from '../src/aws/secret-store.js';
-import type { RdsOutput } from './rds.js';
-import { type Check, type Step } from '../src/pipeline/step.js';
+import type { Check, Step } from '../src/pipeline/step.js';
 import { runOneOffTask, taskLogLines } from '../src/aws/ecs-helpers.js';
-import { ensureTaskDefinition, type TaskDefinitionOutput } from './task-definition.js';
-import type { IamRolesOutput } from './iam-roles.js';
-import type { NetworkOutput } from './network.js';
+import { ensureTaskDefinition } from './task-definition.js';
 
 export interface PgvectorOutput {
   database: string;
@@ -18,9 +15,9 @@ export interface PgvectorOutput {
   via: 'direct' | 'task';
 }
 
-declare module '../src/pipeline/step.js' {
+declare module '../src/pipeline/outputs.js' {
   interface StepOutputs {
-    'pgvector': PgvectorOutput;
+    pgvector: PgvectorOutput;
   }
 }
 
@@ -157,7 +154,13 @@ async function applyDirect(ctx: StepContext): Promise<PgvectorOutput> {
     const versions = await readVersions(c, extensions);
     const missing = extensions.filter((e) => !versions[e]);
     if (missing.length) throw new StepError('pgvector', `confirm extensions: ${missing.join(', ')} not in pg_extension after CREATE EXTENSION`);
-    ctx.log.info(`extensions: ${Object.entries(versions).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}`);
+    ctx.log.info(
+      `extensions: ${
+        Object.entries(versions)
+          .map(([k, v]) => `${k} ${v}`)
+          .join(', ') || 'none'
+      }`,
+    );
     return { database: name, extensions: versions, via: 'direct' as const, ...(role ? { appRole: role.username } : {}) };
   });
 }
@@ -263,11 +266,20 @@ async function applyTask(ctx: StepContext): Promise<PgvectorOutput> {
   }
   const missing = extensions.filter((e) => !versions[e]);
   if (missing.length) {
-    throw new StepError('pgvector', `confirm extensions: the task exited 0, but its log in ${app.logGroup} does not list ${missing.join(', ')} in pg_extension`, {
-      hint: 'Check the task\'s log stream; run again to retry (CREATE EXTENSION IF NOT EXISTS is safe to repeat).',
-    });
+    throw new StepError(
+      'pgvector',
+      `confirm extensions: the task exited 0, but its log in ${app.logGroup} does not list ${missing.join(', ')} in pg_extension`,
+      {
+        hint: "Check the task's log stream; run again to retry (CREATE EXTENSION IF NOT EXISTS is safe to repeat).",
+      },
+    );
   }
-  ctx.log.info(`extensions: ${Object.entries(versions).filter(([k]) => extensions.includes(k)).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  ctx.log.info(
+    `extensions: ${Object.entries(versions)
+      .filter(([k]) => extensions.includes(k))
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}`,
+  );
   return { database: name, extensions: Object.fromEntries(extensions.map((e) => [e, versions[e]!])), via: 'task', ...(role ? { appRole: role } : {}) };
 }
 
@@ -280,12 +292,26 @@ export const pgvector: Step<'pgvector'> = {
 
   async inputs(ctx) {
     const rds = ctx.output('rds');
-    return { name: ctx.config.database!.name, extensions: ctx.config.database!.extensions, endpoint: rds.endpoint, direct: useDirect(ctx), image: ctx.config.database!.clientImage, role: rds.appUser ?? null, grants: 2 };
+    return {
+      name: ctx.config.database!.name,
+      extensions: ctx.config.database!.extensions,
+      endpoint: rds.endpoint,
+      direct: useDirect(ctx),
+      image: ctx.config.database!.clientImage,
+      role: rds.appUser ?? null,
+      grants: 2,
+    };
   },
 
   async plan(ctx) {
     const { name, extensions } = ctx.config.database!;
-    return [{ action: 'keep', resource: `database ${name}`, detail: `ensure it exists${extensions.length ? ` with ${extensions.join(', ')}` : ''} (${useDirect(ctx) ? 'direct connection' : 'one-off ECS task'})` }];
+    return [
+      {
+        action: 'keep',
+        resource: `database ${name}`,
+        detail: `ensure it exists${extensions.length ? ` with ${extensions.join(', ')}` : ''} (${useDirect(ctx) ? 'direct connection' : 'one-off ECS task'})`,
+      },
+    ];
   },
 
   async apply(ctx) {

@@ -15,6 +15,7 @@ import { ensureGeneratedSecret, randomAlnum, readSecretJson } from '../src/aws/s
 import type { NetworkOutput } from './network.js';
 import { ownedBy, ownershipTags, type Check, type PlanItem, type Step } from '../src/pipeline/step.js';
 import { HOURS, RDS_GP3_GB_MONTH, RDS_HOURLY, round, secretsCost } from '../src/pricing.js';
+import { unlessNotFound } from '../src/aws/not-found.js';
 
 export interface RdsOutput {
   identifier: string;
@@ -29,9 +30,9 @@ export interface RdsOutput {
   appSecretArn?: string;
 }
 
-declare module '../src/pipeline/step.js' {
+declare module '../src/pipeline/outputs.js' {
   interface StepOutputs {
-    'rds': RdsOutput;
+    rds: RdsOutput;
   }
 }
 
@@ -57,12 +58,12 @@ export const appDbSecretName = (ctx: Pick<StepContext, 'app' | 'env'>) => `${ctx
 const db = (ctx: StepContext) => ctx.config.database!;
 
 async function findInstance(ctx: StepContext): Promise<DBInstance | undefined> {
-  try {
-    return (await ctx.aws.rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: identifier(ctx) }))).DBInstances?.[0];
-  } catch (e) {
-    if ((e as Error).name === 'DBInstanceNotFoundFault' || (e as Error).name === 'DBInstanceNotFound') return undefined;
-    throw e;
-  }
+  const res = await unlessNotFound(
+    ctx.aws.rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: identifier(ctx) })),
+    'DBInstanceNotFoundFault',
+    'DBInstanceNotFound',
+  );
+  return res?.DBInstances?.[0];
 }
 
 const versionParts = (v: string) => v.split('.').map(Number) as [number, number?];
@@ -93,11 +94,16 @@ function differences(ctx: StepContext, inst: DBInstance): { label: string; input
   }
   const have = pending.AllocatedStorage ?? inst.AllocatedStorage ?? 0;
   if (want.allocatedStorageGb < have) {
-    throw new StepError('rds', `modify database: database.allocatedStorageGb is ${want.allocatedStorageGb} GB but the instance has ${have} GB; RDS storage can only grow`, {
-      hint: `Set database.allocatedStorageGb to ${have} or more.`,
-    });
+    throw new StepError(
+      'rds',
+      `modify database: database.allocatedStorageGb is ${want.allocatedStorageGb} GB but the instance has ${have} GB; RDS storage can only grow`,
+      {
+        hint: `Set database.allocatedStorageGb to ${have} or more.`,
+      },
+    );
   }
-  if (want.allocatedStorageGb > have) out.push({ label: `storage ${have} → ${want.allocatedStorageGb} GB`, input: { AllocatedStorage: want.allocatedStorageGb } });
+  if (want.allocatedStorageGb > have)
+    out.push({ label: `storage ${have} → ${want.allocatedStorageGb} GB`, input: { AllocatedStorage: want.allocatedStorageGb } });
   const version = pending.EngineVersion ?? inst.EngineVersion ?? '0';
   const standing = versionStanding(want.engineVersion, version);
   if (standing === 'downgrade') {
@@ -107,24 +113,28 @@ function differences(ctx: StepContext, inst: DBInstance): { label: string; input
   }
   if (standing === 'upgrade') {
     const major = versionParts(want.engineVersion)[0] > versionParts(version)[0];
-    out.push({ label: `version ${version} → ${want.engineVersion}`, input: { EngineVersion: want.engineVersion, ...(major ? { AllowMajorVersionUpgrade: true } : {}) } });
+    out.push({
+      label: `version ${version} → ${want.engineVersion}`,
+      input: { EngineVersion: want.engineVersion, ...(major ? { AllowMajorVersionUpgrade: true } : {}) },
+    });
   }
   return out;
 }
 
 async function ensureSubnetGroup(ctx: StepContext, net: NetworkOutput): Promise<string> {
   const name = identifier(ctx);
-  let existing;
-  try {
-    existing = (await ctx.aws.rds.send(new DescribeDBSubnetGroupsCommand({ DBSubnetGroupName: name }))).DBSubnetGroups?.[0];
-  } catch (e) {
-    if ((e as Error).name !== 'DBSubnetGroupNotFoundFault') throw e;
-  }
+  const existing = (await unlessNotFound(ctx.aws.rds.send(new DescribeDBSubnetGroupsCommand({ DBSubnetGroupName: name })), 'DBSubnetGroupNotFoundFault'))
+    ?.DBSubnetGroups?.[0];
   const want = [...net.subnetIds].sort();
   if (!existing) {
     // Looked up first: CreateDBSubnetGroup on some emulators silently overwrites.
     await ctx.aws.rds.send(
-      new CreateDBSubnetGroupCommand({ DBSubnetGroupName: name, DBSubnetGroupDescription: `deploy-wizard ${ctx.app} ${ctx.env}`, SubnetIds: want, Tags: ownershipTags(ctx, 'rds') }),
+      new CreateDBSubnetGroupCommand({
+        DBSubnetGroupName: name,
+        DBSubnetGroupDescription: `deploy-wizard ${ctx.app} ${ctx.env}`,
+        SubnetIds: want,
+        Tags: ownershipTags(ctx, 'rds'),
+      }),
     );
   } else {
     const have = (existing.Subnets ?? []).map((s) => s.SubnetIdentifier!).sort();
@@ -184,7 +194,11 @@ export const rds: Step<'rds'> = {
       });
     } else {
       const diff = differences(ctx, inst);
-      items.push({ action: diff.length ? 'update' : 'keep', resource: `RDS instance ${identifier(ctx)}`, detail: diff.map((x) => x.label).join(', ') || inst.DBInstanceStatus });
+      items.push({
+        action: diff.length ? 'update' : 'keep',
+        resource: `RDS instance ${identifier(ctx)}`,
+        detail: diff.map((x) => x.label).join(', ') || inst.DBInstanceStatus,
+      });
     }
     return items;
   },
@@ -262,7 +276,7 @@ export const rds: Step<'rds'> = {
     const left = differences(ctx, inst);
     if (left.length) {
       throw new StepError('rds', `modify database: RDS reports the instance available but ${left.map((x) => x.label).join(', ')} did not take effect`, {
-        hint: 'Check the instance\'s events in the RDS console (an unsupported class or version for this engine is the usual cause), fix the config, and run again.',
+        hint: "Check the instance's events in the RDS console (an unsupported class or version for this engine is the usual cause), fix the config, and run again.",
       });
     }
     const out: RdsOutput = {
@@ -281,7 +295,13 @@ export const rds: Step<'rds'> = {
 
   async verify(ctx, out) {
     const inst = await findInstance(ctx);
-    const checks: Check[] = [{ name: `RDS instance ${out.identifier}`, ok: inst?.DBInstanceStatus === 'available' && inst.Endpoint?.Address === out.endpoint, detail: inst?.DBInstanceStatus }];
+    const checks: Check[] = [
+      {
+        name: `RDS instance ${out.identifier}`,
+        ok: inst?.DBInstanceStatus === 'available' && inst.Endpoint?.Address === out.endpoint,
+        detail: inst?.DBInstanceStatus,
+      },
+    ];
     if (inst) {
       const diff = differences(ctx, inst);
       checks.push({ name: 'class, storage and version as configured', ok: diff.length === 0, detail: diff.map((x) => x.label).join(', ') || undefined });
@@ -296,7 +316,11 @@ export const rds: Step<'rds'> = {
     const d = config.database!;
     const h = RDS_HOURLY[d.instanceClass];
     return [
-      { component: 'RDS PostgreSQL', size: `${d.instanceClass}, ${d.allocatedStorageGb} GB gp3`, monthly: h === undefined ? undefined : round(h * HOURS + d.allocatedStorageGb * RDS_GP3_GB_MONTH) },
+      {
+        component: 'RDS PostgreSQL',
+        size: `${d.instanceClass}, ${d.allocatedStorageGb} GB gp3`,
+        monthly: h === undefined ? undefined : round(h * HOURS + d.allocatedStorageGb * RDS_GP3_GB_MONTH),
+      },
       // The master credentials and the application role's.
       secretsCost(2),
     ];
@@ -305,5 +329,4 @@ export const rds: Step<'rds'> = {
   summary(out) {
     return { rows: [['Postgres', `${out.endpoint}:${out.port}/${out.dbName}${out.appUser ? ` as ${out.appUser}` : ''}`]] };
   },
-
 };

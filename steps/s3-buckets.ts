@@ -18,12 +18,13 @@ import type { StepContext } from '../src/pipeline/context.js';
 import { StepError } from '../src/errors.js';
 import { ownedBy, ownershipTags, type Check, type PlanItem, type Step } from '../src/pipeline/step.js';
 import { S3_GB_MONTH, round } from '../src/pricing.js';
+import { errorName } from '../src/aws/not-found.js';
 
 export interface S3BucketsOutput {
   buckets: { name: string; arn: string }[];
 }
 
-declare module '../src/pipeline/step.js' {
+declare module '../src/pipeline/outputs.js' {
   interface StepOutputs {
     's3-buckets': S3BucketsOutput;
   }
@@ -32,7 +33,6 @@ declare module '../src/pipeline/step.js' {
 const BLOCK_ALL = { BlockPublicAcls: true, IgnorePublicAcls: true, BlockPublicPolicy: true, RestrictPublicBuckets: true };
 
 const bucketNames = (ctx: StepContext) => (ctx.config.buckets ? ctx.config.buckets.names.map((n) => ctx.config.buckets!.prefix + n) : []);
-const errName = (e: unknown) => (e as { name?: string }).name ?? '';
 const status = (e: unknown) => (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
 
 function takenError(name: string): StepError {
@@ -62,7 +62,7 @@ async function probe(ctx: StepContext, name: string, own: Set<string>): Promise<
   try {
     await ctx.aws.s3.send(new HeadBucketCommand({ Bucket: name }));
   } catch (e) {
-    if (errName(e) === 'NotFound' || errName(e) === 'NoSuchBucket' || status(e) === 404) return 'missing';
+    if (errorName(e) === 'NotFound' || errorName(e) === 'NoSuchBucket' || status(e) === 404) return 'missing';
     if (status(e) !== 403) throw e;
   }
   if (!own.has(name)) throw takenError(name);
@@ -73,7 +73,7 @@ async function getTags(ctx: StepContext, name: string): Promise<Tag[]> {
   try {
     return (await ctx.aws.s3.send(new GetBucketTaggingCommand({ Bucket: name }))).TagSet ?? [];
   } catch (e) {
-    if (errName(e) === 'NoSuchTagSet' || errName(e) === 'NoSuchTagSetError') return [];
+    if (errorName(e) === 'NoSuchTagSet' || errorName(e) === 'NoSuchTagSetError') return [];
     throw e;
   }
 }
@@ -91,14 +91,14 @@ async function drift(ctx: StepContext, name: string, tags: Tag[]): Promise<strin
     const pab = (await ctx.aws.s3.send(new GetPublicAccessBlockCommand({ Bucket: name }))).PublicAccessBlockConfiguration ?? {};
     if (!Object.keys(BLOCK_ALL).every((k) => pab[k as keyof typeof BLOCK_ALL] === true)) out.push('block public access');
   } catch (e) {
-    if (errName(e) !== 'NoSuchPublicAccessBlockConfiguration') throw e;
+    if (errorName(e) !== 'NoSuchPublicAccessBlockConfiguration') throw e;
     out.push('block public access');
   }
   try {
     const enc = await ctx.aws.s3.send(new GetBucketEncryptionCommand({ Bucket: name }));
     if (!enc.ServerSideEncryptionConfiguration?.Rules?.length) out.push('default encryption');
   } catch (e) {
-    if (errName(e) !== 'ServerSideEncryptionConfigurationNotFoundError') throw e;
+    if (errorName(e) !== 'ServerSideEncryptionConfigurationNotFoundError') throw e;
     out.push('default encryption');
   }
   if (ctx.config.buckets?.versioning) {
@@ -145,8 +145,8 @@ async function ensureBucket(ctx: StepContext, name: string, probed: 'exists' | '
         }),
       );
     } catch (e) {
-      if (errName(e) === 'BucketAlreadyExists') throw takenError(name);
-      if (errName(e) !== 'BucketAlreadyOwnedByYou') throw e;
+      if (errorName(e) === 'BucketAlreadyExists') throw takenError(name);
+      if (errorName(e) !== 'BucketAlreadyOwnedByYou') throw e;
     }
   }
   const tags = await getTags(ctx, name);
@@ -177,7 +177,11 @@ export const s3Buckets: Step<'s3-buckets'> = {
     const own = await ownBuckets(ctx);
     for (const name of bucketNames(ctx)) {
       if ((await probe(ctx, name, own)) === 'missing') {
-        items.push({ action: 'create', resource: `S3 bucket ${name}`, detail: 'public access blocked, encrypted' + (ctx.config.buckets?.versioning ? ', versioned' : '') });
+        items.push({
+          action: 'create',
+          resource: `S3 bucket ${name}`,
+          detail: 'public access blocked, encrypted' + (ctx.config.buckets?.versioning ? ', versioned' : ''),
+        });
       } else {
         const d = await drift(ctx, name, await getTags(ctx, name));
         items.push({ action: d.length ? 'update' : 'keep', resource: `S3 bucket ${name}`, detail: d.join(', ') || undefined });
@@ -218,5 +222,4 @@ export const s3Buckets: Step<'s3-buckets'> = {
   summary(out) {
     return { rows: [['Buckets', out.buckets.map((b) => b.name).join(', ')]] };
   },
-
 };

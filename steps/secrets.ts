@@ -12,9 +12,7 @@ import { StepError } from '../src/errors.js';
 import { derivedKeys } from '../src/config/derived-keys.js';
 import { databaseUrl } from '../src/config/database-url.js';
 import { appSecretName, parseSecretObject, randomAlnum, readSecretJson } from '../src/aws/secret-store.js';
-import { cognitoClientSecret, type CognitoOutput } from './cognito.js';
-import type { RdsOutput } from './rds.js';
-import type { ElastiCacheOutput } from './elasticache.js';
+import { cognitoClientSecret } from './cognito.js';
 import { ownedBy, ownershipTags, type Check, type PlanItem, type Step } from '../src/pipeline/step.js';
 import { secretsCost } from '../src/pricing.js';
 
@@ -27,12 +25,11 @@ export interface SecretsOutput {
   changedAt: Record<string, string>;
 }
 
-declare module '../src/pipeline/step.js' {
+declare module '../src/pipeline/outputs.js' {
   interface StepOutputs {
-    'secrets': SecretsOutput;
+    secrets: SecretsOutput;
   }
 }
-
 
 /** "hex-32" → 32 random bytes as hex (as `openssl rand -hex 32`); "base64-48" → 48 bytes, base64; "alnum-N" → N characters. */
 export function generateValue(spec: string): string {
@@ -75,7 +72,14 @@ async function derived(ctx: StepContext): Promise<Record<string, string>> {
     const arn = rds.appSecretArn ?? rds.masterSecretArn;
     const role = await readSecretJson(ctx, arn);
     if (!role?.password || !role.username) throw new StepError('secrets', `derive DATABASE_URL: the secret ${arn} has no username or password`);
-    out.DATABASE_URL = databaseUrl({ user: role.username, password: role.password, host: rds.endpoint, port: rds.port, database: rds.dbName, driver: ctx.config.database!.driver });
+    out.DATABASE_URL = databaseUrl({
+      user: role.username,
+      password: role.password,
+      host: rds.endpoint,
+      port: rds.port,
+      database: rds.dbName,
+      driver: ctx.config.database!.driver,
+    });
   }
   if (ctx.config.cache) {
     const cache = ctx.output('elasticache');
@@ -135,14 +139,16 @@ export const secrets: Step<'secrets'> = {
     const cur = await current(ctx);
     const keys = [...Object.keys(ctx.config.secrets), ...derivedKeys(ctx.config)];
     if (!cur.arn) return [{ action: 'create', resource: `secret ${appSecretName(ctx)}`, detail: keys.join(', ') }];
-    if (cur.deleted) return [{ action: 'update', resource: `secret ${appSecretName(ctx)}`, detail: 'scheduled for deletion: restore it (asks first, or --yes)' }];
+    if (cur.deleted)
+      return [{ action: 'update', resource: `secret ${appSecretName(ctx)}`, detail: 'scheduled for deletion: restore it (asks first, or --yes)' }];
     const newKeys = keys.filter((k) => cur.value[k] === undefined);
     const changed = Object.keys(ctx.settings.secretValues ?? {}).filter((k) => cur.value[k] !== undefined && cur.value[k] !== ctx.settings.secretValues![k]);
     const items: PlanItem[] = [
       {
         action: newKeys.length || changed.length ? 'update' : 'keep',
         resource: `secret ${appSecretName(ctx)}`,
-        detail: [newKeys.length ? `add ${newKeys.join(', ')}` : '', changed.length ? `change ${changed.join(', ')}` : ''].filter(Boolean).join('; ') || undefined,
+        detail:
+          [newKeys.length ? `add ${newKeys.join(', ')}` : '', changed.length ? `change ${changed.join(', ')}` : ''].filter(Boolean).join('; ') || undefined,
       },
     ];
     return items;
@@ -205,10 +211,14 @@ export const secrets: Step<'secrets'> = {
     const checks: Check[] = [];
     const missing = out.keys.filter((k) => cur.value[k] === undefined);
     checks.push({ name: `secret ${out.name} keys`, ok: missing.length === 0, detail: missing.length ? `missing ${missing.join(', ')}` : undefined });
-    const given = Object.entries(ctx.settings.secretValues ?? {}).filter(([k, v]) => cur.value[k] !== v).map(([k]) => k);
+    const given = Object.entries(ctx.settings.secretValues ?? {})
+      .filter(([k, v]) => cur.value[k] !== v)
+      .map(([k]) => k);
     checks.push({ name: 'asked values', ok: given.length === 0, detail: given.length ? `new values for ${given.join(', ')}` : undefined });
     const want = await derived(ctx);
-    const stale = Object.entries(want).filter(([k, v]) => cur.value[k] !== v).map(([k]) => k);
+    const stale = Object.entries(want)
+      .filter(([k, v]) => cur.value[k] !== v)
+      .map(([k]) => k);
     checks.push({ name: 'derived values', ok: stale.length === 0, detail: stale.length ? `stale ${stale.join(', ')}` : undefined });
     return checks;
   },
@@ -220,5 +230,4 @@ export const secrets: Step<'secrets'> = {
   summary(out) {
     return { rows: [['Secret', `${out.name} (${out.keys.length} keys; deploy-wizard secrets list)`]] };
   },
-
 };

@@ -30,6 +30,7 @@ import type { NetworkOutput } from './network.js';
 import type { TaskDefinitionOutput } from './task-definition.js';
 import { ownedBy, ownershipTags, type Check, type PlanItem, type Step } from '../src/pipeline/step.js';
 import { ALB_HOUR, ALB_LCU_MONTH, FARGATE_GB_HOUR, FARGATE_VCPU_HOUR, HOURS, round } from '../src/pricing.js';
+import { unlessNotFound } from '../src/aws/not-found.js';
 
 export interface ServiceOutput {
   clusterName: string;
@@ -42,9 +43,9 @@ export interface ServiceOutput {
   taskDefinitionArn: string;
 }
 
-declare module '../src/pipeline/step.js' {
+declare module '../src/pipeline/outputs.js' {
   interface StepOutputs {
-    'service': ServiceOutput;
+    service: ServiceOutput;
   }
 }
 
@@ -59,24 +60,23 @@ export function elbName(app: string, env: string): string {
 }
 
 const serviceName = (ctx: StepContext) => ctx.app;
-const errName = (e: unknown) => (e as Error).name;
 
 async function findLoadBalancer(ctx: StepContext): Promise<LoadBalancer | undefined> {
-  try {
-    return (await ctx.aws.elbv2.send(new DescribeLoadBalancersCommand({ Names: [elbName(ctx.app, ctx.env)] }))).LoadBalancers?.[0];
-  } catch (e) {
-    if (errName(e) === 'LoadBalancerNotFoundException' || errName(e) === 'LoadBalancerNotFound') return undefined;
-    throw e;
-  }
+  const res = await unlessNotFound(
+    ctx.aws.elbv2.send(new DescribeLoadBalancersCommand({ Names: [elbName(ctx.app, ctx.env)] })),
+    'LoadBalancerNotFoundException',
+    'LoadBalancerNotFound',
+  );
+  return res?.LoadBalancers?.[0];
 }
 
 async function findTargetGroup(ctx: StepContext): Promise<TargetGroup | undefined> {
-  try {
-    return (await ctx.aws.elbv2.send(new DescribeTargetGroupsCommand({ Names: [elbName(ctx.app, ctx.env)] }))).TargetGroups?.[0];
-  } catch (e) {
-    if (errName(e) === 'TargetGroupNotFoundException' || errName(e) === 'TargetGroupNotFound') return undefined;
-    throw e;
-  }
+  const res = await unlessNotFound(
+    ctx.aws.elbv2.send(new DescribeTargetGroupsCommand({ Names: [elbName(ctx.app, ctx.env)] })),
+    'TargetGroupNotFoundException',
+    'TargetGroupNotFound',
+  );
+  return res?.TargetGroups?.[0];
 }
 
 /** Is this load balancer or target group ours? ELBv2 keeps tags apart from the resource. */
@@ -92,11 +92,11 @@ function notOurs(what: string, name: string, ctx: StepContext): StepError {
 }
 
 async function findService(ctx: StepContext): Promise<Service | undefined> {
-  const res = await ctx.aws.ecs.send(new DescribeServicesCommand({ cluster: clusterName(ctx), services: [serviceName(ctx)], include: ['TAGS'] })).catch((e) => {
-    if (errName(e) === 'ClusterNotFoundException') return { services: [] };
-    throw e;
-  });
-  return res.services?.find((s) => s.status === 'ACTIVE');
+  const res = await unlessNotFound(
+    ctx.aws.ecs.send(new DescribeServicesCommand({ cluster: clusterName(ctx), services: [serviceName(ctx)], include: ['TAGS'] })),
+    'ClusterNotFoundException',
+  );
+  return res?.services?.find((s) => s.status === 'ACTIVE');
 }
 
 /** One public subnet per AZ (an ALB refuses two in one AZ); state from before this was recorded falls back to all public ones. */
@@ -117,9 +117,13 @@ async function ensureLoadBalancer(ctx: StepContext, net: NetworkOutput): Promise
   }
   if (!lb) {
     if (lbSubnets(net).length < 2) {
-      throw new StepError('service', `create load balancer: an internet-facing load balancer needs public subnets in two availability zones; found ${lbSubnets(net).length}`, {
-        hint: 'Use the default VPC, or set network.subnetIds to include two public subnets (with a route to an internet gateway).',
-      });
+      throw new StepError(
+        'service',
+        `create load balancer: an internet-facing load balancer needs public subnets in two availability zones; found ${lbSubnets(net).length}`,
+        {
+          hint: 'Use the default VPC, or set network.subnetIds to include two public subnets (with a route to an internet gateway).',
+        },
+      );
     }
     ctx.log.info(`creating load balancer ${elbName(ctx.app, ctx.env)}`);
     // Looked up by name first: some emulators create a twin when the name exists.
@@ -140,7 +144,9 @@ async function ensureLoadBalancer(ctx: StepContext, net: NetworkOutput): Promise
   const idle = String(ctx.config.loadBalancer?.idleTimeoutSeconds ?? 60);
   const attrs = (await ctx.aws.elbv2.send(new DescribeLoadBalancerAttributesCommand({ LoadBalancerArn: lb.LoadBalancerArn }))).Attributes ?? [];
   if (attrs.find((a) => a.Key === 'idle_timeout.timeout_seconds')?.Value !== idle) {
-    await ctx.aws.elbv2.send(new ModifyLoadBalancerAttributesCommand({ LoadBalancerArn: lb.LoadBalancerArn, Attributes: [{ Key: 'idle_timeout.timeout_seconds', Value: idle }] }));
+    await ctx.aws.elbv2.send(
+      new ModifyLoadBalancerAttributesCommand({ LoadBalancerArn: lb.LoadBalancerArn, Attributes: [{ Key: 'idle_timeout.timeout_seconds', Value: idle }] }),
+    );
   }
   return lb;
 }
@@ -150,9 +156,13 @@ async function ensureTargetGroup(ctx: StepContext, net: NetworkOutput): Promise<
   let tg = await findTargetGroup(ctx);
   if (tg && !(await elbOwned(ctx, tg.TargetGroupArn!))) throw notOurs('target group', elbName(ctx.app, ctx.env), ctx);
   if (tg && (tg.Port !== port || tg.VpcId !== net.vpcId)) {
-    throw new StepError('service', `update target group: ${tg.TargetGroupName} serves port ${tg.Port} in ${tg.VpcId}; a target group's port and VPC cannot change`, {
-      hint: 'Delete the service and its target group (or use another --env) to move the app to a new port or VPC.',
-    });
+    throw new StepError(
+      'service',
+      `update target group: ${tg.TargetGroupName} serves port ${tg.Port} in ${tg.VpcId}; a target group's port and VPC cannot change`,
+      {
+        hint: 'Delete the service and its target group (or use another --env) to move the app to a new port or VPC.',
+      },
+    );
   }
   if (!tg) {
     tg = (
@@ -177,7 +187,9 @@ async function ensureTargetGroup(ctx: StepContext, net: NetworkOutput): Promise<
   }
   const attrs = (await ctx.aws.elbv2.send(new DescribeTargetGroupAttributesCommand({ TargetGroupArn: tg.TargetGroupArn }))).Attributes ?? [];
   if (attrs.find((a) => a.Key === 'deregistration_delay.timeout_seconds')?.Value !== '60') {
-    await ctx.aws.elbv2.send(new ModifyTargetGroupAttributesCommand({ TargetGroupArn: tg.TargetGroupArn, Attributes: [{ Key: 'deregistration_delay.timeout_seconds', Value: '60' }] }));
+    await ctx.aws.elbv2.send(
+      new ModifyTargetGroupAttributesCommand({ TargetGroupArn: tg.TargetGroupArn, Attributes: [{ Key: 'deregistration_delay.timeout_seconds', Value: '60' }] }),
+    );
   }
   return tg;
 }
@@ -197,7 +209,17 @@ function wantedListeners(ctx: StepContext, tg: TargetGroup): Map<number, { proto
 }
 
 const actionKey = (a: Action | undefined) =>
-  canonicalJson(a ? { Type: a.Type, TargetGroupArn: a.TargetGroupArn, Redirect: a.RedirectConfig ? { Protocol: a.RedirectConfig.Protocol, Port: a.RedirectConfig.Port, StatusCode: a.RedirectConfig.StatusCode } : undefined } : null);
+  canonicalJson(
+    a
+      ? {
+          Type: a.Type,
+          TargetGroupArn: a.TargetGroupArn,
+          Redirect: a.RedirectConfig
+            ? { Protocol: a.RedirectConfig.Protocol, Port: a.RedirectConfig.Port, StatusCode: a.RedirectConfig.StatusCode }
+            : undefined,
+        }
+      : null,
+  );
 
 async function ensureListeners(ctx: StepContext, lb: LoadBalancer, tg: TargetGroup): Promise<void> {
   const have = (await ctx.aws.elbv2.send(new DescribeListenersCommand({ LoadBalancerArn: lb.LoadBalancerArn }))).Listeners ?? [];
@@ -206,9 +228,24 @@ async function ensureListeners(ctx: StepContext, lb: LoadBalancer, tg: TargetGro
     const l = have.find((x) => x.Port === port);
     const tls = want.protocol === 'HTTPS' ? { Certificates: [{ CertificateArn: cert }], SslPolicy: TLS_POLICY } : {};
     if (!l) {
-      await ctx.aws.elbv2.send(new CreateListenerCommand({ LoadBalancerArn: lb.LoadBalancerArn, Port: port, Protocol: want.protocol, DefaultActions: [want.action], ...tls, Tags: ownershipTags(ctx, 'service') }));
-    } else if (actionKey(l.DefaultActions?.[0]) !== actionKey(want.action) || l.Protocol !== want.protocol || (want.protocol === 'HTTPS' && (l.SslPolicy !== TLS_POLICY || l.Certificates?.[0]?.CertificateArn !== cert))) {
-      await ctx.aws.elbv2.send(new ModifyListenerCommand({ ListenerArn: l.ListenerArn, Port: port, Protocol: want.protocol, DefaultActions: [want.action], ...tls }));
+      await ctx.aws.elbv2.send(
+        new CreateListenerCommand({
+          LoadBalancerArn: lb.LoadBalancerArn,
+          Port: port,
+          Protocol: want.protocol,
+          DefaultActions: [want.action],
+          ...tls,
+          Tags: ownershipTags(ctx, 'service'),
+        }),
+      );
+    } else if (
+      actionKey(l.DefaultActions?.[0]) !== actionKey(want.action) ||
+      l.Protocol !== want.protocol ||
+      (want.protocol === 'HTTPS' && (l.SslPolicy !== TLS_POLICY || l.Certificates?.[0]?.CertificateArn !== cert))
+    ) {
+      await ctx.aws.elbv2.send(
+        new ModifyListenerCommand({ ListenerArn: l.ListenerArn, Port: port, Protocol: want.protocol, DefaultActions: [want.action], ...tls }),
+      );
     }
   }
 }
@@ -258,8 +295,15 @@ async function ensureService(ctx: StepContext, net: NetworkOutput, tg: TargetGro
     return res.service!;
   }
   const networkChanged = networkKey(existing.networkConfiguration) !== networkKey(awsvpc(net));
-  if (existing.taskDefinition !== td.taskDefinitionArn || existing.desiredCount !== s.desiredCount || networkChanged || graceChanged(existing, s.healthCheckGracePeriodSeconds)) {
-    ctx.log.info(`updating service ${serviceName(ctx)} to ${td.family}:${td.revision}, ${s.desiredCount} task(s)${networkChanged ? ', new subnets or security groups' : ''}`);
+  if (
+    existing.taskDefinition !== td.taskDefinitionArn ||
+    existing.desiredCount !== s.desiredCount ||
+    networkChanged ||
+    graceChanged(existing, s.healthCheckGracePeriodSeconds)
+  ) {
+    ctx.log.info(
+      `updating service ${serviceName(ctx)} to ${td.family}:${td.revision}, ${s.desiredCount} task(s)${networkChanged ? ', new subnets or security groups' : ''}`,
+    );
     const res = await retryIamPropagation(
       () =>
         ctx.aws.ecs.send(
@@ -341,13 +385,29 @@ export const service: Step<'service'> = {
 
   async plan(ctx) {
     const items: PlanItem[] = [];
-    items.push({ action: (await findLoadBalancer(ctx)) ? 'keep' : 'create', resource: `load balancer ${elbName(ctx.app, ctx.env)}`, detail: ctx.config.loadBalancer?.certificateArn ? 'HTTPS on 443, 80 redirects' : 'HTTP on 80' });
-    items.push({ action: (await findTargetGroup(ctx)) ? 'keep' : 'create', resource: `target group ${elbName(ctx.app, ctx.env)}`, detail: `port ${ctx.config.service.port}, health ${ctx.config.service.healthCheckPath}` });
+    items.push({
+      action: (await findLoadBalancer(ctx)) ? 'keep' : 'create',
+      resource: `load balancer ${elbName(ctx.app, ctx.env)}`,
+      detail: ctx.config.loadBalancer?.certificateArn ? 'HTTPS on 443, 80 redirects' : 'HTTP on 80',
+    });
+    items.push({
+      action: (await findTargetGroup(ctx)) ? 'keep' : 'create',
+      resource: `target group ${elbName(ctx.app, ctx.env)}`,
+      detail: `port ${ctx.config.service.port}, health ${ctx.config.service.healthCheckPath}`,
+    });
     const svc = await findService(ctx);
     items.push(
       svc
-        ? { action: 'update', resource: `ECS service ${serviceName(ctx)}`, detail: `rolls out the new revision if it changed; ${ctx.config.service.desiredCount} task(s)` }
-        : { action: 'create', resource: `ECS service ${serviceName(ctx)}`, detail: `${ctx.config.service.desiredCount} Fargate task(s), circuit breaker with rollback` },
+        ? {
+            action: 'update',
+            resource: `ECS service ${serviceName(ctx)}`,
+            detail: `rolls out the new revision if it changed; ${ctx.config.service.desiredCount} task(s)`,
+          }
+        : {
+            action: 'create',
+            resource: `ECS service ${serviceName(ctx)}`,
+            detail: `${ctx.config.service.desiredCount} Fargate task(s), circuit breaker with rollback`,
+          },
     );
     return items;
   },
@@ -378,7 +438,11 @@ export const service: Step<'service'> = {
     const svc = await findService(ctx);
     const primary = svc?.deployments?.find((d) => d.status === 'PRIMARY');
     const checks: Check[] = [
-      { name: `service ${out.serviceName}`, ok: !!svc && svc.taskDefinition === out.taskDefinitionArn && primary?.rolloutState === 'COMPLETED', detail: primary?.rolloutState ?? 'missing' },
+      {
+        name: `service ${out.serviceName}`,
+        ok: !!svc && svc.taskDefinition === out.taskDefinitionArn && primary?.rolloutState === 'COMPLETED',
+        detail: primary?.rolloutState ?? 'missing',
+      },
       { name: `load balancer ${elbName(ctx.app, ctx.env)}`, ok: (await findLoadBalancer(ctx))?.LoadBalancerArn === out.loadBalancerArn },
     ];
     return checks;
@@ -397,9 +461,14 @@ export const service: Step<'service'> = {
     const td = view.output('task-definition');
     const rollback =
       td && td.revision > 1
-        ? ['Roll back to the previous revision:', `  aws ecs update-service --cluster ${out.clusterName} --service ${out.serviceName} --task-definition ${td.family}:${td.revision - 1} --region ${view.region}`]
-        : ['Roll back: this is the first revision; a later deploy can go back to it with', `  aws ecs update-service --cluster ${out.clusterName} --service ${out.serviceName} --task-definition ${td?.family}:${td?.revision} --region ${view.region}`];
+        ? [
+            'Roll back to the previous revision:',
+            `  aws ecs update-service --cluster ${out.clusterName} --service ${out.serviceName} --task-definition ${td.family}:${td.revision - 1} --region ${view.region}`,
+          ]
+        : [
+            'Roll back: this is the first revision; a later deploy can go back to it with',
+            `  aws ecs update-service --cluster ${out.clusterName} --service ${out.serviceName} --task-definition ${td?.family}:${td?.revision} --region ${view.region}`,
+          ];
     return { rows: [['URL', out.url]], notes: rollback };
   },
-
 };

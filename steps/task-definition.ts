@@ -11,11 +11,8 @@ import { StepError } from '../src/errors.js';
 import { canonicalJson } from '../src/canonical-json.js';
 import { retryIamPropagation } from '../src/aws/retry-iam-propagation.js';
 import { ecsTags } from '../src/aws/ecs-helpers.js';
-import type { EcrPushOutput } from './ecr-push.js';
-import { secrets as secretsStep, type SecretsOutput } from './secrets.js';
-import type { IamRolesOutput } from './iam-roles.js';
-import { type Check, type PlanItem, type Step, type StepId } from '../src/pipeline/step.js';
-
+import { secrets as secretsStep } from './secrets.js';
+import type { Check, PlanItem, Step, StepId } from '../src/pipeline/step.js';
 
 export interface TaskDefinitionOutput {
   family: string;
@@ -25,7 +22,7 @@ export interface TaskDefinitionOutput {
   logGroup: string;
 }
 
-declare module '../src/pipeline/step.js' {
+declare module '../src/pipeline/outputs.js' {
   interface StepOutputs {
     'task-definition': TaskDefinitionOutput;
   }
@@ -127,7 +124,9 @@ async function ensureLogGroup(ctx: StepContext): Promise<void> {
   if (!found) {
     ctx.log.info(`creating log group ${name} (${days} days)`);
     try {
-      await ctx.aws.logs.send(new CreateLogGroupCommand({ logGroupName: name, tags: Object.fromEntries(ecsTags(ctx, 'task-definition').map((t) => [t.key, t.value])) }));
+      await ctx.aws.logs.send(
+        new CreateLogGroupCommand({ logGroupName: name, tags: Object.fromEntries(ecsTags(ctx, 'task-definition').map((t) => [t.key, t.value])) }),
+      );
     } catch (e) {
       if ((e as Error).name !== 'ResourceAlreadyExistsException') throw e;
     }
@@ -162,7 +161,11 @@ export const taskDefinition: Step<'task-definition'> = {
     const items: PlanItem[] = [{ action: 'keep', resource: `log group ${logGroupName(ctx)}`, detail: `${ctx.config.service.logRetentionDays} days` }];
     items.push(
       td
-        ? { action: 'update', resource: `task definition ${family(ctx)}`, detail: `revision ${td.revision} now; a new one only if the image, env, secrets or size changed` }
+        ? {
+            action: 'update',
+            resource: `task definition ${family(ctx)}`,
+            detail: `revision ${td.revision} now; a new one only if the image, env, secrets or size changed`,
+          }
         : { action: 'create', resource: `task definition ${family(ctx)}`, detail: `${ctx.config.service.cpu} CPU / ${ctx.config.service.memory} MiB, Fargate` },
     );
     return items;
@@ -176,7 +179,13 @@ export const taskDefinition: Step<'task-definition'> = {
 
   async verify(ctx, out) {
     const td = await latest(ctx);
-    const checks: Check[] = [{ name: `task definition ${out.family}`, ok: td?.taskDefinitionArn === out.taskDefinitionArn && comparable(td) === comparable(render(ctx)), detail: td ? `revision ${td.revision}` : 'missing' }];
+    const checks: Check[] = [
+      {
+        name: `task definition ${out.family}`,
+        ok: td?.taskDefinitionArn === out.taskDefinitionArn && comparable(td) === comparable(render(ctx)),
+        detail: td ? `revision ${td.revision}` : 'missing',
+      },
+    ];
     return checks;
   },
 
@@ -187,5 +196,4 @@ export const taskDefinition: Step<'task-definition'> = {
   summary(out, view) {
     return { rows: [['Revision', `${out.family}:${out.revision}`]], notes: ['Logs:', `  aws logs tail ${out.logGroup} --follow --region ${view.region}`] };
   },
-
 };

@@ -33,6 +33,12 @@ export interface ClientOptions {
 /** Defaults: AWS answers control-plane calls in well under a second; a minute of silence is a broken connection. */
 export const DEFAULT_TIMEOUTS = { connectTimeoutMs: 5_000, requestTimeoutMs: 60_000 };
 
+/**
+ * The little of an SDK client this module touches: its middleware stack and
+ * send. The SDK's middleware types are generic per client, so no single type
+ * covers them all.
+ */
+// biome-ignore lint/suspicious/noExplicitAny: see above
 type AnyClient = { middlewareStack: { add: (mw: any, opts: any) => void }; send: (...a: any[]) => Promise<any> };
 
 /**

@@ -23,7 +23,10 @@ export const ecsTags = (ctx: StepContext, step: StepId) => ownershipTags(ctx, st
 
 /** ECS spells tags key/value; the ownership test is the same. */
 export const ecsOwned = (ctx: Pick<StepContext, 'app' | 'env'>, tags: readonly { key?: string; value?: string }[] | undefined) =>
-  ownedBy(ctx, (tags ?? []).map((t) => ({ Key: t.key, Value: t.value })));
+  ownedBy(
+    ctx,
+    (tags ?? []).map((t) => ({ Key: t.key, Value: t.value })),
+  );
 
 /** The app's cluster: looked up first, created when missing (CreateCluster returns an existing ACTIVE one anyway). */
 export async function ensureCluster(ctx: StepContext, step: StepId): Promise<string> {
@@ -38,14 +41,22 @@ export async function ensureCluster(ctx: StepContext, step: StepId): Promise<str
     return found.clusterArn!;
   }
   ctx.log.info(`creating ECS cluster ${name}`);
-  const res = await ctx.aws.ecs.send(new CreateClusterCommand({ clusterName: name, tags: ecsTags(ctx, step), settings: [{ name: 'containerInsights', value: 'enabled' }] }));
+  const res = await ctx.aws.ecs.send(
+    new CreateClusterCommand({ clusterName: name, tags: ecsTags(ctx, step), settings: [{ name: 'containerInsights', value: 'enabled' }] }),
+  );
   return res.cluster!.clusterArn!;
 }
 
 /** Public subnets get a public IP so tasks can pull the image without a NAT gateway. */
 export function awsvpc(net: NetworkOutput) {
   const allPublic = net.subnetIds.every((s) => net.publicSubnetIds.includes(s));
-  return { awsvpcConfiguration: { subnets: net.subnetIds, securityGroups: [net.securityGroups.tasks], assignPublicIp: allPublic ? ('ENABLED' as const) : ('DISABLED' as const) } };
+  return {
+    awsvpcConfiguration: {
+      subnets: net.subnetIds,
+      securityGroups: [net.securityGroups.tasks],
+      assignPublicIp: allPublic ? ('ENABLED' as const) : ('DISABLED' as const),
+    },
+  };
 }
 
 const taskId = (arn: string) => arn.split('/').pop()!;
@@ -53,7 +64,9 @@ const taskId = (arn: string) => arn.split('/').pop()!;
 /** The last `n` lines a task's container wrote (awslogs stream ecs/<container>/<task id>). */
 export async function taskLogLines(ctx: StepContext, logGroup: string, container: string, taskArn: string, n = 50): Promise<string[]> {
   try {
-    const res = await ctx.aws.logs.send(new GetLogEventsCommand({ logGroupName: logGroup, logStreamName: `ecs/${container}/${taskId(taskArn)}`, limit: n, startFromHead: false }));
+    const res = await ctx.aws.logs.send(
+      new GetLogEventsCommand({ logGroupName: logGroup, logStreamName: `ecs/${container}/${taskId(taskArn)}`, limit: n, startFromHead: false }),
+    );
     return (res.events ?? []).map((e) => ctx.log.redact(e.message ?? '').trimEnd());
   } catch {
     return [];
@@ -74,7 +87,10 @@ export async function diagnoseService(ctx: StepContext, o: { cluster: string; se
   const lines: string[] = [];
   const svc = (await ctx.aws.ecs.send(new DescribeServicesCommand({ cluster: o.cluster, services: [o.service] }))).services?.[0];
   const primary = svc?.deployments?.find((d) => d.status === 'PRIMARY');
-  if (primary) lines.push(`rollout: ${primary.rolloutState ?? 'unknown'}${primary.rolloutStateReason ? ` (${primary.rolloutStateReason})` : ''}; running ${svc?.runningCount ?? 0}/${svc?.desiredCount ?? 0}`);
+  if (primary)
+    lines.push(
+      `rollout: ${primary.rolloutState ?? 'unknown'}${primary.rolloutStateReason ? ` (${primary.rolloutStateReason})` : ''}; running ${svc?.runningCount ?? 0}/${svc?.desiredCount ?? 0}`,
+    );
   for (const e of (svc?.events ?? []).slice(0, 5)) lines.push(`event: ${e.message}`);
   const stoppedArns = (await ctx.aws.ecs.send(new ListTasksCommand({ cluster: o.cluster, serviceName: o.service, desiredStatus: 'STOPPED' }))).taskArns ?? [];
   if (stoppedArns.length) {
@@ -143,7 +159,7 @@ export async function runOneOffTask(ctx: StepContext, o: OneOffTask): Promise<{ 
           ),
         { clock: ctx.clock, signal: ctx.signal, onRetry: (m) => ctx.log.info(m) },
       );
-    let res;
+    let res: Awaited<ReturnType<typeof run>>;
     try {
       res = await run();
     } catch (e) {
@@ -156,7 +172,10 @@ export async function runOneOffTask(ctx: StepContext, o: OneOffTask): Promise<{ 
     const failure = res.failures?.[0];
     if (failure || !res.tasks?.[0]) {
       await ctx.intents.clear(key);
-      throw new StepError(o.step, `run ${o.purpose}: ECS did not start the task: ${failure?.reason ?? 'no task returned'}${failure?.detail ? ` (${failure.detail})` : ''}`);
+      throw new StepError(
+        o.step,
+        `run ${o.purpose}: ECS did not start the task: ${failure?.reason ?? 'no task returned'}${failure?.detail ? ` (${failure.detail})` : ''}`,
+      );
     }
     arn = res.tasks[0].taskArn!;
     await ctx.intents.record(key, { taskDefinition: o.taskDefinition, commandHash, clientRequestToken: token, taskArn: arn });
@@ -183,7 +202,10 @@ export async function runOneOffTask(ctx: StepContext, o: OneOffTask): Promise<{ 
   if (exitCode !== 0) {
     const logs = await taskLogLines(ctx, o.logGroup, o.container, taskArn, 50);
     throw new StepError(o.step, `run ${o.purpose}: the task exited with ${exitCode ?? 'no exit code'}: ${stopped?.stoppedReason ?? 'no reason given'}`, {
-      hint: [logs.length ? `Last ${logs.length} log lines:\n${logs.join('\n')}` : `No log lines found in ${o.logGroup}.`, 'Fix the cause, then run the same command again.'].join('\n'),
+      hint: [
+        logs.length ? `Last ${logs.length} log lines:\n${logs.join('\n')}` : `No log lines found in ${o.logGroup}.`,
+        'Fix the cause, then run the same command again.',
+      ].join('\n'),
     });
   }
   return { taskArn, exitCode: 0 };

@@ -1,7 +1,8 @@
 import type { Clock } from '../clock.js';
 
 // What ECS and STS say while a new or changed role has not reached them yet.
-const NOT_YET = /unable to assume (the )?role|cannot be assumed|not authorized to perform: sts:AssumeRole|Role is not valid|role defined for the function cannot be assumed|does not have (the )?(required )?permission to assume/i;
+const NOT_YET =
+  /unable to assume (the )?role|cannot be assumed|not authorized to perform: sts:AssumeRole|Role is not valid|role defined for the function cannot be assumed|does not have (the )?(required )?permission to assume/i;
 
 export function isRolePropagationError(e: unknown): boolean {
   return NOT_YET.test((e as Error)?.message ?? '');
@@ -12,7 +13,10 @@ export function isRolePropagationError(e: unknown): boolean {
  * be assumed yet are retried with backoff for up to a minute; anything else,
  * and the same error after a minute, fails as it is.
  */
-export async function retryIamPropagation<T>(fn: () => Promise<T>, o: { clock: Clock; signal: AbortSignal; onRetry?: (msg: string) => void; budgetMs?: number }): Promise<T> {
+export async function retryIamPropagation<T>(
+  fn: () => Promise<T>,
+  o: { clock: Clock; signal: AbortSignal; onRetry?: (msg: string) => void; budgetMs?: number },
+): Promise<T> {
   const start = o.clock.now().getTime();
   const budget = o.budgetMs ?? 60_000;
   let delay = 2_000;

@@ -9,6 +9,7 @@ import {
 import type { StepContext } from '../pipeline/context.js';
 import { StepError } from '../errors.js';
 import { ownedBy, ownershipTags, type StepId } from '../pipeline/step.js';
+import { unlessNotFound } from './not-found.js';
 
 const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 
@@ -25,12 +26,7 @@ export function randomAlnum(length: number): string {
 }
 
 async function describe(ctx: StepContext, name: string): Promise<DescribeSecretCommandOutput | undefined> {
-  try {
-    return await ctx.aws.secrets.send(new DescribeSecretCommand({ SecretId: name }));
-  } catch (e) {
-    if ((e as Error).name === 'ResourceNotFoundException') return undefined;
-    throw e;
-  }
+  return unlessNotFound(ctx.aws.secrets.send(new DescribeSecretCommand({ SecretId: name })), 'ResourceNotFoundException');
 }
 
 async function readString(ctx: StepContext, arn: string): Promise<string> {
@@ -108,9 +104,13 @@ export function parseSecretObject(text: string | undefined, name: string, step =
     });
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new StepError(step, `read secret: ${name} holds a JSON ${value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value}, not an object of keys (its value is not shown)`, {
-      hint: `Put the value back as a JSON object of keys, or delete the secret so the wizard recreates it.`,
-    });
+    throw new StepError(
+      step,
+      `read secret: ${name} holds a JSON ${value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value}, not an object of keys (its value is not shown)`,
+      {
+        hint: `Put the value back as a JSON object of keys, or delete the secret so the wizard recreates it.`,
+      },
+    );
   }
   return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]));
 }

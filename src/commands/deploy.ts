@@ -20,9 +20,6 @@ import { collectSecretInputs, missingSecretProblems } from '../secret-inputs.js'
 import type { StepOutputs } from '../pipeline/step.js';
 import { appSecretName } from '../aws/secret-store.js';
 import { DescribeSecretCommand } from '@aws-sdk/client-secrets-manager';
-import type { StateFile } from '../state/state-file.js';
-import type { Settings } from '../pipeline/context.js';
-import { describeAwsError } from '../aws/describe-error.js';
 
 function pickRenderer(opts: CommonOptions, io: Io): Renderer {
   if (opts.json) return 'silent';
@@ -104,7 +101,8 @@ export async function deployCommand(opts: CommonOptions, io: Io): Promise<number
       signal: io.signal,
       now: () => clock.now(),
     });
-    if (opts.json) emit({ step: 'deploy', status: 'done', message: `deployed ${session.loaded.config.app} (${opts.env})`, timestamp: clock.now().toISOString() });
+    if (opts.json)
+      emit({ step: 'deploy', status: 'done', message: `deployed ${session.loaded.config.app} (${opts.env})`, timestamp: clock.now().toISOString() });
     else io.stdout.write(formatSummary(session.loaded.config, opts.env, session.region, state, session.steps) + '\n');
     return 0;
   } finally {

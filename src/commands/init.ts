@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, type Dirent } from 'node:fs';
 import { readFile, readdir, writeFile, rename } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import * as clack from '@clack/prompts';
@@ -22,7 +22,7 @@ function answer<T>(value: T): Exclude<T, symbol> {
 export async function findDockerfiles(root: string): Promise<string[]> {
   const out: string[] = [];
   const walk = async (dir: string, depth: number) => {
-    let entries;
+    let entries: Dirent[];
     try {
       entries = await readdir(dir, { withFileTypes: true });
     } catch {
@@ -60,7 +60,13 @@ async function defaultAppName(root: string): Promise<string> {
   return sanitize(basename(root));
 }
 
-const sanitize = (s: string) => s.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/-+/g, '-').replace(/^[^a-z]+|-+$/g, '').slice(0, 32) || 'app';
+const sanitize = (s: string) =>
+  s
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, '-')
+    .replace(/-+/g, '-')
+    .replace(/^[^a-z]+|-+$/g, '')
+    .slice(0, 32) || 'app';
 
 /** Asks for what deploy-wizard.json needs and writes it. Nothing is written until the last answer. */
 export async function runInit(opts: CommonOptions, io: Io): Promise<string> {
@@ -81,7 +87,8 @@ export async function runInit(opts: CommonOptions, io: Io): Promise<string> {
     await clack.text({
       message: 'App name (used in AWS resource names)',
       initialValue: await defaultAppName(root),
-      validate: (v) => (/^[a-z](?:[a-z0-9]|-(?!-)){0,30}[a-z0-9]$/.test(v ?? '') ? undefined : '2-32 lowercase letters, digits and single hyphens, starting with a letter'),
+      validate: (v) =>
+        /^[a-z](?:[a-z0-9]|-(?!-)){0,30}[a-z0-9]$/.test(v ?? '') ? undefined : '2-32 lowercase letters, digits and single hyphens, starting with a letter',
     }),
   );
   const region = answer(
@@ -155,7 +162,13 @@ export async function runInit(opts: CommonOptions, io: Io): Promise<string> {
       }),
     );
     const prefix = answer(await clack.text({ message: 'Bucket name prefix (bucket names are global; make it yours)', initialValue: `${app}-` }));
-    config.buckets = { prefix, names: names.split(',').map((s) => s.trim()).filter(Boolean) };
+    config.buckets = {
+      prefix,
+      names: names
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    };
   }
   if (components.includes('cognito')) config.auth = { cognito: { passwordMinLength: 12, mfa: 'OPTIONAL' } };
 

@@ -21,7 +21,9 @@ async function readStdin(io: Io): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const c of io.stdin) chunks.push(Buffer.from(c));
   // One trailing newline is from `echo`; the value itself is kept as given.
-  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+  return Buffer.concat(chunks)
+    .toString('utf8')
+    .replace(/\r?\n$/, '');
 }
 
 /** `secrets set KEY`: a masked prompt on a terminal, else the value from stdin. Never printed. */
@@ -30,7 +32,9 @@ async function setKey(opts: CommonOptions, io: Io, key: string | undefined): Pro
   const declared = Object.keys(loaded.config.secrets);
   if (!key) throw new InputError('secrets set: missing KEY', [USAGE]);
   if (derivedKeys(loaded.config).includes(key)) {
-    throw new InputError(`secrets set: ${key} is derived by the wizard`, [`${key}: comes from the ${key.startsWith('COGNITO') ? 'cognito' : key === 'REDIS_URL' ? 'elasticache' : 'rds'} step and is rewritten on every deploy`]);
+    throw new InputError(`secrets set: ${key} is derived by the wizard`, [
+      `${key}: comes from the ${key.startsWith('COGNITO') ? 'cognito' : key === 'REDIS_URL' ? 'elasticache' : 'rds'} step and is rewritten on every deploy`,
+    ]);
   }
   if (!declared.includes(key)) {
     const near = closest(key, declared);
@@ -59,7 +63,8 @@ async function setKey(opts: CommonOptions, io: Io, key: string | undefined): Pro
     let current: Record<string, string>;
     try {
       const d = await session.aws.secrets.send(new DescribeSecretCommand({ SecretId: name }));
-      if (d.DeletedDate) throw new WizardError(`secrets set: ${name} is scheduled for deletion`, { hint: 'Run deploy-wizard deploy --yes to restore it first.' });
+      if (d.DeletedDate)
+        throw new WizardError(`secrets set: ${name} is scheduled for deletion`, { hint: 'Run deploy-wizard deploy --yes to restore it first.' });
       arn = d.ARN!;
       current = parseSecretObject((await session.aws.secrets.send(new GetSecretValueCommand({ SecretId: arn }))).SecretString, name);
     } catch (e) {

@@ -21,7 +21,15 @@ const TLS: Record<DatabaseDriver, string> = {
   asyncpg: 'ssl=require',
 };
 
-export function databaseUrl(o: { user: string; password: string; host: string; port: number; database: string; driver: DatabaseDriver; tls?: boolean }): string {
+export function databaseUrl(o: {
+  user: string;
+  password: string;
+  host: string;
+  port: number;
+  database: string;
+  driver: DatabaseDriver;
+  tls?: boolean;
+}): string {
   const query = o.tls === false ? '' : `?${TLS[o.driver]}`;
   return `postgresql://${encodeURIComponent(o.user)}:${encodeURIComponent(o.password)}@${o.host}:${o.port}/${encodeURIComponent(o.database)}${query}`;
 }

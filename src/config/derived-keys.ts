@@ -1,5 +1,3 @@
-import type { Config } from './schema.js';
-
 /** Keys the wizard puts in the app secret itself, by the component they come from. */
 export const DERIVED_KEYS = {
   database: ['DATABASE_URL'],
@@ -10,6 +8,11 @@ export const DERIVED_KEYS = {
 export const ALL_DERIVED_KEYS: readonly string[] = Object.values(DERIVED_KEYS).flat();
 
 /** The derived keys this config's components produce. */
-export function derivedKeys(config: Pick<Config, 'database' | 'cache' | 'auth'>): string[] {
-  return [...(config.database ? DERIVED_KEYS.database : []), ...(config.cache ? DERIVED_KEYS.cache : []), ...(config.auth?.cognito ? DERIVED_KEYS.cognito : [])];
+// Structural, not the schema's Config: the schema imports the list above, and this file must not import it back.
+export function derivedKeys(config: { database?: unknown; cache?: unknown; auth?: { cognito?: unknown } }): string[] {
+  return [
+    ...(config.database ? DERIVED_KEYS.database : []),
+    ...(config.cache ? DERIVED_KEYS.cache : []),
+    ...(config.auth?.cognito ? DERIVED_KEYS.cognito : []),
+  ];
 }

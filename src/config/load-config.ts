@@ -26,9 +26,13 @@ export async function loadConfig(path: string, env: string): Promise<LoadedConfi
       });
     }
     const code = (e as NodeJS.ErrnoException).code;
-    throw new InputError(`read config: cannot read ${path} (${code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'it is a directory' : (code ?? (e as Error).message)})`, [`--config: ${path}`], {
-      hint: code === 'EACCES' ? 'Make the file readable by this user, or pass --config PATH.' : 'Pass --config with the path of deploy-wizard.json.',
-    });
+    throw new InputError(
+      `read config: cannot read ${path} (${code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'it is a directory' : (code ?? (e as Error).message)})`,
+      [`--config: ${path}`],
+      {
+        hint: code === 'EACCES' ? 'Make the file readable by this user, or pass --config PATH.' : 'Pass --config with the path of deploy-wizard.json.',
+      },
+    );
   }
   return { config: parseConfig(text, path, env), dir: dirname(resolve(path)), path: resolve(path), env };
 }
@@ -110,13 +114,23 @@ function unionMessage(issue: z.core.$ZodIssueInvalidUnion): string {
   const unknown = new Set(issue.errors.flat().flatMap((e) => (e.code === 'unrecognized_keys' && e.path.length === 0 ? e.keys : [])));
   if (unknown.size) {
     const known = knownKeys(issue.path);
-    return [...unknown].map((k) => `unknown key "${k}"${closest(k, known) ? `; did you mean "${closest(k, known)}"?` : `; use one of ${known.join(', ')}`}`).join('; ');
+    return [...unknown]
+      .map((k) => `unknown key "${k}"${closest(k, known) ? `; did you mean "${closest(k, known)}"?` : `; use one of ${known.join(', ')}`}`)
+      .join('; ');
   }
   const branches = issue.errors.map((errs) => errs.map((e) => `${e.path.length ? `${e.path.join('.')}: ` : ''}${e.message}`).join('; '));
   return `none of the accepted forms matched (${branches.join(' | ')})`;
 }
 
-type Def = { type: string; shape?: Record<string, { _zod: { def: Def } }>; innerType?: { _zod: { def: Def } }; valueType?: { _zod: { def: Def } }; element?: { _zod: { def: Def } }; in?: { _zod: { def: Def } }; options?: { _zod: { def: Def } }[] };
+type Def = {
+  type: string;
+  shape?: Record<string, { _zod: { def: Def } }>;
+  innerType?: { _zod: { def: Def } };
+  valueType?: { _zod: { def: Def } };
+  element?: { _zod: { def: Def } };
+  in?: { _zod: { def: Def } };
+  options?: { _zod: { def: Def } }[];
+};
 
 /** The keys the schema allows for the object at `path`, for "did you mean". */
 function knownKeys(path: readonly PropertyKey[]): string[] {
@@ -125,10 +139,10 @@ function knownKeys(path: readonly PropertyKey[]): string[] {
     // Unwrap optional/default/pipe wrappers and fan out over union branches.
     const flat: Def[] = [];
     const visit = (d: Def): void => {
-      if (d.innerType) return visit(d.innerType._zod.def);
-      if (d.in) return visit(d.in._zod.def);
-      if (d.options) return d.options.forEach((o) => visit(o._zod.def));
-      flat.push(d);
+      if (d.innerType) visit(d.innerType._zod.def);
+      else if (d.in) visit(d.in._zod.def);
+      else if (d.options) for (const o of d.options) visit(o._zod.def);
+      else flat.push(d);
     };
     defs.forEach(visit);
     if (key === undefined) return [...new Set(flat.flatMap((d) => Object.keys(d.shape ?? {})))];

@@ -27,7 +27,10 @@ const region = z.string().superRefine((r, ctx) => {
 const buildArg = z.union([
   z.string().describe('a literal value'),
   z.strictObject({
-    env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/).describe('read the value from this environment variable at build time'),
+    env: z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_]*$/)
+      .describe('read the value from this environment variable at build time'),
     optional: z.boolean().default(false).describe('when the variable is unset, build without the arg (the Dockerfile default applies) instead of stopping'),
   }),
 ]);
@@ -39,7 +42,13 @@ const image = z.strictObject({
   target: z.string().min(1).optional().describe('multi-stage build target'),
   buildArgs: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'build arg names are letters, digits and _'), buildArg).default({}),
   repository: resourceName.optional().describe('ECR repository name; default <app>-<env>'),
-  idleTimeoutSeconds: z.number().int().min(5).max(7200).default(600).describe('a build or push that reports no progress for this long is stopped with an error'),
+  idleTimeoutSeconds: z
+    .number()
+    .int()
+    .min(5)
+    .max(7200)
+    .default(600)
+    .describe('a build or push that reports no progress for this long is stopped with an error'),
 });
 
 const service = z
@@ -49,9 +58,23 @@ const service = z
     memory: z.number().int().default(1024).describe('Fargate memory in MiB'),
     desiredCount: z.number().int().min(0).max(100).default(1),
     healthCheckPath: z.string().regex(/^\//, 'must start with /').default('/health'),
-    environment: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.string()).default({}).describe('plain (non-secret) environment variables'),
+    environment: z
+      .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.string())
+      .default({})
+      .describe('plain (non-secret) environment variables'),
     logRetentionDays: z
-      .union([z.literal(1), z.literal(3), z.literal(5), z.literal(7), z.literal(14), z.literal(30), z.literal(60), z.literal(90), z.literal(180), z.literal(365)])
+      .union([
+        z.literal(1),
+        z.literal(3),
+        z.literal(5),
+        z.literal(7),
+        z.literal(14),
+        z.literal(30),
+        z.literal(60),
+        z.literal(90),
+        z.literal(180),
+        z.literal(365),
+      ])
       .default(30),
     healthCheckGracePeriodSeconds: z.number().int().min(0).max(2_147_483_647).default(60),
     containerHealthCheck: z
@@ -71,22 +94,37 @@ const service = z
 
 const network = z.strictObject({
   vpc: z.union([z.literal('default'), z.string().regex(/^vpc-[0-9a-f]+$/)]).default('default'),
-  vpcId: z.string().regex(/^vpc-[0-9a-f]+$/).optional(),
-  subnetIds: z.array(z.string().regex(/^subnet-[0-9a-f]+$/)).min(2).optional(),
+  vpcId: z
+    .string()
+    .regex(/^vpc-[0-9a-f]+$/)
+    .optional(),
+  subnetIds: z
+    .array(z.string().regex(/^subnet-[0-9a-f]+$/))
+    .min(2)
+    .optional(),
 });
 
 const loadBalancer = z.strictObject({
   idleTimeoutSeconds: z.number().int().min(1).max(4000).default(60),
   certificateArn: z
     .string()
-    .regex(/^arn:aws[a-z-]*:(acm:[a-z0-9-]+:\d{12}:certificate\/|iam::\d{12}:server-certificate\/)/, 'expected an ACM certificate ARN (or an IAM server certificate ARN)')
+    .regex(
+      /^arn:aws[a-z-]*:(acm:[a-z0-9-]+:\d{12}:certificate\/|iam::\d{12}:server-certificate\/)/,
+      'expected an ACM certificate ARN (or an IAM server certificate ARN)',
+    )
     .optional(),
 });
 
 const database = z
   .strictObject({
-    engineVersion: z.string().regex(/^\d+(\.\d+)?$/, 'expected a PostgreSQL version such as 16.4').default('16.4'),
-    instanceClass: z.string().regex(/^db\.[a-z0-9]+\.[a-z0-9]+$/, 'expected an RDS instance class such as db.t4g.micro').default('db.t4g.micro'),
+    engineVersion: z
+      .string()
+      .regex(/^\d+(\.\d+)?$/, 'expected a PostgreSQL version such as 16.4')
+      .default('16.4'),
+    instanceClass: z
+      .string()
+      .regex(/^db\.[a-z0-9]+\.[a-z0-9]+$/, 'expected an RDS instance class such as db.t4g.micro')
+      .default('db.t4g.micro'),
     allocatedStorageGb: z.number().int().min(20, 'gp3 storage starts at 20 GB').max(65536).default(20),
     name: z.string().regex(/^[A-Za-z][A-Za-z0-9_]{0,62}$/, 'letters, digits and _, starting with a letter'),
     extensions: z.array(z.string().regex(/^[a-z0-9_]+$/)).default([]),
@@ -96,7 +134,9 @@ const database = z
     driver: z
       .enum(['libpq', 'node-postgres', 'asyncpg'])
       .default('libpq')
-      .describe('the Postgres driver the app uses, which decides the TLS parameters in DATABASE_URL: libpq (psycopg, Rails, Django, Go), node-postgres, asyncpg'),
+      .describe(
+        'the Postgres driver the app uses, which decides the TLS parameters in DATABASE_URL: libpq (psycopg, Rails, Django, Go), node-postgres, asyncpg',
+      ),
     clientImage: z.string().min(1).default('public.ecr.aws/docker/library/postgres:16-alpine').describe('image with psql for the one-off task (access "task")'),
   })
   .superRefine((d, ctx) => {
@@ -105,8 +145,14 @@ const database = z
   });
 
 const cache = z.strictObject({
-  nodeType: z.string().regex(/^cache\.[a-z0-9]+\.[a-z0-9]+$/, 'expected a node type such as cache.t4g.micro').default('cache.t4g.micro'),
-  engineVersion: z.string().regex(/^\d+(\.\d+)?$/).default('7.1'),
+  nodeType: z
+    .string()
+    .regex(/^cache\.[a-z0-9]+\.[a-z0-9]+$/, 'expected a node type such as cache.t4g.micro')
+    .default('cache.t4g.micro'),
+  engineVersion: z
+    .string()
+    .regex(/^\d+(\.\d+)?$/)
+    .default('7.1'),
   numNodes: z.number().int().min(1).max(6).default(1),
 });
 
@@ -136,7 +182,9 @@ const cognito = z.strictObject({
 
 const secretKey = z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'secret keys are UPPER_SNAKE_CASE');
 const secret = z.union([
-  z.strictObject({ generate: z.string().regex(/^(hex|base64|alnum)-(1[6-9]|[2-9]\d|1[01]\d|12[0-8])$/, 'expected hex-N, base64-N or alnum-N with N from 16 to 128') }),
+  z.strictObject({
+    generate: z.string().regex(/^(hex|base64|alnum)-(1[6-9]|[2-9]\d|1[01]\d|12[0-8])$/, 'expected hex-N, base64-N or alnum-N with N from 16 to 128'),
+  }),
   z.strictObject({ prompt: z.string().min(1), optional: z.boolean().default(false) }),
 ]);
 
@@ -175,7 +223,11 @@ const baseShape = {
 function noSecretInEnvironment(c: { service: { environment: Record<string, string> }; secrets: Record<string, unknown> }, ctx: z.RefinementCtx) {
   for (const key of Object.keys(c.service.environment)) {
     if (key in c.secrets || ALL_DERIVED_KEYS.includes(key)) {
-      ctx.addIssue({ code: 'custom', path: ['service', 'environment', key], message: `${key} is a secret; remove it from service.environment (it reaches the app through Secrets Manager)` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['service', 'environment', key],
+        message: `${key} is a secret; remove it from service.environment (it reaches the app through Secrets Manager)`,
+      });
     }
   }
 }

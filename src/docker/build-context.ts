@@ -1,4 +1,5 @@
-import { createReadStream } from 'node:fs';
+import { createReadStream, type Dirent, type Stats } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
 import { lstat, open, readFile, readdir, readlink } from 'node:fs/promises';
 import { createHash, type Hash } from 'node:crypto';
 import { join, posix } from 'node:path';
@@ -53,7 +54,10 @@ const vanished = (e: unknown) => ['ENOENT', 'ENOTDIR'].includes((e as NodeJS.Err
 export async function listContext(dir: string, opts: ListOptions = {}): Promise<string[]> {
   let rules: Rule[] = [];
   try {
-    rules = (await readFile(join(dir, '.dockerignore'), 'utf8')).split('\n').map(compile).filter((r): r is Rule => !!r);
+    rules = (await readFile(join(dir, '.dockerignore'), 'utf8'))
+      .split('\n')
+      .map(compile)
+      .filter((r): r is Rule => !!r);
   } catch {
     /* no .dockerignore */
   }
@@ -62,7 +66,7 @@ export async function listContext(dir: string, opts: ListOptions = {}): Promise<
   const ignored = (rel: string) => rules.reduce((acc, r) => (r.re.test(rel) ? !r.negate : acc), false);
   const out: string[] = [];
   const walk = async (rel: string): Promise<void> => {
-    let entries;
+    let entries: Dirent[];
     try {
       entries = await readdir(join(dir, rel), { withFileTypes: true });
     } catch (e) {
@@ -144,7 +148,7 @@ export function packContext(dir: string, files: readonly string[], onProgress?: 
   const hash = (async () => {
     for (const f of files) {
       const full = join(dir, f);
-      let st;
+      let st: Stats;
       try {
         st = await lstat(full);
       } catch (e) {
@@ -161,11 +165,13 @@ export function packContext(dir: string, files: readonly string[], onProgress?: 
         }
         h.update(entryHeader(f, 'symlink', st.mode, Buffer.byteLength(target)));
         h.update(target);
-        await new Promise<void>((res, rej) => pack.entry({ name: f, type: 'symlink', linkname: target, mode: st.mode & 0o7777, mtime: st.mtime }, (err) => (err ? rej(err) : res())));
+        await new Promise<void>((res, rej) =>
+          pack.entry({ name: f, type: 'symlink', linkname: target, mode: st.mode & 0o7777, mtime: st.mtime }, (err) => (err ? rej(err) : res())),
+        );
         continue;
       }
       if (!st.isFile()) continue;
-      let fh;
+      let fh: FileHandle;
       try {
         fh = await open(full, 'r');
       } catch (e) {

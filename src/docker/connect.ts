@@ -14,10 +14,7 @@ export async function connectDocker(dockerHost: string | undefined): Promise<Doc
   const docker = new Docker({ ...dockerOptions(dockerHost), timeout: 0 });
   const where = dockerHost ?? 'unix:///var/run/docker.sock (the default; DOCKER_HOST is not set)';
   try {
-    await Promise.race([
-      docker.ping(),
-      new Promise((_, reject) => setTimeout(() => reject(new Error('no answer within 5 s')), 5000).unref()),
-    ]);
+    await Promise.race([docker.ping(), new Promise((_, reject) => setTimeout(() => reject(new Error('no answer within 5 s')), 5000).unref())]);
   } catch (e) {
     throw new InputError(`connect to Docker: cannot reach the Docker engine at ${where}: ${(e as Error).message}`, [], {
       hint: 'Start Docker (or `podman system service`), or set DOCKER_HOST to its socket, e.g. DOCKER_HOST=unix:///run/podman/podman.sock.',

@@ -8,7 +8,14 @@ import { systemClock, type Clock } from '../clock.js';
 import { httpProbe } from '../probe.js';
 
 /** Builds the context one step sees: its config slice, clients, upstream outputs and a way to record intents. */
-export function makeContextFactory(session: Session, state: StateFile, io: Io, save: () => Promise<void>, clock: Clock = systemClock, extra: Partial<Settings> = {}) {
+export function makeContextFactory(
+  session: Session,
+  state: StateFile,
+  io: Io,
+  save: () => Promise<void>,
+  clock: Clock = systemClock,
+  extra: Partial<Settings> = {},
+) {
   return (step: Step, log: Logger): StepContext => ({
     app: session.loaded.config.app,
     env: session.loaded.env,
@@ -18,7 +25,13 @@ export function makeContextFactory(session: Session, state: StateFile, io: Io, s
     configDir: session.loaded.dir,
     aws: session.aws,
     docker: session.docker,
-    settings: { registryOverride: io.env.DEPLOY_WIZARD_REGISTRY || undefined, dbUrl: io.env.DEPLOY_WIZARD_DB_URL || undefined, healthUrl: io.env.DEPLOY_WIZARD_HEALTH_URL || undefined, buildEnv: io.env, ...extra },
+    settings: {
+      registryOverride: io.env.DEPLOY_WIZARD_REGISTRY || undefined,
+      dbUrl: io.env.DEPLOY_WIZARD_DB_URL || undefined,
+      healthUrl: io.env.DEPLOY_WIZARD_HEALTH_URL || undefined,
+      buildEnv: io.env,
+      ...extra,
+    },
     log,
     clock,
     probe: httpProbe,
@@ -34,7 +47,8 @@ export function makeContextFactory(session: Session, state: StateFile, io: Io, s
     intents: {
       get: (key) => state.steps[step.id]?.intents?.[key],
       record: async (key, intent) => {
-        const s = (state.steps[step.id] ??= { status: 'running' });
+        state.steps[step.id] ??= { status: 'running' };
+        const s = state.steps[step.id]!;
         s.intents = { ...s.intents, [key]: { ...intent, at: clock.now().toISOString() } };
         await save();
       },

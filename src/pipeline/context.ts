@@ -4,7 +4,7 @@ import type { AwsClients } from '../aws/clients.js';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
 import type { Intent } from '../state/state-file.js';
-import type { StepId, StepOutputs } from './step.js';
+import type { StepId, StepOutputs } from './outputs.js';
 import type { Probe } from '../probe.js';
 
 /** Values that come from the environment, read once by the CLI and passed down. */

@@ -62,7 +62,14 @@ export async function preflightSteps(session: Session, state: StateFile, io: Io,
   for (const step of session.steps) {
     if (!step.preflight) continue;
     try {
-      problems.push(...(await step.preflight(contextFor(step, createLogger(() => undefined, redactor, false)))));
+      problems.push(
+        ...(await step.preflight(
+          contextFor(
+            step,
+            createLogger(() => undefined, redactor, false),
+          ),
+        )),
+      );
     } catch (e) {
       throw describeAwsError(e, `check ${step.id}`);
     }

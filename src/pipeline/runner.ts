@@ -8,6 +8,10 @@ import { InterruptedError, StepError, WizardError } from '../errors.js';
 import { describeAwsError } from '../aws/describe-error.js';
 import { canonicalJson } from '../canonical-json.js';
 
+/** The listr2 task a step runs in; its renderer types vary with the renderer chosen at run time. */
+// biome-ignore lint/suspicious/noExplicitAny: listr2's wrapper is generic over the renderer classes
+type Task = ListrTaskWrapper<unknown, any, any>;
+
 export type StepEventStatus = 'started' | 'progress' | 'unchanged' | 'done' | 'failed' | 'skipped' | 'warning';
 export interface StepEvent {
   step: string;
@@ -60,7 +64,7 @@ export async function runSteps(opts: RunOptions): Promise<RunResult> {
   const ts = () => opts.now().toISOString();
   const emit = (step: string, status: StepEventStatus, message?: string) => opts.emit({ step, status, message, timestamp: ts() });
 
-  const runOne = async (step: Step, task: ListrTaskWrapper<unknown, any, any>): Promise<boolean> => {
+  const runOne = async (step: Step, task: Task): Promise<boolean> => {
     const deps = step.dependsOn.filter((d) => steps.some((s) => s.id === d));
     const depOk = await Promise.all(deps.map((d) => finished.get(d)!));
     const failedDep = deps.find((_, i) => !depOk[i]);
@@ -114,7 +118,7 @@ export async function runSteps(opts: RunOptions): Promise<RunResult> {
   const list = new Listr(
     steps.map((step) => ({
       title: step.title,
-      task: (_: unknown, task: ListrTaskWrapper<unknown, any, any>) => {
+      task: (_: unknown, task: Task) => {
         const p = runOne(step, task).catch((e: WizardError) => {
           errors.push(e);
           return false;
@@ -132,7 +136,7 @@ export async function runSteps(opts: RunOptions): Promise<RunResult> {
       fallbackRenderer: 'simple',
       registerSignalListeners: false,
       rendererOptions: { collapseErrors: false, showErrorMessage: true },
-    } as any,
+    } as ConstructorParameters<typeof Listr>[1],
   );
   await list.run();
   await saving;
@@ -145,5 +149,8 @@ export async function runSteps(opts: RunOptions): Promise<RunResult> {
 function toStepError(stepId: string, e: unknown, log: Logger): WizardError {
   if (e instanceof WizardError) return e;
   const mapped = describeAwsError(e, stepId);
-  return new StepError(stepId, log.redact(mapped.message), { hint: mapped.hint ?? 'Fix the cause, then run the same command again; it resumes at this step.', cause: e });
+  return new StepError(stepId, log.redact(mapped.message), {
+    hint: mapped.hint ?? 'Fix the cause, then run the same command again; it resumes at this step.',
+    cause: e,
+  });
 }

@@ -1,21 +1,8 @@
 import type { Config } from '../config/schema.js';
 import type { StepContext } from './context.js';
 
-/**
- * The registry of step outputs. Each step file adds its own entry by
- * declaration merging:
- *
- *   declare module '../src/pipeline/step.js' {
- *     interface StepOutputs { network: NetworkOutput }
- *   }
- *
- * so StepId is derived from the steps that exist, and `ctx.output('network')`
- * is typed without a cast.
- */
-// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- filled by declaration merging
-export interface StepOutputs {}
-
-export type StepId = keyof StepOutputs & string;
+export type { StepId, StepOutputs } from './outputs.js';
+import type { StepId, StepOutputs } from './outputs.js';
 
 /** A monthly cost line a step contributes to the estimate. Lines with the same component are added up. */
 export interface CostLine {

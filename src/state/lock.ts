@@ -1,5 +1,5 @@
 import { link, lstat, mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
-import { readFileSync, unlinkSync } from 'node:fs';
+import { readFileSync, unlinkSync, type Stats } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
@@ -77,7 +77,14 @@ export async function acquireLock(path: string, command: string, now: Date): Pro
       if (found.kind === 'invalid' && found.ageMs < INVALID_GRACE_MS) throw lockedError(path, found);
       const staleId = found.kind === 'held' ? found.info.id : found.id;
       const outcome = await takeOver(path, staleId, tmp);
-      if (outcome === 'won') return made(path, info, found.kind === 'held' ? found.info : { id: staleId, pid: 0, host: info.host, command: `(${found.kind === 'invalid' ? found.why : ''})`, startedAt: '' });
+      if (outcome === 'won')
+        return made(
+          path,
+          info,
+          found.kind === 'held'
+            ? found.info
+            : { id: staleId, pid: 0, host: info.host, command: `(${found.kind === 'invalid' ? found.why : ''})`, startedAt: '' },
+        );
       // Lost the claim or the lock changed under us: look again (the new holder is most likely alive, which ends the loop with exit 3).
       await new Promise((r) => setTimeout(r, 5 + Math.floor(Math.random() * 20)));
     }
@@ -135,7 +142,9 @@ async function claimFor(path: string, staleId: string): Promise<string | undefin
     try {
       claimer = JSON.parse(await readFile(claim, 'utf8'));
     } catch {
-      const age = await lstat(claim).then((s) => Date.now() - s.mtimeMs).catch(() => INVALID_GRACE_MS);
+      const age = await lstat(claim)
+        .then((s) => Date.now() - s.mtimeMs)
+        .catch(() => INVALID_GRACE_MS);
       if (age < INVALID_GRACE_MS) return undefined;
     }
     if (claimer && (claimer.host !== hostname() || pidAlive(claimer.pid ?? 0))) return undefined;
@@ -145,13 +154,18 @@ async function claimFor(path: string, staleId: string): Promise<string | undefin
 
 async function inspect(path: string): Promise<Found> {
   let text: string;
-  let st;
+  let st: Stats | undefined;
   try {
     st = await lstat(path);
     text = await readFile(path, 'utf8');
   } catch (e) {
     if (code(e) === 'ENOENT') return { kind: 'absent' };
-    return { kind: 'invalid', id: `unreadable-${st?.ino ?? 0}`, ageMs: st ? Date.now() - st.mtimeMs : Infinity, why: `cannot be read: ${code(e) ?? (e as Error).message}` };
+    return {
+      kind: 'invalid',
+      id: `unreadable-${st?.ino ?? 0}`,
+      ageMs: st ? Date.now() - st.mtimeMs : Infinity,
+      why: `cannot be read: ${code(e) ?? (e as Error).message}`,
+    };
   }
   const invalid = (why: string): Found => ({ kind: 'invalid', id: `unreadable-${st.ino}`, ageMs: Date.now() - st.mtimeMs, why });
   if (!text.trim()) return invalid('is empty (a run was killed while taking it)');
@@ -227,4 +241,3 @@ export function releaseHeldLocksSync(): void {
   }
   held.clear();
 }
-

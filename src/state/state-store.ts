@@ -20,7 +20,11 @@ export { statePaths };
  */
 export class StateStore {
   readonly paths: ReturnType<typeof statePaths>;
-  constructor(root: string, readonly env: string, private readonly fs: StateFs = { rename }) {
+  constructor(
+    root: string,
+    readonly env: string,
+    private readonly fs: StateFs = { rename },
+  ) {
     this.paths = statePaths(root, env);
   }
 
@@ -78,7 +82,8 @@ export class StateStore {
     } catch {
       throw this.corrupt('it is not valid JSON');
     }
-    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw this.corrupt(`it holds ${raw === null ? 'null' : Array.isArray(raw) ? 'an array' : `a ${typeof raw}`}, not a state object`);
+    if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+      throw this.corrupt(`it holds ${raw === null ? 'null' : Array.isArray(raw) ? 'an array' : `a ${typeof raw}`}, not a state object`);
     return raw as Record<string, unknown>;
   }
 

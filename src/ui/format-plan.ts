@@ -17,7 +17,9 @@ export function formatPlan(plans: { step: string; items: PlanItem[] }[]): string
 export function formatCost(cost: { lines: CostLine[]; total: number; note: string }): string {
   const w = Math.max(...cost.lines.map((l) => l.component.length));
   const sw = Math.max(...cost.lines.map((l) => l.size.length));
-  const out = cost.lines.map((l) => `  ${l.component.padEnd(w)}  ${l.size.padEnd(sw)}  ${l.monthly === undefined ? '     n/a' : `$${l.monthly.toFixed(2).padStart(7)}`}`);
+  const out = cost.lines.map(
+    (l) => `  ${l.component.padEnd(w)}  ${l.size.padEnd(sw)}  ${l.monthly === undefined ? '     n/a' : `$${l.monthly.toFixed(2).padStart(7)}`}`,
+  );
   out.push(`  ${'Total'.padEnd(w)}  ${''.padEnd(sw)}  $${cost.total.toFixed(2).padStart(7)}/month`, `  ${cost.note}`);
   return out.join('\n');
 }

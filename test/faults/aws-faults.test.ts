@@ -80,11 +80,16 @@ describe('faults from AWS that no emulator produces', () => {
     expect(r.stderr).toMatch(/AWS credentials have expired or are not valid \(ExpiredToken(Exception)?\)/);
     expect(r.stderr).toContain('Re-authenticate');
     const state = readState(dir);
-    const done = Object.entries(state.steps).filter(([, s]: [string, any]) => s.status === 'done').map(([id]) => id);
+    const done = Object.entries(state.steps)
+      .filter(([, s]: [string, any]) => s.status === 'done')
+      .map(([id]) => id);
     expect(done.length).toBeGreaterThan(0);
     const again = await runCli(['deploy', '--non-interactive', '--json'], { cwd: dir });
     expectOk(again);
-    const events = again.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const events = again.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     for (const id of done) expect(events.filter((e) => e.step === id).at(-1)?.status, id).toBe('unchanged');
   }, 120_000);
 });

@@ -4,7 +4,12 @@ import { DescribeDBInstancesCommand, RDSClient } from '@aws-sdk/client-rds';
 import { DescribeReplicationGroupsCommand, ElastiCacheClient } from '@aws-sdk/client-elasticache';
 import { CognitoIdentityProviderClient, ListUserPoolClientsCommand, ListUserPoolsCommand } from '@aws-sdk/client-cognito-identity-provider';
 import { ListSecretVersionIdsCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { DescribeListenersCommand, DescribeLoadBalancersCommand, DescribeTargetGroupsCommand, ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import {
+  DescribeListenersCommand,
+  DescribeLoadBalancersCommand,
+  DescribeTargetGroupsCommand,
+  ElasticLoadBalancingV2Client,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
 import { ECSClient, ListServicesCommand, ListTaskDefinitionsCommand } from '@aws-sdk/client-ecs';
 import { ListBucketsCommand, S3Client } from '@aws-sdk/client-s3';
 import { makeExampleApp, readState, runCli, standinLogs } from '../helpers/cli.js';
@@ -16,9 +21,16 @@ const region = { region: 'us-east-1' };
 /** Every resource of one app that could be created twice, counted from moto's own state. */
 async function census(app: string) {
   const name = `${app}-prod`;
-  const sgs = (await new EC2Client(region).send(new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'group-name', Values: ['lb', 'tasks', 'db', 'cache'].map((r) => `${name}-${r}`) }] }))).SecurityGroups ?? [];
+  const sgs =
+    (
+      await new EC2Client(region).send(
+        new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'group-name', Values: ['lb', 'tasks', 'db', 'cache'].map((r) => `${name}-${r}`) }] }),
+      )
+    ).SecurityGroups ?? [];
   const dbs = ((await new RDSClient(region).send(new DescribeDBInstancesCommand({}))).DBInstances ?? []).filter((d) => d.DBInstanceIdentifier === name);
-  const caches = ((await new ElastiCacheClient(region).send(new DescribeReplicationGroupsCommand({}))).ReplicationGroups ?? []).filter((g) => g.ReplicationGroupId === name);
+  const caches = ((await new ElastiCacheClient(region).send(new DescribeReplicationGroupsCommand({}))).ReplicationGroups ?? []).filter(
+    (g) => g.ReplicationGroupId === name,
+  );
   const idp = new CognitoIdentityProviderClient(region);
   const pools = ((await idp.send(new ListUserPoolsCommand({ MaxResults: 60 }))).UserPools ?? []).filter((p) => p.Name === name);
   let clients = 0;
@@ -31,7 +43,9 @@ async function census(app: string) {
   const ecs = new ECSClient(region);
   const services = (await ecs.send(new ListServicesCommand({ cluster: name })).catch(() => ({ serviceArns: [] }))).serviceArns ?? [];
   const revisions = (await ecs.send(new ListTaskDefinitionsCommand({ familyPrefix: name }))).taskDefinitionArns?.filter((a) => a.includes(`/${name}:`)) ?? [];
-  const buckets = ((await new S3Client({ ...region, forcePathStyle: true }).send(new ListBucketsCommand({}))).Buckets ?? []).filter((b) => b.Name!.startsWith(`${app}-`));
+  const buckets = ((await new S3Client({ ...region, forcePathStyle: true }).send(new ListBucketsCommand({}))).Buckets ?? []).filter((b) =>
+    b.Name!.startsWith(`${app}-`),
+  );
   const sm = new SecretsManagerClient(region);
   const versions = async (id: string) => ((await sm.send(new ListSecretVersionIdsCommand({ SecretId: id }))).Versions ?? []).length;
   return {
@@ -91,14 +105,29 @@ describe('kill at every mutating call (the largest example, agencio-predict)', (
     const covered: string[] = [];
     for (const point of points) {
       const { dir, app, secrets } = makeExampleApp('agencio-predict');
-      const killed = await runCli(['deploy', '--non-interactive', '--verbose'], { cwd: dir, env: { ...secrets, DEPLOY_WIZARD_FAULT_KILL_AFTER_CALL: String(point) } });
+      const killed = await runCli(['deploy', '--non-interactive', '--verbose'], {
+        cwd: dir,
+        env: { ...secrets, DEPLOY_WIZARD_FAULT_KILL_AFTER_CALL: String(point) },
+      });
       expect(killed.signal, `point ${point}: ${killed.stderr.slice(-2000)}`).toBe('SIGKILL');
-      const last = killed.stderr.split('\n').filter((l) => /^aws \S+ \S+$/.test(l) && /^(Create|Put|Delete|Update|Modify|Register|Run|Tag|Attach|Detach|Set|Restore|Authorize|Revoke|Upload|Initiate|Complete|Batch|Increase|Decrease|Request|Import)/.test(l.split(' ')[2]!)).pop();
+      const last = killed.stderr
+        .split('\n')
+        .filter(
+          (l) =>
+            /^aws \S+ \S+$/.test(l) &&
+            /^(Create|Put|Delete|Update|Modify|Register|Run|Tag|Attach|Detach|Set|Restore|Authorize|Revoke|Upload|Initiate|Complete|Batch|Increase|Decrease|Request|Import)/.test(
+              l.split(' ')[2]!,
+            ),
+        )
+        .pop();
       covered.push(`${point}: ${last?.replace(/^aws /, '') ?? '?'}`);
       const rerun = await runCli(['deploy', '--non-interactive'], { cwd: dir, env: secrets });
       if (rerun.code !== 0) throw new Error(`point ${point} (${last}): re-run exit ${rerun.code}\n${rerun.stderr}\n${standinLogs()}`);
       const state = readState(dir);
-      expect(Object.values(state.steps).every((s: any) => s.status === 'done'), `point ${point}`).toBe(true);
+      expect(
+        Object.values(state.steps).every((s: any) => s.status === 'done'),
+        `point ${point}`,
+      ).toBe(true);
       const c = await census(app);
       expect(c, `point ${point} (${last})`).toMatchObject(ONCE);
       expect(c.appSecretVersions, `point ${point}`).toBeLessThanOrEqual(2);

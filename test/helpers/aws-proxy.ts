@@ -34,16 +34,20 @@ function errorResponse(req: IncomingMessage, service: string, v: { error: string
     return res.end(JSON.stringify({ __type: v.error, message: v.message }));
   }
   res.writeHead(status, { 'content-type': 'text/xml' });
-  if (service === 'ec2') return res.end(`<Response><Errors><Error><Code>${v.error}</Code><Message>${v.message}</Message></Error></Errors><RequestID>r</RequestID></Response>`);
+  if (service === 'ec2')
+    return res.end(`<Response><Errors><Error><Code>${v.error}</Code><Message>${v.message}</Message></Error></Errors><RequestID>r</RequestID></Response>`);
   if (service === 's3') return res.end(`<Error><Code>${v.error}</Code><Message>${v.message}</Message><RequestId>r</RequestId></Error>`);
-  return res.end(`<ErrorResponse><Error><Type>Sender</Type><Code>${v.error}</Code><Message>${v.message}</Message></Error><RequestId>r</RequestId></ErrorResponse>`);
+  return res.end(
+    `<ErrorResponse><Error><Type>Sender</Type><Code>${v.error}</Code><Message>${v.message}</Message></Error><RequestId>r</RequestId></ErrorResponse>`,
+  );
 }
 
 /** The throttling code each protocol family uses on AWS. */
 export function throttlingFor(r: AwsRequest): { error: string; message: string; status: number } {
   if (r.service === 'ec2') return { error: 'RequestLimitExceeded', message: 'Request limit exceeded.', status: 503 };
   if (r.service === 's3') return { error: 'SlowDown', message: 'Please reduce your request rate.', status: 503 };
-  if (['ecs', 'ecr', 'secretsmanager', 'cognito-idp', 'logs'].includes(r.service)) return { error: 'ThrottlingException', message: 'Rate exceeded', status: 400 };
+  if (['ecs', 'ecr', 'secretsmanager', 'cognito-idp', 'logs'].includes(r.service))
+    return { error: 'ThrottlingException', message: 'Rate exceeded', status: 400 };
   return { error: 'Throttling', message: 'Rate exceeded', status: 400 };
 }
 
@@ -68,13 +72,10 @@ export async function startAwsProxy(target: string, decide: (r: AwsRequest) => V
       if (v === 'hang') return void hung.push(res);
       if (v === 'reset') return void req.socket.destroy();
       if (v !== 'pass') return errorResponse(req, service, v, res);
-      const fwd = request(
-        { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers },
-        (up) => {
-          res.writeHead(up.statusCode ?? 502, up.headers);
-          up.pipe(res);
-        },
-      );
+      const fwd = request({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers }, (up) => {
+        res.writeHead(up.statusCode ?? 502, up.headers);
+        up.pipe(res);
+      });
       fwd.on('error', () => res.destroy());
       fwd.end(raw);
     });

@@ -24,7 +24,12 @@ export function standinEnv(extra: Record<string, string | undefined> = {}): Node
 /** Runs the built CLI against the stand-ins. */
 export function runCli(
   args: string[],
-  opts: { cwd: string; env?: Record<string, string | undefined>; onStdout?: (chunk: string, child: ChildProcess) => void; onStderr?: (chunk: string, child: ChildProcess) => void },
+  opts: {
+    cwd: string;
+    env?: Record<string, string | undefined>;
+    onStdout?: (chunk: string, child: ChildProcess) => void;
+    onStderr?: (chunk: string, child: ChildProcess) => void;
+  },
 ): Promise<CliResult> {
   return new Promise((resolvePromise) => {
     const child = spawn(process.execPath, [CLI, ...args], { cwd: opts.cwd, env: standinEnv(opts.env), stdio: ['ignore', 'pipe', 'pipe'] });
@@ -71,7 +76,10 @@ export function standinLogs(): string {
 }
 
 /** A shared example config, built from the sample app's image, with a unique app name and bucket prefix. */
-export function makeExampleApp(example: string, edit: (config: any) => void = () => {}): { dir: string; app: string; config: any; secrets: Record<string, string> } {
+export function makeExampleApp(
+  example: string,
+  edit: (config: any) => void = () => {},
+): { dir: string; app: string; config: any; secrets: Record<string, string> } {
   const made = makeApp((c) => {
     const ex = JSON.parse(readFileSync(join(EXAMPLES, `${example}.json`), 'utf8'));
     for (const k of Object.keys(c)) delete c[k];
@@ -89,7 +97,10 @@ export function makeExampleApp(example: string, edit: (config: any) => void = ()
 }
 
 /** Runs the CLI and SIGKILLs it the moment `marker` appears on `stream`: a crash at a chosen point. */
-export function runCliKilledAt(args: string[], opts: { cwd: string; env?: Record<string, string | undefined>; stream: 'stdout' | 'stderr'; marker: string }): Promise<CliResult> {
+export function runCliKilledAt(
+  args: string[],
+  opts: { cwd: string; env?: Record<string, string | undefined>; stream: 'stdout' | 'stderr'; marker: string },
+): Promise<CliResult> {
   let killed = false;
   const kill = (chunk: string, child: ChildProcess) => {
     if (!killed && chunk.includes(opts.marker)) {

@@ -23,8 +23,30 @@ export async function startDebianPostgres(opts: { tls?: { password: string } } =
     const pwfile = join(dir, 'pw');
     writeFileSync(pwfile, opts.tls.password);
     execFileSync('chown', ['postgres', pwfile]);
-    execFileSync('runuser', asPostgres(join(bin, 'initdb'), ['-D', data, '--auth-local=trust', '--auth-host=scram-sha-256', '-U', 'postgres', `--pwfile=${pwfile}`]), { stdio: 'pipe' });
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(data, 'server.key'), '-out', join(data, 'server.crt'), '-days', '2', '-subj', '/CN=db.internal'], { stdio: 'pipe' });
+    execFileSync(
+      'runuser',
+      asPostgres(join(bin, 'initdb'), ['-D', data, '--auth-local=trust', '--auth-host=scram-sha-256', '-U', 'postgres', `--pwfile=${pwfile}`]),
+      { stdio: 'pipe' },
+    );
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-keyout',
+        join(data, 'server.key'),
+        '-out',
+        join(data, 'server.crt'),
+        '-days',
+        '2',
+        '-subj',
+        '/CN=db.internal',
+      ],
+      { stdio: 'pipe' },
+    );
     execFileSync('chown', ['postgres', join(data, 'server.key'), join(data, 'server.crt')]);
     chmodSync(join(data, 'server.key'), 0o600);
     const hba = join(data, 'pg_hba.conf');
@@ -34,9 +56,13 @@ export async function startDebianPostgres(opts: { tls?: { password: string } } =
   }
   const port = await freePort();
   const log = join(dir, 'postgres.log');
-  const child = spawn('runuser', asPostgres(join(bin, 'postgres'), ['-D', data, '-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1', ...(opts.tls ? ['-c', 'ssl=on'] : [])]), {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    'runuser',
+    asPostgres(join(bin, 'postgres'), ['-D', data, '-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1', ...(opts.tls ? ['-c', 'ssl=on'] : [])]),
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let output = '';
   child.stderr.on('data', (d) => (output += d));
   for (let i = 0; i < 100 && !output.includes('ready to accept connections'); i++) await new Promise((r) => setTimeout(r, 100));
@@ -45,7 +71,9 @@ export async function startDebianPostgres(opts: { tls?: { password: string } } =
     throw new Error(`Debian PostgreSQL did not start:\n${output}${existsSync(log) ? readFileSync(log, 'utf8') : ''}`);
   }
   return {
-    url: opts.tls ? `postgresql://postgres:${encodeURIComponent(opts.tls.password)}@127.0.0.1:${port}/postgres` : `postgresql://postgres@127.0.0.1:${port}/postgres`,
+    url: opts.tls
+      ? `postgresql://postgres:${encodeURIComponent(opts.tls.password)}@127.0.0.1:${port}/postgres`
+      : `postgresql://postgres@127.0.0.1:${port}/postgres`,
     stop: () => {
       try {
         execFileSync('pkill', ['-TERM', '-f', `postgres -D ${data}`]);

@@ -22,8 +22,14 @@ export async function recordedDeploy(dir: string, env: Record<string, string | u
     argv: ['deploy'],
     onCall: (c) => calls.push({ name: `${c.service}:${c.command}`, input: c.input }),
   };
-  const code = await deployCommand({ env: 'prod', configPath: 'deploy-wizard.json', nonInteractive: true, yes: false, json: true, verbose: false }, io).catch(exitCodeOf);
-  const events = stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
+  const code = await deployCommand({ env: 'prod', configPath: 'deploy-wizard.json', nonInteractive: true, yes: false, json: true, verbose: false }, io).catch(
+    exitCodeOf,
+  );
+  const events = stdout
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l));
   return { code, calls, events, names: calls.map((c) => c.name) };
 }
 

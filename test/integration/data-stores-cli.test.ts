@@ -26,7 +26,6 @@ async function secretJson(id: string) {
   return JSON.parse((await secrets().send(new GetSecretValueCommand({ SecretId: id }))).SecretString!);
 }
 
-
 describe('data stores through the CLI', () => {
   it('deploys the agencio-predict example (network, rds, pgvector on PGlite, elasticache), then again with no mutating call', async () => {
     const { dir, app, secrets: asked } = makeExampleApp('agencio-predict');
@@ -34,7 +33,11 @@ describe('data stores through the CLI', () => {
     expectOk(first);
     const state = readState(dir);
     for (const id of ['network', 'ecr-push', 'rds', 'pgvector', 'elasticache', 's3-buckets']) expect(state.steps[id]?.status, id).toBe('done');
-    expect(state.steps.pgvector.outputs).toMatchObject({ database: 'predict_db', extensions: { vector: expect.stringMatching(/^0\.\d+\.\d+$/) }, via: 'direct' });
+    expect(state.steps.pgvector.outputs).toMatchObject({
+      database: 'predict_db',
+      extensions: { vector: expect.stringMatching(/^0\.\d+\.\d+$/) },
+      via: 'direct',
+    });
     const appSecret = await secretJson(`${app}/prod`);
     expect(appSecret.REDIS_URL).toMatch(/^rediss:\/\//);
     // The app connects as its own role (created on PGlite by the pgvector step), never as the master user.

@@ -53,7 +53,12 @@ describe('network against moto', () => {
       expect(p.IpRanges ?? []).toEqual([]);
       expect(p.Ipv6Ranges ?? []).toEqual([]);
       expect(p.UserIdGroupPairs!.map((u) => u.GroupId)).toEqual([source]);
-      expect(g.Tags).toEqual(expect.arrayContaining([{ Key: 'deploy-wizard:app', Value: app }, { Key: 'deploy-wizard:step', Value: 'network' }]));
+      expect(g.Tags).toEqual(
+        expect.arrayContaining([
+          { Key: 'deploy-wizard:app', Value: app },
+          { Key: 'deploy-wizard:step', Value: 'network' },
+        ]),
+      );
     };
     await only(net.securityGroups.tasks, 8080, net.securityGroups.lb);
     await only(net.securityGroups.db!, 5432, net.securityGroups.tasks);
@@ -70,7 +75,10 @@ describe('network against moto', () => {
     expect((await network.verify(ctx, again)).every((c) => c.ok)).toBe(true);
 
     await ctx.aws.ec2.send(
-      new AuthorizeSecurityGroupIngressCommand({ GroupId: net.securityGroups.db, IpPermissions: [{ IpProtocol: 'tcp', FromPort: 5432, ToPort: 5432, IpRanges: [{ CidrIp: '0.0.0.0/0' }] }] }),
+      new AuthorizeSecurityGroupIngressCommand({
+        GroupId: net.securityGroups.db,
+        IpPermissions: [{ IpProtocol: 'tcp', FromPort: 5432, ToPort: 5432, IpRanges: [{ CidrIp: '0.0.0.0/0' }] }],
+      }),
     );
     expect((await network.verify(ctx, again)).find((c) => !c.ok)?.detail).toMatch(/remove tcp 5432:0\.0\.0\.0\/0/);
     await network.apply(ctx);
@@ -94,7 +102,10 @@ describe('network against moto', () => {
 describe('rds against moto', () => {
   it('stores the password first and creates a private, encrypted, protected instance', async () => {
     const calls: string[] = [];
-    const { ctx, app, net } = await withNetwork({ database: { ...DATABASE, backupRetentionDays: 3 } }, { onCall: (c) => calls.push(`${c.service}:${c.command}`) });
+    const { ctx, app, net } = await withNetwork(
+      { database: { ...DATABASE, backupRetentionDays: 3 } },
+      { onCall: (c) => calls.push(`${c.service}:${c.command}`) },
+    );
     calls.length = 0;
     const out = await rds.apply(ctx);
     expect(calls.indexOf('SecretsManager:CreateSecret')).toBeLessThan(calls.indexOf('RDS:CreateDBInstance'));
@@ -153,7 +164,14 @@ describe('rds against moto', () => {
   it('refuses an instance of the same name that is not ours', async () => {
     const { ctx, app } = await withNetwork({ database: DATABASE });
     await ctx.aws.rds.send(
-      new CreateDBInstanceCommand({ DBInstanceIdentifier: `${app}-prod`, Engine: 'postgres', DBInstanceClass: 'db.t4g.micro', AllocatedStorage: 20, MasterUsername: 'someone', MasterUserPassword: 'theirs-123456' }),
+      new CreateDBInstanceCommand({
+        DBInstanceIdentifier: `${app}-prod`,
+        Engine: 'postgres',
+        DBInstanceClass: 'db.t4g.micro',
+        AllocatedStorage: 20,
+        MasterUsername: 'someone',
+        MasterUserPassword: 'theirs-123456',
+      }),
     );
     const err = await rds.apply(ctx).catch((e) => e);
     expect(err).toBeInstanceOf(StepError);

@@ -18,15 +18,21 @@ describe('DATABASE_URL on a TLS-only Postgres with a certificate no client trust
       // The wizard's own connection (a tunnel URL); node-postgres needs libpq's meaning of sslmode against this certificate.
       ctx.settings.dbUrl = `${server.url}?sslmode=require&uselibpqcompat=true`;
       const password = 'AppRolePassw0rdAppRolePassw0rd12';
-      const secret = await ctx.aws.secrets.send(new CreateSecretCommand({ Name: `${app}/prod/db-app`, SecretString: JSON.stringify({ username: `${app}_app`, password }) }));
-      ctx.output = ((id: string) => (id === 'rds' ? { endpoint: '127.0.0.1', port, dbName: 'app_db', appSecretArn: secret.ARN, appUser: `${app}_app` } : undefined)) as any;
+      const secret = await ctx.aws.secrets.send(
+        new CreateSecretCommand({ Name: `${app}/prod/db-app`, SecretString: JSON.stringify({ username: `${app}_app`, password }) }),
+      );
+      ctx.output = ((id: string) =>
+        id === 'rds' ? { endpoint: '127.0.0.1', port, dbName: 'app_db', appSecretArn: secret.ARN, appUser: `${app}_app` } : undefined) as any;
       const out = await pgvector.apply(ctx);
       expect(out.appRole).toBe(`${app}_app`);
       // Converges: a second run alters the role to the same password and grants again, without error.
       await pgvector.apply(ctx);
 
       const at = (driver: 'libpq' | 'node-postgres') => databaseUrl({ user: `${app}_app`, password, host: '127.0.0.1', port, database: 'app_db', driver });
-      const libpq = sql(at('libpq'), "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid(); CREATE TABLE notes (id serial PRIMARY KEY, body text); INSERT INTO notes (body) VALUES ('x')");
+      const libpq = sql(
+        at('libpq'),
+        "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid(); CREATE TABLE notes (id serial PRIMARY KEY, body text); INSERT INTO notes (body) VALUES ('x')",
+      );
       expect(libpq.status, libpq.stderr).toBe(0);
       expect(libpq.stdout.trim().split('\n')[0]).toBe('t');
 
@@ -55,7 +61,9 @@ describe('DATABASE_URL on a TLS-only Postgres with a certificate no client trust
   it('shapes the TLS parameters per driver', () => {
     const base = { user: 'app_app', password: 'p@ss', host: 'db.x.rds.amazonaws.com', port: 5432, database: 'app_db' };
     expect(databaseUrl({ ...base, driver: 'libpq' })).toBe('postgresql://app_app:p%40ss@db.x.rds.amazonaws.com:5432/app_db?sslmode=require');
-    expect(databaseUrl({ ...base, driver: 'node-postgres' })).toBe('postgresql://app_app:p%40ss@db.x.rds.amazonaws.com:5432/app_db?sslmode=require&uselibpqcompat=true');
+    expect(databaseUrl({ ...base, driver: 'node-postgres' })).toBe(
+      'postgresql://app_app:p%40ss@db.x.rds.amazonaws.com:5432/app_db?sslmode=require&uselibpqcompat=true',
+    );
     expect(databaseUrl({ ...base, driver: 'asyncpg' })).toBe('postgresql://app_app:p%40ss@db.x.rds.amazonaws.com:5432/app_db?ssl=require');
   });
 });

@@ -73,7 +73,20 @@ describe('deploy --non-interactive against the stand-ins', () => {
     expect(again.code).toBe(0);
     expect(again.calls.length).toBeGreaterThan(0);
     expect(mutatingCalls(again.names)).toEqual([]);
-    expect(again.events.filter((e) => e.step !== 'deploy').map((e) => `${e.step}:${e.status}`).sort()).toEqual(['ecr-push:unchanged', 'first-boot:unchanged', 'iam-roles:unchanged', 'network:unchanged', 's3-buckets:unchanged', 'service:unchanged', 'task-definition:unchanged']);
+    expect(
+      again.events
+        .filter((e) => e.step !== 'deploy')
+        .map((e) => `${e.step}:${e.status}`)
+        .sort(),
+    ).toEqual([
+      'ecr-push:unchanged',
+      'first-boot:unchanged',
+      'iam-roles:unchanged',
+      'network:unchanged',
+      's3-buckets:unchanged',
+      'service:unchanged',
+      'task-definition:unchanged',
+    ]);
     expect(await registryTags(repoName)).toEqual([out.imageTag]);
   });
 
@@ -87,7 +100,10 @@ describe('deploy --non-interactive against the stand-ins', () => {
     const after = readState(dir).steps['ecr-push'].outputs.imageTag;
     expect(after).not.toBe(before);
     expect((await registryTags(`${app}-prod`)).sort()).toEqual([before, after].sort());
-    const events = second.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const events = second.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(events.find((e) => e.step === 'ecr-push' && e.status === 'done')).toBeDefined();
     expect(events.find((e) => e.step === 's3-buckets')?.status).toBe('unchanged');
   });
@@ -134,7 +150,10 @@ describe('deploy --non-interactive against the stand-ins', () => {
   it('exits 2 naming DOCKER_HOST when Docker is unreachable, before any AWS call', async () => {
     const { dir, app } = makeApp();
     // An endpoint where nothing listens: any AWS call would fail differently.
-    const r = await runCli(['--non-interactive'], { cwd: dir, env: { DOCKER_HOST: 'unix:///nonexistent/docker.sock', AWS_ENDPOINT_URL: 'http://127.0.0.1:9' } });
+    const r = await runCli(['--non-interactive'], {
+      cwd: dir,
+      env: { DOCKER_HOST: 'unix:///nonexistent/docker.sock', AWS_ENDPOINT_URL: 'http://127.0.0.1:9' },
+    });
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('cannot reach the Docker engine at unix:///nonexistent/docker.sock');
     expect(r.stderr).toContain('DOCKER_HOST');
@@ -149,7 +168,10 @@ describe('deploy --non-interactive against the stand-ins', () => {
     expect(missing.stderr).toMatch(/nope\.json does not exist/);
 
     mkdirSync(join(dir, '.deploy-wizard'), { recursive: true });
-    writeFileSync(join(dir, '.deploy-wizard', 'prod.lock'), JSON.stringify({ id: 'abcd1234', pid: process.pid, host: hostname(), command: 'deploy-wizard deploy', startedAt: new Date().toISOString() }));
+    writeFileSync(
+      join(dir, '.deploy-wizard', 'prod.lock'),
+      JSON.stringify({ id: 'abcd1234', pid: process.pid, host: hostname(), command: 'deploy-wizard deploy', startedAt: new Date().toISOString() }),
+    );
     const locked = await runCli(['--non-interactive'], { cwd: dir });
     expect(locked.code).toBe(3);
     expect(locked.stderr).toContain('deploy-wizard unlock abcd1234');

@@ -41,7 +41,13 @@ describe('cognito against moto', () => {
     const out = await cognito.apply(ctx);
     const pool = (await idp().send(new DescribeUserPoolCommand({ UserPoolId: out.userPoolId }))).UserPool!;
     expect(pool.Name).toBe(`${app}-prod`);
-    expect(pool.Policies?.PasswordPolicy).toMatchObject({ MinimumLength: 14, RequireUppercase: true, RequireLowercase: true, RequireNumbers: true, RequireSymbols: true });
+    expect(pool.Policies?.PasswordPolicy).toMatchObject({
+      MinimumLength: 14,
+      RequireUppercase: true,
+      RequireLowercase: true,
+      RequireNumbers: true,
+      RequireSymbols: true,
+    });
     expect(pool.AutoVerifiedAttributes).toEqual(['email']);
     expect(pool.UserPoolTags).toMatchObject({ 'deploy-wizard:app': app, 'deploy-wizard:env': 'prod' });
     const mfa = await idp().send(new GetUserPoolMfaConfigCommand({ UserPoolId: out.userPoolId }));
@@ -124,7 +130,16 @@ describe('identity and secrets through the CLI (agencio-predict)', () => {
     for (const id of ['cognito', 'secrets', 'iam-roles']) expect(state.steps[id]?.status, id).toBe('done');
     const secret = await secretJson(`${app}/prod`);
     expect(Object.keys(secret).sort()).toEqual(
-      ['CLAUDE_API_KEY', 'COGNITO_CLIENT_ID', 'COGNITO_CLIENT_SECRET', 'COGNITO_USER_POOL_ID', 'CREDENTIALS_ENCRYPTION_KEY', 'DATABASE_URL', 'JWT_SECRET', 'REDIS_URL'].sort(),
+      [
+        'CLAUDE_API_KEY',
+        'COGNITO_CLIENT_ID',
+        'COGNITO_CLIENT_SECRET',
+        'COGNITO_USER_POOL_ID',
+        'CREDENTIALS_ENCRYPTION_KEY',
+        'DATABASE_URL',
+        'JWT_SECRET',
+        'REDIS_URL',
+      ].sort(),
     );
     expect(secret.CREDENTIALS_ENCRYPTION_KEY).toMatch(/^[0-9a-f]{64}$/);
     expect(Buffer.from(secret.JWT_SECRET, 'base64')).toHaveLength(48);
@@ -140,15 +155,26 @@ describe('identity and secrets through the CLI (agencio-predict)', () => {
 
     // Roles: trust for ECS tasks of this account, the managed policy, the secret by ARN only.
     const exec = (await iam().send(new GetRoleCommand({ RoleName: `${app}-prod-execution` }))).Role!;
-    expect(JSON.parse(decodeURIComponent(exec.AssumeRolePolicyDocument!)).Statement[0].Condition).toEqual({ StringEquals: { 'aws:SourceAccount': '123456789012' } });
+    expect(JSON.parse(decodeURIComponent(exec.AssumeRolePolicyDocument!)).Statement[0].Condition).toEqual({
+      StringEquals: { 'aws:SourceAccount': '123456789012' },
+    });
     const attached = (await iam().send(new ListAttachedRolePoliciesCommand({ RoleName: `${app}-prod-execution` }))).AttachedPolicies!;
     // No AWS managed policy (it grants ECR and Logs on every resource): an inline policy scoped to this app.
     expect(attached).toEqual([]);
-    const execPolicy = JSON.parse(decodeURIComponent((await iam().send(new GetRolePolicyCommand({ RoleName: `${app}-prod-execution`, PolicyName: 'deploy-wizard' }))).PolicyDocument!));
-    expect(execPolicy.Statement.find((x: any) => x.Sid === 'ReadAppSecret')).toMatchObject({ Action: ['secretsmanager:GetSecretValue'], Resource: [state.steps.secrets.outputs.arn] });
+    const execPolicy = JSON.parse(
+      decodeURIComponent((await iam().send(new GetRolePolicyCommand({ RoleName: `${app}-prod-execution`, PolicyName: 'deploy-wizard' }))).PolicyDocument!),
+    );
+    expect(execPolicy.Statement.find((x: any) => x.Sid === 'ReadAppSecret')).toMatchObject({
+      Action: ['secretsmanager:GetSecretValue'],
+      Resource: [state.steps.secrets.outputs.arn],
+    });
     expect(execPolicy.Statement.find((x: any) => x.Sid === 'PullAppImage').Resource).toEqual([`arn:aws:ecr:us-east-1:123456789012:repository/${app}-prod`]);
-    expect(execPolicy.Statement.find((x: any) => x.Sid === 'WriteAppLogs').Resource).toEqual([`arn:aws:logs:us-east-1:123456789012:log-group:/ecs/${app}-prod:*`]);
-    const taskPolicy = JSON.parse(decodeURIComponent((await iam().send(new GetRolePolicyCommand({ RoleName: `${app}-prod-task`, PolicyName: 'deploy-wizard' }))).PolicyDocument!));
+    expect(execPolicy.Statement.find((x: any) => x.Sid === 'WriteAppLogs').Resource).toEqual([
+      `arn:aws:logs:us-east-1:123456789012:log-group:/ecs/${app}-prod:*`,
+    ]);
+    const taskPolicy = JSON.parse(
+      decodeURIComponent((await iam().send(new GetRolePolicyCommand({ RoleName: `${app}-prod-task`, PolicyName: 'deploy-wizard' }))).PolicyDocument!),
+    );
     expect(taskPolicy.Statement.map((s: any) => s.Sid)).toEqual(['ListAppBuckets', 'ReadWriteAppObjects', 'ReadAppSecret', 'ReadUserPool']);
     expect(taskPolicy.Statement.find((s: any) => s.Sid === 'ReadUserPool').Resource).toEqual([state.steps.cognito.outputs.userPoolArn]);
 
@@ -156,7 +182,10 @@ describe('identity and secrets through the CLI (agencio-predict)', () => {
     const before = await versions(`${app}/prod`);
     const second = await runCli(['--non-interactive', '--json', '--verbose'], { cwd: dir });
     expectOk(second);
-    const events = second.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const events = second.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(events.filter((e) => e.step !== 'deploy').every((e) => e.status === 'unchanged')).toBe(true);
     expect(await versions(`${app}/prod`)).toBe(before);
     expect((await secretJson(`${app}/prod`)).JWT_SECRET).toBe(secret.JWT_SECRET);
@@ -166,10 +195,16 @@ describe('identity and secrets through the CLI (agencio-predict)', () => {
     // (step outputs by design); every other value is secret.
     // The derived URLs are covered by the password and token they carry (their hosts are not secret).
     const IDS = ['COGNITO_USER_POOL_ID', 'COGNITO_CLIENT_ID', 'DATABASE_URL', 'REDIS_URL'];
-    const values = Object.entries(secret).filter(([k]) => !IDS.includes(k)).map(([, v]) => v as string);
+    const values = Object.entries(secret)
+      .filter(([k]) => !IDS.includes(k))
+      .map(([, v]) => v as string);
     const appRole = await secretJson(`${app}/prod/db-app`);
     values.push(master.password, redisToken, appRole.password);
-    const td = (await new ECSClient({ region: 'us-east-1' }).send(new DescribeTaskDefinitionCommand({ taskDefinition: state.steps['task-definition'].outputs.taskDefinitionArn }))).taskDefinition!;
+    const td = (
+      await new ECSClient({ region: 'us-east-1' }).send(
+        new DescribeTaskDefinitionCommand({ taskDefinition: state.steps['task-definition'].outputs.taskDefinitionArn }),
+      )
+    ).taskDefinition!;
     const haystacks = {
       state: readFileSync(join(dir, '.deploy-wizard/prod.state.json'), 'utf8'),
       bak: readFileSync(join(dir, '.deploy-wizard/prod.state.json.bak'), 'utf8'),
@@ -214,7 +249,13 @@ describe('identity and secrets through the CLI (agencio-predict)', () => {
     const { dir, app } = makeExampleApp('agencio-predict');
     expectOk(await runCli(['--non-interactive'], { cwd: dir, env: ASKED }));
     const value = 'voyage-secret-value-987654321';
-    const out = execFileSync(process.execPath, [CLI, 'secrets', 'set', 'VOYAGE_API_KEY'], { cwd: dir, env: standinEnv(), input: `${value}\n`, encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'] });
+    const out = execFileSync(process.execPath, [CLI, 'secrets', 'set', 'VOYAGE_API_KEY'], {
+      cwd: dir,
+      env: standinEnv(),
+      input: `${value}\n`,
+      encoding: 'utf8',
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     expect(out).not.toContain(value);
     expect((await secretJson(`${app}/prod`)).VOYAGE_API_KEY).toBe(value);
     const list = await runCli(['secrets', 'list'], { cwd: dir });

@@ -99,7 +99,10 @@ describe('init on a real terminal', () => {
 
   it('npx deploy-wizard with no config: asks, writes the config, asks a secret masked, shows plan and cost, confirms, deploys through first-boot', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'dw-tty-'));
-    cpSync(join(ROOT, 'fixtures/sample-app'), dir, { recursive: true, filter: (src) => !src.includes('/.deploy-wizard') && !src.endsWith('deploy-wizard.json') });
+    cpSync(join(ROOT, 'fixtures/sample-app'), dir, {
+      recursive: true,
+      filter: (src) => !src.includes('/.deploy-wizard') && !src.endsWith('deploy-wizard.json'),
+    });
     writeFileSync(join(dir, '.env.example'), 'API_TOKEN=\n');
     const app = `tty${Date.now().toString(36).slice(-5)}`;
     const secretValue = 'tty-secret-value-4242';

@@ -15,7 +15,11 @@ describe('a call that never answers', () => {
     const { dir } = makeApp(withDatabase);
     const proxy = await startAwsProxy(inject('standins').env.AWS_ENDPOINT_URL, (r) => (r.action === 'DescribeDBInstances' ? 'hang' : 'pass'));
     try {
-      const child = spawn(process.execPath, [CLI, 'deploy', '--non-interactive'], { cwd: dir, env: standinEnv({ AWS_ENDPOINT_URL: proxy.url }), stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(process.execPath, [CLI, 'deploy', '--non-interactive'], {
+        cwd: dir,
+        env: standinEnv({ AWS_ENDPOINT_URL: proxy.url }),
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       let stderr = '';
       child.stderr.on('data', (d) => (stderr += d));
       child.stdout.on('data', () => undefined);

@@ -99,7 +99,14 @@ describe('networking that passes on moto but would fail on AWS is refused before
     expect(net.loadBalancerSubnetIds).toEqual([ids[0], ids[2]]);
     const td = (
       await ctx.aws.ecs.send(
-        new RegisterTaskDefinitionCommand({ family: `${app}-prod`, networkMode: 'awsvpc', requiresCompatibilities: ['FARGATE'], cpu: '256', memory: '512', containerDefinitions: [{ name: app, image: 'x', memoryReservation: 512, portMappings: [{ containerPort: 8080 }] }] }),
+        new RegisterTaskDefinitionCommand({
+          family: `${app}-prod`,
+          networkMode: 'awsvpc',
+          requiresCompatibilities: ['FARGATE'],
+          cpu: '256',
+          memory: '512',
+          containerDefinitions: [{ name: app, image: 'x', memoryReservation: 512, portMappings: [{ containerPort: 8080 }] }],
+        }),
       )
     ).taskDefinition!;
     const tdOut = { family: td.family, taskDefinitionArn: td.taskDefinitionArn, revision: td.revision, containerName: app, logGroup: `/ecs/${app}-prod` };
@@ -120,10 +127,23 @@ describe('networking that passes on moto but would fail on AWS is refused before
   it('a load balancer with our name that is not ours is never adopted', async () => {
     const { ctx, app } = stepContext({});
     const net = await network.apply(ctx);
-    await new ElasticLoadBalancingV2Client({ region: 'us-east-1' }).send(new CreateLoadBalancerCommand({ Name: elbName(app, 'prod'), Subnets: net.loadBalancerSubnetIds, Type: 'application' }));
-    ctx.output = ((id: string) => ({ network: net, 'task-definition': { family: 'x', taskDefinitionArn: 'arn:aws:ecs:us-east-1:123456789012:task-definition/x:1', revision: 1, containerName: 'x', logGroup: 'x' } })[id]) as any;
+    await new ElasticLoadBalancingV2Client({ region: 'us-east-1' }).send(
+      new CreateLoadBalancerCommand({ Name: elbName(app, 'prod'), Subnets: net.loadBalancerSubnetIds, Type: 'application' }),
+    );
+    ctx.output = ((id: string) =>
+      ({
+        network: net,
+        'task-definition': {
+          family: 'x',
+          taskDefinitionArn: 'arn:aws:ecs:us-east-1:123456789012:task-definition/x:1',
+          revision: 1,
+          containerName: 'x',
+          logGroup: 'x',
+        },
+      })[id]) as any;
     await expect(service.apply(ctx)).rejects.toThrow(`adopt load balancer: ${elbName(app, 'prod')} exists but was not created by deploy-wizard`);
-    const lbs = (await new ElasticLoadBalancingV2Client({ region: 'us-east-1' }).send(new DescribeLoadBalancersCommand({ Names: [elbName(app, 'prod')] }))).LoadBalancers!;
+    const lbs = (await new ElasticLoadBalancingV2Client({ region: 'us-east-1' }).send(new DescribeLoadBalancersCommand({ Names: [elbName(app, 'prod')] })))
+      .LoadBalancers!;
     expect(lbs).toHaveLength(1);
   });
 

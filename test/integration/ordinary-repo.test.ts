@@ -11,7 +11,8 @@ function expectOk(r: { code: number | null; stderr: string; stdout: string }) {
   if (r.code !== 0) throw new Error(`exit ${r.code}\n${r.stderr}\n${r.stdout}\n${standinLogs()}`);
 }
 
-const git = (dir: string, ...args: string[]) => execFileSync('git', ['-c', 'user.email=t@example.com', '-c', 'user.name=t', ...args], { cwd: dir, stdio: 'pipe' }).toString();
+const git = (dir: string, ...args: string[]) =>
+  execFileSync('git', ['-c', 'user.email=t@example.com', '-c', 'user.name=t', ...args], { cwd: dir, stdio: 'pipe' }).toString();
 
 /** An app as users have them: its own git repo, no .dockerignore, a Dockerfile that copies the whole context. */
 function ordinaryRepo() {
@@ -21,7 +22,15 @@ function ordinaryRepo() {
   writeFileSync(join(made.dir, '.gitignore'), 'dist/\n');
   writeFileSync(
     join(made.dir, 'Dockerfile'),
-    ['FROM localhost/deploy-wizard-base:1', 'ARG APP_VERSION=dev', 'COPY . /app/', 'COPY www/ /www/', 'EXPOSE 8080', 'CMD ["/bin/busybox", "httpd", "-f", "-p", "8080", "-h", "/www"]', ''].join('\n'),
+    [
+      'FROM localhost/deploy-wizard-base:1',
+      'ARG APP_VERSION=dev',
+      'COPY . /app/',
+      'COPY www/ /www/',
+      'EXPOSE 8080',
+      'CMD ["/bin/busybox", "httpd", "-f", "-p", "8080", "-h", "/www"]',
+      '',
+    ].join('\n'),
   );
   git(made.dir, 'init', '-q');
   git(made.dir, 'add', '-A');
@@ -31,7 +40,10 @@ function ordinaryRepo() {
 
 function podman(...args: string[]): string {
   const { env } = inject('standins');
-  return execFileSync('podman', args, { env: { ...process.env, CONTAINERS_CONF: env.CONTAINERS_CONF, CONTAINERS_REGISTRIES_CONF: env.CONTAINERS_REGISTRIES_CONF }, stdio: 'pipe' }).toString();
+  return execFileSync('podman', args, {
+    env: { ...process.env, CONTAINERS_CONF: env.CONTAINERS_CONF, CONTAINERS_REGISTRIES_CONF: env.CONTAINERS_REGISTRIES_CONF },
+    stdio: 'pipe',
+  }).toString();
 }
 
 describe('an ordinary app repo (no .dockerignore, made dirty by the wizard itself)', () => {
@@ -96,4 +108,3 @@ describe('an ordinary app repo (no .dockerignore, made dirty by the wizard itsel
     }
   });
 });
-

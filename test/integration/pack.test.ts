@@ -20,7 +20,11 @@ describe('packed package', () => {
     expect(listing).toContain('package/npm-shrinkwrap.json');
 
     const app = mkdtempSync(join(tmpdir(), 'dw-npx-'));
-    const help = execFileSync('npx', ['--yes', `./${tgz}`, '--help'], { cwd: out, encoding: 'utf8', env: { ...process.env, npm_config_cache: join(app, '.npm') } });
+    const help = execFileSync('npx', ['--yes', `./${tgz}`, '--help'], {
+      cwd: out,
+      encoding: 'utf8',
+      env: { ...process.env, npm_config_cache: join(app, '.npm') },
+    });
     expect(help).toContain('Usage: deploy-wizard [command] [flags]');
     expect(help).toMatch(/plan\s+read-only/);
 

@@ -12,7 +12,15 @@ import { startDebianPostgres } from '../helpers/postgres-server.js';
 /** Runs the task's script with the real psql, as the container would: libpq's variables for the master user, the app role's password. */
 function runScript(serverUrl: string, name: string, extensions: string[], role?: string) {
   const u = new URL(serverUrl);
-  const env = { ...process.env, PGHOST: u.hostname, PGPORT: u.port, PGUSER: decodeURIComponent(u.username), PGPASSWORD: decodeURIComponent(u.password), PGSSLMODE: 'disable', APP_DB_PASSWORD: 'appRolePassw0rd' };
+  const env = {
+    ...process.env,
+    PGHOST: u.hostname,
+    PGPORT: u.port,
+    PGUSER: decodeURIComponent(u.username),
+    PGPASSWORD: decodeURIComponent(u.password),
+    PGSSLMODE: 'disable',
+    APP_DB_PASSWORD: 'appRolePassw0rd',
+  };
   return spawnSync('sh', ['-c', setupScript(name, extensions, role)], { env, encoding: 'utf8' });
 }
 
@@ -21,7 +29,17 @@ describe('pgvector task mode', () => {
     const r = runScript(inject('standins').env.DEPLOY_WIZARD_DB_URL, 'task_db', ['vector'], 'task_app');
     expect(r.status, r.stderr).toBe(0);
     const u = new URL(inject('standins').env.DEPLOY_WIZARD_DB_URL);
-    const asApp = spawnSync('psql', [`postgresql://task_app:appRolePassw0rd@${u.host}/task_db?sslmode=disable`, '-v', 'ON_ERROR_STOP=1', '-c', 'CREATE TABLE IF NOT EXISTS docs (e vector(3)); INSERT INTO docs VALUES (\'[1,2,3]\')'], { encoding: 'utf8' });
+    const asApp = spawnSync(
+      'psql',
+      [
+        `postgresql://task_app:appRolePassw0rd@${u.host}/task_db?sslmode=disable`,
+        '-v',
+        'ON_ERROR_STOP=1',
+        '-c',
+        "CREATE TABLE IF NOT EXISTS docs (e vector(3)); INSERT INTO docs VALUES ('[1,2,3]')",
+      ],
+      { encoding: 'utf8' },
+    );
     expect(asApp.status, asApp.stderr).toBe(0);
     expect(parseVersions(r.stdout.split('\n'))).toMatchObject({ vector: expect.stringMatching(/^0\.\d+\.\d+$/) });
   });
@@ -51,7 +69,13 @@ describe('pgvector task mode', () => {
     await ctx.aws.logs.send(new CreateLogGroupCommand({ logGroupName: logGroup }));
     const outputs: Record<string, unknown> = {
       network: net,
-      rds: { endpoint: 'db.example', port: 5432, masterSecretArn: `arn:aws:secretsmanager:us-east-1:123456789012:secret:${app}/prod/rds-master-AbCdEf`, appSecretArn: `arn:aws:secretsmanager:us-east-1:123456789012:secret:${app}/prod/db-app-AbCdEf`, appUser: `${app}_app` },
+      rds: {
+        endpoint: 'db.example',
+        port: 5432,
+        masterSecretArn: `arn:aws:secretsmanager:us-east-1:123456789012:secret:${app}/prod/rds-master-AbCdEf`,
+        appSecretArn: `arn:aws:secretsmanager:us-east-1:123456789012:secret:${app}/prod/db-app-AbCdEf`,
+        appUser: `${app}_app`,
+      },
       'iam-roles': { executionRoleArn: `arn:aws:iam::123456789012:role/${app}-prod-execution`, taskRoleArn: `arn:aws:iam::123456789012:role/${app}-prod-task` },
       'task-definition': { family: `${app}-prod`, logGroup, containerName: app },
     };
@@ -64,7 +88,13 @@ describe('pgvector task mode', () => {
         if (cmd instanceof RunTaskCommand) {
           const stream = `ecs/db-setup/${res.tasks[0].taskArn.split('/').pop()}`;
           await ctx.aws.logs.send(new CreateLogStreamCommand({ logGroupName: logGroup, logStreamName: stream }));
-          await ctx.aws.logs.send(new PutLogEventsCommand({ logGroupName: logGroup, logStreamName: stream, logEvents: ['CREATE EXTENSION', 'dw-ext plpgsql 1.0', 'dw-ext vector 0.8.0'].map((message, i) => ({ message, timestamp: Date.now() + i })) }));
+          await ctx.aws.logs.send(
+            new PutLogEventsCommand({
+              logGroupName: logGroup,
+              logStreamName: stream,
+              logEvents: ['CREATE EXTENSION', 'dw-ext plpgsql 1.0', 'dw-ext vector 0.8.0'].map((message, i) => ({ message, timestamp: Date.now() + i })),
+            }),
+          );
         }
         return res;
       },

@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { ECSClient, DescribeTaskDefinitionCommand, DescribeServicesCommand, RegisterTaskDefinitionCommand } from '@aws-sdk/client-ecs';
-import { ElasticLoadBalancingV2Client, DescribeListenersCommand, DescribeLoadBalancersCommand, DescribeTargetGroupsCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
+import {
+  ElasticLoadBalancingV2Client,
+  DescribeListenersCommand,
+  DescribeLoadBalancersCommand,
+  DescribeTargetGroupsCommand,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
 import { SecretsManagerClient, GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { CreateLogGroupCommand, CreateLogStreamCommand, PutLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { freePortSync } from '../helpers/free-port.js';
@@ -26,31 +31,35 @@ function expectOk(r: { code: number | null; stderr: string; stdout: string }) {
   if (r.code !== 0) throw new Error(`exit ${r.code}\n${r.stderr}\n${r.stdout}\n${standinLogs()}`);
 }
 
-
-
 describe('the whole pipeline', () => {
-  it.each(['agencio-predict', 'arbiter-ai', 'espejo', 'postmagiq'])('%s deploys through first-boot, then again with no mutating call and the same revision', async (example) => {
-    const { dir, app, secrets, config } = makeExampleApp(example);
-    const first = await runCli(['--non-interactive'], { cwd: dir, env: secrets });
-    expectOk(first);
-    const state = readState(dir);
-    const expected = ['network', 'ecr-push', 's3-buckets', 'secrets', 'iam-roles', 'task-definition', 'service', 'first-boot'].filter((id) => id !== 's3-buckets' || config.buckets);
-    for (const id of expected) expect(state.steps[id]?.status, id).toBe('done');
-    if (config.migrations) expect(state.steps.migrations.outputs).toMatchObject({ exitCode: 0, ranFor: state.steps['task-definition'].outputs.taskDefinitionArn });
-    expect(state.steps['first-boot'].outputs.checks.every((c: any) => c.ok)).toBe(true);
-    expect(first.stdout).toContain('URL         http://');
-    expect(first.stdout).toContain(`Secret      ${app}/prod`);
-    expect(first.stdout).toMatch(/aws logs tail \/ecs\/.* --follow/);
+  it.each(['agencio-predict', 'arbiter-ai', 'espejo', 'postmagiq'])(
+    '%s deploys through first-boot, then again with no mutating call and the same revision',
+    async (example) => {
+      const { dir, app, secrets, config } = makeExampleApp(example);
+      const first = await runCli(['--non-interactive'], { cwd: dir, env: secrets });
+      expectOk(first);
+      const state = readState(dir);
+      const expected = ['network', 'ecr-push', 's3-buckets', 'secrets', 'iam-roles', 'task-definition', 'service', 'first-boot'].filter(
+        (id) => id !== 's3-buckets' || config.buckets,
+      );
+      for (const id of expected) expect(state.steps[id]?.status, id).toBe('done');
+      if (config.migrations)
+        expect(state.steps.migrations.outputs).toMatchObject({ exitCode: 0, ranFor: state.steps['task-definition'].outputs.taskDefinitionArn });
+      expect(state.steps['first-boot'].outputs.checks.every((c: any) => c.ok)).toBe(true);
+      expect(first.stdout).toContain('URL         http://');
+      expect(first.stdout).toContain(`Secret      ${app}/prod`);
+      expect(first.stdout).toMatch(/aws logs tail \/ecs\/.* --follow/);
 
-    const again = await recordedDeploy(dir, secrets);
-    expect(again.code).toBe(0);
-    expect(mutatingCalls(again.names)).toEqual([]);
-    expect(again.calls.map((c) => c.name)).not.toContain('ECS:RunTask');
-    expect(again.events.filter((e) => e.step !== 'deploy').every((e) => e.status === 'unchanged')).toBe(true);
-    const td = await ecs(config.region).send(new DescribeTaskDefinitionCommand({ taskDefinition: `${app}-prod` }));
-    expect(td.taskDefinition!.revision).toBe(1);
-    expect(readState(dir).steps['task-definition'].outputs.revision).toBe(1);
-  });
+      const again = await recordedDeploy(dir, secrets);
+      expect(again.code).toBe(0);
+      expect(mutatingCalls(again.names)).toEqual([]);
+      expect(again.calls.map((c) => c.name)).not.toContain('ECS:RunTask');
+      expect(again.events.filter((e) => e.step !== 'deploy').every((e) => e.status === 'unchanged')).toBe(true);
+      const td = await ecs(config.region).send(new DescribeTaskDefinitionCommand({ taskDefinition: `${app}-prod` }));
+      expect(td.taskDefinition!.revision).toBe(1);
+      expect(readState(dir).steps['task-definition'].outputs.revision).toBe(1);
+    },
+  );
 
   it('registers a task definition with secrets by valueFrom only, the image by digest and the right platform', async () => {
     const { dir, app, secrets } = makeExampleApp('agencio-predict');
@@ -62,9 +71,16 @@ describe('the whole pipeline', () => {
     const secretArn = state.steps.secrets.outputs.arn;
     expect(c.secrets!.map((s) => s.name).sort()).toEqual(state.steps.secrets.outputs.keys);
     for (const s of c.secrets!) expect(s.valueFrom).toBe(`${secretArn}:${s.name}::`);
-    const values = Object.values(JSON.parse((await new SecretsManagerClient({ region: 'us-east-1' }).send(new GetSecretValueCommand({ SecretId: secretArn }))).SecretString!)) as string[];
+    const values = Object.values(
+      JSON.parse((await new SecretsManagerClient({ region: 'us-east-1' }).send(new GetSecretValueCommand({ SecretId: secretArn }))).SecretString!),
+    ) as string[];
     for (const e of c.environment!) expect(values).not.toContain(e.value);
-    expect(c.environment).toEqual(expect.arrayContaining([{ name: 'AWS_REGION', value: 'us-east-1' }, { name: 'NODE_ENV', value: 'production' }]));
+    expect(c.environment).toEqual(
+      expect.arrayContaining([
+        { name: 'AWS_REGION', value: 'us-east-1' },
+        { name: 'NODE_ENV', value: 'production' },
+      ]),
+    );
     expect(c.image).toBe(state.steps['ecr-push'].outputs.imageUri);
     expect(c.image).toMatch(/@sha256:[0-9a-f]{64}$/);
     expect(td.runtimePlatform).toEqual({ cpuArchitecture: 'X86_64', operatingSystemFamily: 'LINUX' });
@@ -104,10 +120,32 @@ describe('the whole pipeline', () => {
     const calls: string[] = [];
     // A real self-signed certificate, uploaded where the load balancer can find it (IAM server certificates work like ACM ones here).
     const dir = mkdtempSync(join(tmpdir(), 'dw-cert-'));
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=app.example.com', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { stdio: 'pipe' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=app.example.com',
+        '-keyout',
+        join(dir, 'key.pem'),
+        '-out',
+        join(dir, 'cert.pem'),
+      ],
+      { stdio: 'pipe' },
+    );
     const cert = (
       await new IAMClient({ region: 'us-east-1' }).send(
-        new UploadServerCertificateCommand({ ServerCertificateName: `dw-${Date.now()}`, CertificateBody: readFileSync(join(dir, 'cert.pem'), 'utf8'), PrivateKey: readFileSync(join(dir, 'key.pem'), 'utf8') }),
+        new UploadServerCertificateCommand({
+          ServerCertificateName: `dw-${Date.now()}`,
+          CertificateBody: readFileSync(join(dir, 'cert.pem'), 'utf8'),
+          PrivateKey: readFileSync(join(dir, 'key.pem'), 'utf8'),
+        }),
       )
     ).ServerCertificateMetadata!.Arn!;
     const { ctx, app } = stepContext({ loadBalancer: { certificateArn: cert, idleTimeoutSeconds: 300 } }, { onCall: (c) => calls.push(c.command) });
@@ -210,7 +248,13 @@ function fakeEcs(opts: { td: string; app: string; failRollout?: boolean; taskExi
                 tags,
                 desiredCount: 1,
                 runningCount: 0,
-                deployments: [{ status: 'PRIMARY', rolloutState: opts.failRollout ? 'FAILED' : 'COMPLETED', rolloutStateReason: 'ECS deployment circuit breaker: tasks failed to start.' }],
+                deployments: [
+                  {
+                    status: 'PRIMARY',
+                    rolloutState: opts.failRollout ? 'FAILED' : 'COMPLETED',
+                    rolloutStateReason: 'ECS deployment circuit breaker: tasks failed to start.',
+                  },
+                ],
                 events: [{ id: 'e1', message: '(service app) has started 1 tasks: (task 0123456789abcdef).' }],
               },
             ],
@@ -239,12 +283,24 @@ describe('failures that only a fake ECS can produce', () => {
   async function context(logLines: string[]) {
     const { ctx, app } = stepContext({});
     const net = await network.apply(ctx);
-    const td = { family: `${app}-prod`, taskDefinitionArn: `arn:aws:ecs:us-east-1:123456789012:task-definition/${app}-prod:1`, revision: 1, containerName: 'app', logGroup: `/ecs/${app}-prod` };
+    const td = {
+      family: `${app}-prod`,
+      taskDefinitionArn: `arn:aws:ecs:us-east-1:123456789012:task-definition/${app}-prod:1`,
+      revision: 1,
+      containerName: 'app',
+      logGroup: `/ecs/${app}-prod`,
+    };
     ctx.output = ((id: string) => ({ network: net, 'task-definition': td })[id]) as any;
     // Real log lines in the real (moto) log group, where the diagnosis reads them.
     await ctx.aws.logs.send(new CreateLogGroupCommand({ logGroupName: td.logGroup }));
     await ctx.aws.logs.send(new CreateLogStreamCommand({ logGroupName: td.logGroup, logStreamName: 'ecs/app/0123456789abcdef' }));
-    await ctx.aws.logs.send(new PutLogEventsCommand({ logGroupName: td.logGroup, logStreamName: 'ecs/app/0123456789abcdef', logEvents: logLines.map((message, i) => ({ message, timestamp: Date.now() + i })) }));
+    await ctx.aws.logs.send(
+      new PutLogEventsCommand({
+        logGroupName: td.logGroup,
+        logStreamName: 'ecs/app/0123456789abcdef',
+        logEvents: logLines.map((message, i) => ({ message, timestamp: Date.now() + i })),
+      }),
+    );
     const { clock, elapsed } = fakeClock();
     ctx.clock = clock;
     return { ctx, td, elapsed };

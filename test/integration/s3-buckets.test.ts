@@ -23,12 +23,23 @@ describe('s3-buckets against moto', () => {
     expect(out.buckets.map((b) => b.name)).toEqual(names);
     for (const Bucket of names) {
       const pab = await ctx.aws.s3.send(new GetPublicAccessBlockCommand({ Bucket }));
-      expect(pab.PublicAccessBlockConfiguration).toEqual({ BlockPublicAcls: true, IgnorePublicAcls: true, BlockPublicPolicy: true, RestrictPublicBuckets: true });
+      expect(pab.PublicAccessBlockConfiguration).toEqual({
+        BlockPublicAcls: true,
+        IgnorePublicAcls: true,
+        BlockPublicPolicy: true,
+        RestrictPublicBuckets: true,
+      });
       const enc = await ctx.aws.s3.send(new GetBucketEncryptionCommand({ Bucket }));
       expect(enc.ServerSideEncryptionConfiguration?.Rules?.[0]?.ApplyServerSideEncryptionByDefault?.SSEAlgorithm).toBe('AES256');
       expect((await ctx.aws.s3.send(new GetBucketVersioningCommand({ Bucket }))).Status).toBe('Enabled');
       const tags = (await ctx.aws.s3.send(new GetBucketTaggingCommand({ Bucket }))).TagSet;
-      expect(tags).toEqual(expect.arrayContaining([{ Key: 'deploy-wizard:app', Value: app }, { Key: 'deploy-wizard:env', Value: 'prod' }, { Key: 'deploy-wizard:step', Value: 's3-buckets' }]));
+      expect(tags).toEqual(
+        expect.arrayContaining([
+          { Key: 'deploy-wizard:app', Value: app },
+          { Key: 'deploy-wizard:env', Value: 'prod' },
+          { Key: 'deploy-wizard:step', Value: 's3-buckets' },
+        ]),
+      );
     }
     expect((await s3Buckets.verify(ctx, out)).every((c) => c.ok)).toBe(true);
   });
@@ -54,7 +65,7 @@ describe('s3-buckets against moto', () => {
     expect(loc.LocationConstraint).toBe('eu-west-1');
   });
 
-  it('refuses a bucket in the account that is not ours, and keeps the user\'s tags when adopting', async () => {
+  it("refuses a bucket in the account that is not ours, and keeps the user's tags when adopting", async () => {
     const { ctx, app } = stepContext({ buckets: { prefix: '', names: ['logs'] } });
     ctx.config.buckets!.prefix = `${app}-`;
     const Bucket = `${app}-logs`;
@@ -65,7 +76,12 @@ describe('s3-buckets against moto', () => {
     await ctx.intents.record(`bucket:${Bucket}`, { bucket: Bucket });
     await s3Buckets.apply(ctx);
     const tags = (await ctx.aws.s3.send(new GetBucketTaggingCommand({ Bucket }))).TagSet;
-    expect(tags).toEqual(expect.arrayContaining([{ Key: 'team', Value: 'data' }, { Key: 'deploy-wizard:app', Value: app }]));
+    expect(tags).toEqual(
+      expect.arrayContaining([
+        { Key: 'team', Value: 'data' },
+        { Key: 'deploy-wizard:app', Value: app },
+      ]),
+    );
   });
 
   it('plans creates, then keeps, without changing anything', async () => {
@@ -84,10 +100,13 @@ describe('s3-buckets against moto', () => {
     ctx.config.buckets!.prefix = `${app}-`;
     // The other account, as moto knows accounts: by the x-moto-account-id header.
     const other = new S3Client({ region: 'us-east-1', forcePathStyle: true });
-    other.middlewareStack.add((next: any) => async (args: any) => {
-      args.request.headers['x-moto-account-id'] = '111111111111';
-      return next(args);
-    }, { step: 'build' });
+    other.middlewareStack.add(
+      (next: any) => async (args: any) => {
+        args.request.headers['x-moto-account-id'] = '111111111111';
+        return next(args);
+      },
+      { step: 'build' },
+    );
     await other.send(new CreateBucketCommand({ Bucket: `${app}-taken` }));
     const err = await s3Buckets.apply(ctx).catch((e) => e);
     expect(err).toBeInstanceOf(StepError);

@@ -49,7 +49,9 @@ describe('first-boot with a certificate', () => {
     const { cert, key, ca } = pki();
     const svc = { url: 'https://my-lb-123.us-east-1.elb.amazonaws.com', dnsName: 'my-lb-123.us-east-1.elb.amazonaws.com' };
     const { ctx } = stepContext({});
-    const acmArn = (await ctx.aws.acm.send(new ImportCertificateCommand({ Certificate: Buffer.from(cert), PrivateKey: Buffer.from(key), CertificateChain: Buffer.from(ca) }))).CertificateArn!;
+    const acmArn = (
+      await ctx.aws.acm.send(new ImportCertificateCommand({ Certificate: Buffer.from(cert), PrivateKey: Buffer.from(key), CertificateChain: Buffer.from(ca) }))
+    ).CertificateArn!;
     ctx.config.loadBalancer = { idleTimeoutSeconds: 60, certificateArn: acmArn };
     expect(await probeTarget(ctx, svc)).toEqual({
       url: 'https://app.example.com/health',
@@ -57,7 +59,9 @@ describe('first-boot with a certificate', () => {
       label: `https://app.example.com/health (through ${svc.dnsName})`,
     });
 
-    const iamArn = (await ctx.aws.iam.send(new UploadServerCertificateCommand({ ServerCertificateName: `dw-${Date.now()}`, CertificateBody: cert, PrivateKey: key }))).ServerCertificateMetadata!.Arn!;
+    const iamArn = (
+      await ctx.aws.iam.send(new UploadServerCertificateCommand({ ServerCertificateName: `dw-${Date.now()}`, CertificateBody: cert, PrivateKey: key }))
+    ).ServerCertificateMetadata!.Arn!;
     const second = stepContext({ loadBalancer: { certificateArn: iamArn } }).ctx;
     expect((await probeTarget(second, svc)).url).toBe('https://app.example.com/health');
 

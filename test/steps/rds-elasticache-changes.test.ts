@@ -38,7 +38,13 @@ async function rdsContext(database: Record<string, unknown>, instance: Record<st
   const net = await network.apply(ctx);
   ctx.output = ((id: string) => ({ network: net })[id]) as any;
   let polls = 0;
-  const inst: any = { DBInstanceIdentifier: `${app}-prod`, Endpoint: { Address: 'db.internal', Port: 5432 }, TagList: tags(app), AllocatedStorage: 20, ...instance };
+  const inst: any = {
+    DBInstanceIdentifier: `${app}-prod`,
+    Endpoint: { Address: 'db.internal', Port: 5432 },
+    TagList: tags(app),
+    AllocatedStorage: 20,
+    ...instance,
+  };
   const calls = fakeOn(ctx, 'rds', {
     DescribeDBInstances: () => {
       polls++;
@@ -54,7 +60,11 @@ async function rdsContext(database: Record<string, unknown>, instance: Record<st
       if (inst.DBInstanceStatus !== 'available') throw Object.assign(new Error('not available'), { name: 'InvalidDBInstanceStateFault' });
       polls = 0;
       inst.DBInstanceStatus = 'modifying';
-      inst.PendingModifiedValues = { ...(input.DBInstanceClass ? { DBInstanceClass: input.DBInstanceClass } : {}), ...(input.EngineVersion ? { EngineVersion: input.EngineVersion } : {}), ...(input.AllocatedStorage ? { AllocatedStorage: input.AllocatedStorage } : {}) };
+      inst.PendingModifiedValues = {
+        ...(input.DBInstanceClass ? { DBInstanceClass: input.DBInstanceClass } : {}),
+        ...(input.EngineVersion ? { EngineVersion: input.EngineVersion } : {}),
+        ...(input.AllocatedStorage ? { AllocatedStorage: input.AllocatedStorage } : {}),
+      };
       return { DBInstance: inst };
     },
   });
@@ -63,18 +73,26 @@ async function rdsContext(database: Record<string, unknown>, instance: Record<st
 
 describe('RDS changes happen, wait, or fail: never recorded as done without happening', () => {
   it('an instance busy with a backup is waited for, then modified, and the step ends only when RDS has applied the change', async () => {
-    const { ctx, inst, calls } = await rdsContext({ instanceClass: 'db.t4g.small' }, { DBInstanceStatus: 'backing-up', DBInstanceClass: 'db.t4g.micro', EngineVersion: '16.4' });
+    const { ctx, inst, calls } = await rdsContext(
+      { instanceClass: 'db.t4g.small' },
+      { DBInstanceStatus: 'backing-up', DBInstanceClass: 'db.t4g.micro', EngineVersion: '16.4' },
+    );
     const out = await rds.apply(ctx);
     const modifies = calls.filter((c) => c.name === 'ModifyDBInstance');
     expect(modifies).toHaveLength(1);
     expect(modifies[0]!.input).toMatchObject({ DBInstanceClass: 'db.t4g.small', ApplyImmediately: true });
     expect(inst.DBInstanceClass).toBe('db.t4g.small');
     expect(out.identifier).toBe(inst.DBInstanceIdentifier);
-    expect(await rds.verify(ctx, out)).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'class, storage and version as configured', ok: true })]));
+    expect(await rds.verify(ctx, out)).toEqual(
+      expect.arrayContaining([expect.objectContaining({ name: 'class, storage and version as configured', ok: true })]),
+    );
   });
 
   it('verify reports a class that drifted, so an unchanged re-run converges instead of skipping', async () => {
-    const { ctx, inst } = await rdsContext({ instanceClass: 'db.t4g.small' }, { DBInstanceStatus: 'available', DBInstanceClass: 'db.t4g.small', EngineVersion: '16.4' });
+    const { ctx, inst } = await rdsContext(
+      { instanceClass: 'db.t4g.small' },
+      { DBInstanceStatus: 'available', DBInstanceClass: 'db.t4g.small', EngineVersion: '16.4' },
+    );
     const out = await rds.apply(ctx);
     inst.DBInstanceClass = 'db.t4g.large'; // changed in the console
     const checks = await rds.verify(ctx, out);
@@ -82,7 +100,10 @@ describe('RDS changes happen, wait, or fail: never recorded as done without happ
   });
 
   it('an engine AWS upgraded by itself (16.4 asked, 16.6 running) is not drift and not a downgrade', async () => {
-    const { ctx, calls } = await rdsContext({ engineVersion: '16.4' }, { DBInstanceStatus: 'available', DBInstanceClass: 'db.t4g.micro', EngineVersion: '16.6' });
+    const { ctx, calls } = await rdsContext(
+      { engineVersion: '16.4' },
+      { DBInstanceStatus: 'available', DBInstanceClass: 'db.t4g.micro', EngineVersion: '16.6' },
+    );
     expect(await rds.plan(ctx)).toEqual([expect.objectContaining({ action: 'keep' })]);
     await rds.apply(ctx);
     expect(calls.filter((c) => c.name === 'ModifyDBInstance')).toEqual([]);
@@ -151,7 +172,8 @@ describe('ElastiCache applies every configured change: node type, engine version
         return {};
       },
       DecreaseReplicaCount: (input: any) => {
-        if (g.AutomaticFailover === 'enabled' && input.NewReplicaCount === 0) throw Object.assign(new Error('failover on'), { name: 'InvalidParameterCombination' });
+        if (g.AutomaticFailover === 'enabled' && input.NewReplicaCount === 0)
+          throw Object.assign(new Error('failover on'), { name: 'InvalidParameterCombination' });
         g.MemberClusters = g.MemberClusters.slice(0, input.NewReplicaCount + 1);
         g.Status = 'modifying';
         busy = 2;
@@ -165,7 +187,16 @@ describe('ElastiCache applies every configured change: node type, engine version
     const { ctx, g, calls, version } = await cacheContext({ nodeType: 'cache.t4g.small', engineVersion: '7.2', numNodes: 2 }, { Status: 'snapshotting' });
     g.Status = 'snapshotting';
     const out = await elasticache.apply(ctx);
-    expect(calls.filter((c) => ['ModifyReplicationGroup', 'IncreaseReplicaCount'].includes(c.name)).map((c) => [c.name, Object.keys(c.input).filter((k) => !['ReplicationGroupId', 'ApplyImmediately'].includes(k)).join(',')])).toEqual([
+    expect(
+      calls
+        .filter((c) => ['ModifyReplicationGroup', 'IncreaseReplicaCount'].includes(c.name))
+        .map((c) => [
+          c.name,
+          Object.keys(c.input)
+            .filter((k) => !['ReplicationGroupId', 'ApplyImmediately'].includes(k))
+            .join(','),
+        ]),
+    ).toEqual([
       ['ModifyReplicationGroup', 'CacheNodeType'],
       ['ModifyReplicationGroup', 'EngineVersion'],
       ['IncreaseReplicaCount', 'NewReplicaCount'],
@@ -178,7 +209,10 @@ describe('ElastiCache applies every configured change: node type, engine version
   it('going back to one node turns failover off first, then removes the replica', async () => {
     const { ctx, g, calls } = await cacheContext({ numNodes: 1 }, { MemberClusters: ['a', 'b'], AutomaticFailover: 'enabled' });
     await elasticache.apply(ctx);
-    expect(calls.filter((c) => ['ModifyReplicationGroup', 'DecreaseReplicaCount'].includes(c.name)).map((c) => c.name)).toEqual(['ModifyReplicationGroup', 'DecreaseReplicaCount']);
+    expect(calls.filter((c) => ['ModifyReplicationGroup', 'DecreaseReplicaCount'].includes(c.name)).map((c) => c.name)).toEqual([
+      'ModifyReplicationGroup',
+      'DecreaseReplicaCount',
+    ]);
     expect(g.MemberClusters).toHaveLength(1);
   });
 });

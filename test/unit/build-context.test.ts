@@ -38,7 +38,7 @@ describe('build context', () => {
   it('honours .dockerignore: globs, directories, ** and ! re-includes', async () => {
     const dir = tree({
       '.dockerignore': 'node_modules\n*.log\n**/secret.txt\ndocs/\n!docs/keep.md\n# comment\n',
-      'Dockerfile': 'FROM scratch',
+      Dockerfile: 'FROM scratch',
       'src/app.js': '1',
       'src/secret.txt': 'x',
       'node_modules/x/index.js': '1',
@@ -59,7 +59,12 @@ describe('build context', () => {
   });
 
   it('never lists the excluded state directory, whatever .dockerignore says', async () => {
-    const dir = tree({ Dockerfile: 'FROM scratch', '.deploy-wizard/prod.state.json': '{}', '.deploy-wizard/.prod.state.json.1.ab.tmp': '{}', '.deploy-wizard-notes.txt': 'kept' });
+    const dir = tree({
+      Dockerfile: 'FROM scratch',
+      '.deploy-wizard/prod.state.json': '{}',
+      '.deploy-wizard/.prod.state.json.1.ab.tmp': '{}',
+      '.deploy-wizard-notes.txt': 'kept',
+    });
     expect(await listContext(dir, { exclude: ['.deploy-wizard'] })).toEqual(['.deploy-wizard-notes.txt', 'Dockerfile']);
   });
 

@@ -51,7 +51,9 @@ describe('config', () => {
 
   it('suggests the closest key for a typo', () => {
     expect(problemsOf({ ...base, databse: { name: 'x' } })).toEqual(['databse: unknown key; did you mean "database"?']);
-    expect(problemsOf({ ...base, service: { port: 3000, helthCheckPath: '/h' } })[0]).toContain('service.helthCheckPath: unknown key; did you mean "healthCheckPath"?');
+    expect(problemsOf({ ...base, service: { port: 3000, helthCheckPath: '/h' } })[0]).toContain(
+      'service.helthCheckPath: unknown key; did you mean "healthCheckPath"?',
+    );
     expect(problemsOf({ ...base, secrets: { K: { generat: 'hex-32' } } })[0]).toBe('secrets.K: unknown key "generat"; did you mean "generate"?');
   });
 
@@ -83,7 +85,9 @@ describe('config', () => {
 
   it('rejects a port out of range and a bad Fargate size', () => {
     expect(problemsOf({ ...base, service: { port: 0 } })[0]).toMatch(/^service\.port/);
-    expect(problemsOf({ ...base, service: { port: 80, cpu: 512, memory: 512 } })[0]).toBe('service.memory: 512 MiB does not fit cpu 512; Fargate accepts 1024, 2048, 3072, 4096 MiB');
+    expect(problemsOf({ ...base, service: { port: 80, cpu: 512, memory: 512 } })[0]).toBe(
+      'service.memory: 512 MiB does not fit cpu 512; Fargate accepts 1024, 2048, 3072, 4096 MiB',
+    );
   });
 
   it('rejects an engine version that cannot host pgvector', () => {
@@ -102,7 +106,9 @@ describe('config', () => {
   });
 
   it('suggests the env name for an --env near miss', () => {
-    expect(problemsOf({ ...base, environments: { staging: {} } }, 'stagin')).toEqual(['--env stagin: there is no environments.stagin; did you mean "staging"?']);
+    expect(problemsOf({ ...base, environments: { staging: {} } }, 'stagin')).toEqual([
+      '--env stagin: there is no environments.stagin; did you mean "staging"?',
+    ]);
   });
 
   it('reports invalid JSON as bad input', () => {

@@ -22,7 +22,9 @@ function fakeEcr(answers: { status: number; type?: string; message?: string }[])
 }
 
 const servers: Server[] = [];
-afterAll(() => servers.forEach((s) => s.close()));
+afterAll(() => {
+  for (const s of servers) s.close();
+});
 
 async function call(answers: Parameters<typeof fakeEcr>[0], maxAttempts = 4) {
   const fake = await fakeEcr(answers);
@@ -57,7 +59,8 @@ describe('AWS errors', () => {
       {
         status: 400,
         type: 'AccessDeniedException',
-        message: 'User: arn:aws:iam::123456789012:user/ci is not authorized to perform: ecr:DescribeRepositories on resource: arn:aws:ecr:us-east-1:123456789012:repository/web because no identity-based policy allows it',
+        message:
+          'User: arn:aws:iam::123456789012:user/ci is not authorized to perform: ecr:DescribeRepositories on resource: arn:aws:ecr:us-east-1:123456789012:repository/web because no identity-based policy allows it',
       },
     ]);
     expect(hits).toBe(1); // not retried: it will not heal

@@ -25,7 +25,10 @@ async function rendered(example: string) {
     { account: ACCOUNT, config, env: 'prod' },
     {
       dbSetupSecretArns: config.database
-        ? [`arn:aws:secretsmanager:${config.region}:${ACCOUNT}:secret:${config.app}/prod/rds-master-AbCdEf`, `arn:aws:secretsmanager:${config.region}:${ACCOUNT}:secret:${config.app}/prod/db-app-AbCdEf`]
+        ? [
+            `arn:aws:secretsmanager:${config.region}:${ACCOUNT}:secret:${config.app}/prod/rds-master-AbCdEf`,
+            `arn:aws:secretsmanager:${config.region}:${ACCOUNT}:secret:${config.app}/prod/db-app-AbCdEf`,
+          ]
         : [],
       secretArn: `arn:aws:secretsmanager:${config.region}:${ACCOUNT}:secret:${config.app}/prod-AbCdEf`,
       bucketNames: config.buckets ? config.buckets.names.map((n) => config.buckets!.prefix + n) : [],
@@ -75,19 +78,29 @@ describe('IAM policies', () => {
   it('trusts only ECS tasks of this account', async () => {
     const { trust } = await rendered('agencio-predict');
     expect(trust.Statement).toEqual([
-      expect.objectContaining({ Principal: { Service: 'ecs-tasks.amazonaws.com' }, Action: 'sts:AssumeRole', Condition: { StringEquals: { 'aws:SourceAccount': ACCOUNT } } }),
+      expect.objectContaining({
+        Principal: { Service: 'ecs-tasks.amazonaws.com' },
+        Action: 'sts:AssumeRole',
+        Condition: { StringEquals: { 'aws:SourceAccount': ACCOUNT } },
+      }),
     ]);
   });
 
   it('leaves out statements for components the app does not have, instead of widening them', async () => {
     const r = await rendered('arbiter-ai'); // no buckets, no Cognito
     expect(r.task.Statement.map((s) => s.Sid)).toEqual(['ReadAppSecret']);
-    expect(r.execution.Statement.map((s) => s.Sid)).toEqual(['EcrAuthTokenIsAccountWideSoItTakesOnlyStar', 'PullAppImage', 'WriteAppLogs', 'ReadAppSecret', 'ReadDatabaseSetupSecrets']);
+    expect(r.execution.Statement.map((s) => s.Sid)).toEqual([
+      'EcrAuthTokenIsAccountWideSoItTakesOnlyStar',
+      'PullAppImage',
+      'WriteAppLogs',
+      'ReadAppSecret',
+      'ReadDatabaseSetupSecrets',
+    ]);
     const none = renderPolicy('task-policy', { accountId: ACCOUNT, bucketArns: [], bucketObjectArns: [] });
     expect(none.Statement).toEqual([]);
   });
 
-  it('keeps role names within IAM\'s 64 characters', () => {
+  it("keeps role names within IAM's 64 characters", () => {
     expect(roleName('a'.repeat(32), 'b'.repeat(32), 'execution').length).toBeLessThanOrEqual(64);
     expect(roleName('shop', 'prod', 'task')).toBe('shop-prod-task');
   });
@@ -106,7 +119,10 @@ describe('IAM policies', () => {
   it('uses the partition of the region in every ARN', async () => {
     const { config } = await loadConfig(join(EXAMPLES, 'espejo.json'), 'prod');
     config.region = 'cn-north-1';
-    const vars = policyVars({ account: ACCOUNT, config, env: 'prod' }, { bucketNames: ['b1'], secretArn: `arn:aws-cn:secretsmanager:cn-north-1:${ACCOUNT}:secret:x` });
+    const vars = policyVars(
+      { account: ACCOUNT, config, env: 'prod' },
+      { bucketNames: ['b1'], secretArn: `arn:aws-cn:secretsmanager:cn-north-1:${ACCOUNT}:secret:x` },
+    );
     for (const doc of [renderPolicy('execution-policy', vars), renderPolicy('task-policy', vars)]) {
       for (const s of doc.Statement) for (const r of asList(s.Resource)) if (r !== '*') expect(r).toMatch(/^arn:aws-cn:/);
     }

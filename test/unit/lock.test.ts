@@ -69,14 +69,21 @@ describe('lock', () => {
       writeFileSync(path, JSON.stringify({ id: `dead${round}`, pid: dead, host: hostname(), command: 'deploy-wizard deploy', startedAt: now.toISOString() }));
       const at = Date.now() + 700;
       const outs = await Promise.all(
-        Array.from({ length: 8 }, () => new Promise<string>((resolve) => {
-          const c = spawn(process.execPath, ['--input-type=module', '-e', script, path, String(at)], { stdio: ['ignore', 'pipe', 'inherit'] });
-          let out = '';
-          c.stdout.on('data', (d) => (out += d));
-          c.on('close', () => resolve(out.trim()));
-        })),
+        Array.from(
+          { length: 8 },
+          () =>
+            new Promise<string>((resolve) => {
+              const c = spawn(process.execPath, ['--input-type=module', '-e', script, path, String(at)], { stdio: ['ignore', 'pipe', 'inherit'] });
+              let out = '';
+              c.stdout.on('data', (d) => (out += d));
+              c.on('close', () => resolve(out.trim()));
+            }),
+        ),
       );
-      expect(outs.filter((o) => o.startsWith('won')), outs.join(',')).toEqual(['won stale']);
+      expect(
+        outs.filter((o) => o.startsWith('won')),
+        outs.join(','),
+      ).toEqual(['won stale']);
       expect(outs.filter((o) => o === 'lost 3')).toHaveLength(7);
       expect(existsSync(path)).toBe(false);
     }

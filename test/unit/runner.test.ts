@@ -65,14 +65,7 @@ async function run(fakes: Fake[], state: StateFile, opts: { signal?: AbortSignal
 describe('runner', () => {
   it('starts a step only after its dependencies, and overlaps independent ones', async () => {
     const state = emptyState('a', 'prod', new Date());
-    const { result, log } = await run(
-      [
-        { id: 'slow', delay: 30 },
-        { id: 'fast' },
-        { id: 'after-slow', deps: ['slow'] },
-      ],
-      state,
-    );
+    const { result, log } = await run([{ id: 'slow', delay: 30 }, { id: 'fast' }, { id: 'after-slow', deps: ['slow'] }], state);
     await result;
     expect(log.indexOf('start fast')).toBeLessThan(log.indexOf('end slow'));
     expect(log.indexOf('start after-slow')).toBeGreaterThan(log.indexOf('end slow'));
@@ -81,7 +74,13 @@ describe('runner', () => {
 
   it('waits for a dependency listed after the step that needs it', async () => {
     const state = emptyState('a', 'prod', new Date());
-    const { result, log } = await run([{ id: 'needs-later', deps: ['later'] }, { id: 'later', delay: 10 }], state);
+    const { result, log } = await run(
+      [
+        { id: 'needs-later', deps: ['later'] },
+        { id: 'later', delay: 10 },
+      ],
+      state,
+    );
     expect((await result).outcome).toEqual({ 'needs-later': 'done', later: 'done' });
     expect(log).toEqual(['start later', 'end later', 'start needs-later', 'end needs-later']);
   });
@@ -104,14 +103,7 @@ describe('runner', () => {
 
   it('records a failure, skips its dependents, saves, and resumes at the failed step', async () => {
     const state = emptyState('a', 'prod', new Date());
-    const first = await run(
-      [
-        { id: 'ok' },
-        { id: 'bad', fail: 'boom' },
-        { id: 'needs-bad', deps: ['bad'] },
-      ],
-      state,
-    );
+    const first = await run([{ id: 'ok' }, { id: 'bad', fail: 'boom' }, { id: 'needs-bad', deps: ['bad'] }], state);
     const err = await first.result.catch((e) => e);
     expect(err).toBeInstanceOf(StepError);
     expect(err.message).toContain('boom');
@@ -128,7 +120,14 @@ describe('runner', () => {
   it('starts nothing new once aborted and reports an interruption', async () => {
     const state = emptyState('a', 'prod', new Date());
     const ac = new AbortController();
-    const r = await run([{ id: 'first', delay: 20 }, { id: 'second', deps: ['first'] }], state, { signal: ac.signal });
+    const r = await run(
+      [
+        { id: 'first', delay: 20 },
+        { id: 'second', deps: ['first'] },
+      ],
+      state,
+      { signal: ac.signal },
+    );
     setTimeout(() => ac.abort(), 5);
     const err = await r.result.catch((e) => e);
     expect(err).toBeInstanceOf(InterruptedError);
@@ -144,7 +143,10 @@ describe('the pipeline in steps/index.ts', () => {
     const seen = new Set<string>();
     for (const s of steps) {
       for (const d of s.dependsOn) {
-        expect(steps.map((x) => x.id), `${s.id} depends on unknown ${d}`).toContain(d);
+        expect(
+          steps.map((x) => x.id),
+          `${s.id} depends on unknown ${d}`,
+        ).toContain(d);
         expect(seen.has(d), `${s.id} is listed before ${d}`).toBe(true);
       }
       seen.add(s.id);

@@ -109,7 +109,10 @@ describe('state store', () => {
     s.steps['a'] = { status: 'done', outputs: { v: 'committed' } };
     await store.save(s, now);
     // A real process that dies (SIGKILL) right after writing its temp file.
-    const child = spawn(process.execPath, ['-e', `require('fs').writeFileSync(${JSON.stringify(store.paths.dir)} + '/.prod.state.json.' + process.pid + '.deadbeef.tmp', '{"half":'); process.kill(process.pid, 'SIGKILL')`]);
+    const child = spawn(process.execPath, [
+      '-e',
+      `require('fs').writeFileSync(${JSON.stringify(store.paths.dir)} + '/.prod.state.json.' + process.pid + '.deadbeef.tmp', '{"half":'); process.kill(process.pid, 'SIGKILL')`,
+    ]);
     await new Promise((r) => child.on('close', r));
     expect(readdirSync(store.paths.dir).some((n) => n.endsWith('.tmp'))).toBe(true);
     expect((await store.load('app', now)).steps['a']?.outputs).toEqual({ v: 'committed' });

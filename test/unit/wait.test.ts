@@ -23,7 +23,15 @@ describe('waitFor', () => {
     const { clock, sleeps, elapsed } = fakeClock();
     const r = resource(clock, 12 * MIN);
     const lines: string[] = [];
-    const value = await waitFor({ stepId: 'rds', what: 'RDS instance a-prod', poll: r.poll, clock, signal: new AbortController().signal, deadlineMs: 40 * MIN, onStatus: (l) => lines.push(l) });
+    const value = await waitFor({
+      stepId: 'rds',
+      what: 'RDS instance a-prod',
+      poll: r.poll,
+      clock,
+      signal: new AbortController().signal,
+      deadlineMs: 40 * MIN,
+      onStatus: (l) => lines.push(l),
+    });
     expect(value).toBe('ep');
     expect(elapsed()).toBeGreaterThanOrEqual(12 * MIN);
     expect(elapsed()).toBeLessThan(13 * MIN);
@@ -38,7 +46,14 @@ describe('waitFor', () => {
   it('fails at once on a state that will not heal', async () => {
     const { clock, elapsed } = fakeClock();
     const r = resource(clock, 3 * MIN, 'creating', { done: false, status: 'failed', fatal: 'status is "failed"' });
-    const err = await waitFor({ stepId: 'rds', what: 'RDS instance a-prod', poll: r.poll, clock, signal: new AbortController().signal, deadlineMs: 40 * MIN }).catch((e) => e);
+    const err = await waitFor({
+      stepId: 'rds',
+      what: 'RDS instance a-prod',
+      poll: r.poll,
+      clock,
+      signal: new AbortController().signal,
+      deadlineMs: 40 * MIN,
+    }).catch((e) => e);
     expect(err).toBeInstanceOf(StepError);
     expect(err.message).toBe('wait for RDS instance a-prod: status is "failed"');
     expect(elapsed()).toBeLessThan(4 * MIN);
@@ -47,7 +62,14 @@ describe('waitFor', () => {
   it('gives up at the deadline, not after it', async () => {
     const { clock, elapsed } = fakeClock();
     const r = resource(clock, Infinity);
-    const err = await waitFor({ stepId: 'rds', what: 'RDS instance a-prod', poll: r.poll, clock, signal: new AbortController().signal, deadlineMs: 10 * MIN }).catch((e) => e);
+    const err = await waitFor({
+      stepId: 'rds',
+      what: 'RDS instance a-prod',
+      poll: r.poll,
+      clock,
+      signal: new AbortController().signal,
+      deadlineMs: 10 * MIN,
+    }).catch((e) => e);
     expect(err.message).toMatch(/still "creating" after \d+m\d\ds \(deadline 10m00s\)/);
     expect(elapsed()).toBeLessThanOrEqual(10 * MIN);
   });
@@ -74,6 +96,8 @@ describe('waitFor', () => {
   it('lets a non-healing error from the poll through at once', async () => {
     const { clock } = fakeClock();
     const denied = Object.assign(new Error('not authorized'), { name: 'AccessDenied' });
-    await expect(waitFor({ stepId: 'rds', what: 'x', poll: async () => Promise.reject(denied), clock, signal: new AbortController().signal, deadlineMs: MIN })).rejects.toBe(denied);
+    await expect(
+      waitFor({ stepId: 'rds', what: 'x', poll: async () => Promise.reject(denied), clock, signal: new AbortController().signal, deadlineMs: MIN }),
+    ).rejects.toBe(denied);
   });
 });

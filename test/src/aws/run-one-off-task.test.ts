@@ -26,7 +26,16 @@ async function setup() {
       }),
     )
   ).taskDefinition!;
-  const task = (command: string[]) => ({ step: 'migrations' as const, purpose: 'migrations', taskDefinition: td.taskDefinitionArn!, container: app, command, logGroup, net, deadlineMs: 60_000 });
+  const task = (command: string[]) => ({
+    step: 'migrations' as const,
+    purpose: 'migrations',
+    taskDefinition: td.taskDefinitionArn!,
+    container: app,
+    command,
+    logGroup,
+    net,
+    deadlineMs: 60_000,
+  });
   return { ctx, intents, runs, task };
 }
 
@@ -61,7 +70,13 @@ describe('one-off tasks (migrations, pgvector): RunTask client tokens', () => {
     // The interrupted run: RunTask went through, then the process died while waiting.
     await ensureCluster(ctx, 'migrations');
     const started = await ctx.aws.ecs.send(
-      new RunTaskCommand({ cluster: `${ctx.app}-prod`, taskDefinition: t.taskDefinition, launchType: 'FARGATE', networkConfiguration: awsvpc(t.net), count: 1 }),
+      new RunTaskCommand({
+        cluster: `${ctx.app}-prod`,
+        taskDefinition: t.taskDefinition,
+        launchType: 'FARGATE',
+        networkConfiguration: awsvpc(t.net),
+        count: 1,
+      }),
     );
     runs.length = 0;
     const { createHash } = await import('node:crypto');

@@ -1,0 +1,20 @@
+/** An SDK error's name ("DBInstanceNotFoundFault"), or "" for anything that is not an error. */
+export const errorName = (e: unknown): string =>
+  e && typeof e === 'object' && typeof (e as { name?: unknown }).name === 'string' ? (e as { name: string }).name : '';
+
+/** True when `e` is an AWS error with one of these names. */
+export const isError = (e: unknown, ...names: string[]): boolean => names.includes(errorName(e));
+
+/**
+ * The call's result, or undefined when AWS answers that the thing does not
+ * exist (one of `names`; emulators sometimes use the short form, so callers
+ * list both). Every other error propagates.
+ */
+export async function unlessNotFound<T>(call: Promise<T>, ...names: string[]): Promise<T | undefined> {
+  try {
+    return await call;
+  } catch (e) {
+    if (isError(e, ...names)) return undefined;
+    throw e;
+  }
+}
