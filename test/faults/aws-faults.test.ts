@@ -1,8 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
-import { makeApp, makeExampleApp, readState, runCli, standinLogs } from '../helpers/cli.js';
+import { makeApp, makeExampleApp, readState, runCli } from '../helpers/cli.js';
 import { startAwsProxy, throttlingFor, type AwsRequest } from '../helpers/aws-proxy.js';
 import { recordedDeploy, mutatingCalls } from '../helpers/recorded-deploy.js';
+import { expectOk } from '../helpers/expect-ok.js';
 
 const moto = () => inject('standins').env.AWS_ENDPOINT_URL;
 let proxy: Awaited<ReturnType<typeof startAwsProxy>> | undefined;
@@ -10,10 +11,6 @@ afterEach(async () => {
   await proxy?.close();
   proxy = undefined;
 });
-
-function expectOk(r: { code: number | null; stderr: string; stdout: string }) {
-  if (r.code !== 0) throw new Error(`exit ${r.code}\n${r.stderr}\n${r.stdout}\n${standinLogs()}`);
-}
 
 describe('faults from AWS that no emulator produces', () => {
   it('throttling on every other call, 5xx bursts and dropped connections for 30 s: the deploy completes, and nothing is made twice', async () => {

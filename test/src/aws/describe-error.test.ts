@@ -1,8 +1,8 @@
 import { describe, expect, it, afterAll } from 'vitest';
 import { createServer, type Server } from 'node:http';
 import { DescribeRepositoriesCommand } from '@aws-sdk/client-ecr';
-import { createAwsClients } from '../../src/aws/clients.js';
-import { describeAwsError } from '../../src/aws/describe-error.js';
+import { createAwsClients } from '../../../src/aws/clients.js';
+import { describeAwsError } from '../../../src/aws/describe-error.js';
 
 // A stand-in for what moto cannot produce: throttling storms, AccessDenied and
 // expired tokens. It speaks ECR's JSON protocol, so the real SDK parses real

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { runSteps, type StepEvent } from '../../src/pipeline/runner.js';
-import { emptyState, type StateFile } from '../../src/state/state-file.js';
-import { createLogger, Redactor } from '../../src/logger.js';
-import type { Step, StepId } from '../../src/pipeline/step.js';
-import type { StepContext } from '../../src/pipeline/context.js';
-import { InterruptedError, StepError } from '../../src/errors.js';
+import { runSteps, type StepEvent } from '../../../src/pipeline/runner.js';
+import { emptyState, type StateFile } from '../../../src/state/state-file.js';
+import { createLogger, Redactor } from '../../../src/logger.js';
+import type { Step, StepId } from '../../../src/pipeline/step.js';
+import type { StepContext } from '../../../src/pipeline/context.js';
+import { InterruptedError, StepError } from '../../../src/errors.js';
 
 // The runner's logic (ordering, skipping, resuming, saving) with steps that
 // record what they were asked to do. Real steps are tested against the stand-ins.
@@ -139,7 +139,7 @@ describe('runner', () => {
 
 describe('the pipeline in steps/index.ts', () => {
   it('lists every step after the steps it depends on, and names only steps that exist', async () => {
-    const { steps } = await import('../../steps/index.js');
+    const { steps } = await import('../../../steps/index.js');
     const seen = new Set<string>();
     for (const s of steps) {
       for (const d of s.dependsOn) {

@@ -4,8 +4,8 @@ import { tmpdir, hostname } from 'node:os';
 import { join } from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
 import { utimesSync } from 'node:fs';
-import { acquireLock, breakLock, readLock } from '../../src/state/lock.js';
-import { StateError } from '../../src/errors.js';
+import { acquireLock, breakLock, readLock } from '../../../src/state/lock.js';
+import { StateError } from '../../../src/errors.js';
 
 const now = new Date('2026-11-22T00:00:00Z');
 const lockPath = () => join(mkdtempSync(join(tmpdir(), 'dw-lock-')), '.deploy-wizard', 'prod.lock');

@@ -6,11 +6,12 @@ import { hostname } from 'node:os';
 import { inject } from 'vitest';
 import { DescribeRepositoriesCommand, GetLifecyclePolicyCommand, ECRClient } from '@aws-sdk/client-ecr';
 import { GetBucketEncryptionCommand, GetPublicAccessBlockCommand, ListBucketsCommand, S3Client } from '@aws-sdk/client-s3';
-import { makeApp, readState, runCli, runCliKilledAt, standinLogs } from '../helpers/cli.js';
+import { makeApp, readState, runCli, runCliKilledAt } from '../helpers/cli.js';
 import { freePortSync } from '../helpers/free-port.js';
 import { recordedDeploy, mutatingCalls } from '../helpers/recorded-deploy.js';
 // @ts-expect-error plain JS module shared with the demo script
 import { REGISTRY_PASSWORD } from '../../scripts/standins.mjs';
+import { expectOk } from '../helpers/expect-ok.js';
 
 const ecr = () => new ECRClient({ region: 'us-east-1' });
 const s3 = () => new S3Client({ region: 'us-east-1', forcePathStyle: true });
@@ -35,10 +36,6 @@ async function repoExists(name: string): Promise<boolean> {
   } catch {
     return false;
   }
-}
-
-function expectOk(r: { code: number | null; stderr: string; stdout: string }) {
-  if (r.code !== 0) throw new Error(`exit ${r.code}\n${r.stderr}\n${r.stdout}\n${standinLogs()}`);
 }
 
 describe('deploy --non-interactive against the stand-ins', () => {

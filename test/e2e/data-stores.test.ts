@@ -3,16 +3,13 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { RDSClient, DescribeDBInstancesCommand } from '@aws-sdk/client-rds';
 import { SecretsManagerClient, GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
-import { makeExampleApp, readState, runCli, runCliKilledAt, standinLogs } from '../helpers/cli.js';
+import { makeExampleApp, readState, runCli, runCliKilledAt } from '../helpers/cli.js';
 import { startDebianPostgres } from '../helpers/postgres-server.js';
 import { recordedDeploy, mutatingCalls } from '../helpers/recorded-deploy.js';
+import { expectOk } from '../helpers/expect-ok.js';
 
 const rdsClient = () => new RDSClient({ region: 'us-east-1' });
 const secrets = () => new SecretsManagerClient({ region: 'us-east-1' });
-
-function expectOk(r: { code: number | null; stderr: string; stdout: string }) {
-  if (r.code !== 0) throw new Error(`exit ${r.code}\n${r.stderr}\n${r.stdout}\n${standinLogs()}`);
-}
 
 async function instances(id: string) {
   try {

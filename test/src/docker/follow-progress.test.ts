@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Readable } from 'node:stream';
 import Docker from 'dockerode';
-import { followProgress } from '../../src/docker/follow-progress.js';
+import { followProgress } from '../../../src/docker/follow-progress.js';
 
 // Docker reports a failed push inside a successful HTTP stream. dockerode's
 // own modem parses the stream here; only the bytes are canned.

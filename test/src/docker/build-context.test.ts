@@ -3,7 +3,7 @@ import { mkdtempSync, mkdirSync, writeFileSync, symlinkSync, unlinkSync } from '
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import tar from 'tar-stream';
-import { hashContext, listContext, packContext } from '../../src/docker/build-context.js';
+import { hashContext, listContext, packContext } from '../../../src/docker/build-context.js';
 
 function tree(files: Record<string, string>): string {
   const dir = mkdtempSync(join(tmpdir(), 'dw-ctx-'));

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { retryIamPropagation } from '../../src/aws/retry-iam-propagation.js';
-import { fakeClock } from '../helpers/fake-clock.js';
+import { retryIamPropagation } from '../../../src/aws/retry-iam-propagation.js';
+import { fakeClock } from '../../helpers/fake-clock.js';
 
 const notYet = () =>
   Object.assign(new Error('ECS was unable to assume the role arn:aws:iam::123456789012:role/app-prod-execution'), { name: 'InvalidParameterException' });

@@ -4,12 +4,9 @@ import { mkdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { inject } from 'vitest';
-import { makeApp, readState, runCli, standinLogs } from '../helpers/cli.js';
+import { makeApp, readState, runCli } from '../helpers/cli.js';
 import { recordedDeploy, mutatingCalls } from '../helpers/recorded-deploy.js';
-
-function expectOk(r: { code: number | null; stderr: string; stdout: string }) {
-  if (r.code !== 0) throw new Error(`exit ${r.code}\n${r.stderr}\n${r.stdout}\n${standinLogs()}`);
-}
+import { expectOk } from '../helpers/expect-ok.js';
 
 const git = (dir: string, ...args: string[]) =>
   execFileSync('git', ['-c', 'user.email=t@example.com', '-c', 'user.name=t', ...args], { cwd: dir, stdio: 'pipe' }).toString();

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadConfig, parseConfig } from '../../src/config/load-config.js';
-import { InputError } from '../../src/errors.js';
-import { EXAMPLES } from '../helpers/cli.js';
+import { loadConfig, parseConfig } from '../../../src/config/load-config.js';
+import { InputError } from '../../../src/errors.js';
+import { EXAMPLES } from '../../helpers/cli.js';
 
 const base = { app: 'demo-app', region: 'us-east-1', image: { context: '.' }, service: { port: 3000 } };
 

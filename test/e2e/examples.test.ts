@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest';
+import { ECSClient, DescribeTaskDefinitionCommand } from '@aws-sdk/client-ecs';
+import { freePortSync } from '../helpers/free-port.js';
+import { makeApp, makeExampleApp, readState, runCli } from '../helpers/cli.js';
+import { recordedDeploy, mutatingCalls } from '../helpers/recorded-deploy.js';
+import { expectOk } from '../helpers/expect-ok.js';
+
+const ecs = (region = 'us-east-1') => new ECSClient({ region });
+
+describe('the examples through the CLI', () => {
+  it.each(['agencio-predict', 'arbiter-ai', 'espejo', 'postmagiq'])(
+    '%s deploys through first-boot, then again with no mutating call and the same revision',
+    async (example) => {
+      const { dir, app, secrets, config } = makeExampleApp(example);
+      const first = await runCli(['--non-interactive'], { cwd: dir, env: secrets });
+      expectOk(first);
+      const state = readState(dir);
+      const expected = ['network', 'ecr-push', 's3-buckets', 'secrets', 'iam-roles', 'task-definition', 'service', 'first-boot'].filter(
+        (id) => id !== 's3-buckets' || config.buckets,
+      );
+      for (const id of expected) expect(state.steps[id]?.status, id).toBe('done');
+      if (config.migrations)
+        expect(state.steps.migrations.outputs).toMatchObject({ exitCode: 0, ranFor: state.steps['task-definition'].outputs.taskDefinitionArn });
+      expect(state.steps['first-boot'].outputs.checks.every((c: any) => c.ok)).toBe(true);
+      expect(first.stdout).toContain('URL         http://');
+      expect(first.stdout).toContain(`Secret      ${app}/prod`);
+      expect(first.stdout).toMatch(/aws logs tail \/ecs\/.* --follow/);
+
+      const again = await recordedDeploy(dir, secrets);
+      expect(again.code).toBe(0);
+      expect(mutatingCalls(again.names)).toEqual([]);
+      expect(again.calls.map((c) => c.name)).not.toContain('ECS:RunTask');
+      expect(again.events.filter((e) => e.step !== 'deploy').every((e) => e.status === 'unchanged')).toBe(true);
+      const td = await ecs(config.region).send(new DescribeTaskDefinitionCommand({ taskDefinition: `${app}-prod` }));
+      expect(td.taskDefinition!.revision).toBe(1);
+      expect(readState(dir).steps['task-definition'].outputs.revision).toBe(1);
+    },
+  );
+
+  it('fails first-boot at its deadline with the checks and the diagnosis when the app never answers', async () => {
+    const { dir } = makeApp((c) => (c.validation = { path: '/health', expectStatus: 200, timeoutSeconds: 5 }));
+    const started = Date.now();
+    const r = await runCli(['--non-interactive'], { cwd: dir, env: { DEPLOY_WIZARD_HEALTH_URL: `http://127.0.0.1:${freePortSync()}` } });
+    expect(r.code).toBe(1);
+    expect(Date.now() - started).toBeLessThan(60_000);
+    expect(r.stderr).toMatch(/probe health: http:\/\/127\.0\.0\.1:\d+\/health did not answer as expected within 5s: no answer \(ECONNREFUSED\)/);
+    expect(r.stderr).toMatch(/✖ GET http:\/\/127\.0\.0\.1:\d+\/health/);
+    expect(r.stderr).toMatch(/What ECS says:\nrollout: COMPLETED/);
+    expect(readState(dir).steps['first-boot'].status).toBe('failed');
+    expect(readState(dir).steps.service.status).toBe('done');
+  });
+});
+
+/**
+ * ECS as moto cannot play it: a rollout the circuit breaker marks FAILED, and
+ * tasks that stop with a non-zero exit code. Everything else (VPC, load
+ * balancer, logs) is the real stand-in.
+ */

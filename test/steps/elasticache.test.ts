@@ -1,0 +1,37 @@
+import { describe, expect, it } from 'vitest';
+import { DescribeReplicationGroupsCommand } from '@aws-sdk/client-elasticache';
+import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
+import { network, type NetworkOutput } from '../../steps/network.js';
+import { elasticache } from '../../steps/elasticache.js';
+import { stepContext, MUTATING } from '../helpers/step-context.js';
+
+async function withNetwork(edit: Record<string, unknown>, opts: Parameters<typeof stepContext>[1] = {}) {
+  const t = stepContext(edit, opts);
+  const net = await network.apply(t.ctx);
+  t.ctx.output = (<T>(id: string) => {
+    if (id !== 'network') throw new Error(id);
+    return net as T;
+  }) as typeof t.ctx.output;
+  return { ...t, net };
+}
+
+describe('elasticache against moto', () => {
+  it('stores the AUTH token first and creates an encrypted replication group that requires it', async () => {
+    const calls: string[] = [];
+    const { ctx, app, net } = await withNetwork({ cache: { nodeType: 'cache.t4g.small' } }, { onCall: (c) => calls.push(`${c.service}:${c.command}`) });
+    calls.length = 0;
+    const out = await elasticache.apply(ctx);
+    expect(calls.indexOf('SecretsManager:CreateSecret')).toBeLessThan(calls.indexOf('ElastiCache:CreateReplicationGroup'));
+    const g = (await ctx.aws.elasticache.send(new DescribeReplicationGroupsCommand({ ReplicationGroupId: `${app}-prod` }))).ReplicationGroups![0]!;
+    expect(g).toMatchObject({ CacheNodeType: 'cache.t4g.small', AtRestEncryptionEnabled: true, TransitEncryptionEnabled: true, AuthTokenEnabled: true });
+    const token = JSON.parse((await ctx.aws.secrets.send(new GetSecretValueCommand({ SecretId: out.authSecretArn }))).SecretString!).token;
+    expect(token).toMatch(/^[A-Za-z0-9]{48}$/);
+    expect(out.transitEncryption).toBe(true);
+    expect(out.primaryEndpoint).toBe(g.NodeGroups![0]!.PrimaryEndpoint!.Address);
+    expect((net as NetworkOutput).securityGroups.cache).toBeDefined();
+
+    calls.length = 0;
+    await elasticache.apply(ctx);
+    expect(calls.filter((c) => MUTATING.test(c.split(':')[1]!))).toEqual([]);
+  });
+});

@@ -1,0 +1,109 @@
+import { describe, expect, it } from 'vitest';
+import { CreateLogGroupCommand, CreateLogStreamCommand, PutLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
+import { stepContext } from '../helpers/step-context.js';
+import { fakeClock } from '../helpers/fake-clock.js';
+import { StepError } from '../../src/errors.js';
+import { network } from '../../steps/network.js';
+import { migrations } from '../../steps/migrations.js';
+
+function fakeEcs(opts: { td: string; app: string; failRollout?: boolean; taskExit?: number }) {
+  const tags = [
+    { key: 'deploy-wizard:app', value: opts.app },
+    { key: 'deploy-wizard:env', value: 'prod' },
+  ];
+  const stopped = {
+    taskArn: 'arn:aws:ecs:us-east-1:123456789012:task/c/0123456789abcdef',
+    lastStatus: 'STOPPED',
+    stoppedReason: 'Essential container in task exited',
+    stoppedAt: new Date(),
+    containers: [{ name: 'app', exitCode: opts.taskExit ?? 1, reason: undefined }],
+  };
+  const calls: string[] = [];
+  return {
+    calls,
+    send: async (cmd: { constructor: { name: string }; input: any }) => {
+      const name = cmd.constructor.name.replace(/Command$/, '');
+      calls.push(name);
+      switch (name) {
+        case 'DescribeClusters':
+          return { clusters: [{ clusterArn: 'arn:aws:ecs:us-east-1:123456789012:cluster/c', status: 'ACTIVE', tags }] };
+        case 'DescribeServices':
+          return {
+            services: [
+              {
+                serviceArn: 'arn:aws:ecs:us-east-1:123456789012:service/c/app',
+                status: 'ACTIVE',
+                taskDefinition: opts.td,
+                tags,
+                desiredCount: 1,
+                runningCount: 0,
+                deployments: [
+                  {
+                    status: 'PRIMARY',
+                    rolloutState: opts.failRollout ? 'FAILED' : 'COMPLETED',
+                    rolloutStateReason: 'ECS deployment circuit breaker: tasks failed to start.',
+                  },
+                ],
+                events: [{ id: 'e1', message: '(service app) has started 1 tasks: (task 0123456789abcdef).' }],
+              },
+            ],
+          };
+        case 'UpdateService':
+          return { service: { serviceArn: 'arn:aws:ecs:us-east-1:123456789012:service/c/app', status: 'ACTIVE', taskDefinition: opts.td, tags } };
+        case 'ListTasks':
+          return { taskArns: [stopped.taskArn] };
+        case 'DescribeTasks':
+          return { tasks: [stopped] };
+        case 'RunTask':
+          return { tasks: [{ taskArn: stopped.taskArn, lastStatus: 'PROVISIONING' }], failures: [] };
+        default:
+          throw new Error(`fake ECS: unexpected ${name}`);
+      }
+    },
+  };
+}
+
+/** Swaps in the fake ECS client; every other client stays the real one talking to moto. */
+function withFakeEcs(ctx: { aws: any }, fake: unknown) {
+  ctx.aws = new Proxy(ctx.aws, { get: (target, prop) => (prop === 'ecs' ? fake : target[prop]) });
+}
+
+describe('failures that only a fake ECS can produce', () => {
+  async function context(logLines: string[]) {
+    const { ctx, app } = stepContext({});
+    const net = await network.apply(ctx);
+    const td = {
+      family: `${app}-prod`,
+      taskDefinitionArn: `arn:aws:ecs:us-east-1:123456789012:task-definition/${app}-prod:1`,
+      revision: 1,
+      containerName: 'app',
+      logGroup: `/ecs/${app}-prod`,
+    };
+    ctx.output = ((id: string) => ({ network: net, 'task-definition': td })[id]) as any;
+    // Real log lines in the real (moto) log group, where the diagnosis reads them.
+    await ctx.aws.logs.send(new CreateLogGroupCommand({ logGroupName: td.logGroup }));
+    await ctx.aws.logs.send(new CreateLogStreamCommand({ logGroupName: td.logGroup, logStreamName: 'ecs/app/0123456789abcdef' }));
+    await ctx.aws.logs.send(
+      new PutLogEventsCommand({
+        logGroupName: td.logGroup,
+        logStreamName: 'ecs/app/0123456789abcdef',
+        logEvents: logLines.map((message, i) => ({ message, timestamp: Date.now() + i })),
+      }),
+    );
+    const { clock, elapsed } = fakeClock();
+    ctx.clock = clock;
+    return { ctx, td, elapsed };
+  }
+
+  it('a migration that exits non-zero fails the step with the stopped reason and its last log lines', async () => {
+    const { ctx, td } = await context(['Running upgrade 041 -> 042', 'sqlalchemy.exc.ProgrammingError: relation "users" does not exist']);
+    ctx.config.migrations = { command: ['alembic', 'upgrade', 'head'] };
+    const fake = fakeEcs({ td: td.taskDefinitionArn, app: ctx.app, taskExit: 3 });
+    withFakeEcs(ctx, fake);
+    const err = await migrations.apply(ctx).catch((e) => e);
+    expect(err).toBeInstanceOf(StepError);
+    expect(err.message).toBe('run migrations: the task exited with 3: Essential container in task exited');
+    expect(err.hint).toContain('relation "users" does not exist');
+    expect(fake.calls).toContain('RunTask');
+  });
+});
