@@ -16,9 +16,10 @@ describe('faults from AWS that no emulator produces', () => {
   it('throttling on every other call, 5xx bursts and dropped connections for 30 s: the deploy completes, and nothing is made twice', async () => {
     const { dir, app, secrets } = makeExampleApp('agencio-predict');
     const start = Date.now();
-    const stats = { throttled: 0, failed5xx: 0, reset: 0 };
+    const stats = { window: 0, throttled: 0, failed5xx: 0, reset: 0 };
     proxy = await startAwsProxy(moto(), (r: AwsRequest) => {
       if (Date.now() - start > 30_000) return 'pass';
+      stats.window++;
       if (r.n % 13 === 5) return (stats.reset++, 'reset');
       if (r.n % 10 >= 7) return (stats.failed5xx++, { error: 'InternalFailure', message: 'We encountered an internal error. Please try again.', status: 503 });
       if (r.n % 2 === 0) return (stats.throttled++, throttlingFor(r));
@@ -26,10 +27,11 @@ describe('faults from AWS that no emulator produces', () => {
     });
     const r = await runCli(['deploy', '--non-interactive'], { cwd: dir, env: { ...secrets, AWS_ENDPOINT_URL: proxy.url } });
     expectOk(r);
-    // The SDK's adaptive retry slows down under throttling, so fewer requests are sent than in a clean run.
-    // How many depends on how far the client backs off; that each kind struck, and often, does not.
-    expect(stats.throttled).toBeGreaterThanOrEqual(8);
-    expect(stats.failed5xx).toBeGreaterThanOrEqual(4);
+    // The SDK's adaptive retry slows its own sending under throttling, so how many requests fall in the
+    // window varies; the share of each fault among them does not.
+    expect(stats.window).toBeGreaterThanOrEqual(13);
+    expect(stats.throttled / stats.window).toBeGreaterThan(0.25);
+    expect(stats.failed5xx / stats.window).toBeGreaterThan(0.15);
     expect(stats.reset).toBeGreaterThanOrEqual(1);
     expect(Object.values(readState(dir).steps).every((s: any) => s.status === 'done')).toBe(true);
     // Straight to moto: everything exists once, so a re-run changes nothing.

@@ -33,6 +33,7 @@ export function stepContext(configEdit: Record<string, unknown> = {}, opts: { re
     output: () => {
       throw new Error('no upstream outputs in this test');
     },
+    previous: () => undefined,
     intents: {
       get: (k) => intents[k],
       record: async (k, v) => {

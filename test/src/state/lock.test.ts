@@ -53,7 +53,7 @@ describe('lock', () => {
 
   it('real processes started together against one dead holder: exactly one takes the lock, every time', async () => {
     const script = `
-      const { acquireLock } = await import(${JSON.stringify(join(import.meta.dirname, '../../dist/src/state/lock.js'))});
+      const { acquireLock } = await import(${JSON.stringify(join(import.meta.dirname, '../../../dist/src/state/lock.js'))});
       const [path, at] = process.argv.slice(1);
       while (Date.now() < Number(at)) {}
       try {
