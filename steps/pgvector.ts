@@ -1,7 +1,7 @@
 import pg from 'pg';
 import type { StepContext } from '../src/pipeline/context.js';
 import { StepError } from '../src/errors.js';
-import { readSecretJson } from '../src/aws/secret-store.js';
+import { readSecretJson } from '../src/secrets/store.js';
 import type { Check, Step } from '../src/pipeline/step.js';
 import { runOneOffTask, taskLogLines } from '../src/aws/ecs-helpers.js';
 import { ensureTaskDefinition } from './task-definition.js';

@@ -11,7 +11,7 @@ import {
 import type { StepContext } from '../src/pipeline/context.js';
 import { StepError } from '../src/errors.js';
 import { waitFor } from '../src/wait.js';
-import { ensureGeneratedSecret, randomAlnum, readSecretJson } from '../src/aws/secret-store.js';
+import { ensureGeneratedSecret, randomAlnum, readSecretJson } from '../src/secrets/store.js';
 import type { NetworkOutput } from './network.js';
 import { ownedBy, ownershipTags, type Check, type PlanItem, type Step } from '../src/pipeline/step.js';
 import { HOURS, RDS_GP3_GB_MONTH, RDS_HOURLY, round, secretsCost } from '../src/pricing.js';

@@ -9,9 +9,9 @@ import {
 import type { StepContext } from '../src/pipeline/context.js';
 import type { Config } from '../src/config/schema.js';
 import { StepError } from '../src/errors.js';
-import { derivedKeys } from '../src/config/derived-keys.js';
+import { derivedKeys } from '../src/secrets/derived-keys.js';
 import { databaseUrl } from '../src/config/database-url.js';
-import { appSecretName, parseSecretObject, randomAlnum, readSecretJson } from '../src/aws/secret-store.js';
+import { appSecretName, parseSecretObject, randomAlnum, readSecretJson } from '../src/secrets/store.js';
 import { cognitoClientSecret } from './cognito.js';
 import { ownedBy, ownershipTags, type Check, type PlanItem, type Step } from '../src/pipeline/step.js';
 import { secretsCost } from '../src/pricing.js';

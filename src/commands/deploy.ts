@@ -16,9 +16,9 @@ import { formatSummary } from '../ui/format-summary.js';
 import type { CommonOptions, Io } from '../options.js';
 import type { Session } from '../session.js';
 import { loadConfig } from '../config/load-config.js';
-import { collectSecretInputs, missingSecretProblems } from '../secret-inputs.js';
+import { collectSecretInputs, missingSecretProblems } from '../secrets/inputs.js';
 import type { StepOutputs } from '../pipeline/step.js';
-import { appSecretName } from '../aws/secret-store.js';
+import { appSecretName } from '../secrets/store.js';
 import { DescribeSecretCommand } from '@aws-sdk/client-secrets-manager';
 
 function pickRenderer(opts: CommonOptions, io: Io): Renderer {

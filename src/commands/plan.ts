@@ -3,7 +3,7 @@ import { StateStore } from '../state/state-store.js';
 import { formatCost, formatPlan } from '../ui/format-plan.js';
 import { systemClock } from '../clock.js';
 import type { CommonOptions, Io } from '../options.js';
-import { collectSecretInputs } from '../secret-inputs.js';
+import { collectSecretInputs } from '../secrets/inputs.js';
 import { computePlan } from '../pipeline/planner.js';
 
 export async function planCommand(opts: CommonOptions, io: Io): Promise<number> {

@@ -5,14 +5,14 @@ import { loadConfig } from '../config/load-config.js';
 import { openSession } from '../session.js';
 import { StateStore, checkIdentity } from '../state/state-store.js';
 import { acquireLock } from '../state/lock.js';
-import { appSecretName, parseSecretObject } from '../aws/secret-store.js';
+import { appSecretName, parseSecretObject } from '../secrets/store.js';
 import { describeAwsError } from '../aws/describe-error.js';
 import { closest } from '../config/suggest.js';
 import { InputError, InterruptedError, WizardError } from '../errors.js';
 import { systemClock } from '../clock.js';
-import { keySource } from '../config/key-source.js';
+import { keySource } from '../secrets/key-source.js';
 import type { StepOutputs } from '../pipeline/step.js';
-import { derivedKeys } from '../config/derived-keys.js';
+import { derivedKeys } from '../secrets/derived-keys.js';
 import type { CommonOptions, Io } from '../options.js';
 
 const USAGE = 'usage: deploy-wizard secrets set KEY | deploy-wizard secrets list';

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { fargateProblem } from './fargate.js';
 import { bucketNameProblem } from './bucket-name.js';
 import { engineVersionProblem } from './engine-version.js';
-import { ALL_DERIVED_KEYS } from './derived-keys.js';
+import { ALL_DERIVED_KEYS } from '../secrets/derived-keys.js';
 import { KNOWN_REGIONS, regionProblem } from './regions.js';
 import { closest } from './suggest.js';
 

@@ -9,7 +9,7 @@ import {
 import type { StepContext } from '../pipeline/context.js';
 import { StepError } from '../errors.js';
 import { ownedBy, ownershipTags, type StepId } from '../pipeline/step.js';
-import { unlessNotFound } from './not-found.js';
+import { unlessNotFound } from '../aws/not-found.js';
 
 const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 

@@ -1,4 +1,4 @@
-import type { Config } from './schema.js';
+import type { Config } from '../config/schema.js';
 import { derivedKeys } from './derived-keys.js';
 
 export type KeySource = 'generated' | 'asked' | 'derived' | 'other';
