@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { RegisterTaskDefinitionCommand } from '@aws-sdk/client-ecs';
 import { parseConfig } from '../../src/config/load-config.js';
 import { createAwsClients, type CallHook } from '../../src/aws/clients.js';
 import { createLogger, Redactor } from '../../src/logger.js';
@@ -48,3 +49,24 @@ export function stepContext(configEdit: Record<string, unknown> = {}, opts: { re
 }
 
 export { MUTATING } from '../../src/aws/mutating.js';
+
+/**
+ * A minimal Fargate task definition of family `<app>-prod` in moto, in the
+ * shape the task-definition step outputs: for driving the service and one-off
+ * task code without the steps before them.
+ */
+export async function registerTaskDefinition(ctx: StepContext, app: string) {
+  const td = (
+    await ctx.aws.ecs.send(
+      new RegisterTaskDefinitionCommand({
+        family: `${app}-prod`,
+        networkMode: 'awsvpc',
+        requiresCompatibilities: ['FARGATE'],
+        cpu: '256',
+        memory: '512',
+        containerDefinitions: [{ name: app, image: 'x', memoryReservation: 512, portMappings: [{ containerPort: 8080 }] }],
+      }),
+    )
+  ).taskDefinition!;
+  return { family: td.family!, taskDefinitionArn: td.taskDefinitionArn!, revision: td.revision!, containerName: app, logGroup: `/ecs/${app}-prod` };
+}

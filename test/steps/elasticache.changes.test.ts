@@ -3,32 +3,7 @@ import { elasticache } from '../../steps/elasticache.js';
 import { network } from '../../steps/network.js';
 import { stepContext } from '../helpers/step-context.js';
 import { fakeClock } from '../helpers/fake-clock.js';
-
-/**
- * What moto cannot play: an instance busy with a backup, a modification
- * accepted now and applied minutes later, an engine AWS upgraded by itself.
- * The named commands go to the fake; everything else (secrets, subnet
- * groups) to the real stand-in.
- */
-function fakeOn(ctx: any, client: 'rds' | 'elasticache', handlers: Record<string, (input: any) => any>) {
-  const real = ctx.aws[client];
-  const calls: { name: string; input: any }[] = [];
-  const fake = {
-    send: async (cmd: any, opts?: any) => {
-      const name = cmd.constructor.name.replace(/Command$/, '');
-      calls.push({ name, input: cmd.input });
-      return handlers[name] ? handlers[name](cmd.input) : real.send(cmd, opts);
-    },
-  };
-  const aws = ctx.aws;
-  ctx.aws = new Proxy(aws, { get: (t: any, p) => (p === client ? fake : t[p]) });
-  return calls;
-}
-
-const tags = (app: string) => [
-  { Key: 'deploy-wizard:app', Value: app },
-  { Key: 'deploy-wizard:env', Value: 'prod' },
-];
+import { fakeOn, tags } from '../helpers/fake-client.js';
 
 describe('ElastiCache applies every configured change: node type, engine version and node count', () => {
   async function cacheContext(cache: Record<string, unknown>, group: Record<string, any>) {

@@ -1,19 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { DescribeReplicationGroupsCommand } from '@aws-sdk/client-elasticache';
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
-import { network, type NetworkOutput } from '../../steps/network.js';
+import type { NetworkOutput } from '../../steps/network.js';
 import { elasticache } from '../../steps/elasticache.js';
-import { stepContext, MUTATING } from '../helpers/step-context.js';
-
-async function withNetwork(edit: Record<string, unknown>, opts: Parameters<typeof stepContext>[1] = {}) {
-  const t = stepContext(edit, opts);
-  const net = await network.apply(t.ctx);
-  t.ctx.output = (<T>(id: string) => {
-    if (id !== 'network') throw new Error(id);
-    return net as T;
-  }) as typeof t.ctx.output;
-  return { ...t, net };
-}
+import { MUTATING } from '../helpers/step-context.js';
+import { withNetwork } from '../helpers/with-network.js';
 
 describe('elasticache against moto', () => {
   it('stores the AUTH token first and creates an encrypted replication group that requires it', async () => {

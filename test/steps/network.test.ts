@@ -10,19 +10,7 @@ import {
 import { network } from '../../steps/network.js';
 import { stepContext, MUTATING } from '../helpers/step-context.js';
 import { StepError } from '../../src/errors.js';
-
-const DATABASE = { name: 'app_db', engineVersion: '16.4', instanceClass: 'db.t4g.micro', allocatedStorageGb: 20, extensions: ['vector'] };
-
-/** A context whose `output('network')` is a real network step's result. */
-async function withNetwork(edit: Record<string, unknown>, opts: Parameters<typeof stepContext>[1] = {}) {
-  const t = stepContext(edit, opts);
-  const net = await network.apply(t.ctx);
-  t.ctx.output = (<T>(id: string) => {
-    if (id !== 'network') throw new Error(id);
-    return net as T;
-  }) as typeof t.ctx.output;
-  return { ...t, net };
-}
+import { DATABASE, withNetwork } from '../helpers/with-network.js';
 
 async function group(ctx: ReturnType<typeof stepContext>['ctx'], id: string) {
   return (await ctx.aws.ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: [id] }))).SecurityGroups![0]!;

@@ -1,23 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { CreateDBInstanceCommand, DescribeDBInstancesCommand } from '@aws-sdk/client-rds';
 import { GetSecretValueCommand, ListSecretVersionIdsCommand } from '@aws-sdk/client-secrets-manager';
-import { network } from '../../steps/network.js';
 import { rds } from '../../steps/rds.js';
-import { stepContext, MUTATING } from '../helpers/step-context.js';
+import { MUTATING } from '../helpers/step-context.js';
 import { StepError } from '../../src/errors.js';
-
-const DATABASE = { name: 'app_db', engineVersion: '16.4', instanceClass: 'db.t4g.micro', allocatedStorageGb: 20, extensions: ['vector'] };
-
-/** A context whose `output('network')` is a real network step's result. */
-async function withNetwork(edit: Record<string, unknown>, opts: Parameters<typeof stepContext>[1] = {}) {
-  const t = stepContext(edit, opts);
-  const net = await network.apply(t.ctx);
-  t.ctx.output = (<T>(id: string) => {
-    if (id !== 'network') throw new Error(id);
-    return net as T;
-  }) as typeof t.ctx.output;
-  return { ...t, net };
-}
+import { DATABASE, withNetwork } from '../helpers/with-network.js';
 
 describe('rds against moto', () => {
   it('stores the password first and creates a private, encrypted, protected instance', async () => {

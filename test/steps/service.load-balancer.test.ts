@@ -1,41 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import {
-  AttachInternetGatewayCommand,
-  CreateInternetGatewayCommand,
-  CreateRouteCommand,
-  CreateRouteTableCommand,
-  AssociateRouteTableCommand,
-  CreateSubnetCommand,
-  CreateVpcCommand,
-  CreateVpcEndpointCommand,
-  EC2Client,
-} from '@aws-sdk/client-ec2';
 import { CreateLoadBalancerCommand, DescribeLoadBalancersCommand, ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { RegisterTaskDefinitionCommand } from '@aws-sdk/client-ecs';
 import { stepContext } from '../helpers/step-context.js';
+import { registerTaskDefinition } from '../helpers/step-context.js';
 import { network } from '../../steps/network.js';
 import { service, elbName } from '../../steps/service.js';
-
-const ec2 = () => new EC2Client({ region: 'us-east-1' });
-
-/** A VPC of our own: `public` subnets routed to an internet gateway, the rest with no way out. */
-async function vpcWith(subnets: { az: string; public: boolean }[], opts: { endpoints?: string[] } = {}) {
-  const c = ec2();
-  const base = 10 + Math.floor(Math.random() * 200);
-  const vpc = (await c.send(new CreateVpcCommand({ CidrBlock: `10.${base}.0.0/16` }))).Vpc!.VpcId!;
-  const igw = (await c.send(new CreateInternetGatewayCommand({}))).InternetGateway!.InternetGatewayId!;
-  await c.send(new AttachInternetGatewayCommand({ InternetGatewayId: igw, VpcId: vpc }));
-  const rt = (await c.send(new CreateRouteTableCommand({ VpcId: vpc }))).RouteTable!.RouteTableId!;
-  await c.send(new CreateRouteCommand({ RouteTableId: rt, DestinationCidrBlock: '0.0.0.0/0', GatewayId: igw }));
-  const ids: string[] = [];
-  for (const [i, s] of subnets.entries()) {
-    const id = (await c.send(new CreateSubnetCommand({ VpcId: vpc, CidrBlock: `10.${base}.${i}.0/24`, AvailabilityZone: s.az }))).Subnet!.SubnetId!;
-    if (s.public) await c.send(new AssociateRouteTableCommand({ RouteTableId: rt, SubnetId: id }));
-    ids.push(id);
-  }
-  for (const e of opts.endpoints ?? []) await c.send(new CreateVpcEndpointCommand({ VpcId: vpc, ServiceName: `com.amazonaws.us-east-1.${e}` }));
-  return { vpc, ids };
-}
+import { vpcWith } from '../helpers/vpc.js';
 
 describe('networking that passes on moto but would fail on AWS is refused before anything is created', () => {
   it('the load balancer gets one subnet per AZ, and a network change reaches the running service', async () => {
@@ -48,19 +17,7 @@ describe('networking that passes on moto but would fail on AWS is refused before
     const { ctx, app } = stepContext({ network: { vpcId: vpc, subnetIds: ids } }, { onCall: (c) => calls.push({ command: c.command, input: c.input }) });
     const net = await network.apply(ctx);
     expect(net.loadBalancerSubnetIds).toEqual([ids[0], ids[2]]);
-    const td = (
-      await ctx.aws.ecs.send(
-        new RegisterTaskDefinitionCommand({
-          family: `${app}-prod`,
-          networkMode: 'awsvpc',
-          requiresCompatibilities: ['FARGATE'],
-          cpu: '256',
-          memory: '512',
-          containerDefinitions: [{ name: app, image: 'x', memoryReservation: 512, portMappings: [{ containerPort: 8080 }] }],
-        }),
-      )
-    ).taskDefinition!;
-    const tdOut = { family: td.family, taskDefinitionArn: td.taskDefinitionArn, revision: td.revision, containerName: app, logGroup: `/ecs/${app}-prod` };
+    const tdOut = await registerTaskDefinition(ctx, app);
     let netOut = net;
     ctx.output = ((id: string) => ({ network: netOut, 'task-definition': tdOut })[id]) as any;
     await service.apply(ctx);

@@ -1,81 +1,18 @@
 import { describe, expect, it } from 'vitest';
-import { RegisterTaskDefinitionCommand } from '@aws-sdk/client-ecs';
 import { ElasticLoadBalancingV2Client, DescribeListenersCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { CreateLogGroupCommand, CreateLogStreamCommand, PutLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { IAMClient, UploadServerCertificateCommand } from '@aws-sdk/client-iam';
 import { stepContext, MUTATING } from '../helpers/step-context.js';
-import { fakeClock } from '../helpers/fake-clock.js';
+import { registerTaskDefinition } from '../helpers/step-context.js';
 import { exitCodeOf, StepError } from '../../src/errors.js';
 import { network } from '../../steps/network.js';
 import { service } from '../../steps/service.js';
+import { context, fakeEcs, withFakeEcs } from '../helpers/fake-ecs.js';
 
 const elb = (region = 'us-east-1') => new ElasticLoadBalancingV2Client({ region });
-
-function fakeEcs(opts: { td: string; app: string; failRollout?: boolean; taskExit?: number }) {
-  const tags = [
-    { key: 'deploy-wizard:app', value: opts.app },
-    { key: 'deploy-wizard:env', value: 'prod' },
-  ];
-  const stopped = {
-    taskArn: 'arn:aws:ecs:us-east-1:123456789012:task/c/0123456789abcdef',
-    lastStatus: 'STOPPED',
-    stoppedReason: 'Essential container in task exited',
-    stoppedAt: new Date(),
-    containers: [{ name: 'app', exitCode: opts.taskExit ?? 1, reason: undefined }],
-  };
-  const calls: string[] = [];
-  return {
-    calls,
-    send: async (cmd: { constructor: { name: string }; input: any }) => {
-      const name = cmd.constructor.name.replace(/Command$/, '');
-      calls.push(name);
-      switch (name) {
-        case 'DescribeClusters':
-          return { clusters: [{ clusterArn: 'arn:aws:ecs:us-east-1:123456789012:cluster/c', status: 'ACTIVE', tags }] };
-        case 'DescribeServices':
-          return {
-            services: [
-              {
-                serviceArn: 'arn:aws:ecs:us-east-1:123456789012:service/c/app',
-                status: 'ACTIVE',
-                taskDefinition: opts.td,
-                tags,
-                desiredCount: 1,
-                runningCount: 0,
-                deployments: [
-                  {
-                    status: 'PRIMARY',
-                    rolloutState: opts.failRollout ? 'FAILED' : 'COMPLETED',
-                    rolloutStateReason: 'ECS deployment circuit breaker: tasks failed to start.',
-                  },
-                ],
-                events: [{ id: 'e1', message: '(service app) has started 1 tasks: (task 0123456789abcdef).' }],
-              },
-            ],
-          };
-        case 'UpdateService':
-          return { service: { serviceArn: 'arn:aws:ecs:us-east-1:123456789012:service/c/app', status: 'ACTIVE', taskDefinition: opts.td, tags } };
-        case 'ListTasks':
-          return { taskArns: [stopped.taskArn] };
-        case 'DescribeTasks':
-          return { tasks: [stopped] };
-        case 'RunTask':
-          return { tasks: [{ taskArn: stopped.taskArn, lastStatus: 'PROVISIONING' }], failures: [] };
-        default:
-          throw new Error(`fake ECS: unexpected ${name}`);
-      }
-    },
-  };
-}
-
-/** Swaps in the fake ECS client; every other client stays the real one talking to moto. */
-function withFakeEcs(ctx: { aws: any }, fake: unknown) {
-  ctx.aws = new Proxy(ctx.aws, { get: (target, prop) => (prop === 'ecs' ? fake : target[prop]) });
-}
 
 describe('service: load balancer, listeners and the ECS service', () => {
   it('with a certificate: HTTPS on 443 with a TLS 1.2+ policy, 80 redirects, the URL is https; a re-run changes nothing', async () => {
@@ -112,19 +49,7 @@ describe('service: load balancer, listeners and the ECS service', () => {
     ).ServerCertificateMetadata!.Arn!;
     const { ctx, app } = stepContext({ loadBalancer: { certificateArn: cert, idleTimeoutSeconds: 300 } }, { onCall: (c) => calls.push(c.command) });
     const net = await network.apply(ctx);
-    const td = (
-      await ctx.aws.ecs.send(
-        new RegisterTaskDefinitionCommand({
-          family: `${app}-prod`,
-          networkMode: 'awsvpc',
-          requiresCompatibilities: ['FARGATE'],
-          cpu: '256',
-          memory: '512',
-          containerDefinitions: [{ name: app, image: 'x', memoryReservation: 512, portMappings: [{ containerPort: 8080 }] }],
-        }),
-      )
-    ).taskDefinition!;
-    const tdOut = { family: td.family, taskDefinitionArn: td.taskDefinitionArn, revision: td.revision, containerName: app, logGroup: `/ecs/${app}-prod` };
+    const tdOut = await registerTaskDefinition(ctx, app);
     ctx.output = ((id: string) => ({ network: net, 'task-definition': tdOut })[id]) as any;
     const out = await service.apply(ctx);
     expect(out.url).toMatch(/^https:\/\//);
@@ -142,39 +67,7 @@ describe('service: load balancer, listeners and the ECS service', () => {
   });
 });
 
-/**
- * ECS as moto cannot play it: a rollout the circuit breaker marks FAILED, and
- * tasks that stop with a non-zero exit code. Everything else (VPC, load
- * balancer, logs) is the real stand-in.
- */
-
 describe('failures that only a fake ECS can produce', () => {
-  async function context(logLines: string[]) {
-    const { ctx, app } = stepContext({});
-    const net = await network.apply(ctx);
-    const td = {
-      family: `${app}-prod`,
-      taskDefinitionArn: `arn:aws:ecs:us-east-1:123456789012:task-definition/${app}-prod:1`,
-      revision: 1,
-      containerName: 'app',
-      logGroup: `/ecs/${app}-prod`,
-    };
-    ctx.output = ((id: string) => ({ network: net, 'task-definition': td })[id]) as any;
-    // Real log lines in the real (moto) log group, where the diagnosis reads them.
-    await ctx.aws.logs.send(new CreateLogGroupCommand({ logGroupName: td.logGroup }));
-    await ctx.aws.logs.send(new CreateLogStreamCommand({ logGroupName: td.logGroup, logStreamName: 'ecs/app/0123456789abcdef' }));
-    await ctx.aws.logs.send(
-      new PutLogEventsCommand({
-        logGroupName: td.logGroup,
-        logStreamName: 'ecs/app/0123456789abcdef',
-        logEvents: logLines.map((message, i) => ({ message, timestamp: Date.now() + i })),
-      }),
-    );
-    const { clock, elapsed } = fakeClock();
-    ctx.clock = clock;
-    return { ctx, td, elapsed };
-  }
-
   it('a FAILED rollout exits 1 within the deadline, with the reason, the stopped task exit code and its last log lines', async () => {
     const { ctx, td, elapsed } = await context(['booting', 'Error: DATABASE_URL is not reachable']);
     const fake = fakeEcs({ td: td.taskDefinitionArn, app: ctx.app, failRollout: true });

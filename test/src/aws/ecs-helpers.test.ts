@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { RegisterTaskDefinitionCommand, RunTaskCommand } from '@aws-sdk/client-ecs';
+import { RunTaskCommand } from '@aws-sdk/client-ecs';
 import { CreateLogGroupCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { awsvpc, ensureCluster, runOneOffTask } from '../../../src/aws/ecs-helpers.js';
 import { network } from '../../../steps/network.js';
 import { stepContext } from '../../helpers/step-context.js';
+import { registerTaskDefinition } from '../../helpers/step-context.js';
 import { fakeClock } from '../../helpers/fake-clock.js';
 
 /** A real cluster, task definition and network in moto, and a recorder of every RunTask sent. */
@@ -14,18 +15,7 @@ async function setup() {
   const net = await network.apply(ctx);
   const logGroup = `/ecs/${app}-prod`;
   await ctx.aws.logs.send(new CreateLogGroupCommand({ logGroupName: logGroup }));
-  const td = (
-    await ctx.aws.ecs.send(
-      new RegisterTaskDefinitionCommand({
-        family: `${app}-prod`,
-        networkMode: 'awsvpc',
-        requiresCompatibilities: ['FARGATE'],
-        cpu: '256',
-        memory: '512',
-        containerDefinitions: [{ name: app, image: 'busybox', memoryReservation: 512 }],
-      }),
-    )
-  ).taskDefinition!;
+  const td = await registerTaskDefinition(ctx, app);
   const task = (command: string[]) => ({
     step: 'migrations' as const,
     purpose: 'migrations',
