@@ -21,6 +21,7 @@ import { ownedBy, ownershipTags, type Check, type PlanItem, type Step } from '..
 import { versionStanding } from './rds.js';
 import { CACHE_HOURLY, HOURS, round, secretsCost } from '../src/pricing.js';
 import { unlessNotFound } from '../src/aws/not-found.js';
+import { convergeSubnetGroup } from '../src/aws/subnet-group.js';
 
 export interface ElastiCacheOutput {
   replicationGroupId: string;
@@ -68,26 +69,24 @@ async function findGroup(ctx: StepContext): Promise<Group | undefined> {
   }
 }
 
-async function ensureSubnetGroup(ctx: StepContext, net: NetworkOutput): Promise<string> {
+function ensureSubnetGroup(ctx: StepContext, net: NetworkOutput): Promise<string> {
   const name = groupId(ctx);
-  const existing = (
-    await unlessNotFound(ctx.aws.elasticache.send(new DescribeCacheSubnetGroupsCommand({ CacheSubnetGroupName: name })), 'CacheSubnetGroupNotFoundFault')
-  )?.CacheSubnetGroups?.[0];
-  const want = [...net.subnetIds].sort();
-  if (!existing) {
-    await ctx.aws.elasticache.send(
-      new CreateCacheSubnetGroupCommand({
-        CacheSubnetGroupName: name,
-        CacheSubnetGroupDescription: `deploy-wizard ${ctx.app} ${ctx.env}`,
-        SubnetIds: want,
-        Tags: ownershipTags(ctx, 'elasticache'),
-      }),
-    );
-  } else {
-    const have = (existing.Subnets ?? []).map((s) => s.SubnetIdentifier!).sort();
-    if (have.join() !== want.join()) await ctx.aws.elasticache.send(new ModifyCacheSubnetGroupCommand({ CacheSubnetGroupName: name, SubnetIds: want }));
-  }
-  return name;
+  return convergeSubnetGroup(name, net.subnetIds, {
+    find: async () =>
+      (
+        await unlessNotFound(ctx.aws.elasticache.send(new DescribeCacheSubnetGroupsCommand({ CacheSubnetGroupName: name })), 'CacheSubnetGroupNotFoundFault')
+      )?.CacheSubnetGroups?.[0]?.Subnets?.map((s) => s.SubnetIdentifier!),
+    create: (ids) =>
+      ctx.aws.elasticache.send(
+        new CreateCacheSubnetGroupCommand({
+          CacheSubnetGroupName: name,
+          CacheSubnetGroupDescription: `deploy-wizard ${ctx.app} ${ctx.env}`,
+          SubnetIds: ids,
+          Tags: ownershipTags(ctx, 'elasticache'),
+        }),
+      ),
+    modify: (ids) => ctx.aws.elasticache.send(new ModifyCacheSubnetGroupCommand({ CacheSubnetGroupName: name, SubnetIds: ids })),
+  });
 }
 
 function waitGroup(ctx: StepContext): Promise<Group> {

@@ -16,6 +16,7 @@ import type { NetworkOutput } from './network.js';
 import { ownedBy, ownershipTags, type Check, type PlanItem, type Step } from '../src/pipeline/step.js';
 import { HOURS, RDS_GP3_GB_MONTH, RDS_HOURLY, round, secretsCost } from '../src/pricing.js';
 import { unlessNotFound } from '../src/aws/not-found.js';
+import { convergeSubnetGroup } from '../src/aws/subnet-group.js';
 
 export interface RdsOutput {
   identifier: string;
@@ -121,28 +122,24 @@ function differences(ctx: StepContext, inst: DBInstance): { label: string; input
   return out;
 }
 
-async function ensureSubnetGroup(ctx: StepContext, net: NetworkOutput): Promise<string> {
+function ensureSubnetGroup(ctx: StepContext, net: NetworkOutput): Promise<string> {
   const name = identifier(ctx);
-  const existing = (await unlessNotFound(ctx.aws.rds.send(new DescribeDBSubnetGroupsCommand({ DBSubnetGroupName: name })), 'DBSubnetGroupNotFoundFault'))
-    ?.DBSubnetGroups?.[0];
-  const want = [...net.subnetIds].sort();
-  if (!existing) {
-    // Looked up first: CreateDBSubnetGroup on some emulators silently overwrites.
-    await ctx.aws.rds.send(
-      new CreateDBSubnetGroupCommand({
-        DBSubnetGroupName: name,
-        DBSubnetGroupDescription: `deploy-wizard ${ctx.app} ${ctx.env}`,
-        SubnetIds: want,
-        Tags: ownershipTags(ctx, 'rds'),
-      }),
-    );
-  } else {
-    const have = (existing.Subnets ?? []).map((s) => s.SubnetIdentifier!).sort();
-    if (have.join() !== want.join()) {
-      await ctx.aws.rds.send(new ModifyDBSubnetGroupCommand({ DBSubnetGroupName: name, SubnetIds: want }));
-    }
-  }
-  return name;
+  return convergeSubnetGroup(name, net.subnetIds, {
+    find: async () =>
+      (
+        await unlessNotFound(ctx.aws.rds.send(new DescribeDBSubnetGroupsCommand({ DBSubnetGroupName: name })), 'DBSubnetGroupNotFoundFault')
+      )?.DBSubnetGroups?.[0]?.Subnets?.map((s) => s.SubnetIdentifier!),
+    create: (ids) =>
+      ctx.aws.rds.send(
+        new CreateDBSubnetGroupCommand({
+          DBSubnetGroupName: name,
+          DBSubnetGroupDescription: `deploy-wizard ${ctx.app} ${ctx.env}`,
+          SubnetIds: ids,
+          Tags: ownershipTags(ctx, 'rds'),
+        }),
+      ),
+    modify: (ids) => ctx.aws.rds.send(new ModifyDBSubnetGroupCommand({ DBSubnetGroupName: name, SubnetIds: ids })),
+  });
 }
 
 /**
