@@ -38,7 +38,7 @@ export const DEFAULT_TIMEOUTS = { connectTimeoutMs: 5_000, requestTimeoutMs: 60_
  * send. The SDK's middleware types are generic per client, so no single type
  * covers them all.
  */
-// biome-ignore lint/suspicious/noExplicitAny: see above
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- see above
 type AnyClient = { middlewareStack: { add: (mw: any, opts: any) => void }; send: (...a: any[]) => Promise<any> };
 
 /**

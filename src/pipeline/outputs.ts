@@ -9,7 +9,7 @@
  * so StepId is derived from the steps that exist, and `ctx.output('network')`
  * is typed without a cast.
  */
-// biome-ignore lint/suspicious/noEmptyInterface: filled by declaration merging, which a type alias cannot take
+// Filled by declaration merging, which a type alias cannot take.
 export interface StepOutputs {}
 
 export type StepId = keyof StepOutputs & string;

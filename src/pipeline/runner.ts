@@ -9,7 +9,7 @@ import { describeAwsError } from '../aws/describe-error.js';
 import { canonicalJson } from '../canonical-json.js';
 
 /** The listr2 task a step runs in; its renderer types vary with the renderer chosen at run time. */
-// biome-ignore lint/suspicious/noExplicitAny: listr2's wrapper is generic over the renderer classes
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- listr2's wrapper is generic over the renderer classes
 type Task = ListrTaskWrapper<unknown, any, any>;
 
 export type StepEventStatus = 'started' | 'progress' | 'unchanged' | 'done' | 'failed' | 'skipped' | 'warning';

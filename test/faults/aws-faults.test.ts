@@ -22,7 +22,8 @@ describe('faults from AWS that no emulator produces', () => {
       stats.window++;
       // Every other call throttled; in each ten, two 5xx and one dropped connection among the rest.
       if (r.n % 2 === 0) return (stats.throttled++, throttlingFor(r));
-      if (r.n % 10 === 1 || r.n % 10 === 7) return (stats.failed5xx++, { error: 'InternalFailure', message: 'We encountered an internal error. Please try again.', status: 503 });
+      if (r.n % 10 === 1 || r.n % 10 === 7)
+        return (stats.failed5xx++, { error: 'InternalFailure', message: 'We encountered an internal error. Please try again.', status: 503 });
       if (r.n % 10 === 3) return (stats.reset++, 'reset');
       return 'pass';
     });

@@ -18,7 +18,8 @@ export function stepContext(configEdit: Record<string, unknown> = {}, opts: { re
   );
   const intents: Record<string, Intent> = {};
   const logs: string[] = [];
-  const ctx: StepContext = {
+  // Any step's context: a test hands it to whichever step it drives.
+  const ctx: StepContext<any> = {
     app,
     env: opts.env ?? 'prod',
     region: config.region,

@@ -28,7 +28,7 @@ function fakeSteps(fakes: Fake[], log: string[]): Step<any>[] {
       log.push(`start ${f.id}`);
       if (f.delay) await new Promise((r) => setTimeout(r, f.delay));
       if (f.fail) throw new Error(f.fail);
-      if (f.deps?.length) ctx.output(f.deps[0]!);
+      if (f.deps?.length) ctx.output(f.deps[0]! as StepId);
       log.push(`end ${f.id}`);
       return { made: f.id };
     },
@@ -87,7 +87,9 @@ describe('runner', () => {
 
   it('skips a done step whose inputs are unchanged and whose check passes', async () => {
     const state = emptyState('a', 'prod', new Date());
-    await (await run([{ id: 's1' }, { id: 's2', input: 'v1' }], state)).result;
+    await (
+      await run([{ id: 's1' }, { id: 's2', input: 'v1' }], state)
+    ).result;
     const again = await run([{ id: 's1' }, { id: 's2', input: 'v2' }], state);
     expect((await again.result).outcome).toEqual({ s1: 'unchanged', s2: 'done' });
     expect(again.log).toEqual(['start s2', 'end s2']);
@@ -95,7 +97,9 @@ describe('runner', () => {
 
   it('converges again when the check finds drift', async () => {
     const state = emptyState('a', 'prod', new Date());
-    await (await run([{ id: 's1' }], state)).result;
+    await (
+      await run([{ id: 's1' }], state)
+    ).result;
     const again = await run([{ id: 's1', verifyOk: false }], state);
     expect((await again.result).outcome).toEqual({ s1: 'done' });
     expect(again.log).toEqual(['start s1', 'end s1']);
