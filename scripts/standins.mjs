@@ -1,5 +1,5 @@
 // Starts and stops the local stand-ins for AWS (moto_server), Docker (podman's
-// Docker API) and ECR's registry (distribution), as ../shared/LOCAL_AWS.md
+// Docker API) and ECR's registry (distribution), as the shared LOCAL_AWS.md
 // describes. Used by the test suite's global setup and by the demo script, so
 // both exercise exactly the same environment.
 //

@@ -7,7 +7,7 @@ import { inject } from 'vitest';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 export const CLI = join(ROOT, 'dist/src/cli.js');
-// Copies of ../shared/examples: a clone of this repository has nothing beside it.
+// Copies of the shared example configs: a clone of this repository has nothing beside it.
 export const EXAMPLES = join(ROOT, 'fixtures/examples');
 
 export interface CliResult {
