@@ -112,7 +112,7 @@ function content(ctx: StepContext<'ecr-push'>): Promise<Content> {
     p = (async () => {
       const { contextDir, dockerfile, buildArgs, envArgs, exclude } = buildInputs(ctx);
       const files = await listContext(contextDir, { exclude });
-      const contextHash = await hashContext(contextDir, files);
+      const contextHash = await hashContext(contextDir, files, ctx.settings.digestCache);
       const args = Object.entries(buildArgs)
         .sort(([a], [b]) => a.localeCompare(b))
         .map(([k, v]) => [k, envArgs.includes(k) ? `hmac:${createHmac('sha256', buildArgKey(ctx)).update(v).digest('hex')}` : v]);

@@ -20,6 +20,7 @@ import { collectSecretInputs, missingSecretProblems } from '../secrets/inputs.js
 import type { StepOutputs } from '../pipeline/step.js';
 import { appSecretName } from '../secrets/store.js';
 import { DescribeSecretCommand } from '@aws-sdk/client-secrets-manager';
+import { loadDigestCache, saveDigestCache } from '../docker/digest-cache-file.js';
 
 function pickRenderer(opts: CommonOptions, io: Io): Renderer {
   if (opts.json) return 'silent';
@@ -63,6 +64,8 @@ export async function deployCommand(opts: CommonOptions, io: Io): Promise<number
     if (!opts.json) io.stderr.write(m + '\n');
   };
   if (lock.brokeStale) note(`Took over a stale lock from pid ${lock.brokeStale.pid} (${lock.brokeStale.command}), which is no longer running.`);
+  // File digests of the build context from earlier runs: an unchanged file is not read again.
+  const digestCache = await loadDigestCache(store.paths.digests);
   try {
     const state = await store.load(session.loaded.config.app, clock.now());
     checkIdentity(state, session.account, session.region);
@@ -71,7 +74,7 @@ export async function deployCommand(opts: CommonOptions, io: Io): Promise<number
     if (await ignoreStateDir(session.loaded.dir)) note('Added .deploy-wizard/ to .gitignore.');
 
     if (interactive && !opts.yes) {
-      const plan = await computePlan(session, state, io, (m) => clack.log.warn(m), { secretValues });
+      const plan = await computePlan(session, state, io, (m) => clack.log.warn(m), { secretValues, digestCache });
       clack.note(formatPlan(plan.plans), `Plan for ${session.loaded.config.app} (${opts.env}) in ${session.region}`);
       clack.note(formatCost(plan.cost), 'Estimated monthly cost');
       const ok = await clack.confirm({ message: 'Deploy this?' });
@@ -94,7 +97,7 @@ export async function deployCommand(opts: CommonOptions, io: Io): Promise<number
       steps: session.steps,
       state,
       save,
-      contextFor: makeContextFactory(session, state, io, save, clock, { secretValues, restoreSecrets }),
+      contextFor: makeContextFactory(session, state, io, save, clock, { secretValues, restoreSecrets, digestCache }),
       makeLogger: (sink) => createLogger(sink, redactor, opts.verbose),
       renderer: pickRenderer(opts, io),
       emit,
@@ -106,6 +109,8 @@ export async function deployCommand(opts: CommonOptions, io: Io): Promise<number
     else io.stdout.write(formatSummary(session.loaded.config, opts.env, session.region, state, session.steps) + '\n');
     return 0;
   } finally {
+    // Best effort: a cache that was not written only means files are read again next time.
+    await saveDigestCache(store.paths.digests, digestCache).catch(() => undefined);
     await lock.release();
   }
 }

@@ -1,5 +1,6 @@
 import { openSession } from '../session.js';
 import { StateStore } from '../state/state-store.js';
+import { loadDigestCache } from '../docker/digest-cache-file.js';
 import { formatCost, formatPlan } from '../ui/format-plan.js';
 import { systemClock } from '../clock.js';
 import type { CommonOptions, Io } from '../options.js';
@@ -12,7 +13,9 @@ export async function planCommand(opts: CommonOptions, io: Io): Promise<number> 
   const store = new StateStore(session.loaded.dir, opts.env);
   const state = await store.load(session.loaded.config.app, systemClock.now());
   const { values } = collectSecretInputs(session.loaded.config, io.env, []);
-  const plan = await computePlan(session, state, io, (m) => io.stderr.write(`warning: ${m}\n`), { secretValues: values });
+  // Read-only: the digests from earlier runs are used, never written.
+  const digestCache = await loadDigestCache(store.paths.digests);
+  const plan = await computePlan(session, state, io, (m) => io.stderr.write(`warning: ${m}\n`), { secretValues: values, digestCache });
   if (opts.json) {
     io.stdout.write(JSON.stringify({ type: 'plan', env: opts.env, account: session.account, region: session.region, ...plan }) + '\n');
   } else {

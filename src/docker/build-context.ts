@@ -87,32 +87,80 @@ export async function listContext(dir: string, opts: ListOptions = {}): Promise<
   return out.sort();
 }
 
-/** What one context entry contributes to the hash, before its bytes: path, kind, mode and size. */
-function entryHeader(path: string, kind: 'file' | 'symlink', mode: number, size: number): string {
-  return `${path}\0${kind}\0${(mode & 0o777).toString(8)}\0${size}\0`;
+/** What one context entry contributes to the hash: path, kind, mode, size, and the sha256 of its bytes (a symlink's bytes are its target). */
+function entryLine(path: string, kind: 'file' | 'symlink', mode: number, size: number, sha: string): string {
+  return `${path}\0${kind}\0${(mode & 0o777).toString(8)}\0${size}\0${sha}\n`;
+}
+
+const sha256 = (data: string | Buffer) => createHash('sha256').update(data).digest('hex');
+
+/** What a file looked like when its digest was taken; any difference means it is read again. */
+export interface CachedDigest {
+  size: number;
+  mtimeMs: number;
+  ctimeMs: number;
+  ino: number;
+  mode: number;
+  sha: string;
 }
 
 /**
- * sha256 over every context entry's path, kind, mode and bytes (a symlink's
- * bytes are its target): a changed file changes the image tag. A file that
- * vanishes between listing and hashing is simply not part of the context.
+ * Digests of files by absolute path, kept between runs (as git's index keeps
+ * stat data): a file whose size, mtime, ctime, inode and mode all match is not
+ * read again. Entries for files written in the last two seconds are never
+ * stored, since a second write within the clock's granularity would keep the
+ * same mtime.
  */
-export async function hashContext(dir: string, files: readonly string[]): Promise<string> {
+export type DigestCache = Map<string, CachedDigest>;
+
+const RACY_MS = 2_000;
+
+function cached(cache: DigestCache | undefined, full: string, st: Stats): string | undefined {
+  const c = cache?.get(full);
+  if (!c) return undefined;
+  return c.size === st.size && c.mtimeMs === st.mtimeMs && c.ctimeMs === st.ctimeMs && c.ino === st.ino && c.mode === st.mode ? c.sha : undefined;
+}
+
+function remember(cache: DigestCache | undefined, full: string, st: Stats, sha: string): void {
+  if (!cache) return;
+  if (Date.now() - st.mtimeMs < RACY_MS || Date.now() - st.ctimeMs < RACY_MS) cache.delete(full);
+  else cache.set(full, { size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, ino: st.ino, mode: st.mode, sha });
+}
+
+/**
+ * sha256 over every context entry's path, kind, mode, size and content digest:
+ * a changed file changes the image tag. A file that vanishes between listing
+ * and hashing is simply not part of the context. With a cache, files whose
+ * metadata has not changed since the last run are not read.
+ */
+export async function hashContext(dir: string, files: readonly string[], cache?: DigestCache): Promise<string> {
   const h = createHash('sha256');
+  if (cache) {
+    // Forget files of this context that are gone, so the cache does not grow with every deleted file.
+    const listed = new Set(files.map((f) => join(dir, f)));
+    for (const key of cache.keys()) if (key.startsWith(join(dir, '/')) && !listed.has(key)) cache.delete(key);
+  }
   for (const f of files) {
     const full = join(dir, f);
     try {
       const st = await lstat(full);
       if (st.isSymbolicLink()) {
         const target = await readlink(full);
-        h.update(entryHeader(f, 'symlink', st.mode, Buffer.byteLength(target)));
-        h.update(target);
+        h.update(entryLine(f, 'symlink', st.mode, Buffer.byteLength(target), sha256(target)));
       } else if (st.isFile()) {
+        const hit = cached(cache, full, st);
+        if (hit) {
+          h.update(entryLine(f, 'file', st.mode, st.size, hit));
+          continue;
+        }
         const fh = await open(full, 'r');
         try {
-          const size = (await fh.stat()).size;
-          h.update(entryHeader(f, 'file', st.mode, size));
-          if (size > 0) await hashStream(fh.createReadStream({ start: 0, end: size - 1, autoClose: false }), h);
+          const now = await fh.stat();
+          const fileHash = createHash('sha256');
+          if (now.size > 0) await hashStream(fh.createReadStream({ start: 0, end: now.size - 1, autoClose: false }), fileHash);
+          const sha = fileHash.digest('hex');
+          h.update(entryLine(f, 'file', st.mode, now.size, sha));
+          remember(cache, full, now, sha);
         } finally {
           await fh.close();
         }
@@ -163,8 +211,7 @@ export function packContext(dir: string, files: readonly string[], onProgress?: 
           if (vanished(e)) continue;
           throw e;
         }
-        h.update(entryHeader(f, 'symlink', st.mode, Buffer.byteLength(target)));
-        h.update(target);
+        h.update(entryLine(f, 'symlink', st.mode, Buffer.byteLength(target), sha256(target)));
         await new Promise<void>((res, rej) =>
           pack.entry({ name: f, type: 'symlink', linkname: target, mode: st.mode & 0o7777, mtime: st.mtime }, (err) => (err ? rej(err) : res())),
         );
@@ -180,7 +227,7 @@ export function packContext(dir: string, files: readonly string[], onProgress?: 
       }
       try {
         const size = (await fh.stat()).size;
-        h.update(entryHeader(f, 'file', st.mode, size));
+        const fileHash = createHash('sha256');
         await new Promise<void>((res, rej) => {
           const entry = pack.entry({ name: f, type: 'file', size, mode: st.mode & 0o7777, mtime: st.mtime }, (err) =>
             err ? rej(new Error(`build context: ${f} changed size while it was being sent (${err.message}); run again once it is stable`)) : res(),
@@ -188,12 +235,13 @@ export function packContext(dir: string, files: readonly string[], onProgress?: 
           if (size === 0) return entry.end();
           const src = createReadStream('', { fd: fh!.fd, start: 0, end: size - 1, autoClose: false });
           src.on('data', (chunk) => {
-            h.update(chunk as Buffer);
+            fileHash.update(chunk as Buffer);
             onProgress?.();
           });
           src.on('error', rej);
           src.pipe(entry);
         });
+        h.update(entryLine(f, 'file', st.mode, size, fileHash.digest('hex')));
       } finally {
         await fh.close();
       }

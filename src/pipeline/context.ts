@@ -6,6 +6,7 @@ import type { Logger } from '../logger.js';
 import type { Intent } from '../state/state-file.js';
 import type { StepId, StepOutputs } from './outputs.js';
 import type { Probe } from '../probe.js';
+import type { DigestCache } from '../docker/build-context.js';
 
 /** Values that come from the environment, read once by the CLI and passed down. */
 export interface Settings {
@@ -19,6 +20,8 @@ export interface Settings {
   restoreSecrets?: boolean;
   /** DEPLOY_WIZARD_HEALTH_URL: where first-boot probes instead of the load balancer (emulators, or a custom domain). */
   healthUrl?: string;
+  /** Digests of build-context files from earlier runs, so unchanged files are not read again; updated in place. */
+  digestCache?: DigestCache;
   /** Environment variables visible to build args (`{ "env": "NAME" }`). Never logged. */
   buildEnv: Readonly<Record<string, string | undefined>>;
 }

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { mkdtempSync, mkdirSync, writeFileSync, symlinkSync, unlinkSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, writeFileSync, symlinkSync, unlinkSync, utimesSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import tar from 'tar-stream';
-import { hashContext, listContext, packContext } from '../../../src/docker/build-context.js';
+import { hashContext, listContext, packContext, type DigestCache } from '../../../src/docker/build-context.js';
 
 function tree(files: Record<string, string>): string {
   const dir = mkdtempSync(join(tmpdir(), 'dw-ctx-'));
@@ -106,5 +106,38 @@ describe('build context', () => {
       ['empty.txt', ''],
     ]);
     expect(await packed.hash).toBe(await hashContext(dir, files));
+  });
+
+  it('with a digest cache, a file whose metadata is unchanged is not read again; any change of metadata is read', async () => {
+    const dir = tree({ Dockerfile: 'FROM scratch', 'a.txt': 'one', 'b.txt': 'two' });
+    // Old enough that the cache may trust them (files written in the last two seconds are never cached).
+    const old = new Date(Date.now() - 60_000);
+    for (const f of ['Dockerfile', 'a.txt', 'b.txt']) utimesSync(join(dir, f), old, old);
+    await new Promise((r) => setTimeout(r, 2_100)); // ctime moves with utimes; let it age past the racy window too
+    const files = await listContext(dir);
+    const cache: DigestCache = new Map();
+    const cold = await hashContext(dir, files, cache);
+    expect(cold).toBe(await hashContext(dir, files));
+    expect([...cache.keys()].sort()).toEqual(files.map((f) => join(dir, f)).sort());
+
+    // Proof the cache is trusted when nothing changed: plant a wrong digest and see it used.
+    const a = join(dir, 'a.txt');
+    cache.set(a, { ...cache.get(a)!, sha: '0'.repeat(64) });
+    expect(await hashContext(dir, files, cache)).not.toBe(cold);
+
+    // Rewrite a.txt with the same bytes and the same mtime: ctime changes, so it is read again and the digest is right.
+    writeFileSync(a, 'one');
+    utimesSync(a, old, old);
+    expect(await hashContext(dir, files, cache)).toBe(cold);
+  }, 10_000);
+
+  it("a file changed within the cache's racy window is never cached; a deleted file is forgotten", async () => {
+    const dir = tree({ Dockerfile: 'FROM scratch', 'fresh.txt': 'now' });
+    const cache: DigestCache = new Map();
+    await hashContext(dir, await listContext(dir), cache);
+    expect(cache.has(join(dir, 'fresh.txt'))).toBe(false);
+    cache.set(join(dir, 'gone.txt'), { size: 1, mtimeMs: 1, ctimeMs: 1, ino: 1, mode: 0o100644, sha: 'x' });
+    await hashContext(dir, await listContext(dir), cache);
+    expect(cache.has(join(dir, 'gone.txt'))).toBe(false);
   });
 });
