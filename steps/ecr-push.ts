@@ -273,7 +273,7 @@ async function buildAndPush(ctx: StepContext, c: Content, ref: string, auth: { u
           if (line) ctx.log.debug(line);
         }
       },
-      { ms: idleMs },
+      guard.signal,
     );
     const sent = await packed.hash;
     if (sent !== c.contextHash) {
@@ -310,7 +310,7 @@ async function buildAndPush(ctx: StepContext, c: Content, ref: string, auth: { u
         push.touch();
         if (e.status) ctx.log.debug(e.status);
       },
-      { ms: idleMs },
+      push.signal,
     );
   } catch (e) {
     if (ctx.signal.aborted) throw ctx.signal.reason;

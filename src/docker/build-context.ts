@@ -1,5 +1,4 @@
 import { createReadStream, type Dirent, type Stats } from 'node:fs';
-import type { FileHandle } from 'node:fs/promises';
 import { lstat, open, readFile, readdir, readlink } from 'node:fs/promises';
 import { createHash, type Hash } from 'node:crypto';
 import { join, posix } from 'node:path';
@@ -44,6 +43,16 @@ export interface ListOptions {
 }
 
 const vanished = (e: unknown) => ['ENOENT', 'ENOTDIR'].includes((e as NodeJS.ErrnoException).code ?? '');
+
+/** The result, or undefined when the file vanished meanwhile: it is then simply not part of the context. */
+async function unlessVanished<T>(p: Promise<T>): Promise<T | undefined> {
+  try {
+    return await p;
+  } catch (e) {
+    if (vanished(e)) return undefined;
+    throw e;
+  }
+}
 
 /**
  * Files of the build context, relative and sorted, after .dockerignore (last
@@ -196,21 +205,11 @@ export function packContext(dir: string, files: readonly string[], onProgress?: 
   const hash = (async () => {
     for (const f of files) {
       const full = join(dir, f);
-      let st: Stats;
-      try {
-        st = await lstat(full);
-      } catch (e) {
-        if (vanished(e)) continue;
-        throw e;
-      }
+      const st = await unlessVanished(lstat(full));
+      if (!st) continue;
       if (st.isSymbolicLink()) {
-        let target: string;
-        try {
-          target = await readlink(full);
-        } catch (e) {
-          if (vanished(e)) continue;
-          throw e;
-        }
+        const target = await unlessVanished(readlink(full));
+        if (target === undefined) continue;
         h.update(entryLine(f, 'symlink', st.mode, Buffer.byteLength(target), sha256(target)));
         await new Promise<void>((res, rej) =>
           pack.entry({ name: f, type: 'symlink', linkname: target, mode: st.mode & 0o7777, mtime: st.mtime }, (err) => (err ? rej(err) : res())),
@@ -218,13 +217,8 @@ export function packContext(dir: string, files: readonly string[], onProgress?: 
         continue;
       }
       if (!st.isFile()) continue;
-      let fh: FileHandle;
-      try {
-        fh = await open(full, 'r');
-      } catch (e) {
-        if (vanished(e)) continue;
-        throw e;
-      }
+      const fh = await unlessVanished(open(full, 'r'));
+      if (!fh) continue;
       try {
         const size = (await fh.stat()).size;
         const fileHash = createHash('sha256');
@@ -233,7 +227,7 @@ export function packContext(dir: string, files: readonly string[], onProgress?: 
             err ? rej(new Error(`build context: ${f} changed size while it was being sent (${err.message}); run again once it is stable`)) : res(),
           );
           if (size === 0) return entry.end();
-          const src = createReadStream('', { fd: fh!.fd, start: 0, end: size - 1, autoClose: false });
+          const src = createReadStream('', { fd: fh.fd, start: 0, end: size - 1, autoClose: false });
           src.on('data', (chunk) => {
             fileHash.update(chunk as Buffer);
             onProgress?.();

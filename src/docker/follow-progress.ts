@@ -8,7 +8,7 @@ export interface ProgressEvent {
   aux?: { ID?: string; Digest?: string; Tag?: string };
 }
 
-/** Thrown when a build or push stream goes quiet for longer than its idle limit. */
+/** Why a build or push was stopped: it went quiet for longer than its idle limit. */
 export class StalledError extends Error {
   constructor(readonly idleMs: number) {
     super(`no progress for ${Math.round(idleMs / 1000)}s`);
@@ -19,41 +19,33 @@ export class StalledError extends Error {
 /**
  * Follows a build or push stream to its end. A failure arrives inside the
  * stream as `errorDetail`, not as a rejected promise, so each event is
- * checked and the first error rejects. With `idle`, a stream that sends
- * nothing for that long is destroyed and the promise rejects with
- * StalledError, so a wedged daemon or registry cannot hang the run.
+ * checked and the first error rejects. When `signal` aborts (Ctrl-C, or a
+ * stall guard's timer), the stream is destroyed and the promise rejects with
+ * the signal's reason, so a wedged daemon or registry cannot hang the run.
  */
 export function followProgress(
   docker: Docker,
   stream: NodeJS.ReadableStream,
   onEvent: (e: ProgressEvent) => void,
-  idle?: { ms: number; touch?: (reset: () => void) => void },
+  signal?: AbortSignal,
 ): Promise<ProgressEvent[]> {
   return new Promise((resolve, reject) => {
     let failed: Error | undefined;
-    let timer: NodeJS.Timeout | undefined;
-    const arm = () => {
-      if (!idle) return;
-      clearTimeout(timer);
-      timer = setTimeout(() => {
-        const err = new StalledError(idle.ms);
-        (stream as unknown as { destroy?: (e?: Error) => void }).destroy?.(err);
-        reject(err);
-      }, idle.ms);
-      timer.unref();
+    const onAbort = () => {
+      (stream as unknown as { destroy?: (e?: Error) => void }).destroy?.(signal!.reason as Error);
+      reject(signal!.reason);
     };
-    idle?.touch?.(arm);
-    arm();
+    if (signal?.aborted) return onAbort();
+    signal?.addEventListener('abort', onAbort, { once: true });
     docker.modem.followProgress(
       stream,
       (err: Error | null, events: ProgressEvent[]) => {
-        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
         if (err) return reject(err);
         if (failed) return reject(failed);
         resolve(events);
       },
       (e: ProgressEvent) => {
-        arm();
         if ((e.error || e.errorDetail) && !failed) failed = new Error(e.errorDetail?.message ?? e.error ?? 'unknown error');
         onEvent(e);
       },

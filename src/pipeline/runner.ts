@@ -25,7 +25,11 @@ export type Renderer = 'default' | 'simple' | 'verbose' | 'silent';
 export interface RunOptions {
   steps: readonly Step[];
   state: StateFile;
-  /** Persists state; called after every transition. */
+  /**
+   * Persists state; called after every transition, from steps running at the
+   * same time. The state store orders these writes (one writer per state), so
+   * the runner does not queue them again.
+   */
   save(): Promise<void>;
   /** Builds a step's context around the logger the runner gives it. */
   contextFor(step: Step, log: Logger): StepContext;
@@ -58,9 +62,7 @@ export async function runSteps(opts: RunOptions): Promise<RunResult> {
   const finished = new Map<string, Promise<boolean>>();
   const settle = new Map<string, (ok: boolean) => void>();
   for (const s of steps) finished.set(s.id, new Promise<boolean>((r) => settle.set(s.id, r)));
-  // Transitions are saved one at a time, in order, even when steps run concurrently.
-  let saving = Promise.resolve();
-  const save = () => (saving = saving.then(opts.save));
+  const save = opts.save;
   const ts = () => opts.now().toISOString();
   const emit = (step: string, status: StepEventStatus, message?: string) => opts.emit({ step, status, message, timestamp: ts() });
 
@@ -139,7 +141,6 @@ export async function runSteps(opts: RunOptions): Promise<RunResult> {
     } as ConstructorParameters<typeof Listr>[1],
   );
   await list.run();
-  await saving;
   if (opts.signal.aborted) throw new InterruptedError();
   const first = errors.find((e) => !(e instanceof InterruptedError)) ?? errors[0];
   if (first) throw first;

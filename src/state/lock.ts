@@ -5,6 +5,7 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { StateError } from '../errors.js';
 import { pidAlive } from './pid-alive.js';
+import { writeSynced } from './write-synced.js';
 
 export interface LockInfo {
   id: string;
@@ -32,13 +33,7 @@ const held = new Map<string, string>();
 
 async function writeTemp(dir: string, info: LockInfo): Promise<string> {
   const tmp = join(dir, `.lock.${info.id}.${process.pid}.tmp`);
-  const fh = await open(tmp, 'wx', 0o600);
-  try {
-    await fh.writeFile(JSON.stringify(info, null, 2) + '\n');
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
+  await writeSynced(tmp, JSON.stringify(info, null, 2) + '\n');
   return tmp;
 }
 

@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { StateError } from '../errors.js';
 import { statePaths } from './state-paths.js';
 import { pidAlive } from './pid-alive.js';
+import { writeSynced } from './write-synced.js';
 import { emptyState, MIGRATIONS, STATE_VERSION, type StateFile } from './state-file.js';
 
 /** File-system calls the store makes, injectable so a test can crash between temp write and rename. */
@@ -107,13 +108,7 @@ export class StateStore {
     await mkdir(this.paths.dir, { recursive: true, mode: 0o700 });
     state.updatedAt = now.toISOString();
     const tmp = join(this.paths.dir, `.${this.env}.state.json.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-    const fh = await open(tmp, 'wx', 0o600);
-    try {
-      await fh.writeFile(JSON.stringify(state, null, 2) + '\n');
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
+    await writeSynced(tmp, JSON.stringify(state, null, 2) + '\n');
     try {
       await copyFile(this.paths.file, this.paths.bak);
       await chmod(this.paths.bak, 0o600);

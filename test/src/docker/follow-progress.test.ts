@@ -28,4 +28,13 @@ describe('followProgress', () => {
     const events = await followProgress(docker, stream([{ stream: 'STEP 1/2' }, { aux: { ID: 'sha256:abc' } }]), () => undefined);
     expect(events).toHaveLength(2);
   });
+
+  it('rejects with the reason when its signal aborts on a stream that never ends (a stalled build)', async () => {
+    const silent = new Readable({ read() {} });
+    silent.push(JSON.stringify({ stream: 'STEP 1/2' }) + '\r\n');
+    const controller = new AbortController();
+    const p = followProgress(docker, silent, () => controller.abort(new Error('no progress for 5s')), controller.signal);
+    await expect(p).rejects.toThrow('no progress for 5s');
+    expect(silent.destroyed).toBe(true);
+  });
 });
