@@ -25,21 +25,23 @@ export interface Session {
 /** Every check that needs no AWS call: files the config points at, and Docker when a step builds images. */
 export async function preflight(loaded: LoadedConfig, io: Io, steps: Step[]): Promise<Docker | undefined> {
   const problems: string[] = [];
-  const { image } = loaded.config;
-  const context = resolve(loaded.dir, image.context);
-  const dockerfile = resolve(loaded.dir, image.dockerfile);
-  if (!existsSync(context)) problems.push(`image.context: ${context} does not exist`);
-  if (!existsSync(dockerfile)) problems.push(`image.dockerfile: ${dockerfile} does not exist`);
-  else if (!dockerfile.startsWith(context + '/'))
-    problems.push(`image.dockerfile: ${image.dockerfile} is outside image.context (${image.context}); Docker only sees files inside the context`);
-  for (const [name, spec] of Object.entries(image.buildArgs)) {
-    if (typeof spec === 'string') continue;
-    if (spec.env in loaded.config.secrets) {
-      problems.push(
-        `image.buildArgs.${name}: reads ${spec.env}, which is an app secret; build args are kept in the image's history, so pass secrets at run time (secrets.${spec.env}) instead`,
-      );
-    } else if (io.env[spec.env] === undefined && !spec.optional) {
-      problems.push(`image.buildArgs.${name}: the environment variable ${spec.env} is not set; set it, or add "optional": true to build without it`);
+  for (const [imageName, image] of Object.entries(loaded.config.images)) {
+    const key = imageName === 'default' && Object.keys(loaded.config.images).length === 1 ? 'image' : `images.${imageName}`;
+    const context = resolve(loaded.dir, image.context);
+    const dockerfile = resolve(loaded.dir, image.dockerfile);
+    if (!existsSync(context)) problems.push(`${key}.context: ${context} does not exist`);
+    if (!existsSync(dockerfile)) problems.push(`${key}.dockerfile: ${dockerfile} does not exist`);
+    else if (!dockerfile.startsWith(context + '/'))
+      problems.push(`${key}.dockerfile: ${image.dockerfile} is outside ${key}.context (${image.context}); Docker only sees files inside the context`);
+    for (const [name, spec] of Object.entries(image.buildArgs)) {
+      if (typeof spec === 'string') continue;
+      if (spec.env in loaded.config.secrets) {
+        problems.push(
+          `${key}.buildArgs.${name}: reads ${spec.env}, which is an app secret; build args are kept in the image's history, so pass secrets at run time (secrets.${spec.env}) instead`,
+        );
+      } else if (io.env[spec.env] === undefined && !spec.optional) {
+        problems.push(`${key}.buildArgs.${name}: the environment variable ${spec.env} is not set; set it, or add "optional": true to build without it`);
+      }
     }
   }
   if (problems.length)

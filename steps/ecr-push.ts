@@ -21,8 +21,11 @@ import { imageArchitecture, manifestDigest, registryEndpoint, type RegistryEndpo
 import { loadTemplate } from '../src/templates.js';
 import { ownedBy, ownershipTags, type Check, type PlanItem, type Step } from '../src/pipeline/step.js';
 import { unlessNotFound } from '../src/aws/not-found.js';
+import { round } from '../src/pricing.js';
+import { mapLimit } from '../src/map-limit.js';
+import type { ImageSpec } from '../src/config/schema.js';
 
-export interface EcrPushOutput {
+export interface ImageOutput {
   repositoryName: string;
   repositoryUri: string;
   imageTag: string;
@@ -31,7 +34,12 @@ export interface EcrPushOutput {
   imageUri: string;
   /** As the registry reports it, e.g. amd64: checked against the task's runtime platform. */
   architecture?: string;
-  /** Keys the build-arg part of the tag (see buildArgKey); present when build args come from the environment. */
+}
+
+export interface EcrPushOutput {
+  /** By image name (config `images`; the single `image` is "default"). */
+  images: Record<string, ImageOutput>;
+  /** Keys the build-arg part of the tags (see buildArgKey); present when build args come from the environment. */
   buildArgKey?: string;
 }
 
@@ -44,17 +52,35 @@ declare module '../src/pipeline/outputs.js' {
 /** Keeps the last 20 images; older ones expire. */
 export const LIFECYCLE_POLICY = loadTemplate('ecr/lifecycle-policy.json');
 
-const repositoryName = (ctx: StepContext) => ctx.config.image.repository ?? `${ctx.app}-${ctx.env}`;
+/** One image of the config, by name. */
+export interface Img {
+  name: string;
+  spec: ImageSpec;
+}
+
+/** The single image keeps the repository it always had (<app>-<env>); each of several gets <app>-<env>-<image>. */
+export function repositoryName(ctx: Pick<StepContext, 'app' | 'env' | 'config'>, name: string): string {
+  const spec = ctx.config.images[name]!;
+  return spec.repository ?? (name === 'default' ? `${ctx.app}-${ctx.env}` : `${ctx.app}-${ctx.env}-${name}`);
+}
+
+const imagesOf = (ctx: StepContext): Img[] => Object.entries(ctx.config.images).map(([name, spec]) => ({ name, spec }));
+
+// Images build and push this many at a time: enough to overlap one image's
+// upload with another's build, few enough for a two-core laptop.
+const IMAGE_CONCURRENCY = 2;
 
 type BuildInputs = { contextDir: string; dockerfile: string; buildArgs: Record<string, string>; envArgs: string[]; exclude: string[] };
-// Resolved once per context: inputs(), plan() and apply() all need it.
-const resolved = new WeakMap<StepContext, BuildInputs>();
+// Resolved once per context and image: inputs(), plan() and apply() all need it.
+const resolved = new WeakMap<StepContext, Map<string, BuildInputs>>();
 
 /** Context dir, Dockerfile path inside it, the build args resolved from the environment, and what the context never holds. */
-function buildInputs(ctx: StepContext): BuildInputs {
-  const cached = resolved.get(ctx);
+function buildInputs(ctx: StepContext, img: Img): BuildInputs {
+  const perCtx = resolved.get(ctx) ?? new Map<string, BuildInputs>();
+  resolved.set(ctx, perCtx);
+  const cached = perCtx.get(img.name);
   if (cached) return cached;
-  const { image } = ctx.config;
+  const image = img.spec;
   const contextDir = resolve(ctx.configDir, image.context);
   const dockerfile = relative(contextDir, resolve(ctx.configDir, image.dockerfile)).split(sep).join('/');
   const buildArgs: Record<string, string> = {};
@@ -74,7 +100,7 @@ function buildInputs(ctx: StepContext): BuildInputs {
   const stateDir = relative(contextDir, join(ctx.configDir, STATE_DIR)).split(sep).join('/');
   const exclude = stateDir && !stateDir.startsWith('..') ? [stateDir] : [];
   const out = { contextDir, dockerfile, buildArgs, envArgs, exclude };
-  resolved.set(ctx, out);
+  perCtx.set(img.name, out);
   return out;
 }
 
@@ -105,22 +131,24 @@ interface Content {
  * build. Git state plays no part: a commit that changes nothing Docker sees
  * does not rebuild, and a gitignored dist/ that Docker sees does.
  */
-const contents = new WeakMap<StepContext, Promise<Content>>();
-function content(ctx: StepContext<'ecr-push'>): Promise<Content> {
-  let p = contents.get(ctx);
+const contents = new WeakMap<StepContext, Map<string, Promise<Content>>>();
+function content(ctx: StepContext<'ecr-push'>, img: Img): Promise<Content> {
+  const perCtx = contents.get(ctx) ?? new Map<string, Promise<Content>>();
+  contents.set(ctx, perCtx);
+  let p = perCtx.get(img.name);
   if (!p) {
     p = (async () => {
-      const { contextDir, dockerfile, buildArgs, envArgs, exclude } = buildInputs(ctx);
+      const { contextDir, dockerfile, buildArgs, envArgs, exclude } = buildInputs(ctx, img);
       const files = await listContext(contextDir, { exclude });
       const contextHash = await hashContext(contextDir, files, ctx.settings.digestCache);
       const args = Object.entries(buildArgs)
         .sort(([a], [b]) => a.localeCompare(b))
         .map(([k, v]) => [k, envArgs.includes(k) ? `hmac:${createHmac('sha256', buildArgKey(ctx)).update(v).digest('hex')}` : v]);
-      const settings = canonicalJson({ dockerfile, platform: ctx.config.image.platform, target: ctx.config.image.target ?? '', args });
+      const settings = canonicalJson({ dockerfile, platform: img.spec.platform, target: img.spec.target ?? '', args });
       const tag = `ctx-${createHash('sha256').update(settings).update('\0').update(contextHash).digest('hex').slice(0, 24)}`;
       return { tag, files, contextHash };
     })();
-    contents.set(ctx, p);
+    perCtx.set(img.name, p);
   }
   return p;
 }
@@ -165,7 +193,7 @@ async function registryAuth(ctx: StepContext): Promise<{ endpoint: RegistryEndpo
   return { endpoint: registryEndpoint(data.proxyEndpoint, ctx.settings.registryOverride), username, password };
 }
 
-async function ensureRepository(ctx: StepContext, name: string): Promise<Repository> {
+async function ensureRepository(ctx: StepContext, name: string, img: Img): Promise<Repository> {
   let repo = await findRepository(ctx, name);
   if (!repo) {
     ctx.log.info(`creating ECR repository ${name}`);
@@ -189,7 +217,7 @@ async function ensureRepository(ctx: StepContext, name: string): Promise<Reposit
     if (!repo) throw new Error(`ECR repository ${name} was created but cannot be described`);
   } else if (!(await isOurs(ctx, repo))) {
     throw new StepError('ecr-push', `adopt repository: ECR repository ${name} exists but is not tagged as deploy-wizard's for ${ctx.app}/${ctx.env}`, {
-      hint: `Set image.repository to another name, or tag the repository with deploy-wizard:app=${ctx.app} and deploy-wizard:env=${ctx.env} to let the wizard manage it.`,
+      hint: `Set ${img.name === 'default' ? 'image' : `images.${img.name}`}.repository to another name, or tag the repository with deploy-wizard:app=${ctx.app} and deploy-wizard:env=${ctx.env} to let the wizard manage it.`,
     });
   }
   if (repo.imageTagMutability !== 'IMMUTABLE') {
@@ -227,21 +255,22 @@ function stallGuard(ctx: StepContext, ms: number) {
   };
 }
 
-function stalledHint(ctx: StepContext, what: string): string {
-  return `${what} sent nothing for ${ctx.config.image.idleTimeoutSeconds}s, so it was stopped rather than left hanging. Check that the Docker engine (DOCKER_HOST) and the registry answer, or raise image.idleTimeoutSeconds for builds with long silent steps, then run the same command again.`;
+function stalledHint(img: Img, what: string): string {
+  const key = img.name === 'default' ? 'image' : `images.${img.name}`;
+  return `${what} sent nothing for ${img.spec.idleTimeoutSeconds}s, so it was stopped rather than left hanging. Check that the Docker engine (DOCKER_HOST) and the registry answer, or raise ${key}.idleTimeoutSeconds for builds with long silent steps, then run the same command again.`;
 }
 
-async function buildAndPush(ctx: StepContext, c: Content, ref: string, auth: { username: string; password: string; host: string }) {
+async function buildAndPush(ctx: StepContext, img: Img, c: Content, ref: string, auth: { username: string; password: string; host: string }) {
   const docker = ctx.docker;
   if (!docker) throw new Error('Docker is not connected');
-  const { contextDir, dockerfile, buildArgs } = buildInputs(ctx);
+  const { contextDir, dockerfile, buildArgs } = buildInputs(ctx, img);
   if (!c.files.includes(dockerfile)) {
     throw new StepError('ecr-push', `build image: ${dockerfile} is not in the build context ${contextDir} (or is excluded by .dockerignore)`, {
       hint: 'Put image.dockerfile inside image.context and make sure .dockerignore does not exclude it.',
     });
   }
-  const idleMs = ctx.config.image.idleTimeoutSeconds * 1000;
-  ctx.log.info(`building ${ref}:${c.tag} (${ctx.config.image.platform}, ${c.files.length} files in the context)`);
+  const idleMs = img.spec.idleTimeoutSeconds * 1000;
+  ctx.log.info(`building ${ref}:${c.tag} (${img.spec.platform}, ${c.files.length} files in the context)`);
   const recent: string[] = [];
   const keep = (line: string) => {
     for (const l of line.split('\n')) if (l.trim()) recent.push(l.trimEnd());
@@ -257,8 +286,8 @@ async function buildAndPush(ctx: StepContext, c: Content, ref: string, auth: { u
       t: `${ref}:${c.tag}`,
       dockerfile,
       buildargs: buildArgs,
-      platform: ctx.config.image.platform,
-      ...(ctx.config.image.target ? { target: ctx.config.image.target } : {}),
+      platform: img.spec.platform,
+      ...(img.spec.target ? { target: img.spec.target } : {}),
       labels: { 'deploy-wizard.app': ctx.app, 'deploy-wizard.env': ctx.env },
       abortSignal: guard.signal,
     });
@@ -286,7 +315,7 @@ async function buildAndPush(ctx: StepContext, c: Content, ref: string, auth: { u
     const reason = guard.signal.reason instanceof Error && guard.signal.aborted ? guard.signal.reason : (e as Error);
     if (ctx.signal.aborted) throw ctx.signal.reason;
     if (reason instanceof StalledError || e instanceof StalledError) {
-      throw new StepError('ecr-push', `build image: Docker ${(reason as Error).message}`, { hint: stalledHint(ctx, 'The build') });
+      throw new StepError('ecr-push', `build image: Docker ${(reason as Error).message}`, { hint: stalledHint(img, 'The build') });
     }
     throw new StepError('ecr-push', `build image: ${ctx.log.redact(reason.message)}`, {
       hint: `Last build output:\n${ctx.log.redact(recent.slice(-15).join('\n'))}\nFix the build, then run the same command again.`,
@@ -315,8 +344,8 @@ async function buildAndPush(ctx: StepContext, c: Content, ref: string, auth: { u
   } catch (e) {
     if (ctx.signal.aborted) throw ctx.signal.reason;
     if (e instanceof StalledError || push.signal.reason instanceof StalledError) {
-      throw new StepError('ecr-push', `push image: the registry push made no progress for ${ctx.config.image.idleTimeoutSeconds}s`, {
-        hint: stalledHint(ctx, 'The push'),
+      throw new StepError('ecr-push', `push image: the registry push made no progress for ${img.spec.idleTimeoutSeconds}s`, {
+        hint: stalledHint(img, 'The push'),
       });
     }
     throw new StepError('ecr-push', `push image: ${ctx.log.redact((e as Error).message)}`, {
@@ -327,83 +356,106 @@ async function buildAndPush(ctx: StepContext, c: Content, ref: string, auth: { u
   }
 }
 
+async function planImage(ctx: StepContext<'ecr-push'>, img: Img, auth: () => Promise<RegistryAuth>): Promise<PlanItem[]> {
+  const name = repositoryName(ctx, img.name);
+  const items: PlanItem[] = [];
+  const repo = await findRepository(ctx, name);
+  if (!repo) items.push({ action: 'create', resource: `ECR repository ${name}`, detail: 'immutable tags, scan on push, keep last 20 images' });
+  else {
+    const drift = repositoryDrift(repo);
+    if (!(await lifecycleMatches(ctx, name))) drift.push('lifecycle policy');
+    items.push({ action: drift.length ? 'update' : 'keep', resource: `ECR repository ${name}`, detail: drift.join(', ') || undefined });
+  }
+  const { tag } = await content(ctx, img);
+  let digest: string | undefined;
+  if (repo) {
+    const a = await auth();
+    digest = await manifestDigest(a.endpoint, a, name, tag, ctx.signal);
+  }
+  items.push(
+    digest
+      ? { action: 'keep', resource: `image ${name}:${tag}`, detail: `already pushed (${digest.slice(0, 19)})` }
+      : { action: 'create', resource: `image ${name}:${tag}`, detail: 'build and push' },
+  );
+  return items;
+}
+
+async function applyImage(ctx: StepContext<'ecr-push'>, img: Img, auth: RegistryAuth): Promise<ImageOutput> {
+  const name = repositoryName(ctx, img.name);
+  const c = await content(ctx, img);
+  const { tag } = c;
+  const repo = await ensureRepository(ctx, name, img);
+  const ref = `${auth.endpoint.host}/${name}`;
+  let digest = await manifestDigest(auth.endpoint, auth, name, tag, ctx.signal);
+  if (digest) {
+    ctx.log.info(`image ${name}:${tag} is already in the registry; skipping build and push`);
+  } else {
+    await buildAndPush(ctx, img, c, ref, { ...auth, host: auth.endpoint.host });
+    digest = await manifestDigest(auth.endpoint, auth, name, tag, ctx.signal);
+    if (!digest) throw new StepError('ecr-push', `push image: the registry does not have ${name}:${tag} after the push reported success`);
+  }
+  const repositoryUri = repo.repositoryUri ?? ref;
+  const architecture = await imageArchitecture(auth.endpoint, auth, name, digest, ctx.signal);
+  return { repositoryName: name, repositoryUri, imageTag: tag, imageDigest: digest, imageUri: `${repositoryUri}@${digest}`, architecture };
+}
+
+type RegistryAuth = Awaited<ReturnType<typeof registryAuth>>;
+
+/** One registry token per run, asked for only when needed. */
+function lazyAuth(ctx: StepContext): () => Promise<RegistryAuth> {
+  let p: Promise<RegistryAuth> | undefined;
+  return () => (p ??= registryAuth(ctx));
+}
+
 export const ecrPush: Step<'ecr-push'> = {
   id: 'ecr-push',
-  title: 'Build and push the image to ECR',
+  title: 'Build and push the images to ECR',
   dependsOn: [],
 
   async inputs(ctx) {
-    return { repository: repositoryName(ctx), tag: (await content(ctx)).tag, registry: ctx.settings.registryOverride ?? '' };
+    const images: Record<string, { repository: string; tag: string }> = {};
+    for (const img of imagesOf(ctx)) images[img.name] = { repository: repositoryName(ctx, img.name), tag: (await content(ctx, img)).tag };
+    return { images, registry: ctx.settings.registryOverride ?? '' };
   },
 
   async plan(ctx) {
-    const name = repositoryName(ctx);
-    const items: PlanItem[] = [];
-    const repo = await findRepository(ctx, name);
-    if (!repo) items.push({ action: 'create', resource: `ECR repository ${name}`, detail: 'immutable tags, scan on push, keep last 20 images' });
-    else {
-      const drift = repositoryDrift(repo);
-      if (!(await lifecycleMatches(ctx, name))) drift.push('lifecycle policy');
-      items.push({ action: drift.length ? 'update' : 'keep', resource: `ECR repository ${name}`, detail: drift.join(', ') || undefined });
-    }
-    const { tag } = await content(ctx);
-    let digest: string | undefined;
-    if (repo) {
-      const auth = await registryAuth(ctx);
-      digest = await manifestDigest(auth.endpoint, auth, name, tag, ctx.signal);
-    }
-    items.push(
-      digest
-        ? { action: 'keep', resource: `image ${name}:${tag}`, detail: `already pushed (${digest.slice(0, 19)})` }
-        : { action: 'create', resource: `image ${name}:${tag}`, detail: 'build and push' },
-    );
-    return items;
+    const auth = lazyAuth(ctx);
+    return (await mapLimit(imagesOf(ctx), IMAGE_CONCURRENCY, (img) => planImage(ctx, img, auth))).flat();
   },
 
   async apply(ctx) {
-    const name = repositoryName(ctx);
-    const c = await content(ctx);
-    const { tag } = c;
-    const repo = await ensureRepository(ctx, name);
     const auth = await registryAuth(ctx);
-    const ref = `${auth.endpoint.host}/${name}`;
-    let digest = await manifestDigest(auth.endpoint, auth, name, tag, ctx.signal);
-    if (digest) {
-      ctx.log.info(`image ${name}:${tag} is already in the registry; skipping build and push`);
-    } else {
-      await buildAndPush(ctx, c, ref, { ...auth, host: auth.endpoint.host });
-      digest = await manifestDigest(auth.endpoint, auth, name, tag, ctx.signal);
-      if (!digest) throw new StepError('ecr-push', `push image: the registry does not have ${name}:${tag} after the push reported success`);
-    }
-    const repositoryUri = repo.repositoryUri ?? ref;
-    const architecture = await imageArchitecture(auth.endpoint, auth, name, digest, ctx.signal);
+    const list = imagesOf(ctx);
+    const outs = await mapLimit(list, IMAGE_CONCURRENCY, (img) => applyImage(ctx, img, auth));
+    const usesEnvArgs = list.some((img) => buildInputs(ctx, img).envArgs.length > 0);
     return {
-      repositoryName: name,
-      repositoryUri,
-      imageTag: tag,
-      imageDigest: digest,
-      imageUri: `${repositoryUri}@${digest}`,
-      architecture,
-      ...(buildInputs(ctx).envArgs.length ? { buildArgKey: buildArgKey(ctx) } : {}),
+      images: Object.fromEntries(list.map((img, i) => [img.name, outs[i]!])),
+      ...(usesEnvArgs ? { buildArgKey: buildArgKey(ctx) } : {}),
     };
   },
 
   async verify(ctx, out) {
     const checks: Check[] = [];
-    const repo = await findRepository(ctx, out.repositoryName);
-    checks.push({ name: `ECR repository ${out.repositoryName}`, ok: !!repo && repositoryDrift(repo).length === 0 });
-    if (!repo) return checks;
-    const auth = await registryAuth(ctx);
-    const digest = await manifestDigest(auth.endpoint, auth, out.repositoryName, out.imageTag, ctx.signal);
-    checks.push({ name: `image ${out.imageTag}`, ok: digest === out.imageDigest, detail: digest ?? 'missing from the registry' });
+    const auth = lazyAuth(ctx);
+    for (const img of Object.values(out.images ?? {})) {
+      const repo = await findRepository(ctx, img.repositoryName);
+      checks.push({ name: `ECR repository ${img.repositoryName}`, ok: !!repo && repositoryDrift(repo).length === 0 });
+      if (!repo) continue;
+      const a = await auth();
+      const digest = await manifestDigest(a.endpoint, a, img.repositoryName, img.imageTag, ctx.signal);
+      checks.push({ name: `image ${img.repositoryName}:${img.imageTag}`, ok: digest === img.imageDigest, detail: digest ?? 'missing from the registry' });
+    }
+    if (!out.images) checks.push({ name: 'images', ok: false, detail: 'recorded by an older version' });
     return checks;
   },
 
-  cost() {
-    return [{ component: 'ECR', size: '~1 GB of images', monthly: 0.1 }];
+  cost(config) {
+    const n = Object.keys(config.images).length;
+    return [{ component: 'ECR', size: `~${n} GB of images`, monthly: round(0.1 * n) }];
   },
 
   summary(out) {
-    return { rows: [['Image', out.imageUri]] };
+    const list = Object.entries(out.images);
+    return { rows: list.map(([name, img]) => [list.length > 1 ? `Image ${name}` : 'Image', img.imageUri] as [string, string]) };
   },
 };

@@ -207,6 +207,12 @@ export const elasticache: Step<'elasticache'> = {
     }));
     const subnetGroup = await ensureSubnetGroup(ctx, net);
     let g = await findGroup(ctx);
+    if (!c.transitEncryption) ctx.log.warn('cache.transitEncryption is false: traffic between the app and Redis is not encrypted, and Redis has no AUTH token');
+    if (g && (g.TransitEncryptionEnabled ?? true) !== c.transitEncryption) {
+      ctx.log.warn(
+        `cache.transitEncryption is ${c.transitEncryption} but ${groupId(ctx)} was created with it ${g.TransitEncryptionEnabled ?? true ? 'on' : 'off'}; it is left as it is (changing it needs a new cache), and REDIS_URL follows the cache`,
+      );
+    }
     if (!g) {
       ctx.log.info(`creating Redis replication group ${groupId(ctx)} (${c.numNodes} × ${c.nodeType})`);
       try {
@@ -221,8 +227,9 @@ export const elasticache: Step<'elasticache'> = {
             AutomaticFailoverEnabled: c.numNodes > 1,
             MultiAZEnabled: c.numNodes > 1,
             AtRestEncryptionEnabled: true,
-            TransitEncryptionEnabled: true,
-            AuthToken: auth.value.token,
+            TransitEncryptionEnabled: c.transitEncryption,
+            // Redis AUTH needs TLS; without it the cache is reachable only from the tasks' security group.
+            ...(c.transitEncryption ? { AuthToken: auth.value.token } : {}),
             CacheSubnetGroupName: subnetGroup,
             SecurityGroupIds: [net.securityGroups.cache],
             Port: 6379,

@@ -7,17 +7,27 @@ import type { StepContext } from '../src/pipeline/context.js';
 import { StepError } from '../src/errors.js';
 import { waitFor } from '../src/wait.js';
 import { diagnoseService } from '../src/aws/ecs-helpers.js';
-import type { ServiceOutput } from './service.js';
+import type { RunningService, ServiceOutput } from './service.js';
+import type { ServiceSpec } from '../src/config/schema.js';
 import type { Check, Step } from '../src/pipeline/step.js';
 
 export interface FirstBootCheck extends Check {
   ms: number;
 }
 
+export interface ProbeRecord {
+  service: string;
+  url: string;
+  via?: string;
+}
+
 export interface FirstBootOutput {
+  /** The main web service's probe (the one on "/*", or the first). */
   url: string;
   /** The load balancer dialled for `url` when its name is not (yet) in DNS. */
   via?: string;
+  /** Every web service's probe; what an unchanged re-run asks again. */
+  probes?: ProbeRecord[];
   checks: FirstBootCheck[];
 }
 
@@ -27,31 +37,56 @@ declare module '../src/pipeline/outputs.js' {
   }
 }
 
-function expectations(ctx: StepContext) {
-  const v = ctx.config.validation;
-  return {
-    path: v?.path ?? ctx.config.service.healthCheckPath,
-    status: v?.expectStatus ?? 200,
-    json: v?.expectJson,
-    deadlineMs: (v?.timeoutSeconds ?? 300) * 1000,
-  };
+interface Expectations {
+  path: string;
+  status: number;
+  json?: Record<string, string | number | boolean>;
+  deadlineMs: number;
 }
+
+const globToRegex = (glob: string) => new RegExp(`^${glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
+
+/** A path the load balancer sends to this service: its health check path when a route covers it, else that path under its first route. */
+export function routedPath(s: ServiceSpec): string {
+  if (s.routes.some((r) => globToRegex(r).test(s.healthCheckPath))) return s.healthCheckPath;
+  const prefix = (s.routes[0] ?? '/').replace(/[*?].*$/, '');
+  return `${prefix.endsWith('/') ? prefix : `${prefix}/`}${s.healthCheckPath.slice(1)}`;
+}
+
+/** The app-level validation belongs to the main web service; every other web service has its own (or a routed health path). */
+function expectations(ctx: StepContext, s: ServiceSpec): Expectations {
+  const v = ctx.config.validation;
+  const deadlineMs = (v?.timeoutSeconds ?? 300) * 1000;
+  if (s.name === mainWeb(ctx)?.name) {
+    return {
+      path: s.validation?.path ?? v?.path ?? (s.routes.includes('/*') ? s.healthCheckPath : routedPath(s)),
+      status: s.validation?.expectStatus ?? v?.expectStatus ?? 200,
+      json: v?.expectJson,
+      deadlineMs,
+    };
+  }
+  return { path: s.validation?.path ?? routedPath(s), status: s.validation?.expectStatus ?? 200, deadlineMs };
+}
+
+const webServices = (ctx: StepContext) => Object.values(ctx.config.services).filter((s) => s.kind === 'web');
+const mainWeb = (ctx: StepContext) => {
+  const primary = ctx.config.services[ctx.config.primaryService];
+  return primary?.kind === 'web' ? primary : webServices(ctx)[0];
+};
 
 /** What first-boot probes: a URL, and (through the load balancer) the address to dial while TLS verifies the URL's name. */
 export interface ProbeTarget {
+  service: string;
   url: string;
   connectTo?: string;
   /** How it is shown: the URL, and the load balancer when the name is reached through it. */
   label: string;
 }
 
-/** DEPLOY_WIZARD_HEALTH_URL: a base URL gets the validation path appended. */
-export function healthUrl(ctx: StepContext, lbUrl: string): string {
-  const { path } = expectations(ctx);
-  const override = ctx.settings.healthUrl;
-  if (!override) return `${lbUrl}${path}`;
+/** DEPLOY_WIZARD_HEALTH_URL: a base URL gets each service's path appended; one with a path is the main service's URL as is. */
+export function healthUrl(override: string, path: string, main: boolean): string {
   const u = new URL(override);
-  return u.pathname === '/' || u.pathname === '' ? `${u.origin}${path}${u.search}` : override;
+  return u.pathname === '/' || u.pathname === '' || !main ? `${u.origin}${path}${u.pathname === '/' || u.pathname === '' ? u.search : ''}` : override;
 }
 
 /** The names a certificate covers, from ACM or (for an IAM server certificate) from the certificate itself. */
@@ -79,33 +114,43 @@ export function nameToProbe(names: string[]): string | undefined {
 }
 
 /**
- * Where first-boot probes. A load balancer's own DNS name never matches the
- * certificate it serves, so with a certificate the probe goes to the name
- * the certificate covers (or validation.url), dialled through the load
- * balancer, with full verification. Never an unverified https probe.
+ * Where first-boot probes each web service. A load balancer's own DNS name
+ * never matches the certificate it serves, so with a certificate the probe
+ * goes to the name the certificate covers (or validation.url), dialled
+ * through the load balancer, with full verification. Never an unverified
+ * https probe.
  */
-const targets = new WeakMap<StepContext, Promise<ProbeTarget>>();
-export function probeTarget(ctx: StepContext, svc: Pick<ServiceOutput, 'url' | 'dnsName'>): Promise<ProbeTarget> {
+const targets = new WeakMap<StepContext, Promise<ProbeTarget[]>>();
+export function probeTargets(ctx: StepContext, svc: Pick<ServiceOutput, 'url' | 'dnsName'>): Promise<ProbeTarget[]> {
   let t = targets.get(ctx);
   if (!t) {
-    t = (async (): Promise<ProbeTarget> => {
-      const { path } = expectations(ctx);
-      if (ctx.settings.healthUrl) {
-        const url = healthUrl(ctx, svc.url);
-        return { url, label: url };
-      }
-      const explicit = ctx.config.validation?.url;
-      if (explicit) return { url: explicit, label: explicit };
+    t = (async (): Promise<ProbeTarget[]> => {
       const cert = ctx.config.loadBalancer?.certificateArn;
-      if (!cert) return { url: `${svc.url}${path}`, label: `${svc.url}${path}` };
-      const name = nameToProbe(await certificateNames(ctx, cert));
-      if (!name) {
-        throw new StepError('first-boot', `probe health: the certificate ${cert} names no domain to probe`, {
-          hint: 'Set validation.url to the HTTPS URL the app answers on (https://app.example.com/health).',
-        });
+      const explicit = ctx.config.validation?.url;
+      let certName: string | undefined;
+      if (cert && !ctx.settings.healthUrl && !explicit) {
+        certName = nameToProbe(await certificateNames(ctx, cert));
+        if (!certName) {
+          throw new StepError('first-boot', `probe health: the certificate ${cert} names no domain to probe`, {
+            hint: 'Set validation.url to the HTTPS URL the app answers on (https://app.example.com/health).',
+          });
+        }
       }
-      const url = `https://${name}${path}`;
-      return { url, connectTo: svc.dnsName, label: `${url} (through ${svc.dnsName})` };
+      return webServices(ctx).map((s): ProbeTarget => {
+        const { path } = expectations(ctx, s);
+        const main = s.name === mainWeb(ctx)?.name;
+        if (ctx.settings.healthUrl) {
+          const url = healthUrl(ctx.settings.healthUrl, path, main);
+          return { service: s.name, url, label: url };
+        }
+        if (explicit) {
+          const url = main ? explicit : `${new URL(explicit).origin}${path}`;
+          return { service: s.name, url, label: url };
+        }
+        if (!certName) return { service: s.name, url: `${svc.url}${path}`, label: `${svc.url}${path}` };
+        const url = `https://${certName}${path}`;
+        return { service: s.name, url, connectTo: svc.dnsName, label: `${url} (through ${svc.dnsName})` };
+      });
     })();
     targets.set(ctx, t);
   }
@@ -113,8 +158,7 @@ export function probeTarget(ctx: StepContext, svc: Pick<ServiceOutput, 'url' | '
 }
 
 /** Why a response is not the expected one, or undefined when it is. */
-function judge(ctx: StepContext, res: { status: number; body: string }): string | undefined {
-  const want = expectations(ctx);
+function judge(want: Pick<Expectations, 'status' | 'json'>, res: { status: number; body: string }): string | undefined {
   if (res.status !== want.status) return `HTTP ${res.status}, expected ${want.status}`;
   if (!want.json) return undefined;
   let body: Record<string, unknown>;
@@ -127,7 +171,7 @@ function judge(ctx: StepContext, res: { status: number; body: string }): string 
   return wrong.length ? `body ${wrong.map(([k, v]) => `${k}=${JSON.stringify(body[k])}, expected ${JSON.stringify(v)}`).join('; ')}` : undefined;
 }
 
-async function probeUntilHealthy(ctx: StepContext, target: ProbeTarget): Promise<FirstBootCheck> {
+async function probeUntilHealthy(ctx: StepContext, target: ProbeTarget, want: Expectations): Promise<FirstBootCheck> {
   const { url } = target;
   const start = ctx.clock.now().getTime();
   let last = 'no answer yet';
@@ -137,14 +181,14 @@ async function probeUntilHealthy(ctx: StepContext, target: ProbeTarget): Promise
       what: `GET ${target.label}`,
       clock: ctx.clock,
       signal: ctx.signal,
-      deadlineMs: expectations(ctx).deadlineMs,
+      deadlineMs: want.deadlineMs,
       firstDelayMs: 2_000,
       maxDelayMs: 10_000,
       onStatus: (l) => ctx.log.info(l),
       poll: async () => {
         try {
           const res = await ctx.probe(url, ctx.signal, target.connectTo ? { connectTo: target.connectTo } : undefined);
-          const problem = judge(ctx, res);
+          const problem = judge(want, res);
           last = problem ?? `HTTP ${res.status}`;
           return { done: !problem, status: last };
         } catch (e) {
@@ -159,37 +203,37 @@ async function probeUntilHealthy(ctx: StepContext, target: ProbeTarget): Promise
     });
   } catch (e) {
     if (!(e instanceof StepError)) throw e;
-    throw new StepError('first-boot', `probe health: ${target.label} did not answer as expected within ${expectations(ctx).deadlineMs / 1000}s: ${last}`);
+    throw new StepError('first-boot', `probe health: ${target.label} did not answer as expected within ${want.deadlineMs / 1000}s: ${last}`);
   }
   return { name: `GET ${target.label}`, ok: true, ms: ctx.clock.now().getTime() - start, detail: last };
 }
 
-async function rolloutCheck(ctx: StepContext, svc: ServiceOutput): Promise<FirstBootCheck> {
+async function rolloutCheck(ctx: StepContext, cluster: string, name: string, run: RunningService): Promise<FirstBootCheck> {
   const start = ctx.clock.now().getTime();
-  const s = (await ctx.aws.ecs.send(new DescribeServicesCommand({ cluster: svc.clusterName, services: [svc.serviceName] }))).services?.[0];
+  const s = (await ctx.aws.ecs.send(new DescribeServicesCommand({ cluster, services: [run.serviceName] }))).services?.[0];
   const primary = s?.deployments?.find((d) => d.status === 'PRIMARY');
-  const ok = primary?.rolloutState === 'COMPLETED' && s?.taskDefinition === svc.taskDefinitionArn && (s?.runningCount ?? 0) >= (s?.desiredCount ?? 1);
+  const ok = primary?.rolloutState === 'COMPLETED' && s?.taskDefinition === run.taskDefinitionArn && (s?.runningCount ?? 0) >= (s?.desiredCount ?? 1);
   return {
-    name: 'rollout',
+    name: `${name} ${run.kind === 'worker' ? 'running' : 'rollout'}`,
     ok,
     ms: ctx.clock.now().getTime() - start,
     detail: `${primary?.rolloutState ?? 'no deployment'}, ${s?.runningCount ?? 0}/${s?.desiredCount ?? 0} running`,
   };
 }
 
-async function targetHealthCheck(ctx: StepContext, svc: ServiceOutput): Promise<FirstBootCheck> {
+async function targetHealthCheck(ctx: StepContext, name: string, run: RunningService): Promise<FirstBootCheck> {
   const start = ctx.clock.now().getTime();
   if (ctx.settings.healthUrl) {
     // The probe did not go through the load balancer, so its targets say nothing about this app.
-    return { name: 'target health', ok: true, ms: 0, detail: 'not checked: DEPLOY_WIZARD_HEALTH_URL bypasses the load balancer' };
+    return { name: `${name} targets`, ok: true, ms: 0, detail: 'not checked: DEPLOY_WIZARD_HEALTH_URL bypasses the load balancer' };
   }
-  const targets = (await ctx.aws.elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: svc.targetGroupArn }))).TargetHealthDescriptions ?? [];
+  const targets = (await ctx.aws.elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: run.targetGroupArn }))).TargetHealthDescriptions ?? [];
   const healthy = targets.filter((t) => t.TargetHealth?.State === 'healthy').length;
   const other = targets
     .filter((t) => t.TargetHealth?.State !== 'healthy')
     .map((t) => `${t.Target?.Id}: ${t.TargetHealth?.State} ${t.TargetHealth?.Reason ?? ''}`.trim());
   return {
-    name: 'target health',
+    name: `${name} targets`,
     ok: healthy > 0,
     ms: ctx.clock.now().getTime() - start,
     detail: `${healthy}/${targets.length} healthy${other.length ? `; ${other.join(', ')}` : ''}`,
@@ -201,6 +245,16 @@ export function formatChecks(checks: FirstBootCheck[]): string[] {
   return checks.map((c) => `${c.ok ? '✔' : '✖'} ${c.name.padEnd(w)}  ${(c.ms / 1000).toFixed(1).padStart(5)}s  ${c.detail ?? ''}`);
 }
 
+async function probeOnce(ctx: StepContext, p: ProbeRecord, want: Pick<Expectations, 'status' | 'json'>): Promise<Check> {
+  try {
+    const res = await ctx.probe(p.url, ctx.signal, p.via ? { connectTo: p.via } : undefined);
+    const problem = judge(want, res);
+    return { name: `GET ${p.url}`, ok: !problem, detail: problem };
+  } catch (e) {
+    return { name: `GET ${p.url}`, ok: false, detail: (e as Error).message };
+  }
+}
+
 export const firstBoot: Step<'first-boot'> = {
   id: 'first-boot',
   title: 'Prove the app answers (first boot)',
@@ -208,47 +262,71 @@ export const firstBoot: Step<'first-boot'> = {
 
   async inputs(ctx) {
     const svc = ctx.output('service');
-    const target = await probeTarget(ctx, svc);
-    return { td: svc.taskDefinitionArn, url: target.url, via: target.connectTo ?? null, expect: expectations(ctx) };
+    const list = await probeTargets(ctx, svc);
+    return {
+      tds: Object.fromEntries(Object.entries(svc.services).map(([n, s]) => [n, s.taskDefinitionArn])),
+      probes: list.map((t) => ({ url: t.url, via: t.connectTo ?? null, expect: expectations(ctx, ctx.config.services[t.service]!) })),
+    };
   },
 
   async plan(ctx) {
-    const e = expectations(ctx);
     return [
-      {
-        action: 'keep',
-        resource: 'first-boot check',
-        detail: `GET ${e.path} expects ${e.status}${e.json ? ` and ${JSON.stringify(e.json)}` : ''} within ${e.deadlineMs / 1000}s`,
-      },
+      ...webServices(ctx).map((s) => {
+        const e = expectations(ctx, s);
+        return {
+          action: 'keep' as const,
+          resource: `first-boot check ${s.name}`,
+          detail: `GET ${e.path} expects ${e.status}${e.json ? ` and ${JSON.stringify(e.json)}` : ''} within ${e.deadlineMs / 1000}s`,
+        };
+      }),
+      ...Object.values(ctx.config.services)
+        .filter((s) => s.kind === 'worker')
+        .map((s) => ({ action: 'keep' as const, resource: `first-boot check ${s.name}`, detail: `worker reaches its running count` })),
     ];
   },
 
   async apply(ctx) {
     const svc = ctx.output('service');
     const td = ctx.output('task-definition');
-    const target = await probeTarget(ctx, svc);
-    ctx.log.info(`probing ${target.label}`);
+    const list = await probeTargets(ctx, svc);
+    for (const t of list) ctx.log.info(`probing ${t.service}: ${t.label}`);
     const checks: FirstBootCheck[] = [];
-    let failure: StepError | undefined;
-    try {
-      checks.push(await probeUntilHealthy(ctx, target));
-    } catch (e) {
-      if (!(e instanceof StepError)) throw e;
-      failure = e;
-      checks.push({ name: `GET ${target.label}`, ok: false, ms: expectations(ctx).deadlineMs, detail: e.message.replace(/^probe health: /, '') });
+    const failures: StepError[] = [];
+    // Every web service is asked at once: a slow one does not hold up the others' verdicts.
+    const probed = await Promise.all(
+      list.map(async (t) => {
+        const want = expectations(ctx, ctx.config.services[t.service]!);
+        try {
+          return await probeUntilHealthy(ctx, t, want);
+        } catch (e) {
+          if (!(e instanceof StepError)) throw e;
+          failures.push(e);
+          return { name: `GET ${t.label}`, ok: false, ms: want.deadlineMs, detail: e.message.replace(/^probe health: /, '') };
+        }
+      }),
+    );
+    checks.push(...probed);
+    for (const [name, run] of Object.entries(svc.services)) {
+      checks.push(await rolloutCheck(ctx, svc.clusterName, name, run));
+      if (run.kind === 'web' && run.targetGroupArn) checks.push(await targetHealthCheck(ctx, name, run));
     }
-    checks.push(await rolloutCheck(ctx, svc));
-    checks.push(await targetHealthCheck(ctx, svc));
     for (const line of formatChecks(checks)) ctx.log.info(line);
     const bad = checks.filter((c) => !c.ok);
-    if (failure || bad.length) {
-      const diagnosis = await diagnoseService(ctx, {
-        cluster: svc.clusterName,
-        service: svc.serviceName,
-        logGroup: td.logGroup,
-        container: td.containerName,
-      }).catch(() => []);
-      throw new StepError('first-boot', failure?.message ?? `first boot: ${bad.map((c) => `${c.name}: ${c.detail}`).join('; ')}`, {
+    if (failures.length || bad.length) {
+      const diagnosis: string[] = [];
+      for (const [name, run] of Object.entries(svc.services)) {
+        if (!bad.some((c) => c.name.startsWith(`${name} `)) && !failures.some((f) => list.some((t) => t.service === name && f.message.includes(t.label)))) continue;
+        const t = td.services[name]!;
+        const lines = await diagnoseService(ctx, {
+          cluster: svc.clusterName,
+          service: run.serviceName,
+          logGroup: td.logGroup,
+          streamPrefix: t.streamPrefix,
+          container: t.containerName,
+        }).catch(() => []);
+        if (lines.length) diagnosis.push(`${name}:`, ...lines.map((l) => `  ${l}`));
+      }
+      throw new StepError('first-boot', failures[0]?.message ?? `first boot: ${bad.map((c) => `${c.name}: ${c.detail}`).join('; ')}`, {
         hint: [
           'Checks:',
           ...formatChecks(checks),
@@ -258,28 +336,33 @@ export const firstBoot: Step<'first-boot'> = {
         ].join('\n'),
       });
     }
-    return { url: target.url, ...(target.connectTo ? { via: target.connectTo } : {}), checks };
+    const probes = list.map((t) => ({ service: t.service, url: t.url, ...(t.connectTo ? { via: t.connectTo } : {}) }));
+    const main = probes.find((p) => p.service === mainWeb(ctx)?.name) ?? probes[0];
+    return { url: main?.url ?? '', ...(main?.via ? { via: main.via } : {}), probes, checks };
   },
 
-  // An unchanged re-run still asks the app once: a deploy that reports success should mean it answers now.
+  // An unchanged re-run still asks each web service once: a deploy that reports success should mean it answers now.
   async verify(ctx, out) {
-    try {
-      const res = await ctx.probe(out.url, ctx.signal, out.via ? { connectTo: out.via } : undefined);
-      const problem = judge(ctx, res);
-      return [{ name: `GET ${out.url}`, ok: !problem, detail: problem }];
-    } catch (e) {
-      return [{ name: `GET ${out.url}`, ok: false, detail: (e as Error).message }];
+    const probes = out.probes ?? [{ service: mainWeb(ctx)?.name ?? 'web', url: out.url, ...(out.via ? { via: out.via } : {}) }];
+    const checks: Check[] = [];
+    for (const p of probes) {
+      const spec = ctx.config.services[p.service];
+      if (!spec) {
+        checks.push({ name: `service ${p.service}`, ok: false, detail: 'no longer in the config' });
+        continue;
+      }
+      checks.push(await probeOnce(ctx, p, expectations(ctx, spec)));
     }
+    return checks;
   },
 
   summary(out) {
+    const probes = out.probes ?? [{ service: '', url: out.url, ...(out.via ? { via: out.via } : {}) }];
     return {
-      rows: [
-        [
-          'Health',
-          `${out.url}${out.via ? ` (through ${out.via})` : ''} answered (${out.checks.filter((c) => c.ok).length}/${out.checks.length} checks passed)`,
-        ],
-      ],
+      rows: probes.map((p, i) => [
+        i === 0 ? 'Health' : '',
+        `${p.url}${p.via ? ` (through ${p.via})` : ''} answered${i === 0 ? ` (${out.checks.filter((c) => c.ok).length}/${out.checks.length} checks passed)` : ''}`,
+      ]),
     };
   },
 };

@@ -22,12 +22,18 @@ import { cognito } from './cognito.js';
 import { ownedBy, ownershipTags, type Check, type PlanItem, type Step } from '../src/pipeline/step.js';
 import { partitionOf } from '../src/config/regions.js';
 import { unlessNotFound } from '../src/aws/not-found.js';
+import { familyName } from '../src/aws/names.js';
+import { clusterName } from '../src/aws/ecs-helpers.js';
+import { repositoryName } from './ecr-push.js';
 
 export interface IamRolesOutput {
   executionRoleName: string;
   executionRoleArn: string;
   taskRoleName: string;
   taskRoleArn: string;
+  /** Present when the config has schedules: the role EventBridge Scheduler runs their tasks with. */
+  schedulerRoleName?: string;
+  schedulerRoleArn?: string;
 }
 
 declare module '../src/pipeline/outputs.js' {
@@ -45,7 +51,7 @@ export const LEGACY_MANAGED_POLICY = 'AmazonECSTaskExecutionRolePolicy';
 const INLINE = 'deploy-wizard';
 
 /** Role names are at most 64 characters; long app/env names are shortened with a hash. */
-export function roleName(app: string, env: string, kind: 'execution' | 'task'): string {
+export function roleName(app: string, env: string, kind: 'execution' | 'task' | 'scheduler'): string {
   const name = `${app}-${env}-${kind}`;
   if (name.length <= 64) return name;
   const h = createHash('sha256').update(name).digest('hex').slice(0, 8);
@@ -71,7 +77,9 @@ export function policyVars(
     accountId: ctx.account,
     partition,
     region,
-    repositoryName: ctx.config.image.repository ?? `${ctx.config.app}-${ctx.env}`,
+    repositoryArns: Object.keys(ctx.config.images).map(
+      (name) => `arn:${partition}:ecr:${region}:${ctx.account}:repository/${repositoryName({ app: ctx.config.app, env: ctx.env, config: ctx.config }, name)}`,
+    ),
     logGroup: `/ecs/${ctx.config.app}-${ctx.env}`,
     secretArn: up.secretArn,
     // The one-off database setup task reads the master and application-role credentials.
@@ -97,7 +105,10 @@ function specs(ctx: StepContext): RoleSpec[] {
     userPoolArn: steps(ctx).cognito ? ctx.output('cognito').userPoolArn : undefined,
   });
   const trust = renderPolicy('ecs-tasks-trust', vars);
-  return [
+  const task = renderPolicy('task-policy', vars);
+  // The config's own statements, after the wizard's: checked at load (named actions, ARN resources).
+  ctx.config.permissions.forEach((p, i) => task.Statement.push({ Sid: `AppPermissions${i + 1}`, Effect: 'Allow', Action: p.actions, Resource: p.resources }));
+  const out: RoleSpec[] = [
     {
       name: roleName(ctx.app, ctx.env, 'execution'),
       trust,
@@ -109,10 +120,29 @@ function specs(ctx: StepContext): RoleSpec[] {
       name: roleName(ctx.app, ctx.env, 'task'),
       trust,
       managed: [],
-      inline: renderPolicy('task-policy', vars),
+      inline: task,
       description: `deploy-wizard: ECS task role for ${ctx.app} (${ctx.env}): this app's buckets, secret and user pool only`,
     },
   ];
+  const scheduled = [...new Set(Object.values(ctx.config.schedules).map((s) => s.service))].sort();
+  if (scheduled.length) {
+    const arn = (kind: 'execution' | 'task') => `arn:${vars.partition}:iam::${ctx.account}:role/${roleName(ctx.app, ctx.env, kind)}`;
+    out.push({
+      name: roleName(ctx.app, ctx.env, 'scheduler'),
+      trust: renderPolicy('scheduler-trust', vars),
+      managed: [],
+      inline: renderPolicy('scheduler-policy', {
+        ...vars,
+        // Any revision of the scheduled services' families, and nothing else.
+        scheduledFamilyArns: scheduled.map((s) => `arn:${vars.partition}:ecs:${vars.region}:${ctx.account}:task-definition/${familyName(ctx, s)}:*`),
+        clusterArn: `arn:${vars.partition}:ecs:${vars.region}:${ctx.account}:cluster/${clusterName(ctx)}`,
+        executionRoleArn: arn('execution'),
+        taskRoleArn: arn('task'),
+      }),
+      description: `deploy-wizard: EventBridge Scheduler role for ${ctx.app} (${ctx.env}): run the scheduled tasks of ${scheduled.join(', ')}`,
+    });
+  }
+  return out;
 }
 
 /** Which upstream steps this config enables: their outputs exist only then. */
@@ -201,23 +231,38 @@ export const iamRoles: Step<'iam-roles'> = {
   async plan(ctx) {
     // Before the first deploy the upstream ARNs do not exist yet; the plan names the roles only.
     const items: PlanItem[] = [];
-    for (const kind of ['execution', 'task'] as const) {
+    for (const kind of ['execution', 'task', ...(Object.keys(ctx.config.schedules).length ? (['scheduler'] as const) : [])] as const) {
       const name = roleName(ctx.app, ctx.env, kind);
       const role = await getRole(ctx, name);
       items.push({
         action: role ? 'keep' : 'create',
         resource: `IAM role ${name}`,
-        detail: kind === 'execution' ? 'pull image, write logs, read the app secret' : "this app's buckets, secret and user pool only",
+        detail:
+          kind === 'execution'
+            ? 'pull image, write logs, read the app secret'
+            : kind === 'task'
+              ? `this app's buckets, secret and user pool only${ctx.config.permissions.length ? ', plus:' : ''}`
+              : 'run the scheduled tasks of this app only',
       });
+      if (kind === 'task') {
+        for (const p of ctx.config.permissions) items.push({ action: role ? 'update' : 'create', resource: `  allow ${p.actions.join(', ')}`, detail: `on ${p.resources.join(', ')}` });
+      }
     }
     return items;
   },
 
   async apply(ctx) {
-    const [execution, task] = specs(ctx);
+    const [execution, task, scheduler] = specs(ctx);
     const e = await ensureRole(ctx, execution!);
     const t = await ensureRole(ctx, task!);
-    return { executionRoleName: execution!.name, executionRoleArn: e.Arn!, taskRoleName: task!.name, taskRoleArn: t.Arn! };
+    const s = scheduler ? await ensureRole(ctx, scheduler) : undefined;
+    return {
+      executionRoleName: execution!.name,
+      executionRoleArn: e.Arn!,
+      taskRoleName: task!.name,
+      taskRoleArn: t.Arn!,
+      ...(s ? { schedulerRoleName: scheduler!.name, schedulerRoleArn: s.Arn! } : {}),
+    };
   },
 
   async verify(ctx, out) {
@@ -227,7 +272,7 @@ export const iamRoles: Step<'iam-roles'> = {
       const d = role ? await drift(ctx, spec, role) : ['missing'];
       checks.push({
         name: `IAM role ${spec.name}`,
-        ok: d.length === 0 && [out.executionRoleArn, out.taskRoleArn].includes(role!.Arn!),
+        ok: d.length === 0 && [out.executionRoleArn, out.taskRoleArn, out.schedulerRoleArn].includes(role!.Arn!),
         detail: d.join(', ') || undefined,
       });
     }

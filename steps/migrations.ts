@@ -1,3 +1,4 @@
+import type { StepContext } from '../src/pipeline/context.js';
 import { runOneOffTask } from '../src/aws/ecs-helpers.js';
 import type { Step } from '../src/pipeline/step.js';
 
@@ -16,6 +17,9 @@ declare module '../src/pipeline/outputs.js' {
 
 const DEADLINE_MS = 30 * 60_000;
 
+/** Migrations run as a one-off task of migrations.service (default: the web service on "/*"). */
+const migrationTaskDefinition = (ctx: StepContext) => ctx.output('task-definition').services[ctx.config.migrations!.service]!;
+
 export const migrations: Step<'migrations'> = {
   id: 'migrations',
   title: 'Run the database migrations (one-off task)',
@@ -24,22 +28,23 @@ export const migrations: Step<'migrations'> = {
 
   // The revision is part of the inputs: a new image or config means a new revision, so they run again.
   async inputs(ctx) {
-    return { command: ctx.config.migrations!.command, taskDefinition: ctx.output('task-definition').taskDefinitionArn };
+    return { command: ctx.config.migrations!.command, taskDefinition: migrationTaskDefinition(ctx).taskDefinitionArn };
   },
 
   async plan(ctx) {
-    return [{ action: 'create', resource: 'migrations task', detail: `${ctx.config.migrations!.command.join(' ')} (when the task definition changed)` }];
+    return [{ action: 'create', resource: 'migrations task', detail: `${ctx.config.migrations!.command.join(' ')} as ${ctx.config.migrations!.service}, before any service rolls out (when its task definition changed)` }];
   },
 
   async apply(ctx) {
-    const td = ctx.output('task-definition');
+    const td = migrationTaskDefinition(ctx);
     const res = await runOneOffTask(ctx, {
       step: 'migrations',
       purpose: 'migrations',
       taskDefinition: td.taskDefinitionArn,
       container: td.containerName,
       command: ctx.config.migrations!.command,
-      logGroup: td.logGroup,
+      logGroup: ctx.output('task-definition').logGroup,
+      streamPrefix: td.streamPrefix,
       net: ctx.output('network'),
       deadlineMs: DEADLINE_MS,
     });
@@ -48,6 +53,6 @@ export const migrations: Step<'migrations'> = {
 
   // A finished migration leaves nothing to re-check; it is re-run only when its revision changes.
   async verify(ctx, out) {
-    return [{ name: 'migrations', ok: out.exitCode === 0 && out.ranFor === ctx.output('task-definition').taskDefinitionArn }];
+    return [{ name: 'migrations', ok: out.exitCode === 0 && out.ranFor === migrationTaskDefinition(ctx).taskDefinitionArn }];
   },
 };

@@ -11,6 +11,7 @@ import {
   type SecurityGroup,
   type Subnet,
 } from '@aws-sdk/client-ec2';
+import type { Config } from '../src/config/schema.js';
 import type { StepContext } from '../src/pipeline/context.js';
 import { StepError } from '../src/errors.js';
 import { ownedBy, ownershipTags, type Check, type PlanItem, type Step } from '../src/pipeline/step.js';
@@ -48,6 +49,9 @@ function roles(ctx: StepContext): GroupRole[] {
   return ['lb', 'tasks', ...(ctx.config.database ? (['db'] as const) : []), ...(ctx.config.cache ? (['cache'] as const) : [])];
 }
 
+/** The ports web services listen on, once each. */
+const webPorts = (config: Config) => [...new Set(Object.values(config.services).flatMap((s) => (s.port !== undefined ? [s.port] : [])))].sort((a, b) => a - b);
+
 /** The rules each group should have, and no others. */
 function wantedRules(ctx: StepContext, role: GroupRole): Rule[] {
   switch (role) {
@@ -58,7 +62,7 @@ function wantedRules(ctx: StepContext, role: GroupRole): Rule[] {
         { port, ipv6: '::/0', description: `HTTP${port === 443 ? 'S' : ''} from anywhere (IPv6)` },
       ]);
     case 'tasks':
-      return [{ port: ctx.config.service.port, source: 'lb', description: 'app port from the load balancer' }];
+      return webPorts(ctx.config).map((port) => ({ port, source: 'lb' as const, description: 'app port from the load balancer' }));
     case 'db':
       return [{ port: 5432, source: 'tasks', description: 'Postgres from the app tasks' }];
     case 'cache':
@@ -295,7 +299,7 @@ export const network: Step<'network'> = {
   dependsOn: [],
 
   async inputs(ctx) {
-    return { network: ctx.config.network ?? {}, port: ctx.config.service.port, roles: roles(ctx), https: !!ctx.config.loadBalancer?.certificateArn };
+    return { network: ctx.config.network ?? {}, ports: webPorts(ctx.config), roles: roles(ctx), https: !!ctx.config.loadBalancer?.certificateArn };
   },
 
   preflight: networkProblems,

@@ -218,7 +218,7 @@ async function applyTask(ctx: StepContext): Promise<PgvectorOutput> {
   const app = ctx.output('task-definition');
   const role = rds.appUser;
   const def = await ensureTaskDefinition(ctx, 'pgvector', {
-    family: `${app.family}-db-setup`,
+    family: `${ctx.app}-${ctx.env}-db-setup`,
     networkMode: 'awsvpc',
     requiresCompatibilities: ['FARGATE'],
     cpu: '256',
@@ -254,13 +254,14 @@ async function applyTask(ctx: StepContext): Promise<PgvectorOutput> {
     container: SETUP_CONTAINER,
     command: ['sh', '-c', script],
     logGroup: app.logGroup,
+    streamPrefix: 'ecs',
     net: ctx.output('network'),
     deadlineMs: 15 * 60_000,
   });
   // CloudWatch delivers log lines a few seconds late: read until every version shows, for up to ~30 s.
   let versions: Record<string, string> = {};
   for (let i = 0; i < 10; i++) {
-    versions = parseVersions(await taskLogLines(ctx, app.logGroup, SETUP_CONTAINER, run.taskArn, 200));
+    versions = parseVersions(await taskLogLines(ctx, app.logGroup, 'ecs', SETUP_CONTAINER, run.taskArn, 200));
     if (extensions.every((e) => versions[e])) break;
     await ctx.clock.sleep(3_000, ctx.signal);
   }

@@ -72,20 +72,28 @@ async function derived(ctx: StepContext): Promise<Record<string, string>> {
     const arn = rds.appSecretArn ?? rds.masterSecretArn;
     const role = await readSecretJson(ctx, arn);
     if (!role?.password || !role.username) throw new StepError('secrets', `derive DATABASE_URL: the secret ${arn} has no username or password`);
+    const db = ctx.config.database!;
     out.DATABASE_URL = databaseUrl({
       user: role.username,
       password: role.password,
       host: rds.endpoint,
       port: rds.port,
       database: rds.dbName,
-      driver: ctx.config.database!.driver,
+      driver: db.driver,
+      scheme: db.urlScheme,
     });
+    if (db.urlParts) {
+      Object.assign(out, { DB_HOST: rds.endpoint, DB_PORT: String(rds.port), DB_NAME: rds.dbName, DB_USER: role.username, DB_PASSWORD: role.password });
+    }
   }
   if (ctx.config.cache) {
     const cache = ctx.output('elasticache');
     const auth = await readSecretJson(ctx, cache.authSecretArn);
     if (!auth?.token) throw new StepError('secrets', `derive REDIS_URL: the AUTH token secret ${cache.authSecretArn} has no token`);
-    out.REDIS_URL = `${cache.transitEncryption ? 'rediss' : 'redis'}://:${encodeURIComponent(auth.token)}@${cache.primaryEndpoint}:${cache.port}`;
+    // Without TLS the cache has no AUTH token, so the URL carries no password.
+    out.REDIS_URL = cache.transitEncryption
+      ? `rediss://:${encodeURIComponent(auth.token)}@${cache.primaryEndpoint}:${cache.port}`
+      : `redis://${cache.primaryEndpoint}:${cache.port}`;
   }
   if (ctx.config.auth?.cognito) {
     const c = ctx.output('cognito');
@@ -116,7 +124,9 @@ async function desired(ctx: StepContext, have: Record<string, string>): Promise<
       hint: `Set ${missing.map((k) => `${k}=...`).join(' ')} in the environment, or run deploy-wizard secrets set ${missing[0]}, then run again.`,
     });
   }
-  Object.assign(want, await derived(ctx));
+  // A key the config marks replaceDerived keeps the user's value; every other derived key is the wizard's.
+  const mine = await derived(ctx);
+  for (const [k, v] of Object.entries(mine)) if (!ctx.config.secrets[k]?.replaceDerived) want[k] = v;
   for (const v of Object.values(want)) ctx.log.secret(v);
   return want;
 }

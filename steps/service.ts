@@ -1,46 +1,52 @@
-import { createHash, randomUUID } from 'node:crypto';
-import { CreateServiceCommand, DescribeServicesCommand, UpdateServiceCommand, type Service } from '@aws-sdk/client-ecs';
-import {
-  CreateListenerCommand,
-  CreateLoadBalancerCommand,
-  CreateTargetGroupCommand,
-  DescribeListenersCommand,
-  DescribeLoadBalancerAttributesCommand,
-  DescribeLoadBalancersCommand,
-  DescribeTargetGroupAttributesCommand,
-  DescribeTagsCommand,
-  DescribeTargetGroupsCommand,
-  ModifyListenerCommand,
-  ModifyLoadBalancerAttributesCommand,
-  ModifyTargetGroupAttributesCommand,
-  ModifyTargetGroupCommand,
-  SetSecurityGroupsCommand,
-  SetSubnetsCommand,
-  type Action,
-  type LoadBalancer,
-  type TargetGroup,
-} from '@aws-sdk/client-elastic-load-balancing-v2';
+import type { Service } from '@aws-sdk/client-ecs';
+import type { TargetGroup } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { DescribeServicesCommand } from '@aws-sdk/client-ecs';
 import type { StepContext } from '../src/pipeline/context.js';
+import type { ServiceSpec } from '../src/config/schema.js';
 import { StepError } from '../src/errors.js';
-import { waitFor } from '../src/wait.js';
-import { canonicalJson } from '../src/canonical-json.js';
-import { retryIamPropagation } from '../src/aws/retry-iam-propagation.js';
-import { awsvpc, clusterName, diagnoseService, ecsOwned, ecsTags, ensureCluster } from '../src/aws/ecs-helpers.js';
-import type { NetworkOutput } from './network.js';
-import type { TaskDefinitionOutput } from './task-definition.js';
-import { ownedBy, ownershipTags, type Check, type PlanItem, type Step } from '../src/pipeline/step.js';
+import { awsvpc, clusterName, ensureCluster } from '../src/aws/ecs-helpers.js';
+import { ecsServiceName, elbName, familyName, targetGroupName } from '../src/aws/names.js';
+import {
+  deleteTargetGroup,
+  ensureListeners,
+  ensureLoadBalancer,
+  ensureTargetGroup,
+  findLoadBalancer,
+  findTargetGroup,
+  lbSubnets,
+  staleTargetGroups,
+  wantedRules,
+} from '../src/aws/load-balancer.js';
+import { configNameOf, deregisterFamily, ensureService, findService, ownedServices, removeService, waitForRollout } from '../src/aws/ecs-service.js';
+import { ensureAutoscaling, removeAutoscaling } from '../src/aws/autoscaling.js';
+import type { Check, CostLine, PlanItem, Step } from '../src/pipeline/step.js';
 import { ALB_HOUR, ALB_LCU_MONTH, FARGATE_GB_HOUR, FARGATE_VCPU_HOUR, HOURS, round } from '../src/pricing.js';
-import { unlessNotFound } from '../src/aws/not-found.js';
+
+export { elbName } from '../src/aws/names.js';
+
+export interface RunningService {
+  kind: 'web' | 'worker';
+  serviceName: string;
+  serviceArn: string;
+  taskDefinitionArn: string;
+  /** Web services only. */
+  targetGroupArn?: string;
+  routes?: string[];
+  /** As ECS reported them when the rollout completed. */
+  runningCount: number;
+  desiredCount: number;
+  autoscaling?: { min: number; max: number };
+}
 
 export interface ServiceOutput {
   clusterName: string;
-  serviceName: string;
-  serviceArn: string;
-  loadBalancerArn: string;
-  targetGroupArn: string;
-  dnsName: string;
-  url: string;
-  taskDefinitionArn: string;
+  /** Present when the app has a web service. */
+  loadBalancerArn?: string;
+  dnsName?: string;
+  /** The load balancer's base URL (https with a certificate). */
+  url?: string;
+  /** By config name. */
+  services: Record<string, RunningService>;
 }
 
 declare module '../src/pipeline/outputs.js' {
@@ -49,426 +55,245 @@ declare module '../src/pipeline/outputs.js' {
   }
 }
 
-const ROLLOUT_DEADLINE_MS = 30 * 60_000;
-const TLS_POLICY = 'ELBSecurityPolicy-TLS13-1-2-2021-06';
+const specs = (ctx: StepContext) => Object.values(ctx.config.services);
+const webSpecs = (ctx: StepContext) => specs(ctx).filter((s) => s.kind === 'web');
+/** The web service answering "/*" without a host condition: the listener's default action. */
+const defaultWeb = (ctx: StepContext) => webSpecs(ctx).find((s) => s.routes.includes('/*') && !s.hosts);
 
-/** Load balancer and target group names are at most 32 characters. */
-export function elbName(app: string, env: string): string {
-  // A load balancer name may not begin with "internal-" (AWS reserves it); an app called internal-tools still gets one.
-  const name = `${app.startsWith('internal-') ? 'dw-' : ''}${app}-${env}`;
-  return name.length <= 32 ? name : `${name.slice(0, 23).replace(/-+$/, '')}-${createHash('sha256').update(name).digest('hex').slice(0, 8)}`;
+interface Removals {
+  services: Service[];
+  /** Found before any rule changes: once no rule points at a target group, the load balancer no longer lists it. */
+  targetGroups: TargetGroup[];
 }
 
-const serviceName = (ctx: StepContext) => ctx.app;
-
-async function findLoadBalancer(ctx: StepContext): Promise<LoadBalancer | undefined> {
-  const res = await unlessNotFound(
-    ctx.aws.elbv2.send(new DescribeLoadBalancersCommand({ Names: [elbName(ctx.app, ctx.env)] })),
-    'LoadBalancerNotFoundException',
-    'LoadBalancerNotFound',
+/** What this app runs in AWS that the config no longer has: services (and their target groups) that were removed or became workers. */
+async function removals(ctx: StepContext): Promise<Removals> {
+  const wanted = specs(ctx).map((s) => ecsServiceName(ctx, s.name));
+  const services = (await ownedServices(ctx, clusterName(ctx))).filter((s) => !wanted.includes(s.serviceName!));
+  const targetGroups = await staleTargetGroups(
+    ctx,
+    webSpecs(ctx).map((s) => targetGroupName(ctx, s.name)),
   );
-  return res?.LoadBalancers?.[0];
+  return { services, targetGroups };
 }
 
-async function findTargetGroup(ctx: StepContext): Promise<TargetGroup | undefined> {
-  const res = await unlessNotFound(
-    ctx.aws.elbv2.send(new DescribeTargetGroupsCommand({ Names: [elbName(ctx.app, ctx.env)] })),
-    'TargetGroupNotFoundException',
-    'TargetGroupNotFound',
-  );
-  return res?.TargetGroups?.[0];
-}
-
-/** Is this load balancer or target group ours? ELBv2 keeps tags apart from the resource. */
-async function elbOwned(ctx: StepContext, arn: string): Promise<boolean> {
-  const tags = (await ctx.aws.elbv2.send(new DescribeTagsCommand({ ResourceArns: [arn] }))).TagDescriptions?.[0]?.Tags;
-  return ownedBy(ctx, tags);
-}
-
-function notOurs(what: string, name: string, ctx: StepContext): StepError {
-  return new StepError('service', `adopt ${what}: ${name} exists but was not created by deploy-wizard`, {
-    hint: `Rename or delete it, use another --env, or tag it deploy-wizard:app=${ctx.app} and deploy-wizard:env=${ctx.env} to let the wizard manage it.`,
+function removalRefused(names: string[]): StepError {
+  return new StepError('service', `remove services: ${names.join(', ')} ${names.length > 1 ? 'are' : 'is'} no longer in the config and would be deleted`, {
+    hint: 'Run interactively to confirm, or pass --yes to delete them; or put them back in services to keep them.',
   });
 }
 
-async function findService(ctx: StepContext): Promise<Service | undefined> {
-  const res = await unlessNotFound(
-    ctx.aws.ecs.send(new DescribeServicesCommand({ cluster: clusterName(ctx), services: [serviceName(ctx)], include: ['TAGS'] })),
-    'ClusterNotFoundException',
-  );
-  return res?.services?.find((s) => s.status === 'ACTIVE');
+function describeService(s: ServiceSpec, image: string): string {
+  const size = `${s.cpu / 1024} vCPU / ${s.memory / 1024} GB`;
+  const count = s.autoscaling ? `${s.autoscaling.min}–${s.autoscaling.max} tasks (autoscaling, starts at ${s.desiredCount})` : `${s.desiredCount} task(s)`;
+  const what = s.kind === 'web' ? `web on ${s.hosts ? `${s.hosts.join(',')} ` : ''}${s.routes.join(', ') || '(no routes)'}, port ${s.port}` : `worker${s.command ? `: ${s.command.join(' ')}` : ''}`;
+  return `${what}; image ${image}; ${size}; ${count}`;
 }
 
-/** One public subnet per AZ (an ALB refuses two in one AZ); state from before this was recorded falls back to all public ones. */
-const lbSubnets = (net: NetworkOutput) => net.loadBalancerSubnetIds ?? net.publicSubnetIds;
-
-async function ensureLoadBalancer(ctx: StepContext, net: NetworkOutput): Promise<LoadBalancer> {
-  let lb = await findLoadBalancer(ctx);
-  if (lb && !(await elbOwned(ctx, lb.LoadBalancerArn!))) throw notOurs('load balancer', elbName(ctx.app, ctx.env), ctx);
-  if (lb) {
-    const haveSubnets = (lb.AvailabilityZones ?? []).map((z) => z.SubnetId!).sort();
-    if (haveSubnets.join() !== [...lbSubnets(net)].sort().join()) {
-      ctx.log.info(`moving load balancer to subnets ${lbSubnets(net).join(', ')}`);
-      await ctx.aws.elbv2.send(new SetSubnetsCommand({ LoadBalancerArn: lb.LoadBalancerArn, Subnets: lbSubnets(net) }));
-    }
-    if ((lb.SecurityGroups ?? []).join() !== net.securityGroups.lb) {
-      await ctx.aws.elbv2.send(new SetSecurityGroupsCommand({ LoadBalancerArn: lb.LoadBalancerArn, SecurityGroups: [net.securityGroups.lb] }));
-    }
-  }
-  if (!lb) {
-    if (lbSubnets(net).length < 2) {
-      throw new StepError(
-        'service',
-        `create load balancer: an internet-facing load balancer needs public subnets in two availability zones; found ${lbSubnets(net).length}`,
-        {
-          hint: 'Use the default VPC, or set network.subnetIds to include two public subnets (with a route to an internet gateway).',
-        },
-      );
-    }
-    ctx.log.info(`creating load balancer ${elbName(ctx.app, ctx.env)}`);
-    // Looked up by name first: some emulators create a twin when the name exists.
-    lb = (
-      await ctx.aws.elbv2.send(
-        new CreateLoadBalancerCommand({
-          Name: elbName(ctx.app, ctx.env),
-          Type: 'application',
-          Scheme: 'internet-facing',
-          IpAddressType: 'ipv4',
-          Subnets: lbSubnets(net),
-          SecurityGroups: [net.securityGroups.lb],
-          Tags: ownershipTags(ctx, 'service'),
-        }),
-      )
-    ).LoadBalancers![0]!;
-  }
-  const idle = String(ctx.config.loadBalancer?.idleTimeoutSeconds ?? 60);
-  const attrs = (await ctx.aws.elbv2.send(new DescribeLoadBalancerAttributesCommand({ LoadBalancerArn: lb.LoadBalancerArn }))).Attributes ?? [];
-  if (attrs.find((a) => a.Key === 'idle_timeout.timeout_seconds')?.Value !== idle) {
-    await ctx.aws.elbv2.send(
-      new ModifyLoadBalancerAttributesCommand({ LoadBalancerArn: lb.LoadBalancerArn, Attributes: [{ Key: 'idle_timeout.timeout_seconds', Value: idle }] }),
-    );
-  }
-  return lb;
-}
-
-async function ensureTargetGroup(ctx: StepContext, net: NetworkOutput): Promise<TargetGroup> {
-  const { port, healthCheckPath } = ctx.config.service;
-  let tg = await findTargetGroup(ctx);
-  if (tg && !(await elbOwned(ctx, tg.TargetGroupArn!))) throw notOurs('target group', elbName(ctx.app, ctx.env), ctx);
-  if (tg && (tg.Port !== port || tg.VpcId !== net.vpcId)) {
-    throw new StepError(
-      'service',
-      `update target group: ${tg.TargetGroupName} serves port ${tg.Port} in ${tg.VpcId}; a target group's port and VPC cannot change`,
-      {
-        hint: 'Delete the service and its target group (or use another --env) to move the app to a new port or VPC.',
-      },
-    );
-  }
-  if (!tg) {
-    tg = (
-      await ctx.aws.elbv2.send(
-        new CreateTargetGroupCommand({
-          Name: elbName(ctx.app, ctx.env),
-          Protocol: 'HTTP',
-          Port: port,
-          VpcId: net.vpcId,
-          TargetType: 'ip',
-          HealthCheckProtocol: 'HTTP',
-          HealthCheckPath: healthCheckPath,
-          HealthCheckIntervalSeconds: 15,
-          HealthyThresholdCount: 2,
-          Matcher: { HttpCode: '200-399' },
-          Tags: ownershipTags(ctx, 'service'),
-        }),
-      )
-    ).TargetGroups![0]!;
-  } else if (tg.HealthCheckPath !== healthCheckPath) {
-    await ctx.aws.elbv2.send(new ModifyTargetGroupCommand({ TargetGroupArn: tg.TargetGroupArn, HealthCheckPath: healthCheckPath }));
-  }
-  const attrs = (await ctx.aws.elbv2.send(new DescribeTargetGroupAttributesCommand({ TargetGroupArn: tg.TargetGroupArn }))).Attributes ?? [];
-  if (attrs.find((a) => a.Key === 'deregistration_delay.timeout_seconds')?.Value !== '60') {
-    await ctx.aws.elbv2.send(
-      new ModifyTargetGroupAttributesCommand({ TargetGroupArn: tg.TargetGroupArn, Attributes: [{ Key: 'deregistration_delay.timeout_seconds', Value: '60' }] }),
-    );
-  }
-  return tg;
-}
-
-/** Port → default action we want: with a certificate, 80 redirects to 443. */
-function wantedListeners(ctx: StepContext, tg: TargetGroup): Map<number, { protocol: 'HTTP' | 'HTTPS'; action: Action }> {
-  const forward: Action = { Type: 'forward', TargetGroupArn: tg.TargetGroupArn };
-  const cert = ctx.config.loadBalancer?.certificateArn;
-  const out = new Map<number, { protocol: 'HTTP' | 'HTTPS'; action: Action }>();
-  if (cert) {
-    out.set(80, { protocol: 'HTTP', action: { Type: 'redirect', RedirectConfig: { Protocol: 'HTTPS', Port: '443', StatusCode: 'HTTP_301' } } });
-    out.set(443, { protocol: 'HTTPS', action: forward });
-  } else {
-    out.set(80, { protocol: 'HTTP', action: forward });
-  }
-  return out;
-}
-
-const actionKey = (a: Action | undefined) =>
-  canonicalJson(
-    a
-      ? {
-          Type: a.Type,
-          TargetGroupArn: a.TargetGroupArn,
-          Redirect: a.RedirectConfig
-            ? { Protocol: a.RedirectConfig.Protocol, Port: a.RedirectConfig.Port, StatusCode: a.RedirectConfig.StatusCode }
-            : undefined,
-        }
-      : null,
-  );
-
-async function ensureListeners(ctx: StepContext, lb: LoadBalancer, tg: TargetGroup): Promise<void> {
-  const have = (await ctx.aws.elbv2.send(new DescribeListenersCommand({ LoadBalancerArn: lb.LoadBalancerArn }))).Listeners ?? [];
-  const cert = ctx.config.loadBalancer?.certificateArn;
-  for (const [port, want] of wantedListeners(ctx, tg)) {
-    const l = have.find((x) => x.Port === port);
-    const tls = want.protocol === 'HTTPS' ? { Certificates: [{ CertificateArn: cert }], SslPolicy: TLS_POLICY } : {};
-    if (!l) {
-      await ctx.aws.elbv2.send(
-        new CreateListenerCommand({
-          LoadBalancerArn: lb.LoadBalancerArn,
-          Port: port,
-          Protocol: want.protocol,
-          DefaultActions: [want.action],
-          ...tls,
-          Tags: ownershipTags(ctx, 'service'),
-        }),
-      );
-    } else if (
-      actionKey(l.DefaultActions?.[0]) !== actionKey(want.action) ||
-      l.Protocol !== want.protocol ||
-      (want.protocol === 'HTTPS' && (l.SslPolicy !== TLS_POLICY || l.Certificates?.[0]?.CertificateArn !== cert))
-    ) {
-      await ctx.aws.elbv2.send(
-        new ModifyListenerCommand({ ListenerArn: l.ListenerArn, Port: port, Protocol: want.protocol, DefaultActions: [want.action], ...tls }),
-      );
-    }
-  }
-}
-
-// Some emulators do not echo the grace period back; AWS always does for a service behind a load balancer.
-const graceChanged = (svc: Service, want: number) => svc.healthCheckGracePeriodSeconds !== undefined && svc.healthCheckGracePeriodSeconds !== want;
-
-/** Subnets, groups and public IP, order-insensitive: what UpdateService must change when they differ. */
-function networkKey(n: { awsvpcConfiguration?: { subnets?: string[]; securityGroups?: string[]; assignPublicIp?: string } } | undefined): string {
-  const a = n?.awsvpcConfiguration;
-  return canonicalJson({ subnets: [...(a?.subnets ?? [])].sort(), groups: [...(a?.securityGroups ?? [])].sort(), ip: a?.assignPublicIp ?? 'DISABLED' });
-}
-
-function deploymentConfiguration() {
-  return { deploymentCircuitBreaker: { enable: true, rollback: true }, maximumPercent: 200, minimumHealthyPercent: 100 };
-}
-
-async function ensureService(ctx: StepContext, net: NetworkOutput, tg: TargetGroup, td: TaskDefinitionOutput, cluster: string): Promise<Service> {
-  const s = ctx.config.service;
-  const existing = await findService(ctx);
-  if (existing && !ecsOwned(ctx, existing.tags)) throw notOurs('ECS service', serviceName(ctx), ctx);
-  if (!existing) {
-    const token = String(ctx.intents.get('ecs-service')?.clientRequestToken ?? randomUUID());
-    await ctx.intents.record('ecs-service', { service: serviceName(ctx), clientRequestToken: token });
-    ctx.log.info(`creating ECS service ${serviceName(ctx)} (${s.desiredCount} task${s.desiredCount === 1 ? '' : 's'})`);
-    const res = await retryIamPropagation(
-      () =>
-        ctx.aws.ecs.send(
-          new CreateServiceCommand({
-            cluster,
-            serviceName: serviceName(ctx),
-            taskDefinition: td.taskDefinitionArn,
-            desiredCount: s.desiredCount,
-            launchType: 'FARGATE',
-            networkConfiguration: awsvpc(net),
-            loadBalancers: [{ targetGroupArn: tg.TargetGroupArn, containerName: td.containerName, containerPort: s.port }],
-            healthCheckGracePeriodSeconds: s.healthCheckGracePeriodSeconds,
-            deploymentConfiguration: deploymentConfiguration(),
-            clientToken: token,
-            propagateTags: 'SERVICE',
-            enableECSManagedTags: true,
-            tags: ecsTags(ctx, 'service'),
-          }),
-        ),
-      { clock: ctx.clock, signal: ctx.signal, onRetry: (m) => ctx.log.info(m) },
-    );
-    return res.service!;
-  }
-  const networkChanged = networkKey(existing.networkConfiguration) !== networkKey(awsvpc(net));
-  if (
-    existing.taskDefinition !== td.taskDefinitionArn ||
-    existing.desiredCount !== s.desiredCount ||
-    networkChanged ||
-    graceChanged(existing, s.healthCheckGracePeriodSeconds)
-  ) {
-    ctx.log.info(
-      `updating service ${serviceName(ctx)} to ${td.family}:${td.revision}, ${s.desiredCount} task(s)${networkChanged ? ', new subnets or security groups' : ''}`,
-    );
-    const res = await retryIamPropagation(
-      () =>
-        ctx.aws.ecs.send(
-          new UpdateServiceCommand({
-            cluster,
-            service: serviceName(ctx),
-            taskDefinition: td.taskDefinitionArn,
-            desiredCount: s.desiredCount,
-            deploymentConfiguration: deploymentConfiguration(),
-            healthCheckGracePeriodSeconds: s.healthCheckGracePeriodSeconds,
-            networkConfiguration: awsvpc(net),
-          }),
-        ),
-      { clock: ctx.clock, signal: ctx.signal, onRetry: (m) => ctx.log.info(m) },
-    );
-    return res.service!;
-  }
-  return existing;
-}
-
-/**
- * Polls the service itself until the primary deployment's rollout is
- * COMPLETED or FAILED. (The SDK's services-stable waiter never notices a
- * FAILED rollout: the circuit breaker rolls back and the service looks stable.)
- */
-async function waitForRollout(ctx: StepContext, cluster: string, td: TaskDefinitionOutput): Promise<void> {
-  const seen = new Set<string>();
-  let first = true;
-  await waitFor({
-    stepId: 'service',
-    what: `service ${serviceName(ctx)}`,
-    clock: ctx.clock,
-    signal: ctx.signal,
-    deadlineMs: ROLLOUT_DEADLINE_MS,
-    firstDelayMs: 5_000,
-    maxDelayMs: 15_000,
-    onStatus: (l) => ctx.log.info(l),
-    timeoutHint: 'The rollout is still going. Run the same command again to keep waiting, or check the service events in the ECS console.',
-    poll: async () => {
-      const svc = (await ctx.aws.ecs.send(new DescribeServicesCommand({ cluster, services: [serviceName(ctx)] }))).services?.[0];
-      for (const e of [...(svc?.events ?? [])].reverse()) {
-        if (e.id && !seen.has(e.id)) {
-          seen.add(e.id);
-          if (!first) ctx.log.info(`event: ${e.message}`);
-        }
-      }
-      first = false;
-      const primary = svc?.deployments?.find((d) => d.status === 'PRIMARY');
-      const state = primary?.rolloutState ?? 'IN_PROGRESS';
-      const status = `rollout ${state.toLowerCase()}, ${svc?.runningCount ?? 0}/${svc?.desiredCount ?? 0} running`;
-      if (state === 'FAILED') return { done: false, status, fatal: `rollout FAILED: ${primary?.rolloutStateReason ?? 'no reason given'}` };
-      return { done: state === 'COMPLETED', status };
-    },
-  }).catch(async (e) => {
-    if (!(e instanceof StepError)) throw e;
-    const diagnosis = await diagnoseService(ctx, { cluster, service: serviceName(ctx), logGroup: td.logGroup, container: td.containerName }).catch(() => []);
-    throw new StepError('service', e.message, { hint: [...diagnosis, '', e.hint ?? ''].join('\n').trim() });
-  });
+async function rolloutCounts(ctx: StepContext, cluster: string, name: string): Promise<{ running: number; desired: number }> {
+  const svc = (await ctx.aws.ecs.send(new DescribeServicesCommand({ cluster, services: [name] }))).services?.[0];
+  return { running: svc?.runningCount ?? 0, desired: svc?.desiredCount ?? 0 };
 }
 
 export const service: Step<'service'> = {
   id: 'service',
-  title: 'Start the ECS service behind the load balancer',
+  title: 'Start the ECS services (load balancer, routes, workers)',
   dependsOn: ['task-definition', 'network', 'pgvector', 'migrations'],
 
   async inputs(ctx) {
-    const s = ctx.config.service;
+    const tds = ctx.output('task-definition').services;
     return {
-      td: ctx.output('task-definition').taskDefinitionArn,
-      desiredCount: s.desiredCount,
-      port: s.port,
-      health: s.healthCheckPath,
-      grace: s.healthCheckGracePeriodSeconds,
+      services: specs(ctx).map((s) => ({
+        name: s.name,
+        kind: s.kind,
+        td: tds[s.name]?.taskDefinitionArn,
+        port: s.port ?? null,
+        routes: s.routes,
+        hosts: s.hosts ?? null,
+        health: s.kind === 'web' ? s.healthCheckPath : null,
+        grace: s.kind === 'web' ? s.healthCheckGracePeriodSeconds : null,
+        // With autoscaling the count is the scaler's; a changed starting count changes nothing.
+        desiredCount: s.autoscaling ? null : s.desiredCount,
+        autoscaling: s.autoscaling ?? null,
+      })),
       lb: ctx.config.loadBalancer ?? {},
       network: awsvpc(ctx.output('network')),
       lbSubnets: lbSubnets(ctx.output('network')),
     };
   },
 
+  async preflight(ctx) {
+    if (ctx.settings.allowRemovals) return [];
+    const gone = (await removals(ctx)).services.map((s) => configNameOf(ctx, s));
+    return gone.length ? [removalRefused(gone).message + '; pass --yes (or run interactively and confirm) to delete them'] : [];
+  },
+
   async plan(ctx) {
     const items: PlanItem[] = [];
-    items.push({
-      action: (await findLoadBalancer(ctx)) ? 'keep' : 'create',
-      resource: `load balancer ${elbName(ctx.app, ctx.env)}`,
-      detail: ctx.config.loadBalancer?.certificateArn ? 'HTTPS on 443, 80 redirects' : 'HTTP on 80',
-    });
-    items.push({
-      action: (await findTargetGroup(ctx)) ? 'keep' : 'create',
-      resource: `target group ${elbName(ctx.app, ctx.env)}`,
-      detail: `port ${ctx.config.service.port}, health ${ctx.config.service.healthCheckPath}`,
-    });
-    const svc = await findService(ctx);
-    items.push(
-      svc
-        ? {
-            action: 'update',
-            resource: `ECS service ${serviceName(ctx)}`,
-            detail: `rolls out the new revision if it changed; ${ctx.config.service.desiredCount} task(s)`,
-          }
-        : {
-            action: 'create',
-            resource: `ECS service ${serviceName(ctx)}`,
-            detail: `${ctx.config.service.desiredCount} Fargate task(s), circuit breaker with rollback`,
-          },
-    );
+    const cluster = clusterName(ctx);
+    if (webSpecs(ctx).length) {
+      items.push({
+        action: (await findLoadBalancer(ctx)) ? 'keep' : 'create',
+        resource: `load balancer ${elbName(ctx.app, ctx.env)}`,
+        detail: `${ctx.config.loadBalancer?.certificateArn ? 'HTTPS on 443, 80 redirects' : 'HTTP on 80'}; default: ${defaultWeb(ctx)?.name ?? '404'}`,
+      });
+      for (const s of webSpecs(ctx)) {
+        const name = targetGroupName(ctx, s.name);
+        items.push({ action: (await findTargetGroup(ctx, name)) ? 'keep' : 'create', resource: `target group ${name}`, detail: `${s.name}: port ${s.port}, health ${s.healthCheckPath}` });
+      }
+      for (const r of wantedRules(specs(ctx), {})) {
+        items.push({ action: 'keep', resource: `route ${r.priority}: ${r.hosts ? `${r.hosts.join(',')} ` : ''}${r.path} → ${r.service}`, detail: 'created or changed only if it differs' });
+      }
+    }
+    for (const s of specs(ctx)) {
+      const name = ecsServiceName(ctx, s.name);
+      const found = await findService(ctx, cluster, name);
+      items.push({
+        action: found ? 'update' : 'create',
+        resource: `ECS service ${name}`,
+        detail: `${describeService(s, s.image)}${found ? '; rolls out only if its revision or settings changed' : '; circuit breaker with rollback'}`,
+      });
+    }
+    const gone = await removals(ctx);
+    for (const svc of gone.services) items.push({ action: 'delete', resource: `ECS service ${svc.serviceName}`, detail: `${configNameOf(ctx, svc)} is no longer in the config; its tasks are stopped` });
+    for (const tg of gone.targetGroups) items.push({ action: 'delete', resource: `target group ${tg.TargetGroupName}`, detail: 'its service is gone or became a worker' });
     return items;
   },
 
   async apply(ctx) {
     const net = ctx.output('network');
-    const td = ctx.output('task-definition');
+    const tds = ctx.output('task-definition');
     const cluster = await ensureCluster(ctx, 'service');
-    const lb = await ensureLoadBalancer(ctx, net);
-    const tg = await ensureTargetGroup(ctx, net);
-    await ensureListeners(ctx, lb, tg);
-    const svc = await ensureService(ctx, net, tg, td, cluster);
-    await waitForRollout(ctx, cluster, td);
+    const gone = await removals(ctx);
+    if (gone.services.length && !ctx.settings.allowRemovals) throw removalRefused(gone.services.map((s) => configNameOf(ctx, s)));
+
+    const tgArns: Record<string, string> = {};
+    let lb: Awaited<ReturnType<typeof ensureLoadBalancer>> | undefined;
+    if (webSpecs(ctx).length) {
+      lb = await ensureLoadBalancer(ctx, net);
+      for (const s of webSpecs(ctx)) tgArns[s.name] = (await ensureTargetGroup(ctx, net, s)).TargetGroupArn!;
+      const def = defaultWeb(ctx);
+      await ensureListeners(ctx, lb, def ? tgArns[def.name] : undefined, wantedRules(specs(ctx), tgArns));
+    }
+
+    const started: { spec: ServiceSpec; svc: Service }[] = [];
+    for (const s of specs(ctx)) {
+      const name = ecsServiceName(ctx, s.name);
+      const svc = await ensureService(ctx, { spec: s, name, cluster, net, td: tds.services[s.name]!, targetGroupArn: tgArns[s.name] });
+      if (s.autoscaling) await ensureAutoscaling(ctx, { cluster: clusterName(ctx), serviceName: name, spec: s, loadBalancerArn: lb?.LoadBalancerArn, targetGroupArn: tgArns[s.name] });
+      else await removeAutoscaling(ctx, clusterName(ctx), name);
+      started.push({ spec: s, svc });
+    }
+
+    for (const svc of gone.services) {
+      await removeAutoscaling(ctx, clusterName(ctx), svc.serviceName!);
+      await removeService(ctx, cluster, svc);
+      const n = await deregisterFamily(ctx, familyName(ctx, configNameOf(ctx, svc)));
+      if (n) ctx.log.info(`deregistered ${n} revision(s) of ${familyName(ctx, configNameOf(ctx, svc))}`);
+    }
+
+    // Every service rolls out at once; one that fails is named with its diagnosis while the others finish.
+    const results = await Promise.allSettled(
+      started.map(({ spec }) =>
+        waitForRollout(ctx, { cluster, name: ecsServiceName(ctx, spec.name), label: spec.name, td: tds.services[spec.name]!, logGroup: tds.logGroup }),
+      ),
+    );
+    const failed = results.flatMap((r, i) => (r.status === 'rejected' ? [{ name: started[i]!.spec.name, error: r.reason as Error }] : []));
+    if (failed.length) {
+      const first = failed[0]!.error;
+      if (!(first instanceof StepError) || failed.length === 1) throw first;
+      throw new StepError('service', `rollout: ${failed.map((f) => f.name).join(', ')} failed (${results.length - failed.length} of ${results.length} services rolled out)`, {
+        hint: failed.map((f) => `${f.name}: ${f.error.message}\n${(f.error as StepError).hint ?? ''}`.trim()).join('\n\n'),
+      });
+    }
+
+    for (const tg of gone.targetGroups) await deleteTargetGroup(ctx, tg);
+
     const https = !!ctx.config.loadBalancer?.certificateArn;
+    const services: Record<string, RunningService> = {};
+    for (const { spec, svc } of started) {
+      const counts = await rolloutCounts(ctx, cluster, svc.serviceName!);
+      services[spec.name] = {
+        kind: spec.kind,
+        serviceName: svc.serviceName!,
+        serviceArn: svc.serviceArn!,
+        taskDefinitionArn: tds.services[spec.name]!.taskDefinitionArn,
+        ...(tgArns[spec.name] ? { targetGroupArn: tgArns[spec.name], routes: spec.routes } : {}),
+        runningCount: counts.running,
+        desiredCount: counts.desired,
+        ...(spec.autoscaling ? { autoscaling: { min: spec.autoscaling.min, max: spec.autoscaling.max } } : {}),
+      };
+    }
     return {
       clusterName: clusterName(ctx),
-      serviceName: serviceName(ctx),
-      serviceArn: svc.serviceArn!,
-      loadBalancerArn: lb.LoadBalancerArn!,
-      targetGroupArn: tg.TargetGroupArn!,
-      dnsName: lb.DNSName!,
-      url: `${https ? 'https' : 'http'}://${lb.DNSName}`,
-      taskDefinitionArn: td.taskDefinitionArn,
+      ...(lb ? { loadBalancerArn: lb.LoadBalancerArn!, dnsName: lb.DNSName!, url: `${https ? 'https' : 'http'}://${lb.DNSName}` } : {}),
+      services,
     };
   },
 
   async verify(ctx, out) {
-    const svc = await findService(ctx);
-    const primary = svc?.deployments?.find((d) => d.status === 'PRIMARY');
-    const checks: Check[] = [
-      {
-        name: `service ${out.serviceName}`,
-        ok: !!svc && svc.taskDefinition === out.taskDefinitionArn && primary?.rolloutState === 'COMPLETED',
+    const checks: Check[] = [];
+    const cluster = clusterName(ctx);
+    for (const s of specs(ctx)) {
+      const rec = out.services?.[s.name];
+      const svc = rec ? await findService(ctx, cluster, rec.serviceName) : undefined;
+      const primary = svc?.deployments?.find((d) => d.status === 'PRIMARY');
+      checks.push({
+        name: `service ${s.name}`,
+        ok: !!svc && svc.taskDefinition === rec?.taskDefinitionArn && primary?.rolloutState === 'COMPLETED',
         detail: primary?.rolloutState ?? 'missing',
-      },
-      { name: `load balancer ${elbName(ctx.app, ctx.env)}`, ok: (await findLoadBalancer(ctx))?.LoadBalancerArn === out.loadBalancerArn },
-    ];
+      });
+    }
+    if (webSpecs(ctx).length) {
+      checks.push({ name: `load balancer ${elbName(ctx.app, ctx.env)}`, ok: !!out.loadBalancerArn && (await findLoadBalancer(ctx))?.LoadBalancerArn === out.loadBalancerArn });
+    }
+    const extra = (await ownedServices(ctx, cluster)).filter((s) => !specs(ctx).some((x) => ecsServiceName(ctx, x.name) === s.serviceName));
+    if (extra.length) checks.push({ name: 'no removed services', ok: false, detail: extra.map((s) => s.serviceName).join(', ') });
     return checks;
   },
 
   cost(config) {
-    const s = config.service;
-    const perTask = ((s.cpu / 1024) * FARGATE_VCPU_HOUR + (s.memory / 1024) * FARGATE_GB_HOUR) * HOURS;
-    return [
-      { component: 'ECS Fargate', size: `${s.desiredCount} × ${s.cpu / 1024} vCPU / ${s.memory / 1024} GB`, monthly: round(perTask * s.desiredCount) },
-      { component: 'Application Load Balancer', size: '1, light traffic', monthly: round(ALB_HOUR * HOURS + ALB_LCU_MONTH) },
-    ];
+    const lines: CostLine[] = [];
+    for (const s of Object.values(config.services)) {
+      const perTask = ((s.cpu / 1024) * FARGATE_VCPU_HOUR + (s.memory / 1024) * FARGATE_GB_HOUR) * HOURS;
+      const size = `${s.cpu / 1024} vCPU / ${s.memory / 1024} GB`;
+      lines.push(
+        s.autoscaling
+          ? {
+              component: `Fargate ${s.name} (${s.kind})`,
+              size: `${s.autoscaling.min}–${s.autoscaling.max} × ${size}, up to $${round(perTask * s.autoscaling.max)}`,
+              monthly: round(perTask * s.autoscaling.min),
+            }
+          : { component: `Fargate ${s.name} (${s.kind})`, size: `${s.desiredCount} × ${size}`, monthly: round(perTask * s.desiredCount) },
+      );
+    }
+    if (Object.values(config.services).some((s) => s.kind === 'web')) {
+      lines.push({ component: 'Application Load Balancer', size: '1, light traffic', monthly: round(ALB_HOUR * HOURS + ALB_LCU_MONTH) });
+    }
+    return lines;
   },
 
   summary(out, view) {
-    const td = view.output('task-definition');
-    const rollback =
-      td && td.revision > 1
+    const tds = view.output('task-definition')?.services ?? {};
+    const rows: [string, string][] = [];
+    const entries = Object.entries(out.services);
+    for (const [name, s] of entries) {
+      const label = entries.length > 1 ? `Service ${name}` : 'URL';
+      const counts = `${s.runningCount}/${s.desiredCount} running${s.autoscaling ? ` (autoscaling ${s.autoscaling.min}–${s.autoscaling.max})` : ''}`;
+      if (s.kind === 'web' && out.url) {
+        const route = (s.routes ?? []).find((r) => r !== '/*');
+        rows.push([label, `${out.url}${route ? route.replace(/\*.*$/, '') : ''}${entries.length > 1 ? `  ${counts}` : ''}`]);
+      } else rows.push([label, `worker, ${counts}`]);
+    }
+    const first = entries[0];
+    const td = first ? tds[first[0]] : undefined;
+    const notes =
+      first && td
         ? [
-            'Roll back to the previous revision:',
-            `  aws ecs update-service --cluster ${out.clusterName} --service ${out.serviceName} --task-definition ${td.family}:${td.revision - 1} --region ${view.region}`,
+            `Roll back${entries.length > 1 ? ` (each service the same way; ${first[0]} shown)` : ''}:`,
+            `  aws ecs update-service --cluster ${out.clusterName} --service ${first[1].serviceName} --task-definition ${td.family}:${Math.max(1, td.revision - 1)} --region ${view.region}`,
           ]
-        : [
-            'Roll back: this is the first revision; a later deploy can go back to it with',
-            `  aws ecs update-service --cluster ${out.clusterName} --service ${out.serviceName} --task-definition ${td?.family}:${td?.revision} --region ${view.region}`,
-          ];
-    return { rows: [['URL', out.url]], notes: rollback };
+        : [];
+    return { rows, notes };
   },
 };

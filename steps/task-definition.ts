@@ -13,12 +13,21 @@ import { retryIamPropagation } from '../src/aws/retry-iam-propagation.js';
 import { ecsTags } from '../src/aws/ecs-helpers.js';
 import { secrets as secretsStep } from './secrets.js';
 import type { Check, PlanItem, Step, StepId } from '../src/pipeline/step.js';
+import type { Config, ServiceSpec } from '../src/config/schema.js';
+import { familyName, logGroupName } from '../src/aws/names.js';
 
-export interface TaskDefinitionOutput {
+export interface ServiceTaskDefinition {
   family: string;
   taskDefinitionArn: string;
   revision: number;
   containerName: string;
+  /** awslogs-stream-prefix: a task's stream is <prefix>/<container>/<task id>. */
+  streamPrefix: string;
+}
+
+export interface TaskDefinitionOutput {
+  /** By service name. */
+  services: Record<string, ServiceTaskDefinition>;
   logGroup: string;
 }
 
@@ -28,34 +37,38 @@ declare module '../src/pipeline/outputs.js' {
   }
 }
 
-export const family = (ctx: Pick<StepContext, 'app' | 'env'>) => `${ctx.app}-${ctx.env}`;
-export const logGroupName = (ctx: Pick<StepContext, 'app' | 'env'>) => `/ecs/${ctx.app}-${ctx.env}`;
 const ARCH = { 'linux/amd64': 'X86_64', 'linux/arm64': 'ARM64' } as const;
 
-/** The task definition we want, from config and upstream outputs. Secret values are never in it: only valueFrom ARNs. */
-export function render(ctx: StepContext): RegisterTaskDefinitionCommandInput {
-  const s = ctx.config.service;
-  const image = ctx.output('ecr-push');
+/** One log group for the app, kept as long as the longest any service asks for. */
+const retentionDays = (config: Config) => Math.max(...Object.values(config.services).map((s) => s.logRetentionDays));
+
+/** The task definition one service wants, from config and upstream outputs. Secret values are never in it: only valueFrom ARNs. */
+export function render(ctx: StepContext, s: ServiceSpec): RegisterTaskDefinitionCommandInput {
+  const imageSpec = ctx.config.images[s.image]!;
+  const image = ctx.output('ecr-push').images[s.image]!;
   const roles = ctx.output('iam-roles');
   const secretOut = secretsStep.enabled?.(ctx.config) ? ctx.output('secrets') : undefined;
-  if (image.architecture && image.architecture !== ctx.config.image.platform.split('/')[1]) {
-    throw new StepError('task-definition', `check image: the pushed image is linux/${image.architecture} but image.platform is ${ctx.config.image.platform}`, {
-      hint: `Fargate would fail to start it ("exec format error"). Build for ${ctx.config.image.platform} (check FROM --platform in the Dockerfile), or set image.platform to linux/${image.architecture}.`,
+  if (image.architecture && image.architecture !== imageSpec.platform.split('/')[1]) {
+    const key = s.image === 'default' ? 'image' : `images.${s.image}`;
+    throw new StepError('task-definition', `check image: the pushed image ${s.image} is linux/${image.architecture} but ${key}.platform is ${imageSpec.platform}`, {
+      hint: `Fargate would fail to start it ("exec format error"). Build for ${imageSpec.platform} (check FROM --platform in the Dockerfile), or set ${key}.platform to linux/${image.architecture}.`,
     });
   }
   const environment = Object.entries({ ...s.environment, AWS_REGION: ctx.region })
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([name, value]) => ({ name, value }));
+  const keys = (secretOut?.keys ?? []).filter((k) => !s.secrets || s.secrets.includes(k));
   const container: ContainerDefinition = {
     name: ctx.app,
     image: image.imageUri,
     essential: true,
     // A container-level reservation is valid on Fargate and keeps emulators' RunTask working.
     memoryReservation: s.memory,
-    portMappings: [{ containerPort: s.port, protocol: 'tcp' }],
+    portMappings: s.port !== undefined ? [{ containerPort: s.port, protocol: 'tcp' }] : [],
+    ...(s.command ? { command: s.command } : {}),
     environment,
-    secrets: (secretOut?.keys ?? []).map((key) => ({ name: key, valueFrom: `${secretOut!.arn}:${key}::` })),
-    logConfiguration: { logDriver: 'awslogs', options: { 'awslogs-group': logGroupName(ctx), 'awslogs-region': ctx.region, 'awslogs-stream-prefix': 'ecs' } },
+    secrets: keys.map((key) => ({ name: key, valueFrom: `${secretOut!.arn}:${key}::` })),
+    logConfiguration: { logDriver: 'awslogs', options: { 'awslogs-group': logGroupName(ctx), 'awslogs-region': ctx.region, 'awslogs-stream-prefix': s.name } },
     ...(s.containerHealthCheck
       ? {
           healthCheck: {
@@ -69,12 +82,12 @@ export function render(ctx: StepContext): RegisterTaskDefinitionCommandInput {
       : {}),
   };
   return {
-    family: family(ctx),
+    family: familyName(ctx, s.name),
     networkMode: 'awsvpc',
     requiresCompatibilities: ['FARGATE'],
     cpu: String(s.cpu),
     memory: String(s.memory),
-    runtimePlatform: { operatingSystemFamily: 'LINUX', cpuArchitecture: ARCH[ctx.config.image.platform] },
+    runtimePlatform: { operatingSystemFamily: 'LINUX', cpuArchitecture: ARCH[imageSpec.platform] },
     executionRoleArn: roles.executionRoleArn,
     taskRoleArn: roles.taskRoleArn,
     containerDefinitions: [container],
@@ -98,6 +111,7 @@ function comparable(td: TaskDefinition | RegisterTaskDefinitionCommandInput): st
       image: c.image,
       essential: c.essential,
       memoryReservation: c.memoryReservation,
+      command: c.command?.length ? c.command : undefined,
       portMappings: (c.portMappings ?? []).map((p) => ({ containerPort: p.containerPort, protocol: p.protocol ?? 'tcp' })),
       environment: [...(c.environment ?? [])].sort((a, b) => (a.name ?? '').localeCompare(b.name ?? '')),
       secrets: [...(c.secrets ?? [])].sort((a, b) => (a.name ?? '').localeCompare(b.name ?? '')),
@@ -107,7 +121,7 @@ function comparable(td: TaskDefinition | RegisterTaskDefinitionCommandInput): st
   });
 }
 
-async function latest(ctx: StepContext, name = family(ctx)): Promise<TaskDefinition | undefined> {
+async function latest(ctx: StepContext, name: string): Promise<TaskDefinition | undefined> {
   try {
     const td = (await ctx.aws.ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: name }))).taskDefinition;
     return td?.status === 'ACTIVE' ? td : undefined;
@@ -119,7 +133,7 @@ async function latest(ctx: StepContext, name = family(ctx)): Promise<TaskDefinit
 
 async function ensureLogGroup(ctx: StepContext): Promise<void> {
   const name = logGroupName(ctx);
-  const days = ctx.config.service.logRetentionDays;
+  const days = retentionDays(ctx.config);
   const found = (await ctx.aws.logs.send(new DescribeLogGroupsCommand({ logGroupNamePrefix: name }))).logGroups?.find((g) => g.logGroupName === name);
   if (!found) {
     ctx.log.info(`creating log group ${name} (${days} days)`);
@@ -136,7 +150,7 @@ async function ensureLogGroup(ctx: StepContext): Promise<void> {
 
 /** Registers `want` as a new revision of its family only when it differs from the latest active one. */
 export async function ensureTaskDefinition(ctx: StepContext, step: StepId, want: RegisterTaskDefinitionCommandInput): Promise<TaskDefinition> {
-  const current = await latest(ctx, want.family);
+  const current = await latest(ctx, want.family!);
   if (current && comparable(current) === comparable(want)) return current;
   ctx.log.info(current ? `registering a new revision of ${want.family} (was ${current.revision})` : `registering task definition ${want.family}`);
   const res = await retryIamPropagation(() => ctx.aws.ecs.send(new RegisterTaskDefinitionCommand({ ...want, tags: ecsTags(ctx, step) })), {
@@ -147,45 +161,52 @@ export async function ensureTaskDefinition(ctx: StepContext, step: StepId, want:
   return res.taskDefinition!;
 }
 
+const servicesOf = (ctx: StepContext) => Object.values(ctx.config.services);
+
 export const taskDefinition: Step<'task-definition'> = {
   id: 'task-definition',
-  title: 'Register the ECS task definition',
+  title: 'Register the ECS task definitions',
   dependsOn: ['ecr-push', 'secrets', 'iam-roles'],
 
   async inputs(ctx) {
-    return { td: render(ctx), logRetentionDays: ctx.config.service.logRetentionDays };
+    return { tds: servicesOf(ctx).map((s) => render(ctx, s)), logRetentionDays: retentionDays(ctx.config) };
   },
 
   async plan(ctx) {
-    const td = await latest(ctx);
-    const items: PlanItem[] = [{ action: 'keep', resource: `log group ${logGroupName(ctx)}`, detail: `${ctx.config.service.logRetentionDays} days` }];
-    items.push(
-      td
-        ? {
-            action: 'update',
-            resource: `task definition ${family(ctx)}`,
-            detail: `revision ${td.revision} now; a new one only if the image, env, secrets or size changed`,
-          }
-        : { action: 'create', resource: `task definition ${family(ctx)}`, detail: `${ctx.config.service.cpu} CPU / ${ctx.config.service.memory} MiB, Fargate` },
-    );
+    const items: PlanItem[] = [{ action: 'keep', resource: `log group ${logGroupName(ctx)}`, detail: `${retentionDays(ctx.config)} days` }];
+    for (const s of servicesOf(ctx)) {
+      const name = familyName(ctx, s.name);
+      const td = await latest(ctx, name);
+      items.push(
+        td
+          ? { action: 'update', resource: `task definition ${name}`, detail: `revision ${td.revision} now; a new one only if the image, env, secrets or size changed` }
+          : { action: 'create', resource: `task definition ${name}`, detail: `${s.cpu} CPU / ${s.memory} MiB, Fargate` },
+      );
+    }
     return items;
   },
 
   async apply(ctx) {
     await ensureLogGroup(ctx);
-    const td = await ensureTaskDefinition(ctx, 'task-definition', render(ctx));
-    return { family: family(ctx), taskDefinitionArn: td.taskDefinitionArn!, revision: td.revision!, containerName: ctx.app, logGroup: logGroupName(ctx) };
+    const services: Record<string, ServiceTaskDefinition> = {};
+    for (const s of servicesOf(ctx)) {
+      const td = await ensureTaskDefinition(ctx, 'task-definition', render(ctx, s));
+      services[s.name] = { family: td.family!, taskDefinitionArn: td.taskDefinitionArn!, revision: td.revision!, containerName: ctx.app, streamPrefix: s.name };
+    }
+    return { services, logGroup: logGroupName(ctx) };
   },
 
   async verify(ctx, out) {
-    const td = await latest(ctx);
-    const checks: Check[] = [
-      {
-        name: `task definition ${out.family}`,
-        ok: td?.taskDefinitionArn === out.taskDefinitionArn && comparable(td) === comparable(render(ctx)),
+    const checks: Check[] = [];
+    for (const s of servicesOf(ctx)) {
+      const recorded = out.services?.[s.name];
+      const td = await latest(ctx, familyName(ctx, s.name));
+      checks.push({
+        name: `task definition ${familyName(ctx, s.name)}`,
+        ok: !!recorded && td?.taskDefinitionArn === recorded.taskDefinitionArn && comparable(td) === comparable(render(ctx, s)),
         detail: td ? `revision ${td.revision}` : 'missing',
-      },
-    ];
+      });
+    }
     return checks;
   },
 
@@ -194,6 +215,10 @@ export const taskDefinition: Step<'task-definition'> = {
   },
 
   summary(out, view) {
-    return { rows: [['Revision', `${out.family}:${out.revision}`]], notes: ['Logs:', `  aws logs tail ${out.logGroup} --follow --region ${view.region}`] };
+    const list = Object.entries(out.services);
+    return {
+      rows: list.map(([name, td]) => [list.length > 1 ? `Revision ${name}` : 'Revision', `${td.family}:${td.revision}`] as [string, string]),
+      notes: ['Logs:', `  aws logs tail ${out.logGroup} --follow --region ${view.region}`],
+    };
   },
 };

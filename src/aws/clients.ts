@@ -11,6 +11,8 @@ import { ECSClient } from '@aws-sdk/client-ecs';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { ACMClient } from '@aws-sdk/client-acm';
+import { ApplicationAutoScalingClient } from '@aws-sdk/client-application-auto-scaling';
+import { SchedulerClient } from '@aws-sdk/client-scheduler';
 
 /** Called for every AWS call, after it finishes: --verbose logging and tests that record calls. */
 export type CallHook = (call: { service: string; command: string; ok: boolean; input: unknown }) => void;
@@ -104,6 +106,12 @@ export function createAwsClients(opts: ClientOptions) {
     },
     get acm() {
       return lazy('ACM', () => new ACMClient(base));
+    },
+    get autoscaling() {
+      return lazy('ApplicationAutoScaling', () => new ApplicationAutoScalingClient(base));
+    },
+    get scheduler() {
+      return lazy('Scheduler', () => new SchedulerClient(base));
     },
   };
 }

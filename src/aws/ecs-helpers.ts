@@ -61,11 +61,11 @@ export function awsvpc(net: NetworkOutput) {
 
 const taskId = (arn: string) => arn.split('/').pop()!;
 
-/** The last `n` lines a task's container wrote (awslogs stream ecs/<container>/<task id>). */
-export async function taskLogLines(ctx: StepContext, logGroup: string, container: string, taskArn: string, n = 50): Promise<string[]> {
+/** The last `n` lines a task's container wrote (awslogs stream <prefix>/<container>/<task id>). */
+export async function taskLogLines(ctx: StepContext, logGroup: string, streamPrefix: string, container: string, taskArn: string, n = 50): Promise<string[]> {
   try {
     const res = await ctx.aws.logs.send(
-      new GetLogEventsCommand({ logGroupName: logGroup, logStreamName: `ecs/${container}/${taskId(taskArn)}`, limit: n, startFromHead: false }),
+      new GetLogEventsCommand({ logGroupName: logGroup, logStreamName: `${streamPrefix}/${container}/${taskId(taskArn)}`, limit: n, startFromHead: false }),
     );
     return (res.events ?? []).map((e) => ctx.log.redact(e.message ?? '').trimEnd());
   } catch {
@@ -83,7 +83,7 @@ function describeStopped(t: Task): string {
  * reason, recent events, each stopped task's reason and exit codes, and the
  * last log lines of the most recent stopped task.
  */
-export async function diagnoseService(ctx: StepContext, o: { cluster: string; service: string; logGroup: string; container: string }): Promise<string[]> {
+export async function diagnoseService(ctx: StepContext, o: { cluster: string; service: string; logGroup: string; streamPrefix: string; container: string }): Promise<string[]> {
   const lines: string[] = [];
   const svc = (await ctx.aws.ecs.send(new DescribeServicesCommand({ cluster: o.cluster, services: [o.service] }))).services?.[0];
   const primary = svc?.deployments?.find((d) => d.status === 'PRIMARY');
@@ -97,7 +97,7 @@ export async function diagnoseService(ctx: StepContext, o: { cluster: string; se
     const tasks = (await ctx.aws.ecs.send(new DescribeTasksCommand({ cluster: o.cluster, tasks: stoppedArns.slice(0, 10) }))).tasks ?? [];
     tasks.sort((a, b) => (b.stoppedAt?.getTime() ?? 0) - (a.stoppedAt?.getTime() ?? 0));
     for (const t of tasks.slice(0, 5)) lines.push(describeStopped(t));
-    const logs = tasks[0] ? await taskLogLines(ctx, o.logGroup, o.container, tasks[0].taskArn!, 20) : [];
+    const logs = tasks[0] ? await taskLogLines(ctx, o.logGroup, o.streamPrefix, o.container, tasks[0].taskArn!, 20) : [];
     if (logs.length) lines.push(`last log lines of task ${taskId(tasks[0]!.taskArn!)}:`, ...logs.map((l) => `  ${l}`));
   }
   return lines;
@@ -111,6 +111,7 @@ export interface OneOffTask {
   container: string;
   command: string[];
   logGroup: string;
+  streamPrefix: string;
   net: NetworkOutput;
   deadlineMs: number;
 }
@@ -200,7 +201,7 @@ export async function runOneOffTask(ctx: StepContext, o: OneOffTask): Promise<{ 
   const container = stopped?.containers?.find((c) => c.name === o.container) ?? stopped?.containers?.[0];
   const exitCode = container?.exitCode;
   if (exitCode !== 0) {
-    const logs = await taskLogLines(ctx, o.logGroup, o.container, taskArn, 50);
+    const logs = await taskLogLines(ctx, o.logGroup, o.streamPrefix, o.container, taskArn, 50);
     throw new StepError(o.step, `run ${o.purpose}: the task exited with ${exitCode ?? 'no exit code'}: ${stopped?.stoppedReason ?? 'no reason given'}`, {
       hint: [
         logs.length ? `Last ${logs.length} log lines:\n${logs.join('\n')}` : `No log lines found in ${o.logGroup}.`,

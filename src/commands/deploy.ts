@@ -58,7 +58,9 @@ export async function deployCommand(opts: CommonOptions, io: Io): Promise<number
   }
   const session = await openSession(opts, io, true, loaded);
   // Read-only checks of the account (network egress, subnets per AZ) before anything is locked, written or created.
-  await preflightSteps(session, peek, io, { secretValues });
+  // Removing a service is confirmed by the plan screen (interactive) or --yes.
+  const allowRemovals = opts.yes || interactive;
+  await preflightSteps(session, peek, io, { secretValues, allowRemovals });
   const lock = await acquireLock(store.paths.lock, ['deploy-wizard', ...io.argv].join(' '), clock.now());
   const note = (m: string) => {
     if (!opts.json) io.stderr.write(m + '\n');
@@ -97,7 +99,7 @@ export async function deployCommand(opts: CommonOptions, io: Io): Promise<number
       steps: session.steps,
       state,
       save,
-      contextFor: makeContextFactory(session, state, io, save, clock, { secretValues, restoreSecrets, digestCache }),
+      contextFor: makeContextFactory(session, state, io, save, clock, { secretValues, restoreSecrets, digestCache, allowRemovals }),
       makeLogger: (sink) => createLogger(sink, redactor, opts.verbose),
       renderer: pickRenderer(opts, io),
       emit,

@@ -28,8 +28,11 @@ export function databaseUrl(o: {
   port: number;
   database: string;
   driver: DatabaseDriver;
+  /** postgresql (default), postgres, or a SQLAlchemy dialect+driver such as postgresql+asyncpg. */
+  scheme?: string;
   tls?: boolean;
 }): string {
   const query = o.tls === false ? '' : `?${TLS[o.driver]}`;
-  return `postgresql://${encodeURIComponent(o.user)}:${encodeURIComponent(o.password)}@${o.host}:${o.port}/${encodeURIComponent(o.database)}${query}`;
+  const scheme = o.scheme ?? 'postgresql';
+  return `${scheme}://${encodeURIComponent(o.user)}:${encodeURIComponent(o.password)}@${o.host}:${o.port}/${encodeURIComponent(o.database)}${query}`;
 }

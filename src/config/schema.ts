@@ -1,10 +1,11 @@
 import { z } from 'zod';
-import { fargateProblem } from './fargate.js';
 import { bucketNameProblem } from './bucket-name.js';
 import { engineVersionProblem } from './engine-version.js';
 import { ALL_DERIVED_KEYS } from '../secrets/derived-keys.js';
 import { KNOWN_REGIONS, regionProblem } from './regions.js';
 import { closest } from './suggest.js';
+import { environment, image, legacyService, partName, permission, schedule, service } from './services-schema.js';
+import { normalizeApp, checkApp } from './normalize.js';
 
 // The one schema for deploy-wizard.json. Types are inferred from it and the
 // shipped JSON Schema (schema/deploy-wizard.schema.json) is generated from it.
@@ -23,74 +24,6 @@ const region = z.string().superRefine((r, ctx) => {
     ctx.addIssue({ code: 'custom', message: `${problem}${near ? `; did you mean "${near}"?` : ''}` });
   }
 });
-
-const buildArg = z.union([
-  z.string().describe('a literal value'),
-  z.strictObject({
-    env: z
-      .string()
-      .regex(/^[A-Za-z_][A-Za-z0-9_]*$/)
-      .describe('read the value from this environment variable at build time'),
-    optional: z.boolean().default(false).describe('when the variable is unset, build without the arg (the Dockerfile default applies) instead of stopping'),
-  }),
-]);
-
-const image = z.strictObject({
-  context: z.string().min(1).default('.').describe('build context, relative to the config file'),
-  dockerfile: z.string().min(1).default('Dockerfile').describe('Dockerfile path, relative to the config file; must be inside the context'),
-  platform: z.enum(['linux/amd64', 'linux/arm64']).default('linux/amd64'),
-  target: z.string().min(1).optional().describe('multi-stage build target'),
-  buildArgs: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'build arg names are letters, digits and _'), buildArg).default({}),
-  repository: resourceName.optional().describe('ECR repository name; default <app>-<env>'),
-  idleTimeoutSeconds: z
-    .number()
-    .int()
-    .min(5)
-    .max(7200)
-    .default(600)
-    .describe('a build or push that reports no progress for this long is stopped with an error'),
-});
-
-const service = z
-  .strictObject({
-    port: z.number().int().min(1).max(65535),
-    cpu: z.number().int().default(512).describe('Fargate CPU units (256 = 0.25 vCPU)'),
-    memory: z.number().int().default(1024).describe('Fargate memory in MiB'),
-    desiredCount: z.number().int().min(0).max(100).default(1),
-    healthCheckPath: z.string().regex(/^\//, 'must start with /').default('/health'),
-    environment: z
-      .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.string())
-      .default({})
-      .describe('plain (non-secret) environment variables'),
-    logRetentionDays: z
-      .union([
-        z.literal(1),
-        z.literal(3),
-        z.literal(5),
-        z.literal(7),
-        z.literal(14),
-        z.literal(30),
-        z.literal(60),
-        z.literal(90),
-        z.literal(180),
-        z.literal(365),
-      ])
-      .default(30),
-    healthCheckGracePeriodSeconds: z.number().int().min(0).max(2_147_483_647).default(60),
-    containerHealthCheck: z
-      .strictObject({
-        command: z.array(z.string().min(1)).min(1).describe('e.g. ["CMD-SHELL", "wget -qO- http://localhost:8080/health || exit 1"]'),
-        intervalSeconds: z.number().int().min(5).max(300).default(30),
-        timeoutSeconds: z.number().int().min(2).max(60).default(5),
-        retries: z.number().int().min(1).max(10).default(3),
-        startPeriodSeconds: z.number().int().min(0).max(300).default(60),
-      })
-      .optional(),
-  })
-  .superRefine((s, ctx) => {
-    const problem = fargateProblem(s.cpu, s.memory);
-    if (problem) ctx.addIssue({ code: 'custom', path: ['memory'], message: problem });
-  });
 
 const network = z.strictObject({
   vpc: z.union([z.literal('default'), z.string().regex(/^vpc-[0-9a-f]+$/)]).default('default'),
@@ -137,6 +70,11 @@ const database = z
       .describe(
         'the Postgres driver the app uses, which decides the TLS parameters in DATABASE_URL: libpq (psycopg, Rails, Django, Go), node-postgres, asyncpg',
       ),
+    urlScheme: z
+      .enum(['postgresql', 'postgres', 'postgresql+asyncpg', 'postgresql+psycopg'])
+      .optional()
+      .describe('the scheme of the derived DATABASE_URL (default postgresql); postgresql+asyncpg or postgresql+psycopg for SQLAlchemy'),
+    urlParts: z.boolean().default(false).describe('also derive DB_HOST, DB_PORT, DB_NAME, DB_USER and DB_PASSWORD, for apps that assemble their own URL'),
     clientImage: z.string().min(1).default('public.ecr.aws/docker/library/postgres:16-alpine').describe('image with psql for the one-off task (access "task")'),
   })
   .superRefine((d, ctx) => {
@@ -154,6 +92,10 @@ const cache = z.strictObject({
     .regex(/^\d+(\.\d+)?$/)
     .default('7.1'),
   numNodes: z.number().int().min(1).max(6).default(1),
+  transitEncryption: z
+    .boolean()
+    .default(true)
+    .describe('TLS between the app and Redis (REDIS_URL is rediss://); false only for clients without TLS, and only when the cluster is created'),
 });
 
 const buckets = z
@@ -181,14 +123,22 @@ const cognito = z.strictObject({
 });
 
 const secretKey = z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'secret keys are UPPER_SNAKE_CASE');
+const replaceDerived = z
+  .boolean()
+  .optional()
+  .describe('this key has the name of one the wizard derives (DATABASE_URL, REDIS_URL, ...); true makes your value win');
 const secret = z.union([
   z.strictObject({
+    replaceDerived,
     generate: z.string().regex(/^(hex|base64|alnum)-(1[6-9]|[2-9]\d|1[01]\d|12[0-8])$/, 'expected hex-N, base64-N or alnum-N with N from 16 to 128'),
   }),
-  z.strictObject({ prompt: z.string().min(1), optional: z.boolean().default(false) }),
+  z.strictObject({ prompt: z.string().min(1), optional: z.boolean().default(false), replaceDerived: replaceDerived }),
 ]);
 
-const migrations = z.strictObject({ command: z.array(z.string().min(1)).min(1) });
+const migrations = z.strictObject({
+  command: z.array(z.string().min(1)).min(1),
+  service: partName.optional().describe('the service whose task definition runs the migration (default: the web service on "/*", else the first)'),
+});
 
 const validation = z.strictObject({
   url: z
@@ -206,8 +156,13 @@ const baseShape = {
   $schema: z.string().optional(),
   app: resourceName,
   region,
-  image,
-  service,
+  image: image.optional().describe('the one image (or use images)'),
+  images: z.record(partName, image).optional().describe('several images, each built once and pushed to its own repository'),
+  service: legacyService.optional().describe('the one web service, named "web" (or use services)'),
+  services: z.record(partName, service).optional().describe('web services (with a port) and workers (without), each its own ECS service'),
+  schedules: z.record(partName, schedule).default({}).describe('EventBridge Scheduler schedules that run a one-off task of a service'),
+  permissions: z.array(permission).default([]).describe('extra task-role statements'),
+  environment: environment.default({}).describe('plain environment variables for every service'),
   network: network.optional(),
   loadBalancer: loadBalancer.optional(),
   database: database.optional(),
@@ -219,27 +174,17 @@ const baseShape = {
   validation: validation.optional(),
 };
 
-// A key in both places would put a secret's name in plain `environment`, or shadow it.
-function noSecretInEnvironment(c: { service: { environment: Record<string, string> }; secrets: Record<string, unknown> }, ctx: z.RefinementCtx) {
-  for (const key of Object.keys(c.service.environment)) {
-    if (key in c.secrets || ALL_DERIVED_KEYS.includes(key)) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['service', 'environment', key],
-        message: `${key} is a secret; remove it from service.environment (it reaches the app through Secrets Manager)`,
-      });
-    }
-  }
-}
-
-/** Everything but `environments`: what a merged, per-env config must satisfy. */
-export const envConfigSchema = z.strictObject(baseShape).superRefine(noSecretInEnvironment);
+/** Everything but `environments`: what a merged, per-env config must satisfy, normalized to images and services. */
+export const envConfigSchema = z.strictObject(baseShape).superRefine(checkApp).transform(normalizeApp);
 
 // Overlays are checked by merging them over the base and validating the result
 // (see load-config.ts); here they only need to be objects keyed by env name.
 export const configSchema = z
   .strictObject({ ...baseShape, environments: z.record(resourceName, z.record(z.string(), z.unknown())).optional() })
-  .superRefine(noSecretInEnvironment);
+  .superRefine(checkApp);
 
+const rawSchema = z.strictObject(baseShape);
+export type RawConfig = z.output<typeof rawSchema>;
 export type Config = z.output<typeof envConfigSchema>;
 export type ConfigInput = z.input<typeof configSchema>;
+export type { ServiceSpec, ImageSpec } from './normalize.js';

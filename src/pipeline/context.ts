@@ -16,6 +16,8 @@ export interface Settings {
   dbUrl?: string;
   /** Values for `prompt` secrets, asked on the terminal or read from env vars of the same name. Never logged or stored. */
   secretValues?: Readonly<Record<string, string>>;
+  /** The user passed --yes or confirms the plan interactively: services no longer in the config may be deleted. */
+  allowRemovals?: boolean;
   /** The user agreed (or passed --yes) to restore an app secret scheduled for deletion. */
   restoreSecrets?: boolean;
   /** DEPLOY_WIZARD_HEALTH_URL: where first-boot probes instead of the load balancer (emulators, or a custom domain). */

@@ -30,7 +30,7 @@ export interface SummaryView {
 
 /** One line of a plan: what a step would do to one resource. */
 export interface PlanItem {
-  action: 'create' | 'update' | 'keep';
+  action: 'create' | 'update' | 'keep' | 'delete';
   resource: string;
   detail?: string;
 }

@@ -1,7 +1,7 @@
 import type { PlanItem } from '../pipeline/step.js';
 import type { CostLine } from '../pipeline/step.js';
 
-const MARK = { create: '+', update: '~', keep: '=' } as const;
+const MARK = { create: '+', update: '~', keep: '=', delete: '-' } as const;
 
 export function formatPlan(plans: { step: string; items: PlanItem[] }[]): string {
   const lines: string[] = [];
@@ -10,7 +10,7 @@ export function formatPlan(plans: { step: string; items: PlanItem[] }[]): string
     for (const i of items) lines.push(`  ${MARK[i.action]} ${i.action.padEnd(6)} ${i.resource}${i.detail ? `  (${i.detail})` : ''}`);
   }
   const count = (a: PlanItem['action']) => plans.reduce((n, p) => n + p.items.filter((i) => i.action === a).length, 0);
-  lines.push('', `${count('create')} to create, ${count('update')} to change, ${count('keep')} unchanged`);
+  lines.push('', `${count('create')} to create, ${count('update')} to change, ${count('delete') ? `${count('delete')} to delete, ` : ''}${count('keep')} unchanged`);
   return lines.join('\n');
 }
 

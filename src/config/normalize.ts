@@ -1,0 +1,174 @@
+import type { z } from 'zod';
+import type { RawConfig } from './schema.js';
+import type { image as imageSchema, service as serviceSchema } from './services-schema.js';
+import { ALL_DERIVED_KEYS, derivedKeys } from '../secrets/derived-keys.js';
+
+// One shape for every config: `images` and `services`. Today's singular
+// `image` and `service` mean one image named "default" and one web service
+// named "web" on "/*", so every config written before several services
+// existed means exactly what it meant.
+
+export type ImageSpec = z.output<typeof imageSchema>;
+type ServiceInput = z.output<typeof serviceSchema>;
+
+export interface ServiceSpec {
+  name: string;
+  /** web: has a port, a target group and routes on the load balancer; worker: none of those. */
+  kind: 'web' | 'worker';
+  image: string;
+  port?: number;
+  routes: string[];
+  hosts?: string[];
+  healthCheckPath: string;
+  healthCheckGracePeriodSeconds: number;
+  command?: string[];
+  cpu: number;
+  memory: number;
+  desiredCount: number;
+  /** App-level environment with the service's own merged over it. */
+  environment: Record<string, string>;
+  /** Secret keys it receives; undefined means all. */
+  secrets?: string[];
+  logRetentionDays: number;
+  containerHealthCheck?: ServiceInput['containerHealthCheck'];
+  autoscaling?: ServiceInput['autoscaling'];
+  validation?: ServiceInput['validation'];
+}
+
+type Ctx = z.RefinementCtx;
+type Raw = Omit<Partial<RawConfig>, 'images' | 'services'> & { images?: Record<string, unknown>; services?: Record<string, Partial<ServiceInput>> };
+
+const issue = (ctx: Ctx, path: PropertyKey[], message: string) => ctx.addIssue({ code: 'custom', path, message });
+
+/** The service names in a config, singular form included. */
+function serviceEntries(c: Raw): [string, Partial<ServiceInput>][] {
+  if (c.services) return Object.entries(c.services);
+  return c.service ? [['web', { ...c.service, routes: ['/*'] } as Partial<ServiceInput>]] : [];
+}
+
+/** Checks that span keys; each names the key to fix. Runs on the base and on every merged overlay. */
+export function checkApp(c: Raw, ctx: Ctx): void {
+  if (c.image && c.images) issue(ctx, ['images'], 'use either image (one image) or images (several), not both');
+  if (!c.image && !c.images) issue(ctx, ['images'], 'required but missing: add images (or image for a single one)');
+  if (c.images && Object.keys(c.images).length === 0) issue(ctx, ['images'], 'name at least one image');
+  if (c.service && c.services) issue(ctx, ['services'], 'use either service (one web service) or services (several), not both');
+  if (!c.service && !c.services) issue(ctx, ['services'], 'required but missing: add services (or service for a single web service)');
+  if (c.services && Object.keys(c.services).length === 0) issue(ctx, ['services'], 'name at least one service');
+  const imageNames = c.images ? Object.keys(c.images) : ['default'];
+  const entries = serviceEntries(c);
+  const secretNames = new Set([...Object.keys(c.secrets ?? {}), ...derivedKeys(c as Parameters<typeof derivedKeys>[0])]);
+
+  let defaultOwner: string | undefined;
+  const webs = entries.filter(([, s]) => s.port !== undefined);
+  for (const [name, s] of entries) {
+    const at = (...p: PropertyKey[]) => ['services', name, ...p];
+    if (s.image === undefined && imageNames.length > 1) issue(ctx, at('image'), `required with several images; use one of ${imageNames.join(', ')}`);
+    if (s.image !== undefined && !imageNames.includes(s.image)) issue(ctx, at('image'), `no image "${s.image}"; images are ${imageNames.join(', ')}`);
+    if (s.port !== undefined && s.routes === undefined && webs.length > 1) {
+      issue(ctx, at('routes'), `required with several web services: the paths this one answers, e.g. ["/${name}/*"] (or ["/*"] for the default)`);
+    }
+    for (const [i, r] of (s.routes ?? []).entries()) {
+      if (r === '/*' && !s.hosts) {
+        if (defaultOwner) issue(ctx, at('routes', i), `"/*" is already the route of ${defaultOwner}; only one web service can be the default`);
+        defaultOwner ??= name;
+      }
+    }
+    for (const [i, key] of (s.secrets ?? []).entries()) {
+      if (!secretNames.has(key)) issue(ctx, at('secrets', i), `${key} is not a secret of this app; known: ${[...secretNames].join(', ') || 'none'}`);
+    }
+    for (const key of Object.keys(s.environment ?? {})) {
+      if (secretNames.has(key) || ALL_DERIVED_KEYS.includes(key)) {
+        issue(ctx, c.services ? at('environment', key) : ['service', 'environment', key], secretInEnv(key, c.services ? `services.${name}` : 'service'));
+      }
+    }
+  }
+  for (const key of Object.keys(c.environment ?? {})) {
+    if (secretNames.has(key) || ALL_DERIVED_KEYS.includes(key)) issue(ctx, ['environment', key], secretInEnv(key, ''));
+  }
+  const totalRoutes = webs.reduce((n, [, s]) => n + (s.routes ?? ['/*']).length, 0);
+  if (totalRoutes > 95) issue(ctx, ['services'], `${totalRoutes} routes in all; a load balancer listener takes at most 100 rules`);
+
+  const names = entries.map(([n]) => n);
+  for (const [name, sch] of Object.entries(c.schedules ?? {})) {
+    if (!names.includes(sch.service)) issue(ctx, ['schedules', name, 'service'], `no service "${sch.service}"; services are ${names.join(', ')}`);
+  }
+  const mig = c.migrations?.service;
+  if (mig !== undefined && !names.includes(mig)) issue(ctx, ['migrations', 'service'], `no service "${mig}"; services are ${names.join(', ')}`);
+
+  // A secret with a derived key's name would silently lose to the derived value, or replace it: say which.
+  for (const [key, spec] of Object.entries(c.secrets ?? {})) {
+    if (ALL_DERIVED_KEYS.includes(key) && !spec.replaceDerived) {
+      issue(ctx, ['secrets', key], `${key} is derived by the wizard; remove it, or add "replaceDerived": true to make your value win over the derived one`);
+    }
+    if (!ALL_DERIVED_KEYS.includes(key) && spec.replaceDerived) issue(ctx, ['secrets', key, 'replaceDerived'], `${key} is not a derived key; remove replaceDerived`);
+  }
+  if (c.database?.driver === 'asyncpg' && c.database.urlScheme === 'postgresql+psycopg') {
+    issue(ctx, ['database', 'urlScheme'], 'postgresql+psycopg is for psycopg; with driver asyncpg use postgresql+asyncpg or postgresql');
+  }
+}
+
+const secretInEnv = (key: string, where: string) =>
+  `${key} is a secret; remove it from ${where ? `${where}.` : ''}environment (it reaches the app through Secrets Manager)`;
+
+/** Images and services in one shape, defaults filled in; only called on a config that passed checkApp. */
+export function normalizeApp(c: RawConfig) {
+  const { image, images, service, services, environment, ...rest } = c;
+  const imgs: Record<string, ImageSpec> = images ?? { default: image! };
+  const only = Object.keys(imgs).length === 1 ? Object.keys(imgs)[0]! : undefined;
+  const out: Record<string, ServiceSpec> = {};
+  if (services) {
+    const webCount = Object.values(services).filter((s) => s.port !== undefined).length;
+    for (const [name, s] of Object.entries(services)) {
+      const web = s.port !== undefined;
+      out[name] = {
+        name,
+        kind: web ? 'web' : 'worker',
+        image: s.image ?? only!,
+        ...(web ? { port: s.port } : {}),
+        routes: web ? (s.routes ?? (webCount === 1 ? ['/*'] : [])) : [],
+        ...(s.hosts ? { hosts: s.hosts } : {}),
+        healthCheckPath: s.healthCheckPath ?? '/health',
+        healthCheckGracePeriodSeconds: s.healthCheckGracePeriodSeconds ?? 60,
+        ...(s.command ? { command: s.command } : {}),
+        cpu: s.cpu,
+        memory: s.memory,
+        desiredCount: s.desiredCount ?? s.autoscaling?.min ?? 1,
+        environment: { ...environment, ...s.environment },
+        ...(s.secrets ? { secrets: s.secrets } : {}),
+        logRetentionDays: s.logRetentionDays ?? 30,
+        ...(s.containerHealthCheck ? { containerHealthCheck: s.containerHealthCheck } : {}),
+        ...(s.autoscaling ? { autoscaling: s.autoscaling } : {}),
+        ...(s.validation ? { validation: s.validation } : {}),
+      };
+    }
+  } else {
+    const s = service!;
+    out.web = {
+      name: 'web',
+      kind: 'web',
+      image: 'default',
+      port: s.port,
+      routes: ['/*'],
+      healthCheckPath: s.healthCheckPath,
+      healthCheckGracePeriodSeconds: s.healthCheckGracePeriodSeconds,
+      cpu: s.cpu,
+      memory: s.memory,
+      desiredCount: s.desiredCount,
+      environment: { ...environment, ...s.environment },
+      logRetentionDays: s.logRetentionDays,
+      ...(s.containerHealthCheck ? { containerHealthCheck: s.containerHealthCheck } : {}),
+    };
+  }
+  const list = Object.values(out);
+  // The service one-off tasks (migrations, the pgvector task) borrow a task definition from.
+  const primary = (list.find((s) => s.kind === 'web' && s.routes.includes('/*') && !s.hosts) ?? list.find((s) => s.kind === 'web') ?? list[0]!).name;
+  const { migrations, ...others } = rest;
+  return {
+    ...others,
+    environment,
+    images: imgs,
+    services: out,
+    primaryService: primary,
+    ...(migrations ? { migrations: { command: migrations.command, service: migrations.service ?? primary } } : {}),
+  };
+}

@@ -1,0 +1,186 @@
+import { z } from 'zod';
+import { fargateProblem } from './fargate.js';
+import { parseSchedule, timezoneProblem } from './schedule-expression.js';
+
+// The parts of deploy-wizard.json that describe what runs: images, services
+// (web and workers), schedules and extra task-role permissions. A service
+// with a port is a web service (a target group on the app's load balancer);
+// one without is a worker.
+
+export const partName = z
+  .string()
+  .regex(/^[a-z](?:[a-z0-9]|-(?!-)){0,18}[a-z0-9]$/, 'use 2-20 lowercase letters, digits and single hyphens, starting with a letter');
+
+const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'environment variable names are letters, digits and _');
+export const environment = z.record(envName, z.string()).describe('plain (non-secret) environment variables');
+
+const buildArg = z.union([
+  z.string().describe('a literal value'),
+  z.strictObject({
+    env: z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_]*$/)
+      .describe('read the value from this environment variable at build time'),
+    optional: z.boolean().default(false).describe('when the variable is unset, build without the arg (the Dockerfile default applies) instead of stopping'),
+  }),
+]);
+
+const repositoryName = z
+  .string()
+  .regex(/^[a-z](?:[a-z0-9]|[-_/](?![-_/])){0,62}[a-z0-9]$/, 'use lowercase letters, digits and single - _ / (an ECR repository name)');
+
+export const image = z.strictObject({
+  context: z.string().min(1).default('.').describe('build context, relative to the config file'),
+  dockerfile: z.string().min(1).default('Dockerfile').describe('Dockerfile path, relative to the config file; must be inside the context'),
+  platform: z.enum(['linux/amd64', 'linux/arm64']).default('linux/amd64'),
+  target: z.string().min(1).optional().describe('multi-stage build target'),
+  buildArgs: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'build arg names are letters, digits and _'), buildArg).default({}),
+  repository: repositoryName.optional().describe('ECR repository name; default <app>-<env> for the single image, <app>-<env>-<image> for each of several'),
+  idleTimeoutSeconds: z
+    .number()
+    .int()
+    .min(5)
+    .max(7200)
+    .default(600)
+    .describe('a build or push that reports no progress for this long is stopped with an error'),
+});
+
+const logRetentionDays = z
+  .union([z.literal(1), z.literal(3), z.literal(5), z.literal(7), z.literal(14), z.literal(30), z.literal(60), z.literal(90), z.literal(180), z.literal(365)])
+  .default(30);
+
+const containerHealthCheck = z.strictObject({
+  command: z.array(z.string().min(1)).min(1).describe('e.g. ["CMD-SHELL", "wget -qO- http://localhost:8080/health || exit 1"]'),
+  intervalSeconds: z.number().int().min(5).max(300).default(30),
+  timeoutSeconds: z.number().int().min(2).max(60).default(5),
+  retries: z.number().int().min(1).max(10).default(3),
+  startPeriodSeconds: z.number().int().min(0).max(300).default(60),
+});
+
+const port = z.number().int().min(1).max(65535);
+const healthCheckPath = z.string().regex(/^\//, 'must start with /');
+const fargateSize = <T extends { cpu: number; memory: number }>(s: T, ctx: z.RefinementCtx) => {
+  const problem = fargateProblem(s.cpu, s.memory);
+  if (problem) ctx.addIssue({ code: 'custom', path: ['memory'], message: problem });
+};
+
+/** Today's single `service`: one web service named "web" on "/*". */
+export const legacyService = z
+  .strictObject({
+    port,
+    cpu: z.number().int().default(512).describe('Fargate CPU units (256 = 0.25 vCPU)'),
+    memory: z.number().int().default(1024).describe('Fargate memory in MiB'),
+    desiredCount: z.number().int().min(0).max(100).default(1),
+    healthCheckPath: healthCheckPath.default('/health'),
+    environment: environment.default({}),
+    logRetentionDays,
+    healthCheckGracePeriodSeconds: z.number().int().min(0).max(2_147_483_647).default(60),
+    containerHealthCheck: containerHealthCheck.optional(),
+  })
+  .superRefine(fargateSize);
+
+// ALB path patterns: up to 128 characters from this set, * and ? as wildcards.
+const route = z
+  .string()
+  .max(128)
+  .regex(/^\/[A-Za-z0-9_\-.$/~"'@:+&*?]*$/, 'a route is a path pattern such as /api/* (letters, digits, _-.$/~"\'@:+& and the wildcards * ?)');
+const host = z
+  .string()
+  .max(128)
+  .regex(/^[A-Za-z0-9*?](?:[A-Za-z0-9.*?-]*[A-Za-z0-9*?])?$/, 'a host is a name such as api.example.com (letters, digits, - . and the wildcards * ?)');
+
+const autoscaling = z
+  .strictObject({
+    min: z.number().int().min(0).max(100),
+    max: z.number().int().min(1).max(100),
+    cpuTarget: z.number().min(10).max(90).optional().describe('keep average CPU near this percentage'),
+    memoryTarget: z.number().min(10).max(90).optional().describe('keep average memory near this percentage'),
+    requestsPerTarget: z.number().int().min(1).max(1_000_000).optional().describe('keep load balancer requests per task per minute near this (web services only)'),
+  })
+  .superRefine((a, ctx) => {
+    if (a.min > a.max) ctx.addIssue({ code: 'custom', path: ['min'], message: `min ${a.min} is above max ${a.max}` });
+    if (a.cpuTarget === undefined && a.memoryTarget === undefined && a.requestsPerTarget === undefined) {
+      ctx.addIssue({ code: 'custom', path: [], message: 'name at least one target: cpuTarget, memoryTarget or requestsPerTarget' });
+    }
+  });
+
+const secretKeyName = z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'secret keys are UPPER_SNAKE_CASE');
+
+export const service = z
+  .strictObject({
+    image: partName.optional().describe('which entry of images runs here; may be left out when there is one image'),
+    port: port.optional().describe('the port the app listens on; a service with a port is a web service behind the load balancer, one without is a worker'),
+    routes: z.array(route).min(1).max(20).optional().describe('path patterns this web service answers, in order; "/*" makes it the default'),
+    hosts: z.array(host).min(1).max(4).optional().describe('host names its routes apply to (web services)'),
+    command: z.array(z.string().min(1)).min(1).optional().describe("overrides the image's CMD"),
+    cpu: z.number().int().default(512).describe('Fargate CPU units (256 = 0.25 vCPU)'),
+    memory: z.number().int().default(1024).describe('Fargate memory in MiB'),
+    desiredCount: z.number().int().min(0).max(100).optional().describe('tasks to run (with autoscaling: the starting count); default 1, or autoscaling.min'),
+    healthCheckPath: healthCheckPath.optional().describe('load balancer health check (web services); default /health'),
+    healthCheckGracePeriodSeconds: z.number().int().min(0).max(2_147_483_647).optional().describe('web services; default 60'),
+    environment: environment.default({}).describe('merged over the app-level environment'),
+    secrets: z.array(secretKeyName).optional().describe('the app secret keys this service receives; default all'),
+    logRetentionDays: logRetentionDays.optional(),
+    containerHealthCheck: containerHealthCheck.optional(),
+    autoscaling: autoscaling.optional(),
+    validation: z
+      .strictObject({
+        path: healthCheckPath.optional().describe('what first-boot requests for this web service (default: under its first route, else its health check path)'),
+        expectStatus: z.number().int().min(100).max(599).optional(),
+      })
+      .optional(),
+  })
+  .superRefine((s, ctx) => {
+    fargateSize(s, ctx);
+    if (s.port === undefined) {
+      for (const key of ['routes', 'hosts', 'healthCheckPath', 'healthCheckGracePeriodSeconds', 'validation'] as const) {
+        if (s[key] !== undefined) {
+          ctx.addIssue({ code: 'custom', path: [key], message: `only a web service (one with a port) has ${key}; add a port, or remove ${key}` });
+        }
+      }
+      if (s.autoscaling?.requestsPerTarget !== undefined) {
+        ctx.addIssue({ code: 'custom', path: ['autoscaling', 'requestsPerTarget'], message: 'a worker gets no requests; scale it on cpuTarget or memoryTarget' });
+      }
+    }
+    if (s.autoscaling && s.desiredCount !== undefined && (s.desiredCount < s.autoscaling.min || s.desiredCount > s.autoscaling.max)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['desiredCount'],
+        message: `${s.desiredCount} is outside autoscaling ${s.autoscaling.min}-${s.autoscaling.max}; it is only the starting count, so leave it out or put it in that range`,
+      });
+    }
+  });
+
+export const schedule = z
+  .strictObject({
+    service: partName.describe('the service whose current task definition the schedule runs'),
+    command: z.array(z.string().min(1)).min(1).optional().describe("overrides the service's command"),
+    cron: z.string().min(1).describe('cron(m h dom mon dow y), rate(N unit), at(...) or a bare 6-field cron, as EventBridge Scheduler takes'),
+    timezone: z.string().default('UTC'),
+    enabled: z.boolean().default(true),
+    retries: z.number().int().min(0).max(185).default(2),
+    maxEventAgeSeconds: z.number().int().min(60).max(86_400).default(3600).describe('give up on a run that could not start within this long'),
+  })
+  .superRefine((s, ctx) => {
+    const parsed = parseSchedule(s.cron);
+    if ('problem' in parsed) ctx.addIssue({ code: 'custom', path: ['cron'], message: parsed.problem });
+    const tz = timezoneProblem(s.timezone);
+    if (tz) ctx.addIssue({ code: 'custom', path: ['timezone'], message: tz });
+  });
+
+export const permission = z.strictObject({
+  actions: z
+    .array(
+      z
+        .string()
+        .regex(/^[a-z0-9-]+:[A-Za-z0-9]+$/, 'an action is service:Action, such as bedrock:InvokeModel; wildcards are not accepted, name each action'),
+    )
+    .min(1),
+  resources: z
+    .array(
+      z
+        .string()
+        .regex(/^arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:(\d{12})?:.+$/, 'a resource is an ARN such as arn:aws:bedrock:us-east-1::foundation-model/...; "*" is not accepted'),
+    )
+    .min(1),
+});
