@@ -210,7 +210,7 @@ export const elasticache: Step<'elasticache'> = {
     if (!c.transitEncryption) ctx.log.warn('cache.transitEncryption is false: traffic between the app and Redis is not encrypted, and Redis has no AUTH token');
     if (g && (g.TransitEncryptionEnabled ?? true) !== c.transitEncryption) {
       ctx.log.warn(
-        `cache.transitEncryption is ${c.transitEncryption} but ${groupId(ctx)} was created with it ${g.TransitEncryptionEnabled ?? true ? 'on' : 'off'}; it is left as it is (changing it needs a new cache), and REDIS_URL follows the cache`,
+        `cache.transitEncryption is ${c.transitEncryption} but ${groupId(ctx)} was created with it ${(g.TransitEncryptionEnabled ?? true) ? 'on' : 'off'}; it is left as it is (changing it needs a new cache), and REDIS_URL follows the cache`,
       );
     }
     if (!g) {

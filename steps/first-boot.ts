@@ -44,7 +44,13 @@ interface Expectations {
   deadlineMs: number;
 }
 
-const globToRegex = (glob: string) => new RegExp(`^${glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
+const globToRegex = (glob: string) =>
+  new RegExp(
+    `^${glob
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*/g, '.*')
+      .replace(/\?/g, '.')}$`,
+  );
 
 /** A path the load balancer sends to this service: its health check path when a route covers it, else that path under its first route. */
 export function routedPath(s: ServiceSpec): string {
@@ -315,7 +321,8 @@ export const firstBoot: Step<'first-boot'> = {
     if (failures.length || bad.length) {
       const diagnosis: string[] = [];
       for (const [name, run] of Object.entries(svc.services)) {
-        if (!bad.some((c) => c.name.startsWith(`${name} `)) && !failures.some((f) => list.some((t) => t.service === name && f.message.includes(t.label)))) continue;
+        if (!bad.some((c) => c.name.startsWith(`${name} `)) && !failures.some((f) => list.some((t) => t.service === name && f.message.includes(t.label))))
+          continue;
         const t = td.services[name]!;
         const lines = await diagnoseService(ctx, {
           cluster: svc.clusterName,

@@ -245,7 +245,8 @@ export const iamRoles: Step<'iam-roles'> = {
               : 'run the scheduled tasks of this app only',
       });
       if (kind === 'task') {
-        for (const p of ctx.config.permissions) items.push({ action: role ? 'update' : 'create', resource: `  allow ${p.actions.join(', ')}`, detail: `on ${p.resources.join(', ')}` });
+        for (const p of ctx.config.permissions)
+          items.push({ action: role ? 'update' : 'create', resource: `  allow ${p.actions.join(', ')}`, detail: `on ${p.resources.join(', ')}` });
       }
     }
     return items;

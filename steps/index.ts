@@ -14,6 +14,7 @@ import { taskDefinition } from './task-definition.js';
 import { migrations } from './migrations.js';
 import { service } from './service.js';
 import { firstBoot } from './first-boot.js';
+import { schedules } from './schedules.js';
 import type { Step } from '../src/pipeline/step.js';
 
 export const steps: readonly Step[] = [
@@ -29,5 +30,6 @@ export const steps: readonly Step[] = [
   pgvector,
   migrations,
   service,
+  schedules,
   firstBoot,
 ];

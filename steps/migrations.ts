@@ -32,7 +32,13 @@ export const migrations: Step<'migrations'> = {
   },
 
   async plan(ctx) {
-    return [{ action: 'create', resource: 'migrations task', detail: `${ctx.config.migrations!.command.join(' ')} as ${ctx.config.migrations!.service}, before any service rolls out (when its task definition changed)` }];
+    return [
+      {
+        action: 'create',
+        resource: 'migrations task',
+        detail: `${ctx.config.migrations!.command.join(' ')} as ${ctx.config.migrations!.service}, before any service rolls out (when its task definition changed)`,
+      },
+    ];
   },
 
   async apply(ctx) {

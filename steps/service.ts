@@ -86,7 +86,10 @@ function removalRefused(names: string[]): StepError {
 function describeService(s: ServiceSpec, image: string): string {
   const size = `${s.cpu / 1024} vCPU / ${s.memory / 1024} GB`;
   const count = s.autoscaling ? `${s.autoscaling.min}–${s.autoscaling.max} tasks (autoscaling, starts at ${s.desiredCount})` : `${s.desiredCount} task(s)`;
-  const what = s.kind === 'web' ? `web on ${s.hosts ? `${s.hosts.join(',')} ` : ''}${s.routes.join(', ') || '(no routes)'}, port ${s.port}` : `worker${s.command ? `: ${s.command.join(' ')}` : ''}`;
+  const what =
+    s.kind === 'web'
+      ? `web on ${s.hosts ? `${s.hosts.join(',')} ` : ''}${s.routes.join(', ') || '(no routes)'}, port ${s.port}`
+      : `worker${s.command ? `: ${s.command.join(' ')}` : ''}`;
   return `${what}; image ${image}; ${size}; ${count}`;
 }
 
@@ -139,10 +142,18 @@ export const service: Step<'service'> = {
       });
       for (const s of webSpecs(ctx)) {
         const name = targetGroupName(ctx, s.name);
-        items.push({ action: (await findTargetGroup(ctx, name)) ? 'keep' : 'create', resource: `target group ${name}`, detail: `${s.name}: port ${s.port}, health ${s.healthCheckPath}` });
+        items.push({
+          action: (await findTargetGroup(ctx, name)) ? 'keep' : 'create',
+          resource: `target group ${name}`,
+          detail: `${s.name}: port ${s.port}, health ${s.healthCheckPath}`,
+        });
       }
       for (const r of wantedRules(specs(ctx), {})) {
-        items.push({ action: 'keep', resource: `route ${r.priority}: ${r.hosts ? `${r.hosts.join(',')} ` : ''}${r.path} → ${r.service}`, detail: 'created or changed only if it differs' });
+        items.push({
+          action: 'keep',
+          resource: `route ${r.priority}: ${r.hosts ? `${r.hosts.join(',')} ` : ''}${r.path} → ${r.service}`,
+          detail: 'created or changed only if it differs',
+        });
       }
     }
     for (const s of specs(ctx)) {
@@ -155,8 +166,14 @@ export const service: Step<'service'> = {
       });
     }
     const gone = await removals(ctx);
-    for (const svc of gone.services) items.push({ action: 'delete', resource: `ECS service ${svc.serviceName}`, detail: `${configNameOf(ctx, svc)} is no longer in the config; its tasks are stopped` });
-    for (const tg of gone.targetGroups) items.push({ action: 'delete', resource: `target group ${tg.TargetGroupName}`, detail: 'its service is gone or became a worker' });
+    for (const svc of gone.services)
+      items.push({
+        action: 'delete',
+        resource: `ECS service ${svc.serviceName}`,
+        detail: `${configNameOf(ctx, svc)} is no longer in the config; its tasks are stopped`,
+      });
+    for (const tg of gone.targetGroups)
+      items.push({ action: 'delete', resource: `target group ${tg.TargetGroupName}`, detail: 'its service is gone or became a worker' });
     return items;
   },
 
@@ -180,7 +197,14 @@ export const service: Step<'service'> = {
     for (const s of specs(ctx)) {
       const name = ecsServiceName(ctx, s.name);
       const svc = await ensureService(ctx, { spec: s, name, cluster, net, td: tds.services[s.name]!, targetGroupArn: tgArns[s.name] });
-      if (s.autoscaling) await ensureAutoscaling(ctx, { cluster: clusterName(ctx), serviceName: name, spec: s, loadBalancerArn: lb?.LoadBalancerArn, targetGroupArn: tgArns[s.name] });
+      if (s.autoscaling)
+        await ensureAutoscaling(ctx, {
+          cluster: clusterName(ctx),
+          serviceName: name,
+          spec: s,
+          loadBalancerArn: lb?.LoadBalancerArn,
+          targetGroupArn: tgArns[s.name],
+        });
       else await removeAutoscaling(ctx, clusterName(ctx), name);
       started.push({ spec: s, svc });
     }
@@ -202,9 +226,13 @@ export const service: Step<'service'> = {
     if (failed.length) {
       const first = failed[0]!.error;
       if (!(first instanceof StepError) || failed.length === 1) throw first;
-      throw new StepError('service', `rollout: ${failed.map((f) => f.name).join(', ')} failed (${results.length - failed.length} of ${results.length} services rolled out)`, {
-        hint: failed.map((f) => `${f.name}: ${f.error.message}\n${(f.error as StepError).hint ?? ''}`.trim()).join('\n\n'),
-      });
+      throw new StepError(
+        'service',
+        `rollout: ${failed.map((f) => f.name).join(', ')} failed (${results.length - failed.length} of ${results.length} services rolled out)`,
+        {
+          hint: failed.map((f) => `${f.name}: ${f.error.message}\n${(f.error as StepError).hint ?? ''}`.trim()).join('\n\n'),
+        },
+      );
     }
 
     for (const tg of gone.targetGroups) await deleteTargetGroup(ctx, tg);
@@ -245,7 +273,10 @@ export const service: Step<'service'> = {
       });
     }
     if (webSpecs(ctx).length) {
-      checks.push({ name: `load balancer ${elbName(ctx.app, ctx.env)}`, ok: !!out.loadBalancerArn && (await findLoadBalancer(ctx))?.LoadBalancerArn === out.loadBalancerArn });
+      checks.push({
+        name: `load balancer ${elbName(ctx.app, ctx.env)}`,
+        ok: !!out.loadBalancerArn && (await findLoadBalancer(ctx))?.LoadBalancerArn === out.loadBalancerArn,
+      });
     }
     const extra = (await ownedServices(ctx, cluster)).filter((s) => !specs(ctx).some((x) => ecsServiceName(ctx, x.name) === s.serviceName));
     if (extra.length) checks.push({ name: 'no removed services', ok: false, detail: extra.map((s) => s.serviceName).join(', ') });

@@ -50,9 +50,13 @@ export function render(ctx: StepContext, s: ServiceSpec): RegisterTaskDefinition
   const secretOut = secretsStep.enabled?.(ctx.config) ? ctx.output('secrets') : undefined;
   if (image.architecture && image.architecture !== imageSpec.platform.split('/')[1]) {
     const key = s.image === 'default' ? 'image' : `images.${s.image}`;
-    throw new StepError('task-definition', `check image: the pushed image ${s.image} is linux/${image.architecture} but ${key}.platform is ${imageSpec.platform}`, {
-      hint: `Fargate would fail to start it ("exec format error"). Build for ${imageSpec.platform} (check FROM --platform in the Dockerfile), or set ${key}.platform to linux/${image.architecture}.`,
-    });
+    throw new StepError(
+      'task-definition',
+      `check image: the pushed image ${s.image} is linux/${image.architecture} but ${key}.platform is ${imageSpec.platform}`,
+      {
+        hint: `Fargate would fail to start it ("exec format error"). Build for ${imageSpec.platform} (check FROM --platform in the Dockerfile), or set ${key}.platform to linux/${image.architecture}.`,
+      },
+    );
   }
   const environment = Object.entries({ ...s.environment, AWS_REGION: ctx.region })
     .sort(([a], [b]) => a.localeCompare(b))
@@ -179,7 +183,11 @@ export const taskDefinition: Step<'task-definition'> = {
       const td = await latest(ctx, name);
       items.push(
         td
-          ? { action: 'update', resource: `task definition ${name}`, detail: `revision ${td.revision} now; a new one only if the image, env, secrets or size changed` }
+          ? {
+              action: 'update',
+              resource: `task definition ${name}`,
+              detail: `revision ${td.revision} now; a new one only if the image, env, secrets or size changed`,
+            }
           : { action: 'create', resource: `task definition ${name}`, detail: `${s.cpu} CPU / ${s.memory} MiB, Fargate` },
       );
     }

@@ -81,7 +81,11 @@ export async function ensureAutoscaling(
     const cur = have.find((h) => h.PolicyName === p.name);
     const c = cur?.TargetTrackingScalingPolicyConfiguration;
     const curKey = c
-      ? policyKey({ metric: c.PredefinedMetricSpecification?.PredefinedMetricType, target: c.TargetValue, resourceLabel: c.PredefinedMetricSpecification?.ResourceLabel })
+      ? policyKey({
+          metric: c.PredefinedMetricSpecification?.PredefinedMetricType,
+          target: c.TargetValue,
+          resourceLabel: c.PredefinedMetricSpecification?.ResourceLabel,
+        })
       : undefined;
     if (curKey === policyKey(p)) continue;
     await ctx.aws.autoscaling.send(
@@ -113,6 +117,8 @@ export async function ensureAutoscaling(
 export async function removeAutoscaling(ctx: StepContext, cluster: string, service: string): Promise<boolean> {
   if (!(await findScalableTarget(ctx, cluster, service))) return false;
   ctx.log.info(`turning autoscaling off for ${service}`);
-  await ctx.aws.autoscaling.send(new DeregisterScalableTargetCommand({ ServiceNamespace: 'ecs', ResourceId: resourceId(cluster, service), ScalableDimension: DIMENSION }));
+  await ctx.aws.autoscaling.send(
+    new DeregisterScalableTargetCommand({ ServiceNamespace: 'ecs', ResourceId: resourceId(cluster, service), ScalableDimension: DIMENSION }),
+  );
   return true;
 }

@@ -83,7 +83,10 @@ function describeStopped(t: Task): string {
  * reason, recent events, each stopped task's reason and exit codes, and the
  * last log lines of the most recent stopped task.
  */
-export async function diagnoseService(ctx: StepContext, o: { cluster: string; service: string; logGroup: string; streamPrefix: string; container: string }): Promise<string[]> {
+export async function diagnoseService(
+  ctx: StepContext,
+  o: { cluster: string; service: string; logGroup: string; streamPrefix: string; container: string },
+): Promise<string[]> {
   const lines: string[] = [];
   const svc = (await ctx.aws.ecs.send(new DescribeServicesCommand({ cluster: o.cluster, services: [o.service] }))).services?.[0];
   const primary = svc?.deployments?.find((d) => d.status === 'PRIMARY');

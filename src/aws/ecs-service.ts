@@ -28,10 +28,7 @@ const ROLLOUT_DEADLINE_MS = 30 * 60_000;
 export const SERVICE_TAG = 'deploy-wizard:service';
 
 export async function findService(ctx: StepContext, cluster: string, name: string): Promise<Service | undefined> {
-  const res = await unlessNotFound(
-    ctx.aws.ecs.send(new DescribeServicesCommand({ cluster, services: [name], include: ['TAGS'] })),
-    'ClusterNotFoundException',
-  );
+  const res = await unlessNotFound(ctx.aws.ecs.send(new DescribeServicesCommand({ cluster, services: [name], include: ['TAGS'] })), 'ClusterNotFoundException');
   return res?.services?.find((s) => s.status === 'ACTIVE');
 }
 
@@ -73,7 +70,9 @@ export async function ensureService(ctx: StepContext, o: EnsureServiceInput): Pr
   if (!existing) {
     const intent = `ecs-service:${s.name}`;
     // The single service of earlier versions recorded its token under "ecs-service".
-    const token = String(ctx.intents.get(intent)?.clientRequestToken ?? (s.name === 'web' ? ctx.intents.get('ecs-service')?.clientRequestToken : undefined) ?? randomUUID());
+    const token = String(
+      ctx.intents.get(intent)?.clientRequestToken ?? (s.name === 'web' ? ctx.intents.get('ecs-service')?.clientRequestToken : undefined) ?? randomUUID(),
+    );
     await ctx.intents.record(intent, { service: o.name, clientRequestToken: token });
     ctx.log.info(`creating ECS service ${o.name} (${s.desiredCount} task${s.desiredCount === 1 ? '' : 's'}${o.targetGroupArn ? '' : ', worker'})`);
     const res = await retryIamPropagation(
@@ -165,7 +164,7 @@ export async function waitForRollout(ctx: StepContext, o: { cluster: string; nam
       const primary = svc?.deployments?.find((d) => d.status === 'PRIMARY');
       const state = primary?.rolloutState ?? 'IN_PROGRESS';
       const status = `rollout ${state.toLowerCase()}, ${svc?.runningCount ?? 0}/${svc?.desiredCount ?? 0} running`;
-      if (state === 'FAILED') return { done: false, status, fatal: `${o.label}: rollout FAILED: ${primary?.rolloutStateReason ?? 'no reason given'}` };
+      if (state === 'FAILED') return { done: false, status, fatal: `rollout FAILED: ${primary?.rolloutStateReason ?? 'no reason given'}` };
       return { done: state === 'COMPLETED', status };
     },
   }).catch(async (e) => {

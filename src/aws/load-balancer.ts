@@ -128,9 +128,13 @@ export async function ensureTargetGroup(ctx: StepContext, net: NetworkOutput, s:
   let tg = await findTargetGroup(ctx, name);
   if (tg && !(await elbOwned(ctx, tg.TargetGroupArn!))) throw notOurs('target group', name, ctx);
   if (tg && (tg.Port !== port || tg.VpcId !== net.vpcId)) {
-    throw new StepError('service', `update target group: ${name} (service ${s.name}) serves port ${tg.Port} in ${tg.VpcId}; a target group's port and VPC cannot change`, {
-      hint: `Give the service a new name (a new service, target group and route), or use another --env, to move ${s.name} to a new port or VPC.`,
-    });
+    throw new StepError(
+      'service',
+      `update target group: ${name} (service ${s.name}) serves port ${tg.Port} in ${tg.VpcId}; a target group's port and VPC cannot change`,
+      {
+        hint: `Give the service a new name (a new service, target group and route), or use another --env, to move ${s.name} to a new port or VPC.`,
+      },
+    );
   }
   if (!tg) {
     ctx.log.info(`creating target group ${name} for ${s.name}`);
@@ -205,7 +209,9 @@ const actionKey = (a: Action | undefined) =>
       ? {
           Type: a.Type,
           TargetGroupArn: a.TargetGroupArn ?? a.ForwardConfig?.TargetGroups?.[0]?.TargetGroupArn,
-          Redirect: a.RedirectConfig ? { Protocol: a.RedirectConfig.Protocol, Port: a.RedirectConfig.Port, StatusCode: a.RedirectConfig.StatusCode } : undefined,
+          Redirect: a.RedirectConfig
+            ? { Protocol: a.RedirectConfig.Protocol, Port: a.RedirectConfig.Port, StatusCode: a.RedirectConfig.StatusCode }
+            : undefined,
           Fixed: a.FixedResponseConfig ? { StatusCode: a.FixedResponseConfig.StatusCode } : undefined,
         }
       : null,
@@ -253,7 +259,9 @@ export async function ensureListeners(ctx: StepContext, lb: LoadBalancer, defaul
       l.Protocol !== want.protocol ||
       (want.protocol === 'HTTPS' && (l.SslPolicy !== TLS_POLICY || l.Certificates?.[0]?.CertificateArn !== cert))
     ) {
-      await ctx.aws.elbv2.send(new ModifyListenerCommand({ ListenerArn: l.ListenerArn, Port: port, Protocol: want.protocol, DefaultActions: [want.action], ...tls }));
+      await ctx.aws.elbv2.send(
+        new ModifyListenerCommand({ ListenerArn: l.ListenerArn, Port: port, Protocol: want.protocol, DefaultActions: [want.action], ...tls }),
+      );
     }
     // Routes live on the app listener only; a redirecting listener keeps none (they would skip the redirect).
     await ensureRules(ctx, l.ListenerArn!, port === appListenerPort(ctx) ? rules : []);
@@ -281,7 +289,13 @@ async function ensureRules(ctx: StepContext, listenerArn: string, want: WantedRu
     if (!existing) {
       ctx.log.info(`routing ${r.hosts ? `${r.hosts.join(',')} ` : ''}${r.path} to ${r.service} (rule ${r.priority})`);
       await ctx.aws.elbv2.send(
-        new CreateRuleCommand({ ListenerArn: listenerArn, Priority: r.priority, Conditions: conditions(r), Actions: actions, Tags: ownershipTags(ctx, 'service') }),
+        new CreateRuleCommand({
+          ListenerArn: listenerArn,
+          Priority: r.priority,
+          Conditions: conditions(r),
+          Actions: actions,
+          Tags: ownershipTags(ctx, 'service'),
+        }),
       );
     } else if (ruleKey(existing.Conditions, existing.Actions) !== ruleKey(conditions(r), actions)) {
       ctx.log.info(`routing ${r.hosts ? `${r.hosts.join(',')} ` : ''}${r.path} to ${r.service} (rule ${r.priority}, changed)`);
@@ -297,8 +311,14 @@ async function ensureRules(ctx: StepContext, listenerArn: string, want: WantedRu
 /** Target groups on our load balancer, or tagged ours, that no web service uses any more. */
 export async function staleTargetGroups(ctx: StepContext, keep: string[]): Promise<TargetGroup[]> {
   const lb = await findLoadBalancer(ctx);
-  if (!lb) return [];
-  const all = (await ctx.aws.elbv2.send(new DescribeTargetGroupsCommand({ LoadBalancerArn: lb.LoadBalancerArn }))).TargetGroups ?? [];
+  // A load balancer that is not ours is refused later, by ensureLoadBalancer; nothing on it is ours to delete.
+  if (!lb || !(await elbOwned(ctx, lb.LoadBalancerArn!))) return [];
+  const res = await unlessNotFound(
+    ctx.aws.elbv2.send(new DescribeTargetGroupsCommand({ LoadBalancerArn: lb.LoadBalancerArn })),
+    'TargetGroupNotFoundException',
+    'TargetGroupNotFound',
+  );
+  const all = res?.TargetGroups ?? [];
   const out: TargetGroup[] = [];
   for (const tg of all) if (!keep.includes(tg.TargetGroupName!) && (await elbOwned(ctx, tg.TargetGroupArn!))) out.push(tg);
   return out;

@@ -49,10 +49,11 @@ function serviceEntries(c: Raw): [string, Partial<ServiceInput>][] {
 /** Checks that span keys; each names the key to fix. Runs on the base and on every merged overlay. */
 export function checkApp(c: Raw, ctx: Ctx): void {
   if (c.image && c.images) issue(ctx, ['images'], 'use either image (one image) or images (several), not both');
-  if (!c.image && !c.images) issue(ctx, ['images'], 'required but missing: add images (or image for a single one)');
+  // Named as the singular key: that is what a first config has (images is for several).
+  if (!c.image && !c.images) issue(ctx, ['image'], 'required but missing');
   if (c.images && Object.keys(c.images).length === 0) issue(ctx, ['images'], 'name at least one image');
   if (c.service && c.services) issue(ctx, ['services'], 'use either service (one web service) or services (several), not both');
-  if (!c.service && !c.services) issue(ctx, ['services'], 'required but missing: add services (or service for a single web service)');
+  if (!c.service && !c.services) issue(ctx, ['service'], 'required but missing');
   if (c.services && Object.keys(c.services).length === 0) issue(ctx, ['services'], 'name at least one service');
   const imageNames = c.images ? Object.keys(c.images) : ['default'];
   const entries = serviceEntries(c);
@@ -100,7 +101,8 @@ export function checkApp(c: Raw, ctx: Ctx): void {
     if (ALL_DERIVED_KEYS.includes(key) && !spec.replaceDerived) {
       issue(ctx, ['secrets', key], `${key} is derived by the wizard; remove it, or add "replaceDerived": true to make your value win over the derived one`);
     }
-    if (!ALL_DERIVED_KEYS.includes(key) && spec.replaceDerived) issue(ctx, ['secrets', key, 'replaceDerived'], `${key} is not a derived key; remove replaceDerived`);
+    if (!ALL_DERIVED_KEYS.includes(key) && spec.replaceDerived)
+      issue(ctx, ['secrets', key, 'replaceDerived'], `${key} is not a derived key; remove replaceDerived`);
   }
   if (c.database?.driver === 'asyncpg' && c.database.urlScheme === 'postgresql+psycopg') {
     issue(ctx, ['database', 'urlScheme'], 'postgresql+psycopg is for psycopg; with driver asyncpg use postgresql+asyncpg or postgresql');

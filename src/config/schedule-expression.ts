@@ -79,7 +79,8 @@ export function parseSchedule(input: string): ParsedSchedule | { problem: string
     if (!m) return { problem: `"${text}" is not rate(N minutes|hours|days)` };
     const n = Number(m[1]);
     if (n < 1) return { problem: `"${text}": the rate must be at least 1` };
-    if ((n === 1) !== !m[2]!.endsWith('s')) return { problem: `"${text}": write rate(1 ${m[2]!.replace(/s$/, '')}) or rate(${n} ${m[2]!.replace(/s?$/, 's')})` };
+    if ((n === 1) !== !m[2]!.endsWith('s'))
+      return { problem: `"${text}": write rate(1 ${m[2]!.replace(/s$/, '')}) or rate(${n} ${m[2]!.replace(/s?$/, 's')})` };
     const unit = m[2]!.startsWith('minute') ? 60 : m[2]!.startsWith('hour') ? 3600 : 86400;
     return { kind: 'rate', expression: `rate(${n} ${m[2]})`, seconds: n * unit };
   }

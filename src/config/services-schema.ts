@@ -95,7 +95,13 @@ const autoscaling = z
     max: z.number().int().min(1).max(100),
     cpuTarget: z.number().min(10).max(90).optional().describe('keep average CPU near this percentage'),
     memoryTarget: z.number().min(10).max(90).optional().describe('keep average memory near this percentage'),
-    requestsPerTarget: z.number().int().min(1).max(1_000_000).optional().describe('keep load balancer requests per task per minute near this (web services only)'),
+    requestsPerTarget: z
+      .number()
+      .int()
+      .min(1)
+      .max(1_000_000)
+      .optional()
+      .describe('keep load balancer requests per task per minute near this (web services only)'),
   })
   .superRefine((a, ctx) => {
     if (a.min > a.max) ctx.addIssue({ code: 'custom', path: ['min'], message: `min ${a.min} is above max ${a.max}` });
@@ -139,7 +145,11 @@ export const service = z
         }
       }
       if (s.autoscaling?.requestsPerTarget !== undefined) {
-        ctx.addIssue({ code: 'custom', path: ['autoscaling', 'requestsPerTarget'], message: 'a worker gets no requests; scale it on cpuTarget or memoryTarget' });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['autoscaling', 'requestsPerTarget'],
+          message: 'a worker gets no requests; scale it on cpuTarget or memoryTarget',
+        });
       }
     }
     if (s.autoscaling && s.desiredCount !== undefined && (s.desiredCount < s.autoscaling.min || s.desiredCount > s.autoscaling.max)) {
@@ -171,16 +181,17 @@ export const schedule = z
 export const permission = z.strictObject({
   actions: z
     .array(
-      z
-        .string()
-        .regex(/^[a-z0-9-]+:[A-Za-z0-9]+$/, 'an action is service:Action, such as bedrock:InvokeModel; wildcards are not accepted, name each action'),
+      z.string().regex(/^[a-z0-9-]+:[A-Za-z0-9]+$/, 'an action is service:Action, such as bedrock:InvokeModel; wildcards are not accepted, name each action'),
     )
     .min(1),
   resources: z
     .array(
       z
         .string()
-        .regex(/^arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:(\d{12})?:.+$/, 'a resource is an ARN such as arn:aws:bedrock:us-east-1::foundation-model/...; "*" is not accepted'),
+        .regex(
+          /^arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:(\d{12})?:.+$/,
+          'a resource is an ARN such as arn:aws:bedrock:us-east-1::foundation-model/...; "*" is not accepted',
+        ),
     )
     .min(1),
 });

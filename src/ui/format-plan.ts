@@ -10,7 +10,10 @@ export function formatPlan(plans: { step: string; items: PlanItem[] }[]): string
     for (const i of items) lines.push(`  ${MARK[i.action]} ${i.action.padEnd(6)} ${i.resource}${i.detail ? `  (${i.detail})` : ''}`);
   }
   const count = (a: PlanItem['action']) => plans.reduce((n, p) => n + p.items.filter((i) => i.action === a).length, 0);
-  lines.push('', `${count('create')} to create, ${count('update')} to change, ${count('delete') ? `${count('delete')} to delete, ` : ''}${count('keep')} unchanged`);
+  lines.push(
+    '',
+    `${count('create')} to create, ${count('update')} to change, ${count('delete') ? `${count('delete')} to delete, ` : ''}${count('keep')} unchanged`,
+  );
   return lines.join('\n');
 }
 

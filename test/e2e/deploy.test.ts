@@ -51,7 +51,7 @@ describe('deploy --non-interactive against the stand-ins', () => {
     expect(policy.rules[0].selection).toMatchObject({ countType: 'imageCountMoreThan', countNumber: 20 });
 
     const state = readState(dir);
-    const out = state.steps['ecr-push'].outputs;
+    const out = state.steps['ecr-push'].outputs.images.default;
     expect(await registryTags(repoName)).toEqual([out.imageTag]);
     expect(out.imageDigest).toMatch(/^sha256:[0-9a-f]{64}$/);
     expect(out.imageUri).toBe(`${repo.repositoryUri}@${out.imageDigest}`);
@@ -90,11 +90,11 @@ describe('deploy --non-interactive against the stand-ins', () => {
   it('rebuilds under a new content tag when the app changes', async () => {
     const { dir, app } = makeApp();
     expectOk(await runCli(['--non-interactive'], { cwd: dir }));
-    const before = readState(dir).steps['ecr-push'].outputs.imageTag;
+    const before = readState(dir).steps['ecr-push'].outputs.images.default.imageTag;
     writeFileSync(join(dir, 'www', 'index.html'), '<h1>v2</h1>');
     const second = await runCli(['--non-interactive', '--json'], { cwd: dir });
     expectOk(second);
-    const after = readState(dir).steps['ecr-push'].outputs.imageTag;
+    const after = readState(dir).steps['ecr-push'].outputs.images.default.imageTag;
     expect(after).not.toBe(before);
     expect((await registryTags(`${app}-prod`)).sort()).toEqual([before, after].sort());
     const events = second.stdout
@@ -122,7 +122,7 @@ describe('deploy --non-interactive against the stand-ins', () => {
     expect(second.stderr).toMatch(/Resuming/);
     const repos = (await ecr().send(new DescribeRepositoriesCommand({}))).repositories!.filter((r) => r.repositoryName === `${app}-prod`);
     expect(repos).toHaveLength(1);
-    expect(await registryTags(`${app}-prod`)).toEqual([readState(dir).steps['ecr-push'].outputs.imageTag]);
+    expect(await registryTags(`${app}-prod`)).toEqual([readState(dir).steps['ecr-push'].outputs.images.default.imageTag]);
     expect((await bucketsOf(app)).sort()).toEqual([`${app}-exports`, `${app}-uploads`]);
     expect(readState(dir).steps['ecr-push'].status).toBe('done');
   });

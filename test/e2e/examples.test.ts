@@ -20,7 +20,7 @@ describe('the examples through the CLI', () => {
       );
       for (const id of expected) expect(state.steps[id]?.status, id).toBe('done');
       if (config.migrations)
-        expect(state.steps.migrations.outputs).toMatchObject({ exitCode: 0, ranFor: state.steps['task-definition'].outputs.taskDefinitionArn });
+        expect(state.steps.migrations.outputs).toMatchObject({ exitCode: 0, ranFor: state.steps['task-definition'].outputs.services.web.taskDefinitionArn });
       expect(state.steps['first-boot'].outputs.checks.every((c: any) => c.ok)).toBe(true);
       expect(first.stdout).toContain('URL         http://');
       expect(first.stdout).toContain(`Secret      ${app}/prod`);
@@ -33,7 +33,7 @@ describe('the examples through the CLI', () => {
       expect(again.events.filter((e) => e.step !== 'deploy').every((e) => e.status === 'unchanged')).toBe(true);
       const td = await ecs(config.region).send(new DescribeTaskDefinitionCommand({ taskDefinition: `${app}-prod` }));
       expect(td.taskDefinition!.revision).toBe(1);
-      expect(readState(dir).steps['task-definition'].outputs.revision).toBe(1);
+      expect(readState(dir).steps['task-definition'].outputs.services.web.revision).toBe(1);
     },
   );
 

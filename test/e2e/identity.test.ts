@@ -126,7 +126,7 @@ describe('identity and secrets through the CLI (agencio-predict)', () => {
     values.push(master.password, redisToken, appRole.password);
     const td = (
       await new ECSClient({ region: 'us-east-1' }).send(
-        new DescribeTaskDefinitionCommand({ taskDefinition: state.steps['task-definition'].outputs.taskDefinitionArn }),
+        new DescribeTaskDefinitionCommand({ taskDefinition: state.steps['task-definition'].outputs.services.web.taskDefinitionArn }),
       )
     ).taskDefinition!;
     const haystacks = {

@@ -47,14 +47,14 @@ describe('an ordinary app repo (no .dockerignore, made dirty by the wizard itsel
   it('a re-run makes no mutating call and keeps the tag; the wizard files never reach the image; a gitignored dist/ that Docker sees changes the tag', async () => {
     const { dir, app } = ordinaryRepo();
     expectOk(await runCli(['deploy', '--non-interactive'], { cwd: dir }));
-    const first = readState(dir).steps['ecr-push'].outputs;
+    const first = readState(dir).steps['ecr-push'].outputs.images.default;
     expect(git(dir, 'status', '--porcelain')).toContain('.gitignore'); // the wizard made the tree dirty
 
     const again = await recordedDeploy(dir);
     expect(again.code).toBe(0);
     expect(mutatingCalls(again.names)).toEqual([]);
     expect(again.events.filter((e) => e.step === 'ecr-push').at(-1)?.status).toBe('unchanged');
-    expect(readState(dir).steps['ecr-push'].outputs.imageTag).toBe(first.imageTag);
+    expect(readState(dir).steps['ecr-push'].outputs.images.default.imageTag).toBe(first.imageTag);
 
     // What the image holds: the context, never .deploy-wizard (state, .bak, lock, temp files).
     const listing = podman('run', '--rm', `${inject('standins').env.DEPLOY_WIZARD_REGISTRY}/${app}-prod:${first.imageTag}`, 'ls', '-a', '/app');
@@ -66,7 +66,7 @@ describe('an ordinary app repo (no .dockerignore, made dirty by the wizard itsel
     writeFileSync(join(dir, 'dist', 'bundle.js'), 'console.log("v2")');
     const third = await recordedDeploy(dir);
     expect(third.code).toBe(0);
-    const tag3 = readState(dir).steps['ecr-push'].outputs.imageTag;
+    const tag3 = readState(dir).steps['ecr-push'].outputs.images.default.imageTag;
     expect(tag3).not.toBe(first.imageTag);
     expect(third.events.filter((e) => e.step === 'ecr-push').at(-1)?.status).toBe('done');
 

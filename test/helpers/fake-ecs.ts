@@ -27,6 +27,8 @@ export function fakeEcs(opts: { td: string; app: string; failRollout?: boolean; 
       const name = cmd.constructor.name.replace(/Command$/, '');
       calls.push(name);
       switch (name) {
+        case 'ListServices':
+          return { serviceArns: [] };
         case 'DescribeClusters':
           return { clusters: [{ clusterArn: 'arn:aws:ecs:us-east-1:123456789012:cluster/c', status: 'ACTIVE', tags }] };
         case 'DescribeServices':
@@ -79,9 +81,10 @@ export async function context(logLines: string[]) {
     taskDefinitionArn: `arn:aws:ecs:us-east-1:123456789012:task-definition/${app}-prod:1`,
     revision: 1,
     containerName: 'app',
+    streamPrefix: 'ecs',
     logGroup: `/ecs/${app}-prod`,
   };
-  ctx.output = ((id: string) => ({ network: net, 'task-definition': td })[id]) as any;
+  ctx.output = ((id: string) => ({ network: net, 'task-definition': { services: { web: td }, logGroup: td.logGroup } })[id]) as any;
   // Real log lines in the real (moto) log group, where the diagnosis reads them.
   await ctx.aws.logs.send(new CreateLogGroupCommand({ logGroupName: td.logGroup }));
   await ctx.aws.logs.send(new CreateLogStreamCommand({ logGroupName: td.logGroup, logStreamName: 'ecs/app/0123456789abcdef' }));

@@ -53,7 +53,7 @@ export { MUTATING } from '../../src/aws/mutating.js';
 
 /**
  * A minimal Fargate task definition of family `<app>-prod` in moto, in the
- * shape the task-definition step outputs: for driving the service and one-off
+ * shape the task-definition step outputs (as service "web"): for driving the service and one-off
  * task code without the steps before them.
  */
 export async function registerTaskDefinition(ctx: StepContext, app: string) {
@@ -69,5 +69,7 @@ export async function registerTaskDefinition(ctx: StepContext, app: string) {
       }),
     )
   ).taskDefinition!;
-  return { family: td.family!, taskDefinitionArn: td.taskDefinitionArn!, revision: td.revision!, containerName: app, logGroup: `/ecs/${app}-prod` };
+  const web = { family: td.family!, taskDefinitionArn: td.taskDefinitionArn!, revision: td.revision!, containerName: app, streamPrefix: 'ecs' };
+  // The task-definition step's output (one service, "web"), with that service's fields alongside for one-off task tests.
+  return { ...web, logGroup: `/ecs/${app}-prod`, services: { web } };
 }

@@ -39,13 +39,15 @@ describe('ecr-push', () => {
         { Key: 'deploy-wizard:env', Value: 'prod' },
       ]),
     );
-    expect(out).toMatchObject({
+    expect(Object.keys(out.images)).toEqual(['default']);
+    const img = out.images.default!;
+    expect(img).toMatchObject({
       repositoryName: `${app}-prod`,
       imageTag: expect.stringMatching(/^ctx-[0-9a-f]{24}$/),
       imageDigest: expect.stringMatching(/^sha256:/),
       architecture: 'amd64',
     });
-    expect(out.imageUri).toBe(`${repo.repositoryUri}@${out.imageDigest}`);
+    expect(img.imageUri).toBe(`${repo.repositoryUri}@${img.imageDigest}`);
     expect(logs.some((l) => l.includes('building'))).toBe(true);
 
     // The same content, a fresh run: found in the registry, so no build, no push, no mutating call.
@@ -57,7 +59,7 @@ describe('ecr-push', () => {
       logs.some((l) => l.includes('already in the registry; skipping build and push')),
       logs.join('\n'),
     ).toBe(true);
-    expect(second.imageTag).toBe(out.imageTag);
+    expect(second.images.default!.imageTag).toBe(img.imageTag);
     expect(calls.filter((c) => MUTATING.test(c))).toEqual([]);
   });
 
@@ -65,8 +67,9 @@ describe('ecr-push', () => {
     const a = context({ SAMPLE_APP_VERSION: '1.0.0' });
     const b = context({ SAMPLE_APP_VERSION: '2.0.0' });
     b.ctx.configDir = a.dir;
-    const tagA = (await ecrPush.inputs(a.ctx)) as { tag: string };
-    const tagB = (await ecrPush.inputs(b.ctx)) as { tag: string };
+    type Inputs = { images: Record<string, { tag: string }> };
+    const tagA = ((await ecrPush.inputs(a.ctx)) as Inputs).images.default!;
+    const tagB = ((await ecrPush.inputs(b.ctx)) as Inputs).images.default!;
     expect(tagA.tag).not.toBe(tagB.tag);
     const out = await ecrPush.apply(a.ctx);
     expect(out.buildArgKey).toMatch(/^[0-9a-f]{64}$/);
@@ -75,7 +78,7 @@ describe('ecr-push', () => {
     next.ctx.configDir = a.dir;
     next.ctx.app = a.ctx.app;
     next.ctx.previous = () => out;
-    expect(((await ecrPush.inputs(next.ctx)) as { tag: string }).tag).toBe(out.imageTag);
+    expect(((await ecrPush.inputs(next.ctx)) as Inputs).images.default!.tag).toBe(out.images.default!.imageTag);
   });
 
   it('never adopts a repository of that name that is not ours', async () => {

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { ImportCertificateCommand } from '@aws-sdk/client-acm';
 import { UploadServerCertificateCommand } from '@aws-sdk/client-iam';
 import { httpProbe } from '../../src/probe.js';
-import { nameToProbe, probeTarget } from '../../steps/first-boot.js';
+import { nameToProbe, probeTargets, routedPath } from '../../steps/first-boot.js';
 import { stepContext } from '../helpers/step-context.js';
 
 /** A private CA and a certificate it signed for app.example.com (and www.), made with openssl. */
@@ -53,20 +53,31 @@ describe('first-boot with a certificate', () => {
       await ctx.aws.acm.send(new ImportCertificateCommand({ Certificate: Buffer.from(cert), PrivateKey: Buffer.from(key), CertificateChain: Buffer.from(ca) }))
     ).CertificateArn!;
     ctx.config.loadBalancer = { idleTimeoutSeconds: 60, certificateArn: acmArn };
-    expect(await probeTarget(ctx, svc)).toEqual({
-      url: 'https://app.example.com/health',
-      connectTo: svc.dnsName,
-      label: `https://app.example.com/health (through ${svc.dnsName})`,
-    });
+    expect(await probeTargets(ctx, svc)).toEqual([
+      {
+        service: 'web',
+        url: 'https://app.example.com/health',
+        connectTo: svc.dnsName,
+        label: `https://app.example.com/health (through ${svc.dnsName})`,
+      },
+    ]);
 
     const iamArn = (
       await ctx.aws.iam.send(new UploadServerCertificateCommand({ ServerCertificateName: `dw-${Date.now()}`, CertificateBody: cert, PrivateKey: key }))
     ).ServerCertificateMetadata!.Arn!;
     const second = stepContext({ loadBalancer: { certificateArn: iamArn } }).ctx;
-    expect((await probeTarget(second, svc)).url).toBe('https://app.example.com/health');
+    expect((await probeTargets(second, svc))[0]!.url).toBe('https://app.example.com/health');
 
     const explicit = stepContext({ loadBalancer: { certificateArn: iamArn }, validation: { url: 'https://status.example.com/up' } }).ctx;
-    expect(await probeTarget(explicit, svc)).toEqual({ url: 'https://status.example.com/up', label: 'https://status.example.com/up' });
+    expect(await probeTargets(explicit, svc)).toEqual([{ service: 'web', url: 'https://status.example.com/up', label: 'https://status.example.com/up' }]);
+  });
+
+  it('probes each web service at a path its routes send to it', () => {
+    const web = { routes: ['/api/*', '/health'], healthCheckPath: '/health' };
+    expect(routedPath(web as never)).toBe('/health');
+    expect(routedPath({ routes: ['/ai/*'], healthCheckPath: '/health' } as never)).toBe('/ai/health');
+    expect(routedPath({ routes: ['/admin'], healthCheckPath: '/up' } as never)).toBe('/admin/up');
+    expect(routedPath({ routes: ['/*'], healthCheckPath: '/up' } as never)).toBe('/up');
   });
 
   it('picks a concrete name under a wildcard', () => {

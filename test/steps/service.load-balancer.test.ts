@@ -42,10 +42,15 @@ describe('networking that passes on moto but would fail on AWS is refused before
       ({
         network: net,
         'task-definition': {
-          family: 'x',
-          taskDefinitionArn: 'arn:aws:ecs:us-east-1:123456789012:task-definition/x:1',
-          revision: 1,
-          containerName: 'x',
+          services: {
+            web: {
+              family: 'x',
+              taskDefinitionArn: 'arn:aws:ecs:us-east-1:123456789012:task-definition/x:1',
+              revision: 1,
+              containerName: 'x',
+              streamPrefix: 'ecs',
+            },
+          },
           logGroup: 'x',
         },
       })[id]) as any;

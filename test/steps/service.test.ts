@@ -75,7 +75,7 @@ describe('failures that only a fake ECS can produce', () => {
     const err = await service.apply(ctx).catch((e) => e);
     expect(err).toBeInstanceOf(StepError);
     expect(exitCodeOf(err)).toBe(1);
-    expect(err.message).toBe('wait for service ' + ctx.app + ': rollout FAILED: ECS deployment circuit breaker: tasks failed to start.');
+    expect(err.message).toBe('wait for service web: rollout FAILED: ECS deployment circuit breaker: tasks failed to start.');
     expect(err.hint).toContain('task 0123456789abcdef: Essential container in task exited; app exit 1');
     expect(err.hint).toContain('Error: DATABASE_URL is not reachable');
     expect(elapsed()).toBeLessThan(30 * 60_000);

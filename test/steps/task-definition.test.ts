@@ -23,7 +23,7 @@ describe('task-definition', () => {
     const run = await recordedDeploy(dir, secrets);
     expect(run.code).toBe(0);
     const state = readState(dir);
-    const td = (await ecs().send(new DescribeTaskDefinitionCommand({ taskDefinition: `${app}-prod` }))).taskDefinition!;
+    const td = (await ecs().send(new DescribeTaskDefinitionCommand({ taskDefinition: `${app}-prod-web` }))).taskDefinition!;
     const c = td.containerDefinitions![0]!;
     const secretArn = state.steps.secrets.outputs.arn;
     expect(c.secrets!.map((s) => s.name).sort()).toEqual(state.steps.secrets.outputs.keys);
@@ -38,7 +38,7 @@ describe('task-definition', () => {
         { name: 'NODE_ENV', value: 'production' },
       ]),
     );
-    expect(c.image).toBe(state.steps['ecr-push'].outputs.imageUri);
+    expect(c.image).toBe(state.steps['ecr-push'].outputs.images.default.imageUri);
     expect(c.image).toMatch(/@sha256:[0-9a-f]{64}$/);
     expect(td.runtimePlatform).toEqual({ cpuArchitecture: 'X86_64', operatingSystemFamily: 'LINUX' });
     expect([td.cpu, td.memory, td.networkMode]).toEqual(['1024', '2048', 'awsvpc']);
@@ -50,7 +50,7 @@ describe('task-definition', () => {
     expect(create.deploymentConfiguration.deploymentCircuitBreaker).toEqual({ enable: true, rollback: true });
     expect(create.clientToken).toMatch(/^[0-9a-f-]{36}$/);
     expect(create.networkConfiguration.awsvpcConfiguration.securityGroups).toEqual([state.steps.network.outputs.securityGroups.tasks]);
-    expect(create.loadBalancers[0]).toMatchObject({ targetGroupArn: state.steps.service.outputs.targetGroupArn, containerPort: 3000 });
+    expect(create.loadBalancers[0]).toMatchObject({ targetGroupArn: state.steps.service.outputs.services.web.targetGroupArn, containerPort: 3000 });
 
     const lb = (await elb().send(new DescribeLoadBalancersCommand({ Names: [`${app}-prod`] }))).LoadBalancers!;
     expect(lb).toHaveLength(1);
@@ -77,18 +77,18 @@ describe('task-definition', () => {
     const { ctx } = stepContext({});
     ctx.output = ((id: string) =>
       ({
-        'ecr-push': { imageUri: 'x@sha256:1', architecture: 'arm64' },
+        'ecr-push': { images: { default: { imageUri: 'x@sha256:1', architecture: 'arm64' } } },
         'iam-roles': { executionRoleArn: 'arn:aws:iam::123456789012:role/e', taskRoleArn: 'arn:aws:iam::123456789012:role/t' },
       })[id]) as any;
     const err = (() => {
       try {
-        render(ctx);
+        render(ctx, ctx.config.services.web!);
       } catch (e) {
         return e as StepError;
       }
     })();
     expect(err).toBeInstanceOf(StepError);
-    expect(err!.message).toBe('check image: the pushed image is linux/arm64 but image.platform is linux/amd64');
+    expect(err!.message).toBe('check image: the pushed image default is linux/arm64 but image.platform is linux/amd64');
     expect(err!.hint).toMatch(/set image.platform to linux\/arm64/);
   });
 });

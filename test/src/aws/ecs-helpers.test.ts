@@ -23,6 +23,7 @@ async function setup() {
     container: app,
     command,
     logGroup,
+    streamPrefix: 'ecs',
     net,
     deadlineMs: 60_000,
   });

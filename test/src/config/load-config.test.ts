@@ -27,16 +27,16 @@ describe('config', () => {
     for (const env of ['prod', 'staging']) {
       const { config } = await loadConfig(join(EXAMPLES, file), env);
       expect(config.app).toMatch(/^[a-z]/);
-      expect(config.service.port).toBeGreaterThan(0);
+      expect(Object.values(config.services)[0]!.port).toBeGreaterThan(0);
     }
   });
 
   it('deep-merges environments.<env> over the base', async () => {
     const prod = (await loadConfig(join(EXAMPLES, 'agencio-predict.json'), 'prod')).config;
     const staging = (await loadConfig(join(EXAMPLES, 'agencio-predict.json'), 'staging')).config;
-    expect(prod.service.desiredCount).toBe(2);
-    expect(staging.service.desiredCount).toBe(1);
-    expect(staging.service.port).toBe(3000); // untouched keys come from the base
+    expect(prod.services.web!.desiredCount).toBe(2);
+    expect(staging.services.web!.desiredCount).toBe(1);
+    expect(staging.services.web!.port).toBe(3000); // untouched keys come from the base
     expect(staging.database?.instanceClass).toBe('db.t4g.micro');
     expect(staging.database?.engineVersion).toBe('16.4');
     expect(prod.database?.instanceClass).toBe('db.t4g.small');
@@ -44,7 +44,8 @@ describe('config', () => {
 
   it('needs only app, region, image and service', () => {
     const c = parseConfig(JSON.stringify(base), 'x', 'prod');
-    expect(c.image.dockerfile).toBe('Dockerfile');
+    expect(c.images.default!.dockerfile).toBe('Dockerfile');
+    expect(c.services.web).toMatchObject({ kind: 'web', image: 'default', routes: ['/*'] });
     expect(c.database).toBeUndefined();
     expect(c.buckets).toBeUndefined();
   });

@@ -1,0 +1,245 @@
+import {
+  CreateScheduleCommand,
+  CreateScheduleGroupCommand,
+  DeleteScheduleCommand,
+  GetScheduleCommand,
+  GetScheduleGroupCommand,
+  ListSchedulesCommand,
+  ListTagsForResourceCommand,
+  UpdateScheduleCommand,
+  type CreateScheduleCommandInput,
+  type GetScheduleCommandOutput,
+} from '@aws-sdk/client-scheduler';
+import type { StepContext } from '../src/pipeline/context.js';
+import { StepError } from '../src/errors.js';
+import { canonicalJson } from '../src/canonical-json.js';
+import { awsvpc } from '../src/aws/ecs-helpers.js';
+import { scheduleGroupName, scheduleName } from '../src/aws/names.js';
+import { nextRun, parseSchedule } from '../src/config/schedule-expression.js';
+import { unlessNotFound } from '../src/aws/not-found.js';
+import { retryIamPropagation } from '../src/aws/retry-iam-propagation.js';
+import { ownedBy, ownershipTags, type Check, type PlanItem, type Step } from '../src/pipeline/step.js';
+
+export interface ScheduleOutput {
+  name: string;
+  arn: string;
+  service: string;
+  expression: string;
+  timezone: string;
+  taskDefinitionArn: string;
+}
+
+export interface SchedulesOutput {
+  group: string;
+  schedules: Record<string, ScheduleOutput>;
+}
+
+declare module '../src/pipeline/outputs.js' {
+  interface StepOutputs {
+    schedules: SchedulesOutput;
+  }
+}
+
+// EventBridge Scheduler schedules that start a one-off Fargate task of a
+// service's current revision with a command override. Schedules cannot be
+// tagged, so they live in a schedule group of their own that is: every
+// schedule in an owned group is the wizard's, and one the config no longer
+// names is deleted.
+
+/** The CreateSchedule/UpdateSchedule input for one config schedule. */
+function render(ctx: StepContext, key: string): CreateScheduleCommandInput {
+  const s = ctx.config.schedules[key]!;
+  const td = ctx.output('task-definition').services[s.service]!;
+  const svc = ctx.output('service');
+  const roles = ctx.output('iam-roles');
+  const parsed = parseSchedule(s.cron);
+  if ('problem' in parsed) throw new StepError('schedules', `schedules.${key}.cron: ${parsed.problem}`);
+  const command = s.command ?? ctx.config.services[s.service]!.command;
+  return {
+    Name: scheduleName(ctx, key),
+    GroupName: scheduleGroupName(ctx),
+    ScheduleExpression: parsed.expression,
+    ScheduleExpressionTimezone: s.timezone,
+    FlexibleTimeWindow: { Mode: 'OFF' },
+    State: s.enabled ? 'ENABLED' : 'DISABLED',
+    Description: `deploy-wizard ${ctx.app} ${ctx.env}: ${s.service}${command ? ` ${command.join(' ')}` : ''}`,
+    Target: {
+      Arn: `arn:${roles.taskRoleArn.split(':')[1]}:ecs:${ctx.region}:${ctx.account}:cluster/${svc.clusterName}`,
+      RoleArn: roles.schedulerRoleArn!,
+      EcsParameters: {
+        TaskDefinitionArn: td.taskDefinitionArn,
+        TaskCount: 1,
+        LaunchType: 'FARGATE',
+        NetworkConfiguration: {
+          awsvpcConfiguration: (() => {
+            const a = awsvpc(ctx.output('network')).awsvpcConfiguration;
+            return { Subnets: a.subnets, SecurityGroups: a.securityGroups, AssignPublicIp: a.assignPublicIp };
+          })(),
+        },
+        EnableECSManagedTags: true,
+        PropagateTags: 'TASK_DEFINITION',
+      },
+      // For an ECS target, Input is RunTask's overrides.
+      ...(command ? { Input: JSON.stringify({ containerOverrides: [{ name: td.containerName, command }] }) } : {}),
+      RetryPolicy: { MaximumRetryAttempts: s.retries, MaximumEventAgeInSeconds: s.maxEventAgeSeconds },
+    },
+  };
+}
+
+/** The fields we set, as AWS echoes them, in one comparable form. */
+function comparable(x: CreateScheduleCommandInput | GetScheduleCommandOutput): string {
+  const t = x.Target;
+  const e = t?.EcsParameters;
+  const net = e?.NetworkConfiguration?.awsvpcConfiguration;
+  return canonicalJson({
+    expression: x.ScheduleExpression,
+    tz: x.ScheduleExpressionTimezone ?? 'UTC',
+    window: x.FlexibleTimeWindow?.Mode,
+    state: x.State ?? 'ENABLED',
+    target: t?.Arn,
+    role: t?.RoleArn,
+    td: e?.TaskDefinitionArn,
+    count: e?.TaskCount ?? 1,
+    launch: e?.LaunchType,
+    subnets: [...(net?.Subnets ?? [])].sort(),
+    groups: [...(net?.SecurityGroups ?? [])].sort(),
+    ip: net?.AssignPublicIp,
+    input: t?.Input ?? null,
+    retry: t?.RetryPolicy ? { a: t.RetryPolicy.MaximumRetryAttempts, age: t.RetryPolicy.MaximumEventAgeInSeconds } : null,
+  });
+}
+
+async function ensureGroup(ctx: StepContext): Promise<string> {
+  const name = scheduleGroupName(ctx);
+  const found = await unlessNotFound(ctx.aws.scheduler.send(new GetScheduleGroupCommand({ Name: name })), 'ResourceNotFoundException');
+  if (found) {
+    const tags = (await ctx.aws.scheduler.send(new ListTagsForResourceCommand({ ResourceArn: found.Arn }))).Tags;
+    if (!ownedBy(ctx, tags)) {
+      throw new StepError('schedules', `adopt schedule group: ${name} exists but was not created by deploy-wizard`, {
+        hint: `Delete or rename it, or tag it deploy-wizard:app=${ctx.app} and deploy-wizard:env=${ctx.env}; every schedule in it is then managed by the wizard.`,
+      });
+    }
+    return found.Arn!;
+  }
+  ctx.log.info(`creating schedule group ${name}`);
+  try {
+    return (await ctx.aws.scheduler.send(new CreateScheduleGroupCommand({ Name: name, Tags: ownershipTags(ctx, 'schedules') }))).ScheduleGroupArn!;
+  } catch (e) {
+    if ((e as Error).name !== 'ConflictException') throw e;
+    return (await ctx.aws.scheduler.send(new GetScheduleGroupCommand({ Name: name }))).Arn!;
+  }
+}
+
+async function listInGroup(ctx: StepContext): Promise<string[]> {
+  const names: string[] = [];
+  let token: string | undefined;
+  do {
+    const res = await unlessNotFound(
+      ctx.aws.scheduler.send(new ListSchedulesCommand({ GroupName: scheduleGroupName(ctx), NextToken: token })),
+      'ResourceNotFoundException',
+    );
+    names.push(...(res?.Schedules ?? []).map((s) => s.Name!));
+    token = res?.NextToken;
+  } while (token);
+  return names;
+}
+
+const getSchedule = (ctx: StepContext, name: string) =>
+  unlessNotFound(ctx.aws.scheduler.send(new GetScheduleCommand({ Name: name, GroupName: scheduleGroupName(ctx) })), 'ResourceNotFoundException');
+
+const keys = (ctx: StepContext) => Object.keys(ctx.config.schedules);
+
+export const schedules: Step<'schedules'> = {
+  id: 'schedules',
+  title: 'Schedule the recurring tasks (EventBridge Scheduler)',
+  // After the rollout: a schedule follows its service's new revision once that revision runs.
+  dependsOn: ['task-definition', 'service', 'iam-roles', 'network'],
+  // Always on, so that removing the last schedule deletes it; with none it is one read.
+
+  async inputs(ctx) {
+    return keys(ctx).map((k) => render(ctx, k));
+  },
+
+  async plan(ctx) {
+    const items: PlanItem[] = [];
+    for (const k of keys(ctx)) {
+      const s = ctx.config.schedules[k]!;
+      const found = await getSchedule(ctx, scheduleName(ctx, k));
+      const next = nextRun(s.cron, s.timezone, ctx.clock.now());
+      items.push({
+        action: found ? 'update' : 'create',
+        resource: `schedule ${scheduleName(ctx, k)}`,
+        detail: `${s.cron} ${s.timezone}: ${s.service}${s.command ? ` ${s.command.join(' ')}` : ''}${next ? `; next ${next.toISOString()}` : ''}`,
+      });
+    }
+    const stale = (await listInGroup(ctx)).filter((n) => !keys(ctx).some((k) => scheduleName(ctx, k) === n));
+    for (const n of stale) items.push({ action: 'delete', resource: `schedule ${n}`, detail: 'no longer in the config' });
+    return items;
+  },
+
+  async apply(ctx) {
+    if (keys(ctx).length) await ensureGroup(ctx);
+    const out: SchedulesOutput = { group: scheduleGroupName(ctx), schedules: {} };
+    for (const k of keys(ctx)) {
+      const want = render(ctx, k);
+      const found = await getSchedule(ctx, want.Name!);
+      let arn = found?.Arn;
+      if (!found) {
+        ctx.log.info(`creating schedule ${want.Name} (${want.ScheduleExpression} ${want.ScheduleExpressionTimezone})`);
+        // A role created moments ago may not yet be assumable by the scheduler.
+        arn = (
+          await retryIamPropagation(() => ctx.aws.scheduler.send(new CreateScheduleCommand(want)), {
+            clock: ctx.clock,
+            signal: ctx.signal,
+            onRetry: (m) => ctx.log.info(m),
+          }).catch(async (e: Error) => {
+            if (e.name !== 'ConflictException') throw e;
+            return { ScheduleArn: (await getSchedule(ctx, want.Name!))?.Arn };
+          })
+        ).ScheduleArn;
+      } else if (comparable(found) !== comparable(want)) {
+        ctx.log.info(`updating schedule ${want.Name} to ${want.Target!.EcsParameters!.TaskDefinitionArn!.split('/').pop()}`);
+        arn = (await ctx.aws.scheduler.send(new UpdateScheduleCommand(want))).ScheduleArn ?? found.Arn;
+      }
+      const s = ctx.config.schedules[k]!;
+      out.schedules[k] = {
+        name: want.Name!,
+        arn: arn!,
+        service: s.service,
+        expression: want.ScheduleExpression!,
+        timezone: s.timezone,
+        taskDefinitionArn: want.Target!.EcsParameters!.TaskDefinitionArn!,
+      };
+    }
+    for (const n of (await listInGroup(ctx)).filter((x) => !Object.values(out.schedules).some((s) => s.name === x))) {
+      ctx.log.info(`deleting schedule ${n} (no longer in the config)`);
+      await ctx.aws.scheduler.send(new DeleteScheduleCommand({ Name: n, GroupName: scheduleGroupName(ctx) }));
+    }
+    return out;
+  },
+
+  async verify(ctx, out) {
+    const checks: Check[] = [];
+    for (const k of keys(ctx)) {
+      const found = await getSchedule(ctx, scheduleName(ctx, k));
+      checks.push({ name: `schedule ${scheduleName(ctx, k)}`, ok: !!found && !!out.schedules[k] && comparable(found) === comparable(render(ctx, k)) });
+    }
+    const stale = (await listInGroup(ctx)).filter((n) => !keys(ctx).some((k) => scheduleName(ctx, k) === n));
+    if (stale.length) checks.push({ name: 'no removed schedules', ok: false, detail: stale.join(', ') });
+    return checks;
+  },
+
+  cost(config) {
+    // 14 million invocations a month are free; a schedule a minute is 44,000.
+    return [{ component: 'EventBridge Scheduler', size: `${Object.keys(config.schedules).length} schedule(s)`, monthly: 0 }];
+  },
+
+  summary(out) {
+    return {
+      rows: Object.entries(out.schedules).map(([k, s]) => {
+        const next = nextRun(s.expression, s.timezone, new Date());
+        return [`Schedule ${k}`, `${s.expression} ${s.timezone} → ${s.service}${next ? `; next ${next.toISOString().replace(/:\d\d\.\d+Z$/, 'Z')}` : ''}`];
+      }),
+    };
+  },
+};
