@@ -331,7 +331,8 @@ export const firstBoot: Step<'first-boot'> = {
           streamPrefix: t.streamPrefix,
           container: t.containerName,
         }).catch(() => []);
-        if (lines.length) diagnosis.push(`${name}:`, ...lines.map((l) => `  ${l}`));
+        const several = Object.keys(svc.services).length > 1;
+        if (lines.length) diagnosis.push(...(several ? [`${name}:`, ...lines.map((l) => `  ${l}`)] : lines));
       }
       throw new StepError('first-boot', failures[0]?.message ?? `first boot: ${bad.map((c) => `${c.name}: ${c.detail}`).join('; ')}`, {
         hint: [

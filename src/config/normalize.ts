@@ -1,3 +1,4 @@
+import { posix } from 'node:path';
 import type { z } from 'zod';
 import type { RawConfig } from './schema.js';
 import type { image as imageSchema, service as serviceSchema } from './services-schema.js';
@@ -8,7 +9,7 @@ import { ALL_DERIVED_KEYS, derivedKeys } from '../secrets/derived-keys.js';
 // named "web" on "/*", so every config written before several services
 // existed means exactly what it meant.
 
-export type ImageSpec = z.output<typeof imageSchema>;
+export type ImageSpec = z.output<typeof imageSchema> & { dockerfile: string };
 type ServiceInput = z.output<typeof serviceSchema>;
 
 export interface ServiceSpec {
@@ -115,7 +116,9 @@ const secretInEnv = (key: string, where: string) =>
 /** Images and services in one shape, defaults filled in; only called on a config that passed checkApp. */
 export function normalizeApp(c: RawConfig) {
   const { image, images, service, services, environment, ...rest } = c;
-  const imgs: Record<string, ImageSpec> = images ?? { default: image! };
+  // As docker build does: without a dockerfile, the one at the root of the context.
+  const withDockerfile = (i: z.output<typeof imageSchema>): ImageSpec => ({ ...i, dockerfile: i.dockerfile ?? posix.join(i.context, 'Dockerfile') });
+  const imgs: Record<string, ImageSpec> = Object.fromEntries(Object.entries(images ?? { default: image! }).map(([k, v]) => [k, withDockerfile(v)]));
   const only = Object.keys(imgs).length === 1 ? Object.keys(imgs)[0]! : undefined;
   const out: Record<string, ServiceSpec> = {};
   if (services) {

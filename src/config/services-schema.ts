@@ -31,7 +31,11 @@ const repositoryName = z
 
 export const image = z.strictObject({
   context: z.string().min(1).default('.').describe('build context, relative to the config file'),
-  dockerfile: z.string().min(1).default('Dockerfile').describe('Dockerfile path, relative to the config file; must be inside the context'),
+  dockerfile: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('Dockerfile path, relative to the config file; must be inside the context (default: Dockerfile in the context)'),
   platform: z.enum(['linux/amd64', 'linux/arm64']).default('linux/amd64'),
   target: z.string().min(1).optional().describe('multi-stage build target'),
   buildArgs: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'build arg names are letters, digits and _'), buildArg).default({}),

@@ -81,6 +81,7 @@ describe('deploy --non-interactive against the stand-ins', () => {
       'iam-roles:unchanged',
       'network:unchanged',
       's3-buckets:unchanged',
+      'schedules:unchanged',
       'service:unchanged',
       'task-definition:unchanged',
     ]);

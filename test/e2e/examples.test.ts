@@ -31,7 +31,7 @@ describe('the examples through the CLI', () => {
       expect(mutatingCalls(again.names)).toEqual([]);
       expect(again.calls.map((c) => c.name)).not.toContain('ECS:RunTask');
       expect(again.events.filter((e) => e.step !== 'deploy').every((e) => e.status === 'unchanged')).toBe(true);
-      const td = await ecs(config.region).send(new DescribeTaskDefinitionCommand({ taskDefinition: `${app}-prod` }));
+      const td = await ecs(config.region).send(new DescribeTaskDefinitionCommand({ taskDefinition: `${app}-prod-web` }));
       expect(td.taskDefinition!.revision).toBe(1);
       expect(readState(dir).steps['task-definition'].outputs.services.web.revision).toBe(1);
     },

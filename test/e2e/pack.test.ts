@@ -29,7 +29,12 @@ describe('packed package', () => {
     expect(help).toMatch(/plan\s+read-only/);
 
     const schema = JSON.parse(readFileSync(join(ROOT, 'schema/deploy-wizard.schema.json'), 'utf8'));
-    expect(schema.required).toEqual(expect.arrayContaining(['app', 'region', 'image', 'service']));
+    expect(schema.required).toEqual(expect.arrayContaining(['app', 'region']));
+    expect(schema.allOf).toEqual([
+      { oneOf: [{ required: ['image'] }, { required: ['images'] }] },
+      { oneOf: [{ required: ['service'] }, { required: ['services'] }] },
+    ]);
+    expect(schema.properties.services.additionalProperties.properties.autoscaling.additionalProperties).toBe(false);
     expect(schema.properties.database.additionalProperties).toBe(false);
   });
 });

@@ -42,7 +42,8 @@ async function census(app: string) {
   for (const l of lbs) listeners += ((await elb.send(new DescribeListenersCommand({ LoadBalancerArn: l.LoadBalancerArn }))).Listeners ?? []).length;
   const ecs = new ECSClient(region);
   const services = (await ecs.send(new ListServicesCommand({ cluster: name })).catch(() => ({ serviceArns: [] }))).serviceArns ?? [];
-  const revisions = (await ecs.send(new ListTaskDefinitionsCommand({ familyPrefix: name }))).taskDefinitionArns?.filter((a) => a.includes(`/${name}-web:`)) ?? [];
+  const revisions =
+    (await ecs.send(new ListTaskDefinitionsCommand({ familyPrefix: `${name}-web` }))).taskDefinitionArns?.filter((a) => a.includes(`/${name}-web:`)) ?? [];
   const buckets = ((await new S3Client({ ...region, forcePathStyle: true }).send(new ListBucketsCommand({}))).Buckets ?? []).filter((b) =>
     b.Name!.startsWith(`${app}-`),
   );

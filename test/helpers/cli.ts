@@ -47,11 +47,11 @@ export function runCli(
   });
 }
 
-/** A copy of the sample app with a unique app name and bucket prefix, so tests share the stand-ins safely. */
-export function makeApp(edit: (config: any) => void = () => {}): { dir: string; app: string; config: any } {
+/** A copy of a fixture app (the sample app by default) with a unique app name and bucket prefix, so tests share the stand-ins safely. */
+export function makeApp(edit: (config: any) => void = () => {}, fixture = 'sample-app'): { dir: string; app: string; config: any } {
   const dir = mkdtempSync(join(tmpdir(), 'dw-app-'));
   // The demo leaves its own state in the fixture; a test app starts clean.
-  cpSync(join(ROOT, 'fixtures/sample-app'), dir, { recursive: true, filter: (src) => !src.includes('/.deploy-wizard') });
+  cpSync(join(ROOT, 'fixtures', fixture), dir, { recursive: true, filter: (src) => !src.includes('/.deploy-wizard') });
   const app = `t${randomBytes(3).toString('hex')}`;
   const config = JSON.parse(readFileSync(join(dir, 'deploy-wizard.json'), 'utf8'));
   config.app = app;

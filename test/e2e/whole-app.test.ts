@@ -1,0 +1,141 @@
+import { describe, expect, it } from 'vitest';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  DescribeListenersCommand,
+  DescribeLoadBalancersCommand,
+  DescribeRulesCommand,
+  DescribeTargetGroupsCommand,
+  ElasticLoadBalancingV2Client,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
+import { DescribeServicesCommand, DescribeTaskDefinitionCommand, ECSClient, ListTaskDefinitionsCommand } from '@aws-sdk/client-ecs';
+import { GetScheduleCommand, ListSchedulesCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
+import { DescribeScalableTargetsCommand, DescribeScalingPoliciesCommand, ApplicationAutoScalingClient } from '@aws-sdk/client-application-auto-scaling';
+import { GetRolePolicyCommand, IAMClient } from '@aws-sdk/client-iam';
+import { DescribeRepositoriesCommand, ECRClient } from '@aws-sdk/client-ecr';
+import { makeApp, readState } from '../helpers/cli.js';
+import { mutatingCalls, recordedDeploy } from '../helpers/recorded-deploy.js';
+import { elbName } from '../../src/aws/names.js';
+
+const region = { region: 'us-east-1' };
+const elb = new ElasticLoadBalancingV2Client(region);
+const ecs = new ECSClient(region);
+const policyOf = async (role: string) =>
+  JSON.parse(decodeURIComponent((await new IAMClient(region).send(new GetRolePolicyCommand({ RoleName: role, PolicyName: 'deploy-wizard' }))).PolicyDocument!));
+
+describe('a whole app: two images, two web services on one load balancer, a worker, a schedule', () => {
+  it('deploys end to end, as moto itself records it, and a re-run makes no mutating call', async () => {
+    const { dir, app } = makeApp(() => {}, 'whole-app');
+    const first = await recordedDeploy(dir);
+    expect(first.code, `${first.error?.message} ${(first.error as any)?.problems ?? ''} ${(first.error as any)?.hint ?? ''}`).toBe(0);
+    const state = readState(dir);
+    const cluster = `${app}-prod`;
+
+    // Two images, each built once (the worker shares the api image) into its own repository.
+    const repos = (await new ECRClient(region).send(new DescribeRepositoriesCommand({}))).repositories!.filter((r) => r.repositoryName!.startsWith(`${app}-`));
+    expect(repos.map((r) => r.repositoryName).sort()).toEqual([`${app}-prod-api`, `${app}-prod-web`]);
+    expect(first.names.filter((n) => n === 'ECR:CreateRepository')).toHaveLength(2);
+
+    // One load balancer: the default action forwards to web, one rule sends /api/* to api.
+    const lbs = (await elb.send(new DescribeLoadBalancersCommand({}))).LoadBalancers!.filter((l) => l.LoadBalancerName === elbName(app, 'prod'));
+    expect(lbs).toHaveLength(1);
+    const tgs = (await elb.send(new DescribeTargetGroupsCommand({ LoadBalancerArn: lbs[0]!.LoadBalancerArn }))).TargetGroups!;
+    const tgOf = (s: string) => state.steps.service.outputs.services[s].targetGroupArn;
+    expect(tgs.map((t) => t.TargetGroupArn).sort()).toEqual([tgOf('api'), tgOf('web')].sort());
+    expect(tgs.find((t) => t.TargetGroupArn === tgOf('api'))!.HealthCheckPath).toBe('/api/health');
+    const listener = (await elb.send(new DescribeListenersCommand({ LoadBalancerArn: lbs[0]!.LoadBalancerArn }))).Listeners!;
+    expect(listener).toHaveLength(1);
+    expect(listener[0]!.DefaultActions![0]).toMatchObject({ Type: 'forward', TargetGroupArn: tgOf('web') });
+    const rules = (await elb.send(new DescribeRulesCommand({ ListenerArn: listener[0]!.ListenerArn }))).Rules!.filter((r) => !r.IsDefault);
+    expect(rules.map((r) => [r.Priority, r.Conditions![0]!.PathPatternConfig?.Values ?? r.Conditions![0]!.Values, r.Actions![0]!.TargetGroupArn])).toEqual([
+      ['1', ['/api/*'], tgOf('api')],
+    ]);
+
+    // Three ECS services: the worker has no load balancer and runs its own command from its own family.
+    const svcs = (await ecs.send(new DescribeServicesCommand({ cluster, services: [app, `${app}-api`, `${app}-worker`] }))).services!;
+    const byName = Object.fromEntries(svcs.map((s) => [s.serviceName, s]));
+    expect(byName[app]!.loadBalancers![0]).toMatchObject({ targetGroupArn: tgOf('web'), containerPort: 8080 });
+    expect(byName[`${app}-api`]!.loadBalancers![0]).toMatchObject({ targetGroupArn: tgOf('api') });
+    expect(byName[`${app}-worker`]!.loadBalancers ?? []).toEqual([]);
+    const workerTd = (await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: byName[`${app}-worker`]!.taskDefinition! }))).taskDefinition!;
+    expect(workerTd.family).toBe(`${app}-prod-worker`);
+    const c = workerTd.containerDefinitions![0]!;
+    expect(c.command).toEqual(['/bin/busybox', 'sh', '-c', 'while true; do sleep 60; done']);
+    expect(c.portMappings ?? []).toEqual([]);
+    expect(c.environment).toEqual(
+      expect.arrayContaining([
+        { name: 'LOG_FORMAT', value: 'json' },
+        { name: 'QUEUE', value: 'default' },
+      ]),
+    );
+    expect(c.logConfiguration!.options!['awslogs-stream-prefix']).toBe('worker');
+    expect(c.image).toBe(state.steps['ecr-push'].outputs.images.api.imageUri);
+
+    // The schedule runs the worker's current revision with the command override, as the scheduler role.
+    const sch = new SchedulerClient(region);
+    const schedule = await sch.send(new GetScheduleCommand({ Name: `${app}-prod-nightly-digest`, GroupName: `${app}-prod` }));
+    expect(schedule.ScheduleExpression).toBe('cron(0 2 * * ? *)');
+    expect(schedule.ScheduleExpressionTimezone).toBe('Europe/Paris');
+    expect(schedule.Target!.EcsParameters!.TaskDefinitionArn).toBe(workerTd.taskDefinitionArn);
+    expect(JSON.parse(schedule.Target!.Input!)).toEqual({ containerOverrides: [{ name: app, command: ['/bin/busybox', 'echo', 'digest sent'] }] });
+    expect(schedule.Target!.RoleArn).toBe(state.steps['iam-roles'].outputs.schedulerRoleArn);
+    expect(schedule.Target!.RetryPolicy).toMatchObject({ MaximumRetryAttempts: 2 });
+    const scheduler = await policyOf(`${app}-prod-scheduler`);
+    const runTask = scheduler.Statement.find((s: any) => s.Action.includes('ecs:RunTask'));
+    expect(runTask.Resource).toEqual([`arn:aws:ecs:us-east-1:123456789012:task-definition/${app}-prod-worker:*`]);
+    const passRole = scheduler.Statement.find((s: any) => s.Action.includes('iam:PassRole'));
+    expect(passRole.Resource.sort()).toEqual([`arn:aws:iam::123456789012:role/${app}-prod-execution`, `arn:aws:iam::123456789012:role/${app}-prod-task`]);
+
+    // Autoscaling on the api between 1 and 3 on CPU.
+    const aas = new ApplicationAutoScalingClient(region);
+    const target = (await aas.send(new DescribeScalableTargetsCommand({ ServiceNamespace: 'ecs', ResourceIds: [`service/${cluster}/${app}-api`] })))
+      .ScalableTargets!;
+    expect(target.map((t) => [t.MinCapacity, t.MaxCapacity])).toEqual([[1, 3]]);
+    const policies = (await aas.send(new DescribeScalingPoliciesCommand({ ServiceNamespace: 'ecs', ResourceId: `service/${cluster}/${app}-api` })))
+      .ScalingPolicies!;
+    expect(policies.map((p) => [p.PolicyType, p.TargetTrackingScalingPolicyConfiguration?.TargetValue])).toEqual([['TargetTrackingScaling', 60]]);
+
+    // The config's own permission is on the task role, as written; the wizard adds no wildcard.
+    const task = await policyOf(`${app}-prod-task`);
+    expect(task.Statement.find((s: any) => s.Sid === 'AppPermissions1')).toMatchObject({
+      Action: ['bedrock:InvokeModel'],
+      Resource: ['arn:aws:bedrock:us-east-1::foundation-model/anthropic.claude-3-5-sonnet-20240620-v1:0'],
+    });
+
+    // First boot asked both web services and checked the worker.
+    const checks = state.steps['first-boot'].outputs.checks.map((x: any) => x.name);
+    expect(checks).toEqual(expect.arrayContaining(['worker running', 'web rollout', 'api rollout']));
+    expect(state.steps['first-boot'].outputs.probes.map((p: any) => new URL(p.url).pathname)).toEqual(['/health', '/api/health']);
+
+    const again = await recordedDeploy(dir);
+    expect(again.code).toBe(0);
+    expect(mutatingCalls(again.names)).toEqual([]);
+  });
+
+  it('removing a service and its schedule is refused without --yes, before anything changes; with --yes it is deleted and its family deregistered', async () => {
+    const { dir, app, config } = makeApp(() => {}, 'whole-app');
+    expect((await recordedDeploy(dir)).code).toBe(0);
+    delete config.services.worker;
+    config.schedules = {};
+    writeFileSync(join(dir, 'deploy-wizard.json'), JSON.stringify(config, null, 2));
+
+    const refused = await recordedDeploy(dir);
+    expect(refused.code).toBe(2);
+    expect(mutatingCalls(refused.names)).toEqual([]);
+
+    const removed = await recordedDeploy(dir, {}, { yes: true });
+    expect(removed.code).toBe(0);
+    expect(removed.names).toEqual(expect.arrayContaining(['ECS:DeleteService', 'ECS:DeregisterTaskDefinition', 'Scheduler:DeleteSchedule']));
+    const worker = (await ecs.send(new DescribeServicesCommand({ cluster: `${app}-prod`, services: [`${app}-worker`] }))).services ?? [];
+    expect(worker.filter((s) => s.status === 'ACTIVE')).toEqual([]);
+    const active = (await ecs.send(new ListTaskDefinitionsCommand({ familyPrefix: `${app}-prod-worker`, status: 'ACTIVE' }))).taskDefinitionArns ?? [];
+    expect(active).toEqual([]);
+    const left = (await new SchedulerClient(region).send(new ListSchedulesCommand({ GroupName: `${app}-prod` }))).Schedules ?? [];
+    expect(left).toEqual([]);
+    // The others kept running, untouched.
+    expect(readState(dir).steps.service.outputs.services.api.serviceName).toBe(`${app}-api`);
+
+    const again = await recordedDeploy(dir);
+    expect(mutatingCalls(again.names)).toEqual([]);
+  });
+});
