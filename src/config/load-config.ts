@@ -76,7 +76,17 @@ export function parseConfig(text: string, source: string, env: string): Config {
       hint: 'Fix each key named above; nothing has been created.',
     });
   }
-  return selected ?? envConfigSchema.parse(rawBase);
+  const config = selected ?? envConfigSchema.parse(rawBase);
+  // Names that join app, env and a key must fit AWS's limits for this env.
+  const long = Object.keys(config.schedules).filter((k) => `${config.app}-${env}-${k}`.length > 64);
+  if (long.length) {
+    throw new InputError(
+      `check config: ${source} has ${long.length} problem${long.length > 1 ? 's' : ''}`,
+      long.map((k) => `schedules.${k}: the schedule name ${config.app}-${env}-${k} is ${`${config.app}-${env}-${k}`.length} characters; EventBridge Scheduler allows 64, so shorten the key`),
+      { hint: 'Fix each key named above; nothing has been created.' },
+    );
+  }
+  return config;
 }
 
 function keyPath(prefix: readonly PropertyKey[], path: readonly PropertyKey[]): string {

@@ -55,3 +55,44 @@ describe('secrets', () => {
     expect(`${err.message} ${err.hint}`).not.toContain('someone-else');
   });
 });
+
+describe('derived keys shaped for the app', () => {
+  /** Real role and AUTH secrets in moto, as the rds and elasticache steps leave them, and their outputs. */
+  async function withStores(config: Record<string, unknown>, values: Record<string, string> = {}, transitEncryption = true) {
+    const t = stepContext(config);
+    t.ctx.settings = { ...t.ctx.settings, secretValues: values };
+    const role = await t.ctx.aws.secrets.send(
+      new CreateSecretCommand({ Name: `${t.app}/prod/db-app`, SecretString: JSON.stringify({ username: `${t.app}_app`, password: 'p@ss/w0rd:x' }) }),
+    );
+    const auth = await t.ctx.aws.secrets.send(new CreateSecretCommand({ Name: `${t.app}/prod/redis-auth`, SecretString: JSON.stringify({ token: 'tok' }) }));
+    t.ctx.output = ((id: string) =>
+      ({
+        rds: { endpoint: 'db.example.internal', port: 5432, dbName: 'app', appSecretArn: role.ARN, masterSecretArn: role.ARN },
+        elasticache: { authSecretArn: auth.ARN, primaryEndpoint: 'cache.example.internal', port: 6379, transitEncryption },
+      })[id]) as any;
+    await secrets.apply(t.ctx);
+    return (await stored(t.ctx)).value;
+  }
+
+  it('a SQLAlchemy+asyncpg URL with asyncpg TLS, the parts as keys, and a plain REDIS_URL only when the cache has no TLS', async () => {
+    const v = await withStores(
+      { database: { name: 'app', driver: 'asyncpg', urlScheme: 'postgresql+asyncpg', urlParts: true }, cache: { transitEncryption: false } },
+      {},
+      false,
+    );
+    expect(v.DATABASE_URL).toBe(`postgresql+asyncpg://${v.DB_USER}:p%40ss%2Fw0rd%3Ax@db.example.internal:5432/app?ssl=require`);
+    expect([v.DB_HOST, v.DB_PORT, v.DB_NAME, v.DB_PASSWORD]).toEqual(['db.example.internal', '5432', 'app', 'p@ss/w0rd:x']);
+    expect(v.REDIS_URL).toBe('redis://cache.example.internal:6379');
+  });
+
+  it('the derived key wins unless the config says replaceDerived; then the given value is kept', async () => {
+    const derived = await withStores({ database: { name: 'app' }, cache: {} });
+    expect(derived.DATABASE_URL).toMatch(/^postgresql:\/\/.*\?sslmode=require$/);
+    expect(derived.REDIS_URL).toBe('rediss://:tok@cache.example.internal:6379');
+    const mine = await withStores(
+      { database: { name: 'app' }, secrets: { DATABASE_URL: { prompt: 'pooled URL', replaceDerived: true } } },
+      { DATABASE_URL: 'postgresql://pooler.internal/app' },
+    );
+    expect(mine.DATABASE_URL).toBe('postgresql://pooler.internal/app');
+  });
+});
