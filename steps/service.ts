@@ -135,8 +135,9 @@ export const service: Step<'service'> = {
     const items: PlanItem[] = [];
     const cluster = clusterName(ctx);
     if (webSpecs(ctx).length) {
+      const lb = await findLoadBalancer(ctx);
       items.push({
-        action: (await findLoadBalancer(ctx)) ? 'keep' : 'create',
+        action: lb ? 'keep' : 'create',
         resource: `load balancer ${elbName(ctx.app, ctx.env)}`,
         detail: `${ctx.config.loadBalancer?.certificateArn ? 'HTTPS on 443, 80 redirects' : 'HTTP on 80'}; default: ${defaultWeb(ctx)?.name ?? '404'}`,
       });
@@ -150,9 +151,9 @@ export const service: Step<'service'> = {
       }
       for (const r of wantedRules(specs(ctx), {})) {
         items.push({
-          action: 'keep',
+          action: lb ? 'keep' : 'create',
           resource: `route ${r.priority}: ${r.hosts ? `${r.hosts.join(',')} ` : ''}${r.path} → ${r.service}`,
-          detail: 'created or changed only if it differs',
+          detail: lb ? 'changed only if it differs' : undefined,
         });
       }
     }

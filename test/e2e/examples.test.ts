@@ -7,6 +7,29 @@ import { expectOk } from '../helpers/expect-ok.js';
 
 const ecs = (region = 'us-east-1') => new ECSClient({ region });
 
+describe('whole-app examples (several services, workers, schedules) through the CLI', () => {
+  it.each(['whole-apps/agencio-predict', 'whole-apps/arbiter-ai', 'whole-apps/espejo', 'whole-apps/postmagiq'])(
+    '%s deploys every service through first-boot, then again with no mutating call',
+    async (example) => {
+      const { dir, secrets, config } = makeExampleApp(example);
+      const first = await recordedDeploy(dir, secrets);
+      expect(first.code, `${first.error?.message} ${(first.error as any)?.hint ?? ''}`).toBe(0);
+      const state = readState(dir);
+      expect(Object.keys(state.steps.service.outputs.services).sort()).toEqual(Object.keys(config.services).sort());
+      expect(Object.keys(state.steps.schedules.outputs.schedules).sort()).toEqual(Object.keys(config.schedules ?? {}).sort());
+      expect(state.steps['first-boot'].outputs.checks.every((c: any) => c.ok)).toBe(true);
+      if (config.migrations) {
+        // Default: the web service on "/*" (espejo's is api).
+        const runAs = config.migrations.service ?? Object.keys(config.services).find((k) => config.services[k].routes?.includes('/*'));
+        expect(state.steps.migrations.outputs.ranFor).toBe(state.steps['task-definition'].outputs.services[runAs].taskDefinitionArn);
+      }
+      const again = await recordedDeploy(dir, secrets);
+      expect(again.code).toBe(0);
+      expect(mutatingCalls(again.names)).toEqual([]);
+    },
+  );
+});
+
 describe('the examples through the CLI', () => {
   it.each(['agencio-predict', 'arbiter-ai', 'espejo', 'postmagiq'])(
     '%s deploys through first-boot, then again with no mutating call and the same revision',

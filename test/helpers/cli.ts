@@ -84,7 +84,9 @@ export function makeExampleApp(
     const ex = JSON.parse(readFileSync(join(EXAMPLES, `${example}.json`), 'utf8'));
     for (const k of Object.keys(c)) delete c[k];
     Object.assign(c, ex); // makeApp then gives it a unique app name and bucket prefix
-    c.image = { context: '.', dockerfile: 'Dockerfile', platform: 'linux/amd64' };
+    // Every image is the sample app's: the stand-ins have no Next.js or FastAPI to build.
+    if (c.images) for (const name of Object.keys(c.images)) c.images[name] = { context: '.', dockerfile: 'Dockerfile', platform: 'linux/amd64' };
+    else c.image = { context: '.', dockerfile: 'Dockerfile', platform: 'linux/amd64' };
     edit(c);
   });
   // A value for every required asked key, as CI would pass them in the environment.
