@@ -44,7 +44,24 @@ If a step fails, run the same command again: it resumes there.
 ${COMMON_HELP}`,
   init: `Usage: deploy-wizard init [flags]
 
-Asks the questions and writes deploy-wizard.json; changes nothing on AWS.
+Writes deploy-wizard.json from what the repo says (Procfile or
+docker-compose.yml services, Dockerfiles, the framework's port and health
+path, the data stores and keys in .env.example), asking on a terminal to
+confirm each answer; changes nothing on AWS. With --non-interactive it asks
+nothing and writes the repo's answers and the flags below.
+
+Answers as flags:
+  --app NAME             app name
+  --dockerfile PATH      the Dockerfile of a single service
+  --port N               the port the web service listens on
+  --health-path PATH     its health check path
+  --single               one web service even when the repo lists several processes
+  --with LIST            database,cache,buckets,cognito (or none)
+  --buckets LIST         bucket names;  --bucket-prefix PREFIX  their prefix
+  --generate LIST        secret keys to generate once
+  --ask LIST             secret keys to ask for at deploy (CI: env vars)
+  --optional LIST        keys to ask for that may stay empty
+  --skip LIST            keys from .env.example to leave out
 
 ${COMMON_HELP}`,
   plan: `Usage: deploy-wizard plan [flags]
@@ -114,9 +131,26 @@ function parseFlags(argv: string[]) {
       verbose: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
       version: { type: 'boolean', short: 'v', default: false },
+      ...INIT_FLAGS,
     },
   });
 }
+
+// init's answers as flags; any other command refuses them.
+const INIT_FLAGS = {
+  app: { type: 'string' },
+  dockerfile: { type: 'string' },
+  port: { type: 'string' },
+  'health-path': { type: 'string' },
+  with: { type: 'string' },
+  buckets: { type: 'string' },
+  'bucket-prefix': { type: 'string' },
+  generate: { type: 'string' },
+  ask: { type: 'string' },
+  optional: { type: 'string' },
+  skip: { type: 'string' },
+  single: { type: 'boolean' },
+} as const;
 
 function afterParse(parsed: ReturnType<typeof parseFlags>) {
   const [first, ...rest] = parsed.positionals;
@@ -128,6 +162,10 @@ function afterParse(parsed: ReturnType<typeof parseFlags>) {
   const problems: string[] = [];
   if (!/^[a-z](?:[a-z0-9]|-(?!-)){0,30}[a-z0-9]$/.test(v.env!)) problems.push(`--env ${v.env}: use lowercase letters, digits and single hyphens`);
   if (v.region !== undefined && regionProblem(v.region)) problems.push(`--region: ${regionProblem(v.region)}`);
+  const initGiven = Object.keys(INIT_FLAGS).filter((k) => v[k as keyof typeof v] !== undefined);
+  // `deploy-wizard --app x` on a repo without a config runs init first, so deploy accepts them too.
+  if (command !== 'init' && command !== 'deploy')
+    for (const k of initGiven) problems.push(`--${k}: a flag of init (and of deploy's first run), not of ${command}`);
   if (problems.length) throw new InputError('read flags: invalid values', problems);
   const opts: CommonOptions = {
     env: v.env!,
@@ -138,6 +176,24 @@ function afterParse(parsed: ReturnType<typeof parseFlags>) {
     region: v.region,
     profile: v.profile ?? process.env.AWS_PROFILE,
     verbose: v.verbose!,
+    ...(initGiven.length
+      ? {
+          init: {
+            app: v.app,
+            dockerfile: v.dockerfile,
+            port: v.port,
+            healthPath: v['health-path'],
+            with: v.with,
+            buckets: v.buckets,
+            bucketPrefix: v['bucket-prefix'],
+            generate: v.generate,
+            ask: v.ask,
+            optional: v.optional,
+            skip: v.skip,
+            single: v.single,
+          },
+        }
+      : {}),
   };
   // Bare --help shows the overview; `deploy --help` the deploy page.
   return { command: first ? command : help0(v.help!), opts, rest, help: v.help!, version: v.version! };

@@ -1,6 +1,24 @@
 import type { Writable } from 'node:stream';
 import type { CallHook } from './aws/clients.js';
 
+/** init's own flags: each answers one of its questions (comma-separated lists). */
+export interface InitFlags {
+  app?: string;
+  dockerfile?: string;
+  port?: string;
+  healthPath?: string;
+  /** database,cache,buckets,cognito, or none */
+  with?: string;
+  buckets?: string;
+  bucketPrefix?: string;
+  generate?: string;
+  ask?: string;
+  optional?: string;
+  skip?: string;
+  /** One web service, even when a Procfile or docker-compose.yml lists several processes. */
+  single?: boolean;
+}
+
 /** The common flags, parsed by src/cli.ts. */
 export interface CommonOptions {
   env: string;
@@ -11,6 +29,7 @@ export interface CommonOptions {
   region?: string;
   profile?: string;
   verbose: boolean;
+  init?: InitFlags;
 }
 
 /** Everything from the outside world a command uses, so commands run in-process in tests. */

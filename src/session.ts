@@ -2,7 +2,9 @@ import { appendFile, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type Docker from 'dockerode';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
-import { loadConfig, type LoadedConfig } from './config/load-config.js';
+import { loadConfig, parseConfig, type LoadedConfig } from './config/load-config.js';
+import { estimateCost, type CostEstimate } from './pipeline/estimate-cost.js';
+import type { ConfigInput } from './config/schema.js';
 import { createAwsClients, type AwsClients } from './aws/clients.js';
 import { describeAwsError } from './aws/describe-error.js';
 import { connectDocker } from './docker/connect.js';
@@ -93,4 +95,13 @@ export async function ignoreStateDir(dir: string): Promise<boolean> {
   if (text.split('\n').some((l) => ['.deploy-wizard', '.deploy-wizard/', '/.deploy-wizard/', '/.deploy-wizard'].includes(l.trim()))) return false;
   await appendFile(path, `${text && !text.endsWith('\n') ? '\n' : ''}# deploy-wizard state (ids, progress; never secrets)\n.deploy-wizard/\n`);
   return true;
+}
+
+/** The monthly estimate for a config that exists only in memory (init shows it as choices are made). */
+export function estimateConfigCost(input: ConfigInput, env: string): CostEstimate {
+  const config = parseConfig(JSON.stringify(input), 'the config being written', env);
+  return estimateCost(
+    config,
+    allSteps.filter((s) => !s.enabled || s.enabled(config)),
+  );
 }

@@ -1,14 +1,23 @@
-import { existsSync, type Dirent } from 'node:fs';
-import { readFile, readdir, writeFile, rename } from 'node:fs/promises';
-import { basename, dirname, join, relative, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { writeFile, rename } from 'node:fs/promises';
+import { dirname, relative, resolve } from 'node:path';
 import * as clack from '@clack/prompts';
 import { InputError, InterruptedError } from '../errors.js';
 import { parseConfig } from '../config/load-config.js';
-import type { ConfigInput } from '../config/schema.js';
-import type { CommonOptions, Io } from '../options.js';
+import type { CommonOptions, InitFlags, Io } from '../options.js';
+import { scanRepo, type RepoScan } from '../init/scan-repo.js';
+import { defaultAnswers, draftConfig, type InitAnswers, type SecretChoice } from '../init/draft-config.js';
+import type { Component } from '../init/classify-env-key.js';
+import { estimateConfigCost } from '../session.js';
+import { formatCost } from '../ui/format-plan.js';
 
-// Keys the wizard derives itself; .env.example often lists them for local dev.
-const DERIVED = /^(DATABASE_URL|REDIS_URL|COGNITO_[A-Z_]+|AWS_[A-Z_]+|PORT|NODE_ENV)$/;
+const COMPONENTS: { value: Component; label: string }[] = [
+  { value: 'database', label: 'Postgres with pgvector (RDS)' },
+  { value: 'cache', label: 'Redis (ElastiCache)' },
+  { value: 'buckets', label: 'S3 buckets' },
+  { value: 'cognito', label: 'Cognito sign-in' },
+];
+const APP_NAME = /^[a-z](?:[a-z0-9]|-(?!-)){0,30}[a-z0-9]$/;
 
 function answer<T>(value: T): Exclude<T, symbol> {
   if (clack.isCancel(value)) {
@@ -18,195 +27,228 @@ function answer<T>(value: T): Exclude<T, symbol> {
   return value as Exclude<T, symbol>;
 }
 
-/** Dockerfiles within three levels of the repo, skipping dependency and VCS folders. */
-export async function findDockerfiles(root: string): Promise<string[]> {
-  const out: string[] = [];
-  const walk = async (dir: string, depth: number) => {
-    let entries: Dirent[];
-    try {
-      entries = await readdir(dir, { withFileTypes: true });
-    } catch {
-      return;
+const list = (s: string | undefined) =>
+  (s ?? '')
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean);
+
+/** The flags over the repo's answers; every bad value is named before anything is asked or written. */
+function applyFlags(a: InitAnswers, f: InitFlags | undefined, scan: RepoScan): InitAnswers {
+  if (!f) return a;
+  const problems: string[] = [];
+  const out = { ...a, secrets: { ...a.secrets } };
+  if (f.app !== undefined) {
+    if (APP_NAME.test(f.app)) out.app = f.app;
+    else problems.push(`--app ${f.app}: use 2-32 lowercase letters, digits and single hyphens, starting with a letter`);
+  }
+  if (f.dockerfile !== undefined) out.dockerfile = f.dockerfile;
+  if (f.port !== undefined) {
+    const n = Number(f.port);
+    if (Number.isInteger(n) && n >= 1 && n <= 65535) out.port = n;
+    else problems.push(`--port ${f.port}: a port from 1 to 65535`);
+  }
+  if (f.healthPath !== undefined) {
+    if (f.healthPath.startsWith('/')) out.healthCheckPath = f.healthPath;
+    else problems.push(`--health-path ${f.healthPath}: must start with /`);
+  }
+  if (f.single) out.useProcesses = false;
+  if (f.with !== undefined) {
+    const want = list(f.with).filter((c) => c !== 'none');
+    const bad = want.filter((c) => !COMPONENTS.some((x) => x.value === c));
+    if (bad.length) problems.push(`--with ${f.with}: ${bad.join(', ')} is not one of database, cache, buckets, cognito, none`);
+    out.components = want as Component[];
+  }
+  if (f.buckets !== undefined || f.bucketPrefix !== undefined) {
+    out.buckets = { prefix: f.bucketPrefix ?? out.buckets?.prefix ?? `${out.app}-`, names: f.buckets ? list(f.buckets) : (out.buckets?.names ?? ['uploads']) };
+    if (!out.components.includes('buckets')) out.components = [...out.components, 'buckets'];
+  }
+  const known = new Set(scan.envKeys.map((k) => k.key));
+  for (const [flag, how] of [
+    ['generate', 'generate'],
+    ['ask', 'ask'],
+    ['optional', 'optional'],
+    ['skip', 'skip'],
+  ] as [keyof InitFlags, SecretChoice][]) {
+    for (const key of list(f[flag] as string | undefined)) {
+      if (!/^[A-Z_][A-Z0-9_]*$/.test(key)) problems.push(`--${flag} ${key}: secret keys are UPPER_SNAKE_CASE`);
+      else if (how === 'skip' && !known.has(key)) problems.push(`--skip ${key}: not a key of ${scan.envFile ?? '.env.example'}`);
+      else out.secrets[key] = how;
     }
-    for (const e of entries) {
-      if (e.isDirectory() && depth < 3 && !['node_modules', '.git', '.deploy-wizard', 'dist', '.next', 'venv', '.venv'].includes(e.name)) {
-        await walk(join(dir, e.name), depth + 1);
-      } else if (e.isFile() && /^(Dockerfile|Containerfile)(\..+)?$|\.Dockerfile$/.test(e.name)) {
-        out.push(relative(root, join(dir, e.name)));
-      }
-    }
-  };
-  await walk(root, 0);
-  return out.sort((a, b) => a.split('/').length - b.split('/').length || a.localeCompare(b));
+  }
+  if (problems.length) throw new InputError('init: invalid answers', problems, { hint: 'Nothing was written. Run deploy-wizard init --help for the flags.' });
+  return out;
 }
 
-/** KEY names from a .env.example, in order. Values are ignored: they are examples. */
-export function envExampleKeys(text: string): string[] {
-  const keys: string[] = [];
-  for (const line of text.split('\n')) {
-    const m = /^\s*(?:export\s+)?([A-Z_][A-Z0-9_]*)\s*=/.exec(line);
-    if (m && !keys.includes(m[1]!)) keys.push(m[1]!);
+/** What the repo told init, in a few lines, so the defaults that follow make sense. */
+function findings(scan: RepoScan): string[] {
+  const lines: string[] = [];
+  if (scan.framework) lines.push(`${scan.framework.name}: port ${scan.framework.port}, health ${scan.framework.healthCheckPath}`);
+  if (scan.processes.length) {
+    lines.push(
+      `${scan.processes[0]!.source}: ${scan.processes.map((p) => `${p.name} (${p.kind === 'web' ? `web${p.port ? ` :${p.port}` : ''}` : 'worker'})`).join(', ')}${scan.release ? ', release (migrations)' : ''}`,
+    );
   }
-  return keys;
+  if (scan.dockerfiles.length) lines.push(`Dockerfiles: ${scan.dockerfiles.join(', ')}`);
+  if (scan.envFile) {
+    const by = (kind: string) => scan.envKeys.filter((k) => k.kind === kind).map((k) => k.key);
+    const handled = [...by('derived'), ...by('bucket'), ...by('platform')];
+    lines.push(`${scan.envFile}: ${scan.envKeys.length} keys${handled.length ? `; ${handled.join(', ')} set by the wizard or the platform` : ''}`);
+  }
+  if (scan.components.length) lines.push(`Needs: ${scan.components.join(', ')}`);
+  return lines;
 }
 
-async function defaultAppName(root: string): Promise<string> {
-  try {
-    const pkg = JSON.parse(await readFile(join(root, 'package.json'), 'utf8')) as { name?: string };
-    if (pkg.name) return sanitize(pkg.name.replace(/^@[^/]+\//, ''));
-  } catch {
-    /* no package.json */
+async function ask(scan: RepoScan, a: InitAnswers, f: InitFlags | undefined, io: Io, env: string): Promise<InitAnswers> {
+  const given = (k: keyof InitFlags) => f?.[k] !== undefined;
+  if (!given('app')) {
+    a.app = answer(
+      await clack.text({
+        message: 'App name (used in AWS resource names)',
+        initialValue: a.app,
+        validate: (v) => (APP_NAME.test(v ?? '') ? undefined : '2-32 lowercase letters, digits and single hyphens, starting with a letter'),
+      }),
+    );
   }
-  return sanitize(basename(root));
-}
-
-const sanitize = (s: string) =>
-  s
-    .toLowerCase()
-    .replace(/[^a-z0-9-]+/g, '-')
-    .replace(/-+/g, '-')
-    .replace(/^[^a-z]+|-+$/g, '')
-    .slice(0, 32) || 'app';
-
-/** Asks for what deploy-wizard.json needs and writes it. Nothing is written until the last answer. */
-export async function runInit(opts: CommonOptions, io: Io): Promise<string> {
-  if (!io.isTTY || opts.nonInteractive) {
-    throw new InputError('init: needs an interactive terminal', ['--non-interactive: init only asks questions'], {
-      hint: 'Run it on a terminal, or write deploy-wizard.json by hand (see shared/examples and the JSON Schema in the package).',
-    });
-  }
-  const path = resolve(io.cwd, opts.configPath);
-  const root = dirname(path);
-  clack.intro('deploy-wizard');
-  if (existsSync(path)) {
-    const overwrite = answer(await clack.confirm({ message: `${relative(io.cwd, path) || path} exists. Replace it?`, initialValue: false }));
-    if (!overwrite) throw new InterruptedError('init: kept the existing config', 'Nothing was written.');
-  }
-
-  const app = answer(
-    await clack.text({
-      message: 'App name (used in AWS resource names)',
-      initialValue: await defaultAppName(root),
-      validate: (v) =>
-        /^[a-z](?:[a-z0-9]|-(?!-)){0,30}[a-z0-9]$/.test(v ?? '') ? undefined : '2-32 lowercase letters, digits and single hyphens, starting with a letter',
-    }),
-  );
-  const region = answer(
+  a.region = answer(
     await clack.text({
       message: 'AWS region',
-      initialValue: io.env.AWS_REGION || io.env.AWS_DEFAULT_REGION || 'us-east-1',
+      initialValue: a.region,
       validate: (v) => (/^[a-z]{2}(?:-gov)?-[a-z]+-\d$/.test(v ?? '') ? undefined : 'an AWS region such as us-east-1'),
     }),
   );
-
-  const found = await findDockerfiles(root);
-  let dockerfile: string;
-  if (found.length === 0) {
-    dockerfile = answer(
-      await clack.text({
-        message: 'Path to the Dockerfile (none found in this repo)',
-        initialValue: 'Dockerfile',
-        validate: (v) => (v && existsSync(resolve(root, v)) ? undefined : 'no such file'),
+  if (scan.processes.length > 1 && !given('single')) {
+    a.useProcesses = answer(
+      await clack.confirm({
+        message: `Deploy the ${scan.processes.length} processes from ${scan.processes[0]!.source} as services (${scan.processes.map((p) => p.name).join(', ')})?`,
+        initialValue: a.useProcesses,
       }),
     );
-  } else if (found.length === 1) {
-    clack.log.info(`Using ${found[0]}`);
-    dockerfile = found[0]!;
-  } else {
-    dockerfile = answer(await clack.select({ message: 'Which Dockerfile builds the app?', options: found.map((f) => ({ value: f, label: f })) }));
   }
-  const dockerText = await readFile(resolve(root, dockerfile), 'utf8').catch(() => '');
-  const exposed = /^\s*EXPOSE\s+(\d+)/im.exec(dockerText)?.[1];
-
-  const port = Number(
-    answer(
+  const needsDockerfile = !a.useProcesses || scan.processes.some((p) => !p.dockerfile);
+  if (needsDockerfile && !given('dockerfile')) {
+    if (scan.dockerfiles.length === 0) {
+      a.dockerfile = answer(
+        await clack.text({
+          message: 'Path to the Dockerfile (none found in this repo)',
+          initialValue: 'Dockerfile',
+          validate: (v) => (v && existsSync(resolve(io.cwd, v)) ? undefined : 'no such file'),
+        }),
+      );
+    } else if (scan.dockerfiles.length === 1) {
+      clack.log.info(`Using ${scan.dockerfiles[0]}`);
+    } else {
+      a.dockerfile = answer(
+        await clack.select({
+          message: 'Which Dockerfile builds the app?',
+          options: scan.dockerfiles.map((d) => ({ value: d, label: d })),
+          initialValue: a.dockerfile,
+        }),
+      );
+    }
+    a.port = scan.exposed[a.dockerfile] ?? a.port;
+  }
+  const webNeedsPort = !a.useProcesses || scan.processes.some((p) => p.kind === 'web' && !p.port);
+  if (webNeedsPort && !given('port')) {
+    a.port = Number(
+      answer(
+        await clack.text({
+          message: 'Port the app listens on',
+          initialValue: String(a.port),
+          validate: (v) => (/^\d+$/.test(v ?? '') && Number(v) >= 1 && Number(v) <= 65535 ? undefined : 'a port from 1 to 65535'),
+        }),
+      ),
+    );
+  }
+  if (!given('healthPath')) {
+    a.healthCheckPath = answer(
       await clack.text({
-        message: 'Port the app listens on',
-        initialValue: exposed ?? '3000',
-        validate: (v) => (/^\d+$/.test(v ?? '') && Number(v) >= 1 && Number(v) <= 65535 ? undefined : 'a port from 1 to 65535'),
+        message: 'Health check path',
+        initialValue: a.healthCheckPath,
+        validate: (v) => (v?.startsWith('/') ? undefined : 'must start with /'),
       }),
-    ),
-  );
-  const healthCheckPath = answer(
-    await clack.text({ message: 'Health check path', initialValue: '/health', validate: (v) => (v?.startsWith('/') ? undefined : 'must start with /') }),
-  );
-  const components = answer(
-    await clack.multiselect({
-      message: 'What does the app need? (space to toggle, enter to accept)',
-      options: [
-        { value: 'database', label: 'Postgres with pgvector (RDS)' },
-        { value: 'cache', label: 'Redis (ElastiCache)' },
-        { value: 'buckets', label: 'S3 buckets' },
-        { value: 'cognito', label: 'Cognito sign-in' },
-      ],
-      required: false,
-    }),
-  ) as string[];
-
-  const config: ConfigInput = {
-    app,
-    region,
-    image: { context: '.', dockerfile },
-    service: { port, healthCheckPath, desiredCount: 1, cpu: 512, memory: 1024 },
-  };
-  if (components.includes('database')) {
-    config.database = { engineVersion: '16.4', instanceClass: 'db.t4g.micro', allocatedStorageGb: 20, name: app.replace(/-/g, '_'), extensions: ['vector'] };
+    );
   }
-  if (components.includes('cache')) config.cache = { nodeType: 'cache.t4g.micro' };
-  if (components.includes('buckets')) {
+  if (!given('with')) {
+    a.components = answer(
+      await clack.multiselect({
+        message: `What does the app need?${scan.components.length ? ` (${scan.envFile ?? 'the repo'} says ${scan.components.join(', ')})` : ''} (space to toggle, enter to accept)`,
+        options: COMPONENTS,
+        initialValues: a.components,
+        required: false,
+      }),
+    ) as Component[];
+  }
+  if (a.components.includes('buckets') && !given('buckets')) {
     const names = answer(
       await clack.text({
         message: 'Bucket names, comma-separated (the prefix is added in front)',
-        initialValue: 'uploads',
-        validate: (v) => ((v ?? '').split(',').some((s) => s.trim()) ? undefined : 'at least one name'),
+        initialValue: (a.buckets?.names ?? ['uploads']).join(','),
+        validate: (v) => (list(v).length ? undefined : 'at least one name'),
       }),
     );
-    const prefix = answer(await clack.text({ message: 'Bucket name prefix (bucket names are global; make it yours)', initialValue: `${app}-` }));
-    config.buckets = {
-      prefix,
-      names: names
-        .split(',')
-        .map((s) => s.trim())
-        .filter(Boolean),
-    };
+    const prefix = given('bucketPrefix')
+      ? a.buckets!.prefix
+      : answer(await clack.text({ message: 'Bucket name prefix (bucket names are global; make it yours)', initialValue: `${a.app}-` }));
+    a.buckets = { prefix, names: list(names) };
   }
-  if (components.includes('cognito')) config.auth = { cognito: { passwordMinLength: 12, mfa: 'OPTIONAL' } };
+  // The monthly cost of what was chosen so far, before the secrets (which cost cents).
+  clack.note(formatCost(estimateConfigCost(draftConfig(scan, a), env)), 'Estimated monthly cost');
+  const keys = scan.envKeys.filter((k) => k.kind === 'generate' || k.kind === 'ask');
+  if (keys.length) clack.log.info(`Found ${keys.length} keys in ${scan.envFile}`);
+  const flagged = new Set([...list(f?.generate), ...list(f?.ask), ...list(f?.optional), ...list(f?.skip)]);
+  for (const k of keys) {
+    if (flagged.has(k.key)) continue;
+    a.secrets[k.key] = answer(
+      await clack.select({
+        message: k.key,
+        initialValue: a.secrets[k.key] ?? 'ask',
+        options: [
+          { value: 'ask' as const, label: 'ask for it at deploy (CI reads the env var)', hint: k.kind === 'ask' ? 'a key someone issues you' : undefined },
+          { value: 'generate' as const, label: 'generate a random value once', hint: k.kind === 'generate' ? "the app's own secret" : undefined },
+          { value: 'optional' as const, label: 'optional: ask, but allow it empty' },
+          { value: 'skip' as const, label: 'leave it out' },
+        ],
+      }),
+    );
+  }
+  return a;
+}
 
-  const examplePath = join(root, '.env.example');
-  if (existsSync(examplePath)) {
-    const keys = envExampleKeys(await readFile(examplePath, 'utf8')).filter((k) => !DERIVED.test(k));
-    if (keys.length) clack.log.info(`Found ${keys.length} keys in .env.example`);
-    const secrets: NonNullable<ConfigInput['secrets']> = {};
-    for (const key of keys) {
-      const how = answer(
-        await clack.select({
-          message: `${key}`,
-          options: [
-            { value: 'prompt', label: 'ask for it at deploy (CI reads the env var)' },
-            { value: 'generate', label: 'generate a random value once' },
-            { value: 'optional', label: 'optional: ask, but allow it empty' },
-            { value: 'skip', label: 'leave it out' },
-          ],
-        }),
-      );
-      if (how === 'generate') secrets[key] = { generate: 'hex-32' };
-      else if (how === 'prompt') secrets[key] = { prompt: key };
-      else if (how === 'optional') secrets[key] = { prompt: key, optional: true };
+/** Writes deploy-wizard.json from the repo, the flags and (on a terminal) the answers. Nothing is written until the last answer. */
+export async function runInit(opts: CommonOptions, io: Io): Promise<string> {
+  const interactive = io.isTTY && !opts.nonInteractive && !opts.json;
+  const path = resolve(io.cwd, opts.configPath);
+  const root = dirname(path);
+  const scan = await scanRepo(root);
+  let answers = applyFlags(defaultAnswers(scan, opts.region ?? io.env.AWS_REGION ?? io.env.AWS_DEFAULT_REGION ?? 'us-east-1'), opts.init, scan);
+  if (interactive) {
+    clack.intro('deploy-wizard');
+    if (existsSync(path)) {
+      const overwrite = answer(await clack.confirm({ message: `${relative(io.cwd, path) || path} exists. Replace it?`, initialValue: false }));
+      if (!overwrite) throw new InterruptedError('init: kept the existing config', 'Nothing was written.');
     }
-    if (Object.keys(secrets).length) config.secrets = secrets;
+    const found = findings(scan);
+    if (found.length) clack.note(found.join('\n'), 'Found in this repo');
+    answers = await ask(scan, answers, opts.init, io, opts.env);
+  } else if (existsSync(path)) {
+    throw new InputError(`init: ${relative(io.cwd, path) || path} exists`, [], {
+      hint: 'Nothing was written. Remove it first, or run init on a terminal to replace it.',
+    });
   }
-
-  const text = JSON.stringify(config, null, 2) + '\n';
+  const text = JSON.stringify(draftConfig(scan, answers), null, 2) + '\n';
   parseConfig(text, path, opts.env); // what init writes must load
   const tmp = `${path}.${process.pid}.tmp`;
   await writeFile(tmp, text);
   await rename(tmp, path);
-  clack.log.success(`Wrote ${relative(io.cwd, path) || path}. Commit it: it holds no secret values.`);
+  const done = `Wrote ${relative(io.cwd, path) || path}. Commit it: it holds no secret values.`;
+  if (interactive) clack.log.success(done);
+  else io.stderr.write(`${findings(scan).join('\n')}${findings(scan).length ? '\n' : ''}${done}\n`);
   return path;
 }
 
 export async function initCommand(opts: CommonOptions, io: Io): Promise<number> {
   await runInit(opts, io);
-  clack.outro('Next: deploy-wizard plan, then deploy-wizard deploy');
+  if (io.isTTY && !opts.nonInteractive && !opts.json) clack.outro('Next: deploy-wizard plan, then deploy-wizard deploy');
   return 0;
 }

@@ -82,7 +82,10 @@ export function parseConfig(text: string, source: string, env: string): Config {
   if (long.length) {
     throw new InputError(
       `check config: ${source} has ${long.length} problem${long.length > 1 ? 's' : ''}`,
-      long.map((k) => `schedules.${k}: the schedule name ${config.app}-${env}-${k} is ${`${config.app}-${env}-${k}`.length} characters; EventBridge Scheduler allows 64, so shorten the key`),
+      long.map(
+        (k) =>
+          `schedules.${k}: the schedule name ${config.app}-${env}-${k} is ${`${config.app}-${env}-${k}`.length} characters; EventBridge Scheduler allows 64, so shorten the key`,
+      ),
       { hint: 'Fix each key named above; nothing has been created.' },
     );
   }

@@ -1,6 +1,6 @@
 import { posix } from 'node:path';
 import type { z } from 'zod';
-import type { RawConfig } from './schema.js';
+import type { RawConfig } from './sections.js';
 import type { image as imageSchema, service as serviceSchema } from './services-schema.js';
 import { ALL_DERIVED_KEYS, derivedKeys } from '../secrets/derived-keys.js';
 

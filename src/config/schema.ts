@@ -1,178 +1,12 @@
 import { z } from 'zod';
-import { bucketNameProblem } from './bucket-name.js';
-import { engineVersionProblem } from './engine-version.js';
-import { ALL_DERIVED_KEYS } from '../secrets/derived-keys.js';
-import { KNOWN_REGIONS, regionProblem } from './regions.js';
-import { closest } from './suggest.js';
-import { environment, image, legacyService, partName, permission, schedule, service } from './services-schema.js';
-import { normalizeApp, checkApp } from './normalize.js';
+import { baseShape, resourceName } from './sections.js';
+import { checkApp, normalizeApp } from './normalize.js';
 
 // The one schema for deploy-wizard.json. Types are inferred from it and the
 // shipped JSON Schema (schema/deploy-wizard.schema.json) is generated from it.
 // Every object is strict so a typo is an error with a suggestion, not silence.
-
-// App and env names become parts of AWS resource names (RDS identifiers are
-// the tightest: letters, digits, hyphens, start with a letter, no "--").
-const resourceName = z
-  .string()
-  .regex(/^[a-z](?:[a-z0-9]|-(?!-)){0,30}[a-z0-9]$/, 'use 2-32 lowercase letters, digits and single hyphens, starting with a letter');
-
-const region = z.string().superRefine((r, ctx) => {
-  const problem = regionProblem(r);
-  if (problem) {
-    const near = closest(r, KNOWN_REGIONS);
-    ctx.addIssue({ code: 'custom', message: `${problem}${near ? `; did you mean "${near}"?` : ''}` });
-  }
-});
-
-const network = z.strictObject({
-  vpc: z.union([z.literal('default'), z.string().regex(/^vpc-[0-9a-f]+$/)]).default('default'),
-  vpcId: z
-    .string()
-    .regex(/^vpc-[0-9a-f]+$/)
-    .optional(),
-  subnetIds: z
-    .array(z.string().regex(/^subnet-[0-9a-f]+$/))
-    .min(2)
-    .optional(),
-});
-
-const loadBalancer = z.strictObject({
-  idleTimeoutSeconds: z.number().int().min(1).max(4000).default(60),
-  certificateArn: z
-    .string()
-    .regex(
-      /^arn:aws[a-z-]*:(acm:[a-z0-9-]+:\d{12}:certificate\/|iam::\d{12}:server-certificate\/)/,
-      'expected an ACM certificate ARN (or an IAM server certificate ARN)',
-    )
-    .optional(),
-});
-
-const database = z
-  .strictObject({
-    engineVersion: z
-      .string()
-      .regex(/^\d+(\.\d+)?$/, 'expected a PostgreSQL version such as 16.4')
-      .default('16.4'),
-    instanceClass: z
-      .string()
-      .regex(/^db\.[a-z0-9]+\.[a-z0-9]+$/, 'expected an RDS instance class such as db.t4g.micro')
-      .default('db.t4g.micro'),
-    allocatedStorageGb: z.number().int().min(20, 'gp3 storage starts at 20 GB').max(65536).default(20),
-    name: z.string().regex(/^[A-Za-z][A-Za-z0-9_]{0,62}$/, 'letters, digits and _, starting with a letter'),
-    extensions: z.array(z.string().regex(/^[a-z0-9_]+$/)).default([]),
-    backupRetentionDays: z.number().int().min(0).max(35).default(7),
-    publiclyAccessible: z.boolean().default(false),
-    access: z.enum(['task', 'direct']).default('task').describe('how the pgvector step reaches the database'),
-    driver: z
-      .enum(['libpq', 'node-postgres', 'asyncpg'])
-      .default('libpq')
-      .describe(
-        'the Postgres driver the app uses, which decides the TLS parameters in DATABASE_URL: libpq (psycopg, Rails, Django, Go), node-postgres, asyncpg',
-      ),
-    urlScheme: z
-      .enum(['postgresql', 'postgres', 'postgresql+asyncpg', 'postgresql+psycopg'])
-      .optional()
-      .describe('the scheme of the derived DATABASE_URL (default postgresql); postgresql+asyncpg or postgresql+psycopg for SQLAlchemy'),
-    urlParts: z.boolean().default(false).describe('also derive DB_HOST, DB_PORT, DB_NAME, DB_USER and DB_PASSWORD, for apps that assemble their own URL'),
-    clientImage: z.string().min(1).default('public.ecr.aws/docker/library/postgres:16-alpine').describe('image with psql for the one-off task (access "task")'),
-  })
-  .superRefine((d, ctx) => {
-    const problem = engineVersionProblem(d.engineVersion, d.extensions);
-    if (problem) ctx.addIssue({ code: 'custom', path: ['engineVersion'], message: problem });
-  });
-
-const cache = z.strictObject({
-  nodeType: z
-    .string()
-    .regex(/^cache\.[a-z0-9]+\.[a-z0-9]+$/, 'expected a node type such as cache.t4g.micro')
-    .default('cache.t4g.micro'),
-  engineVersion: z
-    .string()
-    .regex(/^\d+(\.\d+)?$/)
-    .default('7.1'),
-  numNodes: z.number().int().min(1).max(6).default(1),
-  transitEncryption: z
-    .boolean()
-    .default(true)
-    .describe('TLS between the app and Redis (REDIS_URL is rediss://); false only for clients without TLS, and only when the cluster is created'),
-});
-
-const buckets = z
-  .strictObject({
-    prefix: z.string().default(''),
-    names: z.array(z.string().min(1)).min(1),
-    versioning: z.boolean().default(false),
-  })
-  .superRefine((b, ctx) => {
-    const seen = new Set<string>();
-    b.names.forEach((n, i) => {
-      const full = b.prefix + n;
-      const problem = bucketNameProblem(full);
-      if (problem) ctx.addIssue({ code: 'custom', path: ['names', i], message: `bucket name "${full}" ${problem}` });
-      if (seen.has(full)) ctx.addIssue({ code: 'custom', path: ['names', i], message: `bucket "${full}" is listed twice` });
-      seen.add(full);
-    });
-  });
-
-const cognito = z.strictObject({
-  passwordMinLength: z.number().int().min(8).max(99).default(12),
-  mfa: z.enum(['OFF', 'OPTIONAL', 'ON']).default('OFF'),
-  authFlows: z.array(z.string().regex(/^ALLOW_[A-Z_]+$/)).default(['ALLOW_USER_SRP_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH']),
-  adminActions: z.boolean().default(false).describe('grant the task role Cognito admin actions (create, disable, reset users) on this pool'),
-});
-
-const secretKey = z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'secret keys are UPPER_SNAKE_CASE');
-const replaceDerived = z
-  .boolean()
-  .optional()
-  .describe('this key has the name of one the wizard derives (DATABASE_URL, REDIS_URL, ...); true makes your value win');
-const secret = z.union([
-  z.strictObject({
-    replaceDerived,
-    generate: z.string().regex(/^(hex|base64|alnum)-(1[6-9]|[2-9]\d|1[01]\d|12[0-8])$/, 'expected hex-N, base64-N or alnum-N with N from 16 to 128'),
-  }),
-  z.strictObject({ prompt: z.string().min(1), optional: z.boolean().default(false), replaceDerived: replaceDerived }),
-]);
-
-const migrations = z.strictObject({
-  command: z.array(z.string().min(1)).min(1),
-  service: partName.optional().describe('the service whose task definition runs the migration (default: the web service on "/*", else the first)'),
-});
-
-const validation = z.strictObject({
-  url: z
-    .string()
-    .regex(/^https?:\/\/[^/\s]+(\/\S*)?$/, 'expected an absolute http(s) URL such as https://app.example.com/health')
-    .optional()
-    .describe('the URL first-boot probes (default: the load balancer; with a certificate, the name it covers)'),
-  path: z.string().regex(/^\//, 'must start with /').default('/health'),
-  expectStatus: z.number().int().min(100).max(599).default(200),
-  timeoutSeconds: z.number().int().min(5).max(3600).default(300),
-  expectJson: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
-});
-
-const baseShape = {
-  $schema: z.string().optional(),
-  app: resourceName,
-  region,
-  image: image.optional().describe('the one image (or use images)'),
-  images: z.record(partName, image).optional().describe('several images, each built once and pushed to its own repository'),
-  service: legacyService.optional().describe('the one web service, named "web" (or use services)'),
-  services: z.record(partName, service).optional().describe('web services (with a port) and workers (without), each its own ECS service'),
-  schedules: z.record(partName, schedule).default({}).describe('EventBridge Scheduler schedules that run a one-off task of a service'),
-  permissions: z.array(permission).default([]).describe('extra task-role statements'),
-  environment: environment.default({}).describe('plain environment variables for every service'),
-  network: network.optional(),
-  loadBalancer: loadBalancer.optional(),
-  database: database.optional(),
-  cache: cache.optional(),
-  buckets: buckets.optional(),
-  auth: z.strictObject({ cognito: cognito.optional() }).optional(),
-  secrets: z.record(secretKey, secret).default({}),
-  migrations: migrations.optional(),
-  validation: validation.optional(),
-};
+// The sections are in sections.ts; checks across keys and the one shape every
+// config takes (images and services) are in normalize.ts.
 
 /** Everything but `environments`: what a merged, per-env config must satisfy, normalized to images and services. */
 export const envConfigSchema = z.strictObject(baseShape).superRefine(checkApp).transform(normalizeApp);
@@ -183,8 +17,7 @@ export const configSchema = z
   .strictObject({ ...baseShape, environments: z.record(resourceName, z.record(z.string(), z.unknown())).optional() })
   .superRefine(checkApp);
 
-const rawSchema = z.strictObject(baseShape);
-export type RawConfig = z.output<typeof rawSchema>;
+export type { RawConfig } from './sections.js';
 export type Config = z.output<typeof envConfigSchema>;
 export type ConfigInput = z.input<typeof configSchema>;
 export type { ServiceSpec, ImageSpec } from './normalize.js';

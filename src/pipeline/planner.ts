@@ -4,21 +4,16 @@
 import type { Session } from '../session.js';
 import type { StateFile } from '../state/state-file.js';
 import type { Io } from '../options.js';
-import type { Config } from '../config/schema.js';
 import { makeContextFactory } from './context-factory.js';
 import { createLogger, Redactor } from '../logger.js';
 import { describeAwsError } from '../aws/describe-error.js';
 import { systemClock } from '../clock.js';
 import { InputError } from '../errors.js';
-import { round } from '../pricing.js';
 import type { Settings } from './context.js';
-import type { CostLine, PlanItem, Step } from './step.js';
+import type { PlanItem } from './step.js';
+import { estimateCost, type CostEstimate } from './estimate-cost.js';
 
-export interface CostEstimate {
-  lines: CostLine[];
-  total: number;
-  note: string;
-}
+export { estimateCost, type CostEstimate } from './estimate-cost.js';
 
 export interface ComputedPlan {
   plans: { step: string; items: PlanItem[] }[];
@@ -79,33 +74,4 @@ export async function preflightSteps(session: Session, state: StateFile, io: Io,
       hint: 'Nothing has been created. Fix each problem above, then run again.',
     });
   }
-}
-
-/**
- * The monthly estimate: each enabled step's own lines, in pipeline order, with
- * lines of the same component added up (secrets from three steps are one
- * line). Unknown sizes are shown without a price, not guessed.
- */
-export function estimateCost(config: Config, steps: readonly Step[]): CostEstimate {
-  const lines: CostLine[] = [];
-  for (const step of steps) {
-    for (const line of step.cost?.(config) ?? []) {
-      const same = lines.find((l) => l.component === line.component);
-      if (!same) {
-        lines.push({ ...line });
-        continue;
-      }
-      same.monthly = same.monthly === undefined || line.monthly === undefined ? undefined : round(same.monthly + line.monthly);
-      if (same.quantity && line.quantity) {
-        same.quantity = { n: same.quantity.n + line.quantity.n, unit: same.quantity.unit };
-        same.size = `${same.quantity.n} ${same.quantity.unit}`;
-      }
-    }
-  }
-  const total = round(lines.reduce((a, l) => a + (l.monthly ?? 0), 0));
-  const unknown = lines.filter((l) => l.monthly === undefined).map((l) => l.size);
-  const note =
-    `On-demand list prices for us-east-1; ${config.region === 'us-east-1' ? 'data transfer not included' : `${config.region} is typically up to 30% higher`}.` +
-    (unknown.length ? ` No price on file for ${unknown.join(', ')}: not included in the total.` : '');
-  return { lines, total, note };
 }

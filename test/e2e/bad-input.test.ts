@@ -44,6 +44,23 @@ const CASES: Case[] = [
   { name: '--env with characters a name cannot hold', args: ['--env', 'Prod!'], says: /--env Prod!: use lowercase/ },
   { name: 'an unknown flag', args: ['--regoin', 'us-east-1'], says: /read flags: Unknown option '--regoin'/ },
   { name: 'an unknown command', args: ['deplyo'], says: /unknown command "deplyo"/ },
+  { name: 'an init flag on plan', args: ['plan', '--port', '3000'], says: /--port: a flag of init/ },
+  { name: 'init with a port out of range', args: ['init', '--non-interactive', '--port', '0'], says: /--port 0: a port from 1 to 65535/ },
+  { name: 'init with a component that is not one', args: ['init', '--non-interactive', '--with', 'mysql'], says: /--with mysql: mysql is not one of/ },
+  {
+    name: 'two web services on /*',
+    edit: (c) => ((c.services = { site: { ...c.service, routes: ['/*'] }, api: { ...c.service, routes: ['/*'] } }), delete c.service),
+    says: /services\.api\.routes\[0\]: "\/\*" is already the route of site/,
+  },
+  {
+    name: 'a schedule with a five-field cron',
+    edit: (c) => (
+      (c.services = { web: c.service, worker: { cpu: 256, memory: 512 } }),
+      delete c.service,
+      (c.schedules = { nightly: { service: 'worker', cron: '0 2 * * *' } })
+    ),
+    says: /schedules\.nightly\.cron: .*EventBridge cron has 6/,
+  },
   { name: 'port 0', edit: (c) => (c.service.port = 0), says: /service\.port:/ },
   { name: 'port 70000', edit: (c) => (c.service.port = 70000), says: /service\.port:/ },
   { name: 'a Fargate size that does not exist', edit: (c) => Object.assign(c.service, { cpu: 256, memory: 4096 }), says: /service\.memory:/ },

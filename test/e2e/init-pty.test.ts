@@ -58,7 +58,8 @@ describe('init on a real terminal', () => {
     await t.waitFor('Health check path');
     t.type('\x7f'.repeat(10) + '/healthz' + KEY.enter);
     await t.waitFor('What does the app need?');
-    t.type(KEY.space + KEY.down + KEY.down + KEY.space + KEY.enter); // Postgres, buckets
+    expect(t.screen()).toContain('.env.example says database'); // DATABASE_URL: Postgres is already selected
+    t.type(KEY.down + KEY.down + KEY.space + KEY.enter); // and buckets
     await t.waitFor('Bucket names');
     t.type('\x7f'.repeat(10) + 'uploads,reports' + KEY.enter);
     await t.waitFor('Bucket name prefix');
@@ -67,7 +68,7 @@ describe('init on a real terminal', () => {
     await t.waitFor('STRIPE_KEY');
     t.type(KEY.enter); // ask at deploy
     await t.waitFor('SESSION_SECRET');
-    t.type(KEY.down + KEY.enter); // generate
+    t.type(KEY.enter); // generate: what it proposes for an app's own secret
     await t.waitFor('DEBUG_TOKEN');
     t.type(KEY.down + KEY.down + KEY.down + KEY.enter); // leave out
     expect(await t.exited).toBe(0);
@@ -83,6 +84,52 @@ describe('init on a real terminal', () => {
     });
     expect(config.secrets.DEBUG_TOKEN).toBeUndefined();
     expect(config.cache).toBeUndefined();
+  });
+
+  it('a multi-service repo: services from the Procfile, data stores and keys from .env.example, the cost as choices are made', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dw-init-'));
+    writeFileSync(join(dir, 'Dockerfile'), 'FROM scratch\n');
+    writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'next-shop', dependencies: { next: '15.0.0' } }));
+    writeFileSync(join(dir, 'Procfile'), 'web: npm start\nworker: node worker.js\nrelease: npx prisma migrate deploy\n');
+    writeFileSync(join(dir, '.env.example'), 'DATABASE_URL=\nREDIS_URL=\nJWT_SECRET=\nOPENAI_API_KEY=\n');
+    const t = terminal(['init'], dir);
+    await t.waitFor('Found in this repo');
+    expect(t.screen()).toContain('Procfile: web (web), worker (worker), release (migrations)');
+    await t.waitFor('App name');
+    t.type(KEY.enter);
+    await t.waitFor('AWS region');
+    t.type(KEY.enter);
+    await t.waitFor('Deploy the 2 processes from Procfile as services');
+    t.type(KEY.enter); // yes
+    await t.waitFor('Port the app listens on');
+    expect(t.screen()).toContain('3000'); // Next.js
+    t.type(KEY.enter);
+    await t.waitFor('Health check path');
+    expect(t.screen()).toContain('/api/health');
+    t.type(KEY.enter);
+    await t.waitFor('What does the app need?');
+    t.type(KEY.enter); // Postgres and Redis, as .env.example says
+    await t.waitFor('Estimated monthly cost');
+    expect(t.screen()).toMatch(/Fargate worker \(worker\)/);
+    expect(t.screen()).toMatch(/RDS|Postgres/);
+    await t.waitFor('JWT_SECRET');
+    t.type(KEY.enter); // generate, as proposed
+    await t.waitFor('OPENAI_API_KEY');
+    t.type(KEY.enter); // ask at deploy, as proposed
+    expect(await t.exited).toBe(0);
+    const config = JSON.parse(readFileSync(join(dir, 'deploy-wizard.json'), 'utf8'));
+    expect(config).toMatchObject({
+      app: 'next-shop',
+      services: {
+        web: { port: 3000, routes: ['/*'], healthCheckPath: '/api/health' },
+        worker: { command: ['/bin/sh', '-c', 'node worker.js'] },
+      },
+      database: { name: 'next_shop' },
+      cache: {},
+      secrets: { JWT_SECRET: { generate: 'hex-32' }, OPENAI_API_KEY: { prompt: 'OPENAI_API_KEY' } },
+      migrations: { command: ['/bin/sh', '-c', 'npx prisma migrate deploy'] },
+    });
+    expect(config.services.worker.port).toBeUndefined();
   });
 
   it('exits 130 on Ctrl-C at a prompt and writes nothing', async () => {
