@@ -75,7 +75,7 @@ describe('state from a single-service deploy upgrades in place', () => {
     const upgrade = await recordedDeploy(dir);
     expect(upgrade.code, upgrade.error?.message).toBe(0);
     const made = mutatingCalls(upgrade.names);
-    for (const never of ['ECS:CreateService', 'ECS:DeleteService', 'ElasticLoadBalancingV2:CreateLoadBalancer', 'ElasticLoadBalancingV2:CreateTargetGroup']) {
+    for (const never of ['ECS:CreateService', 'ECS:DeleteService', 'ELBv2:CreateLoadBalancer', 'ELBv2:CreateTargetGroup']) {
       expect(made).not.toContain(never);
     }
     const update = upgrade.calls.find((c) => c.name === 'ECS:UpdateService')!;
@@ -83,8 +83,12 @@ describe('state from a single-service deploy upgrades in place', () => {
 
     const state = readState(dir);
     expect(state.steps.service.outputs.services.web).toMatchObject({ serviceName: app, serviceArn });
-    const lbs = (await new ElasticLoadBalancingV2Client({ region: 'us-east-1' }).send(new DescribeLoadBalancersCommand({}))).LoadBalancers!;
-    expect(lbs.filter((l) => l.LoadBalancerName === elbName(app, 'prod'))).toHaveLength(1);
+    // Asked by name: a listing of every load balancer is paginated across all the tests' apps.
+    const lbs = (await new ElasticLoadBalancingV2Client({ region: 'us-east-1' }).send(new DescribeLoadBalancersCommand({ Names: [elbName(app, 'prod')] })))
+      .LoadBalancers!;
+    expect(lbs).toHaveLength(1);
+    expect(lbs[0]!.LoadBalancerArn).toBe(state.steps.service.outputs.loadBalancerArn);
+    expect(upgrade.names.filter((n) => n === 'ELBv2:CreateLoadBalancer')).toEqual([]);
 
     const again = await recordedDeploy(dir);
     expect(again.code).toBe(0);

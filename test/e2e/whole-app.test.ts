@@ -37,8 +37,10 @@ describe('a whole app: two images, two web services on one load balancer, a work
     expect(first.names.filter((n) => n === 'ECR:CreateRepository')).toHaveLength(2);
 
     // One load balancer: the default action forwards to web, one rule sends /api/* to api.
-    const lbs = (await elb.send(new DescribeLoadBalancersCommand({}))).LoadBalancers!.filter((l) => l.LoadBalancerName === elbName(app, 'prod'));
+    // One load balancer for the app: asked by name, and never created twice.
+    const lbs = (await elb.send(new DescribeLoadBalancersCommand({ Names: [elbName(app, 'prod')] }))).LoadBalancers!;
     expect(lbs).toHaveLength(1);
+    expect(first.names.filter((n) => n === 'ELBv2:CreateLoadBalancer')).toHaveLength(1);
     const tgs = (await elb.send(new DescribeTargetGroupsCommand({ LoadBalancerArn: lbs[0]!.LoadBalancerArn }))).TargetGroups!;
     const tgOf = (s: string) => state.steps.service.outputs.services[s].targetGroupArn;
     expect(tgs.map((t) => t.TargetGroupArn).sort()).toEqual([tgOf('api'), tgOf('web')].sort());
@@ -137,5 +139,55 @@ describe('a whole app: two images, two web services on one load balancer, a work
 
     const again = await recordedDeploy(dir);
     expect(mutatingCalls(again.names)).toEqual([]);
+  });
+
+  it('renaming a route, turning autoscaling off and moving a web service to a worker are ordinary re-deploys that converge', async () => {
+    const { dir, app, config } = makeApp(() => {}, 'whole-app');
+    expect((await recordedDeploy(dir)).code).toBe(0);
+    const cluster = `${app}-prod`;
+    const write = () => writeFileSync(join(dir, 'deploy-wizard.json'), JSON.stringify(config, null, 2));
+    const listenerRules = async () => {
+      const lb = (await elb.send(new DescribeLoadBalancersCommand({ Names: [elbName(app, 'prod')] }))).LoadBalancers![0]!;
+      const l = (await elb.send(new DescribeListenersCommand({ LoadBalancerArn: lb.LoadBalancerArn }))).Listeners![0]!;
+      const rules = (await elb.send(new DescribeRulesCommand({ ListenerArn: l.ListenerArn }))).Rules!.filter((r) => !r.IsDefault);
+      return rules.map((r) => [r.Priority, (r.Conditions![0]!.PathPatternConfig?.Values ?? r.Conditions![0]!.Values)![0]]);
+    };
+    const aas = new ApplicationAutoScalingClient(region);
+    const scalable = async () =>
+      (await aas.send(new DescribeScalableTargetsCommand({ ServiceNamespace: 'ecs', ResourceIds: [`service/${cluster}/${app}-api`] }))).ScalableTargets!;
+
+    // A renamed and an added route; autoscaling off, with a fixed count.
+    config.services.api.routes = ['/v1/*', '/api/*'];
+    delete config.services.api.autoscaling;
+    config.services.api.desiredCount = 2;
+    write();
+    const changed = await recordedDeploy(dir);
+    expect(changed.code, changed.error?.message).toBe(0);
+    expect(await listenerRules()).toEqual([
+      ['1', '/v1/*'],
+      ['2', '/api/*'],
+    ]);
+    expect(await scalable()).toEqual([]);
+    const api = (await ecs.send(new DescribeServicesCommand({ cluster, services: [`${app}-api`] }))).services![0]!;
+    expect(api.desiredCount).toBe(2);
+    expect(mutatingCalls((await recordedDeploy(dir)).names)).toEqual([]);
+
+    // api becomes a worker: off the load balancer, its rules and target group gone, the same ECS service.
+    const tgArn = readState(dir).steps.service.outputs.services.api.targetGroupArn;
+    delete config.services.api.port;
+    delete config.services.api.routes;
+    delete config.services.api.healthCheckPath;
+    write();
+    const moved = await recordedDeploy(dir);
+    expect(moved.code, moved.error?.message).toBe(0);
+    expect(moved.names).not.toContain('ECS:CreateService');
+    const after = (await ecs.send(new DescribeServicesCommand({ cluster, services: [`${app}-api`] }))).services![0]!;
+    expect(after.serviceArn).toBe(api.serviceArn);
+    expect(after.loadBalancers ?? []).toEqual([]);
+    expect(await listenerRules()).toEqual([]);
+    expect(moved.names).toContain('ELBv2:DeleteTargetGroup');
+    await expect(elb.send(new DescribeTargetGroupsCommand({ TargetGroupArns: [tgArn] }))).rejects.toThrow(/not found/i);
+    expect(readState(dir).steps.service.outputs.services.api.kind).toBe('worker');
+    expect(mutatingCalls((await recordedDeploy(dir)).names)).toEqual([]);
   });
 });
