@@ -34,7 +34,12 @@ export interface IamRolesOutput {
   /** Present when the config has schedules: the role EventBridge Scheduler runs their tasks with. */
   schedulerRoleName?: string;
   schedulerRoleArn?: string;
+  /** Services with permissions of their own run with these task roles instead of taskRoleArn. */
+  serviceTaskRoleArns?: Record<string, string>;
 }
+
+/** A service's own task role: <app>-<env>-<service>-task. */
+export const serviceRoleName = (ctx: { app: string; env: string }, service: string) => roleName(ctx.app, ctx.env, `${service}-task`);
 
 declare module '../src/pipeline/outputs.js' {
   interface StepOutputs {
@@ -51,7 +56,7 @@ export const LEGACY_MANAGED_POLICY = 'AmazonECSTaskExecutionRolePolicy';
 const INLINE = 'deploy-wizard';
 
 /** Role names are at most 64 characters; long app/env names are shortened with a hash. */
-export function roleName(app: string, env: string, kind: 'execution' | 'task' | 'scheduler'): string {
+export function roleName(app: string, env: string, kind: string): string {
   const name = `${app}-${env}-${kind}`;
   if (name.length <= 64) return name;
   const h = createHash('sha256').update(name).digest('hex').slice(0, 8);
@@ -59,6 +64,8 @@ export function roleName(app: string, env: string, kind: 'execution' | 'task' | 
 }
 
 interface RoleSpec {
+  /** execution, task, scheduler, or the service whose own task role this is. */
+  kind: 'execution' | 'task' | 'scheduler' | { service: string };
   name: string;
   trust: PolicyDocument;
   managed: string[];
@@ -110,6 +117,7 @@ function specs(ctx: StepContext): RoleSpec[] {
   ctx.config.permissions.forEach((p, i) => task.Statement.push({ Sid: `AppPermissions${i + 1}`, Effect: 'Allow', Action: p.actions, Resource: p.resources }));
   const out: RoleSpec[] = [
     {
+      kind: 'execution',
       name: roleName(ctx.app, ctx.env, 'execution'),
       trust,
       managed: [],
@@ -117,6 +125,7 @@ function specs(ctx: StepContext): RoleSpec[] {
       description: `deploy-wizard: ECS execution role for ${ctx.app} (${ctx.env}): pull the image, write logs, read the app secret`,
     },
     {
+      kind: 'task',
       name: roleName(ctx.app, ctx.env, 'task'),
       trust,
       managed: [],
@@ -124,10 +133,29 @@ function specs(ctx: StepContext): RoleSpec[] {
       description: `deploy-wizard: ECS task role for ${ctx.app} (${ctx.env}): this app's buckets, secret and user pool only`,
     },
   ];
+  // A service with permissions of its own gets its own task role: the shared statements and its extras.
+  for (const svc of Object.values(ctx.config.services)) {
+    if (!svc.permissions?.length) continue;
+    const own = { Version: task.Version, Statement: [...task.Statement] };
+    svc.permissions.forEach((p, i) => own.Statement.push({ Sid: `ServicePermissions${i + 1}`, Effect: 'Allow', Action: p.actions, Resource: p.resources }));
+    out.push({
+      kind: { service: svc.name },
+      name: serviceRoleName(ctx, svc.name),
+      trust,
+      managed: [],
+      inline: own,
+      description: `deploy-wizard: ECS task role for ${ctx.app} (${ctx.env}) service ${svc.name}: the app's task role and its own permissions`,
+    });
+  }
   const scheduled = [...new Set(Object.values(ctx.config.schedules).map((s) => s.service))].sort();
   if (scheduled.length) {
-    const arn = (kind: 'execution' | 'task') => `arn:${vars.partition}:iam::${ctx.account}:role/${roleName(ctx.app, ctx.env, kind)}`;
+    const arn = (name: string) => `arn:${vars.partition}:iam::${ctx.account}:role/${name}`;
+    // The roles its tasks run with: the execution role and each scheduled service's task role.
+    const taskRoles = [
+      ...new Set(scheduled.map((s) => (ctx.config.services[s]?.permissions?.length ? serviceRoleName(ctx, s) : roleName(ctx.app, ctx.env, 'task')))),
+    ];
     out.push({
+      kind: 'scheduler',
       name: roleName(ctx.app, ctx.env, 'scheduler'),
       trust: renderPolicy('scheduler-trust', vars),
       managed: [],
@@ -136,8 +164,7 @@ function specs(ctx: StepContext): RoleSpec[] {
         // Any revision of the scheduled services' families, and nothing else.
         scheduledFamilyArns: scheduled.map((s) => `arn:${vars.partition}:ecs:${vars.region}:${ctx.account}:task-definition/${familyName(ctx, s)}:*`),
         clusterArn: `arn:${vars.partition}:ecs:${vars.region}:${ctx.account}:cluster/${clusterName(ctx)}`,
-        executionRoleArn: arn('execution'),
-        taskRoleArn: arn('task'),
+        passRoleArns: [arn(roleName(ctx.app, ctx.env, 'execution')), ...taskRoles.map(arn)],
       }),
       description: `deploy-wizard: EventBridge Scheduler role for ${ctx.app} (${ctx.env}): run the scheduled tasks of ${scheduled.join(', ')}`,
     });
@@ -249,20 +276,31 @@ export const iamRoles: Step<'iam-roles'> = {
           items.push({ action: role ? 'update' : 'create', resource: `  allow ${p.actions.join(', ')}`, detail: `on ${p.resources.join(', ')}` });
       }
     }
+    for (const svc of Object.values(ctx.config.services)) {
+      if (!svc.permissions?.length) continue;
+      const name = serviceRoleName(ctx, svc.name);
+      const role = await getRole(ctx, name);
+      items.push({ action: role ? 'keep' : 'create', resource: `IAM role ${name}`, detail: `the task role of ${svc.name}: the app's, plus:` });
+      for (const p of svc.permissions)
+        items.push({ action: role ? 'update' : 'create', resource: `  allow ${p.actions.join(', ')}`, detail: `on ${p.resources.join(', ')}` });
+    }
     return items;
   },
 
   async apply(ctx) {
-    const [execution, task, scheduler] = specs(ctx);
-    const e = await ensureRole(ctx, execution!);
-    const t = await ensureRole(ctx, task!);
-    const s = scheduler ? await ensureRole(ctx, scheduler) : undefined;
+    const all = specs(ctx);
+    const arns = new Map<RoleSpec, string>();
+    for (const spec of all) arns.set(spec, (await ensureRole(ctx, spec)).Arn!);
+    const of = (kind: RoleSpec['kind']) => all.find((s) => s.kind === kind);
+    const scheduler = of('scheduler');
+    const serviceRoles = all.filter((s): s is RoleSpec & { kind: { service: string } } => typeof s.kind === 'object');
     return {
-      executionRoleName: execution!.name,
-      executionRoleArn: e.Arn!,
-      taskRoleName: task!.name,
-      taskRoleArn: t.Arn!,
-      ...(s ? { schedulerRoleName: scheduler!.name, schedulerRoleArn: s.Arn! } : {}),
+      executionRoleName: of('execution')!.name,
+      executionRoleArn: arns.get(of('execution')!)!,
+      taskRoleName: of('task')!.name,
+      taskRoleArn: arns.get(of('task')!)!,
+      ...(scheduler ? { schedulerRoleName: scheduler.name, schedulerRoleArn: arns.get(scheduler)! } : {}),
+      ...(serviceRoles.length ? { serviceTaskRoleArns: Object.fromEntries(serviceRoles.map((s) => [s.kind.service, arns.get(s)!])) } : {}),
     };
   },
 
@@ -273,7 +311,8 @@ export const iamRoles: Step<'iam-roles'> = {
       const d = role ? await drift(ctx, spec, role) : ['missing'];
       checks.push({
         name: `IAM role ${spec.name}`,
-        ok: d.length === 0 && [out.executionRoleArn, out.taskRoleArn, out.schedulerRoleArn].includes(role!.Arn!),
+        ok:
+          d.length === 0 && [out.executionRoleArn, out.taskRoleArn, out.schedulerRoleArn, ...Object.values(out.serviceTaskRoleArns ?? {})].includes(role!.Arn!),
         detail: d.join(', ') || undefined,
       });
     }

@@ -93,7 +93,7 @@ export function render(ctx: StepContext, s: ServiceSpec): RegisterTaskDefinition
     memory: String(s.memory),
     runtimePlatform: { operatingSystemFamily: 'LINUX', cpuArchitecture: ARCH[imageSpec.platform] },
     executionRoleArn: roles.executionRoleArn,
-    taskRoleArn: roles.taskRoleArn,
+    taskRoleArn: roles.serviceTaskRoleArns?.[s.name] ?? roles.taskRoleArn,
     containerDefinitions: [container],
   };
 }

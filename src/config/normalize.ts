@@ -34,6 +34,8 @@ export interface ServiceSpec {
   containerHealthCheck?: ServiceInput['containerHealthCheck'];
   autoscaling?: ServiceInput['autoscaling'];
   validation?: ServiceInput['validation'];
+  /** Its own task-role statements: the service then runs with a task role of its own. */
+  permissions?: ServiceInput['permissions'];
 }
 
 type Ctx = z.RefinementCtx;
@@ -144,6 +146,7 @@ export function normalizeApp(c: RawConfig) {
         ...(s.containerHealthCheck ? { containerHealthCheck: s.containerHealthCheck } : {}),
         ...(s.autoscaling ? { autoscaling: s.autoscaling } : {}),
         ...(s.validation ? { validation: s.validation } : {}),
+        ...(s.permissions?.length ? { permissions: s.permissions } : {}),
       };
     }
   } else {

@@ -116,6 +116,24 @@ const autoscaling = z
 
 const secretKeyName = z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'secret keys are UPPER_SNAKE_CASE');
 
+export const permission = z.strictObject({
+  actions: z
+    .array(
+      z.string().regex(/^[a-z0-9-]+:[A-Za-z0-9]+$/, 'an action is service:Action, such as bedrock:InvokeModel; wildcards are not accepted, name each action'),
+    )
+    .min(1),
+  resources: z
+    .array(
+      z
+        .string()
+        .regex(
+          /^arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:(\d{12})?:.+$/,
+          'a resource is an ARN such as arn:aws:bedrock:us-east-1::foundation-model/...; "*" is not accepted',
+        ),
+    )
+    .min(1),
+});
+
 export const service = z
   .strictObject({
     image: partName.optional().describe('which entry of images runs here; may be left out when there is one image'),
@@ -133,6 +151,10 @@ export const service = z
     logRetentionDays: logRetentionDays.optional(),
     containerHealthCheck: containerHealthCheck.optional(),
     autoscaling: autoscaling.optional(),
+    permissions: z
+      .array(permission)
+      .optional()
+      .describe("task-role statements for this service only: it gets a task role of its own (the app's statements and these)"),
     validation: z
       .strictObject({
         path: healthCheckPath.optional().describe('what first-boot requests for this web service (default: under its first route, else its health check path)'),
@@ -181,21 +203,3 @@ export const schedule = z
     const tz = timezoneProblem(s.timezone);
     if (tz) ctx.addIssue({ code: 'custom', path: ['timezone'], message: tz });
   });
-
-export const permission = z.strictObject({
-  actions: z
-    .array(
-      z.string().regex(/^[a-z0-9-]+:[A-Za-z0-9]+$/, 'an action is service:Action, such as bedrock:InvokeModel; wildcards are not accepted, name each action'),
-    )
-    .min(1),
-  resources: z
-    .array(
-      z
-        .string()
-        .regex(
-          /^arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:(\d{12})?:.+$/,
-          'a resource is an ARN such as arn:aws:bedrock:us-east-1::foundation-model/...; "*" is not accepted',
-        ),
-    )
-    .min(1),
-});

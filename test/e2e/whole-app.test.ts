@@ -86,7 +86,22 @@ describe('a whole app: two images, two web services on one load balancer, a work
     const runTask = scheduler.Statement.find((s: any) => s.Action.includes('ecs:RunTask'));
     expect(runTask.Resource).toEqual([`arn:aws:ecs:us-east-1:123456789012:task-definition/${app}-prod-worker:*`]);
     const passRole = scheduler.Statement.find((s: any) => s.Action.includes('iam:PassRole'));
-    expect(passRole.Resource.sort()).toEqual([`arn:aws:iam::123456789012:role/${app}-prod-execution`, `arn:aws:iam::123456789012:role/${app}-prod-task`]);
+    // Only the roles the scheduled worker runs with: the execution role and the worker's own task role.
+    expect(passRole.Resource.sort()).toEqual([
+      `arn:aws:iam::123456789012:role/${app}-prod-execution`,
+      `arn:aws:iam::123456789012:role/${app}-prod-worker-task`,
+    ]);
+
+    // The worker's own permissions are on its own task role (with the app's), not on the others'.
+    expect(workerTd.taskRoleArn).toBe(`arn:aws:iam::123456789012:role/${app}-prod-worker-task`);
+    const workerRole = await policyOf(`${app}-prod-worker-task`);
+    expect(workerRole.Statement.find((x: any) => x.Sid === 'ServicePermissions1')).toMatchObject({
+      Action: ['sqs:ReceiveMessage', 'sqs:DeleteMessage'],
+      Resource: ['arn:aws:sqs:us-east-1:123456789012:whole-app-jobs'],
+    });
+    expect(workerRole.Statement.find((x: any) => x.Sid === 'AppPermissions1')).toBeDefined();
+    const webTd = (await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: byName[app]!.taskDefinition! }))).taskDefinition!;
+    expect(webTd.taskRoleArn).toBe(`arn:aws:iam::123456789012:role/${app}-prod-task`);
 
     // Autoscaling on the api between 1 and 3 on CPU.
     const aas = new ApplicationAutoScalingClient(region);
@@ -99,6 +114,7 @@ describe('a whole app: two images, two web services on one load balancer, a work
 
     // The config's own permission is on the task role, as written; the wizard adds no wildcard.
     const task = await policyOf(`${app}-prod-task`);
+    expect(JSON.stringify(task)).not.toContain('sqs:');
     expect(task.Statement.find((s: any) => s.Sid === 'AppPermissions1')).toMatchObject({
       Action: ['bedrock:InvokeModel'],
       Resource: ['arn:aws:bedrock:us-east-1::foundation-model/anthropic.claude-3-5-sonnet-20240620-v1:0'],
