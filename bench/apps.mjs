@@ -1,0 +1,208 @@
+// npm run bench, part 2: whole deploys through the CLI against the stand-ins,
+// as users run them. Each figure is printed next to its goal (issue 13) and
+// marked as a miss when it misses; nothing here is asserted in a test.
+//  - startup: --help and --version against an empty node
+//  - many services: 8 web services on one load balancer, 2 workers, 2
+//    schedules; first deploy with every rollout taking 5 s, and a no-op re-run
+//  - a big repository: 12,000 files / ~120 MB in the context and no
+//    .dockerignore; a no-op re-run, and the daily one-file change
+// Rollout latency comes from a small proxy in front of moto that reports a
+// service's rollout IN_PROGRESS until 5 s after its last create or update.
+import { spawn, spawnSync } from 'node:child_process';
+import { createServer, request } from 'node:http';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { startStandins } from '../scripts/standins.mjs';
+
+const ROOT = new URL('..', import.meta.url).pathname;
+const CLI = join(ROOT, 'dist/src/cli.js');
+const MUTATING =
+  /^(Create|Put|Delete|Update|Modify|Register|Deregister|Run|Start|Stop|Tag|Untag|Attach|Detach|Set|Restore|Authorize|Revoke|Upload|Initiate|Complete|Batch(Delete|Put)|Increase|Decrease|Request|Import|Associate|Disassociate)/;
+const results = [];
+const row = (name, value, unit, goal, ok, note = '') => {
+  results.push({ name, value, unit, goal, ok });
+  console.log(`${name.padEnd(52)} ${value.toFixed(value < 10 ? 2 : 1).padStart(9)} ${unit.padEnd(4)} goal ${goal.padEnd(22)} ${ok ? 'met ' : 'MISS'} ${note}`);
+};
+
+// --- startup -------------------------------------------------------------
+function medianMs(args, n = 9) {
+  const times = [];
+  for (let i = 0; i < n; i++) {
+    const t = process.hrtime.bigint();
+    spawnSync(process.execPath, args, { stdio: 'ignore' });
+    times.push(Number(process.hrtime.bigint() - t) / 1e6);
+  }
+  return times.sort((a, b) => a - b)[Math.floor(n / 2)];
+}
+const empty = medianMs(['-e', '0']);
+for (const flag of ['--help', '--version']) {
+  const t = medianMs([CLI, flag]);
+  row(`startup: deploy-wizard ${flag}`, t / empty, '×', '≤ 1.5× node -e 0', t / empty <= 1.5, `${t.toFixed(0)} ms vs ${empty.toFixed(0)} ms`);
+}
+
+// --- stand-ins and the latency proxy ---------------------------------------
+const standins = await startStandins();
+const moto = standins.env.AWS_ENDPOINT_URL;
+const ROLLOUT_MS = 5_000;
+const changedAt = new Map(); // ECS service name → when it was last created or updated
+let calls = [];
+let latencyOn = true;
+const proxy = createServer((req, res) => {
+  const chunks = [];
+  req.on('data', (c) => chunks.push(c));
+  req.on('end', () => {
+    const body = Buffer.concat(chunks);
+    const target = String(req.headers['x-amz-target'] ?? '');
+    const action = target ? target.split('.').pop() : (/(?:^|&)Action=([A-Za-z]+)/.exec(body.toString())?.[1] ?? `${req.method} ${req.url}`);
+    calls.push(action);
+    const up = request(moto + req.url, { method: req.method, headers: req.headers }, (r) => {
+      const out = [];
+      r.on('data', (c) => out.push(c));
+      r.on('end', () => {
+        let payload = Buffer.concat(out);
+        if (target.endsWith('CreateService') || target.endsWith('UpdateService')) {
+          const name = JSON.parse(body.toString()).serviceName ?? JSON.parse(body.toString()).service;
+          changedAt.set(String(name).split('/').pop(), Date.now());
+        }
+        if (target.endsWith('DescribeServices') && r.statusCode === 200) {
+          const doc = JSON.parse(payload.toString());
+          for (const s of doc.services ?? []) {
+            const since = changedAt.get(s.serviceName);
+            if (latencyOn && since !== undefined && Date.now() - since < ROLLOUT_MS) {
+              for (const d of s.deployments ?? []) if (d.status === 'PRIMARY') d.rolloutState = 'IN_PROGRESS';
+              s.runningCount = 0;
+            }
+          }
+          payload = Buffer.from(JSON.stringify(doc));
+        }
+        const headers = { ...r.headers, 'content-length': String(payload.length) };
+        delete headers['transfer-encoding'];
+        res.writeHead(r.statusCode, headers).end(payload);
+      });
+    });
+    up.on('error', () => res.writeHead(502).end());
+    up.end(body);
+  });
+});
+await new Promise((r) => proxy.listen(0, '127.0.0.1', r));
+const proxyUrl = `http://127.0.0.1:${proxy.address().port}`;
+
+const hasTime = existsSync('/usr/bin/time');
+/** One CLI deploy: wall time, AWS calls, peak RSS, and the --json events. */
+function deploy(dir, { latency = true } = {}) {
+  calls = [];
+  changedAt.clear();
+  latencyOn = latency;
+  // Always through the proxy, which counts the calls; it delays rollouts only when asked.
+  const env = { ...process.env, ...standins.env, SAMPLE_APP_VERSION: '1.0.0', AWS_ENDPOINT_URL: proxyUrl };
+  const args = [CLI, 'deploy', '--non-interactive', '--json'];
+  const [cmd, argv] = hasTime ? ['/usr/bin/time', ['-f', 'maxrss=%M', process.execPath, ...args]] : [process.execPath, args];
+  return new Promise((resolve, reject) => {
+    const t = process.hrtime.bigint();
+    const child = spawn(cmd, argv, { cwd: dir, env });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('close', (code) => {
+      const ms = Number(process.hrtime.bigint() - t) / 1e6;
+      if (code !== 0) return reject(new Error(`deploy in ${dir} exited ${code}:\n${stderr.slice(-2000)}`));
+      const events = stdout
+        .trim()
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l));
+      const rss = Number(/maxrss=(\d+)/.exec(stderr)?.[1] ?? NaN) / 1024;
+      resolve({ ms, calls: [...calls], mutating: calls.filter((c) => MUTATING.test(c)), events, rss });
+    });
+  });
+}
+
+/** How long a step took, from its started/done events (0 when it did not run). */
+function stepMs(events, step) {
+  const start = events.find((e) => e.step === step && e.status === 'started');
+  const done = events.findLast((e) => e.step === step && (e.status === 'done' || e.status === 'unchanged'));
+  return start && done ? new Date(done.timestamp) - new Date(start.timestamp) : 0;
+}
+
+function sampleApp(edit) {
+  const dir = mkdtempSync(join(tmpdir(), 'dw-bench-app-'));
+  cpSync(join(ROOT, 'fixtures/sample-app'), dir, { recursive: true, filter: (s) => !s.includes('/.deploy-wizard') });
+  const config = JSON.parse(readFileSync(join(dir, 'deploy-wizard.json'), 'utf8'));
+  config.app = `b${randomBytes(3).toString('hex')}`;
+  config.buckets.prefix = `${config.app}-`;
+  edit(config, dir);
+  writeFileSync(join(dir, 'deploy-wizard.json'), JSON.stringify(config, null, 2));
+  return dir;
+}
+
+try {
+  // --- many services -------------------------------------------------------
+  const manyServices = (c) => {
+    const svc = { port: 8080, cpu: 256, memory: 512, healthCheckPath: '/health' };
+    c.services = { web: { ...svc, routes: ['/*'] } };
+    // The stand-in app answers /health only: each service's first-boot probe asks that.
+    for (let i = 1; i <= 7; i++) c.services[`api${i}`] = { ...svc, routes: [`/api${i}/*`], validation: { path: '/health' } };
+    c.services.worker = { cpu: 256, memory: 512, command: ['/bin/busybox', 'sleep', '3600'] };
+    c.services.mailer = { cpu: 256, memory: 512, command: ['/bin/busybox', 'sleep', '3600'] };
+    c.schedules = {
+      nightly: { service: 'worker', cron: '0 2 * * ? *', command: ['/bin/busybox', 'true'] },
+      hourly: { service: 'mailer', cron: 'rate(1 hour)', command: ['/bin/busybox', 'true'] },
+    };
+    delete c.service;
+  };
+  // The same app without rollout latency is the critical path's floor: every
+  // rollout overlapping means one 5 s wait on top of it, not ten. A first
+  // deploy of a third copy warms the build cache, so neither pays for it.
+  await deploy(sampleApp(manyServices), { latency: false });
+  const floor = await deploy(sampleApp(manyServices), { latency: false });
+  const dir = sampleApp(manyServices);
+  const first = await deploy(dir);
+  const critical = floor.ms + ROLLOUT_MS;
+  row(
+    '10 services: first deploy / longest chain',
+    first.ms / critical,
+    '×',
+    '≤ 1.10×',
+    first.ms / critical <= 1.1,
+    `${(first.ms / 1000).toFixed(1)} s vs ${(floor.ms / 1000).toFixed(1)} s + 5 s rollout`,
+  );
+  if (!Number.isNaN(first.rss)) row('10 services: first deploy peak RSS', first.rss, 'MB', '≤ 200 MB', first.rss <= 200);
+  const again = await deploy(dir);
+  row('10 services: no-op re-run', again.ms / 1000, 's', '≤ 4 s', again.ms <= 4000, `${again.calls.length} calls, ${again.mutating.length} mutating`);
+
+  // --- a big repository ----------------------------------------------------
+  const big = sampleApp((c, d) => {
+    // node_modules without a .dockerignore: everything goes into the context.
+    let bytes = 0;
+    for (let p = 0; p < 120; p++) {
+      mkdirSync(join(d, 'node_modules', `pkg${p}`), { recursive: true });
+      for (let f = 0; f < 100; f++) {
+        const buf = randomBytes(f % 20 === 0 ? 160 * 1024 : 2 * 1024);
+        bytes += buf.length;
+        writeFileSync(join(d, 'node_modules', `pkg${p}`, `f${f}.js`), buf);
+      }
+    }
+    console.log(`(big repo: 12,000 files, ${(bytes / 1e6).toFixed(0)} MB in node_modules)`);
+  });
+  await deploy(big, { latency: false });
+  // Files must be older than the digest cache's two-second racy window, as they are in a real repository.
+  await new Promise((r) => setTimeout(r, 2_100));
+  await deploy(big, { latency: false });
+  const noop = await deploy(big, { latency: false });
+  row('big repo: no-op re-run', noop.ms / 1000, 's', '≤ 3 s', noop.ms <= 3000, `${noop.calls.length} calls, ${noop.mutating.length} mutating`);
+
+  writeFileSync(join(big, 'www', 'index.html'), `<h1>changed ${Date.now()}</h1>\n`);
+  await new Promise((r) => setTimeout(r, 2_100));
+  const daily = await deploy(big);
+  const work = stepMs(daily.events, 'ecr-push') + stepMs(daily.events, 'service');
+  const overhead = (daily.ms - work) / 1000;
+  row('big repo: one-file change, overhead past build+push+rollout', overhead, 's', '≤ 3 s', overhead <= 3, `${(daily.ms / 1000).toFixed(1)} s in all`);
+} finally {
+  proxy.close();
+  await standins.stop();
+}
+const missed = results.filter((r) => !r.ok);
+console.log(`\n${results.length - missed.length} of ${results.length} goals met${missed.length ? `; missed: ${missed.map((r) => r.name).join(', ')}` : ''}`);
