@@ -131,10 +131,14 @@ interface Content {
  * build. Git state plays no part: a commit that changes nothing Docker sees
  * does not rebuild, and a gitignored dist/ that Docker sees does.
  */
-const contents = new WeakMap<StepContext, Map<string, Promise<Content>>>();
+// Once per run: the plan and the deploy after it share the run's digest cache,
+// so a big context is listed and hashed once, not once per context object.
+// (What is finally sent is hashed as it streams and checked against the tag.)
+const contents = new WeakMap<object, Map<string, Promise<Content>>>();
 function content(ctx: StepContext<'ecr-push'>, img: Img): Promise<Content> {
-  const perCtx = contents.get(ctx) ?? new Map<string, Promise<Content>>();
-  contents.set(ctx, perCtx);
+  const key = ctx.settings.digestCache ?? ctx;
+  const perCtx = contents.get(key) ?? new Map<string, Promise<Content>>();
+  contents.set(key, perCtx);
   let p = perCtx.get(img.name);
   if (!p) {
     p = (async () => {
