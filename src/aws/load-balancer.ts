@@ -280,12 +280,38 @@ export async function listRules(ctx: StepContext, listenerArn: string): Promise<
   return rules.sort((a, b) => Number(a.Priority) - Number(b.Priority));
 }
 
-/** Rule n sits at priority n: an unchanged route list makes no call, a changed one modifies in place, extras go. */
+/** The ARNs among these that carry this app's tags (DescribeTags takes 20 at a time). */
+async function ownedArns(ctx: StepContext, arns: string[]): Promise<Set<string>> {
+  const out = new Set<string>();
+  for (let i = 0; i < arns.length; i += 20) {
+    const res = await ctx.aws.elbv2.send(new DescribeTagsCommand({ ResourceArns: arns.slice(i, i + 20) }));
+    for (const d of res.TagDescriptions ?? []) if (ownedBy(ctx, d.Tags)) out.add(d.ResourceArn!);
+  }
+  return out;
+}
+
+/**
+ * Rule n sits at priority n: an unchanged route list makes no call, a changed
+ * one modifies in place, and our extras go. A rule someone added by hand is
+ * never changed or deleted: above ours it is left alone, and in the way of
+ * ours it stops the step with what to do.
+ */
 async function ensureRules(ctx: StepContext, listenerArn: string, want: WantedRule[]): Promise<void> {
   const have = await listRules(ctx, listenerArn);
+  const ours = have.length
+    ? await ownedArns(
+        ctx,
+        have.map((r) => r.RuleArn!),
+      )
+    : new Set<string>();
   for (const r of want) {
     const actions: Action[] = [{ Type: 'forward', TargetGroupArn: r.targetGroupArn }];
     const existing = have.find((x) => Number(x.Priority) === r.priority);
+    if (existing && !ours.has(existing.RuleArn!)) {
+      throw new StepError('service', `route ${r.path}: the listener rule at priority ${r.priority} was not created by deploy-wizard`, {
+        hint: `The wizard keeps the routes at priorities 1-${want.length}, in config order. Move that rule to a priority above ${want.length} (aws elbv2 set-rule-priorities) or delete it, then run again.`,
+      });
+    }
     if (!existing) {
       ctx.log.info(`routing ${r.hosts ? `${r.hosts.join(',')} ` : ''}${r.path} to ${r.service} (rule ${r.priority})`);
       await ctx.aws.elbv2.send(
@@ -302,7 +328,7 @@ async function ensureRules(ctx: StepContext, listenerArn: string, want: WantedRu
       await ctx.aws.elbv2.send(new ModifyRuleCommand({ RuleArn: existing.RuleArn, Conditions: conditions(r), Actions: actions }));
     }
   }
-  for (const extra of have.filter((x) => Number(x.Priority) > want.length)) {
+  for (const extra of have.filter((x) => Number(x.Priority) > want.length && ours.has(x.RuleArn!))) {
     ctx.log.info(`removing listener rule ${extra.Priority}`);
     await ctx.aws.elbv2.send(new DeleteRuleCommand({ RuleArn: extra.RuleArn }));
   }

@@ -6,6 +6,7 @@ import {
   DescribeLoadBalancersCommand,
   DescribeRulesCommand,
   DescribeTargetGroupsCommand,
+  CreateRuleCommand,
   ElasticLoadBalancingV2Client,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { DescribeServicesCommand, DescribeTaskDefinitionCommand, ECSClient, ListTaskDefinitionsCommand } from '@aws-sdk/client-ecs';
@@ -205,5 +206,48 @@ describe('a whole app: two images, two web services on one load balancer, a work
     await expect(elb.send(new DescribeTargetGroupsCommand({ TargetGroupArns: [tgArn] }))).rejects.toThrow(/not found/i);
     expect(readState(dir).steps.service.outputs.services.api.kind).toBe('worker');
     expect(mutatingCalls((await recordedDeploy(dir)).names)).toEqual([]);
+  });
+
+  it('a listener rule added by hand is never changed or deleted: above ours it stays, in the way of ours the step stops and says what to do', async () => {
+    const { dir, app, config } = makeApp(() => {}, 'whole-app');
+    expect((await recordedDeploy(dir)).code).toBe(0);
+    const lb = (await elb.send(new DescribeLoadBalancersCommand({ Names: [elbName(app, 'prod')] }))).LoadBalancers![0]!;
+    const listener = (await elb.send(new DescribeListenersCommand({ LoadBalancerArn: lb.LoadBalancerArn }))).Listeners![0]!;
+    const tg = readState(dir).steps.service.outputs.services.web.targetGroupArn;
+    const manual = (
+      await elb.send(
+        new CreateRuleCommand({
+          ListenerArn: listener.ListenerArn,
+          Priority: 40,
+          Conditions: [{ Field: 'path-pattern', PathPatternConfig: { Values: ['/legacy/*'] } }],
+          Actions: [{ Type: 'forward', TargetGroupArn: tg }],
+        }),
+      )
+    ).Rules![0]!;
+    config.services.api.routes = ['/v2/*'];
+    // The stand-in app answers /api/health only: first-boot asks that, whatever the route.
+    config.services.api.validation = { path: '/api/health' };
+    writeFileSync(join(dir, 'deploy-wizard.json'), JSON.stringify(config, null, 2));
+    expect((await recordedDeploy(dir)).code).toBe(0);
+    const rules = (await elb.send(new DescribeRulesCommand({ ListenerArn: listener.ListenerArn }))).Rules!.filter((r) => !r.IsDefault);
+    expect(rules.map((r) => r.Priority).sort()).toEqual(['1', '40']);
+    expect(rules.find((r) => r.Priority === '40')!.RuleArn).toBe(manual.RuleArn);
+
+    // A second route would take priority 2; a hand-made rule sits there.
+    await elb.send(
+      new CreateRuleCommand({
+        ListenerArn: listener.ListenerArn,
+        Priority: 2,
+        Conditions: [{ Field: 'path-pattern', PathPatternConfig: { Values: ['/ops/*'] } }],
+        Actions: [{ Type: 'forward', TargetGroupArn: tg }],
+      }),
+    );
+    config.services.api.routes = ['/v2/*', '/v3/*'];
+    writeFileSync(join(dir, 'deploy-wizard.json'), JSON.stringify(config, null, 2));
+    const blocked = await recordedDeploy(dir);
+    expect(blocked.code).toBe(1);
+    expect(blocked.error?.message).toContain('the listener rule at priority 2 was not created by deploy-wizard');
+    expect(blocked.names).not.toContain('ELBv2:DeleteRule');
+    expect(blocked.names).not.toContain('ELBv2:ModifyRule');
   });
 });
