@@ -24,6 +24,8 @@ export interface WaitOptions<T> {
   maxDelayMs?: number;
   /** Extra advice on timeout, e.g. where to look in the console. */
   timeoutHint?: string;
+  /** How long this usually takes, shown beside the elapsed time ("10-20 min"), so a long wait reads as normal. */
+  typical?: string;
 }
 
 export function formatElapsed(ms: number): string {
@@ -46,7 +48,7 @@ export async function waitFor<T>(o: WaitOptions<T>): Promise<T> {
     if (o.signal.aborted) throw o.signal.reason;
     const p = await o.poll();
     const elapsed = o.clock.now().getTime() - start;
-    if (p.status !== last || !p.done) o.onStatus?.(`${o.what}: ${p.status} (${formatElapsed(elapsed)})`);
+    if (p.status !== last || !p.done) o.onStatus?.(`${o.what}: ${p.status} (${formatElapsed(elapsed)}${o.typical && !p.done ? `; usually ${o.typical}` : ''})`);
     last = p.status;
     if (p.fatal) {
       throw new StepError(o.stepId, `wait for ${o.what}: ${p.fatal}`, {

@@ -97,6 +97,7 @@ function waitGroup(ctx: StepContext): Promise<Group> {
     signal: ctx.signal,
     deadlineMs: DEADLINE_MS,
     onStatus: (l) => ctx.log.info(l),
+    typical: '5-15 min',
     poll: async () => {
       const cur = await findGroup(ctx);
       const status = cur?.Status ?? 'missing';

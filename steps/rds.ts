@@ -156,6 +156,7 @@ async function waitAvailable(ctx: StepContext, settled = false): Promise<DBInsta
     deadlineMs: DEADLINE_MS,
     onStatus: (l) => ctx.log.info(l),
     timeoutHint: 'RDS creates can take 10-20 minutes. Run the same command again: it finds the instance and keeps waiting.',
+    typical: '10-20 min',
     poll: async () => {
       const inst = await findInstance(ctx);
       const status = inst?.DBInstanceStatus ?? 'missing';

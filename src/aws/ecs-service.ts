@@ -152,6 +152,8 @@ export async function waitForRollout(ctx: StepContext, o: { cluster: string; nam
     maxDelayMs: 15_000,
     onStatus: (l) => ctx.log.info(`${o.label}: ${l}`),
     timeoutHint: 'The rollout is still going. Run the same command again to keep waiting, or check the service events in the ECS console.',
+    // New tasks pass two health checks 15 s apart after the grace period, then old ones drain for 60 s.
+    typical: '2-5 min',
     poll: async () => {
       const svc = (await ctx.aws.ecs.send(new DescribeServicesCommand({ cluster: o.cluster, services: [o.name] }))).services?.[0];
       for (const e of [...(svc?.events ?? [])].reverse()) {

@@ -31,6 +31,7 @@ describe('waitFor', () => {
       signal: new AbortController().signal,
       deadlineMs: 40 * MIN,
       onStatus: (l) => lines.push(l),
+      typical: '10-20 min',
     });
     expect(value).toBe('ep');
     expect(elapsed()).toBeGreaterThanOrEqual(12 * MIN);
@@ -38,8 +39,9 @@ describe('waitFor', () => {
     expect(sleeps[1]).toBeGreaterThan(sleeps[0]!); // backoff
     expect(Math.max(...sleeps)).toBe(30_000); // capped
     expect(r.polls()).toBeLessThan(40);
-    expect(lines[0]).toBe('RDS instance a-prod: creating (0s)');
-    expect(lines.some((l) => /creating \(\d+m\d\ds\)/.test(l))).toBe(true);
+    // Each wait says its elapsed time beside the usual one, so a long wait reads as normal.
+    expect(lines[0]).toBe('RDS instance a-prod: creating (0s; usually 10-20 min)');
+    expect(lines.some((l) => /creating \(\d+m\d\ds; usually 10-20 min\)/.test(l))).toBe(true);
     expect(lines.at(-1)).toMatch(/^RDS instance a-prod: available \(12m\d\ds\)$/);
   });
 
