@@ -298,6 +298,8 @@ export const firstBoot: Step<'first-boot'> = {
     for (const t of list) ctx.log.info(`probing ${t.service}: ${t.label}`);
     const checks: FirstBootCheck[] = [];
     const failures: StepError[] = [];
+    // The services whose probe, rollout or targets failed: the ones to diagnose.
+    const failed = new Set<string>();
     // Every web service is asked at once: a slow one does not hold up the others' verdicts.
     const probed = await Promise.all(
       list.map(async (t) => {
@@ -307,22 +309,24 @@ export const firstBoot: Step<'first-boot'> = {
         } catch (e) {
           if (!(e instanceof StepError)) throw e;
           failures.push(e);
+          failed.add(t.service);
           return { name: `GET ${t.label}`, ok: false, ms: want.deadlineMs, detail: e.message.replace(/^probe health: /, '') };
         }
       }),
     );
     checks.push(...probed);
     for (const [name, run] of Object.entries(svc.services)) {
-      checks.push(await rolloutCheck(ctx, svc.clusterName, name, run));
-      if (run.kind === 'web' && run.targetGroupArn) checks.push(await targetHealthCheck(ctx, name, run));
+      const own = [await rolloutCheck(ctx, svc.clusterName, name, run)];
+      if (run.kind === 'web' && run.targetGroupArn) own.push(await targetHealthCheck(ctx, name, run));
+      if (own.some((c) => !c.ok)) failed.add(name);
+      checks.push(...own);
     }
     for (const line of formatChecks(checks)) ctx.log.info(line);
     const bad = checks.filter((c) => !c.ok);
     if (failures.length || bad.length) {
       const diagnosis: string[] = [];
       for (const [name, run] of Object.entries(svc.services)) {
-        if (!bad.some((c) => c.name.startsWith(`${name} `)) && !failures.some((f) => list.some((t) => t.service === name && f.message.includes(t.label))))
-          continue;
+        if (!failed.has(name)) continue;
         const t = td.services[name]!;
         const lines = await diagnoseService(ctx, {
           cluster: svc.clusterName,

@@ -4,7 +4,7 @@ import { DescribeServicesCommand } from '@aws-sdk/client-ecs';
 import type { StepContext } from '../src/pipeline/context.js';
 import type { ServiceSpec } from '../src/config/schema.js';
 import { StepError } from '../src/errors.js';
-import { awsvpc, clusterName, ensureCluster } from '../src/aws/ecs-helpers.js';
+import { awsvpc, clusterName, ecsOwned, ensureCluster } from '../src/aws/ecs-helpers.js';
 import { ecsServiceName, elbName, familyName, targetGroupName } from '../src/aws/names.js';
 import {
   deleteTargetGroup,
@@ -17,7 +17,16 @@ import {
   staleTargetGroups,
   wantedRules,
 } from '../src/aws/load-balancer.js';
-import { configNameOf, deregisterFamily, ensureService, findService, ownedServices, removeService, waitForRollout } from '../src/aws/ecs-service.js';
+import {
+  activeServices,
+  configNameOf,
+  deregisterFamily,
+  ensureService,
+  findService,
+  ownedServices,
+  removeService,
+  waitForRollout,
+} from '../src/aws/ecs-service.js';
 import { ensureAutoscaling, removeAutoscaling } from '../src/aws/autoscaling.js';
 import type { Check, CostLine, PlanItem, Step } from '../src/pipeline/step.js';
 import { ALB_HOUR, ALB_LCU_MONTH, FARGATE_GB_HOUR, FARGATE_VCPU_HOUR, HOURS, round } from '../src/pricing.js';
@@ -262,10 +271,11 @@ export const service: Step<'service'> = {
 
   async verify(ctx, out) {
     const checks: Check[] = [];
-    const cluster = clusterName(ctx);
+    // One listing answers both questions: is each service as recorded, and is any of ours no longer in the config.
+    const active = await activeServices(ctx, clusterName(ctx));
     for (const s of specs(ctx)) {
       const rec = out.services?.[s.name];
-      const svc = rec ? await findService(ctx, cluster, rec.serviceName) : undefined;
+      const svc = rec ? active.find((x) => x.serviceName === rec.serviceName) : undefined;
       const primary = svc?.deployments?.find((d) => d.status === 'PRIMARY');
       checks.push({
         name: `service ${s.name}`,
@@ -279,7 +289,7 @@ export const service: Step<'service'> = {
         ok: !!out.loadBalancerArn && (await findLoadBalancer(ctx))?.LoadBalancerArn === out.loadBalancerArn,
       });
     }
-    const extra = (await ownedServices(ctx, cluster)).filter((s) => !specs(ctx).some((x) => ecsServiceName(ctx, x.name) === s.serviceName));
+    const extra = active.filter((s) => ecsOwned(ctx, s.tags) && !specs(ctx).some((x) => ecsServiceName(ctx, x.name) === s.serviceName));
     if (extra.length) checks.push({ name: 'no removed services', ok: false, detail: extra.map((s) => s.serviceName).join(', ') });
     return checks;
   },

@@ -184,6 +184,11 @@ export async function waitForRollout(ctx: StepContext, o: { cluster: string; nam
 
 /** ECS services in the cluster that carry this app's tags. */
 export async function ownedServices(ctx: StepContext, cluster: string): Promise<Service[]> {
+  return (await activeServices(ctx, cluster)).filter((s) => ecsOwned(ctx, s.tags));
+}
+
+/** Every ACTIVE service in the cluster, with its tags: one listing and a DescribeServices per ten. */
+export async function activeServices(ctx: StepContext, cluster: string): Promise<Service[]> {
   const arns: string[] = [];
   let token: string | undefined;
   do {
@@ -194,7 +199,7 @@ export async function ownedServices(ctx: StepContext, cluster: string): Promise<
   const out: Service[] = [];
   for (let i = 0; i < arns.length; i += 10) {
     const res = await ctx.aws.ecs.send(new DescribeServicesCommand({ cluster, services: arns.slice(i, i + 10), include: ['TAGS'] }));
-    out.push(...(res.services ?? []).filter((s) => s.status === 'ACTIVE' && ecsOwned(ctx, s.tags)));
+    out.push(...(res.services ?? []).filter((s) => s.status === 'ACTIVE'));
   }
   return out;
 }

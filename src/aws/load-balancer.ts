@@ -62,8 +62,17 @@ export async function findTargetGroup(ctx: StepContext, name: string): Promise<T
 
 /** Is this load balancer, target group or rule ours? ELBv2 keeps tags apart from the resource. */
 export async function elbOwned(ctx: StepContext, arn: string): Promise<boolean> {
-  const tags = (await ctx.aws.elbv2.send(new DescribeTagsCommand({ ResourceArns: [arn] }))).TagDescriptions?.[0]?.Tags;
-  return ownedBy(ctx, tags);
+  return (await ownedArns(ctx, [arn])).has(arn);
+}
+
+/** The ARNs among these that carry this app's tags (DescribeTags takes 20 at a time). */
+async function ownedArns(ctx: StepContext, arns: string[]): Promise<Set<string>> {
+  const out = new Set<string>();
+  for (let i = 0; i < arns.length; i += 20) {
+    const res = await ctx.aws.elbv2.send(new DescribeTagsCommand({ ResourceArns: arns.slice(i, i + 20) }));
+    for (const d of res.TagDescriptions ?? []) if (ownedBy(ctx, d.Tags)) out.add(d.ResourceArn!);
+  }
+  return out;
 }
 
 export function notOurs(what: string, name: string, ctx: StepContext): StepError {
@@ -280,16 +289,6 @@ export async function listRules(ctx: StepContext, listenerArn: string): Promise<
   return rules.sort((a, b) => Number(a.Priority) - Number(b.Priority));
 }
 
-/** The ARNs among these that carry this app's tags (DescribeTags takes 20 at a time). */
-async function ownedArns(ctx: StepContext, arns: string[]): Promise<Set<string>> {
-  const out = new Set<string>();
-  for (let i = 0; i < arns.length; i += 20) {
-    const res = await ctx.aws.elbv2.send(new DescribeTagsCommand({ ResourceArns: arns.slice(i, i + 20) }));
-    for (const d of res.TagDescriptions ?? []) if (ownedBy(ctx, d.Tags)) out.add(d.ResourceArn!);
-  }
-  return out;
-}
-
 /**
  * Rule n sits at priority n: an unchanged route list makes no call, a changed
  * one modifies in place, and our extras go. A rule someone added by hand is
@@ -345,9 +344,14 @@ export async function staleTargetGroups(ctx: StepContext, keep: string[]): Promi
     'TargetGroupNotFound',
   );
   const all = res?.TargetGroups ?? [];
-  const out: TargetGroup[] = [];
-  for (const tg of all) if (!keep.includes(tg.TargetGroupName!) && (await elbOwned(ctx, tg.TargetGroupArn!))) out.push(tg);
-  return out;
+  const candidates = all.filter((tg) => !keep.includes(tg.TargetGroupName!));
+  const ours = candidates.length
+    ? await ownedArns(
+        ctx,
+        candidates.map((tg) => tg.TargetGroupArn!),
+      )
+    : new Set<string>();
+  return candidates.filter((tg) => ours.has(tg.TargetGroupArn!));
 }
 
 export async function deleteTargetGroup(ctx: StepContext, tg: TargetGroup): Promise<void> {

@@ -15,6 +15,7 @@ import { ListBucketsCommand, S3Client } from '@aws-sdk/client-s3';
 import { makeExampleApp, readState, runCli, standinLogs } from '../helpers/cli.js';
 import { recordedDeploy, mutatingCalls } from '../helpers/recorded-deploy.js';
 import { elbName } from '../../steps/service.js';
+import { killPoints } from '../helpers/kill-points.js';
 
 const region = { region: 'us-east-1' };
 
@@ -85,13 +86,6 @@ const ONCE = {
   authTokenVersions: 1,
 };
 
-/** Every point with FAULTS=all (npm run test:faults); otherwise a fixed sample of at least ten, spread over the run. */
-function killPoints(total: number): number[] {
-  if (process.env.FAULTS === 'all') return Array.from({ length: total }, (_, i) => i + 1);
-  const n = Math.min(total, 12);
-  return [...new Set(Array.from({ length: n }, (_, i) => 1 + Math.round((i * (total - 1)) / (n - 1))))];
-}
-
 describe('kill at every mutating call (the largest example, agencio-predict)', () => {
   it('after SIGKILL right after any mutating call, a re-run completes with no duplicate of anything and the same generated credentials', async () => {
     // The calls of one full deploy: the kill points.
@@ -102,7 +96,8 @@ describe('kill at every mutating call (the largest example, agencio-predict)', (
     expect(total).toBeGreaterThan(30);
     expect(await census(probe.app)).toMatchObject(ONCE);
 
-    const points = killPoints(total);
+    // Every point with FAULTS=all; otherwise a fixed sample of twelve, spread over the run.
+    const points = killPoints(total, 12);
     const covered: string[] = [];
     for (const point of points) {
       const { dir, app, secrets } = makeExampleApp('agencio-predict');

@@ -12,6 +12,7 @@ import { ListSchedulesCommand, SchedulerClient } from '@aws-sdk/client-scheduler
 import { ApplicationAutoScalingClient, DescribeScalableTargetsCommand, DescribeScalingPoliciesCommand } from '@aws-sdk/client-application-auto-scaling';
 import { makeApp, readState, runCli, standinLogs } from '../helpers/cli.js';
 import { mutatingCalls, recordedDeploy } from '../helpers/recorded-deploy.js';
+import { killPoints } from '../helpers/kill-points.js';
 import { elbName, targetGroupName } from '../../src/aws/names.js';
 
 const region = { region: 'us-east-1' };
@@ -71,8 +72,7 @@ describe('kill at mutating calls of a whole app (two images, two web services, a
     const total = mutatingCalls(recorded.names).length;
     expect(await census(probe.app)).toEqual(once(probe.app));
     // Every point with FAULTS=all; otherwise ten spread over the run, the service and schedule calls among them.
-    const n = process.env.FAULTS === 'all' ? total : Math.min(total, 10);
-    const points = [...new Set(Array.from({ length: n }, (_, i) => 1 + Math.round((i * (total - 1)) / Math.max(1, n - 1))))];
+    const points = killPoints(total, 10);
     const covered: string[] = [];
     for (const point of points) {
       const { dir, app } = makeApp(() => {}, 'whole-app');
