@@ -121,7 +121,7 @@ export async function startStandins({ dir = mkdtempSync(join(tmpdir(), 'dw-stand
     const motoLog = join(dir, 'moto.log');
     const moto = startProcess('moto_server', ['-H', '127.0.0.1', '-p', String(motoPort)], {
       logFile: motoLog,
-      env: { ...process.env, MOTO_IAM_LOAD_MANAGED_POLICIES: 'true', MOTO_ECS_SERVICE_RUNNING: '2' },
+      env: { ...process.env, MOTO_IAM_LOAD_MANAGED_POLICIES: 'true', MOTO_ECS_SERVICE_RUNNING: '2', MOTO_ACM_VALIDATION_WAIT: '1' },
     });
     pids.push(moto.pid);
 

@@ -45,3 +45,14 @@ export const secretsCost = (n: number) => ({
   monthly: round(n * SECRET_MONTH),
   quantity: { n, unit: 'secret(s)' },
 });
+
+// Edge: Route 53, CloudFront, WAF (us-east-1 list prices).
+export const ROUTE53_ZONE_MONTH = 0.5;
+/** CloudFront to the internet, first 10 TB, North America and Europe, per GB; and per 10,000 HTTPS requests. */
+export const CLOUDFRONT_GB = 0.085;
+export const CLOUDFRONT_10K_HTTPS = 0.01;
+/** The traffic the CloudFront line assumes: stated beside the figure, never hidden. */
+export const CDN_ASSUMPTION = { gb: 50, requests: 1_000_000 };
+export const WAF_ACL_MONTH = 5;
+export const WAF_RULE_MONTH = 1;
+export const WAF_MILLION_REQUESTS = 0.6;

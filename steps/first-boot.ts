@@ -134,7 +134,13 @@ export function probeTargets(ctx: StepContext, svc: Pick<ServiceOutput, 'url' | 
       const cert = ctx.config.loadBalancer?.certificateArn;
       const explicit = ctx.config.validation?.url;
       let certName: string | undefined;
-      if (cert && !ctx.settings.healthUrl && !explicit) {
+      // With a domain the probe is its name, dialled through the CDN or the load balancer: DNS may still be
+      // propagating (or negatively cached from before the records existed), while TLS and the app can be proven now.
+      let via = svc.dnsName;
+      if (ctx.config.domain && !ctx.settings.healthUrl && !explicit) {
+        certName = ctx.config.domain.name;
+        if (ctx.config.site) via = ctx.output('site').domainName;
+      } else if (cert && !ctx.settings.healthUrl && !explicit) {
         certName = nameToProbe(await certificateNames(ctx, cert));
         if (!certName) {
           throw new StepError('first-boot', `probe health: the certificate ${cert} names no domain to probe`, {
@@ -155,7 +161,7 @@ export function probeTargets(ctx: StepContext, svc: Pick<ServiceOutput, 'url' | 
         }
         if (!certName) return { service: s.name, url: `${svc.url}${path}`, label: `${svc.url}${path}` };
         const url = `https://${certName}${path}`;
-        return { service: s.name, url, connectTo: svc.dnsName, label: `${url} (through ${svc.dnsName})` };
+        return { service: s.name, url, connectTo: via, label: `${url} (through ${via})` };
       });
     })();
     targets.set(ctx, t);
@@ -264,7 +270,7 @@ async function probeOnce(ctx: StepContext, p: ProbeRecord, want: Pick<Expectatio
 export const firstBoot: Step<'first-boot'> = {
   id: 'first-boot',
   title: 'Prove the app answers (first boot)',
-  dependsOn: ['service', 'task-definition'],
+  dependsOn: ['service', 'task-definition', 'site', 'dns'],
 
   async inputs(ctx) {
     const svc = ctx.output('service');

@@ -15,10 +15,15 @@ import { migrations } from './migrations.js';
 import { service } from './service.js';
 import { firstBoot } from './first-boot.js';
 import { schedules } from './schedules.js';
+import { certificate } from './certificate.js';
+import { waf } from './waf.js';
+import { site } from './site.js';
+import { dns } from './dns.js';
 import type { Step } from '../src/pipeline/step.js';
 
 export const steps: readonly Step[] = [
   network,
+  certificate,
   ecrPush,
   rds,
   elasticache,
@@ -30,6 +35,9 @@ export const steps: readonly Step[] = [
   pgvector,
   migrations,
   service,
+  waf,
+  site,
+  dns,
   schedules,
   firstBoot,
 ];

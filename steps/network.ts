@@ -1,3 +1,4 @@
+import { lbHttps } from '../src/config/https.js';
 import {
   AuthorizeSecurityGroupIngressCommand,
   CreateSecurityGroupCommand,
@@ -57,7 +58,7 @@ function wantedRules(ctx: StepContext, role: GroupRole): Rule[] {
   switch (role) {
     case 'lb':
       // 443 is opened only when there is a certificate to serve on it.
-      return (ctx.config.loadBalancer?.certificateArn ? [80, 443] : [80]).flatMap((port) => [
+      return (lbHttps(ctx.config) ? [80, 443] : [80]).flatMap((port) => [
         { port, cidr: '0.0.0.0/0', description: `HTTP${port === 443 ? 'S' : ''} from anywhere` },
         { port, ipv6: '::/0', description: `HTTP${port === 443 ? 'S' : ''} from anywhere (IPv6)` },
       ]);
@@ -299,7 +300,7 @@ export const network: Step<'network'> = {
   dependsOn: [],
 
   async inputs(ctx) {
-    return { network: ctx.config.network ?? {}, ports: webPorts(ctx.config), roles: roles(ctx), https: !!ctx.config.loadBalancer?.certificateArn };
+    return { network: ctx.config.network ?? {}, ports: webPorts(ctx.config), roles: roles(ctx), https: lbHttps(ctx.config) };
   },
 
   preflight: networkProblems,

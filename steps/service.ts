@@ -1,3 +1,4 @@
+import { lbHttps } from '../src/config/https.js';
 import type { Service } from '@aws-sdk/client-ecs';
 import type { TargetGroup } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { DescribeServicesCommand } from '@aws-sdk/client-ecs';
@@ -16,6 +17,7 @@ import {
   lbSubnets,
   staleTargetGroups,
   wantedRules,
+  lbCertificateArn,
 } from '../src/aws/load-balancer.js';
 import {
   activeServices,
@@ -110,7 +112,7 @@ async function rolloutCounts(ctx: StepContext, cluster: string, name: string): P
 export const service: Step<'service'> = {
   id: 'service',
   title: 'Start the ECS services (load balancer, routes, workers)',
-  dependsOn: ['task-definition', 'network', 'pgvector', 'migrations'],
+  dependsOn: ['task-definition', 'network', 'pgvector', 'migrations', 'certificate'],
 
   async inputs(ctx) {
     const tds = ctx.output('task-definition').services;
@@ -129,6 +131,7 @@ export const service: Step<'service'> = {
         autoscaling: s.autoscaling ?? null,
       })),
       lb: ctx.config.loadBalancer ?? {},
+      certificate: lbCertificateArn(ctx) ?? null,
       network: awsvpc(ctx.output('network')),
       lbSubnets: lbSubnets(ctx.output('network')),
     };
@@ -148,7 +151,7 @@ export const service: Step<'service'> = {
       items.push({
         action: lb ? 'keep' : 'create',
         resource: `load balancer ${elbName(ctx.app, ctx.env)}`,
-        detail: `${ctx.config.loadBalancer?.certificateArn ? 'HTTPS on 443, 80 redirects' : 'HTTP on 80'}; default: ${defaultWeb(ctx)?.name ?? '404'}`,
+        detail: `${lbHttps(ctx.config) ? 'HTTPS on 443, 80 redirects' : 'HTTP on 80'}; default: ${defaultWeb(ctx)?.name ?? '404'}`,
       });
       for (const s of webSpecs(ctx)) {
         const name = targetGroupName(ctx, s.name);
@@ -247,7 +250,7 @@ export const service: Step<'service'> = {
 
     for (const tg of gone.targetGroups) await deleteTargetGroup(ctx, tg);
 
-    const https = !!ctx.config.loadBalancer?.certificateArn;
+    const https = lbHttps(ctx.config);
     const services: Record<string, RunningService> = {};
     for (const { spec, svc } of started) {
       const counts = await rolloutCounts(ctx, cluster, svc.serviceName!);
@@ -319,12 +322,14 @@ export const service: Step<'service'> = {
     const tds = view.output('task-definition')?.services ?? {};
     const rows: [string, string][] = [];
     const entries = Object.entries(out.services);
+    // With a domain, users reach the app by its name (through the CDN when there is a site), not the load balancer's.
+    const base = view.config.domain ? `https://${view.config.domain.name}` : out.url;
     for (const [name, s] of entries) {
       const label = entries.length > 1 ? `Service ${name}` : 'URL';
       const counts = `${s.runningCount}/${s.desiredCount} running${s.autoscaling ? ` (autoscaling ${s.autoscaling.min}–${s.autoscaling.max})` : ''}`;
-      if (s.kind === 'web' && out.url) {
+      if (s.kind === 'web' && base) {
         const route = (s.routes ?? []).find((r) => r !== '/*');
-        rows.push([label, `${out.url}${route ? route.replace(/\*.*$/, '') : ''}${entries.length > 1 ? `  ${counts}` : ''}`]);
+        rows.push([label, `${base}${route ? route.replace(/\*.*$/, '') : ''}${entries.length > 1 ? `  ${counts}` : ''}`]);
       } else rows.push([label, `worker, ${counts}`]);
     }
     const first = entries[0];

@@ -13,6 +13,12 @@ import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { ACMClient } from '@aws-sdk/client-acm';
 import { ApplicationAutoScalingClient } from '@aws-sdk/client-application-auto-scaling';
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
+import { Route53Client } from '@aws-sdk/client-route-53';
+import { CloudFrontClient } from '@aws-sdk/client-cloudfront';
+import { WAFV2Client } from '@aws-sdk/client-wafv2';
+
+/** Route 53, CloudFront, and ACM and WAF for CloudFront answer only here. */
+export const GLOBAL_REGION = 'us-east-1';
 
 /** Called for every AWS call, after it finishes: --verbose logging and tests that record calls. */
 export type CallHook = (call: { service: string; command: string; ok: boolean; input: unknown }) => void;
@@ -62,8 +68,10 @@ export function createAwsClients(opts: ClientOptions) {
     },
   };
   const cache = new Map<string, unknown>();
-  const lazy = <T extends AnyClient>(key: string, make: () => T): T => {
-    if (!cache.has(key)) cache.set(key, instrument(make(), key, opts.onCall, opts.signal));
+  // A client for another region is cached apart, but reports under the same service name.
+  const lazy = <T extends AnyClient>(service: string, make: () => T, region?: string): T => {
+    const key = region ? `${service}@${region}` : service;
+    if (!cache.has(key)) cache.set(key, instrument(make(), service, opts.onCall, opts.signal));
     return cache.get(key) as T;
   };
   return {
@@ -112,6 +120,24 @@ export function createAwsClients(opts: ClientOptions) {
     },
     get scheduler() {
       return lazy('Scheduler', () => new SchedulerClient(base));
+    },
+    // Global services, and what CloudFront uses, live in us-east-1 whatever the app's region.
+    get route53() {
+      return lazy('Route53', () => new Route53Client({ ...base, region: GLOBAL_REGION }));
+    },
+    get cloudfront() {
+      return lazy('CloudFront', () => new CloudFrontClient({ ...base, region: GLOBAL_REGION }));
+    },
+    /** ACM in us-east-1: CloudFront takes certificates only from there. */
+    get acmEdge() {
+      return lazy('ACM', () => new ACMClient({ ...base, region: GLOBAL_REGION }), GLOBAL_REGION);
+    },
+    get wafv2() {
+      return lazy('WAFV2', () => new WAFV2Client(base));
+    },
+    /** WAFv2 with the CLOUDFRONT scope, which AWS serves only from us-east-1. */
+    get wafv2Edge() {
+      return lazy('WAFV2', () => new WAFV2Client({ ...base, region: GLOBAL_REGION }), GLOBAL_REGION);
     },
   };
 }

@@ -1,3 +1,4 @@
+import { lbHttps } from '../config/https.js';
 import {
   CreateListenerCommand,
   CreateLoadBalancerCommand,
@@ -227,7 +228,11 @@ const actionKey = (a: Action | undefined) =>
   );
 
 /** The listener the routes live on: 443 with a certificate (80 then only redirects), else 80. */
-export const appListenerPort = (ctx: StepContext) => (ctx.config.loadBalancer?.certificateArn ? 443 : 80);
+export const appListenerPort = (ctx: StepContext) => (lbHttps(ctx.config) ? 443 : 80);
+
+/** The certificate the HTTPS listener serves: the user's, or the one the certificate step issued for domain. */
+export const lbCertificateArn = (ctx: StepContext): string | undefined =>
+  ctx.config.loadBalancer?.certificateArn ?? (ctx.config.domain ? ctx.output('certificate').regionalArn : undefined);
 
 /** Port → default action: with a certificate, 80 redirects to 443; the app listener forwards to the default service or answers 404. */
 function wantedListeners(ctx: StepContext, defaultTg: string | undefined): Map<number, { protocol: 'HTTP' | 'HTTPS'; action: Action }> {
@@ -235,7 +240,7 @@ function wantedListeners(ctx: StepContext, defaultTg: string | undefined): Map<n
     ? { Type: 'forward', TargetGroupArn: defaultTg }
     : { Type: 'fixed-response', FixedResponseConfig: { StatusCode: '404', ContentType: 'text/plain', MessageBody: 'Not found' } };
   const out = new Map<number, { protocol: 'HTTP' | 'HTTPS'; action: Action }>();
-  if (ctx.config.loadBalancer?.certificateArn) {
+  if (lbHttps(ctx.config)) {
     out.set(80, { protocol: 'HTTP', action: { Type: 'redirect', RedirectConfig: { Protocol: 'HTTPS', Port: '443', StatusCode: 'HTTP_301' } } });
     out.set(443, { protocol: 'HTTPS', action: app });
   } else {
@@ -246,7 +251,7 @@ function wantedListeners(ctx: StepContext, defaultTg: string | undefined): Map<n
 
 export async function ensureListeners(ctx: StepContext, lb: LoadBalancer, defaultTg: string | undefined, rules: WantedRule[]): Promise<void> {
   const have = (await ctx.aws.elbv2.send(new DescribeListenersCommand({ LoadBalancerArn: lb.LoadBalancerArn }))).Listeners ?? [];
-  const cert = ctx.config.loadBalancer?.certificateArn;
+  const cert = lbCertificateArn(ctx);
   for (const [port, want] of wantedListeners(ctx, defaultTg)) {
     let l: Listener | undefined = have.find((x) => x.Port === port);
     const tls = want.protocol === 'HTTPS' ? { Certificates: [{ CertificateArn: cert }], SslPolicy: TLS_POLICY } : {};

@@ -22,3 +22,20 @@ export const logGroupName = (ctx: AppEnv) => `/ecs/${ctx.app}-${ctx.env}`;
 /** EventBridge Scheduler: names and groups are at most 64 of [0-9a-zA-Z-_.]. */
 export const scheduleGroupName = (ctx: AppEnv) => `${ctx.app}-${ctx.env}`;
 export const scheduleName = (ctx: AppEnv, schedule: string) => `${ctx.app}-${ctx.env}-${schedule}`;
+
+const short = (s: string, n: number) => createHash('sha256').update(s).digest('hex').slice(0, n);
+
+/** The site bucket: bucket names are global and at most 63 characters, so the account id makes it ours and a hash keeps it short. */
+export function siteBucketName(ctx: AppEnv & { account: string }): string {
+  const name = `${ctx.app}-${ctx.env}-site-${ctx.account}`;
+  return name.length <= 63 ? name : `${`${ctx.app}-${ctx.env}`.slice(0, 36).replace(/-+$/, '')}-site-${short(name, 8)}-${ctx.account}`.slice(0, 63);
+}
+/** CloudFront origin access controls: unique per account, at most 64 characters. */
+export const originAccessControlName = (ctx: AppEnv) => `${ctx.app}-${ctx.env}-site`;
+/** A distribution cannot be named or looked up by tag alone; its comment (at most 128 characters) narrows the search before the tags decide. */
+export const distributionComment = (ctx: AppEnv) => `deploy-wizard ${ctx.app}/${ctx.env}`;
+/** WAFv2 web ACL names: 1-128 of [A-Za-z0-9_-], unique per scope and region. */
+export const webAclName = (ctx: AppEnv) => `${ctx.app}-${ctx.env}`;
+/** ACM idempotency tokens are at most 32 word characters and last an hour: one per app, env, region and set of names. */
+export const certificateToken = (ctx: AppEnv, region: string, names: readonly string[]) =>
+  short(`${ctx.app}/${ctx.env}/${region}/${[...names].sort().join(',')}`, 32);

@@ -1,4 +1,4 @@
-import { posix } from 'node:path';
+import { isAbsolute, posix } from 'node:path';
 import type { z } from 'zod';
 import type { RawConfig } from './sections.js';
 import type { image as imageSchema, service as serviceSchema } from './services-schema.js';
@@ -110,6 +110,7 @@ export function checkApp(c: Raw, ctx: Ctx): void {
   if (c.database?.driver === 'asyncpg' && c.database.urlScheme === 'postgresql+psycopg') {
     issue(ctx, ['database', 'urlScheme'], 'postgresql+psycopg is for psycopg; with driver asyncpg use postgresql+asyncpg or postgresql');
   }
+  checkEdge(c, ctx);
 }
 
 const secretInEnv = (key: string, where: string) =>
@@ -179,4 +180,42 @@ export function normalizeApp(c: RawConfig) {
     primaryService: primary,
     ...(migrations ? { migrations: { command: migrations.command, service: migrations.service ?? primary } } : {}),
   };
+}
+
+/** True when name is zone itself or a name under it. */
+export const inZone = (name: string, zone: string) => name === zone || name.endsWith(`.${zone}`);
+
+/** Rules across domain, site, edge and the services: what the CDN and the load balancer can serve. */
+export function checkEdge(c: Raw, ctx: Ctx): void {
+  const webs = serviceEntries(c).filter(([, s]) => s.port !== undefined);
+  if (c.domain) {
+    const { name, zone, aliases } = c.domain;
+    if (!inZone(name, zone)) issue(ctx, ['domain', 'name'], `${name} is not in the zone ${zone}; use a name that ends in .${zone}, or the zone that holds it`);
+    const seen = new Set([name]);
+    for (const [i, a] of aliases.entries()) {
+      if (!inZone(a, zone)) issue(ctx, ['domain', 'aliases', i], `${a} is not in the zone ${zone}; every alias must be in domain.zone`);
+      if (seen.has(a)) issue(ctx, ['domain', 'aliases', i], `${a} is listed twice (or is domain.name)`);
+      seen.add(a);
+    }
+    if (aliases.length > 9) issue(ctx, ['domain', 'aliases'], 'at most 9 aliases: an ACM certificate covers 10 names by default');
+    if (!webs.length && !c.site) issue(ctx, ['domain'], 'nothing to point the domain at: add a web service (with a port) or a site');
+  }
+  if (c.site) {
+    const dir = c.site.dir;
+    if (isAbsolute(dir) || posix.normalize(dir.replaceAll('\\', '/')).startsWith('..')) {
+      issue(ctx, ['site', 'dir'], `${dir} is outside the app; give a path inside it, relative to deploy-wizard.json (e.g. web/dist)`);
+    }
+    for (const [name, s] of webs) {
+      if ((s.routes ?? (webs.length === 1 ? ['/*'] : [])).includes('/*') && !s.hosts) {
+        issue(
+          ctx,
+          c.services ? ['services', name, 'routes'] : ['service'],
+          `the site serves "/*" on the CDN; give ${name} the paths it answers (e.g. ["/api/*"]) so the CDN can send them to the load balancer`,
+        );
+      }
+    }
+  }
+  if (c.edge?.waf && !webs.length && !c.site) {
+    issue(ctx, ['edge', 'waf'], 'a web ACL needs something to protect: add a web service (load balancer) or a site (CDN)');
+  }
 }

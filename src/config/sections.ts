@@ -3,6 +3,7 @@ import { bucketNameProblem } from './bucket-name.js';
 import { engineVersionProblem } from './engine-version.js';
 import { KNOWN_REGIONS, regionProblem } from './regions.js';
 import { closest } from './suggest.js';
+import { domain, edge, site } from './edge-schema.js';
 import { environment, image, legacyService, partName, permission, schedule, service } from './services-schema.js';
 
 // The sections of deploy-wizard.json, each a strict object so a typo is an
@@ -169,6 +170,9 @@ export const baseShape = {
   secrets: z.record(secretKey, secret).default({}),
   migrations: migrations.optional(),
   validation: validation.optional(),
+  domain: domain.optional().describe("the app's own name over HTTPS: a DNS-validated certificate and alias records in a Route 53 zone"),
+  site: site.optional().describe('a static frontend served from a private bucket through CloudFront, sharing the domain with the web routes'),
+  edge: edge.optional(),
 };
 
 /** Everything but `environments`: what a merged, per-env config must satisfy, normalized to images and services. */

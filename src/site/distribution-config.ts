@@ -1,0 +1,110 @@
+import type { DistributionConfig } from '@aws-sdk/client-cloudfront';
+
+// The CloudFront distribution for a site, as one pure function of its inputs
+// so the plan, the converge and the tests see the same thing.
+
+/** AWS managed policies (IDs are fixed by AWS; see "Use managed cache policies" in the CloudFront guide). */
+export const CACHING_OPTIMIZED = '658327ea-f89d-4fab-a63d-7e88639e58f6';
+export const CACHING_DISABLED = '4135ea2d-6df8-44a3-9df3-4b5a84be39ad';
+export const ALL_VIEWER = '216adef6-5c7f-47e4-b989-5492eafa07d3';
+/** The hosted zone id every CloudFront alias record targets. */
+export const CLOUDFRONT_ZONE_ID = 'Z2FDTNDATAQYW2';
+
+export const SITE_ORIGIN = 'site';
+export const APP_ORIGIN = 'app';
+
+export interface DistributionInput {
+  comment: string;
+  callerReference: string;
+  /** The bucket's regional endpoint, e.g. my-bucket.s3.eu-west-1.amazonaws.com. */
+  bucketDomain: string;
+  originAccessControlId: string;
+  /** The load balancer behind the web routes, if the app has web services. */
+  app?: { dnsName: string; https: boolean; routes: string[] };
+  aliases: string[];
+  /** us-east-1 ACM certificate covering the aliases. */
+  certificateArn?: string;
+  webAclArn?: string;
+  spa: boolean;
+  /** The site has a 404.html to show for a missing file. */
+  notFoundPage: boolean;
+}
+
+const ALL_METHODS = ['GET', 'HEAD', 'OPTIONS', 'PUT', 'POST', 'PATCH', 'DELETE'] as const;
+
+/**
+ * Errors a site maps, and to what. A missing object answers 403 (the bucket
+ * policy grants GetObject only, so S3 never says whether a key exists).
+ * CloudFront applies custom error responses to every origin, so when the API
+ * shares the distribution only 403 is mapped: the API's own 404s must reach
+ * its clients as 404s, not as index.html.
+ */
+function errorResponses(i: DistributionInput): DistributionConfig['CustomErrorResponses'] {
+  const items: NonNullable<DistributionConfig['CustomErrorResponses']>['Items'] = [];
+  const codes = i.app?.routes.length ? [403] : [403, 404];
+  if (i.spa) for (const c of codes) items.push({ ErrorCode: c, ResponsePagePath: '/index.html', ResponseCode: '200', ErrorCachingMinTTL: 10 });
+  else if (i.notFoundPage) for (const c of codes) items.push({ ErrorCode: c, ResponsePagePath: '/404.html', ResponseCode: '404', ErrorCachingMinTTL: 10 });
+  return { Quantity: items.length, ...(items.length ? { Items: items } : {}) };
+}
+
+export function distributionConfig(i: DistributionInput): DistributionConfig {
+  const origins: NonNullable<DistributionConfig['Origins']>['Items'] = [
+    {
+      Id: SITE_ORIGIN,
+      DomainName: i.bucketDomain,
+      OriginPath: '',
+      S3OriginConfig: { OriginAccessIdentity: '' },
+      OriginAccessControlId: i.originAccessControlId,
+    },
+  ];
+  const routes = i.app?.routes.filter((r) => r !== '/*') ?? [];
+  if (i.app && routes.length) {
+    origins.push({
+      Id: APP_ORIGIN,
+      DomainName: i.app.dnsName,
+      OriginPath: '',
+      CustomOriginConfig: {
+        HTTPPort: 80,
+        HTTPSPort: 443,
+        // HTTPS when the load balancer has the domain's certificate: the viewer's Host is forwarded, and that is the name CloudFront verifies.
+        OriginProtocolPolicy: i.app.https ? 'https-only' : 'http-only',
+        OriginSslProtocols: { Quantity: 1, Items: ['TLSv1.2'] },
+        OriginReadTimeout: 60,
+        OriginKeepaliveTimeout: 5,
+      },
+    });
+  }
+  const behaviors = routes.map((PathPattern) => ({
+    PathPattern,
+    TargetOriginId: APP_ORIGIN,
+    ViewerProtocolPolicy: 'redirect-to-https' as const,
+    AllowedMethods: { Quantity: ALL_METHODS.length, Items: [...ALL_METHODS], CachedMethods: { Quantity: 2, Items: ['GET' as const, 'HEAD' as const] } },
+    Compress: true,
+    CachePolicyId: CACHING_DISABLED,
+    OriginRequestPolicyId: ALL_VIEWER,
+  }));
+  return {
+    CallerReference: i.callerReference,
+    Comment: i.comment,
+    Enabled: true,
+    DefaultRootObject: 'index.html',
+    Aliases: { Quantity: i.aliases.length, ...(i.aliases.length ? { Items: i.aliases } : {}) },
+    Origins: { Quantity: origins.length, Items: origins },
+    DefaultCacheBehavior: {
+      TargetOriginId: SITE_ORIGIN,
+      ViewerProtocolPolicy: 'redirect-to-https',
+      AllowedMethods: { Quantity: 2, Items: ['GET', 'HEAD'], CachedMethods: { Quantity: 2, Items: ['GET', 'HEAD'] } },
+      Compress: true,
+      CachePolicyId: CACHING_OPTIMIZED,
+    },
+    CacheBehaviors: { Quantity: behaviors.length, ...(behaviors.length ? { Items: behaviors } : {}) },
+    CustomErrorResponses: errorResponses(i),
+    ViewerCertificate: i.certificateArn
+      ? { ACMCertificateArn: i.certificateArn, SSLSupportMethod: 'sni-only', MinimumProtocolVersion: 'TLSv1.2_2021', CloudFrontDefaultCertificate: false }
+      : { CloudFrontDefaultCertificate: true },
+    WebACLId: i.webAclArn ?? '',
+    HttpVersion: 'http2and3',
+    IsIPV6Enabled: true,
+    PriceClass: 'PriceClass_All',
+  };
+}

@@ -1,0 +1,141 @@
+import { DescribeLoadBalancersCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
+import type { ResourceRecordSet } from '@aws-sdk/client-route-53';
+import { findZone, getRecord, sameRecord, upsertRecords } from '../src/aws/hosted-zone.js';
+import { StepError } from '../src/errors.js';
+import type { StepContext } from '../src/pipeline/context.js';
+import type { Check, PlanItem, Step } from '../src/pipeline/step.js';
+import { CLOUDFRONT_ZONE_ID } from '../src/site/distribution-config.js';
+
+export interface DnsOutput {
+  zoneId: string;
+  /** What each name points at: the CDN's or the load balancer's own name. */
+  target: string;
+  records: { name: string; type: 'A' | 'AAAA' }[];
+}
+
+declare module '../src/pipeline/outputs.js' {
+  interface StepOutputs {
+    dns: DnsOutput;
+  }
+}
+
+const names = (ctx: StepContext) => [ctx.config.domain!.name, ...ctx.config.domain!.aliases];
+const dotted = (n: string) => (n.endsWith('.') ? n : `${n}.`).toLowerCase();
+
+/** The alias target: the CDN when there is a site (it fronts the API routes too), else the load balancer. */
+async function target(ctx: StepContext): Promise<{ dnsName: string; zoneId: string; ipv6: boolean; evaluateHealth: boolean }> {
+  if (ctx.config.site) return { dnsName: ctx.output('site').domainName, zoneId: CLOUDFRONT_ZONE_ID, ipv6: true, evaluateHealth: false };
+  const arn = ctx.output('service').loadBalancerArn;
+  if (!arn) throw new StepError('dns', 'point the domain: the app has no load balancer', { hint: 'Add a web service or a site, or remove domain.' });
+  const lb = (await ctx.aws.elbv2.send(new DescribeLoadBalancersCommand({ LoadBalancerArns: [arn] }))).LoadBalancers![0]!;
+  // AAAA only when the load balancer answers on IPv6; an alias to an IPv4-only one would resolve to nothing.
+  return { dnsName: lb.DNSName!, zoneId: lb.CanonicalHostedZoneId!, ipv6: lb.IpAddressType === 'dualstack', evaluateHealth: true };
+}
+
+function wanted(ctx: StepContext, t: Awaited<ReturnType<typeof target>>): ResourceRecordSet[] {
+  return names(ctx).flatMap((name) =>
+    (t.ipv6 ? (['A', 'AAAA'] as const) : (['A'] as const)).map((Type): ResourceRecordSet => ({
+      Name: dotted(name),
+      Type,
+      AliasTarget: { HostedZoneId: t.zoneId, DNSName: dotted(t.dnsName), EvaluateTargetHealth: t.evaluateHealth },
+    })),
+  );
+}
+
+/**
+ * A record at one of our names that we did not make: plain addresses (an old
+ * server), or an alias to something that is neither our target nor the one
+ * we pointed at last time. Overwriting it would take the user's site away,
+ * so it is refused with what to do.
+ */
+function foreign(have: ResourceRecordSet | undefined, want: ResourceRecordSet, previousTarget: string | undefined): boolean {
+  if (!have || sameRecord(have, want)) return false;
+  if (!have.AliasTarget) return true;
+  const at = dotted(have.AliasTarget.DNSName ?? '');
+  return at !== dotted(want.AliasTarget!.DNSName!) && (!previousTarget || at !== dotted(previousTarget));
+}
+
+async function conflicts(ctx: StepContext, zoneId: string, want: ResourceRecordSet[], previousTarget: string | undefined): Promise<string[]> {
+  const out: string[] = [];
+  for (const name of names(ctx)) {
+    const cname = await getRecord(ctx, zoneId, name, 'CNAME');
+    if (cname) out.push(`${name} has a CNAME record (${cname.ResourceRecords?.[0]?.Value}); delete it so the alias records can take the name`);
+  }
+  for (const w of want) {
+    const have = await getRecord(ctx, zoneId, w.Name!, w.Type);
+    if (foreign(have, w, previousTarget)) {
+      const what = have!.AliasTarget ? `an alias to ${have!.AliasTarget.DNSName}` : (have!.ResourceRecords ?? []).map((r) => r.Value).join(', ');
+      out.push(
+        `${w.Name!.replace(/\.$/, '')} already has an ${w.Type} record (${what}) that deploy-wizard did not create; delete it in Route 53 to move the name to this app`,
+      );
+    }
+  }
+  return out;
+}
+
+export const dns: Step<'dns'> = {
+  id: 'dns',
+  title: 'Point the domain at the app (Route 53 alias records)',
+  dependsOn: ['certificate', 'service', 'site'],
+  enabled: (config) => !!config.domain,
+
+  async inputs(ctx) {
+    return { names: names(ctx), site: !!ctx.config.site, to: ctx.config.site ? ctx.output('site').domainName : (ctx.output('service').dnsName ?? null) };
+  },
+
+  async preflight(ctx) {
+    // Plain address records and CNAMEs at our names are found before anything is created; aliases are judged once the target is known.
+    const z = await findZone(ctx, ctx.config.domain!.zone);
+    if ('problem' in z) return [];
+    const out: string[] = [];
+    for (const name of names(ctx)) {
+      for (const type of ['A', 'AAAA', 'CNAME'] as const) {
+        const have = await getRecord(ctx, z.id, name, type);
+        if (have && (type === 'CNAME' || !have.AliasTarget)) {
+          out.push(
+            `domain: ${name} already has ${type === 'CNAME' ? 'a CNAME' : `an ${type}`} record (${(have.ResourceRecords ?? []).map((r) => r.Value).join(', ')}); delete it in Route 53 to move the name to this app`,
+          );
+        }
+      }
+    }
+    return out;
+  },
+
+  async plan(ctx) {
+    const z = await findZone(ctx, ctx.config.domain!.zone);
+    const to = ctx.config.site ? 'the CDN' : 'the load balancer';
+    const items: PlanItem[] = [];
+    for (const name of names(ctx)) {
+      const have = 'id' in z ? await getRecord(ctx, z.id, name, 'A') : undefined;
+      items.push({ action: have ? 'keep' : 'create', resource: `Route 53 alias ${name}`, detail: `A${ctx.config.site ? ' + AAAA' : ''} → ${to}` });
+    }
+    return items;
+  },
+
+  async apply(ctx) {
+    const z = await findZone(ctx, ctx.config.domain!.zone);
+    if ('problem' in z) throw new StepError('dns', `find hosted zone: ${z.problem}`);
+    const t = await target(ctx);
+    const want = wanted(ctx, t);
+    const bad = await conflicts(ctx, z.id, want, ctx.previous()?.target);
+    if (bad.length)
+      throw new StepError('dns', `point the domain: ${bad.join('; ')}`, { hint: 'Nothing was changed in the zone. Remove those records, then run again.' });
+    const n = await upsertRecords(ctx, z.id, want, `deploy-wizard ${ctx.app}/${ctx.env}: ${names(ctx).join(', ')}`);
+    if (n) ctx.log.info(`pointed ${n} record(s) at ${t.dnsName}`);
+    return { zoneId: z.id, target: t.dnsName, records: want.map((r) => ({ name: r.Name!.replace(/\.$/, ''), type: r.Type as 'A' | 'AAAA' })) };
+  },
+
+  async verify(ctx, out) {
+    const checks: Check[] = [];
+    for (const r of out.records) {
+      const have = await getRecord(ctx, out.zoneId, r.name, r.type);
+      const ok = dotted(have?.AliasTarget?.DNSName ?? '') === dotted(out.target);
+      checks.push({ name: `${r.type} ${r.name}`, ok, detail: ok ? undefined : `points at ${have?.AliasTarget?.DNSName ?? 'nothing'}` });
+    }
+    return checks;
+  },
+
+  summary(out, view) {
+    return { rows: [['Domain', view.config.domain ? `https://${view.config.domain.name} → ${out.target}` : undefined]] };
+  },
+};

@@ -1,0 +1,494 @@
+import { spawn } from 'node:child_process';
+import { createHash, randomUUID } from 'node:crypto';
+import { createReadStream, existsSync, statSync } from 'node:fs';
+import { join, relative, resolve, sep } from 'node:path';
+import {
+  CreateDistributionWithTagsCommand,
+  CreateInvalidationCommand,
+  CreateOriginAccessControlCommand,
+  GetDistributionCommand,
+  GetDistributionConfigCommand,
+  GetInvalidationCommand,
+  ListDistributionsCommand,
+  ListOriginAccessControlsCommand,
+  ListTagsForResourceCommand,
+  UpdateDistributionCommand,
+  type DistributionConfig,
+} from '@aws-sdk/client-cloudfront';
+import { DeleteObjectsCommand, GetBucketPolicyCommand, ListObjectsV2Command, PutBucketPolicyCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { ensureBucket, ownBuckets, probeBucket, type BucketOptions } from '../src/aws/bucket.js';
+import { distributionComment, originAccessControlName, siteBucketName } from '../src/aws/names.js';
+import { errorName } from '../src/aws/not-found.js';
+import { canonicalJson } from '../src/canonical-json.js';
+import { lbHttps } from '../src/config/https.js';
+import { partitionOf } from '../src/config/regions.js';
+import { StepError } from '../src/errors.js';
+import { mapLimit } from '../src/map-limit.js';
+import type { StepContext } from '../src/pipeline/context.js';
+import { ownedBy, ownershipTags, type Check, type PlanItem, type Step } from '../src/pipeline/step.js';
+import { CDN_ASSUMPTION, CLOUDFRONT_10K_HTTPS, CLOUDFRONT_GB, S3_GB_MONTH, round } from '../src/pricing.js';
+import { cacheControl, contentType } from '../src/site/content-type.js';
+import { distributionConfig } from '../src/site/distribution-config.js';
+import { manifestDigest, siteManifest, type SiteFile } from '../src/site/manifest.js';
+import { subsetEqual } from '../src/subset-equal.js';
+import { waitFor } from '../src/wait.js';
+
+export interface SiteOutput {
+  bucket: string;
+  files: number;
+  /** Digest of every file's name and content as uploaded. */
+  digest: string;
+  distributionId: string;
+  distributionArn: string;
+  /** The distribution's own name (dxxxx.cloudfront.net): where alias records point. */
+  domainName: string;
+  /** The site's public URL: the domain when there is one. */
+  url: string;
+  /** The last invalidation this step created, and how many paths it named. */
+  invalidation?: { id: string; paths: string[] };
+}
+
+declare module '../src/pipeline/outputs.js' {
+  interface StepOutputs {
+    site: SiteOutput;
+  }
+}
+
+/** Past this many changed paths one `/*` is cheaper (AWS bills per path after the first 1,000 a month) and as exact. */
+const INVALIDATE_ALL_OVER = 20;
+const PENDING = 'site:pending';
+/** moto drops OriginAccessControlId and S3OriginConfig from the origins it returns; AWS always returns it, so a present one is still compared. */
+const EMULATOR_DROPS = new Set(['OriginAccessControlId', 'S3OriginConfig']);
+
+const siteDir = (ctx: StepContext) => resolve(ctx.configDir, ctx.config.site!.dir);
+const bucketOf = (ctx: StepContext) => siteBucketName(ctx);
+const bucketOptions: BucketOptions = {
+  step: 'site',
+  versioning: false,
+  renameHint: 'The site bucket is named <app>-<env>-site-<account>; rename the bucket that holds that name, or use another app name.',
+};
+const webRoutes = (ctx: StepContext) =>
+  Object.values(ctx.config.services)
+    .filter((s) => s.kind === 'web')
+    .flatMap((s) => s.routes)
+    .filter((r) => r !== '/*');
+
+/** The directory must exist, hold files, and stay inside the app: checked before anything is created (after the build, if any). */
+export function siteDirProblem(ctx: StepContext): string | undefined {
+  const dir = siteDir(ctx);
+  const rel = relative(ctx.configDir, dir);
+  if (rel.startsWith('..') || rel.split(sep)[0] === '..') return `site.dir: ${ctx.config.site!.dir} is outside the app (${ctx.configDir})`;
+  if (!existsSync(dir))
+    return `site.dir: ${ctx.config.site!.dir} does not exist${ctx.config.site!.build ? ' after site.build ran' : ''}; build the frontend first, or fix the path`;
+  if (!statSync(dir).isDirectory()) return `site.dir: ${ctx.config.site!.dir} is not a directory`;
+  return undefined;
+}
+
+async function runBuild(ctx: StepContext): Promise<void> {
+  const [cmd, ...args] = ctx.config.site!.build!;
+  ctx.log.info(`building the site: ${ctx.config.site!.build!.join(' ')}`);
+  const env = Object.fromEntries(Object.entries(ctx.settings.buildEnv).filter((e): e is [string, string] => e[1] !== undefined));
+  const tail: string[] = [];
+  const code = await new Promise<number>((done, fail) => {
+    const p = spawn(cmd!, args, { cwd: ctx.configDir, env, signal: ctx.signal, stdio: ['ignore', 'pipe', 'pipe'] });
+    const keep = (b: Buffer) => {
+      for (const line of b.toString().split('\n').filter(Boolean)) {
+        ctx.log.debug(line);
+        tail.push(line);
+        if (tail.length > 20) tail.shift();
+      }
+    };
+    p.stdout.on('data', keep);
+    p.stderr.on('data', keep);
+    p.on('error', fail);
+    p.on('close', (c) => done(c ?? 1));
+  }).catch((e: Error) => {
+    throw new StepError('site', `build site: ${e.message}`, { hint: 'Check site.build in deploy-wizard.json: the first element is the program to run.' });
+  });
+  if (code !== 0) {
+    throw new StepError('site', `build site: ${ctx.config.site!.build!.join(' ')} exited with ${code}\n${tail.join('\n')}`, {
+      hint: 'Fix the build (run the same command yourself to see all of it), then run again.',
+    });
+  }
+}
+
+async function manifest(ctx: StepContext): Promise<SiteFile[]> {
+  const problem = siteDirProblem(ctx);
+  if (problem) throw new StepError('site', `read site: ${problem}`, { hint: 'Fix site.dir in deploy-wizard.json.' });
+  const files = await siteManifest(siteDir(ctx));
+  if (!files.length)
+    throw new StepError('site', `read site: site.dir ${ctx.config.site!.dir} is empty`, { hint: 'Build the frontend into it first (or set site.build).' });
+  return files;
+}
+
+/** Key → MD5 of what the bucket holds (the ETag of a one-part SSE-S3 object). */
+async function bucketContents(ctx: StepContext, bucket: string): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  let ContinuationToken: string | undefined;
+  do {
+    const page = await ctx.aws.s3.send(new ListObjectsV2Command({ Bucket: bucket, ContinuationToken }));
+    for (const o of page.Contents ?? []) if (o.Key) out.set(o.Key, (o.ETag ?? '').replaceAll('"', ''));
+    ContinuationToken = page.IsTruncated ? page.NextContinuationToken : undefined;
+  } while (ContinuationToken);
+  return out;
+}
+
+function diff(files: SiteFile[], have: Map<string, string>) {
+  const keys = new Set(files.map((f) => f.key));
+  return { upload: files.filter((f) => have.get(f.key) !== f.md5), remove: [...have.keys()].filter((k) => !keys.has(k)) };
+}
+
+/** Uploads assets before HTML, so a page never names an asset that is not there yet; deletes only after. */
+async function sync(ctx: StepContext, bucket: string, upload: SiteFile[], remove: string[]): Promise<void> {
+  const html = (f: SiteFile) => /\.html?$/i.test(f.key);
+  const put = (f: SiteFile) =>
+    ctx.aws.s3.send(
+      new PutObjectCommand({
+        Bucket: bucket,
+        Key: f.key,
+        Body: createReadStream(join(siteDir(ctx), f.key)),
+        ContentLength: f.size,
+        ContentType: contentType(f.key),
+        CacheControl: cacheControl(f.key),
+        ContentMD5: Buffer.from(f.md5, 'hex').toString('base64'),
+      }),
+    );
+  await mapLimit(
+    upload.filter((f) => !html(f)),
+    8,
+    put,
+  );
+  await mapLimit(upload.filter(html), 8, put);
+  for (let i = 0; i < remove.length; i += 1000) {
+    await ctx.aws.s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Quiet: true, Objects: remove.slice(i, i + 1000).map((Key) => ({ Key })) } }));
+  }
+}
+
+async function ensureOriginAccessControl(ctx: StepContext): Promise<string> {
+  const name = originAccessControlName(ctx);
+  const find = async () => {
+    let Marker: string | undefined;
+    do {
+      const page = (await ctx.aws.cloudfront.send(new ListOriginAccessControlsCommand({ Marker }))).OriginAccessControlList;
+      const hit = page?.Items?.find((o) => o.Name === name);
+      if (hit) return hit.Id!;
+      Marker = page?.IsTruncated ? page.NextMarker : undefined;
+    } while (Marker);
+    return undefined;
+  };
+  const found = await find();
+  if (found) return found;
+  // Names are unique per account, so a crash after the create is found by name (OACs take no tags).
+  try {
+    const res = await ctx.aws.cloudfront.send(
+      new CreateOriginAccessControlCommand({
+        OriginAccessControlConfig: {
+          Name: name,
+          Description: `deploy-wizard ${ctx.app}/${ctx.env}: CloudFront reads the site bucket`,
+          SigningProtocol: 'sigv4',
+          SigningBehavior: 'always',
+          OriginAccessControlOriginType: 's3',
+        },
+      }),
+    );
+    return res.OriginAccessControl!.Id!;
+  } catch (e) {
+    if (errorName(e) !== 'OriginAccessControlAlreadyExists') throw e;
+    return (await find())!;
+  }
+}
+
+/** Our distribution: the one from the last run, else by comment and then tags (a crash after the create, or lost state). */
+async function findDistribution(ctx: StepContext<'site'>): Promise<{ id: string; arn: string; domainName: string } | undefined> {
+  const prev = ctx.previous();
+  if (prev?.distributionId) {
+    try {
+      const d = (await ctx.aws.cloudfront.send(new GetDistributionCommand({ Id: prev.distributionId }))).Distribution;
+      if (d) return { id: d.Id!, arn: d.ARN!, domainName: d.DomainName! };
+    } catch (e) {
+      if (errorName(e) !== 'NoSuchDistribution') throw e;
+    }
+  }
+  let Marker: string | undefined;
+  do {
+    const list = (await ctx.aws.cloudfront.send(new ListDistributionsCommand({ Marker }))).DistributionList;
+    for (const d of list?.Items ?? []) {
+      if (d.Comment !== distributionComment(ctx)) continue;
+      const tags = (await ctx.aws.cloudfront.send(new ListTagsForResourceCommand({ Resource: d.ARN }))).Tags?.Items;
+      if (ownedBy(ctx, tags)) return { id: d.Id!, arn: d.ARN!, domainName: d.DomainName! };
+    }
+    Marker = list?.IsTruncated ? list.NextMarker : undefined;
+  } while (Marker);
+  return undefined;
+}
+
+function wantConfig(ctx: StepContext, oacId: string, callerReference: string): DistributionConfig {
+  const svc = ctx.output('service');
+  const cert = ctx.config.domain ? ctx.output('certificate') : undefined;
+  return distributionConfig({
+    comment: distributionComment(ctx),
+    callerReference,
+    bucketDomain: `${bucketOf(ctx)}.s3.${ctx.region}.amazonaws.com`,
+    originAccessControlId: oacId,
+    app: svc.dnsName ? { dnsName: svc.dnsName, https: lbHttps(ctx.config) && !!ctx.config.domain, routes: webRoutes(ctx) } : undefined,
+    aliases: cert?.names ?? [],
+    certificateArn: cert?.edgeArn,
+    webAclArn: ctx.config.edge?.waf ? ctx.output('waf').arn : undefined,
+    spa: ctx.config.site!.spa,
+    notFoundPage: existsSync(join(siteDir(ctx), '404.html')),
+  });
+}
+
+/** Finds, creates or updates the distribution; says whether it changed (then it deploys for a while). */
+async function ensureDistribution(
+  ctx: StepContext<'site'>,
+  oacId: string,
+): Promise<{ id: string; arn: string; domainName: string; changed: boolean; created: boolean }> {
+  const found = await findDistribution(ctx);
+  if (!found) {
+    // The caller reference is recorded first: a retry with it cannot make a twin, and the tags find it on any later run.
+    const callerReference = String(ctx.intents.get('distribution')?.callerReference ?? `${ctx.app}-${ctx.env}-${randomUUID()}`);
+    await ctx.intents.record('distribution', { callerReference });
+    ctx.log.info('creating the CloudFront distribution');
+    const d = (
+      await ctx.aws.cloudfront.send(
+        new CreateDistributionWithTagsCommand({
+          DistributionConfigWithTags: { DistributionConfig: wantConfig(ctx, oacId, callerReference), Tags: { Items: ownershipTags(ctx, 'site') } },
+        }),
+      )
+    ).Distribution!;
+    return { id: d.Id!, arn: d.ARN!, domainName: d.DomainName!, changed: true, created: true };
+  }
+  const got = await ctx.aws.cloudfront.send(new GetDistributionConfigCommand({ Id: found.id }));
+  const have = got.DistributionConfig!;
+  const want = wantConfig(ctx, oacId, have.CallerReference!);
+  if (subsetEqual(have, want, EMULATOR_DROPS)) return { ...found, changed: false, created: false };
+  ctx.log.info('updating the CloudFront distribution');
+  await ctx.aws.cloudfront.send(new UpdateDistributionCommand({ Id: found.id, IfMatch: got.ETag, DistributionConfig: { ...have, ...want } }));
+  return { ...found, changed: true, created: false };
+}
+
+const bucketPolicy = (ctx: StepContext, distributionArn: string) => ({
+  Version: '2012-10-17',
+  Statement: [
+    {
+      Sid: 'CloudFrontReadsSite',
+      Effect: 'Allow',
+      Principal: { Service: 'cloudfront.amazonaws.com' },
+      Action: 's3:GetObject',
+      Resource: `arn:${partitionOf(ctx.region)}:s3:::${bucketOf(ctx)}/*`,
+      Condition: { StringEquals: { 'AWS:SourceArn': distributionArn } },
+    },
+  ],
+});
+
+async function policyDrift(ctx: StepContext, distributionArn: string): Promise<boolean> {
+  try {
+    const p = (await ctx.aws.s3.send(new GetBucketPolicyCommand({ Bucket: bucketOf(ctx) }))).Policy;
+    return !p || canonicalJson(JSON.parse(p)) !== canonicalJson(bucketPolicy(ctx, distributionArn));
+  } catch (e) {
+    if (errorName(e) === 'NoSuchBucketPolicy') return true;
+    throw e;
+  }
+}
+
+/** Paths as CloudFront names them: `/key`, and `/` too for the root page. */
+function invalidationPaths(keys: string[]): string[] {
+  const paths = new Set<string>();
+  for (const k of keys) {
+    paths.add(`/${k.split('/').map(encodeURIComponent).join('/')}`);
+    if (k === 'index.html') paths.add('/');
+  }
+  return paths.size > INVALIDATE_ALL_OVER ? ['/*'] : [...paths].sort();
+}
+
+async function invalidate(ctx: StepContext, distributionId: string, keys: string[]): Promise<{ id: string; paths: string[] }> {
+  const paths = invalidationPaths(keys);
+  // The same paths for the same content give the same reference: a repeat after a crash returns the first invalidation.
+  const CallerReference = createHash('sha256')
+    .update(`${distributionId}\n${keys.join('\n')}`)
+    .digest('hex')
+    .slice(0, 64);
+  const inv = (
+    await ctx.aws.cloudfront.send(
+      new CreateInvalidationCommand({
+        DistributionId: distributionId,
+        InvalidationBatch: { CallerReference, Paths: { Quantity: paths.length, Items: paths } },
+      }),
+    )
+  ).Invalidation!;
+  ctx.log.info(`invalidating ${paths.length === 1 && paths[0] === '/*' ? 'everything (/*)' : `${paths.length} path(s)`} on the CDN`);
+  if (ctx.config.site!.waitForInvalidation) {
+    await waitFor({
+      stepId: 'site',
+      what: `CDN invalidation ${inv.Id}`,
+      clock: ctx.clock,
+      signal: ctx.signal,
+      deadlineMs: 20 * 60_000,
+      firstDelayMs: 5_000,
+      typical: '1-5 min',
+      onStatus: (l) => ctx.log.info(l),
+      poll: async () => {
+        const s = (await ctx.aws.cloudfront.send(new GetInvalidationCommand({ DistributionId: distributionId, Id: inv.Id }))).Invalidation?.Status ?? 'unknown';
+        return { done: s === 'Completed', status: s };
+      },
+    });
+  }
+  return { id: inv.Id!, paths };
+}
+
+async function waitDeployed(ctx: StepContext, id: string): Promise<void> {
+  await waitFor({
+    stepId: 'site',
+    what: `CloudFront distribution ${id}`,
+    clock: ctx.clock,
+    signal: ctx.signal,
+    deadlineMs: 45 * 60_000,
+    firstDelayMs: 5_000,
+    maxDelayMs: 30_000,
+    typical: '5-15 min',
+    onStatus: (l) => ctx.log.info(l),
+    poll: async () => {
+      const s = (await ctx.aws.cloudfront.send(new GetDistributionCommand({ Id: id }))).Distribution?.Status ?? 'unknown';
+      return { done: s === 'Deployed', status: s };
+    },
+  });
+}
+
+// One token per process: with site.build the step runs on every deploy (the build decides what changed), and uploads only what did.
+const BUILD_RUN = randomUUID();
+
+export const site: Step<'site'> = {
+  id: 'site',
+  title: 'Publish the static site (S3 + CloudFront)',
+  dependsOn: ['service', 'certificate', 'waf'],
+  enabled: (config) => !!config.site,
+
+  async inputs(ctx) {
+    const s = ctx.config.site!;
+    return {
+      dir: s.dir,
+      spa: s.spa,
+      content: s.build ? { build: s.build, run: BUILD_RUN } : siteDirProblem(ctx) ? 'missing' : manifestDigest(await siteManifest(siteDir(ctx))),
+      bucket: bucketOf(ctx),
+      lb: ctx.output('service').dnsName ?? null,
+      routes: webRoutes(ctx),
+      certificate: ctx.config.domain ? (ctx.output('certificate').edgeArn ?? null) : null,
+      waf: ctx.config.edge?.waf ? ctx.output('waf').arn : null,
+    };
+  },
+
+  async preflight(ctx) {
+    // With a build, the directory may appear only once the build ran; apply checks it then.
+    const problem = ctx.config.site!.build ? undefined : siteDirProblem(ctx);
+    if (problem) return [problem];
+    if (!ctx.config.site!.build && !(await siteManifest(siteDir(ctx))).length)
+      return [`site.dir: ${ctx.config.site!.dir} is empty; build the frontend into it first (or set site.build)`];
+    return [];
+  },
+
+  async plan(ctx) {
+    const items: PlanItem[] = [];
+    const bucket = bucketOf(ctx);
+    const exists = (await probeBucket(ctx, bucket, await ownBuckets(ctx), bucketOptions)) === 'exists';
+    items.push({ action: exists ? 'keep' : 'create', resource: `S3 bucket ${bucket}`, detail: 'private, encrypted, read only by the distribution' });
+    if (ctx.config.site!.build)
+      items.push({
+        action: 'update',
+        resource: `site files in ${ctx.config.site!.dir}`,
+        detail: `build with ${ctx.config.site!.build.join(' ')}, upload what changed`,
+      });
+    else if (!siteDirProblem(ctx)) {
+      const d = diff(await siteManifest(siteDir(ctx)), exists ? await bucketContents(ctx, bucket) : new Map());
+      const n = d.upload.length + d.remove.length;
+      items.push({
+        action: n ? 'update' : 'keep',
+        resource: `site files in ${ctx.config.site!.dir}`,
+        detail: n ? `upload ${d.upload.length}, delete ${d.remove.length}` : 'unchanged',
+      });
+    }
+    const found = await findDistribution(ctx).catch(() => undefined);
+    items.push({
+      action: found ? 'keep' : 'create',
+      resource: 'CloudFront distribution',
+      detail: `origin access control, ${ctx.config.site!.spa ? 'SPA fallback, ' : ''}${webRoutes(ctx).length ? `${webRoutes(ctx).join(' ')} to the load balancer, ` : ''}HTTPS`,
+    });
+    return items;
+  },
+
+  async apply(ctx) {
+    if (ctx.config.site!.build) await runBuild(ctx);
+    const files = await manifest(ctx);
+    const bucket = bucketOf(ctx);
+    await ensureBucket(ctx, bucket, await probeBucket(ctx, bucket, await ownBuckets(ctx), bucketOptions), bucketOptions);
+    const { upload, remove } = diff(files, await bucketContents(ctx, bucket));
+    // What changed since the CDN last dropped its copies, kept across a crash between the upload and the invalidation.
+    const pending = new Set([
+      ...String(ctx.intents.get(PENDING)?.keys ?? '')
+        .split('\n')
+        .filter(Boolean),
+      ...upload.map((f) => f.key),
+      ...remove,
+    ]);
+    if (upload.length || remove.length) {
+      await ctx.intents.record(PENDING, { keys: [...pending].sort().join('\n') });
+      ctx.log.info(`site: uploading ${upload.length} file(s), deleting ${remove.length}`);
+      await sync(ctx, bucket, upload, remove);
+    }
+    const oac = await ensureOriginAccessControl(ctx);
+    const dist = await ensureDistribution(ctx, oac);
+    if (await policyDrift(ctx, dist.arn)) {
+      await ctx.aws.s3.send(new PutBucketPolicyCommand({ Bucket: bucket, Policy: JSON.stringify(bucketPolicy(ctx, dist.arn)) }));
+    }
+    let invalidation = ctx.previous()?.invalidation;
+    if (pending.size && !dist.created) invalidation = await invalidate(ctx, dist.id, [...pending].sort());
+    if (pending.size) await ctx.intents.clear(PENDING);
+    if (dist.changed) await waitDeployed(ctx, dist.id);
+    return {
+      bucket,
+      files: files.length,
+      digest: manifestDigest(files),
+      distributionId: dist.id,
+      distributionArn: dist.arn,
+      domainName: dist.domainName,
+      url: `https://${ctx.config.domain?.name ?? dist.domainName}`,
+      ...(invalidation ? { invalidation } : {}),
+    };
+  },
+
+  async verify(ctx, out) {
+    const checks: Check[] = [];
+    try {
+      const got = await ctx.aws.cloudfront.send(new GetDistributionConfigCommand({ Id: out.distributionId }));
+      const oac = got.DistributionConfig?.Origins?.Items?.find((o) => o.Id === 'site')?.OriginAccessControlId;
+      const want = wantConfig(ctx, oac ?? '', got.DistributionConfig?.CallerReference ?? '');
+      const ok = subsetEqual(got.DistributionConfig, want, EMULATOR_DROPS);
+      checks.push({ name: `distribution ${out.distributionId}`, ok, detail: ok ? undefined : 'configuration differs' });
+      checks.push({ name: `bucket policy ${out.bucket}`, ok: !(await policyDrift(ctx, out.distributionArn)) });
+    } catch (e) {
+      checks.push({ name: `distribution ${out.distributionId}`, ok: false, detail: (e as Error).message });
+    }
+    return checks;
+  },
+
+  cost() {
+    const { gb, requests } = CDN_ASSUMPTION;
+    return [
+      {
+        component: 'CloudFront',
+        size: `assumes ${gb} GB and ${requests / 1e6}M requests a month`,
+        monthly: round(gb * CLOUDFRONT_GB + (requests / 10_000) * CLOUDFRONT_10K_HTTPS),
+      },
+      { component: 'S3', size: 'site bucket, < 1 GB', monthly: round(S3_GB_MONTH) },
+    ];
+  },
+
+  summary(out) {
+    return {
+      rows: [
+        ['Site', out.url],
+        ['CDN', `${out.domainName} (${out.files} files)`],
+      ],
+    };
+  },
+};
