@@ -228,15 +228,20 @@ function report(err: unknown, json: boolean): void {
  * --verbose prints every AWS call. DEPLOY_WIZARD_FAULT_KILL_AFTER_CALL=N is
  * fault injection for the crash tests: the process kills itself with SIGKILL
  * the moment its Nth mutating AWS call has returned, the worst moment there is
- * (AWS has changed, the state file has not).
+ * (AWS has changed, the state file has not). N may also be a call name such
+ * as ACM:RequestCertificate: steps run concurrently, so a call's position
+ * varies from run to run while its name does not.
  */
 function callHook(opts: CommonOptions): Io['onCall'] {
-  const killAfter = Number(process.env.DEPLOY_WIZARD_FAULT_KILL_AFTER_CALL ?? 0);
+  const spec = process.env.DEPLOY_WIZARD_FAULT_KILL_AFTER_CALL ?? '';
+  const killAfter = /^\d+$/.test(spec) ? Number(spec) : 0;
+  const killName = killAfter ? '' : spec;
   let mutating = 0;
-  if (!opts.verbose && !killAfter) return undefined;
+  if (!opts.verbose && !killAfter && !killName) return undefined;
   return (c) => {
     if (opts.verbose && !opts.json) process.stderr.write(`aws ${c.service} ${c.command}${c.ok ? '' : ' (failed)'}\n`);
     if (killAfter && c.ok && isMutating(c.command) && ++mutating === killAfter) process.kill(process.pid, 'SIGKILL');
+    if (killName && c.ok && `${c.service}:${c.command}` === killName) process.kill(process.pid, 'SIGKILL');
   };
 }
 

@@ -213,7 +213,8 @@ async function findDistribution(ctx: StepContext<'site'>): Promise<{ id: string;
   do {
     const list = (await ctx.aws.cloudfront.send(new ListDistributionsCommand({ Marker }))).DistributionList;
     for (const d of list?.Items ?? []) {
-      if (d.Comment !== distributionComment(ctx)) continue;
+      // AWS always lists the comment, which spares a tag read per foreign distribution; moto omits it, and then the tags decide alone.
+      if (d.Comment !== undefined && d.Comment !== distributionComment(ctx)) continue;
       const tags = (await ctx.aws.cloudfront.send(new ListTagsForResourceCommand({ Resource: d.ARN }))).Tags?.Items;
       if (ownedBy(ctx, tags)) return { id: d.Id!, arn: d.ARN!, domainName: d.DomainName! };
     }

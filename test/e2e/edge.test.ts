@@ -1,0 +1,220 @@
+import { describe, expect, it } from 'vitest';
+import { rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ACMClient, DescribeCertificateCommand, ListCertificatesCommand, ListTagsForCertificateCommand } from '@aws-sdk/client-acm';
+import { CloudFrontClient, GetDistributionConfigCommand, ListDistributionsCommand, ListTagsForResourceCommand } from '@aws-sdk/client-cloudfront';
+import { DescribeListenersCommand, DescribeLoadBalancersCommand, ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { ChangeResourceRecordSetsCommand, CreateHostedZoneCommand, ListResourceRecordSetsCommand, Route53Client } from '@aws-sdk/client-route-53';
+import { GetBucketPolicyCommand, GetPublicAccessBlockCommand, HeadObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { GetWebACLCommand, ListWebACLsCommand, WAFV2Client } from '@aws-sdk/client-wafv2';
+import { makeApp, readState, runCli, standinLogs } from '../helpers/cli.js';
+import { mutatingCalls, recordedDeploy } from '../helpers/recorded-deploy.js';
+import { serveDistribution } from '../helpers/cdn-emulator.js';
+import { elbName, siteBucketName } from '../../src/aws/names.js';
+import { ALL_VIEWER, CACHING_DISABLED, CLOUDFRONT_ZONE_ID } from '../../src/site/distribution-config.js';
+
+const REGION = 'eu-west-1';
+const ACCOUNT = '123456789012';
+const route53 = new Route53Client({ region: 'us-east-1' });
+const cloudfront = new CloudFrontClient({ region: 'us-east-1' });
+const s3 = new S3Client({ region: REGION, forcePathStyle: true });
+
+/** The edge-app fixture under a fresh app name, with its own hosted zone in moto (zones are per account, tests share one). */
+async function edgeApp(edit: (c: any) => void = () => {}) {
+  let zone = '';
+  const made = makeApp((c) => {
+    zone = `${c.app}.example.com`;
+    c.domain = { name: `app.${zone}`, zone, aliases: [`www.${zone}`] };
+    edit(c);
+  }, 'edge-app');
+  const zoneId = (await route53.send(new CreateHostedZoneCommand({ Name: zone, CallerReference: `${made.app}-${Date.now()}` }))).HostedZone!.Id!;
+  return { ...made, zone, zoneId, bucket: siteBucketName({ app: made.app, env: 'prod', account: ACCOUNT }) };
+}
+
+const records = async (zoneId: string) => (await route53.send(new ListResourceRecordSetsCommand({ HostedZoneId: zoneId }))).ResourceRecordSets ?? [];
+
+async function ourCertificates(app: string, region: string) {
+  const acm = new ACMClient({ region });
+  const out = [];
+  for (const s of (await acm.send(new ListCertificatesCommand({}))).CertificateSummaryList ?? []) {
+    const tags = (await acm.send(new ListTagsForCertificateCommand({ CertificateArn: s.CertificateArn }))).Tags ?? [];
+    if (tags.some((t) => t.Key === 'deploy-wizard:app' && t.Value === app)) out.push((await acm.send(new DescribeCertificateCommand({ CertificateArn: s.CertificateArn }))).Certificate!);
+  }
+  return out;
+}
+
+async function ourDistributions(app: string) {
+  const items = (await cloudfront.send(new ListDistributionsCommand({}))).DistributionList?.Items ?? [];
+  const out = [];
+  for (const d of items) {
+    const tags = (await cloudfront.send(new ListTagsForResourceCommand({ Resource: d.ARN }))).Tags?.Items ?? [];
+    if (tags.some((t) => t.Key === 'deploy-wizard:app' && t.Value === app)) out.push(d);
+  }
+  return out;
+}
+
+async function ourAcls(app: string) {
+  const waf = new WAFV2Client({ region: 'us-east-1' });
+  return ((await waf.send(new ListWebACLsCommand({ Scope: 'CLOUDFRONT' }))).WebACLs ?? []).filter((a) => a.Name === `${app}-prod`);
+}
+
+const fail = (r: { code: number; error?: Error }) => `${r.error?.message} ${(r.error as any)?.problems ?? ''} ${(r.error as any)?.hint ?? ''}`;
+
+describe('a domain over HTTPS, a static site on the CDN beside the API, and a WAF', () => {
+  it('deploys end to end; a re-run changes nothing; one changed file is one upload and one invalidated path', async () => {
+    const { dir, app, zone, zoneId, bucket } = await edgeApp();
+    const first = await recordedDeploy(dir);
+    expect(first.code, fail(first)).toBe(0);
+    const state = readState(dir);
+    const site = state.steps.site.outputs;
+
+    // One certificate in the app's region (load balancer) and one in us-east-1 (CloudFront), both ISSUED and covering both names.
+    const names = [`app.${zone}`, `www.${zone}`];
+    for (const region of [REGION, 'us-east-1']) {
+      const certs = await ourCertificates(app, region);
+      expect(certs, region).toHaveLength(1);
+      expect(certs[0]!.Status).toBe('ISSUED');
+      expect([...certs[0]!.SubjectAlternativeNames!].sort()).toEqual(names);
+    }
+    const cert = state.steps.certificate.outputs;
+    expect(cert.regionalArn).toContain(`:acm:${REGION}:`);
+    expect(cert.edgeArn).toContain(':acm:us-east-1:');
+
+    // The zone holds the validation CNAMEs and A + AAAA aliases for both names, pointing at the distribution.
+    const rrs = await records(zoneId);
+    const cnames = rrs.filter((r) => r.Type === 'CNAME');
+    expect(cnames.map((r) => r.Name).sort()).toEqual(names.map((n) => expect.stringMatching(new RegExp(`^_[0-9a-f]+\\.${n.replace(/\./g, '\\.')}\\.$`))));
+    for (const n of names) {
+      for (const type of ['A', 'AAAA']) {
+        const r = rrs.find((x) => x.Name === `${n}.` && x.Type === type);
+        expect(r?.AliasTarget, `${type} ${n}`).toMatchObject({ HostedZoneId: CLOUDFRONT_ZONE_ID, DNSName: `${site.domainName}.` });
+      }
+    }
+
+    // The load balancer serves HTTPS with the issued certificate; 80 only redirects.
+    const elb = new ElasticLoadBalancingV2Client({ region: REGION });
+    const lb = (await elb.send(new DescribeLoadBalancersCommand({ Names: [elbName(app, 'prod')] }))).LoadBalancers![0]!;
+    const listeners = (await elb.send(new DescribeListenersCommand({ LoadBalancerArn: lb.LoadBalancerArn }))).Listeners!;
+    const https = listeners.find((l) => l.Port === 443)!;
+    expect(https.Protocol).toBe('HTTPS');
+    expect(https.Certificates![0]!.CertificateArn).toBe(cert.regionalArn);
+    expect(https.SslPolicy).toMatch(/TLS13-1-2/);
+    expect(listeners.find((l) => l.Port === 80)!.DefaultActions![0]!.Type).toBe('redirect');
+
+    // The distribution: both names on the us-east-1 certificate, the WAF, the site by default and the API routes uncached to the load balancer.
+    const dist = (await cloudfront.send(new GetDistributionConfigCommand({ Id: site.distributionId }))).DistributionConfig!;
+    expect(dist.Aliases!.Items!.sort()).toEqual(names);
+    expect(dist.ViewerCertificate!.ACMCertificateArn).toBe(cert.edgeArn);
+    expect(dist.WebACLId).toBe(state.steps.waf.outputs.arn);
+    expect(dist.DefaultCacheBehavior!.TargetOriginId).toBe('site');
+    expect(dist.CacheBehaviors!.Items!.map((b) => [b.PathPattern, b.TargetOriginId, b.CachePolicyId, b.OriginRequestPolicyId])).toEqual([
+      ['/api/*', 'app', CACHING_DISABLED, ALL_VIEWER],
+      ['/health', 'app', CACHING_DISABLED, ALL_VIEWER],
+    ]);
+    expect(dist.Origins!.Items!.find((o) => o.Id === 'app')!.DomainName).toBe(lb.DNSName);
+    // With the API on the same distribution only 403 (a missing object) falls back to the SPA: the API's 404s stay 404s.
+    expect(dist.CustomErrorResponses!.Items!.map((e) => [e.ErrorCode, e.ResponsePagePath, e.ResponseCode])).toEqual([[403, '/index.html', '200']]);
+    expect(await ourDistributions(app)).toHaveLength(1);
+
+    // The bucket is private and admits only this distribution.
+    const pab = (await s3.send(new GetPublicAccessBlockCommand({ Bucket: bucket }))).PublicAccessBlockConfiguration!;
+    expect(Object.values(pab).every(Boolean)).toBe(true);
+    const policy = JSON.parse((await s3.send(new GetBucketPolicyCommand({ Bucket: bucket }))).Policy!);
+    expect(policy.Statement).toEqual([
+      expect.objectContaining({
+        Effect: 'Allow',
+        Principal: { Service: 'cloudfront.amazonaws.com' },
+        Action: 's3:GetObject',
+        Resource: `arn:aws:s3:::${bucket}/*`,
+        Condition: { StringEquals: { 'AWS:SourceArn': site.distributionArn } },
+      }),
+    ]);
+
+    // Every object with its type and cache header.
+    const head = async (key: string) => {
+      const h = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+      return [h.ContentType, h.CacheControl];
+    };
+    const keys = ((await s3.send(new ListObjectsV2Command({ Bucket: bucket }))).Contents ?? []).map((o) => o.Key).sort();
+    expect(keys).toEqual(['assets/index-9f8e7d6c.css', 'assets/index-D8b4DdsW.js', 'favicon.svg', 'index.html', 'robots.txt']);
+    expect(await head('index.html')).toEqual(['text/html; charset=utf-8', 'no-cache']);
+    expect(await head('assets/index-D8b4DdsW.js')).toEqual(['text/javascript; charset=utf-8', 'public, max-age=31536000, immutable']);
+    expect(await head('assets/index-9f8e7d6c.css')).toEqual(['text/css; charset=utf-8', 'public, max-age=31536000, immutable']);
+    expect(await head('favicon.svg')).toEqual(['image/svg+xml', 'no-cache']);
+    expect(await head('robots.txt')).toEqual(['text/plain; charset=utf-8', 'no-cache']);
+
+    // Served as CloudFront would: the root page, an asset, a deep link falling back to the SPA, the API routed to the load balancer.
+    const cdn = await serveDistribution(site.distributionId, bucket, REGION);
+    try {
+      const get = async (p: string) => {
+        const r = await fetch(`${cdn.url}${p}`);
+        return { status: r.status, type: r.headers.get('content-type'), body: await r.text() };
+      };
+      const root = await get('/');
+      expect(root).toMatchObject({ status: 200, type: 'text/html; charset=utf-8' });
+      expect(root.body).toContain('edge-app frontend');
+      expect(await get('/assets/index-D8b4DdsW.js')).toMatchObject({ status: 200, type: 'text/javascript; charset=utf-8' });
+      const deep = await get('/settings/profile');
+      expect(deep).toMatchObject({ status: 200, type: 'text/html; charset=utf-8' });
+      expect(deep.body).toContain('edge-app frontend');
+      expect((await get('/api/users')).body).toBe('app:/api/users');
+    } finally {
+      await cdn.close();
+    }
+
+    // The WAF sits on the distribution (CloudFront scope) with the managed rules and the rate limit.
+    const acls = await ourAcls(app);
+    expect(acls).toHaveLength(1);
+    const acl = (await new WAFV2Client({ region: 'us-east-1' }).send(new GetWebACLCommand({ Scope: 'CLOUDFRONT', Name: acls[0]!.Name, Id: acls[0]!.Id }))).WebACL!;
+    expect(acl.Rules!.map((r) => r.Name)).toEqual(['AWS-AWSManagedRulesCommonRuleSet', 'AWS-AWSManagedRulesKnownBadInputsRuleSet', 'RateLimitPerIp']);
+    expect(acl.Rules![2]!.Statement!.RateBasedStatement).toMatchObject({ Limit: 2000, AggregateKeyType: 'IP' });
+
+    // A re-run: no mutating call, nothing uploaded.
+    const again = await recordedDeploy(dir);
+    expect(again.code, fail(again)).toBe(0);
+    expect(mutatingCalls(again.names)).toEqual([]);
+
+    // One changed file: one upload, one invalidated path, nothing else touched.
+    writeFileSync(join(dir, 'frontend/dist/robots.txt'), 'User-agent: *\nDisallow: /admin\n');
+    const changed = await recordedDeploy(dir);
+    expect(changed.code, fail(changed)).toBe(0);
+    expect(mutatingCalls(changed.names)).toEqual(['S3:PutObject', 'CloudFront:CreateInvalidation']);
+    expect(changed.calls.find((c) => c.name === 'S3:PutObject')!.input.Key).toBe('robots.txt');
+    expect(changed.calls.find((c) => c.name === 'CloudFront:CreateInvalidation')!.input.InvalidationBatch.Paths.Items).toEqual(['/robots.txt']);
+
+    // A file removed from the build is removed from the bucket and the CDN.
+    rmSync(join(dir, 'frontend/dist/favicon.svg'));
+    const removed = await recordedDeploy(dir);
+    expect(removed.code, fail(removed)).toBe(0);
+    expect(mutatingCalls(removed.names)).toEqual(['S3:DeleteObjects', 'CloudFront:CreateInvalidation']);
+    expect(removed.calls.find((c) => c.name === 'CloudFront:CreateInvalidation')!.input.InvalidationBatch.Paths.Items).toEqual(['/favicon.svg']);
+  }, 300_000);
+
+  it('refuses to take over a name that already has a record it did not make, and changes nothing in the zone', async () => {
+    const { dir, zone, zoneId } = await edgeApp();
+    await route53.send(
+      new ChangeResourceRecordSetsCommand({
+        HostedZoneId: zoneId,
+        ChangeBatch: { Changes: [{ Action: 'CREATE', ResourceRecordSet: { Name: `www.${zone}`, Type: 'A', TTL: 300, ResourceRecords: [{ Value: '192.0.2.10' }] } }] },
+      }),
+    );
+    const r = await recordedDeploy(dir);
+    expect(r.code).toBe(2);
+    expect(fail(r)).toContain(`www.${zone} already has an A record (192.0.2.10)`);
+    expect(mutatingCalls(r.names)).toEqual([]);
+  }, 120_000);
+
+  it('after SIGKILL right after RequestCertificate, CreateWebACL or CreateDistributionWithTags, a re-run adopts what was made: never a twin', async () => {
+    for (const call of ['ACM:RequestCertificate', 'WAFV2:CreateWebACL', 'CloudFront:CreateDistributionWithTags']) {
+      const { dir, app } = await edgeApp();
+      const killed = await runCli(['deploy', '--non-interactive'], { cwd: dir, env: { DEPLOY_WIZARD_FAULT_KILL_AFTER_CALL: call } });
+      expect(killed.signal, `${call}: ${killed.stderr.slice(-1500)}`).toBe('SIGKILL');
+      const rerun = await runCli(['deploy', '--non-interactive'], { cwd: dir });
+      if (rerun.code !== 0) throw new Error(`${call}: re-run exit ${rerun.code}\n${rerun.stderr}\n${standinLogs()}`);
+      expect((await ourCertificates(app, REGION)).length, call).toBe(1);
+      expect((await ourCertificates(app, 'us-east-1')).length, call).toBe(1);
+      expect((await ourAcls(app)).length, call).toBe(1);
+      expect((await ourDistributions(app)).length, call).toBe(1);
+    }
+  }, 600_000);
+});
