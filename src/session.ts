@@ -13,6 +13,7 @@ import { steps as allSteps } from '../steps/index.js';
 import type { Step } from './pipeline/step.js';
 import type { CommonOptions, Io } from './options.js';
 import { existsSync } from 'node:fs';
+import { siteDirProblem } from './site/site-dir.js';
 import { resolve } from 'node:path';
 
 export interface Session {
@@ -46,6 +47,8 @@ export async function preflight(loaded: LoadedConfig, io: Io, steps: Step[]): Pr
       }
     }
   }
+  const site = loaded.config.site && siteDirProblem(loaded.dir, loaded.config.site);
+  if (site) problems.push(site);
   if (problems.length)
     throw new InputError(`check config: ${problems.length} problem${problems.length > 1 ? 's' : ''} before building`, problems, {
       hint: 'Nothing has been created.',

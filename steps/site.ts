@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
-import { createReadStream, existsSync, statSync } from 'node:fs';
-import { join, relative, resolve, sep } from 'node:path';
+import { createReadStream, existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import {
   CreateDistributionWithTagsCommand,
   CreateInvalidationCommand,
@@ -30,6 +30,7 @@ import { CDN_ASSUMPTION, CLOUDFRONT_10K_HTTPS, CLOUDFRONT_GB, S3_GB_MONTH, round
 import { cacheControl, contentType } from '../src/site/content-type.js';
 import { distributionConfig } from '../src/site/distribution-config.js';
 import { manifestDigest, siteManifest, type SiteFile } from '../src/site/manifest.js';
+import { siteDirProblem } from '../src/site/site-dir.js';
 import { subsetEqual } from '../src/subset-equal.js';
 import { waitFor } from '../src/wait.js';
 
@@ -73,17 +74,6 @@ const webRoutes = (ctx: StepContext) =>
     .flatMap((s) => s.routes)
     .filter((r) => r !== '/*');
 
-/** The directory must exist, hold files, and stay inside the app: checked before anything is created (after the build, if any). */
-export function siteDirProblem(ctx: StepContext): string | undefined {
-  const dir = siteDir(ctx);
-  const rel = relative(ctx.configDir, dir);
-  if (rel.startsWith('..') || rel.split(sep)[0] === '..') return `site.dir: ${ctx.config.site!.dir} is outside the app (${ctx.configDir})`;
-  if (!existsSync(dir))
-    return `site.dir: ${ctx.config.site!.dir} does not exist${ctx.config.site!.build ? ' after site.build ran' : ''}; build the frontend first, or fix the path`;
-  if (!statSync(dir).isDirectory()) return `site.dir: ${ctx.config.site!.dir} is not a directory`;
-  return undefined;
-}
-
 async function runBuild(ctx: StepContext): Promise<void> {
   const [cmd, ...args] = ctx.config.site!.build!;
   ctx.log.info(`building the site: ${ctx.config.site!.build!.join(' ')}`);
@@ -113,12 +103,9 @@ async function runBuild(ctx: StepContext): Promise<void> {
 }
 
 async function manifest(ctx: StepContext): Promise<SiteFile[]> {
-  const problem = siteDirProblem(ctx);
-  if (problem) throw new StepError('site', `read site: ${problem}`, { hint: 'Fix site.dir in deploy-wizard.json.' });
-  const files = await siteManifest(siteDir(ctx));
-  if (!files.length)
-    throw new StepError('site', `read site: site.dir ${ctx.config.site!.dir} is empty`, { hint: 'Build the frontend into it first (or set site.build).' });
-  return files;
+  const problem = siteDirProblem(ctx.configDir, ctx.config.site!, true);
+  if (problem) throw new StepError('site', `read site: ${problem}`, { hint: 'Fix site.dir (or site.build) in deploy-wizard.json.' });
+  return siteManifest(siteDir(ctx));
 }
 
 /** Key → MD5 of what the bucket holds (the ETag of a one-part SSE-S3 object). */
@@ -370,22 +357,13 @@ export const site: Step<'site'> = {
     return {
       dir: s.dir,
       spa: s.spa,
-      content: s.build ? { build: s.build, run: BUILD_RUN } : siteDirProblem(ctx) ? 'missing' : manifestDigest(await siteManifest(siteDir(ctx))),
+      content: s.build ? { build: s.build, run: BUILD_RUN } : siteDirProblem(ctx.configDir, s) ? 'missing' : manifestDigest(await siteManifest(siteDir(ctx))),
       bucket: bucketOf(ctx),
       lb: ctx.output('service').dnsName ?? null,
       routes: webRoutes(ctx),
       certificate: ctx.config.domain ? (ctx.output('certificate').edgeArn ?? null) : null,
       waf: ctx.config.edge?.waf ? ctx.output('waf').arn : null,
     };
-  },
-
-  async preflight(ctx) {
-    // With a build, the directory may appear only once the build ran; apply checks it then.
-    const problem = ctx.config.site!.build ? undefined : siteDirProblem(ctx);
-    if (problem) return [problem];
-    if (!ctx.config.site!.build && !(await siteManifest(siteDir(ctx))).length)
-      return [`site.dir: ${ctx.config.site!.dir} is empty; build the frontend into it first (or set site.build)`];
-    return [];
   },
 
   async plan(ctx) {
@@ -399,7 +377,7 @@ export const site: Step<'site'> = {
         resource: `site files in ${ctx.config.site!.dir}`,
         detail: `build with ${ctx.config.site!.build.join(' ')}, upload what changed`,
       });
-    else if (!siteDirProblem(ctx)) {
+    else if (!siteDirProblem(ctx.configDir, ctx.config.site!)) {
       const d = diff(await siteManifest(siteDir(ctx)), exists ? await bucketContents(ctx, bucket) : new Map());
       const n = d.upload.length + d.remove.length;
       items.push({

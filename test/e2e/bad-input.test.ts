@@ -33,6 +33,8 @@ interface Case {
 }
 
 const db = { name: 'app_db', extensions: ['vector'] };
+/** The sample app's one web service moved off /* (onto /api/*), so a site can take the default path. */
+const apiOnly = (c: any) => ((c.services = { api: { ...c.service, routes: ['/api/*', '/health'] } }), delete c.service);
 
 const CASES: Case[] = [
   { name: 'a typo in a key', edit: (c) => ((c.servce = c.service), delete c.service), says: /servce: unknown key; did you mean "service"/ },
@@ -182,6 +184,47 @@ const CASES: Case[] = [
     ),
     code: 3,
     says: /format version 99, newer than this wizard understands/,
+  },
+  // Domain, site and firewall: cross-key rules and the site directory, before any call.
+  {
+    name: 'a domain outside its zone',
+    edit: (c) => (c.domain = { name: 'app.example.org', zone: 'example.com' }),
+    says: /domain\.name: app\.example\.org is not in the zone example\.com/,
+  },
+  {
+    name: 'a domain alias in another zone',
+    edit: (c) => (c.domain = { name: 'app.example.com', zone: 'example.com', aliases: ['www.example.net'] }),
+    says: /domain\.aliases\[0\]: www\.example\.net is not in the zone example\.com/,
+  },
+  {
+    name: 'a site directory that does not exist',
+    edit: (c) => (apiOnly(c), (c.site = { dir: 'web/dist' })),
+    says: /site\.dir: web\/dist does not exist/,
+  },
+  {
+    name: 'a site directory that is empty',
+    edit: (c, dir) => (apiOnly(c), mkdirSync(join(dir, 'dist', 'assets'), { recursive: true }), (c.site = { dir: 'dist' })),
+    says: /site\.dir: dist is empty/,
+  },
+  {
+    name: 'a site directory outside the app',
+    edit: (c) => (apiOnly(c), (c.site = { dir: '../elsewhere' })),
+    says: /site\.dir: \.\.\/elsewhere is outside the app/,
+  },
+  {
+    name: 'a site beside a web service that also claims /*',
+    edit: (c) => (c.site = { dir: 'www' }),
+    says: /service: the site serves "\/\*" on the CDN; give web the paths it answers/,
+  },
+  {
+    name: 'a web firewall with neither a load balancer nor a site',
+    edit: (c) => ((c.services = { worker: { cpu: 256, memory: 512 } }), delete c.service, delete c.validation, (c.edge = { waf: {} })),
+    says: /edge\.waf: a web ACL needs something to protect/,
+  },
+  {
+    name: 'a WAF rate limit below what AWS takes',
+    edit: (c) => (c.edge = { waf: { rateLimitPerIp: 5 } }),
+    says: /edge\.waf\.rateLimitPerIp: AWS WAF takes a rate limit of at least 10/,
   },
 ];
 

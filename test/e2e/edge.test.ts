@@ -190,6 +190,14 @@ describe('a domain over HTTPS, a static site on the CDN beside the API, and a WA
     expect(removed.calls.find((c) => c.name === 'CloudFront:CreateInvalidation')!.input.InvalidationBatch.Paths.Items).toEqual(['/favicon.svg']);
   }, 300_000);
 
+  it('stops with exit 2 before any change when the hosted zone does not exist, saying how to make one', async () => {
+    const { dir } = makeApp((c) => (c.domain = { name: `app.${c.app}-nozone.example.com`, zone: `${c.app}-nozone.example.com` }), 'edge-app');
+    const r = await recordedDeploy(dir);
+    expect(r.code).toBe(2);
+    expect(fail(r)).toMatch(/domain\.zone: no public Route 53 hosted zone named t[0-9a-f]+-nozone\.example\.com .*create-hosted-zone.*name servers/);
+    expect(mutatingCalls(r.names)).toEqual([]);
+  }, 120_000);
+
   it('refuses to take over a name that already has a record it did not make, and changes nothing in the zone', async () => {
     const { dir, zone, zoneId } = await edgeApp();
     await route53.send(
