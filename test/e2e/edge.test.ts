@@ -38,7 +38,8 @@ async function ourCertificates(app: string, region: string) {
   const out = [];
   for (const s of (await acm.send(new ListCertificatesCommand({}))).CertificateSummaryList ?? []) {
     const tags = (await acm.send(new ListTagsForCertificateCommand({ CertificateArn: s.CertificateArn }))).Tags ?? [];
-    if (tags.some((t) => t.Key === 'deploy-wizard:app' && t.Value === app)) out.push((await acm.send(new DescribeCertificateCommand({ CertificateArn: s.CertificateArn }))).Certificate!);
+    if (tags.some((t) => t.Key === 'deploy-wizard:app' && t.Value === app))
+      out.push((await acm.send(new DescribeCertificateCommand({ CertificateArn: s.CertificateArn }))).Certificate!);
   }
   return out;
 }
@@ -165,7 +166,8 @@ describe('a domain over HTTPS, a static site on the CDN beside the API, and a WA
     // The WAF sits on the distribution (CloudFront scope) with the managed rules and the rate limit.
     const acls = await ourAcls(app);
     expect(acls).toHaveLength(1);
-    const acl = (await new WAFV2Client({ region: 'us-east-1' }).send(new GetWebACLCommand({ Scope: 'CLOUDFRONT', Name: acls[0]!.Name, Id: acls[0]!.Id }))).WebACL!;
+    const acl = (await new WAFV2Client({ region: 'us-east-1' }).send(new GetWebACLCommand({ Scope: 'CLOUDFRONT', Name: acls[0]!.Name, Id: acls[0]!.Id })))
+      .WebACL!;
     expect(acl.Rules!.map((r) => r.Name)).toEqual(['AWS-AWSManagedRulesCommonRuleSet', 'AWS-AWSManagedRulesKnownBadInputsRuleSet', 'RateLimitPerIp']);
     expect(acl.Rules![2]!.Statement!.RateBasedStatement).toMatchObject({ Limit: 2000, AggregateKeyType: 'IP' });
 
@@ -203,7 +205,9 @@ describe('a domain over HTTPS, a static site on the CDN beside the API, and a WA
     await route53.send(
       new ChangeResourceRecordSetsCommand({
         HostedZoneId: zoneId,
-        ChangeBatch: { Changes: [{ Action: 'CREATE', ResourceRecordSet: { Name: `www.${zone}`, Type: 'A', TTL: 300, ResourceRecords: [{ Value: '192.0.2.10' }] } }] },
+        ChangeBatch: {
+          Changes: [{ Action: 'CREATE', ResourceRecordSet: { Name: `www.${zone}`, Type: 'A', TTL: 300, ResourceRecords: [{ Value: '192.0.2.10' }] } }],
+        },
       }),
     );
     const r = await recordedDeploy(dir);

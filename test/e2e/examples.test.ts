@@ -4,6 +4,7 @@ import { freePortSync } from '../helpers/free-port.js';
 import { makeApp, makeExampleApp, readState, runCli } from '../helpers/cli.js';
 import { recordedDeploy, mutatingCalls } from '../helpers/recorded-deploy.js';
 import { expectOk } from '../helpers/expect-ok.js';
+import { giveDomain } from '../helpers/hosted-zone.js';
 
 const ecs = (region = 'us-east-1') => new ECSClient({ region });
 
@@ -11,13 +12,18 @@ describe('whole-app examples (several services, workers, schedules) through the 
   it.each(['whole-apps/agencio-predict', 'whole-apps/arbiter-ai', 'whole-apps/espejo', 'whole-apps/postmagiq'])(
     '%s deploys every service through first-boot, then again with no mutating call',
     async (example) => {
-      const { dir, secrets, config } = makeExampleApp(example);
+      const { dir, app, secrets, config } = makeExampleApp(example);
+      await giveDomain(dir, app);
       const first = await recordedDeploy(dir, secrets);
       expect(first.code, `${first.error?.message} ${(first.error as any)?.hint ?? ''}`).toBe(0);
       const state = readState(dir);
       expect(Object.keys(state.steps.service.outputs.services).sort()).toEqual(Object.keys(config.services).sort());
       expect(Object.keys(state.steps.schedules.outputs.schedules).sort()).toEqual(Object.keys(config.schedules ?? {}).sort());
       expect(state.steps['first-boot'].outputs.checks.every((c: any) => c.ok)).toBe(true);
+      // Its domain, static site and firewall, as the seed runbooks have them.
+      if (config.domain) expect(state.steps.dns.outputs.records.length).toBeGreaterThan(0);
+      if (config.site) expect(state.steps.site.outputs.files).toBe(2);
+      if (config.edge?.waf) expect(state.steps.waf.outputs.scope).toBe(config.site ? 'CLOUDFRONT' : 'REGIONAL');
       if (config.migrations) {
         // Default: the web service on "/*" (espejo's is api).
         const runAs = config.migrations.service ?? Object.keys(config.services).find((k) => config.services[k].routes?.includes('/*'));

@@ -42,7 +42,11 @@ export async function serveDistribution(distributionId: string, bucket: string, 
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => new Promise((r) => server.close(() => r())) };
 }
 
-async function errorPage(cfg: DistributionConfig, code: number, get: (k: string) => Promise<{ status: number; type?: string; cache?: string; body: string } | undefined>) {
+async function errorPage(
+  cfg: DistributionConfig,
+  code: number,
+  get: (k: string) => Promise<{ status: number; type?: string; cache?: string; body: string } | undefined>,
+) {
   const rule = cfg.CustomErrorResponses?.Items?.find((e) => e.ErrorCode === code);
   if (!rule?.ResponsePagePath) return undefined;
   const page = await get(rule.ResponsePagePath.slice(1));
@@ -51,4 +55,9 @@ async function errorPage(cfg: DistributionConfig, code: number, get: (k: string)
 
 /** CloudFront path patterns: `*` any run of characters (slashes included), `?` one character. */
 export const globMatch = (pattern: string, path: string) =>
-  new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`).test(path);
+  new RegExp(
+    `^${pattern
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*/g, '.*')
+      .replace(/\?/g, '.')}$`,
+  ).test(path);

@@ -3,7 +3,13 @@ import { cacheControl, contentType, isHashedAsset } from '../../../src/site/cont
 
 describe('content types and cache headers for a static site', () => {
   it('takes bundler-hashed names for immutable, and ordinary names for not', () => {
-    for (const p of ['assets/index-D8b4DdsW.js', 'static/js/main.8f3a2b1c.js', 'assets/logo-a1b2c3d4.svg', '_next/static/chunks/app.js', '_app/immutable/start.js']) {
+    for (const p of [
+      'assets/index-D8b4DdsW.js',
+      'static/js/main.8f3a2b1c.js',
+      'assets/logo-a1b2c3d4.svg',
+      '_next/static/chunks/app.js',
+      '_app/immutable/start.js',
+    ]) {
       expect(isHashedAsset(p), p).toBe(true);
     }
     for (const p of ['index.html', 'favicon.ico', 'main-component.js', 'assets/background.png', 'robots.txt', 'service-worker.js']) {
