@@ -62,6 +62,10 @@ Answers as flags:
   --ask LIST             secret keys to ask for at deploy (CI: env vars)
   --optional LIST        keys to ask for that may stay empty
   --skip LIST            keys from .env.example to leave out
+  --domain NAME          serve the app at NAME over HTTPS;  --zone ZONE  its Route 53
+                         zone (default: NAME without its first label)
+  --site DIR             a built static frontend to serve from the CDN;  --spa  it
+                         routes on the client (unknown paths answer index.html)
 
 ${COMMON_HELP}`,
   plan: `Usage: deploy-wizard plan [flags]
@@ -150,6 +154,10 @@ const INIT_FLAGS = {
   optional: { type: 'string' },
   skip: { type: 'string' },
   single: { type: 'boolean' },
+  domain: { type: 'string' },
+  zone: { type: 'string' },
+  site: { type: 'string' },
+  spa: { type: 'boolean' },
 } as const;
 
 function afterParse(parsed: ReturnType<typeof parseFlags>) {
@@ -191,6 +199,10 @@ function afterParse(parsed: ReturnType<typeof parseFlags>) {
             optional: v.optional,
             skip: v.skip,
             single: v.single,
+            domain: v.domain,
+            zone: v.zone,
+            site: v.site,
+            spa: v.spa,
           },
         }
       : {}),

@@ -17,6 +17,12 @@ export interface InitFlags {
   skip?: string;
   /** One web service, even when a Procfile or docker-compose.yml lists several processes. */
   single?: boolean;
+  /** domain.name; the zone defaults to the name without its first label. */
+  domain?: string;
+  zone?: string;
+  /** site.dir, and whether it is a single-page app. */
+  site?: string;
+  spa?: boolean;
 }
 
 /** The common flags, parsed by src/cli.ts. */

@@ -142,7 +142,7 @@ async function waitIssued(ctx: StepContext, acm: ACMClient, arn: string, zoneId:
 /** Finds or requests one certificate, puts its validation records in the zone and waits until it is issued. */
 async function ensureCertificate(ctx: StepContext, want: Want, zoneId: string, names: string[]): Promise<string> {
   const acm = want.acm(ctx);
-  let cert = await findCertificate(ctx, acm, names);
+  const cert = await findCertificate(ctx, acm, names);
   let arn = cert?.CertificateArn;
   if (!arn) {
     // The token makes a retry within the hour return the same certificate; the tags let a later run find it.

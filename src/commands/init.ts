@@ -10,6 +10,10 @@ import { defaultAnswers, draftConfig, type InitAnswers, type SecretChoice } from
 import type { Component } from '../init/classify-env-key.js';
 import { estimateConfigCost } from '../session.js';
 import { formatCost } from '../ui/format-plan.js';
+import { ListHostedZonesCommand } from '@aws-sdk/client-route-53';
+import { createAwsClients } from '../aws/clients.js';
+import { inZone } from '../config/normalize.js';
+import { HOSTNAME } from '../config/edge-schema.js';
 
 const COMPONENTS: { value: Component; label: string }[] = [
   { value: 'database', label: 'Postgres with pgvector (RDS)' },
@@ -63,6 +67,15 @@ function applyFlags(a: InitAnswers, f: InitFlags | undefined, scan: RepoScan): I
     out.buckets = { prefix: f.bucketPrefix ?? out.buckets?.prefix ?? `${out.app}-`, names: f.buckets ? list(f.buckets) : (out.buckets?.names ?? ['uploads']) };
     if (!out.components.includes('buckets')) out.components = [...out.components, 'buckets'];
   }
+  if (f.domain !== undefined) {
+    const zone = f.zone ?? f.domain.split('.').slice(1).join('.');
+    if (!HOSTNAME.test(f.domain)) problems.push(`--domain ${f.domain}: a lowercase DNS name such as app.example.com`);
+    else if (!HOSTNAME.test(zone)) problems.push(`--zone ${zone}: a lowercase DNS name such as example.com`);
+    else if (!inZone(f.domain, zone)) problems.push(`--domain ${f.domain}: not in the zone ${zone}; pass --zone with the zone that holds it`);
+    else out.domain = { name: f.domain, zone };
+  } else if (f.zone !== undefined) problems.push(`--zone ${f.zone}: give --domain too (the name to serve in that zone)`);
+  if (f.site !== undefined) out.site = { dir: f.site, spa: !!f.spa };
+  else if (f.spa) problems.push('--spa: give --site DIR too (the built frontend)');
   const known = new Set(scan.envKeys.map((k) => k.key));
   for (const [flag, how] of [
     ['generate', 'generate'],
@@ -192,6 +205,8 @@ async function ask(scan: RepoScan, a: InitAnswers, f: InitFlags | undefined, io:
       : answer(await clack.text({ message: 'Bucket name prefix (bucket names are global; make it yours)', initialValue: `${a.app}-` }));
     a.buckets = { prefix, names: list(names) };
   }
+  if (!given('domain')) a.domain = await askDomain(a, io);
+  if (!given('site')) a.site = await askSite(scan, io);
   // The monthly cost of what was chosen so far, before the secrets (which cost cents).
   clack.note(formatCost(estimateConfigCost(draftConfig(scan, a), env)), 'Estimated monthly cost');
   const keys = scan.envKeys.filter((k) => k.kind === 'generate' || k.kind === 'ask');
@@ -213,6 +228,97 @@ async function ask(scan: RepoScan, a: InitAnswers, f: InitFlags | undefined, io:
     );
   }
   return a;
+}
+
+/** The account's public hosted zones, to offer; none (no credentials yet, no zones) only means the name is typed. */
+async function hostedZones(region: string, io: Io): Promise<string[]> {
+  try {
+    const aws = createAwsClients({ region, customEndpoint: !!io.env.AWS_ENDPOINT_URL, maxAttempts: 2, signal: io.signal });
+    const res = await aws.route53.send(new ListHostedZonesCommand({ MaxItems: 100 }));
+    return (res.HostedZones ?? [])
+      .filter((z) => !z.Config?.PrivateZone)
+      .map((z) => z.Name!.replace(/\.$/, ''))
+      .sort();
+  } catch {
+    return [];
+  }
+}
+
+async function askDomain(a: InitAnswers, io: Io): Promise<InitAnswers['domain']> {
+  const zones = await hostedZones(a.region, io);
+  const message = 'Serve the app at your own domain over HTTPS?';
+  let zone: string;
+  if (zones.length) {
+    const pick = answer(
+      await clack.select({
+        message: `${message} (Route 53 zones in this account: ${zones.length})`,
+        initialValue: '',
+        options: [
+          { value: '', label: "No, use the load balancer's address for now" },
+          { value: '\0other', label: 'Yes, in a zone not listed here (type it)' },
+          ...zones.map((z) => ({ value: z, label: `Yes, a name in ${z}` })),
+        ],
+      }),
+    );
+    if (!pick) return undefined;
+    zone = pick === '\0other' ? await askZone() : pick;
+  } else {
+    if (!answer(await clack.confirm({ message: `${message} (no Route 53 zone found; it must exist before deploy)`, initialValue: false }))) return undefined;
+    zone = await askZone();
+  }
+  const name = answer(
+    await clack.text({
+      message: `Domain name (in ${zone})`,
+      initialValue: `${a.app}.${zone}`,
+      validate: (v) => (v && HOSTNAME.test(v) && inZone(v, zone) ? undefined : `a lowercase name in ${zone}, such as app.${zone} or ${zone}`),
+    }),
+  );
+  return { name, zone };
+}
+
+async function askZone(): Promise<string> {
+  return answer(
+    await clack.text({
+      message: 'Route 53 hosted zone',
+      placeholder: 'example.com',
+      validate: (v) => (v && HOSTNAME.test(v) ? undefined : 'a lowercase DNS name such as example.com'),
+    }),
+  );
+}
+
+async function askSite(scan: RepoScan, io: Io): Promise<InitAnswers['site']> {
+  const message = 'A static frontend to serve from the CDN?';
+  let dir: string;
+  if (scan.siteDirs.length) {
+    const pick = answer(
+      await clack.select({
+        message,
+        initialValue: scan.siteDirs[0]!,
+        options: [
+          ...scan.siteDirs.map((d) => ({ value: d, label: `${d}/`, hint: 'has an index.html' })),
+          { value: '\0other', label: 'Another directory (type it)' },
+          { value: '', label: 'No static frontend' },
+        ],
+      }),
+    );
+    if (!pick) return undefined;
+    dir = pick === '\0other' ? await askSiteDir(io) : pick;
+  } else {
+    if (!answer(await clack.confirm({ message: `${message} (no dist/, build/ or out/ found)`, initialValue: false }))) return undefined;
+    dir = await askSiteDir(io);
+  }
+  const spa = answer(await clack.confirm({ message: 'Does it route on the client (a single-page app: unknown paths answer index.html)?', initialValue: true }));
+  return { dir, spa };
+}
+
+async function askSiteDir(io: Io): Promise<string> {
+  return answer(
+    await clack.text({
+      message: 'Directory of the built frontend (relative to the repo; build it before deploy)',
+      placeholder: 'web/dist',
+      validate: (v) => (v && !v.startsWith('/') && !v.startsWith('..') ? undefined : `a path inside ${io.cwd}`),
+    }),
+  );
 }
 
 /** Writes deploy-wizard.json from the repo, the flags and (on a terminal) the answers. Nothing is written until the last answer. */

@@ -4,13 +4,8 @@ import { z } from 'zod';
 // CDN and put a web firewall in front: domain, site, edge.
 
 /** A DNS name as Route 53 and ACM take it: lowercase labels, no trailing dot, no wildcard. */
-export const hostname = z
-  .string()
-  .max(253)
-  .regex(
-    /^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]$/,
-    'expected a lowercase DNS name such as app.example.com (no scheme, no trailing dot)',
-  );
+export const HOSTNAME = /^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]$/;
+export const hostname = z.string().max(253).regex(HOSTNAME, 'expected a lowercase DNS name such as app.example.com (no scheme, no trailing dot)');
 
 export const domain = z.strictObject({
   name: hostname.describe('the name the app is reached at, e.g. app.example.com'),

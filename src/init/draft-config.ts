@@ -16,6 +16,10 @@ export interface InitAnswers {
   components: Component[];
   buckets?: { prefix: string; names: string[] };
   secrets: Record<string, SecretChoice>;
+  /** The app's own name over HTTPS, in a Route 53 zone of the account. */
+  domain?: { name: string; zone: string };
+  /** A built static frontend to serve from the CDN. */
+  site?: { dir: string; spa: boolean };
 }
 
 /** The answers init starts from: the repo's own. */
@@ -37,6 +41,7 @@ export function defaultAnswers(scan: RepoScan, region: string): InitAnswers {
 }
 
 const SIZE = { cpu: 512, memory: 1024, desiredCount: 1 };
+const API_ROUTES = ['/api/*'];
 
 /** deploy-wizard.json from the answers. What it returns must load (init checks). */
 export function draftConfig(scan: RepoScan, a: InitAnswers): ConfigInput {
@@ -76,10 +81,19 @@ export function draftConfig(scan: RepoScan, a: InitAnswers): ConfigInput {
     }
     config.images = images;
     config.services = services;
+  } else if (a.site) {
+    // The site takes "/*" on the CDN, so the one web service answers under /api/* (its own paths are the user's to adjust).
+    config.image = { context: contextOf(a.dockerfile), dockerfile: a.dockerfile };
+    config.services = { web: { port: a.port, routes: API_ROUTES, healthCheckPath: a.healthCheckPath, ...SIZE } };
   } else {
     config.image = { context: contextOf(a.dockerfile), dockerfile: a.dockerfile };
     config.service = { port: a.port, healthCheckPath: a.healthCheckPath, ...SIZE };
   }
+  if (a.site && config.services) {
+    for (const s of Object.values(config.services)) if (s.routes?.includes('/*')) s.routes = API_ROUTES;
+  }
+  if (a.domain) config.domain = { name: a.domain.name, zone: a.domain.zone };
+  if (a.site) config.site = { dir: a.site.dir, spa: a.site.spa };
   if (a.components.includes('database')) {
     config.database = {
       engineVersion: '16.4',

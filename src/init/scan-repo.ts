@@ -45,6 +45,8 @@ export interface RepoScan {
   envFile?: string;
   envKeys: EnvKey[];
   components: Component[];
+  /** Built static frontends (dist/, build/, out/ holding an index.html, here or one folder down): what site.dir may be. */
+  siteDirs: string[];
 }
 
 const SKIP_DIRS = ['node_modules', '.git', '.deploy-wizard', 'dist', '.next', 'venv', '.venv', 'vendor', 'tmp', 'build', '__pycache__'];
@@ -212,6 +214,26 @@ const sanitize = (s: string) =>
 const ENV_FILES = ['.env.example', '.env.sample', '.env.template', '.env.dist', 'example.env'];
 const COMPOSE_FILES = ['docker-compose.yml', 'docker-compose.yaml', 'compose.yml', 'compose.yaml'];
 
+const SITE_DIRS = ['dist', 'build', 'out'];
+
+/** dist/, build/ or out/ with an index.html, at the root or one folder down (web/dist, frontend/build). */
+export async function findSiteDirs(root: string): Promise<string[]> {
+  const out: string[] = [];
+  const check = (rel: string) => existsSync(join(root, rel, 'index.html')) && out.push(rel);
+  for (const d of SITE_DIRS) check(d);
+  let entries: Dirent[] = [];
+  try {
+    entries = await readdir(root, { withFileTypes: true });
+  } catch {
+    /* an unreadable root has no site to offer */
+  }
+  for (const e of entries) {
+    if (!e.isDirectory() || SKIP_DIRS.includes(e.name) || e.name.startsWith('.')) continue;
+    for (const d of SITE_DIRS) check(`${e.name}/${d}`);
+  }
+  return out;
+}
+
 export async function scanRepo(root: string): Promise<RepoScan> {
   const dockerfiles = await findDockerfiles(root);
   const exposed: Record<string, number> = {};
@@ -252,6 +274,7 @@ export async function scanRepo(root: string): Promise<RepoScan> {
     dockerfiles,
     exposed,
     framework: await detectFramework(root),
+    siteDirs: await findSiteDirs(root),
     processes,
     ...(release ? { release } : {}),
     ...(envFile ? { envFile } : {}),

@@ -3,6 +3,7 @@ import { spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { CreateHostedZoneCommand, Route53Client } from '@aws-sdk/client-route-53';
 import { CLI, ROOT, standinEnv } from '../helpers/cli.js';
 
 const PTY = join(import.meta.dirname, '../helpers/pty-relay.py');
@@ -62,6 +63,10 @@ describe('init on a real terminal', () => {
     t.type('\x7f'.repeat(10) + 'uploads,reports' + KEY.enter);
     await t.waitFor('Bucket name prefix');
     t.type(KEY.enter);
+    await t.waitFor('Serve the app at your own domain');
+    t.type(KEY.enter); // no domain yet
+    await t.waitFor('A static frontend to serve from the CDN');
+    t.type(KEY.enter); // none
     await t.waitFor('Found 3 keys in .env.example'); // DATABASE_URL is derived, not asked
     await t.waitFor('STRIPE_KEY');
     t.type(KEY.enter); // ask at deploy
@@ -105,6 +110,10 @@ describe('init on a real terminal', () => {
     t.type(KEY.enter);
     await t.waitFor('What does the app need?');
     t.type(KEY.enter); // Postgres and Redis, as .env.example says
+    await t.waitFor('Serve the app at your own domain');
+    t.type(KEY.enter); // no domain yet
+    await t.waitFor('A static frontend to serve from the CDN');
+    t.type(KEY.enter); // none
     await t.waitFor(/Estimated monthly cost[\s\S]*Fargate worker \(worker\)/);
     await t.waitFor(/Estimated monthly cost[\s\S]*RDS PostgreSQL[\s\S]*ElastiCache Redis/);
     await t.waitFor('JWT_SECRET');
@@ -125,6 +134,45 @@ describe('init on a real terminal', () => {
       migrations: { command: ['/bin/sh', '-c', 'npx prisma migrate deploy'] },
     });
     expect(config.services.worker.port).toBeUndefined();
+  });
+
+  it('offers the hosted zones it finds and the built frontend it sees, and writes domain and site', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dw-init-'));
+    writeFileSync(join(dir, 'Dockerfile'), 'FROM scratch\nEXPOSE 8000\n');
+    mkdirSync(join(dir, 'web', 'dist'), { recursive: true });
+    writeFileSync(join(dir, 'web', 'dist', 'index.html'), '<!doctype html>');
+    // Named to sort before every zone other tests make (t…), so it is the first one offered.
+    const zone = `a${Date.now().toString(36)}.example.com`;
+    await new Route53Client({ region: 'us-east-1', endpoint: standinEnv().AWS_ENDPOINT_URL }).send(
+      new CreateHostedZoneCommand({ Name: zone, CallerReference: zone }),
+    );
+    const t = terminal(['init'], dir);
+    await t.waitFor('App name');
+    t.type('\x7f'.repeat(40) + 'shop' + KEY.enter);
+    await t.waitFor('AWS region');
+    t.type(KEY.enter);
+    await t.waitFor('Port the app listens on');
+    t.type(KEY.enter);
+    await t.waitFor('Health check path');
+    t.type(KEY.enter);
+    await t.waitFor('What does the app need?');
+    t.type(KEY.enter);
+    await t.waitFor(/Serve the app at your own domain over HTTPS\? \(Route 53 zones in this account: \d+\)/);
+    await t.waitFor(`Yes, a name in ${zone}`);
+    t.type(KEY.down + KEY.down + KEY.enter); // past "no" and "type it": the first zone found
+    await t.waitFor(`Domain name (in ${zone})`);
+    t.type(KEY.enter); // shop.<zone>
+    await t.waitFor(/A static frontend to serve from the CDN[\s\S]*web\/dist\//);
+    t.type(KEY.enter); // web/dist, as found
+    await t.waitFor('single-page app');
+    t.type(KEY.enter); // yes
+    expect(await t.exited).toBe(0);
+    const config = JSON.parse(readFileSync(join(dir, 'deploy-wizard.json'), 'utf8'));
+    expect(config).toMatchObject({
+      domain: { name: `shop.${zone}`, zone },
+      site: { dir: 'web/dist', spa: true },
+      services: { web: { port: 8000, routes: ['/api/*'] } },
+    });
   });
 
   it('exits 130 on Ctrl-C at a prompt and writes nothing', async () => {
@@ -159,6 +207,10 @@ describe('init on a real terminal', () => {
     t.type(KEY.enter);
     await t.waitFor('What does the app need?');
     t.type(KEY.enter); // nothing extra
+    await t.waitFor('Serve the app at your own domain');
+    t.type(KEY.enter); // no domain yet
+    await t.waitFor('A static frontend to serve from the CDN');
+    t.type(KEY.enter); // none
     await t.waitFor('API_TOKEN');
     t.type(KEY.enter); // ask for it at deploy
     await t.waitFor(/API_TOKEN \(API_TOKEN\)/); // the masked prompt for its value

@@ -15,7 +15,7 @@ import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 export async function serveDistribution(distributionId: string, bucket: string, region: string): Promise<{ url: string; close: () => Promise<void> }> {
   const cfg = (await new CloudFrontClient({ region: 'us-east-1' }).send(new GetDistributionConfigCommand({ Id: distributionId }))).DistributionConfig!;
   const s3 = new S3Client({ region, forcePathStyle: true });
-  const get = async (key: string) => {
+  const get = async (key: string): Promise<Served | undefined> => {
     try {
       const o = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
       return { status: 200, type: o.ContentType, cache: o.CacheControl, body: await o.Body!.transformToString() };
@@ -42,11 +42,14 @@ export async function serveDistribution(distributionId: string, bucket: string, 
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => new Promise((r) => server.close(() => r())) };
 }
 
-async function errorPage(
-  cfg: DistributionConfig,
-  code: number,
-  get: (k: string) => Promise<{ status: number; type?: string; cache?: string; body: string } | undefined>,
-) {
+interface Served {
+  status: number;
+  type?: string;
+  cache?: string;
+  body: string;
+}
+
+async function errorPage(cfg: DistributionConfig, code: number, get: (k: string) => Promise<Served | undefined>): Promise<Served | undefined> {
   const rule = cfg.CustomErrorResponses?.Items?.find((e) => e.ErrorCode === code);
   if (!rule?.ResponsePagePath) return undefined;
   const page = await get(rule.ResponsePagePath.slice(1));
