@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ACMClient, DescribeCertificateCommand, ListCertificatesCommand, ListTagsForCertificateCommand } from '@aws-sdk/client-acm';
+import { ACMClient, DescribeCertificateCommand, ListCertificatesCommand, ListTagsForCertificateCommand, RequestCertificateCommand } from '@aws-sdk/client-acm';
 import { CloudFrontClient, GetDistributionConfigCommand, ListDistributionsCommand, ListTagsForResourceCommand } from '@aws-sdk/client-cloudfront';
 import { DescribeListenersCommand, DescribeLoadBalancersCommand, ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { ChangeResourceRecordSetsCommand, CreateHostedZoneCommand, ListResourceRecordSetsCommand, Route53Client } from '@aws-sdk/client-route-53';
@@ -190,6 +190,54 @@ describe('a domain over HTTPS, a static site on the CDN beside the API, and a WA
     expect(removed.code, fail(removed)).toBe(0);
     expect(mutatingCalls(removed.names)).toEqual(['S3:DeleteObjects', 'CloudFront:CreateInvalidation']);
     expect(removed.calls.find((c) => c.name === 'CloudFront:CreateInvalidation')!.input.InvalidationBatch.Paths.Items).toEqual(['/favicon.svg']);
+
+    // A changed config value converges in place: the rate limit is one UpdateWebACL.
+    const cfgPath = join(dir, 'deploy-wizard.json');
+    const cfg = JSON.parse(readFileSync(cfgPath, 'utf8'));
+    cfg.edge.waf.rateLimitPerIp = 500;
+    writeFileSync(cfgPath, JSON.stringify(cfg));
+    const tuned = await recordedDeploy(dir);
+    expect(tuned.code, fail(tuned)).toBe(0);
+    expect(mutatingCalls(tuned.names)).toEqual(['WAFV2:UpdateWebACL']);
+    expect(tuned.calls.find((c) => c.name === 'WAFV2:UpdateWebACL')!.input.Rules[2].Statement.RateBasedStatement.Limit).toBe(500);
+  }, 300_000);
+
+  it('after SIGKILL between an upload and the invalidation, the re-run invalidates every path that changed, not only the rest', async () => {
+    const { dir } = await edgeApp();
+    expect((await recordedDeploy(dir)).code).toBe(0);
+    writeFileSync(join(dir, 'frontend/dist/robots.txt'), 'User-agent: *\nDisallow: /tmp\n');
+    writeFileSync(join(dir, 'frontend/dist/favicon.svg'), '<svg xmlns="http://www.w3.org/2000/svg"/>\n');
+    const killed = await runCli(['deploy', '--non-interactive'], { cwd: dir, env: { DEPLOY_WIZARD_FAULT_KILL_AFTER_CALL: 'S3:PutObject' } });
+    expect(killed.signal).toBe('SIGKILL');
+    const rerun = await recordedDeploy(dir);
+    expect(rerun.code, fail(rerun)).toBe(0);
+    // Uploads run side by side: the killed run may have finished both, and then the re-run uploads nothing.
+    expect(rerun.names.filter((n) => n === 'S3:PutObject').length).toBeLessThan(2);
+    expect(rerun.calls.find((c) => c.name === 'CloudFront:CreateInvalidation')!.input.InvalidationBatch.Paths.Items).toEqual(['/favicon.svg', '/robots.txt']);
+  }, 300_000);
+
+  it('runs site.build before the upload, and takes the certificate the user brings for the load balancer', async () => {
+    const issued = await new ACMClient({ region: REGION }).send(
+      new RequestCertificateCommand({ DomainName: 'placeholder.example.com', ValidationMethod: 'DNS' }),
+    );
+    const { dir, app } = await edgeApp((c) => {
+      c.site = { dir: 'out', spa: false, build: ['sh', '-c', 'mkdir -p out && cp -r frontend/dist/. out/ && echo built > out/built.txt'] };
+      c.loadBalancer = { certificateArn: issued.CertificateArn };
+    });
+    const r = await recordedDeploy(dir);
+    expect(r.code, fail(r)).toBe(0);
+    // No certificate requested in the app's region: the user's serves the load balancer; CloudFront's comes from us-east-1.
+    expect(r.calls.filter((c) => c.name === 'ACM:RequestCertificate').map((c) => c.input.DomainName)).toHaveLength(1);
+    expect((await ourCertificates(app, REGION)).length).toBe(0);
+    const state = readState(dir);
+    expect(state.steps.certificate.outputs.regionalArn).toBe(issued.CertificateArn);
+    const keys = ((await s3.send(new ListObjectsV2Command({ Bucket: siteBucketName({ app, env: 'prod', account: ACCOUNT }) }))).Contents ?? []).map(
+      (o) => o.Key,
+    );
+    expect(keys).toContain('built.txt');
+    // Not a single-page app: a missing file is not answered with index.html (and there is no 404.html to show).
+    const dist = (await cloudfront.send(new GetDistributionConfigCommand({ Id: state.steps.site.outputs.distributionId }))).DistributionConfig!;
+    expect(dist.CustomErrorResponses?.Quantity ?? 0).toBe(0);
   }, 300_000);
 
   it('stops with exit 2 before any change when the hosted zone does not exist, saying how to make one', async () => {
