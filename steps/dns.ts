@@ -105,9 +105,16 @@ export const dns: Step<'dns'> = {
     const z = await findZone(ctx, ctx.config.domain!.zone);
     const to = ctx.config.site ? 'the CDN' : 'the load balancer';
     const items: PlanItem[] = [];
+    const prev = ctx.previous()?.target;
     for (const name of names(ctx)) {
       const have = 'id' in z ? await getRecord(ctx, z.id, name, 'A') : undefined;
-      items.push({ action: have ? 'keep' : 'create', resource: `Route 53 alias ${name}`, detail: `A${ctx.config.site ? ' + AAAA' : ''} → ${to}` });
+      const at = have?.AliasTarget?.DNSName ?? have?.ResourceRecords?.map((r) => r.Value).join(', ');
+      const ours = !!have && !!prev && dotted(have.AliasTarget?.DNSName ?? '') === dotted(prev);
+      items.push({
+        action: !have ? 'create' : ours ? 'keep' : 'update',
+        resource: `Route 53 alias ${name}`,
+        detail: `A${ctx.config.site ? ' + AAAA' : ''} → ${to}${have && !ours ? ` (now ${at}; replaced only if this app made it)` : ''}`,
+      });
     }
     return items;
   },
