@@ -72,6 +72,25 @@ describe('first-boot with a certificate', () => {
     expect(await probeTargets(explicit, svc)).toEqual([{ service: 'web', url: 'https://status.example.com/up', label: 'https://status.example.com/up' }]);
   });
 
+  it('with a domain, probes https://<domain><path> through the CDN when there is a site, else through the load balancer', async () => {
+    const svc = { url: 'https://my-lb-123.eu-west-1.elb.amazonaws.com', dnsName: 'my-lb-123.eu-west-1.elb.amazonaws.com' };
+    const api = { services: { api: { port: 8080, cpu: 256, memory: 512, routes: ['/api/*'], healthCheckPath: '/health' } }, service: undefined };
+    const onLb = stepContext({ domain: { name: 'app.example.com', zone: 'example.com' } }).ctx;
+    expect(await probeTargets(onLb, svc)).toEqual([
+      { service: 'web', url: 'https://app.example.com/health', connectTo: svc.dnsName, label: `https://app.example.com/health (through ${svc.dnsName})` },
+    ]);
+    const { ctx: onCdn } = stepContext({ ...api, domain: { name: 'app.example.com', zone: 'example.com' }, site: { dir: 'dist' } });
+    onCdn.output = ((id: string) => (id === 'site' ? { domainName: 'd111.cloudfront.net' } : undefined)) as never;
+    expect(await probeTargets(onCdn, svc)).toEqual([
+      {
+        service: 'api',
+        url: 'https://app.example.com/api/health',
+        connectTo: 'd111.cloudfront.net',
+        label: 'https://app.example.com/api/health (through d111.cloudfront.net)',
+      },
+    ]);
+  });
+
   it('probes each web service at a path its routes send to it', () => {
     const web = { routes: ['/api/*', '/health'], healthCheckPath: '/health' };
     expect(routedPath(web as never)).toBe('/health');
