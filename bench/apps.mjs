@@ -73,15 +73,18 @@ const proxy = createServer((req, res) => {
         if (action === 'CreateDBInstance') madeAt.set('rds', Date.now());
         if (action === 'CreateReplicationGroup') madeAt.set('redis', Date.now());
         if (target.endsWith('RequestCertificate')) madeAt.set('certificate', Date.now());
-        if (req.method === 'POST' && /\/distribution(\?WithTags)?$/.test(req.url)) madeAt.set('cdn', Date.now());
-        if (action === 'DescribeDBInstances' && still('rds')) payload = Buffer.from(payload.toString().replace(/<DBInstanceStatus>available</g, '<DBInstanceStatus>creating<'));
-        if (action === 'DescribeReplicationGroups' && still('redis')) payload = Buffer.from(payload.toString().replace(/<Status>available</g, '<Status>creating<'));
+        if (req.method === 'POST' && /\/distribution(\?WithTags=?)?$/.test(req.url)) madeAt.set('cdn', Date.now());
+        if (action === 'DescribeDBInstances' && still('rds'))
+          payload = Buffer.from(payload.toString().replace(/<DBInstanceStatus>available</g, '<DBInstanceStatus>creating<'));
+        if (action === 'DescribeReplicationGroups' && still('redis'))
+          payload = Buffer.from(payload.toString().replace(/<Status>available</g, '<Status>creating<'));
         if (target.endsWith('DescribeCertificate') && still('certificate') && r.statusCode === 200) {
           const doc = JSON.parse(payload.toString());
           if (doc.Certificate?.Status === 'ISSUED') doc.Certificate.Status = 'PENDING_VALIDATION';
           payload = Buffer.from(JSON.stringify(doc));
         }
-        if (req.method === 'GET' && /\/distribution\/[A-Z0-9]+$/.test(req.url) && still('cdn')) payload = Buffer.from(payload.toString().replace(/<Status>Deployed</g, '<Status>InProgress<'));
+        if (req.method === 'GET' && /\/distribution\/[A-Z0-9]+$/.test(req.url) && still('cdn'))
+          payload = Buffer.from(payload.toString().replace(/<Status>Deployed</g, '<Status>InProgress<'));
         if (target.endsWith('CreateService') || target.endsWith('UpdateService')) {
           const name = JSON.parse(body.toString()).serviceName ?? JSON.parse(body.toString()).service;
           changedAt.set(String(name).split('/').pop(), Date.now());
@@ -160,106 +163,119 @@ function sampleApp(edit) {
   return dir;
 }
 
+// BENCH_ONLY=services|big|realistic runs one part (the startup figures always run).
+const part = (name) => !process.env.BENCH_ONLY || process.env.BENCH_ONLY === name;
 try {
   // --- many services -------------------------------------------------------
-  const manyServices = (c) => {
-    const svc = { port: 8080, cpu: 256, memory: 512, healthCheckPath: '/health' };
-    c.services = { web: { ...svc, routes: ['/*'] } };
-    // The stand-in app answers /health only: each service's first-boot probe asks that.
-    for (let i = 1; i <= 7; i++) c.services[`api${i}`] = { ...svc, routes: [`/api${i}/*`], validation: { path: '/health' } };
-    c.services.worker = { cpu: 256, memory: 512, command: ['/bin/busybox', 'sleep', '3600'] };
-    c.services.mailer = { cpu: 256, memory: 512, command: ['/bin/busybox', 'sleep', '3600'] };
-    c.schedules = {
-      nightly: { service: 'worker', cron: '0 2 * * ? *', command: ['/bin/busybox', 'true'] },
-      hourly: { service: 'mailer', cron: 'rate(1 hour)', command: ['/bin/busybox', 'true'] },
+  if (part('services')) {
+    const manyServices = (c) => {
+      const svc = { port: 8080, cpu: 256, memory: 512, healthCheckPath: '/health' };
+      c.services = { web: { ...svc, routes: ['/*'] } };
+      // The stand-in app answers /health only: each service's first-boot probe asks that.
+      for (let i = 1; i <= 7; i++) c.services[`api${i}`] = { ...svc, routes: [`/api${i}/*`], validation: { path: '/health' } };
+      c.services.worker = { cpu: 256, memory: 512, command: ['/bin/busybox', 'sleep', '3600'] };
+      c.services.mailer = { cpu: 256, memory: 512, command: ['/bin/busybox', 'sleep', '3600'] };
+      c.schedules = {
+        nightly: { service: 'worker', cron: '0 2 * * ? *', command: ['/bin/busybox', 'true'] },
+        hourly: { service: 'mailer', cron: 'rate(1 hour)', command: ['/bin/busybox', 'true'] },
+      };
+      delete c.service;
     };
-    delete c.service;
-  };
-  // The same app without rollout latency is the critical path's floor: every
-  // rollout overlapping means one 5 s wait on top of it, not ten. A first
-  // deploy of a third copy warms the build cache, so neither pays for it.
-  await deploy(sampleApp(manyServices), { latency: false });
-  const floor = await deploy(sampleApp(manyServices), { latency: false });
-  const dir = sampleApp(manyServices);
-  const first = await deploy(dir);
-  const critical = floor.ms + ROLLOUT_MS;
-  row(
-    '10 services: first deploy / longest chain',
-    first.ms / critical,
-    '×',
-    '≤ 1.10×',
-    first.ms / critical <= 1.1,
-    `${(first.ms / 1000).toFixed(1)} s vs ${(floor.ms / 1000).toFixed(1)} s + 5 s rollout`,
-  );
-  if (!Number.isNaN(first.rss)) row('10 services: first deploy peak RSS', first.rss, 'MB', '≤ 200 MB', first.rss <= 200);
-  const again = await deploy(dir);
-  row('10 services: no-op re-run', again.ms / 1000, 's', '≤ 4 s', again.ms <= 4000, `${again.calls.length} calls, ${again.mutating.length} mutating`);
-
+    // The same app without rollout latency is the critical path's floor: every
+    // rollout overlapping means one 5 s wait on top of it, not ten. A first
+    // deploy of a third copy warms the build cache, so neither pays for it.
+    await deploy(sampleApp(manyServices), { latency: false });
+    const floor = await deploy(sampleApp(manyServices), { latency: false });
+    const dir = sampleApp(manyServices);
+    const first = await deploy(dir);
+    const critical = floor.ms + ROLLOUT_MS;
+    row(
+      '10 services: first deploy / longest chain',
+      first.ms / critical,
+      '×',
+      '≤ 1.10×',
+      first.ms / critical <= 1.1,
+      `${(first.ms / 1000).toFixed(1)} s vs ${(floor.ms / 1000).toFixed(1)} s + 5 s rollout`,
+    );
+    if (!Number.isNaN(first.rss)) row('10 services: first deploy peak RSS', first.rss, 'MB', '≤ 200 MB', first.rss <= 200);
+    const again = await deploy(dir);
+    row('10 services: no-op re-run', again.ms / 1000, 's', '≤ 4 s', again.ms <= 4000, `${again.calls.length} calls, ${again.mutating.length} mutating`);
+  }
   // --- a big repository ----------------------------------------------------
-  const big = sampleApp((c, d) => {
-    // node_modules without a .dockerignore: everything goes into the context.
-    let bytes = 0;
-    for (let p = 0; p < 120; p++) {
-      mkdirSync(join(d, 'node_modules', `pkg${p}`), { recursive: true });
-      for (let f = 0; f < 100; f++) {
-        const buf = randomBytes(f % 20 === 0 ? 160 * 1024 : 2 * 1024);
-        bytes += buf.length;
-        writeFileSync(join(d, 'node_modules', `pkg${p}`, `f${f}.js`), buf);
+  if (part('big')) {
+    const big = sampleApp((c, d) => {
+      // node_modules without a .dockerignore: everything goes into the context.
+      let bytes = 0;
+      for (let p = 0; p < 120; p++) {
+        mkdirSync(join(d, 'node_modules', `pkg${p}`), { recursive: true });
+        for (let f = 0; f < 100; f++) {
+          const buf = randomBytes(f % 20 === 0 ? 160 * 1024 : 2 * 1024);
+          bytes += buf.length;
+          writeFileSync(join(d, 'node_modules', `pkg${p}`, `f${f}.js`), buf);
+        }
       }
-    }
-    console.log(`(big repo: 12,000 files, ${(bytes / 1e6).toFixed(0)} MB in node_modules)`);
-  });
-  await deploy(big, { latency: false });
-  // Files must be older than the digest cache's two-second racy window, as they are in a real repository.
-  await new Promise((r) => setTimeout(r, 2_100));
-  await deploy(big, { latency: false });
-  const noop = await deploy(big, { latency: false });
-  row('big repo: no-op re-run', noop.ms / 1000, 's', '≤ 3 s', noop.ms <= 3000, `${noop.calls.length} calls, ${noop.mutating.length} mutating`);
+      console.log(`(big repo: 12,000 files, ${(bytes / 1e6).toFixed(0)} MB in node_modules)`);
+    });
+    await deploy(big, { latency: false });
+    // Files must be older than the digest cache's two-second racy window, as they are in a real repository.
+    await new Promise((r) => setTimeout(r, 2_100));
+    await deploy(big, { latency: false });
+    const noop = await deploy(big, { latency: false });
+    row('big repo: no-op re-run', noop.ms / 1000, 's', '≤ 3 s', noop.ms <= 3000, `${noop.calls.length} calls, ${noop.mutating.length} mutating`);
 
-  writeFileSync(join(big, 'www', 'index.html'), `<h1>changed ${Date.now()}</h1>\n`);
-  await new Promise((r) => setTimeout(r, 2_100));
-  const daily = await deploy(big);
-  const work = stepMs(daily.events, 'ecr-push') + stepMs(daily.events, 'service');
-  const overhead = (daily.ms - work) / 1000;
-  row('big repo: one-file change, overhead past build+push+rollout', overhead, 's', '≤ 3 s', overhead <= 3, `${(daily.ms / 1000).toFixed(1)} s in all`);
+    writeFileSync(join(big, 'www', 'index.html'), `<h1>changed ${Date.now()}</h1>\n`);
+    await new Promise((r) => setTimeout(r, 2_100));
+    const daily = await deploy(big);
+    const work = stepMs(daily.events, 'ecr-push') + stepMs(daily.events, 'service');
+    const overhead = (daily.ms - work) / 1000;
+    row('big repo: one-file change, overhead past build+push+rollout', overhead, 's', '≤ 3 s', overhead <= 3, `${(daily.ms / 1000).toFixed(1)} s in all`);
+  }
 
   // --- a realistic first deploy ---------------------------------------------
-  // The pipeline's longest chain: network, RDS (Redis and the certificate overlap
-  // with it), the roles and task definition, migrations, the rollout, then the
-  // CDN (it needs the load balancer), the records and first boot. Its floor is
-  // the same deploy without latency.
-  const whole = (c, d) => {
-    c.services = { api: { ...c.service, routes: ['/api/*', '/health'] } };
-    delete c.service;
-    c.database = { name: 'app_db', extensions: ['vector'] };
-    c.cache = {};
-    const zone = `${c.app}.example.com`;
-    c.domain = { name: `app.${zone}`, zone };
-    c.site = { dir: 'site', spa: true };
-    c.edge = { waf: {} };
-    mkdirSync(join(d, 'site', 'assets'), { recursive: true });
-    writeFileSync(join(d, 'site', 'index.html'), '<!doctype html><script src="/assets/app-Ab12Cd34.js"></script>\n');
-    writeFileSync(join(d, 'site', 'assets', 'app-Ab12Cd34.js'), 'console.log(1);\n');
-  };
-  const withZone = async (dir) => {
-    const c = JSON.parse(readFileSync(join(dir, 'deploy-wizard.json'), 'utf8'));
-    const { Route53Client, CreateHostedZoneCommand } = await import('@aws-sdk/client-route-53');
-    await new Route53Client({ region: 'us-east-1', endpoint: moto }).send(new CreateHostedZoneCommand({ Name: c.domain.zone, CallerReference: c.app }));
-    return dir;
-  };
-  const wholeFloor = await deploy(await withZone(sampleApp(whole)), { latency: false });
-  const realistic = await deploy(await withZone(sampleApp(whole)), { realistic: true });
-  const chain = wholeFloor.ms + REALISTIC.rds + REALISTIC.rollout + REALISTIC.cdn;
-  row(
-    'realistic first deploy / longest chain',
-    realistic.ms / chain,
-    '×',
-    '≤ 1.05×',
-    realistic.ms / chain <= 1.05,
-    `${(realistic.ms / 1000).toFixed(1)} s vs ${(wholeFloor.ms / 1000).toFixed(1)} s + RDS 60 + rollout 15 + CDN 30 s`,
-  );
-  const waits = realistic.events.filter((e) => /usually/.test(e.message ?? '')).map((e) => e.step);
-  console.log(`(waits that showed elapsed and typical time: ${[...new Set(waits)].join(', ') || 'none'})`);
+  if (part('realistic')) {
+    // The pipeline's longest chain: network, RDS (Redis and the certificate overlap
+    // with it), the roles and task definition, migrations, the rollout, then the
+    // CDN (it needs the load balancer), the records and first boot. Its floor is
+    // the same deploy without latency.
+    const whole = (c, d) => {
+      c.services = { api: { ...c.service, routes: ['/api/*', '/health'] } };
+      delete c.service;
+      c.database = { name: 'app_db', extensions: ['vector'] };
+      c.cache = {};
+      const zone = `${c.app}.example.com`;
+      c.domain = { name: `app.${zone}`, zone };
+      c.site = { dir: 'site', spa: true };
+      c.edge = { waf: {} };
+      mkdirSync(join(d, 'site', 'assets'), { recursive: true });
+      writeFileSync(join(d, 'site', 'index.html'), '<!doctype html><script src="/assets/app-Ab12Cd34.js"></script>\n');
+      writeFileSync(join(d, 'site', 'assets', 'app-Ab12Cd34.js'), 'console.log(1);\n');
+    };
+    const withZone = async (dir) => {
+      const c = JSON.parse(readFileSync(join(dir, 'deploy-wizard.json'), 'utf8'));
+      const { Route53Client, CreateHostedZoneCommand } = await import('@aws-sdk/client-route-53');
+      const credentials = { accessKeyId: standins.env.AWS_ACCESS_KEY_ID, secretAccessKey: standins.env.AWS_SECRET_ACCESS_KEY };
+      await new Route53Client({ region: 'us-east-1', endpoint: moto, credentials }).send(
+        new CreateHostedZoneCommand({ Name: c.domain.zone, CallerReference: c.app }),
+      );
+      return dir;
+    };
+    const wholeFloor = await deploy(await withZone(sampleApp(whole)), { latency: false });
+    const realistic = await deploy(await withZone(sampleApp(whole)), { realistic: true });
+    const chain = wholeFloor.ms + REALISTIC.rds + REALISTIC.rollout + REALISTIC.cdn;
+    row(
+      'realistic first deploy / longest chain',
+      realistic.ms / chain,
+      '×',
+      '≤ 1.05×',
+      realistic.ms / chain <= 1.05,
+      `${(realistic.ms / 1000).toFixed(1)} s vs ${(wholeFloor.ms / 1000).toFixed(1)} s + RDS 60 + rollout 15 + CDN 30 s`,
+    );
+    console.log(
+      `(step times: ${['rds', 'elasticache', 'certificate', 'migrations', 'service', 'waf', 'site', 'dns', 'first-boot'].map((st) => `${st} ${(stepMs(realistic.events, st) / 1000).toFixed(1)} s`).join(', ')})`,
+    );
+    const waits = realistic.events.filter((e) => /usually/.test(e.message ?? '')).map((e) => e.step);
+    console.log(`(waits that showed elapsed and typical time: ${[...new Set(waits)].join(', ') || 'none'})`);
+  }
 } finally {
   proxy.close();
   await standins.stop();
