@@ -77,7 +77,10 @@ ${COMMON_HELP}`,
   secrets: `Usage: deploy-wizard secrets set KEY | deploy-wizard secrets list [flags]
 
 set KEY   store a value for KEY in the app secret: a masked prompt on a
-          terminal, otherwise read from stdin (printf %s "$V" | ... set KEY)
+          terminal, otherwise read from stdin (printf %s "$V" | ... set KEY);
+          then deploy, which rolls every service that reads KEY so its
+          tasks get the new value
+          --no-deploy  only store it: the next deploy rolls those services
 list      every key: where it comes from (generated, asked, derived) and
           when it last changed. Never prints values.
 
@@ -96,7 +99,7 @@ Commands:
   deploy          (default) provision, push, deploy; resumes a failed run
   init            only the questions: writes deploy-wizard.json
   plan            read-only: what would change, and the cost
-  secrets set KEY store one asked value (masked prompt or stdin)
+  secrets set KEY store one asked value and roll the services that read it
   secrets list    key names, sources and when each last changed
   unlock ID       break a stale lock
 
@@ -133,6 +136,7 @@ function parseFlags(argv: string[]) {
       region: { type: 'string' },
       profile: { type: 'string' },
       verbose: { type: 'boolean', default: false },
+      'no-deploy': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
       version: { type: 'boolean', short: 'v', default: false },
       ...INIT_FLAGS,
@@ -174,6 +178,7 @@ function afterParse(parsed: ReturnType<typeof parseFlags>) {
   // `deploy-wizard --app x` on a repo without a config runs init first, so deploy accepts them too.
   if (command !== 'init' && command !== 'deploy')
     for (const k of initGiven) problems.push(`--${k}: a flag of init (and of deploy's first run), not of ${command}`);
+  if (v['no-deploy'] && !(command === 'secrets' && rest[0] === 'set')) problems.push(`--no-deploy: a flag of secrets set, not of ${command}`);
   if (problems.length) throw new InputError('read flags: invalid values', problems);
   const opts: CommonOptions = {
     env: v.env!,
@@ -184,6 +189,7 @@ function afterParse(parsed: ReturnType<typeof parseFlags>) {
     region: v.region,
     profile: v.profile ?? process.env.AWS_PROFILE,
     verbose: v.verbose!,
+    noDeploy: v['no-deploy']!,
     ...(initGiven.length
       ? {
           init: {

@@ -35,6 +35,8 @@ export interface CommonOptions {
   region?: string;
   profile?: string;
   verbose: boolean;
+  /** secrets set: store the value only; the next deploy rolls the services that read it. */
+  noDeploy?: boolean;
   init?: InitFlags;
 }
 

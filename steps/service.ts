@@ -1,3 +1,5 @@
+import { keysFor, secretVersion } from '../src/secrets/secret-version.js';
+import { secrets as secretsStep } from './secrets.js';
 import { lbHttps } from '../src/config/https.js';
 import type { Service } from '@aws-sdk/client-ecs';
 import type { TargetGroup } from '@aws-sdk/client-elastic-load-balancing-v2';
@@ -47,6 +49,8 @@ export interface RunningService {
   runningCount: number;
   desiredCount: number;
   autoscaling?: { min: number; max: number };
+  /** Which values of the app secret its tasks were started with (see secretVersion); absent before it was recorded. */
+  secretVersion?: string;
 }
 
 export interface ServiceOutput {
@@ -109,10 +113,16 @@ async function rolloutCounts(ctx: StepContext, cluster: string, name: string): P
   return { running: svc?.runningCount ?? 0, desired: svc?.desiredCount ?? 0 };
 }
 
+/** The secret version a service's tasks should hold: from when each key it reads last changed. */
+const secretsOf = (ctx: StepContext, s: ServiceSpec) => {
+  const out = secretsStep.enabled?.(ctx.config) ? ctx.output('secrets') : undefined;
+  return out ? secretVersion(keysFor(s, out.keys), out.changedAt ?? {}) : '';
+};
+
 export const service: Step<'service'> = {
   id: 'service',
   title: 'Start the ECS services (load balancer, routes, workers)',
-  dependsOn: ['task-definition', 'network', 'pgvector', 'migrations', 'certificate'],
+  dependsOn: ['task-definition', 'network', 'pgvector', 'migrations', 'certificate', 'secrets'],
 
   async inputs(ctx) {
     const tds = ctx.output('task-definition').services;
@@ -129,6 +139,7 @@ export const service: Step<'service'> = {
         // With autoscaling the count is the scaler's; a changed starting count changes nothing.
         desiredCount: s.autoscaling ? null : s.desiredCount,
         autoscaling: s.autoscaling ?? null,
+        secrets: secretsOf(ctx, s),
       })),
       lb: ctx.config.loadBalancer ?? {},
       certificate: lbCertificateArn(ctx) ?? null,
@@ -209,7 +220,11 @@ export const service: Step<'service'> = {
     const started: { spec: ServiceSpec; svc: Service }[] = [];
     for (const s of specs(ctx)) {
       const name = ecsServiceName(ctx, s.name);
-      const svc = await ensureService(ctx, { spec: s, name, cluster, net, td: tds.services[s.name]!, targetGroupArn: tgArns[s.name] });
+      // A secret it reads changed since its tasks started: only a new deployment hands them the new value.
+      const before = ctx.previous()?.services?.[s.name]?.secretVersion;
+      const forceNewDeployment = before !== undefined && before !== secretsOf(ctx, s);
+      if (forceNewDeployment) ctx.log.info(`${s.name} reads a secret that changed: rolling it so its tasks get the new value`);
+      const svc = await ensureService(ctx, { spec: s, name, cluster, net, td: tds.services[s.name]!, targetGroupArn: tgArns[s.name], forceNewDeployment });
       if (s.autoscaling)
         await ensureAutoscaling(ctx, {
           cluster: clusterName(ctx),
@@ -263,6 +278,7 @@ export const service: Step<'service'> = {
         runningCount: counts.running,
         desiredCount: counts.desired,
         ...(spec.autoscaling ? { autoscaling: { min: spec.autoscaling.min, max: spec.autoscaling.max } } : {}),
+        secretVersion: secretsOf(ctx, spec),
       };
     }
     return {

@@ -1,3 +1,5 @@
+import { keysFor } from '../src/secrets/secret-version.js';
+import { secrets as secretsStep } from './secrets.js';
 import {
   DescribeTaskDefinitionCommand,
   RegisterTaskDefinitionCommand,
@@ -11,7 +13,6 @@ import { StepError } from '../src/errors.js';
 import { canonicalJson } from '../src/canonical-json.js';
 import { retryIamPropagation } from '../src/aws/retry-iam-propagation.js';
 import { ecsTags } from '../src/aws/ecs-helpers.js';
-import { secrets as secretsStep } from './secrets.js';
 import type { Check, PlanItem, Step, StepId } from '../src/pipeline/step.js';
 import type { Config, ServiceSpec } from '../src/config/schema.js';
 import { familyName, logGroupName } from '../src/aws/names.js';
@@ -61,7 +62,7 @@ export function render(ctx: StepContext, s: ServiceSpec): RegisterTaskDefinition
   const environment = Object.entries({ ...s.environment, AWS_REGION: ctx.region })
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([name, value]) => ({ name, value }));
-  const keys = (secretOut?.keys ?? []).filter((k) => !s.secrets || s.secrets.includes(k));
+  const keys = keysFor(s, secretOut?.keys ?? []);
   const container: ContainerDefinition = {
     name: ctx.app,
     image: image.imageUri,

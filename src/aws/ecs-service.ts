@@ -55,6 +55,8 @@ export interface EnsureServiceInput {
   net: NetworkOutput;
   td: ServiceTd;
   targetGroupArn?: string;
+  /** Start new tasks even when nothing else changed: a secret they read has a new value. */
+  forceNewDeployment?: boolean;
 }
 
 /**
@@ -104,6 +106,7 @@ export async function ensureService(ctx: StepContext, o: EnsureServiceInput): Pr
   const countChanged = !s.autoscaling && existing.desiredCount !== s.desiredCount;
   if (
     existing.taskDefinition !== o.td.taskDefinitionArn ||
+    o.forceNewDeployment ||
     countChanged ||
     networkChanged ||
     lbChanged ||
@@ -125,6 +128,7 @@ export async function ensureService(ctx: StepContext, o: EnsureServiceInput): Pr
             networkConfiguration: awsvpc(o.net),
             // Only sent when it changes: an empty list takes the service off the load balancer.
             ...(lbChanged ? { loadBalancers } : {}),
+            ...(o.forceNewDeployment ? { forceNewDeployment: true } : {}),
           }),
         ),
       { clock: ctx.clock, signal: ctx.signal, onRetry: (m) => ctx.log.info(m) },

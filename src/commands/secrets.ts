@@ -13,6 +13,7 @@ import { systemClock } from '../clock.js';
 import { keySource } from '../secrets/key-source.js';
 import type { StepOutputs } from '../pipeline/step.js';
 import { derivedKeys } from '../secrets/derived-keys.js';
+import { keysFor } from '../secrets/secret-version.js';
 import type { CommonOptions, Io } from '../options.js';
 
 const USAGE = 'usage: deploy-wizard secrets set KEY | deploy-wizard secrets list';
@@ -55,10 +56,10 @@ async function setKey(opts: CommonOptions, io: Io, key: string | undefined): Pro
   const session = await openSession(opts, io, false, loaded);
   const store = new StateStore(loaded.dir, opts.env);
   const lock = await acquireLock(store.paths.lock, `deploy-wizard secrets set ${key}`, systemClock.now());
+  const name = appSecretName({ app: loaded.config.app, env: opts.env });
   try {
     const state = await store.load(loaded.config.app, systemClock.now());
     checkIdentity(state, session.account, session.region);
-    const name = appSecretName({ app: loaded.config.app, env: opts.env });
     let arn: string;
     let current: Record<string, string>;
     try {
@@ -88,11 +89,22 @@ async function setKey(opts: CommonOptions, io: Io, key: string | undefined): Pro
       out.changedAt = { ...out.changedAt, [key]: systemClock.now().toISOString() };
       await store.save(state, systemClock.now());
     }
-    io.stderr.write(`Set ${key} in ${name}. Running tasks see it after the next deploy (a new task definition revision or a forced redeploy).\n`);
-    return 0;
   } finally {
     await lock.release();
   }
+  // ECS hands a task its secrets when it starts: only new tasks see the new value.
+  const readers = Object.values(loaded.config.services)
+    .filter((s) => keysFor(s, [key]).length)
+    .map((s) => s.name);
+  const who = readers.length ? readers.join(', ') : 'no service';
+  if (opts.noDeploy) {
+    io.stderr.write(`Set ${key} in ${name} (--no-deploy). Running tasks keep the old value until the next deploy, which rolls ${who}.\n`);
+    return 0;
+  }
+  io.stderr.write(
+    `Set ${key} in ${name}. Deploying: ${who} ${readers.length === 1 ? 'reads' : 'read'} it and ${readers.length === 1 ? 'rolls' : 'roll'} to new tasks.\n`,
+  );
+  return (await import('./deploy.js')).deployCommand(opts, io);
 }
 
 /** `secrets list`: names, where each comes from, when it last changed. Never values. */
