@@ -15,7 +15,7 @@ import { isMutating } from './aws/mutating.js';
 // for us to act on (package.json pins the SDK), not noise for every user.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
-const COMMANDS = ['deploy', 'init', 'plan', 'secrets', 'unlock', 'help'] as const;
+const COMMANDS = ['deploy', 'init', 'plan', 'status', 'secrets', 'unlock', 'help'] as const;
 type Command = (typeof COMMANDS)[number];
 
 const COMMON_HELP = `Common flags:
@@ -68,6 +68,15 @@ Answers as flags:
                          routes on the client (unknown paths answer index.html)
 
 ${COMMON_HELP}`,
+  status: `Usage: deploy-wizard status [flags]
+
+Read-only: the last deploy's time and outcome, each step's status, and live
+per service: running, pending and desired tasks, the rollout, the task
+definition revision (and the one the last deploy set, when they differ), the
+image tag and target health; each schedule's next run. --json prints one
+document. Exit 0 when everything is healthy, 1 with the reasons when not.
+
+${COMMON_HELP}`,
   plan: `Usage: deploy-wizard plan [flags]
 
 Read-only: what each step would create, change or leave as it is, and the
@@ -99,6 +108,7 @@ Commands:
   deploy          (default) provision, push, deploy; resumes a failed run
   init            only the questions: writes deploy-wizard.json
   plan            read-only: what would change, and the cost
+  status          read-only: the last deploy and every service live; exit 1 when degraded
   secrets set KEY store one asked value and roll the services that read it
   secrets list    key names, sources and when each last changed
   unlock ID       break a stale lock
@@ -317,6 +327,8 @@ async function main(): Promise<number> {
         return await (await import('./commands/init.js')).initCommand(opts, io);
       case 'plan':
         return await (await import('./commands/plan.js')).planCommand(opts, io);
+      case 'status':
+        return await (await import('./commands/status.js')).statusCommand(opts, io);
       case 'secrets':
         return await (await import('./commands/secrets.js')).secretsCommand(opts, io, rest);
       case 'unlock':

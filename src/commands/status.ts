@@ -1,0 +1,59 @@
+import { openSession } from '../session.js';
+import { StateStore, checkIdentity } from '../state/state-store.js';
+import { systemClock } from '../clock.js';
+import { collectStatus, type Status } from '../status/collect-status.js';
+import type { CommonOptions, Io } from '../options.js';
+
+/** `status`: read-only. Exit 0 when every service is healthy and the last deploy finished, 1 with the reasons when not. */
+export async function statusCommand(opts: CommonOptions, io: Io): Promise<number> {
+  const session = await openSession(opts, io, false);
+  const state = await new StateStore(session.loaded.dir, opts.env).load(session.loaded.config.app, systemClock.now());
+  checkIdentity(state, session.account, session.region);
+  const status = await collectStatus({
+    aws: session.aws,
+    config: session.loaded.config,
+    state,
+    region: session.region,
+    account: session.account,
+    now: systemClock.now(),
+    checkTargets: !io.env.DEPLOY_WIZARD_HEALTH_URL,
+  });
+  if (opts.json) io.stdout.write(JSON.stringify({ type: 'status', healthy: status.problems.length === 0, ...status }) + '\n');
+  else io.stdout.write(formatStatus(status));
+  return status.problems.length ? 1 : 0;
+}
+
+export function formatStatus(s: Status): string {
+  const lines = [`${s.app} (${s.env}) in ${s.region}, account ${s.account}`];
+  if (s.lastDeploy) {
+    const what =
+      s.lastDeploy.outcome === 'done'
+        ? 'finished'
+        : s.lastDeploy.outcome === 'failed'
+          ? `failed at ${s.lastDeploy.step}`
+          : `stopped during ${s.lastDeploy.step}`;
+    lines.push(`Last deploy ${what}${s.lastDeploy.at ? ` at ${s.lastDeploy.at}` : ''}`);
+  }
+  if (s.url) lines.push(`URL ${s.url}`);
+  if (s.services.length) {
+    lines.push('', 'Services');
+    const w = Math.max(...s.services.map((r) => r.name.length));
+    for (const r of s.services) {
+      const rev = r.revision !== undefined ? `rev ${r.revision}${r.deployedRevision !== undefined ? ` (the last deploy set ${r.deployedRevision})` : ''}` : '';
+      const targets = r.targets ? `, targets ${r.targets.healthy}/${r.targets.total} healthy` : '';
+      lines.push(
+        `  ${r.name.padEnd(w)}  ${r.kind.padEnd(6)}  ${r.running}/${r.desired} running${r.pending ? `, ${r.pending} pending` : ''}, ${r.rollout.toLowerCase()}  ${rev}${r.image ? `  ${r.image}` : ''}${targets}`,
+      );
+    }
+  }
+  if (s.schedules.length) {
+    lines.push('', 'Schedules');
+    for (const sch of s.schedules)
+      lines.push(`  ${sch.name}  ${sch.expression} (${sch.timezone}) runs ${sch.service}; next ${sch.nextRun ?? 'not computed here'}`);
+  }
+  lines.push('', 'Steps');
+  const w = Math.max(...s.steps.map((r) => r.id.length), 4);
+  for (const st of s.steps) lines.push(`  ${st.id.padEnd(w)}  ${st.status.padEnd(7)}  ${st.at ?? ''}${st.error ? `  ${st.error}` : ''}`);
+  lines.push('', s.problems.length ? `Degraded:\n${s.problems.map((p) => `  - ${p}`).join('\n')}` : 'Healthy.');
+  return lines.join('\n') + '\n';
+}
