@@ -96,7 +96,9 @@ async function runBuild(ctx: StepContext): Promise<void> {
     throw new StepError('site', `build site: ${e.message}`, { hint: 'Check site.build in deploy-wizard.json: the first element is the program to run.' });
   });
   if (code !== 0) {
-    throw new StepError('site', `build site: ${ctx.config.site!.build!.join(' ')} exited with ${code}\n${tail.join('\n')}`, {
+    // The output goes through the logger, which redacts secret values; an error message would not.
+    for (const line of tail) ctx.log.info(`build: ${line}`);
+    throw new StepError('site', `build site: ${ctx.config.site!.build!.join(' ')} exited with ${code} (its last lines are above)`, {
       hint: 'Fix the build (run the same command yourself to see all of it), then run again.',
     });
   }

@@ -19,7 +19,8 @@ export async function siteManifest(dir: string): Promise<SiteFile[]> {
   const out: SiteFile[] = [];
   const walk = async (rel: string) => {
     for (const e of await readdir(join(dir, rel), { withFileTypes: true })) {
-      if (SKIP.has(e.name)) continue;
+      // .env files hold secrets: a site directory pointed too wide must not publish them.
+      if (SKIP.has(e.name) || e.name === '.env' || e.name.startsWith('.env.')) continue;
       const key = rel ? `${rel}/${e.name}` : e.name;
       if (e.isDirectory()) await walk(key);
       else if (e.isFile()) out.push({ key, ...(await md5Of(join(dir, key))) });
