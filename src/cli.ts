@@ -15,7 +15,7 @@ import { isMutating } from './aws/mutating.js';
 // for us to act on (package.json pins the SDK), not noise for every user.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
-const COMMANDS = ['deploy', 'init', 'plan', 'status', 'secrets', 'unlock', 'help'] as const;
+const COMMANDS = ['deploy', 'init', 'plan', 'status', 'logs', 'secrets', 'unlock', 'help'] as const;
 type Command = (typeof COMMANDS)[number];
 
 const COMMON_HELP = `Common flags:
@@ -77,6 +77,17 @@ image tag and target health; each schedule's next run. --json prints one
 document. Exit 0 when everything is healthy, 1 with the reasons when not.
 
 ${COMMON_HELP}`,
+  logs: `Usage: deploy-wizard logs [SERVICE...] [flags]
+
+The log lines of the services' tasks (all services by default), interleaved
+by time and prefixed with the service name. Secret values show as ****.
+
+  --since WHEN     15m, 2h, 1d, or a time such as 2026-11-20T10:00 (UTC); default 10m
+  --follow, -f     keep printing new lines until Ctrl-C
+  --filter PATTERN a CloudWatch Logs filter pattern, e.g. ERROR or "timed out"
+  --task migrations  the last migration task's lines
+
+${COMMON_HELP}`,
   plan: `Usage: deploy-wizard plan [flags]
 
 Read-only: what each step would create, change or leave as it is, and the
@@ -109,6 +120,7 @@ Commands:
   init            only the questions: writes deploy-wizard.json
   plan            read-only: what would change, and the cost
   status          read-only: the last deploy and every service live; exit 1 when degraded
+  logs [SERVICE]  the services' log lines, interleaved and prefixed; --follow to tail
   secrets set KEY store one asked value and roll the services that read it
   secrets list    key names, sources and when each last changed
   unlock ID       break a stale lock
@@ -147,6 +159,10 @@ function parseFlags(argv: string[]) {
       profile: { type: 'string' },
       verbose: { type: 'boolean', default: false },
       'no-deploy': { type: 'boolean', default: false },
+      since: { type: 'string' },
+      follow: { type: 'boolean', short: 'f' },
+      filter: { type: 'string' },
+      task: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
       version: { type: 'boolean', short: 'v', default: false },
       ...INIT_FLAGS,
@@ -189,6 +205,8 @@ function afterParse(parsed: ReturnType<typeof parseFlags>) {
   if (command !== 'init' && command !== 'deploy')
     for (const k of initGiven) problems.push(`--${k}: a flag of init (and of deploy's first run), not of ${command}`);
   if (v['no-deploy'] && !(command === 'secrets' && rest[0] === 'set')) problems.push(`--no-deploy: a flag of secrets set, not of ${command}`);
+  if (command !== 'logs')
+    for (const k of ['since', 'follow', 'filter', 'task'] as const) if (v[k] !== undefined) problems.push(`--${k}: a flag of logs, not of ${command}`);
   if (problems.length) throw new InputError('read flags: invalid values', problems);
   const opts: CommonOptions = {
     env: v.env!,
@@ -200,6 +218,7 @@ function afterParse(parsed: ReturnType<typeof parseFlags>) {
     profile: v.profile ?? process.env.AWS_PROFILE,
     verbose: v.verbose!,
     noDeploy: v['no-deploy']!,
+    ...(command === 'logs' ? { logs: { since: v.since, follow: !!v.follow, filter: v.filter, task: v.task } } : {}),
     ...(initGiven.length
       ? {
           init: {
@@ -329,6 +348,8 @@ async function main(): Promise<number> {
         return await (await import('./commands/plan.js')).planCommand(opts, io);
       case 'status':
         return await (await import('./commands/status.js')).statusCommand(opts, io);
+      case 'logs':
+        return await (await import('./commands/logs.js')).logsCommand(opts, io, rest);
       case 'secrets':
         return await (await import('./commands/secrets.js')).secretsCommand(opts, io, rest);
       case 'unlock':

@@ -37,6 +37,8 @@ export interface CommonOptions {
   verbose: boolean;
   /** secrets set: store the value only; the next deploy rolls the services that read it. */
   noDeploy?: boolean;
+  /** logs: from when, tail, a filter pattern, a one-off task. */
+  logs?: { since?: string; follow: boolean; filter?: string; task?: string };
   init?: InitFlags;
 }
 

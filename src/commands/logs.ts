@@ -1,0 +1,124 @@
+import { FilterLogEventsCommand, type FilteredLogEvent } from '@aws-sdk/client-cloudwatch-logs';
+import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
+import { openSession } from '../session.js';
+import { StateStore } from '../state/state-store.js';
+import { systemClock } from '../clock.js';
+import { InputError } from '../errors.js';
+import { Redactor } from '../logger.js';
+import { logGroupName } from '../aws/names.js';
+import { appSecretName, parseSecretObject } from '../secrets/store.js';
+import { parseSince } from '../logs/parse-since.js';
+import type { StepOutputs } from '../pipeline/step.js';
+import type { CommonOptions, Io } from '../options.js';
+
+interface Source {
+  label: string;
+  /** A stream name prefix (a service's tasks) or exact stream names (one task). */
+  prefix?: string;
+  streams?: string[];
+}
+
+const FOLLOW_EVERY_MS = 2_000;
+
+/** Every value of the app secret, so a line that prints one shows **** instead. */
+async function redactor(session: Awaited<ReturnType<typeof openSession>>, env: string): Promise<Redactor> {
+  const r = new Redactor();
+  try {
+    const v = await session.aws.secrets.send(new GetSecretValueCommand({ SecretId: appSecretName({ app: session.loaded.config.app, env }) }));
+    for (const value of Object.values(parseSecretObject(v.SecretString, 'app secret'))) {
+      r.add(value);
+      // A URL's password alone is as secret as the URL.
+      try {
+        r.add(decodeURIComponent(new URL(value).password));
+      } catch {
+        /* not a URL */
+      }
+    }
+  } catch {
+    /* no secret yet (or no access): nothing to redact from it */
+  }
+  return r;
+}
+
+/**
+ * `logs [SERVICE...]`: lines from the services' tasks (all by default),
+ * interleaved by time and prefixed with the service name; `--task
+ * migrations` for the last migration task. Secret values are redacted.
+ * `--follow` polls until Ctrl-C, which exits 0.
+ */
+export async function logsCommand(opts: CommonOptions, io: Io, names: readonly string[]): Promise<number> {
+  const session = await openSession(opts, io, false);
+  const config = session.loaded.config;
+  const state = await new StateStore(session.loaded.dir, opts.env).load(config.app, systemClock.now());
+  const tds = state.steps['task-definition']?.outputs as StepOutputs['task-definition'] | undefined;
+  const problems: string[] = [];
+  const since = parseSince(opts.logs?.since ?? '10m', systemClock.now());
+  if (!since) problems.push(`--since ${opts.logs?.since}: a duration such as 15m, 2h or 1d, or a time such as 2026-11-20T10:00`);
+  const known = Object.keys(config.services);
+  for (const n of names) if (!known.includes(n)) problems.push(`${n}: not a service of this app; services are ${known.join(', ')}`);
+  const sources: Source[] = [];
+  const task = opts.logs?.task;
+  if (task !== undefined) {
+    if (task !== 'migrations') problems.push(`--task ${task}: only "migrations" (the last migration task) can be named`);
+    const mig = state.steps.migrations?.outputs as StepOutputs['migrations'] | undefined;
+    const runAs = config.migrations?.service ?? Object.values(config.services).find((s) => s.routes.includes('/*'))?.name ?? known[0]!;
+    const td = tds?.services[runAs];
+    if (task === 'migrations' && (!mig || !td)) problems.push('--task migrations: no migration has run yet');
+    else if (mig && td) sources.push({ label: 'migrations', streams: [`${td.streamPrefix}/${td.containerName}/${mig.taskArn.split('/').pop()}`] });
+  } else {
+    for (const n of names.length ? names : known) sources.push({ label: n, prefix: `${tds?.services[n]?.streamPrefix ?? n}/` });
+  }
+  if (problems.length) throw new InputError('logs: invalid arguments', problems, { hint: 'Run deploy-wizard logs --help.' });
+
+  const redact = await redactor(session, opts.env);
+  const group = logGroupName({ app: config.app, env: opts.env });
+  const width = Math.max(...sources.map((s) => s.label.length));
+  const seen = new Set<string>();
+  let from = since!.getTime();
+
+  const fetchAll = async (): Promise<{ label: string; e: FilteredLogEvent }[]> => {
+    const all: { label: string; e: FilteredLogEvent }[] = [];
+    for (const s of sources) {
+      let nextToken: string | undefined;
+      do {
+        const res = await session.aws.logs.send(
+          new FilterLogEventsCommand({
+            logGroupName: group,
+            ...(s.prefix ? { logStreamNamePrefix: s.prefix } : { logStreamNames: s.streams }),
+            startTime: from,
+            ...(opts.logs?.filter ? { filterPattern: opts.logs.filter } : {}),
+            nextToken,
+          }),
+        );
+        // Checked here too: moto answers a prefix query with every stream's events.
+        const mine = (e: FilteredLogEvent) => (s.prefix ? !!e.logStreamName?.startsWith(s.prefix) : !!s.streams?.includes(e.logStreamName ?? ''));
+        for (const e of res.events ?? []) if (e.eventId && !seen.has(e.eventId) && mine(e)) all.push({ label: s.label, e });
+        nextToken = res.nextToken;
+      } while (nextToken);
+    }
+    return all.sort((a, b) => (a.e.timestamp ?? 0) - (b.e.timestamp ?? 0));
+  };
+  const print = (batch: { label: string; e: FilteredLogEvent }[]) => {
+    for (const { label, e } of batch) {
+      seen.add(e.eventId!);
+      from = Math.max(from, e.timestamp ?? from);
+      const line = redact.redact((e.message ?? '').replace(/\n$/, ''));
+      if (opts.json)
+        io.stdout.write(JSON.stringify({ type: 'log', service: label, timestamp: new Date(e.timestamp ?? 0).toISOString(), message: line }) + '\n');
+      else io.stdout.write(`${label.padEnd(width)} | ${new Date(e.timestamp ?? 0).toISOString()} ${line}\n`);
+    }
+  };
+
+  try {
+    print(await fetchAll());
+    while (opts.logs?.follow && !io.signal.aborted) {
+      await systemClock.sleep(FOLLOW_EVERY_MS, io.signal);
+      print(await fetchAll());
+    }
+  } catch (e) {
+    // Ctrl-C ends a --follow: that is how it is meant to stop.
+    if (opts.logs?.follow && io.signal.aborted) return 0;
+    throw e;
+  }
+  return 0;
+}

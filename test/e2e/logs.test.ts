@@ -1,0 +1,71 @@
+import { describe, expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
+import { CloudWatchLogsClient, CreateLogStreamCommand, PutLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
+import { CLI, makeApp, readState, runCli, standinEnv } from '../helpers/cli.js';
+import { expectOk } from '../helpers/expect-ok.js';
+
+const SECRET = 'log-secret-token-8c1f2a';
+const logs = new CloudWatchLogsClient({ region: 'us-east-1' });
+
+async function put(group: string, stream: string, events: [number, string][]) {
+  await logs.send(new CreateLogStreamCommand({ logGroupName: group, logStreamName: stream })).catch(() => {});
+  await logs.send(
+    new PutLogEventsCommand({ logGroupName: group, logStreamName: stream, logEvents: events.map(([timestamp, message]) => ({ timestamp, message })) }),
+  );
+}
+
+describe('logs', () => {
+  it('interleaves the services by time, prefixes each line with its service, redacts secret values, and follows until Ctrl-C', async () => {
+    const { dir, app } = makeApp((c) => {
+      c.services = { web: { ...c.service, routes: ['/*'] }, worker: { cpu: 256, memory: 512, command: ['/bin/busybox', 'sleep', '3600'] } };
+      delete c.service;
+      c.secrets = { API_TOKEN: { prompt: 'API token' } };
+      c.migrations = { command: ['/bin/busybox', 'true'], service: 'web' };
+    });
+    expectOk(await runCli(['deploy', '--non-interactive'], { cwd: dir, env: { API_TOKEN: SECRET } }));
+    const group = `/ecs/${app}-prod`;
+    const t = Date.now() - 60_000;
+    await put(group, `web/${app}/task-a`, [
+      [t, 'GET /health 200'],
+      [t + 2_000, `calling the API with token ${SECRET}`],
+    ]);
+    await put(group, `worker/${app}/task-b`, [[t + 1_000, 'job 42 done']]);
+
+    const all = await runCli(['logs', '--since', '5m'], { cwd: dir });
+    expect(all.code, all.stderr).toBe(0);
+    expect(all.stdout.trim().split('\n')).toEqual([
+      expect.stringMatching(/^web {4}\| \S+Z GET \/health 200$/),
+      expect.stringMatching(/^worker \| \S+Z job 42 done$/),
+      expect.stringMatching(/^web {4}\| \S+Z calling the API with token \*\*\*\*$/),
+    ]);
+    expect(all.stdout + all.stderr).not.toContain(SECRET);
+
+    const worker = await runCli(['logs', 'worker', '--since', '5m'], { cwd: dir });
+    expect(worker.stdout.trim().split('\n')).toEqual([expect.stringMatching(/job 42 done$/)]);
+
+    const bad = await runCli(['logs', 'wrker', '--since', 'yesterday'], { cwd: dir });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--since yesterday: a duration');
+    expect(bad.stderr).toContain('wrker: not a service of this app');
+
+    // The last migration task, by its own stream.
+    const mig = readState(dir).steps.migrations.outputs.taskArn.split('/').pop();
+    await put(group, `web/${app}/${mig}`, [[t + 500, 'migrated 3 tables']]);
+    const migs = await runCli(['logs', '--task', 'migrations', '--since', '5m'], { cwd: dir });
+    expect(migs.stdout.trim().split('\n')).toEqual([expect.stringMatching(/^migrations \| \S+Z migrated 3 tables$/)]);
+
+    // --follow prints what arrives, and Ctrl-C ends it with exit 0.
+    const child = spawn(process.execPath, [CLI, 'logs', '--follow', '--since', '5m'], { cwd: dir, env: standinEnv() });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    const until = async (text: string) => {
+      for (let i = 0; i < 200 && !out.includes(text); i++) await new Promise((r) => setTimeout(r, 100));
+      expect(out).toContain(text);
+    };
+    await until('job 42 done');
+    await put(group, `worker/${app}/task-b`, [[Date.now(), 'job 43 done']]);
+    await until('job 43 done');
+    child.kill('SIGINT');
+    expect(await new Promise((r) => child.on('close', r))).toBe(0);
+  }, 240_000);
+});
