@@ -104,10 +104,20 @@ async function runBuild(ctx: StepContext): Promise<void> {
   }
 }
 
+// Every file is read and hashed once per run: inputs, plan and apply share it. With site.build the
+// files change during apply, so the build's own run reads them afresh.
+const read = new WeakMap<StepContext, Promise<SiteFile[]>>();
+function filesOf(ctx: StepContext): Promise<SiteFile[]> {
+  if (ctx.config.site!.build) return siteManifest(siteDir(ctx));
+  let m = read.get(ctx);
+  if (!m) read.set(ctx, (m = siteManifest(siteDir(ctx))));
+  return m;
+}
+
 async function manifest(ctx: StepContext): Promise<SiteFile[]> {
   const problem = siteDirProblem(ctx.configDir, ctx.config.site!, true);
   if (problem) throw new StepError('site', `read site: ${problem}`, { hint: 'Fix site.dir (or site.build) in deploy-wizard.json.' });
-  return siteManifest(siteDir(ctx));
+  return filesOf(ctx);
 }
 
 /** Key → MD5 of what the bucket holds (the ETag of a one-part SSE-S3 object). */
@@ -359,7 +369,7 @@ export const site: Step<'site'> = {
     return {
       dir: s.dir,
       spa: s.spa,
-      content: s.build ? { build: s.build, run: BUILD_RUN } : siteDirProblem(ctx.configDir, s) ? 'missing' : manifestDigest(await siteManifest(siteDir(ctx))),
+      content: s.build ? { build: s.build, run: BUILD_RUN } : siteDirProblem(ctx.configDir, s) ? 'missing' : manifestDigest(await filesOf(ctx)),
       bucket: bucketOf(ctx),
       lb: ctx.output('service').dnsName ?? null,
       routes: webRoutes(ctx),
@@ -380,7 +390,7 @@ export const site: Step<'site'> = {
         detail: `build with ${ctx.config.site!.build.join(' ')}, upload what changed`,
       });
     else if (!siteDirProblem(ctx.configDir, ctx.config.site!)) {
-      const d = diff(await siteManifest(siteDir(ctx)), exists ? await bucketContents(ctx, bucket) : new Map());
+      const d = diff(await filesOf(ctx), exists ? await bucketContents(ctx, bucket) : new Map());
       const n = d.upload.length + d.remove.length;
       items.push({
         action: n ? 'update' : 'keep',
