@@ -8,6 +8,7 @@ import {
 } from '@aws-sdk/client-acm';
 import type { ResourceRecordSet } from '@aws-sdk/client-route-53';
 import { GLOBAL_REGION } from '../src/aws/clients.js';
+import { hasWebService } from '../src/config/https.js';
 import { findZone, recordsToChange, upsertRecords, zoneNameServers } from '../src/aws/hosted-zone.js';
 import { certificateToken } from '../src/aws/names.js';
 import type { Config } from '../src/config/schema.js';
@@ -33,7 +34,6 @@ declare module '../src/pipeline/outputs.js' {
   }
 }
 
-const hasWeb = (config: Config) => Object.values(config.services).some((s) => s.kind === 'web');
 const domainNames = (config: Config) => [config.domain!.name, ...config.domain!.aliases];
 
 interface Want {
@@ -45,7 +45,7 @@ interface Want {
 
 /** The certificates this config needs: one in the app's region for the load balancer (unless the user brings one), one in us-east-1 for CloudFront. */
 function wanted(ctx: StepContext): Want[] {
-  const regional = hasWeb(ctx.config) && !ctx.config.loadBalancer?.certificateArn;
+  const regional = hasWebService(ctx.config) && !ctx.config.loadBalancer?.certificateArn;
   const edge = !!ctx.config.site;
   if (regional && edge && ctx.region === GLOBAL_REGION) return [{ uses: ['regional', 'edge'], region: ctx.region, acm: (c) => c.aws.acm }];
   const out: Want[] = [];
@@ -216,7 +216,7 @@ export const certificate: Step<'certificate'> = {
     const names = domainNames(ctx.config);
     const zoneId = await zoneOf(ctx);
     const out: CertificateOutput = { zoneId, names };
-    if (ctx.config.loadBalancer?.certificateArn && hasWeb(ctx.config)) out.regionalArn = ctx.config.loadBalancer.certificateArn;
+    if (ctx.config.loadBalancer?.certificateArn && hasWebService(ctx.config)) out.regionalArn = ctx.config.loadBalancer.certificateArn;
     // Both regions validate at once: the records are the same per name, and the waits overlap.
     await Promise.all(
       wanted(ctx).map(async (w) => {

@@ -1,6 +1,6 @@
 import { DescribeLoadBalancersCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { ResourceRecordSet } from '@aws-sdk/client-route-53';
-import { findZone, getRecord, sameRecord, upsertRecords } from '../src/aws/hosted-zone.js';
+import { findZone, fqdn, getRecord, sameRecord, writeRecords } from '../src/aws/hosted-zone.js';
 import { StepError } from '../src/errors.js';
 import type { StepContext } from '../src/pipeline/context.js';
 import type { Check, PlanItem, Step } from '../src/pipeline/step.js';
@@ -20,7 +20,6 @@ declare module '../src/pipeline/outputs.js' {
 }
 
 const names = (ctx: StepContext) => [ctx.config.domain!.name, ...ctx.config.domain!.aliases];
-const dotted = (n: string) => (n.endsWith('.') ? n : `${n}.`).toLowerCase();
 
 /** The alias target: the CDN when there is a site (it fronts the API routes too), else the load balancer. */
 async function target(ctx: StepContext): Promise<{ dnsName: string; zoneId: string; ipv6: boolean; evaluateHealth: boolean }> {
@@ -35,9 +34,9 @@ async function target(ctx: StepContext): Promise<{ dnsName: string; zoneId: stri
 function wanted(ctx: StepContext, t: Awaited<ReturnType<typeof target>>): ResourceRecordSet[] {
   return names(ctx).flatMap((name) =>
     (t.ipv6 ? (['A', 'AAAA'] as const) : (['A'] as const)).map((Type): ResourceRecordSet => ({
-      Name: dotted(name),
+      Name: fqdn(name),
       Type,
-      AliasTarget: { HostedZoneId: t.zoneId, DNSName: dotted(t.dnsName), EvaluateTargetHealth: t.evaluateHealth },
+      AliasTarget: { HostedZoneId: t.zoneId, DNSName: fqdn(t.dnsName), EvaluateTargetHealth: t.evaluateHealth },
     })),
   );
 }
@@ -51,25 +50,32 @@ function wanted(ctx: StepContext, t: Awaited<ReturnType<typeof target>>): Resour
 function foreign(have: ResourceRecordSet | undefined, want: ResourceRecordSet, previousTarget: string | undefined): boolean {
   if (!have || sameRecord(have, want)) return false;
   if (!have.AliasTarget) return true;
-  const at = dotted(have.AliasTarget.DNSName ?? '');
-  return at !== dotted(want.AliasTarget!.DNSName!) && (!previousTarget || at !== dotted(previousTarget));
+  const at = fqdn(have.AliasTarget.DNSName ?? '');
+  return at !== fqdn(want.AliasTarget!.DNSName!) && (!previousTarget || at !== fqdn(previousTarget));
 }
 
-async function conflicts(ctx: StepContext, zoneId: string, want: ResourceRecordSet[], previousTarget: string | undefined): Promise<string[]> {
+/** What stands in the way, from the zone's records read once: CNAMEs at our names, and records we did not make. */
+async function conflicts(
+  ctx: StepContext,
+  zoneId: string,
+  want: ResourceRecordSet[],
+  have: (ResourceRecordSet | undefined)[],
+  previousTarget: string | undefined,
+): Promise<string[]> {
   const out: string[] = [];
   for (const name of names(ctx)) {
     const cname = await getRecord(ctx, zoneId, name, 'CNAME');
     if (cname) out.push(`${name} has a CNAME record (${cname.ResourceRecords?.[0]?.Value}); delete it so the alias records can take the name`);
   }
-  for (const w of want) {
-    const have = await getRecord(ctx, zoneId, w.Name!, w.Type);
-    if (foreign(have, w, previousTarget)) {
-      const what = have!.AliasTarget ? `an alias to ${have!.AliasTarget.DNSName}` : (have!.ResourceRecords ?? []).map((r) => r.Value).join(', ');
+  want.forEach((w, i) => {
+    const h = have[i];
+    if (foreign(h, w, previousTarget)) {
+      const what = h!.AliasTarget ? `an alias to ${h!.AliasTarget.DNSName}` : (h!.ResourceRecords ?? []).map((r) => r.Value).join(', ');
       out.push(
         `${w.Name!.replace(/\.$/, '')} already has an ${w.Type} record (${what}) that deploy-wizard did not create; delete it in Route 53 to move the name to this app`,
       );
     }
-  }
+  });
   return out;
 }
 
@@ -109,7 +115,7 @@ export const dns: Step<'dns'> = {
     for (const name of names(ctx)) {
       const have = 'id' in z ? await getRecord(ctx, z.id, name, 'A') : undefined;
       const at = have?.AliasTarget?.DNSName ?? have?.ResourceRecords?.map((r) => r.Value).join(', ');
-      const ours = !!have && !!prev && dotted(have.AliasTarget?.DNSName ?? '') === dotted(prev);
+      const ours = !!have && !!prev && fqdn(have.AliasTarget?.DNSName ?? '') === fqdn(prev);
       items.push({
         action: !have ? 'create' : ours ? 'keep' : 'update',
         resource: `Route 53 alias ${name}`,
@@ -124,10 +130,13 @@ export const dns: Step<'dns'> = {
     if ('problem' in z) throw new StepError('dns', `find hosted zone: ${z.problem}`);
     const t = await target(ctx);
     const want = wanted(ctx, t);
-    const bad = await conflicts(ctx, z.id, want, ctx.previous()?.target);
+    // Each wanted record is read once: to judge whether it is ours to change, and whether it needs changing.
+    const have = await Promise.all(want.map((w) => getRecord(ctx, z.id, w.Name!, w.Type)));
+    const bad = await conflicts(ctx, z.id, want, have, ctx.previous()?.target);
     if (bad.length)
       throw new StepError('dns', `point the domain: ${bad.join('; ')}`, { hint: 'Nothing was changed in the zone. Remove those records, then run again.' });
-    const n = await upsertRecords(ctx, z.id, want, `deploy-wizard ${ctx.app}/${ctx.env}: ${names(ctx).join(', ')}`);
+    const changes = want.filter((w, i) => !sameRecord(have[i], w));
+    const n = await writeRecords(ctx, z.id, changes, `deploy-wizard ${ctx.app}/${ctx.env}: ${names(ctx).join(', ')}`);
     if (n) ctx.log.info(`pointed ${n} record(s) at ${t.dnsName}`);
     return { zoneId: z.id, target: t.dnsName, records: want.map((r) => ({ name: r.Name!.replace(/\.$/, ''), type: r.Type as 'A' | 'AAAA' })) };
   },
@@ -136,7 +145,7 @@ export const dns: Step<'dns'> = {
     const checks: Check[] = [];
     for (const r of out.records) {
       const have = await getRecord(ctx, out.zoneId, r.name, r.type);
-      const ok = dotted(have?.AliasTarget?.DNSName ?? '') === dotted(out.target);
+      const ok = fqdn(have?.AliasTarget?.DNSName ?? '') === fqdn(out.target);
       checks.push({ name: `${r.type} ${r.name}`, ok, detail: ok ? undefined : `points at ${have?.AliasTarget?.DNSName ?? 'nothing'}` });
     }
     return checks;

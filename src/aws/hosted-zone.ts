@@ -12,7 +12,8 @@ export interface HostedZone {
   name: string;
 }
 
-const dotted = (n: string) => (n.endsWith('.') ? n : `${n}.`);
+/** A DNS name as Route 53 returns it: fully qualified and lowercase (names are case-insensitive). */
+export const fqdn = (n: string) => (n.endsWith('.') ? n : `${n}.`).toLowerCase();
 const bare = (id: string) => id.replace(/^\/hostedzone\//, '');
 
 /**
@@ -22,7 +23,7 @@ const bare = (id: string) => id.replace(/^\/hostedzone\//, '');
  */
 export async function findZone(ctx: Pick<StepContext, 'aws'>, zone: string): Promise<HostedZone | { problem: string }> {
   const res = await ctx.aws.route53.send(new ListHostedZonesByNameCommand({ DNSName: zone, MaxItems: 20 }));
-  const matches = (res.HostedZones ?? []).filter((z) => z.Name === dotted(zone));
+  const matches = (res.HostedZones ?? []).filter((z) => z.Name === fqdn(zone));
   const pub = matches.filter((z) => !z.Config?.PrivateZone);
   if (pub.length === 1) return { id: bare(pub[0]!.Id!), name: zone };
   if (pub.length > 1) {
@@ -52,10 +53,10 @@ export async function getRecord(
   type: ResourceRecordSet['Type'],
 ): Promise<ResourceRecordSet | undefined> {
   const res = await ctx.aws.route53.send(
-    new ListResourceRecordSetsCommand({ HostedZoneId: zoneId, StartRecordName: dotted(name), StartRecordType: type, MaxItems: 1 }),
+    new ListResourceRecordSetsCommand({ HostedZoneId: zoneId, StartRecordName: fqdn(name), StartRecordType: type, MaxItems: 1 }),
   );
   const r = res.ResourceRecordSets?.[0];
-  return r && r.Name?.toLowerCase() === dotted(name).toLowerCase() && r.Type === type ? r : undefined;
+  return r && fqdn(r.Name ?? '') === fqdn(name) && r.Type === type ? r : undefined;
 }
 
 /** True when the record in the zone is the one wanted (values, TTL, alias target), so no UPSERT is needed. */
@@ -66,26 +67,30 @@ export function sameRecord(have: ResourceRecordSet | undefined, want: ResourceRe
     return (
       !!a &&
       a.HostedZoneId === want.AliasTarget.HostedZoneId &&
-      dotted(a.DNSName ?? '').toLowerCase() === dotted(want.AliasTarget.DNSName!).toLowerCase() &&
+      fqdn(a.DNSName ?? '') === fqdn(want.AliasTarget.DNSName!) &&
       !!a.EvaluateTargetHealth === !!want.AliasTarget.EvaluateTargetHealth
     );
   }
-  const vals = (r: ResourceRecordSet) => (r.ResourceRecords ?? []).map((x) => dotted(x.Value ?? '').toLowerCase()).sort();
+  const vals = (r: ResourceRecordSet) => (r.ResourceRecords ?? []).map((x) => fqdn(x.Value ?? '')).sort();
   return !have.AliasTarget && have.TTL === want.TTL && JSON.stringify(vals(have)) === JSON.stringify(vals(want));
 }
 
 /** UPSERTs the records that differ, in one change batch; returns how many it changed. UPSERT makes a repeat after a crash harmless. */
 export async function upsertRecords(ctx: Pick<StepContext, 'aws'>, zoneId: string, want: ResourceRecordSet[], comment: string): Promise<number> {
-  const changes = await recordsToChange(ctx, zoneId, want);
-  if (changes.length) {
+  return writeRecords(ctx, zoneId, await recordsToChange(ctx, zoneId, want), comment);
+}
+
+/** UPSERTs these records in one change batch (none: no call). */
+export async function writeRecords(ctx: Pick<StepContext, 'aws'>, zoneId: string, records: ResourceRecordSet[], comment: string): Promise<number> {
+  if (records.length) {
     await ctx.aws.route53.send(
       new ChangeResourceRecordSetsCommand({
         HostedZoneId: zoneId,
-        ChangeBatch: { Comment: comment, Changes: changes.map((r) => ({ Action: 'UPSERT' as const, ResourceRecordSet: r })) },
+        ChangeBatch: { Comment: comment, Changes: records.map((r) => ({ Action: 'UPSERT' as const, ResourceRecordSet: r })) },
       }),
     );
   }
-  return changes.length;
+  return records.length;
 }
 
 /** Which of the wanted records differ from the zone; read-only, for plan and verify. */
