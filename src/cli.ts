@@ -15,7 +15,7 @@ import { isMutating } from './aws/mutating.js';
 // for us to act on (package.json pins the SDK), not noise for every user.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
-const COMMANDS = ['deploy', 'init', 'plan', 'status', 'logs', 'secrets', 'unlock', 'help'] as const;
+const COMMANDS = ['deploy', 'init', 'plan', 'status', 'logs', 'rollback', 'secrets', 'unlock', 'help'] as const;
 type Command = (typeof COMMANDS)[number];
 
 const COMMON_HELP = `Common flags:
@@ -88,6 +88,17 @@ by time and prefixed with the service name. Secret values show as ****.
   --task migrations  the last migration task's lines
 
 ${COMMON_HELP}`,
+  rollback: `Usage: deploy-wizard rollback [SERVICE] [--to REVISION] [flags]
+
+Puts a service (every service when none is named) back on its previous task
+definition revision, or on the one --to names, then waits like a deploy: the
+rollout (with the circuit breaker) and the first-boot checks. The config
+still says the newer revision: status shows the difference, and the next
+deploy rolls forward (saying so first).
+
+  --to REVISION   a revision number of the service's task definition family
+
+${COMMON_HELP}`,
   plan: `Usage: deploy-wizard plan [flags]
 
 Read-only: what each step would create, change or leave as it is, and the
@@ -121,6 +132,7 @@ Commands:
   plan            read-only: what would change, and the cost
   status          read-only: the last deploy and every service live; exit 1 when degraded
   logs [SERVICE]  the services' log lines, interleaved and prefixed; --follow to tail
+  rollback [SERVICE]  back to the previous task definition revision (--to N)
   secrets set KEY store one asked value and roll the services that read it
   secrets list    key names, sources and when each last changed
   unlock ID       break a stale lock
@@ -163,6 +175,7 @@ function parseFlags(argv: string[]) {
       follow: { type: 'boolean', short: 'f' },
       filter: { type: 'string' },
       task: { type: 'string' },
+      to: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
       version: { type: 'boolean', short: 'v', default: false },
       ...INIT_FLAGS,
@@ -207,6 +220,7 @@ function afterParse(parsed: ReturnType<typeof parseFlags>) {
   if (v['no-deploy'] && !(command === 'secrets' && rest[0] === 'set')) problems.push(`--no-deploy: a flag of secrets set, not of ${command}`);
   if (command !== 'logs')
     for (const k of ['since', 'follow', 'filter', 'task'] as const) if (v[k] !== undefined) problems.push(`--${k}: a flag of logs, not of ${command}`);
+  if (command !== 'rollback' && v.to !== undefined) problems.push(`--to: a flag of rollback, not of ${command}`);
   if (problems.length) throw new InputError('read flags: invalid values', problems);
   const opts: CommonOptions = {
     env: v.env!,
@@ -218,6 +232,7 @@ function afterParse(parsed: ReturnType<typeof parseFlags>) {
     profile: v.profile ?? process.env.AWS_PROFILE,
     verbose: v.verbose!,
     noDeploy: v['no-deploy']!,
+    ...(command === 'rollback' ? { rollback: { to: v.to } } : {}),
     ...(command === 'logs' ? { logs: { since: v.since, follow: !!v.follow, filter: v.filter, task: v.task } } : {}),
     ...(initGiven.length
       ? {
@@ -350,6 +365,8 @@ async function main(): Promise<number> {
         return await (await import('./commands/status.js')).statusCommand(opts, io);
       case 'logs':
         return await (await import('./commands/logs.js')).logsCommand(opts, io, rest);
+      case 'rollback':
+        return await (await import('./commands/rollback.js')).rollbackCommand(opts, io, rest);
       case 'secrets':
         return await (await import('./commands/secrets.js')).secretsCommand(opts, io, rest);
       case 'unlock':

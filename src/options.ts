@@ -40,6 +40,8 @@ export interface CommonOptions {
   /** logs: from when, tail, a filter pattern, a one-off task. */
   logs?: { since?: string; follow: boolean; filter?: string; task?: string };
   init?: InitFlags;
+  /** rollback: the revision to go to (a string as typed; checked by the command). */
+  rollback?: { to?: string };
 }
 
 /** Everything from the outside world a command uses, so commands run in-process in tests. */

@@ -348,15 +348,8 @@ export const service: Step<'service'> = {
         rows.push([label, `${base}${route ? route.replace(/\*.*$/, '') : ''}${entries.length > 1 ? `  ${counts}` : ''}`]);
       } else rows.push([label, `worker, ${counts}`]);
     }
-    const first = entries[0];
-    const td = first ? tds[first[0]] : undefined;
-    const notes =
-      first && td
-        ? [
-            `Roll back${entries.length > 1 ? ` (each service the same way; ${first[0]} shown)` : ''}:`,
-            `  aws ecs update-service --cluster ${out.clusterName} --service ${first[1].serviceName} --task-definition ${td.family}:${Math.max(1, td.revision - 1)} --region ${view.region}`,
-          ]
-        : [];
+    const envFlag = view.env === 'prod' ? '' : ` --env ${view.env}`;
+    const notes = entries.length ? [`Roll back: deploy-wizard rollback${entries.length > 1 ? ' [SERVICE]' : ''}${envFlag}`] : [];
     return { rows, notes };
   },
 };

@@ -93,6 +93,12 @@ export async function deployCommand(opts: CommonOptions, io: Io): Promise<number
     const emit = (e: StepEvent) => {
       if (opts.json) io.stdout.write(JSON.stringify(e) + '\n');
     };
+    // A rollback left services on older revisions than the config's: say so before rolling them forward.
+    for (const [name, r] of Object.entries(state.rollbacks ?? {})) {
+      const m = `${name} runs ${r.family}:${r.to} after a rollback (it ran ${r.from}); this deploy rolls it forward to the config's revision.`;
+      if (opts.json) emit({ step: 'deploy', status: 'warning', message: m, timestamp: clock.now().toISOString() });
+      else note(m);
+    }
     const resumed = Object.values(state.steps).some((s) => s.status === 'failed' || s.status === 'running');
     if (resumed) note('Resuming: steps that finished last time are checked, not redone.');
     await runSteps({
@@ -106,6 +112,10 @@ export async function deployCommand(opts: CommonOptions, io: Io): Promise<number
       signal: io.signal,
       now: () => clock.now(),
     });
+    if (state.rollbacks) {
+      delete state.rollbacks;
+      await save();
+    }
     if (opts.json)
       emit({ step: 'deploy', status: 'done', message: `deployed ${session.loaded.config.app} (${opts.env})`, timestamp: clock.now().toISOString() });
     else io.stdout.write(formatSummary(session.loaded.config, opts.env, session.region, state, session.steps) + '\n');

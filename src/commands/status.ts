@@ -39,7 +39,9 @@ export function formatStatus(s: Status): string {
     lines.push('', 'Services');
     const w = Math.max(...s.services.map((r) => r.name.length));
     for (const r of s.services) {
-      const rev = r.revision !== undefined ? `rev ${r.revision}${r.deployedRevision !== undefined ? ` (the last deploy set ${r.deployedRevision})` : ''}` : '';
+      const why = r.rolledBack ? `rolled back from ${r.rolledBack.from} at ${r.rolledBack.at}; the next deploy rolls forward` : undefined;
+      const differs = r.deployedRevision !== undefined ? ` (${why ?? `the last deploy set ${r.deployedRevision}`})` : '';
+      const rev = r.revision !== undefined ? `rev ${r.revision}${differs}` : '';
       const targets = r.targets ? `, targets ${r.targets.healthy}/${r.targets.total} healthy` : '';
       lines.push(
         `  ${r.name.padEnd(w)}  ${r.kind.padEnd(6)}  ${r.running}/${r.desired} running${r.pending ? `, ${r.pending} pending` : ''}, ${r.rollout.toLowerCase()}  ${rev}${r.image ? `  ${r.image}` : ''}${targets}`,

@@ -29,6 +29,16 @@ export interface StateFile {
   createdAt: string;
   updatedAt: string;
   steps: Record<string, StepState>;
+  /** Services `rollback` put on an older revision than the config's, by config name; the next deploy rolls them forward and clears this. */
+  rollbacks?: Record<string, RollbackRecord>;
+}
+
+export interface RollbackRecord {
+  family: string;
+  /** The revision it ran before the rollback, and the one it runs now. */
+  from: number;
+  to: number;
+  at: string;
 }
 
 export function emptyState(app: string, env: string, now: Date): StateFile {

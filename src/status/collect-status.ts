@@ -30,6 +30,8 @@ export interface ServiceRow {
   revision?: number;
   /** The revision the last deploy put there, when the service runs another one (a rollback, or a change by hand). */
   deployedRevision?: number;
+  /** Set when `rollback` put it there; the next deploy rolls forward. */
+  rolledBack?: { from: number; to: number; at: string };
   image?: string;
   targets?: { healthy: number; total: number };
   url?: string;
@@ -136,6 +138,8 @@ export async function collectStatus(o: {
     };
     const deployed = revisionOf(tdOut?.services[s.name]?.taskDefinitionArn);
     if (deployed !== undefined && row.revision !== undefined && deployed !== row.revision) row.deployedRevision = deployed;
+    const rb = state.rollbacks?.[s.name];
+    if (rb && row.revision === rb.to) row.rolledBack = { from: rb.from, to: rb.to, at: rb.at };
     if (s.kind === 'web' && base) row.url = `${base}${s.routes.find((r) => r !== '/*')?.replace(/\*.*$/, '') ?? '/'}`;
     if (rec?.targetGroupArn && o.checkTargets) {
       const t = (await aws.elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: rec.targetGroupArn }))).TargetHealthDescriptions ?? [];
