@@ -335,7 +335,6 @@ export const service: Step<'service'> = {
   },
 
   summary(out, view) {
-    const tds = view.output('task-definition')?.services ?? {};
     const rows: [string, string][] = [];
     const entries = Object.entries(out.services);
     // With a domain, users reach the app by its name (through the CDN when there is a site), not the load balancer's.
