@@ -15,7 +15,7 @@ import { isMutating } from './aws/mutating.js';
 // for us to act on (package.json pins the SDK), not noise for every user.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
-const COMMANDS = ['deploy', 'init', 'plan', 'status', 'logs', 'rollback', 'secrets', 'unlock', 'help'] as const;
+const COMMANDS = ['deploy', 'init', 'plan', 'status', 'logs', 'rollback', 'destroy', 'secrets', 'unlock', 'help'] as const;
 type Command = (typeof COMMANDS)[number];
 
 const COMMON_HELP = `Common flags:
@@ -99,6 +99,21 @@ deploy rolls forward (saying so first).
   --to REVISION   a revision number of the service's task definition family
 
 ${COMMON_HELP}`,
+  destroy: `Usage: deploy-wizard destroy [flags]
+
+Removes what deploy-wizard created for this app and env, in reverse order,
+and only resources carrying its tags. Shows what goes and what stays first,
+then asks you to type the app name (--yes skips that, except for the prod
+env, which also needs --force). By default the data stays: the database (a
+final snapshot is taken, deletion protection stays on), buckets holding
+objects, the secrets and the user pool. It ends with what was kept and what
+it still costs. Killed or failed? Run it again: it resumes.
+
+  --delete-data          remove the data too (the database after a final snapshot)
+  --skip-final-snapshot  with --delete-data: no final snapshot
+  --force                destroy prod with --yes, without typing the name
+
+${COMMON_HELP}`,
   plan: `Usage: deploy-wizard plan [flags]
 
 Read-only: what each step would create, change or leave as it is, and the
@@ -133,6 +148,7 @@ Commands:
   status          read-only: the last deploy and every service live; exit 1 when degraded
   logs [SERVICE]  the services' log lines, interleaved and prefixed; --follow to tail
   rollback [SERVICE]  back to the previous task definition revision (--to N)
+  destroy         remove the app's resources; keeps the data unless --delete-data
   secrets set KEY store one asked value and roll the services that read it
   secrets list    key names, sources and when each last changed
   unlock ID       break a stale lock
@@ -176,6 +192,9 @@ function parseFlags(argv: string[]) {
       filter: { type: 'string' },
       task: { type: 'string' },
       to: { type: 'string' },
+      'delete-data': { type: 'boolean' },
+      'skip-final-snapshot': { type: 'boolean' },
+      force: { type: 'boolean' },
       help: { type: 'boolean', short: 'h', default: false },
       version: { type: 'boolean', short: 'v', default: false },
       ...INIT_FLAGS,
@@ -220,6 +239,9 @@ function afterParse(parsed: ReturnType<typeof parseFlags>) {
   if (v['no-deploy'] && !(command === 'secrets' && rest[0] === 'set')) problems.push(`--no-deploy: a flag of secrets set, not of ${command}`);
   if (command !== 'logs')
     for (const k of ['since', 'follow', 'filter', 'task'] as const) if (v[k] !== undefined) problems.push(`--${k}: a flag of logs, not of ${command}`);
+  if (command !== 'destroy')
+    for (const k of ['delete-data', 'skip-final-snapshot', 'force'] as const)
+      if (v[k] !== undefined) problems.push(`--${k}: a flag of destroy, not of ${command}`);
   if (command !== 'rollback' && v.to !== undefined) problems.push(`--to: a flag of rollback, not of ${command}`);
   if (problems.length) throw new InputError('read flags: invalid values', problems);
   const opts: CommonOptions = {
@@ -233,6 +255,7 @@ function afterParse(parsed: ReturnType<typeof parseFlags>) {
     verbose: v.verbose!,
     noDeploy: v['no-deploy']!,
     ...(command === 'rollback' ? { rollback: { to: v.to } } : {}),
+    ...(command === 'destroy' ? { destroy: { deleteData: !!v['delete-data'], skipFinalSnapshot: !!v['skip-final-snapshot'], force: !!v.force } } : {}),
     ...(command === 'logs' ? { logs: { since: v.since, follow: !!v.follow, filter: v.filter, task: v.task } } : {}),
     ...(initGiven.length
       ? {
@@ -367,6 +390,8 @@ async function main(): Promise<number> {
         return await (await import('./commands/logs.js')).logsCommand(opts, io, rest);
       case 'rollback':
         return await (await import('./commands/rollback.js')).rollbackCommand(opts, io, rest);
+      case 'destroy':
+        return await (await import('./commands/destroy.js')).destroyCommand(opts, io);
       case 'secrets':
         return await (await import('./commands/secrets.js')).secretsCommand(opts, io, rest);
       case 'unlock':

@@ -42,6 +42,7 @@ export interface CommonOptions {
   init?: InitFlags;
   /** rollback: the revision to go to (a string as typed; checked by the command). */
   rollback?: { to?: string };
+  destroy?: { deleteData: boolean; skipFinalSnapshot: boolean; force: boolean };
 }
 
 /** Everything from the outside world a command uses, so commands run in-process in tests. */

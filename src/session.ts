@@ -22,6 +22,8 @@ export interface Session {
   aws: AwsClients;
   docker?: Docker;
   steps: Step[];
+  /** Every step, enabled or not: destroy removes what an earlier config created too. */
+  allSteps: readonly Step[];
   account: string;
 }
 
@@ -77,7 +79,7 @@ export async function openSession(opts: CommonOptions, io: Io, needDocker = true
   } catch (e) {
     throw describeAwsError(e, 'check AWS credentials');
   }
-  return { loaded, region, aws, docker, steps, account };
+  return { loaded, region, aws, docker, steps, allSteps, account };
 }
 
 /** DEPLOY_WIZARD_AWS_TIMEOUT_MS shortens the per-request timeout (tests of a hung endpoint; very slow links may raise it). */

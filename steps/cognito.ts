@@ -30,7 +30,7 @@ declare module '../src/pipeline/outputs.js' {
   }
 }
 
-const poolName = (ctx: StepContext) => `${ctx.app}-${ctx.env}`;
+export const poolName = (ctx: Pick<StepContext, 'app' | 'env'>) => `${ctx.app}-${ctx.env}`;
 const clientName = (ctx: StepContext) => `${ctx.app}-${ctx.env}-web`;
 const cfg = (ctx: StepContext) => ctx.config.auth!.cognito!;
 const ownTags = (ctx: StepContext) => ({ 'deploy-wizard:app': ctx.app, 'deploy-wizard:env': ctx.env, 'deploy-wizard:step': 'cognito' });
@@ -127,7 +127,8 @@ const CARRIED = [
   'AcrConfiguration',
 ] as const satisfies readonly (keyof UpdateUserPoolCommandInput & keyof UserPoolType)[];
 
-export function updateInput(ctx: StepContext, pool: UserPoolType): UpdateUserPoolCommandInput {
+/** UpdateUserPool resets every setting it is not given: what an update carries over from the pool as it is. */
+function carriedOf(pool: UserPoolType): Record<string, unknown> {
   const carried: Record<string, unknown> = {};
   for (const k of CARRIED) if (pool[k] !== undefined) carried[k] = pool[k];
   if (pool.AdminCreateUserConfig) {
@@ -135,8 +136,17 @@ export function updateInput(ctx: StepContext, pool: UserPoolType): UpdateUserPoo
     const { UnusedAccountValidityDays: _old, ...rest } = pool.AdminCreateUserConfig;
     carried.AdminCreateUserConfig = rest;
   }
+  return carried;
+}
+
+/** The update that only turns deletion protection off, before destroy --delete-data deletes the pool. */
+export function unprotectInput(pool: UserPoolType): UpdateUserPoolCommandInput {
+  return { ...carriedOf(pool), UserPoolId: pool.Id, Policies: pool.Policies, DeletionProtection: 'INACTIVE', UserPoolTags: pool.UserPoolTags };
+}
+
+export function updateInput(ctx: StepContext, pool: UserPoolType): UpdateUserPoolCommandInput {
   return {
-    ...carried,
+    ...carriedOf(pool),
     UserPoolId: pool.Id,
     Policies: { ...pool.Policies, PasswordPolicy: passwordPolicy(ctx) },
     DeletionProtection: ctx.env === 'prod' ? 'ACTIVE' : 'INACTIVE',

@@ -163,18 +163,22 @@ async function sync(ctx: StepContext, bucket: string, upload: SiteFile[], remove
   }
 }
 
+/** Our origin access control's id, by its name (unique per account; OACs take no tags). */
+export async function findOriginAccessControl(ctx: StepContext): Promise<string | undefined> {
+  const name = originAccessControlName(ctx);
+  let Marker: string | undefined;
+  do {
+    const page = (await ctx.aws.cloudfront.send(new ListOriginAccessControlsCommand({ Marker }))).OriginAccessControlList;
+    const hit = page?.Items?.find((o) => o.Name === name);
+    if (hit) return hit.Id!;
+    Marker = page?.IsTruncated ? page.NextMarker : undefined;
+  } while (Marker);
+  return undefined;
+}
+
 async function ensureOriginAccessControl(ctx: StepContext): Promise<string> {
   const name = originAccessControlName(ctx);
-  const find = async () => {
-    let Marker: string | undefined;
-    do {
-      const page = (await ctx.aws.cloudfront.send(new ListOriginAccessControlsCommand({ Marker }))).OriginAccessControlList;
-      const hit = page?.Items?.find((o) => o.Name === name);
-      if (hit) return hit.Id!;
-      Marker = page?.IsTruncated ? page.NextMarker : undefined;
-    } while (Marker);
-    return undefined;
-  };
+  const find = () => findOriginAccessControl(ctx);
   const found = await find();
   if (found) return found;
   // Names are unique per account, so a crash after the create is found by name (OACs take no tags).
@@ -198,7 +202,7 @@ async function ensureOriginAccessControl(ctx: StepContext): Promise<string> {
 }
 
 /** Our distribution: the one from the last run, else by comment and then tags (a crash after the create, or lost state). */
-async function findDistribution(ctx: StepContext<'site'>): Promise<{ id: string; arn: string; domainName: string } | undefined> {
+export async function findDistribution(ctx: StepContext<'site'>): Promise<{ id: string; arn: string; domainName: string } | undefined> {
   const prev = ctx.previous();
   if (prev?.distributionId) {
     try {
@@ -337,7 +341,7 @@ async function invalidate(ctx: StepContext, distributionId: string, keys: string
   return { id: inv.Id!, paths };
 }
 
-async function waitDeployed(ctx: StepContext, id: string): Promise<void> {
+export async function waitDeployed(ctx: StepContext, id: string): Promise<void> {
   await waitFor({
     stepId: 'site',
     what: `CloudFront distribution ${id}`,

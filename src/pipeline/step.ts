@@ -35,6 +35,29 @@ export interface PlanItem {
   detail?: string;
 }
 
+/** What `destroy` was asked for; every step's destroy gets the same. */
+export interface DestroyOptions {
+  /** Remove the data too: the database (after its final snapshot), buckets with objects, secrets, the user pool. */
+  deleteData: boolean;
+  skipFinalSnapshot: boolean;
+  /** yyyymmddhhmmss of the first destroy run: snapshot names stay the same when a killed destroy is run again. */
+  stamp: string;
+}
+
+/** One resource a step's destroy found: removed, or kept and why. */
+export interface Teardown {
+  /** As the plan shows it: "ECS service shop-api". */
+  resource: string;
+  /** Kept, and why (data is kept unless --delete-data). Absent when it goes. */
+  keep?: string;
+  /** USD per month while it is kept; undefined when unknown. */
+  monthly?: number;
+  /** Removes it (and waits until whatever needs it gone can go). Safe to repeat: gone already counts as done. */
+  remove?: () => Promise<void>;
+  /** Done even when kept: a final snapshot of a kept database. */
+  alsoDo?: () => Promise<void>;
+}
+
 export interface Check {
   name: string;
   ok: boolean;
@@ -72,6 +95,14 @@ export interface Step<Id extends StepId = StepId> {
   summary?(out: StepOutputs[Id], view: SummaryView): SummaryPart;
   /** Its lines in the monthly cost estimate, from the config alone (plan shows it before anything exists). */
   cost?(config: Config): CostLine[];
+  /**
+   * Read-only: what of this step's exists in AWS for this app and env (found
+   * by deterministic name and ownership tags, never from the state alone, so
+   * a resource a failed run left behind is found too), each with how to
+   * remove it or why it stays. `destroy` calls it in reverse dependency
+   * order: every step that depends on this one has finished removing first.
+   */
+  destroy?(ctx: StepContext<Id>, o: DestroyOptions): Promise<Teardown[]>;
 }
 
 /** True when the tags say this app and env own the resource: the test before adopting or changing anything. */

@@ -31,6 +31,8 @@ export interface StateFile {
   steps: Record<string, StepState>;
   /** Services `rollback` put on an older revision than the config's, by config name; the next deploy rolls them forward and clears this. */
   rollbacks?: Record<string, RollbackRecord>;
+  /** Set while a destroy is under way: a run after a kill keeps its snapshot names (and says it resumes). */
+  destroy?: { stamp: string; startedAt: string; deleteData: boolean };
 }
 
 export interface RollbackRecord {

@@ -24,7 +24,10 @@ describe('rollback', () => {
 
     const back = await runCli(['rollback', '--non-interactive', '--json'], { cwd: dir });
     expectOk(back);
-    const events = back.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const events = back.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(events.at(-1)).toMatchObject({ step: 'rollback', status: 'done', message: expect.stringContaining(`web: ${app}-prod-web:2 → ${app}-prod-web:1`) });
     expect(events.some((e) => /first boot: \d+ check\(s\) passed/.test(e.message))).toBe(true);
     expect(await liveRevision(app)).toBe('1');

@@ -10,8 +10,12 @@ export interface AwsRequest {
   n: number;
 }
 
-/** What to do with a request: forward it, hang forever, drop the connection, or answer with an AWS error. */
-export type Verdict = 'pass' | 'hang' | 'reset' | { error: string; message: string; status?: number };
+/**
+ * What to do with a request: forward it, hang forever, drop the connection,
+ * answer with an AWS error, or answer with a canned success body (for an
+ * API the emulator does not implement).
+ */
+export type Verdict = 'pass' | 'hang' | 'reset' | { error: string; message: string; status?: number } | { reply: string };
 
 function serviceOf(req: IncomingMessage): string {
   const m = /Credential=[^/]+\/[^/]+\/[^/]+\/([^/]+)\//.exec(String(req.headers.authorization ?? ''));
@@ -71,6 +75,10 @@ export async function startAwsProxy(target: string, decide: (r: AwsRequest) => V
       const v = decide(r);
       if (v === 'hang') return void hung.push(res);
       if (v === 'reset') return void req.socket.destroy();
+      if (typeof v === 'object' && 'reply' in v) {
+        res.writeHead(200, { 'content-type': 'text/xml' });
+        return void res.end(v.reply);
+      }
       if (v !== 'pass') return errorResponse(req, service, v, res);
       const fwd = request({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers }, (up) => {
         res.writeHead(up.statusCode ?? 502, up.headers);

@@ -1,0 +1,46 @@
+import {
+  DeleteRoleCommand,
+  DeleteRolePolicyCommand,
+  DetachRolePolicyCommand,
+  ListAttachedRolePoliciesCommand,
+  ListRolePoliciesCommand,
+  ListRoleTagsCommand,
+  ListRolesCommand,
+} from '@aws-sdk/client-iam';
+import type { StepContext } from '../../src/pipeline/context.js';
+import { ownedBy, type Teardown } from '../../src/pipeline/step.js';
+import { unlessNotFound } from '../../src/aws/not-found.js';
+
+const gone = ['NoSuchEntityException', 'NoSuchEntity'];
+
+/**
+ * Every role of this app and env: execution, task, per-service task roles and
+ * the scheduler's, including ones a changed config stopped using. Roles are
+ * listed (IAM has no search by tag) and each candidate's tags decide.
+ */
+export async function destroyRoles(ctx: StepContext): Promise<Teardown[]> {
+  const items: Teardown[] = [];
+  let marker: string | undefined;
+  do {
+    const page = await ctx.aws.iam.send(new ListRolesCommand({ Marker: marker }));
+    for (const role of page.Roles ?? []) {
+      const name = role.RoleName!;
+      // Long names are shortened with a hash, but always start with the app's name.
+      if (!name.startsWith(`${ctx.app}-`)) continue;
+      const tags = (await ctx.aws.iam.send(new ListRoleTagsCommand({ RoleName: name }))).Tags;
+      if (!ownedBy(ctx, tags)) continue;
+      items.push({
+        resource: `IAM role ${name}`,
+        remove: async () => {
+          const attached = (await unlessNotFound(ctx.aws.iam.send(new ListAttachedRolePoliciesCommand({ RoleName: name })), ...gone))?.AttachedPolicies ?? [];
+          for (const p of attached) await unlessNotFound(ctx.aws.iam.send(new DetachRolePolicyCommand({ RoleName: name, PolicyArn: p.PolicyArn })), ...gone);
+          const inline = (await unlessNotFound(ctx.aws.iam.send(new ListRolePoliciesCommand({ RoleName: name })), ...gone))?.PolicyNames ?? [];
+          for (const p of inline) await unlessNotFound(ctx.aws.iam.send(new DeleteRolePolicyCommand({ RoleName: name, PolicyName: p })), ...gone);
+          await unlessNotFound(ctx.aws.iam.send(new DeleteRoleCommand({ RoleName: name })), ...gone);
+        },
+      });
+    }
+    marker = page.IsTruncated ? page.Marker : undefined;
+  } while (marker);
+  return items;
+}

@@ -1,0 +1,151 @@
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { CreateSecurityGroupCommand, DescribeSecurityGroupsCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { CreateRoleCommand, GetRoleCommand, IAMClient } from '@aws-sdk/client-iam';
+import { CreateBucketCommand, HeadBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { DescribeClustersCommand, DescribeServicesCommand, ECSClient } from '@aws-sdk/client-ecs';
+import { DescribeLoadBalancersCommand, ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { DescribeRepositoriesCommand, ECRClient } from '@aws-sdk/client-ecr';
+import { DescribeDBInstancesCommand, DescribeDBSnapshotsCommand, RDSClient } from '@aws-sdk/client-rds';
+import { DescribeReplicationGroupsCommand, ElastiCacheClient } from '@aws-sdk/client-elasticache';
+import { DescribeSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { inject } from 'vitest';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { makeApp, makeExampleApp, readState, runCli } from '../helpers/cli.js';
+import { startAwsProxy } from '../helpers/aws-proxy.js';
+import { expectOk } from '../helpers/expect-ok.js';
+import { mutatingCalls, recordedDeploy } from '../helpers/recorded-deploy.js';
+
+const region = 'us-east-1';
+const ec2 = new EC2Client({ region });
+const s3 = new S3Client({ region, forcePathStyle: true });
+const iam = new IAMClient({ region });
+const ecs = new ECSClient({ region });
+const elb = new ElasticLoadBalancingV2Client({ region });
+const ecr = new ECRClient({ region });
+const rds = new RDSClient({ region });
+const cache = new ElastiCacheClient({ region });
+const sm = new SecretsManagerClient({ region });
+
+const exists = (p: Promise<unknown>) =>
+  p.then(
+    () => true,
+    () => false,
+  );
+const groupsNamed = async (prefix: string) =>
+  ((await ec2.send(new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'group-name', Values: [`${prefix}*`] }] }))).SecurityGroups ?? [])
+    .map((g) => g.GroupName)
+    .sort();
+const events = (stdout: string) =>
+  stdout
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l));
+
+describe('destroy', () => {
+  it('removes only what carries our tags, keeps a bucket with objects, resumes after a kill, and a deploy brings it all back', async () => {
+    const { dir, app, config } = makeApp();
+    expectOk(await runCli(['deploy', '--non-interactive'], { cwd: dir }));
+    const state = readState(dir);
+    const vpcId = state.steps.network.outputs.vpcId;
+    const [uploads, exportsBucket] = config.buckets.names.map((n: string) => `${config.buckets.prefix}${n}`);
+    await s3.send(new PutObjectCommand({ Bucket: uploads, Key: 'user-file.txt', Body: 'keep me' }));
+    // Look-alikes without our tags, made by someone else beside ours.
+    await ec2.send(new CreateSecurityGroupCommand({ GroupName: `${app}-prod-extra`, Description: 'not ours', VpcId: vpcId }));
+    await iam.send(new CreateRoleCommand({ RoleName: `${app}-prod-ops`, AssumeRolePolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [] }) }));
+    await s3.send(new CreateBucketCommand({ Bucket: `${config.buckets.prefix}other` }));
+
+    // prod: --yes alone is not enough without a terminal.
+    const refused = await runCli(['destroy', '--non-interactive', '--yes'], { cwd: dir });
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('--yes: the prod env also needs --force');
+    expect(await exists(ecs.send(new DescribeServicesCommand({ cluster: `${app}-prod`, services: [app] })))).toBe(true);
+
+    // Killed after its third delete, then run again: it finishes.
+    const killed = await runCli(['destroy', '--non-interactive', '--yes', '--force'], { cwd: dir, env: { DEPLOY_WIZARD_FAULT_KILL_AFTER_CALL: '3' } });
+    expect(killed.signal).toBe('SIGKILL');
+    expect(readState(dir).destroy).toMatchObject({ stamp: expect.stringMatching(/^\d{14}$/) });
+    const done = await runCli(['destroy', '--non-interactive', '--yes', '--force', '--json'], { cwd: dir });
+    expectOk(done);
+    const last = events(done.stdout).at(-1);
+    expect(last).toMatchObject({ step: 'destroy', status: 'done' });
+    expect(last.message).toContain(`S3 bucket ${uploads}: holds objects`);
+
+    const svc = (await ecs.send(new DescribeServicesCommand({ cluster: `${app}-prod`, services: [app] }))).services?.[0];
+    expect(svc?.status ?? 'INACTIVE').not.toBe('ACTIVE');
+    expect((await ecs.send(new DescribeClustersCommand({ clusters: [`${app}-prod`] }))).clusters?.[0]?.status ?? 'INACTIVE').toBe('INACTIVE');
+    expect(await exists(elb.send(new DescribeLoadBalancersCommand({ Names: [`${app}-prod`] })))).toBe(false);
+    expect(await exists(ecr.send(new DescribeRepositoriesCommand({ repositoryNames: [`${app}-prod`] })))).toBe(false);
+    expect(await exists(iam.send(new GetRoleCommand({ RoleName: `${app}-prod-execution` })))).toBe(false);
+    expect(await exists(s3.send(new HeadBucketCommand({ Bucket: exportsBucket })))).toBe(false);
+    // Kept: the bucket holding objects. Untouched: everything without our tags.
+    expect(await exists(s3.send(new HeadBucketCommand({ Bucket: uploads })))).toBe(true);
+    expect(await exists(s3.send(new HeadBucketCommand({ Bucket: `${config.buckets.prefix}other` })))).toBe(true);
+    expect(await exists(iam.send(new GetRoleCommand({ RoleName: `${app}-prod-ops` })))).toBe(true);
+    expect(await groupsNamed(`${app}-`)).toEqual([`${app}-prod-extra`]);
+    expect(readState(dir).steps).toEqual({});
+    expect(readState(dir).destroy).toBeUndefined();
+
+    // Again: nothing left to remove, and nothing is changed.
+    const again = await runCli(['destroy', '--non-interactive', '--yes', '--force', '--json', '--verbose'], { cwd: dir });
+    expectOk(again);
+    expect(events(again.stdout).filter((e) => /^deleted /.test(e.message ?? ''))).toEqual([]);
+
+    // A fresh deploy recreates everything and adopts the kept bucket; then a re-run changes nothing.
+    expectOk(await runCli(['deploy', '--non-interactive'], { cwd: dir }));
+    expect(mutatingCalls((await recordedDeploy(dir)).names)).toEqual([]);
+  }, 300_000);
+
+  it('keeps the database (with a snapshot), its secrets and its network; --delete-data then removes them after a final snapshot; deploy recreates it', async () => {
+    const { dir, app, secrets: asked } = makeExampleApp('agencio-predict', (c) => (c.environments = { staging: {} }));
+    const env = ['--env', 'staging'];
+    expectOk(await runCli(['--non-interactive', ...env], { cwd: dir, env: asked }));
+    const id = readState(dir, 'staging').steps.rds.outputs.identifier ?? `${app}-staging`;
+
+    // moto has no DeleteCacheSubnetGroup: a proxy answers it as AWS does, and records the order of the calls.
+    const proxy = await startAwsProxy(inject('standins').env.AWS_ENDPOINT_URL, (r) =>
+      r.action === 'DeleteCacheSubnetGroup'
+        ? { reply: '<DeleteCacheSubnetGroupResponse><ResponseMetadata><RequestId>r</RequestId></ResponseMetadata></DeleteCacheSubnetGroupResponse>' }
+        : 'pass',
+    );
+    onTestFinished(() => proxy.close());
+    const viaProxy = { AWS_ENDPOINT_URL: proxy.url };
+    const kept = await runCli(['destroy', '--non-interactive', '--yes', ...env], { cwd: dir, env: viaProxy });
+    expectOk(kept);
+    expect(kept.stdout).toMatch(new RegExp(`RDS instance ${id} \\(snapshot ${id}-destroy-\\d{14}\\): data`));
+    expect(kept.stdout).toMatch(/They still cost about \$\d+\.\d\d\/month/);
+    expect((await rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: id }))).DBInstances?.[0]?.DBInstanceIdentifier).toBe(id);
+    const snaps = (await rds.send(new DescribeDBSnapshotsCommand({ DBInstanceIdentifier: id, SnapshotType: 'manual' }))).DBSnapshots ?? [];
+    expect(snaps.map((s) => s.DBSnapshotIdentifier)).toEqual([expect.stringMatching(new RegExp(`^${id}-destroy-\\d{14}$`))]);
+    // moto leaves a deleted replication group "deleting" for ever; AWS removes it.
+    const group = (await cache.send(new DescribeReplicationGroupsCommand({ ReplicationGroupId: `${app}-staging` })).catch(() => undefined))
+      ?.ReplicationGroups?.[0];
+    expect(group?.Status ?? 'deleted').toMatch(/^(deleting|deleted)$/);
+    expect((await sm.send(new DescribeSecretCommand({ SecretId: `${app}/staging` }))).DeletedDate).toBeUndefined();
+    expect(await groupsNamed(`${app}-staging-`)).toEqual([`${app}-staging-db`]);
+    const order = proxy.seen.map((r) => r.action);
+    expect(order.indexOf('DeleteReplicationGroup')).toBeGreaterThan(-1);
+    expect(order.indexOf('DeleteCacheSubnetGroup')).toBeGreaterThan(order.indexOf('DeleteReplicationGroup'));
+
+    const gone = await runCli(['destroy', '--non-interactive', '--yes', '--delete-data', ...env], { cwd: dir, env: viaProxy });
+    expectOk(gone);
+    expect(await exists(rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: id })))).toBe(false);
+    const after = ((await rds.send(new DescribeDBSnapshotsCommand({ DBInstanceIdentifier: id, SnapshotType: 'manual' }))).DBSnapshots ?? []).map(
+      (s) => s.DBSnapshotIdentifier,
+    );
+    expect(after).toContainEqual(expect.stringMatching(new RegExp(`^${id}-final-\\d{14}$`)));
+    expect((await sm.send(new DescribeSecretCommand({ SecretId: `${app}/staging` }))).DeletedDate).toBeInstanceOf(Date);
+    expect(await groupsNamed(`${app}-staging-`)).toEqual([]);
+    expect(gone.stdout).toContain('Nothing was kept.');
+
+    // Everything comes back (the app secret restored: --yes agrees to it). Without the cache: moto keeps a
+    // deleted replication group "deleting" for ever, where AWS removes it within minutes.
+    const path = join(dir, 'deploy-wizard.json');
+    const config = JSON.parse(readFileSync(path, 'utf8'));
+    delete config.cache;
+    writeFileSync(path, JSON.stringify(config));
+    expectOk(await runCli(['--non-interactive', '--yes', ...env], { cwd: dir, env: asked }));
+    expect((await rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: id }))).DBInstances?.[0]?.DBInstanceStatus).toBe('available');
+  }, 400_000);
+});
