@@ -1,6 +1,7 @@
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { CreateSecurityGroupCommand, DescribeSecurityGroupsCommand, EC2Client } from '@aws-sdk/client-ec2';
-import { CreateRoleCommand, GetRoleCommand, IAMClient } from '@aws-sdk/client-iam';
+import { CreateRoleCommand, GetRoleCommand, IAMClient, ListRolesCommand } from '@aws-sdk/client-iam';
+import { GetScheduleGroupCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
 import { CreateBucketCommand, HeadBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { DescribeClustersCommand, DescribeServicesCommand, ECSClient } from '@aws-sdk/client-ecs';
 import { DescribeLoadBalancersCommand, ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
@@ -26,6 +27,7 @@ const ecr = new ECRClient({ region });
 const rds = new RDSClient({ region });
 const cache = new ElastiCacheClient({ region });
 const sm = new SecretsManagerClient({ region });
+const scheduler = new SchedulerClient({ region });
 
 const exists = (p: Promise<unknown>) =>
   p.then(
@@ -148,4 +150,27 @@ describe('destroy', () => {
     expectOk(await runCli(['--non-interactive', '--yes', ...env], { cwd: dir, env: asked }));
     expect((await rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: id }))).DBInstances?.[0]?.DBInstanceStatus).toBe('available');
   }, 400_000);
+
+  it('takes down an app of several services, workers and schedules: every service, role and schedule, and the schedule group', async () => {
+    const { dir, app } = makeApp(() => {}, 'whole-app');
+    expectOk(await runCli(['deploy', '--non-interactive'], { cwd: dir }));
+    const roles = async () => {
+      const names: string[] = [];
+      let Marker: string | undefined;
+      do {
+        const page = await iam.send(new ListRolesCommand({ Marker }));
+        names.push(...(page.Roles ?? []).map((x) => x.RoleName!).filter((n) => n.startsWith(`${app}-`)));
+        Marker = page.IsTruncated ? page.Marker : undefined;
+      } while (Marker);
+      return names.sort();
+    };
+    expect((await roles()).length).toBeGreaterThanOrEqual(3);
+    const r = await runCli(['destroy', '--non-interactive', '--yes', '--force'], { cwd: dir });
+    expectOk(r);
+    expect(await roles()).toEqual([]);
+    const active = (await ecs.send(new DescribeServicesCommand({ cluster: `${app}-prod`, services: [app, `${app}-api`, `${app}-worker`] }))).services ?? [];
+    expect(active.filter((x) => x.status === 'ACTIVE')).toEqual([]);
+    expect(await exists(scheduler.send(new GetScheduleGroupCommand({ Name: `${app}-prod` })))).toBe(false);
+    expect(r.stdout).toContain('Nothing was kept.');
+  }, 300_000);
 });

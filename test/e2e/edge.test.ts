@@ -5,7 +5,7 @@ import { ACMClient, DescribeCertificateCommand, ListCertificatesCommand, ListTag
 import { CloudFrontClient, GetDistributionConfigCommand, ListDistributionsCommand, ListTagsForResourceCommand } from '@aws-sdk/client-cloudfront';
 import { DescribeListenersCommand, DescribeLoadBalancersCommand, ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { ChangeResourceRecordSetsCommand, CreateHostedZoneCommand, ListResourceRecordSetsCommand, Route53Client } from '@aws-sdk/client-route-53';
-import { GetBucketPolicyCommand, GetPublicAccessBlockCommand, HeadObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { GetBucketPolicyCommand, GetPublicAccessBlockCommand, HeadBucketCommand, HeadObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { GetWebACLCommand, ListWebACLsCommand, WAFV2Client } from '@aws-sdk/client-wafv2';
 import { makeApp, readState, runCli, standinLogs } from '../helpers/cli.js';
 import { mutatingCalls, recordedDeploy } from '../helpers/recorded-deploy.js';
@@ -277,4 +277,44 @@ describe('a domain over HTTPS, a static site on the CDN beside the API, and a WA
       expect((await ourDistributions(app)).length, call).toBe(1);
     }
   }, 600_000);
+
+  it('destroy takes down the records, the distribution (disabled first), its access control and bucket, the web ACL and both certificates; foreign records stay', async () => {
+    const { dir, app, zone, zoneId, bucket } = await edgeApp();
+    const first = await recordedDeploy(dir);
+    expect(first.code, fail(first)).toBe(0);
+    await route53.send(
+      new ChangeResourceRecordSetsCommand({
+        HostedZoneId: zoneId,
+        ChangeBatch: {
+          Changes: [{ Action: 'CREATE', ResourceRecordSet: { Name: `mail.${zone}`, Type: 'A', TTL: 300, ResourceRecords: [{ Value: '192.0.2.25' }] } }],
+        },
+      }),
+    );
+    const r = await runCli(['destroy', '--non-interactive', '--yes', '--force', '--verbose'], { cwd: dir });
+    if (r.code !== 0) throw new Error(`destroy exit ${r.code}\n${r.stderr}\n${standinLogs()}`);
+    const calls = r.stderr.split('\n').filter((l) => l.startsWith('aws '));
+    const at = (c: string) => calls.indexOf(`aws ${c}`);
+    // Disabled, then deleted; the ACL and the certificates only once the distribution is gone; the records before all of them.
+    expect(at('CloudFront UpdateDistribution')).toBeGreaterThan(-1);
+    expect(at('CloudFront DeleteDistribution')).toBeGreaterThan(at('CloudFront UpdateDistribution'));
+    expect(at('WAFV2 DeleteWebACL')).toBeGreaterThan(at('CloudFront DeleteDistribution'));
+    expect(at('ACM DeleteCertificate')).toBeGreaterThan(at('CloudFront DeleteDistribution'));
+    expect(at('Route53 ChangeResourceRecordSets')).toBeLessThan(at('CloudFront UpdateDistribution'));
+
+    expect(await ourDistributions(app)).toEqual([]);
+    expect(await ourAcls(app)).toEqual([]);
+    for (const region of [REGION, 'us-east-1']) expect(await ourCertificates(app, region), region).toEqual([]);
+    const left = await records(zoneId);
+    expect(left.filter((x) => x.AliasTarget)).toEqual([]);
+    expect(left.find((x) => x.Name === `mail.${zone}.`)?.ResourceRecords).toEqual([{ Value: '192.0.2.25' }]);
+    // The validation CNAMEs stay: ACM gives any certificate for these names in the account the same ones.
+    expect(left.some((x) => x.Type === 'CNAME')).toBe(true);
+    expect(
+      await s3.send(new HeadBucketCommand({ Bucket: bucket })).then(
+        () => 'there',
+        () => 'gone',
+      ),
+    ).toBe('gone');
+    expect(r.stdout).toContain(`Destroyed ${app} (prod) in ${REGION}.`);
+  }, 300_000);
 });
