@@ -149,6 +149,10 @@ const CASES: Case[] = [
     says: /--env stagin: there is no environments\.stagin; did you mean "staging"/,
   },
   { name: '--config that does not exist', args: ['--config', 'nope.json'], says: /read config: nope\.json does not exist/ },
+  { name: 'a destroy flag on deploy', args: ['deploy', '--delete-data'], says: /--delete-data: a flag of destroy, not of deploy/ },
+  { name: '--skip-final-snapshot without --delete-data', args: ['destroy', '--skip-final-snapshot', '--yes'], says: /--skip-final-snapshot: only with --delete-data/ },
+  { name: 'destroy without a terminal and without --yes', args: ['destroy', '--non-interactive', '--env', 'staging'], says: /--yes: needed to destroy without a terminal/ },
+  { name: 'rollback to a revision that is not a number', args: ['rollback', '--to', 'previous'], says: /--to previous: a task definition revision number/ },
   {
     name: '--config at a directory without a config',
     edit: (_c, dir) => mkdirSync(join(dir, 'empty')),
