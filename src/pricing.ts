@@ -56,3 +56,11 @@ export const CDN_ASSUMPTION = { gb: 50, requests: 1_000_000 };
 export const WAF_ACL_MONTH = 5;
 export const WAF_RULE_MONTH = 1;
 export const WAF_MILLION_REQUESTS = 0.6;
+
+// Alarms and budget (us-east-1 list prices).
+/** A standard-resolution alarm, per metric it reads. */
+export const ALARM_METRIC_MONTH = 0.1;
+/** A dashboard beyond the account's first three. */
+export const DASHBOARD_MONTH = 3;
+/** A customer managed KMS key (the alarm topic's: CloudWatch cannot use the AWS managed SNS key). */
+export const KMS_KEY_MONTH = 1;

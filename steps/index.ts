@@ -22,6 +22,8 @@ import { certificate } from './certificate.js';
 import { waf } from './waf.js';
 import { site } from './site.js';
 import { dns } from './dns.js';
+import { alarms } from './alarms.js';
+import { budget } from './budget.js';
 import type { Step, StepId } from '../src/pipeline/step.js';
 import { destroyNetwork } from './teardown/network.js';
 import { destroyCertificates } from './teardown/certificate.js';
@@ -38,6 +40,8 @@ import { destroyWaf } from './teardown/waf.js';
 import { destroySite } from './teardown/site.js';
 import { destroyRecords } from './teardown/dns.js';
 import { destroySchedules } from './teardown/schedules.js';
+import { destroyAlarms } from './teardown/alarms.js';
+import { destroyBudget } from './teardown/budget.js';
 
 const withTeardown = <Id extends StepId>(step: Step<Id>, destroy: NonNullable<Step<Id>['destroy']>): Step<Id> => ({ ...step, destroy });
 
@@ -59,5 +63,7 @@ export const steps: readonly Step[] = [
   withTeardown(site, destroySite),
   withTeardown(dns, destroyRecords),
   withTeardown(schedules, destroySchedules),
+  withTeardown(alarms, destroyAlarms),
+  withTeardown(budget, destroyBudget),
   firstBoot,
 ] as Step[];

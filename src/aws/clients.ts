@@ -10,6 +10,10 @@ import { IAMClient } from '@aws-sdk/client-iam';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { BudgetsClient } from '@aws-sdk/client-budgets';
+import { KMSClient } from '@aws-sdk/client-kms';
 import { ACMClient } from '@aws-sdk/client-acm';
 import { ApplicationAutoScalingClient } from '@aws-sdk/client-application-auto-scaling';
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
@@ -111,6 +115,19 @@ export function createAwsClients(opts: ClientOptions) {
     },
     get logs() {
       return lazy('Logs', () => new CloudWatchLogsClient(base));
+    },
+    get cloudwatch() {
+      return lazy('CloudWatch', () => new CloudWatchClient(base));
+    },
+    get kms() {
+      return lazy('KMS', () => new KMSClient(base));
+    },
+    get sns() {
+      return lazy('SNS', () => new SNSClient(base));
+    },
+    /** AWS Budgets answers from us-east-1 only; budgets are per account. */
+    get budgets() {
+      return lazy('Budgets', () => new BudgetsClient({ ...base, region: GLOBAL_REGION }), GLOBAL_REGION);
     },
     get acm() {
       return lazy('ACM', () => new ACMClient(base));

@@ -4,6 +4,7 @@ import { engineVersionProblem } from './engine-version.js';
 import { KNOWN_REGIONS, regionProblem } from './regions.js';
 import { closest } from './suggest.js';
 import { domain, edge, site } from './edge-schema.js';
+import { alarms, budget } from './alarms-schema.js';
 import { environment, image, legacyService, partName, permission, schedule, service } from './services-schema.js';
 
 // The sections of deploy-wizard.json, each a strict object so a typo is an
@@ -173,6 +174,10 @@ export const baseShape = {
   domain: domain.optional().describe("the app's own name over HTTPS: a DNS-validated certificate and alias records in a Route 53 zone"),
   site: site.optional().describe('a static frontend served from a private bucket through CloudFront, sharing the domain with the web routes'),
   edge: edge.optional(),
+  alarms: alarms
+    .optional()
+    .describe('an SNS topic e-mailing these addresses, CloudWatch alarms on the load balancer, services, database and cache, and a dashboard'),
+  budget: budget.optional().describe('an AWS Budgets monthly cost budget with e-mails at 80% forecast and 100% actual'),
 };
 
 /** Everything but `environments`: what a merged, per-env config must satisfy, normalized to images and services. */

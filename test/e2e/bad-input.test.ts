@@ -149,9 +149,28 @@ const CASES: Case[] = [
     says: /--env stagin: there is no environments\.stagin; did you mean "staging"/,
   },
   { name: '--config that does not exist', args: ['--config', 'nope.json'], says: /read config: nope\.json does not exist/ },
+  {
+    name: 'an alarm address that is not one',
+    edit: (c) => (c.alarms = { email: ['ops at example.com'] }),
+    says: /alarms\.email\[0\]: expected an e-mail address/,
+  },
+  { name: 'a budget of zero', edit: (c) => (c.budget = { monthlyUsd: 0, email: ['o@example.com'] }), says: /budget\.monthlyUsd/ },
+  {
+    name: 'an unknown alarm threshold',
+    edit: (c) => (c.alarms = { email: ['o@example.com'], thresholds: { cpu: 50 } }),
+    says: /alarms\.thresholds\.cpu: unknown key/,
+  },
   { name: 'a destroy flag on deploy', args: ['deploy', '--delete-data'], says: /--delete-data: a flag of destroy, not of deploy/ },
-  { name: '--skip-final-snapshot without --delete-data', args: ['destroy', '--skip-final-snapshot', '--yes'], says: /--skip-final-snapshot: only with --delete-data/ },
-  { name: 'destroy without a terminal and without --yes', args: ['destroy', '--non-interactive', '--env', 'staging'], says: /--yes: needed to destroy without a terminal/ },
+  {
+    name: '--skip-final-snapshot without --delete-data',
+    args: ['destroy', '--skip-final-snapshot', '--yes'],
+    says: /--skip-final-snapshot: only with --delete-data/,
+  },
+  {
+    name: 'destroy without a terminal and without --yes',
+    args: ['destroy', '--non-interactive', '--env', 'staging'],
+    says: /--yes: needed to destroy without a terminal/,
+  },
   { name: 'rollback to a revision that is not a number', args: ['rollback', '--to', 'previous'], says: /--to previous: a task definition revision number/ },
   {
     name: '--config at a directory without a config',

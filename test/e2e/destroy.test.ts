@@ -1,4 +1,4 @@
-import { describe, expect, it, onTestFinished } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { CreateSecurityGroupCommand, DescribeSecurityGroupsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { CreateRoleCommand, GetRoleCommand, IAMClient, ListRolesCommand } from '@aws-sdk/client-iam';
 import { GetScheduleGroupCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
@@ -9,11 +9,10 @@ import { DescribeRepositoriesCommand, ECRClient } from '@aws-sdk/client-ecr';
 import { DescribeDBInstancesCommand, DescribeDBSnapshotsCommand, RDSClient } from '@aws-sdk/client-rds';
 import { DescribeReplicationGroupsCommand, ElastiCacheClient } from '@aws-sdk/client-elasticache';
 import { DescribeSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { inject } from 'vitest';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeApp, makeExampleApp, readState, runCli } from '../helpers/cli.js';
-import { startAwsProxy } from '../helpers/aws-proxy.js';
+import { motoWithGapsFilled } from '../helpers/moto-gaps.js';
 import { expectOk } from '../helpers/expect-ok.js';
 import { mutatingCalls, recordedDeploy } from '../helpers/recorded-deploy.js';
 
@@ -106,13 +105,8 @@ describe('destroy', () => {
     const id = readState(dir, 'staging').steps.rds.outputs.identifier ?? `${app}-staging`;
 
     // moto has no DeleteCacheSubnetGroup: a proxy answers it as AWS does, and records the order of the calls.
-    const proxy = await startAwsProxy(inject('standins').env.AWS_ENDPOINT_URL, (r) =>
-      r.action === 'DeleteCacheSubnetGroup'
-        ? { reply: '<DeleteCacheSubnetGroupResponse><ResponseMetadata><RequestId>r</RequestId></ResponseMetadata></DeleteCacheSubnetGroupResponse>' }
-        : 'pass',
-    );
-    onTestFinished(() => proxy.close());
-    const viaProxy = { AWS_ENDPOINT_URL: proxy.url };
+    const proxy = await motoWithGapsFilled();
+    const viaProxy = proxy.env;
     const kept = await runCli(['destroy', '--non-interactive', '--yes', ...env], { cwd: dir, env: viaProxy });
     expectOk(kept);
     expect(kept.stdout).toMatch(new RegExp(`RDS instance ${id} \\(snapshot ${id}-destroy-\\d{14}\\): data`));

@@ -1,0 +1,132 @@
+import { describe, expect, it } from 'vitest';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CloudWatchClient, DescribeAlarmsCommand, GetDashboardCommand } from '@aws-sdk/client-cloudwatch';
+import { GetTopicAttributesCommand, ListSubscriptionsByTopicCommand, SNSClient } from '@aws-sdk/client-sns';
+import { GetKeyPolicyCommand, KMSClient } from '@aws-sdk/client-kms';
+import { BudgetsClient, DescribeBudgetCommand, DescribeNotificationsForBudgetCommand } from '@aws-sdk/client-budgets';
+import { DescribeReplicationGroupsCommand, ElastiCacheClient } from '@aws-sdk/client-elasticache';
+import { makeExampleApp, readState, runCli } from '../helpers/cli.js';
+import { expectOk } from '../helpers/expect-ok.js';
+import { motoWithGapsFilled } from '../helpers/moto-gaps.js';
+import { mutatingCalls, recordedDeploy } from '../helpers/recorded-deploy.js';
+
+const region = 'us-east-1';
+const cw = new CloudWatchClient({ region });
+const sns = new SNSClient({ region });
+const kms = new KMSClient({ region });
+const budgets = new BudgetsClient({ region });
+const cache = new ElastiCacheClient({ region });
+const ACCOUNT = '123456789012';
+
+const dims = (a: any) => Object.fromEntries((a.Dimensions ?? []).map((d: any) => [d.Name, d.Value]));
+const ourAlarms = async (app: string) => (await cw.send(new DescribeAlarmsCommand({ AlarmNamePrefix: `${app}-prod-` }))).MetricAlarms ?? [];
+
+describe('alarms, dashboard and budget', () => {
+  it('watch the real load balancer, target group, service, database and cache; e-mail through an encrypted topic; a re-run changes nothing; destroy removes them', async () => {
+    const { dir, app, secrets } = makeExampleApp('agencio-predict', (c) => {
+      c.region = region;
+      c.alarms = { email: ['ops@example.com'], thresholds: { cpuPercent: 75 } };
+      c.budget = { monthlyUsd: 250, email: ['owner@example.com'] };
+    });
+    const first = await recordedDeploy(dir, secrets);
+    expect(first.code, first.error?.message).toBe(0);
+    const state = readState(dir);
+    const svc = state.steps.service.outputs;
+    const out = state.steps.alarms.outputs;
+
+    // The topic is encrypted with a key CloudWatch may use; the address is subscribed.
+    const topic = (await sns.send(new GetTopicAttributesCommand({ TopicArn: out.topicArn }))).Attributes!;
+    expect(topic.KmsMasterKeyId).toBe(out.keyArn);
+    const policy = JSON.parse((await kms.send(new GetKeyPolicyCommand({ KeyId: out.keyArn, PolicyName: 'default' }))).Policy!);
+    expect(policy.Statement).toContainEqual(
+      expect.objectContaining({ Principal: { Service: 'cloudwatch.amazonaws.com' }, Action: ['kms:Decrypt', 'kms:GenerateDataKey*'] }),
+    );
+    const subs = (await sns.send(new ListSubscriptionsByTopicCommand({ TopicArn: out.topicArn }))).Subscriptions ?? [];
+    expect(subs.map((s) => [s.Protocol, s.Endpoint])).toEqual([['email', 'ops@example.com']]);
+
+    const alarms = await ourAlarms(app);
+    const byName = Object.fromEntries(alarms.map((a) => [a.AlarmName!.slice(`${app}-prod-`.length), a]));
+    expect(Object.keys(byName).sort()).toEqual(
+      [
+        'lb-5xx',
+        'target-5xx-rate',
+        'p95-latency',
+        'web-unhealthy-hosts',
+        'web-cpu-high',
+        'web-memory-high',
+        'web-running-below-desired',
+        'db-cpu-high',
+        'db-free-storage-low',
+        'db-connections-high',
+        'cache-memory-high',
+        'cache-evictions',
+      ].sort(),
+    );
+    for (const a of alarms) {
+      expect(a.AlarmActions, a.AlarmName).toEqual([out.topicArn]);
+      expect(a.AlarmDescription?.length, a.AlarmName).toBeGreaterThan(20);
+    }
+    const lbDim = svc.loadBalancerArn.split(':loadbalancer/')[1];
+    expect(dims(byName['lb-5xx'])).toEqual({ LoadBalancer: lbDim });
+    expect(dims(byName['web-unhealthy-hosts'])).toEqual({ LoadBalancer: lbDim, TargetGroup: svc.services.web.targetGroupArn.split(':').pop() });
+    expect(dims(byName['web-cpu-high'])).toEqual({ ClusterName: svc.clusterName, ServiceName: svc.services.web.serviceName });
+    expect(byName['web-cpu-high']!.Threshold).toBe(75);
+    expect(dims(byName['db-cpu-high'])).toEqual({ DBInstanceIdentifier: state.steps.rds.outputs.identifier });
+    const members = (await cache.send(new DescribeReplicationGroupsCommand({ ReplicationGroupId: state.steps.elasticache.outputs.replicationGroupId })))
+      .ReplicationGroups![0]!.MemberClusters!;
+    expect(members).toContain(dims(byName['cache-evictions']).CacheClusterId);
+    expect(byName['db-free-storage-low']!.ComparisonOperator).toBe('LessThanThreshold');
+
+    const dash = JSON.parse((await cw.send(new GetDashboardCommand({ DashboardName: `${app}-prod` }))).DashboardBody!);
+    expect(dash.widgets.map((w: any) => w.properties.title).sort()).toEqual(alarms.map((a) => a.AlarmName).sort());
+
+    const budget = (await budgets.send(new DescribeBudgetCommand({ AccountId: ACCOUNT, BudgetName: `deploy-wizard-${app}-prod` }))).Budget!;
+    expect([Number(budget.BudgetLimit!.Amount), budget.BudgetLimit!.Unit, budget.TimeUnit, budget.BudgetType]).toEqual([250, 'USD', 'MONTHLY', 'COST']);
+    const notes = (await budgets.send(new DescribeNotificationsForBudgetCommand({ AccountId: ACCOUNT, BudgetName: `deploy-wizard-${app}-prod` })))
+      .Notifications!;
+    expect(notes.map((n) => [n.NotificationType, Number(n.Threshold)]).sort()).toEqual([
+      ['ACTUAL', 100],
+      ['FORECASTED', 80],
+    ]);
+
+    const again = await recordedDeploy(dir, secrets);
+    expect(again.code).toBe(0);
+    expect(mutatingCalls(again.names)).toEqual([]);
+
+    // One threshold changed: that alarm is put again, and nothing else.
+    const path = join(dir, 'deploy-wizard.json');
+    const config = JSON.parse(readFileSync(path, 'utf8'));
+    config.alarms.thresholds.cpuPercent = 70;
+    writeFileSync(path, JSON.stringify(config));
+    const changed = await recordedDeploy(dir, secrets);
+    expect(changed.code, changed.error?.message).toBe(0);
+    expect(mutatingCalls(changed.names)).toEqual(['CloudWatch:PutMetricAlarm', 'CloudWatch:PutDashboard']);
+    expect(changed.calls.find((c) => c.name === 'CloudWatch:PutMetricAlarm')!.input.AlarmName).toBe(`${app}-prod-web-cpu-high`);
+
+    const gone = await runCli(['destroy', '--non-interactive', '--yes', '--force', '--delete-data', '--skip-final-snapshot'], {
+      cwd: dir,
+      env: (await motoWithGapsFilled()).env,
+    });
+    expectOk(gone);
+    expect(await ourAlarms(app)).toEqual([]);
+    expect(
+      await cw.send(new GetDashboardCommand({ DashboardName: `${app}-prod` })).then(
+        () => 'there',
+        () => 'gone',
+      ),
+    ).toBe('gone');
+    expect(
+      await sns.send(new GetTopicAttributesCommand({ TopicArn: out.topicArn })).then(
+        () => 'there',
+        () => 'gone',
+      ),
+    ).toBe('gone');
+    expect(
+      await budgets.send(new DescribeBudgetCommand({ AccountId: ACCOUNT, BudgetName: `deploy-wizard-${app}-prod` })).then(
+        () => 'there',
+        () => 'gone',
+      ),
+    ).toBe('gone');
+  }, 300_000);
+});
