@@ -1,15 +1,11 @@
-// On-demand list prices, us-east-1, USD, as published in 2026. Other regions
-// differ by up to ~30%; the estimate says so. Each step prices what it makes
-// (its `cost`), from these figures; the planner adds the lines up.
+// On-demand list prices in USD. The flat figures below are us-east-1's; the
+// regional table holds what differs by region for the six regions most apps
+// run in. Each step prices what it makes (its `cost`), from these figures;
+// the planner adds the lines up and says which region's prices it used.
 
 export const HOURS = 730;
-export const FARGATE_VCPU_HOUR = 0.04048;
-export const FARGATE_GB_HOUR = 0.004445;
-export const ALB_HOUR = 0.0225;
 export const ALB_LCU_MONTH = 5.84; // one LCU, a light app
-export const RDS_GP3_GB_MONTH = 0.115;
 export const SECRET_MONTH = 0.4;
-export const S3_GB_MONTH = 0.023;
 export const RDS_HOURLY: Record<string, number> = {
   'db.t4g.micro': 0.016,
   'db.t4g.small': 0.032,
@@ -64,3 +60,82 @@ export const ALARM_METRIC_MONTH = 0.1;
 export const DASHBOARD_MONTH = 3;
 /** A customer managed KMS key (the alarm topic's: CloudWatch cannot use the AWS managed SNS key). */
 export const KMS_KEY_MONTH = 1;
+
+/** When the regional table was taken from the AWS pricing pages. */
+export const PRICES_AS_OF = '2026-11-01';
+
+/** What differs by region. RDS and ElastiCache instance prices scale from us-east-1's by the factor. */
+export interface RegionalPrices {
+  fargateVcpuHour: number;
+  fargateGbHour: number;
+  albHour: number;
+  rdsFactor: number;
+  rdsGp3GbMonth: number;
+  cacheFactor: number;
+  s3GbMonth: number;
+}
+
+export const REGIONAL: Readonly<Record<string, RegionalPrices>> = {
+  'us-east-1': { fargateVcpuHour: 0.04048, fargateGbHour: 0.004445, albHour: 0.0225, rdsFactor: 1, rdsGp3GbMonth: 0.115, cacheFactor: 1, s3GbMonth: 0.023 },
+  'us-west-2': { fargateVcpuHour: 0.04048, fargateGbHour: 0.004445, albHour: 0.0225, rdsFactor: 1, rdsGp3GbMonth: 0.115, cacheFactor: 1, s3GbMonth: 0.023 },
+  'eu-west-1': {
+    fargateVcpuHour: 0.04048,
+    fargateGbHour: 0.004445,
+    albHour: 0.0252,
+    rdsFactor: 1.11,
+    rdsGp3GbMonth: 0.127,
+    cacheFactor: 1.07,
+    s3GbMonth: 0.023,
+  },
+  'eu-central-1': {
+    fargateVcpuHour: 0.04656,
+    fargateGbHour: 0.00511,
+    albHour: 0.027,
+    rdsFactor: 1.17,
+    rdsGp3GbMonth: 0.133,
+    cacheFactor: 1.15,
+    s3GbMonth: 0.0245,
+  },
+  'ap-southeast-1': {
+    fargateVcpuHour: 0.05056,
+    fargateGbHour: 0.00553,
+    albHour: 0.0252,
+    rdsFactor: 1.38,
+    rdsGp3GbMonth: 0.138,
+    cacheFactor: 1.31,
+    s3GbMonth: 0.025,
+  },
+  'ap-southeast-2': {
+    fargateVcpuHour: 0.04856,
+    fargateGbHour: 0.00532,
+    albHour: 0.0252,
+    rdsFactor: 1.38,
+    rdsGp3GbMonth: 0.138,
+    cacheFactor: 1.31,
+    s3GbMonth: 0.025,
+  },
+};
+
+/**
+ * The prices for a region: its own row, else the row of the nearest region
+ * on file, leaning to the dearer one so the estimate errs high (Europe →
+ * eu-central-1; the Americas → us-east-1; elsewhere → ap-southeast-1).
+ */
+export function pricesFor(region: string): { region: string; exact: boolean; p: RegionalPrices } {
+  if (REGIONAL[region]) return { region, exact: true, p: REGIONAL[region] };
+  const used = /^eu-/.test(region) ? 'eu-central-1' : /^(us|ca)-/.test(region) ? 'us-east-1' : 'ap-southeast-1';
+  return { region: used, exact: false, p: REGIONAL[used]! };
+}
+
+/** A Postgres instance and its gp3 storage for a month in this region; undefined for a class with no price on file. */
+export function rdsMonthly(region: string, instanceClass: string, storageGb: number): number | undefined {
+  const h = RDS_HOURLY[instanceClass];
+  const { p } = pricesFor(region);
+  return h === undefined ? undefined : round(h * p.rdsFactor * HOURS + storageGb * p.rdsGp3GbMonth);
+}
+
+/** A cache node's hourly price in this region; undefined for a node type with no price on file. */
+export function cacheHourly(region: string, nodeType: string): number | undefined {
+  const h = CACHE_HOURLY[nodeType];
+  return h === undefined ? undefined : h * pricesFor(region).p.cacheFactor;
+}

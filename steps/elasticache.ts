@@ -19,7 +19,7 @@ import { ensureGeneratedSecret, randomAlnum, readSecretJson } from '../src/secre
 import type { NetworkOutput } from './network.js';
 import { ownedBy, ownershipTags, type Check, type PlanItem, type Step } from '../src/pipeline/step.js';
 import { versionStanding } from './rds.js';
-import { CACHE_HOURLY, HOURS, round, secretsCost } from '../src/pricing.js';
+import { HOURS, cacheHourly, round, secretsCost } from '../src/pricing.js';
 import { unlessNotFound } from '../src/aws/not-found.js';
 import { convergeSubnetGroup } from '../src/aws/subnet-group.js';
 
@@ -294,7 +294,7 @@ export const elasticache: Step<'elasticache'> = {
 
   cost(config) {
     const c = config.cache!;
-    const h = CACHE_HOURLY[c.nodeType];
+    const h = cacheHourly(config.region, c.nodeType);
     return [
       { component: 'ElastiCache Redis', size: `${c.numNodes} × ${c.nodeType}`, monthly: h === undefined ? undefined : round(h * HOURS * c.numNodes) },
       secretsCost(1),

@@ -14,7 +14,7 @@ import { waitFor } from '../src/wait.js';
 import { ensureGeneratedSecret, randomAlnum, readSecretJson } from '../src/secrets/store.js';
 import type { NetworkOutput } from './network.js';
 import { ownedBy, ownershipTags, type Check, type PlanItem, type Step } from '../src/pipeline/step.js';
-import { HOURS, RDS_GP3_GB_MONTH, RDS_HOURLY, round, secretsCost } from '../src/pricing.js';
+import { rdsMonthly, secretsCost } from '../src/pricing.js';
 import { unlessNotFound } from '../src/aws/not-found.js';
 import { convergeSubnetGroup } from '../src/aws/subnet-group.js';
 
@@ -312,12 +312,11 @@ export const rds: Step<'rds'> = {
 
   cost(config) {
     const d = config.database!;
-    const h = RDS_HOURLY[d.instanceClass];
     return [
       {
         component: 'RDS PostgreSQL',
         size: `${d.instanceClass}, ${d.allocatedStorageGb} GB gp3`,
-        monthly: h === undefined ? undefined : round(h * HOURS + d.allocatedStorageGb * RDS_GP3_GB_MONTH),
+        monthly: rdsMonthly(config.region, d.instanceClass, d.allocatedStorageGb),
       },
       // The master credentials and the application role's.
       secretsCost(2),

@@ -1,7 +1,7 @@
 import { partitionOf } from '../src/config/regions.js';
 import type { StepContext } from '../src/pipeline/context.js';
 import { type Check, type PlanItem, type Step } from '../src/pipeline/step.js';
-import { S3_GB_MONTH, round } from '../src/pricing.js';
+import { pricesFor, round } from '../src/pricing.js';
 import { bucketDrift, bucketTags, ensureBucket, ownBuckets, probeBucket, type BucketOptions } from '../src/aws/bucket.js';
 
 export interface S3BucketsOutput {
@@ -75,7 +75,7 @@ export const s3Buckets: Step<'s3-buckets'> = {
   },
 
   cost(config) {
-    return [{ component: 'S3', size: `${config.buckets!.names.length} bucket(s), ~10 GB`, monthly: round(S3_GB_MONTH * 10 + 0.5) }];
+    return [{ component: 'S3', size: `${config.buckets!.names.length} bucket(s), ~10 GB`, monthly: round(pricesFor(config.region).p.s3GbMonth * 10 + 0.5) }];
   },
 
   summary(out) {

@@ -33,7 +33,7 @@ import {
 } from '../src/aws/ecs-service.js';
 import { ensureAutoscaling, removeAutoscaling } from '../src/aws/autoscaling.js';
 import type { Check, CostLine, PlanItem, Step } from '../src/pipeline/step.js';
-import { ALB_HOUR, ALB_LCU_MONTH, FARGATE_GB_HOUR, FARGATE_VCPU_HOUR, HOURS, round } from '../src/pricing.js';
+import { ALB_LCU_MONTH, HOURS, pricesFor, round } from '../src/pricing.js';
 
 export { elbName } from '../src/aws/names.js';
 
@@ -315,8 +315,9 @@ export const service: Step<'service'> = {
 
   cost(config) {
     const lines: CostLine[] = [];
+    const { p } = pricesFor(config.region);
     for (const s of Object.values(config.services)) {
-      const perTask = ((s.cpu / 1024) * FARGATE_VCPU_HOUR + (s.memory / 1024) * FARGATE_GB_HOUR) * HOURS;
+      const perTask = ((s.cpu / 1024) * p.fargateVcpuHour + (s.memory / 1024) * p.fargateGbHour) * HOURS;
       const size = `${s.cpu / 1024} vCPU / ${s.memory / 1024} GB`;
       lines.push(
         s.autoscaling
@@ -329,7 +330,7 @@ export const service: Step<'service'> = {
       );
     }
     if (Object.values(config.services).some((s) => s.kind === 'web')) {
-      lines.push({ component: 'Application Load Balancer', size: '1, light traffic', monthly: round(ALB_HOUR * HOURS + ALB_LCU_MONTH) });
+      lines.push({ component: 'Application Load Balancer', size: '1, light traffic', monthly: round(p.albHour * HOURS + ALB_LCU_MONTH) });
     }
     return lines;
   },

@@ -26,7 +26,7 @@ import { StepError } from '../src/errors.js';
 import { mapLimit } from '../src/map-limit.js';
 import type { StepContext } from '../src/pipeline/context.js';
 import { ownedBy, ownershipTags, type Check, type PlanItem, type Step } from '../src/pipeline/step.js';
-import { CDN_ASSUMPTION, CLOUDFRONT_10K_HTTPS, CLOUDFRONT_GB, S3_GB_MONTH, round } from '../src/pricing.js';
+import { CDN_ASSUMPTION, CLOUDFRONT_10K_HTTPS, CLOUDFRONT_GB, pricesFor, round } from '../src/pricing.js';
 import { cacheControl, contentType } from '../src/site/content-type.js';
 import { distributionConfig } from '../src/site/distribution-config.js';
 import { manifestDigest, siteManifest, type SiteFile } from '../src/site/manifest.js';
@@ -466,7 +466,7 @@ export const site: Step<'site'> = {
     return checks;
   },
 
-  cost() {
+  cost(config) {
     const { gb, requests } = CDN_ASSUMPTION;
     return [
       {
@@ -474,7 +474,7 @@ export const site: Step<'site'> = {
         size: `assumes ${gb} GB and ${requests / 1e6}M requests a month`,
         monthly: round(gb * CLOUDFRONT_GB + (requests / 10_000) * CLOUDFRONT_10K_HTTPS),
       },
-      { component: 'S3', size: 'site bucket, < 1 GB', monthly: round(S3_GB_MONTH) },
+      { component: 'S3', size: 'site bucket, < 1 GB', monthly: round(pricesFor(config.region).p.s3GbMonth) },
     ];
   },
 

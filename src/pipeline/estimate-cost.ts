@@ -1,5 +1,5 @@
 import type { Config } from '../config/schema.js';
-import { round } from '../pricing.js';
+import { PRICES_AS_OF, pricesFor, round } from '../pricing.js';
 import type { CostLine, Step } from './step.js';
 
 export interface CostEstimate {
@@ -31,8 +31,9 @@ export function estimateCost(config: Config, steps: readonly Step[]): CostEstima
   }
   const total = round(lines.reduce((a, l) => a + (l.monthly ?? 0), 0));
   const unknown = lines.filter((l) => l.monthly === undefined).map((l) => l.size);
+  const used = pricesFor(config.region);
   const note =
-    `On-demand list prices for us-east-1; ${config.region === 'us-east-1' ? 'data transfer not included' : `${config.region} is typically up to 30% higher`}.` +
+    `On-demand list prices for ${used.region} as of ${PRICES_AS_OF}${used.exact ? '' : ` (none on file for ${config.region}: ${used.region}'s used)`}; data transfer not included.` +
     (unknown.length ? ` No price on file for ${unknown.join(', ')}: not included in the total.` : '');
   return { lines, total, note };
 }

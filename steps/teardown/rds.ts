@@ -14,7 +14,7 @@ import { ownedBy, ownershipTags, type DestroyOptions, type Teardown } from '../.
 import { unlessNotFound } from '../../src/aws/not-found.js';
 import { waitFor } from '../../src/wait.js';
 import { retryWhileInUse } from '../../src/aws/retry-in-use.js';
-import { HOURS, RDS_GP3_GB_MONTH, RDS_HOURLY, round } from '../../src/pricing.js';
+import { rdsMonthly } from '../../src/pricing.js';
 import { rdsIdentifier } from '../rds.js';
 
 const NOT_FOUND = ['DBInstanceNotFound', 'DBInstanceNotFoundFault'];
@@ -35,10 +35,7 @@ async function snapshotExists(ctx: StepContext, name: string): Promise<boolean> 
   return !!res?.DBSnapshots?.length;
 }
 
-const monthly = (inst: DBInstance) => {
-  const h = RDS_HOURLY[inst.DBInstanceClass ?? ''];
-  return h === undefined ? undefined : round(h * HOURS + (inst.AllocatedStorage ?? 0) * RDS_GP3_GB_MONTH);
-};
+const monthly = (region: string, inst: DBInstance) => rdsMonthly(region, inst.DBInstanceClass ?? '', inst.AllocatedStorage ?? 0);
 
 /**
  * The database is data. Kept by default: a snapshot is taken now and
@@ -57,7 +54,7 @@ export async function destroyDatabase(ctx: StepContext, o: DestroyOptions): Prom
       items.push({
         resource: `RDS instance ${id} (snapshot ${snap})`,
         keep: `data${inst.DeletionProtection ? ', deletion protection on' : ''}`,
-        monthly: monthly(inst),
+        monthly: monthly(ctx.region, inst),
         alsoDo: async () => {
           if (await snapshotExists(ctx, snap)) return;
           if (inst.DBInstanceStatus !== 'available') {
