@@ -22,6 +22,7 @@ import { loadTemplate } from '../src/templates.js';
 import { ownedBy, ownershipTags, type Check, type PlanItem, type Step } from '../src/pipeline/step.js';
 import { unlessNotFound } from '../src/aws/not-found.js';
 import { round } from '../src/pricing.js';
+import { fieldChange } from '../src/ui/field-change.js';
 import { mapLimit } from '../src/map-limit.js';
 import type { ImageSpec } from '../src/config/schema.js';
 
@@ -376,10 +377,12 @@ async function planImage(ctx: StepContext<'ecr-push'>, img: Img, auth: () => Pro
     const a = await auth();
     digest = await manifestDigest(a.endpoint, a, name, tag, ctx.signal);
   }
+  const before = ctx.previous()?.images?.[img.name]?.imageTag;
+  const changes = before && before !== tag ? [fieldChange('image', before, tag)!] : undefined;
   items.push(
     digest
-      ? { action: 'keep', resource: `image ${name}:${tag}`, detail: `already pushed (${digest.slice(0, 19)})` }
-      : { action: 'create', resource: `image ${name}:${tag}`, detail: 'build and push' },
+      ? { action: 'keep', resource: `image ${name}:${tag}`, detail: `already pushed (${digest.slice(0, 19)})`, ...(changes ? { changes } : {}) }
+      : { action: 'create', resource: `image ${name}:${tag}`, detail: 'build and push', ...(changes ? { changes } : {}) },
   );
   return items;
 }

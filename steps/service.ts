@@ -1,4 +1,5 @@
 import { keysFor, secretVersion } from '../src/secrets/secret-version.js';
+import { fieldChanges } from '../src/ui/field-change.js';
 import { secrets as secretsStep } from './secrets.js';
 import { lbHttps } from '../src/config/https.js';
 import type { Service } from '@aws-sdk/client-ecs';
@@ -183,10 +184,22 @@ export const service: Step<'service'> = {
     for (const s of specs(ctx)) {
       const name = ecsServiceName(ctx, s.name);
       const found = await findService(ctx, cluster, name);
+      if (!found) {
+        items.push({ action: 'create', resource: `ECS service ${name}`, detail: `${describeService(s, s.image)}; circuit breaker with rollback` });
+        continue;
+      }
+      // With autoscaling the scaler owns the count, so a different one is not a change.
+      const changes = fieldChanges([
+        ['desiredCount', s.autoscaling ? undefined : found.desiredCount, s.autoscaling ? undefined : s.desiredCount],
+        ...(s.kind === 'web' && found.healthCheckGracePeriodSeconds !== undefined
+          ? [['healthCheckGracePeriodSeconds', found.healthCheckGracePeriodSeconds, s.healthCheckGracePeriodSeconds] as [string, unknown, unknown]]
+          : []),
+      ]);
       items.push({
-        action: found ? 'update' : 'create',
+        action: changes.length ? 'update' : 'keep',
         resource: `ECS service ${name}`,
-        detail: `${describeService(s, s.image)}${found ? '; rolls out only if its revision or settings changed' : '; circuit breaker with rollback'}`,
+        detail: `${describeService(s, s.image)}; rolls out when its task definition gets a new revision`,
+        ...(changes.length ? { changes } : {}),
       });
     }
     const gone = await removals(ctx);

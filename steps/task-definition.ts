@@ -16,6 +16,7 @@ import { ecsTags } from '../src/aws/ecs-helpers.js';
 import type { Check, PlanItem, Step, StepId } from '../src/pipeline/step.js';
 import type { Config, ServiceSpec } from '../src/config/schema.js';
 import { familyName, logGroupName } from '../src/aws/names.js';
+import { fieldChanges } from '../src/ui/field-change.js';
 
 export interface ServiceTaskDefinition {
   family: string;
@@ -126,6 +127,20 @@ function comparable(td: TaskDefinition | RegisterTaskDefinitionCommandInput): st
   });
 }
 
+/** What the config changes in a registered revision, field by field (the image is the ecr-push step's line). Plain values only: secrets by name. */
+function revisionChanges(td: TaskDefinition, s: ServiceSpec): string[] {
+  const c = td.containerDefinitions?.[0] ?? {};
+  const have = Object.fromEntries((c.environment ?? []).filter((e) => e.name !== 'AWS_REGION').map((e) => [e.name!, e.value]));
+  const envKeys = [...new Set([...Object.keys(have), ...Object.keys(s.environment)])].sort();
+  return fieldChanges([
+    ['cpu', td.cpu, s.cpu],
+    ['memory', td.memory, s.memory],
+    ['port', c.portMappings?.[0]?.containerPort, s.port],
+    ['command', c.command?.join(' '), s.command?.join(' ')],
+    ...envKeys.map((k): [string, unknown, unknown] => [`environment.${k}`, have[k], s.environment[k]]),
+  ]);
+}
+
 async function latest(ctx: StepContext, name: string): Promise<TaskDefinition | undefined> {
   try {
     const td = (await ctx.aws.ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: name }))).taskDefinition;
@@ -182,15 +197,17 @@ export const taskDefinition: Step<'task-definition'> = {
     for (const s of servicesOf(ctx)) {
       const name = familyName(ctx, s.name);
       const td = await latest(ctx, name);
-      items.push(
-        td
-          ? {
-              action: 'update',
-              resource: `task definition ${name}`,
-              detail: `revision ${td.revision} now; a new one only if the image, env, secrets or size changed`,
-            }
-          : { action: 'create', resource: `task definition ${name}`, detail: `${s.cpu} CPU / ${s.memory} MiB, Fargate` },
-      );
+      if (!td) {
+        items.push({ action: 'create', resource: `task definition ${name}`, detail: `${s.cpu} CPU / ${s.memory} MiB, Fargate` });
+        continue;
+      }
+      const changes = revisionChanges(td, s);
+      items.push({
+        action: changes.length ? 'update' : 'keep',
+        resource: `task definition ${name}`,
+        detail: changes.length ? `revision ${td.revision} → a new one` : `revision ${td.revision}; a new one only if the image changed`,
+        ...(changes.length ? { changes } : {}),
+      });
     }
     return items;
   },

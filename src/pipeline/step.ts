@@ -33,6 +33,8 @@ export interface PlanItem {
   action: 'create' | 'update' | 'keep' | 'delete';
   resource: string;
   detail?: string;
+  /** For an update: each field that changes, "desiredCount: 1 → 2". */
+  changes?: string[];
 }
 
 /** What `destroy` was asked for; every step's destroy gets the same. */

@@ -7,7 +7,10 @@ export function formatPlan(plans: { step: string; items: PlanItem[] }[]): string
   const lines: string[] = [];
   for (const { step, items } of plans) {
     lines.push(`${step}`);
-    for (const i of items) lines.push(`  ${MARK[i.action]} ${i.action.padEnd(6)} ${i.resource}${i.detail ? `  (${i.detail})` : ''}`);
+    for (const i of items) {
+      lines.push(`  ${MARK[i.action]} ${i.action.padEnd(6)} ${i.resource}${i.detail ? `  (${i.detail})` : ''}`);
+      for (const c of i.changes ?? []) lines.push(`             ${c}`);
+    }
   }
   const count = (a: PlanItem['action']) => plans.reduce((n, p) => n + p.items.filter((i) => i.action === a).length, 0);
   lines.push(
