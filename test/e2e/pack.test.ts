@@ -9,7 +9,8 @@ import { ROOT } from '../helpers/cli.js';
 describe('packed package', () => {
   it('runs from `npm pack` + `npx ./deploy-wizard-*.tgz --help`, and ships the JSON Schema', () => {
     const out = mkdtempSync(join(tmpdir(), 'dw-pack-'));
-    execFileSync('npm', ['pack', '--pack-destination', out, '--silent'], { cwd: ROOT, stdio: 'pipe' });
+    // --ignore-scripts: `npm test` has built dist/ already, and prepack's rebuild would rewrite it under the CLI other tests are running.
+    execFileSync('npm', ['pack', '--ignore-scripts', '--pack-destination', out, '--silent'], { cwd: ROOT, stdio: 'pipe' });
     const tgz = readdirSync(out).find((f) => /^deploy-wizard-.*\.tgz$/.test(f))!;
     expect(tgz).toBeDefined();
     const listing = execFileSync('tar', ['-tzf', join(out, tgz)], { encoding: 'utf8' });
