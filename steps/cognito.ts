@@ -47,7 +47,7 @@ function passwordPolicy(ctx: StepContext) {
 }
 
 /** Every pool named like ours that carries our tags. ListUserPools is paged and returns names only. */
-async function findPools(ctx: StepContext): Promise<UserPoolType[]> {
+export async function findPools(ctx: StepContext): Promise<UserPoolType[]> {
   const out: UserPoolType[] = [];
   let NextToken: string | undefined;
   do {

@@ -1,28 +1,12 @@
-import {
-  DeleteUserPoolCommand,
-  DescribeUserPoolCommand,
-  ListUserPoolsCommand,
-  UpdateUserPoolCommand,
-  type UserPoolType,
-} from '@aws-sdk/client-cognito-identity-provider';
+import { DeleteUserPoolCommand, UpdateUserPoolCommand } from '@aws-sdk/client-cognito-identity-provider';
 import type { StepContext } from '../../src/pipeline/context.js';
 import type { DestroyOptions, Teardown } from '../../src/pipeline/step.js';
 import { unlessNotFound } from '../../src/aws/not-found.js';
-import { poolName, unprotectInput } from '../cognito.js';
+import { findPools, unprotectInput } from '../cognito.js';
 
 /** The user pool holds the users: kept unless --delete-data (then its deletion protection goes first; its app clients go with it). */
 export async function destroyUserPool(ctx: StepContext, o: DestroyOptions): Promise<Teardown[]> {
-  const pools: UserPoolType[] = [];
-  let NextToken: string | undefined;
-  do {
-    const page = await ctx.aws.cognito.send(new ListUserPoolsCommand({ MaxResults: 60, NextToken }));
-    for (const p of page.UserPools ?? []) {
-      if (p.Name !== poolName(ctx)) continue;
-      const pool = (await ctx.aws.cognito.send(new DescribeUserPoolCommand({ UserPoolId: p.Id }))).UserPool;
-      if (pool?.UserPoolTags?.['deploy-wizard:app'] === ctx.app && pool.UserPoolTags['deploy-wizard:env'] === ctx.env) pools.push(pool);
-    }
-    NextToken = page.NextToken;
-  } while (NextToken);
+  const pools = await findPools(ctx);
   return pools.map((pool): Teardown => {
     const resource = `Cognito user pool ${pool.Name} (${pool.Id})`;
     if (!o.deleteData)
