@@ -85,7 +85,8 @@ by time and prefixed with the service name. Secret values show as ****.
   --since WHEN     15m, 2h, 1d, or a time such as 2026-11-20T10:00 (UTC); default 10m
   --follow, -f     keep printing new lines until Ctrl-C
   --filter PATTERN a CloudWatch Logs filter pattern, e.g. ERROR or "timed out"
-  --task migrations  the last migration task's lines
+  --task NAME      migrations: the last migration task's lines; a schedule's
+                   name: the lines of its runs
 
 ${COMMON_HELP}`,
   rollback: `Usage: deploy-wizard rollback [SERVICE] [--to REVISION] [flags]

@@ -22,7 +22,7 @@ import { cognito } from './cognito.js';
 import { ownedBy, ownershipTags, type Check, type PlanItem, type Step } from '../src/pipeline/step.js';
 import { partitionOf } from '../src/config/regions.js';
 import { unlessNotFound } from '../src/aws/not-found.js';
-import { familyName } from '../src/aws/names.js';
+import { scheduleFamilyName } from '../src/aws/names.js';
 import { clusterName } from '../src/aws/ecs-helpers.js';
 import { repositoryName } from './ecr-push.js';
 
@@ -161,8 +161,10 @@ function specs(ctx: StepContext): RoleSpec[] {
       managed: [],
       inline: renderPolicy('scheduler-policy', {
         ...vars,
-        // Any revision of the scheduled services' families, and nothing else.
-        scheduledFamilyArns: scheduled.map((s) => `arn:${vars.partition}:ecs:${vars.region}:${ctx.account}:task-definition/${familyName(ctx, s)}:*`),
+        // Any revision of the schedules' own families, and nothing else.
+        scheduledFamilyArns: Object.keys(ctx.config.schedules)
+          .sort()
+          .map((k) => `arn:${vars.partition}:ecs:${vars.region}:${ctx.account}:task-definition/${scheduleFamilyName(ctx, k)}:*`),
         clusterArn: `arn:${vars.partition}:ecs:${vars.region}:${ctx.account}:cluster/${clusterName(ctx)}`,
         passRoleArns: [arn(roleName(ctx.app, ctx.env, 'execution')), ...taskRoles.map(arn)],
       }),

@@ -14,7 +14,10 @@ import type { StepContext } from '../src/pipeline/context.js';
 import { StepError } from '../src/errors.js';
 import { canonicalJson } from '../src/canonical-json.js';
 import { awsvpc } from '../src/aws/ecs-helpers.js';
-import { scheduleGroupName, scheduleName } from '../src/aws/names.js';
+import { scheduleFamilyName, scheduleGroupName, scheduleName, scheduleStreamPrefix } from '../src/aws/names.js';
+import { deregisterFamily } from '../src/aws/ecs-service.js';
+import { ensureTaskDefinition, render as renderTaskDefinition } from './task-definition.js';
+import type { RegisterTaskDefinitionCommandInput } from '@aws-sdk/client-ecs';
 import { nextRun, parseSchedule } from '../src/config/schedule-expression.js';
 import { unlessNotFound } from '../src/aws/not-found.js';
 import { retryIamPropagation } from '../src/aws/retry-iam-propagation.js';
@@ -40,16 +43,36 @@ declare module '../src/pipeline/outputs.js' {
   }
 }
 
-// EventBridge Scheduler schedules that start a one-off Fargate task of a
-// service's current revision with a command override. Schedules cannot be
-// tagged, so they live in a schedule group of their own that is: every
-// schedule in an owned group is the wizard's, and one the config no longer
-// names is deleted.
+// EventBridge Scheduler schedules that start a one-off Fargate task. Each
+// schedule has its own task definition family: the service's current one
+// with the schedule's command and its own log stream prefix, so `logs --task
+// NAME` finds its runs. Schedules cannot be tagged, so they live in a
+// schedule group of their own that is: every schedule in an owned group is
+// the wizard's, and one the config no longer names is deleted.
 
-/** The CreateSchedule/UpdateSchedule input for one config schedule. */
-function render(ctx: StepContext, key: string): CreateScheduleCommandInput {
+/** The schedule's task definition: its service's, with the schedule's command and log stream prefix. */
+function scheduleTaskDefinition(ctx: StepContext, key: string): RegisterTaskDefinitionCommandInput {
   const s = ctx.config.schedules[key]!;
-  const td = ctx.output('task-definition').services[s.service]!;
+  const base = renderTaskDefinition(ctx, ctx.config.services[s.service]!);
+  const command = s.command ?? ctx.config.services[s.service]!.command;
+  const c = base.containerDefinitions![0]!;
+  const log = c.logConfiguration!;
+  return {
+    ...base,
+    family: scheduleFamilyName(ctx, key),
+    containerDefinitions: [
+      {
+        ...c,
+        ...(command ? { command } : {}),
+        logConfiguration: { ...log, options: { ...log.options, 'awslogs-stream-prefix': scheduleStreamPrefix(key) } },
+      },
+    ],
+  };
+}
+
+/** The CreateSchedule/UpdateSchedule input for one config schedule, running this task definition. */
+function render(ctx: StepContext, key: string, taskDefinitionArn: string): CreateScheduleCommandInput {
+  const s = ctx.config.schedules[key]!;
   const svc = ctx.output('service');
   const roles = ctx.output('iam-roles');
   const parsed = parseSchedule(s.cron);
@@ -67,7 +90,7 @@ function render(ctx: StepContext, key: string): CreateScheduleCommandInput {
       Arn: `arn:${roles.taskRoleArn.split(':')[1]}:ecs:${ctx.region}:${ctx.account}:cluster/${svc.clusterName}`,
       RoleArn: roles.schedulerRoleArn!,
       EcsParameters: {
-        TaskDefinitionArn: td.taskDefinitionArn,
+        TaskDefinitionArn: taskDefinitionArn,
         TaskCount: 1,
         LaunchType: 'FARGATE',
         NetworkConfiguration: {
@@ -79,8 +102,6 @@ function render(ctx: StepContext, key: string): CreateScheduleCommandInput {
         EnableECSManagedTags: true,
         PropagateTags: 'TASK_DEFINITION',
       },
-      // For an ECS target, Input is RunTask's overrides.
-      ...(command ? { Input: JSON.stringify({ containerOverrides: [{ name: td.containerName, command }] }) } : {}),
       RetryPolicy: { MaximumRetryAttempts: s.retries, MaximumEventAgeInSeconds: s.maxEventAgeSeconds },
     },
   };
@@ -153,11 +174,11 @@ export const schedules: Step<'schedules'> = {
   id: 'schedules',
   title: 'Schedule the recurring tasks (EventBridge Scheduler)',
   // After the rollout: a schedule follows its service's new revision once that revision runs.
-  dependsOn: ['task-definition', 'service', 'iam-roles', 'network'],
+  dependsOn: ['task-definition', 'service', 'iam-roles', 'network', 'ecr-push', 'secrets'],
   // Always on, so that removing the last schedule deletes it; with none it is one read.
 
   async inputs(ctx) {
-    return keys(ctx).map((k) => render(ctx, k));
+    return keys(ctx).map((k) => ({ schedule: render(ctx, k, ''), taskDefinition: scheduleTaskDefinition(ctx, k) }));
   },
 
   async plan(ctx) {
@@ -181,7 +202,9 @@ export const schedules: Step<'schedules'> = {
     if (keys(ctx).length) await ensureGroup(ctx);
     const out: SchedulesOutput = { group: scheduleGroupName(ctx), schedules: {} };
     for (const k of keys(ctx)) {
-      const want = render(ctx, k);
+      // A new revision only when the service's changed or the schedule's command did.
+      const td = await ensureTaskDefinition(ctx, 'schedules', scheduleTaskDefinition(ctx, k));
+      const want = render(ctx, k, td.taskDefinitionArn!);
       const found = await getSchedule(ctx, want.Name!);
       let arn = found?.Arn;
       if (!found) {
@@ -214,6 +237,7 @@ export const schedules: Step<'schedules'> = {
     for (const n of (await listInGroup(ctx)).filter((x) => !Object.values(out.schedules).some((s) => s.name === x))) {
       ctx.log.info(`deleting schedule ${n} (no longer in the config)`);
       await ctx.aws.scheduler.send(new DeleteScheduleCommand({ Name: n, GroupName: scheduleGroupName(ctx) }));
+      await deregisterFamily(ctx, scheduleFamilyName(ctx, n.slice(scheduleName(ctx, '').length)));
     }
     return out;
   },
@@ -222,7 +246,11 @@ export const schedules: Step<'schedules'> = {
     const checks: Check[] = [];
     for (const k of keys(ctx)) {
       const found = await getSchedule(ctx, scheduleName(ctx, k));
-      checks.push({ name: `schedule ${scheduleName(ctx, k)}`, ok: !!found && !!out.schedules[k] && comparable(found) === comparable(render(ctx, k)) });
+      const rec = out.schedules[k];
+      checks.push({
+        name: `schedule ${scheduleName(ctx, k)}`,
+        ok: !!found && !!rec && comparable(found) === comparable(render(ctx, k, rec.taskDefinitionArn)),
+      });
     }
     const stale = (await listInGroup(ctx)).filter((n) => !keys(ctx).some((k) => scheduleName(ctx, k) === n));
     if (stale.length) checks.push({ name: 'no removed schedules', ok: false, detail: stale.join(', ') });

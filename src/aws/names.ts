@@ -22,6 +22,15 @@ export const logGroupName = (ctx: AppEnv) => `/ecs/${ctx.app}-${ctx.env}`;
 /** EventBridge Scheduler: names and groups are at most 64 of [0-9a-zA-Z-_.]. */
 export const scheduleGroupName = (ctx: AppEnv) => `${ctx.app}-${ctx.env}`;
 export const scheduleName = (ctx: AppEnv, schedule: string) => `${ctx.app}-${ctx.env}-${schedule}`;
+/**
+ * Each schedule runs its own task definition family (the service's, with the
+ * schedule's command and log stream prefix), so its runs' logs are apart from
+ * the service's. The double hyphen keeps it from ever matching a service's
+ * family: config names have single hyphens only.
+ */
+export const scheduleFamilyName = (ctx: AppEnv, schedule: string) => `${ctx.app}-${ctx.env}--schedule-${schedule}`;
+/** The log stream prefix of a schedule's runs; a dot, which service names never have. */
+export const scheduleStreamPrefix = (schedule: string) => `schedule.${schedule}`;
 
 const short = (s: string, n: number) => createHash('sha256').update(s).digest('hex').slice(0, n);
 

@@ -5,7 +5,7 @@ import { StateStore } from '../state/state-store.js';
 import { systemClock } from '../clock.js';
 import { InputError } from '../errors.js';
 import { Redactor } from '../logger.js';
-import { logGroupName } from '../aws/names.js';
+import { logGroupName, scheduleStreamPrefix } from '../aws/names.js';
 import { appSecretName, parseSecretObject } from '../secrets/store.js';
 import { parseSince } from '../logs/parse-since.js';
 import type { StepOutputs } from '../pipeline/step.js';
@@ -59,12 +59,18 @@ export async function logsCommand(opts: CommonOptions, io: Io, names: readonly s
   const sources: Source[] = [];
   const task = opts.logs?.task;
   if (task !== undefined) {
-    if (task !== 'migrations') problems.push(`--task ${task}: only "migrations" (the last migration task) can be named`);
+    const schedules = Object.keys(config.schedules);
+    if (schedules.includes(task)) {
+      // Every run of the schedule writes under its own stream prefix.
+      sources.push({ label: task, prefix: `${scheduleStreamPrefix(task)}/` });
+    } else if (task !== 'migrations')
+      problems.push(`--task ${task}: "migrations" (the last migration task)${schedules.length ? ` or a schedule (${schedules.join(', ')})` : ''}`);
     const mig = state.steps.migrations?.outputs as StepOutputs['migrations'] | undefined;
     const runAs = config.migrations?.service ?? Object.values(config.services).find((s) => s.routes.includes('/*'))?.name ?? known[0]!;
     const td = tds?.services[runAs];
     if (task === 'migrations' && (!mig || !td)) problems.push('--task migrations: no migration has run yet');
-    else if (mig && td) sources.push({ label: 'migrations', streams: [`${td.streamPrefix}/${td.containerName}/${mig.taskArn.split('/').pop()}`] });
+    else if (task === 'migrations' && mig && td)
+      sources.push({ label: 'migrations', streams: [`${td.streamPrefix}/${td.containerName}/${mig.taskArn.split('/').pop()}`] });
   } else {
     for (const n of names.length ? names : known) sources.push({ label: n, prefix: `${tds?.services[n]?.streamPrefix ?? n}/` });
   }

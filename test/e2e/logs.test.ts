@@ -21,6 +21,7 @@ describe('logs', () => {
       delete c.service;
       c.secrets = { API_TOKEN: { prompt: 'API token' } };
       c.migrations = { command: ['/bin/busybox', 'true'], service: 'web' };
+      c.schedules = { digest: { service: 'worker', command: ['/bin/busybox', 'echo', 'digest sent'], cron: '0 2 * * ? *' } };
     });
     expectOk(await runCli(['deploy', '--non-interactive'], { cwd: dir, env: { API_TOKEN: SECRET } }));
     const group = `/ecs/${app}-prod`;
@@ -30,6 +31,8 @@ describe('logs', () => {
       [t + 2_000, `calling the API with token ${SECRET}`],
     ]);
     await put(group, `worker/${app}/task-b`, [[t + 1_000, 'job 42 done']]);
+    // A run of the schedule: its own task definition writes under its own prefix.
+    await put(group, `schedule.digest/${app}/task-c`, [[t + 1_500, 'digest sent to 12 users']]);
 
     const all = await runCli(['logs', '--since', '5m'], { cwd: dir });
     expect(all.code, all.stderr).toBe(0);
@@ -53,6 +56,13 @@ describe('logs', () => {
     await put(group, `web/${app}/${mig}`, [[t + 500, 'migrated 3 tables']]);
     const migs = await runCli(['logs', '--task', 'migrations', '--since', '5m'], { cwd: dir });
     expect(migs.stdout.trim().split('\n')).toEqual([expect.stringMatching(/^migrations \| \S+Z migrated 3 tables$/)]);
+
+    // A schedule's runs, by its name; they are not the worker's own lines.
+    const digest = await runCli(['logs', '--task', 'digest', '--since', '5m'], { cwd: dir });
+    expect(digest.stdout.trim().split('\n')).toEqual([expect.stringMatching(/^digest \| \S+Z digest sent to 12 users$/)]);
+    const nope = await runCli(['logs', '--task', 'nightly'], { cwd: dir });
+    expect(nope.code).toBe(2);
+    expect(nope.stderr).toContain('--task nightly: "migrations" (the last migration task) or a schedule (digest)');
 
     // --follow prints what arrives, and Ctrl-C ends it with exit 0.
     const child = spawn(process.execPath, [CLI, 'logs', '--follow', '--since', '5m'], { cwd: dir, env: standinEnv() });

@@ -74,18 +74,23 @@ describe('a whole app: two images, two web services on one load balancer, a work
     expect(c.logConfiguration!.options!['awslogs-stream-prefix']).toBe('worker');
     expect(c.image).toBe(state.steps['ecr-push'].outputs.images.api.imageUri);
 
-    // The schedule runs the worker's current revision with the command override, as the scheduler role.
+    // The schedule runs its own task definition: the worker's, with its command and log stream prefix, as the scheduler role.
     const sch = new SchedulerClient(region);
     const schedule = await sch.send(new GetScheduleCommand({ Name: `${app}-prod-nightly-digest`, GroupName: `${app}-prod` }));
     expect(schedule.ScheduleExpression).toBe('cron(0 2 * * ? *)');
     expect(schedule.ScheduleExpressionTimezone).toBe('Europe/Paris');
-    expect(schedule.Target!.EcsParameters!.TaskDefinitionArn).toBe(workerTd.taskDefinitionArn);
-    expect(JSON.parse(schedule.Target!.Input!)).toEqual({ containerOverrides: [{ name: app, command: ['/bin/busybox', 'echo', 'digest sent'] }] });
+    const schedTd = (await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: schedule.Target!.EcsParameters!.TaskDefinitionArn! }))).taskDefinition!;
+    expect(schedTd.family).toBe(`${app}-prod--schedule-nightly-digest`);
+    const sc = schedTd.containerDefinitions![0]!;
+    expect(sc.command).toEqual(['/bin/busybox', 'echo', 'digest sent']);
+    expect(sc.logConfiguration!.options!['awslogs-stream-prefix']).toBe('schedule.nightly-digest');
+    expect([sc.image, sc.environment, schedTd.taskRoleArn, schedTd.cpu]).toEqual([c.image, c.environment, workerTd.taskRoleArn, workerTd.cpu]);
+    expect(schedule.Target!.Input).toBeUndefined();
     expect(schedule.Target!.RoleArn).toBe(state.steps['iam-roles'].outputs.schedulerRoleArn);
     expect(schedule.Target!.RetryPolicy).toMatchObject({ MaximumRetryAttempts: 2 });
     const scheduler = await policyOf(`${app}-prod-scheduler`);
     const runTask = scheduler.Statement.find((s: any) => s.Action.includes('ecs:RunTask'));
-    expect(runTask.Resource).toEqual([`arn:aws:ecs:us-east-1:123456789012:task-definition/${app}-prod-worker:*`]);
+    expect(runTask.Resource).toEqual([`arn:aws:ecs:us-east-1:123456789012:task-definition/${app}-prod--schedule-nightly-digest:*`]);
     const passRole = scheduler.Statement.find((s: any) => s.Action.includes('iam:PassRole'));
     // Only the roles the scheduled worker runs with: the execution role and the worker's own task role.
     expect(passRole.Resource.sort()).toEqual([
@@ -151,6 +156,8 @@ describe('a whole app: two images, two web services on one load balancer, a work
     expect(active).toEqual([]);
     const left = (await new SchedulerClient(region).send(new ListSchedulesCommand({ GroupName: `${app}-prod` }))).Schedules ?? [];
     expect(left).toEqual([]);
+    const schedFamily = `${app}-prod--schedule-nightly-digest`;
+    expect((await ecs.send(new ListTaskDefinitionsCommand({ familyPrefix: schedFamily, status: 'ACTIVE' }))).taskDefinitionArns ?? []).toEqual([]);
     // The others kept running, untouched.
     expect(readState(dir).steps.service.outputs.services.api.serviceName).toBe(`${app}-api`);
 
