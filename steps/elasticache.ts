@@ -89,6 +89,25 @@ function ensureSubnetGroup(ctx: StepContext, net: NetworkOutput): Promise<string
   });
 }
 
+/** Waits out a group that is being deleted; resolves undefined once it is gone. */
+async function waitGone(ctx: StepContext): Promise<undefined> {
+  ctx.log.info(`Redis ${groupId(ctx)} is still being deleted (a recent destroy); waiting for it to go before creating it again`);
+  await waitFor({
+    stepId: 'elasticache',
+    what: `Redis ${groupId(ctx)} (deleting)`,
+    clock: ctx.clock,
+    signal: ctx.signal,
+    deadlineMs: DEADLINE_MS,
+    onStatus: (l) => ctx.log.info(l),
+    typical: '5-10 min',
+    poll: async () => {
+      const cur = await findGroup(ctx);
+      return { done: !cur, status: cur?.Status ?? 'deleted' };
+    },
+  });
+  return undefined;
+}
+
 function waitGroup(ctx: StepContext): Promise<Group> {
   return waitFor({
     stepId: 'elasticache',
@@ -208,6 +227,8 @@ export const elasticache: Step<'elasticache'> = {
     }));
     const subnetGroup = await ensureSubnetGroup(ctx, net);
     let g = await findGroup(ctx);
+    // A destroy moments ago: the name is free once the old group is gone (minutes), and then it is made anew.
+    if (g?.Status === 'deleting') g = await waitGone(ctx);
     if (!c.transitEncryption) ctx.log.warn('cache.transitEncryption is false: traffic between the app and Redis is not encrypted, and Redis has no AUTH token');
     if (g && (g.TransitEncryptionEnabled ?? true) !== c.transitEncryption) {
       ctx.log.warn(
