@@ -3,10 +3,10 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CloudWatchClient, DescribeAlarmsCommand, GetDashboardCommand } from '@aws-sdk/client-cloudwatch';
 import { GetTopicAttributesCommand, ListSubscriptionsByTopicCommand, SNSClient } from '@aws-sdk/client-sns';
-import { GetKeyPolicyCommand, KMSClient } from '@aws-sdk/client-kms';
+import { GetKeyPolicyCommand, KMSClient, ListKeysCommand, ListResourceTagsCommand } from '@aws-sdk/client-kms';
 import { BudgetsClient, DescribeBudgetCommand, DescribeNotificationsForBudgetCommand } from '@aws-sdk/client-budgets';
 import { DescribeReplicationGroupsCommand, ElastiCacheClient } from '@aws-sdk/client-elasticache';
-import { makeExampleApp, readState, runCli } from '../helpers/cli.js';
+import { makeApp, makeExampleApp, readState, runCli } from '../helpers/cli.js';
 import { expectOk } from '../helpers/expect-ok.js';
 import { motoWithGapsFilled } from '../helpers/moto-gaps.js';
 import { mutatingCalls, recordedDeploy } from '../helpers/recorded-deploy.js';
@@ -129,4 +129,21 @@ describe('alarms, dashboard and budget', () => {
       ),
     ).toBe('gone');
   }, 300_000);
+});
+
+describe('alarms after a crash', () => {
+  it('SIGKILL right after KMS CreateKey (before its alias exists): the re-run adopts that key, never a second one', async () => {
+    const { dir, app } = makeApp((c) => (c.alarms = { email: ['ops@example.com'] }));
+    const killed = await runCli(['deploy', '--non-interactive'], { cwd: dir, env: { DEPLOY_WIZARD_FAULT_KILL_AFTER_CALL: 'KMS:CreateKey' } });
+    expect(killed.signal).toBe('SIGKILL');
+    expect(readState(dir).steps.alarms.intents['alarm-key']).toBeDefined();
+    expectOk(await runCli(['deploy', '--non-interactive'], { cwd: dir }));
+    const ours = [];
+    for (const k of (await kms.send(new ListKeysCommand({ Limit: 1000 }))).Keys ?? []) {
+      const t = (await kms.send(new ListResourceTagsCommand({ KeyId: k.KeyId }))).Tags ?? [];
+      if (t.some((x) => x.TagKey === 'deploy-wizard:app' && x.TagValue === app)) ours.push(k.KeyArn);
+    }
+    expect(ours).toEqual([readState(dir).steps.alarms.outputs.keyArn]);
+    expect(readState(dir).steps.alarms.intents?.['alarm-key']).toBeUndefined();
+  }, 180_000);
 });
