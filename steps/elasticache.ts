@@ -15,6 +15,7 @@ import {
 import type { StepContext } from '../src/pipeline/context.js';
 import { StepError } from '../src/errors.js';
 import { waitFor } from '../src/wait.js';
+import { waitGone as waitUntilGone } from '../src/aws/wait-gone.js';
 import { ensureGeneratedSecret, randomAlnum, readSecretJson } from '../src/secrets/store.js';
 import type { NetworkOutput } from './network.js';
 import { ownedBy, ownershipTags, type Check, type PlanItem, type Step } from '../src/pipeline/step.js';
@@ -92,17 +93,14 @@ function ensureSubnetGroup(ctx: StepContext, net: NetworkOutput): Promise<string
 /** Waits out a group that is being deleted; resolves undefined once it is gone. */
 async function waitGone(ctx: StepContext): Promise<undefined> {
   ctx.log.info(`Redis ${groupId(ctx)} is still being deleted (a recent destroy); waiting for it to go before creating it again`);
-  await waitFor({
+  await waitUntilGone(ctx, {
     stepId: 'elasticache',
     what: `Redis ${groupId(ctx)} (deleting)`,
-    clock: ctx.clock,
-    signal: ctx.signal,
     deadlineMs: DEADLINE_MS,
-    onStatus: (l) => ctx.log.info(l),
     typical: '5-10 min',
-    poll: async () => {
+    find: async () => {
       const cur = await findGroup(ctx);
-      return { done: !cur, status: cur?.Status ?? 'deleted' };
+      return cur && { status: cur.Status };
     },
   });
   return undefined;

@@ -12,7 +12,7 @@ import {
 import type { StepContext } from '../../src/pipeline/context.js';
 import { ownedBy, ownershipTags, type DestroyOptions, type Teardown } from '../../src/pipeline/step.js';
 import { unlessNotFound } from '../../src/aws/not-found.js';
-import { waitFor } from '../../src/wait.js';
+import { waitGone } from '../../src/aws/wait-gone.js';
 import { retryWhileInUse } from '../../src/aws/retry-in-use.js';
 import { rdsMonthly } from '../../src/pricing.js';
 import { rdsIdentifier } from '../rds.js';
@@ -81,19 +81,14 @@ export async function destroyDatabase(ctx: StepContext, o: DestroyOptions): Prom
               }),
             );
           }
-          await waitFor({
+          await waitGone(ctx, {
             stepId: 'destroy',
             what: `RDS instance ${id}`,
-            clock: ctx.clock,
-            signal: ctx.signal,
             deadlineMs: 60 * 60_000,
-            firstDelayMs: 5_000,
-            maxDelayMs: 30_000,
             typical: '5-15 min',
-            onStatus: (l) => ctx.log.info(l),
-            poll: async () => {
+            find: async () => {
               const i = await findInstance(ctx, id);
-              return { done: !i, status: i?.DBInstanceStatus ?? 'deleted' };
+              return i && { status: i.DBInstanceStatus };
             },
           });
         },

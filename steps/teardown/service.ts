@@ -9,7 +9,7 @@ import { elbOwned, findLoadBalancer, findTargetGroup, staleTargetGroups } from '
 import { targetGroupName } from '../../src/aws/names.js';
 import { retryWhileInUse } from '../../src/aws/retry-in-use.js';
 import { unlessNotFound } from '../../src/aws/not-found.js';
-import { waitFor } from '../../src/wait.js';
+import { waitGone } from '../../src/aws/wait-gone.js';
 
 /** The services (scaled to zero, then deleted), the load balancer, its target groups, then the cluster. */
 export async function destroyService(ctx: StepContext): Promise<Teardown[]> {
@@ -40,22 +40,18 @@ export async function destroyService(ctx: StepContext): Promise<Teardown[]> {
       remove: async () => {
         await ctx.aws.elbv2.send(new DeleteLoadBalancerCommand({ LoadBalancerArn: lb.LoadBalancerArn }));
         // Its network interfaces hold the security groups until it is really gone.
-        await waitFor({
+        await waitGone(ctx, {
           stepId: 'destroy',
           what: `load balancer ${lb.LoadBalancerName}`,
-          clock: ctx.clock,
-          signal: ctx.signal,
           deadlineMs: 10 * 60_000,
-          firstDelayMs: 2_000,
-          maxDelayMs: 15_000,
-          onStatus: (l) => ctx.log.info(l),
-          poll: async () => {
+          find: async () => {
             const res = await unlessNotFound(
               ctx.aws.elbv2.send(new DescribeLoadBalancersCommand({ LoadBalancerArns: [lb.LoadBalancerArn!] })),
               'LoadBalancerNotFoundException',
               'LoadBalancerNotFound',
             );
-            return { done: !res?.LoadBalancers?.length, status: 'deleting' };
+            const found = res?.LoadBalancers?.[0];
+            return found && { status: found.State?.Code };
           },
         });
       },
