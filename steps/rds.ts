@@ -53,12 +53,13 @@ export function rdsIdentifier(app: string, env: string): string {
 /** The application's database role: a Postgres identifier from the app name (hyphens are not allowed unquoted). */
 export const appRoleName = (app: string) => `${app.replace(/-/g, '_')}_app`.slice(0, 63);
 
-const identifier = (ctx: StepContext) => rdsIdentifier(ctx.app, ctx.env);
+const identifier = (ctx: Pick<StepContext, 'app' | 'env'>) => rdsIdentifier(ctx.app, ctx.env);
 const masterSecretName = (ctx: StepContext) => `${ctx.app}/${ctx.env}/rds-master`;
 export const appDbSecretName = (ctx: Pick<StepContext, 'app' | 'env'>) => `${ctx.app}/${ctx.env}/db-app`;
 const db = (ctx: StepContext) => ctx.config.database!;
 
-async function findInstance(ctx: StepContext): Promise<DBInstance | undefined> {
+/** The app's instance by its deterministic identifier, or undefined. */
+export async function findInstance(ctx: Pick<StepContext, 'aws' | 'app' | 'env'>): Promise<DBInstance | undefined> {
   const res = await unlessNotFound(
     ctx.aws.rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: identifier(ctx) })),
     'DBInstanceNotFoundFault',

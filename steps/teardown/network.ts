@@ -1,10 +1,9 @@
 import { DeleteSecurityGroupCommand, DescribeSecurityGroupsCommand, RevokeSecurityGroupIngressCommand, type SecurityGroup } from '@aws-sdk/client-ec2';
-import { DescribeDBInstancesCommand } from '@aws-sdk/client-rds';
 import type { StepContext } from '../../src/pipeline/context.js';
 import type { Teardown } from '../../src/pipeline/step.js';
 import { retryWhileInUse } from '../../src/aws/retry-in-use.js';
 import { unlessNotFound } from '../../src/aws/not-found.js';
-import { rdsIdentifier } from '../rds.js';
+import { findInstance } from '../rds.js';
 
 async function ourGroups(ctx: StepContext): Promise<SecurityGroup[]> {
   const res = await ctx.aws.ec2.send(
@@ -42,13 +41,7 @@ async function revokeReferencesTo(ctx: StepContext, groupId: string): Promise<vo
  */
 export async function destroyNetwork(ctx: StepContext): Promise<Teardown[]> {
   const groups = await ourGroups(ctx);
-  const db = (
-    await unlessNotFound(
-      ctx.aws.rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: rdsIdentifier(ctx.app, ctx.env) })),
-      'DBInstanceNotFound',
-      'DBInstanceNotFoundFault',
-    )
-  )?.DBInstances?.[0];
+  const db = await findInstance(ctx);
   const dbGroups = new Set((db?.VpcSecurityGroups ?? []).map((g) => g.VpcSecurityGroupId));
   return groups.map((g): Teardown => {
     const resource = `security group ${g.GroupName} (${g.GroupId})`;

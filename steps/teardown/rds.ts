@@ -2,7 +2,6 @@ import {
   CreateDBSnapshotCommand,
   DeleteDBInstanceCommand,
   DeleteDBSubnetGroupCommand,
-  DescribeDBInstancesCommand,
   DescribeDBSnapshotsCommand,
   DescribeDBSubnetGroupsCommand,
   ListTagsForResourceCommand,
@@ -15,13 +14,7 @@ import { unlessNotFound } from '../../src/aws/not-found.js';
 import { waitGone } from '../../src/aws/wait-gone.js';
 import { retryWhileInUse } from '../../src/aws/retry-in-use.js';
 import { rdsMonthly } from '../../src/pricing.js';
-import { rdsIdentifier } from '../rds.js';
-
-const NOT_FOUND = ['DBInstanceNotFound', 'DBInstanceNotFoundFault'];
-
-async function findInstance(ctx: StepContext, id: string): Promise<DBInstance | undefined> {
-  return (await unlessNotFound(ctx.aws.rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: id })), ...NOT_FOUND))?.DBInstances?.[0];
-}
+import { findInstance, rdsIdentifier } from '../rds.js';
 
 /** Snapshot names: 1-255 letters, digits and hyphens, first a letter; the stamp keeps them the same when a killed destroy runs again. */
 export const snapshotName = (id: string, kind: 'destroy' | 'final', stamp: string) => `${id}-${kind}-${stamp}`;
@@ -46,7 +39,7 @@ const monthly = (region: string, inst: DBInstance) => rdsMonthly(region, inst.DB
 export async function destroyDatabase(ctx: StepContext, o: DestroyOptions): Promise<Teardown[]> {
   const id = rdsIdentifier(ctx.app, ctx.env);
   const items: Teardown[] = [];
-  const inst = await findInstance(ctx, id);
+  const inst = await findInstance(ctx);
   const ours = !!inst && ownedBy(ctx, inst.TagList);
   if (inst && ours) {
     if (!o.deleteData) {
@@ -70,7 +63,7 @@ export async function destroyDatabase(ctx: StepContext, o: DestroyOptions): Prom
       items.push({
         resource: `RDS instance ${id}${final ? ` (after final snapshot ${final})` : ' (no final snapshot)'}`,
         remove: async () => {
-          const now = await findInstance(ctx, id);
+          const now = await findInstance(ctx);
           if (now && now.DBInstanceStatus !== 'deleting') {
             if (now.DeletionProtection)
               await ctx.aws.rds.send(new ModifyDBInstanceCommand({ DBInstanceIdentifier: id, DeletionProtection: false, ApplyImmediately: true }));
@@ -87,7 +80,7 @@ export async function destroyDatabase(ctx: StepContext, o: DestroyOptions): Prom
             deadlineMs: 60 * 60_000,
             typical: '5-15 min',
             find: async () => {
-              const i = await findInstance(ctx, id);
+              const i = await findInstance(ctx);
               return i && { status: i.DBInstanceStatus };
             },
           });
