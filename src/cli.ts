@@ -15,7 +15,7 @@ import { isMutating } from './aws/mutating.js';
 // for us to act on (package.json pins the SDK), not noise for every user.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
-const COMMANDS = ['deploy', 'init', 'plan', 'status', 'logs', 'rollback', 'destroy', 'secrets', 'unlock', 'help'] as const;
+const COMMANDS = ['deploy', 'init', 'plan', 'status', 'logs', 'rollback', 'destroy', 'secrets', 'state', 'ci', 'unlock', 'help'] as const;
 type Command = (typeof COMMANDS)[number];
 
 const COMMON_HELP = `Common flags:
@@ -27,6 +27,8 @@ const COMMON_HELP = `Common flags:
   --region REGION     AWS region (default: the config's region)
   --profile NAME      AWS profile from ~/.aws/config
   --verbose           print every build line and AWS call
+  --state-backend local|s3  where this run keeps its state (default: the
+                      config's "state"; DEPLOY_WIZARD_STATE=s3://bucket/prefix also sets it)
   -h, --help          this help
   -v, --version       the version
 
@@ -132,6 +134,34 @@ list      every key: where it comes from (generated, asked, derived) and
           when it last changed. Never prints values.
 
 ${COMMON_HELP}`,
+  state: `Usage: deploy-wizard state init | push | pull [flags]
+
+Shared state in S3, for a team and CI: every checkout reads and writes one
+object per app and env, with conditional writes and a leased lock.
+
+init   creates (or checks) the state bucket: versioning, encryption, Block
+       Public Access, earlier versions kept 90 days; prints the config lines
+       --bucket NAME   default deploy-wizard-state-ACCOUNT-REGION
+       --prefix P      a key prefix such as ledger/
+push   moves this env's local state into S3 (refused when the S3 state is
+       newer); the local file is kept, renamed
+pull   writes a copy of the S3 state for reading
+       --out PATH      default .deploy-wizard/ENV.state.pulled.json
+
+${COMMON_HELP}`,
+  ci: `Usage: deploy-wizard ci github [--repo OWNER/NAME] [--branch main] [flags]
+
+Deploys from GitHub Actions with no stored AWS keys: creates (or adopts)
+the account's OIDC provider for GitHub, a role <app>-<env>-deploy that only
+that repository's branch (or --github-env) may assume, allowed exactly what a
+deploy of this app calls, and writes .github/workflows/deploy-wizard.yml.
+The state must be in S3 first (deploy-wizard state init, then state push).
+
+  --repo OWNER/NAME   default: the origin remote of this checkout
+  --branch NAME       the branch whose pushes deploy (default main)
+  --github-env NAME   trust the GitHub environment NAME instead of the branch
+
+${COMMON_HELP}`,
   unlock: `Usage: deploy-wizard unlock ID [flags]
 
 Breaks the state lock with this ID, left by a run that is gone. The ID is
@@ -152,6 +182,8 @@ Commands:
   destroy         remove the app's resources; keeps the data unless --delete-data
   secrets set KEY store one asked value and roll the services that read it
   secrets list    key names, sources and when each last changed
+  state init|push|pull  shared state in S3 for a team and CI
+  ci github       deploy on push from GitHub Actions (OIDC, no stored keys)
   unlock ID       break a stale lock
 
 Run deploy-wizard COMMAND --help for details.
@@ -196,6 +228,13 @@ function parseFlags(argv: string[]) {
       'delete-data': { type: 'boolean' },
       'skip-final-snapshot': { type: 'boolean' },
       force: { type: 'boolean' },
+      'state-backend': { type: 'string' },
+      bucket: { type: 'string' },
+      prefix: { type: 'string' },
+      out: { type: 'string' },
+      repo: { type: 'string' },
+      branch: { type: 'string' },
+      'github-env': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
       version: { type: 'boolean', short: 'v', default: false },
       ...INIT_FLAGS,
@@ -244,6 +283,22 @@ function afterParse(parsed: ReturnType<typeof parseFlags>) {
     for (const k of ['delete-data', 'skip-final-snapshot', 'force'] as const)
       if (v[k] !== undefined) problems.push(`--${k}: a flag of destroy, not of ${command}`);
   if (command !== 'rollback' && v.to !== undefined) problems.push(`--to: a flag of rollback, not of ${command}`);
+  const sub = rest[0];
+  for (const [k, where] of [
+    ['bucket', 'state init'],
+    ['prefix', 'state init'],
+    ['out', 'state pull'],
+  ] as const)
+    if (v[k] !== undefined && `${command} ${sub}` !== where) problems.push(`--${k}: a flag of ${where}, not of ${command}`);
+  if (command !== 'ci')
+    for (const k of ['repo', 'branch', 'github-env'] as const) if (v[k] !== undefined) problems.push(`--${k}: a flag of ci github, not of ${command}`);
+  if (v.repo !== undefined && !/^[A-Za-z0-9-]+\/[A-Za-z0-9._-]+$/.test(v.repo))
+    problems.push(`--repo ${v.repo}: expected OWNER/NAME, as in github.com/OWNER/NAME`);
+  if (v.branch !== undefined && !/^[A-Za-z0-9._\/-]+$/.test(v.branch)) problems.push(`--branch ${v.branch}: not a branch name`);
+  if (v['github-env'] !== undefined && !/^[A-Za-z0-9._ -]{1,255}$/.test(v['github-env']))
+    problems.push(`--github-env ${v['github-env']}: not a GitHub environment name`);
+  const stateBackend = v['state-backend'];
+  if (stateBackend !== undefined && stateBackend !== 'local' && stateBackend !== 's3') problems.push(`--state-backend ${stateBackend}: use local or s3`);
   if (problems.length) throw new InputError('read flags: invalid values', problems);
   const opts: CommonOptions = {
     env: v.env!,
@@ -255,6 +310,9 @@ function afterParse(parsed: ReturnType<typeof parseFlags>) {
     profile: v.profile ?? process.env.AWS_PROFILE,
     verbose: v.verbose!,
     noDeploy: v['no-deploy']!,
+    ...(stateBackend === 'local' || stateBackend === 's3' ? { stateBackend } : {}),
+    ...(command === 'state' ? { state: { bucket: v.bucket, prefix: v.prefix, out: v.out } } : {}),
+    ...(command === 'ci' ? { ci: { repo: v.repo, branch: v.branch, githubEnv: v['github-env'] } } : {}),
     ...(command === 'rollback' ? { rollback: { to: v.to } } : {}),
     ...(command === 'destroy' ? { destroy: { deleteData: !!v['delete-data'], skipFinalSnapshot: !!v['skip-final-snapshot'], force: !!v.force } } : {}),
     ...(command === 'logs' ? { logs: { since: v.since, follow: !!v.follow, filter: v.filter, task: v.task } } : {}),
@@ -395,6 +453,10 @@ async function main(): Promise<number> {
         return await (await import('./commands/destroy.js')).destroyCommand(opts, io);
       case 'secrets':
         return await (await import('./commands/secrets.js')).secretsCommand(opts, io, rest);
+      case 'state':
+        return await (await import('./commands/state.js')).stateCommand(opts, io, rest);
+      case 'ci':
+        return await (await import('./commands/ci.js')).ciCommand(opts, io, rest);
       case 'unlock':
         return await (await import('./commands/unlock.js')).unlockCommand(opts, io, rest[0]);
       default:

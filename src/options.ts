@@ -35,6 +35,8 @@ export interface CommonOptions {
   region?: string;
   profile?: string;
   verbose: boolean;
+  /** --state-backend: this run's state on this disk or in S3, over the config's `state`. */
+  stateBackend?: 'local' | 's3';
   /** secrets set: store the value only; the next deploy rolls the services that read it. */
   noDeploy?: boolean;
   /** logs: from when, tail, a filter pattern, a one-off task. */
@@ -43,6 +45,10 @@ export interface CommonOptions {
   /** rollback: the revision to go to (a string as typed; checked by the command). */
   rollback?: { to?: string };
   destroy?: { deleteData: boolean; skipFinalSnapshot: boolean; force: boolean };
+  /** state init: the bucket and key prefix; state pull: where to write the copy. */
+  state?: { bucket?: string; prefix?: string; out?: string };
+  /** ci github: the repository, the branch that deploys, and the GitHub environment the role may be assumed from instead. */
+  ci?: { repo?: string; branch?: string; githubEnv?: string };
 }
 
 /** Everything from the outside world a command uses, so commands run in-process in tests. */

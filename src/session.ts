@@ -7,6 +7,7 @@ import { estimateCost, type CostEstimate } from './pipeline/estimate-cost.js';
 import type { ConfigInput } from './config/schema.js';
 import { createAwsClients, type AwsClients } from './aws/clients.js';
 import { describeAwsError } from './aws/describe-error.js';
+import { clientOptionsFor } from './aws/client-options.js';
 import { connectDocker } from './docker/connect.js';
 import { InputError } from './errors.js';
 import { steps as allSteps } from '../steps/index.js';
@@ -65,14 +66,7 @@ export async function openSession(opts: CommonOptions, io: Io, needDocker = true
   const steps = allSteps.filter((s) => !s.enabled || s.enabled(loaded.config));
   const docker = needDocker ? await preflight(loaded, io, steps) : undefined;
   const region = opts.region ?? loaded.config.region;
-  const aws = createAwsClients({
-    region,
-    profile: opts.profile,
-    customEndpoint: !!(io.env.AWS_ENDPOINT_URL || io.env.AWS_ENDPOINT_URL_S3),
-    onCall: io.onCall,
-    signal: io.signal,
-    ...timeoutsFrom(io.env),
-  });
+  const aws = createAwsClients(clientOptionsFor(opts, io, region));
   let account: string;
   try {
     account = (await aws.sts.send(new GetCallerIdentityCommand({}))).Account ?? 'unknown';
@@ -80,12 +74,6 @@ export async function openSession(opts: CommonOptions, io: Io, needDocker = true
     throw describeAwsError(e, 'check AWS credentials');
   }
   return { loaded, region, aws, docker, steps, allSteps, account };
-}
-
-/** DEPLOY_WIZARD_AWS_TIMEOUT_MS shortens the per-request timeout (tests of a hung endpoint; very slow links may raise it). */
-function timeoutsFrom(env: Io['env']): { requestTimeoutMs?: number } {
-  const v = Number(env.DEPLOY_WIZARD_AWS_TIMEOUT_MS);
-  return Number.isFinite(v) && v > 0 ? { requestTimeoutMs: v } : {};
 }
 
 /** Makes sure .deploy-wizard/ is in the app's .gitignore: state never belongs in git. */

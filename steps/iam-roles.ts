@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import {
   AttachRolePolicyCommand,
   CreateRoleCommand,
@@ -22,7 +21,7 @@ import { cognito } from './cognito.js';
 import { ownedBy, ownershipTags, type Check, type PlanItem, type Step } from '../src/pipeline/step.js';
 import { partitionOf } from '../src/config/regions.js';
 import { unlessNotFound } from '../src/aws/not-found.js';
-import { scheduleFamilyName } from '../src/aws/names.js';
+import { roleName, scheduleFamilyName } from '../src/aws/names.js';
 import { clusterName } from '../src/aws/ecs-helpers.js';
 import { repositoryName } from './ecr-push.js';
 
@@ -55,13 +54,7 @@ declare module '../src/pipeline/outputs.js' {
 export const LEGACY_MANAGED_POLICY = 'AmazonECSTaskExecutionRolePolicy';
 const INLINE = 'deploy-wizard';
 
-/** Role names are at most 64 characters; long app/env names are shortened with a hash. */
-export function roleName(app: string, env: string, kind: string): string {
-  const name = `${app}-${env}-${kind}`;
-  if (name.length <= 64) return name;
-  const h = createHash('sha256').update(name).digest('hex').slice(0, 8);
-  return `${name.slice(0, 64 - kind.length - 10)}-${h}-${kind}`;
-}
+export { roleName };
 
 interface RoleSpec {
   /** execution, task, scheduler, or the service whose own task role this is. */

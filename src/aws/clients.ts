@@ -86,6 +86,18 @@ export function createAwsClients(opts: ClientOptions) {
     get s3() {
       return lazy('S3', () => new S3Client({ ...base, forcePathStyle: !!opts.customEndpoint }));
     },
+    /**
+     * S3 for the state bucket, which may live in another region. Reported as
+     * "State" so its writes are told apart from the app's resources, and each
+     * answer carries S3's own clock (serverDateOf) for the lock's lease.
+     */
+    stateS3(region?: string) {
+      return lazy(
+        'State',
+        () => withServerDate(new S3Client({ ...base, region: region ?? opts.region, forcePathStyle: !!opts.customEndpoint, followRegionRedirects: true })),
+        region,
+      );
+    },
     get sts() {
       return lazy('STS', () => new STSClient(base));
     },
@@ -160,6 +172,27 @@ export function createAwsClients(opts: ClientOptions) {
 }
 
 export type AwsClients = ReturnType<typeof createAwsClients>;
+
+/**
+ * The `Date` header of S3's answer, kept on the output: a lease measured
+ * between two of S3's own timestamps (this and LastModified) does not depend
+ * on this machine's clock.
+ */
+function withServerDate(client: S3Client): S3Client {
+  client.middlewareStack.add(
+    (next) => async (args) => {
+      const r = await next(args);
+      const date = (r.response as { headers?: Record<string, string> } | undefined)?.headers?.date;
+      if (date && r.output && typeof r.output === 'object') Object.defineProperty(r.output, '$serverDate', { value: new Date(date), enumerable: false });
+      return r;
+    },
+    { step: 'deserialize', name: 'deployWizardServerDate' },
+  );
+  return client;
+}
+
+/** S3's clock at the time of an answer from stateS3(), when it sent one. */
+export const serverDateOf = (output: object): Date | undefined => (output as { $serverDate?: Date }).$serverDate;
 
 /** Tags errors with the service and command that raised them (for the error mapper), and reports each call. */
 function instrument<T extends AnyClient>(client: T, service: string, onCall?: CallHook, signal?: AbortSignal): T {

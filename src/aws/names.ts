@@ -8,6 +8,14 @@ import { createHash } from 'node:crypto';
 
 type AppEnv = { app: string; env: string };
 
+/** Role names are at most 64 characters; long app/env names are shortened with a hash. */
+export function roleName(app: string, env: string, kind: string): string {
+  const name = `${app}-${env}-${kind}`;
+  if (name.length <= 64) return name;
+  const h = createHash('sha256').update(name).digest('hex').slice(0, 8);
+  return `${name.slice(0, 64 - kind.length - 10)}-${h}-${kind}`;
+}
+
 /** Load balancer and target group names are at most 32 characters. */
 export function elbName(app: string, env: string): string {
   // A load balancer name may not begin with "internal-" (AWS reserves it); an app called internal-tools still gets one.

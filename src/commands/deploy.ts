@@ -2,8 +2,8 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import * as clack from '@clack/prompts';
 import { openSession, ignoreStateDir } from '../session.js';
-import { StateStore, checkIdentity } from '../state/state-store.js';
-import { acquireLock } from '../state/lock.js';
+import { checkIdentity } from '../state/state-store.js';
+import { openState, lockCommandOf } from '../state/open-state.js';
 import { makeContextFactory } from '../pipeline/context-factory.js';
 import { createLogger, Redactor } from '../logger.js';
 import { runSteps, type Renderer, type StepEvent } from '../pipeline/runner.js';
@@ -41,7 +41,7 @@ export async function deployCommand(opts: CommonOptions, io: Io): Promise<number
   }
   const clock = systemClock;
   const loaded = await loadConfig(configPath, opts.env);
-  const store = new StateStore(loaded.dir, opts.env);
+  const store = openState(loaded, opts, io);
   // Asked secrets are settled before any AWS call: from env vars, the terminal, or already stored.
   const peek = await store.load(loaded.config.app, clock.now());
   const storedKeys = (peek.steps.secrets?.outputs as StepOutputs['secrets'] | undefined)?.keys ?? [];
@@ -61,13 +61,16 @@ export async function deployCommand(opts: CommonOptions, io: Io): Promise<number
   // Removing a service is confirmed by the plan screen (interactive) or --yes.
   const allowRemovals = opts.yes || interactive;
   await preflightSteps(session, peek, io, { secretValues, allowRemovals });
-  const lock = await acquireLock(store.paths.lock, ['deploy-wizard', ...io.argv].join(' '), clock.now());
+  const lock = await store.lock(lockCommandOf(io), () => clock.now());
   const note = (m: string) => {
     if (!opts.json) io.stderr.write(m + '\n');
   };
-  if (lock.brokeStale) note(`Took over a stale lock from pid ${lock.brokeStale.pid} (${lock.brokeStale.command}), which is no longer running.`);
+  if (lock.brokeStale)
+    note(
+      `Took over a stale lock from pid ${lock.brokeStale.pid} on ${lock.brokeStale.host} (${lock.brokeStale.command}), which ${store.kind === 's3' ? 'stopped renewing its lease' : 'is no longer running'}.`,
+    );
   // File digests of the build context from earlier runs: an unchanged file is not read again.
-  const digestCache = await loadDigestCache(store.paths.digests);
+  const digestCache = await loadDigestCache(store.digestsPath);
   try {
     const state = await store.load(session.loaded.config.app, clock.now());
     checkIdentity(state, session.account, session.region);
@@ -122,7 +125,7 @@ export async function deployCommand(opts: CommonOptions, io: Io): Promise<number
     return 0;
   } finally {
     // Best effort: a cache that was not written only means files are read again next time.
-    await saveDigestCache(store.paths.digests, digestCache).catch(() => undefined);
+    await saveDigestCache(store.digestsPath, digestCache).catch(() => undefined);
     await lock.release();
   }
 }

@@ -2,8 +2,8 @@ import { resolve } from 'node:path';
 import * as clack from '@clack/prompts';
 import { loadConfig } from '../config/load-config.js';
 import { openSession } from '../session.js';
-import { StateStore, checkIdentity } from '../state/state-store.js';
-import { acquireLock } from '../state/lock.js';
+import { checkIdentity } from '../state/state-store.js';
+import { openState, lockCommandOf } from '../state/open-state.js';
 import { makeContextFactory } from '../pipeline/context-factory.js';
 import { createLogger, Redactor } from '../logger.js';
 import { systemClock } from '../clock.js';
@@ -62,12 +62,12 @@ export async function destroyCommand(opts: CommonOptions, io: Io): Promise<numbe
     );
   }
   const session = await openSession(opts, io, false, loaded);
-  const store = new StateStore(loaded.dir, opts.env);
+  const store = openState(loaded, opts, io);
   const say = (step: string, status: 'progress' | 'done' | 'warning', m: string) => {
     if (opts.json) io.stdout.write(JSON.stringify({ step, status, message: m, timestamp: clock.now().toISOString() }) + '\n');
     else io.stderr.write(`${step === 'destroy' ? '' : `${step}: `}${m}\n`);
   };
-  const lock = await acquireLock(store.paths.lock, ['deploy-wizard', ...io.argv].join(' '), clock.now());
+  const lock = await store.lock(lockCommandOf(io), () => clock.now());
   try {
     const state = await store.load(app, clock.now());
     checkIdentity(state, session.account, session.region);

@@ -1,7 +1,7 @@
 import { FilterLogEventsCommand, type FilteredLogEvent } from '@aws-sdk/client-cloudwatch-logs';
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { openSession } from '../session.js';
-import { StateStore } from '../state/state-store.js';
+import { openState } from '../state/open-state.js';
 import { systemClock } from '../clock.js';
 import { InputError } from '../errors.js';
 import { Redactor } from '../logger.js';
@@ -49,7 +49,7 @@ async function redactor(session: Awaited<ReturnType<typeof openSession>>, env: s
 export async function logsCommand(opts: CommonOptions, io: Io, names: readonly string[]): Promise<number> {
   const session = await openSession(opts, io, false);
   const config = session.loaded.config;
-  const state = await new StateStore(session.loaded.dir, opts.env).load(config.app, systemClock.now());
+  const state = await openState(session.loaded, opts, io).load(config.app, systemClock.now());
   const tds = state.steps['task-definition']?.outputs as StepOutputs['task-definition'] | undefined;
   const problems: string[] = [];
   const since = parseSince(opts.logs?.since ?? '10m', systemClock.now());

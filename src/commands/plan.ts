@@ -1,5 +1,5 @@
 import { openSession } from '../session.js';
-import { StateStore } from '../state/state-store.js';
+import { openState } from '../state/open-state.js';
 import { loadDigestCache } from '../docker/digest-cache-file.js';
 import { formatCost, formatPlan } from '../ui/format-plan.js';
 import { systemClock } from '../clock.js';
@@ -10,11 +10,11 @@ import { computePlan } from '../pipeline/planner.js';
 export async function planCommand(opts: CommonOptions, io: Io): Promise<number> {
   // Planning needs no Docker: it reads the registry over HTTP.
   const session = await openSession(opts, io, false);
-  const store = new StateStore(session.loaded.dir, opts.env);
+  const store = openState(session.loaded, opts, io);
   const state = await store.load(session.loaded.config.app, systemClock.now());
   const { values } = collectSecretInputs(session.loaded.config, io.env, []);
   // Read-only: the digests from earlier runs are used, never written.
-  const digestCache = await loadDigestCache(store.paths.digests);
+  const digestCache = await loadDigestCache(store.digestsPath);
   const plan = await computePlan(session, state, io, (m) => io.stderr.write(`warning: ${m}\n`), { secretValues: values, digestCache });
   if (opts.json) {
     io.stdout.write(JSON.stringify({ type: 'plan', env: opts.env, account: session.account, region: session.region, ...plan }) + '\n');

@@ -3,8 +3,8 @@ import * as clack from '@clack/prompts';
 import { DescribeServicesCommand, UpdateServiceCommand } from '@aws-sdk/client-ecs';
 import { loadConfig } from '../config/load-config.js';
 import { openSession } from '../session.js';
-import { StateStore, checkIdentity } from '../state/state-store.js';
-import { acquireLock } from '../state/lock.js';
+import { checkIdentity } from '../state/state-store.js';
+import { openState, lockCommandOf } from '../state/open-state.js';
 import { makeContextFactory } from '../pipeline/context-factory.js';
 import { createLogger, Redactor } from '../logger.js';
 import { systemClock } from '../clock.js';
@@ -60,12 +60,12 @@ export async function rollbackCommand(opts: CommonOptions, io: Io, args: readonl
   const loaded = await loadConfig(resolve(io.cwd, opts.configPath), opts.env);
   const chosen = chooseServices(loaded.config, args, opts.rollback?.to);
   const session = await openSession(opts, io, false, loaded);
-  const store = new StateStore(loaded.dir, opts.env);
+  const store = openState(loaded, opts, io);
   const say = (status: 'progress' | 'done' | 'warning', m: string) => {
     if (opts.json) io.stdout.write(JSON.stringify({ step: 'rollback', status, message: m, timestamp: clock.now().toISOString() }) + '\n');
     else io.stderr.write(m + '\n');
   };
-  const lock = await acquireLock(store.paths.lock, ['deploy-wizard', ...io.argv].join(' '), clock.now());
+  const lock = await store.lock(lockCommandOf(io), () => clock.now());
   try {
     const state = await store.load(loaded.config.app, clock.now());
     checkIdentity(state, session.account, session.region);

@@ -3,8 +3,8 @@ import * as clack from '@clack/prompts';
 import { DescribeSecretCommand, GetSecretValueCommand, PutSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { loadConfig } from '../config/load-config.js';
 import { openSession } from '../session.js';
-import { StateStore, checkIdentity } from '../state/state-store.js';
-import { acquireLock } from '../state/lock.js';
+import { checkIdentity } from '../state/state-store.js';
+import { openState } from '../state/open-state.js';
 import { appSecretName, parseSecretObject } from '../secrets/store.js';
 import { describeAwsError } from '../aws/describe-error.js';
 import { closest } from '../config/suggest.js';
@@ -54,8 +54,8 @@ async function setKey(opts: CommonOptions, io: Io, key: string | undefined): Pro
   }
 
   const session = await openSession(opts, io, false, loaded);
-  const store = new StateStore(loaded.dir, opts.env);
-  const lock = await acquireLock(store.paths.lock, `deploy-wizard secrets set ${key}`, systemClock.now());
+  const store = openState(loaded, opts, io);
+  const lock = await store.lock(`deploy-wizard secrets set ${key}`, () => systemClock.now());
   const name = appSecretName({ app: loaded.config.app, env: opts.env });
   try {
     const state = await store.load(loaded.config.app, systemClock.now());
@@ -111,7 +111,7 @@ async function setKey(opts: CommonOptions, io: Io, key: string | undefined): Pro
 async function listKeys(opts: CommonOptions, io: Io): Promise<number> {
   const loaded = await loadConfig(resolve(io.cwd, opts.configPath), opts.env);
   const session = await openSession(opts, io, false, loaded);
-  const state = await new StateStore(loaded.dir, opts.env).load(loaded.config.app, systemClock.now());
+  const state = await openState(loaded, opts, io).load(loaded.config.app, systemClock.now());
   const out = state.steps.secrets?.outputs as StepOutputs['secrets'] | undefined;
   const name = appSecretName({ app: loaded.config.app, env: opts.env });
   let live: string[] = [];

@@ -1,5 +1,6 @@
 import { openSession } from '../session.js';
-import { StateStore, checkIdentity } from '../state/state-store.js';
+import { checkIdentity } from '../state/state-store.js';
+import { openState } from '../state/open-state.js';
 import { systemClock } from '../clock.js';
 import { collectStatus, type Status } from '../status/collect-status.js';
 import type { CommonOptions, Io } from '../options.js';
@@ -7,7 +8,7 @@ import type { CommonOptions, Io } from '../options.js';
 /** `status`: read-only. Exit 0 when every service is healthy and the last deploy finished, 1 with the reasons when not. */
 export async function statusCommand(opts: CommonOptions, io: Io): Promise<number> {
   const session = await openSession(opts, io, false);
-  const state = await new StateStore(session.loaded.dir, opts.env).load(session.loaded.config.app, systemClock.now());
+  const state = await openState(session.loaded, opts, io).load(session.loaded.config.app, systemClock.now());
   checkIdentity(state, session.account, session.region);
   const status = await collectStatus({
     aws: session.aws,

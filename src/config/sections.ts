@@ -5,6 +5,7 @@ import { KNOWN_REGIONS, regionProblem } from './regions.js';
 import { closest } from './suggest.js';
 import { domain, edge, site } from './edge-schema.js';
 import { alarms, budget } from './alarms-schema.js';
+import { stateSection } from './state-schema.js';
 import { environment, image, legacyService, partName, permission, schedule, service } from './services-schema.js';
 
 // The sections of deploy-wizard.json, each a strict object so a typo is an
@@ -178,6 +179,7 @@ export const baseShape = {
     .optional()
     .describe('an SNS topic e-mailing these addresses, CloudWatch alarms on the load balancer, services, database and cache, and a dashboard'),
   budget: budget.optional().describe('an AWS Budgets monthly cost budget with e-mails at 80% forecast and 100% actual'),
+  state: stateSection.optional().describe('where the state lives: this disk (default) or S3, shared by teammates and CI'),
 };
 
 /** Everything but `environments`: what a merged, per-env config must satisfy, normalized to images and services. */

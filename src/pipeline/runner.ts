@@ -4,7 +4,7 @@ import type { Step } from './step.js';
 import type { StepContext } from './context.js';
 import type { StateFile, StepState } from '../state/state-file.js';
 import type { Logger } from '../logger.js';
-import { InterruptedError, StepError, WizardError } from '../errors.js';
+import { InterruptedError, StateError, StepError, WizardError } from '../errors.js';
 import { describeAwsError } from '../aws/describe-error.js';
 import { canonicalJson } from '../canonical-json.js';
 
@@ -142,7 +142,8 @@ export async function runSteps(opts: RunOptions): Promise<RunResult> {
   );
   await list.run();
   if (opts.signal.aborted) throw new InterruptedError();
-  const first = errors.find((e) => !(e instanceof InterruptedError)) ?? errors[0];
+  // A state write refused (the lock lost, the state changed under us) says more than the steps it stopped.
+  const first = errors.find((e) => e instanceof StateError) ?? errors.find((e) => !(e instanceof InterruptedError)) ?? errors[0];
   if (first) throw first;
   return { outcome };
 }

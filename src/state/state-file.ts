@@ -1,3 +1,5 @@
+import { StateError } from '../errors.js';
+
 // The shape of .deploy-wizard/<env>.state.json. Outputs never hold secret values.
 
 export const STATE_VERSION = 1;
@@ -54,3 +56,46 @@ export function emptyState(app: string, env: string, now: Date): StateFile {
  * the format bumps STATE_VERSION and adds its upgrade here.
  */
 export const MIGRATIONS: Record<number, (s: Record<string, unknown>) => Record<string, unknown>> = {};
+
+/** JSON text to a raw state object; anything else is reported through `corrupt`. */
+export function parseStateText(text: string, corrupt: (why: string) => StateError): Record<string, unknown> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    throw corrupt('it is not valid JSON');
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    throw corrupt(`it holds ${raw === null ? 'null' : Array.isArray(raw) ? 'an array' : `a ${typeof raw}`}, not a state object`);
+  return raw as Record<string, unknown>;
+}
+
+/**
+ * A raw state read from `where` (a file or an S3 object), upgraded to this
+ * format version and checked to belong to `app`. A newer format is refused:
+ * an older wizard must not rewrite what it does not understand.
+ */
+export function upgradeState(raw0: Record<string, unknown>, where: string, app: string, corrupt: (why: string) => StateError): StateFile {
+  let raw = raw0;
+  const version = Number(raw.version);
+  if (!Number.isInteger(version) || version > STATE_VERSION) {
+    throw new StateError(`read state: ${where} has format version ${String(raw.version)}, newer than this wizard understands (${STATE_VERSION})`, {
+      hint: 'Upgrade deploy-wizard (npx deploy-wizard@latest) rather than risk an older one rewriting it.',
+    });
+  }
+  for (let v = version; v < STATE_VERSION; v++) {
+    const migrate = MIGRATIONS[v];
+    if (!migrate) throw new StateError(`read state: no upgrade from format version ${v}`);
+    raw = { ...migrate(raw), version: v + 1 };
+  }
+  const state = raw as unknown as StateFile;
+  if (typeof state.steps !== 'object' || state.steps === null || Array.isArray(state.steps) || typeof state.app !== 'string') {
+    throw corrupt('it has no "app" or no "steps" object');
+  }
+  if (state.app !== app) {
+    throw new StateError(`read state: ${where} belongs to app "${state.app}", not "${app}"`, {
+      hint: 'Check --config and --env; each app keeps its state in its own place.',
+    });
+  }
+  return state;
+}

@@ -6,7 +6,7 @@ import { StateError } from '../errors.js';
 import { statePaths } from './state-paths.js';
 import { pidAlive } from './pid-alive.js';
 import { writeSynced } from './write-synced.js';
-import { emptyState, MIGRATIONS, STATE_VERSION, type StateFile } from './state-file.js';
+import { emptyState, parseStateText, upgradeState, type StateFile } from './state-file.js';
 
 /** File-system calls the store makes, injectable so a test can crash between temp write and rename. */
 export interface StateFs {
@@ -38,29 +38,7 @@ export class StateStore {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return emptyState(app, this.env, now);
       throw e;
     }
-    const raw0 = this.parse(text);
-    let raw = raw0;
-    const version = Number(raw.version);
-    if (!Number.isInteger(version) || version > STATE_VERSION) {
-      throw new StateError(`read state: ${this.paths.file} has format version ${raw.version}, newer than this wizard understands (${STATE_VERSION})`, {
-        hint: 'Upgrade deploy-wizard (npx deploy-wizard@latest) rather than risk an older one rewriting it.',
-      });
-    }
-    for (let v = version; v < STATE_VERSION; v++) {
-      const migrate = MIGRATIONS[v];
-      if (!migrate) throw new StateError(`read state: no upgrade from format version ${v}`);
-      raw = { ...migrate(raw), version: v + 1 };
-    }
-    const state = raw as unknown as StateFile;
-    if (typeof state.steps !== 'object' || state.steps === null || Array.isArray(state.steps) || typeof state.app !== 'string') {
-      throw this.corrupt('it has no "app" or no "steps" object');
-    }
-    if (state.app !== app) {
-      throw new StateError(`read state: ${this.paths.file} belongs to app "${state.app}", not "${app}"`, {
-        hint: 'Check --config and --env; each app keeps its state in its own repo.',
-      });
-    }
-    return state;
+    return upgradeState(this.parse(text), this.paths.file, app, (why) => this.corrupt(why));
   }
 
   /**
@@ -77,15 +55,7 @@ export class StateStore {
   private queue: Promise<void> = Promise.resolve();
 
   private parse(text: string): Record<string, unknown> {
-    let raw: unknown;
-    try {
-      raw = JSON.parse(text);
-    } catch {
-      throw this.corrupt('it is not valid JSON');
-    }
-    if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
-      throw this.corrupt(`it holds ${raw === null ? 'null' : Array.isArray(raw) ? 'an array' : `a ${typeof raw}`}, not a state object`);
-    return raw as Record<string, unknown>;
+    return parseStateText(text, (why) => this.corrupt(why));
   }
 
   /** A state file that cannot be used: exit 3, naming the file and offering the .bak when it is usable. */

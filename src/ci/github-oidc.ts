@@ -1,0 +1,122 @@
+import {
+  AddClientIDToOpenIDConnectProviderCommand,
+  CreateOpenIDConnectProviderCommand,
+  CreateRoleCommand,
+  GetOpenIDConnectProviderCommand,
+  GetRoleCommand,
+  GetRolePolicyCommand,
+  ListOpenIDConnectProvidersCommand,
+  PutRolePolicyCommand,
+  UpdateAssumeRolePolicyCommand,
+  type IAMClient,
+} from '@aws-sdk/client-iam';
+import { StateError } from '../errors.js';
+import { canonicalJson } from '../canonical-json.js';
+
+// GitHub Actions' OIDC tokens, trusted by one role that only one repository's
+// branch (or GitHub environment) may assume, for the sts.amazonaws.com
+// audience that aws-actions/configure-aws-credentials asks for.
+
+export const GITHUB_ISSUER = 'token.actions.githubusercontent.com';
+export const AUDIENCE = 'sts.amazonaws.com';
+const INLINE = 'deploy-wizard-deploy';
+
+/** The token's `sub` for a push to the branch, or for any job that runs in the GitHub environment. */
+export const githubSubject = (repo: string, t: { branch: string; githubEnv?: string }) =>
+  t.githubEnv ? `repo:${repo}:environment:${t.githubEnv}` : `repo:${repo}:ref:refs/heads/${t.branch}`;
+
+export function trustPolicy(providerArn: string, subject: string) {
+  return {
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Effect: 'Allow',
+        Principal: { Federated: providerArn },
+        Action: 'sts:AssumeRoleWithWebIdentity',
+        Condition: { StringEquals: { [`${GITHUB_ISSUER}:aud`]: AUDIENCE, [`${GITHUB_ISSUER}:sub`]: subject } },
+      },
+    ],
+  };
+}
+
+/**
+ * The account's provider for GitHub's issuer: one per account and URL, so an
+ * existing one (made by hand, by Terraform, or by another app) is adopted, and
+ * the audience added to it if it lacks it. Returns its ARN and what changed.
+ */
+export async function ensureGithubProvider(iam: IAMClient, account: string, partition: string, tags: { Key: string; Value: string }[]) {
+  const arn = `arn:${partition}:iam::${account}:oidc-provider/${GITHUB_ISSUER}`;
+  const list = await iam.send(new ListOpenIDConnectProvidersCommand({}));
+  const found = (list.OpenIDConnectProviderList ?? []).find((p) => p.Arn?.endsWith(`:oidc-provider/${GITHUB_ISSUER}`));
+  if (!found) {
+    try {
+      // No thumbprint: IAM verifies GitHub's certificate against its trusted CAs.
+      await iam.send(new CreateOpenIDConnectProviderCommand({ Url: `https://${GITHUB_ISSUER}`, ClientIDList: [AUDIENCE], Tags: tags }));
+      return { arn, changed: 'created' as const };
+    } catch (e) {
+      // Another run made it between our list and our create: adopt it.
+      if ((e as { name?: string }).name !== 'EntityAlreadyExists') throw e;
+    }
+  }
+  const provider = await iam.send(new GetOpenIDConnectProviderCommand({ OpenIDConnectProviderArn: found?.Arn ?? arn }));
+  if (!(provider.ClientIDList ?? []).includes(AUDIENCE)) {
+    await iam.send(new AddClientIDToOpenIDConnectProviderCommand({ OpenIDConnectProviderArn: found?.Arn ?? arn, ClientID: AUDIENCE }));
+    return { arn: found?.Arn ?? arn, changed: 'audience added' as const };
+  }
+  return { arn: found?.Arn ?? arn, changed: undefined };
+}
+
+const decode = (doc: string | undefined) => (doc ? (JSON.parse(decodeURIComponent(doc)) as unknown) : undefined);
+
+/**
+ * The deploy role: created, or adopted when it carries this app's tags (a
+ * role of that name without them belongs to someone else and is refused).
+ * Trust and permissions are rewritten only when they differ.
+ */
+export async function ensureDeployRole(
+  iam: IAMClient,
+  o: { name: string; trust: object; policy: object; tags: { Key: string; Value: string }[]; description: string },
+): Promise<{ arn: string; changed: string[] }> {
+  const changed: string[] = [];
+  let role;
+  try {
+    role = (await iam.send(new GetRoleCommand({ RoleName: o.name }))).Role;
+  } catch (e) {
+    if ((e as { name?: string }).name !== 'NoSuchEntity') throw e;
+  }
+  if (!role) {
+    role = (
+      await iam.send(
+        new CreateRoleCommand({
+          RoleName: o.name,
+          AssumeRolePolicyDocument: JSON.stringify(o.trust),
+          Description: o.description,
+          MaxSessionDuration: 7200,
+          Tags: o.tags,
+        }),
+      )
+    ).Role!;
+    changed.push('created');
+  } else {
+    const theirs = role.Tags ?? [];
+    if (!o.tags.every((t) => theirs.some((x) => x.Key === t.Key && x.Value === t.Value)))
+      throw new StateError(`ci github: a role named ${o.name} exists without this app's deploy-wizard tags; it is not ours to change`, {
+        hint: 'Rename or delete that role, or deploy this app under another --env.',
+      });
+    if (canonicalJson(decode(role.AssumeRolePolicyDocument)) !== canonicalJson(o.trust)) {
+      await iam.send(new UpdateAssumeRolePolicyCommand({ RoleName: o.name, PolicyDocument: JSON.stringify(o.trust) }));
+      changed.push('trust');
+    }
+  }
+  let current: unknown;
+  try {
+    current = decode((await iam.send(new GetRolePolicyCommand({ RoleName: o.name, PolicyName: INLINE }))).PolicyDocument);
+  } catch (e) {
+    if ((e as { name?: string }).name !== 'NoSuchEntity') throw e;
+  }
+  if (canonicalJson(current) !== canonicalJson(o.policy)) {
+    await iam.send(new PutRolePolicyCommand({ RoleName: o.name, PolicyName: INLINE, PolicyDocument: JSON.stringify(o.policy) }));
+    changed.push('permissions');
+  }
+  return { arn: role.Arn!, changed };
+}

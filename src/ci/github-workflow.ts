@@ -1,0 +1,96 @@
+import type { Config } from '../config/schema.js';
+
+export const WORKFLOW_PATH = '.github/workflows/deploy-wizard.yml';
+
+export interface WorkflowOptions {
+  app: string;
+  env: string;
+  region: string;
+  roleArn: string;
+  branch: string;
+  githubEnv?: string;
+  /** The wizard's own version: CI runs exactly the one that wrote the workflow. */
+  version: string;
+  /** The config file, relative to the repository root. */
+  configPath: string;
+}
+
+/** Values the deploy reads from the environment: asked secrets (GitHub secrets) and build args (GitHub variables). */
+export function ciInputs(config: Config): { secrets: string[]; variables: string[] } {
+  const secrets = Object.entries(config.secrets)
+    .filter(([, s]) => 'prompt' in s)
+    .map(([k]) => k)
+    .sort();
+  const variables = [
+    ...new Set(Object.values(config.images).flatMap((i) => Object.values(i.buildArgs).flatMap((b) => (typeof b === 'string' ? [] : [b.env])))),
+  ].sort();
+  return { secrets, variables };
+}
+
+const q = (s: string) => JSON.stringify(s);
+
+/**
+ * The workflow: deploy on every push to the branch and on demand, with a
+ * short-lived role session from GitHub's OIDC token (no stored keys), one
+ * deploy per env at a time (queued, never cancelled mid-run), and the
+ * deploy's summary on the run's page.
+ */
+export function githubWorkflow(config: Config, o: WorkflowOptions): string {
+  const { secrets, variables } = ciInputs(config);
+  const env = [...secrets.map((k) => `          ${k}: \${{ secrets.${k} }}`), ...variables.map((k) => `          ${k}: \${{ vars.${k} }}`)];
+  const configFlag = o.configPath === 'deploy-wizard.json' ? '' : ` --config ${o.configPath}`;
+  const cmd = `npx --yes deploy-wizard@${o.version} --non-interactive --env ${o.env}${configFlag}`;
+  return [
+    `# Written by deploy-wizard ci github: deploys ${o.app} (${o.env}) on every push to ${o.branch}, and on demand.`,
+    `# AWS access comes from GitHub's OIDC token and the role ${o.roleArn.split('/').pop()}; no keys are stored.`,
+    ...(secrets.length ? [`# Set these repository secrets first: ${secrets.join(', ')}.`] : []),
+    ...(variables.length ? [`# And these repository variables (build args): ${variables.join(', ')}.`] : []),
+    `name: ${q(`deploy-wizard ${o.app} (${o.env})`)}`,
+    '',
+    'on:',
+    '  push:',
+    `    branches: [${q(o.branch)}]`,
+    '  workflow_dispatch:',
+    '',
+    'permissions:',
+    '  id-token: write',
+    '  contents: read',
+    '',
+    '# One deploy of this env at a time; a newer push waits instead of cancelling one under way.',
+    'concurrency:',
+    `  group: ${q(`deploy-wizard-${o.app}-${o.env}`)}`,
+    '  cancel-in-progress: false',
+    '',
+    'jobs:',
+    '  deploy:',
+    '    runs-on: ubuntu-latest',
+    '    timeout-minutes: 120',
+    ...(o.githubEnv ? [`    environment: ${q(o.githubEnv)}`] : []),
+    '    steps:',
+    '      - uses: actions/checkout@v4',
+    '      - uses: actions/setup-node@v4',
+    '        with:',
+    '          node-version: 20',
+    '      - name: AWS credentials from the OIDC token',
+    '        uses: aws-actions/configure-aws-credentials@v4',
+    '        with:',
+    `          role-to-assume: ${o.roleArn}`,
+    `          aws-region: ${o.region}`,
+    '          role-duration-seconds: 7200',
+    '      - name: Deploy',
+    ...(env.length ? ['        env:', ...env] : []),
+    '        run: |',
+    '          set -o pipefail',
+    `          ${cmd} | tee deploy-wizard-summary.txt`,
+    '      - name: Job summary',
+    '        if: always()',
+    '        run: |',
+    '          {',
+    `            echo '### deploy-wizard: ${o.app} (${o.env})'`,
+    "            echo '```'",
+    '            cat deploy-wizard-summary.txt 2>/dev/null || echo "no summary: see the Deploy step\'s log"',
+    "            echo '```'",
+    '          } >> "$GITHUB_STEP_SUMMARY"',
+    '',
+  ].join('\n');
+}

@@ -1,0 +1,193 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as clack from '@clack/prompts';
+import { loadConfig, type LoadedConfig } from '../config/load-config.js';
+import { openSession } from '../session.js';
+import { InputError, InterruptedError } from '../errors.js';
+import { systemClock } from '../clock.js';
+import { partitionOf } from '../config/regions.js';
+import { roleName } from '../aws/names.js';
+import { describeAwsError } from '../aws/describe-error.js';
+import { resolveStateLocation } from '../state/state-location.js';
+import { deployPolicy } from '../ci/deploy-policy.js';
+import { ensureDeployRole, ensureGithubProvider, githubSubject, trustPolicy } from '../ci/github-oidc.js';
+import { ciInputs, githubWorkflow, WORKFLOW_PATH } from '../ci/github-workflow.js';
+import { stateCommand } from './state.js';
+import type { CommonOptions, Io } from '../options.js';
+
+/**
+ * `ci github`: the account's OIDC provider for GitHub, a deploy role only the
+ * repository's branch may assume with exactly the permissions a deploy of
+ * this app uses, and the workflow that deploys on push. Safe to run again:
+ * everything is found and adopted, and changed only where it differs.
+ */
+export async function ciCommand(opts: CommonOptions, io: Io, rest: string[]): Promise<number> {
+  if (rest[0] !== 'github' || rest.length > 1)
+    throw new InputError(
+      rest[0] ? `ci: unknown target "${rest.join(' ')}"` : 'ci: missing the target',
+      ['usage: deploy-wizard ci github [--repo OWNER/NAME] [--branch main]'],
+      {
+        hint: 'GitHub Actions is the CI deploy-wizard writes a workflow for; for any other CI see "Deploy from CI" in the README.',
+      },
+    );
+  const interactive = io.isTTY && !opts.nonInteractive && !opts.json;
+  const configPath = resolve(io.cwd, opts.configPath);
+  let loaded = await loadConfig(configPath, opts.env);
+  const app = loaded.config.app;
+  const gitRoot = gitTopLevel(loaded.dir) ?? loaded.dir;
+  const f = opts.ci ?? {};
+  const problems: string[] = [];
+  let repo = f.repo ?? originRepo(loaded.dir);
+  if (!repo && interactive) {
+    const v = await clack.text({ message: 'GitHub repository (OWNER/NAME)', validate: (x) => (x && /^[\w.-]+\/[\w.-]+$/.test(x) ? undefined : 'OWNER/NAME') });
+    if (clack.isCancel(v)) throw new InterruptedError('ci github: cancelled', 'Nothing was changed.');
+    repo = v;
+  }
+  if (!repo) problems.push('--repo: needed (the origin remote of this checkout is not a GitHub repository)');
+  const branch = f.branch ?? 'main';
+
+  // A CI runner starts from a fresh checkout: the state must be where it can read it, which the committed config says.
+  if (resolveStateLocation(loaded.config.state, undefined, undefined).backend === 'local') {
+    if (!interactive) {
+      problems.push(
+        `state: ${opts.configPath} keeps the state on this disk, where a CI runner cannot see it; run deploy-wizard state init, add the "state" lines it prints, then deploy-wizard state push`,
+      );
+    } else {
+      const ok = await clack.confirm({
+        message: `The state of ${opts.env} is on this disk, where CI cannot see it. Create an S3 state bucket, point ${opts.configPath} at it and move the state there?`,
+      });
+      if (clack.isCancel(ok) || !ok) throw new InterruptedError('ci github: the state must be in S3 first', 'Run deploy-wizard state init, then state push.');
+      loaded = await moveStateToS3(loaded, opts, io);
+    }
+  }
+  if (problems.length) throw new InputError('ci github: cannot set up the deploy yet', problems, { hint: 'Nothing has been created.' });
+
+  const session = await openSession(opts, io, false, loaded);
+  const loc = resolveStateLocation(loaded.config.state, undefined, undefined);
+  if (loc.backend !== 's3') throw new Error('unreachable: the state is in S3 by now');
+  const partition = partitionOf(session.region);
+  const name = roleName(app, opts.env, 'deploy');
+  const tags = [
+    { Key: 'deploy-wizard:app', Value: app },
+    { Key: 'deploy-wizard:env', Value: opts.env },
+    { Key: 'deploy-wizard:step', Value: 'ci' },
+  ];
+  const policy = deployPolicy(
+    loaded.config,
+    session.steps.map((s) => s.id),
+    {
+      app,
+      env: opts.env,
+      account: session.account,
+      region: session.region,
+      partition,
+      state: { bucket: loc.bucket, prefix: loc.prefix },
+      deployRoleName: name,
+    },
+  );
+  let provider: Awaited<ReturnType<typeof ensureGithubProvider>>;
+  let role: Awaited<ReturnType<typeof ensureDeployRole>>;
+  try {
+    provider = await ensureGithubProvider(session.aws.iam, session.account, partition, [{ Key: 'deploy-wizard:managed-by', Value: 'deploy-wizard' }]);
+    role = await ensureDeployRole(session.aws.iam, {
+      name,
+      trust: trustPolicy(provider.arn, githubSubject(repo!, { branch, githubEnv: f.githubEnv })),
+      policy,
+      tags,
+      description: `deploy-wizard: GitHub Actions deploys of ${app} (${opts.env}) from ${repo}`,
+    });
+  } catch (e) {
+    throw describeAwsError(e, 'ci github: set up the deploy role');
+  }
+
+  const workflowFile = join(gitRoot, WORKFLOW_PATH);
+  const text = githubWorkflow(loaded.config, {
+    app,
+    env: opts.env,
+    region: session.region,
+    roleArn: role.arn,
+    branch,
+    githubEnv: f.githubEnv,
+    version: ownVersion(),
+    configPath: relative(gitRoot, loaded.path) || 'deploy-wizard.json',
+  });
+  const before = existsSync(workflowFile) ? await readFile(workflowFile, 'utf8') : undefined;
+  let workflow: 'created' | 'updated' | 'unchanged' = 'unchanged';
+  if (before !== text) {
+    await mkdir(dirname(workflowFile), { recursive: true });
+    // A workflow someone edited is kept beside it (GitHub runs only .yml and .yaml files).
+    if (before !== undefined) await rename(workflowFile, `${workflowFile}.bak`);
+    await writeFile(workflowFile, text);
+    workflow = before === undefined ? 'created' : 'updated';
+  }
+
+  const { secrets, variables } = ciInputs(loaded.config);
+  const lines = [
+    `OIDC provider ${provider.arn}: ${provider.changed ?? 'adopted, unchanged'}`,
+    `Deploy role ${role.arn}: ${role.changed.length ? role.changed.join(', ') : 'adopted, unchanged'}; assumable only by ${githubSubject(repo!, { branch, githubEnv: f.githubEnv })}`,
+    `Workflow ${relative(io.cwd, workflowFile) || workflowFile}: ${workflow}${workflow === 'updated' ? ' (the previous one is kept as deploy-wizard.yml.bak)' : ''}`,
+    ...(secrets.length ? [`Set the repository secrets it reads: ${secrets.map((s) => `gh secret set ${s}`).join('; ')}`] : []),
+    ...(variables.length ? [`Set the repository variables it reads: ${variables.map((v) => `gh variable set ${v}`).join('; ')}`] : []),
+    `Then commit ${WORKFLOW_PATH} and ${relative(gitRoot, loaded.path)} and push to ${branch}.`,
+  ];
+  if (opts.json) {
+    io.stdout.write(
+      JSON.stringify({
+        step: 'ci',
+        status: 'done',
+        message: `GitHub Actions deploys ${app} (${opts.env}) from ${repo}`,
+        provider: provider.arn,
+        role: role.arn,
+        workflow: workflowFile,
+        secrets,
+        variables,
+        timestamp: systemClock.now().toISOString(),
+      }) + '\n',
+    );
+  } else io.stdout.write(lines.join('\n') + '\n');
+  return 0;
+}
+
+/** The interactive offer: state init, the config's "state" lines written, then state push. Returns the config as reloaded. */
+async function moveStateToS3(loaded: LoadedConfig, opts: CommonOptions, io: Io): Promise<LoadedConfig> {
+  const quiet = { ...io, stdout: { write: () => true } as unknown as Io['stdout'] };
+  let initOut = '';
+  await stateCommand({ ...opts, json: true }, { ...io, stdout: { write: (s: string) => ((initOut += s), true) } as unknown as Io['stdout'] }, ['init']);
+  const { bucket, prefix } = JSON.parse(initOut.trim().split('\n').pop()!) as { bucket: string; prefix: string };
+  const raw = JSON.parse(readFileSync(loaded.path, 'utf8')) as Record<string, unknown>;
+  raw.state = { backend: 's3', bucket, prefix };
+  await writeFile(loaded.path, JSON.stringify(raw, null, 2) + '\n');
+  io.stderr.write(`Added "state": { "backend": "s3", "bucket": "${bucket}", "prefix": "${prefix}" } to ${opts.configPath}.\n`);
+  const reloaded = await loadConfig(loaded.path, opts.env);
+  if (existsSync(join(loaded.dir, '.deploy-wizard', `${opts.env}.state.json`))) await stateCommand(opts, quiet, ['push']);
+  return reloaded;
+}
+
+function gitTopLevel(dir: string): string | undefined {
+  try {
+    return execFileSync('git', ['rev-parse', '--show-toplevel'], { cwd: dir, stdio: ['ignore', 'pipe', 'ignore'] })
+      .toString()
+      .trim();
+  } catch {
+    return undefined;
+  }
+}
+
+/** OWNER/NAME of the origin remote when it is on github.com (https or ssh). */
+function originRepo(dir: string): string | undefined {
+  try {
+    const url = execFileSync('git', ['remote', 'get-url', 'origin'], { cwd: dir, stdio: ['ignore', 'pipe', 'ignore'] })
+      .toString()
+      .trim();
+    return /github\.com[:/]([\w.-]+\/[\w.-]+?)(?:\.git)?$/.exec(url)?.[1];
+  } catch {
+    return undefined;
+  }
+}
+
+function ownVersion(): string {
+  return (JSON.parse(readFileSync(fileURLToPath(new URL('../../../package.json', import.meta.url)), 'utf8')) as { version: string }).version;
+}
