@@ -294,7 +294,7 @@ function afterParse(parsed: ReturnType<typeof parseFlags>) {
     for (const k of ['repo', 'branch', 'github-env'] as const) if (v[k] !== undefined) problems.push(`--${k}: a flag of ci github, not of ${command}`);
   if (v.repo !== undefined && !/^[A-Za-z0-9-]+\/[A-Za-z0-9._-]+$/.test(v.repo))
     problems.push(`--repo ${v.repo}: expected OWNER/NAME, as in github.com/OWNER/NAME`);
-  if (v.branch !== undefined && !/^[A-Za-z0-9._\/-]+$/.test(v.branch)) problems.push(`--branch ${v.branch}: not a branch name`);
+  if (v.branch !== undefined && !/^[A-Za-z0-9._/-]+$/.test(v.branch)) problems.push(`--branch ${v.branch}: not a branch name`);
   if (v['github-env'] !== undefined && !/^[A-Za-z0-9._ -]{1,255}$/.test(v['github-env']))
     problems.push(`--github-env ${v['github-env']}: not a GitHub environment name`);
   const stateBackend = v['state-backend'];

@@ -186,7 +186,7 @@ function withServerDate(client: S3Client): S3Client {
       if (date && r.output && typeof r.output === 'object') Object.defineProperty(r.output, '$serverDate', { value: new Date(date), enumerable: false });
       return r;
     },
-    { step: 'deserialize', name: 'deployWizardServerDate' },
+    { step: 'initialize', priority: 'low', name: 'deployWizardServerDate' },
   );
   return client;
 }

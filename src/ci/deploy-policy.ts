@@ -508,6 +508,7 @@ export function deployPolicy(config: Config, stepIds: readonly string[], w: Poli
   }
   const stateBase = `arn:${w.partition}:s3:::${w.state.bucket}/${w.state.prefix}${w.app}/${w.env}`;
   add('StateObject', ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'], [`${stateBase}.state.json`, `${stateBase}.lock`]);
+  compactIfLarge(out);
   out.push({
     Sid: 'NeverItself',
     Effect: 'Deny',
@@ -515,6 +516,23 @@ export function deployPolicy(config: Config, stepIds: readonly string[], w: Poli
     Resource: `arn:${w.partition}:iam::${w.account}:role/${w.deployRoleName}`,
   });
   return { Version: '2012-10-17' as const, Statement: out };
+}
+
+/** IAM's limit on a role's inline policies, in characters (whitespace not counted). */
+export const INLINE_POLICY_LIMIT = 10_240;
+
+/**
+ * A big app (every step enabled) can pass the inline policy limit. Then the
+ * read-only actions of statements on "*" become one Describe*, List* and
+ * Get* per service: reads widen a little, writes stay exactly as listed.
+ */
+function compactIfLarge(out: PolicyStatement[]): void {
+  // Room for the Deny statement that follows.
+  if (JSON.stringify(out).length <= INLINE_POLICY_LIMIT - 400) return;
+  for (const s of out) {
+    if (s.Resource !== '*') continue;
+    s.Action = [...new Set(s.Action.map((a) => a.replace(/^([a-z0-9-]+):(Describe|List|Get)[A-Za-z0-9]+$/, '$1:$2*')))].sort();
+  }
 }
 
 /** Whether a policy allows `action` on `resource` (wildcards * and ? as IAM reads them; conditions are not evaluated). */

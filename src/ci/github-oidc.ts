@@ -12,6 +12,7 @@ import {
 } from '@aws-sdk/client-iam';
 import { StateError } from '../errors.js';
 import { canonicalJson } from '../canonical-json.js';
+import { isError, unlessNotFound } from '../aws/not-found.js';
 
 // GitHub Actions' OIDC tokens, trusted by one role that only one repository's
 // branch (or GitHub environment) may assume, for the sts.amazonaws.com
@@ -55,7 +56,7 @@ export async function ensureGithubProvider(iam: IAMClient, account: string, part
       return { arn, changed: 'created' as const };
     } catch (e) {
       // Another run made it between our list and our create: adopt it.
-      if ((e as { name?: string }).name !== 'EntityAlreadyExists') throw e;
+      if (!isError(e, 'EntityAlreadyExistsException', 'EntityAlreadyExists')) throw e;
     }
   }
   const provider = await iam.send(new GetOpenIDConnectProviderCommand({ OpenIDConnectProviderArn: found?.Arn ?? arn }));
@@ -78,12 +79,7 @@ export async function ensureDeployRole(
   o: { name: string; trust: object; policy: object; tags: { Key: string; Value: string }[]; description: string },
 ): Promise<{ arn: string; changed: string[] }> {
   const changed: string[] = [];
-  let role;
-  try {
-    role = (await iam.send(new GetRoleCommand({ RoleName: o.name }))).Role;
-  } catch (e) {
-    if ((e as { name?: string }).name !== 'NoSuchEntity') throw e;
-  }
+  let role = (await unlessNotFound(iam.send(new GetRoleCommand({ RoleName: o.name })), 'NoSuchEntityException', 'NoSuchEntity'))?.Role;
   if (!role) {
     role = (
       await iam.send(
@@ -108,12 +104,10 @@ export async function ensureDeployRole(
       changed.push('trust');
     }
   }
-  let current: unknown;
-  try {
-    current = decode((await iam.send(new GetRolePolicyCommand({ RoleName: o.name, PolicyName: INLINE }))).PolicyDocument);
-  } catch (e) {
-    if ((e as { name?: string }).name !== 'NoSuchEntity') throw e;
-  }
+  const current = decode(
+    (await unlessNotFound(iam.send(new GetRolePolicyCommand({ RoleName: o.name, PolicyName: INLINE })), 'NoSuchEntityException', 'NoSuchEntity'))
+      ?.PolicyDocument,
+  );
   if (canonicalJson(current) !== canonicalJson(o.policy)) {
     await iam.send(new PutRolePolicyCommand({ RoleName: o.name, PolicyName: INLINE, PolicyDocument: JSON.stringify(o.policy) }));
     changed.push('permissions');
