@@ -75,7 +75,8 @@ export function createAwsClients(opts: ClientOptions) {
   // A client for another region is cached apart, but reports under the same service name.
   const lazy = <T extends AnyClient>(service: string, make: () => T, region?: string): T => {
     const key = region ? `${service}@${region}` : service;
-    if (!cache.has(key)) cache.set(key, instrument(make(), service, opts.onCall, opts.signal));
+    // The state's own calls never take the abort signal: after Ctrl-C the state must still be saved and the lock released.
+    if (!cache.has(key)) cache.set(key, instrument(make(), service, opts.onCall, service === 'State' ? undefined : opts.signal));
     return cache.get(key) as T;
   };
   return {

@@ -15,7 +15,7 @@ export interface AwsRequest {
  * answer with an AWS error, or answer with a canned success body (for an
  * API the emulator does not implement).
  */
-export type Verdict = 'pass' | 'hang' | 'reset' | { error: string; message: string; status?: number } | { reply: string };
+export type Verdict = 'pass' | 'hang' | 'reset' | { error: string; message: string; status?: number } | { reply: string } | { delayMs: number };
 
 function serviceOf(req: IncomingMessage): string {
   const m = /Credential=[^/]+\/[^/]+\/[^/]+\/([^/]+)\//.exec(String(req.headers.authorization ?? ''));
@@ -79,14 +79,18 @@ export async function startAwsProxy(target: string, decide: (r: AwsRequest) => V
         res.writeHead(200, { 'content-type': 'text/xml' });
         return void res.end(v.reply);
       }
+      if (typeof v === 'object' && 'delayMs' in v) return void setTimeout(() => forward(raw), v.delayMs);
       if (v !== 'pass') return errorResponse(req, service, v, res);
+      forward(raw);
+    });
+    const forward = (raw: Buffer) => {
       const fwd = request({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers }, (up) => {
         res.writeHead(up.statusCode ?? 502, up.headers);
         up.pipe(res);
       });
       fwd.on('error', () => res.destroy());
       fwd.end(raw);
-    });
+    };
   });
   server.on('connection', (s) => {
     sockets.add(s);

@@ -8,7 +8,13 @@ import { MUTATING } from './step-context.js';
  * with its input (emulators do not echo everything back). A thrown error
  * becomes its exit code, as src/cli.ts does.
  */
-export async function recordedDeploy(dir: string, env: Record<string, string | undefined> = {}, opts: { yes?: boolean } = {}) {
+export async function recordedDeploy(
+  dir: string,
+  env: Record<string, string | undefined> = {},
+  opts: { yes?: boolean } = {},
+  /** Sees each call as it returns, before the run goes on (a test acts at a chosen call). */
+  onCall?: (name: string) => void,
+) {
   const calls: { name: string; input: any }[] = [];
   let stdout = '';
   let stderr = '';
@@ -22,7 +28,10 @@ export async function recordedDeploy(dir: string, env: Record<string, string | u
     env: { ...process.env, ...env },
     signal: new AbortController().signal,
     argv: ['deploy', ...(opts.yes ? ['--yes'] : [])],
-    onCall: (c) => calls.push({ name: `${c.service}:${c.command}`, input: c.input }),
+    onCall: (c) => {
+      calls.push({ name: `${c.service}:${c.command}`, input: c.input });
+      onCall?.(`${c.service}:${c.command}`);
+    },
   };
   const code = await deployCommand(
     { env: 'prod', configPath: 'deploy-wizard.json', nonInteractive: true, yes: opts.yes ?? false, json: true, verbose: false },
