@@ -131,7 +131,7 @@ async function listKeys(opts: CommonOptions, io: Io): Promise<number> {
     changedAt: out?.changedAt?.[k],
   }));
   if (opts.json) {
-    io.stdout.write(JSON.stringify({ secret: name, keys: rows }) + '\n');
+    io.stdout.write(JSON.stringify({ type: 'secrets', secret: name, keys: rows }) + '\n');
     return 0;
   }
   io.stdout.write(`${name}\n`);

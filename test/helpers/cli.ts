@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { inject } from 'vitest';
+import { assertEvents } from './events.js';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 export const CLI = join(ROOT, 'dist/src/cli.js');
@@ -31,7 +32,7 @@ export function runCli(
     onStderr?: (chunk: string, child: ChildProcess) => void;
   },
 ): Promise<CliResult> {
-  return new Promise((resolvePromise) => {
+  return new Promise((resolvePromise, reject) => {
     const child = spawn(process.execPath, [CLI, ...args], { cwd: opts.cwd, env: standinEnv(opts.env), stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
@@ -43,7 +44,17 @@ export function runCli(
       stderr += d;
       opts.onStderr?.(String(d), child);
     });
-    child.on('close', (code, signal) => resolvePromise({ code, signal, stdout, stderr }));
+    child.on('close', (code, signal) => {
+      // Every --json line must be an event of the published schema (a killed run may end mid-line).
+      if (args.includes('--json') && !signal) {
+        try {
+          assertEvents(stdout);
+        } catch (e) {
+          return reject(e);
+        }
+      }
+      resolvePromise({ code, signal, stdout, stderr });
+    });
   });
 }
 

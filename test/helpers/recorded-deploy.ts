@@ -2,6 +2,7 @@ import { deployCommand } from '../../src/commands/deploy.js';
 import { exitCodeOf } from '../../src/errors.js';
 import type { Io } from '../../src/options.js';
 import { MUTATING } from './step-context.js';
+import { assertEvents } from './events.js';
 
 /**
  * Runs `deploy --non-interactive --json` in-process, recording every AWS call
@@ -40,6 +41,7 @@ export async function recordedDeploy(
     error = e;
     return exitCodeOf(e);
   });
+  assertEvents(stdout);
   const events = stdout
     .trim()
     .split('\n')
