@@ -4,6 +4,7 @@ import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, type S3Client 
 import { StateError } from '../errors.js';
 import { serverDateOf } from '../aws/clients.js';
 import type { Lock, LockInfo } from './lock.js';
+import { pidAlive } from './pid-alive.js';
 
 /**
  * The lock of a state kept in S3: an object created with `If-None-Match: *`
@@ -104,7 +105,9 @@ export async function acquireS3Lock(
     if (!found) continue; // released between our write and our read: try again
     // Our own write landed but its answer was lost, and the SDK's retry found it there: it is ours.
     if (found.record.id === info.id) return held(s3, where, info, found.etag, body, leaseMs, now);
-    if (found.ageMs <= found.record.leaseMs) throw lockedError(`s3://${bucket}/${key}`, found);
+    // A holder on this machine whose process is gone needs no lease to run out (as the local lock does).
+    const deadHere = found.record.host === info.host && found.record.pid > 0 && !pidAlive(found.record.pid);
+    if (found.ageMs <= found.record.leaseMs && !deadHere) throw lockedError(`s3://${bucket}/${key}`, found);
     try {
       const put = await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body(), IfMatch: found.etag, ContentType: 'application/json' }));
       const lock = held(s3, where, info, put.ETag ?? '', body, leaseMs, now);

@@ -3,7 +3,7 @@ import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, renameSync,
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, ListObjectVersionsCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, ListObjectVersionsCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { makeApp, makeExampleApp, readState, runCli, standinEnv } from '../helpers/cli.js';
 import { spawnSync } from 'node:child_process';
 import { recordedDeploy, mutatingCalls } from '../helpers/recorded-deploy.js';
@@ -101,14 +101,17 @@ describe('shared state in S3', () => {
     expectDeployed(await recordedDeploy(dir));
   }, 300_000);
 
-  it('SIGKILL right after taking the lock: a run within the lease exits 3; one after it takes over and completes', async () => {
+  it('SIGKILL right after taking the lock on another machine: a run within the lease exits 3; one after it takes over and completes', async () => {
     const bucket = await stateBucket();
     const { dir, app } = makeApp((c) => (c.state = { backend: 's3', bucket, prefix: 'ledger/' }));
     const env = { DEPLOY_WIZARD_LOCK_LEASE_MS: '3000' };
     const killed = await runCli(['--non-interactive'], { cwd: dir, env: { ...env, DEPLOY_WIZARD_FAULT_KILL_AFTER_CALL: 'State:PutObject' } });
     expect(killed.signal).toBe('SIGKILL');
-    const lock = await s3().send(new HeadObjectCommand({ Bucket: bucket, Key: `ledger/${app}/prod.lock` }));
-    expect(lock.ETag).toBeTruthy();
+    // The holder was on another machine (a CI runner that died): only its lease can tell it is gone.
+    const lockKey = `ledger/${app}/prod.lock`;
+    const held = JSON.parse(await (await s3().send(new GetObjectCommand({ Bucket: bucket, Key: lockKey }))).Body!.transformToString());
+    expect(held).toMatchObject({ command: 'deploy-wizard --non-interactive', leaseMs: 3000 });
+    await s3().send(new PutObjectCommand({ Bucket: bucket, Key: lockKey, Body: JSON.stringify({ ...held, host: 'ci-runner-7' }) }));
     const early = await runCli(['--non-interactive'], { cwd: dir, env });
     expect(early.code).toBe(3);
     expect(early.stderr).toMatch(/lease runs out in \d+s/);

@@ -11,7 +11,9 @@ import {
   ElasticLoadBalancingV2Client,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { ECSClient, ListServicesCommand, ListTaskDefinitionsCommand } from '@aws-sdk/client-ecs';
-import { ListBucketsCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, ListBucketsCommand, S3Client } from '@aws-sdk/client-s3';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { makeExampleApp, readState, runCli, standinLogs } from '../helpers/cli.js';
 import { recordedDeploy, mutatingCalls } from '../helpers/recorded-deploy.js';
 import { elbName } from '../../steps/service.js';
@@ -130,5 +132,28 @@ describe('kill at every mutating call (the largest example, agencio-predict)', (
     }
     console.log(`kill points covered: ${points.length} of ${total} mutating calls\n  ${covered.join('\n  ')}`);
     expect(points.length).toBeGreaterThanOrEqual(process.env.FAULTS === 'all' ? total : 10);
+  }, 1_800_000);
+});
+
+describe('kill at mutating calls with the state in S3', () => {
+  it("after SIGKILL right after a sampled mutating call (state writes included), a re-run on the same machine takes the dead run's lock at once and completes with no duplicate", async () => {
+    const bucket = `dw-kill-${Date.now().toString(36)}`;
+    await new S3Client({ ...region, forcePathStyle: true }).send(new CreateBucketCommand({ Bucket: bucket }));
+    const env = (secrets: Record<string, string>) => ({ ...secrets, DEPLOY_WIZARD_STATE: `s3://${bucket}/ledger/` });
+    const probe = makeExampleApp('agencio-predict');
+    const recorded = await recordedDeploy(probe.dir, env(probe.secrets));
+    expect(recorded.code).toBe(0);
+    const total = mutatingCalls(recorded.names).length;
+    expect(recorded.names.filter((n) => n === 'State:PutObject').length).toBeGreaterThan(10);
+    for (const point of killPoints(total, 4)) {
+      const { dir, app, secrets } = makeExampleApp('agencio-predict');
+      const killed = await runCli(['deploy', '--non-interactive'], { cwd: dir, env: { ...env(secrets), DEPLOY_WIZARD_FAULT_KILL_AFTER_CALL: String(point) } });
+      expect(killed.signal, `point ${point}: ${killed.stderr.slice(-2000)}`).toBe('SIGKILL');
+      const rerun = await runCli(['deploy', '--non-interactive'], { cwd: dir, env: env(secrets) });
+      if (rerun.code !== 0) throw new Error(`point ${point}: re-run exit ${rerun.code}\n${rerun.stderr}\n${standinLogs()}`);
+      expect(existsSync(join(dir, '.deploy-wizard', 'prod.state.json'))).toBe(false);
+      const c = await census(app);
+      expect(c, `point ${point}`).toMatchObject(ONCE);
+    }
   }, 1_800_000);
 });
