@@ -1,12 +1,11 @@
 import { appendFile, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type Docker from 'dockerode';
-import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { loadConfig, parseConfig, type LoadedConfig } from './config/load-config.js';
 import { estimateCost, type CostEstimate } from './pipeline/estimate-cost.js';
 import type { ConfigInput } from './config/schema.js';
 import { createAwsClients, type AwsClients } from './aws/clients.js';
-import { describeAwsError } from './aws/describe-error.js';
+import { callerAccount } from './aws/caller-account.js';
 import { clientOptionsFor } from './aws/client-options.js';
 import { connectDocker } from './docker/connect.js';
 import { InputError } from './errors.js';
@@ -67,12 +66,7 @@ export async function openSession(opts: CommonOptions, io: Io, needDocker = true
   const docker = needDocker ? await preflight(loaded, io, steps) : undefined;
   const region = opts.region ?? loaded.config.region;
   const aws = createAwsClients(clientOptionsFor(opts, io, region));
-  let account: string;
-  try {
-    account = (await aws.sts.send(new GetCallerIdentityCommand({}))).Account ?? 'unknown';
-  } catch (e) {
-    throw describeAwsError(e, 'check AWS credentials');
-  }
+  const account = await callerAccount(aws);
   return { loaded, region, aws, docker, steps, allSteps, account };
 }
 

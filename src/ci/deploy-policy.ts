@@ -57,6 +57,20 @@ const runTask: Grant[] = [
   },
 ];
 
+/** What src/aws/bucket.ts calls to make or adopt a bucket the wizard owns (the app's and the site's). */
+const OWNED_BUCKET_CALLS = [
+  'S3:HeadBucket',
+  'S3:CreateBucket',
+  'S3:GetBucketTagging',
+  'S3:PutBucketTagging',
+  'S3:GetPublicAccessBlock',
+  'S3:PutPublicAccessBlock',
+  'S3:GetBucketEncryption',
+  'S3:PutBucketEncryption',
+  'S3:GetBucketVersioning',
+  'S3:PutBucketVersioning',
+];
+
 /** Each step's grants, by step id. A step missing here gets nothing, and the policy test fails on its calls. */
 const GRANTS: Record<string, Grant[]> = {
   network: [
@@ -150,18 +164,7 @@ const GRANTS: Record<string, Grant[]> = {
     { sid: 'ListOwnBuckets', calls: ['S3:ListBuckets'], resources: any },
     {
       sid: 'AppBuckets',
-      calls: [
-        'S3:HeadBucket',
-        'S3:CreateBucket',
-        'S3:GetBucketTagging',
-        'S3:PutBucketTagging',
-        'S3:GetPublicAccessBlock',
-        'S3:PutPublicAccessBlock',
-        'S3:GetBucketEncryption',
-        'S3:PutBucketEncryption',
-        'S3:GetBucketVersioning',
-        'S3:PutBucketVersioning',
-      ],
+      calls: OWNED_BUCKET_CALLS,
       resources: (w, c) => (c.buckets ? c.buckets.names.map((n) => `arn:${w.partition}:s3:::${c.buckets!.prefix}${n}`) : []),
     },
   ],
@@ -395,23 +398,7 @@ const GRANTS: Record<string, Grant[]> = {
     { sid: 'ListOwnBucketsForSite', calls: ['S3:ListBuckets'], resources: any },
     {
       sid: 'SiteBucket',
-      calls: [
-        'S3:HeadBucket',
-        'S3:CreateBucket',
-        'S3:GetBucketTagging',
-        'S3:PutBucketTagging',
-        'S3:GetPublicAccessBlock',
-        'S3:PutPublicAccessBlock',
-        'S3:GetBucketEncryption',
-        'S3:PutBucketEncryption',
-        'S3:GetBucketVersioning',
-        'S3:PutBucketVersioning',
-        'S3:GetBucketPolicy',
-        'S3:PutBucketPolicy',
-        'S3:ListObjectsV2',
-        'S3:PutObject',
-        'S3:DeleteObjects',
-      ],
+      calls: [...OWNED_BUCKET_CALLS, 'S3:GetBucketPolicy', 'S3:PutBucketPolicy', 'S3:ListObjectsV2', 'S3:PutObject', 'S3:DeleteObjects'],
       resources: (w) => [
         `arn:${w.partition}:s3:::${appEnv(w)}-site-*`,
         `arn:${w.partition}:s3:::${appEnv(w)}-site-*/*`,

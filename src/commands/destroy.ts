@@ -61,8 +61,8 @@ export async function destroyCommand(opts: CommonOptions, io: Io): Promise<numbe
       { hint: 'Nothing was changed.' },
     );
   }
-  const session = await openSession(opts, io, false, loaded);
   const store = openState(loaded, opts, io);
+  const session = await openSession(opts, io, false, loaded);
   const say = (step: string, status: 'progress' | 'done' | 'warning', m: string) => {
     if (opts.json) io.stdout.write(JSON.stringify({ step, status, message: m, timestamp: clock.now().toISOString() }) + '\n');
     else io.stderr.write(`${step === 'destroy' ? '' : `${step}: `}${m}\n`);

@@ -1,3 +1,5 @@
+import { resolve } from 'node:path';
+import { loadConfig } from '../config/load-config.js';
 import { FilterLogEventsCommand, type FilteredLogEvent } from '@aws-sdk/client-cloudwatch-logs';
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { openSession } from '../session.js';
@@ -47,9 +49,11 @@ async function redactor(session: Awaited<ReturnType<typeof openSession>>, env: s
  * `--follow` polls until Ctrl-C, which exits 0.
  */
 export async function logsCommand(opts: CommonOptions, io: Io, names: readonly string[]): Promise<number> {
-  const session = await openSession(opts, io, false);
+  const loaded = await loadConfig(resolve(io.cwd, opts.configPath), opts.env);
+  const store = openState(loaded, opts, io);
+  const session = await openSession(opts, io, false, loaded);
   const config = session.loaded.config;
-  const state = await openState(session.loaded, opts, io).load(config.app, systemClock.now());
+  const state = await store.load(config.app, systemClock.now());
   const tds = state.steps['task-definition']?.outputs as StepOutputs['task-definition'] | undefined;
   const problems: string[] = [];
   const since = parseSince(opts.logs?.since ?? '10m', systemClock.now());

@@ -1,3 +1,5 @@
+import { resolve } from 'node:path';
+import { loadConfig } from '../config/load-config.js';
 import { openSession } from '../session.js';
 import { openState } from '../state/open-state.js';
 import { loadDigestCache } from '../docker/digest-cache-file.js';
@@ -9,8 +11,10 @@ import { computePlan } from '../pipeline/planner.js';
 
 export async function planCommand(opts: CommonOptions, io: Io): Promise<number> {
   // Planning needs no Docker: it reads the registry over HTTP.
-  const session = await openSession(opts, io, false);
-  const store = openState(session.loaded, opts, io);
+  const loaded = await loadConfig(resolve(io.cwd, opts.configPath), opts.env);
+  // Where the state is, and a bad --state-backend or DEPLOY_WIZARD_STATE, are settled before any AWS call.
+  const store = openState(loaded, opts, io);
+  const session = await openSession(opts, io, false, loaded);
   const state = await store.load(session.loaded.config.app, systemClock.now());
   const { values } = collectSecretInputs(session.loaded.config, io.env, []);
   // Read-only: the digests from earlier runs are used, never written.

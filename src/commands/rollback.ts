@@ -59,8 +59,8 @@ export async function rollbackCommand(opts: CommonOptions, io: Io, args: readonl
   const clock = systemClock;
   const loaded = await loadConfig(resolve(io.cwd, opts.configPath), opts.env);
   const chosen = chooseServices(loaded.config, args, opts.rollback?.to);
-  const session = await openSession(opts, io, false, loaded);
   const store = openState(loaded, opts, io);
+  const session = await openSession(opts, io, false, loaded);
   const say = (status: 'progress' | 'done' | 'warning', m: string) => {
     if (opts.json) io.stdout.write(JSON.stringify({ step: 'rollback', status, message: m, timestamp: clock.now().toISOString() }) + '\n');
     else io.stderr.write(m + '\n');

@@ -53,8 +53,8 @@ async function setKey(opts: CommonOptions, io: Io, key: string | undefined): Pro
     if (!value) throw new InputError(`secrets set: no value for ${key} on stdin`, [`pipe it in: printf %s "$VALUE" | deploy-wizard secrets set ${key}`]);
   }
 
-  const session = await openSession(opts, io, false, loaded);
   const store = openState(loaded, opts, io);
+  const session = await openSession(opts, io, false, loaded);
   const lock = await store.lock(`deploy-wizard secrets set ${key}`, () => systemClock.now());
   const name = appSecretName({ app: loaded.config.app, env: opts.env });
   try {
@@ -110,8 +110,9 @@ async function setKey(opts: CommonOptions, io: Io, key: string | undefined): Pro
 /** `secrets list`: names, where each comes from, when it last changed. Never values. */
 async function listKeys(opts: CommonOptions, io: Io): Promise<number> {
   const loaded = await loadConfig(resolve(io.cwd, opts.configPath), opts.env);
+  const store = openState(loaded, opts, io);
   const session = await openSession(opts, io, false, loaded);
-  const state = await openState(loaded, opts, io).load(loaded.config.app, systemClock.now());
+  const state = await store.load(loaded.config.app, systemClock.now());
   const out = state.steps.secrets?.outputs as StepOutputs['secrets'] | undefined;
   const name = appSecretName({ app: loaded.config.app, env: opts.env });
   let live: string[] = [];

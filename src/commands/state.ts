@@ -1,15 +1,16 @@
 import { existsSync } from 'node:fs';
 import { mkdir, rename, unlink } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { loadConfig, type LoadedConfig } from '../config/load-config.js';
 import { createAwsClients } from '../aws/clients.js';
+import { callerAccount } from '../aws/caller-account.js';
 import { clientOptionsFor } from '../aws/client-options.js';
 import { describeAwsError } from '../aws/describe-error.js';
 import { InputError, StateError } from '../errors.js';
 import { systemClock } from '../clock.js';
 import { canonicalJson } from '../canonical-json.js';
 import { bucketNameProblem } from '../config/bucket-name.js';
+import { STATE_PREFIX, STATE_PREFIX_RULE } from '../config/state-schema.js';
 import { LocalStateBackend, S3StateBackend } from '../state/state-backend.js';
 import { lockCommandOf, openState, stateLocationFor } from '../state/open-state.js';
 import { STATE_ENV } from '../state/state-location.js';
@@ -48,17 +49,11 @@ export function stateConfigLines(bucket: string, prefix: string): string {
 async function stateInit(loaded: LoadedConfig, opts: CommonOptions, io: Io): Promise<number> {
   const sf = opts.state ?? {};
   if (sf.bucket && bucketNameProblem(sf.bucket)) throw new InputError('state init: invalid flags', [`--bucket ${sf.bucket}: ${bucketNameProblem(sf.bucket)}`]);
-  if (sf.prefix && !/^(?!\/)[A-Za-z0-9!_.*'()/-]*$/.test(sf.prefix))
-    throw new InputError('state init: invalid flags', [`--prefix ${sf.prefix}: use letters, digits and - _ . / (no leading slash)`]);
+  if (sf.prefix && !STATE_PREFIX.test(sf.prefix)) throw new InputError('state init: invalid flags', [`--prefix ${sf.prefix}: ${STATE_PREFIX_RULE}`]);
   const loc = stateLocationFor(loaded, { ...opts, stateBackend: undefined }, io);
   const region = (loc.backend === 's3' && loc.region) || opts.region || loaded.config.region;
   const aws = createAwsClients(clientOptionsFor(opts, io, region));
-  let account: string;
-  try {
-    account = (await aws.sts.send(new GetCallerIdentityCommand({}))).Account ?? 'unknown';
-  } catch (e) {
-    throw describeAwsError(e, 'check AWS credentials');
-  }
+  const account = await callerAccount(aws);
   const bucket = sf.bucket ?? (loc.backend === 's3' ? loc.bucket : defaultStateBucket(account, region));
   let prefix = sf.prefix ?? (loc.backend === 's3' ? loc.prefix : '');
   if (prefix && !prefix.endsWith('/')) prefix += '/';

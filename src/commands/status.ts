@@ -1,3 +1,5 @@
+import { resolve } from 'node:path';
+import { loadConfig } from '../config/load-config.js';
 import { openSession } from '../session.js';
 import { checkIdentity } from '../state/state-store.js';
 import { openState } from '../state/open-state.js';
@@ -7,8 +9,10 @@ import type { CommonOptions, Io } from '../options.js';
 
 /** `status`: read-only. Exit 0 when every service is healthy and the last deploy finished, 1 with the reasons when not. */
 export async function statusCommand(opts: CommonOptions, io: Io): Promise<number> {
-  const session = await openSession(opts, io, false);
-  const state = await openState(session.loaded, opts, io).load(session.loaded.config.app, systemClock.now());
+  const loaded = await loadConfig(resolve(io.cwd, opts.configPath), opts.env);
+  const store = openState(loaded, opts, io);
+  const session = await openSession(opts, io, false, loaded);
+  const state = await store.load(session.loaded.config.app, systemClock.now());
   checkIdentity(state, session.account, session.region);
   const status = await collectStatus({
     aws: session.aws,

@@ -5,6 +5,10 @@ import { regionProblem } from './regions.js';
 // Where the state lives: this disk (the default) or one S3 object per app and
 // env, shared by every checkout and CI runner that deploys it.
 
+/** S3 key characters that need no escaping anywhere, and no leading slash. */
+export const STATE_PREFIX = /^(?!\/)[A-Za-z0-9!_.*'()/-]*$/;
+export const STATE_PREFIX_RULE = 'use letters, digits and - _ . / (no leading slash)';
+
 export const stateSection = z
   .strictObject({
     backend: z.enum(['local', 's3']).default('local').describe('local: .deploy-wizard/ on this disk; s3: one object per app and env in the bucket'),
@@ -16,12 +20,7 @@ export const stateSection = z
       })
       .optional()
       .describe('the state bucket (deploy-wizard state init creates it)'),
-    prefix: z
-      .string()
-      .regex(/^(?!\/)[A-Za-z0-9!_.*'()/-]*$/, 'use letters, digits and - _ . / (no leading slash)')
-      .max(200)
-      .default('')
-      .describe('a key prefix inside the bucket, such as ledger/'),
+    prefix: z.string().regex(STATE_PREFIX, STATE_PREFIX_RULE).max(200).default('').describe('a key prefix inside the bucket, such as ledger/'),
     region: z
       .string()
       .superRefine((r, ctx) => {
