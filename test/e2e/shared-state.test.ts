@@ -115,6 +115,10 @@ describe('shared state in S3', () => {
     const early = await runCli(['--non-interactive'], { cwd: dir, env });
     expect(early.code).toBe(3);
     expect(early.stderr).toMatch(/lease runs out in \d+s/);
+    // unlock names the lock it breaks: a wrong ID leaves it be.
+    const wrong = await runCli(['unlock', '00000000'], { cwd: dir });
+    expect(wrong.code).toBe(3);
+    expect(wrong.stderr).toContain(`held by ${held.id}`);
     await new Promise((r) => setTimeout(r, 4000));
     const late = await runCli(['--non-interactive'], { cwd: dir, env });
     expect(late.code, late.stderr).toBe(0);
