@@ -3,13 +3,23 @@ import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, renameSync,
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, ListObjectVersionsCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import {
+  CreateBucketCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectVersionsCommand,
+  PutBucketVersioningCommand,
+  PutObjectCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
 import { makeApp, makeExampleApp, readState, runCli, standinEnv } from '../helpers/cli.js';
 import { spawnSync } from 'node:child_process';
 import { recordedDeploy, mutatingCalls } from '../helpers/recorded-deploy.js';
 import { expectDeployed } from '../helpers/expect-ok.js';
 import { startAwsProxy } from '../helpers/aws-proxy.js';
 import { inject } from 'vitest';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { findLeaks } from '../helpers/leaks.js';
 
 // Two checkouts of one app (a teammate, a CI runner) sharing one state in S3.
 
@@ -19,6 +29,8 @@ const key = (app: string) => `ledger/${app}/prod.state.json`;
 async function stateBucket(): Promise<string> {
   const b = `dw-shared-${randomBytes(4).toString('hex')}`;
   await s3().send(new CreateBucketCommand({ Bucket: b }));
+  // As state init makes it: every earlier version kept.
+  await s3().send(new PutBucketVersioningCommand({ Bucket: b, VersioningConfiguration: { Status: 'Enabled' } }));
   return b;
 }
 
@@ -159,13 +171,20 @@ describe('shared state in S3', () => {
     expect(gone.$metadata?.httpStatusCode).toBe(404);
     const done = await recordedDeploy(ex.dir, ex.secrets);
     expectDeployed(done);
-    // Every version the bucket kept, not just the last.
+    // The asked values and the generated ones, searched by 8-character slice (as for the local file) in every version the bucket kept.
+    const stored = JSON.parse(
+      (await new SecretsManagerClient({ region: 'us-east-1' }).send(new GetSecretValueCommand({ SecretId: `${ex.app}/prod` }))).SecretString!,
+    ) as Record<string, string>;
+    const values = [...new Set([...Object.values(ex.secrets), ...Object.values(stored)])].filter((v) => v.length >= 8);
+    expect(values.length).toBeGreaterThan(Object.keys(ex.secrets).length);
     const all = await s3().send(new ListObjectVersionsCommand({ Bucket: bucket, Prefix: `ledger/${ex.app}/` }));
-    for (const v of all.Versions ?? []) {
-      const text = await (await s3().send(new GetObjectCommand({ Bucket: bucket, Key: v.Key!, VersionId: v.VersionId }))).Body!.transformToString();
-      for (const secret of Object.values(ex.secrets)) expect(text).not.toContain(secret);
-    }
-    expect(Object.keys(ex.secrets).length).toBeGreaterThan(0);
+    const texts: Record<string, string> = {};
+    for (const v of all.Versions ?? [])
+      texts[`${v.Key}@${v.VersionId}`] = await (
+        await s3().send(new GetObjectCommand({ Bucket: bucket, Key: v.Key!, VersionId: v.VersionId }))
+      ).Body!.transformToString();
+    expect(Object.keys(texts).length).toBeGreaterThan(5);
+    expect(findLeaks(values, texts)).toEqual([]);
   }, 300_000);
 
   it('state init, push and pull: a local state moves to S3 (kept locally, renamed); a newer remote state is never overwritten', async () => {
