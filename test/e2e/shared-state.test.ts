@@ -147,7 +147,8 @@ describe('shared state in S3', () => {
       delete c.cache;
       delete c.auth;
       delete c.buckets;
-      for (const [k, s] of Object.entries(c.secrets as Record<string, any>)) if (!s.prompt) delete c.secrets[k];
+      // Asked and generated keys stay; keys derived from the data stores go with them.
+      for (const [k, s] of Object.entries(c.secrets as Record<string, any>)) if (!s.prompt && !s.generate) delete c.secrets[k];
     });
     // The run holds the lock while a call hangs; Ctrl-C then.
     const proxy = await startAwsProxy(inject('standins').env.AWS_ENDPOINT_URL, (q) => (q.action === 'RegisterTaskDefinition' ? 'hang' : 'pass'));
