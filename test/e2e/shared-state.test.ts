@@ -77,7 +77,7 @@ describe('shared state in S3', () => {
     expect(second.names.filter((n) => n.startsWith('State:'))).toContain('State:PutObject');
 
     // AWS answers in tens of milliseconds, moto in one: give each call AWS's latency, so a run holds the lock as long as it would there.
-    const proxy = await startAwsProxy(inject('standins').env.AWS_ENDPOINT_URL, () => ({ delayMs: 60 }));
+    const proxy = await startAwsProxy(inject('standins').env.AWS_ENDPOINT_URL, () => ({ delayMs: 30 }));
     const env = { AWS_ENDPOINT_URL: proxy.url };
     for (let i = 0; i < 20; i++) {
       const [a, b] = await Promise.all([runCli(['--non-interactive'], { cwd: dir, env }), runCli(['--non-interactive'], { cwd: other, env })]);
