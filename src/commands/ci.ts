@@ -15,7 +15,8 @@ import { resolveStateLocation } from '../state/state-location.js';
 import { deployPolicy } from '../ci/deploy-policy.js';
 import { ensureDeployRole, ensureGithubProvider, githubSubject, trustPolicy } from '../ci/github-oidc.js';
 import { ciInputs, githubWorkflow, WORKFLOW_PATH } from '../ci/github-workflow.js';
-import { stateCommand } from './state.js';
+import { initStateBucket, stateConfigLines, statePush } from './state.js';
+import { LocalStateBackend } from '../state/state-backend.js';
 import type { CommonOptions, Io } from '../options.js';
 
 /**
@@ -153,16 +154,13 @@ export async function ciCommand(opts: CommonOptions, io: Io, rest: string[]): Pr
 
 /** The interactive offer: state init, the config's "state" lines written, then state push. Returns the config as reloaded. */
 async function moveStateToS3(loaded: LoadedConfig, opts: CommonOptions, io: Io): Promise<LoadedConfig> {
-  const quiet = { ...io, stdout: { write: () => true } as unknown as Io['stdout'] };
-  let initOut = '';
-  await stateCommand({ ...opts, json: true }, { ...io, stdout: { write: (s: string) => ((initOut += s), true) } as unknown as Io['stdout'] }, ['init']);
-  const { bucket, prefix } = JSON.parse(initOut.trim().split('\n').pop()!) as { bucket: string; prefix: string };
+  const { bucket, prefix } = await initStateBucket(loaded, opts, io);
   const raw = JSON.parse(readFileSync(loaded.path, 'utf8')) as Record<string, unknown>;
   raw.state = { backend: 's3', bucket, prefix };
   await writeFile(loaded.path, JSON.stringify(raw, null, 2) + '\n');
-  io.stderr.write(`Added "state": { "backend": "s3", "bucket": "${bucket}", "prefix": "${prefix}" } to ${opts.configPath}.\n`);
+  io.stderr.write(`Added ${stateConfigLines(bucket, prefix)} to ${opts.configPath}.\n`);
   const reloaded = await loadConfig(loaded.path, opts.env);
-  if (existsSync(join(loaded.dir, '.deploy-wizard', `${opts.env}.state.json`))) await stateCommand(opts, quiet, ['push']);
+  if (existsSync(new LocalStateBackend(loaded.dir, opts.env).where)) await statePush(reloaded, { ...opts, stateBackend: undefined }, io);
   return reloaded;
 }
 

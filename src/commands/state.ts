@@ -46,7 +46,8 @@ export function stateConfigLines(bucket: string, prefix: string): string {
   return `"state": { "backend": "s3", "bucket": "${bucket}", "prefix": "${prefix}" }`;
 }
 
-async function stateInit(loaded: LoadedConfig, opts: CommonOptions, io: Io): Promise<number> {
+/** The state bucket ready (created or checked), and where in it this app's state goes. */
+export async function initStateBucket(loaded: LoadedConfig, opts: CommonOptions, io: Io) {
   const sf = opts.state ?? {};
   if (sf.bucket && bucketNameProblem(sf.bucket)) throw new InputError('state init: invalid flags', [`--bucket ${sf.bucket}: ${bucketNameProblem(sf.bucket)}`]);
   if (sf.prefix && !STATE_PREFIX.test(sf.prefix)) throw new InputError('state init: invalid flags', [`--prefix ${sf.prefix}: ${STATE_PREFIX_RULE}`]);
@@ -63,6 +64,11 @@ async function stateInit(loaded: LoadedConfig, opts: CommonOptions, io: Io): Pro
   } catch (e) {
     throw describeAwsError(e, `state init: set up s3://${bucket}`);
   }
+  return { loc, bucket, prefix, region, account, changed };
+}
+
+async function stateInit(loaded: LoadedConfig, opts: CommonOptions, io: Io): Promise<number> {
+  const { loc, bucket, prefix, region, account, changed } = await initStateBucket(loaded, opts, io);
   const already = loc.backend === 's3' && loc.bucket === bucket && loc.prefix === prefix;
   const lines = stateConfigLines(bucket, prefix);
   if (opts.json) {
@@ -94,7 +100,7 @@ function remoteOf(loaded: LoadedConfig, opts: CommonOptions, io: Io, verb: strin
   return backend;
 }
 
-async function statePush(loaded: LoadedConfig, opts: CommonOptions, io: Io): Promise<number> {
+export async function statePush(loaded: LoadedConfig, opts: CommonOptions, io: Io): Promise<number> {
   const clock = systemClock;
   const app = loaded.config.app;
   const remote = remoteOf(loaded, opts, io, 'push');
