@@ -155,15 +155,15 @@ function held(
       lastRenewed = Date.now();
     } catch (e) {
       if (preconditionFailed(e) || missing(e)) {
-        const now = await readLockObject(s3, where.bucket, where.key).catch(() => undefined);
-        if (now?.record.id === info.id) {
+        const current = await readLockObject(s3, where.bucket, where.key).catch(() => undefined);
+        if (current?.record.id === info.id) {
           // A renewal whose answer was lost landed anyway; the SDK's retry then failed on the old ETag.
-          etag = now.etag;
+          etag = current.etag;
           lastRenewed = Date.now();
           return;
         }
-        lostWhy = now
-          ? `lock ${info.id} was taken over by ${now.record.id} (pid ${now.record.pid} on ${now.record.host}, "${now.record.command}") after this run's lease ran out`
+        lostWhy = current
+          ? `lock ${info.id} was taken over by ${current.record.id} (pid ${current.record.pid} on ${current.record.host}, "${current.record.command}") after this run's lease ran out`
           : `lock ${info.id} was removed (deploy-wizard unlock ${info.id}?)`;
       } else if (Date.now() - lastRenewed > leaseMs) {
         lostWhy = `lock ${info.id} could not be renewed for ${Math.round(leaseMs / 1000)}s (${(e as Error).message}); another run may have taken it`;

@@ -4,7 +4,10 @@ import { statePaths } from './state-paths.js';
 import { acquireLock, breakLock, type Lock, type LockInfo } from './lock.js';
 import { S3StateStore, writerLabel } from './s3-state-store.js';
 import { acquireS3Lock, breakS3Lock, DEFAULT_LEASE_MS, type RemoteLock } from './s3-lock.js';
-import { stateKeys, type StateLocation } from './state-location.js';
+import { STATE_ENV, stateKeys, type StateLocation } from './state-location.js';
+import { InputError } from '../errors.js';
+import { isError } from '../aws/not-found.js';
+import { describeAwsError } from '../aws/describe-error.js';
 import type { StateFile } from './state-file.js';
 
 /**
@@ -76,18 +79,31 @@ export class S3StateBackend implements StateBackend {
     return this.store.url;
   }
   load(app: string, now: Date) {
-    return this.store.load(app, now);
+    return this.explained('read state', () => this.store.load(app, now));
   }
   save(state: StateFile, now: Date) {
-    return this.store.save(state, now);
+    return this.explained('write state', () => this.store.save(state, now));
   }
   async lock(command: string, now: () => Date) {
-    const lock = await acquireS3Lock(this.s3, { bucket: this.bucket, key: this.lockKey }, command, now, this.leaseMs);
+    const lock = await this.explained('lock state', () => acquireS3Lock(this.s3, { bucket: this.bucket, key: this.lockKey }, command, now, this.leaseMs));
     this.held = lock;
     return lock;
   }
   unlock(id: string) {
-    return breakS3Lock(this.s3, { bucket: this.bucket, key: this.lockKey }, id);
+    return this.explained('unlock', () => breakS3Lock(this.s3, { bucket: this.bucket, key: this.lockKey }, id));
+  }
+
+  /** AWS errors as the user can act on them: a missing bucket names the config key and the command that makes it. */
+  private async explained<T>(doing: string, f: () => Promise<T>): Promise<T> {
+    try {
+      return await f();
+    } catch (e) {
+      if (isError(e, 'NoSuchBucket'))
+        throw new InputError(`${doing}: the state bucket ${this.bucket} does not exist`, [`state.bucket (or ${STATE_ENV}): ${this.bucket} is not a bucket`], {
+          hint: `Create it with: deploy-wizard state init --bucket ${this.bucket}`,
+        });
+      throw describeAwsError(e, `${doing} ${this.where}`);
+    }
   }
 }
 

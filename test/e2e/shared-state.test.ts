@@ -232,6 +232,10 @@ describe('shared state in S3', () => {
     const viaEnv = await runCli(['status', '--json'], { cwd: dir, env: { DEPLOY_WIZARD_STATE: `s3://dw-init-${app}/ledger/` } });
     expect([0, 1], viaEnv.stderr).toContain(viaEnv.code);
     expect(viaEnv.stdout).toContain('first-boot');
+    const missing = await runCli(['status'], { cwd: dir, env: { DEPLOY_WIZARD_STATE: `s3://no-such-${app}/x/` } });
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain(`the state bucket no-such-${app} does not exist`);
+    expect(missing.stderr).toContain(`deploy-wizard state init --bucket no-such-${app}`);
     const bad = await runCli(['status'], { cwd: dir, env: { DEPLOY_WIZARD_STATE: 's3://Bad_Bucket/x' } });
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('DEPLOY_WIZARD_STATE');
