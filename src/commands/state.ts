@@ -116,7 +116,7 @@ export async function statePush(loaded: LoadedConfig, opts: CommonOptions, io: I
     const remoteLock = await remote.lock(lockCommandOf(io), () => clock.now());
     try {
       const mine = await local.load(app, clock.now());
-      const theirs = await remote.store.read();
+      const theirs = await remote.read();
       if (theirs) {
         const other = upgradeState(theirs.raw, remote.where, app, (why) => new StateError(`state push: ${remote.where} is damaged: ${why}`));
         if (other.account && mine.account && other.account !== mine.account)
@@ -161,7 +161,7 @@ async function parkLocal(path: string, now: Date): Promise<string> {
 
 async function statePull(loaded: LoadedConfig, opts: CommonOptions, io: Io): Promise<number> {
   const remote = remoteOf(loaded, opts, io, 'pull');
-  const found = await remote.store.read();
+  const found = await remote.read();
   if (!found) throw new InputError(`state pull: there is no state at ${remote.where}`, [], { hint: 'Nothing deployed from there yet.' });
   const state = upgradeState(found.raw, remote.where, loaded.config.app, (why) => new StateError(`state pull: ${remote.where} is damaged: ${why}`));
   const out = opts.state?.out ? resolve(io.cwd, opts.state.out) : join(loaded.dir, '.deploy-wizard', `${opts.env}.state.pulled.json`);

@@ -37,7 +37,7 @@ const named = (e: unknown) => (e as { name?: string }).name;
 /** 412: the condition failed. 409: a concurrent conditional write won; AWS says retry. 404: the object is gone. */
 const preconditionFailed = (e: unknown) => status(e) === 412 || named(e) === 'PreconditionFailed';
 const conflict = (e: unknown) => status(e) === 409 || named(e) === 'ConditionalRequestConflict';
-const missing = (e: unknown) => status(e) === 404 || named(e) === 'NoSuchKey' || named(e) === 'NotFound';
+const missing = (e: unknown) => named(e) !== 'NoSuchBucket' && (status(e) === 404 || named(e) === 'NoSuchKey' || named(e) === 'NotFound');
 
 interface Found {
   record: S3LockRecord;

@@ -50,7 +50,8 @@ export class S3StateStore {
     try {
       out = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.key }));
     } catch (e) {
-      if (status(e) === 404 || named(e) === 'NoSuchKey') return undefined;
+      // No object yet; a missing bucket (also a 404) is an error the backend explains.
+      if (named(e) === 'NoSuchKey' || (status(e) === 404 && named(e) !== 'NoSuchBucket')) return undefined;
       throw e;
     }
     const text = (await out.Body?.transformToString()) ?? '';

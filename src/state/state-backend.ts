@@ -81,6 +81,10 @@ export class S3StateBackend implements StateBackend {
   load(app: string, now: Date) {
     return this.explained('read state', () => this.store.load(app, now));
   }
+  /** The object as it is, without adopting its ETag (state push and pull). */
+  read() {
+    return this.explained('read state', () => this.store.read());
+  }
   save(state: StateFile, now: Date) {
     return this.explained('write state', () => this.store.save(state, now));
   }
