@@ -17,14 +17,12 @@ import type { StepContext } from '../pipeline/context.js';
 import type { StepId } from '../pipeline/outputs.js';
 import { StepError } from '../errors.js';
 import { ownedBy, ownershipTags } from '../pipeline/step.js';
-import { errorName } from './not-found.js';
+import { errorName, httpStatusOf } from './not-found.js';
 
 // Buckets the wizard owns, private and encrypted, created or adopted by name:
 // the s3-buckets step's and the site's.
 
 const BLOCK_ALL = { BlockPublicAcls: true, IgnorePublicAcls: true, BlockPublicPolicy: true, RestrictPublicBuckets: true };
-
-const status = (e: unknown) => (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
 
 /** How one step's buckets are made: which step's tag they carry, versioning, and what to change when a name is taken. */
 export interface BucketOptions {
@@ -59,8 +57,8 @@ export async function probeBucket(ctx: StepContext, name: string, own: Set<strin
   try {
     await ctx.aws.s3.send(new HeadBucketCommand({ Bucket: name }));
   } catch (e) {
-    if (errorName(e) === 'NotFound' || errorName(e) === 'NoSuchBucket' || status(e) === 404) return 'missing';
-    if (status(e) !== 403) throw e;
+    if (errorName(e) === 'NotFound' || errorName(e) === 'NoSuchBucket' || httpStatusOf(e) === 404) return 'missing';
+    if (httpStatusOf(e) !== 403) throw e;
   }
   if (!own.has(name)) throw takenError(name, o);
   return 'exists';

@@ -2,6 +2,9 @@
 export const errorName = (e: unknown): string =>
   e && typeof e === 'object' && typeof (e as { name?: unknown }).name === 'string' ? (e as { name: string }).name : '';
 
+/** The HTTP status of an SDK error's response (404, 409, 412...), if it had one. */
+export const httpStatusOf = (e: unknown): number | undefined => (e as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata?.httpStatusCode;
+
 /** True when `e` is an AWS error with one of these names. */
 export const isError = (e: unknown, ...names: string[]): boolean => names.includes(errorName(e));
 

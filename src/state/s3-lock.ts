@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { StateError } from '../errors.js';
+import { errorName, httpStatusOf } from '../aws/not-found.js';
 import { serverDateOf } from '../aws/clients.js';
 import type { Lock, LockInfo } from './lock.js';
 import { pidAlive } from './pid-alive.js';
@@ -32,12 +33,10 @@ export interface RemoteLock extends Lock {
 const RENEWALS_PER_LEASE = 3;
 export const DEFAULT_LEASE_MS = 60_000;
 
-const status = (e: unknown) => (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-const named = (e: unknown) => (e as { name?: string }).name;
 /** 412: the condition failed. 409: a concurrent conditional write won; AWS says retry. 404: the object is gone. */
-const preconditionFailed = (e: unknown) => status(e) === 412 || named(e) === 'PreconditionFailed';
-const conflict = (e: unknown) => status(e) === 409 || named(e) === 'ConditionalRequestConflict';
-const missing = (e: unknown) => named(e) !== 'NoSuchBucket' && (status(e) === 404 || named(e) === 'NoSuchKey' || named(e) === 'NotFound');
+const preconditionFailed = (e: unknown) => httpStatusOf(e) === 412 || errorName(e) === 'PreconditionFailed';
+const conflict = (e: unknown) => httpStatusOf(e) === 409 || errorName(e) === 'ConditionalRequestConflict';
+const missing = (e: unknown) => errorName(e) !== 'NoSuchBucket' && (httpStatusOf(e) === 404 || errorName(e) === 'NoSuchKey' || errorName(e) === 'NotFound');
 
 interface Found {
   record: S3LockRecord;

@@ -1,13 +1,11 @@
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { StateError } from '../errors.js';
+import { errorName, httpStatusOf } from '../aws/not-found.js';
 import { emptyState, parseStateText, upgradeState, type StateFile } from './state-file.js';
 
 /** Whoever writes the state, as the state object's metadata records it (ASCII only, as S3 metadata must be). */
 export const writerLabel = (w: { id: string; pid: number; host: string; command: string }) =>
   `${w.id} pid ${w.pid} on ${w.host}: ${w.command}`.replace(/[^\x20-\x7e]/g, '?').slice(0, 300);
-
-const status = (e: unknown) => (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-const named = (e: unknown) => (e as { name?: string }).name;
 
 /**
  * One app and env's state as an S3 object. Every write is conditional on the
@@ -51,7 +49,7 @@ export class S3StateStore {
       out = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.key }));
     } catch (e) {
       // No object yet; a missing bucket (also a 404) is an error the backend explains.
-      if (named(e) === 'NoSuchKey' || (status(e) === 404 && named(e) !== 'NoSuchBucket')) return undefined;
+      if (errorName(e) === 'NoSuchKey' || (httpStatusOf(e) === 404 && errorName(e) !== 'NoSuchBucket')) return undefined;
       throw e;
     }
     const text = (await out.Body?.transformToString()) ?? '';
@@ -93,11 +91,11 @@ export class S3StateStore {
         return;
       } catch (e) {
         // 409: a concurrent conditional write is in flight; AWS asks for a retry, which then meets the winner's ETag (412).
-        if ((status(e) === 409 || named(e) === 'ConditionalRequestConflict') && attempt < 5) {
+        if ((httpStatusOf(e) === 409 || errorName(e) === 'ConditionalRequestConflict') && attempt < 5) {
           await new Promise((r) => setTimeout(r, 100 * 2 ** attempt));
           continue;
         }
-        if (status(e) === 412 || named(e) === 'PreconditionFailed') throw await this.staleError();
+        if (httpStatusOf(e) === 412 || errorName(e) === 'PreconditionFailed') throw await this.staleError();
         throw e;
       }
     }
