@@ -2,14 +2,14 @@
 // The only file that reads argv and the environment, and the one place that
 // catches errors and picks the exit code.
 import { parseArgs } from 'node:util';
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { EXIT, InputError, InterruptedError, WizardError, exitCodeOf } from './errors.js';
 import type { CommonOptions, Io } from './options.js';
 import { releaseHeldLocksSync } from './state/lock.js';
 import { regionProblem } from './config/regions.js';
 import { isMutating } from './aws/mutating.js';
+import { ownVersion } from './version.js';
 
 // The SDK warns every run that a future release will need Node 22. That is
 // for us to act on (package.json pins the SDK), not noise for every user.
@@ -189,11 +189,6 @@ Commands:
 Run deploy-wizard COMMAND --help for details.
 
 ${COMMON_HELP}`;
-
-function version(): string {
-  const pkg = JSON.parse(readFileSync(fileURLToPath(new URL('../../package.json', import.meta.url)), 'utf8')) as { version: string };
-  return pkg.version;
-}
 
 function parse(argv: string[]) {
   let parsed: ReturnType<typeof parseFlags>;
@@ -400,7 +395,7 @@ async function main(): Promise<number> {
   }
   const { command, opts, rest, help } = parsed;
   if (parsed.version) {
-    process.stdout.write(version() + '\n');
+    process.stdout.write(ownVersion() + '\n');
     return EXIT.ok;
   }
   if (help || command === 'help') {

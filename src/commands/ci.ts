@@ -2,7 +2,6 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import * as clack from '@clack/prompts';
 import { loadConfig, type LoadedConfig } from '../config/load-config.js';
 import { openSession } from '../session.js';
@@ -10,6 +9,7 @@ import { InputError, InterruptedError } from '../errors.js';
 import { systemClock } from '../clock.js';
 import { partitionOf } from '../config/regions.js';
 import { roleName } from '../aws/names.js';
+import { ownVersion } from '../version.js';
 import { describeAwsError } from '../aws/describe-error.js';
 import { resolveStateLocation } from '../state/state-location.js';
 import { deployPolicy } from '../ci/deploy-policy.js';
@@ -184,8 +184,4 @@ function originRepo(dir: string): string | undefined {
   } catch {
     return undefined;
   }
-}
-
-function ownVersion(): string {
-  return (JSON.parse(readFileSync(fileURLToPath(new URL('../../../package.json', import.meta.url)), 'utf8')) as { version: string }).version;
 }
