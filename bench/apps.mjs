@@ -233,10 +233,11 @@ try {
 
   // --- a realistic first deploy ---------------------------------------------
   if (part('realistic')) {
-    // The pipeline's longest chain: network, RDS (Redis and the certificate overlap
-    // with it), the roles and task definition, migrations, the rollout, then the
-    // CDN (it needs the load balancer), the records and first boot. Its floor is
-    // the same deploy without latency.
+    // The pipeline's longest chain: network, RDS (Redis overlaps with it), the
+    // roles and task definition, migrations, the rollout, first boot. The other
+    // chain, the certificate, the load balancer, the CDN and the records, runs
+    // beside it and is shorter (20 + 30 s against 60 + 15 s). Its floor is the
+    // same deploy without latency.
     const whole = (c, d) => {
       c.services = { api: { ...c.service, routes: ['/api/*', '/health'] } };
       delete c.service;
@@ -261,17 +262,17 @@ try {
     };
     const wholeFloor = await deploy(await withZone(sampleApp(whole)), { latency: false });
     const realistic = await deploy(await withZone(sampleApp(whole)), { realistic: true });
-    const chain = wholeFloor.ms + REALISTIC.rds + REALISTIC.rollout + REALISTIC.cdn;
+    const chain = wholeFloor.ms + Math.max(REALISTIC.rds + REALISTIC.rollout, REALISTIC.certificate + REALISTIC.cdn);
     row(
       'realistic first deploy / longest chain',
       realistic.ms / chain,
       '×',
       '≤ 1.05×',
       realistic.ms / chain <= 1.05,
-      `${(realistic.ms / 1000).toFixed(1)} s vs ${(wholeFloor.ms / 1000).toFixed(1)} s + RDS 60 + rollout 15 + CDN 30 s`,
+      `${(realistic.ms / 1000).toFixed(1)} s vs ${(wholeFloor.ms / 1000).toFixed(1)} s + RDS 60 + rollout 15 s (the CDN's 30 s beside them)`,
     );
     console.log(
-      `(step times: ${['rds', 'elasticache', 'certificate', 'migrations', 'service', 'waf', 'site', 'dns', 'first-boot'].map((st) => `${st} ${(stepMs(realistic.events, st) / 1000).toFixed(1)} s`).join(', ')})`,
+      `(step times: ${['rds', 'elasticache', 'certificate', 'load-balancer', 'migrations', 'service', 'waf', 'site', 'dns', 'first-boot'].map((st) => `${st} ${(stepMs(realistic.events, st) / 1000).toFixed(1)} s`).join(', ')})`,
     );
     const waits = realistic.events.filter((e) => /usually/.test(e.message ?? '')).map((e) => e.step);
     console.log(`(waits that showed elapsed and typical time: ${[...new Set(waits)].join(', ') || 'none'})`);

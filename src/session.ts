@@ -9,7 +9,7 @@ import { callerAccount } from './aws/caller-account.js';
 import { clientOptionsFor } from './aws/client-options.js';
 import { connectDocker } from './docker/connect.js';
 import { InputError } from './errors.js';
-import { steps as allSteps } from '../steps/index.js';
+import { loadAllSteps, loadSteps } from '../steps/index.js';
 import type { Step } from './pipeline/step.js';
 import type { CommonOptions, Io } from './options.js';
 import { existsSync } from 'node:fs';
@@ -21,9 +21,10 @@ export interface Session {
   region: string;
   aws: AwsClients;
   docker?: Docker;
+  /** The steps this config asks for (only their modules are loaded). */
   steps: Step[];
   /** Every step, enabled or not: destroy removes what an earlier config created too. */
-  allSteps: readonly Step[];
+  allSteps: () => Promise<Step[]>;
   account: string;
 }
 
@@ -62,12 +63,12 @@ export async function preflight(loaded: LoadedConfig, io: Io, steps: Step[]): Pr
 /** Loads config, runs preflight, makes clients and resolves the account: everything before the lock. */
 export async function openSession(opts: CommonOptions, io: Io, needDocker = true, preloaded?: LoadedConfig): Promise<Session> {
   const loaded = preloaded ?? (await loadConfig(resolve(io.cwd, opts.configPath), opts.env));
-  const steps = allSteps.filter((s) => !s.enabled || s.enabled(loaded.config));
+  const steps = await loadSteps(loaded.config);
   const docker = needDocker ? await preflight(loaded, io, steps) : undefined;
   const region = opts.region ?? loaded.config.region;
   const aws = createAwsClients(clientOptionsFor(opts, io, region));
   const account = await callerAccount(aws);
-  return { loaded, region, aws, docker, steps, allSteps, account };
+  return { loaded, region, aws, docker, steps, allSteps: loadAllSteps, account };
 }
 
 /** Makes sure .deploy-wizard/ is in the app's .gitignore: state never belongs in git. */
@@ -85,10 +86,7 @@ export async function ignoreStateDir(dir: string): Promise<boolean> {
 }
 
 /** The monthly estimate for a config that exists only in memory (init shows it as choices are made). */
-export function estimateConfigCost(input: ConfigInput, env: string): CostEstimate {
+export async function estimateConfigCost(input: ConfigInput, env: string): Promise<CostEstimate> {
   const config = parseConfig(JSON.stringify(input), 'the config being written', env);
-  return estimateCost(
-    config,
-    allSteps.filter((s) => !s.enabled || s.enabled(config)),
-  );
+  return estimateCost(config, await loadSteps(config));
 }

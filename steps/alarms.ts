@@ -1,3 +1,4 @@
+import { loadBalancerOf } from './load-balancer.js';
 import {
   DeleteAlarmsCommand,
   DescribeAlarmsCommand,
@@ -52,7 +53,7 @@ async function watched(ctx: StepContext): Promise<Watched> {
   return {
     app: ctx.app,
     env: ctx.env,
-    loadBalancer: after(svc.loadBalancerArn, ':loadbalancer/'),
+    loadBalancer: after(loadBalancerOf(ctx)?.loadBalancerArn, ':loadbalancer/'),
     targetGroups: Object.entries(svc.services)
       .filter(([, s]) => s.targetGroupArn)
       .map(([service, s]) => ({ service, dimension: after(s.targetGroupArn, ':')!.replace(/^.*?(targetgroup\/)/, '$1') })),
@@ -104,8 +105,7 @@ async function isOurs(ctx: StepContext, arn: string | undefined): Promise<boolea
 export const alarms: Step<'alarms'> = {
   id: 'alarms',
   title: 'Alarms by e-mail and a dashboard (SNS, CloudWatch)',
-  dependsOn: ['service', 'rds', 'elasticache'],
-  enabled: (config) => !!config.alarms,
+  dependsOn: ['service', 'load-balancer', 'rds', 'elasticache'],
 
   async inputs(ctx) {
     return { email: [...ctx.config.alarms!.email].sort(), thresholds: wantThresholds(ctx), watched: await watched(ctx), region: ctx.region };

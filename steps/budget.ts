@@ -56,7 +56,6 @@ export const budget: Step<'budget'> = {
   id: 'budget',
   title: 'A monthly cost budget (AWS Budgets)',
   dependsOn: [],
-  enabled: (config) => !!config.budget,
 
   async inputs(ctx) {
     return { name: budgetName(ctx), usd: ctx.config.budget!.monthlyUsd, email: [...ctx.config.budget!.email].sort() };

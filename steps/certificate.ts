@@ -179,7 +179,6 @@ export const certificate: Step<'certificate'> = {
   id: 'certificate',
   title: 'Issue the HTTPS certificate (ACM, DNS-validated)',
   dependsOn: [],
-  enabled: (config) => !!config.domain,
 
   async inputs(ctx) {
     return {

@@ -261,7 +261,6 @@ export const cognito: Step<'cognito'> = {
   id: 'cognito',
   title: 'Create the Cognito user pool and app client',
   dependsOn: [],
-  enabled: (config) => !!config.auth?.cognito,
 
   async inputs(ctx) {
     return { ...cfg(ctx), pool: poolName(ctx) };

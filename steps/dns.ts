@@ -1,3 +1,4 @@
+import { loadBalancerOf } from './load-balancer.js';
 import { DescribeLoadBalancersCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { ResourceRecordSet } from '@aws-sdk/client-route-53';
 import { findZone, fqdn, getRecord, sameRecord, writeRecords } from '../src/aws/hosted-zone.js';
@@ -24,7 +25,7 @@ const names = (ctx: StepContext) => [ctx.config.domain!.name, ...ctx.config.doma
 /** The alias target: the CDN when there is a site (it fronts the API routes too), else the load balancer. */
 async function target(ctx: StepContext): Promise<{ dnsName: string; zoneId: string; ipv6: boolean; evaluateHealth: boolean }> {
   if (ctx.config.site) return { dnsName: ctx.output('site').domainName, zoneId: CLOUDFRONT_ZONE_ID, ipv6: true, evaluateHealth: false };
-  const arn = ctx.output('service').loadBalancerArn;
+  const arn = loadBalancerOf(ctx)?.loadBalancerArn;
   if (!arn) throw new StepError('dns', 'point the domain: the app has no load balancer', { hint: 'Add a web service or a site, or remove domain.' });
   const lb = (await ctx.aws.elbv2.send(new DescribeLoadBalancersCommand({ LoadBalancerArns: [arn] }))).LoadBalancers![0]!;
   // AAAA only when the load balancer answers on IPv6; an alias to an IPv4-only one would resolve to nothing.
@@ -82,11 +83,10 @@ async function conflicts(
 export const dns: Step<'dns'> = {
   id: 'dns',
   title: 'Point the domain at the app (Route 53 alias records)',
-  dependsOn: ['certificate', 'service', 'site'],
-  enabled: (config) => !!config.domain,
+  dependsOn: ['certificate', 'load-balancer', 'site'],
 
   async inputs(ctx) {
-    return { names: names(ctx), site: !!ctx.config.site, to: ctx.config.site ? ctx.output('site').domainName : (ctx.output('service').dnsName ?? null) };
+    return { names: names(ctx), site: !!ctx.config.site, to: ctx.config.site ? ctx.output('site').domainName : (loadBalancerOf(ctx)?.dnsName ?? null) };
   },
 
   async preflight(ctx) {

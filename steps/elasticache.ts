@@ -192,7 +192,6 @@ export const elasticache: Step<'elasticache'> = {
   id: 'elasticache',
   title: 'Create the Redis cache (ElastiCache)',
   dependsOn: ['network'],
-  enabled: (config) => !!config.cache,
 
   async inputs(ctx) {
     return { ...ctx.config.cache, id: groupId(ctx) };

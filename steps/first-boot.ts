@@ -1,13 +1,12 @@
 import { DescribeServicesCommand } from '@aws-sdk/client-ecs';
 import { DescribeTargetHealthCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { DescribeCertificateCommand } from '@aws-sdk/client-acm';
-import { GetServerCertificateCommand } from '@aws-sdk/client-iam';
 import { X509Certificate } from 'node:crypto';
 import type { StepContext } from '../src/pipeline/context.js';
 import { StepError } from '../src/errors.js';
 import { waitFor } from '../src/wait.js';
 import { diagnoseService } from '../src/aws/ecs-helpers.js';
-import type { RunningService, ServiceOutput } from './service.js';
+import type { RunningService } from './service.js';
+import { loadBalancerOf, type LoadBalancerOutput } from './load-balancer.js';
 import type { ServiceSpec } from '../src/config/schema.js';
 import type { Check, Step } from '../src/pipeline/step.js';
 
@@ -97,11 +96,14 @@ export function healthUrl(override: string, path: string, main: boolean): string
 
 /** The names a certificate covers, from ACM or (for an IAM server certificate) from the certificate itself. */
 export async function certificateNames(ctx: StepContext, arn: string): Promise<string[]> {
+  // Imported here: only an app with loadBalancer.certificateArn needs ACM's or IAM's SDK package in this step.
   if (/:acm:/.test(arn)) {
+    const { DescribeCertificateCommand } = await import('@aws-sdk/client-acm');
     const c = (await ctx.aws.acm.send(new DescribeCertificateCommand({ CertificateArn: arn }))).Certificate;
     return [...new Set([c?.DomainName, ...(c?.SubjectAlternativeNames ?? [])].filter((n): n is string => !!n))];
   }
   const name = arn.split('/').pop()!;
+  const { GetServerCertificateCommand } = await import('@aws-sdk/client-iam');
   const body = (await ctx.aws.iam.send(new GetServerCertificateCommand({ ServerCertificateName: name }))).ServerCertificate?.CertificateBody;
   if (!body) return [];
   const x = new X509Certificate(body);
@@ -127,7 +129,7 @@ export function nameToProbe(names: string[]): string | undefined {
  * https probe.
  */
 const targets = new WeakMap<StepContext, Promise<ProbeTarget[]>>();
-export function probeTargets(ctx: StepContext, svc: Pick<ServiceOutput, 'url' | 'dnsName'>): Promise<ProbeTarget[]> {
+export function probeTargets(ctx: StepContext, lb: Pick<LoadBalancerOutput, 'url' | 'dnsName'> | undefined): Promise<ProbeTarget[]> {
   let t = targets.get(ctx);
   if (!t) {
     t = (async (): Promise<ProbeTarget[]> => {
@@ -136,7 +138,7 @@ export function probeTargets(ctx: StepContext, svc: Pick<ServiceOutput, 'url' | 
       let certName: string | undefined;
       // With a domain the probe is its name, dialled through the CDN or the load balancer: DNS may still be
       // propagating (or negatively cached from before the records existed), while TLS and the app can be proven now.
-      let via = svc.dnsName;
+      let via = lb?.dnsName;
       if (ctx.config.domain && !ctx.settings.healthUrl && !explicit) {
         certName = ctx.config.domain.name;
         if (ctx.config.site) via = ctx.output('site').domainName;
@@ -159,7 +161,7 @@ export function probeTargets(ctx: StepContext, svc: Pick<ServiceOutput, 'url' | 
           const url = main ? explicit : `${new URL(explicit).origin}${path}`;
           return { service: s.name, url, label: url };
         }
-        if (!certName) return { service: s.name, url: `${svc.url}${path}`, label: `${svc.url}${path}` };
+        if (!certName) return { service: s.name, url: `${lb?.url}${path}`, label: `${lb?.url}${path}` };
         const url = `https://${certName}${path}`;
         return { service: s.name, url, connectTo: via, label: `${url} (through ${via})` };
       });
@@ -270,11 +272,11 @@ async function probeOnce(ctx: StepContext, p: ProbeRecord, want: Pick<Expectatio
 export const firstBoot: Step<'first-boot'> = {
   id: 'first-boot',
   title: 'Prove the app answers (first boot)',
-  dependsOn: ['service', 'task-definition', 'site', 'dns'],
+  dependsOn: ['service', 'load-balancer', 'task-definition', 'site', 'dns'],
 
   async inputs(ctx) {
     const svc = ctx.output('service');
-    const list = await probeTargets(ctx, svc);
+    const list = await probeTargets(ctx, loadBalancerOf(ctx));
     return {
       tds: Object.fromEntries(Object.entries(svc.services).map(([n, s]) => [n, s.taskDefinitionArn])),
       probes: list.map((t) => ({ url: t.url, via: t.connectTo ?? null, expect: expectations(ctx, ctx.config.services[t.service]!) })),
@@ -300,7 +302,7 @@ export const firstBoot: Step<'first-boot'> = {
   async apply(ctx) {
     const svc = ctx.output('service');
     const td = ctx.output('task-definition');
-    const list = await probeTargets(ctx, svc);
+    const list = await probeTargets(ctx, loadBalancerOf(ctx));
     for (const t of list) ctx.log.info(`probing ${t.service}: ${t.label}`);
     const checks: FirstBootCheck[] = [];
     const failures: StepError[] = [];

@@ -15,9 +15,7 @@ import type { StepContext } from '../src/pipeline/context.js';
 import { StepError } from '../src/errors.js';
 import { canonicalJson } from '../src/canonical-json.js';
 import { renderPolicy, type PolicyDocument, type PolicyVars } from '../src/render-policy.js';
-import { secrets } from './secrets.js';
-import { s3Buckets } from './s3-buckets.js';
-import { cognito } from './cognito.js';
+import { hasAppSecret, hasBuckets, hasCognito } from '../src/config/features.js';
 import { ownedBy, ownershipTags, type Check, type PlanItem, type Step } from '../src/pipeline/step.js';
 import { partitionOf } from '../src/config/regions.js';
 import { unlessNotFound } from '../src/aws/not-found.js';
@@ -169,7 +167,7 @@ function specs(ctx: StepContext): RoleSpec[] {
 
 /** Which upstream steps this config enables: their outputs exist only then. */
 function steps(ctx: StepContext) {
-  return { secrets: !!secrets.enabled?.(ctx.config), buckets: !!s3Buckets.enabled?.(ctx.config), cognito: !!cognito.enabled?.(ctx.config) };
+  return { secrets: hasAppSecret(ctx.config), buckets: hasBuckets(ctx.config), cognito: hasCognito(ctx.config) };
 }
 
 async function getRole(ctx: StepContext, name: string): Promise<Role | undefined> {

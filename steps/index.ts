@@ -1,69 +1,180 @@
-// The pipeline, read top to bottom. Each step names the steps whose outputs it
-// needs; the runner starts a step as soon as those are done, so slow
-// provisioning (RDS, ElastiCache) overlaps with the image build and buckets.
-// Each step is paired here with its teardown (steps/teardown/), which `destroy`
+// The pipeline, read top to bottom: one line per step, with what in the
+// config asks for it. Each step names the steps whose outputs it needs; the
+// runner starts a step as soon as those are done, so slow provisioning (RDS,
+// ElastiCache) overlaps with the image build and buckets.
+//
+// A step's module is loaded only when the config asks for the step, and with
+// it the AWS SDK packages it uses: an app without a database, a CDN or alarms
+// never loads RDS's, CloudFront's or CloudWatch's (a few MB to tens each).
+// So the condition is here, not in the step.
+//
+// Each step is paired with its teardown (steps/teardown/), which `destroy`
 // runs in the reverse order; the teardowns use the steps' lookups, so they
-// are wired here rather than imported by the steps themselves.
-import { network } from './network.js';
-import { ecrPush } from './ecr-push.js';
-import { rds } from './rds.js';
-import { pgvector } from './pgvector.js';
-import { elasticache } from './elasticache.js';
-import { s3Buckets } from './s3-buckets.js';
-import { cognito } from './cognito.js';
-import { secrets } from './secrets.js';
-import { iamRoles } from './iam-roles.js';
-import { taskDefinition } from './task-definition.js';
-import { migrations } from './migrations.js';
-import { service } from './service.js';
-import { firstBoot } from './first-boot.js';
-import { schedules } from './schedules.js';
-import { certificate } from './certificate.js';
-import { waf } from './waf.js';
-import { site } from './site.js';
-import { dns } from './dns.js';
-import { alarms } from './alarms.js';
-import { budget } from './budget.js';
+// are wired here rather than imported by the steps themselves, and loaded
+// only for destroy (the network's looks for databases, so it loads RDS's).
+import type { Config } from '../src/config/schema.js';
 import type { Step, StepId } from '../src/pipeline/step.js';
-import { destroyNetwork } from './teardown/network.js';
-import { destroyCertificates } from './teardown/certificate.js';
-import { destroyRepositories } from './teardown/ecr.js';
-import { destroyDatabase } from './teardown/rds.js';
-import { destroyCache } from './teardown/elasticache.js';
-import { destroyBuckets } from './teardown/s3-buckets.js';
-import { destroyUserPool } from './teardown/cognito.js';
-import { destroySecrets } from './teardown/secrets.js';
-import { destroyRoles } from './teardown/iam-roles.js';
-import { destroyTaskDefinitions } from './teardown/task-definition.js';
-import { destroyService } from './teardown/service.js';
-import { destroyWaf } from './teardown/waf.js';
-import { destroySite } from './teardown/site.js';
-import { destroyRecords } from './teardown/dns.js';
-import { destroySchedules } from './teardown/schedules.js';
-import { destroyAlarms } from './teardown/alarms.js';
-import { destroyBudget } from './teardown/budget.js';
+import {
+  hasAlarms,
+  hasAppSecret,
+  hasBudget,
+  hasBuckets,
+  hasCache,
+  hasCognito,
+  hasDatabase,
+  hasDomain,
+  hasMigrations,
+  hasSite,
+  hasWaf,
+  hasWebService,
+} from '../src/config/features.js';
 
-const withTeardown = <Id extends StepId>(step: Step<Id>, destroy: NonNullable<Step<Id>['destroy']>): Step<Id> => ({ ...step, destroy });
+export interface PipelineEntry {
+  id: StepId;
+  /** Absent: every config runs it. */
+  enabled?: (config: Config) => boolean;
+  /** The step with its condition, and with its teardown when asked. */
+  load: (withTeardown: boolean) => Promise<Step>;
+}
 
-export const steps: readonly Step[] = [
-  withTeardown(network, destroyNetwork),
-  withTeardown(certificate, destroyCertificates),
-  withTeardown(ecrPush, destroyRepositories),
-  withTeardown(rds, destroyDatabase),
-  withTeardown(elasticache, destroyCache),
-  withTeardown(s3Buckets, destroyBuckets),
-  withTeardown(cognito, destroyUserPool),
-  withTeardown(secrets, destroySecrets),
-  withTeardown(iamRoles, destroyRoles),
-  withTeardown(taskDefinition, destroyTaskDefinitions),
-  pgvector,
-  migrations,
-  withTeardown(service, destroyService),
-  withTeardown(waf, destroyWaf),
-  withTeardown(site, destroySite),
-  withTeardown(dns, destroyRecords),
-  withTeardown(schedules, destroySchedules),
-  withTeardown(alarms, destroyAlarms),
-  withTeardown(budget, destroyBudget),
-  firstBoot,
-] as Step[];
+type Teardown<Id extends StepId> = NonNullable<Step<Id>['destroy']>;
+
+function entry<Id extends StepId>(
+  id: Id,
+  enabled: ((config: Config) => boolean) | undefined,
+  step: () => Promise<Step<Id>>,
+  teardown?: () => Promise<Teardown<Id>>,
+): PipelineEntry {
+  return {
+    id,
+    ...(enabled ? { enabled } : {}),
+    load: async (withTeardown) => {
+      const [s, destroy] = await Promise.all([step(), withTeardown ? teardown?.() : undefined]);
+      return { ...s, ...(enabled ? { enabled } : {}), ...(destroy ? { destroy } : {}) } as Step;
+    },
+  };
+}
+
+export const pipeline: readonly PipelineEntry[] = [
+  entry(
+    'network',
+    undefined,
+    async () => (await import('./network.js')).network,
+    async () => (await import('./teardown/network.js')).destroyNetwork,
+  ),
+  entry(
+    'certificate',
+    hasDomain,
+    async () => (await import('./certificate.js')).certificate,
+    async () => (await import('./teardown/certificate.js')).destroyCertificates,
+  ),
+  entry(
+    'ecr-push',
+    undefined,
+    async () => (await import('./ecr-push.js')).ecrPush,
+    async () => (await import('./teardown/ecr.js')).destroyRepositories,
+  ),
+  entry(
+    'rds',
+    hasDatabase,
+    async () => (await import('./rds.js')).rds,
+    async () => (await import('./teardown/rds.js')).destroyDatabase,
+  ),
+  entry(
+    'elasticache',
+    hasCache,
+    async () => (await import('./elasticache.js')).elasticache,
+    async () => (await import('./teardown/elasticache.js')).destroyCache,
+  ),
+  entry(
+    's3-buckets',
+    hasBuckets,
+    async () => (await import('./s3-buckets.js')).s3Buckets,
+    async () => (await import('./teardown/s3-buckets.js')).destroyBuckets,
+  ),
+  entry(
+    'cognito',
+    hasCognito,
+    async () => (await import('./cognito.js')).cognito,
+    async () => (await import('./teardown/cognito.js')).destroyUserPool,
+  ),
+  entry(
+    'secrets',
+    hasAppSecret,
+    async () => (await import('./secrets.js')).secrets,
+    async () => (await import('./teardown/secrets.js')).destroySecrets,
+  ),
+  entry(
+    'iam-roles',
+    undefined,
+    async () => (await import('./iam-roles.js')).iamRoles,
+    async () => (await import('./teardown/iam-roles.js')).destroyRoles,
+  ),
+  entry(
+    'task-definition',
+    undefined,
+    async () => (await import('./task-definition.js')).taskDefinition,
+    async () => (await import('./teardown/task-definition.js')).destroyTaskDefinitions,
+  ),
+  entry('pgvector', hasDatabase, async () => (await import('./pgvector.js')).pgvector),
+  entry('migrations', hasMigrations, async () => (await import('./migrations.js')).migrations),
+  entry(
+    'load-balancer',
+    hasWebService,
+    async () => (await import('./load-balancer.js')).loadBalancer,
+    async () => (await import('./teardown/load-balancer.js')).destroyLoadBalancer,
+  ),
+  entry(
+    'service',
+    undefined,
+    async () => (await import('./service.js')).service,
+    async () => (await import('./teardown/service.js')).destroyService,
+  ),
+  entry(
+    'waf',
+    hasWaf,
+    async () => (await import('./waf.js')).waf,
+    async () => (await import('./teardown/waf.js')).destroyWaf,
+  ),
+  entry(
+    'site',
+    hasSite,
+    async () => (await import('./site.js')).site,
+    async () => (await import('./teardown/site.js')).destroySite,
+  ),
+  entry(
+    'dns',
+    hasDomain,
+    async () => (await import('./dns.js')).dns,
+    async () => (await import('./teardown/dns.js')).destroyRecords,
+  ),
+  entry(
+    'schedules',
+    undefined,
+    async () => (await import('./schedules.js')).schedules,
+    async () => (await import('./teardown/schedules.js')).destroySchedules,
+  ),
+  entry(
+    'alarms',
+    hasAlarms,
+    async () => (await import('./alarms.js')).alarms,
+    async () => (await import('./teardown/alarms.js')).destroyAlarms,
+  ),
+  entry(
+    'budget',
+    hasBudget,
+    async () => (await import('./budget.js')).budget,
+    async () => (await import('./teardown/budget.js')).destroyBudget,
+  ),
+  entry('first-boot', undefined, async () => (await import('./first-boot.js')).firstBoot),
+];
+
+/** The steps this config asks for, in pipeline order, loaded. */
+export async function loadSteps(config: Config): Promise<Step[]> {
+  return Promise.all(pipeline.filter((e) => !e.enabled || e.enabled(config)).map((e) => e.load(false)));
+}
+
+/** Every step with its teardown, enabled or not: destroy removes what an earlier config made too. */
+export async function loadAllSteps(): Promise<Step[]> {
+  return Promise.all(pipeline.map((e) => e.load(true)));
+}

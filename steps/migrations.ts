@@ -24,7 +24,6 @@ export const migrations: Step<'migrations'> = {
   id: 'migrations',
   title: 'Run the database migrations (one-off task)',
   dependsOn: ['task-definition', 'network', 'pgvector'],
-  enabled: (config) => !!config.migrations?.command.length,
 
   // The revision is part of the inputs: a new image or config means a new revision, so they run again.
   async inputs(ctx) {

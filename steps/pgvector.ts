@@ -289,7 +289,6 @@ export const pgvector: Step<'pgvector'> = {
   title: 'Create the database and extensions (pgvector)',
   // The task mode runs in the VPC with DATABASE_URL from the app secret, the execution role and the app's log group.
   dependsOn: ['rds', 'network', 'iam-roles', 'task-definition'],
-  enabled: (config) => !!config.database,
 
   async inputs(ctx) {
     const rds = ctx.output('rds');

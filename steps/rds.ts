@@ -174,7 +174,6 @@ export const rds: Step<'rds'> = {
   id: 'rds',
   title: 'Create the Postgres database (RDS)',
   dependsOn: ['network'],
-  enabled: (config) => !!config.database,
 
   async inputs(ctx) {
     const { access: _a, extensions: _e, ...rest } = db(ctx);

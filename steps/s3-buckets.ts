@@ -25,7 +25,6 @@ export const s3Buckets: Step<'s3-buckets'> = {
   id: 's3-buckets',
   title: 'Create the S3 buckets',
   dependsOn: [],
-  enabled: (config) => !!config.buckets?.names.length,
 
   async inputs(ctx) {
     return { buckets: bucketNames(ctx), versioning: ctx.config.buckets?.versioning ?? false, region: ctx.region };

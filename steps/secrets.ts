@@ -7,12 +7,10 @@ import {
   RestoreSecretCommand,
 } from '@aws-sdk/client-secrets-manager';
 import type { StepContext } from '../src/pipeline/context.js';
-import type { Config } from '../src/config/schema.js';
 import { StepError } from '../src/errors.js';
 import { derivedKeys } from '../src/secrets/derived-keys.js';
 import { databaseUrl } from '../src/config/database-url.js';
 import { appSecretName, parseSecretObject, randomAlnum, readSecretJson } from '../src/secrets/store.js';
-import { cognitoClientSecret } from './cognito.js';
 import { ownedBy, ownershipTags, type Check, type PlanItem, type Step } from '../src/pipeline/step.js';
 import { secretsCost } from '../src/pricing.js';
 
@@ -39,8 +37,6 @@ export function generateValue(spec: string): string {
   if (kind === 'base64') return randomBytes(size).toString('base64');
   return randomAlnum(size);
 }
-
-const enabled = (config: Config) => Object.keys(config.secrets).length > 0 || derivedKeys(config).length > 0;
 
 async function current(ctx: StepContext): Promise<{ arn?: string; deleted: boolean; value: Record<string, string> }> {
   try {
@@ -99,6 +95,8 @@ async function derived(ctx: StepContext): Promise<Record<string, string>> {
     const c = ctx.output('cognito');
     out.COGNITO_USER_POOL_ID = c.userPoolId;
     out.COGNITO_CLIENT_ID = c.clientId;
+    // Loaded only here: an app without Cognito never loads its SDK package.
+    const { cognitoClientSecret } = await import('./cognito.js');
     out.COGNITO_CLIENT_SECRET = await cognitoClientSecret(ctx, c);
   }
   for (const v of Object.values(out)) ctx.log.secret(v);
@@ -138,7 +136,6 @@ export const secrets: Step<'secrets'> = {
   id: 'secrets',
   title: 'Store the app secrets (Secrets Manager)',
   dependsOn: ['rds', 'elasticache', 'cognito'],
-  enabled,
 
   // Values are deliberately not inputs (a hash of a short key is guessable): verify compares the live secret instead.
   async inputs(ctx) {

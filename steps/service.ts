@@ -1,7 +1,6 @@
 import { keysFor, secretVersion } from '../src/secrets/secret-version.js';
 import { fieldChanges } from '../src/ui/field-change.js';
-import { secrets as secretsStep } from './secrets.js';
-import { lbHttps } from '../src/config/https.js';
+import { hasAppSecret } from '../src/config/features.js';
 import type { Service } from '@aws-sdk/client-ecs';
 import type { TargetGroup } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { DescribeServicesCommand } from '@aws-sdk/client-ecs';
@@ -9,19 +8,9 @@ import type { StepContext } from '../src/pipeline/context.js';
 import type { ServiceSpec } from '../src/config/schema.js';
 import { StepError } from '../src/errors.js';
 import { awsvpc, clusterName, ecsOwned, ensureCluster } from '../src/aws/ecs-helpers.js';
-import { ecsServiceName, elbName, familyName, targetGroupName } from '../src/aws/names.js';
-import {
-  deleteTargetGroup,
-  ensureListeners,
-  ensureLoadBalancer,
-  ensureTargetGroup,
-  findLoadBalancer,
-  findTargetGroup,
-  lbSubnets,
-  staleTargetGroups,
-  wantedRules,
-  lbCertificateArn,
-} from '../src/aws/load-balancer.js';
+import { ecsServiceName, familyName, targetGroupName } from '../src/aws/names.js';
+import { deleteTargetGroup, findTargetGroup, staleTargetGroups } from '../src/aws/load-balancer.js';
+import { loadBalancerOf } from './load-balancer.js';
 import {
   activeServices,
   configNameOf,
@@ -34,9 +23,7 @@ import {
 } from '../src/aws/ecs-service.js';
 import { ensureAutoscaling, removeAutoscaling } from '../src/aws/autoscaling.js';
 import type { Check, CostLine, PlanItem, Step } from '../src/pipeline/step.js';
-import { ALB_LCU_MONTH, HOURS, pricesFor, round } from '../src/pricing.js';
-
-export { elbName } from '../src/aws/names.js';
+import { HOURS, pricesFor, round } from '../src/pricing.js';
 
 export interface RunningService {
   kind: 'web' | 'worker';
@@ -56,12 +43,7 @@ export interface RunningService {
 
 export interface ServiceOutput {
   clusterName: string;
-  /** Present when the app has a web service. */
-  loadBalancerArn?: string;
-  dnsName?: string;
-  /** The load balancer's base URL (https with a certificate). */
-  url?: string;
-  /** By config name. */
+  /** By config name. The load balancer in front of the web ones is the load-balancer step's. */
   services: Record<string, RunningService>;
 }
 
@@ -73,24 +55,28 @@ declare module '../src/pipeline/outputs.js' {
 
 const specs = (ctx: StepContext) => Object.values(ctx.config.services);
 const webSpecs = (ctx: StepContext) => specs(ctx).filter((s) => s.kind === 'web');
-/** The web service answering "/*" without a host condition: the listener's default action. */
-const defaultWeb = (ctx: StepContext) => webSpecs(ctx).find((s) => s.routes.includes('/*') && !s.hosts);
 
 interface Removals {
   services: Service[];
-  /** Found before any rule changes: once no rule points at a target group, the load balancer no longer lists it. */
   targetGroups: TargetGroup[];
 }
 
-/** What this app runs in AWS that the config no longer has: services (and their target groups) that were removed or became workers. */
-async function removals(ctx: StepContext): Promise<Removals> {
+/**
+ * What this app runs in AWS that the config no longer has: services (and
+ * their target groups) that were removed or became workers. Once the
+ * load-balancer step has dropped their routes the load balancer no longer
+ * lists those target groups, so in apply they come from its record of them.
+ */
+async function removals(ctx: StepContext, afterRoutes = false): Promise<Removals> {
   const wanted = specs(ctx).map((s) => ecsServiceName(ctx, s.name));
   const services = (await ownedServices(ctx, clusterName(ctx))).filter((s) => !wanted.includes(s.serviceName!));
-  const targetGroups = await staleTargetGroups(
-    ctx,
-    webSpecs(ctx).map((s) => targetGroupName(ctx, s.name)),
-  );
-  return { services, targetGroups };
+  const keep = webSpecs(ctx).map((s) => targetGroupName(ctx, s.name));
+  const targetGroups = new Map((await staleTargetGroups(ctx, keep)).map((tg) => [tg.TargetGroupArn!, tg]));
+  for (const r of (afterRoutes && loadBalancerOf(ctx)?.retiredTargetGroups) || []) {
+    const tg = keep.includes(r.name) || targetGroups.has(r.arn) ? undefined : await findTargetGroup(ctx, r.name);
+    if (tg?.TargetGroupArn === r.arn) targetGroups.set(r.arn, tg);
+  }
+  return { services, targetGroups: [...targetGroups.values()] };
 }
 
 function removalRefused(names: string[]): StepError {
@@ -116,14 +102,14 @@ async function rolloutCounts(ctx: StepContext, cluster: string, name: string): P
 
 /** The secret version a service's tasks should hold: from when each key it reads last changed. */
 const secretsOf = (ctx: StepContext, s: ServiceSpec) => {
-  const out = secretsStep.enabled?.(ctx.config) ? ctx.output('secrets') : undefined;
+  const out = hasAppSecret(ctx.config) ? ctx.output('secrets') : undefined;
   return out ? secretVersion(keysFor(s, out.keys), out.changedAt ?? {}) : '';
 };
 
 export const service: Step<'service'> = {
   id: 'service',
   title: 'Start the ECS services (load balancer, routes, workers)',
-  dependsOn: ['task-definition', 'network', 'pgvector', 'migrations', 'certificate', 'secrets'],
+  dependsOn: ['task-definition', 'network', 'pgvector', 'migrations', 'secrets', 'load-balancer'],
 
   async inputs(ctx) {
     const tds = ctx.output('task-definition').services;
@@ -142,10 +128,8 @@ export const service: Step<'service'> = {
         autoscaling: s.autoscaling ?? null,
         secrets: secretsOf(ctx, s),
       })),
-      lb: ctx.config.loadBalancer ?? {},
-      certificate: lbCertificateArn(ctx) ?? null,
+      targetGroups: loadBalancerOf(ctx)?.targetGroups ?? null,
       network: awsvpc(ctx.output('network')),
-      lbSubnets: lbSubnets(ctx.output('network')),
     };
   },
 
@@ -158,29 +142,6 @@ export const service: Step<'service'> = {
   async plan(ctx) {
     const items: PlanItem[] = [];
     const cluster = clusterName(ctx);
-    if (webSpecs(ctx).length) {
-      const lb = await findLoadBalancer(ctx);
-      items.push({
-        action: lb ? 'keep' : 'create',
-        resource: `load balancer ${elbName(ctx.app, ctx.env)}`,
-        detail: `${lbHttps(ctx.config) ? 'HTTPS on 443, 80 redirects' : 'HTTP on 80'}; default: ${defaultWeb(ctx)?.name ?? '404'}`,
-      });
-      for (const s of webSpecs(ctx)) {
-        const name = targetGroupName(ctx, s.name);
-        items.push({
-          action: (await findTargetGroup(ctx, name)) ? 'keep' : 'create',
-          resource: `target group ${name}`,
-          detail: `${s.name}: port ${s.port}, health ${s.healthCheckPath}`,
-        });
-      }
-      for (const r of wantedRules(specs(ctx), {})) {
-        items.push({
-          action: lb ? 'keep' : 'create',
-          resource: `route ${r.priority}: ${r.hosts ? `${r.hosts.join(',')} ` : ''}${r.path} → ${r.service}`,
-          detail: lb ? 'changed only if it differs' : undefined,
-        });
-      }
-    }
     for (const s of specs(ctx)) {
       const name = ecsServiceName(ctx, s.name);
       const found = await findService(ctx, cluster, name);
@@ -218,17 +179,10 @@ export const service: Step<'service'> = {
     const net = ctx.output('network');
     const tds = ctx.output('task-definition');
     const cluster = await ensureCluster(ctx, 'service');
-    const gone = await removals(ctx);
+    const gone = await removals(ctx, true);
     if (gone.services.length && !ctx.settings.allowRemovals) throw removalRefused(gone.services.map((s) => configNameOf(ctx, s)));
-
-    const tgArns: Record<string, string> = {};
-    let lb: Awaited<ReturnType<typeof ensureLoadBalancer>> | undefined;
-    if (webSpecs(ctx).length) {
-      lb = await ensureLoadBalancer(ctx, net);
-      for (const s of webSpecs(ctx)) tgArns[s.name] = (await ensureTargetGroup(ctx, net, s)).TargetGroupArn!;
-      const def = defaultWeb(ctx);
-      await ensureListeners(ctx, lb, def ? tgArns[def.name] : undefined, wantedRules(specs(ctx), tgArns));
-    }
+    const lb = loadBalancerOf(ctx);
+    const tgArns: Record<string, string> = lb?.targetGroups ?? {};
 
     const started: { spec: ServiceSpec; svc: Service }[] = [];
     for (const s of specs(ctx)) {
@@ -243,7 +197,7 @@ export const service: Step<'service'> = {
           cluster: clusterName(ctx),
           serviceName: name,
           spec: s,
-          loadBalancerArn: lb?.LoadBalancerArn,
+          loadBalancerArn: lb?.loadBalancerArn,
           targetGroupArn: tgArns[s.name],
         });
       else await removeAutoscaling(ctx, clusterName(ctx), name);
@@ -278,7 +232,6 @@ export const service: Step<'service'> = {
 
     for (const tg of gone.targetGroups) await deleteTargetGroup(ctx, tg);
 
-    const https = lbHttps(ctx.config);
     const services: Record<string, RunningService> = {};
     for (const { spec, svc } of started) {
       const counts = await rolloutCounts(ctx, cluster, svc.serviceName!);
@@ -294,11 +247,7 @@ export const service: Step<'service'> = {
         secretVersion: secretsOf(ctx, spec),
       };
     }
-    return {
-      clusterName: clusterName(ctx),
-      ...(lb ? { loadBalancerArn: lb.LoadBalancerArn!, dnsName: lb.DNSName!, url: `${https ? 'https' : 'http'}://${lb.DNSName}` } : {}),
-      services,
-    };
+    return { clusterName: clusterName(ctx), services };
   },
 
   async verify(ctx, out) {
@@ -313,12 +262,6 @@ export const service: Step<'service'> = {
         name: `service ${s.name}`,
         ok: !!svc && svc.taskDefinition === rec?.taskDefinitionArn && primary?.rolloutState === 'COMPLETED',
         detail: primary?.rolloutState ?? 'missing',
-      });
-    }
-    if (webSpecs(ctx).length) {
-      checks.push({
-        name: `load balancer ${elbName(ctx.app, ctx.env)}`,
-        ok: !!out.loadBalancerArn && (await findLoadBalancer(ctx))?.LoadBalancerArn === out.loadBalancerArn,
       });
     }
     const extra = active.filter((s) => ecsOwned(ctx, s.tags) && !specs(ctx).some((x) => ecsServiceName(ctx, x.name) === s.serviceName));
@@ -342,9 +285,6 @@ export const service: Step<'service'> = {
           : { component: `Fargate ${s.name} (${s.kind})`, size: `${s.desiredCount} × ${size}`, monthly: round(perTask * s.desiredCount) },
       );
     }
-    if (Object.values(config.services).some((s) => s.kind === 'web')) {
-      lines.push({ component: 'Application Load Balancer', size: '1, light traffic', monthly: round(p.albHour * HOURS + ALB_LCU_MONTH) });
-    }
     return lines;
   },
 
@@ -352,7 +292,7 @@ export const service: Step<'service'> = {
     const rows: [string, string][] = [];
     const entries = Object.entries(out.services);
     // With a domain, users reach the app by its name (through the CDN when there is a site), not the load balancer's.
-    const base = view.config.domain ? `https://${view.config.domain.name}` : out.url;
+    const base = view.config.domain ? `https://${view.config.domain.name}` : view.output('load-balancer')?.url;
     for (const [name, s] of entries) {
       const label = entries.length > 1 ? `Service ${name}` : 'URL';
       const counts = `${s.runningCount}/${s.desiredCount} running${s.autoscaling ? ` (autoscaling ${s.autoscaling.min}–${s.autoscaling.max})` : ''}`;

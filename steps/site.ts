@@ -1,3 +1,4 @@
+import { loadBalancerOf } from './load-balancer.js';
 import { spawn } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream, existsSync } from 'node:fs';
@@ -227,14 +228,14 @@ export async function findDistribution(ctx: StepContext<'site'>): Promise<{ id: 
 }
 
 function wantConfig(ctx: StepContext, oacId: string, callerReference: string): DistributionConfig {
-  const svc = ctx.output('service');
+  const lb = loadBalancerOf(ctx);
   const cert = ctx.config.domain ? ctx.output('certificate') : undefined;
   return distributionConfig({
     comment: distributionComment(ctx),
     callerReference,
     bucketDomain: `${bucketOf(ctx)}.s3.${ctx.region}.amazonaws.com`,
     originAccessControlId: oacId,
-    app: svc.dnsName ? { dnsName: svc.dnsName, https: lbHttps(ctx.config) && !!ctx.config.domain, routes: webRoutes(ctx) } : undefined,
+    app: lb ? { dnsName: lb.dnsName, https: lbHttps(ctx.config) && !!ctx.config.domain, routes: webRoutes(ctx) } : undefined,
     aliases: cert?.names ?? [],
     certificateArn: cert?.edgeArn,
     webAclArn: ctx.config.edge?.waf ? ctx.output('waf').arn : undefined,
@@ -329,7 +330,6 @@ async function invalidate(ctx: StepContext, distributionId: string, keys: string
       clock: ctx.clock,
       signal: ctx.signal,
       deadlineMs: 20 * 60_000,
-      firstDelayMs: 5_000,
       typical: '1-5 min',
       onStatus: (l) => ctx.log.info(l),
       poll: async () => {
@@ -348,7 +348,6 @@ export async function waitDeployed(ctx: StepContext, id: string): Promise<void> 
     clock: ctx.clock,
     signal: ctx.signal,
     deadlineMs: 45 * 60_000,
-    firstDelayMs: 5_000,
     maxDelayMs: 30_000,
     typical: '5-15 min',
     onStatus: (l) => ctx.log.info(l),
@@ -365,8 +364,7 @@ const BUILD_RUN = randomUUID();
 export const site: Step<'site'> = {
   id: 'site',
   title: 'Publish the static site (S3 + CloudFront)',
-  dependsOn: ['service', 'certificate', 'waf'],
-  enabled: (config) => !!config.site,
+  dependsOn: ['load-balancer', 'certificate', 'waf'],
 
   async inputs(ctx) {
     const s = ctx.config.site!;
@@ -375,7 +373,7 @@ export const site: Step<'site'> = {
       spa: s.spa,
       content: s.build ? { build: s.build, run: BUILD_RUN } : siteDirProblem(ctx.configDir, s) ? 'missing' : manifestDigest(await filesOf(ctx)),
       bucket: bucketOf(ctx),
-      lb: ctx.output('service').dnsName ?? null,
+      lb: loadBalancerOf(ctx)?.dnsName ?? null,
       routes: webRoutes(ctx),
       certificate: ctx.config.domain ? (ctx.output('certificate').edgeArn ?? null) : null,
       waf: ctx.config.edge?.waf ? ctx.output('waf').arn : null,

@@ -1,5 +1,5 @@
 import { keysFor } from '../src/secrets/secret-version.js';
-import { secrets as secretsStep } from './secrets.js';
+import { hasAppSecret } from '../src/config/features.js';
 import {
   DescribeTaskDefinitionCommand,
   RegisterTaskDefinitionCommand,
@@ -49,7 +49,7 @@ export function render(ctx: StepContext, s: ServiceSpec): RegisterTaskDefinition
   const imageSpec = ctx.config.images[s.image]!;
   const image = ctx.output('ecr-push').images[s.image]!;
   const roles = ctx.output('iam-roles');
-  const secretOut = secretsStep.enabled?.(ctx.config) ? ctx.output('secrets') : undefined;
+  const secretOut = hasAppSecret(ctx.config) ? ctx.output('secrets') : undefined;
   if (image.architecture && image.architecture !== imageSpec.platform.split('/')[1]) {
     const key = s.image === 'default' ? 'image' : `images.${s.image}`;
     throw new StepError(

@@ -1,3 +1,4 @@
+import { loadBalancerOf } from './load-balancer.js';
 import {
   AssociateWebACLCommand,
   CreateWebACLCommand,
@@ -153,13 +154,12 @@ async function associate(ctx: StepContext, aclArn: string, lbArn: string): Promi
   });
 }
 
-const lbArnOf = (ctx: StepContext) => ctx.output('service').loadBalancerArn;
+const lbArnOf = (ctx: StepContext) => loadBalancerOf(ctx)?.loadBalancerArn;
 
 export const waf: Step<'waf'> = {
   id: 'waf',
   title: 'Put a web application firewall in front (WAFv2)',
-  dependsOn: ['service'],
-  enabled: (config) => !!config.edge?.waf,
+  dependsOn: ['load-balancer'],
 
   async inputs(ctx) {
     return { scope: wafScope(ctx.config), acl: wantAcl(ctx), lb: wafScope(ctx.config) === 'REGIONAL' ? (lbArnOf(ctx) ?? null) : null };

@@ -1,25 +1,39 @@
-import { ECRClient } from '@aws-sdk/client-ecr';
-import { S3Client } from '@aws-sdk/client-s3';
-import { STSClient } from '@aws-sdk/client-sts';
-import { EC2Client } from '@aws-sdk/client-ec2';
-import { RDSClient } from '@aws-sdk/client-rds';
-import { ElastiCacheClient } from '@aws-sdk/client-elasticache';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
-import { IAMClient } from '@aws-sdk/client-iam';
-import { ECSClient } from '@aws-sdk/client-ecs';
-import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
-import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
-import { SNSClient } from '@aws-sdk/client-sns';
-import { BudgetsClient } from '@aws-sdk/client-budgets';
-import { KMSClient } from '@aws-sdk/client-kms';
-import { ACMClient } from '@aws-sdk/client-acm';
-import { ApplicationAutoScalingClient } from '@aws-sdk/client-application-auto-scaling';
-import { SchedulerClient } from '@aws-sdk/client-scheduler';
-import { Route53Client } from '@aws-sdk/client-route-53';
-import { CloudFrontClient } from '@aws-sdk/client-cloudfront';
-import { WAFV2Client } from '@aws-sdk/client-wafv2';
+import { createRequire } from 'node:module';
+import type { S3Client } from '@aws-sdk/client-s3';
+
+/**
+ * The SDK's client packages are loaded when a client is first built, not when
+ * this module is: the EC2 package alone takes some 90 MB, and an app without
+ * a database or a CDN never needs RDS's or CloudFront's. They are CommonJS,
+ * so require() loads them synchronously, into the same module cache as the
+ * steps' imports of their commands (one copy of each class).
+ */
+interface SdkPackages {
+  '@aws-sdk/client-acm': typeof import('@aws-sdk/client-acm');
+  '@aws-sdk/client-application-auto-scaling': typeof import('@aws-sdk/client-application-auto-scaling');
+  '@aws-sdk/client-budgets': typeof import('@aws-sdk/client-budgets');
+  '@aws-sdk/client-cloudfront': typeof import('@aws-sdk/client-cloudfront');
+  '@aws-sdk/client-cloudwatch': typeof import('@aws-sdk/client-cloudwatch');
+  '@aws-sdk/client-cloudwatch-logs': typeof import('@aws-sdk/client-cloudwatch-logs');
+  '@aws-sdk/client-cognito-identity-provider': typeof import('@aws-sdk/client-cognito-identity-provider');
+  '@aws-sdk/client-ec2': typeof import('@aws-sdk/client-ec2');
+  '@aws-sdk/client-ecr': typeof import('@aws-sdk/client-ecr');
+  '@aws-sdk/client-ecs': typeof import('@aws-sdk/client-ecs');
+  '@aws-sdk/client-elastic-load-balancing-v2': typeof import('@aws-sdk/client-elastic-load-balancing-v2');
+  '@aws-sdk/client-elasticache': typeof import('@aws-sdk/client-elasticache');
+  '@aws-sdk/client-iam': typeof import('@aws-sdk/client-iam');
+  '@aws-sdk/client-kms': typeof import('@aws-sdk/client-kms');
+  '@aws-sdk/client-rds': typeof import('@aws-sdk/client-rds');
+  '@aws-sdk/client-route-53': typeof import('@aws-sdk/client-route-53');
+  '@aws-sdk/client-s3': typeof import('@aws-sdk/client-s3');
+  '@aws-sdk/client-scheduler': typeof import('@aws-sdk/client-scheduler');
+  '@aws-sdk/client-secrets-manager': typeof import('@aws-sdk/client-secrets-manager');
+  '@aws-sdk/client-sns': typeof import('@aws-sdk/client-sns');
+  '@aws-sdk/client-sts': typeof import('@aws-sdk/client-sts');
+  '@aws-sdk/client-wafv2': typeof import('@aws-sdk/client-wafv2');
+}
+const requireSdk = createRequire(import.meta.url);
+const sdk = <P extends keyof SdkPackages>(pkg: P): SdkPackages[P] => requireSdk(pkg) as SdkPackages[P];
 
 /** Route 53, CloudFront, and ACM and WAF for CloudFront answer only here. */
 export const GLOBAL_REGION = 'us-east-1';
@@ -82,10 +96,10 @@ export function createAwsClients(opts: ClientOptions) {
   return {
     region: opts.region,
     get ecr() {
-      return lazy('ECR', () => new ECRClient(base));
+      return lazy('ECR', () => new (sdk('@aws-sdk/client-ecr').ECRClient)(base));
     },
     get s3() {
-      return lazy('S3', () => new S3Client({ ...base, forcePathStyle: !!opts.customEndpoint }));
+      return lazy('S3', () => new (sdk('@aws-sdk/client-s3').S3Client)({ ...base, forcePathStyle: !!opts.customEndpoint }));
     },
     /**
      * S3 for the state bucket, which may live in another region. Reported as
@@ -95,79 +109,87 @@ export function createAwsClients(opts: ClientOptions) {
     stateS3(region?: string) {
       return lazy(
         'State',
-        () => withServerDate(new S3Client({ ...base, region: region ?? opts.region, forcePathStyle: !!opts.customEndpoint, followRegionRedirects: true })),
+        () =>
+          withServerDate(
+            new (sdk('@aws-sdk/client-s3').S3Client)({
+              ...base,
+              region: region ?? opts.region,
+              forcePathStyle: !!opts.customEndpoint,
+              followRegionRedirects: true,
+            }),
+          ),
         region,
       );
     },
     get sts() {
-      return lazy('STS', () => new STSClient(base));
+      return lazy('STS', () => new (sdk('@aws-sdk/client-sts').STSClient)(base));
     },
     get ec2() {
-      return lazy('EC2', () => new EC2Client(base));
+      return lazy('EC2', () => new (sdk('@aws-sdk/client-ec2').EC2Client)(base));
     },
     get rds() {
-      return lazy('RDS', () => new RDSClient(base));
+      return lazy('RDS', () => new (sdk('@aws-sdk/client-rds').RDSClient)(base));
     },
     get elasticache() {
-      return lazy('ElastiCache', () => new ElastiCacheClient(base));
+      return lazy('ElastiCache', () => new (sdk('@aws-sdk/client-elasticache').ElastiCacheClient)(base));
     },
     get secrets() {
-      return lazy('SecretsManager', () => new SecretsManagerClient(base));
+      return lazy('SecretsManager', () => new (sdk('@aws-sdk/client-secrets-manager').SecretsManagerClient)(base));
     },
     get cognito() {
-      return lazy('Cognito', () => new CognitoIdentityProviderClient(base));
+      return lazy('Cognito', () => new (sdk('@aws-sdk/client-cognito-identity-provider').CognitoIdentityProviderClient)(base));
     },
     get iam() {
-      return lazy('IAM', () => new IAMClient(base));
+      return lazy('IAM', () => new (sdk('@aws-sdk/client-iam').IAMClient)(base));
     },
     get ecs() {
-      return lazy('ECS', () => new ECSClient(base));
+      return lazy('ECS', () => new (sdk('@aws-sdk/client-ecs').ECSClient)(base));
     },
     get elbv2() {
-      return lazy('ELBv2', () => new ElasticLoadBalancingV2Client(base));
+      return lazy('ELBv2', () => new (sdk('@aws-sdk/client-elastic-load-balancing-v2').ElasticLoadBalancingV2Client)(base));
     },
     get logs() {
-      return lazy('Logs', () => new CloudWatchLogsClient(base));
+      return lazy('Logs', () => new (sdk('@aws-sdk/client-cloudwatch-logs').CloudWatchLogsClient)(base));
     },
     get cloudwatch() {
-      return lazy('CloudWatch', () => new CloudWatchClient(base));
+      return lazy('CloudWatch', () => new (sdk('@aws-sdk/client-cloudwatch').CloudWatchClient)(base));
     },
     get kms() {
-      return lazy('KMS', () => new KMSClient(base));
+      return lazy('KMS', () => new (sdk('@aws-sdk/client-kms').KMSClient)(base));
     },
     get sns() {
-      return lazy('SNS', () => new SNSClient(base));
+      return lazy('SNS', () => new (sdk('@aws-sdk/client-sns').SNSClient)(base));
     },
     /** AWS Budgets answers from us-east-1 only; budgets are per account. */
     get budgets() {
-      return lazy('Budgets', () => new BudgetsClient({ ...base, region: GLOBAL_REGION }), GLOBAL_REGION);
+      return lazy('Budgets', () => new (sdk('@aws-sdk/client-budgets').BudgetsClient)({ ...base, region: GLOBAL_REGION }), GLOBAL_REGION);
     },
     get acm() {
-      return lazy('ACM', () => new ACMClient(base));
+      return lazy('ACM', () => new (sdk('@aws-sdk/client-acm').ACMClient)(base));
     },
     get autoscaling() {
-      return lazy('ApplicationAutoScaling', () => new ApplicationAutoScalingClient(base));
+      return lazy('ApplicationAutoScaling', () => new (sdk('@aws-sdk/client-application-auto-scaling').ApplicationAutoScalingClient)(base));
     },
     get scheduler() {
-      return lazy('Scheduler', () => new SchedulerClient(base));
+      return lazy('Scheduler', () => new (sdk('@aws-sdk/client-scheduler').SchedulerClient)(base));
     },
     // Global services, and what CloudFront uses, live in us-east-1 whatever the app's region.
     get route53() {
-      return lazy('Route53', () => new Route53Client({ ...base, region: GLOBAL_REGION }));
+      return lazy('Route53', () => new (sdk('@aws-sdk/client-route-53').Route53Client)({ ...base, region: GLOBAL_REGION }));
     },
     get cloudfront() {
-      return lazy('CloudFront', () => new CloudFrontClient({ ...base, region: GLOBAL_REGION }));
+      return lazy('CloudFront', () => new (sdk('@aws-sdk/client-cloudfront').CloudFrontClient)({ ...base, region: GLOBAL_REGION }));
     },
     /** ACM in us-east-1: CloudFront takes certificates only from there. */
     get acmEdge() {
-      return lazy('ACM', () => new ACMClient({ ...base, region: GLOBAL_REGION }), GLOBAL_REGION);
+      return lazy('ACM', () => new (sdk('@aws-sdk/client-acm').ACMClient)({ ...base, region: GLOBAL_REGION }), GLOBAL_REGION);
     },
     get wafv2() {
-      return lazy('WAFV2', () => new WAFV2Client(base));
+      return lazy('WAFV2', () => new (sdk('@aws-sdk/client-wafv2').WAFV2Client)(base));
     },
     /** WAFv2 with the CLOUDFRONT scope, which AWS serves only from us-east-1. */
     get wafv2Edge() {
-      return lazy('WAFV2', () => new WAFV2Client({ ...base, region: GLOBAL_REGION }), GLOBAL_REGION);
+      return lazy('WAFV2', () => new (sdk('@aws-sdk/client-wafv2').WAFV2Client)({ ...base, region: GLOBAL_REGION }), GLOBAL_REGION);
     },
   };
 }

@@ -152,7 +152,6 @@ export async function waitForRollout(ctx: StepContext, o: { cluster: string; nam
     clock: ctx.clock,
     signal: ctx.signal,
     deadlineMs: ROLLOUT_DEADLINE_MS,
-    firstDelayMs: 5_000,
     maxDelayMs: 15_000,
     onStatus: (l) => ctx.log.info(`${o.label}: ${l}`),
     timeoutHint: 'The rollout is still going. Run the same command again to keep waiting, or check the service events in the ECS console.',

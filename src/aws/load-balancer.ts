@@ -77,7 +77,7 @@ async function ownedArns(ctx: StepContext, arns: string[]): Promise<Set<string>>
 }
 
 export function notOurs(what: string, name: string, ctx: StepContext): StepError {
-  return new StepError('service', `adopt ${what}: ${name} exists but was not created by deploy-wizard`, {
+  return new StepError('load-balancer', `adopt ${what}: ${name} exists but was not created by deploy-wizard`, {
     hint: `Rename or delete it, use another --env, or tag it deploy-wizard:app=${ctx.app} and deploy-wizard:env=${ctx.env} to let the wizard manage it.`,
   });
 }
@@ -101,7 +101,7 @@ export async function ensureLoadBalancer(ctx: StepContext, net: NetworkOutput): 
   if (!lb) {
     if (lbSubnets(net).length < 2) {
       throw new StepError(
-        'service',
+        'load-balancer',
         `create load balancer: an internet-facing load balancer needs public subnets in two availability zones; found ${lbSubnets(net).length}`,
         { hint: 'Use the default VPC, or set network.subnetIds to include two public subnets (with a route to an internet gateway).' },
       );
@@ -117,7 +117,7 @@ export async function ensureLoadBalancer(ctx: StepContext, net: NetworkOutput): 
           IpAddressType: 'ipv4',
           Subnets: lbSubnets(net),
           SecurityGroups: [net.securityGroups.lb],
-          Tags: ownershipTags(ctx, 'service'),
+          Tags: ownershipTags(ctx, 'load-balancer'),
         }),
       )
     ).LoadBalancers![0]!;
@@ -139,7 +139,7 @@ export async function ensureTargetGroup(ctx: StepContext, net: NetworkOutput, s:
   if (tg && !(await elbOwned(ctx, tg.TargetGroupArn!))) throw notOurs('target group', name, ctx);
   if (tg && (tg.Port !== port || tg.VpcId !== net.vpcId)) {
     throw new StepError(
-      'service',
+      'load-balancer',
       `update target group: ${name} (service ${s.name}) serves port ${tg.Port} in ${tg.VpcId}; a target group's port and VPC cannot change`,
       {
         hint: `Give the service a new name (a new service, target group and route), or use another --env, to move ${s.name} to a new port or VPC.`,
@@ -161,7 +161,7 @@ export async function ensureTargetGroup(ctx: StepContext, net: NetworkOutput, s:
           HealthCheckIntervalSeconds: 15,
           HealthyThresholdCount: 2,
           Matcher: { HttpCode: '200-399' },
-          Tags: [...ownershipTags(ctx, 'service'), { Key: 'deploy-wizard:service', Value: s.name }],
+          Tags: [...ownershipTags(ctx, 'load-balancer'), { Key: 'deploy-wizard:service', Value: s.name }],
         }),
       )
     ).TargetGroups![0]!;
@@ -264,7 +264,7 @@ export async function ensureListeners(ctx: StepContext, lb: LoadBalancer, defaul
             Protocol: want.protocol,
             DefaultActions: [want.action],
             ...tls,
-            Tags: ownershipTags(ctx, 'service'),
+            Tags: ownershipTags(ctx, 'load-balancer'),
           }),
         )
       ).Listeners![0]!;
@@ -312,7 +312,7 @@ async function ensureRules(ctx: StepContext, listenerArn: string, want: WantedRu
     const actions: Action[] = [{ Type: 'forward', TargetGroupArn: r.targetGroupArn }];
     const existing = have.find((x) => Number(x.Priority) === r.priority);
     if (existing && !ours.has(existing.RuleArn!)) {
-      throw new StepError('service', `route ${r.path}: the listener rule at priority ${r.priority} was not created by deploy-wizard`, {
+      throw new StepError('load-balancer', `route ${r.path}: the listener rule at priority ${r.priority} was not created by deploy-wizard`, {
         hint: `The wizard keeps the routes at priorities 1-${want.length}, in config order. Move that rule to a priority above ${want.length} (aws elbv2 set-rule-priorities) or delete it, then run again.`,
       });
     }
@@ -324,7 +324,7 @@ async function ensureRules(ctx: StepContext, listenerArn: string, want: WantedRu
           Priority: r.priority,
           Conditions: conditions(r),
           Actions: actions,
-          Tags: ownershipTags(ctx, 'service'),
+          Tags: ownershipTags(ctx, 'load-balancer'),
         }),
       );
     } else if (ruleKey(existing.Conditions, existing.Actions) !== ruleKey(conditions(r), actions)) {

@@ -75,7 +75,8 @@ export async function destroyCommand(opts: CommonOptions, io: Io): Promise<numbe
     const o: DestroyOptions = { deleteData: d.deleteData, skipFinalSnapshot: d.skipFinalSnapshot, stamp: state.destroy?.stamp ?? stampOf(clock.now()) };
     const redactor = new Redactor();
     const contextFor = makeContextFactory(session, state, io, save, clock);
-    const steps = session.allSteps.filter((s): s is Step & Required<Pick<Step, 'destroy'>> => !!s.destroy);
+    const allSteps = await session.allSteps();
+    const steps = allSteps.filter((s): s is Step & Required<Pick<Step, 'destroy'>> => !!s.destroy);
     const ctxOf = (s: Step) =>
       contextFor(
         s,
@@ -107,7 +108,7 @@ export async function destroyCommand(opts: CommonOptions, io: Io): Promise<numbe
     const run = (s: Step & Required<Pick<Step, 'destroy'>>): Promise<void> => {
       let p = done.get(s.id);
       if (p) return p;
-      const dependents = dependentsOf(session.allSteps, s.id, (t) => !!t.destroy) as typeof steps;
+      const dependents = dependentsOf(allSteps, s.id, (t) => !!t.destroy) as typeof steps;
       p = Promise.all(dependents.map(run)).then(async () => {
         if (io.signal.aborted) throw new InterruptedError();
         // Listed again: time passed since the plan, and a resumed run finds only what is left.

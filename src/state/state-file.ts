@@ -2,7 +2,7 @@ import { StateError } from '../errors.js';
 
 // The shape of .deploy-wizard/<env>.state.json. Outputs never hold secret values.
 
-export const STATE_VERSION = 1;
+export const STATE_VERSION = 2;
 
 export type StepStatus = 'pending' | 'running' | 'done' | 'failed' | 'skipped';
 
@@ -52,10 +52,32 @@ export function emptyState(app: string, env: string, now: Date): StateFile {
 
 /**
  * Migrations from older state versions, keyed by the version they upgrade from.
- * Version 1 is the first released format, so the table is empty; a change to
- * the format bumps STATE_VERSION and adds its upgrade here.
+ * A change to the format bumps STATE_VERSION and adds its upgrade here.
  */
-export const MIGRATIONS: Record<number, (s: Record<string, unknown>) => Record<string, unknown>> = {};
+export const MIGRATIONS: Record<number, (s: Record<string, unknown>) => Record<string, unknown>> = {
+  1: loadBalancerOwnStep,
+};
+
+/**
+ * 1 → 2: the load balancer moved from the service step into its own step.
+ * Its outputs move with it (so status and the summary still find the URL
+ * before the next deploy), marked pending so that deploy converges the new
+ * step once, adopting the same load balancer and target groups by name.
+ */
+function loadBalancerOwnStep(raw: Record<string, unknown>): Record<string, unknown> {
+  // A damaged file is left as it is, for the checks after the upgrades to report.
+  if (typeof raw.steps !== 'object' || raw.steps === null || Array.isArray(raw.steps)) return raw;
+  const steps = { ...(raw.steps as Record<string, StepState>) };
+  const svc = steps.service?.outputs as
+    { loadBalancerArn?: string; dnsName?: string; url?: string; services?: Record<string, { targetGroupArn?: string }> } | undefined;
+  if (svc?.loadBalancerArn && !steps['load-balancer']) {
+    const { loadBalancerArn, dnsName, url, ...rest } = svc;
+    const targetGroups = Object.fromEntries(Object.entries(svc.services ?? {}).flatMap(([name, s]) => (s.targetGroupArn ? [[name, s.targetGroupArn]] : [])));
+    steps['load-balancer'] = { status: 'pending', outputs: { loadBalancerArn, dnsName, url, targetGroups, retiredTargetGroups: [] } };
+    steps.service = { ...steps.service!, outputs: rest };
+  }
+  return { ...raw, steps };
+}
 
 /** JSON text to a raw state object; anything else is reported through `corrupt`. */
 export function parseStateText(text: string, corrupt: (why: string) => StateError): Record<string, unknown> {

@@ -118,7 +118,7 @@ export async function collectStatus(o: {
         specs.map((s) => svcOut.services[s.name]?.serviceName ?? ecsServiceName(ctx, s.name)),
       )
     : [];
-  const base = config.domain ? `https://${config.domain.name}` : (output('site')?.url ?? svcOut?.url);
+  const base = config.domain ? `https://${config.domain.name}` : (output('site')?.url ?? output('load-balancer')?.url);
   const services: ServiceRow[] = [];
   for (const s of specs) {
     const rec = svcOut?.services[s.name];

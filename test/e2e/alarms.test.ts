@@ -67,7 +67,7 @@ describe('alarms, dashboard and budget', () => {
       expect(a.AlarmActions, a.AlarmName).toEqual([out.topicArn]);
       expect(a.AlarmDescription?.length, a.AlarmName).toBeGreaterThan(20);
     }
-    const lbDim = svc.loadBalancerArn.split(':loadbalancer/')[1];
+    const lbDim = state.steps['load-balancer'].outputs.loadBalancerArn.split(':loadbalancer/')[1];
     expect(dims(byName['lb-5xx'])).toEqual({ LoadBalancer: lbDim });
     expect(dims(byName['web-unhealthy-hosts'])).toEqual({ LoadBalancer: lbDim, TargetGroup: svc.services.web.targetGroupArn.split(':').pop() });
     expect(dims(byName['web-cpu-high'])).toEqual({ ClusterName: svc.clusterName, ServiceName: svc.services.web.serviceName });

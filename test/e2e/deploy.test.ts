@@ -80,6 +80,7 @@ describe('deploy --non-interactive against the stand-ins', () => {
       'first-boot:unchanged',
       'iam-roles:unchanged',
       'network:unchanged',
+      'load-balancer:unchanged',
       's3-buckets:unchanged',
       'schedules:unchanged',
       'service:unchanged',

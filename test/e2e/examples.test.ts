@@ -44,7 +44,7 @@ describe('the examples through the CLI', () => {
       const first = await runCli(['--non-interactive'], { cwd: dir, env: secrets });
       expectOk(first);
       const state = readState(dir);
-      const expected = ['network', 'ecr-push', 's3-buckets', 'secrets', 'iam-roles', 'task-definition', 'service', 'first-boot'].filter(
+      const expected = ['network', 'ecr-push', 's3-buckets', 'secrets', 'iam-roles', 'task-definition', 'load-balancer', 'service', 'first-boot'].filter(
         (id) => id !== 's3-buckets' || config.buckets,
       );
       for (const id of expected) expect(state.steps[id]?.status, id).toBe('done');

@@ -15,6 +15,7 @@ import { DescribeLoadBalancersCommand, ElasticLoadBalancingV2Client } from '@aws
 import { ROOT, makeApp, readState } from '../helpers/cli.js';
 import { mutatingCalls, recordedDeploy } from '../helpers/recorded-deploy.js';
 import { elbName } from '../../src/aws/names.js';
+import { STATE_VERSION } from '../../src/state/state-file.js';
 
 const ecs = new ECSClient({ region: 'us-east-1' });
 
@@ -62,6 +63,9 @@ async function asLegacy(dir: string, app: string) {
   old['task-definition'].outputs.taskDefinitionArn = legacy.taskDefinitionArn;
   old.service.outputs.taskDefinitionArn = legacy.taskDefinitionArn;
   Object.assign(state.steps, old);
+  // That version's format: the load balancer was part of the service step.
+  state.version = 1;
+  delete state.steps['load-balancer'];
   writeFileSync(join(dir, '.deploy-wizard', 'prod.state.json'), JSON.stringify(state, null, 2), { mode: 0o600 });
   return { serviceArn: svc.serviceArn!, legacy: legacy.taskDefinitionArn! };
 }
@@ -87,7 +91,9 @@ describe('state from a single-service deploy upgrades in place', () => {
     const lbs = (await new ElasticLoadBalancingV2Client({ region: 'us-east-1' }).send(new DescribeLoadBalancersCommand({ Names: [elbName(app, 'prod')] })))
       .LoadBalancers!;
     expect(lbs).toHaveLength(1);
-    expect(lbs[0]!.LoadBalancerArn).toBe(state.steps.service.outputs.loadBalancerArn);
+    expect(lbs[0]!.LoadBalancerArn).toBe(state.steps['load-balancer'].outputs.loadBalancerArn);
+    expect(state.steps['load-balancer'].outputs.targetGroups.web).toBe(state.steps.service.outputs.services.web.targetGroupArn);
+    expect(state.version).toBe(STATE_VERSION);
     expect(upgrade.names.filter((n) => n === 'ELBv2:CreateLoadBalancer')).toEqual([]);
 
     const again = await recordedDeploy(dir);

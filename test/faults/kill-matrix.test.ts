@@ -16,7 +16,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeExampleApp, readState, runCli, standinLogs } from '../helpers/cli.js';
 import { recordedDeploy, mutatingCalls } from '../helpers/recorded-deploy.js';
-import { elbName } from '../../steps/service.js';
+import { elbName } from '../../src/aws/names.js';
 import { killPoints } from '../helpers/kill-points.js';
 
 const region = { region: 'us-east-1' };

@@ -2,9 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { PRICES_AS_OF, REGIONAL, pricesFor, rdsMonthly } from '../../src/pricing.js';
 import { estimateCost } from '../../src/pipeline/estimate-cost.js';
 import { parseConfig } from '../../src/config/load-config.js';
-import { steps as all } from '../../steps/index.js';
+import { loadAllSteps } from '../../steps/index.js';
 import type { Config } from '../../src/config/schema.js';
 
+const all = await loadAllSteps();
 const steps = (c: Config) => all.filter((s) => !s.enabled || s.enabled(c));
 
 const config = (region: string) =>

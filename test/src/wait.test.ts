@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { waitFor, type Poll } from '../../src/wait.js';
+import { POLL_FRACTION, waitFor, type Poll } from '../../src/wait.js';
 import { StepError } from '../../src/errors.js';
 import { fakeClock } from '../helpers/fake-clock.js';
 
@@ -35,14 +35,25 @@ describe('waitFor', () => {
     });
     expect(value).toBe('ep');
     expect(elapsed()).toBeGreaterThanOrEqual(12 * MIN);
-    expect(elapsed()).toBeLessThan(13 * MIN);
-    expect(sleeps[1]).toBeGreaterThan(sleeps[0]!); // backoff
+    expect(elapsed()).toBeLessThanOrEqual(12 * MIN + 30_000); // seen within one capped pause
+    expect(sleeps[0]).toBe(2_000); // the floor
+    expect(sleeps.at(-1)!).toBeGreaterThan(sleeps[0]!); // backoff
     expect(Math.max(...sleeps)).toBe(30_000); // capped
-    expect(r.polls()).toBeLessThan(40);
+    expect(r.polls()).toBeLessThan(100);
     // Each wait says its elapsed time beside the usual one, so a long wait reads as normal.
     expect(lines[0]).toBe('RDS instance a-prod: creating (0s; usually 10-20 min)');
     expect(lines.some((l) => /creating \(\d+m\d\ds; usually 10-20 min\)/.test(l))).toBe(true);
     expect(lines.at(-1)).toMatch(/^RDS instance a-prod: available \(12m\d\ds\)$/);
+  });
+
+  // The same rule at every scale: ready after T, seen by T × (1 + POLL_FRACTION) or one floor pause.
+  it.each([15_000, 60_000, 4 * MIN, 15 * MIN])('sees a resource ready after %i ms within 5%% (or the 2 s floor), not a third later', async (readyAfter) => {
+    const { clock, elapsed } = fakeClock();
+    const r = resource(clock, readyAfter);
+    await waitFor({ stepId: 'service', what: 'x', poll: r.poll, clock, signal: new AbortController().signal, deadlineMs: 40 * MIN });
+    const late = elapsed() - readyAfter;
+    expect(late).toBeGreaterThanOrEqual(0);
+    expect(late).toBeLessThanOrEqual(Math.min(30_000, Math.max(2_000, readyAfter * POLL_FRACTION)));
   });
 
   it('fails at once on a state that will not heal', async () => {

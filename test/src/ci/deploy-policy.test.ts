@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { steps } from '../../../steps/index.js';
+import { loadAllSteps } from '../../../steps/index.js';
+
+const steps = await loadAllSteps();
 import { parseConfig } from '../../../src/config/load-config.js';
 import { allows, deployPolicy, GRANTED_STEPS, INLINE_POLICY_LIMIT } from '../../../src/ci/deploy-policy.js';
 import { iamActionsFor } from '../../../src/ci/iam-action.js';

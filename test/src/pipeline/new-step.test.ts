@@ -21,7 +21,7 @@ function session(steps: Step[]): Session {
     region: 'us-east-1',
     aws: createAwsClients({ region: 'us-east-1', customEndpoint: true }),
     steps,
-    allSteps: steps,
+    allSteps: async () => steps,
     account: '123456789012',
   };
 }

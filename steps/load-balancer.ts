@@ -1,0 +1,132 @@
+import type { StepContext } from '../src/pipeline/context.js';
+import type { Check, CostLine, PlanItem, Step } from '../src/pipeline/step.js';
+import { hasWebService, lbHttps } from '../src/config/https.js';
+import { elbName, targetGroupName } from '../src/aws/names.js';
+import {
+  ensureListeners,
+  ensureLoadBalancer,
+  ensureTargetGroup,
+  findLoadBalancer,
+  findTargetGroup,
+  lbCertificateArn,
+  lbSubnets,
+  staleTargetGroups,
+  wantedRules,
+} from '../src/aws/load-balancer.js';
+import { ALB_LCU_MONTH, HOURS, pricesFor, round } from '../src/pricing.js';
+
+// The app's one load balancer, a target group per web service and the routes
+// between them. It is its own step, apart from the services, so what needs
+// only its name (the CDN, the WAF, the domain's records) is made while the
+// database is still creating and the services roll out, not after.
+
+export interface LoadBalancerOutput {
+  loadBalancerArn: string;
+  dnsName: string;
+  /** The load balancer's base URL (https with a certificate). */
+  url: string;
+  /** Target group ARN by web service (config name). */
+  targetGroups: Record<string, string>;
+  /**
+   * Target groups of web services that left the config (or became workers).
+   * Their routes are gone; the service step deletes them once the services
+   * that use them are gone. Found before the routes change: once no rule
+   * points at a target group, the load balancer no longer lists it.
+   */
+  retiredTargetGroups: { name: string; arn: string }[];
+}
+
+declare module '../src/pipeline/outputs.js' {
+  interface StepOutputs {
+    'load-balancer': LoadBalancerOutput;
+  }
+}
+
+const specs = (ctx: StepContext) => Object.values(ctx.config.services);
+const webSpecs = (ctx: StepContext) => specs(ctx).filter((s) => s.kind === 'web');
+/** The web service answering "/*" without a host condition: the listener's default action. */
+const defaultWeb = (ctx: StepContext) => webSpecs(ctx).find((s) => s.routes.includes('/*') && !s.hosts);
+
+/** The load balancer's outputs when the app has one (a step that lists 'load-balancer' in dependsOn may call it). */
+export const loadBalancerOf = (ctx: StepContext): LoadBalancerOutput | undefined => (hasWebService(ctx.config) ? ctx.output('load-balancer') : undefined);
+
+export const loadBalancer: Step<'load-balancer'> = {
+  id: 'load-balancer',
+  title: 'Create the load balancer and its routes (ALB)',
+  dependsOn: ['network', 'certificate'],
+
+  async inputs(ctx) {
+    const net = ctx.output('network');
+    return {
+      web: webSpecs(ctx).map((s) => ({ name: s.name, port: s.port, routes: s.routes, hosts: s.hosts ?? null, health: s.healthCheckPath })),
+      lb: ctx.config.loadBalancer ?? {},
+      certificate: lbCertificateArn(ctx) ?? null,
+      vpc: net.vpcId,
+      subnets: lbSubnets(net),
+      securityGroup: net.securityGroups.lb,
+    };
+  },
+
+  async plan(ctx) {
+    const items: PlanItem[] = [];
+    const lb = await findLoadBalancer(ctx);
+    items.push({
+      action: lb ? 'keep' : 'create',
+      resource: `load balancer ${elbName(ctx.app, ctx.env)}`,
+      detail: `${lbHttps(ctx.config) ? 'HTTPS on 443, 80 redirects' : 'HTTP on 80'}; default: ${defaultWeb(ctx)?.name ?? '404'}`,
+    });
+    for (const s of webSpecs(ctx)) {
+      const name = targetGroupName(ctx, s.name);
+      items.push({
+        action: (await findTargetGroup(ctx, name)) ? 'keep' : 'create',
+        resource: `target group ${name}`,
+        detail: `${s.name}: port ${s.port}, health ${s.healthCheckPath}`,
+      });
+    }
+    for (const r of wantedRules(specs(ctx), {})) {
+      items.push({
+        action: lb ? 'keep' : 'create',
+        resource: `route ${r.priority}: ${r.hosts ? `${r.hosts.join(',')} ` : ''}${r.path} → ${r.service}`,
+        detail: lb ? 'changed only if it differs' : undefined,
+      });
+    }
+    return items;
+  },
+
+  async apply(ctx) {
+    const net = ctx.output('network');
+    const keep = webSpecs(ctx).map((s) => targetGroupName(ctx, s.name));
+    // Before any route changes (see retiredTargetGroups); with those a run that stopped before the service step had deleted them.
+    const retired = new Map((await staleTargetGroups(ctx, keep)).map((tg) => [tg.TargetGroupName!, tg.TargetGroupArn!]));
+    for (const r of ctx.previous()?.retiredTargetGroups ?? []) {
+      if (!keep.includes(r.name) && !retired.has(r.name) && (await findTargetGroup(ctx, r.name))?.TargetGroupArn === r.arn) retired.set(r.name, r.arn);
+    }
+    const lb = await ensureLoadBalancer(ctx, net);
+    const targetGroups: Record<string, string> = {};
+    for (const s of webSpecs(ctx)) targetGroups[s.name] = (await ensureTargetGroup(ctx, net, s)).TargetGroupArn!;
+    const def = defaultWeb(ctx);
+    await ensureListeners(ctx, lb, def ? targetGroups[def.name] : undefined, wantedRules(specs(ctx), targetGroups));
+    return {
+      loadBalancerArn: lb.LoadBalancerArn!,
+      dnsName: lb.DNSName!,
+      url: `${lbHttps(ctx.config) ? 'https' : 'http'}://${lb.DNSName}`,
+      targetGroups,
+      retiredTargetGroups: [...retired].map(([name, arn]) => ({ name, arn })),
+    };
+  },
+
+  async verify(ctx, out) {
+    const checks: Check[] = [
+      { name: `load balancer ${elbName(ctx.app, ctx.env)}`, ok: (await findLoadBalancer(ctx))?.LoadBalancerArn === out.loadBalancerArn },
+    ];
+    return checks;
+  },
+
+  cost(config) {
+    const lines: CostLine[] = [];
+    const { p } = pricesFor(config.region);
+    if (hasWebService(config))
+      lines.push({ component: 'Application Load Balancer', size: '1, light traffic', monthly: round(p.albHour * HOURS + ALB_LCU_MONTH) });
+    return lines;
+  },
+};
