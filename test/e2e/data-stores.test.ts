@@ -47,7 +47,7 @@ describe('data stores through the CLI', () => {
     expect(again.code).toBe(0);
     expect(mutatingCalls(again.names)).toEqual([]);
     expect(again.events.filter((e) => e.step !== 'deploy').every((e) => e.status === 'unchanged')).toBe(true);
-    expect(again.events).toHaveLength(14); // thirteen steps (no migrations here) and the closing event
+    expect(again.events).toHaveLength(15); // fourteen steps (no migrations here) and the closing event
   });
 
   it('after SIGKILL right after CreateDBInstance, a re-run finds the one instance and keeps the same password', async () => {
