@@ -11,7 +11,6 @@ import { computePlan, preflightSteps } from '../pipeline/planner.js';
 import { formatCost, formatPlan } from '../ui/format-plan.js';
 import { InputError, InterruptedError } from '../errors.js';
 import { systemClock } from '../clock.js';
-import { runInit } from './init.js';
 import { formatSummary } from '../ui/format-summary.js';
 import type { CommonOptions, Io } from '../options.js';
 import type { Session } from '../session.js';
@@ -37,6 +36,8 @@ export async function deployCommand(opts: CommonOptions, io: Io): Promise<number
         hint: 'Run `deploy-wizard init` on a terminal to create it, or commit deploy-wizard.json and pass --config PATH.',
       });
     }
+    // Loaded only for a first run without a config: init's prompts and lookups are not a deploy's.
+    const { runInit } = await import('./init.js');
     await runInit(opts, io);
   }
   const clock = systemClock;

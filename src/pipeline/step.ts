@@ -78,6 +78,7 @@ export interface Step<Id extends StepId = StepId> {
   id: Id;
   title: string;
   dependsOn: readonly StepId[];
+  /** Whether the config asks for this step; set from its line in steps/index.ts, which decides before loading the step's module. */
   enabled?(config: Config): boolean;
   /** What decides the step's result; a change to its hash makes a done step run again. Never secret values. */
   inputs(ctx: StepContext<Id>): Promise<unknown>;
