@@ -197,6 +197,8 @@ try {
       first.ms / critical <= 1.1,
       `${(first.ms / 1000).toFixed(1)} s vs ${(floor.ms / 1000).toFixed(1)} s + 5 s rollout`,
     );
+    const times = (r) => ['service', 'schedules', 'first-boot'].map((st) => `${st} ${(stepMs(r.events, st) / 1000).toFixed(1)} s`).join(', ');
+    console.log(`(step times without latency: ${times(floor)}; with: ${times(first)})`);
     if (!Number.isNaN(first.rss)) row('10 services: first deploy peak RSS', first.rss, 'MB', '≤ 200 MB', first.rss <= 200);
     const again = await deploy(dir);
     row('10 services: no-op re-run', again.ms / 1000, 's', '≤ 4 s', again.ms <= 4000, `${again.calls.length} calls, ${again.mutating.length} mutating`);

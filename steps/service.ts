@@ -22,6 +22,7 @@ import {
   waitForRollout,
 } from '../src/aws/ecs-service.js';
 import { ensureAutoscaling, removeAutoscaling } from '../src/aws/autoscaling.js';
+import { serviceDescriber } from '../src/aws/service-describer.js';
 import type { Check, CostLine, PlanItem, Step } from '../src/pipeline/step.js';
 import { HOURS, pricesFor, round } from '../src/pricing.js';
 
@@ -211,10 +212,18 @@ export const service: Step<'service'> = {
       if (n) ctx.log.info(`deregistered ${n} revision(s) of ${familyName(ctx, configNameOf(ctx, svc))}`);
     }
 
-    // Every service rolls out at once; one that fails is named with its diagnosis while the others finish.
+    // Every service rolls out at once, polled together; one that fails is named with its diagnosis while the others finish.
+    const describe = serviceDescriber(ctx.aws.ecs, cluster);
     const results = await Promise.allSettled(
       started.map(({ spec }) =>
-        waitForRollout(ctx, { cluster, name: ecsServiceName(ctx, spec.name), label: spec.name, td: tds.services[spec.name]!, logGroup: tds.logGroup }),
+        waitForRollout(ctx, {
+          cluster,
+          name: ecsServiceName(ctx, spec.name),
+          label: spec.name,
+          td: tds.services[spec.name]!,
+          logGroup: tds.logGroup,
+          describe,
+        }),
       ),
     );
     const failed = results.flatMap((r, i) => (r.status === 'rejected' ? [{ name: started[i]!.spec.name, error: r.reason as Error }] : []));

@@ -32,25 +32,25 @@ export function fakeEcs(opts: { td: string; app: string; failRollout?: boolean; 
         case 'DescribeClusters':
           return { clusters: [{ clusterArn: 'arn:aws:ecs:us-east-1:123456789012:cluster/c', status: 'ACTIVE', tags }] };
         case 'DescribeServices':
+          // One answer per service asked for: the rollout waits of several services share a call.
           return {
-            services: [
-              {
-                serviceArn: 'arn:aws:ecs:us-east-1:123456789012:service/c/app',
-                status: 'ACTIVE',
-                taskDefinition: opts.td,
-                tags,
-                desiredCount: 1,
-                runningCount: 0,
-                deployments: [
-                  {
-                    status: 'PRIMARY',
-                    rolloutState: opts.failRollout ? 'FAILED' : 'COMPLETED',
-                    rolloutStateReason: 'ECS deployment circuit breaker: tasks failed to start.',
-                  },
-                ],
-                events: [{ id: 'e1', message: '(service app) has started 1 tasks: (task 0123456789abcdef).' }],
-              },
-            ],
+            services: (cmd.input.services as string[]).map((service) => ({
+              serviceName: service,
+              serviceArn: `arn:aws:ecs:us-east-1:123456789012:service/c/${service}`,
+              status: 'ACTIVE',
+              taskDefinition: opts.td,
+              tags,
+              desiredCount: 1,
+              runningCount: 0,
+              deployments: [
+                {
+                  status: 'PRIMARY',
+                  rolloutState: opts.failRollout ? 'FAILED' : 'COMPLETED',
+                  rolloutStateReason: 'ECS deployment circuit breaker: tasks failed to start.',
+                },
+              ],
+              events: [{ id: 'e1', message: '(service app) has started 1 tasks: (task 0123456789abcdef).' }],
+            })),
           };
         case 'UpdateService':
           return { service: { serviceArn: 'arn:aws:ecs:us-east-1:123456789012:service/c/app', status: 'ACTIVE', taskDefinition: opts.td, tags } };
