@@ -183,11 +183,22 @@ try {
     };
     // The same app without rollout latency is the critical path's floor: every
     // rollout overlapping means one 5 s wait on top of it, not ten. A first
-    // deploy of a third copy warms the build cache, so neither pays for it.
+    // deploy of another copy warms the build cache, so neither pays for it.
+    // Each is the median of three first deploys, alternated: one deploy's time
+    // moves by a second from run to run, a tenth of this chain.
     await deploy(sampleApp(manyServices), { latency: false });
-    const floor = await deploy(sampleApp(manyServices), { latency: false });
-    const dir = sampleApp(manyServices);
-    const first = await deploy(dir);
+    const floors = [];
+    const firsts = [];
+    let dir;
+    for (let i = 0; i < 3; i++) {
+      floors.push(await deploy(sampleApp(manyServices), { latency: false }));
+      dir = sampleApp(manyServices);
+      firsts.push(await deploy(dir));
+    }
+    const median = (runs) => [...runs].sort((a, b) => a.ms - b.ms)[1];
+    const floor = median(floors);
+    // The last copy is the one re-run below; the median is what is reported.
+    const first = median(firsts);
     const critical = floor.ms + ROLLOUT_MS;
     row(
       '10 services: first deploy / longest chain',
@@ -195,11 +206,13 @@ try {
       '×',
       '≤ 1.10×',
       first.ms / critical <= 1.1,
-      `${(first.ms / 1000).toFixed(1)} s vs ${(floor.ms / 1000).toFixed(1)} s + 5 s rollout`,
+      `median of 3: ${(first.ms / 1000).toFixed(1)} s vs ${(floor.ms / 1000).toFixed(1)} s + 5 s rollout (each run: ${firsts.map((r) => (r.ms / 1000).toFixed(1)).join(', ')} vs ${floors.map((r) => (r.ms / 1000).toFixed(1)).join(', ')})`,
     );
     const times = (r) => ['service', 'schedules', 'first-boot'].map((st) => `${st} ${(stepMs(r.events, st) / 1000).toFixed(1)} s`).join(', ');
     console.log(`(step times without latency: ${times(floor)}; with: ${times(first)})`);
-    if (!Number.isNaN(first.rss)) row('10 services: first deploy peak RSS', first.rss, 'MB', '≤ 200 MB', first.rss <= 200);
+    const rss = Math.max(...firsts.map((r) => r.rss));
+    if (!Number.isNaN(rss))
+      row('10 services: first deploy peak RSS', rss, 'MB', '≤ 200 MB', rss <= 200, `the highest of 3: ${firsts.map((r) => r.rss.toFixed(0)).join(', ')}`);
     const again = await deploy(dir);
     row('10 services: no-op re-run', again.ms / 1000, 's', '≤ 4 s', again.ms <= 4000, `${again.calls.length} calls, ${again.mutating.length} mutating`);
   }
