@@ -109,7 +109,7 @@ const secretsOf = (ctx: StepContext, s: ServiceSpec) => {
 
 export const service: Step<'service'> = {
   id: 'service',
-  title: 'Start the ECS services (load balancer, routes, workers)',
+  title: 'Start the ECS services (web and workers) and wait for their rollout',
   dependsOn: ['task-definition', 'network', 'pgvector', 'migrations', 'secrets', 'load-balancer'],
 
   async inputs(ctx) {
