@@ -10,6 +10,7 @@ import {
   findTargetGroup,
   lbCertificateArn,
   lbSubnets,
+  recordedTargetGroups,
   staleTargetGroups,
   wantedRules,
 } from '../src/aws/load-balancer.js';
@@ -98,9 +99,8 @@ export const loadBalancer: Step<'load-balancer'> = {
     const keep = webSpecs(ctx).map((s) => targetGroupName(ctx, s.name));
     // Before any route changes (see retiredTargetGroups); with those a run that stopped before the service step had deleted them.
     const retired = new Map((await staleTargetGroups(ctx, keep)).map((tg) => [tg.TargetGroupName!, tg.TargetGroupArn!]));
-    for (const r of ctx.previous()?.retiredTargetGroups ?? []) {
-      if (!keep.includes(r.name) && !retired.has(r.name) && (await findTargetGroup(ctx, r.name))?.TargetGroupArn === r.arn) retired.set(r.name, r.arn);
-    }
+    const before = (ctx.previous()?.retiredTargetGroups ?? []).filter((r) => !keep.includes(r.name) && !retired.has(r.name));
+    for (const tg of await recordedTargetGroups(ctx, before)) retired.set(tg.TargetGroupName!, tg.TargetGroupArn!);
     const lb = await ensureLoadBalancer(ctx, net);
     const targetGroups: Record<string, string> = {};
     for (const s of webSpecs(ctx)) targetGroups[s.name] = (await ensureTargetGroup(ctx, net, s)).TargetGroupArn!;

@@ -9,7 +9,7 @@ import type { ServiceSpec } from '../src/config/schema.js';
 import { StepError } from '../src/errors.js';
 import { awsvpc, clusterName, ecsOwned, ensureCluster } from '../src/aws/ecs-helpers.js';
 import { ecsServiceName, familyName, targetGroupName } from '../src/aws/names.js';
-import { deleteTargetGroup, findTargetGroup, staleTargetGroups } from '../src/aws/load-balancer.js';
+import { deleteTargetGroup, recordedTargetGroups, staleTargetGroups } from '../src/aws/load-balancer.js';
 import { loadBalancerOf } from './load-balancer.js';
 import {
   activeServices,
@@ -72,12 +72,14 @@ async function removals(ctx: StepContext, afterRoutes = false): Promise<Removals
   const wanted = specs(ctx).map((s) => ecsServiceName(ctx, s.name));
   const services = (await ownedServices(ctx, clusterName(ctx))).filter((s) => !wanted.includes(s.serviceName!));
   const keep = webSpecs(ctx).map((s) => targetGroupName(ctx, s.name));
-  const targetGroups = new Map((await staleTargetGroups(ctx, keep)).map((tg) => [tg.TargetGroupArn!, tg]));
-  for (const r of (afterRoutes && loadBalancerOf(ctx)?.retiredTargetGroups) || []) {
-    const tg = keep.includes(r.name) || targetGroups.has(r.arn) ? undefined : await findTargetGroup(ctx, r.name);
-    if (tg?.TargetGroupArn === r.arn) targetGroups.set(r.arn, tg);
-  }
-  return { services, targetGroups: [...targetGroups.values()] };
+  const lb = afterRoutes ? loadBalancerOf(ctx) : undefined;
+  const targetGroups = lb
+    ? await recordedTargetGroups(
+        ctx,
+        lb.retiredTargetGroups.filter((r) => !keep.includes(r.name)),
+      )
+    : await staleTargetGroups(ctx, keep);
+  return { services, targetGroups };
 }
 
 function removalRefused(names: string[]): StepError {

@@ -359,6 +359,16 @@ export async function staleTargetGroups(ctx: StepContext, keep: string[]): Promi
   return candidates.filter((tg) => ours.has(tg.TargetGroupArn!));
 }
 
+/** Those of these recorded target groups that still exist as recorded (same name, same ARN). */
+export async function recordedTargetGroups(ctx: StepContext, recorded: readonly { name: string; arn: string }[]): Promise<TargetGroup[]> {
+  const out: TargetGroup[] = [];
+  for (const r of recorded) {
+    const tg = await findTargetGroup(ctx, r.name);
+    if (tg?.TargetGroupArn === r.arn) out.push(tg);
+  }
+  return out;
+}
+
 export async function deleteTargetGroup(ctx: StepContext, tg: TargetGroup): Promise<void> {
   ctx.log.info(`deleting target group ${tg.TargetGroupName}`);
   // Still "in use" for a moment after its last rule and service go.

@@ -1,7 +1,7 @@
 import { DeleteLoadBalancerCommand, DeleteTargetGroupCommand, DescribeLoadBalancersCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { StepContext } from '../../src/pipeline/context.js';
 import type { Teardown } from '../../src/pipeline/step.js';
-import { elbOwned, findLoadBalancer, findTargetGroup, staleTargetGroups } from '../../src/aws/load-balancer.js';
+import { elbOwned, findLoadBalancer, findTargetGroup, recordedTargetGroups, staleTargetGroups } from '../../src/aws/load-balancer.js';
 import { targetGroupName } from '../../src/aws/names.js';
 import { retryWhileInUse } from '../../src/aws/retry-in-use.js';
 import { unlessNotFound } from '../../src/aws/not-found.js';
@@ -19,10 +19,11 @@ export async function destroyLoadBalancer(ctx: StepContext<'load-balancer'>): Pr
     if (tg && !tgs.has(tg.TargetGroupArn!) && (await elbOwned(ctx, tg.TargetGroupArn!))) tgs.set(tg.TargetGroupArn!, tg);
   }
   // Those of services removed from the config whose deletion a stopped run never reached: no route lists them any more.
-  for (const r of ctx.previous()?.retiredTargetGroups ?? []) {
-    const tg = tgs.has(r.arn) ? undefined : await findTargetGroup(ctx, r.name);
-    if (tg?.TargetGroupArn === r.arn) tgs.set(r.arn, tg);
-  }
+  for (const tg of await recordedTargetGroups(
+    ctx,
+    (ctx.previous()?.retiredTargetGroups ?? []).filter((r) => !tgs.has(r.arn)),
+  ))
+    tgs.set(tg.TargetGroupArn!, tg);
   if (lb && lbOurs) {
     items.push({
       resource: `load balancer ${lb.LoadBalancerName}`,
