@@ -1,5 +1,5 @@
 import type { StepContext } from '../src/pipeline/context.js';
-import type { Check, CostLine, PlanItem, Step } from '../src/pipeline/step.js';
+import type { PlanItem, Step } from '../src/pipeline/step.js';
 import { hasWebService, lbHttps } from '../src/config/https.js';
 import { elbName, targetGroupName } from '../src/aws/names.js';
 import {
@@ -116,17 +116,12 @@ export const loadBalancer: Step<'load-balancer'> = {
   },
 
   async verify(ctx, out) {
-    const checks: Check[] = [
-      { name: `load balancer ${elbName(ctx.app, ctx.env)}`, ok: (await findLoadBalancer(ctx))?.LoadBalancerArn === out.loadBalancerArn },
-    ];
-    return checks;
+    return [{ name: `load balancer ${elbName(ctx.app, ctx.env)}`, ok: (await findLoadBalancer(ctx))?.LoadBalancerArn === out.loadBalancerArn }];
   },
 
+  // Asked only when the step is enabled, that is when there is a web service.
   cost(config) {
-    const lines: CostLine[] = [];
     const { p } = pricesFor(config.region);
-    if (hasWebService(config))
-      lines.push({ component: 'Application Load Balancer', size: '1, light traffic', monthly: round(p.albHour * HOURS + ALB_LCU_MONTH) });
-    return lines;
+    return [{ component: 'Application Load Balancer', size: '1, light traffic', monthly: round(p.albHour * HOURS + ALB_LCU_MONTH) }];
   },
 };

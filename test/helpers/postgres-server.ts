@@ -1,4 +1,5 @@
 import { execFileSync, spawn } from 'node:child_process';
+import { selfSignedCert } from './self-signed.js';
 import { mkdtempSync, chmodSync, readdirSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -28,25 +29,7 @@ export async function startDebianPostgres(opts: { tls?: { password: string } } =
       asPostgres(join(bin, 'initdb'), ['-D', data, '--auth-local=trust', '--auth-host=scram-sha-256', '-U', 'postgres', `--pwfile=${pwfile}`]),
       { stdio: 'pipe' },
     );
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-keyout',
-        join(data, 'server.key'),
-        '-out',
-        join(data, 'server.crt'),
-        '-days',
-        '2',
-        '-subj',
-        '/CN=db.internal',
-      ],
-      { stdio: 'pipe' },
-    );
+    selfSignedCert({ cn: 'db.internal', keyPath: join(data, 'server.key'), certPath: join(data, 'server.crt'), days: 2 });
     execFileSync('chown', ['postgres', join(data, 'server.key'), join(data, 'server.crt')]);
     chmodSync(join(data, 'server.key'), 0o600);
     const hba = join(data, 'pg_hba.conf');

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import { selfSignedCert } from '../helpers/self-signed.js';
 import {
   CreateLoadBalancerCommand,
   DescribeListenersCommand,
   DescribeLoadBalancersCommand,
   ElasticLoadBalancingV2Client,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,25 +26,7 @@ describe('load balancer: listeners, routes and adoption', () => {
     const calls: string[] = [];
     // A real self-signed certificate, uploaded where the load balancer can find it (IAM server certificates work like ACM ones here).
     const dir = mkdtempSync(join(tmpdir(), 'dw-cert-'));
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-days',
-        '1',
-        '-subj',
-        '/CN=app.example.com',
-        '-keyout',
-        join(dir, 'key.pem'),
-        '-out',
-        join(dir, 'cert.pem'),
-      ],
-      { stdio: 'pipe' },
-    );
+    selfSignedCert({ cn: 'app.example.com', keyPath: join(dir, 'key.pem'), certPath: join(dir, 'cert.pem'), days: 1 });
     const cert = (
       await new IAMClient({ region: 'us-east-1' }).send(
         new UploadServerCertificateCommand({
