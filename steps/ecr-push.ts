@@ -25,6 +25,7 @@ import { round } from '../src/pricing.js';
 import { fieldChange } from '../src/ui/field-change.js';
 import { mapLimit } from '../src/map-limit.js';
 import type { ImageSpec } from '../src/config/schema.js';
+import { repositoryName } from '../src/aws/names.js';
 
 export interface ImageOutput {
   repositoryName: string;
@@ -60,10 +61,7 @@ export interface Img {
 }
 
 /** The single image keeps the repository it always had (<app>-<env>); each of several gets <app>-<env>-<image>. */
-export function repositoryName(ctx: Pick<StepContext, 'app' | 'env' | 'config'>, name: string): string {
-  const spec = ctx.config.images[name]!;
-  return spec.repository ?? (name === 'default' ? `${ctx.app}-${ctx.env}` : `${ctx.app}-${ctx.env}-${name}`);
-}
+export { repositoryName };
 
 const imagesOf = (ctx: StepContext): Img[] => Object.entries(ctx.config.images).map(([name, spec]) => ({ name, spec }));
 

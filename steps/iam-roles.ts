@@ -3,10 +3,12 @@ import {
   CreateRoleCommand,
   DeleteRolePolicyCommand,
   DetachRolePolicyCommand,
+  GetPolicyCommand,
   GetRoleCommand,
   GetRolePolicyCommand,
   ListAttachedRolePoliciesCommand,
   ListRolePoliciesCommand,
+  PutRolePermissionsBoundaryCommand,
   PutRolePolicyCommand,
   UpdateAssumeRolePolicyCommand,
   type Role,
@@ -14,14 +16,12 @@ import {
 import type { StepContext } from '../src/pipeline/context.js';
 import { StepError } from '../src/errors.js';
 import { canonicalJson } from '../src/canonical-json.js';
-import { renderPolicy, type PolicyDocument, type PolicyVars } from '../src/render-policy.js';
 import { hasAppSecret, hasBuckets, hasCognito } from '../src/config/features.js';
 import { ownedBy, ownershipTags, type Check, type PlanItem, type Step } from '../src/pipeline/step.js';
 import { partitionOf } from '../src/config/regions.js';
 import { unlessNotFound } from '../src/aws/not-found.js';
-import { roleName, scheduleFamilyName } from '../src/aws/names.js';
-import { clusterName } from '../src/aws/ecs-helpers.js';
-import { repositoryName } from './ecr-push.js';
+import { roleName } from '../src/aws/names.js';
+import { boundaryArn, boundaryPolicy, ensureBoundary, policyVars, roleSpecs, serviceRoleName, type RoleSpec as BaseSpec } from '../src/aws/app-roles.js';
 
 export interface IamRolesOutput {
   executionRoleName: string;
@@ -34,9 +34,6 @@ export interface IamRolesOutput {
   /** Services with permissions of their own run with these task roles instead of taskRoleArn. */
   serviceTaskRoleArns?: Record<string, string>;
 }
-
-/** A service's own task role: <app>-<env>-<service>-task. */
-export const serviceRoleName = (ctx: { app: string; env: string }, service: string) => roleName(ctx.app, ctx.env, `${service}-task`);
 
 declare module '../src/pipeline/outputs.js' {
   interface StepOutputs {
@@ -52,43 +49,10 @@ declare module '../src/pipeline/outputs.js' {
 export const LEGACY_MANAGED_POLICY = 'AmazonECSTaskExecutionRolePolicy';
 const INLINE = 'deploy-wizard';
 
-export { roleName };
+export { roleName, serviceRoleName, policyVars };
 
-interface RoleSpec {
-  /** execution, task, scheduler, or the service whose own task role this is. */
-  kind: 'execution' | 'task' | 'scheduler' | { service: string };
-  name: string;
-  trust: PolicyDocument;
+interface RoleSpec extends BaseSpec {
   managed: string[];
-  inline: PolicyDocument;
-  description: string;
-}
-
-/** Everything the policies are rendered from: ARNs of this app's own resources only. */
-export function policyVars(
-  ctx: Pick<StepContext, 'account' | 'config'> & { env: string; region?: string },
-  up: { secretArn?: string; bucketNames?: string[]; userPoolArn?: string; dbSetupSecretArns?: string[] },
-): PolicyVars {
-  const region = ctx.region ?? ctx.config.region;
-  const partition = partitionOf(region);
-  return {
-    accountId: ctx.account,
-    partition,
-    region,
-    repositoryArns: Object.keys(ctx.config.images).map(
-      (name) => `arn:${partition}:ecr:${region}:${ctx.account}:repository/${repositoryName({ app: ctx.config.app, env: ctx.env, config: ctx.config }, name)}`,
-    ),
-    logGroup: `/ecs/${ctx.config.app}-${ctx.env}`,
-    secretArn: up.secretArn,
-    // The one-off database setup task reads the master and application-role credentials.
-    dbSetupSecretArns: up.dbSetupSecretArns ?? [],
-    kmsKeyArn: undefined, // the app secret uses the AWS managed key; a customer key would be granted here
-    bucketArns: (up.bucketNames ?? []).map((b) => `arn:${partition}:s3:::${b}`),
-    bucketObjectArns: (up.bucketNames ?? []).map((b) => `arn:${partition}:s3:::${b}/*`),
-    userPoolArn: up.userPoolArn,
-    // Admin actions (create, disable, reset users) only when the config asks for them.
-    userPoolAdminArn: ctx.config.auth?.cognito?.adminActions ? up.userPoolArn : undefined,
-  };
 }
 
 function specs(ctx: StepContext): RoleSpec[] {
@@ -102,68 +66,10 @@ function specs(ctx: StepContext): RoleSpec[] {
     bucketNames: steps(ctx).buckets ? ctx.output('s3-buckets').buckets.map((b) => b.name) : [],
     userPoolArn: steps(ctx).cognito ? ctx.output('cognito').userPoolArn : undefined,
   });
-  const trust = renderPolicy('ecs-tasks-trust', vars);
-  const task = renderPolicy('task-policy', vars);
-  // The config's own statements, after the wizard's: checked at load (named actions, ARN resources).
-  ctx.config.permissions.forEach((p, i) => task.Statement.push({ Sid: `AppPermissions${i + 1}`, Effect: 'Allow', Action: p.actions, Resource: p.resources }));
-  const out: RoleSpec[] = [
-    {
-      kind: 'execution',
-      name: roleName(ctx.app, ctx.env, 'execution'),
-      trust,
-      managed: [],
-      inline: renderPolicy('execution-policy', vars),
-      description: `deploy-wizard: ECS execution role for ${ctx.app} (${ctx.env}): pull the image, write logs, read the app secret`,
-    },
-    {
-      kind: 'task',
-      name: roleName(ctx.app, ctx.env, 'task'),
-      trust,
-      managed: [],
-      inline: task,
-      description: `deploy-wizard: ECS task role for ${ctx.app} (${ctx.env}): this app's buckets, secret and user pool only`,
-    },
-  ];
-  // A service with permissions of its own gets its own task role: the shared statements and its extras.
-  for (const svc of Object.values(ctx.config.services)) {
-    if (!svc.permissions?.length) continue;
-    const own = { Version: task.Version, Statement: [...task.Statement] };
-    svc.permissions.forEach((p, i) => own.Statement.push({ Sid: `ServicePermissions${i + 1}`, Effect: 'Allow', Action: p.actions, Resource: p.resources }));
-    out.push({
-      kind: { service: svc.name },
-      name: serviceRoleName(ctx, svc.name),
-      trust,
-      managed: [],
-      inline: own,
-      description: `deploy-wizard: ECS task role for ${ctx.app} (${ctx.env}) service ${svc.name}: the app's task role and its own permissions`,
-    });
-  }
-  const scheduled = [...new Set(Object.values(ctx.config.schedules).map((s) => s.service))].sort();
-  if (scheduled.length) {
-    const arn = (name: string) => `arn:${vars.partition}:iam::${ctx.account}:role/${name}`;
-    // The roles its tasks run with: the execution role and each scheduled service's task role.
-    const taskRoles = [
-      ...new Set(scheduled.map((s) => (ctx.config.services[s]?.permissions?.length ? serviceRoleName(ctx, s) : roleName(ctx.app, ctx.env, 'task')))),
-    ];
-    out.push({
-      kind: 'scheduler',
-      name: roleName(ctx.app, ctx.env, 'scheduler'),
-      trust: renderPolicy('scheduler-trust', vars),
-      managed: [],
-      inline: renderPolicy('scheduler-policy', {
-        ...vars,
-        // Any revision of the schedules' own families, and nothing else.
-        scheduledFamilyArns: Object.keys(ctx.config.schedules)
-          .sort()
-          .map((k) => `arn:${vars.partition}:ecs:${vars.region}:${ctx.account}:task-definition/${scheduleFamilyName(ctx, k)}:*`),
-        clusterArn: `arn:${vars.partition}:ecs:${vars.region}:${ctx.account}:cluster/${clusterName(ctx)}`,
-        passRoleArns: [arn(roleName(ctx.app, ctx.env, 'execution')), ...taskRoles.map(arn)],
-      }),
-      description: `deploy-wizard: EventBridge Scheduler role for ${ctx.app} (${ctx.env}): run the scheduled tasks of ${scheduled.join(', ')}`,
-    });
-  }
-  return out;
+  return roleSpecs(where(ctx), vars).map((s) => ({ ...s, managed: [] }));
 }
+
+const where = (ctx: StepContext) => ({ app: ctx.app, env: ctx.env, account: ctx.account, region: ctx.region, config: ctx.config });
 
 /** Which upstream steps this config enables: their outputs exist only then. */
 function steps(ctx: StepContext) {
@@ -187,6 +93,7 @@ async function inlinePolicies(ctx: StepContext, role: string): Promise<Map<strin
 /** What differs between the role in IAM and the spec, as labels; read-only. */
 async function drift(ctx: StepContext, spec: RoleSpec, role: Role): Promise<string[]> {
   const out: string[] = [];
+  if (role.PermissionsBoundary?.PermissionsBoundaryArn !== boundaryArn(ctx)) out.push('permissions boundary');
   if (canonicalJson(decodePolicy(role.AssumeRolePolicyDocument)) !== canonicalJson(spec.trust)) out.push('trust policy');
   const attached = (await ctx.aws.iam.send(new ListAttachedRolePoliciesCommand({ RoleName: spec.name }))).AttachedPolicies ?? [];
   for (const m of spec.managed) if (!attached.some((a) => a.PolicyArn === m)) out.push(`attach ${m.split('/').pop()}`);
@@ -209,6 +116,8 @@ async function ensureRole(ctx: StepContext, spec: RoleSpec): Promise<Role> {
             RoleName: spec.name,
             AssumeRolePolicyDocument: JSON.stringify(spec.trust),
             Description: spec.description,
+            // Created with the boundary: the CI role may create roles only with it (see src/aws/app-roles.ts).
+            PermissionsBoundary: boundaryArn(ctx),
             Tags: ownershipTags(ctx, 'iam-roles'),
           }),
         )
@@ -224,6 +133,9 @@ async function ensureRole(ctx: StepContext, spec: RoleSpec): Promise<Role> {
     });
   }
   const d = await drift(ctx, spec, role);
+  // A role made before roles had a boundary gets it before anything else changes on it.
+  if (d.includes('permissions boundary'))
+    await ctx.aws.iam.send(new PutRolePermissionsBoundaryCommand({ RoleName: spec.name, PermissionsBoundary: boundaryArn(ctx) }));
   if (d.includes('trust policy'))
     await ctx.aws.iam.send(new UpdateAssumeRolePolicyCommand({ RoleName: spec.name, PolicyDocument: JSON.stringify(spec.trust) }));
   for (const m of spec.managed)
@@ -245,12 +157,21 @@ export const iamRoles: Step<'iam-roles'> = {
   dependsOn: ['secrets', 's3-buckets', 'cognito', 'rds'],
 
   async inputs(ctx) {
-    return specs(ctx).map((s) => ({ name: s.name, trust: s.trust, managed: s.managed, inline: s.inline }));
+    return {
+      boundary: boundaryPolicy(where(ctx)),
+      roles: specs(ctx).map((s) => ({ name: s.name, trust: s.trust, managed: s.managed, inline: s.inline })),
+    };
   },
 
   async plan(ctx) {
     // Before the first deploy the upstream ARNs do not exist yet; the plan names the roles only.
     const items: PlanItem[] = [];
+    const boundary = await unlessNotFound(ctx.aws.iam.send(new GetPolicyCommand({ PolicyArn: boundaryArn(ctx) })), 'NoSuchEntityException', 'NoSuchEntity');
+    items.push({
+      action: boundary ? 'keep' : 'create',
+      resource: `IAM policy ${boundaryArn(ctx).split('/').pop()}`,
+      detail: 'permissions boundary of every role below: the most they may ever do, nothing of IAM, STS or Organizations',
+    });
     for (const kind of ['execution', 'task', ...(Object.keys(ctx.config.schedules).length ? (['scheduler'] as const) : [])] as const) {
       const name = roleName(ctx.app, ctx.env, kind);
       const role = await getRole(ctx, name);
@@ -281,6 +202,8 @@ export const iamRoles: Step<'iam-roles'> = {
   },
 
   async apply(ctx) {
+    const boundary = await ensureBoundary(ctx.aws.iam, where(ctx), boundaryPolicy(where(ctx)), ownershipTags(ctx, 'iam-roles'));
+    if (boundary.changed) ctx.log.info(`permissions boundary ${boundary.arn}: ${boundary.changed}`);
     const all = specs(ctx);
     const arns = new Map<RoleSpec, string>();
     for (const spec of all) arns.set(spec, (await ensureRole(ctx, spec)).Arn!);

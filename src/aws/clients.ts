@@ -201,7 +201,7 @@ export type AwsClients = ReturnType<typeof createAwsClients>;
  * between two of S3's own timestamps (this and LastModified) does not depend
  * on this machine's clock.
  */
-function withServerDate(client: S3Client): S3Client {
+export function withServerDate(client: S3Client): S3Client {
   client.middlewareStack.add(
     (next) => async (args) => {
       const r = await next(args);

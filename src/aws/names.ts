@@ -56,3 +56,12 @@ export const webAclName = (ctx: AppEnv) => `${ctx.app}-${ctx.env}`;
 /** ACM idempotency tokens are at most 32 word characters and last an hour: one per app, env, region and set of names. */
 export const certificateToken = (ctx: AppEnv, region: string, names: readonly string[]) =>
   short(`${ctx.app}/${ctx.env}/${region}/${[...names].sort().join(',')}`, 32);
+
+/** An image's ECR repository: the config's own name, or <app>-<env> for the default image and <app>-<env>-<image> for the others. */
+export function repositoryName(ctx: { app: string; env: string; config: { images: Record<string, { repository?: string }> } }, name: string): string {
+  const spec = ctx.config.images[name]!;
+  return spec.repository ?? (name === 'default' ? `${ctx.app}-${ctx.env}` : `${ctx.app}-${ctx.env}-${name}`);
+}
+
+/** The managed policy set as the permissions boundary of every role the wizard makes; managed policy names are at most 128 characters. */
+export const boundaryPolicyName = (ctx: AppEnv) => `${ctx.app}-${ctx.env}-boundary`;

@@ -1,19 +1,31 @@
 import { iamActionsFor } from './iam-action.js';
+import { InputError } from '../errors.js';
+import { MANAGED_POLICY_LIMIT } from '../aws/managed-policy.js';
 import type { Config } from '../config/schema.js';
+import { familyName, repositoryName, roleName, scheduleFamilyName, siteBucketName, boundaryPolicyName } from '../aws/names.js';
+import { appRoleNames } from '../aws/app-roles.js';
+import { alarmSpecs } from '../alarms/alarm-specs.js';
 
 // What the CI deploy role may do: the calls each enabled step makes (as the
 // steps and src/aws make them), turned into IAM actions, scoped to this app's
-// names where the resource's ARN is known before it exists. Services whose
-// resources have generated ids (EC2, ELB, RDS, ElastiCache, Cognito, ACM,
-// CloudFront, WAF, KMS) are scoped by action only: IAM cannot name a security
-// group before it is created.
+// exact names where the resource's ARN is known before it exists: never a
+// prefix such as "shop-prod-*", which would also match env "prod-eu" or app
+// "shop-prod". Services whose resources have generated ids (EC2, ELB, RDS,
+// ElastiCache, Cognito, ACM, CloudFront, WAF, KMS) and calls that take no
+// resource (ecs:RegisterTaskDefinition) are scoped by action only.
+//
+// Roles: the CI role may create and write the policies of exactly this app's
+// roles, and only while they carry the app's permissions boundary
+// (iam:PermissionsBoundary), which it may never change or remove. So a
+// workflow that writes {"Action":"*"} on the task role still gets no more
+// than the boundary allows (https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_boundaries.html).
 
 export interface PolicyStatement {
   Sid: string;
   Effect: 'Allow' | 'Deny';
   Action: string[];
   Resource: string | string[];
-  Condition?: Record<string, Record<string, string | string[]>>;
+  Condition?: Record<string, Record<string, string | string[] | boolean>>;
 }
 
 export interface PolicyWhere {
@@ -36,25 +48,39 @@ interface Grant {
   actions?: string[];
   resources: (w: PolicyWhere, c: Config) => string[];
   condition?: PolicyStatement['Condition'];
+  /** Only on roles that carry (or are created with) this app's permissions boundary. */
+  boundary?: boolean;
+  /** Only on resources tagged with this app and env. */
+  ownTags?: boolean;
 }
 
 const any = () => ['*'];
 const arn = (w: PolicyWhere, service: string, region: string, rest: string) => `arn:${w.partition}:${service}:${region}:${w.account}:${rest}`;
 const appEnv = (w: PolicyWhere) => `${w.app}-${w.env}`;
-/** Role names are "<app>-<env>-<kind>", shortened with a hash past 64 characters: the first 30 characters always stay. */
-const rolePrefix = (w: PolicyWhere) => `${w.app}-${w.env}-`.slice(0, 30);
-const roles = (w: PolicyWhere) => [`arn:${w.partition}:iam::${w.account}:role/${rolePrefix(w)}*`];
-const taskDefs = (w: PolicyWhere) => [arn(w, 'ecs', w.region, `task-definition/${appEnv(w)}-*:*`)];
+const roleArn = (w: PolicyWhere, name: string) => `arn:${w.partition}:iam::${w.account}:role/${name}`;
+/** Exactly the roles this config makes. */
+const roles = (w: PolicyWhere, c: Config) => appRoleNames({ app: w.app, env: w.env, config: c }).map((n) => roleArn(w, n));
+/** The roles ECS tasks run with (all but the scheduler's). */
+const taskRoles = (w: PolicyWhere, c: Config) => roles(w, c).filter((r) => r !== roleArn(w, roleName(w.app, w.env, 'scheduler')));
+export const boundaryArnOf = (w: PolicyWhere) => `arn:${w.partition}:iam::${w.account}:policy/${boundaryPolicyName(w)}`;
+/** Every task definition family of this config: one per service, one per schedule, the database setup task's. */
+const taskDefs = (w: PolicyWhere, c: Config) => [
+  ...Object.keys(c.services).map((s) => arn(w, 'ecs', w.region, `task-definition/${familyName(w, s)}:*`)),
+  ...Object.keys(c.schedules).map((s) => arn(w, 'ecs', w.region, `task-definition/${scheduleFamilyName(w, s)}:*`)),
+  ...(c.database ? [arn(w, 'ecs', w.region, `task-definition/${appEnv(w)}-db-setup:*`)] : []),
+];
+const logGroup = (w: PolicyWhere) => [arn(w, 'logs', w.region, `log-group:/ecs/${appEnv(w)}:*`)];
+/** The app secret is "<app>/<env>" (Secrets Manager adds "-" and six characters); the database's and the cache's are under "<app>/<env>/". */
+const secrets = (w: PolicyWhere) => [
+  arn(w, 'secretsmanager', w.region, `secret:${w.app}/${w.env}-??????`),
+  arn(w, 'secretsmanager', w.region, `secret:${w.app}/${w.env}/*`),
+];
+const passTo = (service: string) => ({ StringEquals: { 'iam:PassedToService': service } });
 const runTask: Grant[] = [
   { sid: 'RunOneOffTasks', calls: ['ECS:RunTask'], resources: taskDefs },
   { sid: 'WatchTasks', calls: ['ECS:DescribeTasks', 'ECS:ListTasks', 'ECS:DescribeServices', 'ECS:DescribeTaskDefinition'], resources: any },
-  { sid: 'ReadTaskLogs', calls: ['Logs:GetLogEvents'], resources: (w) => [arn(w, 'logs', w.region, `log-group:/ecs/${appEnv(w)}:*`)] },
-  {
-    sid: 'PassTaskRoles',
-    actions: ['iam:PassRole'],
-    resources: roles,
-    condition: { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } },
-  },
+  { sid: 'ReadTaskLogs', calls: ['Logs:GetLogEvents'], resources: logGroup },
+  { sid: 'PassTaskRoles', actions: ['iam:PassRole'], resources: taskRoles, condition: passTo('ecs-tasks.amazonaws.com') },
 ];
 
 /** What src/aws/bucket.ts calls to make or adopt a bucket the wizard owns (the app's and the site's). */
@@ -115,11 +141,7 @@ const GRANTS: Record<string, Grant[]> = {
         'ecr:PutImage',
         'ecr:GetDownloadUrlForLayer',
       ],
-      resources: (w, c) => [
-        arn(w, 'ecr', w.region, `repository/${appEnv(w)}`),
-        arn(w, 'ecr', w.region, `repository/${appEnv(w)}-*`),
-        ...Object.values(c.images).flatMap((i) => (i.repository ? [arn(w, 'ecr', w.region, `repository/${i.repository}`)] : [])),
-      ],
+      resources: (w, c) => Object.keys(c.images).map((i) => arn(w, 'ecr', w.region, `repository/${repositoryName({ app: w.app, env: w.env, config: c }, i)}`)),
     },
   ],
   rds: [
@@ -137,10 +159,7 @@ const GRANTS: Record<string, Grant[]> = {
       resources: any,
     },
   ],
-  pgvector: [
-    ...runTask,
-    { sid: 'ReadDatabaseSecret', calls: ['SecretsManager:GetSecretValue', 'SecretsManager:DescribeSecret'], resources: (w) => [secrets(w)] },
-  ],
+  pgvector: [...runTask, { sid: 'ReadDatabaseSecret', calls: ['SecretsManager:GetSecretValue', 'SecretsManager:DescribeSecret'], resources: secrets }],
   elasticache: [
     {
       sid: 'Cache',
@@ -198,7 +217,7 @@ const GRANTS: Record<string, Grant[]> = {
         'SecretsManager:RestoreSecret',
       ],
       actions: ['secretsmanager:TagResource'],
-      resources: (w) => [secrets(w)],
+      resources: secrets,
     },
   ],
   'iam-roles': [
@@ -206,19 +225,25 @@ const GRANTS: Record<string, Grant[]> = {
       sid: 'AppRoles',
       calls: [
         'IAM:GetRole',
-        'IAM:CreateRole',
         'IAM:UpdateAssumeRolePolicy',
         'IAM:ListRolePolicies',
         'IAM:GetRolePolicy',
-        'IAM:PutRolePolicy',
         'IAM:DeleteRolePolicy',
         'IAM:ListAttachedRolePolicies',
-        'IAM:AttachRolePolicy',
         'IAM:DetachRolePolicy',
       ],
       actions: ['iam:TagRole'],
       resources: roles,
     },
+    {
+      // Only roles that carry (or are created with) the boundary; see the comment at the top.
+      sid: 'BoundedRoles',
+      calls: ['IAM:CreateRole', 'IAM:PutRolePolicy', 'IAM:PutRolePermissionsBoundary'],
+      resources: roles,
+      condition: undefined,
+      boundary: true,
+    },
+    { sid: 'ReadBoundary', calls: ['IAM:GetPolicy', 'IAM:GetPolicyVersion', 'IAM:ListPolicyVersions'], resources: (w) => [boundaryArnOf(w)] },
   ],
   'task-definition': [
     {
@@ -231,14 +256,9 @@ const GRANTS: Record<string, Grant[]> = {
       sid: 'LogGroup',
       calls: ['Logs:CreateLogGroup', 'Logs:PutRetentionPolicy'],
       actions: ['logs:TagResource', 'logs:TagLogGroup'],
-      resources: (w) => [arn(w, 'logs', w.region, `log-group:/ecs/${appEnv(w)}`), arn(w, 'logs', w.region, `log-group:/ecs/${appEnv(w)}:*`)],
+      resources: (w) => [arn(w, 'logs', w.region, `log-group:/ecs/${appEnv(w)}`), ...logGroup(w)],
     },
-    {
-      sid: 'PassRolesToTaskDefinitions',
-      actions: ['iam:PassRole'],
-      resources: roles,
-      condition: { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } },
-    },
+    { sid: 'PassRolesToTaskDefinitions', actions: ['iam:PassRole'], resources: taskRoles, condition: passTo('ecs-tasks.amazonaws.com') },
   ],
   migrations: runTask,
   'load-balancer': [
@@ -328,7 +348,7 @@ const GRANTS: Record<string, Grant[]> = {
       calls: ['ECS:DescribeServices', 'ECS:DescribeTasks', 'ECS:ListTasks', 'ELBv2:DescribeTargetHealth', 'ACM:DescribeCertificate'],
       resources: any,
     },
-    { sid: 'FirstBootLogs', calls: ['Logs:GetLogEvents'], resources: (w) => [arn(w, 'logs', w.region, `log-group:/ecs/${appEnv(w)}:*`)] },
+    { sid: 'FirstBootLogs', calls: ['Logs:GetLogEvents'], resources: logGroup },
   ],
   schedules: [
     {
@@ -349,8 +369,8 @@ const GRANTS: Record<string, Grant[]> = {
     {
       sid: 'PassSchedulerRole',
       actions: ['iam:PassRole'],
-      resources: roles,
-      condition: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } },
+      resources: (w) => [roleArn(w, roleName(w.app, w.env, 'scheduler'))],
+      condition: passTo('scheduler.amazonaws.com'),
     },
   ],
   certificate: [
@@ -406,19 +426,27 @@ const GRANTS: Record<string, Grant[]> = {
     {
       sid: 'SiteBucket',
       calls: [...OWNED_BUCKET_CALLS, 'S3:GetBucketPolicy', 'S3:PutBucketPolicy', 'S3:ListObjectsV2', 'S3:PutObject', 'S3:DeleteObjects'],
-      resources: (w) => [
-        `arn:${w.partition}:s3:::${appEnv(w)}-site-*`,
-        `arn:${w.partition}:s3:::${appEnv(w)}-site-*/*`,
-        `arn:${w.partition}:s3:::${appEnv(w).slice(0, 36)}*-site-*`,
-      ],
+      resources: (w) => {
+        const b = siteBucketName({ app: w.app, env: w.env, account: w.account });
+        return [`arn:${w.partition}:s3:::${b}`, `arn:${w.partition}:s3:::${b}/*`];
+      },
     },
   ],
   alarms: [
+    { sid: 'FindAlarms', calls: ['CloudWatch:DescribeAlarms'], resources: any },
     {
       sid: 'Alarms',
-      calls: ['CloudWatch:DescribeAlarms', 'CloudWatch:ListTagsForResource', 'CloudWatch:PutMetricAlarm', 'CloudWatch:DeleteAlarms'],
+      calls: ['CloudWatch:ListTagsForResource', 'CloudWatch:PutMetricAlarm'],
       actions: ['cloudwatch:TagResource'],
+      resources: (w, c) => alarmNames(w, c).map((n) => arn(w, 'cloudwatch', w.region, `alarm:${n}`)),
+    },
+    {
+      // Alarms a changed config no longer has: any name, but only while it carries this app's and env's tags.
+      sid: 'StaleAlarms',
+      calls: ['CloudWatch:ListTagsForResource', 'CloudWatch:DeleteAlarms'],
       resources: (w) => [arn(w, 'cloudwatch', w.region, `alarm:${appEnv(w)}-*`)],
+      condition: undefined,
+      ownTags: true,
     },
     {
       sid: 'Dashboard',
@@ -463,22 +491,44 @@ const GRANTS: Record<string, Grant[]> = {
   ],
 };
 
+/**
+ * The alarms this config can have, by the names alarm-specs gives them (the
+ * cache's per-node ones end in the node's three-digit number).
+ */
+function alarmNames(w: PolicyWhere, c: Config): string[] {
+  const services = Object.values(c.services);
+  const web = services.filter((s) => s.port !== undefined);
+  const specs = alarmSpecs(
+    {
+      app: w.app,
+      env: w.env,
+      loadBalancer: web.length ? 'app/x/0' : undefined,
+      targetGroups: web.map((s) => ({ service: s.name, dimension: 'targetgroup/x/0' })),
+      cluster: appEnv(w),
+      services: services.map((s) => ({ name: s.name, serviceName: s.name })),
+      database: c.database ? 'db' : undefined,
+      cacheNodes: c.cache ? ['x-???', 'x-???'] : [],
+    },
+    {} as Parameters<typeof alarmSpecs>[1],
+    'topic',
+  );
+  return [...new Set([...specs.map((a) => a.AlarmName), ...(c.cache ? [`${appEnv(w)}-cache-memory-high`, `${appEnv(w)}-cache-evictions`] : [])])];
+}
+
 function hostedZoneCalls() {
   return ['Route53:ListHostedZonesByName', 'Route53:GetHostedZone', 'Route53:ListResourceRecordSets', 'Route53:ChangeResourceRecordSets'];
-}
-function secrets(w: PolicyWhere) {
-  return arn(w, 'secretsmanager', w.region, `secret:${w.app}/${w.env}*`);
 }
 
 /** Steps that have grants; a test checks every step of the pipeline is listed. */
 export const GRANTED_STEPS = Object.keys(GRANTS);
 
 /**
- * The deploy role's permissions for this config: the grants of its enabled
- * steps, the state object, and a Deny that keeps the role from rewriting
- * itself. Statements with the same resources and condition are merged.
+ * The deploy role's permissions for this config, as the managed policies
+ * attached to it: the grants of its enabled steps, the state object, and
+ * Denies that keep the role from rewriting itself or the boundary.
+ * Statements with the same resources and condition are merged.
  */
-export function deployPolicy(config: Config, stepIds: readonly string[], w: PolicyWhere) {
+export function deployPolicies(config: Config, stepIds: readonly string[], w: PolicyWhere) {
   const out: PolicyStatement[] = [];
   const add = (sid: string, actions: string[], resources: string[], condition?: PolicyStatement['Condition']) => {
     if (!actions.length || !resources.length) return;
@@ -494,53 +544,169 @@ export function deployPolicy(config: Config, stepIds: readonly string[], w: Poli
         ...(condition ? { Condition: condition } : {}),
       });
   };
+  const conditionOf = (g: Grant): PolicyStatement['Condition'] =>
+    g.boundary
+      ? { StringEquals: { 'iam:PermissionsBoundary': boundaryArnOf(w) } }
+      : g.ownTags
+        ? { StringEquals: { 'aws:ResourceTag/deploy-wizard:app': w.app, 'aws:ResourceTag/deploy-wizard:env': w.env } }
+        : g.condition;
   for (const id of stepIds) {
     for (const g of GRANTS[id] ?? []) {
       const actions = [...(g.calls ?? []).flatMap(iamActionsFor), ...(g.actions ?? [])];
-      add(g.sid, actions, [...new Set(g.resources(w, config))], g.condition);
+      add(g.sid, actions, [...new Set(g.resources(w, config))], conditionOf(g));
     }
   }
-  const stateBase = `arn:${w.partition}:s3:::${w.state.bucket}/${w.state.prefix}${w.app}/${w.env}`;
-  add('StateObject', ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'], [`${stateBase}.state.json`, `${stateBase}.lock`]);
-  compactIfLarge(out);
-  out.push({
-    Sid: 'NeverItself',
-    Effect: 'Deny',
-    Action: ['iam:*'],
-    Resource: `arn:${w.partition}:iam::${w.account}:role/${w.deployRoleName}`,
+  const stateBase = `${w.state.prefix}${w.app}/${w.env}`;
+  add(
+    'StateObject',
+    ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'],
+    [`arn:${w.partition}:s3:::${w.state.bucket}/${stateBase}.state.json`, `arn:${w.partition}:s3:::${w.state.bucket}/${stateBase}.lock`],
+  );
+  // Without ListBucket, S3 answers 403 instead of 404 for a key that does not exist yet (the first CI
+  // deploy's state and lock): https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html, "Permissions".
+  add('StateListing', ['s3:ListBucket'], [`arn:${w.partition}:s3:::${w.state.bucket}`], {
+    StringEquals: { 's3:prefix': [`${stateBase}.state.json`, `${stateBase}.lock`] },
   });
-  return { Version: '2012-10-17' as const, Statement: out };
+  const denies: PolicyStatement[] = [
+    {
+      Sid: 'NeverItself',
+      Effect: 'Deny',
+      Action: ['iam:*'],
+      Resource: `arn:${w.partition}:iam::${w.account}:role/${w.deployRoleName}`,
+    },
+    {
+      // The boundary bounds every role this one writes, and the deploy policies bound this one:
+      // never changed, removed or replaced from CI.
+      Sid: 'NeverTheBoundary',
+      Effect: 'Deny',
+      Action: [
+        'iam:CreatePolicy',
+        'iam:CreatePolicyVersion',
+        'iam:DeletePolicy',
+        'iam:DeletePolicyVersion',
+        'iam:SetDefaultPolicyVersion',
+        'iam:DeleteRolePermissionsBoundary',
+      ],
+      Resource: [boundaryArnOf(w), `arn:${w.partition}:iam::${w.account}:policy/${w.deployRoleName}-*`, `arn:${w.partition}:iam::${w.account}:role/*`],
+    },
+  ];
+  let chunks = splitPolicy([...denies, ...out]);
+  if (chunks.length > MAX_DEPLOY_POLICIES) {
+    compact(out);
+    chunks = splitPolicy([...denies, ...out]);
+  }
+  if (chunks.length > MAX_DEPLOY_POLICIES)
+    throw new InputError(
+      `ci github: the deploy role's permissions for this config need ${chunks.length} managed policies of IAM's ${MANAGED_POLICY_LIMIT} characters, even compacted; at most ${MAX_DEPLOY_POLICIES} are used`,
+      ['the config names more resources than the deploy role can hold'],
+      { hint: 'Split the app across two configs or envs, or name fewer buckets, schedules or services with permissions of their own.' },
+    );
+  return chunks;
 }
 
-/** IAM's limit on a role's inline policies, in characters (whitespace not counted). */
-export const INLINE_POLICY_LIMIT = 10_240;
+/** The deploy role's permissions as one document (what the policies attached to it add up to). */
+export function deployPolicy(config: Config, stepIds: readonly string[], w: PolicyWhere) {
+  return { Version: '2012-10-17' as const, Statement: deployPolicies(config, stepIds, w).flatMap((d) => d.Statement) };
+}
+
+/** How many managed policies the deploy role's permissions may take (IAM attaches at most 10 to a role by default). */
+export const MAX_DEPLOY_POLICIES = 4;
 
 /**
- * A big app (every step enabled) can pass the inline policy limit. Then the
- * read-only actions of statements on "*" become one Describe*, List* and
- * Get* per service: reads widen a little, writes stay exactly as listed.
+ * Statements packed into documents of at most IAM's managed policy size
+ * (whitespace does not count, and JSON.stringify writes none); a statement
+ * too big alone is split by its resources.
  */
-function compactIfLarge(out: PolicyStatement[]): void {
-  // Room for the Deny statement that follows.
-  if (JSON.stringify(out).length <= INLINE_POLICY_LIMIT - 400) return;
+function splitPolicy(statements: PolicyStatement[]): { Version: '2012-10-17'; Statement: PolicyStatement[] }[] {
+  const room = MANAGED_POLICY_LIMIT - 40; // the document's own {"Version":...,"Statement":[]}
+  const pieces: PolicyStatement[] = [];
+  const cut = (s: PolicyStatement) => {
+    const resources = [s.Resource].flat();
+    if (JSON.stringify(s).length <= room || resources.length < 2) return void pieces.push(s);
+    const half = Math.ceil(resources.length / 2);
+    cut({ ...s, Sid: `${s.Sid}A`, Resource: resources.slice(0, half) });
+    cut({ ...s, Sid: `${s.Sid}B`, Resource: resources.slice(half) });
+  };
+  statements.forEach(cut);
+  const docs: PolicyStatement[][] = [];
+  for (const s of pieces) {
+    const size = JSON.stringify(s).length + 1;
+    const fits = docs.find((d) => JSON.stringify(d).length + size <= room);
+    if (fits) fits.push(s);
+    else docs.push([s]);
+  }
+  return docs.map((Statement) => ({ Version: '2012-10-17' as const, Statement }));
+}
+
+/**
+ * For an app too big for the policies otherwise: the read-only actions of
+ * statements on "*" become one Describe*, List* and Get* per service. Reads
+ * widen a little, writes stay exactly as listed.
+ */
+function compact(out: PolicyStatement[]): void {
   for (const s of out) {
     if (s.Resource !== '*') continue;
     s.Action = [...new Set(s.Action.map((a) => a.replace(/^([a-z0-9-]+):(Describe|List|Get)[A-Za-z0-9]+$/, '$1:$2*')))].sort();
   }
 }
 
-/** Whether a policy allows `action` on `resource` (wildcards * and ? as IAM reads them; conditions are not evaluated). */
-export function allows(policy: { Statement: PolicyStatement[] }, action: string, resource = '*'): boolean {
-  const match = (pattern: string, value: string) =>
-    new RegExp(
-      `^${pattern
-        .replace(/[.+^${}()|[\]\\]/g, '\\$&')
-        .replace(/\*/g, '.*')
-        .replace(/\?/g, '.')}$`,
-      'i',
-    ).test(value);
+/** Request context for condition keys ("iam:PassedToService", "s3:prefix", "aws:ResourceTag/k"...), as IAM would see it. */
+export type RequestContext = Record<string, string | undefined>;
+
+const globMatch = (pattern: string, value: string, caseInsensitive = false) =>
+  new RegExp(
+    `^${pattern
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*/g, '.*')
+      .replace(/\?/g, '.')}$`,
+    caseInsensitive ? 'i' : '',
+  ).test(value);
+
+/**
+ * A condition block as IAM evaluates it for a single-valued key: every operator
+ * and every key must match; a key absent from the request fails a positive
+ * operator ("If the key that you specify in a policy condition is not present
+ * in the request context, the values do not match",
+ * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html).
+ */
+export function conditionHolds(condition: PolicyStatement['Condition'], ctx: RequestContext): boolean {
+  if (!condition) return true;
+  return Object.entries(condition).every(([op, keys]) =>
+    Object.entries(keys).every(([key, want]) => {
+      const have = ctx[key];
+      const wants = [want].flat().map(String);
+      switch (op) {
+        case 'StringEquals':
+        case 'ArnEquals':
+          return have !== undefined && wants.includes(have);
+        case 'StringLike':
+        case 'ArnLike':
+          return have !== undefined && wants.some((x) => globMatch(x, have));
+        case 'StringNotEquals':
+          return have === undefined || !wants.includes(have);
+        case 'Bool':
+          return have !== undefined && wants.includes(have);
+        case 'Null':
+          return wants.includes(String(have === undefined));
+        default:
+          throw new Error(`conditionHolds: operator ${op} is not evaluated here`);
+      }
+    }),
+  );
+}
+
+/**
+ * Whether a policy allows `action` on `resource` for a request with `ctx`'s
+ * condition keys: an explicit Deny that matches wins, then any Allow that
+ * matches (wildcards * and ? as IAM reads them; actions match case-insensitively,
+ * resources case-sensitively). With `resource` "*" the question is whether
+ * some resource is allowed, so Denies on named resources do not answer it.
+ */
+export function allows(policy: { Statement: PolicyStatement[] }, action: string, resource = '*', ctx: RequestContext = {}): boolean {
   const hits = (s: PolicyStatement) =>
-    s.Action.some((a) => match(a, action)) && [s.Resource].flat().some((r) => r === '*' || resource === '*' || match(r, resource));
-  if (policy.Statement.some((s) => s.Effect === 'Deny' && hits(s) && resource !== '*')) return false;
+    s.Action.some((a) => globMatch(a, action, true)) &&
+    [s.Resource].flat().some((r) => r === '*' || resource === '*' || globMatch(r, resource)) &&
+    conditionHolds(s.Condition, ctx);
+  if (policy.Statement.some((s) => s.Effect === 'Deny' && hits(s) && (resource !== '*' || s.Resource === '*'))) return false;
   return policy.Statement.some((s) => s.Effect === 'Allow' && hits(s));
 }

@@ -6,13 +6,20 @@ import {
   GetRoleCommand,
   GetRolePolicyCommand,
   ListOpenIDConnectProvidersCommand,
-  PutRolePolicyCommand,
   UpdateAssumeRolePolicyCommand,
+  AttachRolePolicyCommand,
+  DetachRolePolicyCommand,
+  ListAttachedRolePoliciesCommand,
+  ListPolicyVersionsCommand,
+  DeletePolicyVersionCommand,
+  DeletePolicyCommand,
+  DeleteRolePolicyCommand,
   type IAMClient,
 } from '@aws-sdk/client-iam';
 import { StateError } from '../errors.js';
 import { canonicalJson } from '../canonical-json.js';
 import { isError, unlessNotFound } from '../aws/not-found.js';
+import { ensureManagedPolicy } from '../aws/managed-policy.js';
 
 // GitHub Actions' OIDC tokens, trusted by one role that only one repository's
 // branch (or GitHub environment) may assume, for the sts.amazonaws.com
@@ -20,7 +27,8 @@ import { isError, unlessNotFound } from '../aws/not-found.js';
 
 export const GITHUB_ISSUER = 'token.actions.githubusercontent.com';
 export const AUDIENCE = 'sts.amazonaws.com';
-const INLINE = 'deploy-wizard-deploy';
+/** The inline policy versions before managed policies wrote; removed once those are attached. */
+const LEGACY_INLINE = 'deploy-wizard-deploy';
 
 /** The token's `sub` for a push to the branch, or for any job that runs in the GitHub environment. */
 export const githubSubject = (repo: string, t: { branch: string; githubEnv?: string }) =>
@@ -72,11 +80,23 @@ const decode = (doc: string | undefined) => (doc ? (JSON.parse(decodeURIComponen
 /**
  * The deploy role: created, or adopted when it carries this app's tags (a
  * role of that name without them belongs to someone else and is refused).
- * Trust and permissions are rewritten only when they differ.
+ * Its permissions are customer managed policies `<role>-1`…`<role>-N`, each
+ * converged only where it differs and attached; ones of a larger earlier
+ * config are detached and deleted, and the inline policy earlier versions
+ * wrote is removed once they are in place (a role's inline policies share
+ * one 10,240-character limit; managed ones have 6,144 each).
  */
 export async function ensureDeployRole(
   iam: IAMClient,
-  o: { name: string; trust: object; policy: object; tags: { Key: string; Value: string }[]; description: string },
+  o: {
+    name: string;
+    account: string;
+    partition: string;
+    trust: object;
+    policies: object[];
+    tags: { Key: string; Value: string }[];
+    description: string;
+  },
 ): Promise<{ arn: string; changed: string[] }> {
   const changed: string[] = [];
   let role = (await unlessNotFound(iam.send(new GetRoleCommand({ RoleName: o.name })), 'NoSuchEntityException', 'NoSuchEntity'))?.Role;
@@ -104,13 +124,47 @@ export async function ensureDeployRole(
       changed.push('trust');
     }
   }
-  const current = decode(
-    (await unlessNotFound(iam.send(new GetRolePolicyCommand({ RoleName: o.name, PolicyName: INLINE })), 'NoSuchEntityException', 'NoSuchEntity'))
-      ?.PolicyDocument,
-  );
-  if (canonicalJson(current) !== canonicalJson(o.policy)) {
-    await iam.send(new PutRolePolicyCommand({ RoleName: o.name, PolicyName: INLINE, PolicyDocument: JSON.stringify(o.policy) }));
-    changed.push('permissions');
+  const arnOf = (i: number) => `arn:${o.partition}:iam::${o.account}:policy/${o.name}-${i}`;
+  const attached = new Set(((await iam.send(new ListAttachedRolePoliciesCommand({ RoleName: o.name }))).AttachedPolicies ?? []).map((p) => p.PolicyArn!));
+  let permissions = false;
+  for (const [i, doc] of o.policies.entries()) {
+    const arn = arnOf(i + 1);
+    const c = await ensureManagedPolicy(iam, {
+      arn,
+      name: `${o.name}-${i + 1}`,
+      doc,
+      description: `deploy-wizard: what ${o.name} may do (${i + 1} of ${o.policies.length})`,
+      tags: o.tags,
+    });
+    if (c) permissions = true;
+    if (!attached.has(arn)) {
+      await iam.send(new AttachRolePolicyCommand({ RoleName: o.name, PolicyArn: arn }));
+      permissions = true;
+    }
   }
+  // Parts a larger config needed: detached, then deleted with their old versions.
+  for (const arn of attached) {
+    const m = new RegExp(`:policy/${o.name}-(\\d+)$`).exec(arn);
+    if (!m || Number(m[1]) <= o.policies.length) continue;
+    await iam.send(new DetachRolePolicyCommand({ RoleName: o.name, PolicyArn: arn }));
+    for (const v of (await iam.send(new ListPolicyVersionsCommand({ PolicyArn: arn }))).Versions ?? [])
+      if (!v.IsDefaultVersion) await iam.send(new DeletePolicyVersionCommand({ PolicyArn: arn, VersionId: v.VersionId }));
+    await unlessNotFound(iam.send(new DeletePolicyCommand({ PolicyArn: arn })), 'NoSuchEntityException', 'NoSuchEntity');
+    permissions = true;
+  }
+  const inline = await unlessNotFound(
+    iam.send(new GetRolePolicyCommand({ RoleName: o.name, PolicyName: LEGACY_INLINE })),
+    'NoSuchEntityException',
+    'NoSuchEntity',
+  );
+  if (inline) {
+    await iam.send(new DeleteRolePolicyCommand({ RoleName: o.name, PolicyName: LEGACY_INLINE }));
+    permissions = true;
+  }
+  if (permissions) changed.push('permissions');
   return { arn: role.Arn!, changed };
 }
+
+/** The managed policies' ARNs of a deploy role, in order (for tests and `ci github --list`). */
+export const deployPolicyArns = (o: { name: string; account: string; partition: string; count: number }) =>
+  Array.from({ length: o.count }, (_, i) => `arn:${o.partition}:iam::${o.account}:policy/${o.name}-${i + 1}`);

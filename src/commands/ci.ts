@@ -12,7 +12,8 @@ import { roleName } from '../aws/names.js';
 import { ownVersion } from '../version.js';
 import { describeAwsError } from '../aws/describe-error.js';
 import { resolveStateLocation } from '../state/state-location.js';
-import { deployPolicy } from '../ci/deploy-policy.js';
+import { deployPolicies } from '../ci/deploy-policy.js';
+import { boundaryPolicy, ensureBoundary } from '../aws/app-roles.js';
 import { ensureDeployRole, ensureGithubProvider, githubSubject, trustPolicy } from '../ci/github-oidc.js';
 import { ciInputs, githubWorkflow, WORKFLOW_PATH } from '../ci/github-workflow.js';
 import { initStateBucket, stateConfigLines, statePush } from './state.js';
@@ -76,7 +77,7 @@ export async function ciCommand(opts: CommonOptions, io: Io, rest: string[]): Pr
     { Key: 'deploy-wizard:env', Value: opts.env },
     { Key: 'deploy-wizard:step', Value: 'ci' },
   ];
-  const policy = deployPolicy(
+  const policies = deployPolicies(
     loaded.config,
     session.steps.map((s) => s.id),
     {
@@ -89,14 +90,23 @@ export async function ciCommand(opts: CommonOptions, io: Io, rest: string[]): Pr
       deployRoleName: name,
     },
   );
+  const roleWhere = { app, env: opts.env, account: session.account, region: session.region, config: loaded.config };
   let provider: Awaited<ReturnType<typeof ensureGithubProvider>>;
   let role: Awaited<ReturnType<typeof ensureDeployRole>>;
+  let boundary: Awaited<ReturnType<typeof ensureBoundary>>;
   try {
     provider = await ensureGithubProvider(session.aws.iam, session.account, partition, [{ Key: 'deploy-wizard:managed-by', Value: 'deploy-wizard' }]);
+    // The app roles' boundary first: the deploy role may only make roles that carry it, and may never write it.
+    boundary = await ensureBoundary(session.aws.iam, roleWhere, boundaryPolicy(roleWhere), [
+      ...tags.filter((t) => t.Key !== 'deploy-wizard:step'),
+      { Key: 'deploy-wizard:step', Value: 'iam-roles' },
+    ]);
     role = await ensureDeployRole(session.aws.iam, {
       name,
+      account: session.account,
+      partition,
       trust: trustPolicy(provider.arn, githubSubject(repo!, { branch, githubEnv: f.githubEnv })),
-      policy,
+      policies,
       tags,
       description: `deploy-wizard: GitHub Actions deploys of ${app} (${opts.env}) from ${repo}`,
     });
@@ -128,6 +138,7 @@ export async function ciCommand(opts: CommonOptions, io: Io, rest: string[]): Pr
   const { secrets, variables } = ciInputs(loaded.config);
   const lines = [
     `OIDC provider ${provider.arn}: ${provider.changed ?? 'adopted, unchanged'}`,
+    `Permissions boundary ${boundary.arn}: ${boundary.changed ?? 'unchanged'}; every role the deploy role makes or changes must carry it`,
     `Deploy role ${role.arn}: ${role.changed.length ? role.changed.join(', ') : 'adopted, unchanged'}; assumable only by ${githubSubject(repo!, { branch, githubEnv: f.githubEnv })}`,
     `Workflow ${relative(io.cwd, workflowFile) || workflowFile}: ${workflow}${workflow === 'updated' ? ' (the previous one is kept as deploy-wizard.yml.bak)' : ''}`,
     ...(secrets.length ? [`Set the repository secrets it reads: ${secrets.map((s) => `gh secret set ${s}`).join('; ')}`] : []),

@@ -115,6 +115,7 @@ export async function deployCommand(opts: CommonOptions, io: Io): Promise<number
       emit,
       signal: io.signal,
       now: () => clock.now(),
+      lockLost: () => lock.lost?.(),
     });
     if (state.rollbacks) {
       delete state.rollbacks;

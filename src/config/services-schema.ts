@@ -119,7 +119,14 @@ const secretKeyName = z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'secret keys are UP
 export const permission = z.strictObject({
   actions: z
     .array(
-      z.string().regex(/^[a-z0-9-]+:[A-Za-z0-9]+$/, 'an action is service:Action, such as bedrock:InvokeModel; wildcards are not accepted, name each action'),
+      z
+        .string()
+        .regex(/^[a-z0-9-]+:[A-Za-z0-9]+$/, 'an action is service:Action, such as bedrock:InvokeModel; wildcards are not accepted, name each action')
+        // Every role the wizard makes carries a permissions boundary without these (src/aws/app-roles.ts): granted, they would never work.
+        .refine(
+          (a) => !/^(iam|sts|organizations):/i.test(a),
+          'IAM, STS and Organizations actions are outside the permissions boundary of the roles deploy-wizard makes; grant them with a role of your own',
+        ),
     )
     .min(1),
   resources: z

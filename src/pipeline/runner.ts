@@ -38,6 +38,8 @@ export interface RunOptions {
   emit(event: StepEvent): void;
   signal: AbortSignal;
   now(): Date;
+  /** Why this run no longer holds the state's lock, once it is so: checked before each step starts, not only at state writes. */
+  lockLost?(): string | undefined;
 }
 
 export interface RunResult {
@@ -83,6 +85,13 @@ export async function runSteps(opts: RunOptions): Promise<RunResult> {
       task.output = msg;
     });
     const ctx = opts.contextFor(step, log);
+    const lost = opts.lockLost?.();
+    if (lost) {
+      const err = new StateError(`${step.id}: not started: ${lost}`, { hint: 'Another run may own this state now. Let it finish, then run again.' });
+      outcome[step.id] = 'failed';
+      emit(step.id, 'failed', err.message);
+      throw err;
+    }
     const prev: StepState = state.steps[step.id] ?? { status: 'pending' };
     try {
       const inputHash = hashInputs(await step.inputs(ctx));

@@ -20,6 +20,8 @@ export interface Lock {
   release(): Promise<void>;
   /** Set when a dead holder's lock was broken to take this one. */
   brokeStale?: LockInfo;
+  /** Why this run no longer holds the lock, once it is so (a lease-based lock only). */
+  lost?(): string | undefined;
 }
 
 /** What the lock file says: a holder, nothing, or bytes that are not a lock (empty, truncated, unreadable). */

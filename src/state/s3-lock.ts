@@ -1,11 +1,13 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
+import { isMissingKey } from './missing-key.js';
 import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { StateError } from '../errors.js';
 import { errorName, httpStatusOf } from '../aws/not-found.js';
 import { serverDateOf } from '../aws/clients.js';
 import type { Lock, LockInfo } from './lock.js';
 import { pidAlive } from './pid-alive.js';
+import { machineId } from './machine-id.js';
 
 /**
  * The lock of a state kept in S3: an object created with `If-None-Match: *`
@@ -22,6 +24,8 @@ export interface S3LockRecord extends LockInfo {
   /** How long the holder may go without renewing before others may take the lock. */
   leaseMs: number;
   renewedAt?: string;
+  /** The holder's machine id (src/state/machine-id.ts); absent in locks of older versions. */
+  machine?: string;
 }
 
 export interface RemoteLock extends Lock {
@@ -32,6 +36,8 @@ export interface RemoteLock extends Lock {
 /** Renewals come this many times per lease, so a slow or failed one still leaves time for the next. */
 const RENEWALS_PER_LEASE = 3;
 export const DEFAULT_LEASE_MS = 60_000;
+/** Past this share of the lease without a renewal, the holder counts its lock as lost. */
+const LOST_AFTER = 0.8;
 
 /** 412: the condition failed. 409: a concurrent conditional write won; AWS says retry. 404: the object is gone. */
 const preconditionFailed = (e: unknown) => httpStatusOf(e) === 412 || errorName(e) === 'PreconditionFailed';
@@ -50,14 +56,16 @@ async function readLockObject(s3: S3Client, bucket: string, key: string): Promis
   try {
     out = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
   } catch (e) {
-    if (missing(e)) return undefined;
+    if (missing(e) || (await isMissingKey(s3, bucket, key, e))) return undefined;
     throw e;
   }
   const text = (await out.Body?.transformToString()) ?? '';
   const etag = out.ETag ?? '';
   const server = serverDateOf(out);
-  // Without a Date header (never seen on S3) the lock counts as fresh: waiting is safe, breaking is not.
-  const ageMs = server && out.LastModified ? server.getTime() - out.LastModified.getTime() : 0;
+  // Without a Date header (never seen on S3), or with one that does not parse (a proxy that adds its own,
+  // which Node joins with S3's into one value), the lock counts as fresh: waiting is safe, breaking is not.
+  const measured = server && out.LastModified ? server.getTime() - out.LastModified.getTime() : NaN;
+  const ageMs = Number.isFinite(measured) ? measured : 0;
   let record: S3LockRecord;
   try {
     record = JSON.parse(text) as S3LockRecord;
@@ -85,10 +93,11 @@ export async function acquireS3Lock(
   command: string,
   now: () => Date,
   leaseMs = DEFAULT_LEASE_MS,
+  machine: string | undefined = machineId(),
 ): Promise<RemoteLock> {
   const { bucket, key } = where;
   const info: LockInfo = { id: randomBytes(4).toString('hex'), pid: process.pid, host: hostname(), command, startedAt: now().toISOString() };
-  const body = (extra: object = {}) => JSON.stringify({ ...info, leaseMs, ...extra } satisfies S3LockRecord, null, 2) + '\n';
+  const body = (extra: object = {}) => JSON.stringify({ ...info, leaseMs, ...(machine ? { machine } : {}), ...extra } satisfies S3LockRecord, null, 2) + '\n';
   for (let attempt = 0; attempt < 20; attempt++) {
     try {
       const put = await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body(), IfNoneMatch: '*', ContentType: 'application/json' }));
@@ -104,8 +113,8 @@ export async function acquireS3Lock(
     if (!found) continue; // released between our write and our read: try again
     // Our own write landed but its answer was lost, and the SDK's retry found it there: it is ours.
     if (found.record.id === info.id) return held(s3, where, info, found.etag, body, leaseMs, now);
-    // A holder on this machine whose process is gone needs no lease to run out (as the local lock does).
-    const deadHere = found.record.host === info.host && found.record.pid > 0 && !pidAlive(found.record.pid);
+    // A holder on this very machine (its random id, not its host name) whose process is gone needs no lease to run out.
+    const deadHere = !!machine && found.record.machine === machine && found.record.pid > 0 && !pidAlive(found.record.pid);
     if (found.ageMs <= found.record.leaseMs && !deadHere) throw lockedError(`s3://${bucket}/${key}`, found);
     try {
       const put = await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body(), IfMatch: found.etag, ContentType: 'application/json' }));
@@ -164,8 +173,8 @@ function held(
         lostWhy = current
           ? `lock ${info.id} was taken over by ${current.record.id} (pid ${current.record.pid} on ${current.record.host}, "${current.record.command}") after this run's lease ran out`
           : `lock ${info.id} was removed (deploy-wizard unlock ${info.id}?)`;
-      } else if (Date.now() - lastRenewed > leaseMs) {
-        lostWhy = `lock ${info.id} could not be renewed for ${Math.round(leaseMs / 1000)}s (${(e as Error).message}); another run may have taken it`;
+      } else if (Date.now() - lastRenewed > LOST_AFTER * leaseMs) {
+        lostWhy = `lock ${info.id} could not be renewed for ${Math.round((Date.now() - lastRenewed) / 1000)}s (${(e as Error).message}); another run may take it`;
       }
       // Otherwise a passing failure (throttling, a dropped connection): the next renewal tries again within the lease.
     }
@@ -179,7 +188,12 @@ function held(
   timer.unref();
   return {
     info,
-    lost: () => lostWhy,
+    lost: () => {
+      // A renewal that hangs never fails: by 80% of the lease without one, another run may take the lock any moment.
+      if (!lostWhy && Date.now() - lastRenewed > LOST_AFTER * leaseMs)
+        lostWhy = `lock ${info.id} was not renewed for ${Math.round((Date.now() - lastRenewed) / 1000)}s of its ${Math.round(leaseMs / 1000)}s lease; another run may take it`;
+      return lostWhy;
+    },
     release: async () => {
       clearInterval(timer);
       await inFlight;

@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import { isMissingKey } from './missing-key.js';
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { StateError } from '../errors.js';
 import { errorName, httpStatusOf } from '../aws/not-found.js';
@@ -48,8 +50,8 @@ export class S3StateStore {
     try {
       out = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.key }));
     } catch (e) {
-      // No object yet; a missing bucket (also a 404) is an error the backend explains.
-      if (errorName(e) === 'NoSuchKey' || (httpStatusOf(e) === 404 && errorName(e) !== 'NoSuchBucket')) return undefined;
+      // No object yet (a 404, or a 403 to a caller that may not list); a missing bucket is an error the backend explains.
+      if (await isMissingKey(this.s3, this.bucket, this.key, e)) return undefined;
       throw e;
     }
     const text = (await out.Body?.transformToString()) ?? '';
@@ -95,9 +97,30 @@ export class S3StateStore {
           await new Promise((r) => setTimeout(r, 100 * 2 ** attempt));
           continue;
         }
-        if (httpStatusOf(e) === 412 || errorName(e) === 'PreconditionFailed') throw await this.staleError();
+        if (httpStatusOf(e) === 412 || errorName(e) === 'PreconditionFailed') {
+          // Our write may have landed with its answer lost, and the SDK's retry then met our own new ETag.
+          if (await this.isOurs(body, me.label)) return;
+          throw await this.staleError();
+        }
         throw e;
       }
+    }
+  }
+
+  /**
+   * Whether the object now is exactly this write: the same writer (its label
+   * names this run's lock) and the ETag of these bytes (an S3 ETag is the MD5
+   * of a single-part object's body under SSE-S3, which the state bucket uses).
+   * Then it is adopted as written.
+   */
+  private async isOurs(body: string, label: string): Promise<boolean> {
+    try {
+      const head = await this.s3.send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.key }));
+      if (head.Metadata?.writer !== label || head.ETag !== `"${createHash('md5').update(body).digest('hex')}"`) return false;
+      this.etag = head.ETag;
+      return true;
+    } catch {
+      return false;
     }
   }
 

@@ -2,7 +2,7 @@ import { DeleteRepositoryCommand, DescribeRepositoriesCommand, ListTagsForResour
 import type { StepContext } from '../../src/pipeline/context.js';
 import { ownedBy, type Teardown } from '../../src/pipeline/step.js';
 import { unlessNotFound } from '../../src/aws/not-found.js';
-import { repositoryName } from '../ecr-push.js';
+import { repositoryName } from '../../src/aws/names.js';
 
 /** The image repositories and their images: built from the repo, so not data. */
 export async function destroyRepositories(ctx: StepContext): Promise<Teardown[]> {

@@ -1,4 +1,9 @@
 import {
+  DeletePolicyCommand,
+  DeletePolicyVersionCommand,
+  GetPolicyCommand,
+  ListPolicyTagsCommand,
+  ListPolicyVersionsCommand,
   DeleteRoleCommand,
   DeleteRolePolicyCommand,
   DetachRolePolicyCommand,
@@ -10,6 +15,7 @@ import {
 import type { StepContext } from '../../src/pipeline/context.js';
 import { ownedBy, type Teardown } from '../../src/pipeline/step.js';
 import { unlessNotFound } from '../../src/aws/not-found.js';
+import { boundaryArn } from '../../src/aws/app-roles.js';
 
 const gone = ['NoSuchEntityException', 'NoSuchEntity'];
 
@@ -42,5 +48,22 @@ export async function destroyRoles(ctx: StepContext): Promise<Teardown[]> {
     }
     marker = page.IsTruncated ? page.Marker : undefined;
   } while (marker);
+  // The boundary goes after the roles that carry it (IAM refuses to delete a policy in use as a boundary).
+  const arn = boundaryArn(ctx);
+  const policy = (await unlessNotFound(ctx.aws.iam.send(new GetPolicyCommand({ PolicyArn: arn })), ...gone))?.Policy;
+  if (policy) {
+    const tags = (await ctx.aws.iam.send(new ListPolicyTagsCommand({ PolicyArn: arn }))).Tags;
+    if (ownedBy(ctx, tags))
+      items.push({
+        resource: `IAM policy ${policy.PolicyName}`,
+        remove: async () => {
+          const versions = (await unlessNotFound(ctx.aws.iam.send(new ListPolicyVersionsCommand({ PolicyArn: arn })), ...gone))?.Versions ?? [];
+          for (const v of versions)
+            if (!v.IsDefaultVersion)
+              await unlessNotFound(ctx.aws.iam.send(new DeletePolicyVersionCommand({ PolicyArn: arn, VersionId: v.VersionId })), ...gone);
+          await unlessNotFound(ctx.aws.iam.send(new DeletePolicyCommand({ PolicyArn: arn })), ...gone);
+        },
+      });
+  }
   return items;
 }

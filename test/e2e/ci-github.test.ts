@@ -8,7 +8,15 @@ import { CreateBucketCommand, GetObjectCommand, S3Client } from '@aws-sdk/client
 import { loadAllSteps } from '../../steps/index.js';
 
 const steps = await loadAllSteps();
-import { GetRoleCommand, GetRolePolicyCommand, IAMClient, ListOpenIDConnectProvidersCommand, GetOpenIDConnectProviderCommand } from '@aws-sdk/client-iam';
+import {
+  GetPolicyCommand,
+  GetPolicyVersionCommand,
+  GetRoleCommand,
+  IAMClient,
+  ListAttachedRolePoliciesCommand,
+  ListOpenIDConnectProvidersCommand,
+  GetOpenIDConnectProviderCommand,
+} from '@aws-sdk/client-iam';
 import { makeApp, makeExampleApp, runCli } from '../helpers/cli.js';
 import { recordedDeploy } from '../helpers/recorded-deploy.js';
 import { expectDeployed } from '../helpers/expect-ok.js';
@@ -116,10 +124,7 @@ describe('ci github', () => {
     await giveDomain(dir, app);
     const ci = await runCli(['ci', 'github', '--repo', 'acme/shop', '--non-interactive'], { cwd: dir });
     expect(ci.code, ci.stderr).toBe(0);
-    const policy = decode(
-      (await iam().send(new GetRolePolicyCommand({ RoleName: `${app}-prod-deploy`, PolicyName: 'deploy-wizard-deploy' }))).PolicyDocument,
-    ) as { Statement: PolicyStatement[] };
-    expect(JSON.stringify(policy).length).toBeLessThanOrEqual(10_240);
+    const policy = await attachedPolicy(`${app}-prod-deploy`);
     const first = await recordedDeploy(dir, secrets);
     expectDeployed(first);
     const stepsRun = Object.keys(
@@ -135,9 +140,16 @@ describe('ci github', () => {
     const denied: string[] = [];
     for (const c of [...first.calls, ...again.calls]) {
       const resource = resourceOf(c.name, c.input, app);
-      for (const action of iamActionsFor(c.name)) if (!allows(policy, action, resource)) denied.push(`${c.name} → ${action} on ${resource}`);
+      const ctx = await requestContext(c.name, c.input);
+      for (const action of iamActionsFor(c.name)) if (!allows(policy, action, resource, ctx)) denied.push(`${c.name} → ${action} on ${resource}`);
     }
     expect([...new Set(denied)]).toEqual([]);
+    // Every role the deploy made carries the boundary ci github wrote, which the deploy role may not change.
+    for (const kind of ['execution', 'task']) {
+      const r = (await iam().send(new GetRoleCommand({ RoleName: `${app}-prod-${kind}` }))).Role!;
+      expect(r.PermissionsBoundary?.PermissionsBoundaryArn).toBe(`arn:aws:iam::123456789012:policy/${app}-prod-boundary`);
+    }
+    expect(allows(policy, 'iam:CreatePolicyVersion', `arn:aws:iam::123456789012:policy/${app}-prod-boundary`)).toBe(false);
     // Scoped where the name is known: another app's role, secret, log group and bucket are outside it.
     expect(allows(policy, 'iam:PutRolePolicy', 'arn:aws:iam::123456789012:role/other-prod-task')).toBe(false);
     expect(allows(policy, 'secretsmanager:GetSecretValue', 'arn:aws:secretsmanager:us-east-1:123456789012:secret:other/prod-AbCdEf')).toBe(false);
@@ -146,6 +158,34 @@ describe('ci github', () => {
     expect(allows(policy, 'iam:PutRolePolicy', `arn:aws:iam::123456789012:role/${app}-prod-deploy`)).toBe(false);
   }, 600_000);
 });
+
+/** The policies attached to a role, as one document: what IAM evaluates its calls against. */
+async function attachedPolicy(roleName: string): Promise<{ Statement: PolicyStatement[] }> {
+  const attached = (await iam().send(new ListAttachedRolePoliciesCommand({ RoleName: roleName }))).AttachedPolicies ?? [];
+  const docs = [];
+  for (const a of attached) {
+    const p = (await iam().send(new GetPolicyCommand({ PolicyArn: a.PolicyArn }))).Policy!;
+    const v = await iam().send(new GetPolicyVersionCommand({ PolicyArn: a.PolicyArn, VersionId: p.DefaultVersionId }));
+    const doc = decode(v.PolicyVersion!.Document);
+    expect(JSON.stringify(doc).length).toBeLessThanOrEqual(6_144);
+    docs.push(doc);
+  }
+  expect(docs.length).toBeGreaterThan(0);
+  return { Statement: docs.flatMap((d) => d.Statement) };
+}
+
+/** The condition keys IAM would see for a recorded call: the boundary a role is created with or carries, the tags of an alarm. */
+async function requestContext(call: string, input: any): Promise<Record<string, string | undefined>> {
+  if (call === 'IAM:CreateRole') return { 'iam:PermissionsBoundary': input.PermissionsBoundary };
+  if (call === 'IAM:PutRolePermissionsBoundary') return { 'iam:PermissionsBoundary': input.PermissionsBoundary };
+  if (call.startsWith('IAM:') && input?.RoleName) {
+    const r = await iam()
+      .send(new GetRoleCommand({ RoleName: input.RoleName }))
+      .catch(() => undefined);
+    return { 'iam:PermissionsBoundary': r?.Role?.PermissionsBoundary?.PermissionsBoundaryArn };
+  }
+  return {};
+}
 
 /** The ARN a recorded call acts on, where the policy scopes by name; "*" where it does not. */
 function resourceOf(call: string, input: any, app: string): string {

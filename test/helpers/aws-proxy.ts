@@ -15,7 +15,17 @@ export interface AwsRequest {
  * answer with an AWS error, or answer with a canned success body (for an
  * API the emulator does not implement).
  */
-export type Verdict = 'pass' | 'hang' | 'reset' | { error: string; message: string; status?: number } | { reply: string } | { delayMs: number };
+export type Verdict =
+  | 'pass'
+  | 'hang'
+  | 'reset'
+  /** Forwarded, so it takes effect, then the connection dropped: an answer lost on the way back. */
+  | 'lose-answer'
+  | { error: string; message: string; status?: number }
+  | { reply: string }
+  | { delayMs: number }
+  /** Forwarded, with these headers of the answer replaced (a proxy in the way that adds its own). */
+  | { responseHeaders: Record<string, string> };
 
 function serviceOf(req: IncomingMessage): string {
   const m = /Credential=[^/]+\/[^/]+\/[^/]+\/([^/]+)\//.exec(String(req.headers.authorization ?? ''));
@@ -75,17 +85,23 @@ export async function startAwsProxy(target: string, decide: (r: AwsRequest) => V
       const v = decide(r);
       if (v === 'hang') return void hung.push(res);
       if (v === 'reset') return void req.socket.destroy();
+      if (v === 'lose-answer') return forward(raw, {}, true);
       if (typeof v === 'object' && 'reply' in v) {
         res.writeHead(200, { 'content-type': 'text/xml' });
         return void res.end(v.reply);
       }
       if (typeof v === 'object' && 'delayMs' in v) return void setTimeout(() => forward(raw), v.delayMs);
+      if (typeof v === 'object' && 'responseHeaders' in v) return forward(raw, v.responseHeaders);
       if (v !== 'pass') return errorResponse(req, service, v, res);
       forward(raw);
     });
-    const forward = (raw: Buffer) => {
+    const forward = (raw: Buffer, extra: Record<string, string> = {}, lose = false) => {
       const fwd = request({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers }, (up) => {
-        res.writeHead(up.statusCode ?? 502, up.headers);
+        if (lose) {
+          up.resume();
+          return void up.on('end', () => req.socket.destroy());
+        }
+        res.writeHead(up.statusCode ?? 502, { ...up.headers, ...extra });
         up.pipe(res);
       });
       fwd.on('error', () => res.destroy());

@@ -79,6 +79,11 @@ describe('whole-app config', () => {
       'schedules.nightly-digest.timezone: "Europe/Pariss" is not an IANA time zone',
     ],
     ['a wildcard action', (c: any) => (c.permissions[0].actions = ['bedrock:*']), 'permissions[0].actions[0]: an action is service:Action'],
+    [
+      'an IAM action, which the permissions boundary of the roles leaves out',
+      (c: any) => (c.permissions[0].actions = ['iam:CreateRole']),
+      'permissions[0].actions[0]: IAM, STS and Organizations actions are outside the permissions boundary',
+    ],
     ['"*" as the action', (c: any) => (c.permissions[0].actions = ['*']), 'permissions[0].actions[0]'],
     ['"*" as the resource', (c: any) => (c.permissions[0].resources = ['*']), 'permissions[0].resources[0]: a resource is an ARN'],
     [

@@ -157,6 +157,30 @@ describe('S3 state', () => {
     await holder.release();
   });
 
+  it('a state write that landed but whose answer was lost is recognised as its own when the retry meets a 412', async () => {
+    const b = await bucket();
+    let lost = 0;
+    const proxy = await startAwsProxy(process.env.AWS_ENDPOINT_URL!);
+    try {
+      const be = backend(b, { endpoint: proxy.url });
+      const lock = await be.lock('deploy-wizard deploy', now);
+      const state = await be.load('app1', now());
+      await be.save(state, now());
+      // The next state write reaches S3 and its answer is dropped: the SDK retries it with the old If-Match.
+      proxy.decide((r) => (r.service === 's3' && r.action.startsWith('PUT') && r.body.includes('"network"') && lost++ === 0 ? 'lose-answer' : 'pass'));
+      state.steps.network = { status: 'done' };
+      await be.save(state, now());
+      expect(lost).toBeGreaterThanOrEqual(2);
+      // And the run goes on writing on top of it.
+      state.steps.network = { status: 'done', inputHash: 'h2' };
+      await be.save(state, now());
+      await lock.release();
+      expect(JSON.parse((await read(b, 'ledger/app1/prod.state.json')).text).steps.network.inputHash).toBe('h2');
+    } finally {
+      await proxy.close();
+    }
+  });
+
   it('rides out throttling on the state bucket (503 SlowDown) with the SDK retries', async () => {
     const b = await bucket();
     let throttled = 0;

@@ -1,0 +1,216 @@
+import type { IAMClient } from '@aws-sdk/client-iam';
+import type { Config } from '../config/schema.js';
+import { partitionOf } from '../config/regions.js';
+import { canonicalJson } from '../canonical-json.js';
+import { renderPolicy, type PolicyDocument, type PolicyVars } from '../render-policy.js';
+import { StepError } from '../errors.js';
+import { boundaryPolicyName, repositoryName, roleName, scheduleFamilyName } from './names.js';
+import { isError } from './not-found.js';
+import { ensureManagedPolicy, MANAGED_POLICY_LIMIT } from './managed-policy.js';
+
+// The roles the wizard makes for an app (execution, task, one per service with
+// permissions of its own, the scheduler's) and the permissions boundary they
+// all carry. The boundary is what makes delegating role management to the CI
+// role safe: whatever policy the CI role writes on these roles, they can never
+// do more than the boundary, and the CI role may only create or change roles
+// that carry it (https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_boundaries.html,
+// "Delegating responsibility to others using permissions boundaries").
+
+export interface RoleWhere {
+  app: string;
+  env: string;
+  account: string;
+  region: string;
+  config: Config;
+}
+
+export interface RoleSpec {
+  /** execution, task, scheduler, or the service whose own task role this is. */
+  kind: 'execution' | 'task' | 'scheduler' | { service: string };
+  name: string;
+  trust: PolicyDocument;
+  inline: PolicyDocument;
+  description: string;
+}
+
+/** A service's own task role: <app>-<env>-<service>-task. */
+export const serviceRoleName = (ctx: { app: string; env: string }, service: string) => roleName(ctx.app, ctx.env, `${service}-task`);
+
+/** Every role name this config makes: what the CI role may touch, and nothing else. */
+export function appRoleNames(w: Pick<RoleWhere, 'app' | 'env' | 'config'>): string[] {
+  const names = [roleName(w.app, w.env, 'execution'), roleName(w.app, w.env, 'task')];
+  for (const svc of Object.values(w.config.services)) if (svc.permissions?.length) names.push(serviceRoleName(w, svc.name));
+  if (Object.keys(w.config.schedules).length) names.push(roleName(w.app, w.env, 'scheduler'));
+  return names;
+}
+
+/** Everything the policies are rendered from: ARNs of this app's own resources only. */
+export function policyVars(
+  where: { account: string; config: Config; env: string; app?: string; region?: string },
+  up: { secretArn?: string; bucketNames?: string[]; userPoolArn?: string; dbSetupSecretArns?: string[] },
+): PolicyVars {
+  const w = { ...where, app: where.app ?? where.config.app, region: where.region ?? where.config.region };
+  const partition = partitionOf(w.region);
+  return {
+    accountId: w.account,
+    partition,
+    region: w.region,
+    repositoryArns: Object.keys(w.config.images).map(
+      (name) => `arn:${partition}:ecr:${w.region}:${w.account}:repository/${repositoryName({ app: w.app, env: w.env, config: w.config }, name)}`,
+    ),
+    logGroup: `/ecs/${w.app}-${w.env}`,
+    secretArn: up.secretArn,
+    // The one-off database setup task reads the master and application-role credentials.
+    dbSetupSecretArns: up.dbSetupSecretArns ?? [],
+    kmsKeyArn: undefined, // the app secret uses the AWS managed key; a customer key would be granted here
+    bucketArns: (up.bucketNames ?? []).map((b) => `arn:${partition}:s3:::${b}`),
+    bucketObjectArns: (up.bucketNames ?? []).map((b) => `arn:${partition}:s3:::${b}/*`),
+    userPoolArn: up.userPoolArn,
+    // Admin actions (create, disable, reset users) only when the config asks for them.
+    userPoolAdminArn: w.config.auth?.cognito?.adminActions ? up.userPoolArn : undefined,
+  };
+}
+
+/** The roles of this config, their trust and inline policies, rendered from `vars`. */
+export function roleSpecs(w: RoleWhere, vars: PolicyVars): RoleSpec[] {
+  const { app, env, config } = w;
+  const trust = renderPolicy('ecs-tasks-trust', vars);
+  const task = renderPolicy('task-policy', vars);
+  // The config's own statements, after the wizard's: checked at load (named actions, ARN resources).
+  config.permissions.forEach((p, i) => task.Statement.push({ Sid: `AppPermissions${i + 1}`, Effect: 'Allow', Action: p.actions, Resource: p.resources }));
+  const out: RoleSpec[] = [
+    {
+      kind: 'execution',
+      name: roleName(app, env, 'execution'),
+      trust,
+      inline: renderPolicy('execution-policy', vars),
+      description: `deploy-wizard: ECS execution role for ${app} (${env}): pull the image, write logs, read the app secret`,
+    },
+    {
+      kind: 'task',
+      name: roleName(app, env, 'task'),
+      trust,
+      inline: task,
+      description: `deploy-wizard: ECS task role for ${app} (${env}): this app's buckets, secret and user pool only`,
+    },
+  ];
+  // A service with permissions of its own gets its own task role: the shared statements and its extras.
+  for (const svc of Object.values(config.services)) {
+    if (!svc.permissions?.length) continue;
+    const own = { Version: task.Version, Statement: [...task.Statement] };
+    svc.permissions.forEach((p, i) => own.Statement.push({ Sid: `ServicePermissions${i + 1}`, Effect: 'Allow', Action: p.actions, Resource: p.resources }));
+    out.push({
+      kind: { service: svc.name },
+      name: serviceRoleName(w, svc.name),
+      trust,
+      inline: own,
+      description: `deploy-wizard: ECS task role for ${app} (${env}) service ${svc.name}: the app's task role and its own permissions`,
+    });
+  }
+  const scheduled = [...new Set(Object.values(config.schedules).map((s) => s.service))].sort();
+  if (scheduled.length) {
+    const arn = (name: string) => `arn:${vars.partition}:iam::${w.account}:role/${name}`;
+    // The roles its tasks run with: the execution role and each scheduled service's task role.
+    const taskRoles = [...new Set(scheduled.map((s) => (config.services[s]?.permissions?.length ? serviceRoleName(w, s) : roleName(app, env, 'task'))))];
+    out.push({
+      kind: 'scheduler',
+      name: roleName(app, env, 'scheduler'),
+      trust: renderPolicy('scheduler-trust', vars),
+      inline: renderPolicy('scheduler-policy', {
+        ...vars,
+        // Any revision of the schedules' own families, and nothing else.
+        scheduledFamilyArns: Object.keys(config.schedules)
+          .sort()
+          .map((k) => `arn:${vars.partition}:ecs:${vars.region}:${w.account}:task-definition/${scheduleFamilyName(w, k)}:*`),
+        clusterArn: `arn:${vars.partition}:ecs:${vars.region}:${w.account}:cluster/${app}-${env}`,
+        passRoleArns: [arn(roleName(app, env, 'execution')), ...taskRoles.map(arn)],
+      }),
+      description: `deploy-wizard: EventBridge Scheduler role for ${app} (${env}): run the scheduled tasks of ${scheduled.join(', ')}`,
+    });
+  }
+  return out;
+}
+
+export const boundaryArn = (w: Pick<RoleWhere, 'app' | 'env' | 'account' | 'region'>) =>
+  `arn:${partitionOf(w.region)}:iam::${w.account}:policy/${boundaryPolicyName(w)}`;
+
+/** Actions no role of the wizard's may ever have, whatever policy is put on it: identity, tokens, the organization. */
+export const OUTSIDE_BOUNDARY = /^(iam|sts|organizations):/i;
+
+/**
+ * The boundary: the union of every statement the app's roles can have, with
+ * the resources whose ids AWS generates written as the name patterns the
+ * wizard gives them (the app secret `<app>/<env>-??????`, the database's
+ * `<app>/<env>/*`; a user pool's id is random, so any pool of the account and
+ * region). Only the config decides it, so `ci github` (an administrator) can
+ * write it before any CI run, and a CI run can check it without changing it.
+ * Nothing of IAM, STS or Organizations is in it, except the scheduler's
+ * iam:PassRole of the app's own roles to ECS tasks.
+ */
+export function boundaryPolicy(w: RoleWhere): PolicyDocument {
+  const partition = partitionOf(w.region);
+  const secret = (rest: string) => `arn:${partition}:secretsmanager:${w.region}:${w.account}:secret:${w.app}/${w.env}${rest}`;
+  const c = w.config;
+  const vars = policyVars(w, {
+    secretArn: secret('-??????'),
+    dbSetupSecretArns: c.database ? [secret('/*')] : [],
+    bucketNames: c.buckets ? c.buckets.names.map((n) => `${c.buckets!.prefix}${n}`) : [],
+    userPoolArn: c.auth?.cognito ? `arn:${partition}:cognito-idp:${w.region}:${w.account}:userpool/*` : undefined,
+  });
+  const seen = new Map<string, { Effect: string; Action: string[]; Resource: unknown; Condition?: unknown }>();
+  for (const spec of roleSpecs(w, vars)) {
+    for (const s of spec.inline.Statement) {
+      const actions = [s.Action].flat() as string[];
+      const kept = actions.filter((a) => !OUTSIDE_BOUNDARY.test(a) || (a === 'iam:PassRole' && s.Condition));
+      if (!kept.length) continue;
+      const resource = [s.Resource].flat().sort();
+      const key = canonicalJson([resource, s.Condition ?? null]);
+      const same = seen.get(key);
+      if (same) same.Action = [...new Set([...same.Action, ...kept])].sort();
+      else
+        seen.set(key, {
+          Effect: 'Allow',
+          Action: [...new Set(kept)].sort(),
+          Resource: resource.length === 1 ? resource[0] : resource,
+          ...(s.Condition ? { Condition: s.Condition } : {}),
+        });
+    }
+  }
+  return { Version: '2012-10-17', Statement: [...seen.values()].map((s, i) => ({ Sid: `Boundary${i + 1}`, ...s })) };
+}
+
+/**
+ * The boundary policy, created or converged (src/aws/managed-policy.ts). A run
+ * that may not write it (the CI role) and finds it different stops with what
+ * to run instead.
+ */
+export async function ensureBoundary(
+  iam: IAMClient,
+  w: Pick<RoleWhere, 'app' | 'env' | 'account' | 'region'>,
+  doc: PolicyDocument,
+  tags: { Key: string; Value: string }[],
+): Promise<{ arn: string; changed?: 'created' | 'updated' }> {
+  const arn = boundaryArn(w);
+  const text = JSON.stringify(doc);
+  if (text.length > MANAGED_POLICY_LIMIT)
+    throw new StepError('iam-roles', `permissions boundary: ${boundaryPolicyName(w)} would be ${text.length} characters, over IAM's ${MANAGED_POLICY_LIMIT}`, {
+      hint: 'Merge the config\'s "permissions" statements that share resources, or name fewer resources in them.',
+    });
+  try {
+    return {
+      arn,
+      changed: await ensureManagedPolicy(iam, {
+        arn,
+        name: boundaryPolicyName(w),
+        doc,
+        description: `deploy-wizard: the most any role of ${w.app} (${w.env}) may do`,
+        tags,
+      }),
+    };
+  } catch (e) {
+    if (!isError(e, 'AccessDenied', 'AccessDeniedException')) throw e;
+    throw new StepError('iam-roles', `permissions boundary: ${arn} must be written, and these credentials may not write it`, {
+      hint: "The CI role may never change the boundary of the roles it manages: run deploy-wizard ci github (or a deploy) once with an administrator's credentials.",
+    });
+  }
+}
