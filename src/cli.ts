@@ -89,6 +89,8 @@ by time and prefixed with the service name. Secret values show as ****.
   --filter PATTERN a CloudWatch Logs filter pattern, e.g. ERROR or "timed out"
   --task NAME      migrations: the last migration task's lines; a schedule's
                    name: the lines of its runs
+  --no-redact      print lines even when the app secret cannot be read to redact
+                   them (without it, logs refuses and says why)
 
 ${COMMON_HELP}`,
   rollback: `Usage: deploy-wizard rollback [SERVICE] [--to REVISION] [flags]
@@ -217,6 +219,7 @@ function parseFlags(argv: string[]) {
       'no-deploy': { type: 'boolean', default: false },
       since: { type: 'string' },
       follow: { type: 'boolean', short: 'f' },
+      'no-redact': { type: 'boolean' },
       filter: { type: 'string' },
       task: { type: 'string' },
       to: { type: 'string' },
@@ -273,7 +276,8 @@ function afterParse(parsed: ReturnType<typeof parseFlags>) {
     for (const k of initGiven) problems.push(`--${k}: a flag of init (and of deploy's first run), not of ${command}`);
   if (v['no-deploy'] && !(command === 'secrets' && rest[0] === 'set')) problems.push(`--no-deploy: a flag of secrets set, not of ${command}`);
   if (command !== 'logs')
-    for (const k of ['since', 'follow', 'filter', 'task'] as const) if (v[k] !== undefined) problems.push(`--${k}: a flag of logs, not of ${command}`);
+    for (const k of ['since', 'follow', 'filter', 'task', 'no-redact'] as const)
+      if (v[k] !== undefined) problems.push(`--${k}: a flag of logs, not of ${command}`);
   if (command !== 'destroy')
     for (const k of ['delete-data', 'skip-final-snapshot', 'force'] as const)
       if (v[k] !== undefined) problems.push(`--${k}: a flag of destroy, not of ${command}`);
@@ -310,7 +314,7 @@ function afterParse(parsed: ReturnType<typeof parseFlags>) {
     ...(command === 'ci' ? { ci: { repo: v.repo, branch: v.branch, githubEnv: v['github-env'] } } : {}),
     ...(command === 'rollback' ? { rollback: { to: v.to } } : {}),
     ...(command === 'destroy' ? { destroy: { deleteData: !!v['delete-data'], skipFinalSnapshot: !!v['skip-final-snapshot'], force: !!v.force } } : {}),
-    ...(command === 'logs' ? { logs: { since: v.since, follow: !!v.follow, filter: v.filter, task: v.task } } : {}),
+    ...(command === 'logs' ? { logs: { since: v.since, follow: !!v.follow, filter: v.filter, task: v.task, noRedact: !!v['no-redact'] } } : {}),
     ...(initGiven.length
       ? {
           init: {

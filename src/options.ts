@@ -40,7 +40,7 @@ export interface CommonOptions {
   /** secrets set: store the value only; the next deploy rolls the services that read it. */
   noDeploy?: boolean;
   /** logs: from when, tail, a filter pattern, a one-off task. */
-  logs?: { since?: string; follow: boolean; filter?: string; task?: string };
+  logs?: { since?: string; follow: boolean; filter?: string; task?: string; noRedact?: boolean };
   init?: InitFlags;
   /** rollback: the revision to go to (a string as typed; checked by the command). */
   rollback?: { to?: string };

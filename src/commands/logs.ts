@@ -5,7 +5,8 @@ import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { openSession } from '../session.js';
 import { openState } from '../state/open-state.js';
 import { systemClock } from '../clock.js';
-import { InputError } from '../errors.js';
+import { InputError, WizardError } from '../errors.js';
+import { errorName, isError } from '../aws/not-found.js';
 import { Redactor } from '../logger.js';
 import { logGroupName, scheduleStreamPrefix } from '../aws/names.js';
 import { appSecretName, parseSecretObject } from '../secrets/store.js';
@@ -23,8 +24,9 @@ interface Source {
 const FOLLOW_EVERY_MS = 2_000;
 
 /** Every value of the app secret, so a line that prints one shows **** instead. */
-async function redactor(session: Awaited<ReturnType<typeof openSession>>, env: string): Promise<Redactor> {
+async function redactor(session: Awaited<ReturnType<typeof openSession>>, env: string, noRedact: boolean): Promise<Redactor> {
   const r = new Redactor();
+  const name = appSecretName({ app: session.loaded.config.app, env });
   try {
     const v = await session.aws.secrets.send(new GetSecretValueCommand({ SecretId: appSecretName({ app: session.loaded.config.app, env }) }));
     for (const value of Object.values(parseSecretObject(v.SecretString, 'app secret'))) {
@@ -36,8 +38,16 @@ async function redactor(session: Awaited<ReturnType<typeof openSession>>, env: s
         /* not a URL */
       }
     }
-  } catch {
-    /* no secret yet (or no access): nothing to redact from it */
+  } catch (e) {
+    // No secret yet: nothing to redact. Any other failure (AccessDenied, throttling) leaves its values unknown,
+    // and a line could print one in the clear: refuse unless told otherwise.
+    if (!isError(e, 'ResourceNotFoundException') && !noRedact)
+      throw new WizardError(
+        `logs: the app secret ${name} cannot be read (${errorName(e) || (e as Error).message}), so secret values in the lines could not be hidden`,
+        {
+          hint: 'Run with credentials that may read it (secretsmanager:GetSecretValue), or add --no-redact to print the lines as they are.',
+        },
+      );
   }
   return r;
 }
@@ -80,7 +90,7 @@ export async function logsCommand(opts: CommonOptions, io: Io, names: readonly s
   }
   if (problems.length) throw new InputError('logs: invalid arguments', problems, { hint: 'Run deploy-wizard logs --help.' });
 
-  const redact = await redactor(session, opts.env);
+  const redact = await redactor(session, opts.env, !!opts.logs?.noRedact);
   const group = logGroupName({ app: config.app, env: opts.env });
   const width = Math.max(...sources.map((s) => s.label.length));
   const seen = new Set<string>();

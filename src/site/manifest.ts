@@ -11,16 +11,20 @@ export interface SiteFile {
   size: number;
 }
 
-// What never belongs on a public site even when it sits in the build directory.
-const SKIP = new Set(['.git', '.DS_Store', 'Thumbs.db', '.deploy-wizard']);
+// What never belongs on a public site even when it sits in the build directory:
+// version control, the wizard's state, credentials and keys, dependencies.
+const SKIP = new Set(['.git', '.DS_Store', 'Thumbs.db', '.deploy-wizard', '.npmrc', '.aws', 'node_modules', '.ssh']);
+/** .env files, private keys and certificates (id_rsa, id_ed25519, *.pem, *.key): secrets, whatever directory they are found in. */
+export const neverPublished = (name: string) =>
+  SKIP.has(name) || name === '.env' || name.startsWith('.env.') || /^id_[a-z0-9]+(\.pub)?$/i.test(name) || /\.(pem|key|p12|pfx)$/i.test(name);
 
 /** Every file under dir (sorted by key), hashed while streaming so a large asset is never held in memory. */
 export async function siteManifest(dir: string): Promise<SiteFile[]> {
   const out: SiteFile[] = [];
   const walk = async (rel: string) => {
     for (const e of await readdir(join(dir, rel), { withFileTypes: true })) {
-      // .env files hold secrets: a site directory pointed too wide must not publish them.
-      if (SKIP.has(e.name) || e.name === '.env' || e.name.startsWith('.env.')) continue;
+      // A site directory pointed too wide must not publish secrets; symlinks are neither files nor directories here, so never followed.
+      if (neverPublished(e.name)) continue;
       const key = rel ? `${rel}/${e.name}` : e.name;
       if (e.isDirectory()) await walk(key);
       else if (e.isFile()) out.push({ key, ...(await md5Of(join(dir, key))) });

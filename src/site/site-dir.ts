@@ -1,5 +1,5 @@
-import { existsSync, readdirSync, statSync } from 'node:fs';
-import { join, relative, resolve, sep } from 'node:path';
+import { existsSync, readdirSync, realpathSync, statSync } from 'node:fs';
+import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 
 interface SiteSpec {
   dir: string;
@@ -22,7 +22,17 @@ function hasFile(dir: string): boolean {
 export function siteDirProblem(configDir: string, site: SiteSpec, afterBuild = false): string | undefined {
   const dir = resolve(configDir, site.dir);
   const rel = relative(configDir, dir);
-  if (rel === '..' || rel.startsWith(`..${sep}`)) return `site.dir: ${site.dir} is outside the app (${configDir}); give a path inside it`;
+  const outside = (r: string) => r === '..' || r.startsWith(`..${sep}`) || isAbsolute(r);
+  if (outside(rel)) return `site.dir: ${site.dir} is outside the app (${configDir}); give a path inside it`;
+  // The app's own directory holds its config, Dockerfile, keys and sources: never a public site.
+  if (rel === '') return `site.dir: ${site.dir} is the app's own directory; point it at the built frontend, such as web/dist`;
+  if (existsSync(dir)) {
+    // A symlink (the directory itself or one of its parents) may lead anywhere: what counts is where it ends.
+    const real = realpathSync(dir);
+    const realRel = relative(realpathSync(configDir), real);
+    if (outside(realRel)) return `site.dir: ${site.dir} leads outside the app (to ${real}); give a directory inside it`;
+    if (realRel === '') return `site.dir: ${site.dir} leads to the app's own directory; point it at the built frontend, such as web/dist`;
+  }
   if (site.build && !afterBuild) return undefined;
   const after = site.build ? ` after site.build (${site.build.join(' ')}) ran` : '';
   if (!existsSync(dir)) return `site.dir: ${site.dir} does not exist${after}; build the frontend into it first, or fix the path`;

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServer, type Server } from 'node:http';
-import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeApp, runCli } from '../helpers/cli.js';
 
@@ -265,6 +265,21 @@ const CASES: Case[] = [
     says: /site\.dir: \.\.\/elsewhere is outside the app/,
   },
   {
+    name: "a site directory that is the app's own directory",
+    edit: (c) => (apiOnly(c), (c.site = { dir: '.' })),
+    says: /site\.dir: \. is the app's own directory/,
+  },
+  {
+    name: 'a site directory that is a symlink leading outside the app',
+    edit: (c, dir) => (apiOnly(c), symlinkSync('/etc', join(dir, 'dist')), (c.site = { dir: 'dist' })),
+    says: /site\.dir: dist leads outside the app \(to \/etc\)/,
+  },
+  {
+    name: 'a site with a load balancer certificate and no domain (CloudFront would loop on the redirect)',
+    edit: (c) => (apiOnly(c), (c.site = { dir: 'www' }), (c.loadBalancer = { certificateArn: 'arn:aws:acm:us-east-1:123456789012:certificate/abc' })),
+    says: /loadBalancer\.certificateArn: with a site, CloudFront reaches the load balancer over HTTP/,
+  },
+  {
     name: 'a site beside a web service that also claims /*',
     edit: (c) => (c.site = { dir: 'www' }),
     says: /service: the site serves "\/\*" on the CDN; give web the paths it answers/,
@@ -288,7 +303,7 @@ function snapshot(dir: string): Record<string, string> {
     for (const e of readdirSync(join(dir, rel), { withFileTypes: true })) {
       const p = rel ? `${rel}/${e.name}` : e.name;
       if (e.isDirectory()) walk(p);
-      else out[p] = readFileSync(join(dir, p), 'utf8');
+      else if (e.isFile()) out[p] = readFileSync(join(dir, p), 'utf8');
     }
   };
   walk('');

@@ -3,6 +3,7 @@ import { spawn } from 'node:child_process';
 import { CloudWatchLogsClient, CreateLogStreamCommand, PutLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { CLI, makeApp, readState, runCli, standinEnv } from '../helpers/cli.js';
 import { expectOk } from '../helpers/expect-ok.js';
+import { startAwsProxy } from '../helpers/aws-proxy.js';
 
 const SECRET = 'log-secret-token-8c1f2a';
 const logs = new CloudWatchLogsClient({ region: 'us-east-1' });
@@ -42,6 +43,25 @@ describe('logs', () => {
       expect.stringMatching(/^web {4}\| \S+Z calling the API with token \*\*\*\*$/),
     ]);
     expect(all.stdout + all.stderr).not.toContain(SECRET);
+
+    // When the app secret cannot be read (here AccessDenied, as a read-only role gets), nothing is printed unredacted.
+    const proxy = await startAwsProxy(process.env.AWS_ENDPOINT_URL!, (r) =>
+      r.action === 'GetSecretValue'
+        ? { error: 'AccessDeniedException', message: 'not authorized to perform: secretsmanager:GetSecretValue', status: 400 }
+        : 'pass',
+    );
+    try {
+      const refused = await runCli(['logs', '--since', '5m'], { cwd: dir, env: { AWS_ENDPOINT_URL: proxy.url } });
+      expect(refused.code).toBe(1);
+      expect(refused.stdout).toBe('');
+      expect(refused.stderr).toContain(`the app secret ${app}/prod cannot be read (AccessDeniedException)`);
+      expect(refused.stderr).toContain('--no-redact');
+      const asked = await runCli(['logs', '--since', '5m', '--no-redact'], { cwd: dir, env: { AWS_ENDPOINT_URL: proxy.url } });
+      expect(asked.code, asked.stderr).toBe(0);
+      expect(asked.stdout).toContain('job 42 done');
+    } finally {
+      await proxy.close();
+    }
 
     const worker = await runCli(['logs', 'worker', '--since', '5m'], { cwd: dir });
     expect(worker.stdout.trim().split('\n')).toEqual([expect.stringMatching(/job 42 done$/)]);

@@ -181,6 +181,32 @@ describe('S3 state', () => {
     }
   });
 
+  it('a 403 for a missing state key (a caller without s3:ListBucket) is settled by listing the key, or named as that cause', async () => {
+    const b = await bucket();
+    // As S3 answers a GetObject of a missing key to a caller that may not list the bucket (API_GetObject, "Permissions").
+    const forbidden = { error: 'AccessDenied', message: 'Access Denied', status: 403 };
+    const proxy = await startAwsProxy(process.env.AWS_ENDPOINT_URL!, (r) => {
+      if (r.service !== 's3') return 'pass';
+      return /^GET .*\.(state\.json|lock)$/.test(r.action) ? forbidden : 'pass';
+    });
+    try {
+      const be = backend(b, { endpoint: proxy.url });
+      const state = await be.load('app1', now());
+      expect(state.steps).toEqual({});
+      // The role may not list either: the error says which permission turns the 403 into a 404.
+      proxy.decide((r) => (r.service === 's3' && r.action.startsWith('GET') ? forbidden : 'pass'));
+      const err = await backend(b, { endpoint: proxy.url })
+        .load('app1', now())
+        .catch((e) => e);
+      expect(err).toBeInstanceOf(StateError);
+      expect(err.message).toContain('403');
+      expect(err.hint).toContain('s3:ListBucket');
+      expect(err.hint).toContain('s3:prefix');
+    } finally {
+      await proxy.close();
+    }
+  });
+
   it('rides out throttling on the state bucket (503 SlowDown) with the SDK retries', async () => {
     const b = await bucket();
     let throttled = 0;
