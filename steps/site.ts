@@ -1,7 +1,8 @@
 import { loadBalancerOf } from './load-balancer.js';
 import { spawn } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
-import { createReadStream, existsSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import {
   CreateDistributionWithTagsCommand,
@@ -16,7 +17,8 @@ import {
   UpdateDistributionCommand,
   type DistributionConfig,
 } from '@aws-sdk/client-cloudfront';
-import { DeleteObjectsCommand, GetBucketPolicyCommand, ListObjectsV2Command, PutBucketPolicyCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { deleteObjects } from '../src/aws/delete-objects.js';
+import { GetBucketPolicyCommand, ListObjectsV2Command, PutBucketPolicyCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { ensureBucket, ownBuckets, probeBucket, type BucketOptions } from '../src/aws/bucket.js';
 import { distributionComment, originAccessControlName, siteBucketName } from '../src/aws/names.js';
 import { errorName } from '../src/aws/not-found.js';
@@ -141,12 +143,14 @@ function diff(files: SiteFile[], have: Map<string, string>) {
 /** Uploads assets before HTML, so a page never names an asset that is not there yet; deletes only after. */
 async function sync(ctx: StepContext, bucket: string, upload: SiteFile[], remove: string[]): Promise<void> {
   const html = (f: SiteFile) => /\.html?$/i.test(f.key);
-  const put = (f: SiteFile) =>
+  // A buffer, not a stream: the SDK replays a buffer on a retry (a 503 SlowDown), and cannot replay a stream it has read.
+  // Eight at a time keeps memory at eight files.
+  const put = async (f: SiteFile) =>
     ctx.aws.s3.send(
       new PutObjectCommand({
         Bucket: bucket,
         Key: f.key,
-        Body: createReadStream(join(siteDir(ctx), f.key)),
+        Body: await readFile(join(siteDir(ctx), f.key)),
         ContentLength: f.size,
         ContentType: contentType(f.key),
         CacheControl: cacheControl(f.key),
@@ -159,9 +163,11 @@ async function sync(ctx: StepContext, bucket: string, upload: SiteFile[], remove
     put,
   );
   await mapLimit(upload.filter(html), 8, put);
-  for (let i = 0; i < remove.length; i += 1000) {
-    await ctx.aws.s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Quiet: true, Objects: remove.slice(i, i + 1000).map((Key) => ({ Key })) } }));
-  }
+  await deleteObjects(
+    ctx.aws.s3,
+    bucket,
+    remove.map((Key) => ({ Key })),
+  );
 }
 
 /** Our origin access control's id, by its name (unique per account; OACs take no tags). */
@@ -307,11 +313,14 @@ function invalidationPaths(keys: string[]): string[] {
   return paths.size > INVALIDATE_ALL_OVER ? ['/*'] : [...paths].sort();
 }
 
-async function invalidate(ctx: StepContext, distributionId: string, keys: string[]): Promise<{ id: string; paths: string[] }> {
+async function invalidate(ctx: StepContext, distributionId: string, keys: string[], files: SiteFile[]): Promise<{ id: string; paths: string[] }> {
   const paths = invalidationPaths(keys);
-  // The same paths for the same content give the same reference: a repeat after a crash returns the first invalidation.
+  // The same paths with the same content give the same reference, so a repeat after a crash returns the first
+  // invalidation; the content is in it, so a file changed again is invalidated again (CloudFront returns the
+  // earlier invalidation for a reused reference and invalidates nothing).
+  const md5 = new Map(files.map((f) => [f.key, f.md5]));
   const CallerReference = createHash('sha256')
-    .update(`${distributionId}\n${keys.join('\n')}`)
+    .update(`${distributionId}\n${keys.map((k) => `${k}\0${md5.get(k) ?? 'deleted'}`).join('\n')}`)
     .digest('hex')
     .slice(0, 64);
   const inv = (
@@ -434,7 +443,7 @@ export const site: Step<'site'> = {
       await ctx.aws.s3.send(new PutBucketPolicyCommand({ Bucket: bucket, Policy: JSON.stringify(bucketPolicy(ctx, dist.arn)) }));
     }
     let invalidation = ctx.previous()?.invalidation;
-    if (pending.size && !dist.created) invalidation = await invalidate(ctx, dist.id, [...pending].sort());
+    if (pending.size && !dist.created) invalidation = await invalidate(ctx, dist.id, [...pending].sort(), files);
     if (pending.size) await ctx.intents.clear(PENDING);
     if (dist.changed) await waitDeployed(ctx, dist.id);
     return {

@@ -1,4 +1,5 @@
-import { DeleteBucketCommand, DeleteObjectsCommand, ListObjectVersionsCommand } from '@aws-sdk/client-s3';
+import { DeleteBucketCommand, ListObjectVersionsCommand } from '@aws-sdk/client-s3';
+import { deleteObjects } from './delete-objects.js';
 import type { StepContext } from '../pipeline/context.js';
 import type { StepId } from '../pipeline/outputs.js';
 import { ownedBy } from '../pipeline/step.js';
@@ -29,7 +30,7 @@ export async function deleteBucket(ctx: StepContext, name: string): Promise<void
     if (!res) return;
     const objects = [...(res.Versions ?? []), ...(res.DeleteMarkers ?? [])].map((v) => ({ Key: v.Key!, VersionId: v.VersionId }));
     if (!objects.length) break;
-    await ctx.aws.s3.send(new DeleteObjectsCommand({ Bucket: name, Delete: { Quiet: true, Objects: objects } }));
+    await deleteObjects(ctx.aws.s3, name, objects);
   }
   await unlessNotFound(ctx.aws.s3.send(new DeleteBucketCommand({ Bucket: name })), 'NoSuchBucket');
 }

@@ -51,16 +51,25 @@ export const NO_CACHE = 'no-cache';
  * True for a name a bundler gave a content hash (Vite `index-D8b4DdsW.js`,
  * webpack `main.8f3a2b1c.js`, Next.js `_next/static/...`, SvelteKit
  * `_app/immutable/...`): its bytes never change under that name, so browsers
- * and the CDN may keep it a year. The hash part must look like one (a digit,
- * or both cases), so `main-component.js` is not taken for hashed.
+ * and the CDN may keep it a year. A segment after a `.` or `-` must look like
+ * a hash: at least 8 hex characters with a digit and a letter, or base64url
+ * with lower and upper case and a digit. So `team-photo-2024.jpg`,
+ * `hero-image-v2.png` and `main-component.js` are not hashed, and neither is
+ * `report-20241231.pdf` (a date is 8 hex digits, but no letter).
  */
 export function isHashedAsset(path: string): boolean {
   if (/(^|\/)_next\/static\//.test(path) || /(^|\/)immutable\//.test(path)) return true;
   const base = path.split('/').pop()!;
-  const m = /[.-]([A-Za-z0-9_-]{8,32})\.[A-Za-z0-9]+$/.exec(base);
-  if (!m) return false;
-  const h = m[1]!;
-  return /\d/.test(h) || (/[a-z]/.test(h) && /[A-Z]/.test(h));
+  const dot = base.lastIndexOf('.');
+  const stem = dot > 0 ? base.slice(0, dot) : base;
+  for (let i = stem.length - 1; i > 0; i--) {
+    if (stem[i] !== '.' && stem[i] !== '-') continue;
+    const h = stem.slice(i + 1);
+    if (h.length < 8 || h.length > 32 || !/^[A-Za-z0-9_-]+$/.test(h)) continue;
+    if (/^[0-9a-f]+$/i.test(h) && /\d/.test(h) && /[a-f]/i.test(h)) return true;
+    if (/[a-z]/.test(h) && /[A-Z]/.test(h) && /\d/.test(h)) return true;
+  }
+  return false;
 }
 
 /** HTML and anything unhashed is revalidated on every visit (cheap with ETags); hashed assets are kept a year. */

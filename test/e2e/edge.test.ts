@@ -5,11 +5,20 @@ import { ACMClient, DescribeCertificateCommand, ListCertificatesCommand, ListTag
 import { CloudFrontClient, GetDistributionConfigCommand, ListDistributionsCommand, ListTagsForResourceCommand } from '@aws-sdk/client-cloudfront';
 import { DescribeListenersCommand, DescribeLoadBalancersCommand, ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { ChangeResourceRecordSetsCommand, CreateHostedZoneCommand, ListResourceRecordSetsCommand, Route53Client } from '@aws-sdk/client-route-53';
-import { GetBucketPolicyCommand, GetPublicAccessBlockCommand, HeadBucketCommand, HeadObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import {
+  GetBucketPolicyCommand,
+  GetObjectCommand,
+  GetPublicAccessBlockCommand,
+  HeadBucketCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  S3Client,
+} from '@aws-sdk/client-s3';
 import { GetWebACLCommand, ListWebACLsCommand, WAFV2Client } from '@aws-sdk/client-wafv2';
 import { makeApp, readState, runCli, standinLogs } from '../helpers/cli.js';
 import { mutatingCalls, recordedDeploy } from '../helpers/recorded-deploy.js';
 import { serveDistribution } from '../helpers/cdn-emulator.js';
+import { startAwsProxy, throttlingFor } from '../helpers/aws-proxy.js';
 import { elbName, siteBucketName } from '../../src/aws/names.js';
 import { ALL_VIEWER, CACHING_DISABLED, CLOUDFRONT_ZONE_ID } from '../../src/site/distribution-config.js';
 
@@ -60,6 +69,17 @@ async function ourAcls(app: string) {
 }
 
 const fail = (r: { code: number; error?: Error }) => `${r.error?.message} ${(r.error as any)?.problems ?? ''} ${(r.error as any)?.hint ?? ''}`;
+
+/** An in-process deploy whose SDK clients go through `url` (they read AWS_ENDPOINT_URL from the process). */
+async function throughProxy<T>(url: string, fn: () => Promise<T>): Promise<T> {
+  const moto = process.env.AWS_ENDPOINT_URL;
+  process.env.AWS_ENDPOINT_URL = url;
+  try {
+    return await fn();
+  } finally {
+    process.env.AWS_ENDPOINT_URL = moto;
+  }
+}
 
 describe('a domain over HTTPS, a static site on the CDN beside the API, and a WAF', () => {
   it('deploys end to end; a re-run changes nothing; one changed file is one upload and one invalidated path', async () => {
@@ -177,19 +197,50 @@ describe('a domain over HTTPS, a static site on the CDN beside the API, and a WA
     expect(mutatingCalls(again.names)).toEqual([]);
 
     // One changed file: one upload, one invalidated path, nothing else touched.
+    // Its upload meets a 503 SlowDown first (as S3 answers under load): the SDK sends the same bytes again.
     writeFileSync(join(dir, 'frontend/dist/robots.txt'), 'User-agent: *\nDisallow: /admin\n');
-    const changed = await recordedDeploy(dir);
+    let slowed = 0;
+    const proxy = await startAwsProxy(process.env.AWS_ENDPOINT_URL!, (r) =>
+      r.service === 's3' && /^PUT \/[^/]+-site-\d+\/robots\.txt$/.test(r.action) && slowed++ === 0 ? throttlingFor(r) : 'pass',
+    );
+    const changed = await throughProxy(proxy.url, () => recordedDeploy(dir));
+    await proxy.close();
     expect(changed.code, fail(changed)).toBe(0);
+    expect(slowed).toBeGreaterThanOrEqual(2);
     expect(mutatingCalls(changed.names)).toEqual(['S3:PutObject', 'CloudFront:CreateInvalidation']);
     expect(changed.calls.find((c) => c.name === 'S3:PutObject')!.input.Key).toBe('robots.txt');
     expect(changed.calls.find((c) => c.name === 'CloudFront:CreateInvalidation')!.input.InvalidationBatch.Paths.Items).toEqual(['/robots.txt']);
+    const siteBucket = changed.calls.find((c) => c.name === 'S3:PutObject')!.input.Bucket;
+    const robots = await new S3Client({ region: 'us-east-1', forcePathStyle: true }).send(new GetObjectCommand({ Bucket: siteBucket, Key: 'robots.txt' }));
+    expect(await robots.Body!.transformToString()).toBe('User-agent: *\nDisallow: /admin\n');
 
-    // A file removed from the build is removed from the bucket and the CDN.
+    // The same file changed again is invalidated again: a new caller reference, since CloudFront answers a reused one with the old invalidation.
+    writeFileSync(join(dir, 'frontend/dist/robots.txt'), 'User-agent: *\nDisallow: /private\n');
+    const twice = await recordedDeploy(dir);
+    expect(twice.code, fail(twice)).toBe(0);
+    const ref = (r: typeof twice) => r.calls.find((c) => c.name === 'CloudFront:CreateInvalidation')!.input.InvalidationBatch.CallerReference;
+    expect(ref(twice)).not.toBe(ref(changed));
+
+    // A file removed from the build is removed from the bucket and the CDN; S3 first reports it not deleted
+    // inside a 200 (quiet mode), and the key is tried again.
     rmSync(join(dir, 'frontend/dist/favicon.svg'));
-    const removed = await recordedDeploy(dir);
+    let refused = 0;
+    const partial = await startAwsProxy(process.env.AWS_ENDPOINT_URL!, (r) =>
+      r.service === 's3' && r.body.includes('<Delete') && refused++ === 0
+        ? {
+            reply:
+              '<?xml version="1.0" encoding="UTF-8"?><DeleteResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Error><Key>favicon.svg</Key><Code>InternalError</Code><Message>We encountered an internal error. Please try again.</Message></Error></DeleteResult>',
+          }
+        : 'pass',
+    );
+    const removed = await throughProxy(partial.url, () => recordedDeploy(dir));
+    await partial.close();
     expect(removed.code, fail(removed)).toBe(0);
-    expect(mutatingCalls(removed.names)).toEqual(['S3:DeleteObjects', 'CloudFront:CreateInvalidation']);
+    expect(refused).toBe(2);
+    expect(mutatingCalls(removed.names)).toEqual(['S3:DeleteObjects', 'S3:DeleteObjects', 'CloudFront:CreateInvalidation']);
     expect(removed.calls.find((c) => c.name === 'CloudFront:CreateInvalidation')!.input.InvalidationBatch.Paths.Items).toEqual(['/favicon.svg']);
+    const left = await new S3Client({ region: 'us-east-1', forcePathStyle: true }).send(new ListObjectsV2Command({ Bucket: siteBucket, Prefix: 'favicon' }));
+    expect(left.Contents ?? []).toEqual([]);
 
     // A changed config value converges in place: the rate limit is one UpdateWebACL.
     const cfgPath = join(dir, 'deploy-wizard.json');

@@ -123,7 +123,8 @@ describe('shared state in S3', () => {
     const lockKey = `ledger/${app}/prod.lock`;
     const held = JSON.parse(await (await s3().send(new GetObjectCommand({ Bucket: bucket, Key: lockKey }))).Body!.transformToString());
     expect(held).toMatchObject({ command: 'deploy-wizard --non-interactive', leaseMs: 3000 });
-    await s3().send(new PutObjectCommand({ Bucket: bucket, Key: lockKey, Body: JSON.stringify({ ...held, host: 'ci-runner-7' }) }));
+    expect(held.machine).toMatch(/^[0-9a-f]{32}$/);
+    await s3().send(new PutObjectCommand({ Bucket: bucket, Key: lockKey, Body: JSON.stringify({ ...held, host: 'ci-runner-7', machine: '0'.repeat(32) }) }));
     const early = await runCli(['--non-interactive'], { cwd: dir, env });
     expect(early.code).toBe(3);
     expect(early.stderr).toMatch(/lease runs out in \d+s/);

@@ -12,7 +12,18 @@ describe('content types and cache headers for a static site', () => {
     ]) {
       expect(isHashedAsset(p), p).toBe(true);
     }
-    for (const p of ['index.html', 'favicon.ico', 'main-component.js', 'assets/background.png', 'robots.txt', 'service-worker.js']) {
+    for (const p of [
+      'index.html',
+      'favicon.ico',
+      'main-component.js',
+      'assets/background.png',
+      'robots.txt',
+      'service-worker.js',
+      'team-photo-2024.jpg',
+      'hero-image-v2.png',
+      'report-20241231.pdf',
+      'assets/customerStories.js',
+    ]) {
       expect(isHashedAsset(p), p).toBe(false);
     }
   });
