@@ -14,7 +14,8 @@ import type { StepContext } from '../src/pipeline/context.js';
 import { StepError } from '../src/errors.js';
 import { canonicalJson } from '../src/canonical-json.js';
 import { awsvpc } from '../src/aws/ecs-helpers.js';
-import { scheduleFamilyName, scheduleGroupName, scheduleName, scheduleStreamPrefix } from '../src/aws/names.js';
+import { scheduleDlqArn, scheduleDlqName, scheduleFamilyName, scheduleGroupName, scheduleName, scheduleStreamPrefix } from '../src/aws/names.js';
+import { deleteScheduleDlq, ensureScheduleDlq, findScheduleDlq } from '../src/aws/schedule-dlq.js';
 import { deregisterFamily } from '../src/aws/ecs-service.js';
 import { ensureTaskDefinition, render as renderTaskDefinition } from './task-definition.js';
 import type { RegisterTaskDefinitionCommandInput } from '@aws-sdk/client-ecs';
@@ -35,6 +36,8 @@ export interface ScheduleOutput {
 export interface SchedulesOutput {
   group: string;
   schedules: Record<string, ScheduleOutput>;
+  /** Where runs that could not start go after their retries (present while there are schedules). */
+  deadLetterQueueArn?: string;
 }
 
 declare module '../src/pipeline/outputs.js' {
@@ -103,6 +106,7 @@ function render(ctx: StepContext, key: string, taskDefinitionArn: string): Creat
         PropagateTags: 'TASK_DEFINITION',
       },
       RetryPolicy: { MaximumRetryAttempts: s.retries, MaximumEventAgeInSeconds: s.maxEventAgeSeconds },
+      DeadLetterConfig: { Arn: scheduleDlqArn(ctx) },
     },
   };
 }
@@ -127,6 +131,7 @@ function comparable(x: CreateScheduleCommandInput | GetScheduleCommandOutput): s
     ip: net?.AssignPublicIp,
     input: t?.Input ?? null,
     retry: t?.RetryPolicy ? { a: t.RetryPolicy.MaximumRetryAttempts, age: t.RetryPolicy.MaximumEventAgeInSeconds } : null,
+    dlq: t?.DeadLetterConfig?.Arn ?? null,
   });
 }
 
@@ -169,6 +174,8 @@ const getSchedule = (ctx: StepContext, name: string) =>
   unlessNotFound(ctx.aws.scheduler.send(new GetScheduleCommand({ Name: name, GroupName: scheduleGroupName(ctx) })), 'ResourceNotFoundException');
 
 const keys = (ctx: StepContext) => Object.keys(ctx.config.schedules);
+/** There are schedules, or the last deploy made their dead-letter queue (the last schedule was removed since). */
+const usesDlq = (ctx: StepContext<'schedules'>) => keys(ctx).length > 0 || !!ctx.previous()?.deadLetterQueueArn;
 
 export const schedules: Step<'schedules'> = {
   id: 'schedules',
@@ -195,12 +202,26 @@ export const schedules: Step<'schedules'> = {
     }
     const stale = (await listInGroup(ctx)).filter((n) => !keys(ctx).some((k) => scheduleName(ctx, k) === n));
     for (const n of stale) items.push({ action: 'delete', resource: `schedule ${n}`, detail: 'no longer in the config' });
+    // SQS is asked only when there are (or were) schedules: an app without any never loads its SDK package.
+    const dlq = usesDlq(ctx) ? await findScheduleDlq(ctx.aws.sqs, ctx) : undefined;
+    if (keys(ctx).length)
+      items.push({
+        action: dlq ? 'keep' : 'create',
+        resource: `SQS queue ${scheduleDlqName(ctx)}`,
+        detail: 'dead letters: runs that could not start, kept 14 days',
+      });
+    else if (dlq)
+      items.push({ action: 'delete', resource: `SQS queue ${scheduleDlqName(ctx)}`, detail: 'no schedules left (kept while it holds dead letters)' });
     return items;
   },
 
   async apply(ctx) {
-    if (keys(ctx).length) await ensureGroup(ctx);
     const out: SchedulesOutput = { group: scheduleGroupName(ctx), schedules: {} };
+    if (keys(ctx).length) {
+      await ensureGroup(ctx);
+      const tags = Object.fromEntries(ownershipTags(ctx, 'schedules').map((t) => [t.Key, t.Value]));
+      out.deadLetterQueueArn = (await ensureScheduleDlq(ctx.aws.sqs, ctx, tags, (m) => ctx.log.info(m))).arn;
+    }
     for (const k of keys(ctx)) {
       // A new revision only when the service's changed or the schedule's command did.
       const td = await ensureTaskDefinition(ctx, 'schedules', scheduleTaskDefinition(ctx, k));
@@ -239,6 +260,15 @@ export const schedules: Step<'schedules'> = {
       await ctx.aws.scheduler.send(new DeleteScheduleCommand({ Name: n, GroupName: scheduleGroupName(ctx) }));
       await deregisterFamily(ctx, scheduleFamilyName(ctx, n.slice(scheduleName(ctx, '').length)));
     }
+    if (!keys(ctx).length && usesDlq(ctx)) {
+      const gone = await deleteScheduleDlq(ctx.aws.sqs, ctx, false);
+      if (gone === 'deleted') ctx.log.info(`deleted the dead-letter queue ${scheduleDlqName(ctx)} (no schedules left)`);
+      else if (typeof gone === 'object') {
+        ctx.log.warn(`kept the dead-letter queue ${scheduleDlqName(ctx)}: ${gone.kept}`);
+        // Remembered, so the next deploy looks again.
+        out.deadLetterQueueArn = scheduleDlqArn(ctx);
+      }
+    }
     return out;
   },
 
@@ -254,6 +284,7 @@ export const schedules: Step<'schedules'> = {
     }
     const stale = (await listInGroup(ctx)).filter((n) => !keys(ctx).some((k) => scheduleName(ctx, k) === n));
     if (stale.length) checks.push({ name: 'no removed schedules', ok: false, detail: stale.join(', ') });
+    if (keys(ctx).length) checks.push({ name: `dead-letter queue ${scheduleDlqName(ctx)}`, ok: !!(await findScheduleDlq(ctx.aws.sqs, ctx)) });
     return checks;
   },
 

@@ -4,7 +4,7 @@ import { partitionOf } from '../config/regions.js';
 import { canonicalJson } from '../canonical-json.js';
 import { renderPolicy, type PolicyDocument, type PolicyVars } from '../render-policy.js';
 import { StepError } from '../errors.js';
-import { boundaryPolicyName, repositoryName, roleName, scheduleFamilyName } from './names.js';
+import { boundaryPolicyName, repositoryName, roleName, scheduleDlqArn, scheduleFamilyName } from './names.js';
 import { isError } from './not-found.js';
 import { ensureManagedPolicy, MANAGED_POLICY_LIMIT } from './managed-policy.js';
 
@@ -123,6 +123,10 @@ export function roleSpecs(w: RoleWhere, vars: PolicyVars): RoleSpec[] {
           .sort()
           .map((k) => `arn:${vars.partition}:ecs:${vars.region}:${w.account}:task-definition/${scheduleFamilyName(w, k)}:*`),
         clusterArn: `arn:${vars.partition}:ecs:${vars.region}:${w.account}:cluster/${app}-${env}`,
+        // EventBridge Scheduler starts tasks with EnableECSManagedTags and PropagateTags, which ECS authorizes as
+        // ecs:TagResource with ecs:CreateAction RunTask (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/supported-iam-actions-tagging.html).
+        clusterName: `${app}-${env}`,
+        dlqArn: scheduleDlqArn({ app, env, account: w.account, region: w.region }),
         passRoleArns: [arn(roleName(app, env, 'execution')), ...taskRoles.map(arn)],
       }),
       description: `deploy-wizard: EventBridge Scheduler role for ${app} (${env}): run the scheduled tasks of ${scheduled.join(', ')}`,

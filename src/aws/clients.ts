@@ -27,6 +27,7 @@ interface SdkPackages {
   '@aws-sdk/client-route-53': typeof import('@aws-sdk/client-route-53');
   '@aws-sdk/client-s3': typeof import('@aws-sdk/client-s3');
   '@aws-sdk/client-scheduler': typeof import('@aws-sdk/client-scheduler');
+  '@aws-sdk/client-sqs': typeof import('@aws-sdk/client-sqs');
   '@aws-sdk/client-secrets-manager': typeof import('@aws-sdk/client-secrets-manager');
   '@aws-sdk/client-sns': typeof import('@aws-sdk/client-sns');
   '@aws-sdk/client-sts': typeof import('@aws-sdk/client-sts');
@@ -172,6 +173,9 @@ export function createAwsClients(opts: ClientOptions) {
     },
     get scheduler() {
       return lazy('Scheduler', () => new (sdk('@aws-sdk/client-scheduler').SchedulerClient)(base));
+    },
+    get sqs() {
+      return lazy('SQS', () => new (sdk('@aws-sdk/client-sqs').SQSClient)(base));
     },
     // Global services, and what CloudFront uses, live in us-east-1 whatever the app's region.
     get route53() {

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { partitionOf } from '../config/regions.js';
 
 // Deterministic names for what each service owns. The service called "web"
 // keeps the names a single-service deploy always had (ECS service <app>,
@@ -65,3 +66,13 @@ export function repositoryName(ctx: { app: string; env: string; config: { images
 
 /** The managed policy set as the permissions boundary of every role the wizard makes; managed policy names are at most 128 characters. */
 export const boundaryPolicyName = (ctx: AppEnv) => `${ctx.app}-${ctx.env}-boundary`;
+
+/** The schedules' dead-letter queue: SQS names are at most 80 of [A-Za-z0-9_-]. */
+export function scheduleDlqName(ctx: AppEnv): string {
+  const name = `${ctx.app}-${ctx.env}-schedules-dlq`;
+  return name.length <= 80 ? name : `${`${ctx.app}-${ctx.env}`.slice(0, 54)}-${short(name, 8)}-schedules-dlq`;
+}
+
+/** The schedules' dead-letter queue's ARN: known before it exists (the scheduler role's policy names it). */
+export const scheduleDlqArn = (w: AppEnv & { account: string; region: string }) =>
+  `arn:${partitionOf(w.region)}:sqs:${w.region}:${w.account}:${scheduleDlqName(w)}`;

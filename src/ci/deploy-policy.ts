@@ -2,7 +2,7 @@ import { iamActionsFor } from './iam-action.js';
 import { InputError } from '../errors.js';
 import { MANAGED_POLICY_LIMIT } from '../aws/managed-policy.js';
 import type { Config } from '../config/schema.js';
-import { familyName, repositoryName, roleName, scheduleFamilyName, siteBucketName, boundaryPolicyName } from '../aws/names.js';
+import { familyName, repositoryName, roleName, scheduleDlqArn, scheduleFamilyName, siteBucketName, boundaryPolicyName } from '../aws/names.js';
 import { appRoleNames } from '../aws/app-roles.js';
 import { alarmSpecs } from '../alarms/alarm-specs.js';
 
@@ -365,6 +365,13 @@ const GRANTS: Record<string, Grant[]> = {
       ],
       actions: ['scheduler:TagResource'],
       resources: (w) => [arn(w, 'scheduler', w.region, `schedule-group/${appEnv(w)}`), arn(w, 'scheduler', w.region, `schedule/${appEnv(w)}/*`)],
+    },
+    {
+      sid: 'ScheduleDeadLetters',
+      calls: ['SQS:GetQueueUrl', 'SQS:CreateQueue', 'SQS:ListQueueTags', 'SQS:GetQueueAttributes', 'SQS:SetQueueAttributes', 'SQS:DeleteQueue'],
+      // CreateQueue with tags is also authorized as sqs:TagQueue.
+      actions: ['sqs:TagQueue'],
+      resources: (w) => [scheduleDlqArn(w)],
     },
     {
       sid: 'PassSchedulerRole',

@@ -24,6 +24,7 @@ export const IAM_PREFIX: Record<string, string> = {
   ACM: 'acm',
   ApplicationAutoScaling: 'application-autoscaling',
   Scheduler: 'scheduler',
+  SQS: 'sqs',
   Route53: 'route53',
   CloudFront: 'cloudfront',
   WAFV2: 'wafv2',

@@ -56,7 +56,13 @@ export function formatStatus(s: Status): string {
   if (s.schedules.length) {
     lines.push('', 'Schedules');
     for (const sch of s.schedules)
-      lines.push(`  ${sch.name}  ${sch.expression} (${sch.timezone}) runs ${sch.service}; next ${sch.nextRun ?? 'not computed here'}`);
+      lines.push(
+        `  ${sch.name}  ${sch.expression} (${sch.timezone}) runs ${sch.service}; next ${sch.nextRun ?? 'not computed here'}` +
+          (sch.lastRun
+            ? `; last ${sch.lastRun.outcome}${sch.lastRun.detail ? ` (${sch.lastRun.detail})` : ''}${sch.lastRun.at ? ` at ${sch.lastRun.at}` : ''}`
+            : '') +
+          (sch.deadLettered ? `; ${sch.deadLettered.count} dead-lettered${sch.deadLettered.error ? ` (${sch.deadLettered.error})` : ''}` : ''),
+      );
   }
   lines.push('', 'Steps');
   const w = Math.max(...s.steps.map((r) => r.id.length), 4);

@@ -1,8 +1,9 @@
-import { DescribeServicesCommand, type Service } from '@aws-sdk/client-ecs';
+import { DescribeServicesCommand, DescribeTasksCommand, ListTasksCommand, type Service } from '@aws-sdk/client-ecs';
 import { DescribeTargetHealthCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { AwsClients } from '../aws/clients.js';
 import { unlessNotFound } from '../aws/not-found.js';
-import { ecsServiceName } from '../aws/names.js';
+import { ecsServiceName, scheduleDlqName, scheduleFamilyName, scheduleName } from '../aws/names.js';
+import { deadLetteredRuns } from '../aws/schedule-dlq.js';
 import type { Config } from '../config/schema.js';
 import { nextRun } from '../config/schedule-expression.js';
 import type { StepOutputs } from '../pipeline/step.js';
@@ -43,6 +44,10 @@ export interface ScheduleRow {
   expression: string;
   timezone: string;
   nextRun?: string;
+  /** The latest run ECS still knows of (it keeps stopped tasks about an hour). */
+  lastRun?: { at?: string; outcome: 'running' | 'succeeded' | 'failed'; detail?: string };
+  /** Runs EventBridge Scheduler could not start after its retries, waiting in the dead-letter queue. */
+  deadLettered?: { count: number; error?: string };
 }
 
 export interface Status {
@@ -74,6 +79,24 @@ function lastDeploy(state: StateFile): Status['lastDeploy'] {
   const running = steps.find(([, s]) => s.status === 'running');
   if (running) return { at, outcome: 'interrupted', step: running[0] };
   return { at, outcome: 'done' };
+}
+
+/** The newest task of a schedule's family: running, or stopped with its container's exit code. */
+async function lastRunOf(aws: AwsClients, cluster: string, family: string): Promise<ScheduleRow['lastRun']> {
+  const arns: string[] = [];
+  for (const desiredStatus of ['RUNNING', 'STOPPED'] as const) {
+    const res = await unlessNotFound(aws.ecs.send(new ListTasksCommand({ cluster, family, desiredStatus, maxResults: 10 })), 'ClusterNotFoundException');
+    arns.push(...(res?.taskArns ?? []));
+  }
+  if (!arns.length) return undefined;
+  const tasks = (await aws.ecs.send(new DescribeTasksCommand({ cluster, tasks: arns }))).tasks ?? [];
+  const t = tasks.sort((a, b) => (b.createdAt?.getTime() ?? 0) - (a.createdAt?.getTime() ?? 0))[0];
+  if (!t) return undefined;
+  const at = (t.startedAt ?? t.createdAt)?.toISOString();
+  if (t.lastStatus !== 'STOPPED') return { at, outcome: 'running' };
+  const exit = t.containers?.find((c) => c.exitCode !== undefined)?.exitCode;
+  if (exit === 0) return { at, outcome: 'succeeded' };
+  return { at, outcome: 'failed', detail: exit !== undefined ? `exit code ${exit}` : (t.stoppedReason ?? 'stopped') };
 }
 
 async function describeAll(aws: AwsClients, cluster: string, names: string[]): Promise<Service[]> {
@@ -155,12 +178,32 @@ export async function collectStatus(o: {
   }
 
   const schedOut = output('schedules')?.schedules ?? {};
-  const schedules: ScheduleRow[] = Object.entries(config.schedules).map(([name, sch]) => {
+  const names = Object.keys(config.schedules);
+  const dead =
+    names.length && output('schedules')?.deadLetterQueueArn ? await deadLetteredRuns(aws.sqs, { ...ctx, account: o.account, region: o.region }) : undefined;
+  const schedules: ScheduleRow[] = [];
+  for (const [name, sch] of Object.entries(config.schedules)) {
     const expression = schedOut[name]?.expression ?? sch.cron ?? '';
     const timezone = schedOut[name]?.timezone ?? sch.timezone;
     const next = expression ? nextRun(expression, timezone, o.now) : undefined;
-    return { name, service: sch.service, expression, timezone, ...(next ? { nextRun: next.toISOString() } : {}) };
-  });
+    const row: ScheduleRow = { name, service: sch.service, expression, timezone, ...(next ? { nextRun: next.toISOString() } : {}) };
+    if (svcOut) {
+      const lastRun = await lastRunOf(aws, cluster, scheduleFamilyName(ctx, name));
+      if (lastRun) row.lastRun = lastRun;
+      if (lastRun?.outcome === 'failed')
+        problems.push(`schedule ${name}: its last run failed${lastRun.detail ? ` (${lastRun.detail})` : ''}; see deploy-wizard logs --task ${name}`);
+    }
+    const d = dead?.bySchedule[scheduleName(ctx, name)];
+    if (d) {
+      row.deadLettered = d;
+      problems.push(`schedule ${name}: ${d.count} run(s) could not start${d.error ? ` (${d.error})` : ''}; they wait in the SQS queue ${scheduleDlqName(ctx)}`);
+    }
+    schedules.push(row);
+  }
+  // Dead letters the peek could not put to a schedule still count.
+  const placed = Object.values(dead?.bySchedule ?? {}).reduce((n, d) => n + d.count, 0);
+  if (dead && dead.total > placed && !placed)
+    problems.push(`${dead.total} scheduled run(s) could not start; they wait in the SQS queue ${scheduleDlqName(ctx)}`);
 
   return {
     app: config.app,

@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { DeleteServiceCommand, ECSClient } from '@aws-sdk/client-ecs';
+import { DeleteServiceCommand, ECSClient, RunTaskCommand, StopTaskCommand } from '@aws-sdk/client-ecs';
+import { GetQueueUrlCommand, PurgeQueueCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { statusCommand } from '../../src/commands/status.js';
 import { exitCodeOf } from '../../src/errors.js';
 import type { Io } from '../../src/options.js';
-import { makeApp, runCli } from '../helpers/cli.js';
+import { makeApp, readState, runCli } from '../helpers/cli.js';
 import { expectOk } from '../helpers/expect-ok.js';
 import { MUTATING } from '../helpers/step-context.js';
 
@@ -49,6 +50,50 @@ describe('status', () => {
     expect(ok.doc.services[0].image).toMatch(/^ctx-/);
     expect(ok.doc.schedules).toEqual([expect.objectContaining({ name: 'nightly-digest', service: 'worker', nextRun: expect.stringMatching(/T\d\d:00:00/) })]);
     expect(ok.doc.steps.every((s: any) => s.status === 'done')).toBe(true);
+
+    // A run Scheduler could not start: it puts the event in the dead-letter queue with these attributes
+    // (https://docs.aws.amazon.com/scheduler/latest/UserGuide/configuring-schedule-dlq.html); moto's Scheduler runs nothing, so the test does.
+    const sqs = new SQSClient({ region: 'us-east-1' });
+    const QueueUrl = (await sqs.send(new GetQueueUrlCommand({ QueueName: `${app}-prod-schedules-dlq` }))).QueueUrl!;
+    const attr = (v: string) => ({ DataType: 'String', StringValue: v });
+    await sqs.send(
+      new SendMessageCommand({
+        QueueUrl,
+        MessageBody: '{}',
+        MessageAttributes: {
+          SCHEDULE_ARN: attr(`arn:aws:scheduler:us-east-1:123456789012:schedule/${app}-prod/${app}-prod-nightly-digest`),
+          ERROR_CODE: attr('AccessDeniedException'),
+          ERROR_MESSAGE: attr('not authorized to perform: ecs:TagResource'),
+          RETRY_ATTEMPTS: attr('2'),
+        },
+      }),
+    );
+    const dead = await status(dir);
+    expect(dead.code).toBe(1);
+    expect(dead.doc.schedules[0].deadLettered).toEqual({ count: 1, error: 'AccessDeniedException: not authorized to perform: ecs:TagResource' });
+    expect(dead.doc.problems).toEqual([expect.stringContaining('schedule nightly-digest: 1 run(s) could not start (AccessDeniedException')]);
+    // The look leaves the message where it was.
+    expect((await status(dir)).doc.schedules[0].deadLettered.count).toBe(1);
+    await sqs.send(new PurgeQueueCommand({ QueueUrl }));
+
+    // A run of the schedule (started here as Scheduler would: RunTask of the schedule's family), then ended
+    // (moto reports a stopped task's container as exit code 0).
+    const ecs = new ECSClient({ region: 'us-east-1' });
+    const sched = readState(dir).steps.schedules.outputs.schedules['nightly-digest'];
+    const net = readState(dir).steps.network.outputs;
+    const run = await ecs.send(
+      new RunTaskCommand({
+        cluster: `${app}-prod`,
+        taskDefinition: sched.taskDefinitionArn,
+        launchType: 'FARGATE',
+        networkConfiguration: { awsvpcConfiguration: { subnets: net.subnetIds, securityGroups: [net.taskSecurityGroupId] } },
+      }),
+    );
+    expect((await status(dir)).doc.schedules[0].lastRun).toMatchObject({ outcome: 'running' });
+    await ecs.send(new StopTaskCommand({ cluster: `${app}-prod`, task: run.tasks![0]!.taskArn, reason: 'Essential container in task exited' }));
+    const stopped = await status(dir);
+    expect(stopped.doc.schedules[0].lastRun).toMatchObject({ outcome: 'succeeded' });
+    expect(stopped.code).toBe(0);
 
     // The worker's ECS service deleted by hand: degraded, and status says which service and why.
     await new ECSClient({ region: 'us-east-1' }).send(new DeleteServiceCommand({ cluster: `${app}-prod`, service: `${app}-worker`, force: true }));

@@ -11,6 +11,7 @@ import {
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { DescribeServicesCommand, DescribeTaskDefinitionCommand, ECSClient, ListTaskDefinitionsCommand } from '@aws-sdk/client-ecs';
 import { GetScheduleCommand, ListSchedulesCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
+import { GetQueueAttributesCommand, GetQueueUrlCommand, ListQueueTagsCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DescribeScalableTargetsCommand, DescribeScalingPoliciesCommand, ApplicationAutoScalingClient } from '@aws-sdk/client-application-auto-scaling';
 import { GetRolePolicyCommand, IAMClient } from '@aws-sdk/client-iam';
 import { DescribeRepositoriesCommand, ECRClient } from '@aws-sdk/client-ecr';
@@ -88,7 +89,21 @@ describe('a whole app: two images, two web services on one load balancer, a work
     expect(schedule.Target!.Input).toBeUndefined();
     expect(schedule.Target!.RoleArn).toBe(state.steps['iam-roles'].outputs.schedulerRoleArn);
     expect(schedule.Target!.RetryPolicy).toMatchObject({ MaximumRetryAttempts: 2 });
+    // Runs it could not start after the retries go to an encrypted, tagged queue of the app's.
+    const dlqArn = `arn:aws:sqs:us-east-1:123456789012:${app}-prod-schedules-dlq`;
+    expect(schedule.Target!.DeadLetterConfig).toEqual({ Arn: dlqArn });
+    const sqs = new SQSClient(region);
+    const dlqUrl = (await sqs.send(new GetQueueUrlCommand({ QueueName: `${app}-prod-schedules-dlq` }))).QueueUrl!;
+    const dlqAttrs = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlqUrl, AttributeNames: ['All'] }))).Attributes!;
+    expect([dlqAttrs.QueueArn, dlqAttrs.SqsManagedSseEnabled]).toEqual([dlqArn, 'true']);
+    expect((await sqs.send(new ListQueueTagsCommand({ QueueUrl: dlqUrl }))).Tags).toMatchObject({ 'deploy-wizard:app': app, 'deploy-wizard:env': 'prod' });
     const scheduler = await policyOf(`${app}-prod-scheduler`);
+    // ECS authorizes the tags Scheduler puts on the tasks it starts (EnableECSManagedTags, PropagateTags) as ecs:TagResource.
+    expect(scheduler.Statement.find((s: any) => s.Action.includes('ecs:TagResource'))).toMatchObject({
+      Resource: `arn:aws:ecs:us-east-1:123456789012:task/${app}-prod/*`,
+      Condition: { StringEquals: { 'ecs:CreateAction': 'RunTask' } },
+    });
+    expect(scheduler.Statement.find((s: any) => s.Action.includes('sqs:SendMessage'))).toMatchObject({ Resource: dlqArn });
     const runTask = scheduler.Statement.find((s: any) => s.Action.includes('ecs:RunTask'));
     expect(runTask.Resource).toEqual([`arn:aws:ecs:us-east-1:123456789012:task-definition/${app}-prod--schedule-nightly-digest:*`]);
     const passRole = scheduler.Statement.find((s: any) => s.Action.includes('iam:PassRole'));
@@ -158,6 +173,9 @@ describe('a whole app: two images, two web services on one load balancer, a work
     expect(left).toEqual([]);
     const schedFamily = `${app}-prod--schedule-nightly-digest`;
     expect((await ecs.send(new ListTaskDefinitionsCommand({ familyPrefix: schedFamily, status: 'ACTIVE' }))).taskDefinitionArns ?? []).toEqual([]);
+    // The last schedule gone, its empty dead-letter queue goes too.
+    const dlq = await new SQSClient(region).send(new GetQueueUrlCommand({ QueueName: `${app}-prod-schedules-dlq` })).catch((e) => e.name);
+    expect(dlq).toMatch(/QueueDoesNotExist|NonExistentQueue/);
     // The others kept running, untouched.
     expect(readState(dir).steps.service.outputs.services.api.serviceName).toBe(`${app}-api`);
 
