@@ -162,6 +162,15 @@ The state must be in S3 first (deploy-wizard state init, then state push).
   --repo OWNER/NAME   default: the origin remote of this checkout
   --branch NAME       the branch whose pushes deploy (default main)
   --github-env NAME   trust the GitHub environment NAME instead of the branch
+  --owner-id N, --repo-id N
+                      GitHub's numeric ids of the owner and the repository, for the
+                      subject format repositories made since 2026-07-15 send
+                      (repo:OWNER@ID/NAME@ID:...); read from GitHub's API by default,
+                      with GITHUB_TOKEN or gh auth token for a private repository
+
+The role's permissions are managed policies <app>-<env>-deploy-N; every role
+it may make or change must carry the permissions boundary <app>-<env>-boundary,
+which this command writes and the deploy role can never change.
 
 ${COMMON_HELP}`,
   unlock: `Usage: deploy-wizard unlock ID [flags]
@@ -233,6 +242,8 @@ function parseFlags(argv: string[]) {
       repo: { type: 'string' },
       branch: { type: 'string' },
       'github-env': { type: 'string' },
+      'owner-id': { type: 'string' },
+      'repo-id': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
       version: { type: 'boolean', short: 'v', default: false },
       ...INIT_FLAGS,
@@ -290,7 +301,13 @@ function afterParse(parsed: ReturnType<typeof parseFlags>) {
   ] as const)
     if (v[k] !== undefined && `${command} ${sub}` !== where) problems.push(`--${k}: a flag of ${where}, not of ${command}`);
   if (command !== 'ci')
-    for (const k of ['repo', 'branch', 'github-env'] as const) if (v[k] !== undefined) problems.push(`--${k}: a flag of ci github, not of ${command}`);
+    for (const k of ['repo', 'branch', 'github-env', 'owner-id', 'repo-id'] as const)
+      if (v[k] !== undefined) problems.push(`--${k}: a flag of ci github, not of ${command}`);
+  for (const k of ['owner-id', 'repo-id'] as const)
+    if (v[k] !== undefined && !/^[1-9]\d{0,18}$/.test(v[k]))
+      problems.push(`--${k} ${v[k]}: GitHub's numeric id, as the API's owner.id and id of the repository`);
+  if ((v['owner-id'] === undefined) !== (v['repo-id'] === undefined))
+    problems.push(`--${v['owner-id'] === undefined ? 'owner-id' : 'repo-id'}: needed with --${v['owner-id'] === undefined ? 'repo-id' : 'owner-id'}`);
   if (v.repo !== undefined && !/^[A-Za-z0-9-]+\/[A-Za-z0-9._-]+$/.test(v.repo))
     problems.push(`--repo ${v.repo}: expected OWNER/NAME, as in github.com/OWNER/NAME`);
   if (v.branch !== undefined && !/^[A-Za-z0-9._/-]+$/.test(v.branch)) problems.push(`--branch ${v.branch}: not a branch name`);
@@ -311,7 +328,16 @@ function afterParse(parsed: ReturnType<typeof parseFlags>) {
     noDeploy: v['no-deploy']!,
     ...(stateBackend === 'local' || stateBackend === 's3' ? { stateBackend } : {}),
     ...(command === 'state' ? { state: { bucket: v.bucket, prefix: v.prefix, out: v.out } } : {}),
-    ...(command === 'ci' ? { ci: { repo: v.repo, branch: v.branch, githubEnv: v['github-env'] } } : {}),
+    ...(command === 'ci'
+      ? {
+          ci: {
+            repo: v.repo,
+            branch: v.branch,
+            githubEnv: v['github-env'],
+            ...(v['owner-id'] && v['repo-id'] ? { ownerId: Number(v['owner-id']), repoId: Number(v['repo-id']) } : {}),
+          },
+        }
+      : {}),
     ...(command === 'rollback' ? { rollback: { to: v.to } } : {}),
     ...(command === 'destroy' ? { destroy: { deleteData: !!v['delete-data'], skipFinalSnapshot: !!v['skip-final-snapshot'], force: !!v.force } } : {}),
     ...(command === 'logs' ? { logs: { since: v.since, follow: !!v.follow, filter: v.filter, task: v.task, noRedact: !!v['no-redact'] } } : {}),

@@ -48,7 +48,7 @@ export interface CommonOptions {
   /** state init: the bucket and key prefix; state pull: where to write the copy. */
   state?: { bucket?: string; prefix?: string; out?: string };
   /** ci github: the repository, the branch that deploys, and the GitHub environment the role may be assumed from instead. */
-  ci?: { repo?: string; branch?: string; githubEnv?: string };
+  ci?: { repo?: string; branch?: string; githubEnv?: string; ownerId?: number; repoId?: number };
 }
 
 /** Everything from the outside world a command uses, so commands run in-process in tests. */

@@ -17,6 +17,7 @@ import {
   type IAMClient,
 } from '@aws-sdk/client-iam';
 import { StateError } from '../errors.js';
+import type { RepoIdentity } from './github-repo.js';
 import { canonicalJson } from '../canonical-json.js';
 import { isError, unlessNotFound } from '../aws/not-found.js';
 import { ensureManagedPolicy } from '../aws/managed-policy.js';
@@ -34,7 +35,20 @@ const LEGACY_INLINE = 'deploy-wizard-deploy';
 export const githubSubject = (repo: string, t: { branch: string; githubEnv?: string }) =>
   t.githubEnv ? `repo:${repo}:environment:${t.githubEnv}` : `repo:${repo}:ref:refs/heads/${t.branch}`;
 
-export function trustPolicy(providerArn: string, subject: string) {
+/**
+ * Every `sub` the repository's tokens may carry for this branch or
+ * environment: the name-based form, and with the ids known the immutable one
+ * (`repo:OWNER@ID/NAME@ID:...`), which repositories created or renamed since
+ * 2026-07-15 send.
+ */
+export function githubSubjects(repo: RepoIdentity, t: { branch: string; githubEnv?: string }): string[] {
+  const out = [githubSubject(`${repo.owner}/${repo.name}`, t)];
+  if (repo.ownerId !== undefined && repo.repoId !== undefined) out.push(githubSubject(`${repo.owner}@${repo.ownerId}/${repo.name}@${repo.repoId}`, t));
+  return out;
+}
+
+export function trustPolicy(providerArn: string, subjects: string | string[]) {
+  const subject = [subjects].flat().length === 1 ? [subjects].flat()[0]! : [subjects].flat();
   return {
     Version: '2012-10-17',
     Statement: [

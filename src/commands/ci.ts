@@ -14,7 +14,8 @@ import { describeAwsError } from '../aws/describe-error.js';
 import { resolveStateLocation } from '../state/state-location.js';
 import { deployPolicies } from '../ci/deploy-policy.js';
 import { boundaryPolicy, ensureBoundary } from '../aws/app-roles.js';
-import { ensureDeployRole, ensureGithubProvider, githubSubject, trustPolicy } from '../ci/github-oidc.js';
+import { ensureDeployRole, ensureGithubProvider, githubSubjects, trustPolicy } from '../ci/github-oidc.js';
+import { environmentHasBranchRule, githubAccess, resolveGithubRepo } from '../ci/github-repo.js';
 import { ciInputs, githubWorkflow, WORKFLOW_PATH } from '../ci/github-workflow.js';
 import { initStateBucket, stateConfigLines, statePush } from './state.js';
 import { LocalStateBackend } from '../state/state-backend.js';
@@ -67,6 +68,20 @@ export async function ciCommand(opts: CommonOptions, io: Io, rest: string[]): Pr
   }
   if (problems.length) throw new InputError('ci github: cannot set up the deploy yet', problems, { hint: 'Nothing has been created.' });
 
+  // The repository as GitHub knows it (canonical casing, numeric ids for the immutable subject format), before anything is made.
+  const access = githubAccess(io.env);
+  const identity = await resolveGithubRepo(repo!, access, { ownerId: f.ownerId, repoId: f.repoId });
+  const subjects = githubSubjects(identity, { branch, githubEnv: f.githubEnv });
+  const warnings: string[] = [];
+  if (identity.unknownBecause)
+    warnings.push(
+      `The role trusts only ${subjects[0]}: ${identity.unknownBecause}. Repositories created or renamed since 2026-07-15 send repo:OWNER@ID/NAME@ID:… instead; run again with GITHUB_TOKEN set (or gh auth login), or with --owner-id and --repo-id.`,
+    );
+  if (f.githubEnv && (await environmentHasBranchRule(identity, f.githubEnv, access)) === false)
+    warnings.push(
+      `The GitHub environment "${f.githubEnv}" has no deployment branch rule, so a workflow on any branch that names it can assume the role: add one in the repository's Settings → Environments → ${f.githubEnv} → Deployment branches and tags.`,
+    );
+
   const session = await openSession(opts, io, false, loaded);
   const loc = resolveStateLocation(loaded.config.state, undefined, undefined);
   if (loc.backend !== 's3') throw new Error('unreachable: the state is in S3 by now');
@@ -105,7 +120,7 @@ export async function ciCommand(opts: CommonOptions, io: Io, rest: string[]): Pr
       name,
       account: session.account,
       partition,
-      trust: trustPolicy(provider.arn, githubSubject(repo!, { branch, githubEnv: f.githubEnv })),
+      trust: trustPolicy(provider.arn, subjects),
       policies,
       tags,
       description: `deploy-wizard: GitHub Actions deploys of ${app} (${opts.env}) from ${repo}`,
@@ -139,12 +154,13 @@ export async function ciCommand(opts: CommonOptions, io: Io, rest: string[]): Pr
   const lines = [
     `OIDC provider ${provider.arn}: ${provider.changed ?? 'adopted, unchanged'}`,
     `Permissions boundary ${boundary.arn}: ${boundary.changed ?? 'unchanged'}; every role the deploy role makes or changes must carry it`,
-    `Deploy role ${role.arn}: ${role.changed.length ? role.changed.join(', ') : 'adopted, unchanged'}; assumable only by ${githubSubject(repo!, { branch, githubEnv: f.githubEnv })}`,
+    `Deploy role ${role.arn}: ${role.changed.length ? role.changed.join(', ') : 'adopted, unchanged'}; assumable only by ${subjects.join(' or ')}`,
     `Workflow ${relative(io.cwd, workflowFile) || workflowFile}: ${workflow}${workflow === 'updated' ? ' (the previous one is kept as deploy-wizard.yml.bak)' : ''}`,
     ...(secrets.length ? [`Set the repository secrets it reads: ${secrets.map((s) => `gh secret set ${s}`).join('; ')}`] : []),
     ...(variables.length ? [`Set the build args it reads, as repository secrets too: ${variables.map((v) => `gh secret set ${v}`).join('; ')}`] : []),
     `Then commit ${WORKFLOW_PATH} and ${relative(gitRoot, loaded.path)} and push to ${branch}.`,
   ];
+  for (const w of warnings) io.stderr.write(`Warning: ${w}\n`);
   if (opts.json) {
     io.stdout.write(
       JSON.stringify({

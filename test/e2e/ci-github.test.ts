@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -111,6 +113,69 @@ describe('ci github', () => {
     expect(text2).toContain('environment: "production"');
     expect((await createLinter())(text2, '.github/workflows/deploy-wizard.yml')).toEqual([]);
     expect(existsSync(join(dir, '.github/workflows/deploy-wizard.yml.bak'))).toBe(true);
+  });
+
+  it("trusts GitHub's immutable subject too, with the canonical casing and ids read from its API, and warns of an environment any branch may use", async () => {
+    const bucket = await stateBucket();
+    const { dir, app } = makeApp((c) => (c.state = { backend: 's3', bucket, prefix: 'ledger/' }));
+    // A stand-in for GitHub's REST API (GET /repos/{owner}/{repo}, GET .../environments/{name}), as its reference documents the answers.
+    const seen: { path: string; auth?: string }[] = [];
+    const github = createServer((req, res) => {
+      seen.push({ path: req.url!, auth: req.headers.authorization });
+      res.setHeader('content-type', 'application/json');
+      if (req.url === '/repos/acme/shop')
+        return void res.end(JSON.stringify({ id: 456, name: 'Shop', full_name: 'Acme/Shop', owner: { login: 'Acme', id: 123 } }));
+      if (req.url === '/repos/Acme/Shop/environments/production')
+        return void res.end(JSON.stringify({ name: 'production', deployment_branch_policy: null, protection_rules: [] }));
+      res.statusCode = 404;
+      res.end(JSON.stringify({ message: 'Not Found' }));
+    });
+    await new Promise<void>((r) => github.listen(0, '127.0.0.1', () => r()));
+    const api = `http://127.0.0.1:${(github.address() as AddressInfo).port}`;
+    try {
+      const r = await runCli(['ci', 'github', '--repo', 'acme/shop', '--non-interactive'], {
+        cwd: dir,
+        env: { DEPLOY_WIZARD_GITHUB_API: api, GITHUB_TOKEN: 'ghp_test' },
+      });
+      expect(r.code, r.stderr).toBe(0);
+      expect(seen[0]).toEqual({ path: '/repos/acme/shop', auth: 'Bearer ghp_test' });
+      const trust = decode((await iam().send(new GetRoleCommand({ RoleName: `${app}-prod-deploy` }))).Role!.AssumeRolePolicyDocument);
+      expect(trust.Statement[0].Condition.StringEquals['token.actions.githubusercontent.com:sub']).toEqual([
+        'repo:Acme/Shop:ref:refs/heads/main',
+        'repo:Acme@123/Shop@456:ref:refs/heads/main',
+      ]);
+      expect(r.stderr).not.toContain('Warning');
+
+      // A GitHub environment without a deployment branch rule: trusted as asked, with a warning that says what to add.
+      const envd = await runCli(['ci', 'github', '--repo', 'acme/shop', '--github-env', 'production', '--non-interactive'], {
+        cwd: dir,
+        env: { DEPLOY_WIZARD_GITHUB_API: api },
+      });
+      expect(envd.code, envd.stderr).toBe(0);
+      expect(envd.stderr).toContain('Warning: The GitHub environment "production" has no deployment branch rule');
+      const trust2 = decode((await iam().send(new GetRoleCommand({ RoleName: `${app}-prod-deploy` }))).Role!.AssumeRolePolicyDocument);
+      expect(trust2.Statement[0].Condition.StringEquals['token.actions.githubusercontent.com:sub']).toEqual([
+        'repo:Acme/Shop:environment:production',
+        'repo:Acme@123/Shop@456:environment:production',
+      ]);
+    } finally {
+      github.close();
+    }
+    // GitHub out of reach: the ids given as flags; without them, the name-based subject alone and a warning that says why.
+    const flagged = await runCli(['ci', 'github', '--repo', 'acme/shop', '--owner-id', '7', '--repo-id', '8', '--non-interactive'], { cwd: dir });
+    expect(flagged.code, flagged.stderr).toBe(0);
+    const trust3 = decode((await iam().send(new GetRoleCommand({ RoleName: `${app}-prod-deploy` }))).Role!.AssumeRolePolicyDocument);
+    expect(trust3.Statement[0].Condition.StringEquals['token.actions.githubusercontent.com:sub']).toEqual([
+      'repo:acme/shop:ref:refs/heads/main',
+      'repo:acme@7/shop@8:ref:refs/heads/main',
+    ]);
+    const alone = await runCli(['ci', 'github', '--repo', 'acme/shop', '--non-interactive'], { cwd: dir });
+    expect(alone.code, alone.stderr).toBe(0);
+    expect(alone.stderr).toContain("Warning: The role trusts only repo:acme/shop:ref:refs/heads/main: GitHub's API did not answer");
+    expect(alone.stderr).toContain('--owner-id and --repo-id');
+    const half = await runCli(['ci', 'github', '--repo', 'acme/shop', '--owner-id', '7', '--non-interactive'], { cwd: dir });
+    expect(half.code).toBe(2);
+    expect(half.stderr).toContain('--repo-id: needed with --owner-id');
   });
 
   it('every call of a first deploy of a whole app with every step enabled, and of a re-run, is allowed by the deploy role, on its own resources', async () => {
