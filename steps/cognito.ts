@@ -15,6 +15,7 @@ import {
 } from '@aws-sdk/client-cognito-identity-provider';
 import type { StepContext } from '../src/pipeline/context.js';
 import { StepError } from '../src/errors.js';
+import { isTransient } from '../src/aws/not-found.js';
 import type { Check, PlanItem, Step } from '../src/pipeline/step.js';
 
 export interface CognitoOutput {
@@ -161,18 +162,33 @@ async function ensurePool(ctx: StepContext): Promise<UserPoolType> {
     // to adoption (found by name and tags above), never to a second pool.
     await ctx.intents.record('user-pool', { name: poolName(ctx) });
     ctx.log.info(`creating Cognito user pool ${poolName(ctx)}`);
-    const created = await ctx.aws.cognito.send(
-      new CreateUserPoolCommand({
-        PoolName: poolName(ctx),
-        Policies: { PasswordPolicy: passwordPolicy(ctx) },
-        AutoVerifiedAttributes: ['email'],
-        UsernameAttributes: ['email'],
-        AccountRecoverySetting: { RecoveryMechanisms: [{ Name: 'verified_email', Priority: 1 }] },
-        AdminCreateUserConfig: { AllowAdminCreateUserOnly: false },
-        DeletionProtection: ctx.env === 'prod' ? 'ACTIVE' : 'INACTIVE',
-        UserPoolTags: ownTags(ctx),
-      }),
-    );
+    const input = new CreateUserPoolCommand({
+      PoolName: poolName(ctx),
+      Policies: { PasswordPolicy: passwordPolicy(ctx) },
+      AutoVerifiedAttributes: ['email'],
+      UsernameAttributes: ['email'],
+      AccountRecoverySetting: { RecoveryMechanisms: [{ Name: 'verified_email', Priority: 1 }] },
+      AdminCreateUserConfig: { AllowAdminCreateUserOnly: false },
+      DeletionProtection: ctx.env === 'prod' ? 'ACTIVE' : 'INACTIVE',
+      UserPoolTags: ownTags(ctx),
+    });
+    // Sent without the SDK's retries: after any error the pool is looked for by name and tags (the call
+    // may have landed with its answer lost) before the create is tried again.
+    let created: { UserPool?: UserPoolType } | undefined;
+    for (let attempt = 1; !created; attempt++) {
+      try {
+        created = await ctx.aws.cognitoOnce.send(input);
+      } catch (e) {
+        const landed = await findPool(ctx);
+        if (landed) {
+          ctx.log.info(`user pool ${poolName(ctx)} was created though its answer was lost; adopting it`);
+          created = { UserPool: landed };
+          break;
+        }
+        if (attempt >= 5 || !isTransient(e)) throw e;
+        await ctx.clock.sleep(Math.min(8_000, 250 * 2 ** attempt), ctx.signal);
+      }
+    }
     pool = created.UserPool!;
     await setMfa(ctx, pool.Id!);
     return (await ctx.aws.cognito.send(new DescribeUserPoolCommand({ UserPoolId: pool.Id }))).UserPool!;

@@ -140,6 +140,14 @@ export function createAwsClients(opts: ClientOptions) {
     get cognito() {
       return lazy('Cognito', () => new (sdk('@aws-sdk/client-cognito-identity-provider').CognitoIdentityProviderClient)(base));
     },
+    /**
+     * Cognito without the SDK's own retries, for CreateUserPool: it has no
+     * idempotency token, so a retry after an answer lost on the way back makes
+     * a second pool. The step retries itself, looking for the pool first.
+     */
+    get cognitoOnce() {
+      return lazy('Cognito', () => new (sdk('@aws-sdk/client-cognito-identity-provider').CognitoIdentityProviderClient)({ ...base, maxAttempts: 1 }), 'once');
+    },
     get iam() {
       return lazy('IAM', () => new (sdk('@aws-sdk/client-iam').IAMClient)(base));
     },

@@ -21,3 +21,16 @@ export async function unlessNotFound<T>(call: Promise<T>, ...names: string[]): P
     throw e;
   }
 }
+
+/**
+ * Whether trying the same call again may succeed: no answer at all (a reset
+ * or timed-out connection), a 5xx, or throttling. The SDK marks what it would
+ * retry itself with $retryable.
+ */
+export function isTransient(e: unknown): boolean {
+  const status = httpStatusOf(e);
+  if ((e as { $retryable?: unknown } | undefined)?.$retryable) return true;
+  if (status === undefined) return true;
+  if (status >= 500 || status === 429) return true;
+  return /Throttl|TooManyRequests|RequestLimitExceeded|SlowDown/.test(errorName(e));
+}

@@ -38,7 +38,8 @@ const q = (s: string) => JSON.stringify(s);
 export function githubWorkflow(config: Config, o: WorkflowOptions): string {
   const { secrets, variables } = ciInputs(config);
   const env = [...secrets.map((k) => `          ${k}: \${{ secrets.${k} }}`), ...variables.map((k) => `          ${k}: \${{ secrets.${k} }}`)];
-  const configFlag = o.configPath === 'deploy-wizard.json' ? '' : ` --config ${o.configPath}`;
+  // Quoted for the shell: a path may hold spaces or quotes (single quotes stop every expansion; one inside is closed, escaped, reopened).
+  const configFlag = o.configPath === 'deploy-wizard.json' ? '' : ` --config '${o.configPath.replaceAll("'", "'\\''")}'`;
   const cmd = `npx --yes deploy-wizard@${o.version} --non-interactive --env ${o.env}${configFlag}`;
   return [
     `# Written by deploy-wizard ci github: deploys ${o.app} (${o.env}) on every push to ${o.branch}, and on demand.`,

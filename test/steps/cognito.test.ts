@@ -9,6 +9,7 @@ import {
 } from '@aws-sdk/client-cognito-identity-provider';
 import { cognito, updateInput } from '../../steps/cognito.js';
 import { stepContext, MUTATING } from '../helpers/step-context.js';
+import { startAwsProxy } from '../helpers/aws-proxy.js';
 
 const idp = () => new CognitoIdentityProviderClient({ region: 'us-east-1' });
 async function poolsNamed(name: string) {
@@ -17,6 +18,24 @@ async function poolsNamed(name: string) {
 }
 
 describe('cognito against moto', () => {
+  it('a CreateUserPool whose answer was lost is found by name and tags and adopted: never a second pool', async () => {
+    const proxy = await startAwsProxy(process.env.AWS_ENDPOINT_URL!);
+    let lost = 0;
+    proxy.decide((r) => (r.action === 'CreateUserPool' && lost++ === 0 ? 'lose-answer' : 'pass'));
+    const moto = process.env.AWS_ENDPOINT_URL;
+    process.env.AWS_ENDPOINT_URL = proxy.url;
+    try {
+      const { ctx, app, logs } = stepContext({ auth: { cognito: {} } });
+      const out = await cognito.apply(ctx);
+      expect(lost).toBe(1);
+      expect(await poolsNamed(`${app}-prod`)).toEqual([expect.objectContaining({ Id: out.userPoolId })]);
+      expect(logs.join('\n')).toContain('answer was lost; adopting it');
+    } finally {
+      process.env.AWS_ENDPOINT_URL = moto;
+      await proxy.close();
+    }
+  });
+
   it('creates the pool with the password policy and MFA, and a client with a secret and the auth flows', async () => {
     const calls: string[] = [];
     const { ctx, app } = stepContext({ auth: { cognito: { passwordMinLength: 14, mfa: 'ON' } } }, { onCall: (c) => calls.push(c.command) });
