@@ -1,4 +1,4 @@
-import { WizardError } from '../errors.js';
+import { InputError, WizardError } from '../errors.js';
 
 interface SdkError {
   name?: string;
@@ -45,9 +45,9 @@ export function describeAwsError(err: unknown, doing: string): WizardError {
     });
   }
   if (name === 'CredentialsProviderError' || /Could not load credentials/i.test(e.message ?? '')) {
-    return new WizardError(`${doing}: no AWS credentials found`, {
-      hint: 'Set AWS_PROFILE or pass --profile, or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY.',
-      cause: err,
+    // Bad input, like a missing config: nothing was attempted, and nothing will be until they are given.
+    return new InputError(`${doing}: no AWS credentials found`, ['AWS credentials: none in the environment, the profile or the SSO cache'], {
+      hint: 'Set AWS_PROFILE or pass --profile (after aws sso login if it is an SSO profile), or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY.',
     });
   }
   if (/ECONNREFUSED|ENOTFOUND|EAI_AGAIN|socket hang up/.test(e.message ?? '') || ['ECONNREFUSED', 'ENOTFOUND', 'TimeoutError'].includes(name)) {

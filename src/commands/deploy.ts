@@ -14,12 +14,23 @@ import { systemClock } from '../clock.js';
 import { formatSummary } from '../ui/format-summary.js';
 import type { CommonOptions, Io } from '../options.js';
 import type { Session } from '../session.js';
-import { loadConfig } from '../config/load-config.js';
+import { loadConfig, type LoadedConfig } from '../config/load-config.js';
+import { callerAccount } from '../aws/caller-account.js';
+import { createAwsClients } from '../aws/clients.js';
+import { clientOptionsFor } from '../aws/client-options.js';
+import { connectDocker } from '../docker/connect.js';
 import { collectSecretInputs, missingSecretProblems } from '../secrets/inputs.js';
 import type { StepOutputs } from '../pipeline/step.js';
 import { appSecretName } from '../secrets/store.js';
 import { DescribeSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { loadDigestCache, saveDigestCache } from '../docker/digest-cache-file.js';
+
+async function checkBeforeAsking(opts: CommonOptions, io: Io, loaded: LoadedConfig | undefined): Promise<void> {
+  const region = opts.region ?? loaded?.config.region ?? io.env.AWS_REGION ?? io.env.AWS_DEFAULT_REGION ?? 'us-east-1';
+  await callerAccount(createAwsClients(clientOptionsFor(opts, io, region)));
+  const images = loaded ? Object.keys(loaded.config.images).length > 0 : true;
+  if (images) await connectDocker(io.env.DOCKER_HOST);
+}
 
 function pickRenderer(opts: CommonOptions, io: Io): Renderer {
   if (opts.json) return 'silent';
@@ -30,6 +41,9 @@ function pickRenderer(opts: CommonOptions, io: Io): Renderer {
 export async function deployCommand(opts: CommonOptions, io: Io): Promise<number> {
   const interactive = io.isTTY && !opts.nonInteractive && !opts.json;
   const configPath = resolve(io.cwd, opts.configPath);
+  // On a terminal, answers are typed by hand: credentials and Docker are checked first (one STS call, one
+  // ping), so no question is asked, and no secret typed, for a run that could not go on.
+  if (interactive) await checkBeforeAsking(opts, io, existsSync(configPath) ? await loadConfig(configPath, opts.env) : undefined);
   if (!existsSync(configPath)) {
     if (!interactive) {
       throw new InputError(`read config: ${opts.configPath} does not exist`, [`--config ${opts.configPath}: no such file`], {
@@ -123,7 +137,10 @@ export async function deployCommand(opts: CommonOptions, io: Io): Promise<number
     }
     if (opts.json)
       emit({ step: 'deploy', status: 'done', message: `deployed ${session.loaded.config.app} (${opts.env})`, timestamp: clock.now().toISOString() });
-    else io.stdout.write(formatSummary(session.loaded.config, opts.env, session.region, state, session.steps) + '\n');
+    else
+      io.stdout.write(
+        formatSummary(session.loaded.config, opts.env, session.region, state, session.steps, store.kind === 's3' ? store.where : undefined) + '\n',
+      );
     return 0;
   } finally {
     // Best effort: a cache that was not written only means files are read again next time.

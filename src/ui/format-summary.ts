@@ -9,7 +9,15 @@ import { formatCost } from './format-plan.js';
  * endpoints, names) in pipeline order, then its notes (how to read logs, roll
  * back), then the cost. Outputs never hold secrets, so neither does this.
  */
-export function formatSummary(config: Config, env: string, region: string, state: StateFile, steps: readonly Step[]): string {
+/** `stateWhere`: where the state really is (a path relative to the app, or an s3:// URL). */
+export function formatSummary(
+  config: Config,
+  env: string,
+  region: string,
+  state: StateFile,
+  steps: readonly Step[],
+  stateWhere = `.deploy-wizard/${env}.state.json`,
+): string {
   const view: SummaryView = { config, env, region, output: <K extends StepId>(id: K) => state.steps[id]?.outputs as StepOutputs[K] | undefined };
   const lines = [`Deployed ${config.app} (${env}) to ${region}, account ${state.account}.`, ''];
   const notes: string[] = [];
@@ -22,7 +30,7 @@ export function formatSummary(config: Config, env: string, region: string, state
     for (const [label, value] of part.rows ?? []) if (value) lines.push(`  ${label.padEnd(12)}${value}`);
     if (part.notes?.length) notes.push('', ...part.notes);
   }
-  lines.push(`  ${'State'.padEnd(12)}.deploy-wizard/${env}.state.json`);
+  lines.push(`  ${'State'.padEnd(12)}${stateWhere}`);
   lines.push(...notes);
   lines.push('', 'Estimated monthly cost', formatCost(estimateCost(config, steps)));
   lines.push('', 'Run the same command again at any time: unchanged steps are checked, not redone.');

@@ -147,6 +147,24 @@ describe('init on a real terminal', () => {
     });
   });
 
+  it('with no AWS credentials, npx deploy-wizard asks nothing: exit 2 naming the credentials, before the first question', async () => {
+    const dir = repo();
+    const t = terminal([], dir, {
+      AWS_ACCESS_KEY_ID: undefined,
+      AWS_SECRET_ACCESS_KEY: undefined,
+      AWS_SESSION_TOKEN: undefined,
+      AWS_PROFILE: undefined,
+      AWS_SHARED_CREDENTIALS_FILE: join(dir, 'no-credentials'),
+      AWS_CONFIG_FILE: join(dir, 'no-config'),
+      // No instance metadata lookup: this machine is not on EC2, and the test sends nothing off it.
+      AWS_EC2_METADATA_DISABLED: 'true',
+    });
+    expect(await t.exited).toBe(2);
+    expect(t.screen()).toContain('check AWS credentials: no AWS credentials found');
+    expect(t.screen()).not.toContain('App name');
+    expect(existsSync(join(dir, 'deploy-wizard.json'))).toBe(false);
+  });
+
   it('exits 130 on Ctrl-C at a prompt and writes nothing', async () => {
     const dir = repo();
     const t = terminal([], dir); // `npx deploy-wizard` with no config starts with the questions

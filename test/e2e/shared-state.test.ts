@@ -84,6 +84,8 @@ describe('shared state in S3', () => {
       const codes = [a.code, b.code].sort();
       expect(codes, `round ${i}: ${a.stderr}\n${b.stderr}`).toEqual([0, 3]);
       const loser = a.code === 3 ? a : b;
+      // The summary says where the state really is.
+      expect((a.code === 0 ? a : b).stdout).toMatch(new RegExp(`State +s3://${bucket}/ledger/${app}/prod\\.state\\.json`));
       expect(loser.stderr).toMatch(/lock state: s3:\/\/.* is held by pid \d+ on /);
       expect(loser.stderr).toContain('deploy-wizard unlock ');
     }
@@ -116,23 +118,24 @@ describe('shared state in S3', () => {
   it('SIGKILL right after taking the lock on another machine: a run within the lease exits 3; one after it takes over and completes', async () => {
     const bucket = await stateBucket();
     const { dir, app } = makeApp((c) => (c.state = { backend: 's3', bucket, prefix: 'ledger/' }));
-    const env = { DEPLOY_WIZARD_LOCK_LEASE_MS: '3000' };
+    // Long enough that the next run, started on a busy machine, reads the lock well within it.
+    const env = { DEPLOY_WIZARD_LOCK_LEASE_MS: '8000' };
     const killed = await runCli(['--non-interactive'], { cwd: dir, env: { ...env, DEPLOY_WIZARD_FAULT_KILL_AFTER_CALL: 'State:PutObject' } });
     expect(killed.signal).toBe('SIGKILL');
     // The holder was on another machine (a CI runner that died): only its lease can tell it is gone.
     const lockKey = `ledger/${app}/prod.lock`;
     const held = JSON.parse(await (await s3().send(new GetObjectCommand({ Bucket: bucket, Key: lockKey }))).Body!.transformToString());
-    expect(held).toMatchObject({ command: 'deploy-wizard --non-interactive', leaseMs: 3000 });
+    expect(held).toMatchObject({ command: 'deploy-wizard --non-interactive', leaseMs: 8000 });
     expect(held.machine).toMatch(/^[0-9a-f]{32}$/);
     await s3().send(new PutObjectCommand({ Bucket: bucket, Key: lockKey, Body: JSON.stringify({ ...held, host: 'ci-runner-7', machine: '0'.repeat(32) }) }));
     const early = await runCli(['--non-interactive'], { cwd: dir, env });
-    expect(early.code).toBe(3);
+    expect(early.code, early.stderr).toBe(3);
     expect(early.stderr).toMatch(/lease runs out in \d+s/);
     // unlock names the lock it breaks: a wrong ID leaves it be.
     const wrong = await runCli(['unlock', '00000000'], { cwd: dir });
     expect(wrong.code).toBe(3);
     expect(wrong.stderr).toContain(`held by ${held.id}`);
-    await new Promise((r) => setTimeout(r, 4000));
+    await new Promise((r) => setTimeout(r, 8500));
     const late = await runCli(['--non-interactive'], { cwd: dir, env });
     expect(late.code, late.stderr).toBe(0);
     expect(late.stderr).toContain('Took over a stale lock');

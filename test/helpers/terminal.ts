@@ -7,8 +7,8 @@ export const KEY = { enter: '\r', down: '\x1b[B', space: ' ', ctrlC: '\x03' };
 const strip = (s: string) => s.replace(/\x1b\[[0-9;?]*[a-zA-Z]/g, '');
 
 /** Drives the CLI through a real terminal: wait for text on the screen, then type. */
-export function terminal(args: string[], cwd: string) {
-  const child = spawn('python3', [PTY, process.execPath, CLI, ...args], { cwd, env: { ...standinEnv(), TERM: 'xterm-256color' } });
+export function terminal(args: string[], cwd: string, env: Record<string, string | undefined> = {}) {
+  const child = spawn('python3', [PTY, process.execPath, CLI, ...args], { cwd, env: { ...standinEnv(env), TERM: 'xterm-256color' } });
   let screen = '';
   child.stdout.on('data', (d) => (screen += d));
   const exited = new Promise<number | null>((r) => child.on('close', r));
