@@ -1,4 +1,13 @@
-import { DeleteClusterCommand, DeleteServiceCommand, DescribeClustersCommand, UpdateServiceCommand } from '@aws-sdk/client-ecs';
+import {
+  DeleteClusterCommand,
+  DeleteServiceCommand,
+  DescribeClustersCommand,
+  DescribeTasksCommand,
+  ListTasksCommand,
+  StopTaskCommand,
+  UpdateServiceCommand,
+  type Task,
+} from '@aws-sdk/client-ecs';
 import type { StepContext } from '../../src/pipeline/context.js';
 import type { Teardown } from '../../src/pipeline/step.js';
 import { clusterName, ecsOwned } from '../../src/aws/ecs-helpers.js';
@@ -24,6 +33,20 @@ export async function destroyService(ctx: StepContext): Promise<Teardown[]> {
   }
   const c = (await ctx.aws.ecs.send(new DescribeClustersCommand({ clusters: [cluster], include: ['TAGS'] }))).clusters?.find((x) => x.status === 'ACTIVE');
   if (c && ecsOwned(ctx, c.tags)) {
+    // One-off tasks (migrations, run, a schedule's runs) keep the cluster from going until they stop: DeleteCluster
+    // answers ClusterContainsTasksException while any runs, and the wait would last as long as the task.
+    const oneOff = await runningOneOffTasks(ctx, cluster);
+    if (oneOff.length)
+      items.push({
+        resource: `${oneOff.length} running one-off task(s) in ${cluster} (${[...new Set(oneOff.map((t) => t.group ?? '?'))].join(', ')})`,
+        remove: async () => {
+          for (const t of await runningOneOffTasks(ctx, cluster))
+            await unlessNotFound(
+              ctx.aws.ecs.send(new StopTaskCommand({ cluster, task: t.taskArn, reason: 'deploy-wizard destroy' })),
+              'InvalidParameterException',
+            );
+        },
+      });
     items.push({
       resource: `ECS cluster ${cluster}`,
       // Deleted services stay DRAINING until their tasks stop; the cluster goes after.
@@ -34,4 +57,22 @@ export async function destroyService(ctx: StepContext): Promise<Teardown[]> {
     });
   }
   return items;
+}
+
+/** Tasks of the cluster that no service owns (their group is not service:...), still running or about to. */
+async function runningOneOffTasks(ctx: StepContext, cluster: string): Promise<Task[]> {
+  const arns: string[] = [];
+  let nextToken: string | undefined;
+  do {
+    const page = await unlessNotFound(ctx.aws.ecs.send(new ListTasksCommand({ cluster, desiredStatus: 'RUNNING', nextToken })), 'ClusterNotFoundException');
+    arns.push(...(page?.taskArns ?? []));
+    nextToken = page?.nextToken;
+  } while (nextToken);
+  const out: Task[] = [];
+  // DescribeTasks takes 100 a call.
+  for (let i = 0; i < arns.length; i += 100) {
+    const tasks = (await ctx.aws.ecs.send(new DescribeTasksCommand({ cluster, tasks: arns.slice(i, i + 100) }))).tasks ?? [];
+    out.push(...tasks.filter((t) => !t.group?.startsWith('service:') && t.lastStatus !== 'STOPPED'));
+  }
+  return out;
 }

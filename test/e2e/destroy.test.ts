@@ -3,7 +3,7 @@ import { CreateSecurityGroupCommand, DescribeSecurityGroupsCommand, EC2Client } 
 import { CreateRoleCommand, GetRoleCommand, IAMClient, ListRolesCommand } from '@aws-sdk/client-iam';
 import { GetScheduleGroupCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
 import { CreateBucketCommand, HeadBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { DescribeClustersCommand, DescribeServicesCommand, ECSClient } from '@aws-sdk/client-ecs';
+import { DescribeClustersCommand, DescribeServicesCommand, DescribeTasksCommand, ECSClient, RunTaskCommand } from '@aws-sdk/client-ecs';
 import { DescribeLoadBalancersCommand, ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { DescribeRepositoriesCommand, ECRClient } from '@aws-sdk/client-ecr';
 import { DescribeDBInstancesCommand, DescribeDBSnapshotsCommand, RDSClient } from '@aws-sdk/client-rds';
@@ -159,8 +159,23 @@ describe('destroy', () => {
       return names.sort();
     };
     expect((await roles()).length).toBeGreaterThanOrEqual(3);
+    // A scheduled run still going: destroy stops it rather than wait for the cluster to empty.
+    const state = readState(dir);
+    const run = await ecs.send(
+      new RunTaskCommand({
+        cluster: `${app}-prod`,
+        taskDefinition: state.steps.schedules.outputs.schedules['nightly-digest'].taskDefinitionArn,
+        launchType: 'FARGATE',
+        networkConfiguration: {
+          awsvpcConfiguration: { subnets: state.steps.network.outputs.subnetIds, securityGroups: [state.steps.network.outputs.securityGroups.tasks] },
+        },
+      }),
+    );
     const r = await runCli(['destroy', '--non-interactive', '--yes', '--force'], { cwd: dir });
     expectOk(r);
+    expect(r.stdout + r.stderr).toMatch(/1 running one-off task\(s\) in \S+ \(family:\S+--schedule-nightly-digest\)/);
+    const after = (await ecs.send(new DescribeTasksCommand({ cluster: `${app}-prod`, tasks: [run.tasks![0]!.taskArn!] }))).tasks ?? [];
+    expect(after.map((t) => [t.lastStatus, t.stoppedReason])).toEqual([['STOPPED', 'deploy-wizard destroy']]);
     expect(await roles()).toEqual([]);
     const active = (await ecs.send(new DescribeServicesCommand({ cluster: `${app}-prod`, services: [app, `${app}-api`, `${app}-worker`] }))).services ?? [];
     expect(active.filter((x) => x.status === 'ACTIVE')).toEqual([]);

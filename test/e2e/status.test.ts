@@ -86,7 +86,7 @@ describe('status', () => {
         cluster: `${app}-prod`,
         taskDefinition: sched.taskDefinitionArn,
         launchType: 'FARGATE',
-        networkConfiguration: { awsvpcConfiguration: { subnets: net.subnetIds, securityGroups: [net.taskSecurityGroupId] } },
+        networkConfiguration: { awsvpcConfiguration: { subnets: net.subnetIds, securityGroups: [net.securityGroups.tasks] } },
       }),
     );
     expect((await status(dir)).doc.schedules[0].lastRun).toMatchObject({ outcome: 'running' });
