@@ -82,9 +82,29 @@ async function runBuild(ctx: StepContext): Promise<void> {
   ctx.log.info(`building the site: ${ctx.config.site!.build!.join(' ')}`);
   const env = Object.fromEntries(Object.entries(ctx.settings.buildEnv).filter((e): e is [string, string] => e[1] !== undefined));
   const tail: string[] = [];
+  const idleS = ctx.config.site!.buildIdleTimeoutSeconds;
+  let stalled = false;
   const code = await new Promise<number>((done, fail) => {
-    const p = spawn(cmd!, args, { cwd: ctx.configDir, env, signal: ctx.signal, stdio: ['ignore', 'pipe', 'pipe'] });
+    const p = spawn(cmd!, args, { cwd: ctx.configDir, env, signal: ctx.signal, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    // As image builds are: quiet past the limit means hung (a prompt waiting for input, a watch mode), not slow.
+    let idle: NodeJS.Timeout | undefined;
+    const arm = () => {
+      clearTimeout(idle);
+      idle = setTimeout(() => {
+        stalled = true;
+        // The whole process group: a build tool's own children (esbuild, a bundler's workers) go too.
+        try {
+          process.kill(-p.pid!, 'SIGKILL');
+        } catch {
+          p.kill('SIGKILL');
+        }
+      }, idleS * 1000);
+      idle.unref();
+    };
+    arm();
+    p.on('close', () => clearTimeout(idle));
     const keep = (b: Buffer) => {
+      arm();
       for (const line of b.toString().split('\n').filter(Boolean)) {
         ctx.log.debug(line);
         tail.push(line);
@@ -98,6 +118,10 @@ async function runBuild(ctx: StepContext): Promise<void> {
   }).catch((e: Error) => {
     throw new StepError('site', `build site: ${e.message}`, { hint: 'Check site.build in deploy-wizard.json: the first element is the program to run.' });
   });
+  if (stalled)
+    throw new StepError('site', `build site: ${ctx.config.site!.build!.join(' ')} printed nothing for ${idleS}s, so it was stopped rather than left hanging`, {
+      hint: 'Check that it does not wait for input or watch for changes (run it yourself), or raise site.buildIdleTimeoutSeconds for a build with long silent steps.',
+    });
   if (code !== 0) {
     // The output goes through the logger, which redacts secret values; an error message would not.
     for (const line of tail) ctx.log.info(`build: ${line}`);

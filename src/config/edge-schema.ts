@@ -17,6 +17,13 @@ export const site = z.strictObject({
   dir: z.string().min(1).describe('the built static frontend, relative to deploy-wizard.json (e.g. web/dist)'),
   spa: z.boolean().default(false).describe('a single-page app: paths that are not files answer with /index.html and 200'),
   build: z.array(z.string().min(1)).min(1).optional().describe('a command (argv) run in the config directory before the upload, e.g. ["npm", "run", "build"]'),
+  buildIdleTimeoutSeconds: z
+    .number()
+    .int()
+    .min(1)
+    .max(3600)
+    .default(300)
+    .describe('site.build is stopped when it prints nothing for this long (a hung build fails instead of hanging the deploy)'),
   waitForInvalidation: z.boolean().default(false).describe('wait until the CDN has dropped the changed paths before the deploy ends'),
 });
 
