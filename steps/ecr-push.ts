@@ -3,7 +3,6 @@ import { join, relative, resolve, sep } from 'node:path';
 import {
   CreateRepositoryCommand,
   DescribeRepositoriesCommand,
-  GetAuthorizationTokenCommand,
   GetLifecyclePolicyCommand,
   ListTagsForResourceCommand,
   PutImageScanningConfigurationCommand,
@@ -17,7 +16,7 @@ import { StalledError, followProgress } from '../src/docker/follow-progress.js';
 import { hashContext, listContext, packContext } from '../src/docker/build-context.js';
 import { canonicalJson } from '../src/canonical-json.js';
 import { STATE_DIR } from '../src/state/state-paths.js';
-import { imageArchitecture, manifestDigest, registryEndpoint, type RegistryEndpoint } from '../src/docker/registry.js';
+import { imageArchitecture, manifestDigest } from '../src/docker/registry.js';
 import { loadTemplate } from '../src/templates.js';
 import { ownedBy, ownershipTags, type Check, type PlanItem, type Step } from '../src/pipeline/step.js';
 import { unlessNotFound } from '../src/aws/not-found.js';
@@ -26,6 +25,7 @@ import { fieldChange } from '../src/ui/field-change.js';
 import { mapLimit } from '../src/map-limit.js';
 import type { ImageSpec } from '../src/config/schema.js';
 import { repositoryName } from '../src/aws/names.js';
+import { ecrRegistryAuth, type RegistryAuth } from '../src/aws/ecr-registry.js';
 
 export interface ImageOutput {
   repositoryName: string;
@@ -183,17 +183,11 @@ async function lifecycleMatches(ctx: StepContext, name: string): Promise<boolean
   }
 }
 
-async function registryAuth(ctx: StepContext): Promise<{ endpoint: RegistryEndpoint; username: string; password: string }> {
-  const res = await ctx.aws.ecr.send(new GetAuthorizationTokenCommand({}));
-  const data = res.authorizationData?.[0];
-  if (!data?.authorizationToken || !data.proxyEndpoint) throw new Error('ECR returned no authorization token');
-  const decoded = Buffer.from(data.authorizationToken, 'base64').toString('utf8');
-  const i = decoded.indexOf(':');
-  const username = decoded.slice(0, i);
-  const password = decoded.slice(i + 1);
-  ctx.log.secret(password);
-  ctx.log.secret(data.authorizationToken);
-  return { endpoint: registryEndpoint(data.proxyEndpoint, ctx.settings.registryOverride), username, password };
+async function registryAuth(ctx: StepContext): Promise<RegistryAuth> {
+  const auth = await ecrRegistryAuth(ctx.aws, ctx.settings.registryOverride);
+  ctx.log.secret(auth.password);
+  ctx.log.secret(Buffer.from(`${auth.username}:${auth.password}`).toString('base64'));
+  return auth;
 }
 
 async function ensureRepository(ctx: StepContext, name: string, img: Img): Promise<Repository> {
@@ -403,8 +397,6 @@ async function applyImage(ctx: StepContext<'ecr-push'>, img: Img, auth: Registry
   const architecture = await imageArchitecture(auth.endpoint, auth, name, digest, ctx.signal);
   return { repositoryName: name, repositoryUri, imageTag: tag, imageDigest: digest, imageUri: `${repositoryUri}@${digest}`, architecture };
 }
-
-type RegistryAuth = Awaited<ReturnType<typeof registryAuth>>;
 
 /** One registry token per run, asked for only when needed. */
 function lazyAuth(ctx: StepContext): () => Promise<RegistryAuth> {

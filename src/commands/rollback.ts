@@ -12,6 +12,7 @@ import { closest } from '../config/suggest.js';
 import { InputError, InterruptedError, WizardError } from '../errors.js';
 import { describeAwsError } from '../aws/describe-error.js';
 import { familyRevisions, rollbackTarget } from '../aws/task-revisions.js';
+import { missingImagesOf } from '../aws/ecr-registry.js';
 import { waitForRollout } from '../aws/ecs-service.js';
 import type { StepOutputs } from '../pipeline/step.js';
 import type { StateFile } from '../state/state-file.js';
@@ -92,8 +93,14 @@ export async function rollbackCommand(opts: CommonOptions, io: Io, args: readonl
       }
       const [family, current] = [m[1]!, Number(m[2])];
       const arnOf = (rev: number) => arn!.replace(/:\d+$/, `:${rev}`);
+      let gone: string[] = [];
       const target = rollbackTarget(await familyRevisions(session.aws, family, io.signal), current, chosen.to);
       if ('problem' in target) problems.push(`${name}: ${target.problem}`);
+      // The registry keeps the last images only (its lifecycle rule): a revision whose image is gone could not start.
+      else if ((gone = await missingImagesOf(session.aws, arnOf(target.revision), io.env.DEPLOY_WIZARD_REGISTRY || undefined, io.signal)).length)
+        problems.push(
+          `${name}: revision ${target.revision}'s image ${gone[0]} is no longer in the registry (the repository keeps its last 20 images); roll back to a newer revision with --to, or deploy`,
+        );
       else moves.push({ name, serviceName: rec.serviceName, family, from: current, to: target.revision, arn: arnOf(target.revision) });
     }
     if (problems.length) throw new InputError('rollback: nothing was changed', problems);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DescribeServicesCommand, ECSClient } from '@aws-sdk/client-ecs';
+import { DescribeServicesCommand, DescribeTaskDefinitionCommand, ECSClient, RegisterTaskDefinitionCommand } from '@aws-sdk/client-ecs';
 import { makeApp, readState, runCli } from '../helpers/cli.js';
 import { expectOk } from '../helpers/expect-ok.js';
 import { mutatingCalls, recordedDeploy } from '../helpers/recorded-deploy.js';
@@ -60,6 +60,27 @@ describe('rollback', () => {
     expect(to.code).toBe(2);
     expect(to.stderr).toContain('web: revision 7 is not an active revision (active: 1, 2)');
     expectOk(await runCli(['rollback', 'web', '--to', '1', '--non-interactive'], { cwd: dir }));
+    expect(await liveRevision(app)).toBe('1');
+
+    // A revision whose image the registry no longer has (expired by the repository's lifecycle rule): refused, nothing changed.
+    const rev2 = (await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: `${app}-prod-web:2` }))).taskDefinition!;
+    const c = rev2.containerDefinitions![0]!;
+    const expired = `${c.image!.split('@')[0]}@sha256:${'0'.repeat(64)}`;
+    const rev3 = await ecs.send(
+      new RegisterTaskDefinitionCommand({
+        family: rev2.family,
+        containerDefinitions: [{ ...c, image: expired }],
+        requiresCompatibilities: rev2.requiresCompatibilities,
+        networkMode: rev2.networkMode,
+        cpu: rev2.cpu,
+        memory: rev2.memory,
+        executionRoleArn: rev2.executionRoleArn,
+        taskRoleArn: rev2.taskRoleArn,
+      }),
+    );
+    const gone = await runCli(['rollback', 'web', '--to', String(rev3.taskDefinition!.revision), '--non-interactive'], { cwd: dir });
+    expect(gone.code).toBe(2);
+    expect(gone.stderr).toContain(`web: revision ${rev3.taskDefinition!.revision}'s image ${expired} is no longer in the registry`);
     expect(await liveRevision(app)).toBe('1');
   }, 300_000);
 
