@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import {
   CreateCacheSubnetGroupCommand,
   CreateReplicationGroupCommand,
@@ -13,6 +12,7 @@ import {
   type ReplicationGroup,
 } from '@aws-sdk/client-elasticache';
 import type { StepContext } from '../src/pipeline/context.js';
+import { replicationGroupId } from '../src/aws/names.js';
 import { StepError } from '../src/errors.js';
 import { waitFor } from '../src/wait.js';
 import { waitGone as waitUntilGone } from '../src/aws/wait-gone.js';
@@ -41,12 +41,8 @@ declare module '../src/pipeline/outputs.js' {
 const DEADLINE_MS = 40 * 60_000;
 const FATAL = /^(create-failed|deleting|deleted)$/;
 
-/** Replication group ids are at most 40 characters; long app/env names are shortened with a hash. */
-export function replicationGroupId(app: string, env: string): string {
-  const id = `${app}-${env}`;
-  if (id.length <= 40) return id;
-  return `${id.slice(0, 31).replace(/-+$/, '')}-${createHash('sha256').update(id).digest('hex').slice(0, 8)}`;
-}
+// Replication group ids are at most 40 characters: replicationGroupId (src/aws/names.ts) shortens long ones.
+export { replicationGroupId };
 
 const groupId = (ctx: StepContext) => replicationGroupId(ctx.app, ctx.env);
 const authSecretName = (ctx: StepContext) => `${ctx.app}/${ctx.env}/redis-auth`;

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import {
   CreateDBInstanceCommand,
   CreateDBSubnetGroupCommand,
@@ -9,6 +8,7 @@ import {
   type DBInstance,
 } from '@aws-sdk/client-rds';
 import type { StepContext } from '../src/pipeline/context.js';
+import { rdsIdentifier } from '../src/aws/names.js';
 import { StepError } from '../src/errors.js';
 import { waitFor } from '../src/wait.js';
 import { ensureGeneratedSecret, randomAlnum, readSecretJson } from '../src/secrets/store.js';
@@ -43,12 +43,8 @@ const DEADLINE_MS = 40 * 60_000;
 // States that will not become "available" by waiting.
 const FATAL = /^(failed|incompatible-.*|inaccessible-encryption-credentials.*|restore-error|storage-full|deleting|stopped|stopping)$/;
 
-/** RDS identifiers are at most 63 characters; long app/env names are shortened with a hash (AWS refuses longer ones, moto does not). */
-export function rdsIdentifier(app: string, env: string): string {
-  const id = `${app}-${env}`;
-  if (id.length <= 63) return id;
-  return `${id.slice(0, 54).replace(/-+$/, '')}-${createHash('sha256').update(id).digest('hex').slice(0, 8)}`;
-}
+// RDS identifiers are at most 63 characters: rdsIdentifier (src/aws/names.ts) shortens long ones.
+export { rdsIdentifier };
 
 /** The application's database role: a Postgres identifier from the app name (hyphens are not allowed unquoted). */
 export const appRoleName = (app: string) => `${app.replace(/-/g, '_')}_app`.slice(0, 63);

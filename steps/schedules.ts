@@ -257,8 +257,10 @@ export const schedules: Step<'schedules'> = {
     }
     for (const n of (await listInGroup(ctx)).filter((x) => !Object.values(out.schedules).some((s) => s.name === x))) {
       ctx.log.info(`deleting schedule ${n} (no longer in the config)`);
+      // Its family from its own target: a long name was shortened, so the key cannot be read back from it.
+      const family = /task-definition\/(.+):\d+$/.exec((await getSchedule(ctx, n))?.Target?.EcsParameters?.TaskDefinitionArn ?? '')?.[1];
       await ctx.aws.scheduler.send(new DeleteScheduleCommand({ Name: n, GroupName: scheduleGroupName(ctx) }));
-      await deregisterFamily(ctx, scheduleFamilyName(ctx, n.slice(scheduleName(ctx, '').length)));
+      if (family?.startsWith(scheduleFamilyName(ctx, ''))) await deregisterFamily(ctx, family);
     }
     if (!keys(ctx).length && usesDlq(ctx)) {
       const gone = await deleteScheduleDlq(ctx.aws.sqs, ctx, false);

@@ -9,6 +9,21 @@ import { partitionOf } from '../config/regions.js';
 
 type AppEnv = { app: string; env: string };
 
+/**
+ * `name` when it fits in `max`; else its first characters, a hyphen and 8 hex
+ * characters of its hash (so two long names never meet), ending in `suffix`
+ * when one is given (the part that says what the resource is).
+ */
+export function fit(name: string, max: number, suffix = ''): string {
+  if (name.length <= max) return name;
+  const h = createHash('sha256').update(name).digest('hex').slice(0, 8);
+  const head = name
+    .slice(0, name.length - suffix.length)
+    .slice(0, max - suffix.length - 9)
+    .replace(/[-_.]+$/, '');
+  return `${head}-${h}${suffix}`;
+}
+
 /** Role names are at most 64 characters; long app/env names are shortened with a hash. */
 export function roleName(app: string, env: string, kind: string): string {
   const name = `${app}-${env}-${kind}`;
@@ -29,8 +44,8 @@ export const targetGroupName = (ctx: AppEnv, service: string) => (service === 'w
 export const familyName = (ctx: AppEnv, service: string) => `${ctx.app}-${ctx.env}-${service}`;
 export const logGroupName = (ctx: AppEnv) => `/ecs/${ctx.app}-${ctx.env}`;
 /** EventBridge Scheduler: names and groups are at most 64 of [0-9a-zA-Z-_.]. */
-export const scheduleGroupName = (ctx: AppEnv) => `${ctx.app}-${ctx.env}`;
-export const scheduleName = (ctx: AppEnv, schedule: string) => `${ctx.app}-${ctx.env}-${schedule}`;
+export const scheduleGroupName = (ctx: AppEnv) => fit(`${ctx.app}-${ctx.env}`, 64);
+export const scheduleName = (ctx: AppEnv, schedule: string) => fit(`${ctx.app}-${ctx.env}-${schedule}`, 64, `-${schedule}`.slice(0, 24));
 /**
  * Each schedule runs its own task definition family (the service's, with the
  * schedule's command and log stream prefix), so its runs' logs are apart from
@@ -49,7 +64,7 @@ export function siteBucketName(ctx: AppEnv & { account: string }): string {
   return name.length <= 63 ? name : `${`${ctx.app}-${ctx.env}`.slice(0, 36).replace(/-+$/, '')}-site-${short(name, 8)}-${ctx.account}`.slice(0, 63);
 }
 /** CloudFront origin access controls: unique per account, at most 64 characters. */
-export const originAccessControlName = (ctx: AppEnv) => `${ctx.app}-${ctx.env}-site`;
+export const originAccessControlName = (ctx: AppEnv) => fit(`${ctx.app}-${ctx.env}-site`, 64, '-site');
 /** A distribution cannot be named or looked up by tag alone; its comment (at most 128 characters) narrows the search before the tags decide. */
 export const distributionComment = (ctx: AppEnv) => `deploy-wizard ${ctx.app}/${ctx.env}`;
 /** WAFv2 web ACL names: 1-128 of [A-Za-z0-9_-], unique per scope and region. */
@@ -76,3 +91,90 @@ export function scheduleDlqName(ctx: AppEnv): string {
 /** The schedules' dead-letter queue's ARN: known before it exists (the scheduler role's policy names it). */
 export const scheduleDlqArn = (w: AppEnv & { account: string; region: string }) =>
   `arn:${partitionOf(w.region)}:sqs:${w.region}:${w.account}:${scheduleDlqName(w)}`;
+
+/** The database instance: 1-63 letters, digits and single hyphens, starting with a letter. */
+export function rdsIdentifier(app: string, env: string): string {
+  const id = `${app}-${env}`;
+  if (id.length <= 63) return id;
+  return `${id.slice(0, 54).replace(/-+$/, '')}-${createHash('sha256').update(id).digest('hex').slice(0, 8)}`;
+}
+
+/** The Redis replication group: 1-40 letters, digits and single hyphens, starting with a letter. */
+export function replicationGroupId(app: string, env: string): string {
+  const id = `${app}-${env}`;
+  if (id.length <= 40) return id;
+  return `${id.slice(0, 31).replace(/-+$/, '')}-${createHash('sha256').update(id).digest('hex').slice(0, 8)}`;
+}
+
+/** One name the wizard makes, AWS's rule for it, and how a long one is shortened (the README's table). */
+export interface NameRule {
+  resource: string;
+  /** Built for an app and env (a service or schedule named `part`). */
+  make: (app: string, env: string, part: string) => string;
+  max: number;
+  pattern: RegExp;
+  shortened: string;
+}
+
+const HASHED = 'cut, then a hyphen and 8 hex characters of a hash of the whole name';
+const lbName = /^(?!internal-)[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?$/;
+const dbId = /^[a-z](?!.*--)[a-z0-9-]*[a-z0-9]$/;
+export const NAME_RULES: NameRule[] = [
+  { resource: 'IAM role', make: (a, e, p) => roleName(a, e, `${p}-task`), max: 64, pattern: /^[\w+=,.@-]+$/, shortened: `${HASHED}, keeping the role's kind` },
+  {
+    resource: 'IAM permissions boundary policy',
+    make: (a, e) => boundaryPolicyName({ app: a, env: e }),
+    max: 128,
+    pattern: /^[\w+=,.@-]+$/,
+    shortened: 'never needed',
+  },
+  { resource: 'Load balancer', make: (a, e) => elbName(a, e), max: 32, pattern: lbName, shortened: HASHED },
+  { resource: 'Target group', make: (a, e, p) => targetGroupName({ app: a, env: e }, p), max: 32, pattern: lbName, shortened: HASHED },
+  {
+    resource: 'ECR repository',
+    make: (a, e, p) => repositoryName({ app: a, env: e, config: { images: { [p]: {} } } }, p),
+    max: 256,
+    pattern: /^[a-z0-9]+(?:[._-][a-z0-9]+)*$/,
+    shortened: 'never needed',
+  },
+  {
+    resource: 'ECS cluster, service, task definition family',
+    make: (a, e, p) => scheduleFamilyName({ app: a, env: e }, p),
+    max: 255,
+    pattern: /^[A-Za-z0-9_-]+$/,
+    shortened: 'never needed',
+  },
+  { resource: 'CloudWatch Logs group', make: (a, e) => logGroupName({ app: a, env: e }), max: 512, pattern: /^[.\-_/#A-Za-z0-9]+$/, shortened: 'never needed' },
+  { resource: 'RDS instance', make: (a, e) => rdsIdentifier(a, e), max: 63, pattern: dbId, shortened: HASHED },
+  { resource: 'ElastiCache replication group', make: (a, e) => replicationGroupId(a, e), max: 40, pattern: dbId, shortened: HASHED },
+  {
+    resource: 'Site bucket',
+    make: (a, e) => siteBucketName({ app: a, env: e, account: '123456789012' }),
+    max: 63,
+    pattern: /^[a-z0-9][a-z0-9-]*[a-z0-9]$/,
+    shortened: `${HASHED}, keeping -site- and the account`,
+  },
+  {
+    resource: 'CloudFront origin access control',
+    make: (a, e) => originAccessControlName({ app: a, env: e }),
+    max: 64,
+    pattern: /^[A-Za-z0-9_.-]+$/,
+    shortened: `${HASHED}, keeping -site`,
+  },
+  { resource: 'WAF web ACL', make: (a, e) => webAclName({ app: a, env: e }), max: 128, pattern: /^[\w-]+$/, shortened: 'never needed' },
+  { resource: 'Schedule group', make: (a, e) => scheduleGroupName({ app: a, env: e }), max: 64, pattern: /^[0-9A-Za-z_.-]+$/, shortened: HASHED },
+  {
+    resource: 'Schedule',
+    make: (a, e, p) => scheduleName({ app: a, env: e }, p),
+    max: 64,
+    pattern: /^[0-9A-Za-z_.-]+$/,
+    shortened: `${HASHED}, keeping the schedule's name`,
+  },
+  {
+    resource: "Schedules' dead-letter queue (SQS)",
+    make: (a, e) => scheduleDlqName({ app: a, env: e }),
+    max: 80,
+    pattern: /^[A-Za-z0-9_-]+$/,
+    shortened: `${HASHED}, keeping -schedules-dlq`,
+  },
+];

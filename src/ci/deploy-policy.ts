@@ -2,7 +2,16 @@ import { iamActionsFor } from './iam-action.js';
 import { InputError } from '../errors.js';
 import { MANAGED_POLICY_LIMIT } from '../aws/managed-policy.js';
 import type { Config } from '../config/schema.js';
-import { familyName, repositoryName, roleName, scheduleDlqArn, scheduleFamilyName, siteBucketName, boundaryPolicyName } from '../aws/names.js';
+import {
+  familyName,
+  repositoryName,
+  roleName,
+  scheduleDlqArn,
+  scheduleFamilyName,
+  scheduleGroupName,
+  siteBucketName,
+  boundaryPolicyName,
+} from '../aws/names.js';
 import { appRoleNames } from '../aws/app-roles.js';
 import { alarmSpecs } from '../alarms/alarm-specs.js';
 
@@ -364,7 +373,10 @@ const GRANTS: Record<string, Grant[]> = {
         'Scheduler:ListTagsForResource',
       ],
       actions: ['scheduler:TagResource'],
-      resources: (w) => [arn(w, 'scheduler', w.region, `schedule-group/${appEnv(w)}`), arn(w, 'scheduler', w.region, `schedule/${appEnv(w)}/*`)],
+      resources: (w) => [
+        arn(w, 'scheduler', w.region, `schedule-group/${scheduleGroupName(w)}`),
+        arn(w, 'scheduler', w.region, `schedule/${scheduleGroupName(w)}/*`),
+      ],
     },
     {
       sid: 'ScheduleDeadLetters',
