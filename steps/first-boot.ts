@@ -2,6 +2,7 @@ import { DescribeServicesCommand } from '@aws-sdk/client-ecs';
 import { DescribeTargetHealthCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { X509Certificate } from 'node:crypto';
 import type { StepContext } from '../src/pipeline/context.js';
+import { lbBehindCdn } from '../src/config/features.js';
 import { StepError } from '../src/errors.js';
 import { waitFor } from '../src/wait.js';
 import { diagnoseService } from '../src/aws/ecs-helpers.js';
@@ -159,6 +160,11 @@ export function probeTargets(ctx: StepContext, lb: Pick<LoadBalancerOutput, 'url
         }
         if (explicit) {
           const url = main ? explicit : `${new URL(explicit).origin}${path}`;
+          return { service: s.name, url, label: url };
+        }
+        // Behind the CDN the load balancer answers CloudFront alone: the probe goes the way users do.
+        if (!certName && lbBehindCdn(ctx.config)) {
+          const url = `https://${ctx.output('site').domainName}${path}`;
           return { service: s.name, url, label: url };
         }
         if (!certName) return { service: s.name, url: `${lb?.url}${path}`, label: `${lb?.url}${path}` };

@@ -1,6 +1,8 @@
 import type { StepContext } from '../src/pipeline/context.js';
 import type { PlanItem, Step } from '../src/pipeline/step.js';
 import { hasWebService, lbHttps } from '../src/config/https.js';
+import { lbBehindCdn } from '../src/config/features.js';
+import { originVerifySecretName } from '../src/site/origin-verify.js';
 import { elbName, targetGroupName } from '../src/aws/names.js';
 import {
   ensureListeners,
@@ -35,6 +37,8 @@ export interface LoadBalancerOutput {
    * points at a target group, the load balancer no longer lists it.
    */
   retiredTargetGroups: { name: string; arn: string }[];
+  /** Behind the CDN: the secret holding the origin header's value, which CloudFront sends and the routes require. */
+  originVerifySecretArn?: string;
 }
 
 declare module '../src/pipeline/outputs.js' {
@@ -65,6 +69,7 @@ export const loadBalancer: Step<'load-balancer'> = {
       vpc: net.vpcId,
       subnets: lbSubnets(net),
       securityGroup: net.securityGroups.lb,
+      behindCdn: lbBehindCdn(ctx.config),
     };
   },
 
@@ -74,7 +79,7 @@ export const loadBalancer: Step<'load-balancer'> = {
     items.push({
       action: lb ? 'keep' : 'create',
       resource: `load balancer ${elbName(ctx.app, ctx.env)}`,
-      detail: `${lbHttps(ctx.config) ? 'HTTPS on 443, 80 redirects' : 'HTTP on 80'}; default: ${defaultWeb(ctx)?.name ?? '404'}`,
+      detail: `${lbHttps(ctx.config) ? 'HTTPS on 443, 80 redirects' : 'HTTP on 80'}; default: ${lbBehindCdn(ctx.config) ? '403; only CloudFront, with the origin header, reaches the routes' : (defaultWeb(ctx)?.name ?? '404')}`,
     });
     for (const s of webSpecs(ctx)) {
       const name = targetGroupName(ctx, s.name);
@@ -105,8 +110,23 @@ export const loadBalancer: Step<'load-balancer'> = {
     const targetGroups: Record<string, string> = {};
     for (const s of webSpecs(ctx)) targetGroups[s.name] = (await ensureTargetGroup(ctx, net, s)).TargetGroupArn!;
     const def = defaultWeb(ctx);
-    await ensureListeners(ctx, lb, def ? targetGroups[def.name] : undefined, wantedRules(specs(ctx), targetGroups));
+    // Made once and kept: CloudFront sends it, every route requires it (src/site/origin-verify.ts).
+    // Loaded only then: an app without a site never loads Secrets Manager's package for it.
+    const store = lbBehindCdn(ctx.config) ? await import('../src/secrets/store.js') : undefined;
+    const origin = store
+      ? await store.ensureGeneratedSecret(
+          ctx,
+          'load-balancer',
+          originVerifySecretName(ctx),
+          `deploy-wizard: the header CloudFront sends ${ctx.app} (${ctx.env})'s load balancer`,
+          () => ({
+            value: store.randomAlnum(48),
+          }),
+        )
+      : undefined;
+    await ensureListeners(ctx, lb, def ? targetGroups[def.name] : undefined, wantedRules(specs(ctx), targetGroups, origin?.value.value));
     return {
+      ...(origin ? { originVerifySecretArn: origin.arn } : {}),
       loadBalancerArn: lb.LoadBalancerArn!,
       dnsName: lb.DNSName!,
       url: `${lbHttps(ctx.config) ? 'https' : 'http'}://${lb.DNSName}`,

@@ -1,5 +1,8 @@
 import { lbHttps } from '../src/config/https.js';
+import { lbBehindCdn } from '../src/config/features.js';
+import { CLOUDFRONT_ORIGIN_FACING } from '../src/site/origin-verify.js';
 import {
+  DescribeManagedPrefixListsCommand,
   AuthorizeSecurityGroupIngressCommand,
   CreateSecurityGroupCommand,
   DescribeRouteTablesCommand,
@@ -41,6 +44,8 @@ interface Rule {
   cidr?: string;
   ipv6?: string;
   source?: GroupRole;
+  /** A managed prefix list's id (CloudFront's origin-facing addresses). */
+  prefixList?: string;
   description: string;
 }
 
@@ -53,10 +58,32 @@ function roles(ctx: StepContext): GroupRole[] {
 /** The ports web services listen on, once each. */
 const webPorts = (config: Config) => [...new Set(Object.values(config.services).flatMap((s) => (s.port !== undefined ? [s.port] : [])))].sort((a, b) => a - b);
 
+/**
+ * The id of CloudFront's origin-facing prefix list, when the load balancer sits behind the CDN: AWS manages
+ * it, one per partition, found by its name.
+ */
+async function cdnPrefixList(ctx: StepContext): Promise<string | undefined> {
+  if (!lbBehindCdn(ctx.config)) return undefined;
+  const res = await ctx.aws.ec2.send(new DescribeManagedPrefixListsCommand({ Filters: [{ Name: 'prefix-list-name', Values: [CLOUDFRONT_ORIGIN_FACING] }] }));
+  const id = res.PrefixLists?.[0]?.PrefixListId;
+  if (!id)
+    throw new StepError('network', `find CloudFront's addresses: the managed prefix list ${CLOUDFRONT_ORIGIN_FACING} is not in ${ctx.region}`, {
+      hint: 'AWS offers it in every commercial region; check the region, then run again.',
+    });
+  return id;
+}
+
 /** The rules each group should have, and no others. */
-function wantedRules(ctx: StepContext, role: GroupRole): Rule[] {
+function wantedRules(ctx: StepContext, role: GroupRole, cdn?: string): Rule[] {
   switch (role) {
     case 'lb':
+      // Behind the CDN the load balancer admits CloudFront alone (its listener rules then also want the origin secret).
+      if (cdn)
+        return (lbHttps(ctx.config) ? [80, 443] : [80]).map((port) => ({
+          port,
+          prefixList: cdn,
+          description: `HTTP${port === 443 ? 'S' : ''} from CloudFront only`,
+        }));
       // 443 is opened only when there is a certificate to serve on it.
       return (lbHttps(ctx.config) ? [80, 443] : [80]).flatMap((port) => [
         { port, cidr: '0.0.0.0/0', description: `HTTP${port === 443 ? 'S' : ''} from anywhere` },
@@ -74,7 +101,7 @@ function wantedRules(ctx: StepContext, role: GroupRole): Rule[] {
 const ruleKey = (port: number, who: string) => `tcp:${port}:${who}`;
 
 function keyOf(r: Rule, ids: Partial<Record<GroupRole, string>>): string {
-  return ruleKey(r.port, r.cidr ?? r.ipv6 ?? ids[r.source!] ?? `?${r.source}`);
+  return ruleKey(r.port, r.cidr ?? r.ipv6 ?? r.prefixList ?? ids[r.source!] ?? `?${r.source}`);
 }
 
 /** Existing rules flattened to keys, each with the permission needed to revoke it alone. */
@@ -86,6 +113,7 @@ function existingRules(g: SecurityGroup): Map<string, IpPermission> {
     for (const r of p.IpRanges ?? []) out.set(`tcp:${port}:${r.CidrIp}`, { ...base, IpRanges: [{ CidrIp: r.CidrIp }] });
     for (const r of p.Ipv6Ranges ?? []) out.set(`tcp:${port}:${r.CidrIpv6}`, { ...base, Ipv6Ranges: [{ CidrIpv6: r.CidrIpv6 }] });
     for (const r of p.UserIdGroupPairs ?? []) out.set(`tcp:${port}:${r.GroupId}`, { ...base, UserIdGroupPairs: [{ GroupId: r.GroupId }] });
+    for (const r of p.PrefixListIds ?? []) out.set(`tcp:${port}:${r.PrefixListId}`, { ...base, PrefixListIds: [{ PrefixListId: r.PrefixListId }] });
   }
   return out;
 }
@@ -94,6 +122,7 @@ function permissionFor(r: Rule, ids: Partial<Record<GroupRole, string>>): IpPerm
   const base = { IpProtocol: 'tcp', FromPort: r.port, ToPort: r.port };
   if (r.cidr) return { ...base, IpRanges: [{ CidrIp: r.cidr, Description: r.description }] };
   if (r.ipv6) return { ...base, Ipv6Ranges: [{ CidrIpv6: r.ipv6, Description: r.description }] };
+  if (r.prefixList) return { ...base, PrefixListIds: [{ PrefixListId: r.prefixList, Description: r.description }] };
   return { ...base, UserIdGroupPairs: [{ GroupId: ids[r.source!], Description: r.description }] };
 }
 
@@ -266,8 +295,9 @@ async function convergeRules(
   group: SecurityGroup,
   ids: Partial<Record<GroupRole, string>>,
   dryRun: boolean,
+  cdn: string | undefined,
 ): Promise<string[]> {
-  const want = wantedRules(ctx, role);
+  const want = wantedRules(ctx, role, cdn);
   const have = existingRules(group);
   const wantKeys = new Set(want.map((r) => keyOf(r, ids)));
   const changes: string[] = [];
@@ -300,7 +330,13 @@ export const network: Step<'network'> = {
   dependsOn: [],
 
   async inputs(ctx) {
-    return { network: ctx.config.network ?? {}, ports: webPorts(ctx.config), roles: roles(ctx), https: lbHttps(ctx.config) };
+    return {
+      network: ctx.config.network ?? {},
+      ports: webPorts(ctx.config),
+      roles: roles(ctx),
+      https: lbHttps(ctx.config),
+      behindCdn: lbBehindCdn(ctx.config),
+    };
   },
 
   preflight: networkProblems,
@@ -318,19 +354,20 @@ export const network: Step<'network'> = {
     ];
     const groups = await findGroups(ctx, vpcId);
     const ids = Object.fromEntries([...groups].map(([r, g]) => [r, g.GroupId]));
+    const cdn = await cdnPrefixList(ctx);
     for (const role of roles(ctx)) {
       const g = groups.get(role);
       if (!g)
         items.push({
           action: 'create',
           resource: `security group ${groupName(ctx, role)}`,
-          detail: wantedRules(ctx, role)
+          detail: wantedRules(ctx, role, cdn)
             .filter((r) => !r.ipv6)
-            .map((r) => `${r.port} from ${r.source ?? r.cidr}`)
+            .map((r) => `${r.port} from ${r.prefixList ? 'CloudFront' : (r.source ?? r.cidr)}`)
             .join(', '),
         });
       else {
-        const changes = await convergeRules(ctx, role, g, ids, true);
+        const changes = await convergeRules(ctx, role, g, ids, true, cdn);
         items.push({ action: changes.length ? 'update' : 'keep', resource: `security group ${groupName(ctx, role)}`, detail: changes.join(', ') || undefined });
       }
     }
@@ -348,8 +385,9 @@ export const network: Step<'network'> = {
     const ids = Object.fromEntries([...groups].map(([r, g]) => [r, g.GroupId!])) as NetworkOutput['securityGroups'];
     // Re-read after creates so rule comparison sees what AWS has, then converge each group.
     groups = await findGroups(ctx, vpcId);
+    const cdn = await cdnPrefixList(ctx);
     for (const role of roles(ctx)) {
-      const changes = await convergeRules(ctx, role, groups.get(role)!, ids, false);
+      const changes = await convergeRules(ctx, role, groups.get(role)!, ids, false, cdn);
       if (changes.length) ctx.log.info(`${groupName(ctx, role)}: ${changes.join(', ')}`);
     }
     return {
@@ -365,9 +403,10 @@ export const network: Step<'network'> = {
   async verify(ctx, out) {
     const checks: Check[] = [{ name: 'load balancer subnets, one per AZ', ok: (out.loadBalancerSubnetIds?.length ?? 0) >= 2 }];
     const groups = await findGroups(ctx, out.vpcId);
+    const cdn = await cdnPrefixList(ctx);
     for (const role of roles(ctx)) {
       const g = groups.get(role);
-      const drift = g ? await convergeRules(ctx, role, g, out.securityGroups, true) : ['missing'];
+      const drift = g ? await convergeRules(ctx, role, g, out.securityGroups, true, cdn) : ['missing'];
       checks.push({
         name: `security group ${groupName(ctx, role)}`,
         ok: !!g && g.GroupId === out.securityGroups[role] && drift.length === 0,

@@ -5,6 +5,7 @@ import type { Service } from '@aws-sdk/client-ecs';
 import type { TargetGroup } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { DescribeServicesCommand } from '@aws-sdk/client-ecs';
 import type { StepContext } from '../src/pipeline/context.js';
+import { lbBehindCdn } from '../src/config/features.js';
 import type { ServiceSpec } from '../src/config/schema.js';
 import { StepError } from '../src/errors.js';
 import { awsvpc, clusterName, ecsOwned, ensureCluster } from '../src/aws/ecs-helpers.js';
@@ -303,7 +304,12 @@ export const service: Step<'service'> = {
     const rows: [string, string][] = [];
     const entries = Object.entries(out.services);
     // With a domain, users reach the app by its name (through the CDN when there is a site), not the load balancer's.
-    const base = view.config.domain ? `https://${view.config.domain.name}` : view.output('load-balancer')?.url;
+    // Behind the CDN without a domain, the CDN's own name: the load balancer answers CloudFront alone.
+    const base = view.config.domain
+      ? `https://${view.config.domain.name}`
+      : lbBehindCdn(view.config) && view.output('site')
+        ? `https://${view.output('site')!.domainName}`
+        : view.output('load-balancer')?.url;
     for (const [name, s] of entries) {
       const label = entries.length > 1 ? `Service ${name}` : 'URL';
       const counts = `${s.runningCount}/${s.desiredCount} running${s.autoscaling ? ` (autoscaling ${s.autoscaling.min}–${s.autoscaling.max})` : ''}`;

@@ -21,6 +21,7 @@ import { deleteObjects } from '../src/aws/delete-objects.js';
 import { GetBucketPolicyCommand, ListObjectsV2Command, PutBucketPolicyCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { ensureBucket, ownBuckets, probeBucket, type BucketOptions } from '../src/aws/bucket.js';
 import { distributionComment, originAccessControlName, siteBucketName } from '../src/aws/names.js';
+import { readSecretJson } from '../src/secrets/store.js';
 import { errorName } from '../src/aws/not-found.js';
 import { canonicalJson } from '../src/canonical-json.js';
 import { lbHttps } from '../src/config/https.js';
@@ -62,7 +63,8 @@ declare module '../src/pipeline/outputs.js' {
 const INVALIDATE_ALL_OVER = 20;
 const PENDING = 'site:pending';
 /** moto drops OriginAccessControlId and S3OriginConfig from the origins it returns; AWS always returns it, so a present one is still compared. */
-const EMULATOR_DROPS = new Set(['OriginAccessControlId', 'S3OriginConfig']);
+// moto keeps neither the origin access control nor an origin's custom headers; AWS echoes both.
+const EMULATOR_DROPS = new Set(['OriginAccessControlId', 'S3OriginConfig', 'OriginCustomHeaders']);
 
 const siteDir = (ctx: StepContext) => resolve(ctx.configDir, ctx.config.site!.dir);
 const bucketOf = (ctx: StepContext) => siteBucketName(ctx);
@@ -257,7 +259,17 @@ export async function findDistribution(ctx: StepContext<'site'>): Promise<{ id: 
   return undefined;
 }
 
-function wantConfig(ctx: StepContext, oacId: string, callerReference: string): DistributionConfig {
+/** Behind the CDN, the origin header's value (registered for redaction as it is read); undefined otherwise. */
+async function originSecretOf(ctx: StepContext): Promise<string | undefined> {
+  const arn = loadBalancerOf(ctx)?.originVerifySecretArn;
+  if (!arn) return undefined;
+  const v = (await readSecretJson(ctx, arn))?.value;
+  if (!v)
+    throw new StepError('site', `read the origin header: the secret ${arn} has no value`, { hint: 'Run the deploy again: the load-balancer step makes it.' });
+  return v;
+}
+
+function wantConfig(ctx: StepContext, oacId: string, callerReference: string, originSecret: string | undefined): DistributionConfig {
   const lb = loadBalancerOf(ctx);
   const cert = ctx.config.domain ? ctx.output('certificate') : undefined;
   return distributionConfig({
@@ -265,7 +277,9 @@ function wantConfig(ctx: StepContext, oacId: string, callerReference: string): D
     callerReference,
     bucketDomain: `${bucketOf(ctx)}.s3.${ctx.region}.amazonaws.com`,
     originAccessControlId: oacId,
-    app: lb ? { dnsName: lb.dnsName, https: lbHttps(ctx.config) && !!ctx.config.domain, routes: webRoutes(ctx) } : undefined,
+    app: lb
+      ? { dnsName: lb.dnsName, https: lbHttps(ctx.config) && !!ctx.config.domain, routes: webRoutes(ctx), ...(originSecret ? { originSecret } : {}) }
+      : undefined,
     aliases: cert?.names ?? [],
     certificateArn: cert?.edgeArn,
     webAclArn: ctx.config.edge?.waf ? ctx.output('waf').arn : undefined,
@@ -288,7 +302,10 @@ async function ensureDistribution(
     const d = (
       await ctx.aws.cloudfront.send(
         new CreateDistributionWithTagsCommand({
-          DistributionConfigWithTags: { DistributionConfig: wantConfig(ctx, oacId, callerReference), Tags: { Items: ownershipTags(ctx, 'site') } },
+          DistributionConfigWithTags: {
+            DistributionConfig: wantConfig(ctx, oacId, callerReference, await originSecretOf(ctx)),
+            Tags: { Items: ownershipTags(ctx, 'site') },
+          },
         }),
       )
     ).Distribution!;
@@ -296,7 +313,7 @@ async function ensureDistribution(
   }
   const got = await ctx.aws.cloudfront.send(new GetDistributionConfigCommand({ Id: found.id }));
   const have = got.DistributionConfig!;
-  const want = wantConfig(ctx, oacId, have.CallerReference!);
+  const want = wantConfig(ctx, oacId, have.CallerReference!, await originSecretOf(ctx));
   if (subsetEqual(have, want, EMULATOR_DROPS)) return { ...found, changed: false, created: false };
   ctx.log.info('updating the CloudFront distribution');
   await ctx.aws.cloudfront.send(new UpdateDistributionCommand({ Id: found.id, IfMatch: got.ETag, DistributionConfig: { ...have, ...want } }));
@@ -407,6 +424,7 @@ export const site: Step<'site'> = {
       content: s.build ? { build: s.build, run: BUILD_RUN } : siteDirProblem(ctx.configDir, s) ? 'missing' : manifestDigest(await filesOf(ctx)),
       bucket: bucketOf(ctx),
       lb: loadBalancerOf(ctx)?.dnsName ?? null,
+      originSecret: loadBalancerOf(ctx)?.originVerifySecretArn ?? null,
       routes: webRoutes(ctx),
       certificate: ctx.config.domain ? (ctx.output('certificate').edgeArn ?? null) : null,
       waf: ctx.config.edge?.waf ? ctx.output('waf').arn : null,
@@ -487,7 +505,7 @@ export const site: Step<'site'> = {
     try {
       const got = await ctx.aws.cloudfront.send(new GetDistributionConfigCommand({ Id: out.distributionId }));
       const oac = got.DistributionConfig?.Origins?.Items?.find((o) => o.Id === 'site')?.OriginAccessControlId;
-      const want = wantConfig(ctx, oac ?? '', got.DistributionConfig?.CallerReference ?? '');
+      const want = wantConfig(ctx, oac ?? '', got.DistributionConfig?.CallerReference ?? '', await originSecretOf(ctx));
       const ok = subsetEqual(got.DistributionConfig, want, EMULATOR_DROPS);
       checks.push({ name: `distribution ${out.distributionId}`, ok, detail: ok ? undefined : 'configuration differs' });
       checks.push({ name: `bucket policy ${out.bucket}`, ok: !(await policyDrift(ctx, out.distributionArn)) });

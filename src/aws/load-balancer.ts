@@ -1,4 +1,6 @@
 import { lbHttps } from '../config/https.js';
+import { lbBehindCdn } from '../config/features.js';
+import { ORIGIN_VERIFY_HEADER } from '../site/origin-verify.js';
 import {
   CreateListenerCommand,
   CreateLoadBalancerCommand,
@@ -183,16 +185,25 @@ export interface WantedRule {
   path: string;
   hosts?: string[];
   targetGroupArn: string;
+  /** Behind the CDN: the origin secret the request must carry in ORIGIN_VERIFY_HEADER. */
+  originSecret?: string;
 }
 
 /** One rule per route, in config order (services, then each one's routes); the default service's bare "/*" is the default action instead. */
-export function wantedRules(services: ServiceSpec[], tgArns: Record<string, string>): WantedRule[] {
+export function wantedRules(services: ServiceSpec[], tgArns: Record<string, string>, originSecret?: string): WantedRule[] {
   const out: WantedRule[] = [];
   for (const s of services) {
     if (s.kind !== 'web') continue;
     for (const path of s.routes) {
       if (path === '/*' && !s.hosts) continue;
-      out.push({ priority: out.length + 1, service: s.name, path, ...(s.hosts ? { hosts: s.hosts } : {}), targetGroupArn: tgArns[s.name]! });
+      out.push({
+        priority: out.length + 1,
+        service: s.name,
+        path,
+        ...(s.hosts ? { hosts: s.hosts } : {}),
+        targetGroupArn: tgArns[s.name]!,
+        ...(originSecret ? { originSecret } : {}),
+      });
     }
   }
   return out;
@@ -202,13 +213,18 @@ function conditions(r: WantedRule): RuleCondition[] {
   return [
     { Field: 'path-pattern', PathPatternConfig: { Values: [r.path] } },
     ...(r.hosts ? [{ Field: 'host-header', HostHeaderConfig: { Values: r.hosts } }] : []),
+    ...(r.originSecret ? [{ Field: 'http-header', HttpHeaderConfig: { HttpHeaderName: ORIGIN_VERIFY_HEADER, Values: [r.originSecret] } }] : []),
   ];
 }
 
 /** Conditions and action as a comparable string, whichever of the two value forms AWS echoes. */
 function ruleKey(conds: RuleCondition[] | undefined, actions: Action[] | undefined): string {
   const c = (conds ?? [])
-    .map((x) => ({ field: x.Field, values: [...(x.PathPatternConfig?.Values ?? x.HostHeaderConfig?.Values ?? x.Values ?? [])].sort() }))
+    .map((x) => ({
+      field: x.Field,
+      header: x.HttpHeaderConfig?.HttpHeaderName?.toLowerCase(),
+      values: [...(x.PathPatternConfig?.Values ?? x.HostHeaderConfig?.Values ?? x.HttpHeaderConfig?.Values ?? x.Values ?? [])].sort(),
+    }))
     .sort((a, b) => String(a.field).localeCompare(String(b.field)));
   return canonicalJson({ c, a: actionKey(actions?.[0]) });
 }
@@ -234,11 +250,16 @@ export const appListenerPort = (ctx: StepContext) => (lbHttps(ctx.config) ? 443 
 export const lbCertificateArn = (ctx: StepContext): string | undefined =>
   ctx.config.loadBalancer?.certificateArn ?? (ctx.config.domain ? ctx.output('certificate').regionalArn : undefined);
 
-/** Port → default action: with a certificate, 80 redirects to 443; the app listener forwards to the default service or answers 404. */
+/**
+ * Port → default action: with a certificate, 80 redirects to 443; the app listener forwards to the default
+ * service or answers 404. Behind the CDN it answers 403: only the routes, with the origin secret, go anywhere.
+ */
 function wantedListeners(ctx: StepContext, defaultTg: string | undefined): Map<number, { protocol: 'HTTP' | 'HTTPS'; action: Action }> {
-  const app: Action = defaultTg
-    ? { Type: 'forward', TargetGroupArn: defaultTg }
-    : { Type: 'fixed-response', FixedResponseConfig: { StatusCode: '404', ContentType: 'text/plain', MessageBody: 'Not found' } };
+  const app: Action = lbBehindCdn(ctx.config)
+    ? { Type: 'fixed-response', FixedResponseConfig: { StatusCode: '403', ContentType: 'text/plain', MessageBody: 'Forbidden' } }
+    : defaultTg
+      ? { Type: 'forward', TargetGroupArn: defaultTg }
+      : { Type: 'fixed-response', FixedResponseConfig: { StatusCode: '404', ContentType: 'text/plain', MessageBody: 'Not found' } };
   const out = new Map<number, { protocol: 'HTTP' | 'HTTPS'; action: Action }>();
   if (lbHttps(ctx.config)) {
     out.set(80, { protocol: 'HTTP', action: { Type: 'redirect', RedirectConfig: { Protocol: 'HTTPS', Port: '443', StatusCode: 'HTTP_301' } } });

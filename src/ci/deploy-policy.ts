@@ -116,6 +116,7 @@ const GRANTS: Record<string, Grant[]> = {
         'EC2:DescribeSubnets',
         'EC2:DescribeRouteTables',
         'EC2:DescribeVpcEndpoints',
+        'EC2:DescribeManagedPrefixLists',
         'EC2:DescribeSecurityGroups',
         'EC2:CreateSecurityGroup',
         'EC2:AuthorizeSecurityGroupIngress',
@@ -298,6 +299,13 @@ const GRANTS: Record<string, Grant[]> = {
       resources: any,
     },
     {
+      // Behind the CDN: the origin header's value, made once (src/site/origin-verify.ts).
+      sid: 'OriginSecret',
+      calls: ['SecretsManager:DescribeSecret', 'SecretsManager:GetSecretValue', 'SecretsManager:CreateSecret', 'SecretsManager:RestoreSecret'],
+      actions: ['secretsmanager:TagResource'],
+      resources: secrets,
+    },
+    {
       sid: 'LoadBalancerServiceLinkedRole',
       actions: ['iam:CreateServiceLinkedRole'],
       resources: any,
@@ -442,6 +450,7 @@ const GRANTS: Record<string, Grant[]> = {
       resources: any,
     },
     { sid: 'ListOwnBucketsForSite', calls: ['S3:ListBuckets'], resources: any },
+    { sid: 'ReadOriginSecret', calls: ['SecretsManager:GetSecretValue'], resources: secrets },
     {
       sid: 'SiteBucket',
       calls: [...OWNED_BUCKET_CALLS, 'S3:GetBucketPolicy', 'S3:PutBucketPolicy', 'S3:ListObjectsV2', 'S3:PutObject', 'S3:DeleteObjects'],

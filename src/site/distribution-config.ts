@@ -1,4 +1,5 @@
 import type { DistributionConfig } from '@aws-sdk/client-cloudfront';
+import { ORIGIN_VERIFY_HEADER } from './origin-verify.js';
 
 // The CloudFront distribution for a site, as one pure function of its inputs
 // so the plan, the converge and the tests see the same thing.
@@ -20,7 +21,7 @@ export interface DistributionInput {
   bucketDomain: string;
   originAccessControlId: string;
   /** The load balancer behind the web routes, if the app has web services. */
-  app?: { dnsName: string; https: boolean; routes: string[] };
+  app?: { dnsName: string; https: boolean; routes: string[]; originSecret?: string };
   aliases: string[];
   /** us-east-1 ACM certificate covering the aliases. */
   certificateArn?: string;
@@ -72,6 +73,8 @@ export function distributionConfig(i: DistributionInput): DistributionConfig {
         OriginReadTimeout: 60,
         OriginKeepaliveTimeout: 5,
       },
+      // Behind the CDN the load balancer's routes require it (src/site/origin-verify.ts).
+      ...(i.app.originSecret ? { OriginCustomHeaders: { Quantity: 1, Items: [{ HeaderName: ORIGIN_VERIFY_HEADER, HeaderValue: i.app.originSecret }] } } : {}),
     });
   }
   const behaviors = routes.map((PathPattern) => ({

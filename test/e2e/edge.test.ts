@@ -3,7 +3,14 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ACMClient, DescribeCertificateCommand, ListCertificatesCommand, ListTagsForCertificateCommand, RequestCertificateCommand } from '@aws-sdk/client-acm';
 import { CloudFrontClient, GetDistributionConfigCommand, ListDistributionsCommand, ListTagsForResourceCommand } from '@aws-sdk/client-cloudfront';
-import { DescribeListenersCommand, DescribeLoadBalancersCommand, ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import {
+  DescribeListenersCommand,
+  DescribeLoadBalancersCommand,
+  DescribeRulesCommand,
+  ElasticLoadBalancingV2Client,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
+import { DescribeManagedPrefixListsCommand, DescribeSecurityGroupsCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { ChangeResourceRecordSetsCommand, CreateHostedZoneCommand, ListResourceRecordSetsCommand, Route53Client } from '@aws-sdk/client-route-53';
 import {
   GetBucketPolicyCommand,
@@ -121,6 +128,43 @@ describe('a domain over HTTPS, a static site on the CDN beside the API, and a WA
     expect(https.Certificates![0]!.CertificateArn).toBe(cert.regionalArn);
     expect(https.SslPolicy).toMatch(/TLS13-1-2/);
     expect(listeners.find((l) => l.Port === 80)!.DefaultActions![0]!.Type).toBe('redirect');
+
+    // Every web route is served through CloudFront: the load balancer admits CloudFront's origin-facing addresses
+    // alone (no 0.0.0.0/0, no ::/0), and each route wants the origin secret CloudFront sends; anything else gets 403.
+    const ec2 = new EC2Client({ region: REGION });
+    const cdnList = (
+      await ec2.send(
+        new DescribeManagedPrefixListsCommand({ Filters: [{ Name: 'prefix-list-name', Values: ['com.amazonaws.global.cloudfront.origin-facing'] }] }),
+      )
+    ).PrefixLists![0]!.PrefixListId!;
+    const lbGroup = (await ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: [state.steps.network.outputs.securityGroups.lb] }))).SecurityGroups![0]!;
+    expect(lbGroup.IpPermissions!.flatMap((p) => [...(p.IpRanges ?? []), ...(p.Ipv6Ranges ?? [])])).toEqual([]);
+    expect(lbGroup.IpPermissions!.map((p) => [p.FromPort, p.PrefixListIds!.map((x) => x.PrefixListId)]).sort()).toEqual([
+      [443, [cdnList]],
+      [80, [cdnList]],
+    ]);
+    expect(https.DefaultActions![0]).toMatchObject({ Type: 'fixed-response', FixedResponseConfig: { StatusCode: '403' } });
+    const originSecret = JSON.parse(
+      (
+        await new SecretsManagerClient({ region: REGION }).send(
+          new GetSecretValueCommand({ SecretId: state.steps['load-balancer'].outputs.originVerifySecretArn }),
+        )
+      ).SecretString!,
+    ).value;
+    expect(originSecret).toMatch(/^[A-Za-z0-9]{48}$/);
+    const routeRules = ((await elb.send(new DescribeRulesCommand({ ListenerArn: https.ListenerArn }))).Rules ?? []).filter((r) => !r.IsDefault);
+    expect(routeRules).toHaveLength(2);
+    for (const r of routeRules)
+      expect(r.Conditions!.find((c) => c.Field === 'http-header')!.HttpHeaderConfig).toEqual({ HttpHeaderName: 'X-Origin-Verify', Values: [originSecret] });
+    // CloudFront sends it to the load balancer origin (moto keeps no custom headers: read from the call that made the distribution).
+    const created = first.calls.find((c) => c.name === 'CloudFront:CreateDistributionWithTags')!.input.DistributionConfigWithTags.DistributionConfig;
+    expect(created.Origins.Items.find((o: any) => o.Id === 'app').OriginCustomHeaders).toEqual({
+      Quantity: 1,
+      Items: [{ HeaderName: 'X-Origin-Verify', HeaderValue: originSecret }],
+    });
+    // The value never reaches the state or the output.
+    expect(JSON.stringify(readState(dir))).not.toContain(originSecret.slice(0, 12));
+    expect(first.stderr).not.toContain(originSecret.slice(0, 12));
 
     // The distribution: both names on the us-east-1 certificate, the WAF, the site by default and the API routes uncached to the load balancer.
     const dist = (await cloudfront.send(new GetDistributionConfigCommand({ Id: site.distributionId }))).DistributionConfig!;
