@@ -10,6 +10,9 @@ import { runSteps, type Renderer, type StepEvent } from '../pipeline/runner.js';
 import { computePlan, preflightSteps } from '../pipeline/planner.js';
 import { formatCost, formatPlan } from '../ui/format-plan.js';
 import { InputError, InterruptedError } from '../errors.js';
+import { describeAwsError } from '../aws/describe-error.js';
+import { removalLines, removedSteps, REMOVAL_OPTIONS, type RemovableStep } from '../pipeline/removed-steps.js';
+import type { Teardown } from '../pipeline/step.js';
 import { systemClock } from '../clock.js';
 import { formatSummary } from '../ui/format-summary.js';
 import type { CommonOptions, Io } from '../options.js';
@@ -90,6 +93,28 @@ export async function deployCommand(opts: CommonOptions, io: Io): Promise<number
     const state = await store.load(session.loaded.config.app, clock.now());
     checkIdentity(state, session.account, session.region);
     const save = () => store.save(state, clock.now());
+    // Keys removed from the config whose resources a deploy removes: listed now (read-only), refused without consent.
+    const removals: { step: RemovableStep; items: Teardown[] }[] = [];
+    for (const step of await removedSteps(session, state)) {
+      const ctx = makeContextFactory(
+        session,
+        state,
+        io,
+        save,
+        clock,
+      )(
+        step,
+        createLogger(() => undefined, new Redactor(), false),
+      );
+      removals.push({ step, items: await step.destroy(ctx, REMOVAL_OPTIONS).catch((e: unknown) => Promise.reject(describeAwsError(e, `check ${step.id}`))) });
+    }
+    const removalPlan = removalLines(removals.map((r) => ({ step: r.step.id, items: r.items })));
+    if (removalPlan.length && !allowRemovals)
+      throw new InputError('deploy: keys removed from the config would delete resources', removalPlan, {
+        hint: 'Nothing was changed. Run with --yes to delete them (data is never deleted by a deploy), or put the keys back.',
+      });
+    if (removalPlan.length && interactive && !opts.yes) clack.note(removalPlan.join('\n'), 'No longer in the config');
+    else if (removalPlan.length && !opts.json) note(`No longer in the config:\n${removalPlan.map((l) => `  ${l}`).join('\n')}`);
     await save();
     if (await ignoreStateDir(session.loaded.dir)) note('Added .deploy-wizard/ to .gitignore.');
 
@@ -119,11 +144,12 @@ export async function deployCommand(opts: CommonOptions, io: Io): Promise<number
     }
     const resumed = Object.values(state.steps).some((s) => s.status === 'failed' || s.status === 'running');
     if (resumed) note('Resuming: steps that finished last time are checked, not redone.');
+    const contextFor = makeContextFactory(session, state, io, save, clock, { secretValues, restoreSecrets, digestCache, allowRemovals });
     await runSteps({
       steps: session.steps,
       state,
       save,
-      contextFor: makeContextFactory(session, state, io, save, clock, { secretValues, restoreSecrets, digestCache, allowRemovals }),
+      contextFor,
       makeLogger: (sink) => createLogger(sink, redactor, opts.verbose),
       renderer: pickRenderer(opts, io),
       emit,
@@ -131,6 +157,28 @@ export async function deployCommand(opts: CommonOptions, io: Io): Promise<number
       now: () => clock.now(),
       lockLost: () => lock.lost?.(),
     });
+    // What the config no longer asks for goes last, once everything it asks for converged (a firewall is
+    // detached from the CDN by the site step before its web ACL is deleted here).
+    for (const { step } of removals) {
+      const log = createLogger(
+        (_l, m) => (opts.json ? emit({ step: step.id, status: 'progress', message: m, timestamp: clock.now().toISOString() }) : note(`${step.id}: ${m}`)),
+        redactor,
+        opts.verbose,
+      );
+      try {
+        for (const t of await step.destroy(contextFor(step, log), REMOVAL_OPTIONS)) {
+          if (t.keep) await t.alsoDo?.();
+          else if (t.remove) {
+            await t.remove();
+            log.info(`deleted ${t.resource} (no longer in the config)`);
+          }
+        }
+      } catch (e) {
+        throw describeAwsError(e, `remove ${step.id} (no longer in the config)`);
+      }
+      delete state.steps[step.id];
+      await save();
+    }
     if (state.rollbacks) {
       delete state.rollbacks;
       await save();

@@ -6,6 +6,7 @@ import type { StateFile } from '../state/state-file.js';
 import type { Io } from '../options.js';
 import { makeContextFactory } from './context-factory.js';
 import { createLogger, Redactor } from '../logger.js';
+import { removedSteps, REMOVAL_OPTIONS } from './removed-steps.js';
 import { describeAwsError } from '../aws/describe-error.js';
 import { systemClock } from '../clock.js';
 import { InputError } from '../errors.js';
@@ -42,6 +43,19 @@ export async function computePlan(session: Session, state: StateFile, io: Io, wa
     const log = createLogger((level, m) => level === 'warn' && warn(`${step.id}: ${m}`), redactor, false);
     try {
       plans.push({ step: step.id, items: await step.plan(contextFor(step, log)) });
+    } catch (e) {
+      throw describeAwsError(e, `plan ${step.id}`);
+    }
+  }
+  // Keys the config no longer has, whose resources a deploy removes (with --yes, or confirmed on a terminal).
+  for (const step of await removedSteps(session, state)) {
+    const log = createLogger(() => undefined, redactor, false);
+    try {
+      const items = await step.destroy(contextFor(step, log), REMOVAL_OPTIONS);
+      plans.push({
+        step: step.id,
+        items: items.map((t) => ({ action: t.keep ? 'keep' : 'delete', resource: t.resource, detail: t.keep ?? 'no longer in the config' })),
+      });
     } catch (e) {
       throw describeAwsError(e, `plan ${step.id}`);
     }

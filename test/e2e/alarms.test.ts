@@ -104,6 +104,35 @@ describe('alarms, dashboard and budget', () => {
     expect(mutatingCalls(changed.names)).toEqual(['CloudWatch:PutMetricAlarm', 'CloudWatch:PutDashboard']);
     expect(changed.calls.find((c) => c.name === 'CloudWatch:PutMetricAlarm')!.input.AlarmName).toBe(`${app}-prod-web-cpu-high`);
 
+    // Alarms and budget removed from the config: refused without --yes (nothing changes), deleted with it, then nothing to do.
+    delete config.alarms;
+    delete config.budget;
+    writeFileSync(path, JSON.stringify(config));
+    const shown = await runCli(['plan'], { cwd: dir, env: secrets });
+    expect(shown.code, shown.stderr).toBe(0);
+    expect(shown.stdout).toMatch(new RegExp(`budget\\n  - delete +budget deploy-wizard-${app}-prod +\\(no longer in the config\\)`));
+    expect(shown.stdout).toMatch(/alarms\n(?: .*\n)*? {2}- delete +\d+ CloudWatch alarm/);
+    const refused = await recordedDeploy(dir, secrets);
+    expect(refused.code).toBe(2);
+    expect(refused.error?.message).toContain('keys removed from the config would delete resources');
+    expect(mutatingCalls(refused.names)).toEqual([]);
+    expect((await ourAlarms(app)).length).toBeGreaterThan(0);
+    const removed = await recordedDeploy(dir, secrets, { yes: true });
+    expect(removed.code, removed.error?.message).toBe(0);
+    expect(mutatingCalls(removed.names)).toEqual(expect.arrayContaining(['CloudWatch:DeleteAlarms', 'Budgets:DeleteBudget', 'SNS:DeleteTopic']));
+    expect(await ourAlarms(app)).toEqual([]);
+    expect(
+      await budgets.send(new DescribeBudgetCommand({ AccountId: ACCOUNT, BudgetName: `deploy-wizard-${app}-prod` })).then(
+        () => 'there',
+        () => 'gone',
+      ),
+    ).toBe('gone');
+    expect(Object.keys(readState(dir).steps)).not.toEqual(expect.arrayContaining(['alarms']));
+    expect(readState(dir).steps.budget).toBeUndefined();
+    const settled = await recordedDeploy(dir, secrets);
+    expect(settled.code).toBe(0);
+    expect(mutatingCalls(settled.names)).toEqual([]);
+
     const gone = await runCli(['destroy', '--non-interactive', '--yes', '--force', '--delete-data', '--skip-final-snapshot'], {
       cwd: dir,
       env: (await motoWithGapsFilled()).env,

@@ -295,6 +295,18 @@ describe('a domain over HTTPS, a static site on the CDN beside the API, and a WA
     expect(tuned.code, fail(tuned)).toBe(0);
     expect(mutatingCalls(tuned.names)).toEqual(['WAFV2:UpdateWebACL']);
     expect(tuned.calls.find((c) => c.name === 'WAFV2:UpdateWebACL')!.input.Rules[2].Statement.RateBasedStatement.Limit).toBe(500);
+
+    // edge.waf removed (with --yes): the CDN lets go of the web ACL, then it is deleted; then nothing to do.
+    delete cfg.edge;
+    writeFileSync(cfgPath, JSON.stringify(cfg));
+    expect((await recordedDeploy(dir)).code).toBe(2);
+    const unwalled = await recordedDeploy(dir, {}, { yes: true });
+    expect(unwalled.code, fail(unwalled)).toBe(0);
+    expect(mutatingCalls(unwalled.names)).toEqual(['CloudFront:UpdateDistribution', 'WAFV2:DeleteWebACL']);
+    expect((await cloudfront.send(new GetDistributionConfigCommand({ Id: site.distributionId }))).DistributionConfig!.WebACLId ?? '').toBe('');
+    const webAcls = (await new WAFV2Client({ region: 'us-east-1' }).send(new ListWebACLsCommand({ Scope: 'CLOUDFRONT' }))).WebACLs ?? [];
+    expect(webAcls.filter((a) => a.Name === `${app}-prod`)).toEqual([]);
+    expect(mutatingCalls((await recordedDeploy(dir)).names)).toEqual([]);
   }, 300_000);
 
   it('after SIGKILL between an upload and the invalidation, the re-run invalidates every path that changed, not only the rest', async () => {
