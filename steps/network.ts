@@ -110,10 +110,12 @@ function existingRules(g: SecurityGroup): Map<string, IpPermission> {
   for (const p of g.IpPermissions ?? []) {
     const base = { IpProtocol: p.IpProtocol, FromPort: p.FromPort, ToPort: p.ToPort };
     const port = p.IpProtocol === 'tcp' && p.FromPort === p.ToPort ? String(p.FromPort) : `${p.IpProtocol}:${p.FromPort}-${p.ToPort}`;
-    for (const r of p.IpRanges ?? []) out.set(`tcp:${port}:${r.CidrIp}`, { ...base, IpRanges: [{ CidrIp: r.CidrIp }] });
-    for (const r of p.Ipv6Ranges ?? []) out.set(`tcp:${port}:${r.CidrIpv6}`, { ...base, Ipv6Ranges: [{ CidrIpv6: r.CidrIpv6 }] });
-    for (const r of p.UserIdGroupPairs ?? []) out.set(`tcp:${port}:${r.GroupId}`, { ...base, UserIdGroupPairs: [{ GroupId: r.GroupId }] });
-    for (const r of p.PrefixListIds ?? []) out.set(`tcp:${port}:${r.PrefixListId}`, { ...base, PrefixListIds: [{ PrefixListId: r.PrefixListId }] });
+    // Each with its description as AWS reports it: AWS matches a revoke without it, moto only with it.
+    const d = (x: { Description?: string }) => (x.Description ? { Description: x.Description } : {});
+    for (const r of p.IpRanges ?? []) out.set(`tcp:${port}:${r.CidrIp}`, { ...base, IpRanges: [{ CidrIp: r.CidrIp, ...d(r) }] });
+    for (const r of p.Ipv6Ranges ?? []) out.set(`tcp:${port}:${r.CidrIpv6}`, { ...base, Ipv6Ranges: [{ CidrIpv6: r.CidrIpv6, ...d(r) }] });
+    for (const r of p.UserIdGroupPairs ?? []) out.set(`tcp:${port}:${r.GroupId}`, { ...base, UserIdGroupPairs: [{ GroupId: r.GroupId, ...d(r) }] });
+    for (const r of p.PrefixListIds ?? []) out.set(`tcp:${port}:${r.PrefixListId}`, { ...base, PrefixListIds: [{ PrefixListId: r.PrefixListId, ...d(r) }] });
   }
   return out;
 }

@@ -73,6 +73,9 @@ async function removals(ctx: StepContext, afterRoutes = false): Promise<Removals
   const wanted = specs(ctx).map((s) => ecsServiceName(ctx, s.name));
   const services = (await ownedServices(ctx, clusterName(ctx))).filter((s) => !wanted.includes(s.serviceName!));
   const keep = webSpecs(ctx).map((s) => targetGroupName(ctx, s.name));
+  // With no web service left the load balancer goes whole after the pipeline (src/pipeline/removed-steps.ts),
+  // its target groups with it: its listener still forwards to one, so deleting them here would fail.
+  if (!keep.length) return { services, targetGroups: [] };
   const lb = afterRoutes ? loadBalancerOf(ctx) : undefined;
   const targetGroups = lb
     ? await recordedTargetGroups(

@@ -5,12 +5,13 @@ import { teardownOrder } from './teardown-order.js';
 
 /**
  * Steps whose resources a deploy removes when their key leaves the config:
- * they hold nothing of the user's (a firewall, alarms, a budget), so removing
- * the key is the whole request. Steps that hold data (a database, buckets, a
- * user pool) or that others depend on (a domain's certificate under the
- * listeners, the CDN in front of the site) are not removed by a deploy yet.
+ * they hold nothing of the user's (a firewall, alarms, a budget, the load
+ * balancer once the last web service is gone), so removing the key is the
+ * whole request. Steps that hold data (a database, buckets, a user pool) or
+ * that others depend on (a domain's certificate under the listeners, the CDN
+ * in front of the site) are not removed by a deploy yet.
  */
-export const REMOVED_ON_DEPLOY = new Set(['waf', 'alarms', 'budget']);
+export const REMOVED_ON_DEPLOY = new Set(['waf', 'alarms', 'budget', 'load-balancer']);
 
 export type RemovableStep = Step & Required<Pick<Step, 'destroy'>>;
 

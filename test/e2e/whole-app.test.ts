@@ -183,6 +183,31 @@ describe('a whole app: two images, two web services on one load balancer, a work
     expect(mutatingCalls(again.names)).toEqual([]);
   });
 
+  it('removing the last web service takes the load balancer, its listeners and target groups away, and the worker goes on', async () => {
+    const { dir, app, config } = makeApp(() => {}, 'whole-app');
+    expect((await recordedDeploy(dir)).code).toBe(0);
+    const elb = new ElasticLoadBalancingV2Client(region);
+    const lbName = readState(dir).steps['load-balancer'].outputs.loadBalancerArn;
+    delete config.services.web;
+    delete config.services.api;
+    delete config.validation;
+    config.images = { api: config.images.api };
+    config.services.worker.image = 'api';
+    writeFileSync(join(dir, 'deploy-wizard.json'), JSON.stringify(config, null, 2));
+    expect((await recordedDeploy(dir)).code).toBe(2);
+    const removed = await recordedDeploy(dir, {}, { yes: true });
+    expect(removed.code, removed.error?.message).toBe(0);
+    expect(removed.names).toEqual(expect.arrayContaining(['ELBv2:DeleteLoadBalancer', 'ELBv2:DeleteTargetGroup', 'ECS:DeleteService']));
+    const lbs = await elb.send(new DescribeLoadBalancersCommand({ LoadBalancerArns: [lbName] })).catch((e) => e.name);
+    expect(lbs).toBe('LoadBalancerNotFoundException');
+    const tgs = (await elb.send(new DescribeTargetGroupsCommand({}))).TargetGroups ?? [];
+    expect(tgs.filter((t) => t.TargetGroupName!.startsWith(`${app}-`))).toEqual([]);
+    expect(readState(dir).steps['load-balancer']).toBeUndefined();
+    const again = await recordedDeploy(dir);
+    expect(again.code, again.error?.message).toBe(0);
+    expect(mutatingCalls(again.names)).toEqual([]);
+  });
+
   it('renaming a route, turning autoscaling off and moving a web service to a worker are ordinary re-deploys that converge', async () => {
     const { dir, app, config } = makeApp(() => {}, 'whole-app');
     expect((await recordedDeploy(dir)).code).toBe(0);
