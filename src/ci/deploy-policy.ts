@@ -250,7 +250,6 @@ const GRANTS: Record<string, Grant[]> = {
       sid: 'BoundedRoles',
       calls: ['IAM:CreateRole', 'IAM:PutRolePolicy', 'IAM:PutRolePermissionsBoundary'],
       resources: roles,
-      condition: undefined,
       boundary: true,
     },
     { sid: 'ReadBoundary', calls: ['IAM:GetPolicy', 'IAM:GetPolicyVersion', 'IAM:ListPolicyVersions'], resources: (w) => [boundaryArnOf(w)] },
@@ -473,7 +472,6 @@ const GRANTS: Record<string, Grant[]> = {
       sid: 'StaleAlarms',
       calls: ['CloudWatch:ListTagsForResource', 'CloudWatch:DeleteAlarms'],
       resources: (w) => [arn(w, 'cloudwatch', w.region, `alarm:${appEnv(w)}-*`)],
-      condition: undefined,
       ownTags: true,
     },
     {
