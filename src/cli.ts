@@ -134,6 +134,10 @@ set KEY   store a value for KEY in the app secret: a masked prompt on a
           --no-deploy  only store it: the next deploy rolls those services
 list      every key: where it comes from (generated, asked, derived) and
           when it last changed. Never prints values.
+rotate origin-verify
+          a new value for the header CloudFront sends the load balancer (a site
+          in front of web services): the routes accept old and new while the
+          CDN moves to the new one, then the new one alone (two deploys)
 
 ${COMMON_HELP}`,
   state: `Usage: deploy-wizard state init | push | pull [flags]

@@ -39,6 +39,8 @@ export interface LoadBalancerOutput {
   retiredTargetGroups: { name: string; arn: string }[];
   /** Behind the CDN: the secret holding the origin header's value, which CloudFront sends and the routes require. */
   originVerifySecretArn?: string;
+  /** Its version the routes were set from: a rotated secret (a new version) makes verify converge them. */
+  originSecretVersion?: string;
 }
 
 declare module '../src/pipeline/outputs.js' {
@@ -54,6 +56,14 @@ const defaultWeb = (ctx: StepContext) => webSpecs(ctx).find((s) => s.routes.incl
 
 /** The load balancer's outputs when the app has one (a step that lists 'load-balancer' in dependsOn may call it). */
 export const loadBalancerOf = (ctx: StepContext): LoadBalancerOutput | undefined => (hasWebService(ctx.config) ? ctx.output('load-balancer') : undefined);
+
+/** The current version id of a secret (the id changes with every value), or null when it does not exist yet. */
+export async function secretVersion(ctx: StepContext, name: string): Promise<string | null> {
+  const { DescribeSecretCommand } = await import('@aws-sdk/client-secrets-manager');
+  const { unlessNotFound } = await import('../src/aws/not-found.js');
+  const d = await unlessNotFound(ctx.aws.secrets.send(new DescribeSecretCommand({ SecretId: name })), 'ResourceNotFoundException');
+  return Object.entries(d?.VersionIdsToStages ?? {}).find(([, stages]) => stages.includes('AWSCURRENT'))?.[0] ?? null;
+}
 
 export const loadBalancer: Step<'load-balancer'> = {
   id: 'load-balancer',
@@ -124,9 +134,11 @@ export const loadBalancer: Step<'load-balancer'> = {
           }),
         )
       : undefined;
-    await ensureListeners(ctx, lb, def ? targetGroups[def.name] : undefined, wantedRules(specs(ctx), targetGroups, origin?.value.value));
+    // While the secret rotates (secrets rotate origin-verify) the routes accept the previous value too.
+    const accepted = origin ? [origin.value.value!, ...(origin.value.previous ? [origin.value.previous] : [])] : undefined;
+    await ensureListeners(ctx, lb, def ? targetGroups[def.name] : undefined, wantedRules(specs(ctx), targetGroups, accepted));
     return {
-      ...(origin ? { originVerifySecretArn: origin.arn } : {}),
+      ...(origin ? { originVerifySecretArn: origin.arn, originSecretVersion: (await secretVersion(ctx, originVerifySecretName(ctx))) ?? undefined } : {}),
       loadBalancerArn: lb.LoadBalancerArn!,
       dnsName: lb.DNSName!,
       url: `${lbHttps(ctx.config) ? 'https' : 'http'}://${lb.DNSName}`,
@@ -136,7 +148,10 @@ export const loadBalancer: Step<'load-balancer'> = {
   },
 
   async verify(ctx, out) {
-    return [{ name: `load balancer ${elbName(ctx.app, ctx.env)}`, ok: (await findLoadBalancer(ctx))?.LoadBalancerArn === out.loadBalancerArn }];
+    const checks = [{ name: `load balancer ${elbName(ctx.app, ctx.env)}`, ok: (await findLoadBalancer(ctx))?.LoadBalancerArn === out.loadBalancerArn }];
+    if (out.originVerifySecretArn)
+      checks.push({ name: 'routes want the current origin secret', ok: (await secretVersion(ctx, originVerifySecretName(ctx))) === out.originSecretVersion });
+    return checks;
   },
 
   // Asked only when the step is enabled, that is when there is a web service.

@@ -424,7 +424,8 @@ export const site: Step<'site'> = {
       content: s.build ? { build: s.build, run: BUILD_RUN } : siteDirProblem(ctx.configDir, s) ? 'missing' : manifestDigest(await filesOf(ctx)),
       bucket: bucketOf(ctx),
       lb: loadBalancerOf(ctx)?.dnsName ?? null,
-      originSecret: loadBalancerOf(ctx)?.originVerifySecretArn ?? null,
+      // The version the load balancer's routes were set from: a rotated secret reaches CloudFront too.
+      originSecret: loadBalancerOf(ctx)?.originSecretVersion ?? null,
       routes: webRoutes(ctx),
       certificate: ctx.config.domain ? (ctx.output('certificate').edgeArn ?? null) : null,
       waf: ctx.config.edge?.waf ? ctx.output('waf').arn : null,

@@ -185,12 +185,12 @@ export interface WantedRule {
   path: string;
   hosts?: string[];
   targetGroupArn: string;
-  /** Behind the CDN: the origin secret the request must carry in ORIGIN_VERIFY_HEADER. */
-  originSecret?: string;
+  /** Behind the CDN: the origin secret(s) the request must carry in ORIGIN_VERIFY_HEADER (two while one rotates). */
+  originSecrets?: string[];
 }
 
 /** One rule per route, in config order (services, then each one's routes); the default service's bare "/*" is the default action instead. */
-export function wantedRules(services: ServiceSpec[], tgArns: Record<string, string>, originSecret?: string): WantedRule[] {
+export function wantedRules(services: ServiceSpec[], tgArns: Record<string, string>, originSecrets?: string[]): WantedRule[] {
   const out: WantedRule[] = [];
   for (const s of services) {
     if (s.kind !== 'web') continue;
@@ -202,7 +202,7 @@ export function wantedRules(services: ServiceSpec[], tgArns: Record<string, stri
         path,
         ...(s.hosts ? { hosts: s.hosts } : {}),
         targetGroupArn: tgArns[s.name]!,
-        ...(originSecret ? { originSecret } : {}),
+        ...(originSecrets?.length ? { originSecrets } : {}),
       });
     }
   }
@@ -213,7 +213,7 @@ function conditions(r: WantedRule): RuleCondition[] {
   return [
     { Field: 'path-pattern', PathPatternConfig: { Values: [r.path] } },
     ...(r.hosts ? [{ Field: 'host-header', HostHeaderConfig: { Values: r.hosts } }] : []),
-    ...(r.originSecret ? [{ Field: 'http-header', HttpHeaderConfig: { HttpHeaderName: ORIGIN_VERIFY_HEADER, Values: [r.originSecret] } }] : []),
+    ...(r.originSecrets ? [{ Field: 'http-header', HttpHeaderConfig: { HttpHeaderName: ORIGIN_VERIFY_HEADER, Values: r.originSecrets } }] : []),
   ];
 }
 

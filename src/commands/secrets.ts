@@ -5,7 +5,9 @@ import { loadConfig } from '../config/load-config.js';
 import { openSession } from '../session.js';
 import { checkIdentity } from '../state/state-store.js';
 import { openState } from '../state/open-state.js';
-import { appSecretName, parseSecretObject } from '../secrets/store.js';
+import { appSecretName, parseSecretObject, randomAlnum } from '../secrets/store.js';
+import { lbBehindCdn } from '../config/features.js';
+import { originVerifySecretName } from '../site/origin-verify.js';
 import { describeAwsError } from '../aws/describe-error.js';
 import { closest } from '../config/suggest.js';
 import { InputError, InterruptedError, WizardError } from '../errors.js';
@@ -16,7 +18,7 @@ import { derivedKeys } from '../secrets/derived-keys.js';
 import { keysFor } from '../secrets/secret-version.js';
 import type { CommonOptions, Io } from '../options.js';
 
-const USAGE = 'usage: deploy-wizard secrets set KEY | deploy-wizard secrets list';
+const USAGE = 'usage: deploy-wizard secrets set KEY | deploy-wizard secrets list | deploy-wizard secrets rotate origin-verify';
 
 async function readStdin(io: Io): Promise<string> {
   const chunks: Buffer[] = [];
@@ -144,9 +146,54 @@ async function listKeys(opts: CommonOptions, io: Io): Promise<number> {
   return 0;
 }
 
+/**
+ * `secrets rotate origin-verify`: a new value for the header CloudFront sends the load balancer, with no
+ * request refused on the way. First the new value is stored with the old one kept as `previous`, and a
+ * deploy makes the routes accept both while CloudFront moves to the new one (the site step waits until the
+ * distribution is deployed); then `previous` goes, and a second deploy makes the routes want the new one alone.
+ */
+async function rotateOriginSecret(opts: CommonOptions, io: Io, what: string | undefined): Promise<number> {
+  if (what !== 'origin-verify')
+    throw new InputError(`secrets rotate: unknown secret "${what ?? ''}"`, ['origin-verify: the header CloudFront sends the load balancer']);
+  const loaded = await loadConfig(resolve(io.cwd, opts.configPath), opts.env);
+  if (!lbBehindCdn(loaded.config))
+    throw new InputError('secrets rotate origin-verify: this app has no load balancer behind the CDN', [
+      'site: the origin secret exists when a site serves the web routes through CloudFront',
+    ]);
+  if (opts.noDeploy)
+    throw new InputError('secrets rotate: --no-deploy does not apply', ['--no-deploy: the old value stays accepted until the deploys that follow finish']);
+  const session = await openSession(opts, io, false, loaded);
+  const name = originVerifySecretName({ app: loaded.config.app, env: opts.env });
+  const put = async (value: Record<string, string>) => {
+    try {
+      await session.aws.secrets.send(new PutSecretValueCommand({ SecretId: name, SecretString: JSON.stringify(value) }));
+    } catch (e) {
+      throw describeAwsError(e, `secrets rotate: write ${name}`);
+    }
+  };
+  let current: Record<string, string>;
+  try {
+    current = parseSecretObject((await session.aws.secrets.send(new GetSecretValueCommand({ SecretId: name }))).SecretString, name);
+  } catch (e) {
+    if (e instanceof WizardError) throw e;
+    throw describeAwsError(e, `secrets rotate: read ${name} (deploy first: the load-balancer step makes it)`);
+  }
+  // A rotation cut short keeps its new value: run again, and the old one is dropped as planned.
+  const next = current.previous ? current.value! : randomAlnum(48);
+  if (!current.previous) await put({ value: next, previous: current.value! });
+  io.stderr.write(`Rotating ${name}: the routes accept the old and the new value while CloudFront moves to the new one.\n`);
+  const deploy = (await import('./deploy.js')).deployCommand;
+  const first = await deploy(opts, io);
+  if (first !== 0) return first;
+  await put({ value: next });
+  io.stderr.write(`Rotated ${name}: the routes now want the new value alone.\n`);
+  return deploy(opts, io);
+}
+
 export async function secretsCommand(opts: CommonOptions, io: Io, args: readonly string[]): Promise<number> {
   const [verb, key] = args;
   if (verb === 'set') return setKey(opts, io, key);
   if (verb === 'list') return listKeys(opts, io);
+  if (verb === 'rotate') return rotateOriginSecret(opts, io, key);
   throw new InputError(`secrets: unknown action "${verb ?? ''}"`, [USAGE]);
 }

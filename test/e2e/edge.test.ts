@@ -166,6 +166,18 @@ describe('a domain over HTTPS, a static site on the CDN beside the API, and a WA
     expect(JSON.stringify(readState(dir))).not.toContain(originSecret.slice(0, 12));
     expect(first.stderr).not.toContain(originSecret.slice(0, 12));
 
+    // Rotated: a new value, the old one accepted only during the rotation, then the new one alone; no value printed.
+    const rotated = await runCli(['secrets', 'rotate', 'origin-verify', '--non-interactive'], { cwd: dir });
+    expect(rotated.code, rotated.stderr).toBe(0);
+    const sm = new SecretsManagerClient({ region: REGION });
+    const after = JSON.parse((await sm.send(new GetSecretValueCommand({ SecretId: `${app}/prod/origin-verify` }))).SecretString!);
+    expect(Object.keys(after)).toEqual(['value']);
+    expect(after.value).not.toBe(originSecret);
+    for (const r of ((await elb.send(new DescribeRulesCommand({ ListenerArn: https.ListenerArn }))).Rules ?? []).filter((x) => !x.IsDefault))
+      expect(r.Conditions!.find((c) => c.Field === 'http-header')!.HttpHeaderConfig!.Values).toEqual([after.value]);
+    expect(rotated.stdout + rotated.stderr).not.toContain(after.value.slice(0, 12));
+    expect(rotated.stdout + rotated.stderr).not.toContain(originSecret.slice(0, 12));
+
     // The distribution: both names on the us-east-1 certificate, the WAF, the site by default and the API routes uncached to the load balancer.
     const dist = (await cloudfront.send(new GetDistributionConfigCommand({ Id: site.distributionId }))).DistributionConfig!;
     expect(dist.Aliases!.Items!.sort()).toEqual(names);
