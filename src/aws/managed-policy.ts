@@ -1,6 +1,7 @@
 import {
   CreatePolicyCommand,
   CreatePolicyVersionCommand,
+  DeletePolicyCommand,
   DeletePolicyVersionCommand,
   GetPolicyCommand,
   GetPolicyVersionCommand,
@@ -48,4 +49,13 @@ export async function ensureManagedPolicy(
   }
   await iam.send(new CreatePolicyVersionCommand({ PolicyArn: o.arn, PolicyDocument: text, SetAsDefault: true }));
   return 'updated';
+}
+
+/** Deletes a customer managed policy: its non-default versions first, as IAM requires. Gone already is fine. */
+export async function deleteManagedPolicy(iam: IAMClient, arn: string): Promise<void> {
+  const gone = ['NoSuchEntityException', 'NoSuchEntity'];
+  const versions = (await unlessNotFound(iam.send(new ListPolicyVersionsCommand({ PolicyArn: arn })), ...gone))?.Versions ?? [];
+  for (const v of versions)
+    if (!v.IsDefaultVersion) await unlessNotFound(iam.send(new DeletePolicyVersionCommand({ PolicyArn: arn, VersionId: v.VersionId })), ...gone);
+  await unlessNotFound(iam.send(new DeletePolicyCommand({ PolicyArn: arn })), ...gone);
 }

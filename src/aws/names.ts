@@ -36,7 +36,7 @@ export function roleName(app: string, env: string, kind: string): string {
 export function elbName(app: string, env: string): string {
   // A load balancer name may not begin with "internal-" (AWS reserves it); an app called internal-tools still gets one.
   const name = `${app.startsWith('internal-') ? 'dw-' : ''}${app}-${env}`;
-  return name.length <= 32 ? name : `${name.slice(0, 23).replace(/-+$/, '')}-${createHash('sha256').update(name).digest('hex').slice(0, 8)}`;
+  return fit(name, 32);
 }
 
 export const ecsServiceName = (ctx: Pick<AppEnv, 'app'>, service: string) => (service === 'web' ? ctx.app : `${ctx.app}-${service}`);
@@ -83,28 +83,17 @@ export function repositoryName(ctx: { app: string; env: string; config: { images
 export const boundaryPolicyName = (ctx: AppEnv) => `${ctx.app}-${ctx.env}-boundary`;
 
 /** The schedules' dead-letter queue: SQS names are at most 80 of [A-Za-z0-9_-]. */
-export function scheduleDlqName(ctx: AppEnv): string {
-  const name = `${ctx.app}-${ctx.env}-schedules-dlq`;
-  return name.length <= 80 ? name : `${`${ctx.app}-${ctx.env}`.slice(0, 54)}-${short(name, 8)}-schedules-dlq`;
-}
+export const scheduleDlqName = (ctx: AppEnv) => fit(`${ctx.app}-${ctx.env}-schedules-dlq`, 80, '-schedules-dlq');
 
 /** The schedules' dead-letter queue's ARN: known before it exists (the scheduler role's policy names it). */
 export const scheduleDlqArn = (w: AppEnv & { account: string; region: string }) =>
   `arn:${partitionOf(w.region)}:sqs:${w.region}:${w.account}:${scheduleDlqName(w)}`;
 
 /** The database instance: 1-63 letters, digits and single hyphens, starting with a letter. */
-export function rdsIdentifier(app: string, env: string): string {
-  const id = `${app}-${env}`;
-  if (id.length <= 63) return id;
-  return `${id.slice(0, 54).replace(/-+$/, '')}-${createHash('sha256').update(id).digest('hex').slice(0, 8)}`;
-}
+export const rdsIdentifier = (app: string, env: string) => fit(`${app}-${env}`, 63);
 
 /** The Redis replication group: 1-40 letters, digits and single hyphens, starting with a letter. */
-export function replicationGroupId(app: string, env: string): string {
-  const id = `${app}-${env}`;
-  if (id.length <= 40) return id;
-  return `${id.slice(0, 31).replace(/-+$/, '')}-${createHash('sha256').update(id).digest('hex').slice(0, 8)}`;
-}
+export const replicationGroupId = (app: string, env: string) => fit(`${app}-${env}`, 40);
 
 /** One name the wizard makes, AWS's rule for it, and how a long one is shortened (the README's table). */
 export interface NameRule {

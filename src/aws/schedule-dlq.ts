@@ -11,6 +11,7 @@ import {
 import { StepError } from '../errors.js';
 import { scheduleDlqArn, scheduleDlqName } from './names.js';
 import { unlessNotFound } from './not-found.js';
+import { ownedBy } from '../pipeline/step.js';
 
 // The schedules' dead-letter queue: where EventBridge Scheduler puts a run it
 // could not start after its retries (the task definition gone, no capacity,
@@ -27,7 +28,12 @@ const notFound = ['QueueDoesNotExist', 'AWS.SimpleQueueService.NonExistentQueue'
 export const findScheduleDlq = async (sqs: SQSClient, w: Where) =>
   (await unlessNotFound(sqs.send(new GetQueueUrlCommand({ QueueName: scheduleDlqName(w) })), ...notFound))?.QueueUrl;
 
-const ownedBy = (w: Where, tags: Record<string, string> | undefined) => tags?.['deploy-wizard:app'] === w.app && tags?.['deploy-wizard:env'] === w.env;
+/** SQS answers tags as a record; the ownership rule is the pipeline's own. */
+const owned = (w: Where, tags: Record<string, string> | undefined) =>
+  ownedBy(
+    w,
+    Object.entries(tags ?? {}).map(([Key, Value]) => ({ Key, Value })),
+  );
 
 /** The queue, made or adopted (ours by its tags) with encryption and retention converged; reads only when it is right. */
 export async function ensureScheduleDlq(
@@ -44,7 +50,7 @@ export async function ensureScheduleDlq(
     return { url, arn: scheduleDlqArn(w) };
   }
   const have = (await sqs.send(new ListQueueTagsCommand({ QueueUrl: url }))).Tags;
-  if (!ownedBy(w, have))
+  if (!owned(w, have))
     throw new StepError('schedules', `adopt queue: ${scheduleDlqName(w)} exists but was not created by deploy-wizard`, {
       hint: `Delete or rename it, or tag it deploy-wizard:app=${w.app} and deploy-wizard:env=${w.env}.`,
     });
@@ -86,7 +92,7 @@ export async function deadLetteredRuns(sqs: SQSClient, w: Where): Promise<{ tota
 export async function deleteScheduleDlq(sqs: SQSClient, w: Where, force: boolean): Promise<'deleted' | 'absent' | { kept: string }> {
   const url = await findScheduleDlq(sqs, w);
   if (!url) return 'absent';
-  if (!ownedBy(w, (await sqs.send(new ListQueueTagsCommand({ QueueUrl: url }))).Tags)) return { kept: 'not made by deploy-wizard' };
+  if (!owned(w, (await sqs.send(new ListQueueTagsCommand({ QueueUrl: url }))).Tags)) return { kept: 'not made by deploy-wizard' };
   if (!force) {
     const n = Number(
       (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['ApproximateNumberOfMessages'] }))).Attributes

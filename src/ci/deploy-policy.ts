@@ -2,17 +2,8 @@ import { iamActionsFor } from './iam-action.js';
 import { InputError } from '../errors.js';
 import { MANAGED_POLICY_LIMIT } from '../aws/managed-policy.js';
 import type { Config } from '../config/schema.js';
-import {
-  familyName,
-  repositoryName,
-  roleName,
-  scheduleDlqArn,
-  scheduleFamilyName,
-  scheduleGroupName,
-  siteBucketName,
-  boundaryPolicyName,
-} from '../aws/names.js';
-import { appRoleNames } from '../aws/app-roles.js';
+import { familyName, repositoryName, roleName, scheduleDlqArn, scheduleFamilyName, scheduleGroupName, siteBucketName } from '../aws/names.js';
+import { appRoleNames, boundaryArn } from '../aws/app-roles.js';
 import { alarmSpecs } from '../alarms/alarm-specs.js';
 
 // What the CI deploy role may do: the calls each enabled step makes (as the
@@ -71,7 +62,6 @@ const roleArn = (w: PolicyWhere, name: string) => `arn:${w.partition}:iam::${w.a
 const roles = (w: PolicyWhere, c: Config) => appRoleNames({ app: w.app, env: w.env, config: c }).map((n) => roleArn(w, n));
 /** The roles ECS tasks run with (all but the scheduler's). */
 const taskRoles = (w: PolicyWhere, c: Config) => roles(w, c).filter((r) => r !== roleArn(w, roleName(w.app, w.env, 'scheduler')));
-export const boundaryArnOf = (w: PolicyWhere) => `arn:${w.partition}:iam::${w.account}:policy/${boundaryPolicyName(w)}`;
 /** Every task definition family of this config: one per service, one per schedule, the database setup task's. */
 const taskDefs = (w: PolicyWhere, c: Config) => [
   ...Object.keys(c.services).map((s) => arn(w, 'ecs', w.region, `task-definition/${familyName(w, s)}:*`)),
@@ -252,7 +242,7 @@ const GRANTS: Record<string, Grant[]> = {
       resources: roles,
       boundary: true,
     },
-    { sid: 'ReadBoundary', calls: ['IAM:GetPolicy', 'IAM:GetPolicyVersion', 'IAM:ListPolicyVersions'], resources: (w) => [boundaryArnOf(w)] },
+    { sid: 'ReadBoundary', calls: ['IAM:GetPolicy', 'IAM:GetPolicyVersion', 'IAM:ListPolicyVersions'], resources: (w) => [boundaryArn(w)] },
   ],
   'task-definition': [
     {
@@ -572,7 +562,7 @@ export function deployPolicies(config: Config, stepIds: readonly string[], w: Po
   };
   const conditionOf = (g: Grant): PolicyStatement['Condition'] =>
     g.boundary
-      ? { StringEquals: { 'iam:PermissionsBoundary': boundaryArnOf(w) } }
+      ? { StringEquals: { 'iam:PermissionsBoundary': boundaryArn(w) } }
       : g.ownTags
         ? { StringEquals: { 'aws:ResourceTag/deploy-wizard:app': w.app, 'aws:ResourceTag/deploy-wizard:env': w.env } }
         : g.condition;
@@ -613,7 +603,7 @@ export function deployPolicies(config: Config, stepIds: readonly string[], w: Po
         'iam:SetDefaultPolicyVersion',
         'iam:DeleteRolePermissionsBoundary',
       ],
-      Resource: [boundaryArnOf(w), `arn:${w.partition}:iam::${w.account}:policy/${w.deployRoleName}-*`, `arn:${w.partition}:iam::${w.account}:role/*`],
+      Resource: [boundaryArn(w), `arn:${w.partition}:iam::${w.account}:policy/${w.deployRoleName}-*`, `arn:${w.partition}:iam::${w.account}:role/*`],
     },
   ];
   let chunks = splitPolicy([...denies, ...out]);

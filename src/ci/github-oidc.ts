@@ -10,9 +10,6 @@ import {
   AttachRolePolicyCommand,
   DetachRolePolicyCommand,
   ListAttachedRolePoliciesCommand,
-  ListPolicyVersionsCommand,
-  DeletePolicyVersionCommand,
-  DeletePolicyCommand,
   DeleteRolePolicyCommand,
   type IAMClient,
 } from '@aws-sdk/client-iam';
@@ -20,7 +17,7 @@ import { StateError } from '../errors.js';
 import type { RepoIdentity } from './github-repo.js';
 import { canonicalJson } from '../canonical-json.js';
 import { isError, unlessNotFound } from '../aws/not-found.js';
-import { ensureManagedPolicy } from '../aws/managed-policy.js';
+import { deleteManagedPolicy, ensureManagedPolicy } from '../aws/managed-policy.js';
 
 // GitHub Actions' OIDC tokens, trusted by one role that only one repository's
 // branch (or GitHub environment) may assume, for the sts.amazonaws.com
@@ -48,7 +45,8 @@ export function githubSubjects(repo: RepoIdentity, t: { branch: string; githubEn
 }
 
 export function trustPolicy(providerArn: string, subjects: string | string[]) {
-  const subject = [subjects].flat().length === 1 ? [subjects].flat()[0]! : [subjects].flat();
+  const all = [subjects].flat();
+  const subject = all.length === 1 ? all[0]! : all;
   return {
     Version: '2012-10-17',
     Statement: [
@@ -161,9 +159,7 @@ export async function ensureDeployRole(
     const m = new RegExp(`:policy/${o.name}-(\\d+)$`).exec(arn);
     if (!m || Number(m[1]) <= o.policies.length) continue;
     await iam.send(new DetachRolePolicyCommand({ RoleName: o.name, PolicyArn: arn }));
-    for (const v of (await iam.send(new ListPolicyVersionsCommand({ PolicyArn: arn }))).Versions ?? [])
-      if (!v.IsDefaultVersion) await iam.send(new DeletePolicyVersionCommand({ PolicyArn: arn, VersionId: v.VersionId }));
-    await unlessNotFound(iam.send(new DeletePolicyCommand({ PolicyArn: arn })), 'NoSuchEntityException', 'NoSuchEntity');
+    await deleteManagedPolicy(iam, arn);
     permissions = true;
   }
   const inline = await unlessNotFound(

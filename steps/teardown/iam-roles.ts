@@ -1,9 +1,6 @@
 import {
-  DeletePolicyCommand,
-  DeletePolicyVersionCommand,
   GetPolicyCommand,
   ListPolicyTagsCommand,
-  ListPolicyVersionsCommand,
   DeleteRoleCommand,
   DeleteRolePolicyCommand,
   DetachRolePolicyCommand,
@@ -16,6 +13,7 @@ import type { StepContext } from '../../src/pipeline/context.js';
 import { ownedBy, type Teardown } from '../../src/pipeline/step.js';
 import { unlessNotFound } from '../../src/aws/not-found.js';
 import { boundaryArn } from '../../src/aws/app-roles.js';
+import { deleteManagedPolicy } from '../../src/aws/managed-policy.js';
 
 const gone = ['NoSuchEntityException', 'NoSuchEntity'];
 
@@ -56,13 +54,7 @@ export async function destroyRoles(ctx: StepContext): Promise<Teardown[]> {
     if (ownedBy(ctx, tags))
       items.push({
         resource: `IAM policy ${policy.PolicyName}`,
-        remove: async () => {
-          const versions = (await unlessNotFound(ctx.aws.iam.send(new ListPolicyVersionsCommand({ PolicyArn: arn })), ...gone))?.Versions ?? [];
-          for (const v of versions)
-            if (!v.IsDefaultVersion)
-              await unlessNotFound(ctx.aws.iam.send(new DeletePolicyVersionCommand({ PolicyArn: arn, VersionId: v.VersionId })), ...gone);
-          await unlessNotFound(ctx.aws.iam.send(new DeletePolicyCommand({ PolicyArn: arn })), ...gone);
-        },
+        remove: () => deleteManagedPolicy(ctx.aws.iam, arn),
       });
   }
   return items;
