@@ -37,7 +37,13 @@ export async function destroyRoles(ctx: StepContext): Promise<Teardown[]> {
         resource: `IAM role ${name}`,
         remove: async () => {
           const attached = (await unlessNotFound(ctx.aws.iam.send(new ListAttachedRolePoliciesCommand({ RoleName: name })), ...gone))?.AttachedPolicies ?? [];
-          for (const p of attached) await unlessNotFound(ctx.aws.iam.send(new DetachRolePolicyCommand({ RoleName: name, PolicyArn: p.PolicyArn })), ...gone);
+          for (const p of attached) {
+            await unlessNotFound(ctx.aws.iam.send(new DetachRolePolicyCommand({ RoleName: name, PolicyArn: p.PolicyArn })), ...gone);
+            // The deploy role's own managed policies (<role>-1…N, written by ci github) go with it, if ours.
+            if (!new RegExp(`:policy/${name}-\\d+$`).test(p.PolicyArn!)) continue;
+            const tags = (await unlessNotFound(ctx.aws.iam.send(new ListPolicyTagsCommand({ PolicyArn: p.PolicyArn })), ...gone))?.Tags;
+            if (ownedBy(ctx, tags)) await deleteManagedPolicy(ctx.aws.iam, p.PolicyArn!);
+          }
           const inline = (await unlessNotFound(ctx.aws.iam.send(new ListRolePoliciesCommand({ RoleName: name })), ...gone))?.PolicyNames ?? [];
           for (const p of inline) await unlessNotFound(ctx.aws.iam.send(new DeleteRolePolicyCommand({ RoleName: name, PolicyName: p })), ...gone);
           await unlessNotFound(ctx.aws.iam.send(new DeleteRoleCommand({ RoleName: name })), ...gone);

@@ -21,7 +21,7 @@ import {
 } from '@aws-sdk/client-iam';
 import { makeApp, makeExampleApp, runCli } from '../helpers/cli.js';
 import { recordedDeploy } from '../helpers/recorded-deploy.js';
-import { expectDeployed } from '../helpers/expect-ok.js';
+import { expectDeployed, expectOk } from '../helpers/expect-ok.js';
 import { giveDomain } from '../helpers/hosted-zone.js';
 import { allows, type PolicyStatement } from '../../src/ci/deploy-policy.js';
 import { iamActionsFor } from '../../src/ci/iam-action.js';
@@ -113,6 +113,19 @@ describe('ci github', () => {
     expect(text2).toContain('environment: "production"');
     expect((await createLinter())(text2, '.github/workflows/deploy-wizard.yml')).toEqual([]);
     expect(existsSync(join(dir, '.github/workflows/deploy-wizard.yml.bak'))).toBe(true);
+
+    // destroy takes the deploy role and its managed policies with it.
+    expectOk(await runCli(['destroy', '--non-interactive', '--yes', '--force'], { cwd: dir }));
+    expect(
+      await iam()
+        .send(new GetRoleCommand({ RoleName: `${app}-prod-deploy` }))
+        .catch((e) => e.name),
+    ).toBe('NoSuchEntityException');
+    expect(
+      await iam()
+        .send(new GetPolicyCommand({ PolicyArn: `arn:aws:iam::123456789012:policy/${app}-prod-deploy-1` }))
+        .catch((e) => e.name),
+    ).toBe('NoSuchEntityException');
   });
 
   it("trusts GitHub's immutable subject too, with the canonical casing and ids read from its API, and warns of an environment any branch may use", async () => {
