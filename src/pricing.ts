@@ -47,6 +47,8 @@ export const ROUTE53_ZONE_MONTH = 0.5;
 /** CloudFront to the internet, first 10 TB, North America and Europe, per GB; and per 10,000 HTTPS requests. */
 export const CLOUDFRONT_GB = 0.085;
 export const CLOUDFRONT_10K_HTTPS = 0.01;
+/** CloudFront Functions, per million invocations (the site's single-page fallback). */
+export const CLOUDFRONT_FUNCTION_MILLION = 0.1;
 /** The traffic the CloudFront line assumes: stated beside the figure, never hidden. */
 export const CDN_ASSUMPTION = { gb: 50, requests: 1_000_000 };
 export const WAF_ACL_MONTH = 5;

@@ -30,11 +30,12 @@ import { StepError } from '../src/errors.js';
 import { mapLimit } from '../src/map-limit.js';
 import type { StepContext } from '../src/pipeline/context.js';
 import { ownedBy, ownershipTags, type Check, type PlanItem, type Step } from '../src/pipeline/step.js';
-import { CDN_ASSUMPTION, CLOUDFRONT_10K_HTTPS, CLOUDFRONT_GB, pricesFor, round } from '../src/pricing.js';
+import { CDN_ASSUMPTION, CLOUDFRONT_10K_HTTPS, CLOUDFRONT_FUNCTION_MILLION, CLOUDFRONT_GB, pricesFor, round } from '../src/pricing.js';
 import { cacheControl, contentType } from '../src/site/content-type.js';
 import { distributionConfig } from '../src/site/distribution-config.js';
 import { manifestDigest, siteManifest, type SiteFile } from '../src/site/manifest.js';
 import { siteDirProblem } from '../src/site/site-dir.js';
+import { deleteSpaFunction, ensureSpaFunction, SPA_FUNCTION_CODE, spaFunctionArn, spaFunctionState } from '../src/site/spa-function.js';
 import { subsetEqual } from '../src/subset-equal.js';
 import { waitFor } from '../src/wait.js';
 
@@ -73,11 +74,16 @@ const bucketOptions: BucketOptions = {
   versioning: false,
   renameHint: 'The site bucket is named <app>-<env>-site-<account>; rename the bucket that holds that name, or use another app name.',
 };
-const webRoutes = (ctx: StepContext) =>
-  Object.values(ctx.config.services)
+/** The web routes the distribution sends to the load balancer ("/*" stays the site's). */
+const cdnRoutes = (config: StepContext['config']) =>
+  Object.values(config.services)
     .filter((s) => s.kind === 'web')
     .flatMap((s) => s.routes)
     .filter((r) => r !== '/*');
+const webRoutes = (ctx: StepContext) => cdnRoutes(ctx.config);
+
+/** With web routes on the distribution, the SPA fallback is a function on the site's behavior, not an error page for every origin. */
+export const usesSpaFunction = (ctx: StepContext) => ctx.config.site!.spa && webRoutes(ctx).length > 0;
 
 async function runBuild(ctx: StepContext): Promise<void> {
   const [cmd, ...args] = ctx.config.site!.build!;
@@ -284,6 +290,7 @@ function wantConfig(ctx: StepContext, oacId: string, callerReference: string, or
     certificateArn: cert?.edgeArn,
     webAclArn: ctx.config.edge?.waf ? ctx.output('waf').arn : undefined,
     spa: ctx.config.site!.spa,
+    ...(usesSpaFunction(ctx) ? { spaFunctionArn: spaFunctionArn(ctx) } : {}),
     notFoundPage: existsSync(join(siteDir(ctx), '404.html')),
   });
 }
@@ -427,6 +434,8 @@ export const site: Step<'site'> = {
       // The version the load balancer's routes were set from: a rotated secret reaches CloudFront too.
       originSecret: loadBalancerOf(ctx)?.originSecretVersion ?? null,
       routes: webRoutes(ctx),
+      // A new version of the function's code is a change to deploy.
+      spaFunction: usesSpaFunction(ctx) ? createHash('sha256').update(SPA_FUNCTION_CODE).digest('hex').slice(0, 16) : null,
       certificate: ctx.config.domain ? (ctx.output('certificate').edgeArn ?? null) : null,
       waf: ctx.config.edge?.waf ? ctx.output('waf').arn : null,
     };
@@ -452,6 +461,13 @@ export const site: Step<'site'> = {
         detail: n ? `upload ${d.upload.length}, delete ${d.remove.length}` : 'unchanged',
       });
     }
+    const fn = await spaFunctionState(ctx).catch(() => 'missing' as const);
+    if (usesSpaFunction(ctx) || fn === 'current' || fn === 'stale')
+      items.push({
+        action: !usesSpaFunction(ctx) ? 'delete' : fn === 'current' ? 'keep' : fn === 'stale' ? 'update' : 'create',
+        resource: 'CloudFront function (single-page fallback)',
+        detail: usesSpaFunction(ctx) ? "routes without a file extension answer /index.html, on the site's paths only" : 'no longer needed',
+      });
     const found = await findDistribution(ctx).catch(() => undefined);
     items.push({
       action: found ? 'keep' : 'create',
@@ -481,6 +497,8 @@ export const site: Step<'site'> = {
       await sync(ctx, bucket, upload, remove);
     }
     const oac = await ensureOriginAccessControl(ctx);
+    // Published before the distribution names it: CloudFront associates only a LIVE function.
+    if (usesSpaFunction(ctx)) await ensureSpaFunction(ctx);
     const dist = await ensureDistribution(ctx, oac);
     if (await policyDrift(ctx, dist.arn)) {
       await ctx.aws.s3.send(new PutBucketPolicyCommand({ Bucket: bucket, Policy: JSON.stringify(bucketPolicy(ctx, dist.arn)) }));
@@ -489,6 +507,8 @@ export const site: Step<'site'> = {
     if (pending.size && !dist.created) invalidation = await invalidate(ctx, dist.id, [...pending].sort(), files);
     if (pending.size) await ctx.intents.clear(PENDING);
     if (dist.changed) await waitDeployed(ctx, dist.id);
+    // Deleted only once the deployed distribution no longer uses it.
+    if (!usesSpaFunction(ctx) && (await deleteSpaFunction(ctx, 10 * 60_000))) ctx.log.info('deleted the single-page fallback function: no longer needed');
     return {
       bucket,
       files: files.length,
@@ -510,6 +530,10 @@ export const site: Step<'site'> = {
       const ok = subsetEqual(got.DistributionConfig, want, EMULATOR_DROPS);
       checks.push({ name: `distribution ${out.distributionId}`, ok, detail: ok ? undefined : 'configuration differs' });
       checks.push({ name: `bucket policy ${out.bucket}`, ok: !(await policyDrift(ctx, out.distributionArn)) });
+      if (usesSpaFunction(ctx)) {
+        const fn = await spaFunctionState(ctx);
+        checks.push({ name: 'single-page fallback function', ok: fn === 'current', detail: fn === 'current' ? undefined : fn });
+      }
     } catch (e) {
       checks.push({ name: `distribution ${out.distributionId}`, ok: false, detail: (e as Error).message });
     }
@@ -525,6 +549,15 @@ export const site: Step<'site'> = {
         monthly: round(gb * CLOUDFRONT_GB + (requests / 10_000) * CLOUDFRONT_10K_HTTPS),
       },
       { component: 'S3', size: 'site bucket, < 1 GB', monthly: round(pricesFor(config.region).p.s3GbMonth) },
+      ...(config.site!.spa && cdnRoutes(config).length
+        ? [
+            {
+              component: 'CloudFront Functions',
+              size: `single-page fallback, assumes ${requests / 1e6}M requests a month`,
+              monthly: round((requests / 1e6) * CLOUDFRONT_FUNCTION_MILLION),
+            },
+          ]
+        : []),
     ];
   },
 

@@ -65,6 +65,8 @@ export function siteBucketName(ctx: AppEnv & { account: string }): string {
 }
 /** CloudFront origin access controls: unique per account, at most 64 characters. */
 export const originAccessControlName = (ctx: AppEnv) => fit(`${ctx.app}-${ctx.env}-site`, 64, '-site');
+/** CloudFront Functions: 1-64 of [a-zA-Z0-9-_], unique per account. The site's single-page fallback. */
+export const spaFunctionName = (ctx: AppEnv) => fit(`${ctx.app}-${ctx.env}-spa`, 64, '-spa');
 /** A distribution cannot be named or looked up by tag alone; its comment (at most 128 characters) narrows the search before the tags decide. */
 export const distributionComment = (ctx: AppEnv) => `deploy-wizard ${ctx.app}/${ctx.env}`;
 /** WAFv2 web ACL names: 1-128 of [A-Za-z0-9_-], unique per scope and region. */
@@ -149,6 +151,13 @@ export const NAME_RULES: NameRule[] = [
     max: 64,
     pattern: /^[A-Za-z0-9_.-]+$/,
     shortened: `${HASHED}, keeping -site`,
+  },
+  {
+    resource: 'CloudFront function',
+    make: (a, e) => spaFunctionName({ app: a, env: e }),
+    max: 64,
+    pattern: /^[A-Za-z0-9_-]+$/,
+    shortened: `${HASHED}, keeping -spa`,
   },
   { resource: 'WAF web ACL', make: (a, e) => webAclName({ app: a, env: e }), max: 128, pattern: /^[\w-]+$/, shortened: 'never needed' },
   { resource: 'Schedule group', make: (a, e) => scheduleGroupName({ app: a, env: e }), max: 64, pattern: /^[0-9A-Za-z_.-]+$/, shortened: HASHED },

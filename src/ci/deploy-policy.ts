@@ -2,7 +2,7 @@ import { iamActionsFor } from './iam-action.js';
 import { InputError } from '../errors.js';
 import { MANAGED_POLICY_LIMIT } from '../aws/managed-policy.js';
 import type { Config } from '../config/schema.js';
-import { familyName, repositoryName, roleName, scheduleDlqArn, scheduleFamilyName, scheduleGroupName, siteBucketName } from '../aws/names.js';
+import { familyName, repositoryName, roleName, scheduleDlqArn, scheduleFamilyName, scheduleGroupName, siteBucketName, spaFunctionName } from '../aws/names.js';
 import { appRoleNames, boundaryArn } from '../aws/app-roles.js';
 import { alarmSpecs } from '../alarms/alarm-specs.js';
 
@@ -437,6 +437,20 @@ const GRANTS: Record<string, Grant[]> = {
         'CloudFront:GetInvalidation',
       ],
       resources: any,
+    },
+    {
+      // The single-page fallback beside web routes (src/site/spa-function.ts): the one function, by its exact name.
+      sid: 'SpaFunction',
+      calls: [
+        'CloudFront:DescribeFunction',
+        'CloudFront:GetFunction',
+        'CloudFront:CreateFunction',
+        'CloudFront:UpdateFunction',
+        'CloudFront:PublishFunction',
+        'CloudFront:DeleteFunction',
+      ],
+      actions: ['cloudfront:TagResource'],
+      resources: (w) => [arn(w, 'cloudfront', '', `function/${spaFunctionName({ app: w.app, env: w.env })}`)],
     },
     { sid: 'ListOwnBucketsForSite', calls: ['S3:ListBuckets'], resources: any },
     { sid: 'ReadOriginSecret', calls: ['SecretsManager:GetSecretValue'], resources: secrets },

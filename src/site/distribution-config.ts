@@ -27,6 +27,8 @@ export interface DistributionInput {
   certificateArn?: string;
   webAclArn?: string;
   spa: boolean;
+  /** With web routes on the distribution, the published function doing the SPA fallback on the site's behavior (src/site/spa-function.ts). */
+  spaFunctionArn?: string;
   /** The site has a 404.html to show for a missing file. */
   notFoundPage: boolean;
 }
@@ -38,11 +40,14 @@ const ALL_METHODS = ['GET', 'HEAD', 'OPTIONS', 'PUT', 'POST', 'PATCH', 'DELETE']
  * policy grants GetObject only, so S3 never says whether a key exists).
  * CloudFront applies custom error responses to every origin, so when the API
  * shares the distribution only 403 is mapped: the API's own 404s must reach
- * its clients as 404s, not as index.html.
+ * its clients as 404s, not as index.html. A single-page app beside the API
+ * maps nothing: its fallback is the function on the site's behavior, so the
+ * API's 403s and the firewall's blocks reach the browser as 403s.
  */
 function errorResponses(i: DistributionInput): DistributionConfig['CustomErrorResponses'] {
   const items: NonNullable<DistributionConfig['CustomErrorResponses']>['Items'] = [];
   const codes = i.app?.routes.length ? [403] : [403, 404];
+  if (i.spa && i.spaFunctionArn) return { Quantity: 0 };
   if (i.spa) for (const c of codes) items.push({ ErrorCode: c, ResponsePagePath: '/index.html', ResponseCode: '200', ErrorCachingMinTTL: 10 });
   else if (i.notFoundPage) for (const c of codes) items.push({ ErrorCode: c, ResponsePagePath: '/404.html', ResponseCode: '404', ErrorCachingMinTTL: 10 });
   return { Quantity: items.length, ...(items.length ? { Items: items } : {}) };
@@ -99,6 +104,8 @@ export function distributionConfig(i: DistributionInput): DistributionConfig {
       AllowedMethods: { Quantity: 2, Items: ['GET', 'HEAD'], CachedMethods: { Quantity: 2, Items: ['GET', 'HEAD'] } },
       Compress: true,
       CachePolicyId: CACHING_OPTIMIZED,
+      // Always said, so a function no longer wanted is dropped from the behavior too.
+      FunctionAssociations: i.spaFunctionArn ? { Quantity: 1, Items: [{ EventType: 'viewer-request', FunctionARN: i.spaFunctionArn }] } : { Quantity: 0 },
     },
     CacheBehaviors: { Quantity: behaviors.length, ...(behaviors.length ? { Items: behaviors } : {}) },
     CustomErrorResponses: errorResponses(i),

@@ -12,6 +12,8 @@ import { retryWhileInUse } from '../../src/aws/retry-in-use.js';
 import { deleteBucket, ownedBucketsOf } from '../../src/aws/bucket-teardown.js';
 import { siteBucketName } from '../../src/aws/names.js';
 import { findDistribution, findOriginAccessControl, waitDeployed } from '../site.js';
+import { deleteSpaFunction, spaFunctionState } from '../../src/site/spa-function.js';
+import { spaFunctionName } from '../../src/aws/names.js';
 
 const NO_DIST = ['NoSuchDistribution'];
 
@@ -56,6 +58,10 @@ export async function destroySite(ctx: StepContext<'site'>): Promise<Teardown[]>
         }),
     });
   }
+  // Deleted once the distribution that used it is gone (FunctionInUse until then).
+  const fn = await spaFunctionState(ctx);
+  if (fn === 'current' || fn === 'stale')
+    items.push({ resource: `CloudFront function ${spaFunctionName(ctx)} (the single-page fallback)`, remove: () => deleteSpaFunction(ctx).then(() => {}) });
   const bucket = siteBucketName(ctx);
   for (const name of await ownedBucketsOf(ctx, 'site', (n) => n === bucket))
     items.push({ resource: `S3 bucket ${name} (the site's files)`, remove: () => deleteBucket(ctx, name) });

@@ -2,7 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ACMClient, DescribeCertificateCommand, ListCertificatesCommand, ListTagsForCertificateCommand, RequestCertificateCommand } from '@aws-sdk/client-acm';
-import { CloudFrontClient, GetDistributionConfigCommand, ListDistributionsCommand, ListTagsForResourceCommand } from '@aws-sdk/client-cloudfront';
+import {
+  CloudFrontClient,
+  DescribeFunctionCommand,
+  GetDistributionConfigCommand,
+  ListDistributionsCommand,
+  ListTagsForResourceCommand,
+} from '@aws-sdk/client-cloudfront';
 import {
   DescribeListenersCommand,
   DescribeLoadBalancersCommand,
@@ -189,8 +195,16 @@ describe('a domain over HTTPS, a static site on the CDN beside the API, and a WA
       ['/health', 'app', CACHING_DISABLED, ALL_VIEWER],
     ]);
     expect(dist.Origins!.Items!.find((o) => o.Id === 'app')!.DomainName).toBe(lb.DNSName);
-    // With the API on the same distribution only 403 (a missing object) falls back to the SPA: the API's 404s stay 404s.
-    expect(dist.CustomErrorResponses!.Items!.map((e) => [e.ErrorCode, e.ResponsePagePath, e.ResponseCode])).toEqual([[403, '/index.html', '200']]);
+    // With the API on the same distribution no error response is mapped (they apply to every origin, so an API 403 or a
+    // WAF block would become `200 index.html`): the SPA fallback is a published function on the site's behavior alone.
+    expect(dist.CustomErrorResponses!.Quantity).toBe(0);
+    const fnName = `${app}-prod-spa`;
+    expect(dist.DefaultCacheBehavior!.FunctionAssociations!.Items).toEqual([
+      { EventType: 'viewer-request', FunctionARN: `arn:aws:cloudfront::${ACCOUNT}:function/${fnName}` },
+    ]);
+    expect(dist.CacheBehaviors!.Items!.every((b) => !b.FunctionAssociations?.Quantity)).toBe(true);
+    const fn = await cloudfront.send(new DescribeFunctionCommand({ Name: fnName, Stage: 'LIVE' }));
+    expect(fn.FunctionSummary!.FunctionConfig).toMatchObject({ Runtime: 'cloudfront-js-2.0', Comment: `deploy-wizard ${app}/prod: single-page fallback` });
     expect(await ourDistributions(app)).toHaveLength(1);
 
     // The bucket is private and admits only this distribution.
@@ -221,7 +235,13 @@ describe('a domain over HTTPS, a static site on the CDN beside the API, and a WA
     expect(await head('robots.txt')).toEqual(['text/plain; charset=utf-8', 'no-cache']);
 
     // Served as CloudFront would: the root page, an asset, a deep link falling back to the SPA, the API routed to the load balancer.
-    const cdn = await serveDistribution(site.distributionId, bucket, REGION);
+    const cdn = await serveDistribution(site.distributionId, bucket, REGION, (p) =>
+      p === '/api/private'
+        ? { status: 403, body: 'forbidden by the API' }
+        : p === '/api/gone'
+          ? { status: 404, body: 'no such user' }
+          : { status: 200, body: `app:${p}` },
+    );
     try {
       const get = async (p: string) => {
         const r = await fetch(`${cdn.url}${p}`);
@@ -235,6 +255,11 @@ describe('a domain over HTTPS, a static site on the CDN beside the API, and a WA
       expect(deep).toMatchObject({ status: 200, type: 'text/html; charset=utf-8' });
       expect(deep.body).toContain('edge-app frontend');
       expect((await get('/api/users')).body).toBe('app:/api/users');
+      // The API's own errors reach the browser as they are, not as the SPA's page.
+      expect(await get('/api/private')).toMatchObject({ status: 403, body: 'forbidden by the API' });
+      expect(await get('/api/gone')).toMatchObject({ status: 404, body: 'no such user' });
+      // A missing file (it has an extension) is not a route: S3's 403, not index.html.
+      expect((await get('/assets/missing-0a1b2c3d.js')).status).toBe(403);
     } finally {
       await cdn.close();
     }
@@ -318,6 +343,24 @@ describe('a domain over HTTPS, a static site on the CDN beside the API, and a WA
     expect((await cloudfront.send(new GetDistributionConfigCommand({ Id: site.distributionId }))).DistributionConfig!.WebACLId ?? '').toBe('');
     const webAcls = (await new WAFV2Client({ region: 'us-east-1' }).send(new ListWebACLsCommand({ Scope: 'CLOUDFRONT' }))).WebACLs ?? [];
     expect(webAcls.filter((a) => a.Name === `${app}-prod`)).toEqual([]);
+    expect(mutatingCalls((await recordedDeploy(dir)).names)).toEqual([]);
+
+    // site.spa off: the behavior lets go of the function, then (deployed) it is deleted; on again, it is made and published first.
+    cfg.site.spa = false;
+    writeFileSync(cfgPath, JSON.stringify(cfg));
+    const plain = await recordedDeploy(dir);
+    expect(plain.code, fail(plain)).toBe(0);
+    expect(mutatingCalls(plain.names)).toEqual(['CloudFront:UpdateDistribution', 'CloudFront:DeleteFunction']);
+    expect(
+      (await cloudfront.send(new GetDistributionConfigCommand({ Id: site.distributionId }))).DistributionConfig!.DefaultCacheBehavior!.FunctionAssociations!
+        .Quantity,
+    ).toBe(0);
+    await expect(cloudfront.send(new DescribeFunctionCommand({ Name: fnName }))).rejects.toMatchObject({ name: 'NoSuchFunctionExists' });
+    cfg.site.spa = true;
+    writeFileSync(cfgPath, JSON.stringify(cfg));
+    const back = await recordedDeploy(dir);
+    expect(back.code, fail(back)).toBe(0);
+    expect(mutatingCalls(back.names)).toEqual(['CloudFront:CreateFunction', 'CloudFront:PublishFunction', 'CloudFront:UpdateDistribution']);
     expect(mutatingCalls((await recordedDeploy(dir)).names)).toEqual([]);
   }, 300_000);
 
@@ -418,6 +461,7 @@ describe('a domain over HTTPS, a static site on the CDN beside the API, and a WA
     expect(at('CloudFront DeleteDistribution')).toBeGreaterThan(at('CloudFront UpdateDistribution'));
     expect(at('WAFV2 DeleteWebACL')).toBeGreaterThan(at('CloudFront DeleteDistribution'));
     expect(at('ACM DeleteCertificate')).toBeGreaterThan(at('CloudFront DeleteDistribution'));
+    expect(at('CloudFront DeleteFunction')).toBeGreaterThan(at('CloudFront DeleteDistribution'));
     expect(at('Route53 ChangeResourceRecordSets')).toBeLessThan(at('CloudFront UpdateDistribution'));
 
     expect(await ourDistributions(app)).toEqual([]);

@@ -8,6 +8,10 @@ export interface AwsRequest {
   body: string;
   /** 0-based count of requests seen so far. */
   n: number;
+  method: string;
+  /** The path and query string. */
+  url: string;
+  headers: IncomingMessage['headers'];
 }
 
 /**
@@ -25,7 +29,11 @@ export type Verdict =
   | { reply: string }
   | { delayMs: number }
   /** Forwarded, with these headers of the answer replaced (a proxy in the way that adds its own). */
-  | { responseHeaders: Record<string, string> };
+  | { responseHeaders: Record<string, string> }
+  /** Answered here in full: a stand-in for an API the emulator lacks (REST APIs need their own status and headers). */
+  | { respond: { status: number; headers?: Record<string, string>; body?: string } }
+  /** Forwarded, and the answer's body rewritten: a stand-in for a field the emulator drops. */
+  | { rewrite: (status: number, body: string) => string };
 
 function serviceOf(req: IncomingMessage): string {
   const m = /Credential=[^/]+\/[^/]+\/[^/]+\/([^/]+)\//.exec(String(req.headers.authorization ?? ''));
@@ -69,8 +77,9 @@ export function throttlingFor(r: AwsRequest): { error: string; message: string; 
  * A proxy in front of moto that can throttle, fail, hang or drop any request:
  * the faults no emulator produces on its own. Every request is recorded.
  */
-export async function startAwsProxy(target: string, decide: (r: AwsRequest) => Verdict = () => 'pass') {
+export async function startAwsProxy(target: string, decide: (r: AwsRequest) => Verdict = () => 'pass', opts: { record?: boolean } = {}) {
   const seen: AwsRequest[] = [];
+  let count = 0;
   const sockets = new Set<Socket>();
   const hung: ServerResponse[] = [];
   const upstream = new URL(target);
@@ -80,8 +89,16 @@ export async function startAwsProxy(target: string, decide: (r: AwsRequest) => V
     req.on('end', () => {
       const raw = Buffer.concat(chunks);
       const service = serviceOf(req);
-      const r: AwsRequest = { service, action: actionOf(req, raw.toString('utf8')), body: raw.toString('utf8'), n: seen.length };
-      seen.push(r);
+      const r: AwsRequest = {
+        service,
+        action: actionOf(req, raw.toString('utf8')),
+        body: raw.toString('utf8'),
+        n: count++,
+        method: req.method ?? 'GET',
+        url: req.url ?? '/',
+        headers: req.headers,
+      };
+      if (opts.record !== false) seen.push(r);
       const v = decide(r);
       if (v === 'hang') return void hung.push(res);
       if (v === 'reset') return void req.socket.destroy();
@@ -92,14 +109,30 @@ export async function startAwsProxy(target: string, decide: (r: AwsRequest) => V
       }
       if (typeof v === 'object' && 'delayMs' in v) return void setTimeout(() => forward(raw), v.delayMs);
       if (typeof v === 'object' && 'responseHeaders' in v) return forward(raw, v.responseHeaders);
+      if (typeof v === 'object' && 'respond' in v) {
+        res.writeHead(v.respond.status, v.respond.headers ?? {});
+        return void res.end(v.respond.body ?? '');
+      }
+      if (typeof v === 'object' && 'rewrite' in v) return forward(raw, {}, false, v.rewrite);
       if (v !== 'pass') return errorResponse(req, service, v, res);
       forward(raw);
     });
-    const forward = (raw: Buffer, extra: Record<string, string> = {}, lose = false) => {
+    const forward = (raw: Buffer, extra: Record<string, string> = {}, lose = false, rewrite?: (status: number, body: string) => string) => {
       const fwd = request({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers }, (up) => {
         if (lose) {
           up.resume();
           return void up.on('end', () => req.socket.destroy());
+        }
+        if (rewrite) {
+          const parts: Buffer[] = [];
+          up.on('data', (c: Buffer) => parts.push(c));
+          return void up.on('end', () => {
+            const body = Buffer.from(rewrite(up.statusCode ?? 502, Buffer.concat(parts).toString('utf8')));
+            const headers = { ...up.headers, 'content-length': String(body.length) };
+            delete headers['transfer-encoding'];
+            res.writeHead(up.statusCode ?? 502, headers);
+            res.end(body);
+          });
         }
         res.writeHead(up.statusCode ?? 502, { ...up.headers, ...extra });
         up.pipe(res);

@@ -1,6 +1,8 @@
 import type { TestProject } from 'vitest/node';
 // @ts-expect-error plain JS module shared with the demo script
 import { startStandins } from '../../scripts/standins.mjs';
+import { startAwsProxy } from './aws-proxy.js';
+import { cloudFrontFunctions } from './cloudfront-functions.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -8,11 +10,19 @@ declare module 'vitest' {
   }
 }
 
-/** Starts moto, the registry and podman's API once for the whole run; stops them by pid. */
+/**
+ * Starts moto, the registry and podman's API once for the whole run; stops them by pid. Every AWS call of the
+ * tests goes through one proxy in front of moto that fills the gaps every test meets alike (CloudFront Functions,
+ * test/helpers/cloudfront-functions.ts); per-test faults chain their own proxy in front of it.
+ */
 export default async function setup(project: TestProject) {
   const s = await startStandins();
-  project.provide('standins', { env: s.env, logs: s.logs, dir: s.dir });
+  const functions = cloudFrontFunctions();
+  // It records nothing: a whole run would hold every request.
+  const gaps = await startAwsProxy(s.env.AWS_ENDPOINT_URL, (r) => functions(r) ?? 'pass', { record: false });
+  project.provide('standins', { env: { ...s.env, AWS_ENDPOINT_URL: gaps.url }, logs: s.logs, dir: s.dir });
   return async () => {
+    await gaps.close();
     await s.stop();
   };
 }
