@@ -1,4 +1,5 @@
 import {
+  DeleteCertificateCommand,
   DescribeCertificateCommand,
   ListCertificatesCommand,
   ListTagsForCertificateCommand,
@@ -14,7 +15,9 @@ import { certificateToken } from '../src/aws/names.js';
 import type { Config } from '../src/config/schema.js';
 import type { StepContext } from '../src/pipeline/context.js';
 import { StepError } from '../src/errors.js';
-import { ownedBy, ownershipTags, type Check, type PlanItem, type Step } from '../src/pipeline/step.js';
+import { ownedBy, ownershipTags, type Check, type PlanItem, type Step, type Teardown } from '../src/pipeline/step.js';
+import { unlessNotFound } from '../src/aws/not-found.js';
+import { retryWhileInUse } from '../src/aws/retry-in-use.js';
 import { ROUTE53_ZONE_MONTH } from '../src/pricing.js';
 import { waitFor } from '../src/wait.js';
 
@@ -224,6 +227,39 @@ export const certificate: Step<'certificate'> = {
       }),
     );
     return out;
+  },
+
+  async retired(ctx) {
+    // The certificates the last run used that this config no longer needs: for names the domain dropped or
+    // changed, CloudFront's once the site is gone, the load balancer's once the user brings one. Deleted after the
+    // pipeline, once the listener and the distribution hold the new one (ACM refuses while in use). The user's own
+    // loadBalancer.certificateArn carries no tags of ours and is never a candidate.
+    const prev = ctx.previous();
+    if (!prev) return [];
+    // A certificate that still covers every name (an alias dropped) is kept and used, as findCertificate would.
+    const names = domainNames(ctx.config);
+    const stillCovers = prev.names[0] === names[0] && names.every((n) => prev.names.includes(n));
+    const uses = new Set(wanted(ctx).flatMap((w) => w.uses));
+    const keep = new Set(stillCovers ? [uses.has('regional') ? prev.regionalArn : undefined, uses.has('edge') ? prev.edgeArn : undefined] : []);
+    const items: Teardown[] = [];
+    for (const arn of new Set([prev.regionalArn, prev.edgeArn])) {
+      if (!arn || keep.has(arn)) continue;
+      const acm = arn.split(':')[3] === ctx.region ? ctx.aws.acm : ctx.aws.acmEdge;
+      const tags = await unlessNotFound(acm.send(new ListTagsForCertificateCommand({ CertificateArn: arn })), 'ResourceNotFoundException');
+      if (!tags || !ownedBy(ctx, tags.Tags)) continue;
+      items.push({
+        resource: `ACM certificate for ${prev.names.join(', ')} (${arn.split(':')[3]})`,
+        remove: async () => {
+          // This run's outputs are read again: a certificate it chose after all is in use, not retired.
+          const now = ctx.previous();
+          if (now?.regionalArn === arn || now?.edgeArn === arn) return;
+          await retryWhileInUse(ctx, `certificate ${arn.split('/').pop()}`, ['ResourceInUseException'], () =>
+            unlessNotFound(acm.send(new DeleteCertificateCommand({ CertificateArn: arn })), 'ResourceNotFoundException'),
+          );
+        },
+      });
+    }
+    return items;
   },
 
   async verify(ctx, out) {

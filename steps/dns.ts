@@ -55,6 +55,24 @@ function foreign(have: ResourceRecordSet | undefined, want: ResourceRecordSet, p
   return at !== fqdn(want.AliasTarget!.DNSName!) && (!previousTarget || at !== fqdn(previousTarget));
 }
 
+/**
+ * The records the last run made that this config no longer wants (a name dropped from domain.aliases; the AAAA
+ * of a CDN once the name points at an IPv4-only load balancer), each exactly as the zone has it, and only while
+ * it still points where the last run pointed it: a record changed since is not ours any more.
+ */
+async function stale(ctx: StepContext<'dns'>, zoneId: string, want: Pick<ResourceRecordSet, 'Name' | 'Type'>[]): Promise<ResourceRecordSet[]> {
+  const prev = ctx.previous();
+  if (!prev || prev.zoneId !== zoneId) return [];
+  const wanted = new Set(want.map((w) => `${fqdn(w.Name!)} ${w.Type}`));
+  const out: ResourceRecordSet[] = [];
+  for (const r of prev.records) {
+    if (wanted.has(`${fqdn(r.name)} ${r.type}`)) continue;
+    const have = await getRecord(ctx, zoneId, r.name, r.type);
+    if (have?.AliasTarget && fqdn(have.AliasTarget.DNSName ?? '') === fqdn(prev.target)) out.push(have);
+  }
+  return out;
+}
+
 /** What stands in the way, from the zone's records read once: CNAMEs at our names, and records we did not make. */
 async function conflicts(
   ctx: StepContext,
@@ -109,6 +127,16 @@ export const dns: Step<'dns'> = {
 
   async plan(ctx) {
     const z = await findZone(ctx, ctx.config.domain!.zone);
+    // The load balancers the wizard makes answer on IPv4 only: without a site, a name has its A record alone.
+    const types = ctx.config.site ? (['A', 'AAAA'] as const) : (['A'] as const);
+    const gone =
+      'id' in z
+        ? await stale(
+            ctx,
+            z.id,
+            names(ctx).flatMap((n) => types.map((Type) => ({ Name: fqdn(n), Type }))),
+          )
+        : [];
     const to = ctx.config.site ? 'the CDN' : 'the load balancer';
     const items: PlanItem[] = [];
     const prev = ctx.previous()?.target;
@@ -122,6 +150,8 @@ export const dns: Step<'dns'> = {
         detail: `A${ctx.config.site ? ' + AAAA' : ''} → ${to}${have && !ours ? ` (now ${at}; replaced only if this app made it)` : ''}`,
       });
     }
+    for (const r of gone)
+      items.push({ action: 'delete', resource: `Route 53 ${r.Type} alias ${r.Name!.replace(/\.$/, '')}`, detail: 'no longer in the config' });
     return items;
   },
 
@@ -136,7 +166,7 @@ export const dns: Step<'dns'> = {
     if (bad.length)
       throw new StepError('dns', `point the domain: ${bad.join('; ')}`, { hint: 'Nothing was changed in the zone. Remove those records, then run again.' });
     const changes = want.filter((w, i) => !sameRecord(have[i], w));
-    const n = await writeRecords(ctx, z.id, changes, `deploy-wizard ${ctx.app}/${ctx.env}: ${names(ctx).join(', ')}`);
+    const n = await writeRecords(ctx, z.id, changes, `deploy-wizard ${ctx.app}/${ctx.env}: ${names(ctx).join(', ')}`, await stale(ctx, z.id, want));
     if (n) ctx.log.info(`pointed ${n} record(s) at ${t.dnsName}`);
     return { zoneId: z.id, target: t.dnsName, records: want.map((r) => ({ name: r.Name!.replace(/\.$/, ''), type: r.Type as 'A' | 'AAAA' })) };
   },

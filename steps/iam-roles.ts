@@ -17,10 +17,11 @@ import type { StepContext } from '../src/pipeline/context.js';
 import { StepError } from '../src/errors.js';
 import { canonicalJson } from '../src/canonical-json.js';
 import { hasAppSecret, hasBuckets, hasCognito } from '../src/config/features.js';
-import { ownedBy, ownershipTags, type Check, type PlanItem, type Step } from '../src/pipeline/step.js';
+import { ownedBy, ownershipTags, type Check, type PlanItem, type Step, type Teardown } from '../src/pipeline/step.js';
 import { partitionOf } from '../src/config/regions.js';
 import { unlessNotFound } from '../src/aws/not-found.js';
 import { roleName } from '../src/aws/names.js';
+import { deleteRole } from '../src/aws/delete-role.js';
 import { boundaryArn, boundaryPolicy, ensureBoundary, policyVars, roleSpecs, serviceRoleName, type RoleSpec as BaseSpec } from '../src/aws/app-roles.js';
 
 export interface IamRolesOutput {
@@ -218,6 +219,29 @@ export const iamRoles: Step<'iam-roles'> = {
       ...(scheduler ? { schedulerRoleName: scheduler.name, schedulerRoleArn: arns.get(scheduler)! } : {}),
       ...(serviceRoles.length ? { serviceTaskRoleArns: Object.fromEntries(serviceRoles.map((s) => [s.kind.service, arns.get(s)!])) } : {}),
     };
+  },
+
+  async retired(ctx) {
+    // The roles the last run made that this config no longer has: a service's own, once its permissions are gone
+    // (or the service is), and the scheduler's, once the last schedule is. Deleted after the pipeline, when the
+    // services run revisions without them and the schedules are gone.
+    const prev = ctx.previous();
+    const want = new Set([
+      roleName(ctx.app, ctx.env, 'execution'),
+      roleName(ctx.app, ctx.env, 'task'),
+      ...(Object.keys(ctx.config.schedules).length ? [roleName(ctx.app, ctx.env, 'scheduler')] : []),
+      ...Object.values(ctx.config.services)
+        .filter((svc) => svc.permissions?.length)
+        .map((svc) => serviceRoleName(ctx, svc.name)),
+    ]);
+    const had = [prev?.schedulerRoleName, ...Object.values(prev?.serviceTaskRoleArns ?? {}).map((a) => a.split('/').pop())];
+    const items: Teardown[] = [];
+    for (const name of had) {
+      if (!name || want.has(name)) continue;
+      const role = await getRole(ctx, name);
+      if (role && ownedBy(ctx, role.Tags)) items.push({ resource: `IAM role ${name}`, remove: () => deleteRole(ctx, ctx.aws.iam, name) });
+    }
+    return items;
   },
 
   async verify(ctx, out) {

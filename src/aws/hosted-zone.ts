@@ -81,16 +81,22 @@ export async function upsertRecords(ctx: Pick<StepContext, 'aws'>, zoneId: strin
 }
 
 /** UPSERTs these records in one change batch (none: no call). */
-export async function writeRecords(ctx: Pick<StepContext, 'aws'>, zoneId: string, records: ResourceRecordSet[], comment: string): Promise<number> {
-  if (records.length) {
-    await ctx.aws.route53.send(
-      new ChangeResourceRecordSetsCommand({
-        HostedZoneId: zoneId,
-        ChangeBatch: { Comment: comment, Changes: records.map((r) => ({ Action: 'UPSERT' as const, ResourceRecordSet: r })) },
-      }),
-    );
-  }
-  return records.length;
+export async function writeRecords(
+  ctx: Pick<StepContext, 'aws'>,
+  zoneId: string,
+  records: ResourceRecordSet[],
+  comment: string,
+  /** Records to delete in the same batch, each exactly as the zone has it (Route 53 deletes only an exact match). */
+  remove: ResourceRecordSet[] = [],
+): Promise<number> {
+  const changes = [
+    ...records.map((r) => ({ Action: 'UPSERT' as const, ResourceRecordSet: r })),
+    ...remove.map((r) => ({ Action: 'DELETE' as const, ResourceRecordSet: r })),
+  ];
+  // One batch: Route 53 applies it as a whole, so a name never points nowhere in between.
+  if (changes.length)
+    await ctx.aws.route53.send(new ChangeResourceRecordSetsCommand({ HostedZoneId: zoneId, ChangeBatch: { Comment: comment, Changes: changes } }));
+  return changes.length;
 }
 
 /** Which of the wanted records differ from the zone; read-only, for plan and verify. */

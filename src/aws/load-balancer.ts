@@ -6,6 +6,7 @@ import {
   CreateLoadBalancerCommand,
   CreateRuleCommand,
   CreateTargetGroupCommand,
+  DeleteListenerCommand,
   DeleteRuleCommand,
   DeleteTargetGroupCommand,
   DescribeListenersCommand,
@@ -300,6 +301,20 @@ export async function ensureListeners(ctx: StepContext, lb: LoadBalancer, defaul
     }
     // Routes live on the app listener only; a redirecting listener keeps none (they would skip the redirect).
     await ensureRules(ctx, l.ListenerArn!, port === appListenerPort(ctx) ? rules : []);
+  }
+  // HTTPS no longer wanted (the domain removed): our 443 listener goes, and with it its hold on the certificate,
+  // which ACM refuses to delete while a listener uses it. The 80 listener already serves the routes.
+  const ports = new Set(wantedListeners(ctx, defaultTg).keys());
+  const extra = have.filter((x) => !ports.has(x.Port!));
+  const ours = extra.length
+    ? await ownedArns(
+        ctx,
+        extra.map((x) => x.ListenerArn!),
+      )
+    : new Set<string>();
+  for (const x of extra.filter((y) => ours.has(y.ListenerArn!))) {
+    ctx.log.info(`removing the listener on ${x.Port} (no longer wanted)`);
+    await unlessNotFound(ctx.aws.elbv2.send(new DeleteListenerCommand({ ListenerArn: x.ListenerArn })), 'ListenerNotFoundException', 'ListenerNotFound');
   }
 }
 

@@ -11,8 +11,7 @@ import { computePlan, preflightSteps } from '../pipeline/planner.js';
 import { formatCost, formatPlan } from '../ui/format-plan.js';
 import { InputError, InterruptedError } from '../errors.js';
 import { describeAwsError } from '../aws/describe-error.js';
-import { removalLines, removedSteps, REMOVAL_OPTIONS, type RemovableStep } from '../pipeline/removed-steps.js';
-import type { Teardown } from '../pipeline/step.js';
+import { findRemovals, removalLines, REMOVAL_OPTIONS, runTeardowns } from '../pipeline/removed-steps.js';
 import { systemClock } from '../clock.js';
 import { formatSummary } from '../ui/format-summary.js';
 import type { CommonOptions, Io } from '../options.js';
@@ -93,21 +92,10 @@ export async function deployCommand(opts: CommonOptions, io: Io): Promise<number
     const state = await store.load(session.loaded.config.app, clock.now());
     checkIdentity(state, session.account, session.region);
     const save = () => store.save(state, clock.now());
-    // Keys removed from the config whose resources a deploy removes: listed now (read-only), refused without consent.
-    const removals: { step: RemovableStep; items: Teardown[] }[] = [];
-    for (const step of await removedSteps(session, state)) {
-      const ctx = makeContextFactory(
-        session,
-        state,
-        io,
-        save,
-        clock,
-      )(
-        step,
-        createLogger(() => undefined, new Redactor(), false),
-      );
-      removals.push({ step, items: await step.destroy(ctx, REMOVAL_OPTIONS).catch((e: unknown) => Promise.reject(describeAwsError(e, `check ${step.id}`))) });
-    }
+    // Keys removed from the config whose resources a deploy removes, and what steps retired: listed now (read-only), refused without consent.
+    const quiet = createLogger(() => undefined, new Redactor(), false);
+    const listContext = makeContextFactory(session, state, io, save, clock);
+    const removals = await findRemovals(session, state, (step) => listContext(step, quiet));
     const removalPlan = removalLines(removals.map((r) => ({ step: r.step.id, items: r.items })));
     if (removalPlan.length && !allowRemovals)
       throw new InputError('deploy: keys removed from the config would delete resources', removalPlan, {
@@ -159,25 +147,23 @@ export async function deployCommand(opts: CommonOptions, io: Io): Promise<number
     });
     // What the config no longer asks for goes last, once everything it asks for converged (a firewall is
     // detached from the CDN by the site step before its web ACL is deleted here).
-    for (const { step } of removals) {
+    for (const r of removals) {
       const log = createLogger(
-        (_l, m) => (opts.json ? emit({ step: step.id, status: 'progress', message: m, timestamp: clock.now().toISOString() }) : note(`${step.id}: ${m}`)),
+        (_l, m) => (opts.json ? emit({ step: r.step.id, status: 'progress', message: m, timestamp: clock.now().toISOString() }) : note(`${r.step.id}: ${m}`)),
         redactor,
         opts.verbose,
       );
-      try {
-        for (const t of await step.destroy(contextFor(step, log), REMOVAL_OPTIONS)) {
-          if (t.keep) await t.alsoDo?.();
-          else if (t.remove) {
-            await t.remove();
-            log.info(`deleted ${t.resource} (no longer in the config)`);
-          }
-        }
-      } catch (e) {
-        throw describeAwsError(e, `remove ${step.id} (no longer in the config)`);
+      // A removed step's resources are listed again (the pipeline may have changed them); retired ones were listed from the outputs this run replaced.
+      const items = r.whole
+        ? await r.step.destroy!(contextFor(r.step, log), REMOVAL_OPTIONS).catch((e: unknown) => Promise.reject(describeAwsError(e, `check ${r.step.id}`)))
+        : r.items;
+      await runTeardowns(items, `remove ${r.step.id} (no longer in the config)`, {
+        deleted: (t) => log.info(`deleted ${t.resource} (no longer in the config)`),
+      });
+      if (r.whole) {
+        delete state.steps[r.step.id];
+        await save();
       }
-      delete state.steps[step.id];
-      await save();
     }
     if (state.rollbacks) {
       delete state.rollbacks;

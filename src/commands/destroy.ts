@@ -10,6 +10,7 @@ import { systemClock } from '../clock.js';
 import { InputError, InterruptedError } from '../errors.js';
 import { describeAwsError } from '../aws/describe-error.js';
 import { dependentsOf, teardownOrder } from '../pipeline/teardown-order.js';
+import { runTeardowns } from '../pipeline/removed-steps.js';
 import type { DestroyOptions, Step, Teardown } from '../pipeline/step.js';
 import type { CommonOptions, Io } from '../options.js';
 
@@ -112,19 +113,7 @@ export async function destroyCommand(opts: CommonOptions, io: Io): Promise<numbe
       p = Promise.all(dependents.map(run)).then(async () => {
         if (io.signal.aborted) throw new InterruptedError();
         // Listed again: time passed since the plan, and a resumed run finds only what is left.
-        for (const t of await list(s)) {
-          try {
-            if (t.keep) {
-              await t.alsoDo?.();
-              kept.push(t);
-            } else if (t.remove) {
-              await t.remove();
-              say(s.id, 'progress', `deleted ${t.resource}`);
-            }
-          } catch (e) {
-            throw describeAwsError(e, `destroy: ${t.resource}`);
-          }
-        }
+        await runTeardowns(await list(s), 'destroy', { deleted: (t) => say(s.id, 'progress', `deleted ${t.resource}`), kept: (t) => kept.push(t) });
         delete state.steps[s.id];
         await save();
       });

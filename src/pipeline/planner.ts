@@ -6,7 +6,7 @@ import type { StateFile } from '../state/state-file.js';
 import type { Io } from '../options.js';
 import { makeContextFactory } from './context-factory.js';
 import { createLogger, Redactor } from '../logger.js';
-import { removedSteps, REMOVAL_OPTIONS } from './removed-steps.js';
+import { findRemovals } from './removed-steps.js';
 import { describeAwsError } from '../aws/describe-error.js';
 import { systemClock } from '../clock.js';
 import { InputError } from '../errors.js';
@@ -47,18 +47,13 @@ export async function computePlan(session: Session, state: StateFile, io: Io, wa
       throw describeAwsError(e, `plan ${step.id}`);
     }
   }
-  // Keys the config no longer has, whose resources a deploy removes (with --yes, or confirmed on a terminal).
-  for (const step of await removedSteps(session, state)) {
-    const log = createLogger(() => undefined, redactor, false);
-    try {
-      const items = await step.destroy(contextFor(step, log), REMOVAL_OPTIONS);
-      plans.push({
-        step: step.id,
-        items: items.map((t) => ({ action: t.keep ? 'keep' : 'delete', resource: t.resource, detail: t.keep ?? 'no longer in the config' })),
-      });
-    } catch (e) {
-      throw describeAwsError(e, `plan ${step.id}`);
-    }
+  // Keys the config no longer has, and what steps retired: a deploy removes them (with --yes, or confirmed on a terminal).
+  const quiet = createLogger(() => undefined, redactor, false);
+  for (const r of await findRemovals(session, state, (step) => contextFor(step, quiet))) {
+    const items: PlanItem[] = r.items.map((t) => ({ action: t.keep ? 'keep' : 'delete', resource: t.resource, detail: t.keep ?? 'no longer in the config' }));
+    const own = plans.find((p) => p.step === r.step.id);
+    if (own) own.items.push(...items);
+    else plans.push({ step: r.step.id, items });
   }
   return { plans, cost: estimateCost(session.loaded.config, session.steps) };
 }

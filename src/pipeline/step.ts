@@ -106,6 +106,15 @@ export interface Step<Id extends StepId = StepId> {
    * order: every step that depends on this one has finished removing first.
    */
   destroy?(ctx: StepContext<Id>, o: DestroyOptions): Promise<Teardown[]>;
+  /**
+   * Read-only: what an earlier run of this (still enabled) step made that the
+   * config no longer asks for: a service's own task role once its permissions
+   * are gone, a certificate for names the domain dropped. A deploy lists it
+   * with the resources of removed keys, asks for it (or --yes), and removes
+   * it after the pipeline, once nothing uses it. Called before the step runs
+   * again: it may read the outputs of the run that made them.
+   */
+  retired?(ctx: StepContext<Id>): Promise<Teardown[]>;
 }
 
 /** True when the tags say this app and env own the resource: the test before adopting or changing anything. */

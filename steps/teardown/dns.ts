@@ -10,11 +10,14 @@ import { findDistribution } from '../site.js';
  * or our distribution. Records cannot carry tags: what they point at is the
  * proof they are ours; a record pointing anywhere else is left alone.
  */
-export async function destroyRecords(ctx: StepContext): Promise<Teardown[]> {
+export async function destroyRecords(ctx: StepContext<'dns'>): Promise<Teardown[]> {
+  // With domain removed from the config (a deploy removing it), the last run's outputs say which names and zone.
   const domain = ctx.config.domain;
-  if (!domain) return [];
-  const z = await findZone(ctx, domain.zone);
-  if (!('id' in z)) return [];
+  const prev = ctx.previous();
+  const zoneId = domain ? await findZone(ctx, domain.zone).then((z) => ('id' in z ? z.id : undefined)) : prev?.zoneId;
+  if (!zoneId) return [];
+  const z = { id: zoneId };
+  const recordNames = domain ? [domain.name, ...domain.aliases] : [...new Set(prev?.records.map((r) => r.name))];
   const targets = new Set<string>();
   const lb = await findLoadBalancer(ctx);
   if (lb && (await elbOwned(ctx, lb.LoadBalancerArn!))) targets.add(fqdn(lb.DNSName!));
@@ -22,7 +25,7 @@ export async function destroyRecords(ctx: StepContext): Promise<Teardown[]> {
   const dist = await findDistribution(ctx as unknown as StepContext<'site'>);
   if (dist) targets.add(fqdn(dist.domainName));
   const items: Teardown[] = [];
-  for (const name of [domain.name, ...domain.aliases]) {
+  for (const name of recordNames) {
     for (const type of ['A', 'AAAA'] as const) {
       const have = await getRecord(ctx, z.id, name, type);
       if (!have?.AliasTarget || !targets.has(fqdn(have.AliasTarget.DNSName ?? ''))) continue;

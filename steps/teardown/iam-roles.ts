@@ -1,18 +1,9 @@
-import {
-  GetPolicyCommand,
-  ListPolicyTagsCommand,
-  DeleteRoleCommand,
-  DeleteRolePolicyCommand,
-  DetachRolePolicyCommand,
-  ListAttachedRolePoliciesCommand,
-  ListRolePoliciesCommand,
-  ListRoleTagsCommand,
-  ListRolesCommand,
-} from '@aws-sdk/client-iam';
+import { GetPolicyCommand, ListPolicyTagsCommand, ListRoleTagsCommand, ListRolesCommand } from '@aws-sdk/client-iam';
 import type { StepContext } from '../../src/pipeline/context.js';
 import { ownedBy, type Teardown } from '../../src/pipeline/step.js';
 import { unlessNotFound } from '../../src/aws/not-found.js';
 import { boundaryArn } from '../../src/aws/app-roles.js';
+import { deleteRole } from '../../src/aws/delete-role.js';
 import { deleteManagedPolicy } from '../../src/aws/managed-policy.js';
 
 const gone = ['NoSuchEntityException', 'NoSuchEntity'];
@@ -35,19 +26,7 @@ export async function destroyRoles(ctx: StepContext): Promise<Teardown[]> {
       if (!ownedBy(ctx, tags)) continue;
       items.push({
         resource: `IAM role ${name}`,
-        remove: async () => {
-          const attached = (await unlessNotFound(ctx.aws.iam.send(new ListAttachedRolePoliciesCommand({ RoleName: name })), ...gone))?.AttachedPolicies ?? [];
-          for (const p of attached) {
-            await unlessNotFound(ctx.aws.iam.send(new DetachRolePolicyCommand({ RoleName: name, PolicyArn: p.PolicyArn })), ...gone);
-            // The deploy role's own managed policies (<role>-1…N, written by ci github) go with it, if ours.
-            if (!new RegExp(`:policy/${name}-\\d+$`).test(p.PolicyArn!)) continue;
-            const tags = (await unlessNotFound(ctx.aws.iam.send(new ListPolicyTagsCommand({ PolicyArn: p.PolicyArn })), ...gone))?.Tags;
-            if (ownedBy(ctx, tags)) await deleteManagedPolicy(ctx.aws.iam, p.PolicyArn!);
-          }
-          const inline = (await unlessNotFound(ctx.aws.iam.send(new ListRolePoliciesCommand({ RoleName: name })), ...gone))?.PolicyNames ?? [];
-          for (const p of inline) await unlessNotFound(ctx.aws.iam.send(new DeleteRolePolicyCommand({ RoleName: name, PolicyName: p })), ...gone);
-          await unlessNotFound(ctx.aws.iam.send(new DeleteRoleCommand({ RoleName: name })), ...gone);
-        },
+        remove: () => deleteRole(ctx, ctx.aws.iam, name),
       });
     }
     marker = page.IsTruncated ? page.Marker : undefined;

@@ -364,6 +364,63 @@ describe('a domain over HTTPS, a static site on the CDN beside the API, and a WA
     expect(mutatingCalls((await recordedDeploy(dir)).names)).toEqual([]);
   }, 300_000);
 
+  it('removing an alias, then the site, then the domain converges each time: records, certificates and the CDN go, with --yes', async () => {
+    const { dir, app, zone, zoneId, bucket } = await edgeApp((c) => delete c.edge);
+    expect((await recordedDeploy(dir)).code).toBe(0);
+    const cfgPath = join(dir, 'deploy-wizard.json');
+    const cfg = JSON.parse(readFileSync(cfgPath, 'utf8'));
+    const aliasesOf = async () =>
+      (await records(zoneId)).filter((r) => r.AliasTarget).map((r) => `${r.Type} ${r.Name} ${r.AliasTarget!.DNSName!.includes('cloudfront') ? 'cdn' : 'lb'}`);
+    const certNames = async (region: string) => (await ourCertificates(app, region)).map((c) => [...c.SubjectAlternativeNames!].sort().join(' '));
+    const step = async (edit: () => void, label: string) => {
+      edit();
+      writeFileSync(cfgPath, JSON.stringify(cfg));
+      const refused = await recordedDeploy(dir);
+      expect(refused.code, label).toBe(2);
+      expect(mutatingCalls(refused.names), label).toEqual([]);
+      const done = await recordedDeploy(dir, {}, { yes: true });
+      expect(done.code, `${label}: ${fail(done)}`).toBe(0);
+      expect(mutatingCalls((await recordedDeploy(dir)).names), `${label}: the re-run`).toEqual([]);
+      return done;
+    };
+
+    // www replaced by shop: www's records go in the same change that adds shop's; the certificates for the old
+    // names give way to new ones, deleted once the listener and the distribution hold those.
+    await step(() => (cfg.domain.aliases = [`shop.${zone}`]), 'alias changed');
+    expect((await aliasesOf()).sort()).toEqual([`A app.${zone}. cdn`, `A shop.${zone}. cdn`, `AAAA app.${zone}. cdn`, `AAAA shop.${zone}. cdn`]);
+    expect(await certNames(REGION)).toEqual([`app.${zone} shop.${zone}`]);
+    expect(await certNames('us-east-1')).toEqual([`app.${zone} shop.${zone}`]);
+
+    // The site dropped: the name points at the load balancer (IPv4 only, so no AAAA left sending users to the old
+    // distribution); the distribution, its function, access control and bucket go, and CloudFront's certificate.
+    await step(() => delete cfg.site, 'site removed');
+    expect((await aliasesOf()).sort()).toEqual([`A app.${zone}. lb`, `A shop.${zone}. lb`]);
+    expect(await ourDistributions(app)).toEqual([]);
+    await expect(cloudfront.send(new DescribeFunctionCommand({ Name: `${app}-prod-spa` }))).rejects.toMatchObject({ name: 'NoSuchFunctionExists' });
+    expect(
+      await s3.send(new HeadBucketCommand({ Bucket: bucket })).then(
+        () => 'there',
+        () => 'gone',
+      ),
+    ).toBe('gone');
+    expect(await certNames('us-east-1')).toEqual([]);
+    expect(await certNames(REGION)).toEqual([`app.${zone} shop.${zone}`]);
+    expect(readState(dir).steps.site).toBeUndefined();
+
+    // The domain dropped: its record and certificate go, and the load balancer serves the routes on 80 alone (the
+    // 443 listener goes first: ACM refuses to delete a certificate a listener holds).
+    await step(() => delete cfg.domain, 'domain removed');
+    expect(await aliasesOf()).toEqual([]);
+    expect(await certNames(REGION)).toEqual([]);
+    const elb = new ElasticLoadBalancingV2Client({ region: REGION });
+    const lb = (await elb.send(new DescribeLoadBalancersCommand({ Names: [elbName(app, 'prod')] }))).LoadBalancers![0]!;
+    const listeners = (await elb.send(new DescribeListenersCommand({ LoadBalancerArn: lb.LoadBalancerArn }))).Listeners!;
+    expect(listeners.map((l) => l.Port)).toEqual([80]);
+    const rules = (await elb.send(new DescribeRulesCommand({ ListenerArn: listeners[0]!.ListenerArn }))).Rules!.filter((r) => !r.IsDefault);
+    expect(rules.map((r) => r.Actions![0]!.Type)).toEqual(['forward', 'forward']);
+    expect(Object.keys(readState(dir).steps).filter((k) => ['dns', 'certificate'].includes(k))).toEqual([]);
+  }, 300_000);
+
   it('after SIGKILL between an upload and the invalidation, the re-run invalidates every path that changed, not only the rest', async () => {
     const { dir } = await edgeApp();
     expect((await recordedDeploy(dir)).code).toBe(0);

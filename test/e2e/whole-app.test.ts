@@ -13,9 +13,9 @@ import { DescribeServicesCommand, DescribeTaskDefinitionCommand, ECSClient, List
 import { GetScheduleCommand, ListSchedulesCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
 import { GetQueueAttributesCommand, GetQueueUrlCommand, ListQueueTagsCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DescribeScalableTargetsCommand, DescribeScalingPoliciesCommand, ApplicationAutoScalingClient } from '@aws-sdk/client-application-auto-scaling';
-import { GetRolePolicyCommand, IAMClient } from '@aws-sdk/client-iam';
+import { GetRoleCommand, GetRolePolicyCommand, IAMClient } from '@aws-sdk/client-iam';
 import { DescribeRepositoriesCommand, ECRClient } from '@aws-sdk/client-ecr';
-import { makeApp, readState } from '../helpers/cli.js';
+import { makeApp, readState, runCli } from '../helpers/cli.js';
 import { mutatingCalls, recordedDeploy } from '../helpers/recorded-deploy.js';
 import { elbName } from '../../src/aws/names.js';
 
@@ -161,6 +161,13 @@ describe('a whole app: two images, two web services on one load balancer, a work
     const refused = await recordedDeploy(dir);
     expect(refused.code).toBe(2);
     expect(mutatingCalls(refused.names)).toEqual([]);
+    // The plan lists the roles only they used: the worker's own task role and the scheduler's.
+    const plan = await runCli(['plan', '--json'], { cwd: dir });
+    expect(plan.code, plan.stderr).toBe(0);
+    const roles = JSON.parse(plan.stdout)
+      .plans.find((p: any) => p.step === 'iam-roles')
+      .items.filter((i: any) => i.action === 'delete');
+    expect(roles.map((i: any) => i.resource).sort()).toEqual([`IAM role ${app}-prod-scheduler`, `IAM role ${app}-prod-worker-task`]);
 
     const removed = await recordedDeploy(dir, {}, { yes: true });
     expect(removed.code).toBe(0);
@@ -178,6 +185,12 @@ describe('a whole app: two images, two web services on one load balancer, a work
     expect(dlq).toMatch(/QueueDoesNotExist|NonExistentQueue/);
     // The others kept running, untouched.
     expect(readState(dir).steps.service.outputs.services.api.serviceName).toBe(`${app}-api`);
+    // Their roles went after the pipeline, once nothing ran with them; the app's own stay.
+    const iam = new IAMClient(region);
+    for (const gone of [`${app}-prod-worker-task`, `${app}-prod-scheduler`])
+      expect(await iam.send(new GetRoleCommand({ RoleName: gone })).catch((e) => e.name), gone).toMatch(/^NoSuchEntity/);
+    expect((await iam.send(new GetRoleCommand({ RoleName: `${app}-prod-task` }))).Role).toBeDefined();
+    expect(readState(dir).steps['iam-roles'].outputs.schedulerRoleName).toBeUndefined();
 
     const again = await recordedDeploy(dir);
     expect(mutatingCalls(again.names)).toEqual([]);
