@@ -5,7 +5,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'schema/**', 'fixtures/**', 'coverage/**', '.dependency-cruiser.cjs'] },
+  { ignores: ['dist/**', 'bundle/**', 'node_modules/**', 'schema/**', 'fixtures/**', 'coverage/**', '.dependency-cruiser.cjs'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

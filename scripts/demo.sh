@@ -17,7 +17,8 @@ eval "$(node scripts/standins.mjs start "$dir")"
 stop() { [ "${KEEP_STANDINS:-}" = 1 ] || node "$root/scripts/standins.mjs" stop "$dir"; }
 trap stop EXIT
 
-cli="$root/dist/src/cli.js"
+# The published bundle (scripts/bundle.mjs), as `npx deploy-wizard` runs it.
+cli="$root/bundle/cli.js"
 # The sample app bakes its version in through a build arg read from the environment.
 export SAMPLE_APP_VERSION="${SAMPLE_APP_VERSION:-1.0.0}"
 cd fixtures/sample-app

@@ -437,6 +437,9 @@ async function main(): Promise<number> {
     return EXIT.ok;
   }
 
+  // Stack traces name the source files and lines in the published bundle too (its maps ship beside it); only
+  // code loaded from here on is mapped, which is every command's.
+  if (opts.verbose) process.setSourceMapsEnabled(true);
   const controller = new AbortController();
   let interrupts = 0;
   const forceExit = () => {

@@ -3,31 +3,48 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ROOT } from '../helpers/cli.js';
+import { makeExampleApp, readState, ROOT, runCli } from '../helpers/cli.js';
+import { expectOk } from '../helpers/expect-ok.js';
 
-// `npx deploy-wizard` must work from the published tarball, not just the repo.
+// `npx deploy-wizard` must work from the published tarball, not just the repo: the bundle (bundle/, made by
+// scripts/bundle.mjs), with every runtime dependency inside it, so the install downloads nothing else.
 describe('packed package', () => {
-  it('runs from `npm pack` + `npx ./deploy-wizard-*.tgz --help`, and ships the JSON Schema', () => {
+  it('installs with no dependency of its own, answers --help through npx, and deploys a whole app with a database from the bundle', async () => {
     const out = mkdtempSync(join(tmpdir(), 'dw-pack-'));
-    // --ignore-scripts: `npm test` has built dist/ already, and prepack's rebuild would rewrite it under the CLI other tests are running.
+    // --ignore-scripts: `npm test` has built dist/ and bundle/ already, and prepack's rebuild would rewrite them under the CLI other tests are running.
     execFileSync('npm', ['pack', '--ignore-scripts', '--pack-destination', out, '--silent'], { cwd: ROOT, stdio: 'pipe' });
     const tgz = readdirSync(out).find((f) => /^deploy-wizard-.*\.tgz$/.test(f))!;
     expect(tgz).toBeDefined();
     const listing = execFileSync('tar', ['-tzf', join(out, tgz)], { encoding: 'utf8' });
-    expect(listing).toContain('package/dist/src/cli.js');
+    expect(listing).toContain('package/bundle/cli.js');
+    expect(listing).toContain('package/bundle/cli.js.map');
+    expect(listing).not.toContain('package/dist/');
     expect(listing).toContain('package/schema/deploy-wizard.schema.json');
+    expect(listing).toContain('package/templates/');
     expect(listing).not.toMatch(/package\/test\//);
-    // Pins the whole dependency tree for npx installs (newer AWS SDK releases drop Node 20).
-    expect(listing).toContain('package/npm-shrinkwrap.json');
+    const pkg = JSON.parse(execFileSync('tar', ['-xzOf', join(out, tgz), 'package/package.json'], { encoding: 'utf8' }));
+    expect(pkg.bin).toEqual({ 'deploy-wizard': 'bundle/cli.js' });
+    expect(pkg.dependencies ?? {}).toEqual({});
 
-    const app = mkdtempSync(join(tmpdir(), 'dw-npx-'));
-    const help = execFileSync('npx', ['--yes', `./${tgz}`, '--help'], {
-      cwd: out,
-      encoding: 'utf8',
-      env: { ...process.env, npm_config_cache: join(app, '.npm') },
-    });
+    // Installed from an empty cache, as a first `npx` is: the package alone.
+    const prefix = mkdtempSync(join(tmpdir(), 'dw-install-'));
+    const cache = join(prefix, '.npm');
+    execFileSync('npm', ['install', '--prefix', prefix, '--cache', cache, '--no-audit', '--no-fund', '--loglevel=error', join(out, tgz)], { stdio: 'pipe' });
+    expect(readdirSync(join(prefix, 'node_modules')).filter((d) => !d.startsWith('.'))).toEqual(['deploy-wizard']);
+
+    const help = execFileSync('npx', ['--yes', `./${tgz}`, '--help'], { cwd: out, encoding: 'utf8', env: { ...process.env, npm_config_cache: cache } });
     expect(help).toContain('Usage: deploy-wizard [command] [flags]');
     expect(help).toMatch(/plan\s+read-only/);
+
+    // The bundle does a whole deploy: network, images through the Docker API, RDS with pgvector (node-postgres),
+    // ElastiCache, buckets, secrets, roles, services, first boot: every SDK client and dependency it carries.
+    const cli = join(prefix, 'node_modules/deploy-wizard/bundle/cli.js');
+    const { dir, secrets } = makeExampleApp('agencio-predict');
+    const deployed = await runCli(['deploy', '--non-interactive'], { cwd: dir, env: secrets, cli });
+    expectOk(deployed);
+    const state = readState(dir);
+    expect(state.steps.pgvector.outputs.extensions.vector).toMatch(/^0\.\d+\.\d+$/);
+    expect(state.steps['first-boot'].outputs.checks.every((c: { ok: boolean }) => c.ok)).toBe(true);
 
     const schema = JSON.parse(readFileSync(join(ROOT, 'schema/deploy-wizard.schema.json'), 'utf8'));
     expect(schema.required).toEqual(expect.arrayContaining(['app', 'region']));
@@ -37,5 +54,5 @@ describe('packed package', () => {
     ]);
     expect(schema.properties.services.additionalProperties.properties.autoscaling.additionalProperties).toBe(false);
     expect(schema.properties.database.additionalProperties).toBe(false);
-  });
+  }, 300_000);
 });

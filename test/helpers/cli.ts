@@ -30,10 +30,12 @@ export function runCli(
     env?: Record<string, string | undefined>;
     onStdout?: (chunk: string, child: ChildProcess) => void;
     onStderr?: (chunk: string, child: ChildProcess) => void;
+    /** Another build of the CLI: the published bundle, installed from the packed tarball. */
+    cli?: string;
   },
 ): Promise<CliResult> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd: opts.cwd, env: standinEnv(opts.env), stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [opts.cli ?? CLI, ...args], { cwd: opts.cwd, env: standinEnv(opts.env), stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => {
