@@ -20,7 +20,7 @@ const sdkRequires = {
   setup(b) {
     b.onLoad({ filter: /src[\\/]aws[\\/]clients\.ts$/ }, async (args) => {
       const source = await readFile(args.path, 'utf8');
-      const contents = source.replace(/\bsdk\('(@aws-sdk\/client-[a-z0-9-]+)'\)/g, "require('$1')");
+      const contents = source.replace(/\bsdk\('(@aws-sdk\/client-[a-z0-9-]+)'\)\.(\w+Client)\b/g, "require('$1/dist-es/$2.js').$2");
       if (contents === source) throw new Error('bundle: src/aws/clients.ts no longer calls sdk(...) with a literal package name; update scripts/bundle.mjs');
       return { contents, loader: 'ts' };
     });
@@ -37,6 +37,9 @@ const result = await build({
   format: 'esm',
   platform: 'node',
   target: 'node20.12',
+  // The SDK's ES module builds (one file per command, sideEffects: false), so only the commands the wizard sends
+  // are kept: the EC2 package alone is some 2 MB of CommonJS with every one of its 700 commands.
+  mainFields: ['module', 'main'],
   chunkNames: 'chunks/[name]-[hash]',
   // Whitespace and syntax only: names stay readable in a stack trace even without the maps.
   minifyWhitespace: true,

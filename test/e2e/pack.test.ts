@@ -4,12 +4,14 @@ import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeExampleApp, readState, ROOT, runCli } from '../helpers/cli.js';
+import { giveDomain } from '../helpers/hosted-zone.js';
+import { loadAllSteps } from '../../steps/index.js';
 import { expectOk } from '../helpers/expect-ok.js';
 
 // `npx deploy-wizard` must work from the published tarball, not just the repo: the bundle (bundle/, made by
 // scripts/bundle.mjs), with every runtime dependency inside it, so the install downloads nothing else.
 describe('packed package', () => {
-  it('installs with no dependency of its own, answers --help through npx, and deploys a whole app with a database from the bundle', async () => {
+  it('installs with no dependency of its own, answers --help through npx, and deploys a whole app through every step from the bundle, then changes nothing', async () => {
     const out = mkdtempSync(join(tmpdir(), 'dw-pack-'));
     // --ignore-scripts: `npm test` has built dist/ and bundle/ already, and prepack's rebuild would rewrite them under the CLI other tests are running.
     execFileSync('npm', ['pack', '--ignore-scripts', '--pack-destination', out, '--silent'], { cwd: ROOT, stdio: 'pipe' });
@@ -36,15 +38,33 @@ describe('packed package', () => {
     expect(help).toContain('Usage: deploy-wizard [command] [flags]');
     expect(help).toMatch(/plan\s+read-only/);
 
-    // The bundle does a whole deploy: network, images through the Docker API, RDS with pgvector (node-postgres),
-    // ElastiCache, buckets, secrets, roles, services, first boot: every SDK client and dependency it carries.
+    // The bundle does a whole deploy with every step of the pipeline: network, images through the Docker API, RDS
+    // with pgvector (node-postgres), ElastiCache, buckets, a user pool, secrets, roles, services, schedules, the
+    // domain's certificates and records, the site on the CDN with its function, the WAF, alarms, a budget and first
+    // boot; then a re-run changes nothing. Every SDK client and dependency it carries is used.
     const cli = join(prefix, 'node_modules/deploy-wizard/bundle/cli.js');
-    const { dir, secrets } = makeExampleApp('agencio-predict');
+    const { dir, app, secrets } = makeExampleApp('whole-apps/postmagiq', (c) => {
+      c.auth = { cognito: { passwordMinLength: 12, mfa: 'OPTIONAL' } };
+      c.budget = { monthlyUsd: 300, email: ['ops@example.com'] };
+    });
+    await giveDomain(dir, app);
     const deployed = await runCli(['deploy', '--non-interactive'], { cwd: dir, env: secrets, cli });
     expectOk(deployed);
     const state = readState(dir);
+    expect(Object.keys(state.steps).sort()).toEqual((await loadAllSteps()).map((s) => s.id).sort());
     expect(state.steps.pgvector.outputs.extensions.vector).toMatch(/^0\.\d+\.\d+$/);
     expect(state.steps['first-boot'].outputs.checks.every((c: { ok: boolean }) => c.ok)).toBe(true);
+    const again = await runCli(['deploy', '--non-interactive', '--json'], { cwd: dir, env: secrets, cli });
+    expectOk(again);
+    const statuses = new Set(
+      again.stdout
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l))
+        .filter((e) => e.step !== 'deploy')
+        .map((e) => e.status),
+    );
+    expect([...statuses]).toEqual(['unchanged']);
 
     const schema = JSON.parse(readFileSync(join(ROOT, 'schema/deploy-wizard.schema.json'), 'utf8'));
     expect(schema.required).toEqual(expect.arrayContaining(['app', 'region']));
