@@ -11,11 +11,12 @@
 //    certificate 20 s, CDN 30 s, rollout 15 s: minutes scaled down to seconds)
 // Latency comes from a small proxy in front of moto that reports each resource
 // as still provisioning until that long after its create (or update).
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createServer, request } from 'node:http';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { medianMs } from './median-ms.mjs';
 import { randomBytes } from 'node:crypto';
 import { startStandins } from '../scripts/standins.mjs';
 import { MUTATING } from '../dist/src/aws/mutating.js';
@@ -30,15 +31,6 @@ const row = (name, value, unit, goal, ok, note = '') => {
 };
 
 // --- startup -------------------------------------------------------------
-function medianMs(args, n = 9) {
-  const times = [];
-  for (let i = 0; i < n; i++) {
-    const t = process.hrtime.bigint();
-    spawnSync(process.execPath, args, { stdio: 'ignore' });
-    times.push(Number(process.hrtime.bigint() - t) / 1e6);
-  }
-  return times.sort((a, b) => a - b)[Math.floor(n / 2)];
-}
 const empty = medianMs(['-e', '0']);
 for (const flag of ['--help', '--version']) {
   const t = medianMs([CLI, flag]);

@@ -3,10 +3,11 @@
 // first `npx deploy-wizard`, or a CI runner with no cache, does), beside
 // aws-cdk (a bundled AWS tool) installed the same way in the same run, the
 // size on disk, and the bundle's own startup. Figures and ratios, never asserted.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { medianMs } from './median-ms.mjs';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 const row = (name, value, unit, goal, ok, note = '') =>
@@ -53,16 +54,7 @@ row(
   `${o.packages} package(s); tarball ${tarMb.toFixed(1)} MB; aws-cdk ${c.mb.toFixed(0)} MB`,
 );
 
-// The installed bundle's startup, against an empty node (the tsc build's is in apps.mjs).
-function medianMs(args, n = 9) {
-  const times = [];
-  for (let i = 0; i < n; i++) {
-    const t = process.hrtime.bigint();
-    spawnSync(process.execPath, args, { stdio: 'ignore' });
-    times.push(Number(process.hrtime.bigint() - t) / 1e6);
-  }
-  return times.sort((a, b) => a - b)[Math.floor(n / 2)];
-}
+// The installed bundle's startup, against an empty node.
 const cli = join(o.prefix, 'node_modules/deploy-wizard/bundle/cli.js');
 const empty = medianMs(['-e', '0']);
 for (const flag of ['--help', '--version']) {
