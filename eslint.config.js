@@ -24,6 +24,24 @@ export default tseslint.config(
     },
   },
   {
+    // One way to ask "is this that AWS error": isError(e, ...names) from src/aws/not-found.ts, which also copes
+    // with what is not an Error at all.
+    files: ['src/**/*.ts', 'steps/**/*.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "BinaryExpression[operator=/^[!=]==$/] > MemberExpression[property.name='name'] > TSAsExpression[typeAnnotation.typeName.name='Error']",
+          message: 'Ask isError(e, ...names) (src/aws/not-found.ts) whether an error is one AWS named.',
+        },
+        {
+          selector: "BinaryExpression[operator=/^[!=]==$/] > CallExpression[callee.name='errorName']",
+          message: 'Ask isError(e, ...names) (src/aws/not-found.ts) whether an error is one AWS named.',
+        },
+      ],
+    },
+  },
+  {
     // Tests drive SDK clients and fakes through loose shapes on purpose.
     files: ['test/**/*.ts'],
     rules: { '@typescript-eslint/no-explicit-any': 'off', 'no-control-regex': 'off' },

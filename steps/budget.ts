@@ -9,7 +9,7 @@ import {
 } from '@aws-sdk/client-budgets';
 import type { StepContext } from '../src/pipeline/context.js';
 import { ownershipTags, type Check, type PlanItem, type Step } from '../src/pipeline/step.js';
-import { unlessNotFound } from '../src/aws/not-found.js';
+import { unlessNotFound, isError } from '../src/aws/not-found.js';
 
 export interface BudgetOutput {
   name: string;
@@ -91,7 +91,7 @@ export const budget: Step<'budget'> = {
         );
       } catch (e) {
         // A run that died right after the create finds it made (names are unique per account).
-        if ((e as Error).name !== 'DuplicateRecordException') throw e;
+        if (!isError(e, 'DuplicateRecordException')) throw e;
       }
     } else if (Number(b.BudgetLimit?.Amount) !== want) {
       ctx.log.info(`budget ${budgetName(ctx)}: $${b.BudgetLimit?.Amount} → $${want}/month`);

@@ -19,7 +19,7 @@ import { STATE_DIR } from '../src/state/state-paths.js';
 import { imageArchitecture, manifestDigest } from '../src/docker/registry.js';
 import { loadTemplate } from '../src/templates.js';
 import { ownedBy, ownershipTags, type Check, type PlanItem, type Step } from '../src/pipeline/step.js';
-import { unlessNotFound } from '../src/aws/not-found.js';
+import { unlessNotFound, isError } from '../src/aws/not-found.js';
 import { round } from '../src/pricing.js';
 import { fieldChange } from '../src/ui/field-change.js';
 import { mapLimit } from '../src/map-limit.js';
@@ -178,7 +178,7 @@ async function lifecycleMatches(ctx: StepContext, name: string): Promise<boolean
     const res = await ctx.aws.ecr.send(new GetLifecyclePolicyCommand({ repositoryName: name }));
     return JSON.stringify(JSON.parse(res.lifecyclePolicyText ?? '{}')) === JSON.stringify(LIFECYCLE_POLICY);
   } catch (e) {
-    if ((e as Error).name === 'LifecyclePolicyNotFoundException') return false;
+    if (isError(e, 'LifecyclePolicyNotFoundException')) return false;
     throw e;
   }
 }
@@ -208,7 +208,7 @@ async function ensureRepository(ctx: StepContext, name: string, img: Img): Promi
       ).repository;
     } catch (e) {
       // Another run won the race: adopt what it made.
-      if ((e as Error).name !== 'RepositoryAlreadyExistsException') throw e;
+      if (!isError(e, 'RepositoryAlreadyExistsException')) throw e;
       repo = await findRepository(ctx, name);
     }
     if (!repo) throw new Error(`ECR repository ${name} was created but cannot be described`);

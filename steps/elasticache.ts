@@ -21,7 +21,7 @@ import type { NetworkOutput } from './network.js';
 import { ownedBy, ownershipTags, type Check, type PlanItem, type Step } from '../src/pipeline/step.js';
 import { versionStanding } from './rds.js';
 import { HOURS, cacheHourly, round, secretsCost } from '../src/pricing.js';
-import { unlessNotFound } from '../src/aws/not-found.js';
+import { unlessNotFound, isError } from '../src/aws/not-found.js';
 import { convergeSubnetGroup } from '../src/aws/subnet-group.js';
 
 export interface ElastiCacheOutput {
@@ -61,7 +61,7 @@ async function findGroup(ctx: StepContext): Promise<Group | undefined> {
     }
     return g;
   } catch (e) {
-    if ((e as Error).name === 'ReplicationGroupNotFoundFault') return undefined;
+    if (isError(e, 'ReplicationGroupNotFoundFault')) return undefined;
     throw e;
   }
 }
@@ -252,7 +252,7 @@ export const elasticache: Step<'elasticache'> = {
           }),
         );
       } catch (e) {
-        if ((e as Error).name !== 'ReplicationGroupAlreadyExistsFault') throw e;
+        if (!isError(e, 'ReplicationGroupAlreadyExistsFault')) throw e;
       }
     } else {
       const tags = g.ARN ? ((await ctx.aws.elasticache.send(new ListTagsForResourceCommand({ ResourceName: g.ARN }))).TagList ?? []) : [];

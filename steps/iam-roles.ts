@@ -19,7 +19,7 @@ import { canonicalJson } from '../src/canonical-json.js';
 import { hasAppSecret, hasBuckets, hasCognito } from '../src/config/features.js';
 import { ownedBy, ownershipTags, type Check, type PlanItem, type Step, type Teardown } from '../src/pipeline/step.js';
 import { partitionOf } from '../src/config/regions.js';
-import { unlessNotFound } from '../src/aws/not-found.js';
+import { unlessNotFound, isError } from '../src/aws/not-found.js';
 import { roleName } from '../src/aws/names.js';
 import { deleteRole } from '../src/aws/delete-role.js';
 import { boundaryArn, boundaryPolicy, ensureBoundary, policyVars, roleSpecs, serviceRoleName, type RoleSpec as BaseSpec } from '../src/aws/app-roles.js';
@@ -124,7 +124,7 @@ async function ensureRole(ctx: StepContext, spec: RoleSpec): Promise<Role> {
         )
       ).Role;
     } catch (e) {
-      if ((e as Error).name !== 'EntityAlreadyExistsException' && (e as Error).name !== 'EntityAlreadyExists') throw e;
+      if (!isError(e, 'EntityAlreadyExistsException', 'EntityAlreadyExists')) throw e;
       role = await getRole(ctx, spec.name);
     }
     if (!role) throw new Error(`IAM role ${spec.name} was created but cannot be read`);

@@ -19,6 +19,7 @@ import type { Config } from '../src/config/schema.js';
 import type { StepContext } from '../src/pipeline/context.js';
 import { StepError } from '../src/errors.js';
 import { ownedBy, ownershipTags, type Check, type PlanItem, type Step } from '../src/pipeline/step.js';
+import { isError } from '../src/aws/not-found.js';
 
 export type GroupRole = 'lb' | 'tasks' | 'db' | 'cache';
 
@@ -283,7 +284,7 @@ async function ensureGroup(ctx: StepContext, vpcId: string, role: GroupRole, exi
     );
   } catch (e) {
     // A concurrent run created it between our lookup and our create.
-    if ((e as Error).name !== 'InvalidGroup.Duplicate') throw e;
+    if (!isError(e, 'InvalidGroup.Duplicate')) throw e;
   }
   const again = (await findGroups(ctx, vpcId)).get(role);
   if (!again) throw new Error(`security group ${groupName(ctx, role)} was created but cannot be described`);
@@ -311,7 +312,7 @@ async function convergeRules(
     try {
       await ctx.aws.ec2.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: group.GroupId, IpPermissions: [permissionFor(r, ids)] }));
     } catch (e) {
-      if ((e as Error).name !== 'InvalidPermission.Duplicate') throw e;
+      if (!isError(e, 'InvalidPermission.Duplicate')) throw e;
     }
   }
   for (const [k, perm] of remove) {
@@ -320,7 +321,7 @@ async function convergeRules(
     try {
       await ctx.aws.ec2.send(new RevokeSecurityGroupIngressCommand({ GroupId: group.GroupId, IpPermissions: [perm] }));
     } catch (e) {
-      if ((e as Error).name !== 'InvalidPermission.NotFound') throw e;
+      if (!isError(e, 'InvalidPermission.NotFound')) throw e;
     }
   }
   return changes;

@@ -15,7 +15,7 @@ import { ensureGeneratedSecret, randomAlnum, readSecretJson } from '../src/secre
 import type { NetworkOutput } from './network.js';
 import { ownedBy, ownershipTags, type Check, type PlanItem, type Step } from '../src/pipeline/step.js';
 import { rdsMonthly, secretsCost } from '../src/pricing.js';
-import { unlessNotFound } from '../src/aws/not-found.js';
+import { unlessNotFound, isError } from '../src/aws/not-found.js';
 import { convergeSubnetGroup } from '../src/aws/subnet-group.js';
 
 export interface RdsOutput {
@@ -241,7 +241,7 @@ export const rds: Step<'rds'> = {
         );
       } catch (e) {
         // Another run (or a crash after the call) got there first: wait for that instance.
-        if ((e as Error).name !== 'DBInstanceAlreadyExistsFault') throw e;
+        if (!isError(e, 'DBInstanceAlreadyExistsFault')) throw e;
       }
     } else {
       const tags = inst.TagList ?? [];

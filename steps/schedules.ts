@@ -20,7 +20,7 @@ import { deregisterFamily } from '../src/aws/ecs-service.js';
 import { ensureTaskDefinition, render as renderTaskDefinition } from './task-definition.js';
 import type { RegisterTaskDefinitionCommandInput } from '@aws-sdk/client-ecs';
 import { nextRun, parseSchedule } from '../src/config/schedule-expression.js';
-import { unlessNotFound } from '../src/aws/not-found.js';
+import { unlessNotFound, isError } from '../src/aws/not-found.js';
 import { retryIamPropagation } from '../src/aws/retry-iam-propagation.js';
 import { ownedBy, ownershipTags, type Check, type PlanItem, type Step } from '../src/pipeline/step.js';
 
@@ -151,7 +151,7 @@ async function ensureGroup(ctx: StepContext): Promise<string> {
   try {
     return (await ctx.aws.scheduler.send(new CreateScheduleGroupCommand({ Name: name, Tags: ownershipTags(ctx, 'schedules') }))).ScheduleGroupArn!;
   } catch (e) {
-    if ((e as Error).name !== 'ConflictException') throw e;
+    if (!isError(e, 'ConflictException')) throw e;
     return (await ctx.aws.scheduler.send(new GetScheduleGroupCommand({ Name: name }))).Arn!;
   }
 }

@@ -13,6 +13,7 @@ import { databaseUrl } from '../src/config/database-url.js';
 import { appSecretName, parseSecretObject, randomAlnum, readSecretJson } from '../src/secrets/store.js';
 import { ownedBy, ownershipTags, type Check, type PlanItem, type Step } from '../src/pipeline/step.js';
 import { secretsCost } from '../src/pricing.js';
+import { isError } from '../src/aws/not-found.js';
 
 export interface SecretsOutput {
   arn: string;
@@ -54,7 +55,7 @@ async function current(ctx: StepContext): Promise<{ arn?: string; deleted: boole
     for (const x of Object.values(value)) ctx.log.secret(x);
     return { arn: d.ARN, deleted: false, value };
   } catch (e) {
-    if ((e as Error).name === 'ResourceNotFoundException') return { deleted: false, value: {} };
+    if (isError(e, 'ResourceNotFoundException')) return { deleted: false, value: {} };
     throw e;
   }
 }
@@ -197,7 +198,7 @@ export const secrets: Step<'secrets'> = {
         ).ARN;
       } catch (e) {
         // Created by the attempt a crash interrupted: fall through to the update path.
-        if ((e as Error).name !== 'ResourceExistsException') throw e;
+        if (!isError(e, 'ResourceExistsException')) throw e;
         return secrets.apply(ctx);
       }
     } else if (!same(cur.value, want)) {

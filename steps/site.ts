@@ -22,7 +22,7 @@ import { GetBucketPolicyCommand, ListObjectsV2Command, PutBucketPolicyCommand, P
 import { ensureBucket, ownBuckets, probeBucket, type BucketOptions } from '../src/aws/bucket.js';
 import { distributionComment, originAccessControlName, siteBucketName } from '../src/aws/names.js';
 import { readSecretJson } from '../src/secrets/store.js';
-import { errorName } from '../src/aws/not-found.js';
+import { isError } from '../src/aws/not-found.js';
 import { canonicalJson } from '../src/canonical-json.js';
 import { lbHttps } from '../src/config/https.js';
 import { partitionOf } from '../src/config/regions.js';
@@ -235,7 +235,7 @@ async function ensureOriginAccessControl(ctx: StepContext): Promise<string> {
     );
     return res.OriginAccessControl!.Id!;
   } catch (e) {
-    if (errorName(e) !== 'OriginAccessControlAlreadyExists') throw e;
+    if (!isError(e, 'OriginAccessControlAlreadyExists')) throw e;
     return (await find())!;
   }
 }
@@ -248,7 +248,7 @@ export async function findDistribution(ctx: StepContext<'site'>): Promise<{ id: 
       const d = (await ctx.aws.cloudfront.send(new GetDistributionCommand({ Id: prev.distributionId }))).Distribution;
       if (d) return { id: d.Id!, arn: d.ARN!, domainName: d.DomainName! };
     } catch (e) {
-      if (errorName(e) !== 'NoSuchDistribution') throw e;
+      if (!isError(e, 'NoSuchDistribution')) throw e;
     }
   }
   let Marker: string | undefined;
@@ -346,7 +346,7 @@ async function policyDrift(ctx: StepContext, distributionArn: string): Promise<b
     const p = (await ctx.aws.s3.send(new GetBucketPolicyCommand({ Bucket: bucketOf(ctx) }))).Policy;
     return !p || canonicalJson(JSON.parse(p)) !== canonicalJson(bucketPolicy(ctx, distributionArn));
   } catch (e) {
-    if (errorName(e) === 'NoSuchBucketPolicy') return true;
+    if (isError(e, 'NoSuchBucketPolicy')) return true;
     throw e;
   }
 }

@@ -17,6 +17,7 @@ import type { Check, PlanItem, Step, StepId } from '../src/pipeline/step.js';
 import type { Config, ServiceSpec } from '../src/config/schema.js';
 import { familyName, logGroupName } from '../src/aws/names.js';
 import { fieldChanges } from '../src/ui/field-change.js';
+import { isError } from '../src/aws/not-found.js';
 
 export interface ServiceTaskDefinition {
   family: string;
@@ -146,7 +147,7 @@ async function latest(ctx: StepContext, name: string): Promise<TaskDefinition | 
     const td = (await ctx.aws.ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: name }))).taskDefinition;
     return td?.status === 'ACTIVE' ? td : undefined;
   } catch (e) {
-    if ((e as Error).name === 'ClientException' || /Unable to describe task definition|not found/i.test((e as Error).message)) return undefined;
+    if (isError(e, 'ClientException') || /Unable to describe task definition|not found/i.test((e as Error).message)) return undefined;
     throw e;
   }
 }
@@ -162,7 +163,7 @@ async function ensureLogGroup(ctx: StepContext): Promise<void> {
         new CreateLogGroupCommand({ logGroupName: name, tags: Object.fromEntries(ecsTags(ctx, 'task-definition').map((t) => [t.key, t.value])) }),
       );
     } catch (e) {
-      if ((e as Error).name !== 'ResourceAlreadyExistsException') throw e;
+      if (!isError(e, 'ResourceAlreadyExistsException')) throw e;
     }
   }
   if (found?.retentionInDays !== days) await ctx.aws.logs.send(new PutRetentionPolicyCommand({ logGroupName: name, retentionInDays: days }));

@@ -12,7 +12,7 @@ import {
   type WebACL,
 } from '@aws-sdk/client-wafv2';
 import { webAclName } from '../src/aws/names.js';
-import { errorName } from '../src/aws/not-found.js';
+import { isError } from '../src/aws/not-found.js';
 import type { Config } from '../src/config/schema.js';
 import type { StepContext } from '../src/pipeline/context.js';
 import { StepError } from '../src/errors.js';
@@ -120,7 +120,7 @@ async function ensureAcl(ctx: StepContext): Promise<WebACL> {
       const s = (await waf.send(new CreateWebACLCommand({ Name: webAclName(ctx), Scope, ...wantAcl(ctx), Tags: ownershipTags(ctx, 'waf') }))).Summary!;
       return { Name: s.Name, Id: s.Id, ARN: s.ARN } as WebACL;
     } catch (e) {
-      if (errorName(e) !== 'WAFDuplicateItemException') throw e;
+      if (!isError(e, 'WAFDuplicateItemException')) throw e;
       return (await findAcl(ctx))!.acl;
     }
   }
@@ -147,7 +147,7 @@ async function associate(ctx: StepContext, aclArn: string, lbArn: string): Promi
         await ctx.aws.wafv2.send(new AssociateWebACLCommand({ WebACLArn: aclArn, ResourceArn: lbArn }));
         return { done: true, status: 'associated' };
       } catch (e) {
-        if (errorName(e) === 'WAFUnavailableEntityException') return { done: false, status: 'web ACL not available yet' };
+        if (isError(e, 'WAFUnavailableEntityException')) return { done: false, status: 'web ACL not available yet' };
         throw e;
       }
     },

@@ -17,7 +17,7 @@ import type { StepContext } from '../pipeline/context.js';
 import type { StepId } from '../pipeline/outputs.js';
 import { StepError } from '../errors.js';
 import { ownedBy, ownershipTags } from '../pipeline/step.js';
-import { errorName, httpStatusOf } from './not-found.js';
+import { httpStatusOf, isError } from './not-found.js';
 
 // Buckets the wizard owns, private and encrypted, created or adopted by name:
 // the s3-buckets step's and the site's.
@@ -57,7 +57,7 @@ export async function probeBucket(ctx: StepContext, name: string, own: Set<strin
   try {
     await ctx.aws.s3.send(new HeadBucketCommand({ Bucket: name }));
   } catch (e) {
-    if (errorName(e) === 'NotFound' || errorName(e) === 'NoSuchBucket' || httpStatusOf(e) === 404) return 'missing';
+    if (isError(e, 'NotFound') || isError(e, 'NoSuchBucket') || httpStatusOf(e) === 404) return 'missing';
     if (httpStatusOf(e) !== 403) throw e;
   }
   if (!own.has(name)) throw takenError(name, o);
@@ -68,7 +68,7 @@ export async function bucketTags(ctx: StepContext, name: string): Promise<Tag[]>
   try {
     return (await ctx.aws.s3.send(new GetBucketTaggingCommand({ Bucket: name }))).TagSet ?? [];
   } catch (e) {
-    if (errorName(e) === 'NoSuchTagSet' || errorName(e) === 'NoSuchTagSetError') return [];
+    if (isError(e, 'NoSuchTagSet') || isError(e, 'NoSuchTagSetError')) return [];
     throw e;
   }
 }
@@ -86,14 +86,14 @@ export async function bucketDrift(ctx: StepContext, name: string, tags: Tag[], o
     const pab = (await ctx.aws.s3.send(new GetPublicAccessBlockCommand({ Bucket: name }))).PublicAccessBlockConfiguration ?? {};
     if (!Object.keys(BLOCK_ALL).every((k) => pab[k as keyof typeof BLOCK_ALL] === true)) out.push('block public access');
   } catch (e) {
-    if (errorName(e) !== 'NoSuchPublicAccessBlockConfiguration') throw e;
+    if (!isError(e, 'NoSuchPublicAccessBlockConfiguration')) throw e;
     out.push('block public access');
   }
   try {
     const enc = await ctx.aws.s3.send(new GetBucketEncryptionCommand({ Bucket: name }));
     if (!enc.ServerSideEncryptionConfiguration?.Rules?.length) out.push('default encryption');
   } catch (e) {
-    if (errorName(e) !== 'ServerSideEncryptionConfigurationNotFoundError') throw e;
+    if (!isError(e, 'ServerSideEncryptionConfigurationNotFoundError')) throw e;
     out.push('default encryption');
   }
   if (o.versioning) {
@@ -141,8 +141,8 @@ export async function ensureBucket(ctx: StepContext, name: string, probed: 'exis
         }),
       );
     } catch (e) {
-      if (errorName(e) === 'BucketAlreadyExists') throw takenError(name, o);
-      if (errorName(e) !== 'BucketAlreadyOwnedByYou') throw e;
+      if (isError(e, 'BucketAlreadyExists')) throw takenError(name, o);
+      if (!isError(e, 'BucketAlreadyOwnedByYou')) throw e;
     }
   }
   const tags = await bucketTags(ctx, name);

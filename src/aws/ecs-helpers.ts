@@ -15,6 +15,7 @@ import { waitFor } from '../wait.js';
 import { retryIamPropagation } from './retry-iam-propagation.js';
 import { ownedBy, ownershipTags, type StepId } from '../pipeline/step.js';
 import type { StepOutputs } from '../pipeline/step.js';
+import { isError } from './not-found.js';
 
 type NetworkOutput = StepOutputs['network'];
 
@@ -168,7 +169,7 @@ export async function runOneOffTask(ctx: StepContext, o: OneOffTask): Promise<{ 
       res = await run();
     } catch (e) {
       // The token was used for a different request (state restored from an older copy): ask afresh.
-      if ((e as Error).name !== 'ConflictException') throw e;
+      if (!isError(e, 'ConflictException')) throw e;
       token = randomUUID();
       await ctx.intents.record(key, { taskDefinition: o.taskDefinition, commandHash, clientRequestToken: token });
       res = await run();

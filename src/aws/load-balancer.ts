@@ -36,7 +36,7 @@ import type { ServiceSpec } from '../config/schema.js';
 import { StepError } from '../errors.js';
 import { canonicalJson } from '../canonical-json.js';
 import { ownedBy, ownershipTags } from '../pipeline/step.js';
-import { unlessNotFound } from './not-found.js';
+import { unlessNotFound, isError } from './not-found.js';
 import { elbName, targetGroupName } from './names.js';
 
 // The app's one load balancer: a target group per web service, listener
@@ -413,7 +413,7 @@ export async function deleteTargetGroup(ctx: StepContext, tg: TargetGroup): Prom
       await ctx.aws.elbv2.send(new DeleteTargetGroupCommand({ TargetGroupArn: tg.TargetGroupArn }));
       return;
     } catch (e) {
-      if ((e as Error).name !== 'ResourceInUse' && (e as Error).name !== 'ResourceInUseException') throw e;
+      if (!isError(e, 'ResourceInUse', 'ResourceInUseException')) throw e;
       if (i >= 12) throw e;
       await ctx.clock.sleep(5_000, ctx.signal);
     }

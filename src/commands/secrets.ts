@@ -17,6 +17,7 @@ import type { StepOutputs } from '../pipeline/step.js';
 import { derivedKeys } from '../secrets/derived-keys.js';
 import { keysFor } from '../secrets/secret-version.js';
 import type { CommonOptions, Io } from '../options.js';
+import { isError } from '../aws/not-found.js';
 
 const USAGE = 'usage: deploy-wizard secrets set KEY | deploy-wizard secrets list | deploy-wizard secrets rotate origin-verify';
 
@@ -72,7 +73,7 @@ async function setKey(opts: CommonOptions, io: Io, key: string | undefined): Pro
       current = parseSecretObject((await session.aws.secrets.send(new GetSecretValueCommand({ SecretId: arn }))).SecretString, name);
     } catch (e) {
       if (e instanceof WizardError) throw e;
-      if ((e as Error).name === 'ResourceNotFoundException') {
+      if (isError(e, 'ResourceNotFoundException')) {
         throw new WizardError(`secrets set: ${name} does not exist yet`, {
           hint: `Run the first deploy with ${key} in the environment (${key}=... deploy-wizard deploy); later changes can use secrets set.`,
         });
@@ -123,7 +124,7 @@ async function listKeys(opts: CommonOptions, io: Io): Promise<number> {
     live = Object.keys(parseSecretObject(v.SecretString, name));
   } catch (e) {
     if (e instanceof WizardError) throw e;
-    if ((e as Error).name !== 'ResourceNotFoundException') throw describeAwsError(e, 'secrets list');
+    if (!isError(e, 'ResourceNotFoundException')) throw describeAwsError(e, 'secrets list');
   }
   const keys = [...new Set([...Object.keys(loaded.config.secrets), ...derivedKeys(loaded.config), ...live])].sort();
   const rows = keys.map((k) => ({

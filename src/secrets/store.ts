@@ -9,7 +9,7 @@ import {
 import type { StepContext } from '../pipeline/context.js';
 import { StepError } from '../errors.js';
 import { ownedBy, ownershipTags, type StepId } from '../pipeline/step.js';
-import { unlessNotFound } from '../aws/not-found.js';
+import { unlessNotFound, isError } from '../aws/not-found.js';
 
 const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 
@@ -73,7 +73,7 @@ export async function ensureGeneratedSecret(
       );
       return { arn: res.ARN!, value };
     } catch (e) {
-      if ((e as Error).name !== 'ResourceExistsException') throw e;
+      if (!isError(e, 'ResourceExistsException')) throw e;
       found = await describe(ctx, name);
       if (!found) throw e;
     }
@@ -125,7 +125,7 @@ export async function readSecretJson(ctx: StepContext, arn: string): Promise<Rec
     for (const v of Object.values(value)) ctx.log.secret(v);
     return value;
   } catch (e) {
-    if ((e as Error).name === 'ResourceNotFoundException') return undefined;
+    if (isError(e, 'ResourceNotFoundException')) return undefined;
     throw e;
   }
 }

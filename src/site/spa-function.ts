@@ -8,7 +8,7 @@ import {
   type FunctionSummary,
 } from '@aws-sdk/client-cloudfront';
 import { spaFunctionName } from '../aws/names.js';
-import { errorName } from '../aws/not-found.js';
+import { isError } from '../aws/not-found.js';
 import { retryWhileInUse } from '../aws/retry-in-use.js';
 import { partitionOf } from '../config/regions.js';
 import { StepError } from '../errors.js';
@@ -50,7 +50,7 @@ async function describe(ctx: StepContext, stage: 'DEVELOPMENT' | 'LIVE'): Promis
     const r = await ctx.aws.cloudfront.send(new DescribeFunctionCommand({ Name: spaFunctionName(ctx), Stage: stage }));
     return { etag: r.ETag!, summary: r.FunctionSummary! };
   } catch (e) {
-    if (errorName(e) === 'NoSuchFunctionExists') return undefined;
+    if (isError(e, 'NoSuchFunctionExists')) return undefined;
     throw e;
   }
 }
@@ -94,7 +94,7 @@ export async function ensureSpaFunction(ctx: StepContext): Promise<string> {
       );
       dev = { etag: made.ETag!, summary: made.FunctionSummary! };
     } catch (e) {
-      if (errorName(e) !== 'FunctionAlreadyExists') throw e;
+      if (!isError(e, 'FunctionAlreadyExists')) throw e;
       dev = (await describe(ctx, 'DEVELOPMENT'))!;
     }
   }
@@ -133,7 +133,7 @@ export async function deleteSpaFunction(ctx: StepContext, deadlineMs?: number): 
       const now = await describe(ctx, 'DEVELOPMENT');
       if (now)
         await ctx.aws.cloudfront.send(new DeleteFunctionCommand({ Name: spaFunctionName(ctx), IfMatch: now.etag })).catch((e: unknown) => {
-          if (errorName(e) !== 'NoSuchFunctionExists') throw e;
+          if (!isError(e, 'NoSuchFunctionExists')) throw e;
         });
     },
     deadlineMs,

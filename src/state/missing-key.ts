@@ -1,5 +1,5 @@
 import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
-import { errorName, httpStatusOf } from '../aws/not-found.js';
+import { httpStatusOf, isError } from '../aws/not-found.js';
 import { StateError } from '../errors.js';
 
 /**
@@ -13,14 +13,14 @@ import { StateError } from '../errors.js';
  * refusal; not listable either, an error that says which permission is due.
  */
 export async function isMissingKey(s3: S3Client, bucket: string, key: string, e: unknown): Promise<boolean> {
-  if (errorName(e) === 'NoSuchBucket') return false;
-  if (errorName(e) === 'NoSuchKey' || errorName(e) === 'NotFound' || httpStatusOf(e) === 404) return true;
-  if (httpStatusOf(e) !== 403 && errorName(e) !== 'AccessDenied') return false;
+  if (isError(e, 'NoSuchBucket')) return false;
+  if (isError(e, 'NoSuchKey') || isError(e, 'NotFound') || httpStatusOf(e) === 404) return true;
+  if (httpStatusOf(e) !== 403 && !isError(e, 'AccessDenied')) return false;
   let listed;
   try {
     listed = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: key, MaxKeys: 1 }));
   } catch (le) {
-    if (httpStatusOf(le) === 403 || errorName(le) === 'AccessDenied')
+    if (httpStatusOf(le) === 403 || isError(le, 'AccessDenied'))
       throw new StateError(
         `read s3://${bucket}/${key}: S3 answered 403 Access Denied, which is also how it answers a key that does not exist yet to a caller without s3:ListBucket`,
         {

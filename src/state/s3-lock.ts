@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { isMissingKey } from './missing-key.js';
 import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { StateError } from '../errors.js';
-import { errorName, httpStatusOf } from '../aws/not-found.js';
+import { httpStatusOf, isError } from '../aws/not-found.js';
 import { serverDateOf } from '../aws/clients.js';
 import type { Lock, LockInfo } from './lock.js';
 import { pidAlive } from './pid-alive.js';
@@ -40,9 +40,9 @@ export const DEFAULT_LEASE_MS = 60_000;
 const LOST_AFTER = 0.8;
 
 /** 412: the condition failed. 409: a concurrent conditional write won; AWS says retry. 404: the object is gone. */
-const preconditionFailed = (e: unknown) => httpStatusOf(e) === 412 || errorName(e) === 'PreconditionFailed';
-const conflict = (e: unknown) => httpStatusOf(e) === 409 || errorName(e) === 'ConditionalRequestConflict';
-const missing = (e: unknown) => errorName(e) !== 'NoSuchBucket' && (httpStatusOf(e) === 404 || errorName(e) === 'NoSuchKey' || errorName(e) === 'NotFound');
+const preconditionFailed = (e: unknown) => httpStatusOf(e) === 412 || isError(e, 'PreconditionFailed');
+const conflict = (e: unknown) => httpStatusOf(e) === 409 || isError(e, 'ConditionalRequestConflict');
+const missing = (e: unknown) => !isError(e, 'NoSuchBucket') && (httpStatusOf(e) === 404 || isError(e, 'NoSuchKey') || isError(e, 'NotFound'));
 
 interface Found {
   record: S3LockRecord;

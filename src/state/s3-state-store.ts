@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { isMissingKey } from './missing-key.js';
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { StateError } from '../errors.js';
-import { errorName, httpStatusOf } from '../aws/not-found.js';
+import { httpStatusOf, isError } from '../aws/not-found.js';
 import { emptyState, parseStateText, upgradeState, type StateFile } from './state-file.js';
 
 /** Whoever writes the state, as the state object's metadata records it (ASCII only, as S3 metadata must be). */
@@ -93,11 +93,11 @@ export class S3StateStore {
         return;
       } catch (e) {
         // 409: a concurrent conditional write is in flight; AWS asks for a retry, which then meets the winner's ETag (412).
-        if ((httpStatusOf(e) === 409 || errorName(e) === 'ConditionalRequestConflict') && attempt < 5) {
+        if ((httpStatusOf(e) === 409 || isError(e, 'ConditionalRequestConflict')) && attempt < 5) {
           await new Promise((r) => setTimeout(r, 100 * 2 ** attempt));
           continue;
         }
-        if (httpStatusOf(e) === 412 || errorName(e) === 'PreconditionFailed') {
+        if (httpStatusOf(e) === 412 || isError(e, 'PreconditionFailed')) {
           // Our write may have landed with its answer lost, and the SDK's retry then met our own new ETag.
           if (await this.isOurs(body, me.label)) return;
           throw await this.staleError();

@@ -16,7 +16,7 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { StateError } from '../errors.js';
-import { errorName, httpStatusOf } from '../aws/not-found.js';
+import { httpStatusOf, isError } from '../aws/not-found.js';
 
 // The state bucket: shared by every app and env that keeps its state there,
 // so it carries no app's tags (destroy never touches it). Every setting is
@@ -51,7 +51,7 @@ export async function ensureStateBucket(s3: S3Client, bucket: string, region: st
       throw new StateError(`state init: the bucket ${bucket} exists but these credentials cannot use it (another account's, or no s3:ListBucket)`, {
         hint: 'Bucket names are global: pass --bucket with another name.',
       });
-    if (httpStatusOf(e) !== 404 && errorName(e) !== 'NotFound' && errorName(e) !== 'NoSuchBucket') throw e;
+    if (httpStatusOf(e) !== 404 && !isError(e, 'NotFound', 'NoSuchBucket')) throw e;
     try {
       await s3.send(
         new CreateBucketCommand({
@@ -60,11 +60,11 @@ export async function ensureStateBucket(s3: S3Client, bucket: string, region: st
         }),
       );
     } catch (err) {
-      if (errorName(err) === 'BucketAlreadyExists')
+      if (isError(err, 'BucketAlreadyExists'))
         throw new StateError(`state init: the name ${bucket} is taken by another AWS account (bucket names are global)`, {
           hint: 'Pass --bucket with another name.',
         });
-      if (errorName(err) !== 'BucketAlreadyOwnedByYou') throw err;
+      if (!isError(err, 'BucketAlreadyOwnedByYou')) throw err;
     }
     changed.push('created');
   }
@@ -79,7 +79,7 @@ export async function ensureStateBucket(s3: S3Client, bucket: string, region: st
   try {
     encrypted = !!(await s3.send(new GetBucketEncryptionCommand({ Bucket: bucket }))).ServerSideEncryptionConfiguration?.Rules?.length;
   } catch (e) {
-    if (errorName(e) !== 'ServerSideEncryptionConfigurationNotFoundError') throw e;
+    if (!isError(e, 'ServerSideEncryptionConfigurationNotFoundError')) throw e;
   }
   if (!encrypted) {
     await s3.send(
@@ -96,7 +96,7 @@ export async function ensureStateBucket(s3: S3Client, bucket: string, region: st
     const pab = (await s3.send(new GetPublicAccessBlockCommand({ Bucket: bucket }))).PublicAccessBlockConfiguration ?? {};
     blocked = Object.keys(BLOCK_ALL).every((k) => pab[k as keyof typeof BLOCK_ALL] === true);
   } catch (e) {
-    if (errorName(e) !== 'NoSuchPublicAccessBlockConfiguration') throw e;
+    if (!isError(e, 'NoSuchPublicAccessBlockConfiguration')) throw e;
   }
   if (!blocked) {
     await s3.send(new PutPublicAccessBlockCommand({ Bucket: bucket, PublicAccessBlockConfiguration: BLOCK_ALL }));
@@ -107,7 +107,7 @@ export async function ensureStateBucket(s3: S3Client, bucket: string, region: st
   try {
     rules = (await s3.send(new GetBucketLifecycleConfigurationCommand({ Bucket: bucket }))).Rules ?? [];
   } catch (e) {
-    if (errorName(e) !== 'NoSuchLifecycleConfiguration') throw e;
+    if (!isError(e, 'NoSuchLifecycleConfiguration')) throw e;
   }
   const ours = rules.find((r) => r.ID === RULE_ID);
   if (ours?.Status !== 'Enabled' || ours.NoncurrentVersionExpiration?.NoncurrentDays !== NONCURRENT_DAYS) {
@@ -122,7 +122,7 @@ export async function ensureStateBucket(s3: S3Client, bucket: string, region: st
   try {
     tags = (await s3.send(new GetBucketTaggingCommand({ Bucket: bucket }))).TagSet ?? [];
   } catch (e) {
-    if (errorName(e) !== 'NoSuchTagSet' && errorName(e) !== 'NoSuchTagSetError') throw e;
+    if (!isError(e, 'NoSuchTagSet', 'NoSuchTagSetError')) throw e;
   }
   if (!STATE_BUCKET_TAGS.every((t) => tags.some((x) => x.Key === t.Key && x.Value === t.Value))) {
     const kept = tags.filter((t) => !STATE_BUCKET_TAGS.some((o) => o.Key === t.Key)) as { Key: string; Value: string }[];
