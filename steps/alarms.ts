@@ -1,4 +1,4 @@
-import { loadBalancerOf } from './load-balancer.js';
+import { loadBalancerOf } from '../src/aws/load-balancer.js';
 import {
   DeleteAlarmsCommand,
   DescribeAlarmsCommand,
@@ -20,8 +20,7 @@ import { unlessNotFound } from '../src/aws/not-found.js';
 import { ALARM_METRIC_MONTH, DASHBOARD_MONTH, KMS_KEY_MONTH, round } from '../src/pricing.js';
 import { clusterName } from '../src/aws/ecs-helpers.js';
 import { ecsServiceName } from '../src/aws/names.js';
-import { rdsIdentifier } from './rds.js';
-import { replicationGroupId } from './elasticache.js';
+import { rdsIdentifier, replicationGroupId } from '../src/aws/names.js';
 
 export interface AlarmsOutput {
   topicArn: string;

@@ -14,7 +14,6 @@ import {
   type UserPoolType,
 } from '@aws-sdk/client-cognito-identity-provider';
 import type { StepContext } from '../src/pipeline/context.js';
-import { StepError } from '../src/errors.js';
 import { isTransient } from '../src/aws/not-found.js';
 import type { Check, PlanItem, Step } from '../src/pipeline/step.js';
 
@@ -262,17 +261,6 @@ async function ensureClient(ctx: StepContext, poolId: string): Promise<string> {
 }
 
 /** The client secret, read for the secrets step; it never goes into outputs or state. */
-export async function cognitoClientSecret(ctx: StepContext, out: CognitoOutput): Promise<string> {
-  const client = (await ctx.aws.cognito.send(new DescribeUserPoolClientCommand({ UserPoolId: out.userPoolId, ClientId: out.clientId }))).UserPoolClient;
-  const secret = client?.ClientSecret;
-  if (!secret)
-    throw new StepError('secrets', `read app client: ${out.clientName} has no client secret`, {
-      hint: 'Delete the app client so the wizard recreates it with a secret, then run again.',
-    });
-  ctx.log.secret(secret);
-  return secret;
-}
-
 export const cognito: Step<'cognito'> = {
   id: 'cognito',
   title: 'Create the Cognito user pool and app client',

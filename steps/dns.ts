@@ -1,4 +1,4 @@
-import { loadBalancerOf } from './load-balancer.js';
+import { loadBalancerOf } from '../src/aws/load-balancer.js';
 import { DescribeLoadBalancersCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { ResourceRecordSet } from '@aws-sdk/client-route-53';
 import { findZone, fqdn, getRecord, sameRecord, writeRecords } from '../src/aws/hosted-zone.js';

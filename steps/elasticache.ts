@@ -19,7 +19,7 @@ import { waitGone as waitUntilGone } from '../src/aws/wait-gone.js';
 import { ensureGeneratedSecret, randomAlnum, readSecretJson } from '../src/secrets/store.js';
 import type { NetworkOutput } from './network.js';
 import { ownedBy, ownershipTags, type Check, type PlanItem, type Step } from '../src/pipeline/step.js';
-import { versionStanding } from './rds.js';
+import { versionStanding } from '../src/aws/engine-version.js';
 import { HOURS, cacheHourly, round, secretsCost } from '../src/pricing.js';
 import { unlessNotFound, isError } from '../src/aws/not-found.js';
 import { convergeSubnetGroup } from '../src/aws/subnet-group.js';

@@ -7,7 +7,8 @@ import { StepError } from '../src/errors.js';
 import { waitFor } from '../src/wait.js';
 import { diagnoseService } from '../src/aws/ecs-helpers.js';
 import type { RunningService } from './service.js';
-import { loadBalancerOf, type LoadBalancerOutput } from './load-balancer.js';
+import type { LoadBalancerOutput } from './load-balancer.js';
+import { loadBalancerOf } from '../src/aws/load-balancer.js';
 import type { ServiceSpec } from '../src/config/schema.js';
 import type { Check, Step } from '../src/pipeline/step.js';
 

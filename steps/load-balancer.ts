@@ -1,6 +1,6 @@
 import type { StepContext } from '../src/pipeline/context.js';
 import type { PlanItem, Step } from '../src/pipeline/step.js';
-import { hasWebService, lbHttps } from '../src/config/https.js';
+import { lbHttps } from '../src/config/https.js';
 import { lbBehindCdn } from '../src/config/features.js';
 import { originVerifySecretName } from '../src/site/origin-verify.js';
 import { elbName, targetGroupName } from '../src/aws/names.js';
@@ -53,9 +53,6 @@ const specs = (ctx: StepContext) => Object.values(ctx.config.services);
 const webSpecs = (ctx: StepContext) => specs(ctx).filter((s) => s.kind === 'web');
 /** The web service answering "/*" without a host condition: the listener's default action. */
 const defaultWeb = (ctx: StepContext) => webSpecs(ctx).find((s) => s.routes.includes('/*') && !s.hosts);
-
-/** The load balancer's outputs when the app has one (a step that lists 'load-balancer' in dependsOn may call it). */
-export const loadBalancerOf = (ctx: StepContext): LoadBalancerOutput | undefined => (hasWebService(ctx.config) ? ctx.output('load-balancer') : undefined);
 
 /** The current version id of a secret (the id changes with every value), or null when it does not exist yet. */
 export async function secretVersion(ctx: StepContext, name: string): Promise<string | null> {

@@ -4,7 +4,7 @@ import { StepError } from '../src/errors.js';
 import { readSecretJson } from '../src/secrets/store.js';
 import type { Check, Step } from '../src/pipeline/step.js';
 import { runOneOffTask, taskLogLines } from '../src/aws/ecs-helpers.js';
-import { ensureTaskDefinition } from './task-definition.js';
+import { ensureTaskDefinition } from '../src/aws/task-definition.js';
 
 export interface PgvectorOutput {
   database: string;

@@ -1,7 +1,6 @@
 import {
   CreateDBInstanceCommand,
   CreateDBSubnetGroupCommand,
-  DescribeDBInstancesCommand,
   DescribeDBSubnetGroupsCommand,
   ModifyDBInstanceCommand,
   ModifyDBSubnetGroupCommand,
@@ -9,6 +8,10 @@ import {
 } from '@aws-sdk/client-rds';
 import type { StepContext } from '../src/pipeline/context.js';
 import { rdsIdentifier } from '../src/aws/names.js';
+import { versionParts, versionStanding } from '../src/aws/engine-version.js';
+import { findInstance } from '../src/aws/rds-instance.js';
+// The tests and the teardown reach these through the step.
+export { findInstance, versionStanding };
 import { StepError } from '../src/errors.js';
 import { waitFor } from '../src/wait.js';
 import { ensureGeneratedSecret, randomAlnum, readSecretJson } from '../src/secrets/store.js';
@@ -53,32 +56,6 @@ const identifier = (ctx: Pick<StepContext, 'app' | 'env'>) => rdsIdentifier(ctx.
 const masterSecretName = (ctx: StepContext) => `${ctx.app}/${ctx.env}/rds-master`;
 export const appDbSecretName = (ctx: Pick<StepContext, 'app' | 'env'>) => `${ctx.app}/${ctx.env}/db-app`;
 const db = (ctx: StepContext) => ctx.config.database!;
-
-/** The app's instance by its deterministic identifier, or undefined. */
-export async function findInstance(ctx: Pick<StepContext, 'aws' | 'app' | 'env'>): Promise<DBInstance | undefined> {
-  const res = await unlessNotFound(
-    ctx.aws.rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: identifier(ctx) })),
-    'DBInstanceNotFoundFault',
-    'DBInstanceNotFound',
-  );
-  return res?.DBInstances?.[0];
-}
-
-const versionParts = (v: string) => v.split('.').map(Number) as [number, number?];
-
-/**
- * How the running version stands against the one asked for, at the level it
- * was asked: "16" is met by any 16.x; "16.4" by 16.4 or a later 16.x (RDS
- * applies minor upgrades itself, so a newer minor is not drift).
- */
-export function versionStanding(want: string, have: string): 'met' | 'upgrade' | 'downgrade' {
-  const [wantMajor, wantMinor] = versionParts(want);
-  const [haveMajor, haveMinor = 0] = versionParts(have);
-  if (haveMajor > wantMajor) return 'downgrade';
-  if (haveMajor < wantMajor) return 'upgrade';
-  if (wantMinor === undefined || haveMinor >= wantMinor) return 'met';
-  return 'upgrade';
-}
 
 /** What must change on an existing instance; throws for changes RDS cannot make. */
 function differences(ctx: StepContext, inst: DBInstance): { label: string; input: Record<string, unknown> }[] {

@@ -17,7 +17,7 @@ import { awsvpc } from '../src/aws/ecs-helpers.js';
 import { scheduleDlqArn, scheduleDlqName, scheduleFamilyName, scheduleGroupName, scheduleName, scheduleStreamPrefix } from '../src/aws/names.js';
 import { deleteScheduleDlq, ensureScheduleDlq, findScheduleDlq } from '../src/aws/schedule-dlq.js';
 import { deregisterFamily } from '../src/aws/ecs-service.js';
-import { ensureTaskDefinition, render as renderTaskDefinition } from './task-definition.js';
+import { ensureTaskDefinition, render as renderTaskDefinition } from '../src/aws/task-definition.js';
 import type { RegisterTaskDefinitionCommandInput } from '@aws-sdk/client-ecs';
 import { nextRun, parseSchedule } from '../src/config/schedule-expression.js';
 import { unlessNotFound, isError } from '../src/aws/not-found.js';

@@ -97,7 +97,7 @@ async function derived(ctx: StepContext): Promise<Record<string, string>> {
     out.COGNITO_USER_POOL_ID = c.userPoolId;
     out.COGNITO_CLIENT_ID = c.clientId;
     // Loaded only here: an app without Cognito never loads its SDK package.
-    const { cognitoClientSecret } = await import('./cognito.js');
+    const { cognitoClientSecret } = await import('../src/aws/cognito-client-secret.js');
     out.COGNITO_CLIENT_SECRET = await cognitoClientSecret(ctx, c);
   }
   for (const v of Object.values(out)) ctx.log.secret(v);

@@ -11,7 +11,7 @@ import { StepError } from '../src/errors.js';
 import { awsvpc, clusterName, ecsOwned, ensureCluster } from '../src/aws/ecs-helpers.js';
 import { ecsServiceName, familyName, targetGroupName } from '../src/aws/names.js';
 import { deleteTargetGroup, recordedTargetGroups, staleTargetGroups } from '../src/aws/load-balancer.js';
-import { loadBalancerOf } from './load-balancer.js';
+import { loadBalancerOf } from '../src/aws/load-balancer.js';
 import {
   activeServices,
   configNameOf,

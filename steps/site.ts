@@ -1,4 +1,4 @@
-import { loadBalancerOf } from './load-balancer.js';
+import { loadBalancerOf } from '../src/aws/load-balancer.js';
 import { spawn } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -8,12 +8,8 @@ import {
   CreateDistributionWithTagsCommand,
   CreateInvalidationCommand,
   CreateOriginAccessControlCommand,
-  GetDistributionCommand,
   GetDistributionConfigCommand,
   GetInvalidationCommand,
-  ListDistributionsCommand,
-  ListOriginAccessControlsCommand,
-  ListTagsForResourceCommand,
   UpdateDistributionCommand,
   type DistributionConfig,
 } from '@aws-sdk/client-cloudfront';
@@ -29,12 +25,15 @@ import { partitionOf } from '../src/config/regions.js';
 import { StepError } from '../src/errors.js';
 import { mapLimit } from '../src/map-limit.js';
 import type { StepContext } from '../src/pipeline/context.js';
-import { ownedBy, ownershipTags, type Check, type PlanItem, type Step } from '../src/pipeline/step.js';
+import { ownershipTags, type Check, type PlanItem, type Step } from '../src/pipeline/step.js';
 import { CDN_ASSUMPTION, CLOUDFRONT_10K_HTTPS, CLOUDFRONT_FUNCTION_MILLION, CLOUDFRONT_GB, pricesFor, round } from '../src/pricing.js';
 import { cacheControl, contentType } from '../src/site/content-type.js';
 import { distributionConfig } from '../src/site/distribution-config.js';
 import { manifestDigest, siteManifest, type SiteFile } from '../src/site/manifest.js';
 import { siteDirProblem } from '../src/site/site-dir.js';
+import { findDistribution, findOriginAccessControl, waitDeployed } from '../src/site/distribution.js';
+// The teardown reaches these through the step.
+export { findDistribution, findOriginAccessControl, waitDeployed };
 import { deleteSpaFunction, ensureSpaFunction, SPA_FUNCTION_CODE, spaFunctionArn, spaFunctionState } from '../src/site/spa-function.js';
 import { subsetEqual } from '../src/subset-equal.js';
 import { waitFor } from '../src/wait.js';
@@ -202,19 +201,6 @@ async function sync(ctx: StepContext, bucket: string, upload: SiteFile[], remove
   );
 }
 
-/** Our origin access control's id, by its name (unique per account; OACs take no tags). */
-export async function findOriginAccessControl(ctx: StepContext): Promise<string | undefined> {
-  const name = originAccessControlName(ctx);
-  let Marker: string | undefined;
-  do {
-    const page = (await ctx.aws.cloudfront.send(new ListOriginAccessControlsCommand({ Marker }))).OriginAccessControlList;
-    const hit = page?.Items?.find((o) => o.Name === name);
-    if (hit) return hit.Id!;
-    Marker = page?.IsTruncated ? page.NextMarker : undefined;
-  } while (Marker);
-  return undefined;
-}
-
 async function ensureOriginAccessControl(ctx: StepContext): Promise<string> {
   const name = originAccessControlName(ctx);
   const find = () => findOriginAccessControl(ctx);
@@ -238,31 +224,6 @@ async function ensureOriginAccessControl(ctx: StepContext): Promise<string> {
     if (!isError(e, 'OriginAccessControlAlreadyExists')) throw e;
     return (await find())!;
   }
-}
-
-/** Our distribution: the one from the last run, else by comment and then tags (a crash after the create, or lost state). */
-export async function findDistribution(ctx: StepContext<'site'>): Promise<{ id: string; arn: string; domainName: string } | undefined> {
-  const prev = ctx.previous();
-  if (prev?.distributionId) {
-    try {
-      const d = (await ctx.aws.cloudfront.send(new GetDistributionCommand({ Id: prev.distributionId }))).Distribution;
-      if (d) return { id: d.Id!, arn: d.ARN!, domainName: d.DomainName! };
-    } catch (e) {
-      if (!isError(e, 'NoSuchDistribution')) throw e;
-    }
-  }
-  let Marker: string | undefined;
-  do {
-    const list = (await ctx.aws.cloudfront.send(new ListDistributionsCommand({ Marker }))).DistributionList;
-    for (const d of list?.Items ?? []) {
-      // AWS always lists the comment, which spares a tag read per foreign distribution; moto omits it, and then the tags decide alone.
-      if (d.Comment !== undefined && d.Comment !== distributionComment(ctx)) continue;
-      const tags = (await ctx.aws.cloudfront.send(new ListTagsForResourceCommand({ Resource: d.ARN }))).Tags?.Items;
-      if (ownedBy(ctx, tags)) return { id: d.Id!, arn: d.ARN!, domainName: d.DomainName! };
-    }
-    Marker = list?.IsTruncated ? list.NextMarker : undefined;
-  } while (Marker);
-  return undefined;
 }
 
 /** Behind the CDN, the origin header's value (registered for redaction as it is read); undefined otherwise. */
@@ -396,23 +357,6 @@ async function invalidate(ctx: StepContext, distributionId: string, keys: string
     });
   }
   return { id: inv.Id!, paths };
-}
-
-export async function waitDeployed(ctx: StepContext, id: string): Promise<void> {
-  await waitFor({
-    stepId: 'site',
-    what: `CloudFront distribution ${id}`,
-    clock: ctx.clock,
-    signal: ctx.signal,
-    deadlineMs: 45 * 60_000,
-    maxDelayMs: 30_000,
-    typical: '5-15 min',
-    onStatus: (l) => ctx.log.info(l),
-    poll: async () => {
-      const s = (await ctx.aws.cloudfront.send(new GetDistributionCommand({ Id: id }))).Distribution?.Status ?? 'unknown';
-      return { done: s === 'Deployed', status: s };
-    },
-  });
 }
 
 // One token per process: with site.build the step runs on every deploy (the build decides what changed), and uploads only what did.

@@ -1,4 +1,4 @@
-import { loadBalancerOf } from './load-balancer.js';
+import { loadBalancerOf } from '../src/aws/load-balancer.js';
 import {
   AssociateWebACLCommand,
   CreateWebACLCommand,

@@ -1,4 +1,4 @@
-import { lbHttps } from '../config/https.js';
+import { hasWebService, lbHttps } from '../config/https.js';
 import { lbBehindCdn } from '../config/features.js';
 import { ORIGIN_VERIFY_HEADER } from '../site/origin-verify.js';
 import {
@@ -45,6 +45,10 @@ import { elbName, targetGroupName } from './names.js';
 
 type NetworkOutput = StepOutputs['network'];
 const TLS_POLICY = 'ELBSecurityPolicy-TLS13-1-2-2021-06';
+
+/** The load balancer's outputs when the app has one (a step that lists 'load-balancer' in dependsOn may call it). */
+export const loadBalancerOf = (ctx: StepContext): StepOutputs['load-balancer'] | undefined =>
+  hasWebService(ctx.config) ? ctx.output('load-balancer') : undefined;
 
 export async function findLoadBalancer(ctx: StepContext): Promise<LoadBalancer | undefined> {
   const res = await unlessNotFound(

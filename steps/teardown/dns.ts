@@ -3,7 +3,7 @@ import type { StepContext } from '../../src/pipeline/context.js';
 import type { Teardown } from '../../src/pipeline/step.js';
 import { findZone, fqdn, getRecord } from '../../src/aws/hosted-zone.js';
 import { elbOwned, findLoadBalancer } from '../../src/aws/load-balancer.js';
-import { findDistribution } from '../site.js';
+import { findDistribution } from '../../src/site/distribution.js';
 
 /**
  * The alias records at the domain's names that point at our load balancer

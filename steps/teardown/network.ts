@@ -3,7 +3,7 @@ import type { StepContext } from '../../src/pipeline/context.js';
 import type { Teardown } from '../../src/pipeline/step.js';
 import { retryWhileInUse } from '../../src/aws/retry-in-use.js';
 import { unlessNotFound } from '../../src/aws/not-found.js';
-import { findInstance } from '../rds.js';
+import { findInstance } from '../../src/aws/rds-instance.js';
 
 async function ourGroups(ctx: StepContext): Promise<SecurityGroup[]> {
   const res = await ctx.aws.ec2.send(

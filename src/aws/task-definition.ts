@@ -1,0 +1,129 @@
+import { keysFor } from '../secrets/secret-version.js';
+import { hasAppSecret } from '../config/features.js';
+import {
+  DescribeTaskDefinitionCommand,
+  RegisterTaskDefinitionCommand,
+  type ContainerDefinition,
+  type RegisterTaskDefinitionCommandInput,
+  type TaskDefinition,
+} from '@aws-sdk/client-ecs';
+import type { StepContext } from '../pipeline/context.js';
+import { StepError } from '../errors.js';
+import { canonicalJson } from '../canonical-json.js';
+import { retryIamPropagation } from './retry-iam-propagation.js';
+import { ecsTags } from './ecs-helpers.js';
+import type { StepId } from '../pipeline/step.js';
+import type { ServiceSpec } from '../config/schema.js';
+import { familyName, logGroupName } from './names.js';
+import { isError } from './not-found.js';
+
+// A service's task definition as the config and the upstream outputs want it, and its registration only when it
+// differs: the task-definition step registers the services', the schedules and the pgvector step theirs.
+
+const ARCH = { 'linux/amd64': 'X86_64', 'linux/arm64': 'ARM64' } as const;
+
+/** The task definition one service wants, from config and upstream outputs. Secret values are never in it: only valueFrom ARNs. */
+export function render(ctx: StepContext, s: ServiceSpec): RegisterTaskDefinitionCommandInput {
+  const imageSpec = ctx.config.images[s.image]!;
+  const image = ctx.output('ecr-push').images[s.image]!;
+  const roles = ctx.output('iam-roles');
+  const secretOut = hasAppSecret(ctx.config) ? ctx.output('secrets') : undefined;
+  if (image.architecture && image.architecture !== imageSpec.platform.split('/')[1]) {
+    const key = s.image === 'default' ? 'image' : `images.${s.image}`;
+    throw new StepError(
+      'task-definition',
+      `check image: the pushed image ${s.image} is linux/${image.architecture} but ${key}.platform is ${imageSpec.platform}`,
+      {
+        hint: `Fargate would fail to start it ("exec format error"). Build for ${imageSpec.platform} (check FROM --platform in the Dockerfile), or set ${key}.platform to linux/${image.architecture}.`,
+      },
+    );
+  }
+  const environment = Object.entries({ ...s.environment, AWS_REGION: ctx.region })
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([name, value]) => ({ name, value }));
+  const keys = keysFor(s, secretOut?.keys ?? []);
+  const container: ContainerDefinition = {
+    name: ctx.app,
+    image: image.imageUri,
+    essential: true,
+    // A container-level reservation is valid on Fargate and keeps emulators' RunTask working.
+    memoryReservation: s.memory,
+    portMappings: s.port !== undefined ? [{ containerPort: s.port, protocol: 'tcp' }] : [],
+    ...(s.command ? { command: s.command } : {}),
+    environment,
+    secrets: keys.map((key) => ({ name: key, valueFrom: `${secretOut!.arn}:${key}::` })),
+    logConfiguration: { logDriver: 'awslogs', options: { 'awslogs-group': logGroupName(ctx), 'awslogs-region': ctx.region, 'awslogs-stream-prefix': s.name } },
+    ...(s.containerHealthCheck
+      ? {
+          healthCheck: {
+            command: s.containerHealthCheck.command,
+            interval: s.containerHealthCheck.intervalSeconds,
+            timeout: s.containerHealthCheck.timeoutSeconds,
+            retries: s.containerHealthCheck.retries,
+            startPeriod: s.containerHealthCheck.startPeriodSeconds,
+          },
+        }
+      : {}),
+  };
+  return {
+    family: familyName(ctx, s.name),
+    networkMode: 'awsvpc',
+    requiresCompatibilities: ['FARGATE'],
+    cpu: String(s.cpu),
+    memory: String(s.memory),
+    runtimePlatform: { operatingSystemFamily: 'LINUX', cpuArchitecture: ARCH[imageSpec.platform] },
+    executionRoleArn: roles.executionRoleArn,
+    taskRoleArn: roles.serviceTaskRoleArns?.[s.name] ?? roles.taskRoleArn,
+    containerDefinitions: [container],
+  };
+}
+
+/** The fields we set, read back from a registered revision, in the same shape as render() for comparison. */
+export function comparable(td: TaskDefinition | RegisterTaskDefinitionCommandInput): string {
+  const c = td.containerDefinitions?.[0] ?? {};
+  return canonicalJson({
+    family: td.family,
+    networkMode: td.networkMode,
+    requiresCompatibilities: td.requiresCompatibilities,
+    cpu: td.cpu,
+    memory: td.memory,
+    runtimePlatform: td.runtimePlatform,
+    executionRoleArn: td.executionRoleArn,
+    taskRoleArn: td.taskRoleArn,
+    container: {
+      name: c.name,
+      image: c.image,
+      essential: c.essential,
+      memoryReservation: c.memoryReservation,
+      command: c.command?.length ? c.command : undefined,
+      portMappings: (c.portMappings ?? []).map((p) => ({ containerPort: p.containerPort, protocol: p.protocol ?? 'tcp' })),
+      environment: [...(c.environment ?? [])].sort((a, b) => (a.name ?? '').localeCompare(b.name ?? '')),
+      secrets: [...(c.secrets ?? [])].sort((a, b) => (a.name ?? '').localeCompare(b.name ?? '')),
+      logConfiguration: c.logConfiguration,
+      healthCheck: c.healthCheck ? { ...c.healthCheck } : undefined,
+    },
+  });
+}
+
+export async function latest(ctx: StepContext, name: string): Promise<TaskDefinition | undefined> {
+  try {
+    const td = (await ctx.aws.ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: name }))).taskDefinition;
+    return td?.status === 'ACTIVE' ? td : undefined;
+  } catch (e) {
+    if (isError(e, 'ClientException') || /Unable to describe task definition|not found/i.test((e as Error).message)) return undefined;
+    throw e;
+  }
+}
+
+/** Registers `want` as a new revision of its family only when it differs from the latest active one. */
+export async function ensureTaskDefinition(ctx: StepContext, step: StepId, want: RegisterTaskDefinitionCommandInput): Promise<TaskDefinition> {
+  const current = await latest(ctx, want.family!);
+  if (current && comparable(current) === comparable(want)) return current;
+  ctx.log.info(current ? `registering a new revision of ${want.family} (was ${current.revision})` : `registering task definition ${want.family}`);
+  const res = await retryIamPropagation(() => ctx.aws.ecs.send(new RegisterTaskDefinitionCommand({ ...want, tags: ecsTags(ctx, step) })), {
+    clock: ctx.clock,
+    signal: ctx.signal,
+    onRetry: (m) => ctx.log.info(m),
+  });
+  return res.taskDefinition!;
+}
