@@ -40,14 +40,16 @@ const ALL_METHODS = ['GET', 'HEAD', 'OPTIONS', 'PUT', 'POST', 'PATCH', 'DELETE']
  * policy grants GetObject only, so S3 never says whether a key exists).
  * CloudFront applies custom error responses to every origin, so when the API
  * shares the distribution only 403 is mapped: the API's own 404s must reach
- * its clients as 404s, not as index.html. A single-page app beside the API
- * maps nothing: its fallback is the function on the site's behavior, so the
- * API's 403s and the firewall's blocks reach the browser as 403s.
+ * its clients as 404s, not as index.html. So beside the API nothing is
+ * mapped: a single-page app's fallback is the function on the site's
+ * behavior, and a 404.html is not shown (mapping 403 to it would turn the
+ * API's 403s and the firewall's blocks into 404 pages); a missing file then
+ * answers S3's 403.
  */
 function errorResponses(i: DistributionInput): DistributionConfig['CustomErrorResponses'] {
   const items: NonNullable<DistributionConfig['CustomErrorResponses']>['Items'] = [];
-  const codes = i.app?.routes.length ? [403] : [403, 404];
-  if (i.spa && i.spaFunctionArn) return { Quantity: 0 };
+  const codes = [403, 404];
+  if (i.app?.routes.length) return { Quantity: 0 };
   if (i.spa) for (const c of codes) items.push({ ErrorCode: c, ResponsePagePath: '/index.html', ResponseCode: '200', ErrorCachingMinTTL: 10 });
   else if (i.notFoundPage) for (const c of codes) items.push({ ErrorCode: c, ResponsePagePath: '/404.html', ResponseCode: '404', ErrorCachingMinTTL: 10 });
   return { Quantity: items.length, ...(items.length ? { Items: items } : {}) };

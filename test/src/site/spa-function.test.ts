@@ -47,4 +47,14 @@ describe('the distribution of a single-page app', () => {
     expect(d.DefaultCacheBehavior!.FunctionAssociations).toEqual({ Quantity: 1, Items: [{ EventType: 'viewer-request', FunctionARN: fn }] });
     expect(d.CacheBehaviors!.Items!.map((b) => b.FunctionAssociations)).toEqual([undefined]);
   });
+
+  it('beside the API, shows no 404.html either: an API 403 or a WAF block must not become a 404 page', () => {
+    const alone = distributionConfig({ ...base, spa: false, notFoundPage: true });
+    expect(alone.CustomErrorResponses!.Items!.map((e) => [e.ErrorCode, e.ResponsePagePath, e.ResponseCode])).toEqual([
+      [403, '/404.html', '404'],
+      [404, '/404.html', '404'],
+    ]);
+    const beside = distributionConfig({ ...base, spa: false, notFoundPage: true, app: { dnsName: 'lb', https: false, routes: ['/api/*'] } });
+    expect(beside.CustomErrorResponses).toEqual({ Quantity: 0 });
+  });
 });
