@@ -10,8 +10,6 @@ import type { StepContext } from '../src/pipeline/context.js';
 import { rdsIdentifier } from '../src/aws/names.js';
 import { versionParts, versionStanding } from '../src/aws/engine-version.js';
 import { findInstance } from '../src/aws/rds-instance.js';
-// The tests and the teardown reach these through the step.
-export { findInstance, versionStanding };
 import { StepError } from '../src/errors.js';
 import { waitFor } from '../src/wait.js';
 import { ensureGeneratedSecret, randomAlnum, readSecretJson } from '../src/secrets/store.js';

@@ -32,8 +32,6 @@ import { distributionConfig } from '../src/site/distribution-config.js';
 import { manifestDigest, siteManifest, type SiteFile } from '../src/site/manifest.js';
 import { siteDirProblem } from '../src/site/site-dir.js';
 import { findDistribution, findOriginAccessControl, waitDeployed } from '../src/site/distribution.js';
-// The teardown reaches these through the step.
-export { findDistribution, findOriginAccessControl, waitDeployed };
 import { deleteSpaFunction, ensureSpaFunction, SPA_FUNCTION_CODE, spaFunctionArn, spaFunctionState } from '../src/site/spa-function.js';
 import { subsetEqual } from '../src/subset-equal.js';
 import { waitFor } from '../src/wait.js';

@@ -8,8 +8,6 @@ import { familyName, logGroupName } from '../src/aws/names.js';
 import { fieldChanges } from '../src/ui/field-change.js';
 import { isError } from '../src/aws/not-found.js';
 import { comparable, ensureTaskDefinition, latest, render } from '../src/aws/task-definition.js';
-// The tests reach these through the step.
-export { ensureTaskDefinition, render };
 
 export interface ServiceTaskDefinition {
   family: string;

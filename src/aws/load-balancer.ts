@@ -74,6 +74,7 @@ export async function elbOwned(ctx: StepContext, arn: string): Promise<boolean> 
 }
 
 /** The ARNs among these that carry this app's tags (DescribeTags takes 20 at a time). */
+/** Which of these ARNs carry our tags; an empty list makes no call. */
 async function ownedArns(ctx: StepContext, arns: string[]): Promise<Set<string>> {
   const out = new Set<string>();
   for (let i = 0; i < arns.length; i += 20) {
@@ -310,12 +311,10 @@ export async function ensureListeners(ctx: StepContext, lb: LoadBalancer, defaul
   // which ACM refuses to delete while a listener uses it. The 80 listener already serves the routes.
   const ports = new Set(wantedListeners(ctx, defaultTg).keys());
   const extra = have.filter((x) => !ports.has(x.Port!));
-  const ours = extra.length
-    ? await ownedArns(
-        ctx,
-        extra.map((x) => x.ListenerArn!),
-      )
-    : new Set<string>();
+  const ours = await ownedArns(
+    ctx,
+    extra.map((x) => x.ListenerArn!),
+  );
   for (const x of extra.filter((y) => ours.has(y.ListenerArn!))) {
     ctx.log.info(`removing the listener on ${x.Port} (no longer wanted)`);
     await unlessNotFound(ctx.aws.elbv2.send(new DeleteListenerCommand({ ListenerArn: x.ListenerArn })), 'ListenerNotFoundException', 'ListenerNotFound');
@@ -342,12 +341,10 @@ export async function listRules(ctx: StepContext, listenerArn: string): Promise<
  */
 async function ensureRules(ctx: StepContext, listenerArn: string, want: WantedRule[]): Promise<void> {
   const have = await listRules(ctx, listenerArn);
-  const ours = have.length
-    ? await ownedArns(
-        ctx,
-        have.map((r) => r.RuleArn!),
-      )
-    : new Set<string>();
+  const ours = await ownedArns(
+    ctx,
+    have.map((r) => r.RuleArn!),
+  );
   for (const r of want) {
     const actions: Action[] = [{ Type: 'forward', TargetGroupArn: r.targetGroupArn }];
     const existing = have.find((x) => Number(x.Priority) === r.priority);
@@ -390,12 +387,10 @@ export async function staleTargetGroups(ctx: StepContext, keep: string[]): Promi
   );
   const all = res?.TargetGroups ?? [];
   const candidates = all.filter((tg) => !keep.includes(tg.TargetGroupName!));
-  const ours = candidates.length
-    ? await ownedArns(
-        ctx,
-        candidates.map((tg) => tg.TargetGroupArn!),
-      )
-    : new Set<string>();
+  const ours = await ownedArns(
+    ctx,
+    candidates.map((tg) => tg.TargetGroupArn!),
+  );
   return candidates.filter((tg) => ours.has(tg.TargetGroupArn!));
 }
 

@@ -15,10 +15,10 @@ import { teardownOrder } from './teardown-order.js';
  */
 export const REMOVED_ON_DEPLOY = new Set(['waf', 'alarms', 'budget', 'load-balancer', 'site', 'dns', 'certificate']);
 
-export type RemovableStep = Step & Required<Pick<Step, 'destroy'>>;
+type RemovableStep = Step & Required<Pick<Step, 'destroy'>>;
 
 /** The steps the state says ran, that this config no longer asks for and a deploy removes; in teardown order. */
-export async function removedSteps(session: Pick<Session, 'steps' | 'allSteps'>, state: StateFile): Promise<RemovableStep[]> {
+async function removedSteps(session: Pick<Session, 'steps' | 'allSteps'>, state: StateFile): Promise<RemovableStep[]> {
   const enabled = new Set(session.steps.map((s) => s.id));
   const gone = Object.entries(state.steps)
     .filter(([id, s]) => REMOVED_ON_DEPLOY.has(id) && !enabled.has(id as never) && s.status !== 'pending')

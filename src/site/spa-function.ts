@@ -60,6 +60,11 @@ async function codeOf(ctx: StepContext, stage: 'DEVELOPMENT' | 'LIVE'): Promise<
   return r.FunctionCode ? Buffer.from(r.FunctionCode).toString('utf8') : '';
 }
 
+/** Whether this stage of the function holds this runtime and this code. */
+async function isCurrent(ctx: StepContext, stage: 'DEVELOPMENT' | 'LIVE', f: Found): Promise<boolean> {
+  return f.summary.FunctionConfig?.Runtime === SPA_FUNCTION_RUNTIME && (await codeOf(ctx, stage)) === SPA_FUNCTION_CODE;
+}
+
 function mustBeOurs(ctx: StepContext, f: Found): void {
   if (f.summary.FunctionConfig?.Comment !== spaFunctionComment(ctx))
     throw new StepError('site', `CloudFront function ${spaFunctionName(ctx)} exists and is not this app's (its comment is not "${spaFunctionComment(ctx)}")`, {
@@ -73,7 +78,7 @@ export async function spaFunctionState(ctx: StepContext): Promise<'missing' | 'c
   if (!dev) return 'missing';
   if (dev.summary.FunctionConfig?.Comment !== spaFunctionComment(ctx)) return 'foreign';
   const live = await describe(ctx, 'LIVE');
-  return live && live.summary.FunctionConfig?.Runtime === SPA_FUNCTION_RUNTIME && (await codeOf(ctx, 'LIVE')) === SPA_FUNCTION_CODE ? 'current' : 'stale';
+  return live && (await isCurrent(ctx, 'LIVE', live)) ? 'current' : 'stale';
 }
 
 /**
@@ -101,12 +106,10 @@ export async function ensureSpaFunction(ctx: StepContext): Promise<string> {
   mustBeOurs(ctx, dev);
   const arn = dev.summary.FunctionMetadata!.FunctionARN!;
   const live = await describe(ctx, 'LIVE');
-  const current = async (stage: 'DEVELOPMENT' | 'LIVE', f: Found) =>
-    f.summary.FunctionConfig?.Runtime === SPA_FUNCTION_RUNTIME && (await codeOf(ctx, stage)) === SPA_FUNCTION_CODE;
-  if (live && (await current('LIVE', live))) return arn;
+  if (live && (await isCurrent(ctx, 'LIVE', live))) return arn;
   let etag = dev.etag;
   // The development copy may already be this code: made just now, or a crash between an update and its publish.
-  if (!(await current('DEVELOPMENT', dev))) {
+  if (!(await isCurrent(ctx, 'DEVELOPMENT', dev))) {
     ctx.log.info(`updating CloudFront function ${Name}`);
     etag = (await ctx.aws.cloudfront.send(new UpdateFunctionCommand({ Name, IfMatch: etag, FunctionConfig, FunctionCode }))).ETag!;
   }

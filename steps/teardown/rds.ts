@@ -14,7 +14,8 @@ import { unlessNotFound } from '../../src/aws/not-found.js';
 import { waitGone } from '../../src/aws/wait-gone.js';
 import { retryWhileInUse } from '../../src/aws/retry-in-use.js';
 import { rdsMonthly } from '../../src/pricing.js';
-import { findInstance, rdsIdentifier } from '../rds.js';
+import { rdsIdentifier } from '../rds.js';
+import { findInstance } from '../../src/aws/rds-instance.js';
 
 /** Snapshot names: 1-255 letters, digits and hyphens, first a letter; the stamp keeps them the same when a killed destroy runs again. */
 export const snapshotName = (id: string, kind: 'destroy' | 'final', stamp: string) => `${id}-${kind}-${stamp}`;

@@ -11,7 +11,7 @@ import { unlessNotFound } from '../../src/aws/not-found.js';
 import { retryWhileInUse } from '../../src/aws/retry-in-use.js';
 import { deleteBucket, ownedBucketsOf } from '../../src/aws/bucket-teardown.js';
 import { siteBucketName } from '../../src/aws/names.js';
-import { findDistribution, findOriginAccessControl, waitDeployed } from '../site.js';
+import { findDistribution, findOriginAccessControl, waitDeployed } from '../../src/site/distribution.js';
 import { deleteSpaFunction, spaFunctionState } from '../../src/site/spa-function.js';
 import { spaFunctionName } from '../../src/aws/names.js';
 

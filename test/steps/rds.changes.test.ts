@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { rds, versionStanding } from '../../steps/rds.js';
+import { rds } from '../../steps/rds.js';
+import { versionStanding } from '../../src/aws/engine-version.js';
 import { network } from '../../steps/network.js';
 import { stepContext } from '../helpers/step-context.js';
 import { fakeClock } from '../helpers/fake-clock.js';

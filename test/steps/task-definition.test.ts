@@ -12,7 +12,7 @@ import { makeExampleApp, readState } from '../helpers/cli.js';
 import { stepContext } from '../helpers/step-context.js';
 import { recordedDeploy } from '../helpers/recorded-deploy.js';
 import { StepError } from '../../src/errors.js';
-import { render } from '../../steps/task-definition.js';
+import { render } from '../../src/aws/task-definition.js';
 
 const ecs = (region = 'us-east-1') => new ECSClient({ region });
 const elb = (region = 'us-east-1') => new ElasticLoadBalancingV2Client({ region });
