@@ -4,8 +4,10 @@
  *   src/ never imports steps/, except the one wiring point, src/session.ts,
  *   which takes the ordered list from steps/index.ts;
  *   nothing imports steps/index.ts but that wiring point;
- *   a step never imports another step (only its types): what two steps share
- *   lives in src/ (a teardown imports its own step);
+ *   a step is a folder (steps/<id>/manifest.ts, apply.ts, teardown.ts) and
+ *   never imports another step's folder (only its types): what two steps
+ *   share lives in src/; a manifest imports no SDK package and loads its
+ *   step's code only through a dynamic import;
  *   no import cycles.
  */
 module.exports = {
@@ -28,15 +30,23 @@ module.exports = {
       name: 'no-step-to-step',
       severity: 'error',
       comment:
-        'A step that imports another loads its module and SDK packages (alarms loaded RDS and ElastiCache for an app with neither), and ties the two together; what they share belongs in src/.',
-      from: { path: '^steps/([^/]+)\\.ts$', pathNot: '^steps/index\\.ts$' },
-      to: { path: '^steps/', dependencyTypesNot: ['type-only'] },
+        'A step that imports another loads its module and SDK packages (alarms loaded RDS and ElastiCache for an app with neither), and ties the two together; what they share belongs in src/ or in a typed output.',
+      from: { path: '^steps/([^/]+)/' },
+      to: { path: '^steps/', pathNot: '^steps/$1/', dependencyTypesNot: ['type-only'] },
     },
     {
-      name: 'a-teardown-imports-only-its-own-step',
+      name: 'a-manifest-loads-no-sdk',
       severity: 'error',
-      from: { path: '^steps/teardown/([^/]+)\\.ts$' },
-      to: { path: '^steps/', pathNot: ['^steps/$1\\.ts$'], dependencyTypesNot: ['type-only'] },
+      comment:
+        'Manifests are read for every config (which steps run, the cost, the CI policy) before any step loads: an SDK import there would load its package for apps that never use it. The step code comes in through load().',
+      from: { path: '^steps/[^/]+/manifest\\.ts$' },
+      to: { path: '@aws-sdk/' },
+    },
+    {
+      name: 'a-manifest-imports-its-code-only-lazily',
+      severity: 'error',
+      from: { path: '^steps/([^/]+)/manifest\\.ts$' },
+      to: { path: '^steps/$1/(apply|teardown)\\.ts$', dependencyTypesNot: ['dynamic-import', 'type-only'] },
     },
     {
       name: 'only-the-wiring-point-imports-the-pipeline-list',

@@ -9,7 +9,8 @@ import { callerAccount } from './aws/caller-account.js';
 import { clientOptionsFor } from './aws/client-options.js';
 import { connectDocker } from './docker/connect.js';
 import { InputError } from './errors.js';
-import { loadAllSteps, loadSteps } from '../steps/index.js';
+import { enabledManifests, loadAllSteps, loadSteps } from '../steps/index.js';
+import type { StepManifest } from './pipeline/manifest.js';
 import type { Step } from './pipeline/step.js';
 import type { CommonOptions, Io } from './options.js';
 import { existsSync } from 'node:fs';
@@ -23,6 +24,8 @@ export interface Session {
   docker?: Docker;
   /** The steps this config asks for (only their modules are loaded). */
   steps: Step[];
+  /** Their manifests: what each is, makes and needs, without running it (the CI role's policy). */
+  manifests: StepManifest[];
   /** Every step, enabled or not: destroy removes what an earlier config created too. */
   allSteps: () => Promise<Step[]>;
   account: string;
@@ -68,7 +71,7 @@ export async function openSession(opts: CommonOptions, io: Io, needDocker = true
   const region = opts.region ?? loaded.config.region;
   const aws = createAwsClients(clientOptionsFor(opts, io, region));
   const account = await callerAccount(aws);
-  return { loaded, region, aws, docker, steps, allSteps: loadAllSteps, account };
+  return { loaded, region, aws, docker, steps, manifests: enabledManifests(loaded.config), allSteps: loadAllSteps, account };
 }
 
 /** Makes sure .deploy-wizard/ is in the app's .gitignore: state never belongs in git. */
@@ -85,8 +88,8 @@ export async function ignoreStateDir(dir: string): Promise<boolean> {
   return true;
 }
 
-/** The monthly estimate for a config that exists only in memory (init shows it as choices are made). */
-export async function estimateConfigCost(input: ConfigInput, env: string): Promise<CostEstimate> {
+/** The monthly estimate for a config that exists only in memory (init shows it as choices are made): from the manifests, no step's code loaded. */
+export function estimateConfigCost(input: ConfigInput, env: string): CostEstimate {
   const config = parseConfig(JSON.stringify(input), 'the config being written', env);
-  return estimateCost(config, await loadSteps(config));
+  return estimateCost(config, enabledManifests(config));
 }

@@ -13,10 +13,10 @@ import { ownedBy, ownershipTags } from '../pipeline/step.js';
 import { StepError } from '../errors.js';
 import { partitionOf } from '../config/regions.js';
 import { unlessNotFound } from '../aws/not-found.js';
+import { topicName } from '../aws/names.js';
 
 type Ctx = Pick<StepContext, 'app' | 'env' | 'region' | 'account' | 'aws' | 'log' | 'intents'>;
 
-export const topicName = (ctx: Pick<StepContext, 'app' | 'env'>) => `${ctx.app}-${ctx.env}-alarms`;
 export const keyAlias = (ctx: Pick<StepContext, 'app' | 'env'>) => `alias/${ctx.app}-${ctx.env}-alarms`;
 const topicArn = (ctx: Ctx) => `arn:${partitionOf(ctx.region)}:sns:${ctx.region}:${ctx.account}:${topicName(ctx)}`;
 

@@ -4,7 +4,7 @@ import { partitionOf } from '../config/regions.js';
 import { canonicalJson } from '../canonical-json.js';
 import { renderPolicy, type PolicyDocument, type PolicyVars } from '../render-policy.js';
 import { StepError } from '../errors.js';
-import { boundaryPolicyName, repositoryName, roleName, scheduleDlqArn, scheduleFamilyName } from './names.js';
+import { boundaryPolicyName, repositoryName, roleName, scheduleDlqArn, scheduleFamilyName, serviceRoleName, boundaryArn } from './names.js';
 import { isError } from './not-found.js';
 import { ensureManagedPolicy, MANAGED_POLICY_LIMIT } from './managed-policy.js';
 
@@ -31,17 +31,6 @@ export interface RoleSpec {
   trust: PolicyDocument;
   inline: PolicyDocument;
   description: string;
-}
-
-/** A service's own task role: <app>-<env>-<service>-task. */
-export const serviceRoleName = (ctx: { app: string; env: string }, service: string) => roleName(ctx.app, ctx.env, `${service}-task`);
-
-/** Every role name this config makes: what the CI role may touch, and nothing else. */
-export function appRoleNames(w: Pick<RoleWhere, 'app' | 'env' | 'config'>): string[] {
-  const names = [roleName(w.app, w.env, 'execution'), roleName(w.app, w.env, 'task')];
-  for (const svc of Object.values(w.config.services)) if (svc.permissions?.length) names.push(serviceRoleName(w, svc.name));
-  if (Object.keys(w.config.schedules).length) names.push(roleName(w.app, w.env, 'scheduler'));
-  return names;
 }
 
 /** Everything the policies are rendered from: ARNs of this app's own resources only. */
@@ -134,9 +123,6 @@ export function roleSpecs(w: RoleWhere, vars: PolicyVars): RoleSpec[] {
   }
   return out;
 }
-
-export const boundaryArn = (w: Pick<RoleWhere, 'app' | 'env' | 'account' | 'region'>) =>
-  `arn:${partitionOf(w.region)}:iam::${w.account}:policy/${boundaryPolicyName(w)}`;
 
 /** Actions no role of the wizard's may ever have, whatever policy is put on it: identity, tokens, the organization. */
 export const OUTSIDE_BOUNDARY = /^(iam|sts|organizations):/i;

@@ -16,10 +16,10 @@ import { retryIamPropagation } from './retry-iam-propagation.js';
 import { ownedBy, ownershipTags, type StepId } from '../pipeline/step.js';
 import type { StepOutputs } from '../pipeline/step.js';
 import { isError } from './not-found.js';
+import { clusterName } from './names.js';
 
 type NetworkOutput = StepOutputs['network'];
 
-export const clusterName = (ctx: Pick<StepContext, 'app' | 'env'>) => `${ctx.app}-${ctx.env}`;
 export const ecsTags = (ctx: StepContext, step: StepId) => ownershipTags(ctx, step).map((t) => ({ key: t.Key, value: t.Value }));
 
 /** ECS spells tags key/value; the ownership test is the same. */

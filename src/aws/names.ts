@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { partitionOf } from '../config/regions.js';
+import type { Config } from '../config/schema.js';
 
 // Deterministic names for what each service owns. The service called "web"
 // keeps the names a single-service deploy always had (ECS service <app>,
@@ -176,3 +177,42 @@ export const NAME_RULES: NameRule[] = [
     shortened: `${HASHED}, keeping -schedules-dlq`,
   },
 ];
+
+/** The ECS cluster: one per app and env. */
+export const clusterName = (ctx: AppEnv) => `${ctx.app}-${ctx.env}`;
+/** The alarms' SNS topic. */
+export const topicName = (ctx: AppEnv) => `${ctx.app}-${ctx.env}-alarms`;
+/** The app's CloudWatch dashboard. */
+export const dashboardName = (ctx: AppEnv) => `${ctx.app}-${ctx.env}`;
+/** Budget names are unique per account; the prefix says whose it is. */
+export const budgetName = (ctx: AppEnv) => `deploy-wizard-${ctx.app}-${ctx.env}`;
+
+// Secrets Manager names; the ARN adds "-" and six random characters.
+/** The app secret: the config's secrets and the derived URLs and ids. */
+export const appSecretName = (ctx: AppEnv) => `${ctx.app}/${ctx.env}`;
+/** The database's master credentials. */
+export const rdsMasterSecretName = (ctx: AppEnv) => `${ctx.app}/${ctx.env}/rds-master`;
+/** The application's own database role. */
+export const appDbSecretName = (ctx: AppEnv) => `${ctx.app}/${ctx.env}/db-app`;
+/** The Redis AUTH token. */
+export const redisAuthSecretName = (ctx: AppEnv) => `${ctx.app}/${ctx.env}/redis-auth`;
+/** The header value CloudFront sends the load balancer (src/site/origin-verify.ts), made and read by the load-balancer step. */
+export const originVerifySecretName = (ctx: AppEnv) => `${ctx.app}/${ctx.env}/origin-verify`;
+
+/** A service's own task role: <app>-<env>-<service>-task. */
+export const serviceRoleName = (ctx: AppEnv, service: string) => roleName(ctx.app, ctx.env, `${service}-task`);
+
+/** Every role name this config makes: what the CI role may touch, and nothing else. */
+export function appRoleNames(w: AppEnv & { config: Pick<Config, 'services' | 'schedules'> }): string[] {
+  const names = [roleName(w.app, w.env, 'execution'), roleName(w.app, w.env, 'task')];
+  for (const svc of Object.values(w.config.services)) if (svc.permissions?.length) names.push(serviceRoleName(w, svc.name));
+  if (Object.keys(w.config.schedules).length) names.push(roleName(w.app, w.env, 'scheduler'));
+  return names;
+}
+
+/** The permissions boundary every role of the app carries. */
+export const boundaryArn = (w: AppEnv & { account: string; region: string }) =>
+  `arn:${partitionOf(w.region)}:iam::${w.account}:policy/${boundaryPolicyName(w)}`;
+
+/** The database setup task's family (the pgvector step's one-off task). */
+export const dbSetupFamilyName = (ctx: AppEnv) => `${ctx.app}-${ctx.env}-db-setup`;

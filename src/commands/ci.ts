@@ -92,19 +92,15 @@ export async function ciCommand(opts: CommonOptions, io: Io, rest: string[]): Pr
     { Key: 'deploy-wizard:env', Value: opts.env },
     { Key: 'deploy-wizard:step', Value: 'ci' },
   ];
-  const policies = deployPolicies(
-    loaded.config,
-    session.steps.map((s) => s.id),
-    {
-      app,
-      env: opts.env,
-      account: session.account,
-      region: session.region,
-      partition,
-      state: { bucket: loc.bucket, prefix: loc.prefix },
-      deployRoleName: name,
-    },
-  );
+  const policies = deployPolicies(loaded.config, session.manifests, {
+    app,
+    env: opts.env,
+    account: session.account,
+    region: session.region,
+    partition,
+    state: { bucket: loc.bucket, prefix: loc.prefix },
+    deployRoleName: name,
+  });
   const roleWhere = { app, env: opts.env, account: session.account, region: session.region, config: loaded.config };
   let provider: Awaited<ReturnType<typeof ensureGithubProvider>>;
   let role: Awaited<ReturnType<typeof ensureDeployRole>>;

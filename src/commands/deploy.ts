@@ -23,9 +23,9 @@ import { clientOptionsFor } from '../aws/client-options.js';
 import { connectDocker } from '../docker/connect.js';
 import { collectSecretInputs, missingSecretProblems } from '../secrets/inputs.js';
 import type { StepOutputs } from '../pipeline/step.js';
-import { appSecretName } from '../secrets/store.js';
 import { DescribeSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { loadDigestCache, saveDigestCache } from '../docker/digest-cache-file.js';
+import { appSecretName } from '../aws/names.js';
 
 async function checkBeforeAsking(opts: CommonOptions, io: Io, loaded: LoadedConfig | undefined): Promise<void> {
   const region = opts.region ?? loaded?.config.region ?? io.env.AWS_REGION ?? io.env.AWS_DEFAULT_REGION ?? 'us-east-1';

@@ -208,7 +208,7 @@ async function ask(scan: RepoScan, a: InitAnswers, f: InitFlags | undefined, io:
   if (!given('domain')) a.domain = await askDomain(a, io);
   if (!given('site')) a.site = await askSite(scan, io);
   // The monthly cost of what was chosen so far, before the secrets (which cost cents).
-  clack.note(formatCost(await estimateConfigCost(draftConfig(scan, a), env)), 'Estimated monthly cost');
+  clack.note(formatCost(estimateConfigCost(draftConfig(scan, a), env)), 'Estimated monthly cost');
   const keys = scan.envKeys.filter((k) => k.kind === 'generate' || k.kind === 'ask');
   if (keys.length) clack.log.info(`Found ${keys.length} keys in ${scan.envFile}`);
   const flagged = new Set([...list(f?.generate), ...list(f?.ask), ...list(f?.optional), ...list(f?.skip)]);

@@ -5,9 +5,8 @@ import { loadConfig } from '../config/load-config.js';
 import { openSession } from '../session.js';
 import { checkIdentity } from '../state/state-store.js';
 import { openState } from '../state/open-state.js';
-import { appSecretName, parseSecretObject, randomAlnum } from '../secrets/store.js';
+import { parseSecretObject, randomAlnum } from '../secrets/store.js';
 import { lbBehindCdn } from '../config/features.js';
-import { originVerifySecretName } from '../site/origin-verify.js';
 import { describeAwsError } from '../aws/describe-error.js';
 import { closest } from '../config/suggest.js';
 import { InputError, InterruptedError, WizardError } from '../errors.js';
@@ -18,6 +17,7 @@ import { derivedKeys } from '../secrets/derived-keys.js';
 import { keysFor } from '../secrets/secret-version.js';
 import type { CommonOptions, Io } from '../options.js';
 import { isError } from '../aws/not-found.js';
+import { appSecretName, originVerifySecretName } from '../aws/names.js';
 
 const USAGE = 'usage: deploy-wizard secrets set KEY | deploy-wizard secrets list | deploy-wizard secrets rotate origin-verify';
 

@@ -1,10 +1,8 @@
 import type { Config } from './schema.js';
 import { derivedKeys } from '../secrets/derived-keys.js';
 
-// What a config asks for, as the pipeline decides which steps run. They are
-// here, not in the steps, because the pipeline decides before it loads a
-// step's module (and with it the AWS SDK package it needs): an app without a
-// database never loads RDS's.
+// What a config asks for that more than one step (or a command) needs to
+// know. A condition only one step has is in that step's manifest.
 
 import { hasWebService } from './https.js';
 export { hasWebService };
@@ -12,16 +10,14 @@ export { hasWebService };
 export const hasAppSecret = (config: Config): boolean => Object.keys(config.secrets).length > 0 || derivedKeys(config).length > 0;
 export const hasBuckets = (config: Config): boolean => !!config.buckets?.names.length;
 export const hasCognito = (config: Config): boolean => !!config.auth?.cognito;
-export const hasDatabase = (config: Config): boolean => !!config.database;
-export const hasCache = (config: Config): boolean => !!config.cache;
-export const hasDomain = (config: Config): boolean => !!config.domain;
-export const hasSite = (config: Config): boolean => !!config.site;
-export const hasWaf = (config: Config): boolean => !!config.edge?.waf;
-export const hasMigrations = (config: Config): boolean => !!config.migrations?.command.length;
-export const hasAlarms = (config: Config): boolean => !!config.alarms;
-export const hasBudget = (config: Config): boolean => !!config.budget;
 /**
  * Every web route is served through CloudFront (a site fronts the API routes, and the domain points at
  * the CDN): the load balancer then admits only CloudFront, and only requests carrying the origin secret.
  */
 export const lbBehindCdn = (config: Config): boolean => !!config.site && hasWebService(config);
+/** The web routes the distribution sends to the load balancer ("/*" stays the site's). */
+export const cdnRoutes = (config: Config): string[] =>
+  Object.values(config.services)
+    .filter((s) => s.kind === 'web')
+    .flatMap((s) => s.routes)
+    .filter((r) => r !== '/*');

@@ -1,6 +1,6 @@
 import type { Config } from '../config/schema.js';
 import { PRICES_AS_OF, pricesFor, round } from '../pricing.js';
-import type { CostLine, Step } from './step.js';
+import type { CostLine } from './step.js';
 
 export interface CostEstimate {
   lines: CostLine[];
@@ -13,7 +13,7 @@ export interface CostEstimate {
  * lines of the same component added up (secrets from three steps are one
  * line). Unknown sizes are shown without a price, not guessed.
  */
-export function estimateCost(config: Config, steps: readonly Step[]): CostEstimate {
+export function estimateCost(config: Config, steps: readonly { cost?: (config: Config) => CostLine[] }[]): CostEstimate {
   const lines: CostLine[] = [];
   for (const step of steps) {
     for (const line of step.cost?.(config) ?? []) {

@@ -116,7 +116,6 @@ export function parseSecretObject(text: string | undefined, name: string, step =
 }
 
 /** The app's one secret, `<app>/<env>`: a JSON object of every key the app gets. */
-export const appSecretName = (ctx: Pick<StepContext, 'app' | 'env'>) => `${ctx.app}/${ctx.env}`;
 
 /** A JSON secret's value by ARN, registered for redaction; undefined when it cannot be read. */
 export async function readSecretJson(ctx: StepContext, arn: string): Promise<Record<string, string> | undefined> {

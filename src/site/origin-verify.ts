@@ -6,8 +6,5 @@
 
 export const ORIGIN_VERIFY_HEADER = 'X-Origin-Verify';
 
-/** Kept in Secrets Manager beside the app's other generated values, made and read by the load-balancer step. */
-export const originVerifySecretName = (ctx: { app: string; env: string }) => `${ctx.app}/${ctx.env}/origin-verify`;
-
 /** CloudFront's managed prefix list of the addresses it reaches origins from (one per partition). */
 export const CLOUDFRONT_ORIGIN_FACING = 'com.amazonaws.global.cloudfront.origin-facing';

@@ -1,5 +1,5 @@
 import { CreateLogGroupCommand, CreateLogStreamCommand, PutLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
-import { network } from '../../steps/network.js';
+import { network } from '../../steps/network/apply.js';
 import { stepContext } from './step-context.js';
 import { fakeClock } from './fake-clock.js';
 

@@ -1,4 +1,4 @@
-import { network } from '../../steps/network.js';
+import { network } from '../../steps/network/apply.js';
 import { stepContext } from './step-context.js';
 
 export const DATABASE = { name: 'app_db', engineVersion: '16.4', instanceClass: 'db.t4g.micro', allocatedStorageGb: 20, extensions: ['vector'] };

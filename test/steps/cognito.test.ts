@@ -7,7 +7,7 @@ import {
   ListUserPoolsCommand,
   UpdateUserPoolCommand,
 } from '@aws-sdk/client-cognito-identity-provider';
-import { cognito, updateInput } from '../../steps/cognito.js';
+import { cognito, updateInput } from '../../steps/cognito/apply.js';
 import { stepContext, MUTATING } from '../helpers/step-context.js';
 import { startAwsProxy } from '../helpers/aws-proxy.js';
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import Docker from 'dockerode';
 import { inject } from 'vitest';
 import { CreateRepositoryCommand, DescribeRepositoriesCommand, GetLifecyclePolicyCommand, ListTagsForResourceCommand } from '@aws-sdk/client-ecr';
-import { ecrPush } from '../../steps/ecr-push.js';
+import { ecrPush } from '../../steps/ecr-push/apply.js';
 import { dockerOptions } from '../../src/docker/connect.js';
 import { makeApp } from '../helpers/cli.js';
 import { stepContext, MUTATING } from '../helpers/step-context.js';

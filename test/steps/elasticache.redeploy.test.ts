@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { elasticache } from '../../steps/elasticache.js';
-import { network } from '../../steps/network.js';
+import { elasticache } from '../../steps/elasticache/apply.js';
+import { network } from '../../steps/network/apply.js';
 import { stepContext } from '../helpers/step-context.js';
 import { fakeClock } from '../helpers/fake-clock.js';
 import { fakeOn, tags } from '../helpers/fake-client.js';

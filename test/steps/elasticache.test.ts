@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { DescribeReplicationGroupsCommand } from '@aws-sdk/client-elasticache';
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
-import type { NetworkOutput } from '../../steps/network.js';
-import { elasticache } from '../../steps/elasticache.js';
+import type { NetworkOutput } from '../../steps/network/apply.js';
+import { elasticache } from '../../steps/elasticache/apply.js';
 import { MUTATING } from '../helpers/step-context.js';
 import { withNetwork } from '../helpers/with-network.js';
 

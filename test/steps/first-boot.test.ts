@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { ImportCertificateCommand } from '@aws-sdk/client-acm';
 import { UploadServerCertificateCommand } from '@aws-sdk/client-iam';
 import { httpProbe } from '../../src/probe.js';
-import { nameToProbe, probeTargets, routedPath } from '../../steps/first-boot.js';
+import { nameToProbe, probeTargets, routedPath } from '../../steps/first-boot/apply.js';
 import { stepContext } from '../helpers/step-context.js';
 
 /** A private CA and a certificate it signed for app.example.com (and www.), made with openssl. */

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { renderPolicy, type PolicyDocument } from '../../src/render-policy.js';
-import { policyVars, roleName } from '../../steps/iam-roles.js';
+import { policyVars, roleName } from '../../steps/iam-roles/apply.js';
 import { loadConfig } from '../../src/config/load-config.js';
 import { EXAMPLES, ROOT } from '../helpers/cli.js';
 

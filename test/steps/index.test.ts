@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT } from '../helpers/cli.js';
-import { loadAllSteps, loadSteps, pipeline } from '../../steps/index.js';
+import { loadAllSteps, loadSteps, manifests } from '../../steps/index.js';
 import { parseConfig } from '../../src/config/load-config.js';
 
 /**
@@ -11,17 +11,31 @@ import { parseConfig } from '../../src/config/load-config.js';
  * config asks for and building each of their clients' objects: what a deploy
  * of that config loads. A fresh node, because this worker has loaded them all.
  */
-function sdkPackagesFor(configText: string): string[] {
+function sdkPackagesFor(configText: string | undefined): string[] {
   const script = `
     import { createRequire } from 'node:module';
-    const { loadSteps } = await import(${JSON.stringify(join(ROOT, 'dist/steps/index.js'))});
+    const { loadSteps, manifests } = await import(${JSON.stringify(join(ROOT, 'dist/steps/index.js'))});
     const { parseConfig } = await import(${JSON.stringify(join(ROOT, 'dist/src/config/load-config.js'))});
-    await loadSteps(parseConfig(process.env.CONFIG, 'test', 'prod'));
+    const { estimateCost } = await import(${JSON.stringify(join(ROOT, 'dist/src/pipeline/estimate-cost.js'))});
+    if (process.env.CONFIG) await loadSteps(parseConfig(process.env.CONFIG, 'test', 'prod'));
+    else {
+      // Only the manifests: what plan's cost, init's pricing and the CI policy read.
+      const config = parseConfig(process.env.WHOLE, 'test', 'prod');
+      estimateCost(config, manifests);
+      const w = { app: 'a', env: 'prod', account: '123456789012', region: 'us-east-1', partition: 'aws' };
+      for (const m of manifests) m.resources?.(w, config);
+    }
     const cache = createRequire(import.meta.url).cache;
     const found = new Set(Object.keys(cache).map((k) => /@aws-sdk\\/(client-[a-z0-9-]+)\\//.exec(k)?.[1]).filter(Boolean));
     console.log(JSON.stringify([...found].sort()));
   `;
-  return JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', script], { env: { ...process.env, CONFIG: configText }, encoding: 'utf8' }));
+  const whole = readFileSync(join(ROOT, 'fixtures/examples/whole-apps/postmagiq.json'), 'utf8');
+  return JSON.parse(
+    execFileSync(process.execPath, ['--input-type=module', '-e', script], {
+      env: { ...process.env, CONFIG: configText ?? '', WHOLE: whole },
+      encoding: 'utf8',
+    }),
+  );
 }
 
 const OPTIONAL = [
@@ -49,16 +63,20 @@ describe('steps/index.ts loads only what the config asks for', () => {
     for (const p of OPTIONAL) expect(all, p).toContain(p);
   });
 
+  it("the manifests load no SDK package: every step's cost and CI grants are read without its code", () => {
+    expect(sdkPackagesFor(undefined)).toEqual([]);
+  });
+
   it('a step is loaded with its condition; for destroy, every step is, with its teardown', async () => {
     const every = await loadAllSteps();
-    expect(every.map((s) => s.id)).toEqual(pipeline.map((e) => e.id));
+    expect(every.map((s) => s.id)).toEqual(manifests.map((e) => e.id));
     const rds = every.find((s) => s.id === 'rds')!;
     expect(rds.enabled).toBeTypeOf('function');
     expect(rds.destroy).toBeTypeOf('function');
     const config = parseConfig(readFileSync(join(ROOT, 'fixtures/sample-app/deploy-wizard.json'), 'utf8'), 'test', 'prod');
     const some = await loadSteps(config);
     expect(some.map((s) => s.id)).not.toContain('rds');
-    expect(some.map((s) => s.id)).toEqual(pipeline.filter((e) => !e.enabled || e.enabled(config)).map((e) => e.id));
+    expect(some.map((s) => s.id)).toEqual(manifests.filter((e) => !e.enabled || e.enabled(config)).map((e) => e.id));
     expect(some.find((s) => s.id === 'network')!.destroy).toBeUndefined();
   });
 });

@@ -13,9 +13,9 @@ import { IAMClient, UploadServerCertificateCommand } from '@aws-sdk/client-iam';
 import { MUTATING } from '../helpers/step-context.js';
 import { stepContext } from '../helpers/step-context.js';
 import { registerTaskDefinition } from '../helpers/step-context.js';
-import { network } from '../../steps/network.js';
-import { service } from '../../steps/service.js';
-import { loadBalancer } from '../../steps/load-balancer.js';
+import { network } from '../../steps/network/apply.js';
+import { service } from '../../steps/service/apply.js';
+import { loadBalancer } from '../../steps/load-balancer/apply.js';
 import { elbName } from '../../src/aws/names.js';
 import { vpcWith } from '../helpers/vpc.js';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { StepError } from '../../src/errors.js';
-import { migrations } from '../../steps/migrations.js';
+import { migrations } from '../../steps/migrations/apply.js';
 import { context, fakeEcs, withFakeEcs } from '../helpers/fake-ecs.js';
 
 describe('failures that only a fake ECS can produce', () => {

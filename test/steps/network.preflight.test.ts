@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { makeApp, runCli } from '../helpers/cli.js';
 import { recordedDeploy, mutatingCalls } from '../helpers/recorded-deploy.js';
 import { stepContext } from '../helpers/step-context.js';
-import { network } from '../../steps/network.js';
+import { network } from '../../steps/network/apply.js';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { vpcWith } from '../helpers/vpc.js';

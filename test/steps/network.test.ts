@@ -7,7 +7,7 @@ import {
   DescribeSubnetsCommand,
   DescribeVpcsCommand,
 } from '@aws-sdk/client-ec2';
-import { network } from '../../steps/network.js';
+import { network } from '../../steps/network/apply.js';
 import { stepContext, MUTATING } from '../helpers/step-context.js';
 import { StepError } from '../../src/errors.js';
 import { DATABASE, withNetwork } from '../helpers/with-network.js';

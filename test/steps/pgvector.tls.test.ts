@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import pg from 'pg';
 import { CreateSecretCommand } from '@aws-sdk/client-secrets-manager';
-import { pgvector } from '../../steps/pgvector.js';
+import { pgvector } from '../../steps/pgvector/apply.js';
 import { databaseUrl } from '../../src/config/database-url.js';
 import { stepContext } from '../helpers/step-context.js';
 import { startDebianPostgres } from '../helpers/postgres-server.js';

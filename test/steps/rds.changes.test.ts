@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { rds } from '../../steps/rds.js';
+import { rds } from '../../steps/rds/apply.js';
 import { versionStanding } from '../../src/aws/engine-version.js';
-import { network } from '../../steps/network.js';
+import { network } from '../../steps/network/apply.js';
 import { stepContext } from '../helpers/step-context.js';
 import { fakeClock } from '../helpers/fake-clock.js';
 import { fakeOn, tags } from '../helpers/fake-client.js';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CreateDBInstanceCommand, DescribeDBInstancesCommand } from '@aws-sdk/client-rds';
 import { GetSecretValueCommand, ListSecretVersionIdsCommand } from '@aws-sdk/client-secrets-manager';
-import { rds } from '../../steps/rds.js';
+import { rds } from '../../steps/rds/apply.js';
 import { MUTATING } from '../helpers/step-context.js';
 import { StepError } from '../../src/errors.js';
 import { DATABASE, withNetwork } from '../helpers/with-network.js';

@@ -11,7 +11,7 @@ import {
   S3Client,
 } from '@aws-sdk/client-s3';
 import { StepError } from '../../src/errors.js';
-import { s3Buckets } from '../../steps/s3-buckets.js';
+import { s3Buckets } from '../../steps/s3-buckets/apply.js';
 import { stepContext, MUTATING } from '../helpers/step-context.js';
 
 describe('s3-buckets against moto', () => {

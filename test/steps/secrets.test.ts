@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CreateSecretCommand, GetSecretValueCommand, ListSecretVersionIdsCommand } from '@aws-sdk/client-secrets-manager';
-import { secrets } from '../../steps/secrets.js';
+import { secrets } from '../../steps/secrets/apply.js';
 import { StepError } from '../../src/errors.js';
 import { stepContext } from '../helpers/step-context.js';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { exitCodeOf, StepError } from '../../src/errors.js';
 import { parseConfig } from '../../src/config/load-config.js';
-import { service } from '../../steps/service.js';
+import { service } from '../../steps/service/apply.js';
 import { context, fakeEcs, withFakeEcs } from '../helpers/fake-ecs.js';
 
 describe('failures that only a fake ECS can produce', () => {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { site } from '../../steps/site.js';
+import { site } from '../../steps/site/apply.js';
 import { stepContext } from '../helpers/step-context.js';
 import { StepError } from '../../src/errors.js';
 

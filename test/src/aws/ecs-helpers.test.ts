@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { RunTaskCommand } from '@aws-sdk/client-ecs';
 import { CreateLogGroupCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { awsvpc, ensureCluster, runOneOffTask } from '../../../src/aws/ecs-helpers.js';
-import { network } from '../../../steps/network.js';
+import { network } from '../../../steps/network/apply.js';
 import { stepContext } from '../../helpers/step-context.js';
 import { registerTaskDefinition } from '../../helpers/step-context.js';
 import { fakeClock } from '../../helpers/fake-clock.js';

@@ -1,15 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadAllSteps } from '../../../steps/index.js';
+import { manifests } from '../../../steps/index.js';
 import { parseConfig } from '../../../src/config/load-config.js';
-import { allows, deployPolicies, deployPolicy, GRANTED_STEPS, MAX_DEPLOY_POLICIES, type PolicyStatement } from '../../../src/ci/deploy-policy.js';
+import { allows, deployPolicies, deployPolicy, manifestResources, MAX_DEPLOY_POLICIES, type PolicyStatement } from '../../../src/ci/deploy-policy.js';
 import { MANAGED_POLICY_LIMIT } from '../../../src/aws/managed-policy.js';
-import { boundaryArn, boundaryPolicy, policyVars, roleSpecs } from '../../../src/aws/app-roles.js';
+import { boundaryPolicy, policyVars, roleSpecs } from '../../../src/aws/app-roles.js';
 import { iamActionsFor } from '../../../src/ci/iam-action.js';
 import type { Config } from '../../../src/config/schema.js';
+import { boundaryArn } from '../../../src/aws/names.js';
 
-const steps = await loadAllSteps();
 const ACCOUNT = '123456789012';
 const REGION = 'eu-west-1';
 const whereOf = (app: string, env: string) => ({
@@ -36,7 +36,7 @@ function wholeApp(app = 'shop'): Config {
   raw.services.worker.permissions = [{ actions: ['bedrock:InvokeModel'], resources: ['arn:aws:bedrock:eu-west-1::foundation-model/x'] }];
   return parseConfig(JSON.stringify(raw), 'test', 'prod');
 }
-const all = steps.map((s) => s.id);
+const all = manifests;
 const arn = (service: string, rest: string) => `arn:aws:${service}:${REGION}:${ACCOUNT}:${rest}`;
 const role = (name: string) => `arn:aws:iam::${ACCOUNT}:role/${name}`;
 
@@ -69,8 +69,42 @@ function resourcesOf(app: string, env: string): [string, string, Record<string, 
 }
 
 describe('deploy role policy', () => {
-  it('has grants for every step of the pipeline', () => {
-    expect(steps.map((s) => s.id).filter((id) => !GRANTED_STEPS.includes(id))).toEqual([]);
+  it('every kind a grant acts on is a kind some manifest makes', () => {
+    const kinds = new Set(manifestResources(wholeApp(), manifests, where).map((r) => r.kind));
+    for (const m of manifests) for (const g of m.grants) if (g.on !== '*') for (const k of g.on) expect(kinds.has(k), `${m.id} ${g.sid}: ${k}`).toBe(true);
+  });
+
+  it('is derived from the manifests: every resource a manifest names is in the policy exactly as named, and nothing else is named', () => {
+    const config = wholeApp();
+    const policy = deployPolicy(config, all, where);
+    const named = new Set(policy.Statement.filter((st) => st.Effect === 'Allow').flatMap((st) => [st.Resource].flat()));
+    const resources = manifestResources(config, manifests, where);
+    expect(resources.length).toBeGreaterThan(20);
+    for (const r of resources) expect(named.has(r.arn), `${r.kind} ${r.arn}`).toBe(true);
+    const state = ['arn:aws:s3:::acme-state/ledger/shop/prod.state.json', 'arn:aws:s3:::acme-state/ledger/shop/prod.lock', 'arn:aws:s3:::acme-state'];
+    expect([...named].filter((n) => n !== '*' && !state.includes(n) && !resources.some((r) => r.arn === n))).toEqual([]);
+    // No resource pattern reaches another env's or app's resource of the same kind, unless it is granted only on this env's tags.
+    for (const [app, env] of [
+      ['shop', 'prod-eu'],
+      ['shop-prod', 'eu'],
+    ] as const) {
+      // App buckets are named in the config (buckets.prefix and names), not after the app and env: not part of this check.
+      const other = manifestResources(config, manifests, { ...where, app, env }).filter((r) => r.kind !== 'bucket');
+      for (const st of policy.Statement.filter((x) => x.Effect === 'Allow' && x.Resource !== '*')) {
+        const tagged = !!st.Condition?.StringEquals?.['aws:ResourceTag/deploy-wizard:env'];
+        for (const o of other)
+          for (const a of st.Action)
+            expect(
+              allows(
+                { Statement: [st] },
+                a,
+                o.arn.replace(/\?/g, 'x').replace(/\*/g, 'x'),
+                tagged ? { 'aws:ResourceTag/deploy-wizard:app': app, 'aws:ResourceTag/deploy-wizard:env': env } : {},
+              ),
+              `${st.Sid} ${a} on ${o.arn}`,
+            ).toBe(false);
+      }
+    }
   });
 
   it('fits managed policies of IAM size with every step enabled, keeping writes exact', () => {
@@ -134,7 +168,7 @@ describe('deploy role policy', () => {
 
   it('a step that is not enabled grants nothing', () => {
     const config = parseConfig(JSON.stringify({ ...example('agencio-predict'), app: 'shop' }), 'test', 'prod');
-    const enabled = steps.filter((s) => !s.enabled || s.enabled(config)).map((s) => s.id);
+    const enabled = manifests.filter((m) => !m.enabled || m.enabled(config));
     expect(allows(deployPolicy(config, enabled, where), 'cloudfront:CreateDistribution')).toBe(false);
   });
 

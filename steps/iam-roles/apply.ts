@@ -1,0 +1,258 @@
+import {
+  AttachRolePolicyCommand,
+  CreateRoleCommand,
+  DeleteRolePolicyCommand,
+  DetachRolePolicyCommand,
+  GetPolicyCommand,
+  GetRoleCommand,
+  GetRolePolicyCommand,
+  ListAttachedRolePoliciesCommand,
+  ListRolePoliciesCommand,
+  PutRolePermissionsBoundaryCommand,
+  PutRolePolicyCommand,
+  UpdateAssumeRolePolicyCommand,
+  type Role,
+} from '@aws-sdk/client-iam';
+import type { StepContext } from '../../src/pipeline/context.js';
+import { StepError } from '../../src/errors.js';
+import { canonicalJson } from '../../src/canonical-json.js';
+import { hasAppSecret, hasBuckets, hasCognito } from '../../src/config/features.js';
+import { ownedBy, ownershipTags, type Check, type PlanItem, type Teardown } from '../../src/pipeline/step.js';
+import { partitionOf } from '../../src/config/regions.js';
+import { unlessNotFound, isError } from '../../src/aws/not-found.js';
+import { roleName, boundaryArn, serviceRoleName } from '../../src/aws/names.js';
+import { deleteRole } from '../../src/aws/delete-role.js';
+import { boundaryPolicy, ensureBoundary, policyVars, roleSpecs, type RoleSpec as BaseSpec } from '../../src/aws/app-roles.js';
+import type { StepCode } from '../../src/pipeline/manifest.js';
+
+export interface IamRolesOutput {
+  executionRoleName: string;
+  executionRoleArn: string;
+  taskRoleName: string;
+  taskRoleArn: string;
+  /** Present when the config has schedules: the role EventBridge Scheduler runs their tasks with. */
+  schedulerRoleName?: string;
+  schedulerRoleArn?: string;
+  /** Services with permissions of their own run with these task roles instead of taskRoleArn. */
+  serviceTaskRoleArns?: Record<string, string>;
+}
+
+declare module '../../src/pipeline/outputs.js' {
+  interface StepOutputs {
+    'iam-roles': IamRolesOutput;
+  }
+}
+
+/**
+ * Attached by earlier versions; it grants ECR and Logs on every resource, so
+ * a role that still has it is converged by detaching it (the inline policy
+ * grants the same on this app's repository and log group only).
+ */
+export const LEGACY_MANAGED_POLICY = 'AmazonECSTaskExecutionRolePolicy';
+const INLINE = 'deploy-wizard';
+
+export { roleName, serviceRoleName, policyVars };
+
+interface RoleSpec extends BaseSpec {
+  managed: string[];
+}
+
+function specs(ctx: StepContext): RoleSpec[] {
+  const rdsOut = ctx.config.database ? ctx.output('rds') : undefined;
+  const vars = policyVars(ctx, {
+    dbSetupSecretArns:
+      rdsOut && !ctx.settings.dbUrl && ctx.config.database?.access !== 'direct'
+        ? [rdsOut.masterSecretArn, ...(rdsOut.appSecretArn ? [rdsOut.appSecretArn] : [])]
+        : [],
+    secretArn: steps(ctx).secrets ? ctx.output('secrets').arn : undefined,
+    bucketNames: steps(ctx).buckets ? ctx.output('s3-buckets').buckets.map((b) => b.name) : [],
+    userPoolArn: steps(ctx).cognito ? ctx.output('cognito').userPoolArn : undefined,
+  });
+  return roleSpecs(where(ctx), vars).map((s) => ({ ...s, managed: [] }));
+}
+
+const where = (ctx: StepContext) => ({ app: ctx.app, env: ctx.env, account: ctx.account, region: ctx.region, config: ctx.config });
+
+/** Which upstream steps this config enables: their outputs exist only then. */
+function steps(ctx: StepContext) {
+  return { secrets: hasAppSecret(ctx.config), buckets: hasBuckets(ctx.config), cognito: hasCognito(ctx.config) };
+}
+
+async function getRole(ctx: StepContext, name: string): Promise<Role | undefined> {
+  return (await unlessNotFound(ctx.aws.iam.send(new GetRoleCommand({ RoleName: name })), 'NoSuchEntityException', 'NoSuchEntity'))?.Role;
+}
+
+// IAM returns policy documents URL-encoded.
+const decodePolicy = (doc: string | undefined) => (doc ? JSON.parse(decodeURIComponent(doc)) : undefined);
+
+async function inlinePolicies(ctx: StepContext, role: string): Promise<Map<string, unknown>> {
+  const names = (await ctx.aws.iam.send(new ListRolePoliciesCommand({ RoleName: role }))).PolicyNames ?? [];
+  const out = new Map<string, unknown>();
+  for (const n of names) out.set(n, decodePolicy((await ctx.aws.iam.send(new GetRolePolicyCommand({ RoleName: role, PolicyName: n }))).PolicyDocument));
+  return out;
+}
+
+/** What differs between the role in IAM and the spec, as labels; read-only. */
+async function drift(ctx: StepContext, spec: RoleSpec, role: Role): Promise<string[]> {
+  const out: string[] = [];
+  if (role.PermissionsBoundary?.PermissionsBoundaryArn !== boundaryArn(ctx)) out.push('permissions boundary');
+  if (canonicalJson(decodePolicy(role.AssumeRolePolicyDocument)) !== canonicalJson(spec.trust)) out.push('trust policy');
+  const attached = (await ctx.aws.iam.send(new ListAttachedRolePoliciesCommand({ RoleName: spec.name }))).AttachedPolicies ?? [];
+  for (const m of spec.managed) if (!attached.some((a) => a.PolicyArn === m)) out.push(`attach ${m.split('/').pop()}`);
+  for (const a of attached) if (a.PolicyName === LEGACY_MANAGED_POLICY && !spec.managed.includes(a.PolicyArn!)) out.push(`detach ${LEGACY_MANAGED_POLICY}`);
+  const inline = await inlinePolicies(ctx, spec.name);
+  if (spec.inline.Statement.length === 0) {
+    if (inline.has(INLINE)) out.push('remove inline policy');
+  } else if (canonicalJson(inline.get(INLINE)) !== canonicalJson(spec.inline)) out.push('inline policy');
+  return out;
+}
+
+async function ensureRole(ctx: StepContext, spec: RoleSpec): Promise<Role> {
+  let role = await getRole(ctx, spec.name);
+  if (!role) {
+    ctx.log.info(`creating IAM role ${spec.name}`);
+    try {
+      role = (
+        await ctx.aws.iam.send(
+          new CreateRoleCommand({
+            RoleName: spec.name,
+            AssumeRolePolicyDocument: JSON.stringify(spec.trust),
+            Description: spec.description,
+            // Created with the boundary: the CI role may create roles only with it (see src/aws/app-roles.ts).
+            PermissionsBoundary: boundaryArn(ctx),
+            Tags: ownershipTags(ctx, 'iam-roles'),
+          }),
+        )
+      ).Role;
+    } catch (e) {
+      if (!isError(e, 'EntityAlreadyExistsException', 'EntityAlreadyExists')) throw e;
+      role = await getRole(ctx, spec.name);
+    }
+    if (!role) throw new Error(`IAM role ${spec.name} was created but cannot be read`);
+  } else if (!ownedBy(ctx, role.Tags)) {
+    throw new StepError('iam-roles', `adopt role: IAM role ${spec.name} exists but was not created by deploy-wizard`, {
+      hint: `Rename or delete it, or tag it deploy-wizard:app=${ctx.app} and deploy-wizard:env=${ctx.env} so the wizard may manage its policies.`,
+    });
+  }
+  const d = await drift(ctx, spec, role);
+  // A role made before roles had a boundary gets it before anything else changes on it.
+  if (d.includes('permissions boundary'))
+    await ctx.aws.iam.send(new PutRolePermissionsBoundaryCommand({ RoleName: spec.name, PermissionsBoundary: boundaryArn(ctx) }));
+  if (d.includes('trust policy'))
+    await ctx.aws.iam.send(new UpdateAssumeRolePolicyCommand({ RoleName: spec.name, PolicyDocument: JSON.stringify(spec.trust) }));
+  for (const m of spec.managed)
+    if (d.includes(`attach ${m.split('/').pop()}`)) await ctx.aws.iam.send(new AttachRolePolicyCommand({ RoleName: spec.name, PolicyArn: m }));
+  if (d.includes(`detach ${LEGACY_MANAGED_POLICY}`)) {
+    const arn = `arn:${partitionOf(ctx.region)}:iam::aws:policy/service-role/${LEGACY_MANAGED_POLICY}`;
+    await ctx.aws.iam.send(new DetachRolePolicyCommand({ RoleName: spec.name, PolicyArn: arn }));
+  }
+  if (d.includes('inline policy'))
+    await ctx.aws.iam.send(new PutRolePolicyCommand({ RoleName: spec.name, PolicyName: INLINE, PolicyDocument: JSON.stringify(spec.inline) }));
+  if (d.includes('remove inline policy')) await ctx.aws.iam.send(new DeleteRolePolicyCommand({ RoleName: spec.name, PolicyName: INLINE }));
+  if (d.length) ctx.log.info(`${spec.name}: ${d.join(', ')}`);
+  return role;
+}
+
+export const iamRoles: StepCode<'iam-roles'> = {
+  async inputs(ctx) {
+    return {
+      boundary: boundaryPolicy(where(ctx)),
+      roles: specs(ctx).map((s) => ({ name: s.name, trust: s.trust, managed: s.managed, inline: s.inline })),
+    };
+  },
+
+  async plan(ctx) {
+    // Before the first deploy the upstream ARNs do not exist yet; the plan names the roles only.
+    const items: PlanItem[] = [];
+    const boundary = await unlessNotFound(ctx.aws.iam.send(new GetPolicyCommand({ PolicyArn: boundaryArn(ctx) })), 'NoSuchEntityException', 'NoSuchEntity');
+    items.push({
+      action: boundary ? 'keep' : 'create',
+      resource: `IAM policy ${boundaryArn(ctx).split('/').pop()}`,
+      detail: 'permissions boundary of every role below: the most they may ever do, nothing of IAM, STS or Organizations',
+    });
+    for (const kind of ['execution', 'task', ...(Object.keys(ctx.config.schedules).length ? (['scheduler'] as const) : [])] as const) {
+      const name = roleName(ctx.app, ctx.env, kind);
+      const role = await getRole(ctx, name);
+      items.push({
+        action: role ? 'keep' : 'create',
+        resource: `IAM role ${name}`,
+        detail:
+          kind === 'execution'
+            ? 'pull image, write logs, read the app secret'
+            : kind === 'task'
+              ? `this app's buckets, secret and user pool only${ctx.config.permissions.length ? ', plus:' : ''}`
+              : 'run the scheduled tasks of this app only',
+      });
+      if (kind === 'task') {
+        for (const p of ctx.config.permissions)
+          items.push({ action: role ? 'update' : 'create', resource: `  allow ${p.actions.join(', ')}`, detail: `on ${p.resources.join(', ')}` });
+      }
+    }
+    for (const svc of Object.values(ctx.config.services)) {
+      if (!svc.permissions?.length) continue;
+      const name = serviceRoleName(ctx, svc.name);
+      const role = await getRole(ctx, name);
+      items.push({ action: role ? 'keep' : 'create', resource: `IAM role ${name}`, detail: `the task role of ${svc.name}: the app's, plus:` });
+      for (const p of svc.permissions)
+        items.push({ action: role ? 'update' : 'create', resource: `  allow ${p.actions.join(', ')}`, detail: `on ${p.resources.join(', ')}` });
+    }
+    return items;
+  },
+
+  async apply(ctx) {
+    const boundary = await ensureBoundary(ctx.aws.iam, where(ctx), boundaryPolicy(where(ctx)), ownershipTags(ctx, 'iam-roles'));
+    if (boundary.changed) ctx.log.info(`permissions boundary ${boundary.arn}: ${boundary.changed}`);
+    const all = specs(ctx);
+    const arns = new Map<RoleSpec, string>();
+    for (const spec of all) arns.set(spec, (await ensureRole(ctx, spec)).Arn!);
+    const of = (kind: RoleSpec['kind']) => all.find((s) => s.kind === kind);
+    const scheduler = of('scheduler');
+    const serviceRoles = all.filter((s): s is RoleSpec & { kind: { service: string } } => typeof s.kind === 'object');
+    return {
+      executionRoleName: of('execution')!.name,
+      executionRoleArn: arns.get(of('execution')!)!,
+      taskRoleName: of('task')!.name,
+      taskRoleArn: arns.get(of('task')!)!,
+      ...(scheduler ? { schedulerRoleName: scheduler.name, schedulerRoleArn: arns.get(scheduler)! } : {}),
+      ...(serviceRoles.length ? { serviceTaskRoleArns: Object.fromEntries(serviceRoles.map((s) => [s.kind.service, arns.get(s)!])) } : {}),
+    };
+  },
+
+  async retired(ctx) {
+    // The roles the last run made that this config no longer has: a service's own, once its permissions are gone
+    // (or the service is), and the scheduler's, once the last schedule is. Deleted after the pipeline, when the
+    // services run revisions without them and the schedules are gone.
+    const prev = ctx.previous();
+    const want = new Set([
+      roleName(ctx.app, ctx.env, 'execution'),
+      roleName(ctx.app, ctx.env, 'task'),
+      ...(Object.keys(ctx.config.schedules).length ? [roleName(ctx.app, ctx.env, 'scheduler')] : []),
+      ...Object.values(ctx.config.services)
+        .filter((svc) => svc.permissions?.length)
+        .map((svc) => serviceRoleName(ctx, svc.name)),
+    ]);
+    const had = [prev?.schedulerRoleName, ...Object.values(prev?.serviceTaskRoleArns ?? {}).map((a) => a.split('/').pop())];
+    const items: Teardown[] = [];
+    for (const name of had) {
+      if (!name || want.has(name)) continue;
+      const role = await getRole(ctx, name);
+      if (role && ownedBy(ctx, role.Tags)) items.push({ resource: `IAM role ${name}`, remove: () => deleteRole(ctx, ctx.aws.iam, name) });
+    }
+    return items;
+  },
+
+  async verify(ctx, out) {
+    const checks: Check[] = [];
+    for (const spec of specs(ctx)) {
+      const role = await getRole(ctx, spec.name);
+      const d = role ? await drift(ctx, spec, role) : ['missing'];
+      checks.push({
+        name: `IAM role ${spec.name}`,
+        ok:
+          d.length === 0 && [out.executionRoleArn, out.taskRoleArn, out.schedulerRoleArn, ...Object.values(out.serviceTaskRoleArns ?? {})].includes(role!.Arn!),
+        detail: d.join(', ') || undefined,
+      });
+    }
+    return checks;
+  },
+};

@@ -1,0 +1,48 @@
+import { defineStep, type Where } from '../../src/pipeline/manifest.js';
+import { appRoleNames, boundaryArn, roleName } from '../../src/aws/names.js';
+
+const roleArn = (w: Where, name: string) => `arn:${w.partition}:iam::${w.account}:role/${name}`;
+
+// The CI role may create and write the policies of exactly this app's roles,
+// and only while they carry the app's permissions boundary
+// (iam:PermissionsBoundary), which it may never change or remove (the Denies
+// in src/ci/deploy-policy.ts). So a workflow that writes {"Action":"*"} on the
+// task role still gets no more than the boundary allows
+// (https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_boundaries.html).
+export const manifest = defineStep({
+  id: 'iam-roles',
+  title: 'Create the task and execution roles (IAM)',
+  dependsOn: ['secrets', 's3-buckets', 'cognito', 'rds'],
+  resources: (w, c) => {
+    const scheduler = roleName(w.app, w.env, 'scheduler');
+    return [
+      ...appRoleNames({ app: w.app, env: w.env, config: c }).map((n) => ({ kind: n === scheduler ? 'scheduler-role' : 'task-role', arn: roleArn(w, n) })),
+      { kind: 'boundary-policy', arn: boundaryArn(w) },
+    ];
+  },
+  grants: [
+    {
+      sid: 'AppRoles',
+      calls: [
+        'IAM:GetRole',
+        'IAM:UpdateAssumeRolePolicy',
+        'IAM:ListRolePolicies',
+        'IAM:GetRolePolicy',
+        'IAM:DeleteRolePolicy',
+        'IAM:ListAttachedRolePolicies',
+        'IAM:DetachRolePolicy',
+      ],
+      actions: ['iam:TagRole'],
+      on: ['task-role', 'scheduler-role'],
+    },
+    {
+      sid: 'BoundedRoles',
+      calls: ['IAM:CreateRole', 'IAM:PutRolePolicy', 'IAM:PutRolePermissionsBoundary'],
+      on: ['task-role', 'scheduler-role'],
+      boundary: true,
+    },
+    { sid: 'ReadBoundary', calls: ['IAM:GetPolicy', 'IAM:GetPolicyVersion', 'IAM:ListPolicyVersions'], on: ['boundary-policy'] },
+  ],
+  load: async () => (await import('./apply.js')).iamRoles,
+  loadTeardown: async () => (await import('./teardown.js')).destroyRoles,
+});

@@ -1,0 +1,323 @@
+import pg from 'pg';
+import type { StepContext } from '../../src/pipeline/context.js';
+import { StepError } from '../../src/errors.js';
+import { readSecretJson } from '../../src/secrets/store.js';
+import type { Check } from '../../src/pipeline/step.js';
+import { runOneOffTask, taskLogLines } from '../../src/aws/ecs-helpers.js';
+import { ensureTaskDefinition } from '../../src/aws/task-definition.js';
+import { dbSetupFamilyName } from '../../src/aws/names.js';
+import type { StepCode } from '../../src/pipeline/manifest.js';
+
+export interface PgvectorOutput {
+  database: string;
+  /** The application's role, which DATABASE_URL connects as. */
+  appRole?: string;
+  /** Installed extension versions, e.g. { vector: "0.8.0" }. */
+  extensions: Record<string, string>;
+  via: 'direct' | 'task';
+}
+
+declare module '../../src/pipeline/outputs.js' {
+  interface StepOutputs {
+    pgvector: PgvectorOutput;
+  }
+}
+
+const quoteIdent = (s: string) => `"${s.replace(/"/g, '""')}"`;
+
+/**
+ * Where to connect: DEPLOY_WIZARD_DB_URL (a tunnel, or a stand-in) as given,
+ * or the RDS endpoint with the master credentials from Secrets Manager.
+ */
+async function connectionConfig(ctx: StepContext, database: string): Promise<pg.ClientConfig> {
+  const override = ctx.settings.dbUrl;
+  if (override) {
+    const url = new URL(override);
+    ctx.log.secret(decodeURIComponent(url.password));
+    url.pathname = `/${database}`;
+    return { connectionString: url.toString(), connectionTimeoutMillis: 10_000 };
+  }
+  const rds = ctx.output('rds');
+  const master = await readSecretJson(ctx, rds.masterSecretArn);
+  if (!master?.password) throw new StepError('pgvector', `read credentials: the master secret ${rds.masterSecretArn} has no password`);
+  return {
+    host: rds.endpoint,
+    port: rds.port,
+    user: master.username ?? rds.username,
+    password: master.password,
+    database,
+    connectionTimeoutMillis: 10_000,
+    // RDS requires TLS; its certificates chain to RDS's own CA, which Node does
+    // not ship. The connection is encrypted; to verify the server too, connect
+    // through DEPLOY_WIZARD_DB_URL with sslmode=verify-full&sslrootcert=PATH.
+    ssl: { rejectUnauthorized: false },
+  };
+}
+
+async function withClient<T>(ctx: StepContext, database: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ ...(await connectionConfig(ctx, database)), query_timeout: 120_000 });
+  // pg takes no abort signal: on Ctrl-C, cut the socket so a pending query rejects at once.
+  const onAbort = () => (client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
+  ctx.signal.addEventListener('abort', onAbort, { once: true });
+  try {
+    if (ctx.signal.aborted) throw ctx.signal.reason;
+    await client.connect();
+  } catch (e) {
+    throw new StepError('pgvector', `connect to database ${database}: ${ctx.log.redact((e as Error).message)}`, {
+      hint: ctx.settings.dbUrl
+        ? 'Check DEPLOY_WIZARD_DB_URL (is the tunnel up?).'
+        : 'The database is private to the VPC. Run with database.access "task", or open a tunnel and set DEPLOY_WIZARD_DB_URL.',
+    });
+  }
+  try {
+    return await fn(client);
+  } catch (e) {
+    if (ctx.signal.aborted) throw ctx.signal.reason;
+    throw e;
+  } finally {
+    ctx.signal.removeEventListener('abort', onAbort);
+    await client.end().catch(() => undefined);
+  }
+}
+
+/**
+ * What the application role may do: connect to its own database, create and
+ * use objects in its public schema, and use what the master user created
+ * there (tables, sequences, now and later). Nothing on other databases, no
+ * role or database creation. Run in the app's database.
+ */
+export function grantStatements(database: string, role: string): { server: string[]; database: string[] } {
+  const r = quoteIdent(role);
+  return {
+    server: [`GRANT CONNECT, TEMPORARY ON DATABASE ${quoteIdent(database)} TO ${r}`],
+    database: [
+      `GRANT USAGE, CREATE ON SCHEMA public TO ${r}`,
+      `GRANT SELECT, INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER ON ALL TABLES IN SCHEMA public TO ${r}`,
+      `GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA public TO ${r}`,
+      `ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT, INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER ON TABLES TO ${r}`,
+      `ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT USAGE, SELECT, UPDATE ON SEQUENCES TO ${r}`,
+    ],
+  };
+}
+
+/** The app role's name and password, from the secret the rds step generated. */
+async function appRoleCredentials(ctx: StepContext): Promise<{ username: string; password: string } | undefined> {
+  const rds = ctx.output('rds');
+  if (!rds.appSecretArn) return undefined;
+  const v = await readSecretJson(ctx, rds.appSecretArn);
+  if (!v?.username || !v.password) throw new StepError('pgvector', `read credentials: the secret ${rds.appSecretArn} has no username or password`);
+  return { username: v.username, password: v.password };
+}
+
+function useDirect(ctx: StepContext): boolean {
+  return !!ctx.settings.dbUrl || ctx.config.database?.access === 'direct';
+}
+
+async function readVersions(c: pg.Client, extensions: string[]): Promise<Record<string, string>> {
+  const res = await c.query<{ extname: string; extversion: string }>('SELECT extname, extversion FROM pg_extension WHERE extname = ANY($1)', [extensions]);
+  return Object.fromEntries(res.rows.map((r) => [r.extname, r.extversion]));
+}
+
+/** Creates the configured database when missing, then each extension, then reads back their versions. */
+async function applyDirect(ctx: StepContext): Promise<PgvectorOutput> {
+  const { name, extensions } = ctx.config.database!;
+  // The maintenance database is where CREATE DATABASE runs.
+  const role = await appRoleCredentials(ctx);
+  const grants = role ? grantStatements(name, role.username) : undefined;
+  await withClient(ctx, 'postgres', async (c) => {
+    const exists = await c.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+    if (exists.rowCount === 0) {
+      ctx.log.info(`creating database ${name}`);
+      await c.query(`CREATE DATABASE ${quoteIdent(name)}`);
+    }
+    if (role) {
+      const has = await c.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [role.username]);
+      // ALTER on every run converges the password to the stored one; the literal never reaches a log.
+      const verb = has.rowCount === 0 ? 'CREATE' : 'ALTER';
+      if (verb === 'CREATE') ctx.log.info(`creating database role ${role.username}`);
+      await c.query(`${verb} ROLE ${quoteIdent(role.username)} WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD ${c.escapeLiteral(role.password)}`);
+      for (const q of grants!.server) await c.query(q);
+    }
+  });
+  return withClient(ctx, name, async (c) => {
+    for (const ext of extensions) {
+      try {
+        await c.query(`CREATE EXTENSION IF NOT EXISTS ${quoteIdent(ext)}`);
+      } catch (e) {
+        throw new StepError('pgvector', `create extension ${ext} in ${name}: ${ctx.log.redact((e as Error).message)}`, {
+          hint:
+            ext === 'vector'
+              ? 'RDS PostgreSQL 15.2 and later include pgvector. On a self-managed server, install the pgvector package for its PostgreSQL version. Then run the same command again: it resumes at this step.'
+              : `Make sure the server offers the "${ext}" extension, then run again.`,
+        });
+      }
+    }
+    for (const q of grants?.database ?? []) await c.query(q);
+    const versions = await readVersions(c, extensions);
+    const missing = extensions.filter((e) => !versions[e]);
+    if (missing.length) throw new StepError('pgvector', `confirm extensions: ${missing.join(', ')} not in pg_extension after CREATE EXTENSION`);
+    ctx.log.info(
+      `extensions: ${
+        Object.entries(versions)
+          .map(([k, v]) => `${k} ${v}`)
+          .join(', ') || 'none'
+      }`,
+    );
+    return { database: name, extensions: versions, via: 'direct' as const, ...(role ? { appRole: role.username } : {}) };
+  });
+}
+
+const SETUP_CONTAINER = 'db-setup';
+const MARK = 'dw-ext';
+
+/**
+ * What the one-off task runs, as the master user through libpq's own
+ * variables (PGHOST, PGPORT, PGUSER, PGPASSWORD, PGSSLMODE): create the
+ * database when missing, the application role with APP_DB_PASSWORD (as a
+ * psql variable, so it is never on a command line), its grants, each
+ * extension, then print the installed versions with a marker so they can be
+ * read back from the task's log. Names were checked against identifier rules
+ * when the config was loaded.
+ */
+export function setupScript(name: string, extensions: string[], role?: string): string {
+  const psql = (db: string) => `psql -d ${db} -v ON_ERROR_STOP=1`;
+  const lines = [
+    'set -eu',
+    `${psql('postgres')} -tAc "SELECT 1 FROM pg_database WHERE datname = '${name}'" | grep -q 1 || ${psql('postgres')} -c 'CREATE DATABASE "${name}"'`,
+  ];
+  if (role) {
+    const g = grantStatements(name, role);
+    lines.push(
+      `${psql('postgres')} -v pw="$APP_DB_PASSWORD" <<'SQL'`,
+      `SELECT 'CREATE ROLE ${quoteIdent(role)} LOGIN' WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '${role}') \\gexec`,
+      `ALTER ROLE ${quoteIdent(role)} WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD :'pw';`,
+      ...g.server.map((q) => `${q};`),
+      'SQL',
+    );
+    lines.push(...extensions.map((e) => `${psql(`"${name}"`)} -c 'CREATE EXTENSION IF NOT EXISTS "${e}"'`));
+    lines.push(`${psql(`"${name}"`)} <<'SQL'`, ...g.database.map((q) => `${q};`), 'SQL');
+  } else {
+    lines.push(...extensions.map((e) => `${psql(`"${name}"`)} -c 'CREATE EXTENSION IF NOT EXISTS "${e}"'`));
+  }
+  lines.push(`${psql(`"${name}"`)} -tAc "SELECT '${MARK} ' || extname || ' ' || extversion FROM pg_extension"`);
+  return lines.join('\n');
+}
+
+/** Versions printed by setupScript, from the task's log lines. */
+export function parseVersions(lines: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const l of lines) {
+    const m = new RegExp(`^${MARK} (\\S+) (\\S+)$`).exec(l.trim());
+    if (m) out[m[1]!] = m[2]!;
+  }
+  return out;
+}
+
+async function applyTask(ctx: StepContext): Promise<PgvectorOutput> {
+  const { name, extensions, clientImage } = ctx.config.database!;
+  const rds = ctx.output('rds');
+  const roles = ctx.output('iam-roles');
+  const app = ctx.output('task-definition');
+  const role = rds.appUser;
+  const def = await ensureTaskDefinition(ctx, 'pgvector', {
+    family: dbSetupFamilyName(ctx),
+    networkMode: 'awsvpc',
+    requiresCompatibilities: ['FARGATE'],
+    cpu: '256',
+    memory: '512',
+    runtimePlatform: { operatingSystemFamily: 'LINUX', cpuArchitecture: 'X86_64' },
+    executionRoleArn: roles.executionRoleArn,
+    containerDefinitions: [
+      {
+        name: SETUP_CONTAINER,
+        image: clientImage,
+        essential: true,
+        memoryReservation: 512,
+        // The master user does the setup; values come from Secrets Manager, never the task definition.
+        environment: [
+          { name: 'PGHOST', value: rds.endpoint },
+          { name: 'PGPORT', value: String(rds.port) },
+          { name: 'PGSSLMODE', value: 'require' },
+        ],
+        secrets: [
+          { name: 'PGUSER', valueFrom: `${rds.masterSecretArn}:username::` },
+          { name: 'PGPASSWORD', valueFrom: `${rds.masterSecretArn}:password::` },
+          ...(rds.appSecretArn ? [{ name: 'APP_DB_PASSWORD', valueFrom: `${rds.appSecretArn}:password::` }] : []),
+        ],
+        logConfiguration: { logDriver: 'awslogs', options: { 'awslogs-group': app.logGroup, 'awslogs-region': ctx.region, 'awslogs-stream-prefix': 'ecs' } },
+      },
+    ],
+  });
+  const script = setupScript(name, extensions, role);
+  const run = await runOneOffTask(ctx, {
+    step: 'pgvector',
+    purpose: 'CREATE EXTENSION',
+    taskDefinition: def.taskDefinitionArn!,
+    container: SETUP_CONTAINER,
+    command: ['sh', '-c', script],
+    logGroup: app.logGroup,
+    streamPrefix: 'ecs',
+    net: ctx.output('network'),
+    deadlineMs: 15 * 60_000,
+  });
+  // CloudWatch delivers log lines a few seconds late: read until every version shows, for up to ~30 s.
+  let versions: Record<string, string> = {};
+  for (let i = 0; i < 10; i++) {
+    versions = parseVersions(await taskLogLines(ctx, app.logGroup, 'ecs', SETUP_CONTAINER, run.taskArn, 200));
+    if (extensions.every((e) => versions[e])) break;
+    await ctx.clock.sleep(3_000, ctx.signal);
+  }
+  const missing = extensions.filter((e) => !versions[e]);
+  if (missing.length) {
+    throw new StepError(
+      'pgvector',
+      `confirm extensions: the task exited 0, but its log in ${app.logGroup} does not list ${missing.join(', ')} in pg_extension`,
+      {
+        hint: "Check the task's log stream; run again to retry (CREATE EXTENSION IF NOT EXISTS is safe to repeat).",
+      },
+    );
+  }
+  ctx.log.info(
+    `extensions: ${Object.entries(versions)
+      .filter(([k]) => extensions.includes(k))
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}`,
+  );
+  return { database: name, extensions: Object.fromEntries(extensions.map((e) => [e, versions[e]!])), via: 'task', ...(role ? { appRole: role } : {}) };
+}
+
+export const pgvector: StepCode<'pgvector'> = {
+  async inputs(ctx) {
+    const rds = ctx.output('rds');
+    return {
+      name: ctx.config.database!.name,
+      extensions: ctx.config.database!.extensions,
+      endpoint: rds.endpoint,
+      direct: useDirect(ctx),
+      image: ctx.config.database!.clientImage,
+      role: rds.appUser ?? null,
+      grants: 2,
+    };
+  },
+
+  async plan(ctx) {
+    const { name, extensions } = ctx.config.database!;
+    return [
+      {
+        action: 'keep',
+        resource: `database ${name}`,
+        detail: `ensure it exists${extensions.length ? ` with ${extensions.join(', ')}` : ''} (${useDirect(ctx) ? 'direct connection' : 'one-off ECS task'})`,
+      },
+    ];
+  },
+
+  async apply(ctx) {
+    return useDirect(ctx) ? applyDirect(ctx) : applyTask(ctx);
+  },
+
+  async verify(ctx, out) {
+    if (out.via !== 'direct' || !useDirect(ctx)) return [{ name: `extensions in ${out.database}`, ok: true, detail: 'recorded by the last task run' }];
+    const versions = await withClient(ctx, out.database, (c) => readVersions(c, Object.keys(out.extensions)));
+    return Object.entries(out.extensions).map(([ext, v]): Check => ({ name: `extension ${ext}`, ok: versions[ext] === v, detail: versions[ext] ?? 'missing' }));
+  },
+};

@@ -1,0 +1,117 @@
+import {
+  CreateDBSnapshotCommand,
+  DeleteDBInstanceCommand,
+  DeleteDBSubnetGroupCommand,
+  DescribeDBSnapshotsCommand,
+  DescribeDBSubnetGroupsCommand,
+  ListTagsForResourceCommand,
+  ModifyDBInstanceCommand,
+  type DBInstance,
+} from '@aws-sdk/client-rds';
+import type { StepContext } from '../../src/pipeline/context.js';
+import { ownedBy, ownershipTags, type DestroyOptions, type Teardown } from '../../src/pipeline/step.js';
+import { unlessNotFound } from '../../src/aws/not-found.js';
+import { waitGone } from '../../src/aws/wait-gone.js';
+import { retryWhileInUse } from '../../src/aws/retry-in-use.js';
+import { rdsMonthly } from '../../src/pricing.js';
+import { rdsIdentifier } from './apply.js';
+import { findInstance } from '../../src/aws/rds-instance.js';
+
+/** Snapshot names: 1-255 letters, digits and hyphens, first a letter; the stamp keeps them the same when a killed destroy runs again. */
+export const snapshotName = (id: string, kind: 'destroy' | 'final', stamp: string) => `${id}-${kind}-${stamp}`;
+
+async function snapshotExists(ctx: StepContext, name: string): Promise<boolean> {
+  const res = await unlessNotFound(
+    ctx.aws.rds.send(new DescribeDBSnapshotsCommand({ DBSnapshotIdentifier: name })),
+    'DBSnapshotNotFound',
+    'DBSnapshotNotFoundFault',
+  );
+  return !!res?.DBSnapshots?.length;
+}
+
+const monthly = (region: string, inst: DBInstance) => rdsMonthly(region, inst.DBInstanceClass ?? '', inst.AllocatedStorage ?? 0);
+
+/**
+ * The database is data. Kept by default: a snapshot is taken now and
+ * deletion protection stays as it is. With --delete-data: protection off,
+ * then deleted with a final snapshot (unless --skip-final-snapshot), and
+ * waited for, since its subnet group and security group go after it.
+ */
+export async function destroyDatabase(ctx: StepContext, o: DestroyOptions): Promise<Teardown[]> {
+  const id = rdsIdentifier(ctx.app, ctx.env);
+  const items: Teardown[] = [];
+  const inst = await findInstance(ctx);
+  const ours = !!inst && ownedBy(ctx, inst.TagList);
+  if (inst && ours) {
+    if (!o.deleteData) {
+      const snap = snapshotName(id, 'destroy', o.stamp);
+      items.push({
+        resource: `RDS instance ${id} (snapshot ${snap})`,
+        keep: `data${inst.DeletionProtection ? ', deletion protection on' : ''}`,
+        monthly: monthly(ctx.region, inst),
+        alsoDo: async () => {
+          if (await snapshotExists(ctx, snap)) return;
+          if (inst.DBInstanceStatus !== 'available') {
+            ctx.log.warn(`RDS instance ${id} is ${inst.DBInstanceStatus}: no snapshot taken now; its automated backups still run`);
+            return;
+          }
+          await ctx.aws.rds.send(new CreateDBSnapshotCommand({ DBInstanceIdentifier: id, DBSnapshotIdentifier: snap, Tags: ownershipTags(ctx, 'rds') }));
+          ctx.log.info(`taking snapshot ${snap} of ${id}`);
+        },
+      });
+    } else {
+      const final = o.skipFinalSnapshot ? undefined : snapshotName(id, 'final', o.stamp);
+      items.push({
+        resource: `RDS instance ${id}${final ? ` (after final snapshot ${final})` : ' (no final snapshot)'}`,
+        remove: async () => {
+          const now = await findInstance(ctx);
+          if (now && now.DBInstanceStatus !== 'deleting') {
+            if (now.DeletionProtection)
+              await ctx.aws.rds.send(new ModifyDBInstanceCommand({ DBInstanceIdentifier: id, DeletionProtection: false, ApplyImmediately: true }));
+            await ctx.aws.rds.send(
+              new DeleteDBInstanceCommand({
+                DBInstanceIdentifier: id,
+                ...(final ? { FinalDBSnapshotIdentifier: final } : { SkipFinalSnapshot: true }),
+              }),
+            );
+          }
+          await waitGone(ctx, {
+            stepId: 'destroy',
+            what: `RDS instance ${id}`,
+            deadlineMs: 60 * 60_000,
+            typical: '5-15 min',
+            find: async () => {
+              const i = await findInstance(ctx);
+              return i && { status: i.DBInstanceStatus };
+            },
+          });
+        },
+      });
+    }
+  }
+  const group = (
+    await unlessNotFound(ctx.aws.rds.send(new DescribeDBSubnetGroupsCommand({ DBSubnetGroupName: id })), 'DBSubnetGroupNotFoundFault', 'DBSubnetGroupNotFound')
+  )?.DBSubnetGroups?.[0];
+  if (group?.DBSubnetGroupArn) {
+    const tags = (await ctx.aws.rds.send(new ListTagsForResourceCommand({ ResourceName: group.DBSubnetGroupArn }))).TagList;
+    if (ownedBy(ctx, tags)) {
+      const kept = !!inst && ours && !o.deleteData;
+      items.push(
+        kept
+          ? { resource: `DB subnet group ${id}`, keep: 'the kept database uses it' }
+          : {
+              resource: `DB subnet group ${id}`,
+              remove: () =>
+                retryWhileInUse(ctx, `DB subnet group ${id}`, ['InvalidDBSubnetGroupStateFault', 'InvalidDBSubnetGroupState'], () =>
+                  unlessNotFound(
+                    ctx.aws.rds.send(new DeleteDBSubnetGroupCommand({ DBSubnetGroupName: id })),
+                    'DBSubnetGroupNotFoundFault',
+                    'DBSubnetGroupNotFound',
+                  ),
+                ),
+            },
+      );
+    }
+  }
+  return items;
+}
