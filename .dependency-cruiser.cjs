@@ -49,6 +49,21 @@ module.exports = {
       to: { path: '^steps/$1/(apply|teardown)\\.ts$', dependencyTypesNot: ['dynamic-import', 'type-only'] },
     },
     {
+      name: 'a-command-calls-no-other-command',
+      severity: 'error',
+      comment:
+        'What two commands share is a function both call (src/init/write-config.ts, src/state/shared-state.ts). The one exception: `secrets set` ends in a deploy, the whole of one.',
+      from: { path: '^src/commands/([^/]+)\\.ts$', pathNot: '^src/commands/secrets\\.ts$' },
+      to: { path: '^src/commands/', pathNot: ['^src/commands/$1\\.ts$', '^src/commands/with-deployment\\.ts$'] },
+    },
+    {
+      name: 'a-command-file-loads-its-body-lazily',
+      severity: 'error',
+      comment: 'src/cli/<name>.ts is read for every run (its flags and help); the body, with the pipeline and the SDK, only when the command runs.',
+      from: { path: '^src/cli' },
+      to: { path: '^src/commands/', dependencyTypesNot: ['dynamic-import', 'type-only'] },
+    },
+    {
       name: 'only-the-wiring-point-imports-the-pipeline-list',
       severity: 'error',
       from: { path: '^(src|steps)/', pathNot: '^src/session\\.ts$' },

@@ -17,7 +17,7 @@ import { boundaryPolicy, ensureBoundary } from '../aws/app-roles.js';
 import { ensureDeployRole, ensureGithubProvider, githubSubjects, trustPolicy } from '../ci/github-oidc.js';
 import { environmentHasBranchRule, githubAccess, resolveGithubRepo } from '../ci/github-repo.js';
 import { ciInputs, githubWorkflow, WORKFLOW_PATH } from '../ci/github-workflow.js';
-import { initStateBucket, stateConfigLines, statePush } from './state.js';
+import { initStateBucket, stateConfigLines, statePush } from '../state/shared-state.js';
 import { LocalStateBackend } from '../state/state-backend.js';
 import type { CommonOptions, Io } from '../options.js';
 

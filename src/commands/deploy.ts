@@ -53,7 +53,7 @@ export async function deployCommand(opts: CommonOptions, io: Io): Promise<number
       });
     }
     // Loaded only for a first run without a config: init's prompts and lookups are not a deploy's.
-    const { runInit } = await import('./init.js');
+    const { runInit } = await import('../init/write-config.js');
     await runInit(opts, io);
   }
   const clock = systemClock;

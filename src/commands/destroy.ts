@@ -1,9 +1,5 @@
-import { resolve } from 'node:path';
+import { withDeployment } from './with-deployment.js';
 import * as clack from '@clack/prompts';
-import { loadConfig } from '../config/load-config.js';
-import { openSession } from '../session.js';
-import { checkIdentity } from '../state/state-store.js';
-import { openState, lockCommandOf } from '../state/open-state.js';
 import { makeContextFactory } from '../pipeline/context-factory.js';
 import { createLogger, Redactor } from '../logger.js';
 import { systemClock } from '../clock.js';
@@ -51,8 +47,6 @@ export async function destroyCommand(opts: CommonOptions, io: Io): Promise<numbe
   if (d.skipFinalSnapshot && !d.deleteData)
     throw new InputError('destroy: invalid flags', ['--skip-final-snapshot: only with --delete-data (without it the database is kept)']);
   const interactive = io.isTTY && !opts.nonInteractive && !opts.json;
-  const loaded = await loadConfig(resolve(io.cwd, opts.configPath), opts.env);
-  const app = loaded.config.app;
   // prod needs the name typed even with --yes, unless --force says the script means it.
   const typed = !opts.yes || (opts.env === 'prod' && !d.force);
   if (typed && !interactive) {
@@ -62,16 +56,12 @@ export async function destroyCommand(opts: CommonOptions, io: Io): Promise<numbe
       { hint: 'Nothing was changed.' },
     );
   }
-  const store = openState(loaded, opts, io);
-  const session = await openSession(opts, io, false, loaded);
   const say = (step: string, status: 'progress' | 'done' | 'warning', m: string) => {
     if (opts.json) io.stdout.write(JSON.stringify({ step, status, message: m, timestamp: clock.now().toISOString() }) + '\n');
     else io.stderr.write(`${step === 'destroy' ? '' : `${step}: `}${m}\n`);
   };
-  const lock = await store.lock(lockCommandOf(io), () => clock.now());
-  try {
-    const state = await store.load(app, clock.now());
-    checkIdentity(state, session.account, session.region);
+  return withDeployment(opts, io, { lock: true }, async ({ loaded, session, store, state }) => {
+    const app = loaded.config.app;
     const save = () => store.save(state, clock.now());
     const o: DestroyOptions = { deleteData: d.deleteData, skipFinalSnapshot: d.skipFinalSnapshot, stamp: state.destroy?.stamp ?? stampOf(clock.now()) };
     const redactor = new Redactor();
@@ -133,7 +123,5 @@ export async function destroyCommand(opts: CommonOptions, io: Io): Promise<numbe
     if (opts.json) say('destroy', 'done', lines.join('\n'));
     else io.stdout.write(lines.join('\n') + '\n');
     return 0;
-  } finally {
-    await lock.release();
-  }
+  });
 }

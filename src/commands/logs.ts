@@ -1,9 +1,7 @@
-import { resolve } from 'node:path';
-import { loadConfig } from '../config/load-config.js';
+import { withDeployment } from './with-deployment.js';
 import { FilterLogEventsCommand, type FilteredLogEvent } from '@aws-sdk/client-cloudwatch-logs';
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { openSession } from '../session.js';
-import { openState } from '../state/open-state.js';
 import { systemClock } from '../clock.js';
 import { InputError, WizardError } from '../errors.js';
 import { errorName, isError } from '../aws/not-found.js';
@@ -59,86 +57,85 @@ async function redactor(session: Awaited<ReturnType<typeof openSession>>, env: s
  * `--follow` polls until Ctrl-C, which exits 0.
  */
 export async function logsCommand(opts: CommonOptions, io: Io, names: readonly string[]): Promise<number> {
-  const loaded = await loadConfig(resolve(io.cwd, opts.configPath), opts.env);
-  const store = openState(loaded, opts, io);
-  const session = await openSession(opts, io, false, loaded);
-  const config = session.loaded.config;
-  const state = await store.load(config.app, systemClock.now());
-  const tds = state.steps['task-definition']?.outputs as StepOutputs['task-definition'] | undefined;
-  const problems: string[] = [];
-  const since = parseSince(opts.logs?.since ?? '10m', systemClock.now());
-  if (!since) problems.push(`--since ${opts.logs?.since}: a duration such as 15m, 2h or 1d, or a time such as 2026-11-20T10:00`);
-  const known = Object.keys(config.services);
-  for (const n of names) if (!known.includes(n)) problems.push(`${n}: not a service of this app; services are ${known.join(', ')}`);
-  const sources: Source[] = [];
-  const task = opts.logs?.task;
-  if (task !== undefined) {
-    const schedules = Object.keys(config.schedules);
-    if (schedules.includes(task)) {
-      // Every run of the schedule writes under its own stream prefix.
-      sources.push({ label: task, prefix: `${scheduleStreamPrefix(task)}/` });
-    } else if (task !== 'migrations')
-      problems.push(`--task ${task}: "migrations" (the last migration task)${schedules.length ? ` or a schedule (${schedules.join(', ')})` : ''}`);
-    const mig = state.steps.migrations?.outputs as StepOutputs['migrations'] | undefined;
-    const runAs = config.migrations?.service ?? Object.values(config.services).find((s) => s.routes.includes('/*'))?.name ?? known[0]!;
-    const td = tds?.services[runAs];
-    if (task === 'migrations' && (!mig || !td)) problems.push('--task migrations: no migration has run yet');
-    else if (task === 'migrations' && mig && td)
-      sources.push({ label: 'migrations', streams: [`${td.streamPrefix}/${td.containerName}/${mig.taskArn.split('/').pop()}`] });
-  } else {
-    for (const n of names.length ? names : known) sources.push({ label: n, prefix: `${tds?.services[n]?.streamPrefix ?? n}/` });
-  }
-  if (problems.length) throw new InputError('logs: invalid arguments', problems, { hint: 'Run deploy-wizard logs --help.' });
-
-  const redact = await redactor(session, opts.env, !!opts.logs?.noRedact);
-  const group = logGroupName({ app: config.app, env: opts.env });
-  const width = Math.max(...sources.map((s) => s.label.length));
-  const seen = new Set<string>();
-  let from = since!.getTime();
-
-  const fetchAll = async (): Promise<{ label: string; e: FilteredLogEvent }[]> => {
-    const all: { label: string; e: FilteredLogEvent }[] = [];
-    for (const s of sources) {
-      let nextToken: string | undefined;
-      do {
-        const res = await session.aws.logs.send(
-          new FilterLogEventsCommand({
-            logGroupName: group,
-            ...(s.prefix ? { logStreamNamePrefix: s.prefix } : { logStreamNames: s.streams }),
-            startTime: from,
-            ...(opts.logs?.filter ? { filterPattern: opts.logs.filter } : {}),
-            nextToken,
-          }),
-        );
-        // Checked here too: moto answers a prefix query with every stream's events.
-        const mine = (e: FilteredLogEvent) => (s.prefix ? !!e.logStreamName?.startsWith(s.prefix) : !!s.streams?.includes(e.logStreamName ?? ''));
-        for (const e of res.events ?? []) if (e.eventId && !seen.has(e.eventId) && mine(e)) all.push({ label: s.label, e });
-        nextToken = res.nextToken;
-      } while (nextToken);
+  // Read-only, and shown for whatever account the state is in: no lock, no identity check.
+  return withDeployment(opts, io, { identity: false }, async ({ session, state }) => {
+    const config = session.loaded.config;
+    const tds = state.steps['task-definition']?.outputs as StepOutputs['task-definition'] | undefined;
+    const problems: string[] = [];
+    const since = parseSince(opts.logs?.since ?? '10m', systemClock.now());
+    if (!since) problems.push(`--since ${opts.logs?.since}: a duration such as 15m, 2h or 1d, or a time such as 2026-11-20T10:00`);
+    const known = Object.keys(config.services);
+    for (const n of names) if (!known.includes(n)) problems.push(`${n}: not a service of this app; services are ${known.join(', ')}`);
+    const sources: Source[] = [];
+    const task = opts.logs?.task;
+    if (task !== undefined) {
+      const schedules = Object.keys(config.schedules);
+      if (schedules.includes(task)) {
+        // Every run of the schedule writes under its own stream prefix.
+        sources.push({ label: task, prefix: `${scheduleStreamPrefix(task)}/` });
+      } else if (task !== 'migrations')
+        problems.push(`--task ${task}: "migrations" (the last migration task)${schedules.length ? ` or a schedule (${schedules.join(', ')})` : ''}`);
+      const mig = state.steps.migrations?.outputs as StepOutputs['migrations'] | undefined;
+      const runAs = config.migrations?.service ?? Object.values(config.services).find((s) => s.routes.includes('/*'))?.name ?? known[0]!;
+      const td = tds?.services[runAs];
+      if (task === 'migrations' && (!mig || !td)) problems.push('--task migrations: no migration has run yet');
+      else if (task === 'migrations' && mig && td)
+        sources.push({ label: 'migrations', streams: [`${td.streamPrefix}/${td.containerName}/${mig.taskArn.split('/').pop()}`] });
+    } else {
+      for (const n of names.length ? names : known) sources.push({ label: n, prefix: `${tds?.services[n]?.streamPrefix ?? n}/` });
     }
-    return all.sort((a, b) => (a.e.timestamp ?? 0) - (b.e.timestamp ?? 0));
-  };
-  const print = (batch: { label: string; e: FilteredLogEvent }[]) => {
-    for (const { label, e } of batch) {
-      seen.add(e.eventId!);
-      from = Math.max(from, e.timestamp ?? from);
-      const line = redact.redact((e.message ?? '').replace(/\n$/, ''));
-      if (opts.json)
-        io.stdout.write(JSON.stringify({ type: 'log', service: label, timestamp: new Date(e.timestamp ?? 0).toISOString(), message: line }) + '\n');
-      else io.stdout.write(`${label.padEnd(width)} | ${new Date(e.timestamp ?? 0).toISOString()} ${line}\n`);
-    }
-  };
+    if (problems.length) throw new InputError('logs: invalid arguments', problems, { hint: 'Run deploy-wizard logs --help.' });
 
-  try {
-    print(await fetchAll());
-    while (opts.logs?.follow && !io.signal.aborted) {
-      await systemClock.sleep(FOLLOW_EVERY_MS, io.signal);
+    const redact = await redactor(session, opts.env, !!opts.logs?.noRedact);
+    const group = logGroupName({ app: config.app, env: opts.env });
+    const width = Math.max(...sources.map((s) => s.label.length));
+    const seen = new Set<string>();
+    let from = since!.getTime();
+
+    const fetchAll = async (): Promise<{ label: string; e: FilteredLogEvent }[]> => {
+      const all: { label: string; e: FilteredLogEvent }[] = [];
+      for (const s of sources) {
+        let nextToken: string | undefined;
+        do {
+          const res = await session.aws.logs.send(
+            new FilterLogEventsCommand({
+              logGroupName: group,
+              ...(s.prefix ? { logStreamNamePrefix: s.prefix } : { logStreamNames: s.streams }),
+              startTime: from,
+              ...(opts.logs?.filter ? { filterPattern: opts.logs.filter } : {}),
+              nextToken,
+            }),
+          );
+          // Checked here too: moto answers a prefix query with every stream's events.
+          const mine = (e: FilteredLogEvent) => (s.prefix ? !!e.logStreamName?.startsWith(s.prefix) : !!s.streams?.includes(e.logStreamName ?? ''));
+          for (const e of res.events ?? []) if (e.eventId && !seen.has(e.eventId) && mine(e)) all.push({ label: s.label, e });
+          nextToken = res.nextToken;
+        } while (nextToken);
+      }
+      return all.sort((a, b) => (a.e.timestamp ?? 0) - (b.e.timestamp ?? 0));
+    };
+    const print = (batch: { label: string; e: FilteredLogEvent }[]) => {
+      for (const { label, e } of batch) {
+        seen.add(e.eventId!);
+        from = Math.max(from, e.timestamp ?? from);
+        const line = redact.redact((e.message ?? '').replace(/\n$/, ''));
+        if (opts.json)
+          io.stdout.write(JSON.stringify({ type: 'log', service: label, timestamp: new Date(e.timestamp ?? 0).toISOString(), message: line }) + '\n');
+        else io.stdout.write(`${label.padEnd(width)} | ${new Date(e.timestamp ?? 0).toISOString()} ${line}\n`);
+      }
+    };
+
+    try {
       print(await fetchAll());
+      while (opts.logs?.follow && !io.signal.aborted) {
+        await systemClock.sleep(FOLLOW_EVERY_MS, io.signal);
+        print(await fetchAll());
+      }
+    } catch (e) {
+      // Ctrl-C ends a --follow: that is how it is meant to stop.
+      if (opts.logs?.follow && io.signal.aborted) return 0;
+      throw e;
     }
-  } catch (e) {
-    // Ctrl-C ends a --follow: that is how it is meant to stop.
-    if (opts.logs?.follow && io.signal.aborted) return 0;
-    throw e;
-  }
-  return 0;
+    return 0;
+  });
 }

@@ -1,30 +1,24 @@
-import { resolve } from 'node:path';
-import { loadConfig } from '../config/load-config.js';
-import { openSession } from '../session.js';
-import { openState } from '../state/open-state.js';
+import { withDeployment } from './with-deployment.js';
 import { loadDigestCache } from '../docker/digest-cache-file.js';
 import { formatCost, formatPlan } from '../ui/format-plan.js';
-import { systemClock } from '../clock.js';
 import type { CommonOptions, Io } from '../options.js';
 import { collectSecretInputs } from '../secrets/inputs.js';
 import { computePlan } from '../pipeline/planner.js';
 
 export async function planCommand(opts: CommonOptions, io: Io): Promise<number> {
-  // Planning needs no Docker: it reads the registry over HTTP.
-  const loaded = await loadConfig(resolve(io.cwd, opts.configPath), opts.env);
-  // Where the state is, and a bad --state-backend or DEPLOY_WIZARD_STATE, are settled before any AWS call.
-  const store = openState(loaded, opts, io);
-  const session = await openSession(opts, io, false, loaded);
-  const state = await store.load(session.loaded.config.app, systemClock.now());
-  const { values } = collectSecretInputs(session.loaded.config, io.env, []);
-  // Read-only: the digests from earlier runs are used, never written.
-  const digestCache = await loadDigestCache(store.digestsPath);
-  const plan = await computePlan(session, state, io, (m) => io.stderr.write(`warning: ${m}\n`), { secretValues: values, digestCache });
-  if (opts.json) {
-    io.stdout.write(JSON.stringify({ type: 'plan', env: opts.env, account: session.account, region: session.region, ...plan }) + '\n');
-  } else {
-    io.stdout.write(`Plan for ${session.loaded.config.app} (${opts.env}) in ${session.region}, account ${session.account}\n\n`);
-    io.stdout.write(formatPlan(plan.plans) + '\n\nEstimated monthly cost\n' + formatCost(plan.cost) + '\n');
-  }
-  return 0;
+  // Planning needs no Docker: it reads the registry over HTTP. A plan is read-only: no lock, and a state of
+  // another account is shown as it is.
+  return withDeployment(opts, io, { identity: false }, async ({ store, session, state }) => {
+    const { values } = collectSecretInputs(session.loaded.config, io.env, []);
+    // Read-only: the digests from earlier runs are used, never written.
+    const digestCache = await loadDigestCache(store.digestsPath);
+    const plan = await computePlan(session, state, io, (m) => io.stderr.write(`warning: ${m}\n`), { secretValues: values, digestCache });
+    if (opts.json) {
+      io.stdout.write(JSON.stringify({ type: 'plan', env: opts.env, account: session.account, region: session.region, ...plan }) + '\n');
+    } else {
+      io.stdout.write(`Plan for ${session.loaded.config.app} (${opts.env}) in ${session.region}, account ${session.account}\n\n`);
+      io.stdout.write(formatPlan(plan.plans) + '\n\nEstimated monthly cost\n' + formatCost(plan.cost) + '\n');
+    }
+    return 0;
+  });
 }

@@ -1,31 +1,24 @@
-import { resolve } from 'node:path';
-import { loadConfig } from '../config/load-config.js';
-import { openSession } from '../session.js';
-import { checkIdentity } from '../state/state-store.js';
-import { openState } from '../state/open-state.js';
+import { withDeployment } from './with-deployment.js';
 import { systemClock } from '../clock.js';
 import { collectStatus, type Status } from '../status/collect-status.js';
 import type { CommonOptions, Io } from '../options.js';
 
 /** `status`: read-only. Exit 0 when every service is healthy and the last deploy finished, 1 with the reasons when not. */
 export async function statusCommand(opts: CommonOptions, io: Io): Promise<number> {
-  const loaded = await loadConfig(resolve(io.cwd, opts.configPath), opts.env);
-  const store = openState(loaded, opts, io);
-  const session = await openSession(opts, io, false, loaded);
-  const state = await store.load(session.loaded.config.app, systemClock.now());
-  checkIdentity(state, session.account, session.region);
-  const status = await collectStatus({
-    aws: session.aws,
-    config: session.loaded.config,
-    state,
-    region: session.region,
-    account: session.account,
-    now: systemClock.now(),
-    checkTargets: !io.env.DEPLOY_WIZARD_HEALTH_URL,
+  return withDeployment(opts, io, {}, async ({ session, state }) => {
+    const status = await collectStatus({
+      aws: session.aws,
+      config: session.loaded.config,
+      state,
+      region: session.region,
+      account: session.account,
+      now: systemClock.now(),
+      checkTargets: !io.env.DEPLOY_WIZARD_HEALTH_URL,
+    });
+    if (opts.json) io.stdout.write(JSON.stringify({ type: 'status', healthy: status.problems.length === 0, ...status }) + '\n');
+    else io.stdout.write(formatStatus(status));
+    return status.problems.length ? 1 : 0;
   });
-  if (opts.json) io.stdout.write(JSON.stringify({ type: 'status', healthy: status.problems.length === 0, ...status }) + '\n');
-  else io.stdout.write(formatStatus(status));
-  return status.problems.length ? 1 : 0;
 }
 
 export function formatStatus(s: Status): string {

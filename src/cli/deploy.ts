@@ -1,0 +1,16 @@
+import type { Command } from './command.js';
+import { INIT_FLAGS, initOptions } from './init.js';
+
+export const deploy: Command = {
+  name: 'deploy',
+  overview: '  deploy          (default) provision, push, deploy; resumes a failed run',
+  help: `Usage: deploy-wizard [deploy] [flags]
+
+Provisions everything deploy-wizard.json describes and deploys the app.
+On a terminal it asks for what is missing (writing the config on first run),
+shows the plan and the monthly cost, and asks before changing anything.
+If a step fails, run the same command again: it resumes there.`,
+  flags: INIT_FLAGS,
+  options: initOptions,
+  run: async (opts, io) => (await import('../commands/deploy.js')).deployCommand(opts, io),
+};

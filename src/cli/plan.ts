@@ -1,0 +1,11 @@
+import type { Command } from './command.js';
+
+export const plan: Command = {
+  name: 'plan',
+  overview: '  plan            read-only: what would change, and the cost',
+  help: `Usage: deploy-wizard plan [flags]
+
+Read-only: what each step would create, change or leave as it is, and the
+estimated monthly cost. Makes no changes.`,
+  run: async (opts, io) => (await import('../commands/plan.js')).planCommand(opts, io),
+};
