@@ -188,7 +188,7 @@ export const dashboardName = (ctx: AppEnv) => `${ctx.app}-${ctx.env}`;
 export const budgetName = (ctx: AppEnv) => `deploy-wizard-${ctx.app}-${ctx.env}`;
 
 // Secrets Manager names; the ARN adds "-" and six random characters.
-/** The app secret: the config's secrets and the derived URLs and ids. */
+/** The app's one secret, `<app>/<env>`: a JSON object of every key the app gets. */
 export const appSecretName = (ctx: AppEnv) => `${ctx.app}/${ctx.env}`;
 /** The database's master credentials. */
 export const rdsMasterSecretName = (ctx: AppEnv) => `${ctx.app}/${ctx.env}/rds-master`;

@@ -115,8 +115,6 @@ export function parseSecretObject(text: string | undefined, name: string, step =
   return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]));
 }
 
-/** The app's one secret, `<app>/<env>`: a JSON object of every key the app gets. */
-
 /** A JSON secret's value by ARN, registered for redaction; undefined when it cannot be read. */
 export async function readSecretJson(ctx: StepContext, arn: string): Promise<Record<string, string> | undefined> {
   try {

@@ -25,8 +25,6 @@ declare module '../../src/pipeline/outputs.js' {
   }
 }
 
-/** Budget names are unique per account; the prefix keeps ours apart from the user's own. */
-
 /** 80% of the budget forecast, and 100% actually spent. */
 export const NOTIFICATIONS: Notification[] = [
   { NotificationType: 'FORECASTED', ComparisonOperator: 'GREATER_THAN', Threshold: 80, ThresholdType: 'PERCENTAGE' },
