@@ -107,7 +107,7 @@ async function setKey(opts: CommonOptions, io: Io, key: string | undefined): Pro
   io.stderr.write(
     `Set ${key} in ${name}. Deploying: ${who} ${readers.length === 1 ? 'reads' : 'read'} it and ${readers.length === 1 ? 'rolls' : 'roll'} to new tasks.\n`,
   );
-  return (await import('./deploy.js')).deployCommand(opts, io);
+  return (await import('../deploy/deploy-app.js')).deployApp(opts, io);
 }
 
 /** `secrets list`: names, where each comes from, when it last changed. Never values. */
@@ -183,7 +183,7 @@ async function rotateOriginSecret(opts: CommonOptions, io: Io, what: string | un
   const next = current.previous ? current.value! : randomAlnum(48);
   if (!current.previous) await put({ value: next, previous: current.value! });
   io.stderr.write(`Rotating ${name}: the routes accept the old and the new value while CloudFront moves to the new one.\n`);
-  const deploy = (await import('./deploy.js')).deployCommand;
+  const deploy = (await import('../deploy/deploy-app.js')).deployApp;
   const first = await deploy(opts, io);
   if (first !== 0) return first;
   await put({ value: next });

@@ -5,6 +5,7 @@ import {
   GetSecretValueCommand,
   RestoreSecretCommand,
   type DescribeSecretCommandOutput,
+  type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import type { StepContext } from '../pipeline/context.js';
 import { StepError } from '../errors.js';
@@ -124,5 +125,14 @@ export async function readSecretJson(ctx: StepContext, arn: string): Promise<Rec
   } catch (e) {
     if (isError(e, 'ResourceNotFoundException')) return undefined;
     throw e;
+  }
+}
+
+/** Whether the secret exists and is scheduled for deletion (a destroy that kept the data ran, then a deploy). Unreadable counts as no. */
+export async function scheduledForDeletion(client: SecretsManagerClient, name: string): Promise<boolean> {
+  try {
+    return !!(await client.send(new DescribeSecretCommand({ SecretId: name }))).DeletedDate;
+  } catch {
+    return false;
   }
 }
