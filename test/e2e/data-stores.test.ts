@@ -2,14 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { RDSClient, DescribeDBInstancesCommand } from '@aws-sdk/client-rds';
-import { SecretsManagerClient, GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { makeExampleApp, readState, runCli, runCliKilledAt } from '../helpers/cli.js';
 import { startDebianPostgres } from '../helpers/postgres-server.js';
 import { recordedDeploy, mutatingCalls } from '../helpers/recorded-deploy.js';
 import { expectOk } from '../helpers/expect-ok.js';
+import { secretJson } from '../helpers/read-back.js';
 
 const rdsClient = () => new RDSClient({ region: 'us-east-1' });
-const secrets = () => new SecretsManagerClient({ region: 'us-east-1' });
 
 async function instances(id: string) {
   try {
@@ -17,10 +16,6 @@ async function instances(id: string) {
   } catch {
     return [];
   }
-}
-
-async function secretJson(id: string) {
-  return JSON.parse((await secrets().send(new GetSecretValueCommand({ SecretId: id }))).SecretString!);
 }
 
 describe('data stores through the CLI', () => {

@@ -2,25 +2,18 @@ import { describe, expect, it } from 'vitest';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { CognitoIdentityProviderClient, ListUserPoolsCommand } from '@aws-sdk/client-cognito-identity-provider';
 import { DeleteSecretCommand, GetSecretValueCommand, ListSecretVersionIdsCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { GetRoleCommand, GetRolePolicyCommand, IAMClient, ListAttachedRolePoliciesCommand } from '@aws-sdk/client-iam';
 import { CLI, makeExampleApp, readState, runCli, runCliKilledAt, standinEnv } from '../helpers/cli.js';
 import { findLeaks } from '../helpers/leaks.js';
 import { DescribeTaskDefinitionCommand, ECSClient } from '@aws-sdk/client-ecs';
 import { expectOk } from '../helpers/expect-ok.js';
+import { poolsNamed, secretJson } from '../helpers/read-back.js';
 
 const sm = () => new SecretsManagerClient({ region: 'us-east-1' });
-const idp = () => new CognitoIdentityProviderClient({ region: 'us-east-1' });
 const iam = () => new IAMClient({ region: 'us-east-1' });
 
-const secretJson = async (id: string) => JSON.parse((await sm().send(new GetSecretValueCommand({ SecretId: id }))).SecretString!);
 const versions = async (id: string) => (await sm().send(new ListSecretVersionIdsCommand({ SecretId: id, IncludeDeprecated: true }))).Versions!.length;
-async function poolsNamed(name: string) {
-  const all = (await idp().send(new ListUserPoolsCommand({ MaxResults: 60 }))).UserPools ?? [];
-  return all.filter((p) => p.Name === name);
-}
-
 const ASKED = { CLAUDE_API_KEY: 'sk-claude-test-Qw7Zr2Lp9Xv4' };
 
 describe('identity and secrets through the CLI (agencio-predict)', () => {

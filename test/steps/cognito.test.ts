@@ -4,19 +4,14 @@ import {
   DescribeUserPoolClientCommand,
   DescribeUserPoolCommand,
   GetUserPoolMfaConfigCommand,
-  ListUserPoolsCommand,
   UpdateUserPoolCommand,
 } from '@aws-sdk/client-cognito-identity-provider';
 import { cognito, updateInput } from '../../steps/cognito/apply.js';
 import { stepContext, MUTATING } from '../helpers/step-context.js';
 import { startAwsProxy } from '../helpers/aws-proxy.js';
+import { poolsNamed } from '../helpers/read-back.js';
 
 const idp = () => new CognitoIdentityProviderClient({ region: 'us-east-1' });
-async function poolsNamed(name: string) {
-  const all = (await idp().send(new ListUserPoolsCommand({ MaxResults: 60 }))).UserPools ?? [];
-  return all.filter((p) => p.Name === name);
-}
-
 describe('cognito against moto', () => {
   it('a CreateUserPool whose answer was lost is found by name and tags and adopted: never a second pool', async () => {
     const proxy = await startAwsProxy(process.env.AWS_ENDPOINT_URL!);
