@@ -56,6 +56,13 @@ module.exports = {
       to: { path: '^src/commands/', pathNot: ['^src/commands/$1\\.ts$', '^src/commands/with-deployment\\.ts$'] },
     },
     {
+      name: 'a-command-makes-no-aws-call-itself',
+      severity: 'error',
+      comment: 'AWS calls live in the steps and in src/ (src/aws, src/secrets, src/logs...), where they are named once and tested; a command composes them.',
+      from: { path: '^src/(commands|deploy)/' },
+      to: { path: '@aws-sdk/', dependencyTypesNot: ['type-only'] },
+    },
+    {
       name: 'a-command-file-loads-its-body-lazily',
       severity: 'error',
       comment: 'src/cli/<name>.ts is read for every run (its flags and help); the body, with the pipeline and the SDK, only when the command runs.',

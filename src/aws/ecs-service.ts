@@ -8,6 +8,7 @@ import {
   ListServicesCommand,
   ListTaskDefinitionsCommand,
   UpdateServiceCommand,
+  type ECSClient,
   type Service,
 } from '@aws-sdk/client-ecs';
 import type { StepContext } from '../pipeline/context.js';
@@ -241,4 +242,15 @@ export async function deregisterFamily(ctx: StepContext, family: string): Promis
   if (!ecsOwned(ctx, latest.tags)) return 0;
   for (const arn of arns) await ctx.aws.ecs.send(new DeregisterTaskDefinitionCommand({ taskDefinition: arn }));
   return arns.length;
+}
+
+/** The task definition ARN the ACTIVE service of this name runs, or undefined when there is none. */
+export async function activeTaskDefinition(ecs: ECSClient, cluster: string, service: string): Promise<string | undefined> {
+  const live = await ecs.send(new DescribeServicesCommand({ cluster, services: [service] }));
+  return live.services?.find((s) => s.status === 'ACTIVE')?.taskDefinition;
+}
+
+/** Puts the service on this task definition revision; ECS then rolls its tasks (with the circuit breaker the service has). */
+export async function pointServiceAt(ecs: ECSClient, cluster: string, service: string, taskDefinition: string, abortSignal?: AbortSignal): Promise<void> {
+  await ecs.send(new UpdateServiceCommand({ cluster, service, taskDefinition }), { abortSignal });
 }

@@ -1,13 +1,13 @@
 import { withDeployment } from './with-deployment.js';
-import { FilterLogEventsCommand, type FilteredLogEvent } from '@aws-sdk/client-cloudwatch-logs';
-import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
+import type { FilteredLogEvent } from '@aws-sdk/client-cloudwatch-logs';
+import { filterEvents } from '../logs/filter-events.js';
 import { openSession } from '../session.js';
 import { systemClock } from '../clock.js';
 import { InputError, WizardError } from '../errors.js';
 import { errorName, isError } from '../aws/not-found.js';
 import { Redactor } from '../logger.js';
 import { logGroupName, scheduleStreamPrefix, appSecretName } from '../aws/names.js';
-import { parseSecretObject } from '../secrets/store.js';
+import { getSecretObject } from '../secrets/store.js';
 import { parseSince } from '../logs/parse-since.js';
 import type { StepOutputs } from '../pipeline/step.js';
 import type { CommonOptions, Io } from '../options.js';
@@ -26,8 +26,7 @@ async function redactor(session: Awaited<ReturnType<typeof openSession>>, env: s
   const r = new Redactor();
   const name = appSecretName({ app: session.loaded.config.app, env });
   try {
-    const v = await session.aws.secrets.send(new GetSecretValueCommand({ SecretId: appSecretName({ app: session.loaded.config.app, env }) }));
-    for (const value of Object.values(parseSecretObject(v.SecretString, 'app secret'))) {
+    for (const value of Object.values(await getSecretObject(session.aws.secrets, name, 'app secret'))) {
       r.add(value);
       // A URL's password alone is as secret as the URL.
       try {
@@ -95,22 +94,8 @@ export async function logsCommand(opts: CommonOptions, io: Io, names: readonly s
     const fetchAll = async (): Promise<{ label: string; e: FilteredLogEvent }[]> => {
       const all: { label: string; e: FilteredLogEvent }[] = [];
       for (const s of sources) {
-        let nextToken: string | undefined;
-        do {
-          const res = await session.aws.logs.send(
-            new FilterLogEventsCommand({
-              logGroupName: group,
-              ...(s.prefix ? { logStreamNamePrefix: s.prefix } : { logStreamNames: s.streams }),
-              startTime: from,
-              ...(opts.logs?.filter ? { filterPattern: opts.logs.filter } : {}),
-              nextToken,
-            }),
-          );
-          // Checked here too: moto answers a prefix query with every stream's events.
-          const mine = (e: FilteredLogEvent) => (s.prefix ? !!e.logStreamName?.startsWith(s.prefix) : !!s.streams?.includes(e.logStreamName ?? ''));
-          for (const e of res.events ?? []) if (e.eventId && !seen.has(e.eventId) && mine(e)) all.push({ label: s.label, e });
-          nextToken = res.nextToken;
-        } while (nextToken);
+        for (const e of await filterEvents(session.aws.logs, { group, ...s, from, filter: opts.logs?.filter }))
+          if (e.eventId && !seen.has(e.eventId)) all.push({ label: s.label, e });
       }
       return all.sort((a, b) => (a.e.timestamp ?? 0) - (b.e.timestamp ?? 0));
     };

@@ -1,6 +1,6 @@
 import { withDeployment } from './with-deployment.js';
 import * as clack from '@clack/prompts';
-import { DescribeServicesCommand, UpdateServiceCommand } from '@aws-sdk/client-ecs';
+import { activeTaskDefinition, pointServiceAt } from '../aws/ecs-service.js';
 import { makeContextFactory } from '../pipeline/context-factory.js';
 import { createLogger, Redactor } from '../logger.js';
 import { systemClock } from '../clock.js';
@@ -75,10 +75,9 @@ export async function rollbackCommand(opts: CommonOptions, io: Io, args: readonl
           problems.push(`${name}: not deployed yet (run deploy first)`);
           continue;
         }
-        const live = await session.aws.ecs
-          .send(new DescribeServicesCommand({ cluster: svcOut.clusterName, services: [rec.serviceName] }))
-          .catch((e: unknown) => Promise.reject(describeAwsError(e, 'rollback')));
-        const arn = live.services?.find((s) => s.status === 'ACTIVE')?.taskDefinition;
+        const arn = await activeTaskDefinition(session.aws.ecs, svcOut.clusterName, rec.serviceName).catch((e: unknown) =>
+          Promise.reject(describeAwsError(e, 'rollback')),
+        );
         const m = arn ? /task-definition\/(.+):(\d+)$/.exec(arn) : null;
         if (!m) {
           problems.push(`${name}: no running ECS service ${rec.serviceName}; run deploy to recreate it`);
@@ -111,11 +110,9 @@ export async function rollbackCommand(opts: CommonOptions, io: Io, args: readonl
         state.rollbacks = { ...state.rollbacks, [m.name]: { family: m.family, from: m.from, to: m.to, at: clock.now().toISOString() } };
         await save();
         say('progress', `${m.name}: rolling back to ${m.family}:${m.to} (was ${m.from})`);
-        await session.aws.ecs
-          .send(new UpdateServiceCommand({ cluster: svcOut.clusterName, service: m.serviceName, taskDefinition: m.arn }), {
-            abortSignal: io.signal,
-          })
-          .catch((e: unknown) => Promise.reject(describeAwsError(e, `rollback ${m.name}`)));
+        await pointServiceAt(session.aws.ecs, svcOut.clusterName, m.serviceName, m.arn, io.signal).catch((e: unknown) =>
+          Promise.reject(describeAwsError(e, `rollback ${m.name}`)),
+        );
       }
 
       // The first-boot checks judge the services against what they should run now: the rolled-back revisions.

@@ -1,11 +1,10 @@
 import { resolve } from 'node:path';
 import * as clack from '@clack/prompts';
-import { DescribeSecretCommand, GetSecretValueCommand, PutSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { loadConfig } from '../config/load-config.js';
 import { openSession } from '../session.js';
 import { checkIdentity } from '../state/state-store.js';
 import { openState } from '../state/open-state.js';
-import { parseSecretObject, randomAlnum } from '../secrets/store.js';
+import { describeSecretByName, getSecretObject, putSecretObject, randomAlnum } from '../secrets/store.js';
 import { lbBehindCdn } from '../config/features.js';
 import { describeAwsError } from '../aws/describe-error.js';
 import { closest } from '../config/suggest.js';
@@ -66,11 +65,10 @@ async function setKey(opts: CommonOptions, io: Io, key: string | undefined): Pro
     let arn: string;
     let current: Record<string, string>;
     try {
-      const d = await session.aws.secrets.send(new DescribeSecretCommand({ SecretId: name }));
-      if (d.DeletedDate)
-        throw new WizardError(`secrets set: ${name} is scheduled for deletion`, { hint: 'Run deploy-wizard deploy --yes to restore it first.' });
-      arn = d.ARN!;
-      current = parseSecretObject((await session.aws.secrets.send(new GetSecretValueCommand({ SecretId: arn }))).SecretString, name);
+      const d = await describeSecretByName(session.aws.secrets, name);
+      if (d.deleted) throw new WizardError(`secrets set: ${name} is scheduled for deletion`, { hint: 'Run deploy-wizard deploy --yes to restore it first.' });
+      arn = d.arn;
+      current = await getSecretObject(session.aws.secrets, arn, name);
     } catch (e) {
       if (e instanceof WizardError) throw e;
       if (isError(e, 'ResourceNotFoundException')) {
@@ -84,7 +82,7 @@ async function setKey(opts: CommonOptions, io: Io, key: string | undefined): Pro
       io.stderr.write(`${key} already has that value; nothing changed.\n`);
       return 0;
     }
-    await session.aws.secrets.send(new PutSecretValueCommand({ SecretId: arn, SecretString: JSON.stringify({ ...current, [key]: value }) }));
+    await putSecretObject(session.aws.secrets, arn, { ...current, [key]: value });
     const step = state.steps.secrets;
     if (step?.outputs) {
       const out = step.outputs as unknown as StepOutputs['secrets'];
@@ -120,8 +118,7 @@ async function listKeys(opts: CommonOptions, io: Io): Promise<number> {
   const name = appSecretName({ app: loaded.config.app, env: opts.env });
   let live: string[] = [];
   try {
-    const v = await session.aws.secrets.send(new GetSecretValueCommand({ SecretId: name }));
-    live = Object.keys(parseSecretObject(v.SecretString, name));
+    live = Object.keys(await getSecretObject(session.aws.secrets, name));
   } catch (e) {
     if (e instanceof WizardError) throw e;
     if (!isError(e, 'ResourceNotFoundException')) throw describeAwsError(e, 'secrets list');
@@ -167,14 +164,14 @@ async function rotateOriginSecret(opts: CommonOptions, io: Io, what: string | un
   const name = originVerifySecretName({ app: loaded.config.app, env: opts.env });
   const put = async (value: Record<string, string>) => {
     try {
-      await session.aws.secrets.send(new PutSecretValueCommand({ SecretId: name, SecretString: JSON.stringify(value) }));
+      await putSecretObject(session.aws.secrets, name, value);
     } catch (e) {
       throw describeAwsError(e, `secrets rotate: write ${name}`);
     }
   };
   let current: Record<string, string>;
   try {
-    current = parseSecretObject((await session.aws.secrets.send(new GetSecretValueCommand({ SecretId: name }))).SecretString, name);
+    current = await getSecretObject(session.aws.secrets, name);
   } catch (e) {
     if (e instanceof WizardError) throw e;
     throw describeAwsError(e, `secrets rotate: read ${name} (deploy first: the load-balancer step makes it)`);

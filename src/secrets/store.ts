@@ -5,6 +5,7 @@ import {
   GetSecretValueCommand,
   RestoreSecretCommand,
   type DescribeSecretCommandOutput,
+  PutSecretValueCommand,
   type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import type { StepContext } from '../pipeline/context.js';
@@ -135,4 +136,20 @@ export async function scheduledForDeletion(client: SecretsManagerClient, name: s
   } catch {
     return false;
   }
+}
+
+/** A JSON secret's keys and values, by name or ARN (`what` names it in a parse error). Errors are the SDK's, for the caller to name. */
+export async function getSecretObject(client: SecretsManagerClient, id: string, what = id): Promise<Record<string, string>> {
+  return parseSecretObject((await client.send(new GetSecretValueCommand({ SecretId: id }))).SecretString, what);
+}
+
+/** A new version of a JSON secret. */
+export async function putSecretObject(client: SecretsManagerClient, id: string, value: Record<string, string>): Promise<void> {
+  await client.send(new PutSecretValueCommand({ SecretId: id, SecretString: JSON.stringify(value) }));
+}
+
+/** The secret's ARN and whether it is scheduled for deletion; the SDK's ResourceNotFoundException when there is none. */
+export async function describeSecretByName(client: SecretsManagerClient, name: string): Promise<{ arn: string; deleted: boolean }> {
+  const d = await client.send(new DescribeSecretCommand({ SecretId: name }));
+  return { arn: d.ARN!, deleted: !!d.DeletedDate };
 }
