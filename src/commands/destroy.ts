@@ -1,4 +1,4 @@
-import { withDeployment } from './with-deployment.js';
+import { withDeployment } from '../with-deployment.js';
 import * as clack from '@clack/prompts';
 import { makeContextFactory } from '../pipeline/context-factory.js';
 import { createLogger, Redactor } from '../logger.js';

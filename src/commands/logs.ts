@@ -1,4 +1,4 @@
-import { withDeployment } from './with-deployment.js';
+import { withDeployment } from '../with-deployment.js';
 import type { FilteredLogEvent } from '@aws-sdk/client-cloudwatch-logs';
 import { filterEvents } from '../logs/filter-events.js';
 import { openSession } from '../session.js';

@@ -1,4 +1,4 @@
-import { withDeployment } from './with-deployment.js';
+import { withDeployment } from '../with-deployment.js';
 import { loadDigestCache } from '../docker/digest-cache-file.js';
 import { formatCost, formatPlan } from '../ui/format-plan.js';
 import type { CommonOptions, Io } from '../options.js';

@@ -1,4 +1,4 @@
-import { withDeployment } from './with-deployment.js';
+import { withDeployment } from '../with-deployment.js';
 import * as clack from '@clack/prompts';
 import { activeTaskDefinition, pointServiceAt } from '../aws/ecs-service.js';
 import { makeContextFactory } from '../pipeline/context-factory.js';

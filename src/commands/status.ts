@@ -1,4 +1,4 @@
-import { withDeployment } from './with-deployment.js';
+import { withDeployment } from '../with-deployment.js';
 import { systemClock } from '../clock.js';
 import { collectStatus, type Status } from '../status/collect-status.js';
 import type { CommonOptions, Io } from '../options.js';

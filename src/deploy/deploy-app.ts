@@ -1,9 +1,8 @@
+import { withDeployment } from '../with-deployment.js';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import * as clack from '@clack/prompts';
-import { openSession, ignoreStateDir } from '../session.js';
-import { checkIdentity } from '../state/state-store.js';
-import { openState, lockCommandOf } from '../state/open-state.js';
+import { ignoreStateDir } from '../session.js';
 import { makeContextFactory } from '../pipeline/context-factory.js';
 import { createLogger, Redactor } from '../logger.js';
 import { runSteps, type Renderer, type StepEvent } from '../pipeline/runner.js';
@@ -63,130 +62,140 @@ export async function deployApp(opts: CommonOptions, io: Io): Promise<number> {
     await runInit(opts, io);
   }
   const clock = systemClock;
-  const loaded = await loadConfig(configPath, opts.env);
-  const store = openState(loaded, opts, io);
-  // Asked secrets are settled before any AWS call: from env vars, the terminal, or already stored.
-  const peek = await store.load(loaded.config.app, clock.now());
-  const storedKeys = (peek.steps.secrets?.outputs as StepOutputs['secrets'] | undefined)?.keys ?? [];
-  const { values: secretValues, missing } = collectSecretInputs(loaded.config, io.env, storedKeys);
-  if (missing.length && !interactive) {
-    throw new InputError(`collect secrets: ${missing.length} required value${missing.length > 1 ? 's are' : ' is'} missing`, missingSecretProblems(missing), {
-      hint: 'Nothing has been created. In CI, pass each value as an environment variable of the same name.',
-    });
-  }
-  for (const m of missing) {
-    const v = await clack.password({ message: `${m.prompt} (${m.key})`, validate: (x) => (x ? undefined : 'required') });
-    if (clack.isCancel(v)) throw new InterruptedError('deploy: cancelled', 'Nothing was changed.');
-    secretValues[m.key] = v;
-  }
-  const session = await openSession(opts, io, true, loaded);
-  // Read-only checks of the account (network egress, subnets per AZ) before anything is locked, written or created.
   // Removing a service is confirmed by the plan screen (interactive) or --yes.
   const allowRemovals = opts.yes || interactive;
-  await preflightSteps(session, peek, io, { secretValues, allowRemovals });
-  const lock = await store.lock(lockCommandOf(io), () => clock.now());
   const note = (m: string) => {
     if (!opts.json) io.stderr.write(m + '\n');
   };
-  if (lock.brokeStale)
-    note(
-      `Took over a stale lock from pid ${lock.brokeStale.pid} on ${lock.brokeStale.host} (${lock.brokeStale.command}), which ${store.kind === 's3' ? 'stopped renewing its lease' : 'is no longer running'}.`,
-    );
-  // File digests of the build context from earlier runs: an unchanged file is not read again.
-  const digestCache = await loadDigestCache(store.digestsPath);
-  try {
-    const state = await store.load(session.loaded.config.app, clock.now());
-    checkIdentity(state, session.account, session.region);
-    const save = () => store.save(state, clock.now());
-    // Keys removed from the config whose resources a deploy removes, and what steps retired: listed now (read-only), refused without consent.
-    const quiet = createLogger(() => undefined, new Redactor(), false);
-    const listContext = makeContextFactory(session, state, io, save, clock);
-    const removals = await findRemovals(session, state, (step) => listContext(step, quiet));
-    const removalPlan = removalLines(removals.map((r) => ({ step: r.step.id, items: r.items })));
-    if (removalPlan.length && !allowRemovals)
-      throw new InputError('deploy: keys removed from the config would delete resources', removalPlan, {
-        hint: 'Nothing was changed. Run with --yes to delete them (data is never deleted by a deploy), or put the keys back.',
-      });
-    if (removalPlan.length && interactive && !opts.yes) clack.note(removalPlan.join('\n'), 'No longer in the config');
-    else if (removalPlan.length && !opts.json) note(`No longer in the config:\n${removalPlan.map((l) => `  ${l}`).join('\n')}`);
-    await save();
-    if (await ignoreStateDir(session.loaded.dir)) note('Added .deploy-wizard/ to .gitignore.');
-
-    if (interactive && !opts.yes) {
-      const plan = await computePlan(session, state, io, (m) => clack.log.warn(m), { secretValues, digestCache });
-      clack.note(formatPlan(plan.plans), `Plan for ${session.loaded.config.app} (${opts.env}) in ${session.region}`);
-      clack.note(formatCost(plan.cost), 'Estimated monthly cost');
-      const ok = await clack.confirm({ message: 'Deploy this?' });
-      if (clack.isCancel(ok)) throw new InterruptedError('deploy: cancelled at the confirmation');
-      if (!ok) {
-        clack.outro('Nothing was changed.');
-        return 0;
-      }
-    }
-
-    const restoreSecrets = opts.yes || (interactive && (await confirmRestore(session, io)));
-    const redactor = new Redactor();
-    for (const v of Object.values(secretValues)) redactor.add(v);
-    const emit = (e: StepEvent) => {
-      if (opts.json) io.stdout.write(JSON.stringify(e) + '\n');
-    };
-    // A rollback left services on older revisions than the config's: say so before rolling them forward.
-    for (const [name, r] of Object.entries(state.rollbacks ?? {})) {
-      const m = `${name} runs ${r.family}:${r.to} after a rollback (it ran ${r.from}); this deploy rolls it forward to the config's revision.`;
-      if (opts.json) emit({ step: 'deploy', status: 'warning', message: m, timestamp: clock.now().toISOString() });
-      else note(m);
-    }
-    const resumed = Object.values(state.steps).some((s) => s.status === 'failed' || s.status === 'running');
-    if (resumed) note('Resuming: steps that finished last time are checked, not redone.');
-    const contextFor = makeContextFactory(session, state, io, save, clock, { secretValues, restoreSecrets, digestCache, allowRemovals });
-    await runSteps({
-      steps: session.steps,
-      state,
-      save,
-      contextFor,
-      makeLogger: (sink) => createLogger(sink, redactor, opts.verbose),
-      renderer: pickRenderer(opts, io),
-      emit,
-      signal: io.signal,
-      now: () => clock.now(),
-      lockLost: () => lock.lost?.(),
-    });
-    // What the config no longer asks for goes last, once everything it asks for converged (a firewall is
-    // detached from the CDN by the site step before its web ACL is deleted here).
-    for (const r of removals) {
-      const log = createLogger(
-        (_l, m) => (opts.json ? emit({ step: r.step.id, status: 'progress', message: m, timestamp: clock.now().toISOString() }) : note(`${r.step.id}: ${m}`)),
-        redactor,
-        opts.verbose,
-      );
-      // A removed step's resources are listed again (the pipeline may have changed them); retired ones were listed from the outputs this run replaced.
-      const items = r.whole
-        ? await r.step.destroy!(contextFor(r.step, log), REMOVAL_OPTIONS).catch((e: unknown) => Promise.reject(describeAwsError(e, `check ${r.step.id}`)))
-        : r.items;
-      await runTeardowns(items, `remove ${r.step.id} (no longer in the config)`, {
-        deleted: (t) => log.info(`deleted ${t.resource} (no longer in the config)`),
-      });
-      if (r.whole) {
-        delete state.steps[r.step.id];
+  return withDeployment(
+    opts,
+    io,
+    {
+      docker: true,
+      lock: true,
+      // Asked secrets are settled before any AWS call: from env vars, the terminal, or already stored. The state is
+      // read here unlocked, only for which keys are stored; the run works on the copy read under the lock.
+      check: async (loaded, store) => {
+        const peek = await store.load(loaded.config.app, clock.now());
+        const storedKeys = (peek.steps.secrets?.outputs as StepOutputs['secrets'] | undefined)?.keys ?? [];
+        const { values: secretValues, missing } = collectSecretInputs(loaded.config, io.env, storedKeys);
+        if (missing.length && !interactive) {
+          throw new InputError(
+            `collect secrets: ${missing.length} required value${missing.length > 1 ? 's are' : ' is'} missing`,
+            missingSecretProblems(missing),
+            { hint: 'Nothing has been created. In CI, pass each value as an environment variable of the same name.' },
+          );
+        }
+        for (const m of missing) {
+          const v = await clack.password({ message: `${m.prompt} (${m.key})`, validate: (x) => (x ? undefined : 'required') });
+          if (clack.isCancel(v)) throw new InterruptedError('deploy: cancelled', 'Nothing was changed.');
+          secretValues[m.key] = v;
+        }
+        return { peek, secretValues };
+      },
+      // Read-only checks of the account (network egress, subnets per AZ) before anything is locked, written or created.
+      beforeLock: ({ session, checked }) => preflightSteps(session, checked.peek, io, { secretValues: checked.secretValues, allowRemovals }),
+    },
+    async ({ session, store, state, lock, checked: { secretValues } }) => {
+      if (lock!.brokeStale)
+        note(
+          `Took over a stale lock from pid ${lock!.brokeStale.pid} on ${lock!.brokeStale.host} (${lock!.brokeStale.command}), which ${store.kind === 's3' ? 'stopped renewing its lease' : 'is no longer running'}.`,
+        );
+      // File digests of the build context from earlier runs: an unchanged file is not read again.
+      const digestCache = await loadDigestCache(store.digestsPath);
+      try {
+        const save = () => store.save(state, clock.now());
+        // Keys removed from the config whose resources a deploy removes, and what steps retired: listed now (read-only), refused without consent.
+        const quiet = createLogger(() => undefined, new Redactor(), false);
+        const listContext = makeContextFactory(session, state, io, save, clock);
+        const removals = await findRemovals(session, state, (step) => listContext(step, quiet));
+        const removalPlan = removalLines(removals.map((r) => ({ step: r.step.id, items: r.items })));
+        if (removalPlan.length && !allowRemovals)
+          throw new InputError('deploy: keys removed from the config would delete resources', removalPlan, {
+            hint: 'Nothing was changed. Run with --yes to delete them (data is never deleted by a deploy), or put the keys back.',
+          });
+        if (removalPlan.length && interactive && !opts.yes) clack.note(removalPlan.join('\n'), 'No longer in the config');
+        else if (removalPlan.length && !opts.json) note(`No longer in the config:\n${removalPlan.map((l) => `  ${l}`).join('\n')}`);
         await save();
+        if (await ignoreStateDir(session.loaded.dir)) note('Added .deploy-wizard/ to .gitignore.');
+
+        if (interactive && !opts.yes) {
+          const plan = await computePlan(session, state, io, (m) => clack.log.warn(m), { secretValues, digestCache });
+          clack.note(formatPlan(plan.plans), `Plan for ${session.loaded.config.app} (${opts.env}) in ${session.region}`);
+          clack.note(formatCost(plan.cost), 'Estimated monthly cost');
+          const ok = await clack.confirm({ message: 'Deploy this?' });
+          if (clack.isCancel(ok)) throw new InterruptedError('deploy: cancelled at the confirmation');
+          if (!ok) {
+            clack.outro('Nothing was changed.');
+            return 0;
+          }
+        }
+
+        const restoreSecrets = opts.yes || (interactive && (await confirmRestore(session, io)));
+        const redactor = new Redactor();
+        for (const v of Object.values(secretValues)) redactor.add(v);
+        const emit = (e: StepEvent) => {
+          if (opts.json) io.stdout.write(JSON.stringify(e) + '\n');
+        };
+        // A rollback left services on older revisions than the config's: say so before rolling them forward.
+        for (const [name, r] of Object.entries(state.rollbacks ?? {})) {
+          const m = `${name} runs ${r.family}:${r.to} after a rollback (it ran ${r.from}); this deploy rolls it forward to the config's revision.`;
+          if (opts.json) emit({ step: 'deploy', status: 'warning', message: m, timestamp: clock.now().toISOString() });
+          else note(m);
+        }
+        const resumed = Object.values(state.steps).some((s) => s.status === 'failed' || s.status === 'running');
+        if (resumed) note('Resuming: steps that finished last time are checked, not redone.');
+        const contextFor = makeContextFactory(session, state, io, save, clock, { secretValues, restoreSecrets, digestCache, allowRemovals });
+        await runSteps({
+          steps: session.steps,
+          state,
+          save,
+          contextFor,
+          makeLogger: (sink) => createLogger(sink, redactor, opts.verbose),
+          renderer: pickRenderer(opts, io),
+          emit,
+          signal: io.signal,
+          now: () => clock.now(),
+          lockLost: () => lock!.lost?.(),
+        });
+        // What the config no longer asks for goes last, once everything it asks for converged (a firewall is
+        // detached from the CDN by the site step before its web ACL is deleted here).
+        for (const r of removals) {
+          const log = createLogger(
+            (_l, m) =>
+              opts.json ? emit({ step: r.step.id, status: 'progress', message: m, timestamp: clock.now().toISOString() }) : note(`${r.step.id}: ${m}`),
+            redactor,
+            opts.verbose,
+          );
+          // A removed step's resources are listed again (the pipeline may have changed them); retired ones were listed from the outputs this run replaced.
+          const items = r.whole
+            ? await r.step.destroy!(contextFor(r.step, log), REMOVAL_OPTIONS).catch((e: unknown) => Promise.reject(describeAwsError(e, `check ${r.step.id}`)))
+            : r.items;
+          await runTeardowns(items, `remove ${r.step.id} (no longer in the config)`, {
+            deleted: (t) => log.info(`deleted ${t.resource} (no longer in the config)`),
+          });
+          if (r.whole) {
+            delete state.steps[r.step.id];
+            await save();
+          }
+        }
+        if (state.rollbacks) {
+          delete state.rollbacks;
+          await save();
+        }
+        if (opts.json)
+          emit({ step: 'deploy', status: 'done', message: `deployed ${session.loaded.config.app} (${opts.env})`, timestamp: clock.now().toISOString() });
+        else
+          io.stdout.write(
+            formatSummary(session.loaded.config, opts.env, session.region, state, session.steps, store.kind === 's3' ? store.where : undefined) + '\n',
+          );
+        return 0;
+      } finally {
+        // Best effort: a cache that was not written only means files are read again next time.
+        await saveDigestCache(store.digestsPath, digestCache).catch(() => undefined);
       }
-    }
-    if (state.rollbacks) {
-      delete state.rollbacks;
-      await save();
-    }
-    if (opts.json)
-      emit({ step: 'deploy', status: 'done', message: `deployed ${session.loaded.config.app} (${opts.env})`, timestamp: clock.now().toISOString() });
-    else
-      io.stdout.write(
-        formatSummary(session.loaded.config, opts.env, session.region, state, session.steps, store.kind === 's3' ? store.where : undefined) + '\n',
-      );
-    return 0;
-  } finally {
-    // Best effort: a cache that was not written only means files are read again next time.
-    await saveDigestCache(store.digestsPath, digestCache).catch(() => undefined);
-    await lock.release();
-  }
+    },
+  );
 }
 
 /** An app secret scheduled for deletion is restored only when the user says so (or passed --yes). */
