@@ -37,6 +37,8 @@ export interface CommonOptions {
   verbose: boolean;
   /** --state-backend: this run's state on this disk or in S3, over the config's `state`. */
   stateBackend?: 'local' | 's3';
+  /** deploy, plan: database changes that can wait go out now (database.applyImmediately for this run). */
+  applyImmediately?: boolean;
   /** secrets set: store the value only; the next deploy rolls the services that read it. */
   noDeploy?: boolean;
   /** logs: from when, tail, a filter pattern, a one-off task. */

@@ -68,3 +68,8 @@ Exit codes: 0 done; 1 a step failed (run again to resume); 2 bad input;
 
 export const str = (v: Values, k: string): string | undefined => (typeof v[k] === 'string' ? (v[k] as string) : undefined);
 export const bool = (v: Values, k: string): boolean | undefined => (typeof v[k] === 'boolean' ? (v[k] as boolean) : undefined);
+
+/** deploy's and plan's: database changes that can wait (class, storage, version, Multi-AZ) go out now, not in the maintenance window. */
+export const APPLY_IMMEDIATELY: Flags = { 'apply-immediately': { type: 'boolean', of: 'deploy and plan' } };
+export const APPLY_IMMEDIATELY_HELP = `  --apply-immediately  database changes that can wait for the maintenance window
+                       (database.applyImmediately false) go out now`;

@@ -1,4 +1,4 @@
-import type { Command } from './command.js';
+import { APPLY_IMMEDIATELY, APPLY_IMMEDIATELY_HELP, bool, type Command } from './command.js';
 import { INIT_FLAGS, initOptions } from './init.js';
 
 export const deploy: Command = {
@@ -9,8 +9,10 @@ export const deploy: Command = {
 Provisions everything deploy-wizard.json describes and deploys the app.
 On a terminal it asks for what is missing (writing the config on first run),
 shows the plan and the monthly cost, and asks before changing anything.
-If a step fails, run the same command again: it resumes there.`,
-  flags: INIT_FLAGS,
-  options: initOptions,
+If a step fails, run the same command again: it resumes there.
+
+${APPLY_IMMEDIATELY_HELP}`,
+  flags: { ...INIT_FLAGS, ...APPLY_IMMEDIATELY },
+  options: (v) => ({ ...initOptions(v), ...(bool(v, 'apply-immediately') ? { applyImmediately: true } : {}) }),
   run: async (opts, io) => (await import('../commands/deploy.js')).deployCommand(opts, io),
 };

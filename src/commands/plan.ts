@@ -12,7 +12,11 @@ export async function planCommand(opts: CommonOptions, io: Io): Promise<number> 
     const { values } = collectSecretInputs(session.loaded.config, io.env, []);
     // Read-only: the digests from earlier runs are used, never written.
     const digestCache = await loadDigestCache(store.digestsPath);
-    const plan = await computePlan(session, state, io, (m) => io.stderr.write(`warning: ${m}\n`), { secretValues: values, digestCache });
+    const plan = await computePlan(session, state, io, (m) => io.stderr.write(`warning: ${m}\n`), {
+      secretValues: values,
+      digestCache,
+      applyImmediately: opts.applyImmediately,
+    });
     if (opts.json) {
       io.stdout.write(JSON.stringify({ type: 'plan', env: opts.env, account: session.account, region: session.region, ...plan }) + '\n');
     } else {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { rdsWindowProblems } from './rds-windows.js';
 import { bucketNameProblem } from './bucket-name.js';
 import { engineVersionProblem } from './engine-version.js';
 import { KNOWN_REGIONS, regionProblem } from './regions.js';
@@ -61,7 +62,25 @@ const database = z
     allocatedStorageGb: z.number().int().min(20, 'gp3 storage starts at 20 GB').max(65536).default(20),
     name: z.string().regex(/^[A-Za-z][A-Za-z0-9_]{0,62}$/, 'letters, digits and _, starting with a letter'),
     extensions: z.array(z.string().regex(/^[a-z0-9_]+$/)).default([]),
-    backupRetentionDays: z.number().int().min(0).max(35).default(7),
+    backupRetentionDays: z.number().int().min(0).max(35).default(7).describe('days of automated backups (0 turns them off, with a brief outage)'),
+    multiAz: z
+      .boolean()
+      .default(false)
+      .describe('a standby in a second availability zone with automatic failover (about twice the instance and storage price)'),
+    maxAllocatedStorageGb: z
+      .number()
+      .int()
+      .max(65536)
+      .optional()
+      .describe('storage autoscaling: RDS grows the storage up to this many GB when it runs low (more than allocatedStorageGb)'),
+    backupWindow: z.string().optional().describe('daily automated backup window in UTC, hh:mm-hh:mm, at least 30 minutes (default: one RDS picks)'),
+    maintenanceWindow: z.string().optional().describe('weekly maintenance window in UTC, ddd:hh:mm-ddd:hh:mm, at least 30 minutes (default: one RDS picks)'),
+    deletionProtection: z.boolean().optional().describe('refuse deleting the instance until it is turned off (default: on for the prod env)'),
+    performanceInsights: z.boolean().default(false).describe('Performance Insights, with the free 7-day retention'),
+    applyImmediately: z
+      .boolean()
+      .default(true)
+      .describe('changes that can wait (class, storage, version, Multi-AZ, turning backups on or off) apply now; false: in the maintenance window'),
     publiclyAccessible: z.boolean().default(false),
     access: z.enum(['task', 'direct']).default('task').describe('how the pgvector step reaches the database'),
     driver: z
@@ -80,6 +99,13 @@ const database = z
   .superRefine((d, ctx) => {
     const problem = engineVersionProblem(d.engineVersion, d.extensions);
     if (problem) ctx.addIssue({ code: 'custom', path: ['engineVersion'], message: problem });
+    if (d.maxAllocatedStorageGb !== undefined && d.maxAllocatedStorageGb <= d.allocatedStorageGb)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['maxAllocatedStorageGb'],
+        message: `${d.maxAllocatedStorageGb} is not above allocatedStorageGb (${d.allocatedStorageGb}); leave it out to turn storage autoscaling off`,
+      });
+    for (const [key, message] of rdsWindowProblems(d.backupWindow, d.maintenanceWindow)) ctx.addIssue({ code: 'custom', path: [key], message });
   });
 
 const cache = z.strictObject({

@@ -120,7 +120,7 @@ export async function deployApp(opts: CommonOptions, io: Io): Promise<number> {
         if (await ignoreStateDir(session.loaded.dir)) note('Added .deploy-wizard/ to .gitignore.');
 
         if (interactive && !opts.yes) {
-          const plan = await computePlan(session, state, io, (m) => clack.log.warn(m), { secretValues, digestCache });
+          const plan = await computePlan(session, state, io, (m) => clack.log.warn(m), { secretValues, digestCache, applyImmediately: opts.applyImmediately });
           clack.note(formatPlan(plan.plans), `Plan for ${session.loaded.config.app} (${opts.env}) in ${session.region}`);
           clack.note(formatCost(plan.cost), 'Estimated monthly cost');
           const ok = await clack.confirm({ message: 'Deploy this?' });
@@ -145,7 +145,13 @@ export async function deployApp(opts: CommonOptions, io: Io): Promise<number> {
         }
         const resumed = Object.values(state.steps).some((s) => s.status === 'failed' || s.status === 'running');
         if (resumed) note('Resuming: steps that finished last time are checked, not redone.');
-        const contextFor = makeContextFactory(session, state, io, save, clock, { secretValues, restoreSecrets, digestCache, allowRemovals });
+        const contextFor = makeContextFactory(session, state, io, save, clock, {
+          secretValues,
+          restoreSecrets,
+          digestCache,
+          allowRemovals,
+          applyImmediately: opts.applyImmediately,
+        });
         await runSteps({
           steps: session.steps,
           state,

@@ -18,6 +18,8 @@ export interface Settings {
   secretValues?: Readonly<Record<string, string>>;
   /** The user passed --yes or confirms the plan interactively: services no longer in the config may be deleted. */
   allowRemovals?: boolean;
+  /** --apply-immediately: database changes that can wait go out now, whatever database.applyImmediately says. */
+  applyImmediately?: boolean;
   /** The user agreed (or passed --yes) to restore an app secret scheduled for deletion. */
   restoreSecrets?: boolean;
   /** DEPLOY_WIZARD_HEALTH_URL: where first-boot probes instead of the load balancer (emulators, or a custom domain). */

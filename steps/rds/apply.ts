@@ -1,6 +1,8 @@
 import {
   CreateDBInstanceCommand,
+  CreateDBSnapshotCommand,
   CreateDBSubnetGroupCommand,
+  DescribeDBSnapshotsCommand,
   DescribeDBSubnetGroupsCommand,
   ModifyDBInstanceCommand,
   ModifyDBSubnetGroupCommand,
@@ -8,7 +10,6 @@ import {
 } from '@aws-sdk/client-rds';
 import type { StepContext } from '../../src/pipeline/context.js';
 import { rdsIdentifier, rdsMasterSecretName, appDbSecretName } from '../../src/aws/names.js';
-import { versionParts, versionStanding } from '../../src/aws/engine-version.js';
 import { findInstance } from '../../src/aws/rds-instance.js';
 import { StepError } from '../../src/errors.js';
 import { waitFor } from '../../src/wait.js';
@@ -18,6 +19,9 @@ import { ownedBy, ownershipTags, type Check, type PlanItem } from '../../src/pip
 import { unlessNotFound, isError } from '../../src/aws/not-found.js';
 import { convergeSubnetGroup } from '../../src/aws/subnet-group.js';
 import type { StepCode } from '../../src/pipeline/manifest.js';
+import { createHash } from 'node:crypto';
+import { fit } from '../../src/aws/names.js';
+import { changeLine, instanceChanges, needsSnapshot, wantDeletionProtection, type Change } from './changes.js';
 
 export interface RdsOutput {
   identifier: string;
@@ -53,43 +57,50 @@ export const appRoleName = (app: string) => `${app.replace(/-/g, '_')}_app`.slic
 const identifier = (ctx: Pick<StepContext, 'app' | 'env'>) => rdsIdentifier(ctx.app, ctx.env);
 const db = (ctx: StepContext) => ctx.config.database!;
 
-/** What must change on an existing instance; throws for changes RDS cannot make. */
-function differences(ctx: StepContext, inst: DBInstance): { label: string; input: Record<string, unknown> }[] {
-  const want = db(ctx);
-  const out: { label: string; input: Record<string, unknown> }[] = [];
-  // A change already accepted but waiting to be applied counts as what the instance will have.
-  const pending = inst.PendingModifiedValues ?? {};
-  const cls = pending.DBInstanceClass ?? inst.DBInstanceClass;
-  if (cls !== want.instanceClass) {
-    out.push({ label: `class ${cls} → ${want.instanceClass}`, input: { DBInstanceClass: want.instanceClass } });
+/** Changes that can wait go out now, unless the config (database.applyImmediately) or this run (--apply-immediately) says otherwise. */
+const applyNow = (ctx: StepContext) => ctx.settings.applyImmediately || db(ctx).applyImmediately;
+const differences = (ctx: StepContext, inst: DBInstance) => instanceChanges(db(ctx), ctx.env, inst);
+
+/**
+ * A manual snapshot before a change that takes the database down or upgrades its major version: named for the
+ * changes, so a run that dies after asking for it finds it again instead of taking a second.
+ */
+async function snapshotBefore(ctx: StepContext, changes: Change[]): Promise<string> {
+  const id = fit(
+    `${identifier(ctx)}-before-${createHash('sha256')
+      .update(changes.map((c) => c.label).join(';'))
+      .digest('hex')
+      .slice(0, 8)}`,
+    255,
+  );
+  const found = await unlessNotFound(
+    ctx.aws.rds.send(new DescribeDBSnapshotsCommand({ DBSnapshotIdentifier: id })),
+    'DBSnapshotNotFound',
+    'DBSnapshotNotFoundFault',
+  );
+  if (!found?.DBSnapshots?.length) {
+    ctx.log.info(`taking snapshot ${id} before: ${changes.map((c) => c.label).join(', ')}`);
+    try {
+      await ctx.aws.rds.send(new CreateDBSnapshotCommand({ DBInstanceIdentifier: identifier(ctx), DBSnapshotIdentifier: id, Tags: ownershipTags(ctx, 'rds') }));
+    } catch (e) {
+      if (!isError(e, 'DBSnapshotAlreadyExists', 'DBSnapshotAlreadyExistsFault')) throw e;
+    }
   }
-  const have = pending.AllocatedStorage ?? inst.AllocatedStorage ?? 0;
-  if (want.allocatedStorageGb < have) {
-    throw new StepError(
-      'rds',
-      `modify database: database.allocatedStorageGb is ${want.allocatedStorageGb} GB but the instance has ${have} GB; RDS storage can only grow`,
-      {
-        hint: `Set database.allocatedStorageGb to ${have} or more.`,
-      },
-    );
-  }
-  if (want.allocatedStorageGb > have)
-    out.push({ label: `storage ${have} → ${want.allocatedStorageGb} GB`, input: { AllocatedStorage: want.allocatedStorageGb } });
-  const version = pending.EngineVersion ?? inst.EngineVersion ?? '0';
-  const standing = versionStanding(want.engineVersion, version);
-  if (standing === 'downgrade') {
-    throw new StepError('rds', `modify database: database.engineVersion ${want.engineVersion} is older than the running ${version}; RDS cannot downgrade`, {
-      hint: `Set database.engineVersion to ${version.split('.')[0]} (any minor of it) or later.`,
-    });
-  }
-  if (standing === 'upgrade') {
-    const major = versionParts(want.engineVersion)[0] > versionParts(version)[0];
-    out.push({
-      label: `version ${version} → ${want.engineVersion}`,
-      input: { EngineVersion: want.engineVersion, ...(major ? { AllowMajorVersionUpgrade: true } : {}) },
-    });
-  }
-  return out;
+  await waitFor({
+    stepId: 'rds',
+    what: `snapshot ${id}`,
+    clock: ctx.clock,
+    signal: ctx.signal,
+    deadlineMs: DEADLINE_MS,
+    onStatus: (l) => ctx.log.info(l),
+    typical: 'a few minutes',
+    poll: async () => {
+      const snap = (await ctx.aws.rds.send(new DescribeDBSnapshotsCommand({ DBSnapshotIdentifier: id }))).DBSnapshots?.[0];
+      const status = snap?.Status ?? 'missing';
+      return { done: status === 'available', status, ...(status === 'failed' ? { fatal: 'the snapshot failed' } : {}) };
+    },
+  });
+  return id;
 }
 
 function ensureSubnetGroup(ctx: StepContext, net: NetworkOutput): Promise<string> {
@@ -133,7 +144,8 @@ async function waitAvailable(ctx: StepContext, settled = false): Promise<DBInsta
       if (!inst) return { done: false, status, fatal: 'the instance disappeared while waiting (deleted outside the wizard?)' };
       if (FATAL.test(status)) return { done: false, status, fatal: `status is "${status}"` };
       const p = inst.PendingModifiedValues ?? {};
-      const pending = settled && (p.DBInstanceClass || p.AllocatedStorage || p.EngineVersion);
+      const pending =
+        settled && (p.DBInstanceClass || p.AllocatedStorage || p.EngineVersion || p.MultiAZ !== undefined || p.BackupRetentionPeriod !== undefined);
       return { done: status === 'available' && !!inst.Endpoint?.Address && !pending, status: pending ? `${status}, applying changes` : status, value: inst };
     },
   });
@@ -153,7 +165,7 @@ export const rds: StepCode<'rds'> = {
       items.push({
         action: 'create',
         resource: `RDS instance ${identifier(ctx)}`,
-        detail: `PostgreSQL ${d.engineVersion}, ${d.instanceClass}, ${d.allocatedStorageGb} GB gp3, encrypted, ${d.publiclyAccessible ? 'PUBLIC' : 'private'}`,
+        detail: `PostgreSQL ${d.engineVersion}, ${d.instanceClass}${d.multiAz ? ' Multi-AZ' : ''}, ${d.allocatedStorageGb} GB gp3${d.maxAllocatedStorageGb ? ` (autoscaling to ${d.maxAllocatedStorageGb} GB)` : ''}, encrypted, ${d.publiclyAccessible ? 'PUBLIC' : 'private'}, backups ${d.backupRetentionDays} days${wantDeletionProtection(d, ctx.env) ? ', deletion protection' : ''}`,
       });
     } else {
       const diff = differences(ctx, inst);
@@ -161,6 +173,7 @@ export const rds: StepCode<'rds'> = {
         action: diff.length ? 'update' : 'keep',
         resource: `RDS instance ${identifier(ctx)}`,
         detail: diff.map((x) => x.label).join(', ') || inst.DBInstanceStatus,
+        ...(diff.length ? { changes: diff.map((c) => changeLine(c, applyNow(ctx), inst)) } : {}),
       });
     }
     return items;
@@ -202,8 +215,13 @@ export const rds: StepCode<'rds'> = {
             VpcSecurityGroupIds: [net.securityGroups.db],
             DBSubnetGroupName: subnetGroup,
             BackupRetentionPeriod: d.backupRetentionDays,
+            MultiAZ: d.multiAz,
+            ...(d.maxAllocatedStorageGb ? { MaxAllocatedStorage: d.maxAllocatedStorageGb } : {}),
+            ...(d.backupWindow ? { PreferredBackupWindow: d.backupWindow } : {}),
+            ...(d.maintenanceWindow ? { PreferredMaintenanceWindow: d.maintenanceWindow.toLowerCase() } : {}),
+            EnablePerformanceInsights: d.performanceInsights,
             CopyTagsToSnapshot: true,
-            DeletionProtection: ctx.env === 'prod',
+            DeletionProtection: wantDeletionProtection(d, ctx.env),
             AutoMinorVersionUpgrade: true,
             Tags: ownershipTags(ctx, 'rds'),
           }),
@@ -227,15 +245,26 @@ export const rds: StepCode<'rds'> = {
           inst = await waitAvailable(ctx);
           diff = differences(ctx, inst);
         }
+        if (diff.some(needsSnapshot)) {
+          await snapshotBefore(ctx, diff.filter(needsSnapshot));
+          // The snapshot keeps the instance busy (backing-up) for a while: RDS takes the modification once it is available again.
+          inst = await waitAvailable(ctx);
+          diff = differences(ctx, inst);
+        }
         if (diff.length) {
-          ctx.log.info(`modifying ${identifier(ctx)}: ${diff.map((x) => x.label).join(', ')}`);
+          ctx.log.info(`modifying ${identifier(ctx)}: ${diff.map((c) => changeLine(c, applyNow(ctx), inst)).join('; ')}`);
           await ctx.aws.rds.send(
-            new ModifyDBInstanceCommand({ DBInstanceIdentifier: identifier(ctx), ApplyImmediately: true, ...Object.assign({}, ...diff.map((x) => x.input)) }),
+            new ModifyDBInstanceCommand({
+              DBInstanceIdentifier: identifier(ctx),
+              ApplyImmediately: applyNow(ctx),
+              ...Object.assign({}, ...diff.map((x) => x.input)),
+            }),
           );
         }
       }
     }
-    inst = await waitAvailable(ctx, true);
+    // Changes left for the maintenance window stay pending: wait only for what goes out now.
+    inst = await waitAvailable(ctx, applyNow(ctx));
     const left = differences(ctx, inst);
     if (left.length) {
       throw new StepError('rds', `modify database: RDS reports the instance available but ${left.map((x) => x.label).join(', ')} did not take effect`, {
@@ -267,7 +296,7 @@ export const rds: StepCode<'rds'> = {
     ];
     if (inst) {
       const diff = differences(ctx, inst);
-      checks.push({ name: 'class, storage and version as configured', ok: diff.length === 0, detail: diff.map((x) => x.label).join(', ') || undefined });
+      checks.push({ name: 'settings as configured', ok: diff.length === 0, detail: diff.map((x) => x.label).join(', ') || undefined });
     }
     checks.push({ name: 'application role credentials', ok: !!out.appSecretArn });
     const master = await readSecretJson(ctx, out.masterSecretArn);

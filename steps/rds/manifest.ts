@@ -1,7 +1,8 @@
 import { arnIn, defineStep } from '../../src/pipeline/manifest.js';
 import { generatedSecret } from '../../src/aws/grants.js';
 import { appDbSecretName, rdsMasterSecretName } from '../../src/aws/names.js';
-import { rdsMonthly, secretsCost } from '../../src/pricing.js';
+import { pricesFor, rdsMonthly, round, secretsCost } from '../../src/pricing.js';
+import type { CostLine } from '../../src/pipeline/step.js';
 
 export const manifest = defineStep({
   id: 'rds',
@@ -23,6 +24,9 @@ export const manifest = defineStep({
         'RDS:CreateDBSubnetGroup',
         'RDS:ModifyDBInstance',
         'RDS:ModifyDBSubnetGroup',
+        // The snapshot before a change that means downtime.
+        'RDS:DescribeDBSnapshots',
+        'RDS:CreateDBSnapshot',
       ],
       actions: ['rds:AddTagsToResource', 'rds:ListTagsForResource'],
       on: '*',
@@ -31,15 +35,24 @@ export const manifest = defineStep({
   ],
   cost(config) {
     const d = config.database!;
-    return [
+    const one = rdsMonthly(config.region, d.instanceClass, d.allocatedStorageGb);
+    // Multi-AZ runs and bills a standby of the same class and storage: twice the single-AZ price.
+    const lines: CostLine[] = [
       {
         component: 'RDS PostgreSQL',
-        size: `${d.instanceClass}, ${d.allocatedStorageGb} GB gp3`,
-        monthly: rdsMonthly(config.region, d.instanceClass, d.allocatedStorageGb),
+        size: `${d.instanceClass}${d.multiAz ? ' Multi-AZ (a standby in a second AZ)' : ''}, ${d.allocatedStorageGb} GB gp3`,
+        monthly: one === undefined ? undefined : round(one * (d.multiAz ? 2 : 1)),
       },
-      // The master credentials and the application role's.
-      secretsCost(2),
     ];
+    if (d.maxAllocatedStorageGb) {
+      // Not in the total: storage grows only when the database fills it.
+      const more = round((d.maxAllocatedStorageGb - d.allocatedStorageGb) * pricesFor(config.region).p.rdsGp3GbMonth * (d.multiAz ? 2 : 1));
+      lines.push({ component: 'RDS storage autoscaling', size: `up to ${d.maxAllocatedStorageGb} GB, at most $${more} more a month when full`, monthly: 0 });
+    }
+    if (d.performanceInsights) lines.push({ component: 'RDS Performance Insights', size: '7-day retention (free)', monthly: 0 });
+    // The master credentials and the application role's.
+    lines.push(secretsCost(2));
+    return lines;
   },
   load: async () => (await import('./apply.js')).rds,
   loadTeardown: async () => (await import('./teardown.js')).destroyDatabase,

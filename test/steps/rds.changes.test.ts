@@ -13,11 +13,17 @@ async function rdsContext(database: Record<string, unknown>, instance: Record<st
   const net = await network.apply(ctx);
   ctx.output = ((id: string) => ({ network: net })[id]) as any;
   let polls = 0;
+  const snapshots = new Map<string, any>();
   const inst: any = {
     DBInstanceIdentifier: `${app}-prod`,
     Endpoint: { Address: 'db.internal', Port: 5432 },
     TagList: tags(app),
     AllocatedStorage: 20,
+    // As the config's defaults make it (prod): only what a test changes differs.
+    BackupRetentionPeriod: 7,
+    MultiAZ: false,
+    DeletionProtection: true,
+    PreferredMaintenanceWindow: 'sun:04:30-sun:05:00',
     ...instance,
   };
   const calls = fakeOn(ctx, 'rds', {
@@ -31,6 +37,18 @@ async function rdsContext(database: Record<string, unknown>, instance: Record<st
       }
       return { DBInstances: [structuredClone(inst)] };
     },
+    // A snapshot is available at once here; the instance is busy with it for two polls, as RDS's is.
+    DescribeDBSnapshots: (input: any) => {
+      const snap = snapshots.get(input.DBSnapshotIdentifier);
+      if (!snap) throw Object.assign(new Error(`DBSnapshot ${input.DBSnapshotIdentifier} not found.`), { name: 'DBSnapshotNotFoundFault' });
+      return { DBSnapshots: [snap] };
+    },
+    CreateDBSnapshot: (input: any) => {
+      snapshots.set(input.DBSnapshotIdentifier, { DBSnapshotIdentifier: input.DBSnapshotIdentifier, Status: 'available' });
+      polls = 0;
+      inst.DBInstanceStatus = 'backing-up';
+      return { DBSnapshot: snapshots.get(input.DBSnapshotIdentifier) };
+    },
     ModifyDBInstance: (input: any) => {
       if (inst.DBInstanceStatus !== 'available') throw Object.assign(new Error('not available'), { name: 'InvalidDBInstanceStateFault' });
       polls = 0;
@@ -39,11 +57,18 @@ async function rdsContext(database: Record<string, unknown>, instance: Record<st
         ...(input.DBInstanceClass ? { DBInstanceClass: input.DBInstanceClass } : {}),
         ...(input.EngineVersion ? { EngineVersion: input.EngineVersion } : {}),
         ...(input.AllocatedStorage ? { AllocatedStorage: input.AllocatedStorage } : {}),
+        ...(input.MultiAZ !== undefined ? { MultiAZ: input.MultiAZ } : {}),
       };
+      // Settings RDS applies at once whatever ApplyImmediately says.
+      for (const k of ['MaxAllocatedStorage', 'DeletionProtection', 'PreferredBackupWindow', 'PreferredMaintenanceWindow', 'BackupRetentionPeriod'])
+        if (input[k] !== undefined) inst[k] = input[k];
+      if (input.EnablePerformanceInsights !== undefined) inst.PerformanceInsightsEnabled = input.EnablePerformanceInsights;
+      // Deferred: waits for the maintenance window, pending.
+      if (input.ApplyImmediately === false) inst.DBInstanceStatus = 'available';
       return { DBInstance: inst };
     },
   });
-  return { ctx, inst, calls };
+  return { ctx, inst, calls, snapshots };
 }
 
 describe('RDS changes happen, wait, or fail: never recorded as done without happening', () => {
@@ -58,9 +83,7 @@ describe('RDS changes happen, wait, or fail: never recorded as done without happ
     expect(modifies[0]!.input).toMatchObject({ DBInstanceClass: 'db.t4g.small', ApplyImmediately: true });
     expect(inst.DBInstanceClass).toBe('db.t4g.small');
     expect(out.identifier).toBe(inst.DBInstanceIdentifier);
-    expect(await rds.verify(ctx, out)).toEqual(
-      expect.arrayContaining([expect.objectContaining({ name: 'class, storage and version as configured', ok: true })]),
-    );
+    expect(await rds.verify(ctx, out)).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'settings as configured', ok: true })]));
   });
 
   it('verify reports a class that drifted, so an unchanged re-run converges instead of skipping', async () => {
@@ -71,7 +94,7 @@ describe('RDS changes happen, wait, or fail: never recorded as done without happ
     const out = await rds.apply(ctx);
     inst.DBInstanceClass = 'db.t4g.large'; // changed in the console
     const checks = await rds.verify(ctx, out);
-    expect(checks.find((c) => c.name === 'class, storage and version as configured')).toMatchObject({ ok: false, detail: 'class db.t4g.large → db.t4g.small' });
+    expect(checks.find((c) => c.name === 'settings as configured')).toMatchObject({ ok: false, detail: 'class db.t4g.large → db.t4g.small' });
   });
 
   it('an engine AWS upgraded by itself (16.4 asked, 16.6 running) is not drift and not a downgrade', async () => {
