@@ -156,6 +156,27 @@ describe('database settings converge on an existing instance, and the plan says 
     expect(off.snapshots).toHaveLength(1);
   });
 
+  it('a run that dies right after asking for the snapshot finds it on the next run: one snapshot, then the change', async () => {
+    const { ctx, calls, snapshots } = await existing({ instanceClass: 'db.t4g.small' });
+    // The process dies the moment CreateDBSnapshot has returned (the kill matrix's worst moment).
+    const send = ctx.aws.rds.send.bind(ctx.aws.rds);
+    let killed = false;
+    ctx.aws.rds.send = (async (command: { constructor: { name: string } }, ...rest: unknown[]) => {
+      const out = await (send as (c: unknown, ...r: unknown[]) => Promise<unknown>)(command, ...rest);
+      if (command.constructor.name === 'CreateDBSnapshotCommand' && !killed) {
+        killed = true;
+        throw new Error('killed');
+      }
+      return out;
+    }) as typeof ctx.aws.rds.send;
+    await expect(rds.apply(ctx)).rejects.toThrow('killed');
+    expect(modifies(calls)).toEqual([]);
+    await rds.apply(ctx);
+    expect(snapshots).toHaveLength(1);
+    expect(calls.filter((c) => c.name === 'CreateDBSnapshot')).toHaveLength(1);
+    expect(modifies(calls)).toHaveLength(1);
+  });
+
   it('deletion protection follows the config, and stays on for prod by default; autoscaling off sets the ceiling to the storage', async () => {
     const { ctx, calls } = await existing({ deletionProtection: false }, { MaxAllocatedStorage: 200 });
     expect((await rds.plan(ctx))[0]!.changes).toEqual([
