@@ -108,21 +108,41 @@ const database = z
     for (const [key, message] of rdsWindowProblems(d.backupWindow, d.maintenanceWindow)) ctx.addIssue({ code: 'custom', path: [key], message });
   });
 
-const cache = z.strictObject({
-  nodeType: z
-    .string()
-    .regex(/^cache\.[a-z0-9]+\.[a-z0-9]+$/, 'expected a node type such as cache.t4g.micro')
-    .default('cache.t4g.micro'),
-  engineVersion: z
-    .string()
-    .regex(/^\d+(\.\d+)?$/)
-    .default('7.1'),
-  numNodes: z.number().int().min(1).max(6).default(1),
-  transitEncryption: z
-    .boolean()
-    .default(true)
-    .describe('TLS between the app and Redis (REDIS_URL is rediss://); false only for clients without TLS, and only when the cluster is created'),
-});
+const cache = z
+  .strictObject({
+    nodeType: z
+      .string()
+      .regex(/^cache\.[a-z0-9]+\.[a-z0-9]+$/, 'expected a node type such as cache.t4g.micro')
+      .default('cache.t4g.micro'),
+    engineVersion: z
+      .string()
+      .regex(/^\d+(\.\d+)?$/)
+      .default('7.1'),
+    numNodes: z.number().int().min(1).max(6).optional().describe('the primary and its replicas (default 1); or say cache.replicas'),
+    replicas: z.number().int().min(0).max(5).optional().describe('read replicas with automatic failover (numNodes - 1)'),
+    multiAz: z
+      .boolean()
+      .optional()
+      .describe('replicas in other availability zones, one promoted automatically when the primary fails (default: on with replicas)'),
+    transitEncryption: z
+      .boolean()
+      .default(true)
+      .describe('TLS between the app and Redis (REDIS_URL is rediss://); false only for clients without TLS, and only when the cluster is created'),
+  })
+  .superRefine((c, ctx) => {
+    if (c.replicas !== undefined && c.numNodes !== undefined && c.numNodes !== c.replicas + 1)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['replicas'],
+        message: `${c.replicas} replicas is ${c.replicas + 1} nodes, but numNodes is ${c.numNodes}; give one of the two`,
+      });
+    if (c.multiAz && (c.numNodes ?? (c.replicas ?? 0) + 1) < 2)
+      ctx.addIssue({ code: 'custom', path: ['multiAz'], message: 'needs a replica to fail over to: set cache.replicas to 1 or more' });
+  })
+  .transform(({ replicas, ...c }) => {
+    const numNodes = c.numNodes ?? (replicas ?? 0) + 1;
+    return { ...c, numNodes, multiAz: c.multiAz ?? numNodes > 1 };
+  });
 
 const buckets = z
   .strictObject({

@@ -173,7 +173,12 @@ export function cacheDifferences(ctx: StepContext, g: Group): { label: string; a
         ctx.aws.elasticache.send(new DecreaseReplicaCountCommand({ ReplicationGroupId: id, NewReplicaCount: c.numNodes - 1, ApplyImmediately: true })),
     });
   } else if (c.numNodes > 1 && !failover) {
-    out.push({ label: 'automatic failover and Multi-AZ on', apply: modify({ AutomaticFailoverEnabled: true, MultiAZEnabled: true }) });
+    out.push({
+      label: `automatic failover${c.multiAz ? ' and Multi-AZ' : ''} on`,
+      apply: modify({ AutomaticFailoverEnabled: true, MultiAZEnabled: c.multiAz }),
+    });
+  } else if (c.numNodes > 1 && failover && (g.MultiAZ === 'enabled') !== c.multiAz) {
+    out.push({ label: `Multi-AZ ${c.multiAz ? 'off → on' : 'on → off'}`, apply: modify({ MultiAZEnabled: c.multiAz }) });
   }
   return out;
 }
@@ -196,7 +201,7 @@ export const elasticache: StepCode<'elasticache'> = {
       items.push({
         action: 'create',
         resource: `Redis replication group ${groupId(ctx)}`,
-        detail: `Redis ${c.engineVersion}, ${c.numNodes} × ${c.nodeType}, encrypted at rest and in transit, AUTH token`,
+        detail: `Redis ${c.engineVersion}, ${c.numNodes} × ${c.nodeType}${c.numNodes > 1 ? `, automatic failover${c.multiAz ? ', Multi-AZ' : ''}` : ''}, encrypted at rest and in transit, AUTH token`,
       });
     else {
       const diff = cacheDifferences(ctx, g).map((d) => d.label);
@@ -235,7 +240,7 @@ export const elasticache: StepCode<'elasticache'> = {
             CacheNodeType: c.nodeType,
             NumCacheClusters: c.numNodes,
             AutomaticFailoverEnabled: c.numNodes > 1,
-            MultiAZEnabled: c.numNodes > 1,
+            MultiAZEnabled: c.multiAz,
             AtRestEncryptionEnabled: true,
             TransitEncryptionEnabled: c.transitEncryption,
             // Redis AUTH needs TLS; without it the cache is reachable only from the tasks' security group.

@@ -39,6 +39,7 @@ describe('ElastiCache applies every configured change: node type, engine version
         if (input.CacheNodeType) g.CacheNodeType = input.CacheNodeType;
         if (input.EngineVersion) version = `${input.EngineVersion}.0`;
         if (input.AutomaticFailoverEnabled !== undefined) g.AutomaticFailover = input.AutomaticFailoverEnabled ? 'enabled' : 'disabled';
+        if (input.MultiAZEnabled !== undefined) g.MultiAZ = input.MultiAZEnabled ? 'enabled' : 'disabled';
         g.Status = 'modifying';
         busy = 2;
         return { ReplicationGroup: g };
@@ -92,5 +93,21 @@ describe('ElastiCache applies every configured change: node type, engine version
       'DecreaseReplicaCount',
     ]);
     expect(g.MemberClusters).toHaveLength(1);
+  });
+  it('cache.replicas is the replica count; multiAz follows the config on a group that already fails over, in one call', async () => {
+    const { ctx, g, calls } = await cacheContext(
+      { replicas: 1, multiAz: false },
+      { MemberClusters: ['a', 'b'], AutomaticFailover: 'enabled', MultiAZ: 'enabled' },
+    );
+    expect(ctx.config.cache).toMatchObject({ numNodes: 2, multiAz: false });
+    expect((await elasticache.plan(ctx))[0]).toMatchObject({ action: 'update', detail: 'Multi-AZ on → off' });
+    await elasticache.apply(ctx);
+    expect(calls.filter((c) => c.name === 'ModifyReplicationGroup').map((c) => c.input)).toEqual([
+      expect.objectContaining({ MultiAZEnabled: false, ApplyImmediately: true }),
+    ]);
+    expect(g.MultiAZ).toBe('disabled');
+    calls.length = 0;
+    await elasticache.apply(ctx);
+    expect(calls.filter((c) => c.name === 'ModifyReplicationGroup')).toEqual([]);
   });
 });
