@@ -50,10 +50,11 @@ export async function ensureCluster(ctx: StepContext, step: StepId): Promise<str
 
 /** Public subnets get a public IP so tasks can pull the image without a NAT gateway. */
 export function awsvpc(net: NetworkOutput) {
-  const allPublic = net.subnetIds.every((s) => net.publicSubnetIds.includes(s));
+  const subnets = net.taskSubnetIds ?? net.subnetIds;
+  const allPublic = subnets.every((s) => net.publicSubnetIds.includes(s));
   return {
     awsvpcConfiguration: {
-      subnets: net.subnetIds,
+      subnets,
       securityGroups: [net.securityGroups.tasks],
       assignPublicIp: allPublic ? ('ENABLED' as const) : ('DISABLED' as const),
     },

@@ -26,17 +26,40 @@ const region = z.string().superRefine((r, ctx) => {
   }
 });
 
-const network = z.strictObject({
-  vpc: z.union([z.literal('default'), z.string().regex(/^vpc-[0-9a-f]+$/)]).default('default'),
-  vpcId: z
-    .string()
-    .regex(/^vpc-[0-9a-f]+$/)
-    .optional(),
-  subnetIds: z
-    .array(z.string().regex(/^subnet-[0-9a-f]+$/))
-    .min(2)
-    .optional(),
-});
+const subnetList = z.array(z.string().regex(/^subnet-[0-9a-f]+$/)).min(2);
+
+const network = z
+  .strictObject({
+    vpc: z.union([z.literal('default'), z.string().regex(/^vpc-[0-9a-f]+$/)]).default('default'),
+    vpcId: z
+      .string()
+      .regex(/^vpc-[0-9a-f]+$/)
+      .optional(),
+    subnetIds: z
+      .array(z.string().regex(/^subnet-[0-9a-f]+$/))
+      .min(2)
+      .optional(),
+    publicSubnetIds: subnetList.optional().describe("the load balancer's subnets (routed to an internet gateway), in two or more AZs"),
+    privateSubnetIds: subnetList
+      .optional()
+      .describe('where services and one-off tasks run, with no public IP (a NAT route or VPC endpoints take them out); default: the public ones'),
+    dataSubnetIds: subnetList.optional().describe('where the database and cache sit, with no route to the internet; default: the private ones'),
+  })
+  .superRefine((n, ctx) => {
+    const tiers = (['publicSubnetIds', 'privateSubnetIds', 'dataSubnetIds'] as const).filter((k) => n[k]);
+    if (tiers.length && n.subnetIds)
+      ctx.addIssue({ code: 'custom', path: ['subnetIds'], message: `give subnetIds or the tiers (${tiers.join(', ')}), not both` });
+    if (tiers.length && !n.publicSubnetIds)
+      ctx.addIssue({ code: 'custom', path: ['publicSubnetIds'], message: `needed with ${tiers.join(', ')}: the load balancer's subnets` });
+    if (tiers.length && !n.vpcId && (n.vpc ?? 'default') === 'default')
+      ctx.addIssue({ code: 'custom', path: ['vpcId'], message: 'needed with subnet tiers: the VPC they are in' });
+    const seen = new Map<string, string>();
+    for (const k of tiers)
+      for (const id of n[k]!) {
+        if (seen.has(id)) ctx.addIssue({ code: 'custom', path: [k], message: `${id} is in ${seen.get(id)} too; each subnet belongs to one tier` });
+        seen.set(id, k);
+      }
+  });
 
 const loadBalancer = z.strictObject({
   idleTimeoutSeconds: z.number().int().min(1).max(4000).default(60),

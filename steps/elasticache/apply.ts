@@ -67,7 +67,7 @@ async function findGroup(ctx: StepContext): Promise<Group | undefined> {
 
 function ensureSubnetGroup(ctx: StepContext, net: NetworkOutput): Promise<string> {
   const name = groupId(ctx);
-  return convergeSubnetGroup(name, net.subnetIds, {
+  return convergeSubnetGroup(name, net.dataSubnetIds ?? net.subnetIds, {
     find: async () =>
       (
         await unlessNotFound(ctx.aws.elasticache.send(new DescribeCacheSubnetGroupsCommand({ CacheSubnetGroupName: name })), 'CacheSubnetGroupNotFoundFault')

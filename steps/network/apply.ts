@@ -30,6 +30,10 @@ export interface NetworkOutput {
   publicSubnetIds: string[];
   /** One public subnet per availability zone: an ALB takes at most one subnet per AZ and needs two AZs. */
   loadBalancerSubnetIds?: string[];
+  /** Where services and one-off tasks run: network.privateSubnetIds, else every subnet (absent in states from before tiers). */
+  taskSubnetIds?: string[];
+  /** Where the database and cache sit: network.dataSubnetIds, else the private ones, else every subnet. */
+  dataSubnetIds?: string[];
   availabilityZones: string[];
   securityGroups: Partial<Record<GroupRole, string>> & { lb: string; tasks: string };
 }
@@ -144,7 +148,9 @@ async function findVpc(ctx: StepContext): Promise<string> {
 }
 
 async function findSubnets(ctx: StepContext, vpcId: string): Promise<Subnet[]> {
-  const ids = ctx.config.network?.subnetIds;
+  const n = ctx.config.network;
+  const tiered = [...(n?.publicSubnetIds ?? []), ...(n?.privateSubnetIds ?? []), ...(n?.dataSubnetIds ?? [])];
+  const ids = tiered.length ? tiered : n?.subnetIds;
   const res = await ctx.aws.ec2.send(
     new DescribeSubnetsCommand(
       ids
@@ -191,6 +197,18 @@ function oneSubnetPerAz(subnets: Subnet[], publicIds: string[]): string[] {
   return [...byAz.values()];
 }
 
+/** Which subnets each part of the app uses: the configured tiers, else every subnet for tasks and data (today's shape). */
+function tiers(ctx: StepContext, subnets: Subnet[], publicIds: string[]) {
+  const n = ctx.config.network;
+  const all = subnets.map((s) => s.SubnetId!);
+  const task = n?.privateSubnetIds ?? n?.publicSubnetIds ?? all;
+  const data = n?.dataSubnetIds ?? n?.privateSubnetIds ?? all;
+  // With tiers, the load balancer is given the public tier only, and only what routes to an internet gateway.
+  const lbCandidates = n?.publicSubnetIds ? publicIds.filter((id) => n.publicSubnetIds!.includes(id)) : publicIds;
+  const of = (ids: string[]) => subnets.filter((s) => ids.includes(s.SubnetId!));
+  return { task, data, lbCandidates, taskSubnets: of(task), dataSubnets: of(data) };
+}
+
 /** The VPC endpoints a task in a subnet without a route to the internet needs to pull its image, read its secret and write logs. */
 const NEEDED_ENDPOINTS = ['ecr.api', 'ecr.dkr', 's3', 'logs', 'secretsmanager'];
 
@@ -216,9 +234,25 @@ async function egressProblem(ctx: StepContext, vpcId: string, subnets: Subnet[],
   const missing = NEEDED_ENDPOINTS.filter((n) => !have.has(n));
   if (!missing.length) return undefined;
   return (
-    `network.subnetIds: ${stranded.map((s) => s.SubnetId).join(', ')} ${stranded.length > 1 ? 'have' : 'has'} no route to a NAT gateway, and the subnets are not all public (tasks get no public IP), ` +
+    `network.${ctx.config.network?.privateSubnetIds ? 'privateSubnetIds' : 'subnetIds'}: ${stranded.map((s) => s.SubnetId).join(', ')} ${stranded.length > 1 ? 'have' : 'has'} no route to a NAT gateway, and the subnets are not all public (tasks get no public IP), ` +
     `so tasks could not pull their image. Add a NAT gateway route, create VPC endpoints for ${missing.map((m) => `com.amazonaws.${ctx.region}.${m}`).join(', ')}, or list only public subnets`
   );
+}
+
+/** Where each part of the app sits, for the plan. */
+function placement(ctx: StepContext, subnets: Subnet[], pub: string[]): string[] {
+  const t = tiers(ctx, subnets, pub);
+  const where = (ids: string[]) => ids.join(', ');
+  const taskPublic = t.task.every((id) => pub.includes(id));
+  const lines = [
+    `load balancer in ${where(oneSubnetPerAz(subnets, t.lbCandidates))} (public)`,
+    `services and one-off tasks in ${where(t.task)} (${taskPublic ? 'public, with a public IP' : 'no public IP'})`,
+  ];
+  if (ctx.config.database || ctx.config.cache)
+    lines.push(
+      `${[ctx.config.database && 'database', ctx.config.cache && 'cache'].filter(Boolean).join(' and ')} in ${where(t.data)}${ctx.config.network?.dataSubnetIds ? ' (data tier, no route to the internet)' : ''}`,
+    );
+  return lines;
 }
 
 /** Everything about the network that would fail later, found with read-only calls before anything is created. */
@@ -234,13 +268,30 @@ export async function networkProblems(ctx: StepContext): Promise<string[]> {
   }
   const problems: string[] = [];
   const pub = await publicSubnets(ctx, vpcId, subnets);
-  const lbAzs = oneSubnetPerAz(subnets, pub).length;
+  const t = tiers(ctx, subnets, pub);
+  const n = ctx.config.network;
+  const notPublic = (n?.publicSubnetIds ?? []).filter((id) => !pub.includes(id));
+  if (notPublic.length)
+    problems.push(
+      `network.publicSubnetIds: ${notPublic.join(', ')} ${notPublic.length > 1 ? 'have' : 'has'} no route to an internet gateway; the load balancer needs public subnets`,
+    );
+  const lbAzs = oneSubnetPerAz(subnets, t.lbCandidates).length;
   if (lbAzs < 2) {
     problems.push(
-      `network.subnetIds: an internet-facing load balancer needs public subnets (routed to an internet gateway) in two availability zones; these subnets have public ones in ${lbAzs}`,
+      `network.${n?.publicSubnetIds ? 'publicSubnetIds' : 'subnetIds'}: an internet-facing load balancer needs public subnets (routed to an internet gateway) in two availability zones; these subnets have public ones in ${lbAzs}`,
     );
   }
-  const egress = await egressProblem(ctx, vpcId, subnets, pub);
+  if (n?.dataSubnetIds) {
+    // The data tier: nothing on the internet can route to it, and it routes nowhere out.
+    const open = n.dataSubnetIds.filter((id) => pub.includes(id));
+    if (open.length)
+      problems.push(
+        `network.dataSubnetIds: ${open.join(', ')} ${open.length > 1 ? 'route' : 'routes'} to an internet gateway; the data tier must have no route to the internet`,
+      );
+    const azs = new Set(t.dataSubnets.map((s) => s.AvailabilityZone)).size;
+    if (azs < 2) problems.push(`network.dataSubnetIds: the subnets span ${azs} availability zone(s); RDS and ElastiCache subnet groups need at least two`);
+  }
+  const egress = await egressProblem(ctx, vpcId, t.taskSubnets, pub);
   if (egress) problems.push(egress);
   return problems;
 }
@@ -350,6 +401,7 @@ export const network: StepCode<'network'> = {
         action: 'keep',
         resource: `VPC ${vpcId}`,
         detail: `${subnets.length} subnets in ${new Set(subnets.map((s) => s.AvailabilityZone)).size} AZs, ${pub.length} public`,
+        changes: placement(ctx, subnets, pub),
       },
     ];
     const groups = await findGroups(ctx, vpcId);
@@ -390,11 +442,14 @@ export const network: StepCode<'network'> = {
       const changes = await convergeRules(ctx, role, groups.get(role)!, ids, false, cdn);
       if (changes.length) ctx.log.info(`${groupName(ctx, role)}: ${changes.join(', ')}`);
     }
+    const t = tiers(ctx, subnets, pub);
     return {
       vpcId,
       subnetIds: subnets.map((s) => s.SubnetId!),
       publicSubnetIds: pub,
-      loadBalancerSubnetIds: oneSubnetPerAz(subnets, pub),
+      loadBalancerSubnetIds: oneSubnetPerAz(subnets, t.lbCandidates),
+      taskSubnetIds: t.task,
+      dataSubnetIds: t.data,
       availabilityZones: [...new Set(subnets.map((s) => s.AvailabilityZone!))],
       securityGroups: ids,
     };

@@ -105,7 +105,7 @@ async function snapshotBefore(ctx: StepContext, changes: Change[]): Promise<stri
 
 function ensureSubnetGroup(ctx: StepContext, net: NetworkOutput): Promise<string> {
   const name = identifier(ctx);
-  return convergeSubnetGroup(name, net.subnetIds, {
+  return convergeSubnetGroup(name, net.dataSubnetIds ?? net.subnetIds, {
     find: async () =>
       (
         await unlessNotFound(ctx.aws.rds.send(new DescribeDBSubnetGroupsCommand({ DBSubnetGroupName: name })), 'DBSubnetGroupNotFoundFault')
