@@ -18,3 +18,28 @@ export async function convergeSubnetGroup(name: string, subnetIds: readonly stri
   else if ([...have].sort().join() !== want.join()) await api.modify(want);
   return name;
 }
+
+/**
+ * Why the config would move a data store that exists to another network, or undefined. A database or cache
+ * cannot change VPC, nor leave every subnet it sits in, without being made again (and its data lost): the
+ * plan refuses it before anything changes, and says how to move instead. Only what the config states is
+ * compared: with the default VPC and its discovered subnets nothing moves.
+ */
+export function dataMoveProblem(
+  what: string,
+  have: { vpcId?: string; subnetIds: readonly string[] },
+  network: { vpc?: string; vpcId?: string; subnetIds?: string[]; privateSubnetIds?: string[]; dataSubnetIds?: string[] } | undefined,
+): string | undefined {
+  const vpc = network?.vpcId ?? (network?.vpc && network.vpc !== 'default' ? network.vpc : undefined);
+  const key = network?.dataSubnetIds ? 'dataSubnetIds' : network?.privateSubnetIds ? 'privateSubnetIds' : 'subnetIds';
+  const want = network?.dataSubnetIds ?? network?.privateSubnetIds ?? network?.subnetIds;
+  const otherVpc = !!vpc && !!have.vpcId && vpc !== have.vpcId;
+  const left = !!want && !have.subnetIds.some((s) => want.includes(s));
+  if (!otherVpc && !left) return undefined;
+  return (
+    `network.${otherVpc ? 'vpcId' : key}: ${what} sits in ${have.vpcId ?? 'its VPC'} (${have.subnetIds.join(', ')}); ` +
+    `the config moves it to ${otherVpc ? vpc : want!.join(', ')}, which would make it again, empty. ` +
+    `To move it: deploy the new network as a new env (--env), move the data there (pg_dump and pg_restore, or restore a snapshot), ` +
+    `then point the app at it; or keep network.${otherVpc ? 'vpcId' : key} as it was`
+  );
+}

@@ -21,7 +21,7 @@ import type { NetworkOutput } from '../network/apply.js';
 import { ownedBy, ownershipTags, type Check, type PlanItem } from '../../src/pipeline/step.js';
 import { versionStanding } from '../../src/aws/engine-version.js';
 import { unlessNotFound, isError } from '../../src/aws/not-found.js';
-import { convergeSubnetGroup } from '../../src/aws/subnet-group.js';
+import { convergeSubnetGroup, dataMoveProblem } from '../../src/aws/subnet-group.js';
 import type { StepCode } from '../../src/pipeline/manifest.js';
 
 export interface ElastiCacheOutput {
@@ -191,6 +191,24 @@ function primaryOf(g: ReplicationGroup): { address?: string; port?: number } {
 export const elasticache: StepCode<'elasticache'> = {
   async inputs(ctx) {
     return { ...ctx.config.cache, id: groupId(ctx) };
+  },
+
+  // The cache never moves to another network by itself: that would make it again.
+  async preflight(ctx) {
+    if (!(await findGroup(ctx))) return [];
+    const g = (
+      await unlessNotFound(
+        ctx.aws.elasticache.send(new DescribeCacheSubnetGroupsCommand({ CacheSubnetGroupName: groupId(ctx) })),
+        'CacheSubnetGroupNotFoundFault',
+      )
+    )?.CacheSubnetGroups?.[0];
+    if (!g) return [];
+    const problem = dataMoveProblem(
+      `the cache ${groupId(ctx)}`,
+      { vpcId: g.VpcId, subnetIds: (g.Subnets ?? []).map((s) => s.SubnetIdentifier!) },
+      ctx.config.network,
+    );
+    return problem ? [problem] : [];
   },
 
   async plan(ctx) {

@@ -17,7 +17,7 @@ import { ensureGeneratedSecret, randomAlnum, readSecretJson } from '../../src/se
 import type { NetworkOutput } from '../network/apply.js';
 import { ownedBy, ownershipTags, type Check, type PlanItem } from '../../src/pipeline/step.js';
 import { unlessNotFound, isError } from '../../src/aws/not-found.js';
-import { convergeSubnetGroup } from '../../src/aws/subnet-group.js';
+import { convergeSubnetGroup, dataMoveProblem } from '../../src/aws/subnet-group.js';
 import type { StepCode } from '../../src/pipeline/manifest.js';
 import { createHash } from 'node:crypto';
 import { fit } from '../../src/aws/names.js';
@@ -155,6 +155,19 @@ export const rds: StepCode<'rds'> = {
   async inputs(ctx) {
     const { access: _a, extensions: _e, ...rest } = db(ctx);
     return { ...rest, identifier: identifier(ctx) };
+  },
+
+  // The database never moves to another network by itself: that would make it again.
+  async preflight(ctx) {
+    const inst = await findInstance(ctx);
+    const g = inst?.DBSubnetGroup;
+    if (!g) return [];
+    const problem = dataMoveProblem(
+      `the database ${identifier(ctx)}`,
+      { vpcId: g.VpcId, subnetIds: (g.Subnets ?? []).map((s) => s.SubnetIdentifier!) },
+      ctx.config.network,
+    );
+    return problem ? [problem] : [];
   },
 
   async plan(ctx) {

@@ -49,6 +49,19 @@ describe('an existing VPC in tiers: the load balancer public, the tasks private,
     await rds.apply(ctx);
     const group = (await ctx.aws.rds.send(new DescribeDBSubnetGroupsCommand({ DBSubnetGroupName: `${ctx.app}-prod` }))).DBSubnetGroups![0]!;
     expect(group.Subnets!.map((s) => s.SubnetIdentifier).sort()).toEqual([...t.data].sort());
+
+    // Moving the deployed database to other subnets, or another VPC, would make it again: refused before anything changes, saying how to move.
+    expect(await rds.preflight!(ctx)).toEqual([]);
+    ctx.config = { ...ctx.config, network: { ...ctx.config.network!, dataSubnetIds: undefined, privateSubnetIds: t.priv } };
+    const [moved] = await rds.preflight!(ctx);
+    expect(moved).toMatch(
+      new RegExp(
+        `^network\\.privateSubnetIds: the database ${ctx.app}-prod sits in ${t.vpc} \\(${[...t.data].sort().join(', ')}\\); the config moves it to ${t.priv.join(', ')}`,
+      ),
+    );
+    expect(moved).toContain('deploy the new network as a new env (--env)');
+    ctx.config = { ...ctx.config, network: { ...ctx.config.network!, vpcId: 'vpc-0123456789abcdef0', privateSubnetIds: t.priv, dataSubnetIds: t.data } };
+    expect((await rds.preflight!(ctx))[0]).toMatch(/^network\.vpcId: the database .* the config moves it to vpc-0123456789abcdef0/);
   });
 
   it('refuses, before anything is made: a data subnet routed to the internet, a "public" one that is not, private ones tasks cannot leave', async () => {
