@@ -193,9 +193,9 @@ export const elasticache: StepCode<'elasticache'> = {
     return { ...ctx.config.cache, id: groupId(ctx) };
   },
 
-  // The cache never moves to another network by itself: that would make it again.
+  // The cache never moves to another network by itself: that would make it again. Read from its subnet group
+  // (named like the group); the replication group is looked up only when it would move.
   async preflight(ctx) {
-    if (!(await findGroup(ctx))) return [];
     const g = (
       await unlessNotFound(
         ctx.aws.elasticache.send(new DescribeCacheSubnetGroupsCommand({ CacheSubnetGroupName: groupId(ctx) })),
@@ -208,7 +208,7 @@ export const elasticache: StepCode<'elasticache'> = {
       { vpcId: g.VpcId, subnetIds: (g.Subnets ?? []).map((s) => s.SubnetIdentifier!) },
       ctx.config.network,
     );
-    return problem ? [problem] : [];
+    return problem && (await findGroup(ctx)) ? [problem] : [];
   },
 
   async plan(ctx) {

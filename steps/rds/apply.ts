@@ -157,17 +157,18 @@ export const rds: StepCode<'rds'> = {
     return { ...rest, identifier: identifier(ctx) };
   },
 
-  // The database never moves to another network by itself: that would make it again.
+  // The database never moves to another network by itself: that would make it again. Read from its subnet group
+  // (named like the instance); the instance is looked up only when the group would move.
   async preflight(ctx) {
-    const inst = await findInstance(ctx);
-    const g = inst?.DBSubnetGroup;
+    const g = (await unlessNotFound(ctx.aws.rds.send(new DescribeDBSubnetGroupsCommand({ DBSubnetGroupName: identifier(ctx) })), 'DBSubnetGroupNotFoundFault'))
+      ?.DBSubnetGroups?.[0];
     if (!g) return [];
     const problem = dataMoveProblem(
       `the database ${identifier(ctx)}`,
       { vpcId: g.VpcId, subnetIds: (g.Subnets ?? []).map((s) => s.SubnetIdentifier!) },
       ctx.config.network,
     );
-    return problem ? [problem] : [];
+    return problem && (await findInstance(ctx)) ? [problem] : [];
   },
 
   async plan(ctx) {
