@@ -19,27 +19,45 @@ export async function convergeSubnetGroup(name: string, subnetIds: readonly stri
   return name;
 }
 
+type NetworkKeys = { vpc?: string; vpcId?: string; subnetIds?: string[]; privateSubnetIds?: string[]; dataSubnetIds?: string[] };
+
+/**
+ * Where the config puts the database and cache, and by which key: the data tier, else the private one, else
+ * the subnets given; undefined when the config names none (the default VPC's, found by the network step).
+ */
+function configuredDataSubnets(network: NetworkKeys | undefined): { key: string; ids: string[] } | undefined {
+  if (network?.dataSubnetIds) return { key: 'dataSubnetIds', ids: network.dataSubnetIds };
+  if (network?.privateSubnetIds) return { key: 'privateSubnetIds', ids: network.privateSubnetIds };
+  if (network?.subnetIds) return { key: 'subnetIds', ids: network.subnetIds };
+  return undefined;
+}
+
 /**
  * Why the config would move a data store that exists to another network, or undefined. A database or cache
  * cannot change VPC, nor leave every subnet it sits in, without being made again (and its data lost): the
- * plan refuses it before anything changes, and says how to move instead. Only what the config states is
- * compared: with the default VPC and its discovered subnets nothing moves.
+ * preflight refuses it before anything changes, and says how to move instead. Only what the config states is
+ * compared: with the default VPC and its discovered subnets nothing moves. Read from the store's subnet group
+ * (RDS's and ElastiCache's have the same shape); `exists` is asked only when the group would move, so a
+ * subnet group a failed run left without its store is converged as usual.
  */
-export function dataMoveProblem(
+export async function dataMoveProblem(
   what: string,
-  have: { vpcId?: string; subnetIds: readonly string[] },
-  network: { vpc?: string; vpcId?: string; subnetIds?: string[]; privateSubnetIds?: string[]; dataSubnetIds?: string[] } | undefined,
-): string | undefined {
+  group: { VpcId?: string; Subnets?: { SubnetIdentifier?: string }[] } | undefined,
+  network: NetworkKeys | undefined,
+  exists: () => Promise<unknown>,
+): Promise<string[]> {
+  if (!group) return [];
+  const have = { vpcId: group.VpcId, subnetIds: (group.Subnets ?? []).map((s) => s.SubnetIdentifier!) };
   const vpc = network?.vpcId ?? (network?.vpc && network.vpc !== 'default' ? network.vpc : undefined);
-  const key = network?.dataSubnetIds ? 'dataSubnetIds' : network?.privateSubnetIds ? 'privateSubnetIds' : 'subnetIds';
-  const want = network?.dataSubnetIds ?? network?.privateSubnetIds ?? network?.subnetIds;
+  const want = configuredDataSubnets(network);
   const otherVpc = !!vpc && !!have.vpcId && vpc !== have.vpcId;
-  const left = !!want && !have.subnetIds.some((s) => want.includes(s));
-  if (!otherVpc && !left) return undefined;
-  return (
-    `network.${otherVpc ? 'vpcId' : key}: ${what} sits in ${have.vpcId ?? 'its VPC'} (${have.subnetIds.join(', ')}); ` +
-    `the config moves it to ${otherVpc ? vpc : want!.join(', ')}, which would make it again, empty. ` +
-    `To move it: deploy the new network as a new env (--env), move the data there (pg_dump and pg_restore, or restore a snapshot), ` +
-    `then point the app at it; or keep network.${otherVpc ? 'vpcId' : key} as it was`
-  );
+  const left = !!want && !have.subnetIds.some((s) => want.ids.includes(s));
+  if ((!otherVpc && !left) || !(await exists())) return [];
+  const key = otherVpc ? 'vpcId' : want!.key;
+  return [
+    `network.${key}: ${what} sits in ${have.vpcId ?? 'its VPC'} (${have.subnetIds.join(', ')}); ` +
+      `the config moves it to ${otherVpc ? vpc : want!.ids.join(', ')}, which would make it again, empty. ` +
+      `To move it: deploy the new network as a new env (--env), move the data there (pg_dump and pg_restore, or restore a snapshot), ` +
+      `then point the app at it; or keep network.${key} as it was`,
+  ];
 }

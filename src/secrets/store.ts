@@ -132,7 +132,7 @@ export async function readSecretJson(ctx: StepContext, arn: string): Promise<Rec
 /** Whether the secret exists and is scheduled for deletion (a destroy that kept the data ran, then a deploy). Unreadable counts as no. */
 export async function scheduledForDeletion(client: SecretsManagerClient, name: string): Promise<boolean> {
   try {
-    return !!(await client.send(new DescribeSecretCommand({ SecretId: name }))).DeletedDate;
+    return (await describeSecretByName(client, name)).deleted;
   } catch {
     return false;
   }

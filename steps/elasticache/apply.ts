@@ -193,8 +193,7 @@ export const elasticache: StepCode<'elasticache'> = {
     return { ...ctx.config.cache, id: groupId(ctx) };
   },
 
-  // The cache never moves to another network by itself: that would make it again. Read from its subnet group
-  // (named like the group); the replication group is looked up only when it would move.
+  // The cache never moves to another network by itself: that would make it again (src/aws/subnet-group.ts).
   async preflight(ctx) {
     const g = (
       await unlessNotFound(
@@ -202,13 +201,7 @@ export const elasticache: StepCode<'elasticache'> = {
         'CacheSubnetGroupNotFoundFault',
       )
     )?.CacheSubnetGroups?.[0];
-    if (!g) return [];
-    const problem = dataMoveProblem(
-      `the cache ${groupId(ctx)}`,
-      { vpcId: g.VpcId, subnetIds: (g.Subnets ?? []).map((s) => s.SubnetIdentifier!) },
-      ctx.config.network,
-    );
-    return problem && (await findGroup(ctx)) ? [problem] : [];
+    return dataMoveProblem(`the cache ${groupId(ctx)}`, g, ctx.config.network, () => findGroup(ctx));
   },
 
   async plan(ctx) {

@@ -157,18 +157,11 @@ export const rds: StepCode<'rds'> = {
     return { ...rest, identifier: identifier(ctx) };
   },
 
-  // The database never moves to another network by itself: that would make it again. Read from its subnet group
-  // (named like the instance); the instance is looked up only when the group would move.
+  // The database never moves to another network by itself: that would make it again (src/aws/subnet-group.ts).
   async preflight(ctx) {
     const g = (await unlessNotFound(ctx.aws.rds.send(new DescribeDBSubnetGroupsCommand({ DBSubnetGroupName: identifier(ctx) })), 'DBSubnetGroupNotFoundFault'))
       ?.DBSubnetGroups?.[0];
-    if (!g) return [];
-    const problem = dataMoveProblem(
-      `the database ${identifier(ctx)}`,
-      { vpcId: g.VpcId, subnetIds: (g.Subnets ?? []).map((s) => s.SubnetIdentifier!) },
-      ctx.config.network,
-    );
-    return problem && (await findInstance(ctx)) ? [problem] : [];
+    return dataMoveProblem(`the database ${identifier(ctx)}`, g, ctx.config.network, () => findInstance(ctx));
   },
 
   async plan(ctx) {
