@@ -75,11 +75,45 @@ export interface RegionalPrices {
   rdsGp3GbMonth: number;
   cacheFactor: number;
   s3GbMonth: number;
+  /** A NAT gateway: per hour, and per GB it processes. */
+  natHour: number;
+  natGb: number;
+  /** An interface VPC endpoint, per AZ per hour. */
+  endpointHour: number;
+  /** A public IPv4 address (a NAT gateway's Elastic IP), per hour. */
+  publicIpv4Hour: number;
 }
 
+/** The traffic the NAT gateway line assumes per gateway (image pulls, logs, API calls): stated beside the figure. */
+export const NAT_ASSUMED_GB = 20;
+
 export const REGIONAL: Readonly<Record<string, RegionalPrices>> = {
-  'us-east-1': { fargateVcpuHour: 0.04048, fargateGbHour: 0.004445, albHour: 0.0225, rdsFactor: 1, rdsGp3GbMonth: 0.115, cacheFactor: 1, s3GbMonth: 0.023 },
-  'us-west-2': { fargateVcpuHour: 0.04048, fargateGbHour: 0.004445, albHour: 0.0225, rdsFactor: 1, rdsGp3GbMonth: 0.115, cacheFactor: 1, s3GbMonth: 0.023 },
+  'us-east-1': {
+    fargateVcpuHour: 0.04048,
+    fargateGbHour: 0.004445,
+    albHour: 0.0225,
+    rdsFactor: 1,
+    rdsGp3GbMonth: 0.115,
+    cacheFactor: 1,
+    s3GbMonth: 0.023,
+    natHour: 0.045,
+    natGb: 0.045,
+    endpointHour: 0.01,
+    publicIpv4Hour: 0.005,
+  },
+  'us-west-2': {
+    fargateVcpuHour: 0.04048,
+    fargateGbHour: 0.004445,
+    albHour: 0.0225,
+    rdsFactor: 1,
+    rdsGp3GbMonth: 0.115,
+    cacheFactor: 1,
+    s3GbMonth: 0.023,
+    natHour: 0.045,
+    natGb: 0.045,
+    endpointHour: 0.01,
+    publicIpv4Hour: 0.005,
+  },
   'eu-west-1': {
     fargateVcpuHour: 0.04048,
     fargateGbHour: 0.004445,
@@ -88,6 +122,10 @@ export const REGIONAL: Readonly<Record<string, RegionalPrices>> = {
     rdsGp3GbMonth: 0.127,
     cacheFactor: 1.07,
     s3GbMonth: 0.023,
+    natHour: 0.048,
+    natGb: 0.048,
+    endpointHour: 0.011,
+    publicIpv4Hour: 0.005,
   },
   'eu-central-1': {
     fargateVcpuHour: 0.04656,
@@ -97,6 +135,10 @@ export const REGIONAL: Readonly<Record<string, RegionalPrices>> = {
     rdsGp3GbMonth: 0.133,
     cacheFactor: 1.15,
     s3GbMonth: 0.0245,
+    natHour: 0.052,
+    natGb: 0.052,
+    endpointHour: 0.012,
+    publicIpv4Hour: 0.005,
   },
   'ap-southeast-1': {
     fargateVcpuHour: 0.05056,
@@ -106,6 +148,10 @@ export const REGIONAL: Readonly<Record<string, RegionalPrices>> = {
     rdsGp3GbMonth: 0.138,
     cacheFactor: 1.31,
     s3GbMonth: 0.025,
+    natHour: 0.059,
+    natGb: 0.059,
+    endpointHour: 0.013,
+    publicIpv4Hour: 0.005,
   },
   'ap-southeast-2': {
     fargateVcpuHour: 0.04856,
@@ -115,6 +161,10 @@ export const REGIONAL: Readonly<Record<string, RegionalPrices>> = {
     rdsGp3GbMonth: 0.138,
     cacheFactor: 1.31,
     s3GbMonth: 0.025,
+    natHour: 0.059,
+    natGb: 0.059,
+    endpointHour: 0.013,
+    publicIpv4Hour: 0.005,
   },
 };
 

@@ -16,6 +16,7 @@
 import type { Config } from '../src/config/schema.js';
 import { loadStep, type StepManifest } from '../src/pipeline/manifest.js';
 import type { Step } from '../src/pipeline/step.js';
+import { manifest as vpc } from './vpc/manifest.js';
 import { manifest as network } from './network/manifest.js';
 import { manifest as certificate } from './certificate/manifest.js';
 import { manifest as ecrPush } from './ecr-push/manifest.js';
@@ -39,6 +40,7 @@ import { manifest as budget } from './budget/manifest.js';
 import { manifest as firstBoot } from './first-boot/manifest.js';
 
 export const manifests: readonly StepManifest[] = [
+  vpc,
   network,
   certificate,
   ecrPush,

@@ -45,15 +45,18 @@ export async function dataMoveProblem(
   group: { VpcId?: string; Subnets?: { SubnetIdentifier?: string }[] } | undefined,
   network: NetworkKeys | undefined,
   exists: () => Promise<unknown>,
+  ownVpc: () => Promise<string | undefined>,
 ): Promise<string[]> {
   if (!group) return [];
   const have = { vpcId: group.VpcId, subnetIds: (group.Subnets ?? []).map((s) => s.SubnetIdentifier!) };
-  const vpc = network?.vpcId ?? (network?.vpc && network.vpc !== 'default' ? network.vpc : undefined);
-  const want = configuredDataSubnets(network);
+  // network.vpc "create": the store must already sit in the VPC the wizard made for this env.
+  const created = network?.vpc === 'create';
+  const vpc = created ? ((await ownVpc()) ?? 'a new VPC') : (network?.vpcId ?? (network?.vpc && network.vpc !== 'default' ? network.vpc : undefined));
+  const want = created ? undefined : configuredDataSubnets(network);
   const otherVpc = !!vpc && !!have.vpcId && vpc !== have.vpcId;
   const left = !!want && !have.subnetIds.some((s) => want.ids.includes(s));
   if ((!otherVpc && !left) || !(await exists())) return [];
-  const key = otherVpc ? 'vpcId' : want!.key;
+  const key = otherVpc ? (created || network?.vpcId === undefined ? 'vpc' : 'vpcId') : want!.key;
   return [
     `network.${key}: ${what} sits in ${have.vpcId ?? 'its VPC'} (${have.subnetIds.join(', ')}); ` +
       `the config moves it to ${otherVpc ? vpc : want!.ids.join(', ')}, which would make it again, empty. ` +

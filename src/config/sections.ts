@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { rdsWindowProblems } from './rds-windows.js';
+import { cidrProblem } from './cidr.js';
 import { bucketNameProblem } from './bucket-name.js';
 import { engineVersionProblem } from './engine-version.js';
 import { KNOWN_REGIONS, regionProblem } from './regions.js';
@@ -28,9 +29,37 @@ const region = z.string().superRefine((r, ctx) => {
 
 const subnetList = z.array(z.string().regex(/^subnet-[0-9a-f]+$/)).min(2);
 
+/** The VPC endpoints `network.endpoints` may ask for: S3's is a gateway (free), the others interface endpoints (per AZ). */
+export const VPC_ENDPOINTS = ['s3', 'ecr', 'logs', 'secretsmanager'] as const;
+export type VpcEndpointName = (typeof VPC_ENDPOINTS)[number];
+
 const network = z
   .strictObject({
-    vpc: z.union([z.literal('default'), z.string().regex(/^vpc-[0-9a-f]+$/)]).default('default'),
+    vpc: z
+      .union([z.literal('default'), z.literal('create'), z.string().regex(/^vpc-[0-9a-f]+$/)])
+      .default('default')
+      .describe('"default" (the account\'s default VPC), "create" (a VPC of its own in three tiers), or a VPC id'),
+    cidr: z
+      .string()
+      .superRefine((c, ctx) => {
+        const problem = cidrProblem(c);
+        if (problem) ctx.addIssue({ code: 'custom', message: problem });
+      })
+      .optional()
+      .describe('with vpc "create": its IPv4 range, a private /16 to /22 (default: a /16 no other VPC in the region uses)'),
+    azs: z
+      .union([z.literal(2), z.literal(3)])
+      .optional()
+      .describe('with vpc "create": how many availability zones (2 or 3; default 2)'),
+    nat: z
+      .enum(['none', 'single', 'per-az'])
+      .optional()
+      .describe('with vpc "create": "single" (one NAT gateway, the default), "per-az" (one per AZ), or "none" (tasks in the public subnets)'),
+    endpoints: z
+      .array(z.enum(VPC_ENDPOINTS))
+      .refine((a) => new Set(a).size === a.length, 'each endpoint once')
+      .optional()
+      .describe('with vpc "create": VPC endpoints for the private subnets (s3, ecr, logs, secretsmanager)'),
     vpcId: z
       .string()
       .regex(/^vpc-[0-9a-f]+$/)
@@ -46,6 +75,17 @@ const network = z
     dataSubnetIds: subnetList.optional().describe('where the database and cache sit, with no route to the internet; default: the private ones'),
   })
   .superRefine((n, ctx) => {
+    const created = n.vpc === 'create';
+    for (const k of ['cidr', 'azs', 'nat', 'endpoints'] as const)
+      if (!created && n[k] !== undefined)
+        ctx.addIssue({ code: 'custom', path: [k], message: 'only with "vpc": "create" (the wizard lays out only a VPC it makes)' });
+    for (const k of ['vpcId', 'subnetIds', 'publicSubnetIds', 'privateSubnetIds', 'dataSubnetIds'] as const)
+      if (created && n[k] !== undefined)
+        ctx.addIssue({
+          code: 'custom',
+          path: [k],
+          message: 'not with "vpc": "create": the wizard makes the subnets; give an existing VPC\'s id as "vpc" to use your own',
+        });
     const tiers = (['publicSubnetIds', 'privateSubnetIds', 'dataSubnetIds'] as const).filter((k) => n[k]);
     if (tiers.length && n.subnetIds)
       ctx.addIssue({ code: 'custom', path: ['subnetIds'], message: `give subnetIds or the tiers (${tiers.join(', ')}), not both` });

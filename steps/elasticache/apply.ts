@@ -22,6 +22,7 @@ import { ownedBy, ownershipTags, type Check, type PlanItem } from '../../src/pip
 import { versionStanding } from '../../src/aws/engine-version.js';
 import { unlessNotFound, isError } from '../../src/aws/not-found.js';
 import { convergeSubnetGroup, dataMoveProblem } from '../../src/aws/subnet-group.js';
+import { findOwnVpc } from '../../src/aws/own-vpc.js';
 import type { StepCode } from '../../src/pipeline/manifest.js';
 
 export interface ElastiCacheOutput {
@@ -201,7 +202,13 @@ export const elasticache: StepCode<'elasticache'> = {
         'CacheSubnetGroupNotFoundFault',
       )
     )?.CacheSubnetGroups?.[0];
-    return dataMoveProblem(`the cache ${groupId(ctx)}`, g, ctx.config.network, () => findGroup(ctx));
+    return dataMoveProblem(
+      `the cache ${groupId(ctx)}`,
+      g,
+      ctx.config.network,
+      () => findGroup(ctx),
+      async () => (await findOwnVpc(ctx.aws.ec2, ctx))?.VpcId,
+    );
   },
 
   async plan(ctx) {

@@ -20,6 +20,8 @@ import type { StepContext } from '../../src/pipeline/context.js';
 import { StepError } from '../../src/errors.js';
 import { ownedBy, ownershipTags, type Check, type PlanItem } from '../../src/pipeline/step.js';
 import { isError } from '../../src/aws/not-found.js';
+import { findOwnVpc, ownSubnets } from '../../src/aws/own-vpc.js';
+import { tasksPrivate, vpcWanted } from '../../src/network/vpc-layout.js';
 import type { StepCode } from '../../src/pipeline/manifest.js';
 
 export type GroupRole = 'lb' | 'tasks' | 'db' | 'cache';
@@ -134,23 +136,64 @@ function permissionFor(r: Rule, ids: Partial<Record<GroupRole, string>>): IpPerm
   return { ...base, UserIdGroupPairs: [{ GroupId: ids[r.source!], Description: r.description }] };
 }
 
-async function findVpc(ctx: StepContext): Promise<string> {
-  const net = ctx.config.network;
-  const wanted = net?.vpcId ?? (net?.vpc && net.vpc !== 'default' ? net.vpc : undefined);
+/**
+ * The VPC and subnets by tier, as the config names them, or, with network.vpc "create", as the vpc step made
+ * them (its output once it ran; found by tags for the plan and preflight, undefined before it made the VPC).
+ */
+interface Tiers {
+  vpcId?: string;
+  subnetIds?: string[];
+  publicSubnetIds?: string[];
+  privateSubnetIds?: string[];
+  dataSubnetIds?: string[];
+  /** The wizard made the VPC: its layout is the vpc step's to check. */
+  created?: true;
+}
+
+async function tiersOf(ctx: StepContext, ran = false): Promise<Tiers | undefined> {
+  const n = ctx.config.network;
+  if (n?.vpc !== 'create') return { ...n, vpcId: n?.vpcId ?? (n?.vpc && n.vpc !== 'default' ? n.vpc : undefined) };
+  const made = ran
+    ? ctx.output('vpc')
+    : await (async () => {
+        const own = await findOwnVpc(ctx.aws.ec2, ctx);
+        if (!own) return undefined;
+        const s = await ownSubnets(ctx.aws.ec2, ctx, own.VpcId!);
+        const ids = (x: Subnet[]) => x.map((y) => y.SubnetId!);
+        return {
+          vpcId: own.VpcId!,
+          publicSubnetIds: ids(s.public),
+          privateSubnetIds: ids(s.private),
+          dataSubnetIds: ids(s.data),
+          tasksPrivate: tasksPrivate(vpcWanted(ctx.config)!),
+        };
+      })();
+  if (!made?.publicSubnetIds.length) return undefined;
+  return {
+    vpcId: made.vpcId,
+    publicSubnetIds: made.publicSubnetIds,
+    // Without a NAT gateway or the endpoints a task needs, tasks run in the public subnets.
+    ...(made.tasksPrivate ? { privateSubnetIds: made.privateSubnetIds } : {}),
+    dataSubnetIds: made.dataSubnetIds,
+    created: true,
+  };
+}
+
+async function findVpc(ctx: StepContext, t: Tiers): Promise<string> {
+  const wanted = t.vpcId;
   const res = await ctx.aws.ec2.send(new DescribeVpcsCommand(wanted ? { VpcIds: [wanted] } : { Filters: [{ Name: 'is-default', Values: ['true'] }] }));
   const vpc = res.Vpcs?.[0]?.VpcId;
   if (!vpc) {
     throw new StepError('network', `find VPC: ${wanted ? `VPC ${wanted} was not found in ${ctx.region}` : `the account has no default VPC in ${ctx.region}`}`, {
-      hint: 'Set network.vpcId and network.subnetIds (two or more subnets in different availability zones) in deploy-wizard.json.',
+      hint: 'Set network.vpc to "create" for a VPC of its own, or network.vpcId and network.subnetIds (two or more subnets in different availability zones) in deploy-wizard.json.',
     });
   }
   return vpc;
 }
 
-async function findSubnets(ctx: StepContext, vpcId: string): Promise<Subnet[]> {
-  const n = ctx.config.network;
-  const tiered = [...(n?.publicSubnetIds ?? []), ...(n?.privateSubnetIds ?? []), ...(n?.dataSubnetIds ?? [])];
-  const ids = tiered.length ? tiered : n?.subnetIds;
+async function findSubnets(ctx: StepContext, vpcId: string, n: Tiers): Promise<Subnet[]> {
+  const tiered = [...(n.publicSubnetIds ?? []), ...(n.privateSubnetIds ?? []), ...(n.dataSubnetIds ?? [])];
+  const ids = tiered.length ? tiered : n.subnetIds;
   const res = await ctx.aws.ec2.send(
     new DescribeSubnetsCommand(
       ids
@@ -198,13 +241,12 @@ function oneSubnetPerAz(subnets: Subnet[], publicIds: string[]): string[] {
 }
 
 /** Which subnets each part of the app uses: the configured tiers, else every subnet for tasks and data (today's shape). */
-function tiers(ctx: StepContext, subnets: Subnet[], publicIds: string[]) {
-  const n = ctx.config.network;
+function tiers(n: Tiers, subnets: Subnet[], publicIds: string[]) {
   const all = subnets.map((s) => s.SubnetId!);
-  const task = n?.privateSubnetIds ?? n?.publicSubnetIds ?? all;
-  const data = n?.dataSubnetIds ?? n?.privateSubnetIds ?? all;
+  const task = n.privateSubnetIds ?? n.publicSubnetIds ?? all;
+  const data = n.dataSubnetIds ?? n.privateSubnetIds ?? all;
   // With tiers, the load balancer is given the public tier only, and only what routes to an internet gateway.
-  const lbCandidates = n?.publicSubnetIds ? publicIds.filter((id) => n.publicSubnetIds!.includes(id)) : publicIds;
+  const lbCandidates = n.publicSubnetIds ? publicIds.filter((id) => n.publicSubnetIds!.includes(id)) : publicIds;
   const of = (ids: string[]) => subnets.filter((s) => ids.includes(s.SubnetId!));
   return { task, data, lbCandidates, taskSubnets: of(task), dataSubnets: of(data) };
 }
@@ -240,8 +282,8 @@ async function egressProblem(ctx: StepContext, vpcId: string, subnets: Subnet[],
 }
 
 /** Where each part of the app sits, for the plan. */
-function placement(ctx: StepContext, subnets: Subnet[], pub: string[]): string[] {
-  const t = tiers(ctx, subnets, pub);
+function placement(ctx: StepContext, n: Tiers, subnets: Subnet[], pub: string[]): string[] {
+  const t = tiers(n, subnets, pub);
   const where = (ids: string[]) => ids.join(', ');
   const taskPublic = t.task.every((id) => pub.includes(id));
   const lines = [
@@ -250,27 +292,29 @@ function placement(ctx: StepContext, subnets: Subnet[], pub: string[]): string[]
   ];
   if (ctx.config.database || ctx.config.cache)
     lines.push(
-      `${[ctx.config.database && 'database', ctx.config.cache && 'cache'].filter(Boolean).join(' and ')} in ${where(t.data)}${ctx.config.network?.dataSubnetIds ? ' (data tier, no route to the internet)' : ''}`,
+      `${[ctx.config.database && 'database', ctx.config.cache && 'cache'].filter(Boolean).join(' and ')} in ${where(t.data)}${n.dataSubnetIds ? ' (data tier, no route to the internet)' : ''}`,
     );
   return lines;
 }
 
 /** Everything about the network that would fail later, found with read-only calls before anything is created. */
 export async function networkProblems(ctx: StepContext): Promise<string[]> {
+  const n = await tiersOf(ctx);
+  // A VPC the wizard makes is laid out right by the vpc step (and, before it ran, is not there to check).
+  if (!n || n.created) return [];
   let vpcId: string;
   let subnets: Subnet[];
   try {
-    vpcId = await findVpc(ctx);
-    subnets = await findSubnets(ctx, vpcId);
+    vpcId = await findVpc(ctx, n);
+    subnets = await findSubnets(ctx, vpcId, n);
   } catch (e) {
     if (e instanceof StepError) return [`${e.message}${e.hint ? `. ${e.hint}` : ''}`];
     throw e;
   }
   const problems: string[] = [];
   const pub = await publicSubnets(ctx, vpcId, subnets);
-  const t = tiers(ctx, subnets, pub);
-  const n = ctx.config.network;
-  const notPublic = (n?.publicSubnetIds ?? []).filter((id) => !pub.includes(id));
+  const t = tiers(n, subnets, pub);
+  const notPublic = (n.publicSubnetIds ?? []).filter((id) => !pub.includes(id));
   if (notPublic.length)
     problems.push(
       `network.publicSubnetIds: ${notPublic.join(', ')} ${notPublic.length > 1 ? 'have' : 'has'} no route to an internet gateway; the load balancer needs public subnets`,
@@ -383,6 +427,8 @@ export const network: StepCode<'network'> = {
   async inputs(ctx) {
     return {
       network: ctx.config.network ?? {},
+      // A VPC the wizard made: its subnets, so a third AZ (or tasks moving to the private tier) reaches the groups' users.
+      ...(ctx.config.network?.vpc === 'create' ? { made: ctx.output('vpc') } : {}),
       ports: webPorts(ctx.config),
       roles: roles(ctx),
       https: lbHttps(ctx.config),
@@ -393,31 +439,37 @@ export const network: StepCode<'network'> = {
   preflight: networkProblems,
 
   async plan(ctx) {
-    const vpcId = await findVpc(ctx);
-    const subnets = await findSubnets(ctx, vpcId);
+    const n = await tiersOf(ctx);
+    const cdn = await cdnPrefixList(ctx);
+    const creates = (roles: GroupRole[]): PlanItem[] =>
+      roles.map((role) => ({
+        action: 'create',
+        resource: `security group ${groupName(ctx, role)}`,
+        detail: wantedRules(ctx, role, cdn)
+          .filter((r) => !r.ipv6)
+          .map((r) => `${r.port} from ${r.prefixList ? 'CloudFront' : (r.source ?? r.cidr)}`)
+          .join(', '),
+      }));
+    // The VPC the wizard makes is not there yet: its groups are all new (the vpc step's plan shows the layout).
+    if (!n) return creates(roles(ctx));
+    const vpcId = await findVpc(ctx, n);
+    const subnets = await findSubnets(ctx, vpcId, n);
     const pub = await publicSubnets(ctx, vpcId, subnets);
-    const items: PlanItem[] = [
-      {
-        action: 'keep',
-        resource: `VPC ${vpcId}`,
-        detail: `${subnets.length} subnets in ${new Set(subnets.map((s) => s.AvailabilityZone)).size} AZs, ${pub.length} public`,
-        changes: placement(ctx, subnets, pub),
-      },
-    ];
+    const items: PlanItem[] = n.created
+      ? []
+      : [
+          {
+            action: 'keep',
+            resource: `VPC ${vpcId}`,
+            detail: `${subnets.length} subnets in ${new Set(subnets.map((s) => s.AvailabilityZone)).size} AZs, ${pub.length} public`,
+            changes: placement(ctx, n, subnets, pub),
+          },
+        ];
     const groups = await findGroups(ctx, vpcId);
     const ids = Object.fromEntries([...groups].map(([r, g]) => [r, g.GroupId]));
-    const cdn = await cdnPrefixList(ctx);
     for (const role of roles(ctx)) {
       const g = groups.get(role);
-      if (!g)
-        items.push({
-          action: 'create',
-          resource: `security group ${groupName(ctx, role)}`,
-          detail: wantedRules(ctx, role, cdn)
-            .filter((r) => !r.ipv6)
-            .map((r) => `${r.port} from ${r.prefixList ? 'CloudFront' : (r.source ?? r.cidr)}`)
-            .join(', '),
-        });
+      if (!g) items.push(...creates([role]));
       else {
         const changes = await convergeRules(ctx, role, g, ids, true, cdn);
         items.push({ action: changes.length ? 'update' : 'keep', resource: `security group ${groupName(ctx, role)}`, detail: changes.join(', ') || undefined });
@@ -427,9 +479,11 @@ export const network: StepCode<'network'> = {
   },
 
   async apply(ctx) {
-    const vpcId = await findVpc(ctx);
-    const subnets = await findSubnets(ctx, vpcId);
-    const pub = await publicSubnets(ctx, vpcId, subnets);
+    const n = (await tiersOf(ctx, true))!;
+    const vpcId = await findVpc(ctx, n);
+    const subnets = await findSubnets(ctx, vpcId, n);
+    // The public tier of a VPC the wizard just made is public by construction (its route read back may lag).
+    const pub = n.created ? n.publicSubnetIds! : await publicSubnets(ctx, vpcId, subnets);
     const problems = await networkProblems(ctx);
     if (problems.length) throw new StepError('network', `check network: ${problems.join('; ')}`);
     let groups = await findGroups(ctx, vpcId);
@@ -442,7 +496,7 @@ export const network: StepCode<'network'> = {
       const changes = await convergeRules(ctx, role, groups.get(role)!, ids, false, cdn);
       if (changes.length) ctx.log.info(`${groupName(ctx, role)}: ${changes.join(', ')}`);
     }
-    const t = tiers(ctx, subnets, pub);
+    const t = tiers(n, subnets, pub);
     return {
       vpcId,
       subnetIds: subnets.map((s) => s.SubnetId!),

@@ -3,7 +3,8 @@ import { defineStep } from '../../src/pipeline/manifest.js';
 export const manifest = defineStep({
   id: 'network',
   title: 'Find the VPC and set up security groups',
-  dependsOn: [],
+  // The VPC step runs only for network.vpc "create"; otherwise the VPC is found.
+  dependsOn: ['vpc'],
   // EC2 gives VPCs, subnets and security groups generated ids: scoped by action.
   grants: [
     {

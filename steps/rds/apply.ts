@@ -18,6 +18,7 @@ import type { NetworkOutput } from '../network/apply.js';
 import { ownedBy, ownershipTags, type Check, type PlanItem } from '../../src/pipeline/step.js';
 import { unlessNotFound, isError } from '../../src/aws/not-found.js';
 import { convergeSubnetGroup, dataMoveProblem } from '../../src/aws/subnet-group.js';
+import { findOwnVpc } from '../../src/aws/own-vpc.js';
 import type { StepCode } from '../../src/pipeline/manifest.js';
 import { createHash } from 'node:crypto';
 import { fit } from '../../src/aws/names.js';
@@ -161,7 +162,13 @@ export const rds: StepCode<'rds'> = {
   async preflight(ctx) {
     const g = (await unlessNotFound(ctx.aws.rds.send(new DescribeDBSubnetGroupsCommand({ DBSubnetGroupName: identifier(ctx) })), 'DBSubnetGroupNotFoundFault'))
       ?.DBSubnetGroups?.[0];
-    return dataMoveProblem(`the database ${identifier(ctx)}`, g, ctx.config.network, () => findInstance(ctx));
+    return dataMoveProblem(
+      `the database ${identifier(ctx)}`,
+      g,
+      ctx.config.network,
+      () => findInstance(ctx),
+      async () => (await findOwnVpc(ctx.aws.ec2, ctx))?.VpcId,
+    );
   },
 
   async plan(ctx) {

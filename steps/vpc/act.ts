@@ -1,0 +1,37 @@
+import type { StepContext } from '../../src/pipeline/context.js';
+
+/**
+ * One pass of the convergence, for the plan (dry run: each change is listed and nothing is sent) or for the
+ * deploy (each change is logged and made). Plan and apply share the code, so the plan says what apply does.
+ */
+export class Run {
+  readonly changes: string[] = [];
+  constructor(
+    readonly ctx: StepContext<'vpc'>,
+    readonly dryRun: boolean,
+  ) {}
+
+  /** Records the change and, unless this is a dry run, makes it; undefined in a dry run. */
+  async change<T>(what: string, make: () => Promise<T>): Promise<T | undefined> {
+    this.changes.push(what);
+    if (this.dryRun) return undefined;
+    this.ctx.log.info(what);
+    return make();
+  }
+}
+
+/** The tags of a resource the vpc step makes: ownership, a Name for the console, and what finds it again. */
+export function tagsFor(ctx: StepContext, name: string, extra: Record<string, string> = {}) {
+  return [
+    { Key: 'deploy-wizard:app', Value: ctx.app },
+    { Key: 'deploy-wizard:env', Value: ctx.env },
+    { Key: 'deploy-wizard:step', Value: 'vpc' },
+    { Key: 'Name', Value: `${ctx.app}-${ctx.env}${name ? `-${name}` : ''}` },
+    ...Object.entries(extra).map(([Key, Value]) => ({ Key, Value })),
+  ];
+}
+
+export const tagOf = (tags: readonly { Key?: string; Value?: string }[] | undefined, key: string) => tags?.find((t) => t.Key === key)?.Value;
+
+/** "us-east-1a" → "a": subnet and route table names carry the zone's letter. */
+export const azLetter = (az: string) => az.slice(-1);

@@ -1,0 +1,137 @@
+import { randomUUID } from 'node:crypto';
+import {
+  AllocateAddressCommand,
+  CreateNatGatewayCommand,
+  DeleteNatGatewayCommand,
+  DescribeAddressesCommand,
+  DescribeNatGatewaysCommand,
+  ReleaseAddressCommand,
+  type Address,
+  type NatGateway,
+} from '@aws-sdk/client-ec2';
+import type { StepContext } from '../../src/pipeline/context.js';
+import { ownedBy } from '../../src/pipeline/step.js';
+import { unlessNotFound } from '../../src/aws/not-found.js';
+import { waitFor } from '../../src/wait.js';
+import { azLetter, tagOf, tagsFor, type Run } from './act.js';
+
+const NAT_AZ = 'deploy-wizard:nat-az';
+
+/** Our NAT gateways in the VPC that are, or are becoming, usable (a failed or deleted one is AWS's to forget). */
+export async function ourNats(ctx: StepContext, vpcId: string): Promise<NatGateway[]> {
+  const res = await ctx.aws.ec2.send(new DescribeNatGatewaysCommand({ Filter: [{ Name: 'vpc-id', Values: [vpcId] }] }));
+  return (res.NatGateways ?? []).filter((n) => ownedBy(ctx, n.Tags) && (n.State === 'pending' || n.State === 'available'));
+}
+
+/** Our Elastic IPs for NAT gateways (tag filters are applied here: Elastic IPs are few). */
+export async function ourAddresses(ctx: StepContext): Promise<Address[]> {
+  const res = await ctx.aws.ec2.send(new DescribeAddressesCommand({}));
+  return (res.Addresses ?? []).filter((a) => ownedBy(ctx, a.Tags) && tagOf(a.Tags, 'deploy-wizard:step') === 'vpc');
+}
+
+/**
+ * A NAT gateway, with its Elastic IP, in each AZ of `wanted` (its public subnet). An Elastic IP is found by its
+ * tags before one is allocated; a NAT gateway is created with a client token recorded first, so a crash right
+ * after the call is followed by the same gateway, not a second one.
+ */
+export async function ensureNats(run: Run, vpcId: string | undefined, wanted: { az: string; subnetId?: string }[]): Promise<Map<string, string>> {
+  const ctx = run.ctx;
+  const nats = vpcId ? await ourNats(ctx, vpcId) : [];
+  const addresses = vpcId ? await ourAddresses(ctx) : [];
+  const out = new Map<string, string>();
+  for (const { az, subnetId } of wanted) {
+    const found = nats.find((n) => tagOf(n.Tags, NAT_AZ) === az);
+    if (found) {
+      out.set(az, found.NatGatewayId!);
+      continue;
+    }
+    let allocation = addresses.find((a) => tagOf(a.Tags, NAT_AZ) === az)?.AllocationId;
+    allocation ??= await run.change(`allocate an Elastic IP for the NAT gateway in ${az}`, async () => {
+      const res = await ctx.aws.ec2.send(
+        new AllocateAddressCommand({
+          Domain: 'vpc',
+          TagSpecifications: [{ ResourceType: 'elastic-ip', Tags: tagsFor(ctx, `nat-${azLetter(az)}`, { [NAT_AZ]: az }) }],
+        }),
+      );
+      return res.AllocationId!;
+    });
+    const id = await run.change(`create NAT gateway in ${az}`, async () => {
+      const key = `nat:${az}`;
+      const token = String(ctx.intents.get(key)?.clientToken ?? randomUUID());
+      await ctx.intents.record(key, { clientToken: token });
+      const res = await ctx.aws.ec2.send(
+        new CreateNatGatewayCommand({
+          SubnetId: subnetId,
+          AllocationId: allocation,
+          ConnectivityType: 'public',
+          ClientToken: token,
+          TagSpecifications: [{ ResourceType: 'natgateway', Tags: tagsFor(ctx, `nat-${azLetter(az)}`, { [NAT_AZ]: az }) }],
+        }),
+      );
+      // The token served its one create: a gateway made again later (after a destroy) needs a fresh one.
+      await ctx.intents.clear(key);
+      return res.NatGateway!.NatGatewayId!;
+    });
+    out.set(az, id ?? '(new NAT gateway)');
+  }
+  return out;
+}
+
+/** Waits until each NAT gateway is available: routes to a pending one are accepted, but tasks could not get out yet. */
+export async function natsAvailable(ctx: StepContext, ids: string[]): Promise<void> {
+  if (!ids.length) return;
+  await waitFor({
+    stepId: 'vpc',
+    what: `NAT gateway${ids.length > 1 ? 's' : ''} ${ids.join(', ')}`,
+    clock: ctx.clock,
+    signal: ctx.signal,
+    deadlineMs: 15 * 60_000,
+    typical: '1-3 min',
+    onStatus: (l) => ctx.log.info(l),
+    poll: async () => {
+      const res = await ctx.aws.ec2.send(new DescribeNatGatewaysCommand({ NatGatewayIds: ids }));
+      const failed = (res.NatGateways ?? []).find((n) => n.State === 'failed');
+      if (failed) return { done: false, status: 'failed', fatal: `NAT gateway ${failed.NatGatewayId} failed: ${failed.FailureMessage ?? failed.FailureCode}` };
+      const pending = (res.NatGateways ?? []).filter((n) => n.State !== 'available').length;
+      return { done: pending === 0, status: pending ? `${pending} pending` : 'available' };
+    },
+  });
+}
+
+/** Deletes one NAT gateway and waits until it is gone: its Elastic IP cannot be released before. */
+export async function deleteNat(ctx: StepContext, natId: string): Promise<void> {
+  await unlessNotFound(ctx.aws.ec2.send(new DeleteNatGatewayCommand({ NatGatewayId: natId })), 'NatGatewayNotFound', 'InvalidNatGatewayID.NotFound');
+  await waitFor({
+    stepId: 'vpc',
+    what: `NAT gateway ${natId} to be deleted`,
+    clock: ctx.clock,
+    signal: ctx.signal,
+    deadlineMs: 15 * 60_000,
+    typical: '1 min',
+    onStatus: (l) => ctx.log.info(l),
+    poll: async () => {
+      const res = await unlessNotFound(ctx.aws.ec2.send(new DescribeNatGatewaysCommand({ NatGatewayIds: [natId] })), 'NatGatewayNotFound');
+      const state = res?.NatGateways?.[0]?.State ?? 'deleted';
+      return { done: state === 'deleted', status: state };
+    },
+  });
+}
+
+export async function releaseAddress(ctx: StepContext, allocationId: string): Promise<void> {
+  await unlessNotFound(ctx.aws.ec2.send(new ReleaseAddressCommand({ AllocationId: allocationId })), 'InvalidAllocationID.NotFound');
+}
+
+/** NAT gateways and Elastic IPs of ours in AZs no longer wanted (nat "per-az" → "single" → "none"): deleted after the routes moved off them. */
+export async function removeUnwantedNats(run: Run, vpcId: string, keepAzs: readonly string[]): Promise<void> {
+  const ctx = run.ctx;
+  for (const n of await ourNats(ctx, vpcId)) {
+    const az = tagOf(n.Tags, NAT_AZ);
+    if (az && keepAzs.includes(az)) continue;
+    await run.change(`delete NAT gateway ${n.NatGatewayId} in ${az ?? n.SubnetId} (no longer wanted)`, () => deleteNat(ctx, n.NatGatewayId!));
+  }
+  for (const a of await ourAddresses(ctx)) {
+    const az = tagOf(a.Tags, NAT_AZ);
+    if (az && keepAzs.includes(az)) continue;
+    await run.change(`release Elastic IP ${a.PublicIp} (its NAT gateway is gone)`, () => releaseAddress(ctx, a.AllocationId!));
+  }
+}

@@ -1,0 +1,138 @@
+import {
+  DeleteInternetGatewayCommand,
+  DeleteRouteTableCommand,
+  DeleteSecurityGroupCommand,
+  DeleteSubnetCommand,
+  DeleteVpcCommand,
+  DeleteVpcEndpointsCommand,
+  DetachInternetGatewayCommand,
+  DescribeInternetGatewaysCommand,
+  DescribeVpcEndpointsCommand,
+  DisassociateRouteTableCommand,
+} from '@aws-sdk/client-ec2';
+import type { StepContext } from '../../src/pipeline/context.js';
+import type { Teardown } from '../../src/pipeline/step.js';
+import { ownedBy } from '../../src/pipeline/step.js';
+import { findOwnVpc, ownSubnets } from '../../src/aws/own-vpc.js';
+import { findInstance } from '../../src/aws/rds-instance.js';
+import { retryWhileInUse } from '../../src/aws/retry-in-use.js';
+import { unlessNotFound } from '../../src/aws/not-found.js';
+import { waitFor } from '../../src/wait.js';
+import { deleteNat, ourAddresses, ourNats, releaseAddress } from './nat.js';
+import { endpointGroup, ourEndpoints } from './endpoints.js';
+import { ourTables, vpcRouteTables } from './routes.js';
+import { tagOf } from './act.js';
+
+const IN_USE = ['DependencyViolation', 'InvalidIPAddress.InUse', 'AuthFailure'];
+
+async function deleteEndpoints(ctx: StepContext, ids: string[]): Promise<void> {
+  await ctx.aws.ec2.send(new DeleteVpcEndpointsCommand({ VpcEndpointIds: ids }));
+  // Their network interfaces go a while after: the subnets and the group cannot be deleted before.
+  await waitFor({
+    stepId: 'destroy',
+    what: 'VPC endpoints to be deleted',
+    clock: ctx.clock,
+    signal: ctx.signal,
+    deadlineMs: 15 * 60_000,
+    onStatus: (l) => ctx.log.info(l),
+    poll: async () => {
+      const res = await ctx.aws.ec2.send(new DescribeVpcEndpointsCommand({ VpcEndpointIds: ids })).catch(() => ({ VpcEndpoints: [] }));
+      const left = (res.VpcEndpoints ?? []).filter((e) => !/^deleted$/i.test(e.State ?? '')).length;
+      return { done: left === 0, status: left ? `${left} deleting` : 'deleted' };
+    },
+  });
+}
+
+/**
+ * The VPC the wizard made, after everything in it (security groups, load balancer, tasks, database, cache) is
+ * gone. While a kept database still sits in its data subnets, the VPC, subnets, route tables and internet
+ * gateway stay (and say so); the NAT gateways, their Elastic IPs and the endpoints, which cost by the hour
+ * and which a database does not use, go either way.
+ */
+export async function destroyVpc(ctx: StepContext): Promise<Teardown[]> {
+  const vpc = await findOwnVpc(ctx.aws.ec2, ctx);
+  if (!vpc) return [];
+  const vpcId = vpc.VpcId!;
+  const items: Teardown[] = [];
+  const endpoints = await ourEndpoints(ctx, vpcId);
+  if (endpoints.length)
+    items.push({
+      resource: `VPC endpoints ${endpoints.map((e) => e.ServiceName!.split('.').slice(3).join('.')).join(', ')}`,
+      remove: () =>
+        deleteEndpoints(
+          ctx,
+          endpoints.map((e) => e.VpcEndpointId!),
+        ),
+    });
+  for (const n of await ourNats(ctx, vpcId))
+    items.push({
+      resource: `NAT gateway ${n.NatGatewayId} (${tagOf(n.Tags, 'deploy-wizard:nat-az') ?? n.SubnetId})`,
+      remove: () => deleteNat(ctx, n.NatGatewayId!),
+    });
+  for (const a of await ourAddresses(ctx))
+    items.push({
+      resource: `Elastic IP ${a.PublicIp}`,
+      // Released once its NAT gateway's deletion has let go of it.
+      remove: () => retryWhileInUse(ctx, `Elastic IP ${a.PublicIp}`, IN_USE, () => releaseAddress(ctx, a.AllocationId!)),
+    });
+  const group = await endpointGroup(ctx, vpcId);
+  if (group && ownedBy(ctx, group.Tags))
+    items.push({
+      resource: `security group ${group.GroupName} (${group.GroupId})`,
+      remove: () =>
+        retryWhileInUse(ctx, `security group ${group.GroupName}`, IN_USE, () =>
+          unlessNotFound(ctx.aws.ec2.send(new DeleteSecurityGroupCommand({ GroupId: group.GroupId })), 'InvalidGroup.NotFound'),
+        ),
+    });
+  const db = await findInstance(ctx);
+  const keep = db ? `the kept database ${db.DBInstanceIdentifier} sits in its data subnets` : undefined;
+  if (keep) {
+    items.push({ resource: `VPC ${vpcId} (${vpc.CidrBlock}) with its subnets, route tables and internet gateway`, keep });
+    return items;
+  }
+  for (const t of ourTables(ctx, await vpcRouteTables(ctx, vpcId)))
+    items.push({
+      resource: `route table ${tagOf(t.Tags, 'deploy-wizard:route-table')} (${t.RouteTableId})`,
+      remove: async () => {
+        for (const a of t.Associations ?? [])
+          if (!a.Main && a.RouteTableAssociationId)
+            await unlessNotFound(
+              ctx.aws.ec2.send(new DisassociateRouteTableCommand({ AssociationId: a.RouteTableAssociationId })),
+              'InvalidAssociationID.NotFound',
+            );
+        await unlessNotFound(ctx.aws.ec2.send(new DeleteRouteTableCommand({ RouteTableId: t.RouteTableId })), 'InvalidRouteTableID.NotFound');
+      },
+    });
+  const s = await ownSubnets(ctx.aws.ec2, ctx, vpcId);
+  for (const subnet of [...s.public, ...s.private, ...s.data])
+    items.push({
+      resource: `subnet ${subnet.SubnetId} (${tagOf(subnet.Tags, 'deploy-wizard:tier')}, ${subnet.AvailabilityZone})`,
+      // Fargate's and the load balancer's network interfaces outlive their owners by minutes.
+      remove: () =>
+        retryWhileInUse(ctx, `subnet ${subnet.SubnetId}`, IN_USE, () =>
+          unlessNotFound(ctx.aws.ec2.send(new DeleteSubnetCommand({ SubnetId: subnet.SubnetId })), 'InvalidSubnetID.NotFound'),
+        ),
+    });
+  const igws = (
+    (await ctx.aws.ec2.send(new DescribeInternetGatewaysCommand({ Filters: [{ Name: 'attachment.vpc-id', Values: [vpcId] }] }))).InternetGateways ?? []
+  ).filter((g) => ownedBy(ctx, g.Tags));
+  for (const g of igws)
+    items.push({
+      resource: `internet gateway ${g.InternetGatewayId}`,
+      remove: async () => {
+        await retryWhileInUse(ctx, `internet gateway ${g.InternetGatewayId}`, IN_USE, () =>
+          unlessNotFound(ctx.aws.ec2.send(new DetachInternetGatewayCommand({ InternetGatewayId: g.InternetGatewayId, VpcId: vpcId })), 'Gateway.NotAttached'),
+        );
+        await unlessNotFound(
+          ctx.aws.ec2.send(new DeleteInternetGatewayCommand({ InternetGatewayId: g.InternetGatewayId })),
+          'InvalidInternetGatewayID.NotFound',
+        );
+      },
+    });
+  items.push({
+    resource: `VPC ${vpcId} (${vpc.CidrBlock})`,
+    remove: () =>
+      retryWhileInUse(ctx, `VPC ${vpcId}`, IN_USE, () => unlessNotFound(ctx.aws.ec2.send(new DeleteVpcCommand({ VpcId: vpcId })), 'InvalidVpcID.NotFound')),
+  });
+  return items;
+}

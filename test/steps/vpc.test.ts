@@ -1,0 +1,161 @@
+import { describe, expect, it } from 'vitest';
+import {
+  DescribeAddressesCommand,
+  DescribeNatGatewaysCommand,
+  DescribeRouteTablesCommand,
+  DescribeSubnetsCommand,
+  DescribeVpcEndpointsCommand,
+  DescribeVpcsCommand,
+  type RouteTable,
+} from '@aws-sdk/client-ec2';
+import { DescribeDBSubnetGroupsCommand } from '@aws-sdk/client-rds';
+import { vpc } from '../../steps/vpc/apply.js';
+import { destroyVpc } from '../../steps/vpc/teardown.js';
+import { network } from '../../steps/network/apply.js';
+import { rds } from '../../steps/rds/apply.js';
+import { awsvpc } from '../../src/aws/ecs-helpers.js';
+import { runTeardowns } from '../../src/pipeline/removed-steps.js';
+import { MUTATING, stepContext } from '../helpers/step-context.js';
+import { DATABASE } from '../helpers/with-network.js';
+import type { StepContext } from '../../src/pipeline/context.js';
+
+const FULL = { vpc: 'create', nat: 'single', endpoints: ['s3', 'ecr', 'logs', 'secretsmanager'] };
+
+const ours = (app: string) => [
+  { Name: 'tag:deploy-wizard:app', Values: [app] },
+  { Name: 'tag:deploy-wizard:env', Values: ['prod'] },
+];
+
+/** moto's own state: the VPC, its subnets by tier, its route tables, NAT gateways and endpoints. */
+async function census(ctx: StepContext, app: string) {
+  const ec2 = ctx.aws.ec2;
+  const vpcs = (await ec2.send(new DescribeVpcsCommand({ Filters: ours(app) }))).Vpcs ?? [];
+  const vpcId = vpcs[0]?.VpcId;
+  const subnets = vpcId ? ((await ec2.send(new DescribeSubnetsCommand({ Filters: [{ Name: 'vpc-id', Values: [vpcId] }] }))).Subnets ?? []) : [];
+  const tables: RouteTable[] = vpcId
+    ? ((await ec2.send(new DescribeRouteTablesCommand({ Filters: [{ Name: 'vpc-id', Values: [vpcId] }] }))).RouteTables ?? [])
+    : [];
+  const nats = vpcId
+    ? ((await ec2.send(new DescribeNatGatewaysCommand({ Filter: [{ Name: 'vpc-id', Values: [vpcId] }] }))).NatGateways ?? []).filter(
+        (n: any) => n.State !== 'deleted',
+      )
+    : [];
+  const endpoints = vpcId ? ((await ec2.send(new DescribeVpcEndpointsCommand({ Filters: [{ Name: 'vpc-id', Values: [vpcId] }] }))).VpcEndpoints ?? []) : [];
+  const addresses = ((await ec2.send(new DescribeAddressesCommand({}))).Addresses ?? []).filter((a: any) =>
+    a.Tags?.some((t: any) => t.Key === 'deploy-wizard:app' && t.Value === app),
+  );
+  const tier = (t: string) => subnets.filter((s: any) => s.Tags?.some((x: any) => x.Key === 'deploy-wizard:tier' && x.Value === t));
+  const defaultRoute = (subnetId: string) =>
+    tables.find((t) => t.Associations?.some((a) => a.SubnetId === subnetId))?.Routes?.find((r) => r.DestinationCidrBlock === '0.0.0.0/0');
+  return { vpcs, vpcId, subnets, tier, tables, nats, endpoints, addresses, defaultRoute };
+}
+
+describe('vpc "create": a VPC of its own in three tiers', () => {
+  it('plans the layout, builds it with one NAT gateway and the endpoints, places every part in its tier, and converges with no mutating call', async () => {
+    const calls: string[] = [];
+    const { ctx, app } = stepContext({ network: FULL, database: DATABASE, cache: {} }, { onCall: (c) => calls.push(c.command) });
+    const [item] = await vpc.plan(ctx);
+    expect(item).toMatchObject({ action: 'create', resource: `VPC ${app}-prod`, detail: '3 tiers × 2 AZs' });
+    expect(item!.changes![0]).toMatch(/^10\.\d+\.0\.0\/16 in 2 AZs \(us-east-1a, us-east-1b\), one NAT gateway \(us-east-1a\)$/);
+    expect(item!.changes![2]).toMatch(/^private \S+, \S+: services and one-off tasks \(no public IP, out through NAT\)$/);
+    expect(item!.changes![3]).toMatch(/: database and cache \(no route to the internet\)$/);
+    expect(calls.filter((c) => MUTATING.test(c))).toEqual([]);
+    // The network step's plan before the VPC exists: its groups are new, nothing is looked up in a VPC that is not there.
+    expect((await network.plan(ctx)).map((i) => i.action)).toEqual(['create', 'create', 'create', 'create']);
+
+    const out = await vpc.apply(ctx);
+    const c = await census(ctx, app);
+    expect(c.vpcs).toHaveLength(1);
+    expect(c.vpcs[0]!.CidrBlock).toBe(out.cidr);
+    expect(c.subnets).toHaveLength(6);
+    for (const t of ['public', 'private', 'data'])
+      expect(
+        c
+          .tier(t)
+          .map((s: any) => s.AvailabilityZone)
+          .sort(),
+      ).toEqual(['us-east-1a', 'us-east-1b']);
+    expect(c.nats).toHaveLength(1);
+    expect(out.publicSubnetIds).toContain(c.nats[0]!.SubnetId);
+    expect(c.addresses.map((a: any) => a.AllocationId)).toEqual([c.nats[0]!.NatGatewayAddresses![0]!.AllocationId]);
+    // Public routes to the internet gateway, private through the NAT gateway, data nowhere.
+    for (const s of out.publicSubnetIds) expect(c.defaultRoute(s)?.GatewayId).toMatch(/^igw-/);
+    for (const s of out.privateSubnetIds) expect(c.defaultRoute(s)?.NatGatewayId).toBe(c.nats[0]!.NatGatewayId);
+    for (const s of out.dataSubnetIds) expect(c.defaultRoute(s)).toBeUndefined();
+    // S3's gateway on the private route tables; ECR (API and registry), Logs and Secrets Manager in the private subnets.
+    const byName = Object.fromEntries(c.endpoints.map((e) => [e.ServiceName!.split('.').slice(3).join('.'), e]));
+    expect(Object.keys(byName).sort()).toEqual(['ecr.api', 'ecr.dkr', 'logs', 's3', 'secretsmanager']);
+    expect(byName['s3']!.VpcEndpointType).toBe('Gateway');
+    expect(byName['logs']!.SubnetIds!.sort()).toEqual([...out.privateSubnetIds].sort());
+    expect((await vpc.verify!(ctx, out)).filter((x) => !x.ok)).toEqual([]);
+
+    // The network step puts the load balancer in the public tier, the tasks in the private one with no public IP.
+    ctx.output = ((id: string) => ({ vpc: out })[id]) as typeof ctx.output;
+    const net = await network.apply(ctx);
+    expect(net.vpcId).toBe(out.vpcId);
+    expect([...net.loadBalancerSubnetIds!].sort()).toEqual([...out.publicSubnetIds].sort());
+    expect(awsvpc(net).awsvpcConfiguration).toMatchObject({ subnets: out.privateSubnetIds, assignPublicIp: 'DISABLED' });
+    expect(net.dataSubnetIds).toEqual(out.dataSubnetIds);
+    ctx.output = ((id: string) => ({ vpc: out, network: net })[id]) as typeof ctx.output;
+    await rds.apply(ctx);
+    const group = (await ctx.aws.rds.send(new DescribeDBSubnetGroupsCommand({ DBSubnetGroupName: `${app}-prod` }))).DBSubnetGroups![0]!;
+    expect(group.VpcId).toBe(out.vpcId);
+    expect(group.Subnets!.map((s) => s.SubnetIdentifier).sort()).toEqual([...out.dataSubnetIds].sort());
+
+    calls.length = 0;
+    expect(await vpc.apply(ctx)).toEqual(out);
+    expect(await vpc.preflight!(ctx)).toEqual([]);
+    expect((await vpc.plan(ctx))[0]).toMatchObject({ action: 'keep', resource: `VPC ${out.vpcId}` });
+    expect(calls.filter((x) => MUTATING.test(x))).toEqual([]);
+
+    // The database exists: a destroy keeps the VPC it sits in, and says so; the NAT gateway and endpoints still go.
+    const kept = await destroyVpc(ctx);
+    expect(kept.at(-1)).toMatchObject({ keep: `the kept database ${app}-prod sits in its data subnets` });
+    expect(kept.filter((t) => !t.keep).map((t) => t.resource.split(' ')[0])).toEqual(['VPC', 'NAT', 'Elastic', 'security']);
+  }, 120_000);
+
+  it('moves NAT from one to one per AZ and to none, routes first; tasks go public without NAT and endpoints; destroy removes all of it', async () => {
+    const { ctx, app } = stepContext({ network: { vpc: 'create', nat: 'per-az', azs: 2 } });
+    const perAz = await vpc.apply(ctx);
+    let c = await census(ctx, app);
+    expect(c.nats).toHaveLength(2);
+    for (const s of perAz.privateSubnetIds) {
+      const nat = c.nats.find((n) => n.NatGatewayId === c.defaultRoute(s)?.NatGatewayId)!;
+      const sub = c.subnets.find((x) => x.SubnetId === s)!;
+      expect(c.subnets.find((x) => x.SubnetId === nat.SubnetId)!.AvailabilityZone, 'each AZ leaves through its own NAT gateway').toBe(sub.AvailabilityZone);
+    }
+
+    ctx.config = { ...ctx.config, network: { ...ctx.config.network!, nat: 'single' } };
+    const [plan] = await vpc.plan(ctx);
+    expect(plan!.action).toBe('update');
+    expect(plan!.detail).toMatch(
+      /route private-us-east-1b: 0\.0\.0\.0\/0 → nat-\S+ \(was nat-\S+\), delete NAT gateway nat-\S+ in us-east-1b \(no longer wanted\)/,
+    );
+    const single = await vpc.apply(ctx);
+    c = await census(ctx, app);
+    expect(c.nats).toHaveLength(1);
+    expect(c.addresses).toHaveLength(1);
+    expect(single.privateSubnetIds.map((s) => c.defaultRoute(s)?.NatGatewayId)).toEqual([c.nats[0]!.NatGatewayId, c.nats[0]!.NatGatewayId]);
+
+    ctx.config = { ...ctx.config, network: { ...ctx.config.network!, nat: 'none' } };
+    const none = await vpc.apply(ctx);
+    c = await census(ctx, app);
+    expect(c.nats).toEqual([]);
+    expect(c.addresses).toEqual([]);
+    for (const s of none.privateSubnetIds) expect(c.defaultRoute(s)).toBeUndefined();
+    expect(none.tasksPrivate).toBe(false);
+    ctx.output = ((id: string) => ({ vpc: none })[id]) as typeof ctx.output;
+    const net = await network.apply(ctx);
+    expect(awsvpc(net).awsvpcConfiguration).toMatchObject({ subnets: none.publicSubnetIds, assignPublicIp: 'ENABLED' });
+
+    const items = await destroyVpc(ctx);
+    expect(items.every((t) => !t.keep)).toBe(true);
+    // The network step's groups go first in a real destroy; here they are the only thing left in the VPC but the wizard's own.
+    const { destroyNetwork } = await import('../../steps/network/teardown.js');
+    await runTeardowns(await destroyNetwork(ctx), 'destroy', { deleted: () => {} });
+    await runTeardowns(items, 'destroy', { deleted: () => {} });
+    c = await census(ctx, app);
+    expect(c.vpcs).toEqual([]);
+    expect(await destroyVpc(ctx)).toEqual([]);
+  }, 120_000);
+});
