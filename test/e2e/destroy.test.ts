@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { CreateSecurityGroupCommand, DescribeSecurityGroupsCommand, EC2Client } from '@aws-sdk/client-ec2';
+import {
+  CreateSecurityGroupCommand,
+  DescribeNatGatewaysCommand,
+  DescribeSecurityGroupsCommand,
+  DescribeVpcEndpointsCommand,
+  DescribeVpcsCommand,
+  EC2Client,
+} from '@aws-sdk/client-ec2';
 import { CreateRoleCommand, GetRoleCommand, IAMClient, ListRolesCommand } from '@aws-sdk/client-iam';
 import { GetScheduleGroupCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
 import { CreateBucketCommand, HeadBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
@@ -33,6 +40,19 @@ const exists = (p: Promise<unknown>) =>
     () => true,
     () => false,
   );
+const ownVpc = async (app: string, env: string) =>
+  (
+    await ec2.send(
+      new DescribeVpcsCommand({
+        Filters: [
+          { Name: 'tag:deploy-wizard:app', Values: [app] },
+          { Name: 'tag:deploy-wizard:env', Values: [env] },
+        ],
+      }),
+    )
+  ).Vpcs?.[0];
+const liveNats = async (vpcId: string) =>
+  ((await ec2.send(new DescribeNatGatewaysCommand({ Filter: [{ Name: 'vpc-id', Values: [vpcId] }] }))).NatGateways ?? []).filter((n) => n.State !== 'deleted');
 const groupsNamed = async (prefix: string) =>
   ((await ec2.send(new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'group-name', Values: [`${prefix}*`] }] }))).SecurityGroups ?? [])
     .map((g) => g.GroupName)
@@ -98,8 +118,15 @@ describe('destroy', () => {
     expect(mutatingCalls((await recordedDeploy(dir)).names)).toEqual([]);
   }, 300_000);
 
-  it('keeps the database (with a snapshot), its secrets and its network; --delete-data then removes them after a final snapshot; deploy recreates it', async () => {
-    const { dir, app, secrets: asked } = makeExampleApp('agencio-predict', (c) => (c.environments = { staging: {} }));
+  it('keeps the database (with a snapshot), its secrets and its network (a VPC of its own, without its NAT gateway); --delete-data then removes them after a final snapshot; deploy recreates it', async () => {
+    const {
+      dir,
+      app,
+      secrets: asked,
+    } = makeExampleApp('agencio-predict', (c) => {
+      c.environments = { staging: {} };
+      c.network = { vpc: 'create', nat: 'single', endpoints: ['s3', 'logs'] };
+    });
     const env = ['--env', 'staging'];
     expectOk(await runCli(['--non-interactive', ...env], { cwd: dir, env: asked }));
     const id = readState(dir, 'staging').steps.rds.outputs.identifier ?? `${app}-staging`;
@@ -120,6 +147,15 @@ describe('destroy', () => {
     expect(group?.Status ?? 'deleted').toMatch(/^(deleting|deleted)$/);
     expect((await sm.send(new DescribeSecretCommand({ SecretId: `${app}/staging` }))).DeletedDate).toBeUndefined();
     expect(await groupsNamed(`${app}-staging-`)).toEqual([`${app}-staging-db`]);
+    // The VPC stays while the database sits in it, and says so; its NAT gateway, Elastic IP and endpoints, billed by the hour, go.
+    const vpc = await ownVpc(app, 'staging');
+    expect(vpc?.CidrBlock).toMatch(/^10\.\d+\.0\.0\/16$/);
+    expect(kept.stdout).toContain(`VPC ${vpc!.VpcId} (${vpc!.CidrBlock}) with its subnets, route tables and internet gateway`);
+    expect(kept.stdout).toContain(`the kept database ${id} sits in its data subnets`);
+    expect(await liveNats(vpc!.VpcId!)).toEqual([]);
+    expect(
+      ((await ec2.send(new DescribeVpcEndpointsCommand({ Filters: [{ Name: 'vpc-id', Values: [vpc!.VpcId!] }] }))).VpcEndpoints ?? []).map((e) => e.State),
+    ).toEqual(['deleted', 'deleted']);
     const order = proxy.seen.map((r) => r.action);
     expect(order.indexOf('DeleteReplicationGroup')).toBeGreaterThan(-1);
     expect(order.indexOf('DeleteCacheSubnetGroup')).toBeGreaterThan(order.indexOf('DeleteReplicationGroup'));
@@ -133,6 +169,7 @@ describe('destroy', () => {
     expect(after).toContainEqual(expect.stringMatching(new RegExp(`^${id}-final-\\d{14}$`)));
     expect((await sm.send(new DescribeSecretCommand({ SecretId: `${app}/staging` }))).DeletedDate).toBeInstanceOf(Date);
     expect(await groupsNamed(`${app}-staging-`)).toEqual([]);
+    expect(await ownVpc(app, 'staging')).toBeUndefined();
     expect(gone.stdout).toContain('Nothing was kept.');
 
     // Everything comes back (the app secret restored: --yes agrees to it). Without the cache: moto keeps a
@@ -143,6 +180,8 @@ describe('destroy', () => {
     writeFileSync(path, JSON.stringify(config));
     expectOk(await runCli(['--non-interactive', '--yes', ...env], { cwd: dir, env: asked }));
     expect((await rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: id }))).DBInstances?.[0]?.DBInstanceStatus).toBe('available');
+    const again = await ownVpc(app, 'staging');
+    expect(await liveNats(again!.VpcId!)).toHaveLength(1);
   }, 400_000);
 
   it('takes down an app of several services, workers and schedules: every service, role and schedule, and the schedule group', async () => {

@@ -17,6 +17,9 @@ import { awsvpc } from '../../src/aws/ecs-helpers.js';
 import { runTeardowns } from '../../src/pipeline/removed-steps.js';
 import { MUTATING, stepContext } from '../helpers/step-context.js';
 import { DATABASE } from '../helpers/with-network.js';
+import { parseConfig } from '../../src/config/load-config.js';
+import { InputError } from '../../src/errors.js';
+import { pickCidr, subnetCidr } from '../../src/network/vpc-layout.js';
 import type { StepContext } from '../../src/pipeline/context.js';
 
 const FULL = { vpc: 'create', nat: 'single', endpoints: ['s3', 'ecr', 'logs', 'secretsmanager'] };
@@ -158,4 +161,50 @@ describe('vpc "create": a VPC of its own in three tiers', () => {
     expect(c.vpcs).toEqual([]);
     expect(await destroyVpc(ctx)).toEqual([]);
   }, 120_000);
+});
+
+describe('vpc "create" in the config and beside what exists', () => {
+  const problems = (networkKey: Record<string, unknown>) => {
+    try {
+      parseConfig(JSON.stringify({ app: 'shop', region: 'us-east-1', image: {}, service: { port: 8080 }, network: networkKey }), 'test', 'prod');
+      return '';
+    } catch (e) {
+      if (!(e instanceof InputError)) throw e;
+      return e.problems.join('\n');
+    }
+  };
+
+  it('names the key: a layout key without "create", subnets with it, a range that is public, off its boundary or too small', () => {
+    expect(problems({ nat: 'single' })).toMatch(/network\.nat: only with "vpc": "create"/);
+    expect(problems({ vpc: 'vpc-0a', cidr: '10.1.0.0/16' })).toMatch(/network\.cidr: only with "vpc": "create"/);
+    expect(problems({ vpc: 'create', subnetIds: ['subnet-0a', 'subnet-0b'] })).toMatch(/network\.subnetIds: not with "vpc": "create"/);
+    expect(problems({ vpc: 'create', cidr: '52.1.0.0/16' })).toMatch(/network\.cidr: expected a private range/);
+    expect(problems({ vpc: 'create', cidr: '10.1.2.0/16' })).toMatch(
+      /network\.cidr: 10\.1\.2\.0\/16 does not start on a \/16 boundary; did you mean 10\.1\.0\.0\/16\?/,
+    );
+    expect(problems({ vpc: 'create', cidr: '10.1.0.0/24' })).toMatch(/network\.cidr: a VPC range here is \/16 to \/22/);
+    expect(problems({ vpc: 'create', azs: 4 })).toMatch(/network\.azs/);
+    expect(problems({ vpc: 'create', endpoints: ['s3', 'dynamodb'] })).toMatch(/network\.endpoints/);
+    expect(problems({ vpc: 'create', cidr: '172.20.0.0/20', azs: 3, nat: 'per-az', endpoints: ['s3', 'ecr'] })).toBe('');
+  });
+
+  it('picks a /16 no VPC in the region uses, and lays the tiers out in fixed blocks', () => {
+    expect(pickCidr(['172.31.0.0/16', '10.20.0.0/16', '10.21.128.0/20'])).toBe('10.22.0.0/16');
+    expect(['public', 'private', 'data'].map((t) => subnetCidr('10.20.0.0/16', t as never, 1))).toEqual(['10.20.16.0/20', '10.20.80.0/20', '10.20.144.0/20']);
+    expect(subnetCidr('192.168.4.0/22', 'data', 2)).toBe('192.168.6.128/26');
+  });
+
+  it('a database deployed in the default VPC is not moved into a new one: the preflight refuses it, naming network.vpc', async () => {
+    const { ctx, app } = stepContext({ database: DATABASE });
+    const net = await network.apply(ctx);
+    ctx.output = ((id: string) => ({ network: net })[id]) as typeof ctx.output;
+    await rds.apply(ctx);
+    ctx.config = { ...ctx.config, network: { vpc: 'create' } };
+    const [moved] = await rds.preflight!(ctx);
+    expect(moved).toMatch(
+      new RegExp(`^network\\.vpc: the database ${app}-prod sits in ${net.vpcId} .*; the config moves it to a new VPC, which would make it again, empty`),
+    );
+    // The vpc step's own preflight has nothing against it: the refusal is the database's, before anything is made.
+    expect(await vpc.preflight!(ctx)).toEqual([]);
+  });
 });
