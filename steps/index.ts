@@ -21,6 +21,7 @@ import { manifest as network } from './network/manifest.js';
 import { manifest as certificate } from './certificate/manifest.js';
 import { manifest as ecrPush } from './ecr-push/manifest.js';
 import { manifest as rds } from './rds/manifest.js';
+import { manifest as rdsProxy } from './rds-proxy/manifest.js';
 import { manifest as elasticache } from './elasticache/manifest.js';
 import { manifest as s3Buckets } from './s3-buckets/manifest.js';
 import { manifest as cognito } from './cognito/manifest.js';
@@ -45,6 +46,7 @@ export const manifests: readonly StepManifest[] = [
   certificate,
   ecrPush,
   rds,
+  rdsProxy,
   elasticache,
   s3Buckets,
   cognito,

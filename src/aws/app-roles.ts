@@ -4,7 +4,18 @@ import { partitionOf } from '../config/regions.js';
 import { canonicalJson } from '../canonical-json.js';
 import { renderPolicy, type PolicyDocument, type PolicyVars } from '../render-policy.js';
 import { StepError } from '../errors.js';
-import { boundaryPolicyName, repositoryName, roleName, scheduleDlqArn, scheduleFamilyName, serviceRoleName, boundaryArn } from './names.js';
+import {
+  appDbSecretName,
+  boundaryPolicyName,
+  proxyRoleName,
+  rdsMasterSecretName,
+  repositoryName,
+  roleName,
+  scheduleDlqArn,
+  scheduleFamilyName,
+  serviceRoleName,
+  boundaryArn,
+} from './names.js';
 import { isError } from './not-found.js';
 import { ensureManagedPolicy, MANAGED_POLICY_LIMIT } from './managed-policy.js';
 
@@ -25,8 +36,8 @@ export interface RoleWhere {
 }
 
 export interface RoleSpec {
-  /** execution, task, scheduler, or the service whose own task role this is. */
-  kind: 'execution' | 'task' | 'scheduler' | { service: string };
+  /** execution, task, scheduler, the RDS Proxy's, or the service whose own task role this is. */
+  kind: 'execution' | 'task' | 'scheduler' | 'rds-proxy' | { service: string };
   name: string;
   trust: PolicyDocument;
   inline: PolicyDocument;
@@ -61,7 +72,7 @@ export function policyVars(
 }
 
 /** The roles of this config, their trust and inline policies, rendered from `vars`. */
-export function roleSpecs(w: RoleWhere, vars: PolicyVars): RoleSpec[] {
+export function roleSpecs(w: RoleWhere, vars: PolicyVars, proxy: { secretArns?: string[] } = {}): RoleSpec[] {
   const { app, env, config } = w;
   const trust = renderPolicy('ecs-tasks-trust', vars);
   const task = renderPolicy('task-policy', vars);
@@ -121,6 +132,16 @@ export function roleSpecs(w: RoleWhere, vars: PolicyVars): RoleSpec[] {
       description: `deploy-wizard: EventBridge Scheduler role for ${app} (${env}): run the scheduled tasks of ${scheduled.join(', ')}`,
     });
   }
+  // The RDS Proxy's role (database.proxy): made by the rds-proxy step, which alone knows the secrets' ARNs; the
+  // boundary covers it with their name patterns.
+  if (proxy.secretArns?.length)
+    out.push({
+      kind: 'rds-proxy',
+      name: proxyRoleName(w),
+      trust: renderPolicy('rds-proxy-trust', vars),
+      inline: renderPolicy('rds-proxy-policy', { ...vars, proxySecretArns: proxy.secretArns }),
+      description: `deploy-wizard: RDS Proxy role for ${app} (${env}): read the database credentials it connects with`,
+    });
   return out;
 }
 
@@ -148,7 +169,10 @@ export function boundaryPolicy(w: RoleWhere): PolicyDocument {
     userPoolArn: c.auth?.cognito ? `arn:${partition}:cognito-idp:${w.region}:${w.account}:userpool/*` : undefined,
   });
   const seen = new Map<string, { Effect: string; Action: string[]; Resource: unknown; Condition?: unknown }>();
-  for (const spec of roleSpecs(w, vars)) {
+  const proxy = c.database?.proxy
+    ? { secretArns: [rdsMasterSecretName(w), appDbSecretName(w)].map((n) => secret(n.slice(`${w.app}/${w.env}`.length) + '-??????')) }
+    : {};
+  for (const spec of roleSpecs(w, vars, proxy)) {
     for (const s of spec.inline.Statement) {
       const actions = [s.Action].flat() as string[];
       const kept = actions.filter((a) => !OUTSIDE_BOUNDARY.test(a) || (a === 'iam:PassRole' && s.Condition));

@@ -95,6 +95,12 @@ export const scheduleDlqArn = (w: AppEnv & { account: string; region: string }) 
 /** The database instance: 1-63 letters, digits and single hyphens, starting with a letter. */
 export const rdsIdentifier = (app: string, env: string) => fit(`${app}-${env}`, 63);
 
+/** The RDS Proxy: 1-60 letters, digits and single hyphens, starting with a letter. */
+export const proxyName = (ctx: AppEnv) => fit(`${ctx.app}-${ctx.env}`, 60);
+
+/** The role the RDS Proxy reads the database credentials with. */
+export const proxyRoleName = (ctx: AppEnv) => roleName(ctx.app, ctx.env, 'rds-proxy');
+
 /** The Redis replication group: 1-40 letters, digits and single hyphens, starting with a letter. */
 export const replicationGroupId = (app: string, env: string) => fit(`${app}-${env}`, 40);
 

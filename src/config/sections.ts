@@ -145,6 +145,10 @@ const database = z
       .default(true)
       .describe('changes that can wait (class, storage, version, Multi-AZ, turning backups on or off) apply now; false: in the maintenance window'),
     publiclyAccessible: z.boolean().default(false),
+    proxy: z
+      .boolean()
+      .default(false)
+      .describe('RDS Proxy in front (pooled connections, TLS required): DATABASE_URL goes through it, DATABASE_DIRECT_URL reaches the instance'),
     access: z.enum(['task', 'direct']).default('task').describe('how the pgvector step reaches the database'),
     driver: z
       .enum(['libpq', 'node-postgres', 'asyncpg'])

@@ -24,7 +24,7 @@ import { findOwnVpc, ownSubnets } from '../../src/aws/own-vpc.js';
 import { tasksPrivate, vpcWanted } from '../../src/network/vpc-layout.js';
 import type { StepCode } from '../../src/pipeline/manifest.js';
 
-export type GroupRole = 'lb' | 'tasks' | 'db' | 'cache';
+export type GroupRole = 'lb' | 'tasks' | 'db' | 'cache' | 'proxy';
 
 export interface NetworkOutput {
   vpcId: string;
@@ -60,7 +60,13 @@ interface Rule {
 const groupName = (ctx: StepContext, role: GroupRole) => `${ctx.app}-${ctx.env}-${role}`;
 
 function roles(ctx: StepContext): GroupRole[] {
-  return ['lb', 'tasks', ...(ctx.config.database ? (['db'] as const) : []), ...(ctx.config.cache ? (['cache'] as const) : [])];
+  return [
+    'lb',
+    'tasks',
+    ...(ctx.config.database ? (['db'] as const) : []),
+    ...(ctx.config.cache ? (['cache'] as const) : []),
+    ...(ctx.config.database?.proxy ? (['proxy'] as const) : []),
+  ];
 }
 
 /** The ports web services listen on, once each. */
@@ -100,7 +106,13 @@ function wantedRules(ctx: StepContext, role: GroupRole, cdn?: string): Rule[] {
     case 'tasks':
       return webPorts(ctx.config).map((port) => ({ port, source: 'lb' as const, description: 'app port from the load balancer' }));
     case 'db':
-      return [{ port: 5432, source: 'tasks', description: 'Postgres from the app tasks' }];
+      // The tasks keep a direct way in with a proxy too: the database setup task and DATABASE_DIRECT_URL use it.
+      return [
+        { port: 5432, source: 'tasks', description: 'Postgres from the app tasks' },
+        ...(ctx.config.database?.proxy ? [{ port: 5432, source: 'proxy' as const, description: 'Postgres from the RDS Proxy' }] : []),
+      ];
+    case 'proxy':
+      return [{ port: 5432, source: 'tasks', description: 'Postgres from the app tasks, through the RDS Proxy' }];
     case 'cache':
       return [{ port: 6379, source: 'tasks', description: 'Redis from the app tasks' }];
   }

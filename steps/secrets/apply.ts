@@ -71,15 +71,14 @@ async function derived(ctx: StepContext): Promise<Record<string, string>> {
     const role = await readSecretJson(ctx, arn);
     if (!role?.password || !role.username) throw new StepError('secrets', `derive DATABASE_URL: the secret ${arn} has no username or password`);
     const db = ctx.config.database!;
-    out.DATABASE_URL = databaseUrl({
-      user: role.username,
-      password: role.password,
-      host: rds.endpoint,
-      port: rds.port,
-      database: rds.dbName,
-      driver: db.driver,
-      scheme: db.urlScheme,
-    });
+    const url = (host: string, port: number) =>
+      databaseUrl({ user: role.username!, password: role.password!, host, port, database: rds.dbName, driver: db.driver, scheme: db.urlScheme });
+    // With RDS Proxy the app connects through it; DATABASE_DIRECT_URL reaches the instance, for what a proxy cannot
+    // carry (session-level features, some migration tools' advisory locks).
+    if (db.proxy) {
+      out.DATABASE_URL = url(ctx.output('rds-proxy').endpoint, 5432);
+      out.DATABASE_DIRECT_URL = url(rds.endpoint, rds.port);
+    } else out.DATABASE_URL = url(rds.endpoint, rds.port);
     if (db.urlParts) {
       Object.assign(out, { DB_HOST: rds.endpoint, DB_PORT: String(rds.port), DB_NAME: rds.dbName, DB_USER: role.username, DB_PASSWORD: role.password });
     }

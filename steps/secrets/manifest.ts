@@ -6,7 +6,7 @@ import { secretsCost } from '../../src/pricing.js';
 export const manifest = defineStep({
   id: 'secrets',
   title: 'Store the app secrets (Secrets Manager)',
-  dependsOn: ['rds', 'elasticache', 'cognito'],
+  dependsOn: ['rds', 'rds-proxy', 'elasticache', 'cognito'],
   enabled: hasAppSecret,
   resources: (w) => [{ kind: 'app-secret', arn: arnIn(w, 'secretsmanager', `secret:${appSecretName(w)}-??????`) }],
   grants: [
