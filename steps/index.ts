@@ -17,6 +17,7 @@ import type { Config } from '../src/config/schema.js';
 import { loadStep, type StepManifest } from '../src/pipeline/manifest.js';
 import type { Step } from '../src/pipeline/step.js';
 import { manifest as vpc } from './vpc/manifest.js';
+import { manifest as vpcEgress } from './vpc-egress/manifest.js';
 import { manifest as network } from './network/manifest.js';
 import { manifest as certificate } from './certificate/manifest.js';
 import { manifest as ecrPush } from './ecr-push/manifest.js';
@@ -43,6 +44,7 @@ import { manifest as firstBoot } from './first-boot/manifest.js';
 export const manifests: readonly StepManifest[] = [
   vpc,
   network,
+  vpcEgress,
   certificate,
   ecrPush,
   rds,

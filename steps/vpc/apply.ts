@@ -20,9 +20,10 @@ import { findOwnVpc, ownSubnets } from '../../src/aws/own-vpc.js';
 import { natAzs, pickCidr, subnetCidr, tasksPrivate, TIERS, vpcWanted, type Tier, type VpcWanted } from '../../src/network/vpc-layout.js';
 import { waitFor } from '../../src/wait.js';
 import { azLetter, Run, tagsFor } from './act.js';
-import { ensureNats, natsAvailable, removeUnwantedNats } from './nat.js';
+import { ensureNats, ourNats, removeUnwantedNats } from './nat.js';
+import { natsAvailable } from '../../src/aws/nat-wait.js';
 import { convergeRouteTables, vpcRouteTables, type TableWanted } from './routes.js';
-import { convergeEndpoints, endpointsAvailable } from './endpoints.js';
+import { convergeEndpoints } from './endpoints.js';
 
 export interface VpcOutput {
   vpcId: string;
@@ -189,12 +190,15 @@ async function converge(run: Run): Promise<VpcOutput> {
   const subnets = await ensureSubnets(run, vpc, azs, existing);
   const publicIn = (az: string) => subnets.public[azs.indexOf(az)];
   const natIn = natAzs(w, azs);
+  const before = vpc.id && !vpc.created ? (await ourNats(ctx, vpc.id)).map((n) => n.NatGatewayId!) : [];
   const nats = await ensureNats(
     run,
     vpc.id,
     natIn.map((az) => ({ az, subnetId: publicIn(az) })),
   );
-  if (!run.dryRun) await natsAvailable(ctx, [...nats.values()]);
+  // A new VPC's routes may point at a pending NAT gateway (nothing runs there yet; vpc-egress waits before tasks
+  // start). In a VPC in use, a route moves only to a gateway that is ready, so running tasks keep their way out.
+  if (!run.dryRun && before.length) await natsAvailable(ctx, 'vpc', [...nats.values()]);
   const natFor = (az: string) => nats.get(w.nat === 'per-az' ? az : natIn[0]!);
   const tables: TableWanted[] = [
     { key: 'public', subnetIds: subnets.public, defaultRoute: { GatewayId: igw } },
@@ -215,7 +219,6 @@ async function converge(run: Run): Promise<VpcOutput> {
     subnets.private,
     azs.map((az) => tableIds.get(`private-${az}`)!),
   );
-  if (!run.dryRun) await endpointsAvailable(ctx, endpointIds);
   return {
     vpcId: vpc.id ?? '(new VPC)',
     cidr: vpc.cidr,

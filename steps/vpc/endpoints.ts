@@ -14,7 +14,6 @@ import type { StepContext } from '../../src/pipeline/context.js';
 import { ownedBy } from '../../src/pipeline/step.js';
 import { endpointServices } from '../../src/network/vpc-layout.js';
 import type { VpcEndpointName } from '../../src/config/sections.js';
-import { waitFor } from '../../src/wait.js';
 import { tagsFor, type Run } from './act.js';
 
 export const endpointGroupName = (ctx: StepContext) => `${ctx.app}-${ctx.env}-endpoints`;
@@ -134,25 +133,4 @@ export async function convergeEndpoints(
       ctx.aws.ec2.send(new DeleteVpcEndpointsCommand({ VpcEndpointIds: unwanted.map((e) => e.VpcEndpointId!) })),
     );
   return ids;
-}
-
-/** Waits until the endpoints are available: a task that starts before resolves the public names and has no way out. */
-export async function endpointsAvailable(ctx: StepContext, ids: string[]): Promise<void> {
-  if (!ids.length) return;
-  await waitFor({
-    stepId: 'vpc',
-    what: `VPC endpoint${ids.length > 1 ? 's' : ''}`,
-    clock: ctx.clock,
-    signal: ctx.signal,
-    deadlineMs: 15 * 60_000,
-    typical: '1-2 min',
-    onStatus: (l) => ctx.log.info(l),
-    poll: async () => {
-      const res = await ctx.aws.ec2.send(new DescribeVpcEndpointsCommand({ VpcEndpointIds: ids }));
-      const failed = (res.VpcEndpoints ?? []).find((e) => /fail|reject/i.test(e.State ?? ''));
-      if (failed) return { done: false, status: 'failed', fatal: `VPC endpoint ${failed.ServiceName} is ${failed.State}` };
-      const pending = (res.VpcEndpoints ?? []).filter((e) => e.State?.toLowerCase() !== 'available').length;
-      return { done: pending === 0, status: pending ? `${pending} pending` : 'available' };
-    },
-  });
 }

@@ -77,27 +77,6 @@ export async function ensureNats(run: Run, vpcId: string | undefined, wanted: { 
   return out;
 }
 
-/** Waits until each NAT gateway is available: routes to a pending one are accepted, but tasks could not get out yet. */
-export async function natsAvailable(ctx: StepContext, ids: string[]): Promise<void> {
-  if (!ids.length) return;
-  await waitFor({
-    stepId: 'vpc',
-    what: `NAT gateway${ids.length > 1 ? 's' : ''} ${ids.join(', ')}`,
-    clock: ctx.clock,
-    signal: ctx.signal,
-    deadlineMs: 15 * 60_000,
-    typical: '1-3 min',
-    onStatus: (l) => ctx.log.info(l),
-    poll: async () => {
-      const res = await ctx.aws.ec2.send(new DescribeNatGatewaysCommand({ NatGatewayIds: ids }));
-      const failed = (res.NatGateways ?? []).find((n) => n.State === 'failed');
-      if (failed) return { done: false, status: 'failed', fatal: `NAT gateway ${failed.NatGatewayId} failed: ${failed.FailureMessage ?? failed.FailureCode}` };
-      const pending = (res.NatGateways ?? []).filter((n) => n.State !== 'available').length;
-      return { done: pending === 0, status: pending ? `${pending} pending` : 'available' };
-    },
-  });
-}
-
 /** Deletes one NAT gateway and waits until it is gone: its Elastic IP cannot be released before. */
 export async function deleteNat(ctx: StepContext, natId: string): Promise<void> {
   await unlessNotFound(ctx.aws.ec2.send(new DeleteNatGatewayCommand({ NatGatewayId: natId })), 'NatGatewayNotFound', 'InvalidNatGatewayID.NotFound');

@@ -10,6 +10,9 @@ import {
 } from '@aws-sdk/client-ec2';
 import { DescribeDBSubnetGroupsCommand } from '@aws-sdk/client-rds';
 import { vpc } from '../../steps/vpc/apply.js';
+import { vpcEgress } from '../../steps/vpc-egress/apply.js';
+import { manifests } from '../../steps/index.js';
+import { fakeClock } from '../helpers/fake-clock.js';
 import { destroyVpc } from '../../steps/vpc/teardown.js';
 import { network } from '../../steps/network/apply.js';
 import { rds } from '../../steps/rds/apply.js';
@@ -161,6 +164,36 @@ describe('vpc "create": a VPC of its own in three tiers', () => {
     expect(c.vpcs).toEqual([]);
     expect(await destroyVpc(ctx)).toEqual([]);
   }, 120_000);
+});
+
+describe('the wait for NAT gateways and endpoints overlaps with the rest of the deploy', () => {
+  it('a new VPC does not wait for its pending NAT gateway; vpc-egress does, and every step that starts tasks runs after it', async () => {
+    const { ctx } = stepContext({ network: { vpc: 'create', endpoints: ['logs'] } });
+    const { clock, sleeps } = fakeClock();
+    ctx.clock = clock;
+    // moto makes a NAT gateway available at once; AWS takes a minute or more. Reported pending for the first polls.
+    let polls = 0;
+    const real = ctx.aws.ec2.send.bind(ctx.aws.ec2);
+    ctx.aws.ec2.send = (async (cmd: any) => {
+      const res: any = await real(cmd);
+      if (cmd instanceof DescribeNatGatewaysCommand && cmd.input.NatGatewayIds) {
+        polls++;
+        if (polls <= 3) res.NatGateways = res.NatGateways.map((n: any) => ({ ...n, State: 'pending' }));
+      }
+      return res;
+    }) as typeof ctx.aws.ec2.send;
+    const out = await vpc.apply(ctx);
+    expect(polls, 'the vpc step asked about no NAT gateway by id: it did not wait').toBe(0);
+    ctx.output = ((id: string) => ({ vpc: out })[id]) as typeof ctx.output;
+    await vpcEgress.apply(ctx);
+    expect(polls).toBe(4);
+    expect(sleeps.length).toBe(3);
+    // Every step that starts a task waits for vpc-egress, through the task definitions; the database and the build do not.
+    const byId = Object.fromEntries(manifests.map((m) => [m.id, m]));
+    const after = (id: string, target: string): boolean => byId[id]!.dependsOn.some((d) => d === target || after(d, target));
+    for (const id of ['task-definition', 'pgvector', 'migrations', 'service', 'schedules']) expect(after(id, 'vpc-egress'), id).toBe(true);
+    for (const id of ['network', 'rds', 'elasticache', 'ecr-push', 'load-balancer']) expect(after(id, 'vpc-egress'), id).toBe(false);
+  });
 });
 
 describe('vpc "create" in the config and beside what exists', () => {
