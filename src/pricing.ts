@@ -186,6 +186,16 @@ export function rdsMonthly(region: string, instanceClass: string, storageGb: num
   return h === undefined ? undefined : round(h * p.rdsFactor * HOURS + storageGb * p.rdsGp3GbMonth);
 }
 
+/** Aurora Serverless v2, per ACU-hour (Aurora Standard, us-east-1), scaled by the region's RDS factor. */
+export const AURORA_ACU_HOUR = 0.12;
+/** Aurora storage, per GB-month, and I/O per million requests (Aurora Standard). */
+export const AURORA_GB_MONTH = 0.1;
+
+/** `acu` Aurora capacity units held for a month in this region. */
+export function auroraMonthly(region: string, acu: number): number {
+  return round(acu * AURORA_ACU_HOUR * pricesFor(region).p.rdsFactor * HOURS);
+}
+
 /** A cache node's hourly price in this region; undefined for a node type with no price on file. */
 export function cacheHourly(region: string, nodeType: string): number | undefined {
   const h = CACHE_HOURLY[nodeType];

@@ -12,6 +12,8 @@ export interface Watched {
   cluster: string;
   services: { name: string; serviceName: string }[];
   database?: string;
+  /** An Aurora cluster (reported by DBClusterIdentifier; its storage grows by itself) rather than an instance. */
+  databaseIsCluster?: boolean;
   /** The cache's node ids (ElastiCache reports per node). */
   cacheNodes: string[];
 }
@@ -135,7 +137,7 @@ export function alarmSpecs(w: Watched, t: Thresholds, topicArn: string): AlarmSp
     });
   }
   if (w.database) {
-    const db = { DBInstanceIdentifier: w.database };
+    const db: Record<string, string> = w.databaseIsCluster ? { DBClusterIdentifier: w.database } : { DBInstanceIdentifier: w.database };
     out.push({
       ...common,
       AlarmName: `${p}db-cpu-high`,
@@ -145,15 +147,17 @@ export function alarmSpecs(w: Watched, t: Thresholds, topicArn: string): AlarmSp
       Threshold: t.dbCpuPercent,
       ComparisonOperator: 'GreaterThanThreshold',
     });
-    out.push({
-      ...common,
-      AlarmName: `${p}db-free-storage-low`,
-      AlarmDescription: `Database free storage below ${t.dbFreeStorageGb} GB: raise database.allocatedStorageGb before it fills.`,
-      ...metric('AWS/RDS', 'FreeStorageSpace', db, 'Minimum', 300),
-      EvaluationPeriods: 1,
-      Threshold: t.dbFreeStorageGb * GB,
-      ComparisonOperator: 'LessThanThreshold',
-    });
+    // Aurora storage grows by itself: no free-storage alarm there.
+    if (!w.databaseIsCluster)
+      out.push({
+        ...common,
+        AlarmName: `${p}db-free-storage-low`,
+        AlarmDescription: `Database free storage below ${t.dbFreeStorageGb} GB: raise database.allocatedStorageGb before it fills.`,
+        ...metric('AWS/RDS', 'FreeStorageSpace', db, 'Minimum', 300),
+        EvaluationPeriods: 1,
+        Threshold: t.dbFreeStorageGb * GB,
+        ComparisonOperator: 'LessThanThreshold',
+      });
     out.push({
       ...common,
       AlarmName: `${p}db-connections-high`,

@@ -114,6 +114,19 @@ const loadBalancer = z.strictObject({
 
 const database = z
   .strictObject({
+    engine: z
+      .enum(['postgres', 'aurora-postgresql'])
+      .default('postgres')
+      .describe('"postgres" (an RDS instance) or "aurora-postgresql" (an Aurora cluster: Serverless v2 with "serverless")'),
+    serverless: z
+      .strictObject({
+        minAcu: z.number().min(0).max(256).multipleOf(0.5).describe('the least capacity, in Aurora capacity units of about 2 GiB (0.5 steps)'),
+        maxAcu: z.number().min(1).max(256).multipleOf(0.5).describe('the most capacity it scales to'),
+      })
+      .refine((s) => s.minAcu <= s.maxAcu, { message: 'minAcu is above maxAcu', path: ['minAcu'] })
+      .optional()
+      .describe('with engine "aurora-postgresql": Serverless v2 instances (db.serverless) scaling within this range'),
+    readers: z.number().int().min(0).max(15).default(0).describe('with engine "aurora-postgresql": reader instances (failover targets; DATABASE_READ_URL)'),
     engineVersion: z
       .string()
       .regex(/^\d+(\.\d+)?$/, 'expected a PostgreSQL version such as 16.4')
@@ -164,7 +177,26 @@ const database = z
     clientImage: z.string().min(1).default('public.ecr.aws/docker/library/postgres:16-alpine').describe('image with psql for the one-off task (access "task")'),
   })
   .superRefine((d, ctx) => {
-    const problem = engineVersionProblem(d.engineVersion, d.extensions);
+    const aurora = d.engine === 'aurora-postgresql';
+    if (!aurora) {
+      if (d.serverless) ctx.addIssue({ code: 'custom', path: ['serverless'], message: 'only with "engine": "aurora-postgresql"' });
+      if (d.readers)
+        ctx.addIssue({ code: 'custom', path: ['readers'], message: 'only with "engine": "aurora-postgresql" (an RDS instance has multiAz for a standby)' });
+    } else {
+      if (!d.serverless && /^db\.t[34]g?\.(micro|small)$/.test(d.instanceClass))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['serverless'],
+          message: `needed with engine "aurora-postgresql" (e.g. { "minAcu": 0.5, "maxAcu": 2 }), or set instanceClass to an Aurora class such as db.t4g.medium or db.r6g.large (${d.instanceClass} is not one)`,
+        });
+      if (d.multiAz)
+        ctx.addIssue({ code: 'custom', path: ['multiAz'], message: 'not with Aurora, whose storage spans three AZs: add "readers": 1 for a standby instance' });
+      if (d.maxAllocatedStorageGb !== undefined)
+        ctx.addIssue({ code: 'custom', path: ['maxAllocatedStorageGb'], message: 'not with Aurora, whose storage grows by itself; remove it' });
+      if (d.backupRetentionDays < 1)
+        ctx.addIssue({ code: 'custom', path: ['backupRetentionDays'], message: 'Aurora keeps 1 to 35 days of backups; it cannot turn them off' });
+    }
+    const problem = engineVersionProblem(d.engineVersion, d.extensions, d.engine);
     if (problem) ctx.addIssue({ code: 'custom', path: ['engineVersion'], message: problem });
     if (d.maxAllocatedStorageGb !== undefined && d.maxAllocatedStorageGb <= d.allocatedStorageGb)
       ctx.addIssue({

@@ -56,6 +56,7 @@ async function watched(ctx: StepContext): Promise<Watched> {
     cluster: svc.clusterName ?? clusterName(ctx),
     services: Object.keys(ctx.config.services).map((name) => ({ name, serviceName: svc.services[name]?.serviceName ?? ecsServiceName(ctx, name) })),
     database: ctx.config.database ? rdsIdentifier(ctx.app, ctx.env) : undefined,
+    databaseIsCluster: ctx.config.database?.engine === 'aurora-postgresql',
     cacheNodes,
   };
 }

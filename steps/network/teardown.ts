@@ -3,7 +3,7 @@ import type { StepContext } from '../../src/pipeline/context.js';
 import type { Teardown } from '../../src/pipeline/step.js';
 import { retryWhileInUse } from '../../src/aws/retry-in-use.js';
 import { unlessNotFound } from '../../src/aws/not-found.js';
-import { findInstance } from '../../src/aws/rds-instance.js';
+import { findDatabase } from '../../src/aws/rds-instance.js';
 
 async function ourGroups(ctx: StepContext): Promise<SecurityGroup[]> {
   const res = await ctx.aws.ec2.send(
@@ -41,11 +41,11 @@ async function revokeReferencesTo(ctx: StepContext, groupId: string): Promise<vo
  */
 export async function destroyNetwork(ctx: StepContext): Promise<Teardown[]> {
   const groups = await ourGroups(ctx);
-  const db = await findInstance(ctx);
-  const dbGroups = new Set((db?.VpcSecurityGroups ?? []).map((g) => g.VpcSecurityGroupId));
+  const db = await findDatabase(ctx);
+  const dbGroups = new Set(db?.securityGroupIds ?? []);
   return groups.map((g): Teardown => {
     const resource = `security group ${g.GroupName} (${g.GroupId})`;
-    if (dbGroups.has(g.GroupId)) return { resource, keep: 'the kept database uses it' };
+    if (dbGroups.has(g.GroupId!)) return { resource, keep: 'the kept database uses it' };
     return {
       resource,
       remove: async () => {

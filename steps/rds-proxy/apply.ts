@@ -165,9 +165,9 @@ export const rdsProxy: StepCode<'rds-proxy'> = {
     const targets = (await ctx.aws.rds.send(new DescribeDBProxyTargetsCommand({ DBProxyName: proxyName(ctx) }))).Targets ?? [];
     if (!targets.some((t) => t.RdsResourceId === rds.identifier)) {
       ctx.log.info(`RDS Proxy ${proxyName(ctx)}: target ${rds.identifier}`);
-      await ctx.aws.rds.send(
-        new RegisterDBProxyTargetsCommand({ DBProxyName: proxyName(ctx), TargetGroupName: 'default', DBInstanceIdentifiers: [rds.identifier] }),
-      );
+      // An Aurora cluster is a target as a whole: the proxy follows its writer through failovers.
+      const target = rds.engine === 'aurora-postgresql' ? { DBClusterIdentifiers: [rds.identifier] } : { DBInstanceIdentifiers: [rds.identifier] };
+      await ctx.aws.rds.send(new RegisterDBProxyTargetsCommand({ DBProxyName: proxyName(ctx), TargetGroupName: 'default', ...target }));
     }
     return { name: proxyName(ctx), arn: p!.DBProxyArn!, endpoint: p!.Endpoint!, roleArn: want.roleArn };
   },

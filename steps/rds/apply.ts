@@ -10,7 +10,7 @@ import {
 } from '@aws-sdk/client-rds';
 import type { StepContext } from '../../src/pipeline/context.js';
 import { rdsIdentifier, rdsMasterSecretName, appDbSecretName } from '../../src/aws/names.js';
-import { findInstance } from '../../src/aws/rds-instance.js';
+import { findCluster, findDatabase, findInstance } from '../../src/aws/rds-instance.js';
 import { StepError } from '../../src/errors.js';
 import { waitFor } from '../../src/wait.js';
 import { ensureGeneratedSecret, randomAlnum, readSecretJson } from '../../src/secrets/store.js';
@@ -23,6 +23,7 @@ import type { StepCode } from '../../src/pipeline/manifest.js';
 import { createHash } from 'node:crypto';
 import { fit } from '../../src/aws/names.js';
 import { changeLine, instanceChanges, needsSnapshot, wantDeletionProtection, type Change } from './changes.js';
+import { auroraApply, auroraPlan, auroraVerify } from './aurora.js';
 
 export interface RdsOutput {
   identifier: string;
@@ -35,6 +36,10 @@ export interface RdsOutput {
   /** The application's own role (least privilege on its database); the pgvector step creates it. */
   appUser?: string;
   appSecretArn?: string;
+  /** Aurora: the identifier is the cluster's, the endpoint its writer endpoint. */
+  engine?: 'aurora-postgresql';
+  /** Aurora with readers: the reader endpoint (DATABASE_READ_URL). */
+  readerEndpoint?: string;
 }
 
 declare module '../../src/pipeline/outputs.js' {
@@ -162,17 +167,27 @@ export const rds: StepCode<'rds'> = {
   async preflight(ctx) {
     const g = (await unlessNotFound(ctx.aws.rds.send(new DescribeDBSubnetGroupsCommand({ DBSubnetGroupName: identifier(ctx) })), 'DBSubnetGroupNotFoundFault'))
       ?.DBSubnetGroups?.[0];
-    return dataMoveProblem(
+    const moved = await dataMoveProblem(
       `the database ${identifier(ctx)}`,
       g,
       ctx.config.network,
-      () => findInstance(ctx),
+      () => findDatabase(ctx),
       async () => (await findOwnVpc(ctx.aws.ec2, ctx))?.VpcId,
     );
+    // An RDS instance does not become an Aurora cluster (nor back) in place: a new engine is a new, empty database.
+    const aurora = db(ctx).engine === 'aurora-postgresql';
+    const other = g ? await (aurora ? findInstance(ctx) : findCluster(ctx)) : undefined;
+    if (other)
+      moved.push(
+        `database.engine: ${identifier(ctx)} is ${aurora ? 'an RDS instance' : 'an Aurora cluster'}; "${db(ctx).engine}" would make a new, empty database beside it. ` +
+          `To move: deploy the new engine as a new env (--env), restore a snapshot or move the data with pg_dump and pg_restore, then point the app at it; or set engine back to "${aurora ? 'postgres' : 'aurora-postgresql'}"`,
+      );
+    return moved;
   },
 
   async plan(ctx) {
     const d = db(ctx);
+    if (d.engine === 'aurora-postgresql') return auroraPlan(ctx);
     const inst = await findInstance(ctx);
     const items: PlanItem[] = [];
     if (!inst) {
@@ -208,6 +223,27 @@ export const rds: StepCode<'rds'> = {
       password: randomAlnum(32),
     }));
     const subnetGroup = await ensureSubnetGroup(ctx, net);
+    if (d.engine === 'aurora-postgresql') {
+      const c = await auroraApply(ctx, {
+        masterUser: master.value.username!,
+        masterPassword: master.value.password!,
+        subnetGroup,
+        securityGroupId: net.securityGroups.db,
+      });
+      return {
+        identifier: identifier(ctx),
+        endpoint: c.Endpoint!,
+        port: c.Port ?? 5432,
+        dbName: d.name,
+        username: master.value.username!,
+        masterSecretArn: master.arn,
+        engineVersion: c.EngineVersion ?? d.engineVersion,
+        appUser: appRole.value.username!,
+        appSecretArn: appRole.arn,
+        engine: 'aurora-postgresql',
+        ...(d.readers && c.ReaderEndpoint ? { readerEndpoint: c.ReaderEndpoint } : {}),
+      };
+    }
     let inst = await findInstance(ctx);
     if (!inst) {
       ctx.log.info(`creating RDS instance ${identifier(ctx)} (PostgreSQL ${d.engineVersion}, ${d.instanceClass})`);
@@ -300,6 +336,12 @@ export const rds: StepCode<'rds'> = {
   },
 
   async verify(ctx, out) {
+    if (out.engine === 'aurora-postgresql') {
+      const checks = await auroraVerify(ctx, out.endpoint);
+      const master = await readSecretJson(ctx, out.masterSecretArn);
+      checks.push({ name: `master secret ${rdsMasterSecretName(ctx)}`, ok: !!master?.password });
+      return checks;
+    }
     const inst = await findInstance(ctx);
     const checks: Check[] = [
       {

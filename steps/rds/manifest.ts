@@ -1,7 +1,8 @@
 import { arnIn, defineStep } from '../../src/pipeline/manifest.js';
 import { generatedSecret } from '../../src/aws/grants.js';
 import { appDbSecretName, rdsMasterSecretName } from '../../src/aws/names.js';
-import { pricesFor, rdsMonthly, round, secretsCost } from '../../src/pricing.js';
+import { AURORA_GB_MONTH, auroraMonthly, pricesFor, rdsMonthly, round, secretsCost } from '../../src/pricing.js';
+import type { Config } from '../../src/config/schema.js';
 import type { CostLine } from '../../src/pipeline/step.js';
 
 export const manifest = defineStep({
@@ -27,6 +28,11 @@ export const manifest = defineStep({
         // The snapshot before a change that means downtime.
         'RDS:DescribeDBSnapshots',
         'RDS:CreateDBSnapshot',
+        // Aurora: the cluster, and its writer and readers.
+        'RDS:DescribeDBClusters',
+        'RDS:CreateDBCluster',
+        'RDS:ModifyDBCluster',
+        'RDS:DeleteDBInstance',
       ],
       actions: ['rds:AddTagsToResource', 'rds:ListTagsForResource'],
       on: '*',
@@ -35,6 +41,7 @@ export const manifest = defineStep({
   ],
   cost(config) {
     const d = config.database!;
+    if (d.engine === 'aurora-postgresql') return auroraCost(config);
     const one = rdsMonthly(config.region, d.instanceClass, d.allocatedStorageGb);
     // Multi-AZ runs and bills a standby of the same class and storage: twice the single-AZ price.
     const lines: CostLine[] = [
@@ -57,3 +64,25 @@ export const manifest = defineStep({
   load: async () => (await import('./apply.js')).rds,
   loadTeardown: async () => (await import('./teardown.js')).destroyDatabase,
 });
+
+/** Aurora: capacity (ACU-hours at the floor, the ceiling stated), storage as it grows, and the two secrets. */
+function auroraCost(config: Config): CostLine[] {
+  const d = config.database!;
+  const instances = 1 + d.readers;
+  const lines: CostLine[] = [];
+  if (d.serverless) {
+    const atMax = auroraMonthly(config.region, d.serverless.maxAcu * instances);
+    lines.push({
+      component: 'Aurora Serverless v2',
+      size: `${instances} instance(s) at ${d.serverless.minAcu} ACU when idle, up to $${atMax} a month at ${d.serverless.maxAcu} ACU`,
+      monthly: auroraMonthly(config.region, d.serverless.minAcu * instances),
+    });
+  } else lines.push({ component: 'Aurora PostgreSQL', size: `${instances} × ${d.instanceClass} (price not on file)`, monthly: undefined });
+  lines.push({
+    component: 'Aurora storage',
+    size: `${d.allocatedStorageGb} GB assumed, billed as it grows; I/O not counted`,
+    monthly: round(d.allocatedStorageGb * AURORA_GB_MONTH),
+  });
+  lines.push(secretsCost(2));
+  return lines;
+}

@@ -15,7 +15,8 @@ import { waitGone } from '../../src/aws/wait-gone.js';
 import { retryWhileInUse } from '../../src/aws/retry-in-use.js';
 import { rdsMonthly } from '../../src/pricing.js';
 import { rdsIdentifier } from './apply.js';
-import { findInstance } from '../../src/aws/rds-instance.js';
+import { findCluster, findInstance } from '../../src/aws/rds-instance.js';
+import { clusterTeardown } from './aurora-teardown.js';
 
 /** Snapshot names: 1-255 letters, digits and hyphens, first a letter; the stamp keeps them the same when a killed destroy runs again. */
 export const snapshotName = (id: string, kind: 'destroy' | 'final', stamp: string) => `${id}-${kind}-${stamp}`;
@@ -41,7 +42,9 @@ export async function destroyDatabase(ctx: StepContext, o: DestroyOptions): Prom
   const id = rdsIdentifier(ctx.app, ctx.env);
   const items: Teardown[] = [];
   const inst = await findInstance(ctx);
-  const ours = !!inst && ownedBy(ctx, inst.TagList);
+  const cluster = inst ? undefined : await findCluster(ctx);
+  if (cluster && ownedBy(ctx, cluster.TagList)) items.push(clusterTeardown(ctx, cluster, o));
+  const ours = (!!inst && ownedBy(ctx, inst.TagList)) || (!!cluster && ownedBy(ctx, cluster.TagList));
   if (inst && ours) {
     if (!o.deleteData) {
       const snap = snapshotName(id, 'destroy', o.stamp);
@@ -95,7 +98,7 @@ export async function destroyDatabase(ctx: StepContext, o: DestroyOptions): Prom
   if (group?.DBSubnetGroupArn) {
     const tags = (await ctx.aws.rds.send(new ListTagsForResourceCommand({ ResourceName: group.DBSubnetGroupArn }))).TagList;
     if (ownedBy(ctx, tags)) {
-      const kept = !!inst && ours && !o.deleteData;
+      const kept = (!!inst || !!cluster) && ours && !o.deleteData;
       items.push(
         kept
           ? { resource: `DB subnet group ${id}`, keep: 'the kept database uses it' }

@@ -79,6 +79,8 @@ async function derived(ctx: StepContext): Promise<Record<string, string>> {
       out.DATABASE_URL = url(ctx.output('rds-proxy').endpoint, 5432);
       out.DATABASE_DIRECT_URL = url(rds.endpoint, rds.port);
     } else out.DATABASE_URL = url(rds.endpoint, rds.port);
+    // Aurora readers: read-only queries can go to the reader endpoint, which spreads them over the readers.
+    if (rds.readerEndpoint) out.DATABASE_READ_URL = url(rds.readerEndpoint, rds.port);
     if (db.urlParts) {
       Object.assign(out, { DB_HOST: rds.endpoint, DB_PORT: String(rds.port), DB_NAME: rds.dbName, DB_USER: role.username, DB_PASSWORD: role.password });
     }

@@ -14,7 +14,7 @@ import type { StepContext } from '../../src/pipeline/context.js';
 import type { Teardown } from '../../src/pipeline/step.js';
 import { ownedBy } from '../../src/pipeline/step.js';
 import { findOwnVpc, ownSubnets } from '../../src/aws/own-vpc.js';
-import { findInstance } from '../../src/aws/rds-instance.js';
+import { findDatabase } from '../../src/aws/rds-instance.js';
 import { retryWhileInUse } from '../../src/aws/retry-in-use.js';
 import { unlessNotFound } from '../../src/aws/not-found.js';
 import { waitFor } from '../../src/wait.js';
@@ -84,8 +84,8 @@ export async function destroyVpc(ctx: StepContext): Promise<Teardown[]> {
           unlessNotFound(ctx.aws.ec2.send(new DeleteSecurityGroupCommand({ GroupId: group.GroupId })), 'InvalidGroup.NotFound'),
         ),
     });
-  const db = await findInstance(ctx);
-  const keep = db ? `the kept database ${db.DBInstanceIdentifier} sits in its data subnets` : undefined;
+  const db = await findDatabase(ctx);
+  const keep = db ? `the kept database ${db.id} sits in its data subnets` : undefined;
   if (keep) {
     items.push({ resource: `VPC ${vpcId} (${vpc.CidrBlock}) with its subnets, route tables and internet gateway`, keep });
     return items;

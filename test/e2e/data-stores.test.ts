@@ -45,6 +45,35 @@ describe('data stores through the CLI', () => {
     expect(again.events).toHaveLength(15); // fourteen steps (no migrations here) and the closing event
   });
 
+  it('the production shape: Aurora Serverless v2 with a reader behind RDS Proxy, in a VPC of its own; pgvector enabled; a re-run makes no mutating call', async () => {
+    const {
+      dir,
+      app,
+      secrets: asked,
+    } = makeExampleApp('agencio-predict', (c) => {
+      c.network = { vpc: 'create', nat: 'single', endpoints: ['s3', 'ecr', 'logs', 'secretsmanager'] };
+      Object.assign(c.database, { engine: 'aurora-postgresql', serverless: { minAcu: 0.5, maxAcu: 2 }, readers: 1, proxy: true });
+      delete c.database.instanceClass;
+    });
+    expectOk(await runCli(['--non-interactive', '--json'], { cwd: dir, env: asked }));
+    const state = readState(dir);
+    for (const id of ['vpc', 'vpc-egress', 'network', 'rds', 'rds-proxy', 'pgvector', 'secrets', 'first-boot'])
+      expect(state.steps[id]?.status, id).toBe('done');
+    expect(state.steps.pgvector.outputs.extensions.vector).toMatch(/^0\.\d+\.\d+$/);
+    const rdsOut = state.steps.rds.outputs;
+    expect(rdsOut).toMatchObject({ engine: 'aurora-postgresql', identifier: `${app}-prod` });
+    const appSecret = await secretJson(`${app}/prod`);
+    expect(new URL(appSecret.DATABASE_URL).hostname).toBe(state.steps['rds-proxy'].outputs.endpoint);
+    expect(new URL(appSecret.DATABASE_DIRECT_URL).hostname).toBe(rdsOut.endpoint);
+    expect(new URL(appSecret.DATABASE_READ_URL).hostname).toBe(rdsOut.readerEndpoint);
+    // The cluster's subnet group is the created VPC's data tier.
+    expect(state.steps.network.outputs.dataSubnetIds).toEqual(state.steps.vpc.outputs.dataSubnetIds);
+
+    const again = await recordedDeploy(dir);
+    expect(again.code).toBe(0);
+    expect(mutatingCalls(again.names)).toEqual([]);
+  }, 300_000);
+
   it('after SIGKILL right after CreateDBInstance, a re-run finds the one instance and keeps the same password', async () => {
     const { dir, app, secrets: asked } = makeExampleApp('arbiter-ai');
     const first = await runCliKilledAt(['--non-interactive', '--verbose'], { cwd: dir, env: asked, stream: 'stderr', marker: 'aws RDS CreateDBInstance' });

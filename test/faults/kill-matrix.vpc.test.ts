@@ -10,7 +10,9 @@ import {
   EC2Client,
   type Tag,
 } from '@aws-sdk/client-ec2';
-import { makeApp, readState, runCli, standinLogs } from '../helpers/cli.js';
+import { DescribeDBClustersCommand, DescribeDBInstancesCommand, DescribeDBProxiesCommand, DescribeDBProxyTargetsCommand, RDSClient } from '@aws-sdk/client-rds';
+import { makeApp, makeExampleApp, readState, runCli, standinLogs } from '../helpers/cli.js';
+import { secretJson } from '../helpers/read-back.js';
 
 const ec2 = () => new EC2Client({ region: 'us-east-1' });
 const mine = (app: string) => (tags: Tag[] | undefined) => !!tags?.some((t) => t.Key === 'deploy-wizard:app' && t.Value === app);
@@ -75,6 +77,34 @@ describe('kill at each create call of a VPC of its own (network.vpc "create")', 
         call,
       ).toBe(true);
       expect(await census(app), call).toEqual(ONCE);
+    }
+  }, 600_000);
+});
+
+/** The Aurora cluster, its instances, the proxy and its targets, counted from moto's own state. */
+async function dataCensus(app: string) {
+  const rds = new RDSClient({ region: 'us-east-1' });
+  const clusters = ((await rds.send(new DescribeDBClustersCommand({}))).DBClusters ?? []).filter((c) => c.DBClusterIdentifier === `${app}-prod`);
+  const instances = ((await rds.send(new DescribeDBInstancesCommand({}))).DBInstances ?? []).filter((i) => i.DBClusterIdentifier === `${app}-prod`);
+  const proxies = ((await rds.send(new DescribeDBProxiesCommand({}))).DBProxies ?? []).filter((p) => p.DBProxyName === `${app}-prod`);
+  const targets = proxies.length ? ((await rds.send(new DescribeDBProxyTargetsCommand({ DBProxyName: `${app}-prod` }))).Targets ?? []).length : 0;
+  return { clusters: clusters.length, instances: instances.length, proxies: proxies.length, targets };
+}
+
+describe('kill at each create call of an Aurora cluster behind RDS Proxy', () => {
+  it('after SIGKILL right after the cluster, an instance, the proxy or its target, a re-run completes with one of each and the same password', async () => {
+    for (const call of ['RDS:CreateDBCluster', 'RDS:CreateDBInstance', 'RDS:CreateDBProxy', 'RDS:RegisterDBProxyTargets']) {
+      const { dir, app, secrets } = makeExampleApp('agencio-predict', (c) => {
+        Object.assign(c.database, { engine: 'aurora-postgresql', serverless: { minAcu: 0.5, maxAcu: 2 }, readers: 1, proxy: true });
+        delete c.cache;
+      });
+      const killed = await runCli(['deploy', '--non-interactive', '--verbose'], { cwd: dir, env: { ...secrets, DEPLOY_WIZARD_FAULT_KILL_AFTER_CALL: call } });
+      expect(killed.signal, `${call}: ${killed.stderr.slice(-2000)}`).toBe('SIGKILL');
+      const password = (await secretJson(`${app}/prod/rds-master`)).password;
+      const rerun = await runCli(['deploy', '--non-interactive'], { cwd: dir, env: secrets });
+      if (rerun.code !== 0) throw new Error(`${call}: re-run exit ${rerun.code}\n${rerun.stderr}\n${standinLogs()}`);
+      expect(await dataCensus(app), call).toEqual({ clusters: 1, instances: 2, proxies: 1, targets: 1 });
+      expect((await secretJson(`${app}/prod/rds-master`)).password, call).toBe(password);
     }
   }, 600_000);
 });
