@@ -8,6 +8,7 @@ import { runTeardowns } from '../../src/pipeline/removed-steps.js';
 import { MUTATING, stepContext } from '../helpers/step-context.js';
 import { DATABASE } from '../helpers/with-network.js';
 import { alarmSpecs } from '../../src/alarms/alarm-specs.js';
+import { thresholds } from '../../src/config/alarms-schema.js';
 import { parseConfig } from '../../src/config/load-config.js';
 
 const AURORA = { ...DATABASE, engine: 'aurora-postgresql', serverless: { minAcu: 0.5, maxAcu: 2 }, readers: 1 };
@@ -108,11 +109,7 @@ describe('database.engine "aurora-postgresql": an Aurora Serverless v2 cluster',
 
 describe('alarms on an Aurora cluster', () => {
   it('watch the cluster by DBClusterIdentifier, and leave out free storage (Aurora storage grows by itself)', () => {
-    const t = parseConfig(
-      JSON.stringify({ app: 'shop', region: 'us-east-1', image: {}, service: { port: 8080 }, alarms: { email: ['a@example.com'] } }),
-      'x',
-      'prod',
-    ).alarms!.thresholds;
+    const t = thresholds.parse({});
     const w = { app: 'shop', env: 'prod', targetGroups: [], cluster: 'shop-prod', services: [], cacheNodes: [], database: 'shop-prod' };
     const names = (specs: ReturnType<typeof alarmSpecs>) => specs.map((s) => s.AlarmName).filter((n) => n.includes('-db-'));
     const instance = alarmSpecs(w, t, 'arn:aws:sns:us-east-1:123456789012:t');
