@@ -1,7 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { RDSClient, DescribeDBInstancesCommand } from '@aws-sdk/client-rds';
+import { RDSClient, DescribeDBInstancesCommand, DescribeDBSubnetGroupsCommand } from '@aws-sdk/client-rds';
+import { DescribeServicesCommand, ECSClient, ListServicesCommand } from '@aws-sdk/client-ecs';
+import { DescribeLoadBalancersCommand, ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { DescribeCacheSubnetGroupsCommand, ElastiCacheClient } from '@aws-sdk/client-elasticache';
+import { elbName } from '../../src/aws/names.js';
 import { makeExampleApp, readState, runCli, runCliKilledAt } from '../helpers/cli.js';
 import { startDebianPostgres } from '../helpers/postgres-server.js';
 import { recordedDeploy, mutatingCalls } from '../helpers/recorded-deploy.js';
@@ -66,8 +70,25 @@ describe('data stores through the CLI', () => {
     expect(new URL(appSecret.DATABASE_URL).hostname).toBe(state.steps['rds-proxy'].outputs.endpoint);
     expect(new URL(appSecret.DATABASE_DIRECT_URL).hostname).toBe(rdsOut.endpoint);
     expect(new URL(appSecret.DATABASE_READ_URL).hostname).toBe(rdsOut.readerEndpoint);
-    // The cluster's subnet group is the created VPC's data tier.
-    expect(state.steps.network.outputs.dataSubnetIds).toEqual(state.steps.vpc.outputs.dataSubnetIds);
+    // Every part in its tier, read back from moto: services private with no public IP, the load balancer public,
+    // the cluster's and the cache's subnet groups in the data tier.
+    const v = state.steps.vpc.outputs;
+    const sorted = (a: string[]) => [...a].sort();
+    const ecs = new ECSClient({ region: 'us-east-1' });
+    const arns = (await ecs.send(new ListServicesCommand({ cluster: `${app}-prod` }))).serviceArns!;
+    const services = (await ecs.send(new DescribeServicesCommand({ cluster: `${app}-prod`, services: arns }))).services!;
+    expect(services.length).toBeGreaterThan(0);
+    for (const svc of services)
+      expect(svc.networkConfiguration?.awsvpcConfiguration, svc.serviceName).toMatchObject({ subnets: v.privateSubnetIds, assignPublicIp: 'DISABLED' });
+    const lb = (await new ElasticLoadBalancingV2Client({ region: 'us-east-1' }).send(new DescribeLoadBalancersCommand({ Names: [elbName(app, 'prod')] })))
+      .LoadBalancers![0]!;
+    expect(sorted(lb.AvailabilityZones!.map((z) => z.SubnetId!))).toEqual(sorted(v.publicSubnetIds));
+    const dbGroup = (await rdsClient().send(new DescribeDBSubnetGroupsCommand({ DBSubnetGroupName: `${app}-prod` }))).DBSubnetGroups![0]!;
+    expect(sorted(dbGroup.Subnets!.map((x) => x.SubnetIdentifier!))).toEqual(sorted(v.dataSubnetIds));
+    const cacheGroup = (
+      await new ElastiCacheClient({ region: 'us-east-1' }).send(new DescribeCacheSubnetGroupsCommand({ CacheSubnetGroupName: `${app}-prod` }))
+    ).CacheSubnetGroups![0]!;
+    expect(sorted(cacheGroup.Subnets!.map((x) => x.SubnetIdentifier!))).toEqual(sorted(v.dataSubnetIds));
 
     const again = await recordedDeploy(dir);
     expect(again.code).toBe(0);
