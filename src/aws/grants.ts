@@ -44,3 +44,23 @@ export const RUN_TASK_GRANTS: readonly Grant[] = [
   { sid: 'ReadTaskLogs', calls: ['Logs:GetLogEvents'], on: ['log-stream'] },
   { sid: 'PassTaskRoles', actions: ['iam:PassRole'], on: ['task-role'], condition: passTo('ecs-tasks.amazonaws.com') },
 ];
+
+/** Reading and converging a role of the app's (src/aws/ensure-role.ts), on the given role kinds. */
+export const roleGrants = (sid: string, on: readonly string[]): Grant[] => [
+  {
+    sid,
+    calls: [
+      'IAM:GetRole',
+      'IAM:UpdateAssumeRolePolicy',
+      'IAM:ListRolePolicies',
+      'IAM:GetRolePolicy',
+      'IAM:DeleteRolePolicy',
+      'IAM:ListAttachedRolePolicies',
+      'IAM:DetachRolePolicy',
+    ],
+    actions: ['iam:TagRole'],
+    on,
+  },
+  // Created and written only with the app's permissions boundary (src/aws/app-roles.ts).
+  { sid: `Bounded${sid}`, calls: ['IAM:CreateRole', 'IAM:PutRolePolicy', 'IAM:PutRolePermissionsBoundary'], on, boundary: true },
+];

@@ -1,5 +1,6 @@
 import { defineStep, type Where } from '../../src/pipeline/manifest.js';
 import { appRoleNames, boundaryArn, roleName } from '../../src/aws/names.js';
+import { roleGrants } from '../../src/aws/grants.js';
 
 const roleArn = (w: Where, name: string) => `arn:${w.partition}:iam::${w.account}:role/${name}`;
 
@@ -21,26 +22,7 @@ export const manifest = defineStep({
     ];
   },
   grants: [
-    {
-      sid: 'AppRoles',
-      calls: [
-        'IAM:GetRole',
-        'IAM:UpdateAssumeRolePolicy',
-        'IAM:ListRolePolicies',
-        'IAM:GetRolePolicy',
-        'IAM:DeleteRolePolicy',
-        'IAM:ListAttachedRolePolicies',
-        'IAM:DetachRolePolicy',
-      ],
-      actions: ['iam:TagRole'],
-      on: ['task-role', 'scheduler-role'],
-    },
-    {
-      sid: 'BoundedRoles',
-      calls: ['IAM:CreateRole', 'IAM:PutRolePolicy', 'IAM:PutRolePermissionsBoundary'],
-      on: ['task-role', 'scheduler-role'],
-      boundary: true,
-    },
+    ...roleGrants('AppRoles', ['task-role', 'scheduler-role']),
     { sid: 'ReadBoundary', calls: ['IAM:GetPolicy', 'IAM:GetPolicyVersion', 'IAM:ListPolicyVersions'], on: ['boundary-policy'] },
   ],
   load: async () => (await import('./apply.js')).iamRoles,

@@ -1,5 +1,5 @@
 import { defineStep } from '../../src/pipeline/manifest.js';
-import { passTo } from '../../src/aws/grants.js';
+import { passTo, roleGrants } from '../../src/aws/grants.js';
 import { proxyRoleName } from '../../src/aws/names.js';
 import { HOURS, pricesFor, round } from '../../src/pricing.js';
 
@@ -14,22 +14,7 @@ export const manifest = defineStep({
   enabled: (c) => !!c.database?.proxy,
   resources: (w) => [{ kind: 'proxy-role', arn: `arn:${w.partition}:iam::${w.account}:role/${proxyRoleName(w)}` }],
   grants: [
-    {
-      sid: 'ProxyRole',
-      calls: [
-        'IAM:GetRole',
-        'IAM:UpdateAssumeRolePolicy',
-        'IAM:ListRolePolicies',
-        'IAM:GetRolePolicy',
-        'IAM:DeleteRolePolicy',
-        'IAM:ListAttachedRolePolicies',
-        'IAM:DetachRolePolicy',
-      ],
-      actions: ['iam:TagRole'],
-      on: ['proxy-role'],
-    },
-    // Created and written only with the app's permissions boundary, like every role of the app (src/aws/app-roles.ts).
-    { sid: 'BoundedProxyRole', calls: ['IAM:CreateRole', 'IAM:PutRolePolicy', 'IAM:PutRolePermissionsBoundary'], on: ['proxy-role'], boundary: true },
+    ...roleGrants('ProxyRole', ['proxy-role']),
     // CreateDBProxy and ModifyDBProxy pass the role to RDS.
     { sid: 'PassProxyRole', actions: ['iam:PassRole'], on: ['proxy-role'], condition: passTo('rds.amazonaws.com') },
     {

@@ -223,6 +223,18 @@ export const rds: StepCode<'rds'> = {
       password: randomAlnum(32),
     }));
     const subnetGroup = await ensureSubnetGroup(ctx, net);
+    const output = (at: { host: string; port?: number; version?: string }, more: Partial<RdsOutput> = {}): RdsOutput => ({
+      identifier: identifier(ctx),
+      endpoint: at.host,
+      port: at.port ?? 5432,
+      dbName: d.name,
+      username: master.value.username!,
+      masterSecretArn: master.arn,
+      engineVersion: at.version ?? d.engineVersion,
+      appUser: appRole.value.username!,
+      appSecretArn: appRole.arn,
+      ...more,
+    });
     if (d.engine === 'aurora-postgresql') {
       const c = await auroraApply(ctx, {
         masterUser: master.value.username!,
@@ -230,19 +242,13 @@ export const rds: StepCode<'rds'> = {
         subnetGroup,
         securityGroupId: net.securityGroups.db,
       });
-      return {
-        identifier: identifier(ctx),
-        endpoint: c.Endpoint!,
-        port: c.Port ?? 5432,
-        dbName: d.name,
-        username: master.value.username!,
-        masterSecretArn: master.arn,
-        engineVersion: c.EngineVersion ?? d.engineVersion,
-        appUser: appRole.value.username!,
-        appSecretArn: appRole.arn,
-        engine: 'aurora-postgresql',
-        ...(d.readers && c.ReaderEndpoint ? { readerEndpoint: c.ReaderEndpoint } : {}),
-      };
+      return output(
+        { host: c.Endpoint!, port: c.Port, version: c.EngineVersion },
+        {
+          engine: 'aurora-postgresql',
+          ...(d.readers && c.ReaderEndpoint ? { readerEndpoint: c.ReaderEndpoint } : {}),
+        },
+      );
     }
     let inst = await findInstance(ctx);
     if (!inst) {
@@ -321,18 +327,7 @@ export const rds: StepCode<'rds'> = {
         hint: "Check the instance's events in the RDS console (an unsupported class or version for this engine is the usual cause), fix the config, and run again.",
       });
     }
-    const out: RdsOutput = {
-      identifier: identifier(ctx),
-      endpoint: inst.Endpoint!.Address!,
-      port: inst.Endpoint!.Port ?? 5432,
-      dbName: d.name,
-      username: master.value.username!,
-      masterSecretArn: master.arn,
-      engineVersion: inst.EngineVersion ?? d.engineVersion,
-      appUser: appRole.value.username!,
-      appSecretArn: appRole.arn,
-    };
-    return out;
+    return output({ host: inst.Endpoint!.Address!, port: inst.Endpoint!.Port, version: inst.EngineVersion });
   },
 
   async verify(ctx, out) {

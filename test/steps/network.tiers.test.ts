@@ -3,11 +3,10 @@ import { DescribeDBSubnetGroupsCommand } from '@aws-sdk/client-rds';
 import { network } from '../../steps/network/apply.js';
 import { rds } from '../../steps/rds/apply.js';
 import { awsvpc } from '../../src/aws/ecs-helpers.js';
-import { parseConfig } from '../../src/config/load-config.js';
-import { InputError } from '../../src/errors.js';
 import { stepContext } from '../helpers/step-context.js';
 import { vpcWith } from '../helpers/vpc.js';
 import { DATABASE } from '../helpers/with-network.js';
+import { configProblems } from '../helpers/config-problems.js';
 
 const ENDPOINTS = ['ecr.api', 'ecr.dkr', 's3', 'logs', 'secretsmanager'];
 
@@ -85,15 +84,7 @@ describe('an existing VPC in tiers: the load balancer public, the tasks private,
 });
 
 describe('subnet tiers in the config', () => {
-  const problems = (networkKey: Record<string, unknown>) => {
-    try {
-      parseConfig(JSON.stringify({ app: 'shop', region: 'us-east-1', image: {}, service: { port: 8080 }, network: networkKey }), 'test', 'prod');
-      return '';
-    } catch (e) {
-      if (!(e instanceof InputError)) throw e;
-      return e.problems.join('\n');
-    }
-  };
+  const problems = (network: Record<string, unknown>) => configProblems({ network });
   const [a, b, c, d] = ['subnet-0a', 'subnet-0b', 'subnet-0c', 'subnet-0d'];
 
   it('names the key: tiers with subnetIds, tiers without the public one or the VPC, a subnet in two tiers', () => {

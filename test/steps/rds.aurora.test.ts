@@ -7,9 +7,9 @@ import { manifest } from '../../steps/rds/manifest.js';
 import { runTeardowns } from '../../src/pipeline/removed-steps.js';
 import { MUTATING, stepContext } from '../helpers/step-context.js';
 import { DATABASE } from '../helpers/with-network.js';
+import { configProblems } from '../helpers/config-problems.js';
 import { alarmSpecs } from '../../src/alarms/alarm-specs.js';
 import { thresholds } from '../../src/config/alarms-schema.js';
-import { parseConfig } from '../../src/config/load-config.js';
 
 const AURORA = { ...DATABASE, engine: 'aurora-postgresql', serverless: { minAcu: 0.5, maxAcu: 2 }, readers: 1 };
 
@@ -121,14 +121,7 @@ describe('alarms on an Aurora cluster', () => {
 });
 
 describe('Aurora keys in the config', () => {
-  const problems = (database: Record<string, unknown>) => {
-    try {
-      parseConfig(JSON.stringify({ app: 'shop', region: 'us-east-1', image: {}, service: { port: 8080 }, database: { name: 'd', ...database } }), 'x', 'prod');
-      return '';
-    } catch (e) {
-      return (e as { problems?: string[] }).problems?.join('\n') ?? String(e);
-    }
-  };
+  const problems = (database: Record<string, unknown>) => configProblems({ database: { name: 'd', ...database } });
   it('names the key: Serverless or readers without Aurora, Aurora without a size it offers, Multi-AZ, autoscaling or no backups, pgvector before 15.3', () => {
     expect(problems({ serverless: { minAcu: 0.5, maxAcu: 2 } })).toMatch(/database\.serverless: only with "engine": "aurora-postgresql"/);
     expect(problems({ readers: 1 })).toMatch(/database\.readers: only with "engine": "aurora-postgresql"/);

@@ -20,8 +20,7 @@ import { awsvpc } from '../../src/aws/ecs-helpers.js';
 import { runTeardowns } from '../../src/pipeline/removed-steps.js';
 import { MUTATING, stepContext } from '../helpers/step-context.js';
 import { DATABASE } from '../helpers/with-network.js';
-import { parseConfig } from '../../src/config/load-config.js';
-import { InputError } from '../../src/errors.js';
+import { configProblems } from '../helpers/config-problems.js';
 import { pickCidr, subnetCidr } from '../../src/network/vpc-layout.js';
 import type { StepContext } from '../../src/pipeline/context.js';
 
@@ -197,15 +196,7 @@ describe('the wait for NAT gateways and endpoints overlaps with the rest of the 
 });
 
 describe('vpc "create" in the config and beside what exists', () => {
-  const problems = (networkKey: Record<string, unknown>) => {
-    try {
-      parseConfig(JSON.stringify({ app: 'shop', region: 'us-east-1', image: {}, service: { port: 8080 }, network: networkKey }), 'test', 'prod');
-      return '';
-    } catch (e) {
-      if (!(e instanceof InputError)) throw e;
-      return e.problems.join('\n');
-    }
-  };
+  const problems = (network: Record<string, unknown>) => configProblems({ network });
 
   it('names the key: a layout key without "create", subnets with it, a range that is public, off its boundary or too small', () => {
     expect(problems({ nat: 'single' })).toMatch(/network\.nat: only with "vpc": "create"/);
