@@ -11,6 +11,7 @@ import {
   type InternetGateway,
   type Subnet,
 } from '@aws-sdk/client-ec2';
+import { DescribeOrderableDBInstanceOptionsCommand } from '@aws-sdk/client-rds';
 import type { StepContext } from '../../src/pipeline/context.js';
 import type { StepCode } from '../../src/pipeline/manifest.js';
 import type { Check, PlanItem } from '../../src/pipeline/step.js';
@@ -55,16 +56,47 @@ async function offeredAzs(ctx: StepContext): Promise<string[]> {
     .sort();
 }
 
-/** The AZs to use: those the VPC's subnets are in already (a subnet never moves), then the region's next ones, `azs` in all. */
+/**
+ * The AZs where RDS offers the database's engine, version and class, or undefined when RDS lists none (it knows
+ * no such combination, or the answer says nothing of AZs): some classes are not in every AZ of a region.
+ */
+async function databaseAzs(ctx: StepContext): Promise<Set<string> | undefined> {
+  const d = ctx.config.database;
+  if (!d) return undefined;
+  const out = new Set<string>();
+  let marker: string | undefined;
+  do {
+    const res = await ctx.aws.rds.send(
+      new DescribeOrderableDBInstanceOptionsCommand({
+        Engine: d.engine,
+        EngineVersion: d.engineVersion,
+        DBInstanceClass: d.engine === 'aurora-postgresql' && d.serverless ? 'db.serverless' : d.instanceClass,
+        MaxRecords: 100,
+        Marker: marker,
+      }),
+    );
+    for (const o of res.OrderableDBInstanceOptions ?? []) for (const z of o.AvailabilityZones ?? []) if (z.Name) out.add(z.Name);
+    marker = res.Marker;
+  } while (marker);
+  return out.size ? out : undefined;
+}
+
+/**
+ * The AZs to use: those the VPC's subnets are in already (a subnet never moves), then the region's next ones
+ * that offer the database's class, `azs` in all.
+ */
 async function chooseAzs(ctx: StepContext, existing: Subnet[], w: VpcWanted): Promise<string[]> {
   const have = [...new Set(existing.map((s) => s.AvailabilityZone!))].sort();
   if (have.length >= w.azs) return have;
-  const offered = await offeredAzs(ctx);
+  const db = await databaseAzs(ctx);
+  const offered = (await offeredAzs(ctx)).filter((z) => !db || db.has(z));
   const azs = [...have, ...offered.filter((z) => !have.includes(z))].slice(0, w.azs);
   if (azs.length < w.azs)
-    throw new StepError('vpc', `choose availability zones: ${ctx.region} offers ${offered.length}, network.azs asks for ${w.azs}`, {
-      hint: 'Set network.azs to 2.',
-    });
+    throw new StepError(
+      'vpc',
+      `choose availability zones: ${ctx.region} has ${offered.length}${db ? ` where RDS offers the database's class` : ''}, network.azs asks for ${w.azs}`,
+      { hint: db ? 'Set network.azs to 2, or pick a database.instanceClass offered in more AZs.' : 'Set network.azs to 2.' },
+    );
   return azs;
 }
 

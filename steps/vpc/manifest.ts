@@ -10,6 +10,8 @@ export const manifest = defineStep({
   enabled: (c) => c.network?.vpc === 'create',
   // EC2 makes every id here (VPC, subnets, gateways, route tables, endpoints): scoped by action, like the network step.
   grants: [
+    // The AZs RDS offers the database's class in.
+    { sid: 'VpcDatabaseAzs', calls: ['RDS:DescribeOrderableDBInstanceOptions'], on: '*' },
     {
       sid: 'Vpc',
       calls: [

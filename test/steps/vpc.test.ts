@@ -8,7 +8,7 @@ import {
   DescribeVpcsCommand,
   type RouteTable,
 } from '@aws-sdk/client-ec2';
-import { DescribeDBSubnetGroupsCommand } from '@aws-sdk/client-rds';
+import { DescribeDBSubnetGroupsCommand, DescribeOrderableDBInstanceOptionsCommand } from '@aws-sdk/client-rds';
 import { vpc } from '../../steps/vpc/apply.js';
 import { vpcEgress } from '../../steps/vpc-egress/apply.js';
 import { manifests } from '../../steps/index.js';
@@ -192,6 +192,29 @@ describe('the wait for NAT gateways and endpoints overlaps with the rest of the 
     const after = (id: string, target: string): boolean => byId[id]!.dependsOn.some((d) => d === target || after(d, target));
     for (const id of ['task-definition', 'pgvector', 'migrations', 'service', 'schedules']) expect(after(id, 'vpc-egress'), id).toBe(true);
     for (const id of ['network', 'rds', 'elasticache', 'ecr-push', 'load-balancer']) expect(after(id, 'vpc-egress'), id).toBe(false);
+  });
+});
+
+describe('the AZs a created VPC uses', () => {
+  it('are the first ones where RDS offers the database class; with none on record, the first ones of the region', async () => {
+    const { ctx } = stepContext({ network: { vpc: 'create' }, database: DATABASE });
+    // moto answers DescribeOrderableDBInstanceOptions for Aurora only (an empty list for postgres). Answered here as
+    // the API reference shows it, each option with the AZs it is offered in:
+    // https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_DescribeOrderableDBInstanceOptions.html
+    const asked: unknown[] = [];
+    const real = ctx.aws.rds.send.bind(ctx.aws.rds);
+    ctx.aws.rds.send = (async (cmd: any) => {
+      if (cmd instanceof DescribeOrderableDBInstanceOptionsCommand) {
+        asked.push(cmd.input);
+        return { OrderableDBInstanceOptions: [{ DBInstanceClass: 'db.t4g.micro', AvailabilityZones: [{ Name: 'us-east-1c' }, { Name: 'us-east-1b' }] }] };
+      }
+      return real(cmd);
+    }) as typeof ctx.aws.rds.send;
+    const [item] = await vpc.plan(ctx);
+    expect(item!.changes![0]).toMatch(/ in 2 AZs \(us-east-1b, us-east-1c\)/);
+    expect(asked[0]).toMatchObject({ Engine: 'postgres', EngineVersion: '16.4', DBInstanceClass: 'db.t4g.micro' });
+    ctx.aws.rds.send = real as typeof ctx.aws.rds.send;
+    expect((await vpc.plan(ctx))[0]!.changes![0]).toMatch(/ in 2 AZs \(us-east-1a, us-east-1b\)/);
   });
 });
 
