@@ -1,6 +1,7 @@
 import type { IAMClient } from '@aws-sdk/client-iam';
 import type { Config } from '../config/schema.js';
 import { partitionOf } from '../config/regions.js';
+import { permissionStatement } from '../config/services-schema.js';
 import { canonicalJson } from '../canonical-json.js';
 import { renderPolicy, type PolicyDocument, type PolicyVars } from '../render-policy.js';
 import { StepError } from '../errors.js';
@@ -77,7 +78,7 @@ export function roleSpecs(w: RoleWhere, vars: PolicyVars, proxy: { secretArns?: 
   const trust = renderPolicy('ecs-tasks-trust', vars);
   const task = renderPolicy('task-policy', vars);
   // The config's own statements, after the wizard's: checked at load (named actions, ARN resources).
-  config.permissions.forEach((p, i) => task.Statement.push({ Sid: `AppPermissions${i + 1}`, Effect: 'Allow', Action: p.actions, Resource: p.resources }));
+  config.permissions.forEach((p, i) => task.Statement.push(permissionStatement(p, `AppPermissions${i + 1}`)));
   const out: RoleSpec[] = [
     {
       kind: 'execution',
@@ -98,7 +99,7 @@ export function roleSpecs(w: RoleWhere, vars: PolicyVars, proxy: { secretArns?: 
   for (const svc of Object.values(config.services)) {
     if (!svc.permissions?.length) continue;
     const own = { Version: task.Version, Statement: [...task.Statement] };
-    svc.permissions.forEach((p, i) => own.Statement.push({ Sid: `ServicePermissions${i + 1}`, Effect: 'Allow', Action: p.actions, Resource: p.resources }));
+    svc.permissions.forEach((p, i) => own.Statement.push(permissionStatement(p, `ServicePermissions${i + 1}`)));
     out.push({
       kind: { service: svc.name },
       name: serviceRoleName(w, svc.name),

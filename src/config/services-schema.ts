@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { fargateProblem } from './fargate.js';
+import { UNSCOPED_ACTIONS } from './unscoped-actions.js';
 import { parseSchedule, timezoneProblem } from './schedule-expression.js';
 
 // The parts of deploy-wizard.json that describe what runs: images, services
@@ -116,30 +117,61 @@ const autoscaling = z
 
 const secretKeyName = z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'secret keys are UPPER_SNAKE_CASE');
 
-export const permission = z.strictObject({
-  actions: z
-    .array(
-      z
-        .string()
-        .regex(/^[a-z0-9-]+:[A-Za-z0-9]+$/, 'an action is service:Action, such as bedrock:InvokeModel; wildcards are not accepted, name each action')
-        // Every role the wizard makes carries a permissions boundary without these (src/aws/app-roles.ts): granted, they would never work.
-        .refine(
-          (a) => !/^(iam|sts|organizations):/i.test(a),
-          'IAM, STS and Organizations actions are outside the permissions boundary of the roles deploy-wizard makes; grant them with a role of your own',
-        ),
-    )
-    .min(1),
-  resources: z
-    .array(
-      z
-        .string()
-        .regex(
-          /^arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:(\d{12})?:.+$/,
-          'a resource is an ARN such as arn:aws:bedrock:us-east-1::foundation-model/...; "*" is not accepted',
-        ),
-    )
-    .min(1),
-});
+export const permission = z
+  .strictObject({
+    actions: z
+      .array(
+        z
+          .string()
+          .regex(/^[a-z0-9-]+:[A-Za-z0-9]+$/, 'an action is service:Action, such as bedrock:InvokeModel; wildcards are not accepted, name each action')
+          // Every role the wizard makes carries a permissions boundary without these (src/aws/app-roles.ts): granted, they would never work.
+          .refine(
+            (a) => !/^(iam|sts|organizations):/i.test(a),
+            'IAM, STS and Organizations actions are outside the permissions boundary of the roles deploy-wizard makes; grant them with a role of your own',
+          ),
+      )
+      .min(1),
+    resources: z
+      .array(
+        z
+          .string()
+          .regex(
+            /^(\*|arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:(\d{12})?:.+)$/,
+            'a resource is an ARN such as arn:aws:bedrock:us-east-1::foundation-model/...; "*" only for actions IAM cannot scope',
+          ),
+      )
+      .min(1),
+    namespace: z
+      .string()
+      .regex(/^[^:].{0,254}$/, 'a CloudWatch namespace: 1-255 characters, not starting with ":"')
+      .optional()
+      .describe('with cloudwatch:PutMetricData: only into this metric namespace (the cloudwatch:namespace condition)'),
+  })
+  .superRefine((p, ctx) => {
+    if (p.resources.includes('*')) {
+      if (p.resources.length > 1) ctx.addIssue({ code: 'custom', path: ['resources'], message: '"*" stands alone: put the ARNs in a permission of their own' });
+      const scoped = p.actions.filter((a) => !UNSCOPED_ACTIONS.has(a));
+      if (scoped.length)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['resources'],
+          message: `"*" is accepted only for actions IAM cannot scope to a resource; ${scoped.join(', ')} ${scoped.length > 1 ? 'take' : 'takes'} ARNs: name them`,
+        });
+    }
+    if (p.namespace !== undefined && p.actions.some((a) => a !== 'cloudwatch:PutMetricData'))
+      ctx.addIssue({ code: 'custom', path: ['namespace'], message: 'only on a permission whose one action is cloudwatch:PutMetricData' });
+  });
+
+/** A permission as a policy statement: `namespace` becomes the cloudwatch:namespace condition. */
+export function permissionStatement(p: z.output<typeof permission>, sid: string) {
+  return {
+    Sid: sid,
+    Effect: 'Allow',
+    Action: p.actions,
+    Resource: p.resources.length === 1 && p.resources[0] === '*' ? '*' : p.resources,
+    ...(p.namespace ? { Condition: { StringEquals: { 'cloudwatch:namespace': p.namespace } } } : {}),
+  };
+}
 
 export const service = z
   .strictObject({

@@ -85,7 +85,11 @@ describe('whole-app config', () => {
       'permissions[0].actions[0]: IAM, STS and Organizations actions are outside the permissions boundary',
     ],
     ['"*" as the action', (c: any) => (c.permissions[0].actions = ['*']), 'permissions[0].actions[0]'],
-    ['"*" as the resource', (c: any) => (c.permissions[0].resources = ['*']), 'permissions[0].resources[0]: a resource is an ARN'],
+    [
+      '"*" as the resource of an action IAM scopes',
+      (c: any) => (c.permissions[0].resources = ['*']),
+      'permissions[0].resources: "*" is accepted only for actions IAM cannot scope',
+    ],
     [
       'autoscaling min above max',
       (c: any) => (c.services.web.autoscaling = { min: 5, max: 2, cpuTarget: 50 }),
