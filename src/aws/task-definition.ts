@@ -1,4 +1,4 @@
-import { keysFor } from '../secrets/secret-version.js';
+import { secretEnvFor } from '../secrets/secret-version.js';
 import { hasAppSecret } from '../config/features.js';
 import {
   DescribeTaskDefinitionCommand,
@@ -41,7 +41,7 @@ export function render(ctx: StepContext, s: ServiceSpec): RegisterTaskDefinition
   const environment = Object.entries({ ...s.environment, AWS_REGION: ctx.region })
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([name, value]) => ({ name, value }));
-  const keys = keysFor(s, secretOut?.keys ?? []);
+  const secretEnv = secretEnvFor(s, secretOut?.keys ?? [], ctx.config);
   const container: ContainerDefinition = {
     name: ctx.app,
     image: image.imageUri,
@@ -51,7 +51,7 @@ export function render(ctx: StepContext, s: ServiceSpec): RegisterTaskDefinition
     portMappings: s.port !== undefined ? [{ containerPort: s.port, protocol: 'tcp' }] : [],
     ...(s.command ? { command: s.command } : {}),
     environment,
-    secrets: keys.map((key) => ({ name: key, valueFrom: `${secretOut!.arn}:${key}::` })),
+    secrets: secretEnv.map((e) => ({ name: e.name, valueFrom: `${secretOut!.arn}:${e.key}::` })),
     logConfiguration: { logDriver: 'awslogs', options: { 'awslogs-group': logGroupName(ctx), 'awslogs-region': ctx.region, 'awslogs-stream-prefix': s.name } },
     ...(s.containerHealthCheck
       ? {

@@ -95,7 +95,7 @@ async function setKey(opts: CommonOptions, io: Io, key: string | undefined): Pro
   }
   // ECS hands a task its secrets when it starts: only new tasks see the new value.
   const readers = Object.values(loaded.config.services)
-    .filter((s) => keysFor(s, [key]).length)
+    .filter((s) => keysFor(s, [key], loaded.config).length)
     .map((s) => s.name);
   const who = readers.length ? readers.join(', ') : 'no service';
   if (opts.noDeploy) {

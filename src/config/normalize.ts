@@ -28,8 +28,12 @@ export interface ServiceSpec {
   desiredCount: number;
   /** App-level environment with the service's own merged over it. */
   environment: Record<string, string>;
-  /** Secret keys it receives; undefined means all. */
+  /** Secret keys it receives (the keys, not the names it sees them under); undefined means all. */
   secrets?: string[];
+  /** The variables it sees its secret keys as, when it lists them: { name: the variable, key: the app secret's key }. */
+  secretEnv?: { name: string; key: string }[];
+  /** Its own DATABASE_URL shape, kept in the app secret under serviceDatabaseKey(name) and seen as DATABASE_URL. */
+  database?: ServiceInput['database'];
   logRetentionDays: number;
   containerHealthCheck?: ServiceInput['containerHealthCheck'];
   autoscaling?: ServiceInput['autoscaling'];
@@ -39,6 +43,12 @@ export interface ServiceSpec {
 }
 
 type Ctx = z.RefinementCtx;
+
+/** A service's `secrets` entries as the keys it reads and the variables it sees them as. */
+function secretsOf(refs: NonNullable<ServiceInput['secrets']>): Pick<ServiceSpec, 'secrets' | 'secretEnv'> {
+  const secretEnv = refs.map((r) => (typeof r === 'string' ? { name: r, key: r } : { name: Object.keys(r)[0]!, key: Object.values(r)[0]! }));
+  return { secrets: [...new Set(secretEnv.map((e) => e.key))], secretEnv };
+}
 type Raw = Omit<Partial<RawConfig>, 'images' | 'services'> & { images?: Record<string, unknown>; services?: Record<string, Partial<ServiceInput>> };
 
 const issue = (ctx: Ctx, path: PropertyKey[], message: string) => ctx.addIssue({ code: 'custom', path, message });
@@ -77,9 +87,16 @@ export function checkApp(c: Raw, ctx: Ctx): void {
         defaultOwner ??= name;
       }
     }
-    for (const [i, key] of (s.secrets ?? []).entries()) {
+    const seen = new Set<string>();
+    for (const [i, ref] of (s.secrets ?? []).entries()) {
+      const [name, key] = typeof ref === 'string' ? [ref, ref] : Object.entries(ref)[0]!;
       if (!secretNames.has(key)) issue(ctx, at('secrets', i), `${key} is not a secret of this app; known: ${[...secretNames].join(', ') || 'none'}`);
+      if (seen.has(name)) issue(ctx, at('secrets', i), `${name} is listed twice; each variable reads one key`);
+      seen.add(name);
+      if (s.environment?.[name] !== undefined)
+        issue(ctx, at('secrets', i), `${name} is also in this service's environment; a variable is plain or secret, not both`);
     }
+    if (s.database && !c.database) issue(ctx, at('database'), 'needs the app-level "database" (the database whose URL it shapes)');
     for (const key of Object.keys(s.environment ?? {})) {
       if (secretNames.has(key) || ALL_DERIVED_KEYS.includes(key)) {
         issue(ctx, c.services ? at('environment', key) : ['service', 'environment', key], secretInEnv(key, c.services ? `services.${name}` : 'service'));
@@ -142,7 +159,8 @@ export function normalizeApp(c: RawConfig) {
         memory: s.memory,
         desiredCount: s.desiredCount ?? s.autoscaling?.min ?? 1,
         environment: { ...environment, ...s.environment },
-        ...(s.secrets ? { secrets: s.secrets } : {}),
+        ...(s.secrets ? secretsOf(s.secrets) : {}),
+        ...(s.database && c.database ? { database: s.database } : {}),
         logRetentionDays: s.logRetentionDays ?? 30,
         ...(s.containerHealthCheck ? { containerHealthCheck: s.containerHealthCheck } : {}),
         ...(s.autoscaling ? { autoscaling: s.autoscaling } : {}),

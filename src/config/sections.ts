@@ -8,7 +8,7 @@ import { closest } from './suggest.js';
 import { domain, edge, site } from './edge-schema.js';
 import { alarms, budget } from './alarms-schema.js';
 import { stateSection } from './state-schema.js';
-import { environment, image, legacyService, partName, permission, schedule, service } from './services-schema.js';
+import { databaseDriver, databaseUrlScheme, environment, image, legacyService, partName, permission, schedule, service } from './services-schema.js';
 
 // The sections of deploy-wizard.json, each a strict object so a typo is an
 // error with a suggestion, not silence. schema.ts puts them together.
@@ -163,16 +163,8 @@ const database = z
       .default(false)
       .describe('RDS Proxy in front (pooled connections, TLS required): DATABASE_URL goes through it, DATABASE_DIRECT_URL reaches the instance'),
     access: z.enum(['task', 'direct']).default('task').describe('how the pgvector step reaches the database'),
-    driver: z
-      .enum(['libpq', 'node-postgres', 'asyncpg'])
-      .default('libpq')
-      .describe(
-        'the Postgres driver the app uses, which decides the TLS parameters in DATABASE_URL: libpq (psycopg, Rails, Django, Go), node-postgres, asyncpg',
-      ),
-    urlScheme: z
-      .enum(['postgresql', 'postgres', 'postgresql+asyncpg', 'postgresql+psycopg'])
-      .optional()
-      .describe('the scheme of the derived DATABASE_URL (default postgresql); postgresql+asyncpg or postgresql+psycopg for SQLAlchemy'),
+    driver: databaseDriver.default('libpq'),
+    urlScheme: databaseUrlScheme.optional(),
     urlParts: z.boolean().default(false).describe('also derive DB_HOST, DB_PORT, DB_NAME, DB_USER and DB_PASSWORD, for apps that assemble their own URL'),
     clientImage: z.string().min(1).default('public.ecr.aws/docker/library/postgres:16-alpine').describe('image with psql for the one-off task (access "task")'),
   })

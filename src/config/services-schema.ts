@@ -117,6 +117,21 @@ const autoscaling = z
 
 const secretKeyName = z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'secret keys are UPPER_SNAKE_CASE');
 
+/** A key of the app secret a service receives: under its own name, or { "ENV_NAME": "SECRET_KEY" } under another. */
+const secretRef = z.union([
+  secretKeyName,
+  z
+    .record(envName, secretKeyName)
+    .refine((o) => Object.keys(o).length === 1, 'one { "ENV_NAME": "SECRET_KEY" } per entry: the variable the service sees, and the key it reads'),
+]);
+
+export const databaseDriver = z
+  .enum(['libpq', 'node-postgres', 'asyncpg'])
+  .describe('the Postgres driver the app uses, which decides the TLS parameters in DATABASE_URL: libpq (psycopg, Rails, Django, Go), node-postgres, asyncpg');
+export const databaseUrlScheme = z
+  .enum(['postgresql', 'postgres', 'postgresql+asyncpg', 'postgresql+psycopg'])
+  .describe('the scheme of the derived DATABASE_URL (default postgresql); postgresql+asyncpg or postgresql+psycopg for SQLAlchemy');
+
 export const permission = z
   .strictObject({
     actions: z
@@ -186,7 +201,14 @@ export const service = z
     healthCheckPath: healthCheckPath.optional().describe('load balancer health check (web services); default /health'),
     healthCheckGracePeriodSeconds: z.number().int().min(0).max(2_147_483_647).optional().describe('web services; default 60'),
     environment: environment.default({}).describe('merged over the app-level environment'),
-    secrets: z.array(secretKeyName).optional().describe('the app secret keys this service receives; default all'),
+    secrets: z
+      .array(secretRef)
+      .optional()
+      .describe('the app secret keys this service receives, each under its own name or as { "ENV_NAME": "SECRET_KEY" }; default all'),
+    database: z
+      .strictObject({ driver: databaseDriver.optional(), urlScheme: databaseUrlScheme.optional(), urlParts: z.boolean().optional() })
+      .optional()
+      .describe("this service's own DATABASE_URL shape (the app-level database keys are the default)"),
     logRetentionDays: logRetentionDays.optional(),
     containerHealthCheck: containerHealthCheck.optional(),
     autoscaling: autoscaling.optional(),

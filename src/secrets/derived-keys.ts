@@ -13,18 +13,27 @@ export const DERIVED_KEYS = {
 
 export const ALL_DERIVED_KEYS: readonly string[] = Object.values(DERIVED_KEYS).flat();
 
+/** The key of a service's own DATABASE_URL shape (services.<name>.database), which that service sees as DATABASE_URL. */
+export const serviceDatabaseKey = (service: string) => `DATABASE_URL_${service.toUpperCase().replace(/-/g, '_')}`;
+
+/** The services with a DATABASE_URL shape of their own, in a raw or parsed config. */
+export const servicesWithDatabaseShape = (config: { database?: unknown; services?: Record<string, { database?: unknown }> }): string[] =>
+  config.database ? Object.entries(config.services ?? {}).flatMap(([name, s]) => (s?.database ? [name] : [])) : [];
+
 /** The derived keys this config's components produce. */
 // Structural, not the schema's Config: the schema imports the list above, and this file must not import it back.
 export function derivedKeys(config: {
   database?: { urlParts?: boolean; proxy?: boolean; readers?: number };
+  services?: Record<string, { database?: { urlParts?: boolean } }>;
   cache?: unknown;
   auth?: { cognito?: unknown };
 }): string[] {
   return [
     ...(config.database ? DERIVED_KEYS.database : []),
-    ...(config.database?.urlParts ? DERIVED_KEYS.databaseParts : []),
+    ...(config.database?.urlParts || Object.values(config.services ?? {}).some((s) => s?.database?.urlParts) ? DERIVED_KEYS.databaseParts : []),
     ...(config.database?.proxy ? DERIVED_KEYS.databaseDirect : []),
     ...(config.database?.readers ? DERIVED_KEYS.databaseRead : []),
+    ...servicesWithDatabaseShape(config).map(serviceDatabaseKey),
     ...(config.cache ? DERIVED_KEYS.cache : []),
     ...(config.auth?.cognito ? DERIVED_KEYS.cognito : []),
   ];

@@ -1,8 +1,26 @@
 import { createHash } from 'node:crypto';
 import type { ServiceSpec } from '../config/schema.js';
+import { serviceDatabaseKey, servicesWithDatabaseShape } from './derived-keys.js';
 
-/** The keys of the app secret a service receives: those it lists, or all of them. */
-export const keysFor = (s: Pick<ServiceSpec, 'secrets'>, keys: readonly string[]): string[] => keys.filter((k) => !s.secrets || s.secrets.includes(k));
+type Reader = Pick<ServiceSpec, 'name' | 'secretEnv' | 'database'>;
+type Shapes = { database?: unknown; services: Record<string, { database?: unknown }> };
+
+/**
+ * The variables a service sees and the key of the app secret each reads: those it lists (under their own
+ * names or another), or every key but the other services' own DATABASE_URL shapes; with a shape of its own,
+ * DATABASE_URL reads that. Only keys the secret holds.
+ */
+export function secretEnvFor(s: Reader, keys: readonly string[], config: Shapes): { name: string; key: string }[] {
+  const stored = new Set(keys);
+  const shapes = new Set(servicesWithDatabaseShape(config).map(serviceDatabaseKey));
+  let env = (s.secretEnv ?? keys.filter((k) => !shapes.has(k)).map((k) => ({ name: k, key: k }))).filter((e) => stored.has(e.key));
+  const own = s.database ? serviceDatabaseKey(s.name) : undefined;
+  if (own && stored.has(own)) env = [...env.filter((e) => e.name !== 'DATABASE_URL' && e.key !== own), { name: 'DATABASE_URL', key: own }];
+  return env.sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/** The keys of the app secret a service reads. */
+export const keysFor = (s: Reader, keys: readonly string[], config: Shapes): string[] => [...new Set(secretEnvFor(s, keys, config).map((e) => e.key))];
 
 /**
  * Which values of the secret a service's running tasks hold: ECS reads

@@ -10,6 +10,7 @@ import type { StepContext } from '../../src/pipeline/context.js';
 import { StepError } from '../../src/errors.js';
 import { derivedKeys } from '../../src/secrets/derived-keys.js';
 import { databaseUrl } from '../../src/config/database-url.js';
+import { serviceDatabaseKey } from '../../src/secrets/derived-keys.js';
 import { parseSecretObject, randomAlnum, readSecretJson } from '../../src/secrets/store.js';
 import { ownedBy, ownershipTags, type Check, type PlanItem } from '../../src/pipeline/step.js';
 import { isError } from '../../src/aws/not-found.js';
@@ -71,17 +72,26 @@ async function derived(ctx: StepContext): Promise<Record<string, string>> {
     const role = await readSecretJson(ctx, arn);
     if (!role?.password || !role.username) throw new StepError('secrets', `derive DATABASE_URL: the secret ${arn} has no username or password`);
     const db = ctx.config.database!;
-    const url = (host: string, port: number) =>
-      databaseUrl({ user: role.username!, password: role.password!, host, port, database: rds.dbName, driver: db.driver, scheme: db.urlScheme });
+    const url = (host: string, port: number, shape: { driver?: typeof db.driver; urlScheme?: typeof db.urlScheme } = {}) =>
+      databaseUrl({
+        user: role.username!,
+        password: role.password!,
+        host,
+        port,
+        database: rds.dbName,
+        driver: shape.driver ?? db.driver,
+        scheme: shape.urlScheme ?? db.urlScheme,
+      });
     // With RDS Proxy the app connects through it; DATABASE_DIRECT_URL reaches the instance, for what a proxy cannot
     // carry (session-level features, some migration tools' advisory locks).
-    if (db.proxy) {
-      out.DATABASE_URL = url(ctx.output('rds-proxy').endpoint, 5432);
-      out.DATABASE_DIRECT_URL = url(rds.endpoint, rds.port);
-    } else out.DATABASE_URL = url(rds.endpoint, rds.port);
+    const [host, port] = db.proxy ? [ctx.output('rds-proxy').endpoint, 5432] : [rds.endpoint, rds.port];
+    out.DATABASE_URL = url(host, port);
+    if (db.proxy) out.DATABASE_DIRECT_URL = url(rds.endpoint, rds.port);
+    // A service with a shape of its own (services.<name>.database) reads its URL from a key of its own as DATABASE_URL.
+    for (const svc of Object.values(ctx.config.services)) if (svc.database) out[serviceDatabaseKey(svc.name)] = url(host, port, svc.database);
     // Aurora readers: read-only queries can go to the reader endpoint, which spreads them over the readers.
     if (rds.readerEndpoint) out.DATABASE_READ_URL = url(rds.readerEndpoint, rds.port);
-    if (db.urlParts) {
+    if (db.urlParts || Object.values(ctx.config.services).some((svc) => svc.database?.urlParts)) {
       Object.assign(out, { DB_HOST: rds.endpoint, DB_PORT: String(rds.port), DB_NAME: rds.dbName, DB_USER: role.username, DB_PASSWORD: role.password });
     }
   }
@@ -138,7 +148,9 @@ const same = (a: Record<string, string>, b: Record<string, string>) =>
 export const secrets: StepCode<'secrets'> = {
   // Values are deliberately not inputs (a hash of a short key is guessable): verify compares the live secret instead.
   async inputs(ctx) {
-    return { spec: ctx.config.secrets, derived: derivedKeys(ctx.config), name: appSecretName(ctx) };
+    // Services' own DATABASE_URL shapes (only when there are some, so other configs keep their input hash).
+    const shapes = Object.values(ctx.config.services).flatMap((svc) => (svc.database ? [[svc.name, svc.database]] : []));
+    return { spec: ctx.config.secrets, derived: derivedKeys(ctx.config), name: appSecretName(ctx), ...(shapes.length ? { shapes } : {}) };
   },
 
   async plan(ctx) {

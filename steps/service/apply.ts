@@ -110,7 +110,7 @@ async function rolloutCounts(ctx: StepContext, cluster: string, name: string): P
 /** The secret version a service's tasks should hold: from when each key it reads last changed. */
 const secretsOf = (ctx: StepContext, s: ServiceSpec) => {
   const out = hasAppSecret(ctx.config) ? ctx.output('secrets') : undefined;
-  return out ? secretVersion(keysFor(s, out.keys), out.changedAt ?? {}) : '';
+  return out ? secretVersion(keysFor(s, out.keys, ctx.config), out.changedAt ?? {}) : '';
 };
 
 export const service: StepCode<'service'> = {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ECSClient, DescribeTaskDefinitionCommand } from '@aws-sdk/client-ecs';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { freePortSync } from '../helpers/free-port.js';
 import { makeApp, makeExampleApp, readState, runCli } from '../helpers/cli.js';
 import { recordedDeploy, mutatingCalls } from '../helpers/recorded-deploy.js';
@@ -28,6 +29,24 @@ describe('whole-app examples (several services, workers, schedules) through the 
         // Default: the web service on "/*" (espejo's is api).
         const runAs = config.migrations.service ?? Object.keys(config.services).find((k) => config.services[k].routes?.includes('/*'));
         expect(state.steps.migrations.outputs.ranFor).toBe(state.steps['task-definition'].outputs.services[runAs].taskDefinitionArn);
+      }
+      // Secrets shaped per service: arbiter-ai's backend reads an asyncpg URL, its frontend a node-postgres one
+      // and AUTH_SECRET from the NEXTAUTH_SECRET key, each as its task definition says.
+      for (const [name, svc] of Object.entries<any>(config.services).filter(([, s]) => s.database || s.secrets)) {
+        const arn = state.steps['task-definition'].outputs.services[name].taskDefinitionArn;
+        const td = (await ecs().send(new DescribeTaskDefinitionCommand({ taskDefinition: arn }))).taskDefinition!;
+        const refs = Object.fromEntries(td.containerDefinitions![0]!.secrets!.map((x) => [x.name, x.valueFrom!.split(':').at(-3)]));
+        if (svc.database) expect(refs.DATABASE_URL, name).toBe(`DATABASE_URL_${name.toUpperCase()}`);
+        for (const ref of svc.secrets ?? []) if (typeof ref === 'object') for (const [env, key] of Object.entries(ref)) expect(refs[env], name).toBe(key);
+        if (svc.secrets) expect(Object.keys(refs).sort(), name).toEqual(svc.secrets.map((r: any) => (typeof r === 'string' ? r : Object.keys(r)[0])).sort());
+        else expect(Object.keys(refs), name).not.toContain('DATABASE_URL_WEB');
+      }
+      if (config.services.api?.database) {
+        const value = JSON.parse(
+          (await new SecretsManagerClient({ region: 'us-east-1' }).send(new GetSecretValueCommand({ SecretId: `${app}/prod` }))).SecretString!,
+        );
+        expect(value.DATABASE_URL_API).toMatch(/^postgresql\+asyncpg:\/\/.*\?ssl=require$/);
+        expect(value.DATABASE_URL_WEB).toMatch(/^postgresql:\/\/.*\?sslmode=require&uselibpqcompat=true$/);
       }
       const again = await recordedDeploy(dir, secrets);
       expect(again.code).toBe(0);
