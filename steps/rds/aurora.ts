@@ -1,5 +1,7 @@
 import {
   CreateDBClusterCommand,
+  CreateDBClusterSnapshotCommand,
+  DescribeDBClusterSnapshotsCommand,
   CreateDBInstanceCommand,
   DeleteDBInstanceCommand,
   DescribeDBInstancesCommand,
@@ -16,7 +18,9 @@ import { ownedBy, ownershipTags } from '../../src/pipeline/step.js';
 import { StepError } from '../../src/errors.js';
 import { fit, rdsIdentifier } from '../../src/aws/names.js';
 import { findCluster } from '../../src/aws/rds-instance.js';
-import { isError } from '../../src/aws/not-found.js';
+import { isError, unlessNotFound } from '../../src/aws/not-found.js';
+import { versionParts, versionStanding } from '../../src/aws/engine-version.js';
+import { createHash } from 'node:crypto';
 import { waitFor } from '../../src/wait.js';
 import { wantDeletionProtection } from './changes.js';
 
@@ -34,11 +38,27 @@ const memberClass = (d: Db) => (d.serverless ? 'db.serverless' : d.instanceClass
 export interface ClusterChange {
   label: string;
   input: Partial<ModifyDBClusterMessage>;
+  /** A version change restarts every instance: a brief outage, so a manual snapshot is taken first. */
+  restart?: true;
 }
 
 /** What differs between the cluster and the config: each applied with one ModifyDBCluster, at once and with no downtime. */
 export function clusterChanges(d: Db, env: string, c: DBCluster): ClusterChange[] {
   const out: ClusterChange[] = [];
+  const version = c.EngineVersion ?? '0';
+  const standing = versionStanding(d.engineVersion, version);
+  if (standing === 'downgrade')
+    throw new StepError('rds', `modify database: database.engineVersion ${d.engineVersion} is older than the running ${version}; Aurora cannot downgrade`, {
+      hint: `Set database.engineVersion to ${version.split('.')[0]} (any minor of it) or later.`,
+    });
+  if (standing === 'upgrade') {
+    const major = versionParts(d.engineVersion)[0] > versionParts(version)[0];
+    out.push({
+      label: `version ${version} → ${d.engineVersion}`,
+      input: { EngineVersion: d.engineVersion, ...(major ? { AllowMajorVersionUpgrade: true } : {}) },
+      restart: true,
+    });
+  }
   const s = c.ServerlessV2ScalingConfiguration;
   if (d.serverless && (s?.MinCapacity !== d.serverless.minAcu || s?.MaxCapacity !== d.serverless.maxAcu))
     out.push({
@@ -54,6 +74,51 @@ export function clusterChanges(d: Db, env: string, c: DBCluster): ClusterChange[
   const protect = wantDeletionProtection(d, env);
   if (!!c.DeletionProtection !== protect) out.push({ label: `deletion protection ${protect ? 'on' : 'off'}`, input: { DeletionProtection: protect } });
   return out;
+}
+
+/** The manual snapshot taken before a change that restarts the cluster: named for the changes, so a resumed run finds it. */
+const beforeName = (ctx: StepContext, changes: ClusterChange[]) =>
+  fit(
+    `${clusterId(ctx)}-before-${createHash('sha256')
+      .update(changes.map((c) => c.label).join(';'))
+      .digest('hex')
+      .slice(0, 8)}`,
+    255,
+  );
+
+async function snapshotBefore(ctx: StepContext, changes: ClusterChange[]): Promise<void> {
+  const id = beforeName(ctx, changes);
+  const snap = async () =>
+    (
+      await unlessNotFound(
+        ctx.aws.rds.send(new DescribeDBClusterSnapshotsCommand({ DBClusterSnapshotIdentifier: id })),
+        'DBClusterSnapshotNotFoundFault',
+        'DBClusterSnapshotNotFound',
+      )
+    )?.DBClusterSnapshots?.[0];
+  if (!(await snap())) {
+    ctx.log.info(`taking snapshot ${id} before: ${changes.map((c) => c.label).join(', ')}`);
+    try {
+      await ctx.aws.rds.send(
+        new CreateDBClusterSnapshotCommand({ DBClusterIdentifier: clusterId(ctx), DBClusterSnapshotIdentifier: id, Tags: ownershipTags(ctx, 'rds') }),
+      );
+    } catch (e) {
+      if (!isError(e, 'DBClusterSnapshotAlreadyExistsFault')) throw e;
+    }
+  }
+  await waitFor({
+    stepId: 'rds',
+    what: `snapshot ${id}`,
+    clock: ctx.clock,
+    signal: ctx.signal,
+    deadlineMs: 40 * 60_000,
+    typical: 'a few minutes',
+    onStatus: (l) => ctx.log.info(l),
+    poll: async () => {
+      const status = (await snap())?.Status ?? 'missing';
+      return { done: status === 'available', status, ...(status === 'failed' ? { fatal: 'the snapshot failed' } : {}) };
+    },
+  });
 }
 
 async function members(ctx: StepContext): Promise<DBInstance[]> {
@@ -101,7 +166,16 @@ export async function auroraPlan(ctx: StepContext): Promise<PlanItem[]> {
       action: labels.length ? 'update' : 'keep',
       resource: `Aurora cluster ${clusterId(ctx)}`,
       detail: labels.join(', ') || c.Status,
-      ...(labels.length ? { changes: [...diff.map((x) => `${x.label}: now, no downtime`), ...labels.slice(diff.length).map((l) => `${l}: now`)] } : {}),
+      ...(labels.length
+        ? {
+            changes: [
+              ...diff.map(
+                (x) => `${x.label}: now, ${x.restart ? `a restart of every instance (a brief outage); snapshot ${beforeName(ctx, [x])} first` : 'no downtime'}`,
+              ),
+              ...labels.slice(diff.length).map((l) => `${l}: now`),
+            ],
+          }
+        : {}),
     },
   ];
 }
@@ -172,9 +246,17 @@ export async function auroraApply(ctx: StepContext, a: AuroraInputs): Promise<DB
     }
     c = await findCluster(ctx);
   } else {
-    const diff = clusterChanges(d, ctx.env, c);
+    let diff = clusterChanges(d, ctx.env, c);
     if (diff.length) {
       if (c.Status !== 'available') c = await waitCluster(ctx);
+      if (diff.some((x) => x.restart)) {
+        await snapshotBefore(
+          ctx,
+          diff.filter((x) => x.restart),
+        );
+        c = await waitCluster(ctx);
+        diff = clusterChanges(d, ctx.env, c);
+      }
       ctx.log.info(`modifying ${clusterId(ctx)}: ${diff.map((x) => x.label).join('; ')}`);
       await ctx.aws.rds.send(
         new ModifyDBClusterCommand({ DBClusterIdentifier: clusterId(ctx), ApplyImmediately: true, ...Object.assign({}, ...diff.map((x) => x.input)) }),

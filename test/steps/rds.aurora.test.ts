@@ -83,6 +83,24 @@ describe('database.engine "aurora-postgresql": an Aurora Serverless v2 cluster',
     });
     expect(after.DBClusterMembers.map((m: any) => m.DBInstanceIdentifier)).toEqual([`${app}-prod-1`]);
 
+    // A newer version restarts every instance: the plan says so, a snapshot is taken first, then one ModifyDBCluster.
+    ctx.config = { ...ctx.config, database: { ...ctx.config.database!, engineVersion: '16.6' } };
+    const [upgrade] = await rds.plan(ctx);
+    expect(upgrade!.changes).toEqual([
+      expect.stringMatching(
+        new RegExp(`^version 16\\.4 → 16\\.6: now, a restart of every instance \\(a brief outage\\); snapshot ${app}-prod-before-[0-9a-f]{8} first$`),
+      ),
+    ]);
+    calls.length = 0;
+    await rds.apply(ctx);
+    expect(calls.filter((x) => MUTATING.test(x.command)).map((x) => x.command)).toEqual(['CreateDBClusterSnapshot', 'ModifyDBCluster']);
+    expect(calls.find((x) => x.command === 'ModifyDBCluster')!.input).toMatchObject({ EngineVersion: '16.6', ApplyImmediately: true });
+    expect((await cluster(ctx, `${app}-prod`)).EngineVersion).toBe('16.6');
+    // Older than what runs: refused, naming the key.
+    ctx.config = { ...ctx.config, database: { ...ctx.config.database!, engineVersion: '15.4' } };
+    await expect(rds.plan(ctx)).rejects.toThrow(/database\.engineVersion 15\.4 is older than the running 16\.6; Aurora cannot downgrade/);
+    ctx.config = { ...ctx.config, database: { ...ctx.config.database!, engineVersion: '16.6' } };
+
     // The cost: ACU-hours at the floor, the ceiling stated, storage as it grows.
     expect(manifest.cost!(ctx.config)[0]).toMatchObject({ component: 'Aurora Serverless v2', monthly: 87.6 });
 
