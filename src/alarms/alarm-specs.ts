@@ -1,5 +1,5 @@
 import type { MetricDataQuery, PutMetricAlarmCommandInput } from '@aws-sdk/client-cloudwatch';
-import type { Thresholds } from '../config/alarms-schema.js';
+import { comparisonOperator, type CustomAlarm, type LogPattern, type Thresholds } from '../config/alarms-schema.js';
 
 /** What the alarms watch, by the names CloudWatch's dimensions use. */
 export interface Watched {
@@ -14,9 +14,17 @@ export interface Watched {
   database?: string;
   /** An Aurora cluster (reported by DBClusterIdentifier; its storage grows by itself) rather than an instance. */
   databaseIsCluster?: boolean;
+  /** Aurora Serverless v2: the most capacity the cluster may scale to, for the capacity alarm. */
+  databaseMaxAcu?: number;
   /** The cache's node ids (ElastiCache reports per node). */
   cacheNodes: string[];
+  /** alarms.custom and alarms.logPatterns. */
+  custom?: CustomAlarm[];
+  logPatterns?: LogPattern[];
 }
+
+/** The namespace of the metrics the log-pattern filters publish. */
+export const logMetricNamespace = (w: Pick<Watched, 'app' | 'env'>) => `deploy-wizard/${w.app}-${w.env}`;
 
 export type AlarmSpec = PutMetricAlarmCommandInput & { AlarmName: string };
 
@@ -168,6 +176,37 @@ export function alarmSpecs(w: Watched, t: Thresholds, topicArn: string): AlarmSp
       ComparisonOperator: 'GreaterThanThreshold',
     });
   }
+  if (w.database && w.databaseIsCluster && w.databaseMaxAcu) {
+    out.push({
+      ...common,
+      AlarmName: `${p}db-capacity-high`,
+      AlarmDescription: `Aurora capacity above ${t.dbCapacityPercent}% of ${w.databaseMaxAcu} ACU for 15 minutes: it is near its ceiling; raise database.serverless.maxAcu, or find the load.`,
+      ...metric('AWS/RDS', 'ServerlessDatabaseCapacity', { DBClusterIdentifier: w.database }, 'Maximum', 300),
+      EvaluationPeriods: 3,
+      Threshold: Math.round(w.databaseMaxAcu * t.dbCapacityPercent) / 100,
+      ComparisonOperator: 'GreaterThanThreshold',
+    });
+  }
+  for (const c of w.custom ?? [])
+    out.push({
+      ...common,
+      AlarmName: `${p}metric-${c.name}`,
+      AlarmDescription: c.description ?? `${c.metric.namespace} ${c.metric.name} (${c.metric.statistic}) ${c.comparison} ${c.threshold}`,
+      ...metric(c.metric.namespace, c.metric.name, c.metric.dimensions, c.metric.statistic, c.periodMinutes * 60),
+      EvaluationPeriods: c.evaluationPeriods,
+      Threshold: c.threshold,
+      ComparisonOperator: comparisonOperator(c.comparison),
+    });
+  for (const l of w.logPatterns ?? [])
+    out.push({
+      ...common,
+      AlarmName: `${p}log-${l.name}`,
+      AlarmDescription: `At least ${l.threshold} log lines matching ${l.pattern} in ${l.periodMinutes} minutes. See deploy-wizard logs.`,
+      ...metric(logMetricNamespace(w), l.name, {}, 'Sum', l.periodMinutes * 60),
+      EvaluationPeriods: l.evaluationPeriods,
+      Threshold: l.threshold,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    });
   for (const node of w.cacheNodes) {
     const c = { CacheClusterId: node };
     const suffix = w.cacheNodes.length > 1 ? `-${node.split('-').pop()}` : '';

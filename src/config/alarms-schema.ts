@@ -18,12 +18,70 @@ export const thresholds = z.strictObject({
   dbConnections: z.number().int().min(1).default(80).describe('open database connections'),
   cacheMemoryPercent: z.number().min(1).max(100).default(80).describe("the cache's memory use"),
   cacheEvictions: z.number().int().min(1).default(100).describe('keys the cache evicted in 5 minutes'),
+  dbCapacityPercent: z.number().min(1).max(100).default(90).describe("Aurora Serverless v2: the cluster's capacity as a percent of maxAcu, 15 minutes running"),
 });
 
-export const alarms = z.strictObject({
-  email: emails.describe('addresses that get the alarm e-mails (each confirms its subscription once)'),
-  thresholds: thresholds.partial().default({}).describe('override a default threshold by name'),
+const alarmName = z.string().regex(/^[a-z](?:[a-z0-9]|-(?!-)){0,38}[a-z0-9]$/, 'use 2-40 lowercase letters, digits and single hyphens, starting with a letter');
+const COMPARISONS = {
+  '>': 'GreaterThanThreshold',
+  '>=': 'GreaterThanOrEqualToThreshold',
+  '<': 'LessThanThreshold',
+  '<=': 'LessThanOrEqualToThreshold',
+} as const;
+export const comparisonOperator = (c: keyof typeof COMPARISONS) => COMPARISONS[c];
+const statistic = z
+  .string()
+  .regex(
+    /^(Average|Sum|Minimum|Maximum|SampleCount|p\d{1,2}(\.\d{1,2})?)$/,
+    'Average, Sum, Minimum, Maximum, SampleCount, or a percentile such as p95 or p99.9',
+  );
+
+/** An alarm on any CloudWatch metric: the app's own (a namespace it publishes) or AWS's. */
+const customAlarm = z.strictObject({
+  name: alarmName.describe('the alarm is named <app>-<env>-<name>'),
+  metric: z.strictObject({
+    namespace: z.string().min(1).max(255),
+    name: z.string().min(1).max(255),
+    dimensions: z.record(z.string().min(1).max(255), z.string().min(1).max(1024)).default({}),
+    statistic: statistic.default('Average'),
+  }),
+  threshold: z.number(),
+  comparison: z.enum(['>', '>=', '<', '<=']).default('>'),
+  periodMinutes: z.number().int().min(1).max(1440).default(5).describe('the length of one datapoint'),
+  evaluationPeriods: z.number().int().min(1).max(100).default(1).describe('datapoints in a row that breach before it alarms'),
+  description: z.string().max(1024).optional(),
 });
+
+/** An alarm on lines of the app's log group that match a CloudWatch Logs filter pattern. */
+const logPattern = z.strictObject({
+  name: alarmName.describe('the metric filter and the alarm are named <app>-<env>-<name>'),
+  pattern: z.string().min(1).max(1024).describe('a CloudWatch Logs filter pattern, such as { $.level = "error" } or "ERROR"'),
+  threshold: z.number().int().min(1).describe('matching lines per period that make it alarm'),
+  periodMinutes: z.number().int().min(1).max(1440).default(5),
+  evaluationPeriods: z.number().int().min(1).max(100).default(1),
+});
+
+export type CustomAlarm = z.output<typeof customAlarm>;
+export type LogPattern = z.output<typeof logPattern>;
+
+export const alarms = z
+  .strictObject({
+    email: emails.describe('addresses that get the alarm e-mails (each confirms its subscription once)'),
+    thresholds: thresholds.partial().default({}).describe('override a default threshold by name'),
+    custom: z.array(customAlarm).max(50).default([]).describe('alarms on any metric, such as one the app publishes'),
+    logPatterns: z.array(logPattern).max(20).default([]).describe("alarms on lines of the app's logs that match a filter pattern"),
+  })
+  .superRefine((a, ctx) => {
+    const seen = new Set<string>();
+    for (const [key, list] of [
+      ['custom', a.custom],
+      ['logPatterns', a.logPatterns],
+    ] as const)
+      for (const [i, x] of list.entries()) {
+        if (seen.has(x.name)) ctx.addIssue({ code: 'custom', path: [key, i, 'name'], message: `${x.name} is already the name of another alarm here` });
+        seen.add(x.name);
+      }
+  });
 
 export const budget = z.strictObject({
   monthlyUsd: z.number().positive().max(1_000_000).describe('the monthly cost budget in US dollars'),

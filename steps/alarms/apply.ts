@@ -11,13 +11,14 @@ import {
 import { DescribeReplicationGroupsCommand } from '@aws-sdk/client-elasticache';
 import type { StepContext } from '../../src/pipeline/context.js';
 import { ownedBy, ownershipTags, type Check, type PlanItem } from '../../src/pipeline/step.js';
+import { convergeLogFilters } from '../../src/alarms/log-filters.js';
 import { alarmPrefix, alarmSpecs, dashboardBody, type AlarmSpec, type Watched } from '../../src/alarms/alarm-specs.js';
 import { ensureAlarmTopic, findAlarmTopic } from '../../src/alarms/alarm-topic.js';
 import { thresholds } from '../../src/config/alarms-schema.js';
 import { subsetEqual } from '../../src/subset-equal.js';
 import { canonicalJson } from '../../src/canonical-json.js';
 import { unlessNotFound } from '../../src/aws/not-found.js';
-import { ecsServiceName, topicName, clusterName, dashboardName } from '../../src/aws/names.js';
+import { ecsServiceName, topicName, clusterName, dashboardName, logGroupName } from '../../src/aws/names.js';
 import { rdsIdentifier, replicationGroupId } from '../../src/aws/names.js';
 import type { StepCode } from '../../src/pipeline/manifest.js';
 
@@ -57,7 +58,11 @@ async function watched(ctx: StepContext): Promise<Watched> {
     services: Object.keys(ctx.config.services).map((name) => ({ name, serviceName: svc.services[name]?.serviceName ?? ecsServiceName(ctx, name) })),
     database: ctx.config.database ? rdsIdentifier(ctx.app, ctx.env) : undefined,
     databaseIsCluster: ctx.config.database?.engine === 'aurora-postgresql',
+    ...(ctx.config.database?.serverless ? { databaseMaxAcu: ctx.config.database.serverless.maxAcu } : {}),
     cacheNodes,
+    // Only when there are some, so configs without them keep their input hash.
+    ...(ctx.config.alarms!.custom.length ? { custom: ctx.config.alarms!.custom } : {}),
+    ...(ctx.config.alarms!.logPatterns.length ? { logPatterns: ctx.config.alarms!.logPatterns } : {}),
   };
 }
 
@@ -124,12 +129,18 @@ export const alarms: StepCode<'alarms'> = {
     }
     for (const name of have.keys())
       if (!specs.some((s) => s.AlarmName === name)) items.push({ action: 'delete', resource: `alarm ${name}`, detail: 'no longer watched' });
+    for (const change of await convergeLogFilters(ctx, ctx.config.alarms!.logPatterns, true)) {
+      const [verb, ...rest] = change.split(' ');
+      items.push({ action: verb as PlanItem['action'], resource: rest.join(' '), detail: `on ${logGroupName(ctx)}` });
+    }
     items.push({ action: 'update', resource: `dashboard ${dashboardName(ctx)}`, detail: 'changed only if it differs' });
     return items;
   },
 
   async apply(ctx) {
     const topic = await ensureAlarmTopic(ctx, ctx.config.alarms!.email);
+    // The filters first: a log alarm watches the metric its filter publishes.
+    for (const change of await convergeLogFilters(ctx, ctx.config.alarms!.logPatterns)) ctx.log.info(change);
     const specs = alarmSpecs(await watched(ctx), wantThresholds(ctx), topic.arn);
     const have = await existing(ctx);
     for (const s of specs) {
@@ -167,6 +178,8 @@ export const alarms: StepCode<'alarms'> = {
     const checks: Check[] = [{ name: `SNS topic ${topicName(ctx)}`, ok: topic?.arn === out.topicArn }];
     const missing = out.alarms.filter((n) => !have.has(n));
     checks.push({ name: 'alarms', ok: missing.length === 0, detail: missing.length ? `missing: ${missing.join(', ')}` : `${out.alarms.length}` });
+    const filters = await convergeLogFilters(ctx, ctx.config.alarms!.logPatterns, true);
+    checks.push({ name: 'log metric filters', ok: filters.length === 0, detail: filters.join(', ') || undefined });
     return checks;
   },
 

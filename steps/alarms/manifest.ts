@@ -17,7 +17,11 @@ const watchedOf = (w: Pick<Where, 'app' | 'env'>, c: Config, cacheNodes: string[
     cluster: clusterName(w),
     services: services.map((s) => ({ name: s.name, serviceName: s.name })),
     database: c.database ? 'db' : undefined,
+    databaseIsCluster: c.database?.engine === 'aurora-postgresql',
+    ...(c.database?.serverless ? { databaseMaxAcu: c.database.serverless.maxAcu } : {}),
     cacheNodes: c.cache ? cacheNodes : [],
+    custom: c.alarms?.custom ?? [],
+    logPatterns: c.alarms?.logPatterns ?? [],
   };
 };
 
@@ -46,6 +50,8 @@ export const manifest = defineStep({
     { sid: 'StaleAlarms', calls: ['CloudWatch:ListTagsForResource', 'CloudWatch:DeleteAlarms'], on: ['stale-alarm'] },
     { sid: 'Dashboard', calls: ['CloudWatch:GetDashboard', 'CloudWatch:PutDashboard'], on: ['dashboard'] },
     { sid: 'AlarmDimensions', calls: ['ElastiCache:DescribeReplicationGroups'], on: '*' },
+    // alarms.logPatterns: metric filters on the app's own log group.
+    { sid: 'LogMetricFilters', calls: ['Logs:DescribeMetricFilters', 'Logs:PutMetricFilter', 'Logs:DeleteMetricFilter'], on: ['log-group'] },
     {
       sid: 'AlarmTopic',
       calls: [

@@ -12,7 +12,9 @@ import { ownedBy, type Teardown } from '../../src/pipeline/step.js';
 import { unlessNotFound } from '../../src/aws/not-found.js';
 import { alarmPrefix } from '../../src/alarms/alarm-specs.js';
 import { findAlarmTopic, findKey, keyAlias } from '../../src/alarms/alarm-topic.js';
-import { topicName, dashboardName } from '../../src/aws/names.js';
+import { topicName, dashboardName, logGroupName } from '../../src/aws/names.js';
+import { ourFilters } from '../../src/alarms/log-filters.js';
+import { DeleteMetricFilterCommand } from '@aws-sdk/client-cloudwatch-logs';
 
 /** The alarms, the dashboard, the topic (its subscriptions go with it) and its key (scheduled for deletion: KMS waits at least 7 days). */
 export async function destroyAlarms(ctx: StepContext): Promise<Teardown[]> {
@@ -30,6 +32,18 @@ export async function destroyAlarms(ctx: StepContext): Promise<Teardown[]> {
       resource: `${mine.length} CloudWatch alarm(s) ${alarmPrefix(ctx)}*`,
       remove: async () => {
         for (let i = 0; i < mine.length; i += 100) await ctx.aws.cloudwatch.send(new DeleteAlarmsCommand({ AlarmNames: mine.slice(i, i + 100) }));
+      },
+    });
+  const filters = await ourFilters(ctx);
+  if (filters.length)
+    items.push({
+      resource: `${filters.length} log metric filter(s) ${alarmPrefix(ctx)}log-*`,
+      remove: async () => {
+        for (const f of filters)
+          await unlessNotFound(
+            ctx.aws.logs.send(new DeleteMetricFilterCommand({ logGroupName: logGroupName(ctx), filterName: f.filterName })),
+            'ResourceNotFoundException',
+          );
       },
     });
   const dash = await unlessNotFound(

@@ -1,11 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { DescribeAlarmsCommand, GetDashboardCommand, ListTagsForResourceCommand, PutMetricAlarmCommand } from '@aws-sdk/client-cloudwatch';
 import { ListSubscriptionsByTopicCommand } from '@aws-sdk/client-sns';
+import { CreateLogGroupCommand, DescribeMetricFiltersCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { alarms } from '../../steps/alarms/apply.js';
 import { destroyAlarms } from '../../steps/alarms/teardown.js';
 import { manifest } from '../../steps/alarms/manifest.js';
 import { withLoadBalancer } from '../helpers/with-load-balancer.js';
 import { MUTATING } from '../helpers/step-context.js';
+import { configProblems } from '../helpers/config-problems.js';
 import { ownershipTags, type StepOutputs } from '../../src/pipeline/step.js';
 
 /** A web service and a worker, deployed as far as the alarms care: the service step's outputs beside a real load balancer. */
@@ -84,5 +86,97 @@ describe('alarms', () => {
     for (const t of await destroyAlarms(ctx)) await t.remove?.();
     const left = (await ctx.aws.cloudwatch.send(new DescribeAlarmsCommand({ AlarmNamePrefix: `${ctx.app}-prod-` }))).MetricAlarms!.map((a) => a.AlarmName);
     expect(left).toEqual([`${ctx.app}-prod-mine`]);
+  });
+});
+
+describe("alarms on the app's own signals", () => {
+  it('a custom metric alarm and a log-pattern alarm with its metric filter; a re-run changes nothing; a removed pattern takes its filter and alarm with it', async () => {
+    const calls: string[] = [];
+    const t = await watchedApp(calls);
+    const { ctx } = t;
+    ctx.config = {
+      ...ctx.config,
+      alarms: {
+        ...ctx.config.alarms!,
+        custom: [
+          {
+            name: 'daily-llm-cost',
+            metric: { namespace: 'Espejo/Usage', name: 'CostUsdDaily', dimensions: {}, statistic: 'Maximum' },
+            threshold: 25,
+            comparison: '>',
+            periodMinutes: 60,
+            evaluationPeriods: 1,
+          },
+        ],
+        logPatterns: [{ name: 'errors', pattern: '{ $.level = "error" }', threshold: 10, periodMinutes: 10, evaluationPeriods: 1 }],
+      },
+    };
+    // The log group the task-definition step makes.
+    await ctx.aws.logs.send(new CreateLogGroupCommand({ logGroupName: `/ecs/${ctx.app}-prod` }));
+    const plan = await alarms.plan(ctx);
+    expect(plan.map((i) => `${i.action} ${i.resource}`)).toEqual(
+      expect.arrayContaining([
+        `create alarm ${ctx.app}-prod-metric-daily-llm-cost`,
+        `create alarm ${ctx.app}-prod-log-errors`,
+        `create metric filter ${ctx.app}-prod-log-errors`,
+      ]),
+    );
+    const out = await alarms.apply(ctx);
+    const live = (
+      await ctx.aws.cloudwatch.send(new DescribeAlarmsCommand({ AlarmNames: [`${ctx.app}-prod-metric-daily-llm-cost`, `${ctx.app}-prod-log-errors`] }))
+    ).MetricAlarms!;
+    expect(live.find((a) => a.AlarmName!.endsWith('daily-llm-cost'))).toMatchObject({
+      Namespace: 'Espejo/Usage',
+      MetricName: 'CostUsdDaily',
+      Statistic: 'Maximum',
+      Period: 3600,
+      Threshold: 25,
+      ComparisonOperator: 'GreaterThanThreshold',
+      AlarmActions: [out.topicArn],
+    });
+    expect(live.find((a) => a.AlarmName!.endsWith('log-errors'))).toMatchObject({
+      Namespace: `deploy-wizard/${ctx.app}-prod`,
+      MetricName: 'errors',
+      Statistic: 'Sum',
+      Period: 600,
+      Threshold: 10,
+    });
+    const filters = (await ctx.aws.logs.send(new DescribeMetricFiltersCommand({ logGroupName: `/ecs/${ctx.app}-prod` }))).metricFilters!;
+    expect(filters).toEqual([
+      expect.objectContaining({
+        filterName: `${ctx.app}-prod-log-errors`,
+        filterPattern: '{ $.level = "error" }',
+        metricTransformations: [expect.objectContaining({ metricName: 'errors', metricNamespace: `deploy-wizard/${ctx.app}-prod`, metricValue: '1' })],
+      }),
+    ]);
+    // The CI role is granted these alarms by name, as the built-in ones.
+    const where = { app: ctx.app, env: 'prod', account: ctx.account, region: ctx.region, partition: 'aws' };
+    const granted = manifest.resources!(where, ctx.config).map((r) => r.arn);
+    for (const a of live) expect(granted, a.AlarmName).toContain(a.AlarmArn);
+    expect((await alarms.verify(ctx, out)).every((c) => c.ok)).toBe(true);
+
+    calls.length = 0;
+    await alarms.apply(ctx);
+    expect(calls.filter((c) => MUTATING.test(c))).toEqual([]);
+
+    ctx.config = { ...ctx.config, alarms: { ...ctx.config.alarms!, logPatterns: [] } };
+    await alarms.apply(ctx);
+    expect((await ctx.aws.logs.send(new DescribeMetricFiltersCommand({ logGroupName: `/ecs/${ctx.app}-prod` }))).metricFilters).toEqual([]);
+    const left = (await ctx.aws.cloudwatch.send(new DescribeAlarmsCommand({ AlarmNamePrefix: `${ctx.app}-prod-log-` }))).MetricAlarms!;
+    expect(left).toEqual([]);
+  });
+});
+
+describe('alarms.custom and alarms.logPatterns in the config', () => {
+  it('names the key: a bad statistic, a name used twice', () => {
+    const alarmsKey = (a: Record<string, unknown>) => configProblems({ alarms: { email: ['ops@example.com'], ...a } });
+    const m = { namespace: 'Espejo/Usage', name: 'CostUsdDaily' };
+    expect(alarmsKey({ custom: [{ name: 'cost', metric: { ...m, statistic: 'Median' }, threshold: 1 }] })).toMatch(
+      /alarms\.custom\[0\]\.metric\.statistic: Average, Sum/,
+    );
+    expect(alarmsKey({ custom: [{ name: 'x', metric: m, threshold: 1 }], logPatterns: [{ name: 'x', pattern: 'ERROR', threshold: 1 }] })).toMatch(
+      /alarms\.logPatterns\[0\]\.name: x is already the name of another alarm here/,
+    );
+    expect(alarmsKey({ custom: [{ name: 'cost', metric: { ...m, statistic: 'p99.9' }, threshold: 1, comparison: '>=' }] })).toBe('');
   });
 });

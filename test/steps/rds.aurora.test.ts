@@ -126,7 +126,7 @@ describe('database.engine "aurora-postgresql": an Aurora Serverless v2 cluster',
 });
 
 describe('alarms on an Aurora cluster', () => {
-  it('watch the cluster by DBClusterIdentifier, and leave out free storage (Aurora storage grows by itself)', () => {
+  it('watch the cluster by DBClusterIdentifier, leave out free storage (Aurora storage grows by itself), and watch Serverless capacity', () => {
     const t = thresholds.parse({});
     const w = { app: 'shop', env: 'prod', targetGroups: [], cluster: 'shop-prod', services: [], cacheNodes: [], database: 'shop-prod' };
     const names = (specs: ReturnType<typeof alarmSpecs>) => specs.map((s) => s.AlarmName).filter((n) => n.includes('-db-'));
@@ -135,6 +135,14 @@ describe('alarms on an Aurora cluster', () => {
     expect(names(instance)).toEqual(['shop-prod-db-cpu-high', 'shop-prod-db-free-storage-low', 'shop-prod-db-connections-high']);
     expect(names(cluster)).toEqual(['shop-prod-db-cpu-high', 'shop-prod-db-connections-high']);
     for (const s of cluster.filter((x) => x.AlarmName.includes('-db-'))) expect(s.Dimensions).toEqual([{ Name: 'DBClusterIdentifier', Value: 'shop-prod' }]);
+    // Serverless v2: capacity near the ceiling (90% of maxAcu), as the bmo-learning runbook alarms on it.
+    const serverless = alarmSpecs({ ...w, databaseIsCluster: true, databaseMaxAcu: 2 }, t, 'arn:aws:sns:us-east-1:123456789012:t');
+    expect(serverless.find((x) => x.AlarmName === 'shop-prod-db-capacity-high')).toMatchObject({
+      MetricName: 'ServerlessDatabaseCapacity',
+      Dimensions: [{ Name: 'DBClusterIdentifier', Value: 'shop-prod' }],
+      Threshold: 1.8,
+      ComparisonOperator: 'GreaterThanThreshold',
+    });
   });
 });
 
