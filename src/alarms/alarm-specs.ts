@@ -18,6 +18,8 @@ export interface Watched {
   databaseMaxAcu?: number;
   /** The cache's node ids (ElastiCache reports per node). */
   cacheNodes: string[];
+  /** With schedules: the dead-letter queue their runs that could not start go to. */
+  scheduleDlq?: string;
   /** alarms.custom and alarms.logPatterns. */
   custom?: CustomAlarm[];
   logPatterns?: LogPattern[];
@@ -187,6 +189,16 @@ export function alarmSpecs(w: Watched, t: Thresholds, topicArn: string): AlarmSp
       ComparisonOperator: 'GreaterThanThreshold',
     });
   }
+  if (w.scheduleDlq)
+    out.push({
+      ...common,
+      AlarmName: `${p}schedule-failures`,
+      AlarmDescription: `A scheduled run could not start and went to the dead-letter queue ${w.scheduleDlq}. deploy-wizard status shows which schedule and why.`,
+      ...metric('AWS/SQS', 'ApproximateNumberOfMessagesVisible', { QueueName: w.scheduleDlq }, 'Maximum', 300),
+      EvaluationPeriods: 1,
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+    });
   for (const c of w.custom ?? [])
     out.push({
       ...common,

@@ -18,7 +18,7 @@ import { thresholds } from '../../src/config/alarms-schema.js';
 import { subsetEqual } from '../../src/subset-equal.js';
 import { canonicalJson } from '../../src/canonical-json.js';
 import { unlessNotFound } from '../../src/aws/not-found.js';
-import { ecsServiceName, topicName, clusterName, dashboardName, logGroupName } from '../../src/aws/names.js';
+import { ecsServiceName, topicName, clusterName, dashboardName, logGroupName, scheduleDlqName } from '../../src/aws/names.js';
 import { rdsIdentifier, replicationGroupId } from '../../src/aws/names.js';
 import type { StepCode } from '../../src/pipeline/manifest.js';
 
@@ -60,6 +60,7 @@ async function watched(ctx: StepContext): Promise<Watched> {
     databaseIsCluster: ctx.config.database?.engine === 'aurora-postgresql',
     ...(ctx.config.database?.serverless ? { databaseMaxAcu: ctx.config.database.serverless.maxAcu } : {}),
     cacheNodes,
+    ...(Object.keys(ctx.config.schedules).length ? { scheduleDlq: scheduleDlqName(ctx) } : {}),
     // Only when there are some, so configs without them keep their input hash.
     ...(ctx.config.alarms!.custom.length ? { custom: ctx.config.alarms!.custom } : {}),
     ...(ctx.config.alarms!.logPatterns.length ? { logPatterns: ctx.config.alarms!.logPatterns } : {}),

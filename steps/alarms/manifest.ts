@@ -2,7 +2,7 @@ import { arnIn, defineStep, type Where } from '../../src/pipeline/manifest.js';
 import { alarmPrefix, alarmSpecs, type Watched } from '../../src/alarms/alarm-specs.js';
 import { thresholds } from '../../src/config/alarms-schema.js';
 import type { Config } from '../../src/config/schema.js';
-import { clusterName, dashboardName, topicName } from '../../src/aws/names.js';
+import { clusterName, dashboardName, scheduleDlqName, topicName } from '../../src/aws/names.js';
 import { ALARM_METRIC_MONTH, DASHBOARD_MONTH, KMS_KEY_MONTH, round } from '../../src/pricing.js';
 
 /** What the alarms watch, as far as the config alone tells (ids AWS generates are placeholders). */
@@ -20,6 +20,7 @@ const watchedOf = (w: Pick<Where, 'app' | 'env'>, c: Config, cacheNodes: string[
     databaseIsCluster: c.database?.engine === 'aurora-postgresql',
     ...(c.database?.serverless ? { databaseMaxAcu: c.database.serverless.maxAcu } : {}),
     cacheNodes: c.cache ? cacheNodes : [],
+    ...(Object.keys(c.schedules).length ? { scheduleDlq: scheduleDlqName(w) } : {}),
     custom: c.alarms?.custom ?? [],
     logPatterns: c.alarms?.logPatterns ?? [],
   };

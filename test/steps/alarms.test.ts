@@ -8,6 +8,9 @@ import { manifest } from '../../steps/alarms/manifest.js';
 import { withLoadBalancer } from '../helpers/with-load-balancer.js';
 import { MUTATING } from '../helpers/step-context.js';
 import { configProblems } from '../helpers/config-problems.js';
+import { alarmSpecs } from '../../src/alarms/alarm-specs.js';
+import { thresholds } from '../../src/config/alarms-schema.js';
+import { parseConfig } from '../../src/config/load-config.js';
 import { ownershipTags, type StepOutputs } from '../../src/pipeline/step.js';
 
 /** A web service and a worker, deployed as far as the alarms care: the service step's outputs beside a real load balancer. */
@@ -178,5 +181,35 @@ describe('alarms.custom and alarms.logPatterns in the config', () => {
       /alarms\.logPatterns\[0\]\.name: x is already the name of another alarm here/,
     );
     expect(alarmsKey({ custom: [{ name: 'cost', metric: { ...m, statistic: 'p99.9' }, threshold: 1, comparison: '>=' }] })).toBe('');
+  });
+});
+
+describe('an alarm for scheduled runs that could not start', () => {
+  it('watches the schedules dead-letter queue when there are schedules, and the CI role is granted it by name', () => {
+    const w = { app: 'shop', env: 'prod', targetGroups: [], cluster: 'shop-prod', services: [], cacheNodes: [] };
+    const t = thresholds.parse({});
+    expect(alarmSpecs(w, t, 'arn:t').map((a) => a.AlarmName)).not.toContain('shop-prod-schedule-failures');
+    const dlq = alarmSpecs({ ...w, scheduleDlq: 'shop-prod-schedules-dlq' }, t, 'arn:t').find((a) => a.AlarmName === 'shop-prod-schedule-failures');
+    expect(dlq).toMatchObject({
+      Namespace: 'AWS/SQS',
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Dimensions: [{ Name: 'QueueName', Value: 'shop-prod-schedules-dlq' }],
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+    });
+    const config = parseConfig(
+      JSON.stringify({
+        app: 'shop',
+        region: 'us-east-1',
+        image: {},
+        service: { port: 8080 },
+        alarms: { email: ['ops@example.com'] },
+        schedules: { nightly: { service: 'web', cron: '0 3 * * ? *', command: ['node', 'n.js'] } },
+      }),
+      'x',
+      'prod',
+    );
+    const where = { app: 'shop', env: 'prod', account: '123456789012', region: 'us-east-1', partition: 'aws' };
+    expect(manifest.resources!(where, config).map((r) => r.arn)).toContain('arn:aws:cloudwatch:us-east-1:123456789012:alarm:shop-prod-schedule-failures');
   });
 });
