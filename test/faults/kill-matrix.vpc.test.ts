@@ -64,20 +64,24 @@ const KILL_AFTER = [
 ];
 
 describe('kill at each create call of a VPC of its own (network.vpc "create")', () => {
-  it('after SIGKILL right after any of them, a re-run completes the deploy with one of everything', async () => {
+  it('a run SIGKILLed right after each kind of create, each resuming the last, then one that completes: one of everything', async () => {
+    // One app, its runs chained: each is killed right after the next kind of create, having adopted what the
+    // killed runs before it made (every resume is a run after a kill). Only the last deploys the rest.
+    const { dir, app } = makeApp((c) => {
+      c.network = { vpc: 'create', nat: 'single', endpoints: ['s3', 'logs'] };
+      delete c.buckets;
+    });
     for (const call of KILL_AFTER) {
-      const { dir, app } = makeApp((c) => (c.network = { vpc: 'create', nat: 'single', endpoints: ['s3', 'logs'] }));
       const killed = await runCli(['deploy', '--non-interactive', '--verbose'], { cwd: dir, env: { DEPLOY_WIZARD_FAULT_KILL_AFTER_CALL: call } });
       expect(killed.signal, `${call}: ${killed.stderr.slice(-2000)}`).toBe('SIGKILL');
       expect(killed.stderr.trim().split('\n').pop(), 'killed right after the call').toBe(`aws ${call.replace(':', ' ')}`);
-      const rerun = await runCli(['deploy', '--non-interactive'], { cwd: dir });
-      if (rerun.code !== 0) throw new Error(`${call}: re-run exit ${rerun.code}\n${rerun.stderr}\n${standinLogs()}`);
-      expect(
-        Object.values(readState(dir).steps).every((s: any) => s.status === 'done'),
-        call,
-      ).toBe(true);
-      expect(await census(app), call).toEqual(ONCE);
+      const c = await census(app);
+      for (const [k, n] of Object.entries(c)) expect(n, `${call}: ${k}`).toBeLessThanOrEqual(ONCE[k as keyof typeof ONCE]);
     }
+    const rerun = await runCli(['deploy', '--non-interactive'], { cwd: dir });
+    if (rerun.code !== 0) throw new Error(`re-run exit ${rerun.code}\n${rerun.stderr}\n${standinLogs()}`);
+    expect(Object.values(readState(dir).steps).every((s: any) => s.status === 'done')).toBe(true);
+    expect(await census(app)).toEqual(ONCE);
   }, 600_000);
 });
 
@@ -92,19 +96,27 @@ async function dataCensus(app: string) {
 }
 
 describe('kill at each create call of an Aurora cluster behind RDS Proxy', () => {
-  it('after SIGKILL right after the cluster, an instance, the proxy or its target, a re-run completes with one of each and the same password', async () => {
+  it('runs SIGKILLed right after the cluster, an instance, the proxy and its target, each resuming the last, then one that completes: one of each, the same password', async () => {
+    const { dir, app, secrets } = makeExampleApp('agencio-predict', (c) => {
+      Object.assign(c.database, { engine: 'aurora-postgresql', serverless: { minAcu: 0.5, maxAcu: 2 }, readers: 1, proxy: true });
+      // The database and what uses it: no cache, buckets or user pool to make on every run.
+      delete c.cache;
+      delete c.buckets;
+      delete c.auth;
+    });
+    let password: string | undefined;
     for (const call of ['RDS:CreateDBCluster', 'RDS:CreateDBInstance', 'RDS:CreateDBProxy', 'RDS:RegisterDBProxyTargets']) {
-      const { dir, app, secrets } = makeExampleApp('agencio-predict', (c) => {
-        Object.assign(c.database, { engine: 'aurora-postgresql', serverless: { minAcu: 0.5, maxAcu: 2 }, readers: 1, proxy: true });
-        delete c.cache;
-      });
       const killed = await runCli(['deploy', '--non-interactive', '--verbose'], { cwd: dir, env: { ...secrets, DEPLOY_WIZARD_FAULT_KILL_AFTER_CALL: call } });
       expect(killed.signal, `${call}: ${killed.stderr.slice(-2000)}`).toBe('SIGKILL');
-      const password = (await secretJson(`${app}/prod/rds-master`)).password;
-      const rerun = await runCli(['deploy', '--non-interactive'], { cwd: dir, env: secrets });
-      if (rerun.code !== 0) throw new Error(`${call}: re-run exit ${rerun.code}\n${rerun.stderr}\n${standinLogs()}`);
-      expect(await dataCensus(app), call).toEqual({ clusters: 1, instances: 2, proxies: 1, targets: 1 });
-      expect((await secretJson(`${app}/prod/rds-master`)).password, call).toBe(password);
+      password ??= (await secretJson(`${app}/prod/rds-master`)).password;
+      const c = await dataCensus(app);
+      expect(c.clusters, call).toBe(1);
+      expect(c.proxies, call).toBeLessThanOrEqual(1);
+      expect(c.instances, call).toBeLessThanOrEqual(2);
     }
+    const rerun = await runCli(['deploy', '--non-interactive'], { cwd: dir, env: secrets });
+    if (rerun.code !== 0) throw new Error(`re-run exit ${rerun.code}\n${rerun.stderr}\n${standinLogs()}`);
+    expect(await dataCensus(app)).toEqual({ clusters: 1, instances: 2, proxies: 1, targets: 1 });
+    expect((await secretJson(`${app}/prod/rds-master`)).password).toBe(password);
   }, 600_000);
 });
