@@ -21,6 +21,7 @@ import { StepError } from '../../src/errors.js';
 import { ownedBy, ownershipTags, type Check, type PlanItem } from '../../src/pipeline/step.js';
 import { isError } from '../../src/aws/not-found.js';
 import { findOwnVpc, ownSubnets } from '../../src/aws/own-vpc.js';
+import { findLoadBalancer } from '../../src/aws/load-balancer.js';
 import { tasksPrivate, vpcWanted } from '../../src/network/vpc-layout.js';
 import type { StepCode } from '../../src/pipeline/manifest.js';
 
@@ -352,6 +353,29 @@ export async function networkProblems(ctx: StepContext): Promise<string[]> {
   return problems;
 }
 
+/**
+ * Why the config would move a deployed load balancer to another VPC, or nothing. A load balancer and its target
+ * groups cannot change VPC: found here, before the new network is made, rather than half way. (A database or
+ * cache is refused by its own step: moving it would lose its data.)
+ */
+async function loadBalancerMoveProblem(ctx: StepContext): Promise<string[]> {
+  if (!Object.values(ctx.config.services).some((s) => s.kind === 'web')) return [];
+  const lb = await findLoadBalancer(ctx);
+  if (!lb?.VpcId) return [];
+  const n = ctx.config.network;
+  const created = n?.vpc === 'create';
+  const named = n?.vpcId ?? (n?.vpc && n.vpc !== 'default' && !created ? n.vpc : undefined);
+  const want = created
+    ? (await findOwnVpc(ctx.aws.ec2, ctx))?.VpcId
+    : (named ?? (await ctx.aws.ec2.send(new DescribeVpcsCommand({ Filters: [{ Name: 'is-default', Values: ['true'] }] }))).Vpcs?.[0]?.VpcId);
+  if (want === lb.VpcId) return [];
+  const key = n?.vpcId ? 'vpcId' : 'vpc';
+  return [
+    `network.${key}: the load balancer ${lb.LoadBalancerName} and its target groups sit in ${lb.VpcId}; the config moves the app to ${want ?? 'a new VPC'}, and neither can change VPC. ` +
+      `To move: run deploy-wizard destroy (data is kept unless --delete-data), then deploy; or deploy the new network as a new env (--env) and switch traffic to it; or keep network.${key} as it was`,
+  ];
+}
+
 async function findGroups(ctx: StepContext, vpcId: string): Promise<Map<GroupRole, SecurityGroup>> {
   const names = roles(ctx).map((r) => groupName(ctx, r));
   const res = await ctx.aws.ec2.send(
@@ -448,7 +472,9 @@ export const network: StepCode<'network'> = {
     };
   },
 
-  preflight: networkProblems,
+  async preflight(ctx) {
+    return [...(await networkProblems(ctx)), ...(await loadBalancerMoveProblem(ctx))];
+  },
 
   async plan(ctx) {
     const n = await tiersOf(ctx);

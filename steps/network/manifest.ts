@@ -19,6 +19,8 @@ export const manifest = defineStep({
         'EC2:CreateSecurityGroup',
         'EC2:AuthorizeSecurityGroupIngress',
         'EC2:RevokeSecurityGroupIngress',
+        // The preflight's look at where a deployed load balancer sits.
+        'ELBv2:DescribeLoadBalancers',
       ],
       actions: ['ec2:CreateTags'],
       on: '*',

@@ -13,6 +13,7 @@ import { vpc } from '../../steps/vpc/apply.js';
 import { vpcEgress } from '../../steps/vpc-egress/apply.js';
 import { manifests } from '../../steps/index.js';
 import { fakeClock } from '../helpers/fake-clock.js';
+import { withLoadBalancer } from '../helpers/with-load-balancer.js';
 import { destroyVpc } from '../../steps/vpc/teardown.js';
 import { network } from '../../steps/network/apply.js';
 import { rds } from '../../steps/rds/apply.js';
@@ -239,6 +240,17 @@ describe('vpc "create" in the config and beside what exists', () => {
     expect(pickCidr(['172.31.0.0/16', '10.20.0.0/16', '10.21.128.0/20'])).toBe('10.22.0.0/16');
     expect(['public', 'private', 'data'].map((t) => subnetCidr('10.20.0.0/16', t as never, 1))).toEqual(['10.20.16.0/20', '10.20.80.0/20', '10.20.144.0/20']);
     expect(subnetCidr('192.168.4.0/22', 'data', 2)).toBe('192.168.6.128/26');
+  });
+
+  it('a load balancer deployed in the default VPC is not moved half way: the network preflight refuses it before the VPC is made, and says how to move', async () => {
+    const { ctx, app, lb } = await withLoadBalancer({});
+    expect(await network.preflight!(ctx)).toEqual([]);
+    ctx.config = { ...ctx.config, network: { vpc: 'create' } };
+    const [moved] = await network.preflight!(ctx);
+    expect(moved).toBe(
+      `network.vpc: the load balancer ${app}-prod and its target groups sit in ${lb.VpcId}; the config moves the app to a new VPC, and neither can change VPC. ` +
+        'To move: run deploy-wizard destroy (data is kept unless --delete-data), then deploy; or deploy the new network as a new env (--env) and switch traffic to it; or keep network.vpc as it was',
+    );
   });
 
   it('a database deployed in the default VPC is not moved into a new one: the preflight refuses it, naming network.vpc', async () => {
