@@ -170,9 +170,9 @@ export function boundaryPolicy(w: RoleWhere): PolicyDocument {
     userPoolArn: c.auth?.cognito ? `arn:${partition}:cognito-idp:${w.region}:${w.account}:userpool/*` : undefined,
   });
   const seen = new Map<string, { Effect: string; Action: string[]; Resource: unknown; Condition?: unknown }>();
-  const proxy = c.database?.proxy
-    ? { secretArns: [rdsMasterSecretName(w), appDbSecretName(w)].map((n) => secret(n.slice(`${w.app}/${w.env}`.length) + '-??????')) }
-    : {};
+  // The proxy's two credentials by their names; Secrets Manager adds "-" and six characters.
+  const named = (name: string) => `arn:${partition}:secretsmanager:${w.region}:${w.account}:secret:${name}-??????`;
+  const proxy = c.database?.proxy ? { secretArns: [rdsMasterSecretName(w), appDbSecretName(w)].map(named) } : {};
   for (const spec of roleSpecs(w, vars, proxy)) {
     for (const s of spec.inline.Statement) {
       const actions = [s.Action].flat() as string[];

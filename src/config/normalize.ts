@@ -28,9 +28,7 @@ export interface ServiceSpec {
   desiredCount: number;
   /** App-level environment with the service's own merged over it. */
   environment: Record<string, string>;
-  /** Secret keys it receives (the keys, not the names it sees them under); undefined means all. */
-  secrets?: string[];
-  /** The variables it sees its secret keys as, when it lists them: { name: the variable, key: the app secret's key }. */
+  /** The app secret keys it lists, as { name: the variable it sees, key: the app secret's key }; undefined means all. */
   secretEnv?: { name: string; key: string }[];
   /** Its own DATABASE_URL shape, kept in the app secret under serviceDatabaseKey(name) and seen as DATABASE_URL. */
   database?: ServiceInput['database'];
@@ -44,11 +42,9 @@ export interface ServiceSpec {
 
 type Ctx = z.RefinementCtx;
 
-/** A service's `secrets` entries as the keys it reads and the variables it sees them as. */
-function secretsOf(refs: NonNullable<ServiceInput['secrets']>): Pick<ServiceSpec, 'secrets' | 'secretEnv'> {
-  const secretEnv = refs.map((r) => (typeof r === 'string' ? { name: r, key: r } : { name: Object.keys(r)[0]!, key: Object.values(r)[0]! }));
-  return { secrets: [...new Set(secretEnv.map((e) => e.key))], secretEnv };
-}
+/** One `secrets` entry as the variable the service sees and the app secret key it reads. */
+const secretRef = (r: NonNullable<ServiceInput['secrets']>[number]) =>
+  typeof r === 'string' ? { name: r, key: r } : { name: Object.keys(r)[0]!, key: Object.values(r)[0]! };
 type Raw = Omit<Partial<RawConfig>, 'images' | 'services'> & { images?: Record<string, unknown>; services?: Record<string, Partial<ServiceInput>> };
 
 const issue = (ctx: Ctx, path: PropertyKey[], message: string) => ctx.addIssue({ code: 'custom', path, message });
@@ -89,7 +85,7 @@ export function checkApp(c: Raw, ctx: Ctx): void {
     }
     const seen = new Set<string>();
     for (const [i, ref] of (s.secrets ?? []).entries()) {
-      const [name, key] = typeof ref === 'string' ? [ref, ref] : Object.entries(ref)[0]!;
+      const { name, key } = secretRef(ref);
       if (!secretNames.has(key)) issue(ctx, at('secrets', i), `${key} is not a secret of this app; known: ${[...secretNames].join(', ') || 'none'}`);
       if (seen.has(name)) issue(ctx, at('secrets', i), `${name} is listed twice; each variable reads one key`);
       seen.add(name);
@@ -159,7 +155,7 @@ export function normalizeApp(c: RawConfig) {
         memory: s.memory,
         desiredCount: s.desiredCount ?? s.autoscaling?.min ?? 1,
         environment: { ...environment, ...s.environment },
-        ...(s.secrets ? secretsOf(s.secrets) : {}),
+        ...(s.secrets ? { secretEnv: s.secrets.map(secretRef) } : {}),
         ...(s.database && c.database ? { database: s.database } : {}),
         logRetentionDays: s.logRetentionDays ?? 30,
         ...(s.containerHealthCheck ? { containerHealthCheck: s.containerHealthCheck } : {}),

@@ -20,6 +20,10 @@ export const serviceDatabaseKey = (service: string) => `DATABASE_URL_${service.t
 export const servicesWithDatabaseShape = (config: { database?: unknown; services?: Record<string, { database?: unknown }> }): string[] =>
   config.database ? Object.entries(config.services ?? {}).flatMap(([name, s]) => (s?.database ? [name] : [])) : [];
 
+/** Whether DB_HOST, DB_PORT, DB_NAME, DB_USER and DB_PASSWORD are derived: database.urlParts, or a service's own. */
+export const wantsUrlParts = (config: { database?: { urlParts?: boolean }; services?: Record<string, { database?: { urlParts?: boolean } }> }) =>
+  !!config.database?.urlParts || Object.values(config.services ?? {}).some((s) => s?.database?.urlParts);
+
 /** The derived keys this config's components produce. */
 // Structural, not the schema's Config: the schema imports the list above, and this file must not import it back.
 export function derivedKeys(config: {
@@ -30,7 +34,7 @@ export function derivedKeys(config: {
 }): string[] {
   return [
     ...(config.database ? DERIVED_KEYS.database : []),
-    ...(config.database?.urlParts || Object.values(config.services ?? {}).some((s) => s?.database?.urlParts) ? DERIVED_KEYS.databaseParts : []),
+    ...(config.database && wantsUrlParts(config) ? DERIVED_KEYS.databaseParts : []),
     ...(config.database?.proxy ? DERIVED_KEYS.databaseDirect : []),
     ...(config.database?.readers ? DERIVED_KEYS.databaseRead : []),
     ...servicesWithDatabaseShape(config).map(serviceDatabaseKey),

@@ -311,8 +311,7 @@ function placement(ctx: StepContext, n: Tiers, subnets: Subnet[], pub: string[])
 }
 
 /** Everything about the network that would fail later, found with read-only calls before anything is created. */
-export async function networkProblems(ctx: StepContext): Promise<string[]> {
-  const n = await tiersOf(ctx);
+async function networkProblems(ctx: StepContext, n: Tiers | undefined): Promise<string[]> {
   // A VPC the wizard makes is laid out right by the vpc step (and, before it ran, is not there to check).
   if (!n || n.created) return [];
   let vpcId: string;
@@ -358,18 +357,18 @@ export async function networkProblems(ctx: StepContext): Promise<string[]> {
  * groups cannot change VPC: found here, before the new network is made, rather than half way. (A database or
  * cache is refused by its own step: moving it would lose its data.)
  */
-async function loadBalancerMoveProblem(ctx: StepContext): Promise<string[]> {
+async function loadBalancerMoveProblem(ctx: StepContext, t: Tiers | undefined): Promise<string[]> {
   if (!Object.values(ctx.config.services).some((s) => s.kind === 'web')) return [];
   const lb = await findLoadBalancer(ctx);
   if (!lb?.VpcId) return [];
-  const n = ctx.config.network;
-  const created = n?.vpc === 'create';
-  const named = n?.vpcId ?? (n?.vpc && n.vpc !== 'default' && !created ? n.vpc : undefined);
-  const want = created
-    ? (await findOwnVpc(ctx.aws.ec2, ctx))?.VpcId
-    : (named ?? (await ctx.aws.ec2.send(new DescribeVpcsCommand({ Filters: [{ Name: 'is-default', Values: ['true'] }] }))).Vpcs?.[0]?.VpcId);
+  // The VPC the config names, the one the wizard made (none yet: a new one), or the account's default.
+  const want =
+    t?.vpcId ??
+    (ctx.config.network?.vpc === 'create'
+      ? undefined
+      : (await ctx.aws.ec2.send(new DescribeVpcsCommand({ Filters: [{ Name: 'is-default', Values: ['true'] }] }))).Vpcs?.[0]?.VpcId);
   if (want === lb.VpcId) return [];
-  const key = n?.vpcId ? 'vpcId' : 'vpc';
+  const key = ctx.config.network?.vpcId ? 'vpcId' : 'vpc';
   return [
     `network.${key}: the load balancer ${lb.LoadBalancerName} and its target groups sit in ${lb.VpcId}; the config moves the app to ${want ?? 'a new VPC'}, and neither can change VPC. ` +
       `To move: run deploy-wizard destroy (data is kept unless --delete-data), then deploy; or deploy the new network as a new env (--env) and switch traffic to it; or keep network.${key} as it was`,
@@ -473,7 +472,8 @@ export const network: StepCode<'network'> = {
   },
 
   async preflight(ctx) {
-    return [...(await networkProblems(ctx)), ...(await loadBalancerMoveProblem(ctx))];
+    const t = await tiersOf(ctx);
+    return [...(await networkProblems(ctx, t)), ...(await loadBalancerMoveProblem(ctx, t))];
   },
 
   async plan(ctx) {
@@ -522,7 +522,7 @@ export const network: StepCode<'network'> = {
     const subnets = await findSubnets(ctx, vpcId, n);
     // The public tier of a VPC the wizard just made is public by construction (its route read back may lag).
     const pub = n.created ? n.publicSubnetIds! : await publicSubnets(ctx, vpcId, subnets);
-    const problems = await networkProblems(ctx);
+    const problems = await networkProblems(ctx, n);
     if (problems.length) throw new StepError('network', `check network: ${problems.join('; ')}`);
     let groups = await findGroups(ctx, vpcId);
     for (const role of roles(ctx)) groups.set(role, await ensureGroup(ctx, vpcId, role, groups.get(role)));

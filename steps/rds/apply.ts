@@ -20,9 +20,8 @@ import { unlessNotFound, isError } from '../../src/aws/not-found.js';
 import { convergeSubnetGroup, dataMoveProblem } from '../../src/aws/subnet-group.js';
 import { findOwnVpc } from '../../src/aws/own-vpc.js';
 import type { StepCode } from '../../src/pipeline/manifest.js';
-import { createHash } from 'node:crypto';
-import { fit } from '../../src/aws/names.js';
-import { changeLine, instanceChanges, needsSnapshot, wantDeletionProtection, type Change } from './changes.js';
+import { changeLine, instanceChanges, needsSnapshot, wantDeletionProtection } from './changes.js';
+import { snapshotBefore, type SnapshotApi } from './snapshot-before.js';
 import { auroraApply, auroraPlan, auroraVerify } from './aurora.js';
 
 export interface RdsOutput {
@@ -67,47 +66,15 @@ const db = (ctx: StepContext) => ctx.config.database!;
 const applyNow = (ctx: StepContext) => ctx.settings.applyImmediately || db(ctx).applyImmediately;
 const differences = (ctx: StepContext, inst: DBInstance) => instanceChanges(db(ctx), ctx.env, inst);
 
-/**
- * A manual snapshot before a change that takes the database down or upgrades its major version: named for the
- * changes, so a run that dies after asking for it finds it again instead of taking a second.
- */
-async function snapshotBefore(ctx: StepContext, changes: Change[]): Promise<string> {
-  const id = fit(
-    `${identifier(ctx)}-before-${createHash('sha256')
-      .update(changes.map((c) => c.label).join(';'))
-      .digest('hex')
-      .slice(0, 8)}`,
-    255,
-  );
-  const found = await unlessNotFound(
-    ctx.aws.rds.send(new DescribeDBSnapshotsCommand({ DBSnapshotIdentifier: id })),
-    'DBSnapshotNotFound',
-    'DBSnapshotNotFoundFault',
-  );
-  if (!found?.DBSnapshots?.length) {
-    ctx.log.info(`taking snapshot ${id} before: ${changes.map((c) => c.label).join(', ')}`);
-    try {
-      await ctx.aws.rds.send(new CreateDBSnapshotCommand({ DBInstanceIdentifier: identifier(ctx), DBSnapshotIdentifier: id, Tags: ownershipTags(ctx, 'rds') }));
-    } catch (e) {
-      if (!isError(e, 'DBSnapshotAlreadyExists', 'DBSnapshotAlreadyExistsFault')) throw e;
-    }
-  }
-  await waitFor({
-    stepId: 'rds',
-    what: `snapshot ${id}`,
-    clock: ctx.clock,
-    signal: ctx.signal,
-    deadlineMs: DEADLINE_MS,
-    onStatus: (l) => ctx.log.info(l),
-    typical: 'a few minutes',
-    poll: async () => {
-      const snap = (await ctx.aws.rds.send(new DescribeDBSnapshotsCommand({ DBSnapshotIdentifier: id }))).DBSnapshots?.[0];
-      const status = snap?.Status ?? 'missing';
-      return { done: status === 'available', status, ...(status === 'failed' ? { fatal: 'the snapshot failed' } : {}) };
-    },
-  });
-  return id;
-}
+/** An instance's snapshot, read and made (the shared convergence is steps/rds/snapshot-before.ts). */
+const instanceSnapshots = (ctx: StepContext): SnapshotApi => ({
+  find: async (id) =>
+    (await unlessNotFound(ctx.aws.rds.send(new DescribeDBSnapshotsCommand({ DBSnapshotIdentifier: id })), 'DBSnapshotNotFound', 'DBSnapshotNotFoundFault'))
+      ?.DBSnapshots?.[0],
+  create: (id) =>
+    ctx.aws.rds.send(new CreateDBSnapshotCommand({ DBInstanceIdentifier: identifier(ctx), DBSnapshotIdentifier: id, Tags: ownershipTags(ctx, 'rds') })),
+  exists: ['DBSnapshotAlreadyExists', 'DBSnapshotAlreadyExistsFault'],
+});
 
 function ensureSubnetGroup(ctx: StepContext, net: NetworkOutput): Promise<string> {
   const name = identifier(ctx);
@@ -302,7 +269,11 @@ export const rds: StepCode<'rds'> = {
           diff = differences(ctx, inst);
         }
         if (diff.some(needsSnapshot)) {
-          await snapshotBefore(ctx, diff.filter(needsSnapshot));
+          await snapshotBefore(
+            ctx,
+            diff.filter(needsSnapshot).map((c) => c.label),
+            instanceSnapshots(ctx),
+          );
           // The snapshot keeps the instance busy (backing-up) for a while: RDS takes the modification once it is available again.
           inst = await waitAvailable(ctx);
           diff = differences(ctx, inst);

@@ -19,10 +19,9 @@ import { StepError } from '../../src/errors.js';
 import { fit, rdsIdentifier } from '../../src/aws/names.js';
 import { findCluster } from '../../src/aws/rds-instance.js';
 import { isError, unlessNotFound } from '../../src/aws/not-found.js';
-import { versionParts, versionStanding } from '../../src/aws/engine-version.js';
-import { createHash } from 'node:crypto';
 import { waitFor } from '../../src/wait.js';
-import { wantDeletionProtection } from './changes.js';
+import { versionChange, wantDeletionProtection } from './changes.js';
+import { beforeSnapshotName, snapshotBefore, type SnapshotApi } from './snapshot-before.js';
 
 // database.engine "aurora-postgresql": a cluster (storage in three AZs, the data) and its instances, a writer
 // and `readers` readers, each db.serverless with database.serverless (Serverless v2 scales them within the
@@ -45,20 +44,8 @@ export interface ClusterChange {
 /** What differs between the cluster and the config: each applied with one ModifyDBCluster, at once and with no downtime. */
 export function clusterChanges(d: Db, env: string, c: DBCluster): ClusterChange[] {
   const out: ClusterChange[] = [];
-  const version = c.EngineVersion ?? '0';
-  const standing = versionStanding(d.engineVersion, version);
-  if (standing === 'downgrade')
-    throw new StepError('rds', `modify database: database.engineVersion ${d.engineVersion} is older than the running ${version}; Aurora cannot downgrade`, {
-      hint: `Set database.engineVersion to ${version.split('.')[0]} (any minor of it) or later.`,
-    });
-  if (standing === 'upgrade') {
-    const major = versionParts(d.engineVersion)[0] > versionParts(version)[0];
-    out.push({
-      label: `version ${version} → ${d.engineVersion}`,
-      input: { EngineVersion: d.engineVersion, ...(major ? { AllowMajorVersionUpgrade: true } : {}) },
-      restart: true,
-    });
-  }
+  const version = versionChange(d.engineVersion, c.EngineVersion ?? '0', 'Aurora');
+  if (version) out.push({ label: version.label, input: version.input, restart: true });
   const s = c.ServerlessV2ScalingConfiguration;
   if (d.serverless && (s?.MinCapacity !== d.serverless.minAcu || s?.MaxCapacity !== d.serverless.maxAcu))
     out.push({
@@ -76,50 +63,22 @@ export function clusterChanges(d: Db, env: string, c: DBCluster): ClusterChange[
   return out;
 }
 
-/** The manual snapshot taken before a change that restarts the cluster: named for the changes, so a resumed run finds it. */
-const beforeName = (ctx: StepContext, changes: ClusterChange[]) =>
-  fit(
-    `${clusterId(ctx)}-before-${createHash('sha256')
-      .update(changes.map((c) => c.label).join(';'))
-      .digest('hex')
-      .slice(0, 8)}`,
-    255,
-  );
-
-async function snapshotBefore(ctx: StepContext, changes: ClusterChange[]): Promise<void> {
-  const id = beforeName(ctx, changes);
-  const snap = async () =>
+/** The cluster's snapshot, read and made (the shared convergence is steps/rds/snapshot-before.ts). */
+const clusterSnapshots = (ctx: StepContext): SnapshotApi => ({
+  find: async (id) =>
     (
       await unlessNotFound(
         ctx.aws.rds.send(new DescribeDBClusterSnapshotsCommand({ DBClusterSnapshotIdentifier: id })),
         'DBClusterSnapshotNotFoundFault',
         'DBClusterSnapshotNotFound',
       )
-    )?.DBClusterSnapshots?.[0];
-  if (!(await snap())) {
-    ctx.log.info(`taking snapshot ${id} before: ${changes.map((c) => c.label).join(', ')}`);
-    try {
-      await ctx.aws.rds.send(
-        new CreateDBClusterSnapshotCommand({ DBClusterIdentifier: clusterId(ctx), DBClusterSnapshotIdentifier: id, Tags: ownershipTags(ctx, 'rds') }),
-      );
-    } catch (e) {
-      if (!isError(e, 'DBClusterSnapshotAlreadyExistsFault')) throw e;
-    }
-  }
-  await waitFor({
-    stepId: 'rds',
-    what: `snapshot ${id}`,
-    clock: ctx.clock,
-    signal: ctx.signal,
-    deadlineMs: 40 * 60_000,
-    typical: 'a few minutes',
-    onStatus: (l) => ctx.log.info(l),
-    poll: async () => {
-      const status = (await snap())?.Status ?? 'missing';
-      return { done: status === 'available', status, ...(status === 'failed' ? { fatal: 'the snapshot failed' } : {}) };
-    },
-  });
-}
+    )?.DBClusterSnapshots?.[0],
+  create: (id) =>
+    ctx.aws.rds.send(
+      new CreateDBClusterSnapshotCommand({ DBClusterIdentifier: clusterId(ctx), DBClusterSnapshotIdentifier: id, Tags: ownershipTags(ctx, 'rds') }),
+    ),
+  exists: ['DBClusterSnapshotAlreadyExistsFault'],
+});
 
 async function members(ctx: StepContext): Promise<DBInstance[]> {
   const res = await ctx.aws.rds.send(new DescribeDBInstancesCommand({ Filters: [{ Name: 'db-cluster-id', Values: [clusterId(ctx)] }] }));
@@ -170,7 +129,8 @@ export async function auroraPlan(ctx: StepContext): Promise<PlanItem[]> {
         ? {
             changes: [
               ...diff.map(
-                (x) => `${x.label}: now, ${x.restart ? `a restart of every instance (a brief outage); snapshot ${beforeName(ctx, [x])} first` : 'no downtime'}`,
+                (x) =>
+                  `${x.label}: now, ${x.restart ? `a restart of every instance (a brief outage); snapshot ${beforeSnapshotName(ctx, [x.label])} first` : 'no downtime'}`,
               ),
               ...labels.slice(diff.length).map((l) => `${l}: now`),
             ],
@@ -252,7 +212,8 @@ export async function auroraApply(ctx: StepContext, a: AuroraInputs): Promise<DB
       if (diff.some((x) => x.restart)) {
         await snapshotBefore(
           ctx,
-          diff.filter((x) => x.restart),
+          diff.filter((x) => x.restart).map((x) => x.label),
+          clusterSnapshots(ctx),
         );
         c = await waitCluster(ctx);
         diff = clusterChanges(d, ctx.env, c);

@@ -54,23 +54,9 @@ export function instanceChanges(d: Database, env: string, inst: DBInstance): Cha
   }
   if (d.allocatedStorageGb > have)
     out.push({ label: `storage ${have} → ${d.allocatedStorageGb} GB`, input: { AllocatedStorage: d.allocatedStorageGb }, immediate: false, impact: 'none' });
-  const version = pending.EngineVersion ?? inst.EngineVersion ?? '0';
-  const standing = versionStanding(d.engineVersion, version);
-  if (standing === 'downgrade') {
-    throw new StepError('rds', `modify database: database.engineVersion ${d.engineVersion} is older than the running ${version}; RDS cannot downgrade`, {
-      hint: `Set database.engineVersion to ${version.split('.')[0]} (any minor of it) or later.`,
-    });
-  }
-  if (standing === 'upgrade') {
-    const major = versionParts(d.engineVersion)[0] > versionParts(version)[0];
-    out.push({
-      label: `version ${version} → ${d.engineVersion}`,
-      input: { EngineVersion: d.engineVersion, ...(major ? { AllowMajorVersionUpgrade: true } : {}) },
-      immediate: false,
-      impact: 'downtime',
-      ...(major ? { major: true as const } : {}),
-    });
-  }
+  const version = versionChange(d.engineVersion, pending.EngineVersion ?? inst.EngineVersion ?? '0', 'RDS');
+  if (version)
+    out.push({ label: version.label, input: version.input, immediate: false, impact: 'downtime', ...(version.major ? { major: true as const } : {}) });
   if (multiAz !== d.multiAz)
     out.push({ label: `Multi-AZ ${multiAz ? 'on → off' : 'off → on'}`, input: { MultiAZ: d.multiAz }, immediate: false, impact: 'none' });
   // RDS reports no MaxAllocatedStorage while autoscaling is off; setting it to the allocated storage turns it off.
@@ -137,6 +123,21 @@ const IMPACT: Record<Impact, string> = {
 /** The plan's line for one change: what, when, and what the app feels; a snapshot first where it means downtime. */
 export const changeLine = (c: Change, applyNow: boolean, inst: DBInstance | undefined) =>
   `${c.label}: ${whenOf(c, applyNow, inst)}, ${IMPACT[c.impact]}${needsSnapshot(c) ? ' (a manual snapshot is taken first)' : ''}`;
+
+/**
+ * The change from the running engine version to the configured one, or undefined when it is met (a newer minor
+ * AWS applied by itself is not drift). Older than what runs is refused: neither RDS nor Aurora downgrades.
+ */
+export function versionChange(want: string, running: string, engine: 'RDS' | 'Aurora') {
+  const standing = versionStanding(want, running);
+  if (standing === 'downgrade')
+    throw new StepError('rds', `modify database: database.engineVersion ${want} is older than the running ${running}; ${engine} cannot downgrade`, {
+      hint: `Set database.engineVersion to ${running.split('.')[0]} (any minor of it) or later.`,
+    });
+  if (standing === 'met') return undefined;
+  const major = versionParts(want)[0] > versionParts(running)[0];
+  return { label: `version ${running} → ${want}`, input: { EngineVersion: want, ...(major ? { AllowMajorVersionUpgrade: true } : {}) }, major };
+}
 
 /** Downtime, a brief outage or a major version: a manual snapshot first, so there is a way back. */
 export const needsSnapshot = (c: Change) => c.impact === 'downtime' || c.impact === 'brief outage' || !!c.major;

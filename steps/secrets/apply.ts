@@ -8,9 +8,8 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import type { StepContext } from '../../src/pipeline/context.js';
 import { StepError } from '../../src/errors.js';
-import { derivedKeys } from '../../src/secrets/derived-keys.js';
+import { derivedKeys, serviceDatabaseKey, wantsUrlParts } from '../../src/secrets/derived-keys.js';
 import { databaseUrl } from '../../src/config/database-url.js';
-import { serviceDatabaseKey } from '../../src/secrets/derived-keys.js';
 import { parseSecretObject, randomAlnum, readSecretJson } from '../../src/secrets/store.js';
 import { ownedBy, ownershipTags, type Check, type PlanItem } from '../../src/pipeline/step.js';
 import { isError } from '../../src/aws/not-found.js';
@@ -91,7 +90,7 @@ async function derived(ctx: StepContext): Promise<Record<string, string>> {
     for (const svc of Object.values(ctx.config.services)) if (svc.database) out[serviceDatabaseKey(svc.name)] = url(host, port, svc.database);
     // Aurora readers: read-only queries can go to the reader endpoint, which spreads them over the readers.
     if (rds.readerEndpoint) out.DATABASE_READ_URL = url(rds.readerEndpoint, rds.port);
-    if (db.urlParts || Object.values(ctx.config.services).some((svc) => svc.database?.urlParts)) {
+    if (wantsUrlParts(ctx.config)) {
       Object.assign(out, { DB_HOST: rds.endpoint, DB_PORT: String(rds.port), DB_NAME: rds.dbName, DB_USER: role.username, DB_PASSWORD: role.password });
     }
   }

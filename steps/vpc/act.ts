@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { StepContext } from '../../src/pipeline/context.js';
 
 /**
@@ -35,3 +36,16 @@ export const tagOf = (tags: readonly { Key?: string; Value?: string }[] | undefi
 
 /** "us-east-1a" → "a": subnet and route table names carry the zone's letter. */
 export const azLetter = (az: string) => az.slice(-1);
+
+/**
+ * A create under a client token recorded first: a crash right after the call is followed by the same token, so
+ * EC2 answers with the resource it made instead of a second one. The token served its one create and is
+ * forgotten after it: a resource made again later (after a destroy) needs a fresh one.
+ */
+export async function withClientToken<T>(ctx: StepContext, key: string, create: (token: string) => Promise<T>): Promise<T> {
+  const token = String(ctx.intents.get(key)?.clientToken ?? randomUUID());
+  await ctx.intents.record(key, { clientToken: token });
+  const out = await create(token);
+  await ctx.intents.clear(key);
+  return out;
+}

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import {
   AuthorizeSecurityGroupIngressCommand,
   CreateSecurityGroupCommand,
@@ -14,7 +13,7 @@ import type { StepContext } from '../../src/pipeline/context.js';
 import { ownedBy } from '../../src/pipeline/step.js';
 import { endpointServices } from '../../src/network/vpc-layout.js';
 import type { VpcEndpointName } from '../../src/config/sections.js';
-import { tagsFor, type Run } from './act.js';
+import { tagsFor, withClientToken, type Run } from './act.js';
 
 export const endpointGroupName = (ctx: StepContext) => `${ctx.app}-${ctx.env}-endpoints`;
 
@@ -108,23 +107,23 @@ export async function convergeEndpoints(
         );
       continue;
     }
-    const id = await run.change(`create ${w.type.toLowerCase()} endpoint ${w.service}`, async () => {
-      const key = `endpoint:${w.name}`;
-      const token = String(ctx.intents.get(key)?.clientToken ?? randomUUID());
-      await ctx.intents.record(key, { clientToken: token });
-      const res = await ctx.aws.ec2.send(
-        new CreateVpcEndpointCommand({
-          VpcId: vpc.id,
-          ServiceName: w.service,
-          VpcEndpointType: w.type,
-          ClientToken: token,
-          ...(w.type === 'Gateway' ? { RouteTableIds: privateTableIds } : { SubnetIds: privateSubnetIds, SecurityGroupIds: [group!], PrivateDnsEnabled: true }),
-          TagSpecifications: [{ ResourceType: 'vpc-endpoint', Tags: tagsFor(ctx, w.name) }],
-        }),
-      );
-      await ctx.intents.clear(key);
-      return res.VpcEndpoint!.VpcEndpointId!;
-    });
+    const id = await run.change(`create ${w.type.toLowerCase()} endpoint ${w.service}`, () =>
+      withClientToken(ctx, `endpoint:${w.name}`, async (token) => {
+        const res = await ctx.aws.ec2.send(
+          new CreateVpcEndpointCommand({
+            VpcId: vpc.id,
+            ServiceName: w.service,
+            VpcEndpointType: w.type,
+            ClientToken: token,
+            ...(w.type === 'Gateway'
+              ? { RouteTableIds: privateTableIds }
+              : { SubnetIds: privateSubnetIds, SecurityGroupIds: [group!], PrivateDnsEnabled: true }),
+            TagSpecifications: [{ ResourceType: 'vpc-endpoint', Tags: tagsFor(ctx, w.name) }],
+          }),
+        );
+        return res.VpcEndpoint!.VpcEndpointId!;
+      }),
+    );
     if (id) ids.push(id);
   }
   const unwanted = have.filter((e) => !wanted.some((w) => w.service === e.ServiceName));

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import {
   AllocateAddressCommand,
   CreateNatGatewayCommand,
@@ -13,7 +12,7 @@ import type { StepContext } from '../../src/pipeline/context.js';
 import { ownedBy } from '../../src/pipeline/step.js';
 import { unlessNotFound } from '../../src/aws/not-found.js';
 import { waitFor } from '../../src/wait.js';
-import { azLetter, tagOf, tagsFor, type Run } from './act.js';
+import { azLetter, tagOf, tagsFor, withClientToken, type Run } from './act.js';
 
 const NAT_AZ = 'deploy-wizard:nat-az';
 
@@ -55,23 +54,20 @@ export async function ensureNats(run: Run, vpcId: string | undefined, wanted: { 
       );
       return res.AllocationId!;
     });
-    const id = await run.change(`create NAT gateway in ${az}`, async () => {
-      const key = `nat:${az}`;
-      const token = String(ctx.intents.get(key)?.clientToken ?? randomUUID());
-      await ctx.intents.record(key, { clientToken: token });
-      const res = await ctx.aws.ec2.send(
-        new CreateNatGatewayCommand({
-          SubnetId: subnetId,
-          AllocationId: allocation,
-          ConnectivityType: 'public',
-          ClientToken: token,
-          TagSpecifications: [{ ResourceType: 'natgateway', Tags: tagsFor(ctx, `nat-${azLetter(az)}`, { [NAT_AZ]: az }) }],
-        }),
-      );
-      // The token served its one create: a gateway made again later (after a destroy) needs a fresh one.
-      await ctx.intents.clear(key);
-      return res.NatGateway!.NatGatewayId!;
-    });
+    const id = await run.change(`create NAT gateway in ${az}`, () =>
+      withClientToken(ctx, `nat:${az}`, async (token) => {
+        const res = await ctx.aws.ec2.send(
+          new CreateNatGatewayCommand({
+            SubnetId: subnetId,
+            AllocationId: allocation,
+            ConnectivityType: 'public',
+            ClientToken: token,
+            TagSpecifications: [{ ResourceType: 'natgateway', Tags: tagsFor(ctx, `nat-${azLetter(az)}`, { [NAT_AZ]: az }) }],
+          }),
+        );
+        return res.NatGateway!.NatGatewayId!;
+      }),
+    );
     out.set(az, id ?? '(new NAT gateway)');
   }
   return out;

@@ -36,8 +36,8 @@ async function deleteEndpoints(ctx: StepContext, ids: string[]): Promise<void> {
     deadlineMs: 15 * 60_000,
     onStatus: (l) => ctx.log.info(l),
     poll: async () => {
-      const res = await ctx.aws.ec2.send(new DescribeVpcEndpointsCommand({ VpcEndpointIds: ids })).catch(() => ({ VpcEndpoints: [] }));
-      const left = (res.VpcEndpoints ?? []).filter((e) => !/^deleted$/i.test(e.State ?? '')).length;
+      const res = await unlessNotFound(ctx.aws.ec2.send(new DescribeVpcEndpointsCommand({ VpcEndpointIds: ids })), 'InvalidVpcEndpointId.NotFound');
+      const left = (res?.VpcEndpoints ?? []).filter((e) => !/^deleted$/i.test(e.State ?? '')).length;
       return { done: left === 0, status: left ? `${left} deleting` : 'deleted' };
     },
   });
