@@ -23,13 +23,14 @@ import { secrets } from './cli/secrets.js';
 import { state } from './cli/state.js';
 import { ci } from './cli/ci.js';
 import { unlock } from './cli/unlock.js';
+import { run } from './cli/run.js';
 
 // The SDK warns every run that a future release will need Node 22. That is
 // for us to act on (package.json pins the SDK), not noise for every user.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 /** The commands, in the order the overview lists them; `deploy` runs when none is named. */
-const COMMANDS: readonly Command[] = [deploy, init, plan, status, logs, rollback, destroy, secrets, state, ci, unlock];
+const COMMANDS: readonly Command[] = [deploy, init, plan, status, logs, run, rollback, destroy, secrets, state, ci, unlock];
 
 const OVERVIEW = `Usage: deploy-wizard [command] [flags]
 
@@ -57,11 +58,29 @@ function parse(argv: string[]) {
   try {
     parsed = parseArgs({ args: argv, allowPositionals: true, strict: true, options: ALL_FLAGS });
   } catch (e) {
-    throw new InputError(`read flags: ${(e as Error).message}`, [], { hint: 'Run deploy-wizard --help for the flags.' });
+    const own = COMMANDS.find((c) => c.passThrough && c.name === argv.find((a) => !a.startsWith('-')));
+    throw new InputError(`read flags: ${(e as Error).message}`, [], {
+      hint: own
+        ? `Put -- before your command, so its flags stay its own: deploy-wizard ${own.name} ${own.name === 'db' ? 'sql' : 'SERVICE'} -- COMMAND ARGS...`
+        : 'Run deploy-wizard --help for the flags.',
+    });
   }
-  const [first, ...rest] = parsed.positionals;
-  const v = parsed.values as Values;
-  const command = first === undefined || first === 'help' ? deploy : COMMANDS.find((c) => c.name === first);
+  const [first, ...positionals] = parsed.positionals;
+  const named = first === undefined ? undefined : COMMANDS.find((c) => c.name === first);
+  // What follows `--` is the user's own command line, kept apart from what precedes it.
+  const dd = argv.indexOf('--');
+  const after = dd >= 0 ? argv.length - dd - 1 : 0;
+  const rest =
+    named?.passThrough && dd >= 0 ? [...positionals.slice(0, positionals.length - after), '--', ...positionals.slice(positionals.length - after)] : positionals;
+  const values = { ...(parsed.values as Record<string, unknown>) };
+  // --env is the environment's name everywhere, and for `run` also KEY=VALUE (a variable of the task): a name has no "=".
+  const envFlags = (values.env as string[] | undefined) ?? [];
+  const envNames = [...new Set(envFlags.filter((e) => !e.includes('=')))];
+  const envVars = envFlags.filter((e) => e.includes('='));
+  values.env = envNames[0];
+  if (envVars.length) values['run-env'] = envVars;
+  const v = values as Values;
+  const command = first === undefined || first === 'help' ? deploy : named;
   if (!command) {
     throw new InputError(`read command: unknown command "${first}"`, [], {
       hint: `Commands: ${[...COMMANDS.map((c) => c.name), 'help'].join(', ')}. Run deploy-wizard --help.`,
@@ -72,8 +91,11 @@ function parse(argv: string[]) {
   if (!/^[a-z](?:[a-z0-9]|-(?!-)){0,30}[a-z0-9]$/.test(env)) problems.push(`--env ${env}: use lowercase letters, digits and single hyphens`);
   const region = v.region as string | undefined;
   if (region !== undefined && regionProblem(region)) problems.push(`--region: ${regionProblem(region)}`);
+  if (envNames.length > 1) problems.push(`--env ${envNames.join(', ')}: name one environment`);
+  if (envVars.length && command.name !== 'run')
+    problems.push(`--env ${envVars[0]}: KEY=VALUE sets a variable of a run task (deploy-wizard run); here --env names the environment`);
   for (const k of Object.keys(v)) {
-    if (k in COMMON_FLAGS) continue;
+    if (k in COMMON_FLAGS || k === 'run-env') continue;
     const own = command.flags?.[k];
     if (!own || (own.sub !== undefined && rest[0] !== own.sub)) problems.push(`--${k}: a flag of ${ownerOf(k)}, not of ${command.name}`);
   }
@@ -175,6 +197,7 @@ async function main(): Promise<number> {
   const onSignal = () => {
     interrupts++;
     if (interrupts > 1) forceExit();
+    if (command.ownsInterrupt) return controller.abort(new InterruptedError());
     if (!opts.json) process.stderr.write('\nStopping: nothing new starts; saving state. Press Ctrl-C again to quit at once.\n');
     controller.abort(new InterruptedError());
     // Every call in flight takes the abort signal, so the orderly path ends in milliseconds; this is the backstop.

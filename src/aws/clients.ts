@@ -235,7 +235,7 @@ function instrument<T extends AnyClient>(client: T, service: string, onCall?: Ca
     // Every call carries the run's abort signal unless the caller passed its own.
     const send = (client as unknown as { send: (c: unknown, o?: Record<string, unknown>) => Promise<unknown> }).send.bind(client);
     (client as unknown as { send: unknown }).send = (command: unknown, options?: Record<string, unknown>) => {
-      if (signal.aborted) return Promise.reject(signal.reason);
+      if (signal.aborted && !options?.abortSignal) return Promise.reject(signal.reason);
       return send(command, { abortSignal: signal, ...options });
     };
   }

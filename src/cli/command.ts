@@ -10,6 +10,8 @@ import type { CommonOptions, Io } from '../options.js';
 export interface Flag {
   type: 'string' | 'boolean';
   short?: string;
+  /** Given more than once (run's --env KEY=VALUE): read as a list. */
+  multiple?: boolean;
   /** Only with this subcommand: "set" for secrets set's --no-deploy. */
   sub?: string;
   /** How an error names where the flag belongs, when not "<command> [sub]". */
@@ -18,7 +20,7 @@ export interface Flag {
 
 export type Flags = Record<string, Flag>;
 /** Parsed flag values by flag name ("delete-data"). */
-export type Values = Readonly<Record<string, string | boolean | undefined>>;
+export type Values = Readonly<Record<string, string | boolean | string[] | undefined>>;
 
 export interface Command {
   name: string;
@@ -32,11 +34,22 @@ export interface Command {
   /** What it takes from its own flags into the options. */
   options?(v: Values, rest: readonly string[]): Partial<CommonOptions>;
   run(opts: CommonOptions, io: Io, rest: string[]): Promise<number>;
+  /**
+   * Runs a command of the user's after `--` (run, exec, db sql): `rest` keeps a "--" where it was, so what comes
+   * before it (a service) is told from the command.
+   */
+  passThrough?: boolean;
+  /**
+   * Handles its own Ctrl-C (run stops its task, or asks whether to): the first one only aborts the signal, with no
+   * exit on a timer; a second one still quits at once.
+   */
+  ownsInterrupt?: boolean;
 }
 
 /** The flags every command takes (src/cli.ts reads them into CommonOptions). */
 export const COMMON_FLAGS = {
-  env: { type: 'string' },
+  // Multiple, for run's --env KEY=VALUE (src/cli.ts tells the two apart: an environment name has no "=").
+  env: { type: 'string', multiple: true },
   config: { type: 'string' },
   'non-interactive': { type: 'boolean' },
   yes: { type: 'boolean', short: 'y' },
@@ -67,6 +80,7 @@ Exit codes: 0 done; 1 a step failed (run again to resume); 2 bad input;
 3 state locked or belongs to another account/region; 130 interrupted.`;
 
 export const str = (v: Values, k: string): string | undefined => (typeof v[k] === 'string' ? (v[k] as string) : undefined);
+export const list = (v: Values, k: string): string[] => (Array.isArray(v[k]) ? (v[k] as string[]) : typeof v[k] === 'string' ? [v[k] as string] : []);
 export const bool = (v: Values, k: string): boolean | undefined => (typeof v[k] === 'boolean' ? (v[k] as boolean) : undefined);
 
 /** deploy's and plan's: database changes that can wait (class, storage, version, Multi-AZ) go out now, not in the maintenance window. */

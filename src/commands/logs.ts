@@ -1,13 +1,10 @@
 import { withDeployment } from '../with-deployment.js';
 import type { FilteredLogEvent } from '@aws-sdk/client-cloudwatch-logs';
 import { filterEvents } from '../logs/filter-events.js';
-import { openSession } from '../session.js';
 import { systemClock } from '../clock.js';
-import { InputError, WizardError } from '../errors.js';
-import { errorName, isError } from '../aws/not-found.js';
-import { Redactor } from '../logger.js';
-import { logGroupName, scheduleStreamPrefix, appSecretName } from '../aws/names.js';
-import { getSecretObject } from '../secrets/store.js';
+import { InputError } from '../errors.js';
+import { logGroupName, scheduleStreamPrefix } from '../aws/names.js';
+import { appSecretRedactor } from '../logs/app-secret-redactor.js';
 import { parseSince } from '../logs/parse-since.js';
 import type { StepOutputs } from '../pipeline/step.js';
 import type { CommonOptions, Io } from '../options.js';
@@ -20,34 +17,6 @@ interface Source {
 }
 
 const FOLLOW_EVERY_MS = 2_000;
-
-/** Every value of the app secret, so a line that prints one shows **** instead. */
-async function redactor(session: Awaited<ReturnType<typeof openSession>>, env: string, noRedact: boolean): Promise<Redactor> {
-  const r = new Redactor();
-  const name = appSecretName({ app: session.loaded.config.app, env });
-  try {
-    for (const value of Object.values(await getSecretObject(session.aws.secrets, name, 'app secret'))) {
-      r.add(value);
-      // A URL's password alone is as secret as the URL.
-      try {
-        r.add(decodeURIComponent(new URL(value).password));
-      } catch {
-        /* not a URL */
-      }
-    }
-  } catch (e) {
-    // No secret yet: nothing to redact. Any other failure (AccessDenied, throttling) leaves its values unknown,
-    // and a line could print one in the clear: refuse unless told otherwise.
-    if (!isError(e, 'ResourceNotFoundException') && !noRedact)
-      throw new WizardError(
-        `logs: the app secret ${name} cannot be read (${errorName(e) || (e as Error).message}), so secret values in the lines could not be hidden`,
-        {
-          hint: 'Run with credentials that may read it (secretsmanager:GetSecretValue), or add --no-redact to print the lines as they are.',
-        },
-      );
-  }
-  return r;
-}
 
 /**
  * `logs [SERVICE...]`: lines from the services' tasks (all by default),
@@ -85,7 +54,7 @@ export async function logsCommand(opts: CommonOptions, io: Io, names: readonly s
     }
     if (problems.length) throw new InputError('logs: invalid arguments', problems, { hint: 'Run deploy-wizard logs --help.' });
 
-    const redact = await redactor(session, opts.env, !!opts.logs?.noRedact);
+    const redact = await appSecretRedactor(session, opts.env, !!opts.logs?.noRedact, 'logs');
     const group = logGroupName({ app: config.app, env: opts.env });
     const width = Math.max(...sources.map((s) => s.label.length));
     const seen = new Set<string>();

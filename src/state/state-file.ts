@@ -35,6 +35,11 @@ export interface StateFile {
   rollbacks?: Record<string, RollbackRecord>;
   /** Set while a destroy is under way: a run after a kill keeps its snapshot names (and says it resumes). */
   destroy?: { stamp: string; startedAt: string; deleteData: boolean };
+  /**
+   * One-off tasks `run` and `db` start, by what was asked: the client token recorded before RunTask goes out, then
+   * the task. A run killed before ECS answered asks again with the same token and gets the same task.
+   */
+  runs?: Record<string, { token: string; taskArn?: string; at: string }>;
 }
 
 export interface RollbackRecord {

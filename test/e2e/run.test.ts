@@ -1,0 +1,134 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { inject } from 'vitest';
+import { DescribeTasksCommand, ECSClient, ListTasksCommand } from '@aws-sdk/client-ecs';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { makeApp, readState, runCli } from '../helpers/cli.js';
+import { expectOk } from '../helpers/expect-ok.js';
+import { startTaskRunner, type TaskRunner } from '../helpers/task-runner.js';
+
+// `run` against the task runner stand-in (test/helpers/task-runner.ts): each RunTask really starts the revision's
+// container in podman, its lines reach CloudWatch Logs, and DescribeTasks reports its real exit code.
+describe('run', () => {
+  let runner: TaskRunner;
+  let dir: string;
+  let app: string;
+  let env: Record<string, string>;
+  let ecs: ECSClient;
+
+  beforeAll(async () => {
+    const s = inject('standins').env;
+    runner = await startTaskRunner({ upstream: s.AWS_ENDPOINT_URL!, dockerHost: s.DOCKER_HOST!, registry: s.DEPLOY_WIZARD_REGISTRY! });
+    env = { AWS_ENDPOINT_URL: runner.url };
+    ecs = new ECSClient({ region: 'us-east-1', endpoint: runner.url });
+    ({ dir, app } = makeApp((c) => {
+      c.secrets = { SESSION_KEY: { generate: 'hex-32' } };
+      // Migrations run in a real container of the web revision, before the service rolls out.
+      c.migrations = { command: ['sh', '-c', 'echo "migrating with ${#SESSION_KEY}-char key"'] };
+    }));
+    expectOk(await runCli(['deploy', '--non-interactive'], { cwd: dir, env }));
+  });
+  afterAll(async () => {
+    await runner?.close();
+  });
+
+  const cluster = () => `${app}-prod`;
+
+  it('ran the migrations in a real container with the secret from Secrets Manager', async () => {
+    const mig = readState(dir).steps.migrations.outputs;
+    const t = runner.tasks.get(mig.taskArn)!;
+    expect(t.status).toBe('STOPPED');
+    expect(t.exitCode).toBe(0);
+    const secret = JSON.parse(
+      (await new SecretsManagerClient({ region: 'us-east-1' }).send(new GetSecretValueCommand({ SecretId: `${app}/prod` }))).SecretString!,
+    );
+    expect(t.env.SESSION_KEY).toBe(secret.SESSION_KEY);
+    const logs = await runCli(['logs', '--task', 'migrations', '--since', '10m'], { cwd: dir, env });
+    expect(logs.stdout).toContain('migrating with 64-char key');
+  });
+
+  it('prints the task lines and exits with the container exit code; secret values show as ****', async () => {
+    const r = await runCli(['run', 'web', '--', 'sh', '-c', 'echo hi; echo "key $SESSION_KEY"; exit 3'], { cwd: dir, env });
+    expect(r.code, r.stderr).toBe(3);
+    const lines = r.stdout.trim().split('\n');
+    expect(lines[0]).toMatch(/^[0-9a-f]{8} \| hi$/);
+    expect(lines[1]).toMatch(/^[0-9a-f]{8} \| key \*\*\*\*$/);
+    expect(r.stderr).toMatch(/started task [0-9a-f]{8} \(web, \S+:\d+\): sh -c echo hi/);
+    expect(r.stderr).toContain('exited 3');
+    // What AWS holds: a task of the web revision, started by deploy-wizard-run, with our tags, stopped with exit code 3.
+    const arns = (await ecs.send(new ListTasksCommand({ cluster: cluster(), startedBy: 'deploy-wizard-run', desiredStatus: 'STOPPED' }))).taskArns ?? [];
+    const running = (await ecs.send(new ListTasksCommand({ cluster: cluster(), startedBy: 'deploy-wizard-run' }))).taskArns ?? [];
+    const all = [...arns, ...running];
+    const tasks = (await ecs.send(new DescribeTasksCommand({ cluster: cluster(), tasks: all, include: ['TAGS'] }))).tasks ?? [];
+    const mine = tasks.find((t) => t.containers?.[0]?.exitCode === 3)!;
+    expect(mine.lastStatus).toBe('STOPPED');
+    expect(mine.taskDefinitionArn).toBe(readState(dir).steps['task-definition'].outputs.services.web.taskDefinitionArn);
+    expect(mine.tags).toEqual(
+      expect.arrayContaining([
+        { key: 'deploy-wizard:app', value: app },
+        { key: 'deploy-wizard:env', value: 'prod' },
+      ]),
+    );
+    // The run is over: no intent is left behind in the state.
+    expect(readState(dir).runs ?? {}).toEqual({});
+  });
+
+  it('a command word that is no service runs on the default service; --env adds a variable; a secret name is refused', async () => {
+    const r = await runCli(['run', '--env', 'GREETING=hello there', '--', 'sh', '-c', 'echo "$GREETING"'], { cwd: dir, env });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/\| hello there\n/);
+    const refused = await runCli(['run', '--env', 'SESSION_KEY=x', '--', 'true'], { cwd: dir, env });
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('--env SESSION_KEY: a secret of web');
+    const bad = await runCli(['run', '--cpu', '256', '--memory', '4096', '--', 'true'], { cwd: dir, env });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--cpu/--memory: 4096 MiB does not fit cpu 256');
+    const flags = await runCli(['run', 'web', 'sh', '-c', 'true'], { cwd: dir, env });
+    expect(flags.code).toBe(2);
+    expect(flags.stderr).toContain('Put -- before your command');
+  });
+
+  it('Ctrl-C stops the task and exits 130; --timeout stops it and fails; --detach returns the ARN at once', async () => {
+    const started = Date.now();
+    const r = await runCli(['run', '--non-interactive', '--', 'sh', '-c', 'echo started; sleep 60; echo never'], {
+      cwd: dir,
+      env,
+      onStdout: (chunk, child) => {
+        if (chunk.includes('started')) child.kill('SIGINT');
+      },
+    });
+    expect(r.code, r.stderr).toBe(130);
+    expect(r.stderr).toMatch(/stopped task [0-9a-f]{8}/);
+    expect(Date.now() - started).toBeLessThan(45_000);
+    const stopped = [...runner.tasks.values()].find((t) => t.command?.join(' ').includes('echo never'))!;
+    await stopped.done;
+    expect(stopped.stopCode).toBe('UserInitiated');
+    expect(stopped.stoppedReason).toContain('interrupted (Ctrl-C)');
+
+    const timed = await runCli(['run', '--timeout', '3s', '--', 'sh', '-c', 'echo waiting; sleep 60'], { cwd: dir, env });
+    expect(timed.code).toBe(1);
+    expect(timed.stderr).toContain('ran past --timeout 3s and was stopped');
+
+    const detached = await runCli(['run', '--detach', '--', 'sh', '-c', 'sleep 1; echo done'], { cwd: dir, env });
+    expect(detached.code, detached.stderr).toBe(0);
+    const arn = detached.stdout.trim();
+    expect(arn).toMatch(/^arn:aws:ecs:us-east-1:\d{12}:task\//);
+    await runner.tasks.get(arn)!.done;
+    expect(runner.tasks.get(arn)!.exitCode).toBe(0);
+  });
+
+  it('killed right after RunTask, the same command again follows the same task: no second copy', async () => {
+    const before = runner.tasks.size;
+    const killed = await runCli(['run', '--', 'sh', '-c', 'sleep 2; echo once'], {
+      cwd: dir,
+      env: { ...env, DEPLOY_WIZARD_FAULT_KILL_AFTER_CALL: 'ECS:RunTask' },
+    });
+    expect(killed.signal).toBe('SIGKILL');
+    expect(Object.keys(readState(dir).runs ?? {})).toHaveLength(1);
+    const again = await runCli(['run', '--', 'sh', '-c', 'sleep 2; echo once'], { cwd: dir, env });
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout.match(/once/g)).toHaveLength(1);
+    expect(runner.tasks.size).toBe(before + 1);
+    expect(runner.replayed).toHaveLength(1);
+    expect(readState(dir).runs ?? {}).toEqual({});
+  });
+});
