@@ -2,6 +2,7 @@ import type { IAMClient } from '@aws-sdk/client-iam';
 import type { Config } from '../config/schema.js';
 import { partitionOf } from '../config/regions.js';
 import { permissionStatement } from '../config/services-schema.js';
+import { hasOwnTaskRole } from '../config/normalize.js';
 import { canonicalJson } from '../canonical-json.js';
 import { renderPolicy, type PolicyDocument, type PolicyVars } from '../render-policy.js';
 import { StepError } from '../errors.js';
@@ -72,6 +73,26 @@ export function policyVars(
   };
 }
 
+/**
+ * What ECS Exec needs of the task role (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs-exec.html,
+ * "IAM permissions required for ECS Exec"): the four Session Manager channel actions, which IAM cannot scope to a
+ * resource, and, since the task's awslogs group is where a session is logged, that group's streams (DescribeLogGroups
+ * has no resource either).
+ */
+export function execStatements(vars: PolicyVars): PolicyDocument['Statement'] {
+  const group = `arn:${vars.partition}:logs:${vars.region}:${vars.accountId}:log-group:${vars.logGroup}`;
+  return [
+    {
+      Sid: 'EcsExecChannels',
+      Effect: 'Allow',
+      Action: ['ssmmessages:CreateControlChannel', 'ssmmessages:CreateDataChannel', 'ssmmessages:OpenControlChannel', 'ssmmessages:OpenDataChannel'],
+      Resource: '*',
+    },
+    { Sid: 'EcsExecLogGroups', Effect: 'Allow', Action: ['logs:DescribeLogGroups'], Resource: '*' },
+    { Sid: 'EcsExecLogs', Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:DescribeLogStreams', 'logs:PutLogEvents'], Resource: `${group}:*` },
+  ];
+}
+
 /** The roles of this config, their trust and inline policies, rendered from `vars`. */
 export function roleSpecs(w: RoleWhere, vars: PolicyVars, proxy: { secretArns?: string[] } = {}): RoleSpec[] {
   const { app, env, config } = w;
@@ -97,22 +118,25 @@ export function roleSpecs(w: RoleWhere, vars: PolicyVars, proxy: { secretArns?: 
   ];
   // A service with permissions of its own gets its own task role: the shared statements and its extras.
   for (const svc of Object.values(config.services)) {
-    if (!svc.permissions?.length) continue;
+    if (!hasOwnTaskRole(svc)) continue;
     const own = { Version: task.Version, Statement: [...task.Statement] };
-    svc.permissions.forEach((p, i) => own.Statement.push(permissionStatement(p, `ServicePermissions${i + 1}`)));
+    (svc.permissions ?? []).forEach((p, i) => own.Statement.push(permissionStatement(p, `ServicePermissions${i + 1}`)));
+    if (svc.exec) own.Statement.push(...execStatements(vars));
     out.push({
       kind: { service: svc.name },
       name: serviceRoleName(w, svc.name),
       trust,
       inline: own,
-      description: `deploy-wizard: ECS task role for ${app} (${env}) service ${svc.name}: the app's task role and its own permissions`,
+      description: `deploy-wizard: ECS task role for ${app} (${env}) service ${svc.name}: the app's task role and its own permissions${svc.exec ? ' and ECS Exec' : ''}`,
     });
   }
   const scheduled = [...new Set(Object.values(config.schedules).map((s) => s.service))].sort();
   if (scheduled.length) {
     const arn = (name: string) => `arn:${vars.partition}:iam::${w.account}:role/${name}`;
     // The roles its tasks run with: the execution role and each scheduled service's task role.
-    const taskRoles = [...new Set(scheduled.map((s) => (config.services[s]?.permissions?.length ? serviceRoleName(w, s) : roleName(app, env, 'task'))))];
+    const taskRoles = [
+      ...new Set(scheduled.map((s) => (config.services[s] && hasOwnTaskRole(config.services[s]) ? serviceRoleName(w, s) : roleName(app, env, 'task')))),
+    ];
     out.push({
       kind: 'scheduler',
       name: roleName(app, env, 'scheduler'),

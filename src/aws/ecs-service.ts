@@ -59,6 +59,8 @@ export interface EnsureServiceInput {
   targetGroupArn?: string;
   /** Start new tasks even when nothing else changed: a secret they read has a new value. */
   forceNewDeployment?: boolean;
+  /** enableExecuteCommand as the last run sent it: moto does not echo it back (AWS does), so the state says. */
+  execBefore?: boolean;
 }
 
 /**
@@ -95,6 +97,7 @@ export async function ensureService(ctx: StepContext, o: EnsureServiceInput): Pr
             clientToken: token,
             propagateTags: 'SERVICE',
             enableECSManagedTags: true,
+            ...(s.exec ? { enableExecuteCommand: true } : {}),
             tags: [...ecsTags(ctx, 'service'), { key: SERVICE_TAG, value: s.name }],
           }),
         ),
@@ -106,9 +109,12 @@ export async function ensureService(ctx: StepContext, o: EnsureServiceInput): Pr
   const lbChanged = lbKey(existing.loadBalancers) !== lbKey(loadBalancers);
   // With autoscaling the scaler owns the count; without, the config does.
   const countChanged = !s.autoscaling && existing.desiredCount !== s.desiredCount;
+  // ECS Exec reaches only tasks started with it: a change rolls the service (UpdateService's enableExecuteCommand).
+  const execChanged = (existing.enableExecuteCommand ?? o.execBefore ?? false) !== !!s.exec;
   if (
     existing.taskDefinition !== o.td.taskDefinitionArn ||
     o.forceNewDeployment ||
+    execChanged ||
     countChanged ||
     networkChanged ||
     lbChanged ||
@@ -130,7 +136,8 @@ export async function ensureService(ctx: StepContext, o: EnsureServiceInput): Pr
             networkConfiguration: awsvpc(o.net),
             // Only sent when it changes: an empty list takes the service off the load balancer.
             ...(lbChanged ? { loadBalancers } : {}),
-            ...(o.forceNewDeployment ? { forceNewDeployment: true } : {}),
+            ...(execChanged ? { enableExecuteCommand: !!s.exec } : {}),
+            ...(o.forceNewDeployment || execChanged ? { forceNewDeployment: true } : {}),
           }),
         ),
       { clock: ctx.clock, signal: ctx.signal, onRetry: (m) => ctx.log.info(m) },

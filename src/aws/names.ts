@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { partitionOf } from '../config/regions.js';
 import type { Config } from '../config/schema.js';
+import { hasOwnTaskRole } from '../config/normalize.js';
 
 // Deterministic names for what each service owns. The service called "web"
 // keeps the names a single-service deploy always had (ECS service <app>,
@@ -211,7 +212,7 @@ export const serviceRoleName = (ctx: AppEnv, service: string) => roleName(ctx.ap
 /** Every role name this config makes: what the CI role may touch, and nothing else. */
 export function appRoleNames(w: AppEnv & { config: Pick<Config, 'services' | 'schedules'> }): string[] {
   const names = [roleName(w.app, w.env, 'execution'), roleName(w.app, w.env, 'task')];
-  for (const svc of Object.values(w.config.services)) if (svc.permissions?.length) names.push(serviceRoleName(w, svc.name));
+  for (const svc of Object.values(w.config.services)) if (hasOwnTaskRole(svc)) names.push(serviceRoleName(w, svc.name));
   if (Object.keys(w.config.schedules).length) names.push(roleName(w.app, w.env, 'scheduler'));
   return names;
 }

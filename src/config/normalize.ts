@@ -14,6 +14,8 @@ type ServiceInput = z.output<typeof serviceSchema>;
 
 export interface ServiceSpec {
   name: string;
+  /** Where it is in the config, for messages: "services.api", or "service" for the one web service. */
+  key: string;
   /** web: has a port, a target group and routes on the load balancer; worker: none of those. */
   kind: 'web' | 'worker';
   image: string;
@@ -38,7 +40,12 @@ export interface ServiceSpec {
   validation?: ServiceInput['validation'];
   /** Its own task-role statements: the service then runs with a task role of its own. */
   permissions?: ServiceInput['permissions'];
+  /** `deploy-wizard exec` may open a shell in its tasks (ECS Exec). */
+  exec?: boolean;
 }
+
+/** A service with permissions of its own, or ECS Exec, runs with a task role of its own: nothing it adds reaches the others. */
+export const hasOwnTaskRole = (s: Pick<ServiceSpec, 'permissions' | 'exec'>) => !!s.permissions?.length || !!s.exec;
 
 type Ctx = z.RefinementCtx;
 
@@ -143,6 +150,7 @@ export function normalizeApp(c: RawConfig) {
       const web = s.port !== undefined;
       out[name] = {
         name,
+        key: `services.${name}`,
         kind: web ? 'web' : 'worker',
         image: s.image ?? only!,
         ...(web ? { port: s.port } : {}),
@@ -162,12 +170,14 @@ export function normalizeApp(c: RawConfig) {
         ...(s.autoscaling ? { autoscaling: s.autoscaling } : {}),
         ...(s.validation ? { validation: s.validation } : {}),
         ...(s.permissions?.length ? { permissions: s.permissions } : {}),
+        ...(s.exec ? { exec: true } : {}),
       };
     }
   } else {
     const s = service!;
     out.web = {
       name: 'web',
+      key: 'service',
       kind: 'web',
       image: 'default',
       port: s.port,
@@ -180,6 +190,7 @@ export function normalizeApp(c: RawConfig) {
       environment: { ...environment, ...s.environment },
       logRetentionDays: s.logRetentionDays,
       ...(s.containerHealthCheck ? { containerHealthCheck: s.containerHealthCheck } : {}),
+      ...(s.exec ? { exec: true } : {}),
     };
   }
   const list = Object.values(out);

@@ -81,6 +81,12 @@ export const legacyService = z
     logRetentionDays,
     healthCheckGracePeriodSeconds: z.number().int().min(0).max(2_147_483_647).default(60),
     containerHealthCheck: containerHealthCheck.optional(),
+    exec: z
+      .boolean()
+      .optional()
+      .describe(
+        'allow deploy-wizard exec (ECS Exec) into its tasks: turns on enableExecuteCommand and gives it a task role of its own with the Session Manager channel actions',
+      ),
   })
   .superRefine(fargateSize);
 
@@ -216,6 +222,12 @@ export const service = z
       .array(permission)
       .optional()
       .describe("task-role statements for this service only: it gets a task role of its own (the app's statements and these)"),
+    exec: z
+      .boolean()
+      .optional()
+      .describe(
+        'allow deploy-wizard exec (ECS Exec) into its tasks: turns on enableExecuteCommand and gives it a task role of its own with the Session Manager channel actions',
+      ),
     validation: z
       .strictObject({
         path: healthCheckPath.optional().describe('what first-boot requests for this web service (default: under its first route, else its health check path)'),

@@ -8,6 +8,7 @@ import { deleteRole } from '../../src/aws/delete-role.js';
 import { boundaryPolicy, ensureBoundary, policyVars, roleSpecs } from '../../src/aws/app-roles.js';
 import type { StepCode } from '../../src/pipeline/manifest.js';
 import { drift, ensureRole, getRole, type RoleSpec } from '../../src/aws/ensure-role.js';
+import { hasOwnTaskRole } from '../../src/config/normalize.js';
 
 export interface IamRolesOutput {
   executionRoleName: string;
@@ -86,11 +87,12 @@ export const iamRoles: StepCode<'iam-roles'> = {
       }
     }
     for (const svc of Object.values(ctx.config.services)) {
-      if (!svc.permissions?.length) continue;
+      if (!hasOwnTaskRole(svc)) continue;
       const name = serviceRoleName(ctx, svc.name);
       const role = await getRole(ctx, name);
       items.push({ action: role ? 'keep' : 'create', resource: `IAM role ${name}`, detail: `the task role of ${svc.name}: the app's, plus:` });
-      for (const p of svc.permissions)
+      if (svc.exec) items.push({ action: role ? 'update' : 'create', resource: '  allow ECS Exec', detail: 'the Session Manager channels, and its log group' });
+      for (const p of svc.permissions ?? [])
         items.push({ action: role ? 'update' : 'create', resource: `  allow ${p.actions.join(', ')}`, detail: `on ${p.resources.join(', ')}` });
     }
     return items;
@@ -125,7 +127,7 @@ export const iamRoles: StepCode<'iam-roles'> = {
       roleName(ctx.app, ctx.env, 'task'),
       ...(Object.keys(ctx.config.schedules).length ? [roleName(ctx.app, ctx.env, 'scheduler')] : []),
       ...Object.values(ctx.config.services)
-        .filter((svc) => svc.permissions?.length)
+        .filter((svc) => hasOwnTaskRole(svc))
         .map((svc) => serviceRoleName(ctx, svc.name)),
     ]);
     const had = [prev?.schedulerRoleName, ...Object.values(prev?.serviceTaskRoleArns ?? {}).map((a) => a.split('/').pop())];

@@ -41,6 +41,8 @@ export interface RunningService {
   autoscaling?: { min: number; max: number };
   /** Which values of the app secret its tasks were started with (see secretVersion); absent before it was recorded. */
   secretVersion?: string;
+  /** ECS Exec was turned on for it (enableExecuteCommand). */
+  exec?: boolean;
 }
 
 export interface ServiceOutput {
@@ -130,6 +132,7 @@ export const service: StepCode<'service'> = {
         desiredCount: s.autoscaling ? null : s.desiredCount,
         autoscaling: s.autoscaling ?? null,
         secrets: secretsOf(ctx, s),
+        ...(s.exec ? { exec: true } : {}),
       })),
       targetGroups: loadBalancerOf(ctx)?.targetGroups ?? null,
       network: awsvpc(ctx.output('network')),
@@ -194,7 +197,17 @@ export const service: StepCode<'service'> = {
       const before = ctx.previous()?.services?.[s.name]?.secretVersion;
       const forceNewDeployment = before !== undefined && before !== secretsOf(ctx, s);
       if (forceNewDeployment) ctx.log.info(`${s.name} reads a secret that changed: rolling it so its tasks get the new value`);
-      const svc = await ensureService(ctx, { spec: s, name, cluster, net, td: tds.services[s.name]!, targetGroupArn: tgArns[s.name], forceNewDeployment });
+      const execBefore = ctx.previous()?.services?.[s.name]?.exec ?? false;
+      const svc = await ensureService(ctx, {
+        spec: s,
+        name,
+        cluster,
+        net,
+        td: tds.services[s.name]!,
+        targetGroupArn: tgArns[s.name],
+        forceNewDeployment,
+        execBefore,
+      });
       if (s.autoscaling)
         await ensureAutoscaling(ctx, {
           cluster: clusterName(ctx),
@@ -256,6 +269,7 @@ export const service: StepCode<'service'> = {
         desiredCount: counts.desired,
         ...(spec.autoscaling ? { autoscaling: { min: spec.autoscaling.min, max: spec.autoscaling.max } } : {}),
         secretVersion: secretsOf(ctx, spec),
+        ...(spec.exec ? { exec: true } : {}),
       };
     }
     return { clusterName: clusterName(ctx), services };

@@ -2,7 +2,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { DescribeTasksCommand, ECSClient, ListTasksCommand } from '@aws-sdk/client-ecs';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { GetRolePolicyCommand, IAMClient, ListRolePoliciesCommand } from '@aws-sdk/client-iam';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { makeApp, readState, runCli } from '../helpers/cli.js';
+import { MUTATING } from '../helpers/step-context.js';
 import { expectOk } from '../helpers/expect-ok.js';
 import { startTaskRunner, type TaskRunner } from '../helpers/task-runner.js';
 
@@ -22,6 +26,7 @@ describe('run', () => {
     ecs = new ECSClient({ region: 'us-east-1', endpoint: runner.url });
     ({ dir, app } = makeApp((c) => {
       c.secrets = { SESSION_KEY: { generate: 'hex-32' } };
+      c.service.exec = true;
       // Migrations run in a real container of the web revision, before the service rolls out.
       c.migrations = { command: ['sh', '-c', 'echo "migrating with ${#SESSION_KEY}-char key"'] };
     }));
@@ -130,5 +135,61 @@ describe('run', () => {
     expect(runner.tasks.size).toBe(before + 1);
     expect(runner.replayed).toHaveLength(1);
     expect(readState(dir).runs ?? {}).toEqual({});
+  });
+
+  it('exec: the service runs with ECS Exec and a task role of its own with the Session Manager channels; without exec: true, exit 2', async () => {
+    // What was sent (moto does not echo enableExecuteCommand): the service was created with it.
+    const created = runner.seen.find((r) => r.action === 'CreateService')!;
+    expect(JSON.parse(created.body).enableExecuteCommand).toBe(true);
+    const state = readState(dir);
+    const role = `${app}-prod-web-task`;
+    expect(state.steps['iam-roles'].outputs.serviceTaskRoleArns.web).toMatch(new RegExp(`:role/${role}$`));
+    const iam = new IAMClient({ region: 'us-east-1' });
+    const [policy] = (await iam.send(new ListRolePoliciesCommand({ RoleName: role }))).PolicyNames!;
+    const doc = JSON.parse(decodeURIComponent((await iam.send(new GetRolePolicyCommand({ RoleName: role, PolicyName: policy }))).PolicyDocument!));
+    const channels = doc.Statement.find((x: any) => x.Sid === 'EcsExecChannels');
+    expect(channels.Action).toEqual([
+      'ssmmessages:CreateControlChannel',
+      'ssmmessages:CreateDataChannel',
+      'ssmmessages:OpenControlChannel',
+      'ssmmessages:OpenDataChannel',
+    ]);
+    expect(channels.Resource).toBe('*');
+    expect(doc.Statement.find((x: any) => x.Sid === 'EcsExecLogs').Resource).toMatch(new RegExp(`:log-group:/ecs/${app}-prod:\\*$`));
+    // The shared task role has none of it.
+    const shared = `${app}-prod-task`;
+    const [sp] = (await iam.send(new ListRolePoliciesCommand({ RoleName: shared }))).PolicyNames!;
+    expect(decodeURIComponent((await iam.send(new GetRolePolicyCommand({ RoleName: shared, PolicyName: sp }))).PolicyDocument!)).not.toContain('ssmmessages');
+
+    // A second deploy changes nothing: no mutating call.
+    const from = runner.seen.length;
+    expectOk(await runCli(['deploy', '--non-interactive'], { cwd: dir, env }));
+    expect(
+      runner.seen
+        .slice(from)
+        .filter((r) => MUTATING.test(r.action))
+        .map((r) => r.action),
+    ).toEqual([]);
+
+    // No Session Manager plugin on PATH: the line to run, and how to get the plugin. moto starts no service tasks and
+    // ignores ListTasks' serviceName, so a task of the web revision started by `run` stands in for one of the service's.
+    const live = await runCli(['run', '--detach', '--', 'sh', '-c', 'sleep 20'], { cwd: dir, env });
+    const liveArn = live.stdout.trim();
+    await expect.poll(() => runner.tasks.get(liveArn)?.status, { timeout: 10_000 }).toBe('RUNNING');
+    const noPlugin = await runCli(['exec', 'web', '--', 'rails', 'console'], { cwd: dir, env: { ...env, PATH: '/usr/bin:/bin' } });
+    expect(noPlugin.code).toBe(1);
+    expect(noPlugin.stdout.trim()).toBe(
+      `aws ecs execute-command --region us-east-1 --cluster ${app}-prod --task ${liveArn} --container ${app} --interactive --command "rails console"`,
+    );
+    expect(noPlugin.stderr).toContain("AWS's Session Manager plugin is not installed");
+    expect(noPlugin.stderr).toContain('session-manager-working-with-install-plugin.html');
+
+    const path = join(dir, 'deploy-wizard.json');
+    const config = JSON.parse(readFileSync(path, 'utf8'));
+    delete config.service.exec;
+    writeFileSync(path, JSON.stringify(config));
+    const refused = await runCli(['exec', 'web'], { cwd: dir, env });
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('service.exec: set it to true');
   });
 });
