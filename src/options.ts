@@ -39,6 +39,8 @@ export interface CommonOptions {
   stateBackend?: 'local' | 's3';
   /** deploy, plan: database changes that can wait go out now (database.applyImmediately for this run). */
   applyImmediately?: boolean;
+  /** deploy, plan: do not run the migrations this time. */
+  skipMigrations?: boolean;
   /** secrets set: store the value only; the next deploy rolls the services that read it. */
   noDeploy?: boolean;
   /** logs: from when, tail, a filter pattern, a one-off task. */

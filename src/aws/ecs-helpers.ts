@@ -20,7 +20,7 @@ import { clusterName } from './names.js';
 
 type NetworkOutput = StepOutputs['network'];
 
-export const ecsTags = (ctx: StepContext, step: StepId) => ownershipTags(ctx, step).map((t) => ({ key: t.Key, value: t.Value }));
+export const ecsTags = (ctx: Pick<StepContext, 'app' | 'env'>, step: StepId) => ownershipTags(ctx, step).map((t) => ({ key: t.Key, value: t.Value }));
 
 /** ECS spells tags key/value; the ownership test is the same. */
 export const ecsOwned = (ctx: Pick<StepContext, 'app' | 'env'>, tags: readonly { key?: string; value?: string }[] | undefined) =>

@@ -105,7 +105,10 @@ export function comparable(td: TaskDefinition | RegisterTaskDefinitionCommandInp
   });
 }
 
-export async function latest(ctx: StepContext, name: string): Promise<TaskDefinition | undefined> {
+/** What registering a task definition needs of a step's context; `db` commands pass theirs. */
+export type TaskDefinitionCtx = Pick<StepContext, 'aws' | 'clock' | 'signal' | 'app' | 'env'> & { log: Pick<StepContext['log'], 'info'> };
+
+export async function latest(ctx: Pick<StepContext, 'aws'>, name: string): Promise<TaskDefinition | undefined> {
   try {
     const td = (await ctx.aws.ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: name }))).taskDefinition;
     return td?.status === 'ACTIVE' ? td : undefined;
@@ -116,7 +119,7 @@ export async function latest(ctx: StepContext, name: string): Promise<TaskDefini
 }
 
 /** Registers `want` as a new revision of its family only when it differs from the latest active one. */
-export async function ensureTaskDefinition(ctx: StepContext, step: StepId, want: RegisterTaskDefinitionCommandInput): Promise<TaskDefinition> {
+export async function ensureTaskDefinition(ctx: TaskDefinitionCtx, step: StepId, want: RegisterTaskDefinitionCommandInput): Promise<TaskDefinition> {
   const current = await latest(ctx, want.family!);
   if (current && comparable(current) === comparable(want)) return current;
   ctx.log.info(current ? `registering a new revision of ${want.family} (was ${current.revision})` : `registering task definition ${want.family}`);

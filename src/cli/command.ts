@@ -85,5 +85,9 @@ export const bool = (v: Values, k: string): boolean | undefined => (typeof v[k] 
 
 /** deploy's and plan's: database changes that can wait (class, storage, version, Multi-AZ) go out now, not in the maintenance window. */
 export const APPLY_IMMEDIATELY: Flags = { 'apply-immediately': { type: 'boolean', of: 'deploy and plan' } };
+/** deploy's and plan's: this run does not migrate (migrations.when "skip" for one run). */
+export const SKIP_MIGRATIONS: Flags = { 'skip-migrations': { type: 'boolean', of: 'deploy and plan' } };
+export const SKIP_MIGRATIONS_HELP = `  --skip-migrations    do not run the migrations this time; the next deploy that
+                       does runs them for the revision it skipped`;
 export const APPLY_IMMEDIATELY_HELP = `  --apply-immediately  database changes that can wait for the maintenance window
                        (database.applyImmediately false) go out now`;

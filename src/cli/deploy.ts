@@ -1,4 +1,4 @@
-import { APPLY_IMMEDIATELY, APPLY_IMMEDIATELY_HELP, bool, type Command } from './command.js';
+import { APPLY_IMMEDIATELY, APPLY_IMMEDIATELY_HELP, SKIP_MIGRATIONS, SKIP_MIGRATIONS_HELP, bool, type Command } from './command.js';
 import { INIT_FLAGS, initOptions } from './init.js';
 
 export const deploy: Command = {
@@ -11,8 +11,13 @@ On a terminal it asks for what is missing (writing the config on first run),
 shows the plan and the monthly cost, and asks before changing anything.
 If a step fails, run the same command again: it resumes there.
 
-${APPLY_IMMEDIATELY_HELP}`,
-  flags: { ...INIT_FLAGS, ...APPLY_IMMEDIATELY },
-  options: (v) => ({ ...initOptions(v), ...(bool(v, 'apply-immediately') ? { applyImmediately: true } : {}) }),
+${APPLY_IMMEDIATELY_HELP}
+${SKIP_MIGRATIONS_HELP}`,
+  flags: { ...INIT_FLAGS, ...APPLY_IMMEDIATELY, ...SKIP_MIGRATIONS },
+  options: (v) => ({
+    ...initOptions(v),
+    ...(bool(v, 'apply-immediately') ? { applyImmediately: true } : {}),
+    ...(bool(v, 'skip-migrations') ? { skipMigrations: true } : {}),
+  }),
   run: async (opts, io) => (await import('../commands/deploy.js')).deployCommand(opts, io),
 };

@@ -16,6 +16,7 @@ export async function planCommand(opts: CommonOptions, io: Io): Promise<number> 
       secretValues: values,
       digestCache,
       applyImmediately: opts.applyImmediately,
+      skipMigrations: opts.skipMigrations,
     });
     if (opts.json) {
       io.stdout.write(JSON.stringify({ type: 'plan', env: opts.env, account: session.account, region: session.region, ...plan }) + '\n');

@@ -203,7 +203,7 @@ export function normalizeApp(c: RawConfig) {
     images: imgs,
     services: out,
     primaryService: primary,
-    ...(migrations ? { migrations: { command: migrations.command, service: migrations.service ?? primary } } : {}),
+    ...(migrations ? { migrations: { command: migrations.command, service: migrations.service ?? primary, when: migrations.when } } : {}),
   };
 }
 

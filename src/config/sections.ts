@@ -275,6 +275,10 @@ const secret = z.union([
 const migrations = z.strictObject({
   command: z.array(z.string().min(1)).min(1),
   service: partName.optional().describe('the service whose task definition runs the migration (default: the web service on "/*", else the first)'),
+  when: z
+    .enum(['changed', 'always', 'skip'])
+    .default('changed')
+    .describe('"changed": when the revision changes (a new image or config); "always": on every deploy; "skip": never (run them with deploy-wizard run)'),
 });
 
 const validation = z.strictObject({

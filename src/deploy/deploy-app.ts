@@ -120,7 +120,12 @@ export async function deployApp(opts: CommonOptions, io: Io): Promise<number> {
         if (await ignoreStateDir(session.loaded.dir)) note('Added .deploy-wizard/ to .gitignore.');
 
         if (interactive && !opts.yes) {
-          const plan = await computePlan(session, state, io, (m) => clack.log.warn(m), { secretValues, digestCache, applyImmediately: opts.applyImmediately });
+          const plan = await computePlan(session, state, io, (m) => clack.log.warn(m), {
+            secretValues,
+            digestCache,
+            applyImmediately: opts.applyImmediately,
+            skipMigrations: opts.skipMigrations,
+          });
           clack.note(formatPlan(plan.plans), `Plan for ${session.loaded.config.app} (${opts.env}) in ${session.region}`);
           clack.note(formatCost(plan.cost), 'Estimated monthly cost');
           const ok = await clack.confirm({ message: 'Deploy this?' });
@@ -151,6 +156,7 @@ export async function deployApp(opts: CommonOptions, io: Io): Promise<number> {
           digestCache,
           allowRemovals,
           applyImmediately: opts.applyImmediately,
+          skipMigrations: opts.skipMigrations,
         });
         await runSteps({
           steps: session.steps,

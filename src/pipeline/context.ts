@@ -20,6 +20,8 @@ export interface Settings {
   allowRemovals?: boolean;
   /** --apply-immediately: database changes that can wait go out now, whatever database.applyImmediately says. */
   applyImmediately?: boolean;
+  /** --skip-migrations: this deploy does not migrate (the next one that does migrates the revision it skipped). */
+  skipMigrations?: boolean;
   /** The user agreed (or passed --yes) to restore an app secret scheduled for deletion. */
   restoreSecrets?: boolean;
   /** DEPLOY_WIZARD_HEALTH_URL: where first-boot probes instead of the load balancer (emulators, or a custom domain). */

@@ -5,6 +5,7 @@ import { readSecretJson } from '../../src/secrets/store.js';
 import type { Check } from '../../src/pipeline/step.js';
 import { runOneOffTask, taskLogLines } from '../../src/aws/ecs-helpers.js';
 import { ensureTaskDefinition } from '../../src/aws/task-definition.js';
+import { dbClientTaskDefinition, DB_CLIENT_CONTAINER as SETUP_CONTAINER, DB_CLIENT_STREAM_PREFIX } from '../../src/aws/db-client-task.js';
 import { dbSetupFamilyName } from '../../src/aws/names.js';
 import type { StepCode } from '../../src/pipeline/manifest.js';
 
@@ -167,7 +168,6 @@ async function applyDirect(ctx: StepContext): Promise<PgvectorOutput> {
   });
 }
 
-const SETUP_CONTAINER = 'db-setup';
 const MARK = 'dw-ext';
 
 /**
@@ -219,35 +219,18 @@ async function applyTask(ctx: StepContext): Promise<PgvectorOutput> {
   const roles = ctx.output('iam-roles');
   const app = ctx.output('task-definition');
   const role = rds.appUser;
-  const def = await ensureTaskDefinition(ctx, 'pgvector', {
-    family: dbSetupFamilyName(ctx),
-    networkMode: 'awsvpc',
-    requiresCompatibilities: ['FARGATE'],
-    cpu: '256',
-    memory: '512',
-    runtimePlatform: { operatingSystemFamily: 'LINUX', cpuArchitecture: 'X86_64' },
-    executionRoleArn: roles.executionRoleArn,
-    containerDefinitions: [
-      {
-        name: SETUP_CONTAINER,
-        image: clientImage,
-        essential: true,
-        memoryReservation: 512,
-        // The master user does the setup; values come from Secrets Manager, never the task definition.
-        environment: [
-          { name: 'PGHOST', value: rds.endpoint },
-          { name: 'PGPORT', value: String(rds.port) },
-          { name: 'PGSSLMODE', value: 'require' },
-        ],
-        secrets: [
-          { name: 'PGUSER', valueFrom: `${rds.masterSecretArn}:username::` },
-          { name: 'PGPASSWORD', valueFrom: `${rds.masterSecretArn}:password::` },
-          ...(rds.appSecretArn ? [{ name: 'APP_DB_PASSWORD', valueFrom: `${rds.appSecretArn}:password::` }] : []),
-        ],
-        logConfiguration: { logDriver: 'awslogs', options: { 'awslogs-group': app.logGroup, 'awslogs-region': ctx.region, 'awslogs-stream-prefix': 'ecs' } },
-      },
-    ],
-  });
+  const def = await ensureTaskDefinition(
+    ctx,
+    'pgvector',
+    dbClientTaskDefinition({
+      family: dbSetupFamilyName(ctx),
+      image: clientImage,
+      executionRoleArn: roles.executionRoleArn,
+      logGroup: app.logGroup,
+      region: ctx.region,
+      rds,
+    }),
+  );
   const script = setupScript(name, extensions, role);
   const run = await runOneOffTask(ctx, {
     step: 'pgvector',
@@ -256,14 +239,14 @@ async function applyTask(ctx: StepContext): Promise<PgvectorOutput> {
     container: SETUP_CONTAINER,
     command: ['sh', '-c', script],
     logGroup: app.logGroup,
-    streamPrefix: 'ecs',
+    streamPrefix: DB_CLIENT_STREAM_PREFIX,
     net: ctx.output('network'),
     deadlineMs: 15 * 60_000,
   });
   // CloudWatch delivers log lines a few seconds late: read until every version shows, for up to ~30 s.
   let versions: Record<string, string> = {};
   for (let i = 0; i < 10; i++) {
-    versions = parseVersions(await taskLogLines(ctx, app.logGroup, 'ecs', SETUP_CONTAINER, run.taskArn, 200));
+    versions = parseVersions(await taskLogLines(ctx, app.logGroup, DB_CLIENT_STREAM_PREFIX, SETUP_CONTAINER, run.taskArn, 200));
     if (extensions.every((e) => versions[e])) break;
     await ctx.clock.sleep(3_000, ctx.signal);
   }

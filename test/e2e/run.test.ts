@@ -192,4 +192,29 @@ describe('run', () => {
     expect(refused.code).toBe(2);
     expect(refused.stderr).toContain('service.exec: set it to true');
   });
+
+  it('migrations: --skip-migrations rolls out without them and the next deploy migrates what it skipped; "always" runs on every deploy', async () => {
+    const path = join(dir, 'deploy-wizard.json');
+    const edit = (f: (c: any) => void) => {
+      const c = JSON.parse(readFileSync(path, 'utf8'));
+      f(c);
+      writeFileSync(path, JSON.stringify(c));
+    };
+    const runTasksDuring = async (args: string[]) => {
+      const from = runner.seen.length;
+      expectOk(await runCli(['deploy', '--non-interactive', ...args], { cwd: dir, env }));
+      return runner.seen.slice(from).filter((r) => r.action === 'RunTask').length;
+    };
+    edit((c) => (c.service.environment.LOG_FORMAT = 'text'));
+    expect(await runTasksDuring(['--skip-migrations'])).toBe(0);
+    const td = () => readState(dir).steps['task-definition'].outputs.services.web.taskDefinitionArn;
+    expect(readState(dir).steps.migrations.outputs.skippedFor).toBe(td());
+    expect(readState(dir).steps.migrations.outputs.ranFor).not.toBe(td());
+    expect(await runTasksDuring([])).toBe(1);
+    expect(readState(dir).steps.migrations.outputs.ranFor).toBe(td());
+    expect(await runTasksDuring([])).toBe(0);
+    edit((c) => (c.migrations.when = 'always'));
+    expect(await runTasksDuring([])).toBe(1);
+    expect(await runTasksDuring([])).toBe(1);
+  });
 });
