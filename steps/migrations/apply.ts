@@ -40,7 +40,9 @@ export const migrations: StepCode<'migrations'> = {
   async plan(ctx) {
     const m = ctx.config.migrations!;
     if (skipped(ctx))
-      return [{ action: 'keep', resource: 'migrations task', detail: `skipped (${ctx.settings.skipMigrations ? '--skip-migrations' : 'migrations.when "skip"'})` }];
+      return [
+        { action: 'keep', resource: 'migrations task', detail: `skipped (${ctx.settings.skipMigrations ? '--skip-migrations' : 'migrations.when "skip"'})` },
+      ];
     return [
       {
         action: 'create',
