@@ -6,7 +6,7 @@ import { context, fakeEcs, withFakeEcs } from '../helpers/fake-ecs.js';
 describe('failures that only a fake ECS can produce', () => {
   it('a migration that exits non-zero fails the step with the stopped reason and its last log lines', async () => {
     const { ctx, td } = await context(['Running upgrade 041 -> 042', 'sqlalchemy.exc.ProgrammingError: relation "users" does not exist']);
-    ctx.config.migrations = { command: ['alembic', 'upgrade', 'head'], service: 'web' };
+    ctx.config.migrations = { command: ['alembic', 'upgrade', 'head'], service: 'web', when: 'changed' };
     const fake = fakeEcs({ td: td.taskDefinitionArn, app: ctx.app, taskExit: 3 });
     withFakeEcs(ctx, fake);
     const err = await migrations.apply(ctx).catch((e) => e);
