@@ -25,13 +25,14 @@ import { ci } from './cli/ci.js';
 import { unlock } from './cli/unlock.js';
 import { run } from './cli/run.js';
 import { exec } from './cli/exec.js';
+import { db } from './cli/db.js';
 
 // The SDK warns every run that a future release will need Node 22. That is
 // for us to act on (package.json pins the SDK), not noise for every user.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 /** The commands, in the order the overview lists them; `deploy` runs when none is named. */
-const COMMANDS: readonly Command[] = [deploy, init, plan, status, logs, run, exec, rollback, destroy, secrets, state, ci, unlock];
+const COMMANDS: readonly Command[] = [deploy, init, plan, status, logs, run, exec, db, rollback, destroy, secrets, state, ci, unlock];
 
 const OVERVIEW = `Usage: deploy-wizard [command] [flags]
 
@@ -54,7 +55,10 @@ function ownerOf(flag: string): string {
   return 'another command';
 }
 
-function parse(argv: string[]) {
+function parse(given: string[]) {
+  // The command's own spellings first, for flags of its that another command's short flag would take.
+  const own = COMMANDS.find((c) => given.includes(c.name));
+  const argv = own?.aliases ? given.map((a, i) => (i > given.indexOf(own.name) && own.aliases![a]) || a) : given;
   let parsed: ReturnType<typeof parseArgs>;
   try {
     parsed = parseArgs({ args: argv, allowPositionals: true, strict: true, options: ALL_FLAGS });

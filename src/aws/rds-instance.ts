@@ -1,12 +1,16 @@
 import { DescribeDBClustersCommand, DescribeDBInstancesCommand, type DBCluster, type DBInstance } from '@aws-sdk/client-rds';
-import type { StepContext } from '../pipeline/context.js';
+import type { AwsClients } from './clients.js';
+
+/** What a lookup needs: the RDS client and whose database it is. */
+type Where = { aws: Pick<AwsClients, 'rds'>; app: string; env: string };
 import { rdsIdentifier } from './names.js';
 import { unlessNotFound } from './not-found.js';
+import { ownedBy } from '../pipeline/step.js';
 
-/** The app's instance by its deterministic identifier, or undefined. */
-export async function findInstance(ctx: Pick<StepContext, 'aws' | 'app' | 'env'>): Promise<DBInstance | undefined> {
+/** The app's instance by its deterministic identifier (or `id`: a restore's), or undefined. */
+export async function findInstance(ctx: Where, id = rdsIdentifier(ctx.app, ctx.env)): Promise<DBInstance | undefined> {
   const res = await unlessNotFound(
-    ctx.aws.rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: rdsIdentifier(ctx.app, ctx.env) })),
+    ctx.aws.rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: id })),
     'DBInstanceNotFoundFault',
     'DBInstanceNotFound',
   );
@@ -14,7 +18,7 @@ export async function findInstance(ctx: Pick<StepContext, 'aws' | 'app' | 'env'>
 }
 
 /** The app's Aurora cluster (database.engine "aurora-postgresql"), by the same identifier, or undefined. */
-export async function findCluster(ctx: Pick<StepContext, 'aws' | 'app' | 'env'>): Promise<DBCluster | undefined> {
+export async function findCluster(ctx: Where): Promise<DBCluster | undefined> {
   const res = await unlessNotFound(
     ctx.aws.rds.send(new DescribeDBClustersCommand({ DBClusterIdentifier: rdsIdentifier(ctx.app, ctx.env) })),
     'DBClusterNotFoundFault',
@@ -23,11 +27,26 @@ export async function findCluster(ctx: Pick<StepContext, 'aws' | 'app' | 'env'>)
   return res?.DBClusters?.[0];
 }
 
-/** The database that holds the app's data, instance or cluster: what a teardown keeps the network for. */
-export async function findDatabase(ctx: Pick<StepContext, 'aws' | 'app' | 'env'>): Promise<{ id: string; securityGroupIds: string[] } | undefined> {
-  const inst = await findInstance(ctx);
+/**
+ * The database that holds the app's data, instance or cluster: what a teardown keeps the network for. Any instance
+ * of the app's counts (a restore makes <app>-<env>-r<N>), found by its tags.
+ */
+export async function findDatabase(ctx: Where): Promise<{ id: string; securityGroupIds: string[] } | undefined> {
+  const inst = (await findInstance(ctx)) ?? (await ownInstances(ctx))[0];
   if (inst) return { id: inst.DBInstanceIdentifier!, securityGroupIds: (inst.VpcSecurityGroups ?? []).map((g) => g.VpcSecurityGroupId!) };
   const cluster = await findCluster(ctx);
   if (cluster) return { id: cluster.DBClusterIdentifier!, securityGroupIds: (cluster.VpcSecurityGroups ?? []).map((g) => g.VpcSecurityGroupId!) };
   return undefined;
+}
+
+/** Every RDS instance of the region tagged as this app's and env's (DescribeDBInstances pages through them all). */
+export async function ownInstances(ctx: Where): Promise<DBInstance[]> {
+  const out: DBInstance[] = [];
+  let Marker: string | undefined;
+  do {
+    const res = await ctx.aws.rds.send(new DescribeDBInstancesCommand({ Marker, MaxRecords: 100 }));
+    out.push(...(res.DBInstances ?? []).filter((i) => ownedBy(ctx, i.TagList)));
+    Marker = res.Marker;
+  } while (Marker);
+  return out;
 }

@@ -7,7 +7,7 @@ import { waitFor } from '../wait.js';
  * really gone. `find` answers undefined when it is gone, else its status.
  */
 export async function waitGone(
-  ctx: Pick<StepContext, 'clock' | 'signal' | 'log'>,
+  ctx: Pick<StepContext, 'clock' | 'signal'> & { log: Pick<StepContext['log'], 'info'> },
   o: { stepId: string; what: string; find: () => Promise<{ status?: string } | undefined>; deadlineMs: number; typical?: string },
 ): Promise<void> {
   await waitFor({

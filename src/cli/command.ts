@@ -44,6 +44,8 @@ export interface Command {
    * exit on a timer; a second one still quits at once.
    */
   ownsInterrupt?: boolean;
+  /** Its own spellings of flags another command already uses: db's -f is --file (logs' -f is --follow). */
+  aliases?: Record<string, string>;
 }
 
 /** The flags every command takes (src/cli.ts reads them into CommonOptions). */

@@ -57,6 +57,19 @@ export function formatStatus(s: Status): string {
           (sch.deadLettered ? `; ${sch.deadLettered.count} dead-lettered${sch.deadLettered.error ? ` (${sch.deadLettered.error})` : ''}` : ''),
       );
   }
+  if (s.runs.length) {
+    lines.push('', 'One-off tasks running');
+    for (const r of s.runs) lines.push(`  ${r.taskId.slice(0, 8)}  ${r.command}${r.startedAt ? `  since ${r.startedAt}` : ''}${r.by ? `  by ${r.by}` : ''}`);
+  }
+  if (s.database) {
+    const d = s.database;
+    lines.push('', `Database ${d.identifier}`);
+    lines.push(`  latest manual snapshot: ${d.latestManual ? `${d.latestManual.id}${d.latestManual.at ? ` (${d.latestManual.at})` : ''}` : 'none'}`);
+    lines.push(
+      `  latest automated snapshot: ${d.latestAutomated ? `${d.latestAutomated.id}${d.latestAutomated.at ? ` (${d.latestAutomated.at})` : ''}` : 'none'}`,
+    );
+    for (const k of d.kept) lines.push(`  ${k.identifier} (kept after a restore; about $${k.monthlyUsd} a month until deploy-wizard db forget-old)`);
+  }
   lines.push('', 'Steps');
   const w = Math.max(...s.steps.map((r) => r.id.length), 4);
   for (const st of s.steps) lines.push(`  ${st.id.padEnd(w)}  ${st.status.padEnd(7)}  ${st.at ?? ''}${st.error ? `  ${st.error}` : ''}`);

@@ -40,6 +40,8 @@ export interface StateFile {
    * the task. A run killed before ECS answered asks again with the same token and gets the same task.
    */
   runs?: Record<string, { token: string; taskArn?: string; at: string }>;
+  /** A `db restore` under way: the instance it is making from which snapshot, named before it is asked for. */
+  restore?: { snapshot: string; identifier: string; at: string };
 }
 
 export interface RollbackRecord {

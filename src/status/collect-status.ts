@@ -8,6 +8,7 @@ import type { Config } from '../config/schema.js';
 import { nextRun } from '../config/schedule-expression.js';
 import type { StepOutputs } from '../pipeline/step.js';
 import type { StateFile } from '../state/state-file.js';
+import { databaseStatus, runningOneOffs, type DatabaseRow, type RunRow } from './data-status.js';
 
 // What `status` shows, gathered with read calls only: the state file for what
 // the wizard did, and ECS, the load balancer and the clock for what runs now.
@@ -60,6 +61,9 @@ export interface Status {
   services: ServiceRow[];
   schedules: ScheduleRow[];
   url?: string;
+  /** One-off tasks of `run` and `db` still running. */
+  runs: RunRow[];
+  database?: DatabaseRow;
   /** Empty when everything is healthy; else why not, one line each. */
   problems: string[];
 }
@@ -205,6 +209,9 @@ export async function collectStatus(o: {
   if (dead && dead.total > placed && !placed)
     problems.push(`${dead.total} scheduled run(s) could not start; they wait in the SQS queue ${scheduleDlqName(ctx)}`);
 
+  const rdsOut = output('rds');
+  const runs = svcOut || tdOut ? await runningOneOffs(aws, cluster) : [];
+  const database = rdsOut ? await databaseStatus(aws, o.region, config.app, state.env, rdsOut) : undefined;
   return {
     app: config.app,
     env: state.env,
@@ -220,6 +227,8 @@ export async function collectStatus(o: {
     services,
     schedules,
     ...(base ? { url: base } : {}),
+    runs,
+    ...(database ? { database } : {}),
     problems,
   };
 }

@@ -56,7 +56,8 @@ async function watched(ctx: StepContext): Promise<Watched> {
       .map(([service, s]) => ({ service, dimension: after(s.targetGroupArn, ':')!.replace(/^.*?(targetgroup\/)/, '$1') })),
     cluster: svc.clusterName ?? clusterName(ctx),
     services: Object.keys(ctx.config.services).map((name) => ({ name, serviceName: svc.services[name]?.serviceName ?? ecsServiceName(ctx, name) })),
-    database: ctx.config.database ? rdsIdentifier(ctx.app, ctx.env) : undefined,
+    // The instance that holds the data now: a restore's, once `db restore` moved the app to it.
+    database: ctx.config.database ? (ctx.output('rds').identifier ?? rdsIdentifier(ctx.app, ctx.env)) : undefined,
     databaseIsCluster: ctx.config.database?.engine === 'aurora-postgresql',
     ...(ctx.config.database?.serverless ? { databaseMaxAcu: ctx.config.database.serverless.maxAcu } : {}),
     cacheNodes,

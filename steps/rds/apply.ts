@@ -39,6 +39,10 @@ export interface RdsOutput {
   engine?: 'aurora-postgresql';
   /** Aurora with readers: the reader endpoint (DATABASE_READ_URL). */
   readerEndpoint?: string;
+  /** Instances `db restore` moved the app away from: kept, with deletion protection, until `db forget-old` or destroy --delete-data. */
+  kept?: string[];
+  /** The snapshot the current instance was restored from (`db restore`). */
+  restoredFrom?: string;
 }
 
 declare module '../../src/pipeline/outputs.js' {
@@ -59,7 +63,15 @@ export { rdsIdentifier };
 /** The application's database role: a Postgres identifier from the app name (hyphens are not allowed unquoted). */
 export const appRoleName = (app: string) => `${app.replace(/-/g, '_')}_app`.slice(0, 63);
 
-const identifier = (ctx: Pick<StepContext, 'app' | 'env'>) => rdsIdentifier(ctx.app, ctx.env);
+/**
+ * The instance that holds the app's data: <app>-<env>, or the one `db restore` made from a snapshot and moved the
+ * app to (<app>-<env>-r<N>), which the state records as this step's identifier.
+ */
+export const currentIdentifier = (ctx: Pick<StepContext, 'app' | 'env' | 'previous'>) =>
+  (ctx.previous() as RdsOutput | undefined)?.identifier ?? rdsIdentifier(ctx.app, ctx.env);
+const identifier = currentIdentifier;
+/** The subnet group keeps the first name whichever instance is current. */
+const groupName = (ctx: Pick<StepContext, 'app' | 'env'>) => rdsIdentifier(ctx.app, ctx.env);
 const db = (ctx: StepContext) => ctx.config.database!;
 
 /** Changes that can wait go out now, unless the config (database.applyImmediately) or this run (--apply-immediately) says otherwise. */
@@ -77,7 +89,7 @@ const instanceSnapshots = (ctx: StepContext): SnapshotApi => ({
 });
 
 function ensureSubnetGroup(ctx: StepContext, net: NetworkOutput): Promise<string> {
-  const name = identifier(ctx);
+  const name = groupName(ctx);
   return convergeSubnetGroup(name, net.dataSubnetIds ?? net.subnetIds, {
     find: async () =>
       (
@@ -112,7 +124,7 @@ async function waitAvailable(ctx: StepContext, settled = false): Promise<DBInsta
     timeoutHint: 'RDS creates can take 10-20 minutes. Run the same command again: it finds the instance and keeps waiting.',
     typical: '10-20 min',
     poll: async () => {
-      const inst = await findInstance(ctx);
+      const inst = await findInstance(ctx, identifier(ctx));
       const status = inst?.DBInstanceStatus ?? 'missing';
       if (!inst) return { done: false, status, fatal: 'the instance disappeared while waiting (deleted outside the wizard?)' };
       if (FATAL.test(status)) return { done: false, status, fatal: `status is "${status}"` };
@@ -132,7 +144,7 @@ export const rds: StepCode<'rds'> = {
 
   // The database never moves to another network by itself: that would make it again (src/aws/subnet-group.ts).
   async preflight(ctx) {
-    const g = (await unlessNotFound(ctx.aws.rds.send(new DescribeDBSubnetGroupsCommand({ DBSubnetGroupName: identifier(ctx) })), 'DBSubnetGroupNotFoundFault'))
+    const g = (await unlessNotFound(ctx.aws.rds.send(new DescribeDBSubnetGroupsCommand({ DBSubnetGroupName: groupName(ctx) })), 'DBSubnetGroupNotFoundFault'))
       ?.DBSubnetGroups?.[0];
     const moved = await dataMoveProblem(
       `the database ${identifier(ctx)}`,
@@ -155,7 +167,7 @@ export const rds: StepCode<'rds'> = {
   async plan(ctx) {
     const d = db(ctx);
     if (d.engine === 'aurora-postgresql') return auroraPlan(ctx);
-    const inst = await findInstance(ctx);
+    const inst = await findInstance(ctx, identifier(ctx));
     const items: PlanItem[] = [];
     if (!inst) {
       items.push({
@@ -192,6 +204,8 @@ export const rds: StepCode<'rds'> = {
     const subnetGroup = await ensureSubnetGroup(ctx, net);
     const output = (at: { host: string; port?: number; version?: string }, more: Partial<RdsOutput> = {}): RdsOutput => ({
       identifier: identifier(ctx),
+      ...(ctx.previous()?.kept?.length ? { kept: ctx.previous()!.kept } : {}),
+      ...(ctx.previous()?.restoredFrom ? { restoredFrom: ctx.previous()!.restoredFrom } : {}),
       endpoint: at.host,
       port: at.port ?? 5432,
       dbName: d.name,
@@ -217,7 +231,7 @@ export const rds: StepCode<'rds'> = {
         },
       );
     }
-    let inst = await findInstance(ctx);
+    let inst = await findInstance(ctx, identifier(ctx));
     if (!inst) {
       ctx.log.info(`creating RDS instance ${identifier(ctx)} (PostgreSQL ${d.engineVersion}, ${d.instanceClass})`);
       try {
@@ -308,7 +322,7 @@ export const rds: StepCode<'rds'> = {
       checks.push({ name: `master secret ${rdsMasterSecretName(ctx)}`, ok: !!master?.password });
       return checks;
     }
-    const inst = await findInstance(ctx);
+    const inst = await findInstance(ctx, identifier(ctx));
     const checks: Check[] = [
       {
         name: `RDS instance ${out.identifier}`,

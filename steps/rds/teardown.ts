@@ -41,64 +41,21 @@ const monthly = (region: string, inst: DBInstance) => rdsMonthly(region, inst.DB
 export async function destroyDatabase(ctx: StepContext, o: DestroyOptions): Promise<Teardown[]> {
   const id = rdsIdentifier(ctx.app, ctx.env);
   const items: Teardown[] = [];
-  const inst = await findInstance(ctx);
-  const cluster = inst ? undefined : await findCluster(ctx);
+  // Every instance of the app: <app>-<env>, and a restore's and those it moved away from, as the state records them.
+  const prev = ctx.previous() as { identifier?: string; kept?: string[] } | undefined;
+  const ids = [...new Set([id, prev?.identifier ?? id, ...(prev?.kept ?? [])])];
+  const instances = (await Promise.all(ids.map((i) => findInstance(ctx, i)))).filter((i): i is DBInstance => !!i && ownedBy(ctx, i.TagList));
+  const cluster = instances.length ? undefined : await findCluster(ctx);
   if (cluster && ownedBy(ctx, cluster.TagList)) items.push(clusterTeardown(ctx, cluster, o));
-  const ours = (!!inst && ownedBy(ctx, inst.TagList)) || (!!cluster && ownedBy(ctx, cluster.TagList));
-  if (inst && ours) {
-    if (!o.deleteData) {
-      const snap = snapshotName(id, 'destroy', o.stamp);
-      items.push({
-        resource: `RDS instance ${id} (snapshot ${snap})`,
-        keep: `data${inst.DeletionProtection ? ', deletion protection on' : ''}`,
-        monthly: monthly(ctx.region, inst),
-        alsoDo: async () => {
-          if (await snapshotExists(ctx, snap)) return;
-          if (inst.DBInstanceStatus !== 'available') {
-            ctx.log.warn(`RDS instance ${id} is ${inst.DBInstanceStatus}: no snapshot taken now; its automated backups still run`);
-            return;
-          }
-          await ctx.aws.rds.send(new CreateDBSnapshotCommand({ DBInstanceIdentifier: id, DBSnapshotIdentifier: snap, Tags: ownershipTags(ctx, 'rds') }));
-          ctx.log.info(`taking snapshot ${snap} of ${id}`);
-        },
-      });
-    } else {
-      const final = o.skipFinalSnapshot ? undefined : snapshotName(id, 'final', o.stamp);
-      items.push({
-        resource: `RDS instance ${id}${final ? ` (after final snapshot ${final})` : ' (no final snapshot)'}`,
-        remove: async () => {
-          const now = await findInstance(ctx);
-          if (now && now.DBInstanceStatus !== 'deleting') {
-            if (now.DeletionProtection)
-              await ctx.aws.rds.send(new ModifyDBInstanceCommand({ DBInstanceIdentifier: id, DeletionProtection: false, ApplyImmediately: true }));
-            await ctx.aws.rds.send(
-              new DeleteDBInstanceCommand({
-                DBInstanceIdentifier: id,
-                ...(final ? { FinalDBSnapshotIdentifier: final } : { SkipFinalSnapshot: true }),
-              }),
-            );
-          }
-          await waitGone(ctx, {
-            stepId: 'destroy',
-            what: `RDS instance ${id}`,
-            deadlineMs: 60 * 60_000,
-            typical: '5-15 min',
-            find: async () => {
-              const i = await findInstance(ctx);
-              return i && { status: i.DBInstanceStatus };
-            },
-          });
-        },
-      });
-    }
-  }
+  const ours = instances.length > 0 || (!!cluster && ownedBy(ctx, cluster.TagList));
+  for (const inst of instances) items.push(instanceTeardown(ctx, inst, o));
   const group = (
     await unlessNotFound(ctx.aws.rds.send(new DescribeDBSubnetGroupsCommand({ DBSubnetGroupName: id })), 'DBSubnetGroupNotFoundFault', 'DBSubnetGroupNotFound')
   )?.DBSubnetGroups?.[0];
   if (group?.DBSubnetGroupArn) {
     const tags = (await ctx.aws.rds.send(new ListTagsForResourceCommand({ ResourceName: group.DBSubnetGroupArn }))).TagList;
     if (ownedBy(ctx, tags)) {
-      const kept = (!!inst || !!cluster) && ours && !o.deleteData;
+      const kept = ours && !o.deleteData;
       items.push(
         kept
           ? { resource: `DB subnet group ${id}`, keep: 'the kept database uses it' }
@@ -117,4 +74,54 @@ export async function destroyDatabase(ctx: StepContext, o: DestroyOptions): Prom
     }
   }
   return items;
+}
+
+/** One instance's teardown: kept with a snapshot, or (--delete-data) deleted after a final snapshot and waited for. */
+function instanceTeardown(ctx: StepContext, inst: DBInstance, o: DestroyOptions): Teardown {
+  const id = inst.DBInstanceIdentifier!;
+  if (!o.deleteData) {
+    const snap = snapshotName(id, 'destroy', o.stamp);
+    return {
+      resource: `RDS instance ${id} (snapshot ${snap})`,
+      keep: `data${inst.DeletionProtection ? ', deletion protection on' : ''}`,
+      monthly: monthly(ctx.region, inst),
+      alsoDo: async () => {
+        if (await snapshotExists(ctx, snap)) return;
+        if (inst.DBInstanceStatus !== 'available') {
+          ctx.log.warn(`RDS instance ${id} is ${inst.DBInstanceStatus}: no snapshot taken now; its automated backups still run`);
+          return;
+        }
+        await ctx.aws.rds.send(new CreateDBSnapshotCommand({ DBInstanceIdentifier: id, DBSnapshotIdentifier: snap, Tags: ownershipTags(ctx, 'rds') }));
+        ctx.log.info(`taking snapshot ${snap} of ${id}`);
+      },
+    };
+  } else {
+    const final = o.skipFinalSnapshot ? undefined : snapshotName(id, 'final', o.stamp);
+    return {
+      resource: `RDS instance ${id}${final ? ` (after final snapshot ${final})` : ' (no final snapshot)'}`,
+      remove: async () => {
+        const now = await findInstance(ctx, id);
+        if (now && now.DBInstanceStatus !== 'deleting') {
+          if (now.DeletionProtection)
+            await ctx.aws.rds.send(new ModifyDBInstanceCommand({ DBInstanceIdentifier: id, DeletionProtection: false, ApplyImmediately: true }));
+          await ctx.aws.rds.send(
+            new DeleteDBInstanceCommand({
+              DBInstanceIdentifier: id,
+              ...(final ? { FinalDBSnapshotIdentifier: final } : { SkipFinalSnapshot: true }),
+            }),
+          );
+        }
+        await waitGone(ctx, {
+          stepId: 'destroy',
+          what: `RDS instance ${id}`,
+          deadlineMs: 60 * 60_000,
+          typical: '5-15 min',
+          find: async () => {
+            const i = await findInstance(ctx, id);
+            return i && { status: i.DBInstanceStatus };
+          },
+        });
+      },
+    };
+  }
 }

@@ -83,7 +83,7 @@ export async function startTaskRunner(o: TaskRunnerOptions) {
   const toDatabase = (v: string) => {
     if (!o.databasePort) return v;
     return v
-      .replace(new RegExp(`${RDS_HOST.source}(:\\d+)?`, 'g'), `127.0.0.1:${o.databasePort}`)
+      .replace(new RegExp(`${RDS_HOST.source}:\\d+`, 'g'), `127.0.0.1:${o.databasePort}`)
       .replace(/sslmode=(require|verify-ca|verify-full)/g, 'sslmode=prefer');
   };
 
@@ -106,7 +106,7 @@ export async function startTaskRunner(o: TaskRunnerOptions) {
     for (const e of override?.environment ?? []) env[e.name!] = e.value ?? '';
     for (const s of def.secrets ?? []) env[s.name!] = await secretValue(s.valueFrom!);
     for (const [k, v] of Object.entries(env)) env[k] = toDatabase(v);
-    if (o.databasePort && env.PGHOST && RDS_HOST.test(env.PGHOST)) {
+    if (o.databasePort && env.PGHOST && new RegExp(`^${RDS_HOST.source}$`).test(env.PGHOST)) {
       env.PGHOST = '127.0.0.1';
       env.PGPORT = String(o.databasePort);
     }

@@ -1,0 +1,117 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { inject } from 'vitest';
+import { DescribeDBInstancesCommand, DescribeDBSnapshotsCommand, RDSClient } from '@aws-sdk/client-rds';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { makeApp, readState, runCli } from '../helpers/cli.js';
+import { expectOk } from '../helpers/expect-ok.js';
+import { MUTATING } from '../helpers/step-context.js';
+import { startTaskRunner, type TaskRunner } from '../helpers/task-runner.js';
+import { ensurePgClientImage } from '../helpers/pg-client-image.js';
+
+const rds = new RDSClient({ region: 'us-east-1' });
+const secretJson = async (id: string) =>
+  JSON.parse((await new SecretsManagerClient({ region: 'us-east-1' }).send(new GetSecretValueCommand({ SecretId: id }))).SecretString!);
+const instance = async (id: string) => (await rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: id })).catch(() => undefined))?.DBInstances?.[0];
+
+// The db commands against the task runner (test/helpers/task-runner.ts): psql runs in a real container of
+// database.clientImage, whose RDS endpoint leads to the stand-in Postgres (PGlite); snapshots and restores are moto's.
+describe('db', () => {
+  let runner: TaskRunner;
+  let dir: string;
+  let app: string;
+  let env: Record<string, string>;
+
+  beforeAll(async () => {
+    const s = inject('standins').env;
+    const image = ensurePgClientImage(s);
+    runner = await startTaskRunner({
+      upstream: s.AWS_ENDPOINT_URL!,
+      dockerHost: s.DOCKER_HOST!,
+      registry: s.DEPLOY_WIZARD_REGISTRY!,
+      databasePort: Number(new URL(s.DEPLOY_WIZARD_DB_URL!).port),
+    });
+    env = { AWS_ENDPOINT_URL: runner.url };
+    ({ dir, app } = makeApp((c) => {
+      c.database = { name: 'appdb', instanceClass: 'db.t4g.micro', clientImage: image };
+    }));
+    expectOk(await runCli(['deploy', '--non-interactive'], { cwd: dir, env }));
+  });
+  afterAll(async () => {
+    await runner?.close();
+  });
+
+  it('db sql runs psql inside the VPC as the app role (or the master user) and exits with its exit code', async () => {
+    const r = await runCli(['db', 'sql', '-c', 'select 42 as answer'], { cwd: dir, env });
+    expect(r.code, r.stderr + r.stdout).toBe(0);
+    expect(r.stdout).toMatch(/answer\s*\n-+\n\s*42\n\(1 row\)/);
+    // It ran the client image with the app role's name and the password from Secrets Manager, never on the command line.
+    const t = [...runner.tasks.values()].find((x) => x.env.DW_SQL === 'select 42 as answer')!;
+    expect(t.image).toBe('localhost/dw-pgclient:1');
+    expect(t.command!.join(' ')).toContain(`PGUSER='${app}_app' PGPASSWORD="$APP_DB_PASSWORD" psql -X -v ON_ERROR_STOP=1 -d 'appdb'`);
+    expect(t.env.APP_DB_PASSWORD).toBe((await secretJson(`${app}/prod/db-app`)).password);
+    expect(t.command!.join(' ')).not.toContain(t.env.APP_DB_PASSWORD);
+
+    const master = await runCli(['db', 'sql', '--as', 'master', '-f', 'q.sql'], { cwd: dir, env });
+    expect(master.code).toBe(2);
+    expect(master.stderr).toContain('--file q.sql: ENOENT');
+    const failed = await runCli(['db', 'sql', '--as', 'master', '-c', 'select no_such_column'], { cwd: dir, env });
+    // psql's own exit code for an error in a script with ON_ERROR_STOP.
+    expect(failed.code).toBe(3);
+    expect(failed.stdout).toContain('no_such_column');
+    const none = await runCli(['db', 'sql'], { cwd: dir, env });
+    expect(none.code).toBe(2);
+    expect(none.stderr).toContain('give it with -c "SQL", -f FILE, or on stdin');
+  });
+
+  it('db snapshot and db snapshots; db restore moves the app to a new instance and keeps the old; a kill mid-restore leaves no twin', async () => {
+    const snap = await runCli(['db', 'snapshot', 'before-cutover'], { cwd: dir, env });
+    expect(snap.code, snap.stderr).toBe(0);
+    expect(snap.stdout.trim()).toBe('before-cutover');
+    const s = (await rds.send(new DescribeDBSnapshotsCommand({ DBSnapshotIdentifier: 'before-cutover' }))).DBSnapshots![0]!;
+    expect(s.DBInstanceIdentifier).toBe(`${app}-prod`);
+    expect(s.TagList).toEqual(expect.arrayContaining([{ Key: 'deploy-wizard:app', Value: app }]));
+    const list = await runCli(['db', 'snapshots'], { cwd: dir, env });
+    expect(list.code, list.stderr).toBe(0);
+    expect(list.stdout).toMatch(/^before-cutover\s+manual\s+available/m);
+
+    // Killed the moment RDS accepted the restore: the state names the new instance, and the next run waits for it.
+    const killed = await runCli(['db', 'restore', 'before-cutover', '--non-interactive'], {
+      cwd: dir,
+      env: { ...env, DEPLOY_WIZARD_FAULT_KILL_AFTER_CALL: 'RDS:RestoreDBInstanceFromDBSnapshot' },
+    });
+    expect(killed.signal).toBe('SIGKILL');
+    expect(readState(dir).restore).toMatchObject({ snapshot: 'before-cutover', identifier: `${app}-prod-r1` });
+    const restored = await runCli(['db', 'restore', 'before-cutover', '--non-interactive'], { cwd: dir, env });
+    expect(restored.code, restored.stderr).toBe(0);
+    expect(await instance(`${app}-prod-r2`)).toBeUndefined();
+
+    const state = readState(dir);
+    expect(state.restore).toBeUndefined();
+    expect(state.steps.rds.outputs).toMatchObject({ identifier: `${app}-prod-r1`, kept: [`${app}-prod`], restoredFrom: 'before-cutover' });
+    const r1 = (await instance(`${app}-prod-r1`))!;
+    expect(r1.DBInstanceClass).toBe('db.t4g.micro');
+    expect(state.steps.rds.outputs.endpoint).toBe(r1.Endpoint!.Address);
+    // The app's DATABASE_URL points at the new instance; the old one is kept, protected.
+    expect((await secretJson(`${app}/prod`)).DATABASE_URL).toContain(`@${r1.Endpoint!.Address}:`);
+    expect((await instance(`${app}-prod`))!.DeletionProtection).toBe(true);
+    const statusOut = await runCli(['status'], { cwd: dir, env });
+    expect(statusOut.stdout).toContain(`${app}-prod (kept after a restore`);
+
+    // Nothing left to do: a deploy makes no mutating call.
+    const from = runner.seen.length;
+    expectOk(await runCli(['deploy', '--non-interactive'], { cwd: dir, env }));
+    expect(
+      runner.seen
+        .slice(from)
+        .filter((r) => MUTATING.test(r.action))
+        .map((r) => r.action),
+    ).toEqual([]);
+
+    const refused = await runCli(['db', 'forget-old', '--non-interactive'], { cwd: dir, env });
+    expect(refused.code).toBe(2);
+    const forgot = await runCli(['db', 'forget-old', '--yes'], { cwd: dir, env });
+    expect(forgot.code, forgot.stderr).toBe(0);
+    expect(await instance(`${app}-prod`)).toBeUndefined();
+    expect(readState(dir).steps.rds.outputs.kept).toEqual([]);
+  });
+});
