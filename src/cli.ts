@@ -108,7 +108,12 @@ function parse(given: string[]) {
   if (stateBackend !== undefined && stateBackend !== 'local' && stateBackend !== 's3')
     problems.push(`--state-backend ${String(stateBackend)}: use local or s3`);
   if (!problems.length) problems.push(...(command.check?.(v, rest) ?? []));
-  if (problems.length) throw new InputError('read flags: invalid values', problems);
+  if (problems.length)
+    throw new InputError(
+      'read flags: invalid values',
+      problems,
+      command.passThrough ? { hint: `Put -- before your command, so its flags stay its own: deploy-wizard ${command.name} ... -- COMMAND ARGS...` } : {},
+    );
   const opts: CommonOptions = {
     env,
     configPath: configFile((v.config as string | undefined) ?? 'deploy-wizard.json'),

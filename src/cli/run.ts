@@ -1,5 +1,5 @@
 import { bool, list, str, type Command } from './command.js';
-import { parseDuration } from '../tasks/parse-duration.js';
+import { parseDuration } from '../parse-duration.js';
 
 export const run: Command = {
   name: 'run',

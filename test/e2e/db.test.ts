@@ -30,11 +30,20 @@ describe('db', () => {
       registry: s.DEPLOY_WIZARD_REGISTRY!,
       databasePort: Number(new URL(s.DEPLOY_WIZARD_DB_URL!).port),
     });
-    env = { AWS_ENDPOINT_URL: runner.url };
+    // No DEPLOY_WIZARD_DB_URL: the pgvector step runs as on AWS, a one-off task of the client image inside the VPC.
+    env = { AWS_ENDPOINT_URL: runner.url, DEPLOY_WIZARD_DB_URL: '' };
     ({ dir, app } = makeApp((c) => {
-      c.database = { name: 'appdb', instanceClass: 'db.t4g.micro', clientImage: image };
+      c.database = { name: 'appdb', instanceClass: 'db.t4g.micro', extensions: ['vector'], clientImage: image };
     }));
     expectOk(await runCli(['deploy', '--non-interactive'], { cwd: dir, env }));
+  });
+
+  it('the pgvector step ran in a real container: the database, the app role and the extension, read back from its log', async () => {
+    const out = readState(dir).steps.pgvector.outputs;
+    expect(out).toMatchObject({ database: 'appdb', via: 'task', appRole: `${app}_app`, extensions: { vector: expect.stringMatching(/^0\.\d+\.\d+$/) } });
+    const t = [...runner.tasks.values()].find((x) => x.command?.join(' ').includes('CREATE EXTENSION'))!;
+    expect(t.exitCode).toBe(0);
+    expect(t.image).toBe('localhost/dw-pgclient:1');
   });
   afterAll(async () => {
     await runner?.close();

@@ -191,6 +191,9 @@ describe('run', () => {
     const refused = await runCli(['exec', 'web'], { cwd: dir, env });
     expect(refused.code).toBe(2);
     expect(refused.stderr).toContain('service.exec: set it to true');
+    // Back as it was, for the tests after this one.
+    config.service.exec = true;
+    writeFileSync(path, JSON.stringify(config));
   });
 
   it('migrations: --skip-migrations rolls out without them and the next deploy migrates what it skipped; "always" runs on every deploy', async () => {
