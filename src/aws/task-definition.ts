@@ -42,17 +42,22 @@ export function render(ctx: StepContext, s: ServiceSpec): RegisterTaskDefinition
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([name, value]) => ({ name, value }));
   const secretEnv = secretEnvFor(s, secretOut?.keys ?? [], ctx.config);
+  const sidecars = s.sidecars ?? [];
+  const logs = {
+    logDriver: 'awslogs' as const,
+    options: { 'awslogs-group': logGroupName(ctx), 'awslogs-region': ctx.region, 'awslogs-stream-prefix': s.name },
+  };
   const container: ContainerDefinition = {
     name: ctx.app,
     image: image.imageUri,
     essential: true,
-    // A container-level reservation is valid on Fargate and keeps emulators' RunTask working.
-    memoryReservation: s.memory,
+    // A container-level reservation is valid on Fargate and keeps emulators' RunTask working; sidecars keep theirs.
+    memoryReservation: s.memory - sidecars.reduce((n, sc) => n + sc.memory, 0),
     portMappings: s.port !== undefined ? [{ containerPort: s.port, protocol: 'tcp' }] : [],
     ...(s.command ? { command: s.command } : {}),
     environment,
     secrets: secretEnv.map((e) => ({ name: e.name, valueFrom: `${secretOut!.arn}:${e.key}::` })),
-    logConfiguration: { logDriver: 'awslogs', options: { 'awslogs-group': logGroupName(ctx), 'awslogs-region': ctx.region, 'awslogs-stream-prefix': s.name } },
+    logConfiguration: logs,
     ...(s.containerHealthCheck
       ? {
           healthCheck: {
@@ -74,13 +79,50 @@ export function render(ctx: StepContext, s: ServiceSpec): RegisterTaskDefinition
     runtimePlatform: { operatingSystemFamily: 'LINUX', cpuArchitecture: ARCH[imageSpec.platform] },
     executionRoleArn: roles.executionRoleArn,
     taskRoleArn: roles.serviceTaskRoleArns?.[s.name] ?? roles.taskRoleArn,
-    containerDefinitions: [container],
+    containerDefinitions: [
+      container,
+      // Each sidecar logs under the service's prefix, in a stream of its own name: <service>/<sidecar>/<task id>.
+      ...sidecars.map((sc): ContainerDefinition => ({
+        name: sc.name,
+        image: ctx.output('ecr-push').images[sc.image]!.imageUri,
+        essential: sc.essential,
+        memoryReservation: sc.memory,
+        ...(sc.cpu ? { cpu: sc.cpu } : {}),
+        ...(sc.command ? { command: sc.command } : {}),
+        environment: Object.entries({ ...sc.environment, AWS_REGION: ctx.region })
+          .sort(([a], [b]) => a.localeCompare(b))
+          .map(([name, value]) => ({ name, value })),
+        secrets: secretEnvFor({ ...s, secretEnv: sc.secretEnv ?? s.secretEnv }, secretOut?.keys ?? [], ctx.config).map((e) => ({
+          name: e.name,
+          valueFrom: `${secretOut!.arn}:${e.key}::`,
+        })),
+        logConfiguration: logs,
+        ...(sc.dependsOn
+          ? { dependsOn: Object.entries(sc.dependsOn).map(([c, condition]) => ({ containerName: c === s.name ? ctx.app : c, condition })) }
+          : {}),
+      })),
+    ],
   };
 }
 
 /** The fields we set, read back from a registered revision, in the same shape as render() for comparison. */
 export function comparable(td: TaskDefinition | RegisterTaskDefinitionCommandInput): string {
-  const c = td.containerDefinitions?.[0] ?? {};
+  const container = (c: ContainerDefinition) => ({
+    name: c.name,
+    image: c.image,
+    essential: c.essential,
+    memoryReservation: c.memoryReservation,
+    command: c.command?.length ? c.command : undefined,
+    portMappings: (c.portMappings ?? []).map((p) => ({ containerPort: p.containerPort, protocol: p.protocol ?? 'tcp' })),
+    environment: [...(c.environment ?? [])].sort((a, b) => (a.name ?? '').localeCompare(b.name ?? '')),
+    secrets: [...(c.secrets ?? [])].sort((a, b) => (a.name ?? '').localeCompare(b.name ?? '')),
+    logConfiguration: c.logConfiguration,
+    healthCheck: c.healthCheck ? { ...c.healthCheck } : undefined,
+    // Sidecars' own fields (a container without them reads the same as before there were any).
+    cpu: c.cpu || undefined,
+    dependsOn: c.dependsOn?.length ? c.dependsOn.map((d) => ({ containerName: d.containerName, condition: d.condition })) : undefined,
+  });
+  const [first, ...more] = td.containerDefinitions ?? [];
   return canonicalJson({
     family: td.family,
     networkMode: td.networkMode,
@@ -90,18 +132,8 @@ export function comparable(td: TaskDefinition | RegisterTaskDefinitionCommandInp
     runtimePlatform: td.runtimePlatform,
     executionRoleArn: td.executionRoleArn,
     taskRoleArn: td.taskRoleArn,
-    container: {
-      name: c.name,
-      image: c.image,
-      essential: c.essential,
-      memoryReservation: c.memoryReservation,
-      command: c.command?.length ? c.command : undefined,
-      portMappings: (c.portMappings ?? []).map((p) => ({ containerPort: p.containerPort, protocol: p.protocol ?? 'tcp' })),
-      environment: [...(c.environment ?? [])].sort((a, b) => (a.name ?? '').localeCompare(b.name ?? '')),
-      secrets: [...(c.secrets ?? [])].sort((a, b) => (a.name ?? '').localeCompare(b.name ?? '')),
-      logConfiguration: c.logConfiguration,
-      healthCheck: c.healthCheck ? { ...c.healthCheck } : undefined,
-    },
+    container: container(first ?? {}),
+    ...(more.length ? { sidecars: more.map(container) } : {}),
   });
 }
 

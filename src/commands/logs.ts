@@ -56,7 +56,13 @@ export async function logsCommand(opts: CommonOptions, io: Io, names: readonly s
 
     const redact = await appSecretRedactor(session, opts.env, !!opts.logs?.noRedact, 'logs');
     const group = logGroupName({ app: config.app, env: opts.env });
-    const width = Math.max(...sources.map((s) => s.label.length));
+    // A sidecar's lines are in streams <service>/<sidecar>/<task id>: shown as service/sidecar.
+    const sidecarsOf = (label: string) => (config.services[label]?.sidecars ?? []).map((sc) => sc.name);
+    const labelOf = (label: string, stream: string | undefined) => {
+      const container = stream?.split('/')[1];
+      return container && sidecarsOf(label).includes(container) ? `${label}/${container}` : label;
+    };
+    const width = Math.max(...sources.flatMap((s) => [s.label.length, ...sidecarsOf(s.label).map((n) => s.label.length + 1 + n.length)]));
     const seen = new Set<string>();
     let from = since!.getTime();
 
@@ -64,7 +70,7 @@ export async function logsCommand(opts: CommonOptions, io: Io, names: readonly s
       const all: { label: string; e: FilteredLogEvent }[] = [];
       for (const s of sources) {
         for (const e of await filterEvents(session.aws.logs, { group, ...s, from, filter: opts.logs?.filter }))
-          if (e.eventId && !seen.has(e.eventId)) all.push({ label: s.label, e });
+          if (e.eventId && !seen.has(e.eventId)) all.push({ label: labelOf(s.label, e.logStreamName), e });
       }
       return all.sort((a, b) => (a.e.timestamp ?? 0) - (b.e.timestamp ?? 0));
     };

@@ -42,6 +42,22 @@ export interface ServiceSpec {
   permissions?: ServiceInput['permissions'];
   /** `deploy-wizard exec` may open a shell in its tasks (ECS Exec). */
   exec?: boolean;
+  /** More containers in its task, in the order written. */
+  sidecars?: SidecarSpec[];
+}
+
+export interface SidecarSpec {
+  name: string;
+  image: string;
+  command?: string[];
+  cpu?: number;
+  memory: number;
+  essential: boolean;
+  /** The service's environment with its own merged over it. */
+  environment: Record<string, string>;
+  /** Its own secrets list; undefined reads what the service reads. */
+  secretEnv?: { name: string; key: string }[];
+  dependsOn?: Record<string, 'START' | 'HEALTHY' | 'COMPLETE' | 'SUCCESS'>;
 }
 
 /** A service with permissions of its own, or ECS Exec, runs with a task role of its own: nothing it adds reaches the others. */
@@ -60,6 +76,55 @@ const issue = (ctx: Ctx, path: PropertyKey[], message: string) => ctx.addIssue({
 function serviceEntries(c: Raw): [string, Partial<ServiceInput>][] {
   if (c.services) return Object.entries(c.services);
   return c.service ? [['web', { ...c.service, routes: ['/*'] } as Partial<ServiceInput>]] : [];
+}
+
+/** Reserved for a sidecar when it names none: enough for a worker process's runtime, and what moto needs to run it. */
+export const SIDECAR_MEMORY = 128;
+/** The least the service's own container keeps of the task's memory. */
+const MAIN_MEMORY_MIN = 128;
+
+/** Sidecars: their images and secrets exist, what they depend on is in the task, and the task's size fits them all. */
+function checkSidecars(c: Raw, name: string, s: Partial<ServiceInput>, imageNames: string[], secretNames: Set<string>, ctx: Ctx): void {
+  const sidecars = Object.entries(s.sidecars ?? {});
+  if (!sidecars.length) return;
+  const at = (...p: PropertyKey[]) => ['services', name, 'sidecars', ...p];
+  const containers = new Set([name, ...sidecars.map(([n]) => n)]);
+  for (const [sc, d] of sidecars) {
+    if (sc === name) issue(ctx, at(sc), `a sidecar cannot have its service's name (${name} is the service's own container)`);
+    if (sc === c.app) issue(ctx, at(sc), `a sidecar cannot have the app's name (${c.app} is the name of the service's own container)`);
+    if (d.image !== undefined && !imageNames.includes(d.image)) issue(ctx, at(sc, 'image'), `no image "${d.image}"; images are ${imageNames.join(', ')}`);
+    for (const [i, ref] of (d.secrets ?? []).entries()) {
+      const { key } = secretRef(ref);
+      if (!secretNames.has(key)) issue(ctx, at(sc, 'secrets', i), `${key} is not a secret of this app; known: ${[...secretNames].join(', ') || 'none'}`);
+    }
+    for (const [dep, cond] of Object.entries(d.dependsOn ?? {})) {
+      if (!containers.has(dep) || dep === sc)
+        issue(
+          ctx,
+          at(sc, 'dependsOn', dep),
+          `not a container of this task; name the service (${name}) or another sidecar (${[...containers].filter((x) => x !== name && x !== sc).join(', ') || 'none'})`,
+        );
+      else if (cond === 'HEALTHY' && (dep !== name || !s.containerHealthCheck))
+        issue(
+          ctx,
+          at(sc, 'dependsOn', dep),
+          `HEALTHY needs a container health check on ${dep}${dep === name ? ` (services.${name}.containerHealthCheck)` : '; sidecars have none: use START'}`,
+        );
+    }
+  }
+  const memory = s.memory ?? 0;
+  const cpu = s.cpu ?? 0;
+  const sideMemory = sidecars.reduce((n, [, d]) => n + (d.memory ?? SIDECAR_MEMORY), 0);
+  const sideCpu = sidecars.reduce((n, [, d]) => n + (d.cpu ?? 0), 0);
+  const takes = sidecars.map(([sc, d]) => `${sc} ${d.memory ?? SIDECAR_MEMORY} MiB${d.cpu ? ` and ${d.cpu} CPU` : ''}`).join(', ');
+  if (memory && memory - sideMemory < MAIN_MEMORY_MIN)
+    issue(
+      ctx,
+      ['services', name, 'memory'],
+      `${memory} MiB does not fit the task: ${takes} leave ${memory - sideMemory} MiB for ${name}, which needs at least ${MAIN_MEMORY_MIN}; raise memory (and cpu to match)`,
+    );
+  if (cpu && sideCpu > cpu)
+    issue(ctx, ['services', name, 'cpu'], `${cpu} CPU units do not fit the task: the sidecars reserve ${sideCpu} (${takes}); raise cpu`);
 }
 
 /** Checks that span keys; each names the key to fix. Runs on the base and on every merged overlay. */
@@ -100,6 +165,7 @@ export function checkApp(c: Raw, ctx: Ctx): void {
         issue(ctx, at('secrets', i), `${name} is also in this service's environment; a variable is plain or secret, not both`);
     }
     if (s.database && !c.database) issue(ctx, at('database'), 'needs the app-level "database" (the database whose URL it shapes)');
+    checkSidecars(c, name, s, imageNames, secretNames, ctx);
     for (const key of Object.keys(s.environment ?? {})) {
       if (secretNames.has(key) || ALL_DERIVED_KEYS.includes(key)) {
         issue(ctx, c.services ? at('environment', key) : ['service', 'environment', key], secretInEnv(key, c.services ? `services.${name}` : 'service'));
@@ -171,6 +237,21 @@ export function normalizeApp(c: RawConfig) {
         ...(s.validation ? { validation: s.validation } : {}),
         ...(s.permissions?.length ? { permissions: s.permissions } : {}),
         ...(s.exec ? { exec: true } : {}),
+        ...(s.sidecars && Object.keys(s.sidecars).length
+          ? {
+              sidecars: Object.entries(s.sidecars).map(([sc, d]): SidecarSpec => ({
+                name: sc,
+                image: d.image ?? s.image ?? only!,
+                ...(d.command ? { command: d.command } : {}),
+                ...(d.cpu ? { cpu: d.cpu } : {}),
+                memory: d.memory ?? SIDECAR_MEMORY,
+                essential: d.essential,
+                environment: { ...environment, ...s.environment, ...d.environment },
+                ...(d.secrets ? { secretEnv: d.secrets.map(secretRef) } : {}),
+                ...(d.dependsOn ? { dependsOn: d.dependsOn } : {}),
+              })),
+            }
+          : {}),
       };
     }
   } else {

@@ -131,6 +131,21 @@ const secretRef = z.union([
     .refine((o) => Object.keys(o).length === 1, 'one { "ENV_NAME": "SECRET_KEY" } per entry: the variable the service sees, and the key it reads'),
 ]);
 
+/** A second container of a service's task (Sidekiq beside Rails): its network and task size are the service's. */
+export const sidecar = z.strictObject({
+  image: z.string().min(1).optional().describe("a key of images (default: the service's image)"),
+  command: z.array(z.string().min(1)).min(1).optional(),
+  cpu: z.number().int().min(0).max(16384).optional().describe("CPU units reserved for it (default: none, it shares the task's)"),
+  memory: z.number().int().min(6).max(122880).optional().describe("MiB reserved for it (default 128); the service's container gets the rest"),
+  essential: z.boolean().default(true).describe('the task stops when it stops'),
+  environment: environment.default({}).describe("merged over the service's"),
+  secrets: z.array(secretRef).optional().describe("app secret keys, as for the service (default: the service's)"),
+  dependsOn: z
+    .record(z.string(), z.enum(['START', 'HEALTHY', 'COMPLETE', 'SUCCESS']))
+    .optional()
+    .describe('containers it starts after: the service (by its name) or another sidecar, and the condition'),
+});
+
 export const databaseDriver = z
   .enum(['libpq', 'node-postgres', 'asyncpg'])
   .describe('the Postgres driver the app uses, which decides the TLS parameters in DATABASE_URL: libpq (psycopg, Rails, Django, Go), node-postgres, asyncpg');
@@ -228,6 +243,10 @@ export const service = z
       .describe(
         'allow deploy-wizard exec (ECS Exec) into its tasks: turns on enableExecuteCommand and gives it a task role of its own with the Session Manager channel actions',
       ),
+    sidecars: z
+      .record(z.string().regex(/^[a-z][a-z0-9-]{0,30}$/, 'lowercase letters, digits and hyphens, starting with a letter'), sidecar)
+      .optional()
+      .describe("more containers in this service's task, sharing its network and size"),
     validation: z
       .strictObject({
         path: healthCheckPath.optional().describe('what first-boot requests for this web service (default: under its first route, else its health check path)'),

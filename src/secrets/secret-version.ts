@@ -19,8 +19,12 @@ export function secretEnvFor(s: Reader, keys: readonly string[], config: Shapes)
   return env.sort((a, b) => a.name.localeCompare(b.name));
 }
 
-/** The keys of the app secret a service reads. */
-export const keysFor = (s: Reader, keys: readonly string[], config: Shapes): string[] => [...new Set(secretEnvFor(s, keys, config).map((e) => e.key))];
+/** The keys of the app secret a service reads, its sidecars' included (a new value of any of them rolls it). */
+export const keysFor = (s: Reader & Pick<ServiceSpec, 'sidecars'>, keys: readonly string[], config: Shapes): string[] => [
+  ...new Set(
+    [s, ...(s.sidecars ?? []).map((sc) => ({ ...s, secretEnv: sc.secretEnv ?? s.secretEnv }))].flatMap((r) => secretEnvFor(r, keys, config).map((e) => e.key)),
+  ),
+];
 
 /**
  * Which values of the secret a service's running tasks hold: ECS reads
