@@ -27,6 +27,29 @@ export const site = z.strictObject({
   waitForInvalidation: z.boolean().default(false).describe('wait until the CDN has dropped the changed paths before the deploy ends'),
 });
 
+/**
+ * The AWS managed rule groups a config may name, with the web ACL capacity units each takes, from the AWS WAF
+ * developer guide's "AWS Managed Rules rule groups list" (baseline and use-case groups; the WCU column).
+ */
+export const WAF_RULE_GROUPS = {
+  common: { group: 'AWSManagedRulesCommonRuleSet', wcu: 700 },
+  'known-bad-inputs': { group: 'AWSManagedRulesKnownBadInputsRuleSet', wcu: 200 },
+  'sql-injection': { group: 'AWSManagedRulesSQLiRuleSet', wcu: 200 },
+  linux: { group: 'AWSManagedRulesLinuxRuleSet', wcu: 200 },
+  php: { group: 'AWSManagedRulesPHPRuleSet', wcu: 100 },
+  'ip-reputation': { group: 'AWSManagedRulesAmazonIpReputationList', wcu: 25 },
+  'anonymous-ip': { group: 'AWSManagedRulesAnonymousIpList', wcu: 50 },
+} as const;
+export type WafRuleName = keyof typeof WAF_RULE_GROUPS;
+/** A rate-based rule with an IP key: its base cost (the same page's "Rule WCUs" for rate-based statements). */
+export const RATE_RULE_WCU = 2;
+/** What a web ACL's base price covers (AWS WAF pricing; 5,000 is the hard limit, and more than 1,500 costs extra). */
+export const WAF_WCU_INCLUDED = 1500;
+
+const wafRuleName = z.enum(Object.keys(WAF_RULE_GROUPS) as [WafRuleName, ...WafRuleName[]], {
+  error: () => `a managed rule group: ${Object.keys(WAF_RULE_GROUPS).join(', ')}`,
+});
+
 export const waf = z.strictObject({
   rateLimitPerIp: z
     .number()
@@ -36,8 +59,30 @@ export const waf = z.strictObject({
     .default(2000)
     .describe('requests per IP per 5 minutes'),
   mode: z.enum(['block', 'count']).default('block').describe('count only logs what would be blocked: a safe start'),
+  rules: z
+    .array(z.union([wafRuleName, z.strictObject({ name: wafRuleName, mode: z.enum(['block', 'count']) })]))
+    .min(1)
+    .default(['common', 'known-bad-inputs'])
+    .superRefine((rules, ctx) => {
+      const names = rules.map((r) => (typeof r === 'string' ? r : r.name));
+      names.forEach((n, i) => names.indexOf(n) !== i && ctx.addIssue({ code: 'custom', path: [i], message: `${n} is listed twice` }));
+      const wcu = [...new Set(names)].reduce((t, n) => t + WAF_RULE_GROUPS[n].wcu, RATE_RULE_WCU);
+      if (wcu > WAF_WCU_INCLUDED)
+        ctx.addIssue({
+          code: 'custom',
+          path: [],
+          message: `these take ${wcu} web ACL capacity units, over the ${WAF_WCU_INCLUDED} a web ACL's price includes; name fewer`,
+        });
+    })
+    .describe(
+      "AWS managed rule groups, in the order they run (each in the ACL's mode, or its own): common, known-bad-inputs, sql-injection, linux, php, ip-reputation, anonymous-ip",
+    ),
 });
 
 export const edge = z.strictObject({
-  waf: waf.optional().describe('a WAFv2 web ACL (AWS common and known-bad-inputs rules, a per-IP rate limit) in front of the CDN or the load balancer'),
+  waf: waf
+    .optional()
+    .describe(
+      'a WAFv2 web ACL (AWS managed rule groups, by default common and known-bad-inputs, and a per-IP rate limit) in front of the CDN or the load balancer',
+    ),
 });

@@ -13,6 +13,7 @@ import {
 } from '@aws-sdk/client-wafv2';
 import { webAclName } from '../../src/aws/names.js';
 import { isError } from '../../src/aws/not-found.js';
+import { WAF_RULE_GROUPS } from '../../src/config/edge-schema.js';
 import type { Config } from '../../src/config/schema.js';
 import type { StepContext } from '../../src/pipeline/context.js';
 import { StepError } from '../../src/errors.js';
@@ -57,18 +58,18 @@ function managed(name: string, priority: number, count: boolean, overrides: stri
   };
 }
 
-/** The rules: AWS's common and known-bad-inputs groups, then the per-IP rate limit. */
+/** The rules: the named AWS managed groups in the order written (by default common and known-bad-inputs), then the per-IP rate limit. */
 export function wafRules(config: Config): Rule[] {
   const waf = config.edge!.waf!;
   const count = waf.mode === 'count';
+  const groups = waf.rules.map((r) => (typeof r === 'string' ? { name: r, count } : { name: r.name, count: r.mode === 'count' }));
   return [
     // The common set blocks request bodies over 8 KB (SizeRestrictions_BODY), which breaks uploads and large JSON
     // posts of an ordinary API: that one rule only counts.
-    managed('AWSManagedRulesCommonRuleSet', 0, count, ['SizeRestrictions_BODY']),
-    managed('AWSManagedRulesKnownBadInputsRuleSet', 1, count),
+    ...groups.map((g, i) => managed(WAF_RULE_GROUPS[g.name].group, i, g.count, g.name === 'common' ? ['SizeRestrictions_BODY'] : [])),
     {
       Name: 'RateLimitPerIp',
-      Priority: 2,
+      Priority: groups.length,
       Statement: { RateBasedStatement: { Limit: waf.rateLimitPerIp, AggregateKeyType: 'IP', EvaluationWindowSec: 300 } },
       Action: count ? { Count: {} } : { Block: {} },
       VisibilityConfig: visibility('RateLimitPerIp'),
