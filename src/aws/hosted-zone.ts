@@ -13,7 +13,11 @@ export interface HostedZone {
 }
 
 /** A DNS name as Route 53 returns it: fully qualified and lowercase (names are case-insensitive). */
-export const fqdn = (n: string) => (n.endsWith('.') ? n : `${n}.`).toLowerCase();
+/**
+ * A name as Route 53 answers it: a trailing dot, lowercase, and a wildcard's `*` as written (Route 53 returns it as
+ * the escape \052: "DNS domain name format" in the Route 53 developer guide).
+ */
+export const fqdn = (n: string) => (n.endsWith('.') ? n : `${n}.`).toLowerCase().replace(/^\\052\./, '*.');
 const bare = (id: string) => id.replace(/^\/hostedzone\//, '');
 
 /**

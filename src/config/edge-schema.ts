@@ -10,7 +10,15 @@ export const hostname = z.string().max(253).regex(HOSTNAME, 'expected a lowercas
 export const domain = z.strictObject({
   name: hostname.describe('the name the app is reached at, e.g. app.example.com'),
   zone: hostname.describe('the Route 53 hosted zone that holds name, e.g. example.com'),
-  aliases: z.array(hostname).default([]).describe('more names in the same zone that reach the app (e.g. www.example.com)'),
+  aliases: z
+    .array(
+      z
+        .string()
+        .max(253)
+        .refine((a) => HOSTNAME.test(a.replace(/^\*\./, '')), 'expected a lowercase DNS name such as www.example.com, or one wildcard label first: *.example.com'),
+    )
+    .default([])
+    .describe('more names in the same zone that reach the app (e.g. www.example.com, or *.example.com for every name one level under it)'),
 });
 
 export const site = z.strictObject({
