@@ -15,7 +15,10 @@ export const domain = z.strictObject({
       z
         .string()
         .max(253)
-        .refine((a) => HOSTNAME.test(a.replace(/^\*\./, '')), 'expected a lowercase DNS name such as www.example.com, or one wildcard label first: *.example.com'),
+        .refine(
+          (a) => HOSTNAME.test(a.replace(/^\*\./, '')),
+          'expected a lowercase DNS name such as www.example.com, or one wildcard label first: *.example.com',
+        ),
     )
     .default([])
     .describe('more names in the same zone that reach the app (e.g. www.example.com, or *.example.com for every name one level under it)'),
