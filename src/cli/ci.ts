@@ -10,12 +10,15 @@ export const ci: Command = {
 Deploys from GitHub Actions with no stored AWS keys: creates (or adopts)
 the account's OIDC provider for GitHub, a role <app>-<env>-deploy that only
 that repository's branch (or --github-env) may assume, allowed exactly what a
-deploy of this app calls, and writes .github/workflows/deploy-wizard.yml.
-The state must be in S3 first (deploy-wizard state init, then state push).
+deploy of this app calls, and writes .github/workflows/deploy-wizard-<env>.yml
+(one per --env, none overwriting another's; a deploy-wizard.yml an earlier
+version wrote for this env is updated where it is). The state must be in S3
+first (deploy-wizard state init, then state push).
 
   --repo OWNER/NAME   default: the origin remote of this checkout
   --branch NAME       the branch whose pushes deploy (default main)
   --github-env NAME   trust the GitHub environment NAME instead of the branch
+  --list              the workflows it has written in this checkout: env, branch, role
   --owner-id N, --repo-id N
                       GitHub's numeric ids of the owner and the repository, for the
                       subject format repositories made since 2026-07-15 send
@@ -31,6 +34,7 @@ which this command writes and the deploy role can never change.`,
     'github-env': { type: 'string', of },
     'owner-id': { type: 'string', of },
     'repo-id': { type: 'string', of },
+    list: { type: 'boolean', of },
   },
   check(v) {
     const problems: string[] = [];
@@ -56,6 +60,7 @@ which this command writes and the deploy role can never change.`,
         repo: str(v, 'repo'),
         branch: str(v, 'branch'),
         githubEnv: str(v, 'github-env'),
+        ...(v.list === true ? { list: true } : {}),
         ...(ownerId && repoId ? { ownerId: Number(ownerId), repoId: Number(repoId) } : {}),
       },
     };

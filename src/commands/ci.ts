@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { dirname, join, relative, resolve } from 'node:path';
+import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { basename, dirname, join, relative, resolve } from 'node:path';
 import * as clack from '@clack/prompts';
 import { loadConfig, type LoadedConfig } from '../config/load-config.js';
 import { openSession } from '../session.js';
@@ -16,7 +16,7 @@ import { deployPolicies } from '../ci/deploy-policy.js';
 import { boundaryPolicy, ensureBoundary } from '../aws/app-roles.js';
 import { ensureDeployRole, ensureGithubProvider, githubSubjects, trustPolicy } from '../ci/github-oidc.js';
 import { environmentHasBranchRule, githubAccess, resolveGithubRepo } from '../ci/github-repo.js';
-import { ciInputs, githubWorkflow, WORKFLOW_PATH } from '../ci/github-workflow.js';
+import { ciInputs, githubWorkflow, LEGACY_WORKFLOW_PATH, readWorkflowHeader, workflowPathFor } from '../ci/github-workflow.js';
 import { initStateBucket, stateConfigLines, statePush } from '../state/shared-state.js';
 import { LocalStateBackend } from '../state/state-backend.js';
 import type { CommonOptions, Io } from '../options.js';
@@ -36,6 +36,7 @@ export async function ciCommand(opts: CommonOptions, io: Io, rest: string[]): Pr
         hint: 'GitHub Actions is the CI deploy-wizard writes a workflow for; for any other CI see "Deploy from CI" in the README.',
       },
     );
+  if (opts.ci?.list) return listWorkflows(opts, io);
   const interactive = io.isTTY && !opts.nonInteractive && !opts.json;
   const configPath = resolve(io.cwd, opts.configPath);
   let loaded = await loadConfig(configPath, opts.env);
@@ -125,7 +126,9 @@ export async function ciCommand(opts: CommonOptions, io: Io, rest: string[]): Pr
     throw describeAwsError(e, 'ci github: set up the deploy role');
   }
 
-  const workflowFile = join(gitRoot, WORKFLOW_PATH);
+  const legacy = join(gitRoot, LEGACY_WORKFLOW_PATH);
+  const workflowRel = workflowPathFor(existsSync(legacy) ? await readFile(legacy, 'utf8') : undefined, app, opts.env);
+  const workflowFile = join(gitRoot, workflowRel);
   const text = githubWorkflow(loaded.config, {
     app,
     env: opts.env,
@@ -151,10 +154,10 @@ export async function ciCommand(opts: CommonOptions, io: Io, rest: string[]): Pr
     `OIDC provider ${provider.arn}: ${provider.changed ?? 'adopted, unchanged'}`,
     `Permissions boundary ${boundary.arn}: ${boundary.changed ?? 'unchanged'}; every role the deploy role makes or changes must carry it`,
     `Deploy role ${role.arn}: ${role.changed.length ? role.changed.join(', ') : 'adopted, unchanged'}; assumable only by ${subjects.join(' or ')}`,
-    `Workflow ${relative(io.cwd, workflowFile) || workflowFile}: ${workflow}${workflow === 'updated' ? ' (the previous one is kept as deploy-wizard.yml.bak)' : ''}`,
+    `Workflow ${relative(io.cwd, workflowFile) || workflowFile}: ${workflow}${workflow === 'updated' ? ` (the previous one is kept as ${basename(workflowFile)}.bak)` : ''}`,
     ...(secrets.length ? [`Set the repository secrets it reads: ${secrets.map((s) => `gh secret set ${s}`).join('; ')}`] : []),
     ...(variables.length ? [`Set the build args it reads, as repository secrets too: ${variables.map((v) => `gh secret set ${v}`).join('; ')}`] : []),
-    `Then commit ${WORKFLOW_PATH} and ${relative(gitRoot, loaded.path)} and push to ${branch}.`,
+    `Then commit ${workflowRel} and ${relative(gitRoot, loaded.path)} and push to ${branch}.`,
   ];
   for (const w of warnings) io.stderr.write(`Warning: ${w}\n`);
   if (opts.json) {
@@ -207,4 +210,30 @@ function originRepo(dir: string): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** `ci github --list`: the workflows this command wrote in this checkout, read from their first lines (no AWS call). */
+async function listWorkflows(opts: CommonOptions, io: Io): Promise<number> {
+  const loaded = await loadConfig(resolve(io.cwd, opts.configPath), opts.env);
+  const dir = join(gitTopLevel(loaded.dir) ?? loaded.dir, '.github/workflows');
+  const files = existsSync(dir) ? (await readdir(dir)).filter((f) => /^deploy-wizard(-[a-z0-9-]+)?\.yml$/.test(f)).sort() : [];
+  const rows: { file: string; app: string; env: string; branch: string; role: string }[] = [];
+  for (const file of files) {
+    const h = readWorkflowHeader(await readFile(join(dir, file), 'utf8'));
+    if (h) rows.push({ file: `.github/workflows/${file}`, ...h });
+  }
+  if (opts.json) {
+    io.stdout.write(
+      `${JSON.stringify({ step: 'ci', status: 'done', message: rows.map((r) => `${r.env} ${r.branch} ${r.role} ${r.file}`).join('; '), timestamp: new Date().toISOString() })}\n`,
+    );
+    return 0;
+  }
+  if (!rows.length) {
+    io.stdout.write('No deploy-wizard workflows in this checkout; deploy-wizard ci github --env NAME writes one.\n');
+    return 0;
+  }
+  const w = Math.max(...rows.map((r) => r.env.length), 3);
+  for (const r of rows)
+    io.stdout.write(`${r.env.padEnd(w)}  on push to ${r.branch}  role ${r.role}  ${r.file}${r.app !== loaded.config.app ? `  (app ${r.app})` : ''}\n`);
+  return 0;
 }

@@ -24,7 +24,7 @@ describe('ci github on a real terminal', () => {
     );
     expect(remote.steps).toEqual(local.steps);
     expect(readdirSync(join(dir, '.deploy-wizard')).some((f) => f.startsWith('prod.state.json.pushed-'))).toBe(true);
-    expect(existsSync(join(dir, '.github/workflows/deploy-wizard.yml'))).toBe(true);
+    expect(existsSync(join(dir, '.github/workflows/deploy-wizard-prod.yml'))).toBe(true);
     expect(t.screen()).toContain(`role/${app}-prod-deploy`);
   }, 180_000);
 });

