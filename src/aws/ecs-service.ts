@@ -13,6 +13,7 @@ import {
 } from '@aws-sdk/client-ecs';
 import type { StepContext } from '../pipeline/context.js';
 import type { StepOutputs } from '../pipeline/step.js';
+import { capacityStrategy, ON_DEMAND_ONLY, strategyKey } from './capacity-strategy.js';
 import type { ServiceSpec } from '../config/schema.js';
 import { StepError } from '../errors.js';
 import { waitFor } from '../wait.js';
@@ -61,7 +62,23 @@ export interface EnsureServiceInput {
   forceNewDeployment?: boolean;
   /** enableExecuteCommand as the last run sent it: moto does not echo it back (AWS does), so the state says. */
   execBefore?: boolean;
+  /** The capacity provider strategy the last run sent (strategyKey), for the same reason. */
+  capacityBefore?: string;
 }
+
+/**
+ * The strategy a service should have: its `capacity`'s; none (the Fargate launch type) when it has no `capacity`
+ * and runs on the launch type; all on-demand when it has no `capacity` but runs with a strategy (ECS does not move a
+ * Fargate-capacity-provider service back to the launch type; on-demand FARGATE is the same price and place).
+ */
+export function wantedStrategy(s: ServiceSpec, currentKey: string | undefined) {
+  if (s.capacity) return capacityStrategy(s.capacity);
+  return currentKey ? ON_DEMAND_ONLY : undefined;
+}
+
+/** The strategy a service has now, as a key: AWS says; moto does not, so what the last run sent. */
+export const currentStrategyKey = (existing: Service, before: string | undefined) =>
+  existing.capacityProviderStrategy?.length ? strategyKey(existing.capacityProviderStrategy) : before || undefined;
 
 /**
  * Creates or converges one ECS service. With autoscaling the count is only
@@ -89,7 +106,7 @@ export async function ensureService(ctx: StepContext, o: EnsureServiceInput): Pr
             serviceName: o.name,
             taskDefinition: o.td.taskDefinitionArn,
             desiredCount: s.desiredCount,
-            launchType: 'FARGATE',
+            ...(s.capacity ? { capacityProviderStrategy: capacityStrategy(s.capacity) } : { launchType: 'FARGATE' }),
             networkConfiguration: awsvpc(o.net),
             ...(loadBalancers.length ? { loadBalancers } : {}),
             ...grace,
@@ -111,10 +128,15 @@ export async function ensureService(ctx: StepContext, o: EnsureServiceInput): Pr
   const countChanged = !s.autoscaling && existing.desiredCount !== s.desiredCount;
   // ECS Exec reaches only tasks started with it: a change rolls the service (UpdateService's enableExecuteCommand).
   const execChanged = (existing.enableExecuteCommand ?? o.execBefore ?? false) !== !!s.exec;
+  const haveStrategy = currentStrategyKey(existing, o.capacityBefore);
+  const strategy = wantedStrategy(s, haveStrategy);
+  // A new strategy reaches the tasks only through a new deployment (UpdateService's capacityProviderStrategy).
+  const strategyChanged = strategy !== undefined && strategyKey(strategy) !== haveStrategy;
   if (
     existing.taskDefinition !== o.td.taskDefinitionArn ||
     o.forceNewDeployment ||
     execChanged ||
+    strategyChanged ||
     countChanged ||
     networkChanged ||
     lbChanged ||
@@ -137,7 +159,8 @@ export async function ensureService(ctx: StepContext, o: EnsureServiceInput): Pr
             // Only sent when it changes: an empty list takes the service off the load balancer.
             ...(lbChanged ? { loadBalancers } : {}),
             ...(execChanged ? { enableExecuteCommand: !!s.exec } : {}),
-            ...(o.forceNewDeployment || execChanged ? { forceNewDeployment: true } : {}),
+            ...(strategyChanged ? { capacityProviderStrategy: strategy } : {}),
+            ...(o.forceNewDeployment || execChanged || strategyChanged ? { forceNewDeployment: true } : {}),
           }),
         ),
       { clock: ctx.clock, signal: ctx.signal, onRetry: (m) => ctx.log.info(m) },

@@ -44,6 +44,8 @@ export interface ServiceSpec {
   exec?: boolean;
   /** More containers in its task, in the order written. */
   sidecars?: SidecarSpec[];
+  /** Fargate and Fargate Spot by weight, instead of the Fargate launch type. */
+  capacity?: { spot: number; onDemand: number; base: number };
 }
 
 export interface SidecarSpec {
@@ -237,6 +239,7 @@ export function normalizeApp(c: RawConfig) {
         ...(s.validation ? { validation: s.validation } : {}),
         ...(s.permissions?.length ? { permissions: s.permissions } : {}),
         ...(s.exec ? { exec: true } : {}),
+        ...(s.capacity ? { capacity: s.capacity } : {}),
         ...(s.sidecars && Object.keys(s.sidecars).length
           ? {
               sidecars: Object.entries(s.sidecars).map(([sc, d]): SidecarSpec => ({

@@ -146,6 +146,15 @@ export const sidecar = z.strictObject({
     .describe('containers it starts after: the service (by its name) or another sidecar, and the condition'),
 });
 
+/** Where a service's tasks run: Fargate and Fargate Spot, by a capacity provider strategy. */
+export const capacity = z
+  .strictObject({
+    spot: z.number().int().min(0).max(1000).default(0).describe('weight of FARGATE_SPOT (interruptible, about 70% cheaper)'),
+    onDemand: z.number().int().min(0).max(1000).default(1).describe('weight of FARGATE (on-demand)'),
+    base: z.number().int().min(0).max(100000).default(0).describe('tasks that always run on-demand, before the weights split the rest'),
+  })
+  .refine((c) => c.spot + c.onDemand > 0, 'give spot or onDemand a weight above 0');
+
 export const databaseDriver = z
   .enum(['libpq', 'node-postgres', 'asyncpg'])
   .describe('the Postgres driver the app uses, which decides the TLS parameters in DATABASE_URL: libpq (psycopg, Rails, Django, Go), node-postgres, asyncpg');
@@ -243,6 +252,7 @@ export const service = z
       .describe(
         'allow deploy-wizard exec (ECS Exec) into its tasks: turns on enableExecuteCommand and gives it a task role of its own with the Session Manager channel actions',
       ),
+    capacity: capacity.optional().describe('run its tasks on Fargate Spot and on-demand Fargate by weight (a capacity provider strategy)'),
     sidecars: z
       .record(z.string().regex(/^[a-z][a-z0-9-]{0,30}$/, 'lowercase letters, digits and hyphens, starting with a letter'), sidecar)
       .optional()

@@ -1,4 +1,6 @@
 import { keysFor, secretVersion } from '../../src/secrets/secret-version.js';
+import { strategyKey } from '../../src/aws/capacity-strategy.js';
+import { ensureFargateProviders } from '../../src/aws/fargate-providers.js';
 import { fieldChanges } from '../../src/ui/field-change.js';
 import { hasAppSecret } from '../../src/config/features.js';
 import type { Service } from '@aws-sdk/client-ecs';
@@ -15,6 +17,8 @@ import { loadBalancerOf } from '../../src/aws/load-balancer.js';
 import {
   activeServices,
   configNameOf,
+  currentStrategyKey,
+  wantedStrategy,
   deregisterFamily,
   ensureService,
   findService,
@@ -43,6 +47,8 @@ export interface RunningService {
   secretVersion?: string;
   /** ECS Exec was turned on for it (enableExecuteCommand). */
   exec?: boolean;
+  /** The capacity provider strategy it runs with (strategyKey), when it has one instead of the launch type. */
+  capacity?: string;
 }
 
 export interface ServiceOutput {
@@ -133,6 +139,7 @@ export const service: StepCode<'service'> = {
         autoscaling: s.autoscaling ?? null,
         secrets: secretsOf(ctx, s),
         ...(s.exec ? { exec: true } : {}),
+        ...(s.capacity ? { capacity: s.capacity } : {}),
       })),
       targetGroups: loadBalancerOf(ctx)?.targetGroups ?? null,
       network: awsvpc(ctx.output('network')),
@@ -140,6 +147,8 @@ export const service: StepCode<'service'> = {
   },
 
   async preflight(ctx) {
+    const moves = await launchTypeMoves(ctx);
+    if (moves.length) return moves;
     if (ctx.settings.allowRemovals) return [];
     const gone = (await removals(ctx)).services.map((s) => configNameOf(ctx, s));
     return gone.length ? [removalRefused(gone).message + '; pass --yes (or run interactively and confirm) to delete them'] : [];
@@ -191,6 +200,9 @@ export const service: StepCode<'service'> = {
     const tgArns: Record<string, string> = lb?.targetGroups ?? {};
 
     const started: { spec: ServiceSpec; svc: Service }[] = [];
+    // Fargate Spot needs both Fargate providers on the cluster before a service names them.
+    if (specs(ctx).some((s) => s.capacity)) await ensureFargateProviders(ctx, cluster);
+    const strategies: Record<string, string> = {};
     for (const s of specs(ctx)) {
       const name = ecsServiceName(ctx, s.name);
       // A secret it reads changed since its tasks started: only a new deployment hands them the new value.
@@ -198,6 +210,7 @@ export const service: StepCode<'service'> = {
       const forceNewDeployment = before !== undefined && before !== secretsOf(ctx, s);
       if (forceNewDeployment) ctx.log.info(`${s.name} reads a secret that changed: rolling it so its tasks get the new value`);
       const execBefore = ctx.previous()?.services?.[s.name]?.exec ?? false;
+      const capacityBefore = ctx.previous()?.services?.[s.name]?.capacity;
       const svc = await ensureService(ctx, {
         spec: s,
         name,
@@ -207,6 +220,7 @@ export const service: StepCode<'service'> = {
         targetGroupArn: tgArns[s.name],
         forceNewDeployment,
         execBefore,
+        ...(capacityBefore ? { capacityBefore } : {}),
       });
       if (s.autoscaling)
         await ensureAutoscaling(ctx, {
@@ -218,6 +232,8 @@ export const service: StepCode<'service'> = {
         });
       else await removeAutoscaling(ctx, clusterName(ctx), name);
       started.push({ spec: s, svc });
+      const strategy = wantedStrategy(s, currentStrategyKey(svc, capacityBefore));
+      if (strategy) strategies[s.name] = strategyKey(strategy);
     }
 
     for (const svc of gone.services) {
@@ -270,6 +286,7 @@ export const service: StepCode<'service'> = {
         ...(spec.autoscaling ? { autoscaling: { min: spec.autoscaling.min, max: spec.autoscaling.max } } : {}),
         secretVersion: secretsOf(ctx, spec),
         ...(spec.exec ? { exec: true } : {}),
+        ...(strategies[spec.name] ? { capacity: strategies[spec.name] } : {}),
       };
     }
     return { clusterName: clusterName(ctx), services };
@@ -317,3 +334,22 @@ export const service: StepCode<'service'> = {
     return { rows, notes };
   },
 };
+
+/**
+ * A service that runs on the Fargate launch type cannot be moved to a capacity provider strategy of Fargate
+ * providers by UpdateService (its "valid transitions" list has no such move), so a `capacity` added to one is
+ * refused before anything changes, with the way to move it.
+ */
+async function launchTypeMoves(ctx: StepContext<'service'>): Promise<string[]> {
+  const out: string[] = [];
+  const cluster = clusterName(ctx);
+  for (const s of specs(ctx).filter((x) => x.capacity)) {
+    const found = await findService(ctx, cluster, ecsServiceName(ctx, s.name));
+    if (found && !currentStrategyKey(found, ctx.previous()?.services?.[s.name]?.capacity))
+      out.push(
+        `${s.key}.capacity: ${found.serviceName} runs on the Fargate launch type, and ECS does not move a running service from a launch type to Fargate Spot in place. ` +
+          `To move it, give the service a new name in the config with this capacity and deploy with --yes: the new one starts and the old one is removed; or remove capacity`,
+      );
+  }
+  return out;
+}

@@ -2,6 +2,7 @@ import { arnIn, defineStep } from '../../src/pipeline/manifest.js';
 import { clusterName } from '../../src/aws/names.js';
 import { HOURS, pricesFor, round } from '../../src/pricing.js';
 import type { CostLine } from '../../src/pipeline/step.js';
+import { SPOT_PRICE_RATIO, spotShare } from '../../src/aws/capacity-strategy.js';
 
 export const manifest = defineStep({
   id: 'service',
@@ -13,7 +14,7 @@ export const manifest = defineStep({
     { kind: 'service', arn: arnIn(w, 'ecs', `service/${clusterName(w)}/*`) },
   ],
   grants: [
-    { sid: 'Cluster', calls: ['ECS:DescribeClusters', 'ECS:CreateCluster'], actions: ['ecs:TagResource'], on: ['cluster'] },
+    { sid: 'Cluster', calls: ['ECS:DescribeClusters', 'ECS:CreateCluster', 'ECS:PutClusterCapacityProviders'], actions: ['ecs:TagResource'], on: ['cluster'] },
     { sid: 'Services', calls: ['ECS:CreateService', 'ECS:UpdateService', 'ECS:DeleteService'], actions: ['ecs:TagResource'], on: ['service'] },
     {
       sid: 'ReadServices',
@@ -53,8 +54,12 @@ export const manifest = defineStep({
     const lines: CostLine[] = [];
     const { p } = pricesFor(config.region);
     for (const s of Object.values(config.services)) {
-      const perTask = ((s.cpu / 1024) * p.fargateVcpuHour + (s.memory / 1024) * p.fargateGbHour) * HOURS;
-      const size = `${s.cpu / 1024} vCPU / ${s.memory / 1024} GB`;
+      const onDemandTask = ((s.cpu / 1024) * p.fargateVcpuHour + (s.memory / 1024) * p.fargateGbHour) * HOURS;
+      // With Spot in its strategy, the tasks the weights put there cost about SPOT_PRICE_RATIO of on-demand (assumed).
+      const count = s.autoscaling?.min ?? s.desiredCount;
+      const spot = s.capacity && count ? spotShare(s.capacity, count) / count : 0;
+      const perTask = onDemandTask * (1 - spot + spot * SPOT_PRICE_RATIO);
+      const size = `${s.cpu / 1024} vCPU / ${s.memory / 1024} GB${spot ? `, ${Math.round(spot * 100)}% on Fargate Spot (assumed ${Math.round((1 - SPOT_PRICE_RATIO) * 100)}% cheaper)` : ''}`;
       lines.push(
         s.autoscaling
           ? {

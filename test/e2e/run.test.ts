@@ -178,7 +178,9 @@ describe('run', () => {
     await expect.poll(() => runner.tasks.get(liveArn)?.status, { timeout: 10_000 }).toBe('RUNNING');
     // status lists it: the command, since when, and who started it.
     const status = await runCli(['status'], { cwd: dir, env });
-    expect(status.stdout).toMatch(new RegExp(`One-off tasks running\\n  ${liveArn.split('/').pop()!.slice(0, 8)}  sh -c sleep 20  since \\S+Z  by arn:aws:\\S+`));
+    expect(status.stdout).toMatch(
+      new RegExp(`One-off tasks running\\n  ${liveArn.split('/').pop()!.slice(0, 8)}  sh -c sleep 20  since \\S+Z  by arn:aws:\\S+`),
+    );
     const noPlugin = await runCli(['exec', 'web', '--', 'rails', 'console'], { cwd: dir, env: { ...env, PATH: '/usr/bin:/bin' } });
     expect(noPlugin.code).toBe(1);
     expect(noPlugin.stdout.trim()).toBe(
