@@ -3,7 +3,8 @@ import { inject } from 'vitest';
 import { DescribeTasksCommand, ECSClient, ListTasksCommand } from '@aws-sdk/client-ecs';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { GetRolePolicyCommand, IAMClient, ListRolePoliciesCommand } from '@aws-sdk/client-iam';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeApp, readState, runCli } from '../helpers/cli.js';
 import { MUTATING } from '../helpers/step-context.js';
@@ -188,6 +189,25 @@ describe('run', () => {
     );
     expect(noPlugin.stderr).toContain("AWS's Session Manager plugin is not installed");
     expect(noPlugin.stderr).toContain('session-manager-working-with-install-plugin.html');
+
+    // With the plugin on PATH: ExecuteCommand's session goes to it, as the AWS CLI hands it over (the session, the
+    // region, StartSession, the profile, the target ecs:<cluster>_<task id>_<runtime id>, the endpoint).
+    const bin = mkdtempSync(join(tmpdir(), 'dw-ssm-'));
+    writeFileSync(join(bin, 'session-manager-plugin'), `#!/bin/sh\nfor a in "$@"; do printf '%s\\n' "$a"; done > ${join(bin, 'args')}\nexit 0\n`, {
+      mode: 0o755,
+    });
+    const opened = await runCli(['exec', 'web', '--', 'rails', 'console'], { cwd: dir, env: { ...env, PATH: `${bin}:/usr/bin:/bin` } });
+    expect(opened.code, opened.stderr).toBe(0);
+    expect(runner.execs.at(-1)).toMatchObject({ cluster: `${app}-prod`, task: liveArn, container: app, command: 'rails console', interactive: true });
+    const args = readFileSync(join(bin, 'args'), 'utf8').trimEnd().split('\n');
+    expect(JSON.parse(args[0]!)).toEqual({
+      SessionId: expect.stringMatching(/^ecs-execute-command-/),
+      StreamUrl: expect.stringMatching(/^wss:/),
+      TokenValue: expect.any(String),
+    });
+    expect(args.slice(1, 4)).toEqual(['us-east-1', 'StartSession', '']);
+    expect(JSON.parse(args[4]!)).toEqual({ Target: `ecs:${app}-prod_${liveArn.split('/').pop()}_${runner.tasks.get(liveArn)!.handle!.id}` });
+    expect(args[5]).toBe('https://ecs.us-east-1.amazonaws.com');
 
     const path = join(dir, 'deploy-wizard.json');
     const config = JSON.parse(readFileSync(path, 'utf8'));

@@ -79,6 +79,8 @@ export async function startTaskRunner(o: TaskRunnerOptions) {
   const tokens = new Map<string, { params: string; body: string; arns: string[] }>();
   /** Client tokens answered from the first request's result. */
   const replayed: string[] = [];
+  /** ExecuteCommand requests, as sent. */
+  const execs: { cluster: string; task: string; container?: string; command: string; interactive: boolean }[] = [];
 
   const toDatabase = (v: string) => {
     if (!o.databasePort) return v;
@@ -250,6 +252,8 @@ export async function startTaskRunner(o: TaskRunnerOptions) {
       lastStatus: t.status,
       ...(t.exitCode !== undefined ? { exitCode: t.exitCode } : {}),
       ...(t.containerReason ? { reason: t.containerReason } : {}),
+      // The container's id in its runtime, as ECS reports it (Session Manager's target names it).
+      ...(t.handle ? { runtimeId: t.handle.id } : {}),
     };
     const out: Record<string, unknown> = { ...task, lastStatus: t.status, containers: [container] };
     if (t.startedAt) out.startedAt = t.startedAt;
@@ -313,6 +317,37 @@ export async function startTaskRunner(o: TaskRunnerOptions) {
       };
     }
     if (r.action === 'DescribeTasks') return { rewrite: (status, body) => patchBody(status, body, 'tasks') };
+    if (r.action === 'ExecuteCommand') {
+      // moto has no ExecuteCommand: answered as the ECS API reference documents it (a Session Manager session for
+      // the task's container), for a running task the runner started.
+      const q = JSON.parse(r.body) as { cluster: string; task: string; container?: string; command: string; interactive: boolean };
+      const t = [...tasks.values()].find((x) => x.arn === q.task || x.arn.endsWith(`/${q.task}`));
+      execs.push(q);
+      if (!t || t.status !== 'RUNNING')
+        return {
+          error: 'InvalidParameterException',
+          message: 'The execute command failed because execute command was not enabled when the task was run or the execute command agent isn’t running.',
+        };
+      const sessionId = `ecs-execute-command-${execs.length.toString(16).padStart(17, '0')}`;
+      return {
+        respond: {
+          status: 200,
+          headers: { 'content-type': 'application/x-amz-json-1.1' },
+          body: JSON.stringify({
+            clusterArn: `arn:aws:ecs:${region}:123456789012:cluster/${q.cluster}`,
+            containerArn: `arn:aws:ecs:${region}:123456789012:container/${q.cluster}/${t.arn.split('/').pop()}/${t.container}`,
+            containerName: t.container,
+            interactive: q.interactive,
+            taskArn: t.arn,
+            session: {
+              sessionId,
+              streamUrl: `wss://ssmmessages.${region}.amazonaws.com/v1/data-channel/${sessionId}?role=publish_subscribe&cell-number=AAEAAQ`,
+              tokenValue: 'AAEAAUR0b2tlbi1zdGFuZC1pbg==',
+            },
+          }),
+        },
+      };
+    }
     if (r.action === 'StopTask') {
       const { task, reason } = JSON.parse(r.body) as { task: string; reason?: string };
       const t = [...tasks.values()].find((x) => x.arn === task || x.arn.endsWith(`/${task}`));
@@ -331,6 +366,7 @@ export async function startTaskRunner(o: TaskRunnerOptions) {
     seen: proxy.seen,
     tasks,
     replayed,
+    execs,
     /** Waits for every task the runner started to stop. */
     settle: async () => {
       await Promise.all([...tasks.values()].map((t) => t.done));
