@@ -18,12 +18,8 @@ export async function findInstance(ctx: Where, id = rdsIdentifier(ctx.app, ctx.e
 }
 
 /** The app's Aurora cluster (database.engine "aurora-postgresql"), by the same identifier, or undefined. */
-export async function findCluster(ctx: Where): Promise<DBCluster | undefined> {
-  const res = await unlessNotFound(
-    ctx.aws.rds.send(new DescribeDBClustersCommand({ DBClusterIdentifier: rdsIdentifier(ctx.app, ctx.env) })),
-    'DBClusterNotFoundFault',
-    'DBClusterNotFound',
-  );
+export async function findCluster(ctx: Where, id = rdsIdentifier(ctx.app, ctx.env)): Promise<DBCluster | undefined> {
+  const res = await unlessNotFound(ctx.aws.rds.send(new DescribeDBClustersCommand({ DBClusterIdentifier: id })), 'DBClusterNotFoundFault', 'DBClusterNotFound');
   return res?.DBClusters?.[0];
 }
 
@@ -46,6 +42,18 @@ export async function ownInstances(ctx: Where): Promise<DBInstance[]> {
   do {
     const res = await ctx.aws.rds.send(new DescribeDBInstancesCommand({ Marker, MaxRecords: 100 }));
     out.push(...(res.DBInstances ?? []).filter((i) => ownedBy(ctx, i.TagList)));
+    Marker = res.Marker;
+  } while (Marker);
+  return out;
+}
+
+/** Every Aurora cluster of the region tagged as this app's and env's. */
+export async function ownClusters(ctx: Where): Promise<DBCluster[]> {
+  const out: DBCluster[] = [];
+  let Marker: string | undefined;
+  do {
+    const res = await ctx.aws.rds.send(new DescribeDBClustersCommand({ Marker, MaxRecords: 100 }));
+    out.push(...(res.DBClusters ?? []).filter((c) => ownedBy(ctx, c.TagList)));
     Marker = res.Marker;
   } while (Marker);
   return out;

@@ -2,8 +2,18 @@ import * as clack from '@clack/prompts';
 import { withDeployment } from '../with-deployment.js';
 import { InputError, InterruptedError } from '../errors.js';
 import { systemClock } from '../clock.js';
-import { findInstance } from '../aws/rds-instance.js';
-import { deleteKept, nextRestoreIdentifier, protect, restorableSnapshot, restoreInstance } from '../tasks/db-restore.js';
+import { findCluster, findInstance } from '../aws/rds-instance.js';
+import type { DBCluster, DBInstance } from '@aws-sdk/client-rds';
+import {
+  deleteKept,
+  deleteKeptCluster,
+  nextRestoreIdentifier,
+  protect,
+  protectCluster,
+  restorableSnapshot,
+  restoreCluster,
+  restoreInstance,
+} from '../tasks/db-restore.js';
 import { deployedDatabase } from '../tasks/deployed-database.js';
 import { deployApp } from '../deploy/deploy-app.js';
 import type { StepOutputs } from '../pipeline/step.js';
@@ -26,18 +36,15 @@ export async function dbRestore(opts: CommonOptions, io: Io, args: string[]): Pr
   };
   await withDeployment(opts, io, { lock: true }, async (d) => {
     const rds = deployedDatabase(d) as Rds;
-    if (rds.engine === 'aurora-postgresql')
-      throw new InputError('db restore: an Aurora cluster is not restored by deploy-wizard yet', [], {
-        hint: 'Restore the cluster snapshot in the RDS console (RestoreDBClusterFromSnapshot), or use db snapshot to keep one before a change.',
-      });
+    const aurora = rds.engine === 'aurora-postgresql';
     if (rds.restoredFrom === snapshot && !d.state.restore) {
       note(`${rds.identifier} was restored from ${snapshot} already; finishing the move to it`);
       return;
     }
     const save = () => d.store.save(d.state, systemClock.now());
     const w = { aws: d.session.aws, app: d.loaded.config.app, env: opts.env, clock: systemClock, signal: io.signal, note };
-    await restorableSnapshot(w, snapshot);
-    const current = await findInstance(w, rds.identifier);
+    await restorableSnapshot(w, snapshot, aurora);
+    const current = aurora ? await findCluster(w, rds.identifier) : await findInstance(w, rds.identifier);
     if (!current) throw new InputError(`db restore: the database ${rds.identifier} is not there`, [], { hint: 'Run deploy-wizard status to see what is.' });
     const pending = d.state.restore;
     if (pending && pending.snapshot !== snapshot)
@@ -49,15 +56,23 @@ export async function dbRestore(opts: CommonOptions, io: Io, args: string[]): Pr
       await save();
     }
     const id = d.state.restore!.identifier;
-    const made = await restoreInstance(w, { identifier: id, snapshot, like: current });
-    await protect(w, rds.identifier);
-    // The app's database is the new instance from now on: the next deploy converges it and moves the app to it.
+    let at: { endpoint: string; port: number; readerEndpoint?: string };
+    if (aurora) {
+      const c = await restoreCluster(w, { identifier: id, snapshot, like: current as DBCluster });
+      await protectCluster(w, rds.identifier);
+      at = { endpoint: c.Endpoint!, port: c.Port ?? rds.port, ...(rds.readerEndpoint && c.ReaderEndpoint ? { readerEndpoint: c.ReaderEndpoint } : {}) };
+    } else {
+      const made = await restoreInstance(w, { identifier: id, snapshot, like: current as DBInstance });
+      await protect(w, rds.identifier);
+      at = { endpoint: made.Endpoint!.Address!, port: made.Endpoint!.Port ?? rds.port };
+    }
+    // The app's database is the new one from now on: the next deploy converges it (an Aurora cluster's instances
+    // are made then) and moves the app to it.
     const step = d.state.steps.rds!;
     step.outputs = {
       ...rds,
       identifier: id,
-      endpoint: made.Endpoint!.Address!,
-      port: made.Endpoint!.Port ?? rds.port,
+      ...at,
       kept: [...new Set([...(rds.kept ?? []), rds.identifier])],
       restoredFrom: snapshot,
     } as unknown as Record<string, unknown>;
@@ -91,7 +106,8 @@ export async function dbForgetOld(opts: CommonOptions, io: Io): Promise<number> 
     const w = { aws: d.session.aws, app: d.loaded.config.app, env: opts.env, clock: systemClock, signal: io.signal, note };
     const stamp = systemClock.now().toISOString().slice(0, 10).replace(/-/g, '');
     for (const id of kept) {
-      await deleteKept(w, id, `${id}-final-${stamp}`);
+      if (rds.engine === 'aurora-postgresql') await deleteKeptCluster(w, id, `${id}-final-${stamp}`);
+      else await deleteKept(w, id, `${id}-final-${stamp}`);
       (d.state.steps.rds!.outputs as unknown as Rds).kept = ((d.state.steps.rds!.outputs as unknown as Rds).kept ?? []).filter((k) => k !== id);
       await d.store.save(d.state, systemClock.now());
       note(`deleted ${id}`);

@@ -1,8 +1,8 @@
 import { DescribeTasksCommand, ListTasksCommand } from '@aws-sdk/client-ecs';
 import type { AwsClients } from '../aws/clients.js';
 import { unlessNotFound } from '../aws/not-found.js';
-import { findInstance } from '../aws/rds-instance.js';
-import { rdsMonthly } from '../pricing.js';
+import { findCluster, findInstance } from '../aws/rds-instance.js';
+import { auroraMonthly, rdsMonthly } from '../pricing.js';
 import { RUN_STARTED_BY } from '../tasks/one-off.js';
 import { listSnapshots } from '../tasks/db-snapshots.js';
 import type { StepOutputs } from '../pipeline/step.js';
@@ -51,6 +51,16 @@ export async function databaseStatus(aws: Pick<AwsClients, 'rds'>, region: strin
   };
   const kept: DatabaseRow['kept'] = [];
   for (const id of rds.kept ?? []) {
+    if (rds.engine === 'aurora-postgresql') {
+      // A kept cluster is billed for its instances (at least their minimum ACUs) until forget-old deletes it.
+      const c = await findCluster({ aws, app, env }, id);
+      if (c)
+        kept.push({
+          identifier: id,
+          monthlyUsd: Math.round(auroraMonthly(region, (c.ServerlessV2ScalingConfiguration?.MinCapacity ?? 0.5) * (c.DBClusterMembers?.length || 1)) ?? 0),
+        });
+      continue;
+    }
     const i = await findInstance({ aws, app, env }, id);
     if (i) kept.push({ identifier: id, monthlyUsd: Math.round(rdsMonthly(region, i.DBInstanceClass ?? '', i.AllocatedStorage ?? 0) ?? 0) });
   }

@@ -1,4 +1,9 @@
 import {
+  DeleteDBClusterCommand,
+  DescribeDBClusterSnapshotsCommand,
+  ModifyDBClusterCommand,
+  RestoreDBClusterFromSnapshotCommand,
+  type DBCluster,
   DescribeDBSnapshotsCommand,
   ModifyDBInstanceCommand,
   RestoreDBInstanceFromDBSnapshotCommand,
@@ -6,7 +11,7 @@ import {
   type DBInstance,
 } from '@aws-sdk/client-rds';
 import type { AwsClients } from '../aws/clients.js';
-import { findInstance, ownInstances } from '../aws/rds-instance.js';
+import { findCluster, findInstance, ownClusters, ownInstances } from '../aws/rds-instance.js';
 import { fit, rdsIdentifier } from '../aws/names.js';
 import { isError, unlessNotFound } from '../aws/not-found.js';
 import { ownedBy } from '../pipeline/step.js';
@@ -34,18 +39,31 @@ const tags = (w: Where, snapshot: string) => [
 /** The next free <app>-<env>-r<N>: one past every restore's instance there is (and the one being made). */
 export async function nextRestoreIdentifier(w: Where): Promise<string> {
   const base = rdsIdentifier(w.app, w.env);
-  const used = (await ownInstances(w))
-    .map((i) => new RegExp(`^${base}-r(\\d+)$`).exec(i.DBInstanceIdentifier ?? '')?.[1])
+  const ids = [...(await ownInstances(w)).map((i) => i.DBInstanceIdentifier), ...(await ownClusters(w)).map((c) => c.DBClusterIdentifier)];
+  const used = ids
+    .map((i) => new RegExp(`^${base}-r(\\d+)$`).exec(i ?? '')?.[1])
     .filter((n): n is string => !!n)
     .map(Number);
   return fit(`${base}-r${Math.max(0, ...used) + 1}`, 63);
 }
 
-/** The snapshot, checked before anything is made: it must exist and be available. */
-export async function restorableSnapshot(w: Where, snapshot: string) {
-  const s = (
-    await unlessNotFound(w.aws.rds.send(new DescribeDBSnapshotsCommand({ DBSnapshotIdentifier: snapshot })), 'DBSnapshotNotFound', 'DBSnapshotNotFoundFault')
-  )?.DBSnapshots?.[0];
+/** The snapshot (an instance's, or an Aurora cluster's), checked before anything is made: it must exist and be available. */
+export async function restorableSnapshot(w: Where, snapshot: string, cluster = false) {
+  const s = cluster
+    ? (
+        await unlessNotFound(
+          w.aws.rds.send(new DescribeDBClusterSnapshotsCommand({ DBClusterSnapshotIdentifier: snapshot })),
+          'DBClusterSnapshotNotFoundFault',
+          'DBClusterSnapshotNotFound',
+        )
+      )?.DBClusterSnapshots?.[0]
+    : (
+        await unlessNotFound(
+          w.aws.rds.send(new DescribeDBSnapshotsCommand({ DBSnapshotIdentifier: snapshot })),
+          'DBSnapshotNotFound',
+          'DBSnapshotNotFoundFault',
+        )
+      )?.DBSnapshots?.[0];
   if (!s) throw new InputError(`db restore: no snapshot ${snapshot}`, [], { hint: "deploy-wizard db snapshots lists the database's snapshots." });
   if (s.Status !== 'available')
     throw new InputError(`db restore: snapshot ${snapshot} is ${s.Status}, not available`, [], { hint: 'Wait for it, then run again.' });
@@ -133,6 +151,92 @@ export async function deleteKept(w: Where, id: string, finalSnapshot: string): P
       find: async () => {
         const x = await findInstance(w, id);
         return x && { status: x.DBInstanceStatus };
+      },
+    },
+  );
+}
+
+/**
+ * An Aurora cluster from a cluster snapshot, like the current one (engine and version, subnet group, security
+ * groups, parameter group, Serverless v2 range, deletion protection), waited for. Its instances are the rds step's
+ * to make, as for any cluster of the app: the deploy that follows creates them.
+ */
+export async function restoreCluster(w: Where, o: { identifier: string; snapshot: string; like: DBCluster }): Promise<DBCluster> {
+  const found = await findCluster(w, o.identifier);
+  if (found && !ownedBy(w, found.TagList))
+    throw new WizardError(`db restore: Aurora cluster ${o.identifier} exists and is not this app's`, { hint: 'Rename or delete it, then run again.' });
+  if (!found) {
+    w.note(`restoring ${o.snapshot} as Aurora cluster ${o.identifier}`);
+    try {
+      await w.aws.rds.send(
+        new RestoreDBClusterFromSnapshotCommand({
+          DBClusterIdentifier: o.identifier,
+          SnapshotIdentifier: o.snapshot,
+          Engine: o.like.Engine ?? 'aurora-postgresql',
+          ...(o.like.EngineVersion ? { EngineVersion: o.like.EngineVersion } : {}),
+          ...(o.like.DBSubnetGroup ? { DBSubnetGroupName: o.like.DBSubnetGroup } : {}),
+          VpcSecurityGroupIds: (o.like.VpcSecurityGroups ?? []).map((g) => g.VpcSecurityGroupId!),
+          ...(o.like.DBClusterParameterGroup ? { DBClusterParameterGroupName: o.like.DBClusterParameterGroup } : {}),
+          ...(o.like.ServerlessV2ScalingConfiguration ? { ServerlessV2ScalingConfiguration: o.like.ServerlessV2ScalingConfiguration } : {}),
+          ...(o.like.Port ? { Port: o.like.Port } : {}),
+          CopyTagsToSnapshot: true,
+          DeletionProtection: o.like.DeletionProtection,
+          Tags: tags(w, o.snapshot),
+        }),
+      );
+    } catch (e) {
+      if (!isError(e, 'DBClusterAlreadyExistsFault', 'DBClusterAlreadyExists')) throw e;
+    }
+  }
+  return waitFor({
+    stepId: 'db restore',
+    what: `Aurora cluster ${o.identifier}`,
+    clock: w.clock,
+    signal: w.signal,
+    deadlineMs: 90 * 60_000,
+    onStatus: w.note,
+    typical: '10-30 min',
+    timeoutHint: 'Run the same db restore again: it finds the cluster and keeps waiting.',
+    poll: async () => {
+      const c = await findCluster(w, o.identifier);
+      const status = c?.Status ?? 'missing';
+      if (/^(failed|inaccessible-encryption-credentials.*)$/.test(status)) return { done: false, status, fatal: `status is "${status}"` };
+      return { done: status === 'available' && !!c?.Endpoint, status, value: c };
+    },
+  });
+}
+
+export async function protectCluster(w: Where, id: string): Promise<void> {
+  const c = await findCluster(w, id);
+  if (c && !c.DeletionProtection)
+    await w.aws.rds.send(new ModifyDBClusterCommand({ DBClusterIdentifier: id, DeletionProtection: true, ApplyImmediately: true }));
+}
+
+/** Deletes a cluster a restore left behind: its instances, then the cluster after a final snapshot; waited for. */
+export async function deleteKeptCluster(w: Where, id: string, finalSnapshot: string): Promise<void> {
+  const c = await findCluster(w, id);
+  if (c && !ownedBy(w, c.TagList)) throw new WizardError(`db forget-old: ${id} is not this app's; left as it is`);
+  if (c && c.Status !== 'deleting') {
+    if (c.DeletionProtection) await w.aws.rds.send(new ModifyDBClusterCommand({ DBClusterIdentifier: id, DeletionProtection: false, ApplyImmediately: true }));
+    for (const m of c.DBClusterMembers ?? [])
+      await unlessNotFound(
+        w.aws.rds.send(new DeleteDBInstanceCommand({ DBInstanceIdentifier: m.DBInstanceIdentifier })),
+        'DBInstanceNotFoundFault',
+        'DBInstanceNotFound',
+      );
+    w.note(`deleting ${id} (final snapshot ${finalSnapshot})`);
+    await w.aws.rds.send(new DeleteDBClusterCommand({ DBClusterIdentifier: id, FinalDBSnapshotIdentifier: finalSnapshot }));
+  }
+  await waitGone(
+    { clock: w.clock, signal: w.signal, log: { info: w.note } },
+    {
+      stepId: 'db forget-old',
+      what: `Aurora cluster ${id}`,
+      deadlineMs: 60 * 60_000,
+      typical: '5-15 min',
+      find: async () => {
+        const x = await findCluster(w, id);
+        return x && { status: x.Status };
       },
     },
   );

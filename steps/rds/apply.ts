@@ -10,6 +10,7 @@ import {
 } from '@aws-sdk/client-rds';
 import type { StepContext } from '../../src/pipeline/context.js';
 import { rdsIdentifier, rdsMasterSecretName, appDbSecretName } from '../../src/aws/names.js';
+import { currentIdentifier } from './current-identifier.js';
 import { findCluster, findDatabase, findInstance } from '../../src/aws/rds-instance.js';
 import { StepError } from '../../src/errors.js';
 import { waitFor } from '../../src/wait.js';
@@ -63,12 +64,6 @@ export { rdsIdentifier };
 /** The application's database role: a Postgres identifier from the app name (hyphens are not allowed unquoted). */
 export const appRoleName = (app: string) => `${app.replace(/-/g, '_')}_app`.slice(0, 63);
 
-/**
- * The instance that holds the app's data: <app>-<env>, or the one `db restore` made from a snapshot and moved the
- * app to (<app>-<env>-r<N>), which the state records as this step's identifier.
- */
-export const currentIdentifier = (ctx: Pick<StepContext, 'app' | 'env' | 'previous'>) =>
-  (ctx.previous() as RdsOutput | undefined)?.identifier ?? rdsIdentifier(ctx.app, ctx.env);
 const identifier = currentIdentifier;
 /** The subnet group keeps the first name whichever instance is current. */
 const groupName = (ctx: Pick<StepContext, 'app' | 'env'>) => rdsIdentifier(ctx.app, ctx.env);

@@ -55,7 +55,7 @@ export function clusterTeardown(ctx: StepContext, c: DBCluster, o: DestroyOption
   return {
     resource: `Aurora cluster ${id} and its ${c.DBClusterMembers?.length ?? 0} instance(s)${final ? ` (after final snapshot ${final})` : ' (no final snapshot)'}`,
     remove: async () => {
-      const now = await findCluster(ctx);
+      const now = await findCluster(ctx, id);
       if (now && now.Status !== 'deleting') {
         if (now.DeletionProtection)
           await ctx.aws.rds.send(new ModifyDBClusterCommand({ DBClusterIdentifier: id, DeletionProtection: false, ApplyImmediately: true }));
@@ -75,7 +75,7 @@ export function clusterTeardown(ctx: StepContext, c: DBCluster, o: DestroyOption
         deadlineMs: 60 * 60_000,
         typical: '5-15 min',
         find: async () => {
-          const x = await findCluster(ctx);
+          const x = await findCluster(ctx, id);
           return x && { status: x.Status };
         },
       });

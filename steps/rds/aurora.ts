@@ -16,7 +16,8 @@ import type { Config } from '../../src/config/schema.js';
 import type { Check, PlanItem } from '../../src/pipeline/step.js';
 import { ownedBy, ownershipTags } from '../../src/pipeline/step.js';
 import { StepError } from '../../src/errors.js';
-import { fit, rdsIdentifier } from '../../src/aws/names.js';
+import { fit } from '../../src/aws/names.js';
+import { currentIdentifier } from './current-identifier.js';
 import { findCluster } from '../../src/aws/rds-instance.js';
 import { isError, unlessNotFound } from '../../src/aws/not-found.js';
 import { waitFor } from '../../src/wait.js';
@@ -29,9 +30,10 @@ import { beforeSnapshotName, snapshotBefore, type SnapshotApi } from './snapshot
 
 type Db = NonNullable<Config['database']>;
 
-const clusterId = (ctx: Pick<StepContext, 'app' | 'env'>) => rdsIdentifier(ctx.app, ctx.env);
+/** The cluster that holds the data: <app>-<env>, or the one `db restore` made (the state's identifier). */
+const clusterId = (ctx: Pick<StepContext, 'app' | 'env' | 'previous'>) => currentIdentifier(ctx);
 /** Instance n of the cluster (1 is the first writer; a failover may make another the writer). */
-export const memberId = (ctx: Pick<StepContext, 'app' | 'env'>, n: number) => fit(`${clusterId(ctx)}-${n}`, 63);
+export const memberId = (ctx: Pick<StepContext, 'app' | 'env' | 'previous'>, n: number) => fit(`${clusterId(ctx)}-${n}`, 63);
 const memberClass = (d: Db) => (d.serverless ? 'db.serverless' : d.instanceClass);
 
 export interface ClusterChange {
@@ -101,7 +103,7 @@ function memberChanges(ctx: StepContext, c: DBCluster | undefined, d: Db): { add
 
 export async function auroraPlan(ctx: StepContext): Promise<PlanItem[]> {
   const d = ctx.config.database!;
-  const c = await findCluster(ctx);
+  const c = await findCluster(ctx, clusterId(ctx));
   const size = d.serverless ? `Serverless v2, ${d.serverless.minAcu}-${d.serverless.maxAcu} ACU` : d.instanceClass;
   if (!c)
     return [
@@ -150,7 +152,7 @@ async function waitCluster(ctx: StepContext): Promise<DBCluster> {
     typical: '5-15 min',
     onStatus: (l) => ctx.log.info(l),
     poll: async () => {
-      const c = await findCluster(ctx);
+      const c = await findCluster(ctx, clusterId(ctx));
       const status = c?.Status ?? 'not visible yet';
       if (/^(failed|inaccessible-encryption-credentials|incompatible-.*|stopped|deleting)$/.test(status))
         return { done: false, status, fatal: `Aurora cluster ${clusterId(ctx)} is ${status}` };
@@ -171,7 +173,7 @@ export interface AuroraInputs {
 /** Makes or converges the cluster and its instances; returns the cluster once it and every instance are available. */
 export async function auroraApply(ctx: StepContext, a: AuroraInputs): Promise<DBCluster> {
   const d = ctx.config.database!;
-  let c = await findCluster(ctx);
+  let c = await findCluster(ctx, clusterId(ctx));
   if (c && !ownedBy(ctx, c.TagList))
     throw new StepError('rds', `adopt database: Aurora cluster ${clusterId(ctx)} exists but was not created by deploy-wizard`, {
       hint: `Rename it, use another --env, or tag it deploy-wizard:app=${ctx.app} and deploy-wizard:env=${ctx.env}.`,
@@ -204,7 +206,7 @@ export async function auroraApply(ctx: StepContext, a: AuroraInputs): Promise<DB
       // A crash right after the call: the cluster of that name is the one asked for.
       if (!isError(e, 'DBClusterAlreadyExistsFault')) throw e;
     }
-    c = await findCluster(ctx);
+    c = await findCluster(ctx, clusterId(ctx));
   } else {
     let diff = clusterChanges(d, ctx.env, c);
     if (diff.length) {
@@ -268,7 +270,7 @@ export async function auroraApply(ctx: StepContext, a: AuroraInputs): Promise<DB
 
 export async function auroraVerify(ctx: StepContext, endpoint: string): Promise<Check[]> {
   const d = ctx.config.database!;
-  const c = await findCluster(ctx);
+  const c = await findCluster(ctx, clusterId(ctx));
   const checks: Check[] = [{ name: `Aurora cluster ${clusterId(ctx)}`, ok: c?.Status === 'available' && c.Endpoint === endpoint, detail: c?.Status }];
   if (c) {
     const diff = clusterChanges(d, ctx.env, c);

@@ -6,6 +6,7 @@ import {
   DescribeDBSubnetGroupsCommand,
   ListTagsForResourceCommand,
   ModifyDBInstanceCommand,
+  type DBCluster,
   type DBInstance,
 } from '@aws-sdk/client-rds';
 import type { StepContext } from '../../src/pipeline/context.js';
@@ -45,9 +46,11 @@ export async function destroyDatabase(ctx: StepContext, o: DestroyOptions): Prom
   const prev = ctx.previous() as { identifier?: string; kept?: string[] } | undefined;
   const ids = [...new Set([id, prev?.identifier ?? id, ...(prev?.kept ?? [])])];
   const instances = (await Promise.all(ids.map((i) => findInstance(ctx, i)))).filter((i): i is DBInstance => !!i && ownedBy(ctx, i.TagList));
-  const cluster = instances.length ? undefined : await findCluster(ctx);
-  if (cluster && ownedBy(ctx, cluster.TagList)) items.push(clusterTeardown(ctx, cluster, o));
-  const ours = instances.length > 0 || (!!cluster && ownedBy(ctx, cluster.TagList));
+  const clusters = instances.length
+    ? []
+    : (await Promise.all(ids.map((i) => findCluster(ctx, i)))).filter((c): c is DBCluster => !!c && ownedBy(ctx, c.TagList));
+  for (const c of clusters) items.push(clusterTeardown(ctx, c, o));
+  const ours = instances.length > 0 || clusters.length > 0;
   for (const inst of instances) items.push(instanceTeardown(ctx, inst, o));
   const group = (
     await unlessNotFound(ctx.aws.rds.send(new DescribeDBSubnetGroupsCommand({ DBSubnetGroupName: id })), 'DBSubnetGroupNotFoundFault', 'DBSubnetGroupNotFound')

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
-import { DescribeDBInstancesCommand, DescribeDBSnapshotsCommand, RDSClient } from '@aws-sdk/client-rds';
+import { DescribeDBClustersCommand, DescribeDBInstancesCommand, DescribeDBSnapshotsCommand, RDSClient } from '@aws-sdk/client-rds';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { makeApp, readState, runCli } from '../helpers/cli.js';
+import { makeApp, makeExampleApp, readState, runCli } from '../helpers/cli.js';
 import { expectOk } from '../helpers/expect-ok.js';
 import { MUTATING } from '../helpers/step-context.js';
 import { startTaskRunner, type TaskRunner } from '../helpers/task-runner.js';
@@ -122,5 +122,41 @@ describe('db', () => {
     expect(forgot.code, forgot.stderr).toBe(0);
     expect(await instance(`${app}-prod`)).toBeUndefined();
     expect(readState(dir).steps.rds.outputs.kept).toEqual([]);
+  });
+
+  it('db restore of an Aurora cluster: a new cluster from the cluster snapshot, its writer and reader made by the deploy, the app moved to it, the old one kept', async () => {
+    const {
+      dir: adir,
+      app: a,
+      secrets: asked,
+    } = makeExampleApp('agencio-predict', (c) => {
+      Object.assign(c.database, { engine: 'aurora-postgresql', serverless: { minAcu: 0.5, maxAcu: 2 }, readers: 1 });
+      delete c.database.instanceClass;
+    });
+    const aenv = { ...asked, AWS_ENDPOINT_URL: runner.url };
+    expectOk(await runCli(['deploy', '--non-interactive'], { cwd: adir, env: aenv }));
+    expect((await runCli(['db', 'snapshot', 'aurora-before'], { cwd: adir, env: aenv })).code).toBe(0);
+    const restored = await runCli(['db', 'restore', 'aurora-before', '--non-interactive'], { cwd: adir, env: aenv });
+    expect(restored.code, restored.stderr).toBe(0);
+    const cluster = (await rds.send(new DescribeDBClustersCommand({ DBClusterIdentifier: `${a}-prod-r1` }))).DBClusters![0]!;
+    expect(cluster.ServerlessV2ScalingConfiguration).toMatchObject({ MinCapacity: 0.5, MaxCapacity: 2 });
+    expect((cluster.DBClusterMembers ?? []).map((m) => m.DBInstanceIdentifier).sort()).toEqual([`${a}-prod-r1-1`, `${a}-prod-r1-2`]);
+    const out = readState(adir).steps.rds.outputs;
+    expect(out).toMatchObject({ identifier: `${a}-prod-r1`, endpoint: cluster.Endpoint, kept: [`${a}-prod`], restoredFrom: 'aurora-before' });
+    const secret = await secretJson(`${a}/prod`);
+    expect(secret.DATABASE_URL).toContain(`@${cluster.Endpoint}:`);
+    expect(secret.DATABASE_READ_URL).toContain(`@${cluster.ReaderEndpoint}:`);
+    expect((await rds.send(new DescribeDBClustersCommand({ DBClusterIdentifier: `${a}-prod` }))).DBClusters![0]!.DeletionProtection).toBe(true);
+    const from = runner.seen.length;
+    expectOk(await runCli(['deploy', '--non-interactive'], { cwd: adir, env: aenv }));
+    expect(
+      runner.seen
+        .slice(from)
+        .filter((r) => MUTATING.test(r.action))
+        .map((r) => r.action),
+    ).toEqual([]);
+    const forgot = await runCli(['db', 'forget-old', '--yes'], { cwd: adir, env: aenv });
+    expect(forgot.code, forgot.stderr).toBe(0);
+    expect(await rds.send(new DescribeDBClustersCommand({ DBClusterIdentifier: `${a}-prod` })).catch((e) => e.name)).toBe('DBClusterNotFoundFault');
   });
 });
