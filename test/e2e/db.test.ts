@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { inject } from 'vitest';
 import { DescribeDBClustersCommand, DescribeDBInstancesCommand, DescribeDBSnapshotsCommand, RDSClient } from '@aws-sdk/client-rds';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
@@ -70,6 +72,15 @@ describe('db', () => {
     const none = await runCli(['db', 'sql'], { cwd: dir, env });
     expect(none.code).toBe(2);
     expect(none.stderr).toContain('give it with -c "SQL", -f FILE, or on stdin');
+
+    // An image that cannot be pulled: the task stops before it runs, and the error says why (ECS's stop reason).
+    const path = join(dir, 'deploy-wizard.json');
+    const config = JSON.parse(readFileSync(path, 'utf8'));
+    writeFileSync(path, JSON.stringify({ ...config, database: { ...config.database, clientImage: 'localhost/dw-no-such-image:1' } }));
+    const pull = await runCli(['db', 'sql', '-c', 'select 1'], { cwd: dir, env });
+    writeFileSync(path, JSON.stringify(config));
+    expect(pull.code, pull.stderr + pull.stdout).toBe(1);
+    expect(pull.stderr).toMatch(/run: task [0-9a-f]{8} stopped without running to the end: CannotPullContainerError: .*; no exit code/);
   });
 
   it('db snapshot and db snapshots; db restore moves the app to a new instance and keeps the old; a kill mid-restore leaves no twin', async () => {

@@ -246,8 +246,10 @@ export async function startTaskRunner(o: TaskRunnerOptions) {
   const patch = (task: Record<string, unknown>) => {
     const t = tasks.get(task.taskArn as string);
     if (!t) return task;
+    // moto's own container says exit code 0 once its clock stops the task; a container that never ran has none on ECS.
+    const { exitCode: _motos, ...motoContainer } = (task.containers as Record<string, unknown>[] | undefined)?.[0] ?? {};
     const container = {
-      ...((task.containers as Record<string, unknown>[] | undefined)?.[0] ?? {}),
+      ...motoContainer,
       name: t.container,
       lastStatus: t.status,
       ...(t.exitCode !== undefined ? { exitCode: t.exitCode } : {}),
