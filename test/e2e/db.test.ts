@@ -6,7 +6,6 @@ import { DescribeDBClustersCommand, DescribeDBInstancesCommand, DescribeDBSnapsh
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { makeApp, makeExampleApp, readState, runCli } from '../helpers/cli.js';
 import { expectOk } from '../helpers/expect-ok.js';
-import { MUTATING } from '../helpers/step-context.js';
 import { startTaskRunner, type TaskRunner } from '../helpers/task-runner.js';
 import { ensurePgClientImage } from '../helpers/pg-client-image.js';
 
@@ -120,12 +119,7 @@ describe('db', () => {
     // Nothing left to do: a deploy makes no mutating call.
     const from = runner.seen.length;
     expectOk(await runCli(['deploy', '--non-interactive'], { cwd: dir, env }));
-    expect(
-      runner.seen
-        .slice(from)
-        .filter((r) => MUTATING.test(r.action))
-        .map((r) => r.action),
-    ).toEqual([]);
+    expect(runner.mutatingSince(from)).toEqual([]);
 
     const refused = await runCli(['db', 'forget-old', '--non-interactive'], { cwd: dir, env });
     expect(refused.code).toBe(2);
@@ -160,12 +154,7 @@ describe('db', () => {
     expect((await rds.send(new DescribeDBClustersCommand({ DBClusterIdentifier: `${a}-prod` }))).DBClusters![0]!.DeletionProtection).toBe(true);
     const from = runner.seen.length;
     expectOk(await runCli(['deploy', '--non-interactive'], { cwd: adir, env: aenv }));
-    expect(
-      runner.seen
-        .slice(from)
-        .filter((r) => MUTATING.test(r.action))
-        .map((r) => r.action),
-    ).toEqual([]);
+    expect(runner.mutatingSince(from)).toEqual([]);
     const forgot = await runCli(['db', 'forget-old', '--yes'], { cwd: adir, env: aenv });
     expect(forgot.code, forgot.stderr).toBe(0);
     expect(await rds.send(new DescribeDBClustersCommand({ DBClusterIdentifier: `${a}-prod` })).catch((e) => e.name)).toBe('DBClusterNotFoundFault');

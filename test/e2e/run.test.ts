@@ -7,7 +7,6 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeApp, readState, runCli } from '../helpers/cli.js';
-import { MUTATING } from '../helpers/step-context.js';
 import { expectOk } from '../helpers/expect-ok.js';
 import { startTaskRunner, type TaskRunner } from '../helpers/task-runner.js';
 
@@ -165,12 +164,7 @@ describe('run', () => {
     // A second deploy changes nothing: no mutating call.
     const from = runner.seen.length;
     expectOk(await runCli(['deploy', '--non-interactive'], { cwd: dir, env }));
-    expect(
-      runner.seen
-        .slice(from)
-        .filter((r) => MUTATING.test(r.action))
-        .map((r) => r.action),
-    ).toEqual([]);
+    expect(runner.mutatingSince(from)).toEqual([]);
 
     // No Session Manager plugin on PATH: the line to run, and how to get the plugin. moto starts no service tasks and
     // ignores ListTasks' serviceName, so a task of the web revision started by `run` stands in for one of the service's.

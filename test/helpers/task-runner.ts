@@ -4,6 +4,7 @@ import { DescribeTaskDefinitionCommand, ECSClient, type ContainerDefinition } fr
 import { CloudWatchLogsClient, CreateLogStreamCommand, PutLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { startAwsProxy, type AwsRequest, type Verdict } from './aws-proxy.js';
+import { MUTATING } from '../../src/aws/mutating.js';
 
 /**
  * The task runner: a stand-in for Fargate in front of moto, which records
@@ -369,6 +370,12 @@ export async function startTaskRunner(o: TaskRunnerOptions) {
     tasks,
     replayed,
     execs,
+    /** The mutating calls made through the runner since the `from`th request: what a "nothing to do" run must leave empty. */
+    mutatingSince: (from: number) =>
+      proxy.seen
+        .slice(from)
+        .filter((r) => MUTATING.test(r.action))
+        .map((r) => r.action),
     /** Waits for every task the runner started to stop. */
     settle: async () => {
       await Promise.all([...tasks.values()].map((t) => t.done));
