@@ -68,6 +68,14 @@ describe('db', () => {
     // psql's own exit code for an error in a script with ON_ERROR_STOP.
     expect(failed.code).toBe(3);
     expect(failed.stdout).toContain('no_such_column');
+    // SQL on stdin, as in `deploy-wizard db sql < seed.sql`: several statements, as the master user.
+    const piped = await runCli(['db', 'sql', '--as', 'master'], {
+      cwd: dir,
+      env,
+      input: 'create table if not exists seeds (n int);\ninsert into seeds values (7);\nselect count(*) as seeded from seeds;\n',
+    });
+    expect(piped.code, piped.stderr).toBe(0);
+    expect(piped.stdout).toMatch(/seeded\s*\n-+\n\s*\d+\n/);
     const none = await runCli(['db', 'sql'], { cwd: dir, env });
     expect(none.code).toBe(2);
     expect(none.stderr).toContain('give it with -c "SQL", -f FILE, or on stdin');

@@ -32,17 +32,24 @@ export function runCli(
     onStderr?: (chunk: string, child: ChildProcess) => void;
     /** Another build of the CLI: the published bundle, installed from the packed tarball. */
     cli?: string;
+    /** What the CLI reads on stdin (closed at once otherwise). */
+    input?: string;
   },
 ): Promise<CliResult> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [opts.cli ?? CLI, ...args], { cwd: opts.cwd, env: standinEnv(opts.env), stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [opts.cli ?? CLI, ...args], {
+      cwd: opts.cwd,
+      env: standinEnv(opts.env),
+      stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+    });
+    if (opts.input !== undefined) child.stdin!.end(opts.input);
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d) => {
+    child.stdout!.on('data', (d) => {
       stdout += d;
       opts.onStdout?.(String(d), child);
     });
-    child.stderr.on('data', (d) => {
+    child.stderr!.on('data', (d) => {
       stderr += d;
       opts.onStderr?.(String(d), child);
     });
