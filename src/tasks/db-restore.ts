@@ -1,5 +1,4 @@
 import {
-  DeleteDBClusterCommand,
   DescribeDBClusterSnapshotsCommand,
   ModifyDBClusterCommand,
   RestoreDBClusterFromSnapshotCommand,
@@ -7,7 +6,6 @@ import {
   DescribeDBSnapshotsCommand,
   ModifyDBInstanceCommand,
   RestoreDBInstanceFromDBSnapshotCommand,
-  DeleteDBInstanceCommand,
   type DBInstance,
 } from '@aws-sdk/client-rds';
 import type { AwsClients } from '../aws/clients.js';
@@ -17,7 +15,7 @@ import { isError, unlessNotFound } from '../aws/not-found.js';
 import { ownedBy } from '../pipeline/step.js';
 import { InputError, WizardError } from '../errors.js';
 import { waitFor } from '../wait.js';
-import { waitGone } from '../aws/wait-gone.js';
+import { deleteCluster, deleteInstance } from '../aws/delete-database.js';
 import type { Clock } from '../clock.js';
 
 interface Where {
@@ -135,25 +133,8 @@ export async function protect(w: Where, id: string): Promise<void> {
 export async function deleteKept(w: Where, id: string, finalSnapshot: string): Promise<void> {
   const i = await findInstance(w, id);
   if (i && !ownedBy(w, i.TagList)) throw new WizardError(`db forget-old: ${id} is not this app's; left as it is`);
-  if (i && i.DBInstanceStatus !== 'deleting') {
-    if (i.DeletionProtection)
-      await w.aws.rds.send(new ModifyDBInstanceCommand({ DBInstanceIdentifier: id, DeletionProtection: false, ApplyImmediately: true }));
-    w.note(`deleting ${id} (final snapshot ${finalSnapshot})`);
-    await w.aws.rds.send(new DeleteDBInstanceCommand({ DBInstanceIdentifier: id, FinalDBSnapshotIdentifier: finalSnapshot }));
-  }
-  await waitGone(
-    { clock: w.clock, signal: w.signal, log: { info: w.note } },
-    {
-      stepId: 'db forget-old',
-      what: `RDS instance ${id}`,
-      deadlineMs: 60 * 60_000,
-      typical: '5-15 min',
-      find: async () => {
-        const x = await findInstance(w, id);
-        return x && { status: x.DBInstanceStatus };
-      },
-    },
-  );
+  if (i) w.note(`deleting ${id} (final snapshot ${finalSnapshot})`);
+  await deleteInstance({ ...w, log: { info: w.note } }, { id, final: finalSnapshot, stepId: 'db forget-old' });
 }
 
 /**
@@ -216,28 +197,6 @@ export async function protectCluster(w: Where, id: string): Promise<void> {
 export async function deleteKeptCluster(w: Where, id: string, finalSnapshot: string): Promise<void> {
   const c = await findCluster(w, id);
   if (c && !ownedBy(w, c.TagList)) throw new WizardError(`db forget-old: ${id} is not this app's; left as it is`);
-  if (c && c.Status !== 'deleting') {
-    if (c.DeletionProtection) await w.aws.rds.send(new ModifyDBClusterCommand({ DBClusterIdentifier: id, DeletionProtection: false, ApplyImmediately: true }));
-    for (const m of c.DBClusterMembers ?? [])
-      await unlessNotFound(
-        w.aws.rds.send(new DeleteDBInstanceCommand({ DBInstanceIdentifier: m.DBInstanceIdentifier })),
-        'DBInstanceNotFoundFault',
-        'DBInstanceNotFound',
-      );
-    w.note(`deleting ${id} (final snapshot ${finalSnapshot})`);
-    await w.aws.rds.send(new DeleteDBClusterCommand({ DBClusterIdentifier: id, FinalDBSnapshotIdentifier: finalSnapshot }));
-  }
-  await waitGone(
-    { clock: w.clock, signal: w.signal, log: { info: w.note } },
-    {
-      stepId: 'db forget-old',
-      what: `Aurora cluster ${id}`,
-      deadlineMs: 60 * 60_000,
-      typical: '5-15 min',
-      find: async () => {
-        const x = await findCluster(w, id);
-        return x && { status: x.Status };
-      },
-    },
-  );
+  if (c) w.note(`deleting ${id} (final snapshot ${finalSnapshot})`);
+  await deleteCluster({ ...w, log: { info: w.note } }, { id, final: finalSnapshot, stepId: 'db forget-old' });
 }

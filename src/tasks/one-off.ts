@@ -8,7 +8,6 @@ import { retryIamPropagation } from '../aws/retry-iam-propagation.js';
 import { WizardError } from '../errors.js';
 import type { Clock } from '../clock.js';
 import type { StepOutputs } from '../pipeline/step.js';
-import type { StateBackend } from '../state/state-backend.js';
 import type { StateFile } from '../state/state-file.js';
 
 // One-off tasks that commands start (`run`, `db`), beside the pipeline's own
@@ -33,7 +32,6 @@ export interface OneOffAsk {
 
 export interface Deployed {
   aws: Pick<AwsClients, 'ecs' | 'logs'>;
-  store: StateBackend;
   state: StateFile;
   clock: Clock;
   signal: AbortSignal;

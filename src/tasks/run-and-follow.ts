@@ -13,7 +13,6 @@ import type { CommonOptions, Io } from '../options.js';
 export function deployedFor(d: Deployment, io: Io, note: (line: string) => void): Deployed {
   return {
     aws: d.session.aws,
-    store: d.store,
     state: d.state,
     clock: systemClock,
     signal: io.signal,

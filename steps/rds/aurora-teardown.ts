@@ -1,16 +1,8 @@
-import {
-  CreateDBClusterSnapshotCommand,
-  DeleteDBClusterCommand,
-  DeleteDBInstanceCommand,
-  DescribeDBClusterSnapshotsCommand,
-  ModifyDBClusterCommand,
-  type DBCluster,
-} from '@aws-sdk/client-rds';
+import { CreateDBClusterSnapshotCommand, DescribeDBClusterSnapshotsCommand, type DBCluster } from '@aws-sdk/client-rds';
 import type { StepContext } from '../../src/pipeline/context.js';
 import { ownershipTags, type DestroyOptions, type Teardown } from '../../src/pipeline/step.js';
 import { unlessNotFound } from '../../src/aws/not-found.js';
-import { waitGone } from '../../src/aws/wait-gone.js';
-import { findCluster } from '../../src/aws/rds-instance.js';
+import { deleteCluster } from '../../src/aws/delete-database.js';
 import { auroraMonthly } from '../../src/pricing.js';
 
 const snapshotName = (id: string, kind: 'destroy' | 'final', stamp: string) => `${id}-${kind}-${stamp}`;
@@ -54,31 +46,6 @@ export function clusterTeardown(ctx: StepContext, c: DBCluster, o: DestroyOption
   const final = o.skipFinalSnapshot ? undefined : snapshotName(id, 'final', o.stamp);
   return {
     resource: `Aurora cluster ${id} and its ${c.DBClusterMembers?.length ?? 0} instance(s)${final ? ` (after final snapshot ${final})` : ' (no final snapshot)'}`,
-    remove: async () => {
-      const now = await findCluster(ctx, id);
-      if (now && now.Status !== 'deleting') {
-        if (now.DeletionProtection)
-          await ctx.aws.rds.send(new ModifyDBClusterCommand({ DBClusterIdentifier: id, DeletionProtection: false, ApplyImmediately: true }));
-        for (const m of now.DBClusterMembers ?? [])
-          await unlessNotFound(
-            ctx.aws.rds.send(new DeleteDBInstanceCommand({ DBInstanceIdentifier: m.DBInstanceIdentifier })),
-            'DBInstanceNotFoundFault',
-            'DBInstanceNotFound',
-          );
-        await ctx.aws.rds.send(
-          new DeleteDBClusterCommand({ DBClusterIdentifier: id, ...(final ? { FinalDBSnapshotIdentifier: final } : { SkipFinalSnapshot: true }) }),
-        );
-      }
-      await waitGone(ctx, {
-        stepId: 'destroy',
-        what: `Aurora cluster ${id}`,
-        deadlineMs: 60 * 60_000,
-        typical: '5-15 min',
-        find: async () => {
-          const x = await findCluster(ctx, id);
-          return x && { status: x.Status };
-        },
-      });
-    },
+    remove: () => deleteCluster(ctx, { id, final, stepId: 'destroy' }),
   };
 }

@@ -1,23 +1,21 @@
 import {
   CreateDBSnapshotCommand,
-  DeleteDBInstanceCommand,
   DeleteDBSubnetGroupCommand,
   DescribeDBSnapshotsCommand,
   DescribeDBSubnetGroupsCommand,
   ListTagsForResourceCommand,
-  ModifyDBInstanceCommand,
   type DBCluster,
   type DBInstance,
 } from '@aws-sdk/client-rds';
 import type { StepContext } from '../../src/pipeline/context.js';
 import { ownedBy, ownershipTags, type DestroyOptions, type Teardown } from '../../src/pipeline/step.js';
 import { unlessNotFound } from '../../src/aws/not-found.js';
-import { waitGone } from '../../src/aws/wait-gone.js';
 import { retryWhileInUse } from '../../src/aws/retry-in-use.js';
 import { rdsMonthly } from '../../src/pricing.js';
 import { rdsIdentifier } from './apply.js';
 import { findCluster, findInstance } from '../../src/aws/rds-instance.js';
 import { clusterTeardown } from './aurora-teardown.js';
+import { deleteInstance } from '../../src/aws/delete-database.js';
 
 /** Snapshot names: 1-255 letters, digits and hyphens, first a letter; the stamp keeps them the same when a killed destroy runs again. */
 export const snapshotName = (id: string, kind: 'destroy' | 'final', stamp: string) => `${id}-${kind}-${stamp}`;
@@ -102,29 +100,7 @@ function instanceTeardown(ctx: StepContext, inst: DBInstance, o: DestroyOptions)
     const final = o.skipFinalSnapshot ? undefined : snapshotName(id, 'final', o.stamp);
     return {
       resource: `RDS instance ${id}${final ? ` (after final snapshot ${final})` : ' (no final snapshot)'}`,
-      remove: async () => {
-        const now = await findInstance(ctx, id);
-        if (now && now.DBInstanceStatus !== 'deleting') {
-          if (now.DeletionProtection)
-            await ctx.aws.rds.send(new ModifyDBInstanceCommand({ DBInstanceIdentifier: id, DeletionProtection: false, ApplyImmediately: true }));
-          await ctx.aws.rds.send(
-            new DeleteDBInstanceCommand({
-              DBInstanceIdentifier: id,
-              ...(final ? { FinalDBSnapshotIdentifier: final } : { SkipFinalSnapshot: true }),
-            }),
-          );
-        }
-        await waitGone(ctx, {
-          stepId: 'destroy',
-          what: `RDS instance ${id}`,
-          deadlineMs: 60 * 60_000,
-          typical: '5-15 min',
-          find: async () => {
-            const i = await findInstance(ctx, id);
-            return i && { status: i.DBInstanceStatus };
-          },
-        });
-      },
+      remove: () => deleteInstance(ctx, { id, final, stepId: 'destroy' }),
     };
   }
 }
