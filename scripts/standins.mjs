@@ -180,7 +180,7 @@ export async function startStandins({ dir = mkdtempSync(join(tmpdir(), 'dw-stand
     await waitFor('podman', async () => (await httpGet('http://d/_ping', { socketPath: sock })) === 200, podmanLog);
 
     await ensureBaseImage(dir, podmanEnv);
-    for (const region of ['us-east-1', 'eu-west-1']) await giveDefaultVpcAnInternetGateway(`http://127.0.0.1:${motoPort}`, region);
+    for (const region of ['us-east-1', 'us-east-2', 'eu-west-1']) await giveDefaultVpcAnInternetGateway(`http://127.0.0.1:${motoPort}`, region);
 
     // --- the app as ECS would run it: moto starts no containers, so first-boot probes this one ---
     const appPort = await freePort();

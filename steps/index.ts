@@ -24,6 +24,7 @@ import { manifest as ecrPush } from './ecr-push/manifest.js';
 import { manifest as rds } from './rds/manifest.js';
 import { manifest as rdsProxy } from './rds-proxy/manifest.js';
 import { manifest as elasticache } from './elasticache/manifest.js';
+import { manifest as efs } from './efs/manifest.js';
 import { manifest as s3Buckets } from './s3-buckets/manifest.js';
 import { manifest as cognito } from './cognito/manifest.js';
 import { manifest as secrets } from './secrets/manifest.js';
@@ -32,6 +33,7 @@ import { manifest as taskDefinition } from './task-definition/manifest.js';
 import { manifest as pgvector } from './pgvector/manifest.js';
 import { manifest as migrations } from './migrations/manifest.js';
 import { manifest as loadBalancer } from './load-balancer/manifest.js';
+import { manifest as serviceConnect } from './service-connect/manifest.js';
 import { manifest as service } from './service/manifest.js';
 import { manifest as waf } from './waf/manifest.js';
 import { manifest as site } from './site/manifest.js';
@@ -50,6 +52,7 @@ export const manifests: readonly StepManifest[] = [
   rds,
   rdsProxy,
   elasticache,
+  efs,
   s3Buckets,
   cognito,
   secrets,
@@ -58,6 +61,7 @@ export const manifests: readonly StepManifest[] = [
   pgvector,
   migrations,
   loadBalancer,
+  serviceConnect,
   service,
   waf,
   site,

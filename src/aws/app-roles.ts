@@ -2,7 +2,8 @@ import type { IAMClient } from '@aws-sdk/client-iam';
 import type { Config } from '../config/schema.js';
 import { partitionOf } from '../config/regions.js';
 import { permissionStatement } from '../config/services-schema.js';
-import { hasOwnTaskRole } from '../config/normalize.js';
+import { hasOwnTaskRole, type ServiceSpec } from '../config/normalize.js';
+import { mountStatement } from './efs-policy.js';
 import { canonicalJson } from '../canonical-json.js';
 import { renderPolicy, type PolicyDocument, type PolicyVars } from '../render-policy.js';
 import { StepError } from '../errors.js';
@@ -93,8 +94,31 @@ export function execStatements(vars: PolicyVars): PolicyDocument['Statement'] {
   ];
 }
 
+/**
+ * The app's EFS file system, as a service's task role names it: its ARN and each volume's access point (the
+ * efs step's outputs), or, for the boundary, which is written before any of them exists, any file system that
+ * carries this app's and env's tags.
+ */
+export type VolumeGrants = { fileSystemArn: string; accessPointArns: Record<string, string> } | { anyTagged: true };
+
+/** The statement that lets a service mount its volumes, and no other volume. */
+function volumeStatement(w: RoleWhere, svc: ServiceSpec, v: VolumeGrants, partition: string): PolicyDocument['Statement'][number] | undefined {
+  if (!svc.mounts?.length) return undefined;
+  const write = svc.mounts.some((m) => !m.readOnly);
+  if ('anyTagged' in v)
+    return {
+      Sid: 'Volumes',
+      Effect: 'Allow',
+      Action: ['elasticfilesystem:ClientMount', 'elasticfilesystem:ClientWrite'],
+      Resource: `arn:${partition}:elasticfilesystem:${w.region}:${w.account}:file-system/*`,
+      Condition: { StringEquals: { 'aws:ResourceTag/deploy-wizard:app': w.app, 'aws:ResourceTag/deploy-wizard:env': w.env } },
+    };
+  const aps = [...new Set(svc.mounts.map((m) => v.accessPointArns[m.volume]).filter((a): a is string => !!a))];
+  return aps.length ? mountStatement(v.fileSystemArn, aps, write) : undefined;
+}
+
 /** The roles of this config, their trust and inline policies, rendered from `vars`. */
-export function roleSpecs(w: RoleWhere, vars: PolicyVars, proxy: { secretArns?: string[] } = {}): RoleSpec[] {
+export function roleSpecs(w: RoleWhere, vars: PolicyVars, proxy: { secretArns?: string[] } = {}, volumes?: VolumeGrants): RoleSpec[] {
   const { app, env, config } = w;
   const trust = renderPolicy('ecs-tasks-trust', vars);
   const task = renderPolicy('task-policy', vars);
@@ -122,12 +146,14 @@ export function roleSpecs(w: RoleWhere, vars: PolicyVars, proxy: { secretArns?: 
     const own = { Version: task.Version, Statement: [...task.Statement] };
     (svc.permissions ?? []).forEach((p, i) => own.Statement.push(permissionStatement(p, `ServicePermissions${i + 1}`)));
     if (svc.exec) own.Statement.push(...execStatements(vars));
+    const mount = volumes && volumeStatement(w, svc, volumes, String(vars.partition));
+    if (mount) own.Statement.push(mount);
     out.push({
       kind: { service: svc.name },
       name: serviceRoleName(w, svc.name),
       trust,
       inline: own,
-      description: `deploy-wizard: ECS task role for ${app} (${env}) service ${svc.name}: the app's task role and its own permissions${svc.exec ? ' and ECS Exec' : ''}`,
+      description: `deploy-wizard: ECS task role for ${app} (${env}) service ${svc.name}: the app's task role and its own permissions${svc.exec ? ', ECS Exec' : ''}${svc.mounts?.length ? ', its volumes' : ''}`,
     });
   }
   const scheduled = [...new Set(Object.values(config.schedules).map((s) => s.service))].sort();
@@ -197,7 +223,7 @@ export function boundaryPolicy(w: RoleWhere): PolicyDocument {
   // The proxy's two credentials by their names; Secrets Manager adds "-" and six characters.
   const named = (name: string) => `arn:${partition}:secretsmanager:${w.region}:${w.account}:secret:${name}-??????`;
   const proxy = c.database?.proxy ? { secretArns: [rdsMasterSecretName(w), appDbSecretName(w)].map(named) } : {};
-  for (const spec of roleSpecs(w, vars, proxy)) {
+  for (const spec of roleSpecs(w, vars, proxy, { anyTagged: true })) {
     for (const s of spec.inline.Statement) {
       const actions = [s.Action].flat() as string[];
       const kept = actions.filter((a) => !OUTSIDE_BOUNDARY.test(a) || (a === 'iam:PassRole' && s.Condition));

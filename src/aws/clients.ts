@@ -20,6 +20,7 @@ interface SdkPackages {
   '@aws-sdk/client-ecr': typeof import('@aws-sdk/client-ecr');
   '@aws-sdk/client-ecs': typeof import('@aws-sdk/client-ecs');
   '@aws-sdk/client-elastic-load-balancing-v2': typeof import('@aws-sdk/client-elastic-load-balancing-v2');
+  '@aws-sdk/client-efs': typeof import('@aws-sdk/client-efs');
   '@aws-sdk/client-elasticache': typeof import('@aws-sdk/client-elasticache');
   '@aws-sdk/client-iam': typeof import('@aws-sdk/client-iam');
   '@aws-sdk/client-kms': typeof import('@aws-sdk/client-kms');
@@ -29,6 +30,7 @@ interface SdkPackages {
   '@aws-sdk/client-scheduler': typeof import('@aws-sdk/client-scheduler');
   '@aws-sdk/client-sqs': typeof import('@aws-sdk/client-sqs');
   '@aws-sdk/client-secrets-manager': typeof import('@aws-sdk/client-secrets-manager');
+  '@aws-sdk/client-servicediscovery': typeof import('@aws-sdk/client-servicediscovery');
   '@aws-sdk/client-sns': typeof import('@aws-sdk/client-sns');
   '@aws-sdk/client-sts': typeof import('@aws-sdk/client-sts');
   '@aws-sdk/client-wafv2': typeof import('@aws-sdk/client-wafv2');
@@ -133,6 +135,12 @@ export function createAwsClients(opts: ClientOptions) {
     },
     get elasticache() {
       return lazy('ElastiCache', () => new (sdk('@aws-sdk/client-elasticache').ElastiCacheClient)(base));
+    },
+    get efs() {
+      return lazy('EFS', () => new (sdk('@aws-sdk/client-efs').EFSClient)(base));
+    },
+    get serviceDiscovery() {
+      return lazy('ServiceDiscovery', () => new (sdk('@aws-sdk/client-servicediscovery').ServiceDiscoveryClient)(base));
     },
     get secrets() {
       return lazy('SecretsManager', () => new (sdk('@aws-sdk/client-secrets-manager').SecretsManagerClient)(base));

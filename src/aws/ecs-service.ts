@@ -10,6 +10,7 @@ import {
   UpdateServiceCommand,
   type ECSClient,
   type Service,
+  type ServiceConnectConfiguration,
 } from '@aws-sdk/client-ecs';
 import type { StepContext } from '../pipeline/context.js';
 import type { StepOutputs } from '../pipeline/step.js';
@@ -64,7 +65,17 @@ export interface EnsureServiceInput {
   execBefore?: boolean;
   /** The capacity provider strategy the last run sent (strategyKey), for the same reason. */
   capacityBefore?: string;
+  /** Its Service Connect configuration (src/config/service-connect.ts); absent when the app has no internal service. */
+  serviceConnect?: ServiceConnectConfiguration;
+  /**
+   * The Service Connect configuration the last run sent (serviceConnectKey): ECS reports it only on deployments,
+   * and moto not at all, so the state says what the service has.
+   */
+  serviceConnectBefore?: string;
 }
+
+/** A Service Connect configuration as a comparable key; "off" for none. */
+export const serviceConnectKey = (c: ServiceConnectConfiguration | undefined) => (c?.enabled ? canonicalJson(c) : 'off');
 
 /**
  * The strategy a service should have: its `capacity`'s; none (the Fargate launch type) when it has no `capacity`
@@ -115,6 +126,7 @@ export async function ensureService(ctx: StepContext, o: EnsureServiceInput): Pr
             propagateTags: 'SERVICE',
             enableECSManagedTags: true,
             ...(s.exec ? { enableExecuteCommand: true } : {}),
+            ...(o.serviceConnect ? { serviceConnectConfiguration: o.serviceConnect } : {}),
             tags: [...ecsTags(ctx, 'service'), { key: SERVICE_TAG, value: s.name }],
           }),
         ),
@@ -132,11 +144,14 @@ export async function ensureService(ctx: StepContext, o: EnsureServiceInput): Pr
   const strategy = wantedStrategy(s, haveStrategy);
   // A new strategy reaches the tasks only through a new deployment (UpdateService's capacityProviderStrategy).
   const strategyChanged = strategy !== undefined && strategyKey(strategy) !== haveStrategy;
+  // Service Connect reaches only tasks started with it: a change is a new deployment.
+  const connectChanged = serviceConnectKey(o.serviceConnect) !== (o.serviceConnectBefore ?? 'off');
   if (
     existing.taskDefinition !== o.td.taskDefinitionArn ||
     o.forceNewDeployment ||
     execChanged ||
     strategyChanged ||
+    connectChanged ||
     countChanged ||
     networkChanged ||
     lbChanged ||
@@ -160,7 +175,9 @@ export async function ensureService(ctx: StepContext, o: EnsureServiceInput): Pr
             ...(lbChanged ? { loadBalancers } : {}),
             ...(execChanged ? { enableExecuteCommand: !!s.exec } : {}),
             ...(strategyChanged ? { capacityProviderStrategy: strategy } : {}),
-            ...(o.forceNewDeployment || execChanged || strategyChanged ? { forceNewDeployment: true } : {}),
+            // Turning it off is enabled: false (the field left out keeps what the service has).
+            ...(connectChanged ? { serviceConnectConfiguration: o.serviceConnect ?? { enabled: false } } : {}),
+            ...(o.forceNewDeployment || execChanged || strategyChanged || connectChanged ? { forceNewDeployment: true } : {}),
           }),
         ),
       { clock: ctx.clock, signal: ctx.signal, onRetry: (m) => ctx.log.info(m) },

@@ -15,6 +15,7 @@ import { ecsTags } from './ecs-helpers.js';
 import type { StepId } from '../pipeline/step.js';
 import type { ServiceSpec } from '../config/schema.js';
 import { familyName, logGroupName } from './names.js';
+import { serviceConnectEnv, serviceConnectPort } from '../config/service-connect.js';
 import { isError } from './not-found.js';
 
 // A service's task definition as the config and the upstream outputs want it, and its registration only when it
@@ -38,7 +39,7 @@ export function render(ctx: StepContext, s: ServiceSpec): RegisterTaskDefinition
       },
     );
   }
-  const environment = Object.entries({ ...s.environment, AWS_REGION: ctx.region })
+  const environment = Object.entries({ ...serviceConnectEnv(ctx.config), ...s.environment, AWS_REGION: ctx.region })
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([name, value]) => ({ name, value }));
   const secretEnv = secretEnvFor(s, secretOut?.keys ?? [], ctx.config);
@@ -47,15 +48,18 @@ export function render(ctx: StepContext, s: ServiceSpec): RegisterTaskDefinition
     logDriver: 'awslogs' as const,
     options: { 'awslogs-group': logGroupName(ctx), 'awslogs-region': ctx.region, 'awslogs-stream-prefix': s.name },
   };
+  const efs = s.mounts?.length ? ctx.output('efs') : undefined;
+  const volumes = [...new Set((s.mounts ?? []).map((m) => m.volume))].sort();
   const container: ContainerDefinition = {
     name: ctx.app,
     image: image.imageUri,
     essential: true,
     // A container-level reservation is valid on Fargate and keeps emulators' RunTask working; sidecars keep theirs.
     memoryReservation: s.memory - sidecars.reduce((n, sc) => n + sc.memory, 0),
-    portMappings: s.port !== undefined ? [{ containerPort: s.port, protocol: 'tcp' }] : [],
+    portMappings: s.port !== undefined ? [{ containerPort: s.port, protocol: 'tcp', ...serviceConnectPort(ctx.config, s) }] : [],
     ...(s.command ? { command: s.command } : {}),
     environment,
+    ...(s.mounts?.length ? { mountPoints: s.mounts.map((m) => ({ sourceVolume: m.volume, containerPath: m.path, readOnly: m.readOnly })) } : {}),
     secrets: secretEnv.map((e) => ({ name: e.name, valueFrom: `${secretOut!.arn}:${e.key}::` })),
     logConfiguration: logs,
     ...(s.containerHealthCheck
@@ -79,6 +83,20 @@ export function render(ctx: StepContext, s: ServiceSpec): RegisterTaskDefinition
     runtimePlatform: { operatingSystemFamily: 'LINUX', cpuArchitecture: ARCH[imageSpec.platform] },
     executionRoleArn: roles.executionRoleArn,
     taskRoleArn: roles.serviceTaskRoleArns?.[s.name] ?? roles.taskRoleArn,
+    // Each volume through its access point, with TLS in transit and the task role's IAM identity: the file system
+    // admits nothing else (src/aws/efs-policy.ts).
+    ...(efs
+      ? {
+          volumes: volumes.map((v) => ({
+            name: v,
+            efsVolumeConfiguration: {
+              fileSystemId: efs.fileSystemId,
+              transitEncryption: 'ENABLED' as const,
+              authorizationConfig: { accessPointId: efs.accessPoints[v]!.id, iam: 'ENABLED' as const },
+            },
+          })),
+        }
+      : {}),
     containerDefinitions: [
       container,
       // Each sidecar logs under the service's prefix, in a stream of its own name: <service>/<sidecar>/<task id>.
@@ -89,7 +107,7 @@ export function render(ctx: StepContext, s: ServiceSpec): RegisterTaskDefinition
         memoryReservation: sc.memory,
         ...(sc.cpu ? { cpu: sc.cpu } : {}),
         ...(sc.command ? { command: sc.command } : {}),
-        environment: Object.entries({ ...sc.environment, AWS_REGION: ctx.region })
+        environment: Object.entries({ ...serviceConnectEnv(ctx.config), ...sc.environment, AWS_REGION: ctx.region })
           .sort(([a], [b]) => a.localeCompare(b))
           .map(([name, value]) => ({ name, value })),
         secrets: secretEnvFor({ ...s, secretEnv: sc.secretEnv ?? s.secretEnv }, secretOut?.keys ?? [], ctx.config).map((e) => ({
@@ -113,7 +131,15 @@ export function comparable(td: TaskDefinition | RegisterTaskDefinitionCommandInp
     essential: c.essential,
     memoryReservation: c.memoryReservation,
     command: c.command?.length ? c.command : undefined,
-    portMappings: (c.portMappings ?? []).map((p) => ({ containerPort: p.containerPort, protocol: p.protocol ?? 'tcp' })),
+    portMappings: (c.portMappings ?? []).map((p) => ({
+      containerPort: p.containerPort,
+      protocol: p.protocol ?? 'tcp',
+      ...(p.name ? { name: p.name } : {}),
+      ...(p.appProtocol ? { appProtocol: p.appProtocol } : {}),
+    })),
+    mountPoints: c.mountPoints?.length
+      ? c.mountPoints.map((m) => ({ sourceVolume: m.sourceVolume, containerPath: m.containerPath, readOnly: m.readOnly ?? false }))
+      : undefined,
     environment: [...(c.environment ?? [])].sort((a, b) => (a.name ?? '').localeCompare(b.name ?? '')),
     secrets: [...(c.secrets ?? [])].sort((a, b) => (a.name ?? '').localeCompare(b.name ?? '')),
     logConfiguration: c.logConfiguration,
@@ -132,6 +158,15 @@ export function comparable(td: TaskDefinition | RegisterTaskDefinitionCommandInp
     runtimePlatform: td.runtimePlatform,
     executionRoleArn: td.executionRoleArn,
     taskRoleArn: td.taskRoleArn,
+    volumes: td.volumes?.length
+      ? td.volumes.map((v) => ({
+          name: v.name,
+          fileSystemId: v.efsVolumeConfiguration?.fileSystemId,
+          transitEncryption: v.efsVolumeConfiguration?.transitEncryption,
+          accessPointId: v.efsVolumeConfiguration?.authorizationConfig?.accessPointId,
+          iam: v.efsVolumeConfiguration?.authorizationConfig?.iam,
+        }))
+      : undefined,
     container: container(first ?? {}),
     ...(more.length ? { sidecars: more.map(container) } : {}),
   });

@@ -3,6 +3,7 @@ import type { z } from 'zod';
 import type { RawConfig } from './sections.js';
 import type { image as imageSchema, service as serviceSchema } from './services-schema.js';
 import { ALL_DERIVED_KEYS, derivedKeys } from '../secrets/derived-keys.js';
+import { urlVariable } from './service-connect.js';
 
 // One shape for every config: `images` and `services`. Today's singular
 // `image` and `service` mean one image named "default" and one web service
@@ -16,8 +17,11 @@ export interface ServiceSpec {
   name: string;
   /** Where it is in the config, for messages: "services.api", or "service" for the one web service. */
   key: string;
-  /** web: has a port, a target group and routes on the load balancer; worker: none of those. */
-  kind: 'web' | 'worker';
+  /**
+   * web: has a port, a target group and routes on the load balancer; internal: a port reached by the other
+   * services only (Service Connect); worker: none of those.
+   */
+  kind: 'web' | 'worker' | 'internal';
   image: string;
   port?: number;
   routes: string[];
@@ -46,6 +50,14 @@ export interface ServiceSpec {
   sidecars?: SidecarSpec[];
   /** Fargate and Fargate Spot by weight, instead of the Fargate launch type. */
   capacity?: { spot: number; onDemand: number; base: number };
+  /** Volumes mounted into its container, in path order. */
+  mounts?: MountSpec[];
+}
+
+export interface MountSpec {
+  path: string;
+  volume: string;
+  readOnly: boolean;
 }
 
 export interface SidecarSpec {
@@ -62,8 +74,11 @@ export interface SidecarSpec {
   dependsOn?: Record<string, 'START' | 'HEALTHY' | 'COMPLETE' | 'SUCCESS'>;
 }
 
-/** A service with permissions of its own, or ECS Exec, runs with a task role of its own: nothing it adds reaches the others. */
-export const hasOwnTaskRole = (s: Pick<ServiceSpec, 'permissions' | 'exec'>) => !!s.permissions?.length || !!s.exec;
+/**
+ * A service with permissions of its own, ECS Exec or volumes runs with a task role of its own: nothing it adds
+ * reaches the others (a volume's access point is granted to the services that mount it, and no other).
+ */
+export const hasOwnTaskRole = (s: Pick<ServiceSpec, 'permissions' | 'exec' | 'mounts'>) => !!s.permissions?.length || !!s.exec || !!s.mounts?.length;
 
 type Ctx = z.RefinementCtx;
 
@@ -143,7 +158,7 @@ export function checkApp(c: Raw, ctx: Ctx): void {
   const secretNames = new Set([...Object.keys(c.secrets ?? {}), ...derivedKeys(c as Parameters<typeof derivedKeys>[0])]);
 
   let defaultOwner: string | undefined;
-  const webs = entries.filter(([, s]) => s.port !== undefined);
+  const webs = entries.filter(([, s]) => s.port !== undefined && !s.internal);
   for (const [name, s] of entries) {
     const at = (...p: PropertyKey[]) => ['services', name, ...p];
     if (s.image === undefined && imageNames.length > 1) issue(ctx, at('image'), `required with several images; use one of ${imageNames.join(', ')}`);
@@ -167,6 +182,12 @@ export function checkApp(c: Raw, ctx: Ctx): void {
         issue(ctx, at('secrets', i), `${name} is also in this service's environment; a variable is plain or secret, not both`);
     }
     if (s.database && !c.database) issue(ctx, at('database'), 'needs the app-level "database" (the database whose URL it shapes)');
+    const volumes = Object.keys(c.volumes ?? {});
+    for (const [path, m] of Object.entries(s.mounts ?? {})) {
+      const v = typeof m === 'string' ? m : m.volume;
+      if (!volumes.includes(v))
+        issue(ctx, at('mounts', path), `no volume "${v}"; ${volumes.length ? `volumes are ${volumes.join(', ')}` : 'declare it under volumes, e.g. "volumes": { "' + v + '": { "efs": {} } }'}`);
+    }
     checkSidecars(c, name, s, imageNames, secretNames, ctx);
     for (const key of Object.keys(s.environment ?? {})) {
       if (secretNames.has(key) || ALL_DERIVED_KEYS.includes(key)) {
@@ -177,6 +198,19 @@ export function checkApp(c: Raw, ctx: Ctx): void {
   for (const key of Object.keys(c.environment ?? {})) {
     if (secretNames.has(key) || ALL_DERIVED_KEYS.includes(key)) issue(ctx, ['environment', key], secretInEnv(key, ''));
   }
+  // Every volume is an access point on the app's one file system, whose throughput mode is one setting.
+  const modes = Object.entries(c.volumes ?? {}).map(([n, v]) => [n, v.efs.throughputMode] as const);
+  const firstMode = modes[0];
+  for (const [n, mode] of modes.slice(1))
+    if (mode !== firstMode![1])
+      issue(ctx, ['volumes', n, 'efs', 'throughputMode'], `every volume is on one file system: use "${firstMode![1]}" as volumes.${firstMode![0]} does, or change both`);
+  // With an internal service every service gets <NAME>_URL of the others: a name that is also a secret would clash.
+  if (entries.some(([, s]) => s.internal))
+    for (const [name, s] of entries) {
+      const v = urlVariable(name);
+      if (s.port !== undefined && (secretNames.has(v) || ALL_DERIVED_KEYS.includes(v)))
+        issue(ctx, ['services', name], `its address is given to the other services as ${v}, which is also a secret of this app; rename the service or the secret`);
+    }
   const totalRoutes = webs.reduce((n, [, s]) => n + (s.routes ?? ['/*']).length, 0);
   if (totalRoutes > 95) issue(ctx, ['services'], `${totalRoutes} routes in all; a load balancer listener takes at most 100 rules`);
 
@@ -213,15 +247,15 @@ export function normalizeApp(c: RawConfig) {
   const only = Object.keys(imgs).length === 1 ? Object.keys(imgs)[0]! : undefined;
   const out: Record<string, ServiceSpec> = {};
   if (services) {
-    const webCount = Object.values(services).filter((s) => s.port !== undefined).length;
+    const webCount = Object.values(services).filter((s) => s.port !== undefined && !s.internal).length;
     for (const [name, s] of Object.entries(services)) {
-      const web = s.port !== undefined;
+      const web = s.port !== undefined && !s.internal;
       out[name] = {
         name,
         key: `services.${name}`,
-        kind: web ? 'web' : 'worker',
+        kind: s.internal ? 'internal' : web ? 'web' : 'worker',
         image: s.image ?? only!,
-        ...(web ? { port: s.port } : {}),
+        ...(s.port !== undefined ? { port: s.port } : {}),
         routes: web ? (s.routes ?? (webCount === 1 ? ['/*'] : [])) : [],
         ...(s.hosts ? { hosts: s.hosts } : {}),
         healthCheckPath: s.healthCheckPath ?? '/health',
@@ -240,6 +274,13 @@ export function normalizeApp(c: RawConfig) {
         ...(s.permissions?.length ? { permissions: s.permissions } : {}),
         ...(s.exec ? { exec: true } : {}),
         ...(s.capacity ? { capacity: s.capacity } : {}),
+        ...(s.mounts && Object.keys(s.mounts).length
+          ? {
+              mounts: Object.entries(s.mounts)
+                .map(([path, m]): MountSpec => (typeof m === 'string' ? { path, volume: m, readOnly: false } : { path, volume: m.volume, readOnly: m.readOnly }))
+                .sort((a, b) => a.path.localeCompare(b.path)),
+            }
+          : {}),
         ...(s.sidecars && Object.keys(s.sidecars).length
           ? {
               sidecars: Object.entries(s.sidecars).map(([sc, d]): SidecarSpec => ({
@@ -296,7 +337,7 @@ export const inZone = (name: string, zone: string) => name === zone || name.ends
 
 /** Rules across domain, site, edge and the services: what the CDN and the load balancer can serve. */
 export function checkEdge(c: Raw, ctx: Ctx): void {
-  const webs = serviceEntries(c).filter(([, s]) => s.port !== undefined);
+  const webs = serviceEntries(c).filter(([, s]) => s.port !== undefined && !s.internal);
   if (c.domain) {
     const { name, zone, aliases } = c.domain;
     if (!inZone(name, zone)) issue(ctx, ['domain', 'name'], `${name} is not in the zone ${zone}; use a name that ends in .${zone}, or the zone that holds it`);

@@ -8,7 +8,7 @@ import { closest } from './suggest.js';
 import { domain, edge, site } from './edge-schema.js';
 import { alarms, budget } from './alarms-schema.js';
 import { stateSection } from './state-schema.js';
-import { databaseDriver, databaseUrlScheme, environment, image, legacyService, partName, permission, schedule, service } from './services-schema.js';
+import { databaseDriver, databaseUrlScheme, environment, image, legacyService, partName, permission, schedule, service, volume } from './services-schema.js';
 
 // The sections of deploy-wizard.json, each a strict object so a typo is an
 // error with a suggestion, not silence. schema.ts puts them together.
@@ -303,6 +303,10 @@ export const baseShape = {
   services: z.record(partName, service).optional().describe('web services (with a port) and workers (without), each its own ECS service'),
   schedules: z.record(partName, schedule).default({}).describe('EventBridge Scheduler schedules that run a one-off task of a service'),
   permissions: z.array(permission).default([]).describe('extra task-role statements'),
+  volumes: z
+    .record(partName, volume)
+    .default({})
+    .describe("persistent volumes (EFS) that services mount: data that outlives a task; destroy keeps it unless --delete-data"),
   environment: environment.default({}).describe('plain environment variables for every service'),
   network: network.optional(),
   loadBalancer: loadBalancer.optional(),

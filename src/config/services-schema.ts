@@ -253,6 +253,17 @@ export const service = z
         'allow deploy-wizard exec (ECS Exec) into its tasks: turns on enableExecuteCommand and gives it a task role of its own with the Session Manager channel actions',
       ),
     capacity: capacity.optional().describe('run its tasks on Fargate Spot and on-demand Fargate by weight (a capacity provider strategy)'),
+    internal: z
+      .boolean()
+      .optional()
+      .describe('with a port: no load balancer route; the other services reach it at http://<name>:<port> (ECS Service Connect), given to them as <NAME>_URL'),
+    mounts: z
+      .record(
+        z.string().regex(/^\/(?:[A-Za-z0-9._-]+\/?)*$/, 'an absolute path in the container, such as /mnt/efs/chroma'),
+        z.union([partName, z.strictObject({ volume: partName, readOnly: z.boolean().default(false) })]),
+      )
+      .optional()
+      .describe('volumes mounted into its container: { "/container/path": "<volume>" } or { "/path": { "volume": "<volume>", "readOnly": true } }'),
     sidecars: z
       .record(z.string().regex(/^[a-z][a-z0-9-]{0,30}$/, 'lowercase letters, digits and hyphens, starting with a letter'), sidecar)
       .optional()
@@ -266,6 +277,16 @@ export const service = z
   })
   .superRefine((s, ctx) => {
     fargateSize(s, ctx);
+    if (s.internal && s.port === undefined)
+      ctx.addIssue({ code: 'custom', path: ['internal'], message: 'an internal service needs the port it listens on; add port, or remove internal' });
+    if (s.internal) {
+      for (const key of ['routes', 'hosts', 'healthCheckPath', 'healthCheckGracePeriodSeconds', 'validation'] as const) {
+        if (s[key] !== undefined)
+          ctx.addIssue({ code: 'custom', path: [key], message: `an internal service has no load balancer route, so no ${key}; remove ${key}, or internal` });
+      }
+      if (s.autoscaling?.requestsPerTarget !== undefined)
+        ctx.addIssue({ code: 'custom', path: ['autoscaling', 'requestsPerTarget'], message: 'an internal service gets no load balancer requests; scale it on cpuTarget or memoryTarget' });
+    }
     if (s.port === undefined) {
       for (const key of ['routes', 'hosts', 'healthCheckPath', 'healthCheckGracePeriodSeconds', 'validation'] as const) {
         if (s[key] !== undefined) {
@@ -305,3 +326,16 @@ export const schedule = z
     const tz = timezoneProblem(s.timezone);
     if (tz) ctx.addIssue({ code: 'custom', path: ['timezone'], message: tz });
   });
+
+/** A named volume: today an EFS access point on the app's one file system. */
+export const volume = z.strictObject({
+  efs: z.strictObject({
+    throughputMode: z
+      .enum(['elastic', 'bursting'])
+      .default('elastic')
+      .describe("the file system's throughput mode (one file system holds every volume, so all volumes name the same)"),
+    uid: z.number().int().min(0).max(4_294_967_295).default(1000).describe('the POSIX user every access through this volume acts as, and owner of its directory'),
+    gid: z.number().int().min(0).max(4_294_967_295).default(1000),
+    assumedSizeGb: z.number().min(0).max(1_000_000).default(5).describe('for the cost estimate only: how much the volume is expected to hold'),
+  }),
+});

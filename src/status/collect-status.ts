@@ -22,7 +22,7 @@ export interface StepRow {
 
 export interface ServiceRow {
   name: string;
-  kind: 'web' | 'worker';
+  kind: 'web' | 'worker' | 'internal';
   serviceName: string;
   running: number;
   pending: number;

@@ -236,7 +236,7 @@ async function rolloutCheck(ctx: StepContext, cluster: string, name: string, run
   const primary = s?.deployments?.find((d) => d.status === 'PRIMARY');
   const ok = primary?.rolloutState === 'COMPLETED' && s?.taskDefinition === run.taskDefinitionArn && (s?.runningCount ?? 0) >= (s?.desiredCount ?? 1);
   return {
-    name: `${name} ${run.kind === 'worker' ? 'running' : 'rollout'}`,
+    name: `${name} ${run.kind === 'web' ? 'rollout' : 'running'}`,
     ok,
     ms: ctx.clock.now().getTime() - start,
     detail: `${primary?.rolloutState ?? 'no deployment'}, ${s?.runningCount ?? 0}/${s?.desiredCount ?? 0} running`,
@@ -298,8 +298,8 @@ export const firstBoot: StepCode<'first-boot'> = {
         };
       }),
       ...Object.values(ctx.config.services)
-        .filter((s) => s.kind === 'worker')
-        .map((s) => ({ action: 'keep' as const, resource: `first-boot check ${s.name}`, detail: `worker reaches its running count` })),
+        .filter((s) => s.kind !== 'web')
+        .map((s) => ({ action: 'keep' as const, resource: `first-boot check ${s.name}`, detail: `${s.kind} service reaches its running count` })),
     ];
   },
 

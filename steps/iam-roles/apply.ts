@@ -41,7 +41,11 @@ function specs(ctx: StepContext): RoleSpec[] {
     bucketNames: steps(ctx).buckets ? ctx.output('s3-buckets').buckets.map((b) => b.name) : [],
     userPoolArn: steps(ctx).cognito ? ctx.output('cognito').userPoolArn : undefined,
   });
-  return roleSpecs(where(ctx), vars).map((s) => ({ ...s, managed: [] }));
+  const efs = Object.keys(ctx.config.volumes).length ? ctx.output('efs') : undefined;
+  const volumes = efs
+    ? { fileSystemArn: efs.fileSystemArn, accessPointArns: Object.fromEntries(Object.entries(efs.accessPoints).map(([n, a]) => [n, a.arn])) }
+    : undefined;
+  return roleSpecs(where(ctx), vars, {}, volumes).map((s) => ({ ...s, managed: [] }));
 }
 
 const where = (ctx: StepContext) => ({ app: ctx.app, env: ctx.env, account: ctx.account, region: ctx.region, config: ctx.config });
@@ -92,6 +96,12 @@ export const iamRoles: StepCode<'iam-roles'> = {
       const role = await getRole(ctx, name);
       items.push({ action: role ? 'keep' : 'create', resource: `IAM role ${name}`, detail: `the task role of ${svc.name}: the app's, plus:` });
       if (svc.exec) items.push({ action: role ? 'update' : 'create', resource: '  allow ECS Exec', detail: 'the Session Manager channels, and its log group' });
+      if (svc.mounts?.length)
+        items.push({
+          action: role ? 'update' : 'create',
+          resource: `  mount ${[...new Set(svc.mounts.map((m) => m.volume))].join(', ')}`,
+          detail: 'the app\'s EFS file system, through those volumes\' access points only',
+        });
       for (const p of svc.permissions ?? [])
         items.push({ action: role ? 'update' : 'create', resource: `  allow ${p.actions.join(', ')}`, detail: `on ${p.resources.join(', ')}` });
     }

@@ -13,7 +13,7 @@ const roleArn = (w: Where, name: string) => `arn:${w.partition}:iam::${w.account
 export const manifest = defineStep({
   id: 'iam-roles',
   title: 'Create the task and execution roles (IAM)',
-  dependsOn: ['secrets', 's3-buckets', 'cognito', 'rds'],
+  dependsOn: ['secrets', 's3-buckets', 'cognito', 'rds', 'efs'],
   resources: (w, c) => {
     const scheduler = roleName(w.app, w.env, 'scheduler');
     return [

@@ -1,5 +1,6 @@
 import { lbHttps } from '../../src/config/https.js';
 import { lbBehindCdn } from '../../src/config/features.js';
+import { hasServiceConnect, reachableServices } from '../../src/config/service-connect.js';
 import { CLOUDFRONT_ORIGIN_FACING } from '../../src/site/origin-verify.js';
 import {
   DescribeManagedPrefixListsCommand,
@@ -25,7 +26,7 @@ import { findLoadBalancer } from '../../src/aws/load-balancer.js';
 import { tasksPrivate, vpcWanted } from '../../src/network/vpc-layout.js';
 import type { StepCode } from '../../src/pipeline/manifest.js';
 
-export type GroupRole = 'lb' | 'tasks' | 'db' | 'cache' | 'proxy';
+export type GroupRole = 'lb' | 'tasks' | 'db' | 'cache' | 'proxy' | 'efs';
 
 export interface NetworkOutput {
   vpcId: string;
@@ -67,11 +68,17 @@ function roles(ctx: StepContext): GroupRole[] {
     ...(ctx.config.database ? (['db'] as const) : []),
     ...(ctx.config.cache ? (['cache'] as const) : []),
     ...(ctx.config.database?.proxy ? (['proxy'] as const) : []),
+    ...(Object.keys(ctx.config.volumes).length ? (['efs'] as const) : []),
   ];
 }
 
 /** The ports web services listen on, once each. */
-const webPorts = (config: Config) => [...new Set(Object.values(config.services).flatMap((s) => (s.port !== undefined ? [s.port] : [])))].sort((a, b) => a - b);
+const webPorts = (config: Config) =>
+  [...new Set(Object.values(config.services).flatMap((s) => (s.kind === 'web' && s.port !== undefined ? [s.port] : [])))].sort((a, b) => a - b);
+
+/** With Service Connect, the ports the services reach each other on (a task's proxy connects to another task's port). */
+const connectPorts = (config: Config) =>
+  hasServiceConnect(config) ? [...new Set(reachableServices(config).map((s) => s.port!))].sort((a, b) => a - b) : [];
 
 /**
  * The id of CloudFront's origin-facing prefix list, when the load balancer sits behind the CDN: AWS manages
@@ -105,7 +112,10 @@ function wantedRules(ctx: StepContext, role: GroupRole, cdn?: string): Rule[] {
         { port, ipv6: '::/0', description: `HTTP${port === 443 ? 'S' : ''} from anywhere (IPv6)` },
       ]);
     case 'tasks':
-      return webPorts(ctx.config).map((port) => ({ port, source: 'lb' as const, description: 'app port from the load balancer' }));
+      return [
+        ...webPorts(ctx.config).map((port) => ({ port, source: 'lb' as const, description: 'app port from the load balancer' })),
+        ...connectPorts(ctx.config).map((port) => ({ port, source: 'tasks' as const, description: 'app port from the other services (Service Connect)' })),
+      ];
     case 'db':
       // The tasks keep a direct way in with a proxy too: the database setup task and DATABASE_DIRECT_URL use it.
       return [
@@ -116,6 +126,8 @@ function wantedRules(ctx: StepContext, role: GroupRole, cdn?: string): Rule[] {
       return [{ port: 5432, source: 'tasks', description: 'Postgres from the app tasks, through the RDS Proxy' }];
     case 'cache':
       return [{ port: 6379, source: 'tasks', description: 'Redis from the app tasks' }];
+    case 'efs':
+      return [{ port: 2049, source: 'tasks', description: 'NFS (EFS volumes) from the app tasks' }];
   }
 }
 
@@ -465,6 +477,7 @@ export const network: StepCode<'network'> = {
       // A VPC the wizard made: its subnets, so a third AZ (or tasks moving to the private tier) reaches the groups' users.
       ...(ctx.config.network?.vpc === 'create' ? { made: ctx.output('vpc') } : {}),
       ports: webPorts(ctx.config),
+      ...(hasServiceConnect(ctx.config) ? { connectPorts: connectPorts(ctx.config) } : {}),
       roles: roles(ctx),
       https: lbHttps(ctx.config),
       behindCdn: lbBehindCdn(ctx.config),

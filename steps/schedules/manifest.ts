@@ -6,7 +6,7 @@ export const manifest = defineStep({
   id: 'schedules',
   title: 'Schedule the recurring tasks (EventBridge Scheduler)',
   // After the rollout: a schedule follows its service's new revision once that revision runs.
-  dependsOn: ['task-definition', 'service', 'iam-roles', 'network', 'ecr-push', 'secrets'],
+  dependsOn: ['task-definition', 'service', 'iam-roles', 'network', 'ecr-push', 'secrets', 'efs'],
   // Always on, so that removing the last schedule deletes it; with none it is one read.
   resources: (w) => [
     { kind: 'schedule-group', arn: arnIn(w, 'scheduler', `schedule-group/${scheduleGroupName(w)}`) },

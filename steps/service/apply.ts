@@ -3,6 +3,7 @@ import { strategyKey } from '../../src/aws/capacity-strategy.js';
 import { ensureFargateProviders } from '../../src/aws/fargate-providers.js';
 import { fieldChanges } from '../../src/ui/field-change.js';
 import { hasAppSecret } from '../../src/config/features.js';
+import { hasServiceConnect, serviceConnectConfiguration } from '../../src/config/service-connect.js';
 import type { Service } from '@aws-sdk/client-ecs';
 import type { TargetGroup } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { DescribeServicesCommand } from '@aws-sdk/client-ecs';
@@ -22,6 +23,7 @@ import {
   deregisterFamily,
   ensureService,
   findService,
+  serviceConnectKey,
   ownedServices,
   removeService,
   waitForRollout,
@@ -32,7 +34,7 @@ import type { Check, PlanItem } from '../../src/pipeline/step.js';
 import type { StepCode } from '../../src/pipeline/manifest.js';
 
 export interface RunningService {
-  kind: 'web' | 'worker';
+  kind: 'web' | 'worker' | 'internal';
   serviceName: string;
   serviceArn: string;
   taskDefinitionArn: string;
@@ -49,6 +51,8 @@ export interface RunningService {
   exec?: boolean;
   /** The capacity provider strategy it runs with (strategyKey), when it has one instead of the launch type. */
   capacity?: string;
+  /** The Service Connect configuration it runs with (serviceConnectKey), when the app has internal services. */
+  serviceConnect?: string;
 }
 
 export interface ServiceOutput {
@@ -64,6 +68,10 @@ declare module '../../src/pipeline/outputs.js' {
 }
 
 const specs = (ctx: StepContext) => Object.values(ctx.config.services);
+
+/** A service's Service Connect configuration, when the app has internal services. */
+const connectOf = (ctx: StepContext, s: ServiceSpec) =>
+  hasServiceConnect(ctx.config) ? serviceConnectConfiguration(ctx.config, s, ctx.output('service-connect').namespaceArn) : undefined;
 const webSpecs = (ctx: StepContext) => specs(ctx).filter((s) => s.kind === 'web');
 
 interface Removals {
@@ -106,7 +114,9 @@ function describeService(s: ServiceSpec, image: string): string {
   const what =
     s.kind === 'web'
       ? `web on ${s.hosts ? `${s.hosts.join(',')} ` : ''}${s.routes.join(', ') || '(no routes)'}, port ${s.port}`
-      : `worker${s.command ? `: ${s.command.join(' ')}` : ''}`;
+      : s.kind === 'internal'
+        ? `internal at http://${s.name}:${s.port} (Service Connect)`
+        : `worker${s.command ? `: ${s.command.join(' ')}` : ''}`;
   return `${what}; image ${image}; ${size}; ${count}`;
 }
 
@@ -140,6 +150,7 @@ export const service: StepCode<'service'> = {
         secrets: secretsOf(ctx, s),
         ...(s.exec ? { exec: true } : {}),
         ...(s.capacity ? { capacity: s.capacity } : {}),
+        ...(hasServiceConnect(ctx.config) ? { serviceConnect: serviceConnectKey(connectOf(ctx, s)) } : {}),
       })),
       targetGroups: loadBalancerOf(ctx)?.targetGroups ?? null,
       network: awsvpc(ctx.output('network')),
@@ -211,6 +222,8 @@ export const service: StepCode<'service'> = {
       if (forceNewDeployment) ctx.log.info(`${s.name} reads a secret that changed: rolling it so its tasks get the new value`);
       const execBefore = ctx.previous()?.services?.[s.name]?.exec ?? false;
       const capacityBefore = ctx.previous()?.services?.[s.name]?.capacity;
+      const serviceConnectBefore = ctx.previous()?.services?.[s.name]?.serviceConnect;
+      const serviceConnect = connectOf(ctx, s);
       const svc = await ensureService(ctx, {
         spec: s,
         name,
@@ -221,6 +234,8 @@ export const service: StepCode<'service'> = {
         forceNewDeployment,
         execBefore,
         ...(capacityBefore ? { capacityBefore } : {}),
+        ...(serviceConnect ? { serviceConnect } : {}),
+        ...(serviceConnectBefore ? { serviceConnectBefore } : {}),
       });
       if (s.autoscaling)
         await ensureAutoscaling(ctx, {
@@ -287,6 +302,7 @@ export const service: StepCode<'service'> = {
         secretVersion: secretsOf(ctx, spec),
         ...(spec.exec ? { exec: true } : {}),
         ...(strategies[spec.name] ? { capacity: strategies[spec.name] } : {}),
+        ...(hasServiceConnect(ctx.config) ? { serviceConnect: serviceConnectKey(connectOf(ctx, spec)) } : {}),
       };
     }
     return { clusterName: clusterName(ctx), services };
@@ -327,7 +343,7 @@ export const service: StepCode<'service'> = {
       if (s.kind === 'web' && base) {
         const route = (s.routes ?? []).find((r) => r !== '/*');
         rows.push([label, `${base}${route ? route.replace(/\*.*$/, '') : ''}${entries.length > 1 ? `  ${counts}` : ''}`]);
-      } else rows.push([label, `worker, ${counts}`]);
+      } else rows.push([label, `${s.kind === 'internal' ? `internal (http://${name}:${view.config.services[name]?.port})` : 'worker'}, ${counts}`]);
     }
     const envFlag = view.env === 'prod' ? '' : ` --env ${view.env}`;
     const notes = entries.length ? [`Roll back: deploy-wizard rollback${entries.length > 1 ? ' [SERVICE]' : ''}${envFlag}`] : [];

@@ -7,7 +7,7 @@ import { SPOT_PRICE_RATIO, spotShare } from '../../src/aws/capacity-strategy.js'
 export const manifest = defineStep({
   id: 'service',
   title: 'Start the ECS services (web and workers) and wait for their rollout',
-  dependsOn: ['task-definition', 'network', 'pgvector', 'migrations', 'secrets', 'load-balancer'],
+  dependsOn: ['task-definition', 'network', 'pgvector', 'migrations', 'secrets', 'load-balancer', 'service-connect'],
   resources: (w) => [
     { kind: 'cluster', arn: arnIn(w, 'ecs', `cluster/${clusterName(w)}`) },
     // The cluster's services: the cluster's exact name bounds them (a service of a removed key is deleted too).
@@ -16,6 +16,9 @@ export const manifest = defineStep({
   grants: [
     { sid: 'Cluster', calls: ['ECS:DescribeClusters', 'ECS:CreateCluster', 'ECS:PutClusterCapacityProviders'], actions: ['ecs:TagResource'], on: ['cluster'] },
     { sid: 'Services', calls: ['ECS:CreateService', 'ECS:UpdateService', 'ECS:DeleteService'], actions: ['ecs:TagResource'], on: ['service'] },
+    // A service that joins Service Connect names the app's namespace, which ECS reads (ECS's service-linked role then
+    // registers the endpoints in it).
+    { sid: 'ServiceConnectNamespace', calls: ['ServiceDiscovery:GetNamespace'], on: '*' },
     {
       sid: 'ReadServices',
       calls: ['ECS:DescribeServices', 'ECS:ListServices', 'ECS:ListTaskDefinitions', 'ECS:DescribeTaskDefinition', 'ECS:DeregisterTaskDefinition'],

@@ -5,7 +5,7 @@ import { familyName, logGroupName, scheduleFamilyName } from '../../src/aws/name
 export const manifest = defineStep({
   id: 'task-definition',
   title: 'Register the ECS task definitions',
-  dependsOn: ['ecr-push', 'secrets', 'iam-roles', 'vpc-egress'],
+  dependsOn: ['ecr-push', 'secrets', 'iam-roles', 'vpc-egress', 'efs'],
   resources: (w, c) => [
     // A family's revisions: "<family>:<n>".
     ...Object.keys(c.services).map((s) => ({ kind: 'task-definition', arn: arnIn(w, 'ecs', `task-definition/${familyName(w, s)}:*`) })),
