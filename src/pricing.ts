@@ -63,6 +63,13 @@ export const DASHBOARD_MONTH = 3;
 /** A customer managed KMS key (the alarm topic's: CloudWatch cannot use the AWS managed SNS key). */
 export const KMS_KEY_MONTH = 1;
 
+/** EFS Standard storage and its AWS Backup copies, per GB-month in us-east-1 (https://aws.amazon.com/efs/pricing/). */
+export const EFS_STANDARD_GB_MONTH = 0.3;
+export const EFS_BACKUP_GB_MONTH = 0.05;
+/** Elastic throughput: per GB read and written (bursting throughput has no such charge). */
+export const EFS_ELASTIC_READ_GB = 0.03;
+export const EFS_ELASTIC_WRITE_GB = 0.06;
+
 /** When the regional table was taken from the AWS pricing pages. */
 export const PRICES_AS_OF = '2026-11-01';
 

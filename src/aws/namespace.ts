@@ -9,9 +9,7 @@ export async function findNamespace(ctx: Pick<StepContext, 'aws' | 'app' | 'env'
   const name = namespaceName(ctx);
   let NextToken: string | undefined;
   do {
-    const res = await ctx.aws.serviceDiscovery.send(
-      new ListNamespacesCommand({ Filters: [{ Name: 'NAME', Values: [name], Condition: 'EQ' }], NextToken }),
-    );
+    const res = await ctx.aws.serviceDiscovery.send(new ListNamespacesCommand({ Filters: [{ Name: 'NAME', Values: [name], Condition: 'EQ' }], NextToken }));
     const found = res.Namespaces?.find((n) => n.Name === name);
     if (found) return found;
     NextToken = res.NextToken;

@@ -11,6 +11,8 @@ export const IAM_PREFIX: Record<string, string> = {
   EC2: 'ec2',
   RDS: 'rds',
   ElastiCache: 'elasticache',
+  EFS: 'elasticfilesystem',
+  ServiceDiscovery: 'servicediscovery',
   SecretsManager: 'secretsmanager',
   Cognito: 'cognito-idp',
   IAM: 'iam',

@@ -3,7 +3,7 @@ import type { z } from 'zod';
 import type { RawConfig } from './sections.js';
 import type { image as imageSchema, service as serviceSchema } from './services-schema.js';
 import { ALL_DERIVED_KEYS, derivedKeys } from '../secrets/derived-keys.js';
-import { urlVariable } from './service-connect.js';
+import { urlVariable } from './url-variable.js';
 
 // One shape for every config: `images` and `services`. Today's singular
 // `image` and `service` mean one image named "default" and one web service
@@ -186,7 +186,11 @@ export function checkApp(c: Raw, ctx: Ctx): void {
     for (const [path, m] of Object.entries(s.mounts ?? {})) {
       const v = typeof m === 'string' ? m : m.volume;
       if (!volumes.includes(v))
-        issue(ctx, at('mounts', path), `no volume "${v}"; ${volumes.length ? `volumes are ${volumes.join(', ')}` : 'declare it under volumes, e.g. "volumes": { "' + v + '": { "efs": {} } }'}`);
+        issue(
+          ctx,
+          at('mounts', path),
+          `no volume "${v}"; ${volumes.length ? `volumes are ${volumes.join(', ')}` : 'declare it under volumes, e.g. "volumes": { "' + v + '": { "efs": {} } }'}`,
+        );
     }
     checkSidecars(c, name, s, imageNames, secretNames, ctx);
     for (const key of Object.keys(s.environment ?? {})) {
@@ -203,13 +207,21 @@ export function checkApp(c: Raw, ctx: Ctx): void {
   const firstMode = modes[0];
   for (const [n, mode] of modes.slice(1))
     if (mode !== firstMode![1])
-      issue(ctx, ['volumes', n, 'efs', 'throughputMode'], `every volume is on one file system: use "${firstMode![1]}" as volumes.${firstMode![0]} does, or change both`);
+      issue(
+        ctx,
+        ['volumes', n, 'efs', 'throughputMode'],
+        `every volume is on one file system: use "${firstMode![1]}" as volumes.${firstMode![0]} does, or change both`,
+      );
   // With an internal service every service gets <NAME>_URL of the others: a name that is also a secret would clash.
   if (entries.some(([, s]) => s.internal))
     for (const [name, s] of entries) {
       const v = urlVariable(name);
       if (s.port !== undefined && (secretNames.has(v) || ALL_DERIVED_KEYS.includes(v)))
-        issue(ctx, ['services', name], `its address is given to the other services as ${v}, which is also a secret of this app; rename the service or the secret`);
+        issue(
+          ctx,
+          ['services', name],
+          `its address is given to the other services as ${v}, which is also a secret of this app; rename the service or the secret`,
+        );
     }
   const totalRoutes = webs.reduce((n, [, s]) => n + (s.routes ?? ['/*']).length, 0);
   if (totalRoutes > 95) issue(ctx, ['services'], `${totalRoutes} routes in all; a load balancer listener takes at most 100 rules`);
@@ -277,7 +289,9 @@ export function normalizeApp(c: RawConfig) {
         ...(s.mounts && Object.keys(s.mounts).length
           ? {
               mounts: Object.entries(s.mounts)
-                .map(([path, m]): MountSpec => (typeof m === 'string' ? { path, volume: m, readOnly: false } : { path, volume: m.volume, readOnly: m.readOnly }))
+                .map(([path, m]): MountSpec =>
+                  typeof m === 'string' ? { path, volume: m, readOnly: false } : { path, volume: m.volume, readOnly: m.readOnly },
+                )
                 .sort((a, b) => a.path.localeCompare(b.path)),
             }
           : {}),

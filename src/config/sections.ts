@@ -306,7 +306,7 @@ export const baseShape = {
   volumes: z
     .record(partName, volume)
     .default({})
-    .describe("persistent volumes (EFS) that services mount: data that outlives a task; destroy keeps it unless --delete-data"),
+    .describe('persistent volumes (EFS) that services mount: data that outlives a task; destroy keeps it unless --delete-data'),
   environment: environment.default({}).describe('plain environment variables for every service'),
   network: network.optional(),
   loadBalancer: loadBalancer.optional(),

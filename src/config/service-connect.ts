@@ -1,5 +1,6 @@
 import type { Config } from './schema.js';
 import type { ServiceSpec } from './normalize.js';
+import { urlVariable } from './url-variable.js';
 
 // Internal services (`internal: true`) are reached through ECS Service Connect: every service of the app joins
 // the Cloud Map namespace `<app>-<env>.internal`, each one with a port is published under its own name, and a
@@ -17,9 +18,6 @@ export const namespaceName = (ctx: { app: string; env: string }) => `${ctx.app}-
 
 /** The services the others reach by name: internal ones, and web ones too (the same name works inside). */
 export const reachableServices = (config: Services): ServiceSpec[] => Object.values(config.services).filter((s) => s.port !== undefined);
-
-/** The variable a service's address is given in: `ai` → `AI_URL`, `api-v2` → `API_V2_URL`. */
-export const urlVariable = (service: string) => `${service.toUpperCase().replace(/-/g, '_')}_URL`;
 
 /** `<NAME>_URL` of every reachable service, for every container of the app; the config's own environment wins. */
 export function serviceConnectEnv(config: Services): Record<string, string> {

@@ -285,7 +285,11 @@ export const service = z
           ctx.addIssue({ code: 'custom', path: [key], message: `an internal service has no load balancer route, so no ${key}; remove ${key}, or internal` });
       }
       if (s.autoscaling?.requestsPerTarget !== undefined)
-        ctx.addIssue({ code: 'custom', path: ['autoscaling', 'requestsPerTarget'], message: 'an internal service gets no load balancer requests; scale it on cpuTarget or memoryTarget' });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['autoscaling', 'requestsPerTarget'],
+          message: 'an internal service gets no load balancer requests; scale it on cpuTarget or memoryTarget',
+        });
     }
     if (s.port === undefined) {
       for (const key of ['routes', 'hosts', 'healthCheckPath', 'healthCheckGracePeriodSeconds', 'validation'] as const) {
@@ -334,7 +338,13 @@ export const volume = z.strictObject({
       .enum(['elastic', 'bursting'])
       .default('elastic')
       .describe("the file system's throughput mode (one file system holds every volume, so all volumes name the same)"),
-    uid: z.number().int().min(0).max(4_294_967_295).default(1000).describe('the POSIX user every access through this volume acts as, and owner of its directory'),
+    uid: z
+      .number()
+      .int()
+      .min(0)
+      .max(4_294_967_295)
+      .default(1000)
+      .describe('the POSIX user every access through this volume acts as, and owner of its directory'),
     gid: z.number().int().min(0).max(4_294_967_295).default(1000),
     assumedSizeGb: z.number().min(0).max(1_000_000).default(5).describe('for the cost estimate only: how much the volume is expected to hold'),
   }),

@@ -9,11 +9,13 @@ import { teardownOrder } from './teardown-order.js';
  * Steps whose resources a deploy removes when their key leaves the config:
  * they hold nothing of the user's (a firewall, alarms, a budget, the load
  * balancer once the last web service is gone, the static site's CDN and its
- * copy of site.dir, a domain's records and certificates), so removing the key
- * is the whole request. Steps that hold data (a database, buckets, a user
- * pool) are not removed by a deploy.
+ * copy of site.dir, a domain's records and certificates, the internal services'
+ * namespace), so removing the key is the whole request. Steps that hold data
+ * (a database, buckets, a user pool) are not removed by a deploy; the volumes'
+ * step is, because its teardown keeps the file system (with the files) and
+ * removes only what connects it: mount targets and access points.
  */
-export const REMOVED_ON_DEPLOY = new Set(['waf', 'alarms', 'budget', 'load-balancer', 'site', 'dns', 'certificate']);
+export const REMOVED_ON_DEPLOY = new Set(['waf', 'alarms', 'budget', 'load-balancer', 'site', 'dns', 'certificate', 'service-connect', 'efs']);
 
 type RemovableStep = Step & Required<Pick<Step, 'destroy'>>;
 

@@ -72,7 +72,10 @@ const shapeKey = (ap: Pick<AccessPointDescription, 'PosixUser' | 'RootDirectory'
  * after the call makes no second one. Derived from the app, env, volume and shape: a changed shape is a new one.
  */
 const accessPointToken = (ctx: StepContext, name: string, v: Volume) =>
-  createHash('sha256').update(canonicalJson([ctx.app, ctx.env, name, accessPointShape(name, v)])).digest('hex').slice(0, 64);
+  createHash('sha256')
+    .update(canonicalJson([ctx.app, ctx.env, name, accessPointShape(name, v)]))
+    .digest('hex')
+    .slice(0, 64);
 
 async function ensureFileSystem(ctx: StepContext): Promise<FileSystemDescription> {
   let fs = await findFileSystem(ctx);
@@ -266,7 +269,11 @@ export const efs: StepCode<'efs'> = {
       });
     }
     for (const ap of have.filter((x) => ownedBy(ctx, x.Tags) && !ctx.config.volumes[volumeOf(x) ?? '']))
-      items.push({ action: 'delete', resource: `EFS access point ${ap.AccessPointId}`, detail: `volume ${volumeOf(ap)} is no longer in the config; its files stay` });
+      items.push({
+        action: 'delete',
+        resource: `EFS access point ${ap.AccessPointId}`,
+        detail: `volume ${volumeOf(ap)} is no longer in the config; its files stay`,
+      });
     return items;
   },
 

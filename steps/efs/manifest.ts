@@ -1,12 +1,5 @@
 import { defineStep } from '../../src/pipeline/manifest.js';
-import { pricesFor, round } from '../../src/pricing.js';
-
-/** EFS Standard storage and its AWS Backup copies, per GB-month in us-east-1 (https://aws.amazon.com/efs/pricing/). */
-export const EFS_STANDARD_GB_MONTH = 0.3;
-export const EFS_BACKUP_GB_MONTH = 0.05;
-/** Elastic throughput: per GB read and written (bursting throughput has no such charge). */
-export const EFS_ELASTIC_READ_GB = 0.03;
-export const EFS_ELASTIC_WRITE_GB = 0.06;
+import { EFS_BACKUP_GB_MONTH, EFS_ELASTIC_READ_GB, EFS_ELASTIC_WRITE_GB, EFS_STANDARD_GB_MONTH, pricesFor, round } from '../../src/pricing.js';
 
 export const manifest = defineStep({
   id: 'efs',

@@ -1,8 +1,7 @@
 import type { StepContext } from '../../src/pipeline/context.js';
 import { ownedBy, type DestroyOptions, type Teardown } from '../../src/pipeline/step.js';
 import { deleteFileSystem, findFileSystem, mountTargets, removeAccessPoints, removeMountTargets } from '../../src/aws/efs.js';
-import { pricesFor, round } from '../../src/pricing.js';
-import { EFS_BACKUP_GB_MONTH, EFS_STANDARD_GB_MONTH } from './manifest.js';
+import { EFS_BACKUP_GB_MONTH, EFS_STANDARD_GB_MONTH, pricesFor, round } from '../../src/pricing.js';
 
 /**
  * A volume is data: the file system stays (with its files and backups) unless --delete-data, and a later deploy
@@ -28,7 +27,7 @@ export async function destroyEfs(ctx: StepContext, o: DestroyOptions): Promise<T
   if (!o.deleteData)
     items.push({
       resource,
-      keep: 'it holds the volumes\' files; deploy again to use them, or destroy --delete-data to delete them',
+      keep: "it holds the volumes' files; deploy again to use them, or destroy --delete-data to delete them",
       monthly: round(gb * (EFS_STANDARD_GB_MONTH + EFS_BACKUP_GB_MONTH) * pricesFor(ctx.region).p.rdsFactor),
     });
   else items.push({ resource, remove: () => deleteFileSystem(ctx, id) });

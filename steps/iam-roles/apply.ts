@@ -100,7 +100,7 @@ export const iamRoles: StepCode<'iam-roles'> = {
         items.push({
           action: role ? 'update' : 'create',
           resource: `  mount ${[...new Set(svc.mounts.map((m) => m.volume))].join(', ')}`,
-          detail: 'the app\'s EFS file system, through those volumes\' access points only',
+          detail: "the app's EFS file system, through those volumes' access points only",
         });
       for (const p of svc.permissions ?? [])
         items.push({ action: role ? 'update' : 'create', resource: `  allow ${p.actions.join(', ')}`, detail: `on ${p.resources.join(', ')}` });

@@ -77,8 +77,7 @@ const webPorts = (config: Config) =>
   [...new Set(Object.values(config.services).flatMap((s) => (s.kind === 'web' && s.port !== undefined ? [s.port] : [])))].sort((a, b) => a - b);
 
 /** With Service Connect, the ports the services reach each other on (a task's proxy connects to another task's port). */
-const connectPorts = (config: Config) =>
-  hasServiceConnect(config) ? [...new Set(reachableServices(config).map((s) => s.port!))].sort((a, b) => a - b) : [];
+const connectPorts = (config: Config) => (hasServiceConnect(config) ? [...new Set(reachableServices(config).map((s) => s.port!))].sort((a, b) => a - b) : []);
 
 /**
  * The id of CloudFront's origin-facing prefix list, when the load balancer sits behind the CDN: AWS manages

@@ -75,7 +75,10 @@ export const serviceConnect: StepCode<'service-connect'> = {
       }
       if (operationId) await waitForOperation(ctx, operationId, `Cloud Map namespace ${namespaceName(ctx)}`);
       ns = await ours(ctx);
-      if (!ns) throw new StepError('service-connect', `create namespace: ${namespaceName(ctx)} was created but cannot be found`, { hint: 'Run the same command again.' });
+      if (!ns)
+        throw new StepError('service-connect', `create namespace: ${namespaceName(ctx)} was created but cannot be found`, {
+          hint: 'Run the same command again.',
+        });
     }
     return { namespaceName: ns.Name!, namespaceId: ns.Id!, namespaceArn: ns.Arn! };
   },

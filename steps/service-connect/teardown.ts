@@ -18,8 +18,9 @@ export async function destroyNamespace(ctx: StepContext): Promise<Teardown[]> {
     {
       resource: `Cloud Map namespace ${ns.Name} (${ns.Id})`,
       remove: async () => {
-        const services = (await ctx.aws.serviceDiscovery.send(new ListServicesCommand({ Filters: [{ Name: 'NAMESPACE_ID', Values: [ns.Id!], Condition: 'EQ' }] })))
-          .Services ?? [];
+        const services =
+          (await ctx.aws.serviceDiscovery.send(new ListServicesCommand({ Filters: [{ Name: 'NAMESPACE_ID', Values: [ns.Id!], Condition: 'EQ' }] }))).Services ??
+          [];
         for (const s of services) {
           // Asked one by one: only a service of this namespace goes, whatever the listing's filter did.
           const svc = (await ctx.aws.serviceDiscovery.send(new GetServiceCommand({ Id: s.Id })).catch(() => undefined))?.Service;

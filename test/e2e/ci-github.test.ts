@@ -237,11 +237,14 @@ describe('ci github', () => {
 
   it('every call of a first deploy of a whole app with every step enabled, and of a re-run, is allowed by the deploy role, on its own resources', async () => {
     const bucket = await stateBucket();
-    // postmagiq has the domain, site and firewall; a user pool and a budget make it every step of the pipeline.
+    // postmagiq has the domain, site and firewall; a user pool, a budget, a volume and an internal service make it every step of the pipeline.
     const { dir, app, secrets } = makeExampleApp('whole-apps/postmagiq', (c) => {
       c.state = { backend: 's3', bucket, prefix: 'ledger/' };
       c.auth = { cognito: { passwordMinLength: 12, mfa: 'OPTIONAL' } };
       c.budget = { monthlyUsd: 300, email: ['ops@example.com'] };
+      // A volume and an internal service: the EFS and Service Connect steps too.
+      c.volumes = { files: { efs: {} } };
+      Object.assign(c.services.worker, { port: 9000, internal: true, mounts: { '/data': 'files' } });
     });
     await giveDomain(dir, app);
     const ci = await runCli(['ci', 'github', '--repo', 'acme/shop', '--non-interactive'], { cwd: dir });
