@@ -41,8 +41,11 @@ export function formatStatus(s: Status): string {
       const differs = r.deployedRevision !== undefined ? ` (${why ?? `the last deploy set ${r.deployedRevision}`})` : '';
       const rev = r.revision !== undefined ? `rev ${r.revision}${differs}` : '';
       const targets = r.targets ? `, targets ${r.targets.healthy}/${r.targets.total} healthy` : '';
+      const connect = r.connect
+        ? `, ${r.connect.address}${r.connect.total !== undefined ? ` (${r.connect.healthy}/${r.connect.total} endpoints healthy)` : ' (Service Connect)'}`
+        : '';
       lines.push(
-        `  ${r.name.padEnd(w)}  ${r.kind.padEnd(6)}  ${r.running}/${r.desired} running${r.pending ? `, ${r.pending} pending` : ''}, ${r.rollout.toLowerCase()}  ${rev}${r.image ? `  ${r.image}` : ''}${targets}`,
+        `  ${r.name.padEnd(w)}  ${r.kind.padEnd(8)}  ${r.running}/${r.desired} running${r.pending ? `, ${r.pending} pending` : ''}, ${r.rollout.toLowerCase()}  ${rev}${r.image ? `  ${r.image}` : ''}${targets}${connect}`,
       );
     }
   }

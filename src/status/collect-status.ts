@@ -1,4 +1,6 @@
-import { DescribeServicesCommand, DescribeTasksCommand, ListTasksCommand, type Service } from '@aws-sdk/client-ecs';
+import { DescribeServicesCommand, DescribeTasksCommand, ListTasksCommand, type Deployment, type Service } from '@aws-sdk/client-ecs';
+import { GetInstancesHealthStatusCommand } from '@aws-sdk/client-servicediscovery';
+import { hasServiceConnect } from '../config/service-connect.js';
 import { DescribeTargetHealthCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { AwsClients } from '../aws/clients.js';
 import { unlessNotFound } from '../aws/not-found.js';
@@ -37,6 +39,8 @@ export interface ServiceRow {
   image?: string;
   targets?: { healthy: number; total: number };
   url?: string;
+  /** With Service Connect: the address the other services reach it at, and its endpoints' health as Cloud Map has it. */
+  connect?: { address: string; healthy?: number; total?: number };
 }
 
 export interface ScheduleRow {
@@ -113,6 +117,21 @@ async function describeAll(aws: AwsClients, cluster: string, names: string[]): P
   return out;
 }
 
+/**
+ * The health of the endpoints ECS registered for a service's Service Connect name: the Cloud Map service its primary
+ * deployment names (serviceConnectResources), and the health of each instance in it. Nothing when ECS names none
+ * yet (or an emulator never does).
+ */
+async function connectHealth(aws: AwsClients, primary: Deployment | undefined): Promise<{ healthy?: number; total?: number }> {
+  const arn = primary?.serviceConnectResources?.find((r) => r.discoveryArn)?.discoveryArn;
+  if (!arn) return {};
+  const id = arn.split('/').pop();
+  const res = await aws.serviceDiscovery.send(new GetInstancesHealthStatusCommand({ ServiceId: id })).catch(() => undefined);
+  if (!res) return {};
+  const all = Object.values(res.Status ?? {});
+  return { healthy: all.filter((h) => h === 'HEALTHY').length, total: all.length };
+}
+
 /** checkTargets is false when DEPLOY_WIZARD_HEALTH_URL bypasses the load balancer (emulators register no targets). */
 export async function collectStatus(o: {
   aws: AwsClients;
@@ -168,6 +187,11 @@ export async function collectStatus(o: {
     const rb = state.rollbacks?.[s.name];
     if (rb && row.revision === rb.to) row.rolledBack = { from: rb.from, to: rb.to, at: rb.at };
     if (s.kind === 'web' && base) row.url = `${base}${s.routes.find((r) => r !== '/*')?.replace(/\*.*$/, '') ?? '/'}`;
+    if (hasServiceConnect(config) && s.port !== undefined) {
+      row.connect = { address: `http://${s.name}:${s.port}`, ...(await connectHealth(aws, primary)) };
+      if (row.connect.total !== undefined && row.desired > 0 && !row.connect.healthy)
+        problems.push(`${s.name}: no healthy Service Connect endpoint at ${row.connect.address} (${row.connect.total} registered)`);
+    }
     if (rec?.targetGroupArn && o.checkTargets) {
       const t = (await aws.elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: rec.targetGroupArn }))).TargetHealthDescriptions ?? [];
       row.targets = { healthy: t.filter((x) => x.TargetHealth?.State === 'healthy').length, total: t.length };

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
@@ -11,12 +11,19 @@ import {
   DescribeMountTargetsCommand,
   EFSClient,
 } from '@aws-sdk/client-efs';
-import { ListNamespacesCommand, ListTagsForResourceCommand, ServiceDiscoveryClient } from '@aws-sdk/client-servicediscovery';
+import {
+  CreateServiceCommand,
+  ListNamespacesCommand,
+  ListTagsForResourceCommand,
+  RegisterInstanceCommand,
+  ServiceDiscoveryClient,
+} from '@aws-sdk/client-servicediscovery';
 import { DescribeSecurityGroupsCommand, DescribeSubnetsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { DescribeTaskDefinitionCommand, ECSClient } from '@aws-sdk/client-ecs';
 import { GetRoleCommand, GetRolePolicyCommand, IAMClient, ListRolePoliciesCommand } from '@aws-sdk/client-iam';
 import { makeApp, makeExampleApp, readState, runCli } from '../helpers/cli.js';
 import { motoWithGapsFilled } from '../helpers/moto-gaps.js';
+import { startAwsProxy } from '../helpers/aws-proxy.js';
 import { mutatingCalls, recordedDeploy } from '../helpers/recorded-deploy.js';
 import { allows } from '../../src/ci/deploy-policy.js';
 import { boundaryPolicy } from '../../src/aws/app-roles.js';
@@ -173,6 +180,31 @@ describe('volumes (EFS) and internal services (Service Connect), the bmo-learnin
     const again = await recordedDeploy(dir, secrets);
     expect(again.code).toBe(0);
     expect(mutatingCalls(again.names)).toEqual([]);
+
+    // status names each address and its endpoints' health. moto's deployments name no Service Connect resources;
+    // ECS's do (serviceConnectResources: the Cloud Map service it registered the name in), answered here as the
+    // ECS API reference has it, with an endpoint registered in moto's Cloud Map.
+    const cm = (await sd.send(new CreateServiceCommand({ Name: 'ai', NamespaceId: ns!.Id, HealthCheckCustomConfig: {} }))).Service!;
+    await sd.send(new RegisterInstanceCommand({ ServiceId: cm.Id, InstanceId: 'task-1', Attributes: { AWS_INSTANCE_IPV4: '10.0.0.1' } }));
+    const withResources = await startAwsProxy(inject('standins').env.AWS_ENDPOINT_URL!, (r) =>
+      r.service === 'ecs' && r.action === 'DescribeServices'
+        ? {
+            rewrite: (status, body) => {
+              if (status !== 200) return body;
+              const doc = JSON.parse(body);
+              for (const svc of doc.services ?? [])
+                if (svc.serviceName === `${app}-ai`)
+                  for (const d of svc.deployments ?? [])
+                    if (d.status === 'PRIMARY') d.serviceConnectResources = [{ discoveryName: 'ai', discoveryArn: cm.Arn }];
+              return JSON.stringify(doc);
+            },
+          }
+        : 'pass',
+    );
+    const status = await runCli(['status'], { cwd: dir, env: { ...secrets, AWS_ENDPOINT_URL: withResources.url } });
+    await withResources.close();
+    expect(status.stdout).toMatch(/ai +internal .*http:\/\/ai:8000 \(1\/1 endpoints healthy\)/);
+    expect(status.stdout).toMatch(/api +web .*http:\/\/api:3000 \(Service Connect\)/);
 
     // The ai service loses its mount and becomes a worker: no internal service is left, so Service Connect goes.
     const path = join(dir, 'deploy-wizard.json');
