@@ -1,4 +1,13 @@
-import { CreateAliasCommand, CreateKeyCommand, DescribeKeyCommand, ListKeysCommand, ListResourceTagsCommand } from '@aws-sdk/client-kms';
+import {
+  CreateAliasCommand,
+  CreateKeyCommand,
+  DescribeKeyCommand,
+  GetKeyPolicyCommand,
+  ListKeysCommand,
+  ListResourceTagsCommand,
+  PutKeyPolicyCommand,
+} from '@aws-sdk/client-kms';
+import { canonicalJson } from '../canonical-json.js';
 import {
   CreateTopicCommand,
   GetTopicAttributesCommand,
@@ -27,11 +36,12 @@ const topicArn = (ctx: Ctx) => `arn:${partitionOf(ctx.region)}:sns:${ctx.region}
  * policy lets this account manage it and CloudWatch (for this account's
  * alarms only) encrypt with it.
  */
-function keyPolicy(ctx: Ctx): string {
+function keyPolicy(ctx: Ctx, costAlerts: boolean): string {
   const partition = partitionOf(ctx.region);
   return JSON.stringify({
     Version: '2012-10-17',
     Statement: [
+      ...(costAlerts ? [costAlertsKeyStatement(ctx)] : []),
       { Sid: 'Account', Effect: 'Allow', Principal: { AWS: `arn:${partition}:iam::${ctx.account}:root` }, Action: 'kms:*', Resource: '*' },
       {
         Sid: 'CloudWatchAlarms',
@@ -43,6 +53,55 @@ function keyPolicy(ctx: Ctx): string {
       },
     ],
   });
+}
+
+/**
+ * Cost Anomaly Detection publishing to the encrypted topic: the service must be allowed to use the key (as
+ * CloudWatch is) and to publish to the topic, for this account's subscriptions only
+ * (https://docs.aws.amazon.com/cost-management/latest/userguide/ad-SNS.html).
+ */
+const COST_ALERTS = 'CostAnomalyAlerts';
+const costAlertsKeyStatement = (ctx: Ctx) => ({
+  Sid: COST_ALERTS,
+  Effect: 'Allow',
+  Principal: { Service: 'costalerts.amazonaws.com' },
+  Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+  Resource: '*',
+  Condition: { StringEquals: { 'aws:SourceAccount': ctx.account } },
+});
+const costAlertsTopicStatement = (ctx: Ctx) => ({
+  Sid: COST_ALERTS,
+  Effect: 'Allow',
+  Principal: { Service: 'costalerts.amazonaws.com' },
+  Action: 'SNS:Publish',
+  Resource: topicArn(ctx),
+  Condition: { StringEquals: { 'aws:SourceAccount': ctx.account } },
+});
+
+/** The key's policy as it should be: written only when it differs (statements compared, not text). */
+async function convergeKeyPolicy(ctx: Ctx, keyArn: string, costAlerts: boolean): Promise<void> {
+  const have = (await ctx.aws.kms.send(new GetKeyPolicyCommand({ KeyId: keyArn, PolicyName: 'default' }))).Policy;
+  const want = keyPolicy(ctx, costAlerts);
+  if (have && canonicalJson(JSON.parse(have).Statement) === canonicalJson(JSON.parse(want).Statement)) return;
+  ctx.log.info(`${keyAlias(ctx)}: ${costAlerts ? 'letting Cost Anomaly Detection use the key' : 'key policy as the config has it'}`);
+  await ctx.aws.kms.send(new PutKeyPolicyCommand({ KeyId: keyArn, PolicyName: 'default', Policy: want }));
+}
+
+/**
+ * The topic's policy with Cost Anomaly Detection's statement added or taken out; the rest (SNS's default, which
+ * lets the account use the topic) is kept as it is.
+ */
+async function convergeTopicPolicy(ctx: Ctx, costAlerts: boolean): Promise<void> {
+  const attrs = (await ctx.aws.sns.send(new GetTopicAttributesCommand({ TopicArn: topicArn(ctx) }))).Attributes ?? {};
+  const doc = attrs.Policy
+    ? (JSON.parse(attrs.Policy) as { Version?: string; Id?: string; Statement: { Sid?: string }[] })
+    : { Version: '2012-10-17', Statement: [] };
+  const others = doc.Statement.filter((st) => st.Sid !== COST_ALERTS);
+  const has = doc.Statement.find((st) => st.Sid === COST_ALERTS);
+  if (costAlerts ? has && canonicalJson(has) === canonicalJson(costAlertsTopicStatement(ctx)) : !has) return;
+  const next = { ...doc, Statement: [...others, ...(costAlerts ? [costAlertsTopicStatement(ctx)] : [])] };
+  ctx.log.info(`${topicName(ctx)}: ${costAlerts ? 'Cost Anomaly Detection may publish' : 'Cost Anomaly Detection may no longer publish'}`);
+  await ctx.aws.sns.send(new SetTopicAttributesCommand({ TopicArn: topicArn(ctx), AttributeName: 'Policy', AttributeValue: JSON.stringify(next) }));
 }
 
 export async function findKey(ctx: Ctx): Promise<string | undefined> {
@@ -67,9 +126,12 @@ async function orphanKey(ctx: Ctx): Promise<string | undefined> {
   return undefined;
 }
 
-async function ensureKey(ctx: Ctx): Promise<string> {
+async function ensureKey(ctx: Ctx, costAlerts: boolean): Promise<string> {
   const found = await findKey(ctx);
-  if (found) return found;
+  if (found) {
+    await convergeKeyPolicy(ctx, found, costAlerts);
+    return found;
+  }
   let arn = ctx.intents.get('alarm-key') ? await orphanKey(ctx) : undefined;
   if (!arn) {
     // CreateKey has no idempotency token: the intent lets a re-run look for the key a crash left without its alias.
@@ -78,7 +140,7 @@ async function ensureKey(ctx: Ctx): Promise<string> {
     const res = await ctx.aws.kms.send(
       new CreateKeyCommand({
         Description: `deploy-wizard: encrypts the alarm topic of ${ctx.app} (${ctx.env})`,
-        Policy: keyPolicy(ctx),
+        Policy: keyPolicy(ctx, costAlerts),
         Tags: ownershipTags(ctx, 'alarms').map((t) => ({ TagKey: t.Key, TagValue: t.Value })),
       }),
     );
@@ -95,8 +157,8 @@ export async function findAlarmTopic(ctx: Ctx): Promise<{ arn: string; keyId?: s
 }
 
 /** The encrypted topic, with exactly these addresses subscribed (a pending subscription cannot be removed; AWS drops it after three days). */
-export async function ensureAlarmTopic(ctx: Ctx, emails: readonly string[]): Promise<{ arn: string; keyArn: string }> {
-  const keyArn = await ensureKey(ctx);
+export async function ensureAlarmTopic(ctx: Ctx, emails: readonly string[], costAlerts = false): Promise<{ arn: string; keyArn: string }> {
+  const keyArn = await ensureKey(ctx, costAlerts);
   const found = await findAlarmTopic(ctx);
   const arn = topicArn(ctx);
   if (!found) {
@@ -112,6 +174,7 @@ export async function ensureAlarmTopic(ctx: Ctx, emails: readonly string[]): Pro
     if (found.keyId !== keyArn && found.keyId !== keyAlias(ctx))
       await ctx.aws.sns.send(new SetTopicAttributesCommand({ TopicArn: arn, AttributeName: 'KmsMasterKeyId', AttributeValue: keyArn }));
   }
+  await convergeTopicPolicy(ctx, costAlerts);
   const subs: { endpoint: string; arn: string }[] = [];
   let NextToken: string | undefined;
   do {

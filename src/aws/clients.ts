@@ -16,6 +16,7 @@ interface SdkPackages {
   '@aws-sdk/client-cloudwatch': typeof import('@aws-sdk/client-cloudwatch');
   '@aws-sdk/client-cloudwatch-logs': typeof import('@aws-sdk/client-cloudwatch-logs');
   '@aws-sdk/client-cognito-identity-provider': typeof import('@aws-sdk/client-cognito-identity-provider');
+  '@aws-sdk/client-cost-explorer': typeof import('@aws-sdk/client-cost-explorer');
   '@aws-sdk/client-ec2': typeof import('@aws-sdk/client-ec2');
   '@aws-sdk/client-ecr': typeof import('@aws-sdk/client-ecr');
   '@aws-sdk/client-ecs': typeof import('@aws-sdk/client-ecs');
@@ -180,6 +181,10 @@ export function createAwsClients(opts: ClientOptions) {
     /** AWS Budgets answers from us-east-1 only; budgets are per account. */
     get budgets() {
       return lazy('Budgets', () => new (sdk('@aws-sdk/client-budgets').BudgetsClient)({ ...base, region: GLOBAL_REGION }), GLOBAL_REGION);
+    },
+    /** Cost Explorer (anomaly detection, cost allocation tags) answers from us-east-1 only. */
+    get costExplorer() {
+      return lazy('CostExplorer', () => new (sdk('@aws-sdk/client-cost-explorer').CostExplorerClient)({ ...base, region: GLOBAL_REGION }), GLOBAL_REGION);
     },
     get acm() {
       return lazy('ACM', () => new (sdk('@aws-sdk/client-acm').ACMClient)(base));

@@ -136,17 +136,24 @@ export const MAX_DEPLOY_POLICIES = 4;
 /**
  * Statements packed into documents of at most IAM's managed policy size
  * (whitespace does not count, and JSON.stringify writes none); a statement
- * too big alone is split by its resources.
+ * too big alone is split by its resources, or by its actions.
  */
 function splitPolicy(statements: PolicyStatement[]): { Version: '2012-10-17'; Statement: PolicyStatement[] }[] {
   const room = MANAGED_POLICY_LIMIT - 40; // the document's own {"Version":...,"Statement":[]}
   const pieces: PolicyStatement[] = [];
   const cut = (s: PolicyStatement) => {
     const resources = [s.Resource].flat();
-    if (JSON.stringify(s).length <= room || resources.length < 2) return void pieces.push(s);
-    const half = Math.ceil(resources.length / 2);
-    cut({ ...s, Sid: `${s.Sid}A`, Resource: resources.slice(0, half) });
-    cut({ ...s, Sid: `${s.Sid}B`, Resource: resources.slice(half) });
+    if (JSON.stringify(s).length <= room || (resources.length < 2 && s.Action.length < 2)) return void pieces.push(s);
+    // By its resources; one resource (the actions on "*") by its actions: the same grants either way.
+    if (resources.length >= 2) {
+      const half = Math.ceil(resources.length / 2);
+      cut({ ...s, Sid: `${s.Sid}A`, Resource: resources.slice(0, half) });
+      cut({ ...s, Sid: `${s.Sid}B`, Resource: resources.slice(half) });
+    } else {
+      const half = Math.ceil(s.Action.length / 2);
+      cut({ ...s, Sid: `${s.Sid}A`, Action: s.Action.slice(0, half) });
+      cut({ ...s, Sid: `${s.Sid}B`, Action: s.Action.slice(half) });
+    }
   };
   statements.forEach(cut);
   const docs: PolicyStatement[][] = [];

@@ -23,6 +23,7 @@ export const IAM_PREFIX: Record<string, string> = {
   KMS: 'kms',
   SNS: 'sns',
   Budgets: 'budgets',
+  CostExplorer: 'ce',
   ACM: 'acm',
   ApplicationAutoScaling: 'application-autoscaling',
   Scheduler: 'scheduler',

@@ -86,6 +86,16 @@ export const alarms = z
 export const budget = z.strictObject({
   monthlyUsd: z.number().positive().max(1_000_000).describe('the monthly cost budget in US dollars'),
   email: emails.describe('addresses told at 80% forecast and 100% actual'),
+  scope: z
+    .enum(['account', 'app'])
+    .default('account')
+    .describe('"account": every cost in the account; "app": only what carries this app\'s and env\'s tags (the wizard activates them as cost allocation tags)'),
+  anomalyDetection: z
+    .strictObject({
+      thresholdUsd: z.number().positive().max(1_000_000).describe("tell when an anomaly's total impact reaches this many dollars"),
+    })
+    .optional()
+    .describe("a Cost Anomaly Detection monitor of this app's and env's tagged costs, alerting the alarm topic (else the budget's addresses, daily)"),
 });
 
 export type Thresholds = z.output<typeof thresholds>;

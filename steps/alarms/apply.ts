@@ -108,7 +108,13 @@ async function isOurs(ctx: StepContext, arn: string | undefined): Promise<boolea
 
 export const alarms: StepCode<'alarms'> = {
   async inputs(ctx) {
-    return { email: [...ctx.config.alarms!.email].sort(), thresholds: wantThresholds(ctx), watched: await watched(ctx), region: ctx.region };
+    return {
+      email: [...ctx.config.alarms!.email].sort(),
+      thresholds: wantThresholds(ctx),
+      watched: await watched(ctx),
+      region: ctx.region,
+      ...(ctx.config.budget?.anomalyDetection ? { costAlerts: true } : {}),
+    };
   },
 
   async plan(ctx) {
@@ -140,7 +146,8 @@ export const alarms: StepCode<'alarms'> = {
   },
 
   async apply(ctx) {
-    const topic = await ensureAlarmTopic(ctx, ctx.config.alarms!.email);
+    // Cost Anomaly Detection (budget.anomalyDetection) publishes to the topic too.
+    const topic = await ensureAlarmTopic(ctx, ctx.config.alarms!.email, !!ctx.config.budget?.anomalyDetection);
     // The filters first: a log alarm watches the metric its filter publishes.
     for (const change of await convergeLogFilters(ctx, ctx.config.alarms!.logPatterns)) ctx.log.info(change);
     const specs = alarmSpecs(await watched(ctx), wantThresholds(ctx), topic.arn);

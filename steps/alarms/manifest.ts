@@ -44,6 +44,8 @@ export const manifest = defineStep({
     { kind: 'stale-alarm', arn: arnIn(w, 'cloudwatch', `alarm:${alarmPrefix(w)}*`), taggedOnly: true },
     { kind: 'dashboard', arn: arnIn(w, 'cloudwatch', `dashboard/${dashboardName(w)}`, '') },
     { kind: 'alarm-topic', arn: arnIn(w, 'sns', topicName(w)) },
+    // The topic's key has a generated id: its policy may be read and written only on a key carrying this app's and env's tags.
+    { kind: 'alarm-key', arn: arnIn(w, 'kms', 'key/*'), taggedOnly: true },
   ],
   grants: [
     { sid: 'FindAlarms', calls: ['CloudWatch:DescribeAlarms'], on: '*' },
@@ -74,6 +76,8 @@ export const manifest = defineStep({
       actions: ['kms:TagResource', 'kms:ListAliases'],
       on: '*',
     },
+    // With budget.anomalyDetection, Cost Anomaly Detection is let use the key (and the topic).
+    { sid: 'AlarmTopicKeyPolicy', calls: ['KMS:GetKeyPolicy', 'KMS:PutKeyPolicy'], on: ['alarm-key'] },
   ],
   cost(config) {
     const specs = alarmSpecs(watchedOf({ app: config.app, env: '' }, config, ['node']), thresholds.parse(config.alarms?.thresholds ?? {}), '');

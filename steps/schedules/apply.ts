@@ -10,6 +10,7 @@ import {
   type CreateScheduleCommandInput,
   type GetScheduleCommandOutput,
 } from '@aws-sdk/client-scheduler';
+import { capacityStrategy } from '../../src/aws/capacity-strategy.js';
 import type { StepContext } from '../../src/pipeline/context.js';
 import { StepError } from '../../src/errors.js';
 import { canonicalJson } from '../../src/canonical-json.js';
@@ -96,7 +97,13 @@ function render(ctx: StepContext, key: string, taskDefinitionArn: string): Creat
       EcsParameters: {
         TaskDefinitionArn: taskDefinitionArn,
         TaskCount: 1,
-        LaunchType: 'FARGATE',
+        // A schedule of a service on Fargate Spot runs where the service does (the same strategy); the launch type otherwise.
+        ...(() => {
+          const c = ctx.config.services[s.service]!.capacity;
+          return c
+            ? { CapacityProviderStrategy: capacityStrategy(c).map((i) => ({ capacityProvider: i.capacityProvider!, weight: i.weight, base: i.base })) }
+            : { LaunchType: 'FARGATE' as const };
+        })(),
         NetworkConfiguration: {
           awsvpcConfiguration: (() => {
             const a = awsvpc(ctx.output('network')).awsvpcConfiguration;
@@ -126,7 +133,12 @@ function comparable(x: CreateScheduleCommandInput | GetScheduleCommandOutput): s
     role: t?.RoleArn,
     td: e?.TaskDefinitionArn,
     count: e?.TaskCount ?? 1,
-    launch: e?.LaunchType,
+    launch: e?.LaunchType ?? null,
+    strategy: e?.CapacityProviderStrategy?.length
+      ? e.CapacityProviderStrategy.map((i) => `${i.capacityProvider}:${i.weight ?? 0}:${i.base ?? 0}`)
+          .sort()
+          .join(',')
+      : null,
     subnets: [...(net?.Subnets ?? [])].sort(),
     groups: [...(net?.SecurityGroups ?? [])].sort(),
     ip: net?.AssignPublicIp,

@@ -17,6 +17,7 @@ describe('capacity (Fargate Spot)', () => {
         worker: { cpu: 256, memory: 512, command: ['/bin/busybox', 'sleep', '3600'], capacity: { spot: 3, onDemand: 1, base: 1 } },
       };
       delete c.service;
+      c.schedules = { nightly: { service: 'worker', cron: 'cron(0 3 * * ? *)', command: ['/bin/busybox', 'true'] } };
     });
     const first = await recordedDeploy(dir);
     expect(first.code, first.stderr).toBe(0);
@@ -32,6 +33,13 @@ describe('capacity (Fargate Spot)', () => {
     const cluster = (await ecs.send(new DescribeClustersCommand({ clusters: [`${app}-prod`] }))).clusters![0]!;
     expect(cluster.capacityProviders).toEqual(['FARGATE', 'FARGATE_SPOT']);
     expect(readState(dir).steps.service.outputs.services.worker.capacity).toBe('FARGATE:1:1,FARGATE_SPOT:3:0');
+    // Its schedule runs where it does: the same strategy, no launch type.
+    const scheduled = first.calls.find((c) => c.name === 'Scheduler:CreateSchedule')!.input.Target.EcsParameters;
+    expect(scheduled.CapacityProviderStrategy).toEqual([
+      { capacityProvider: 'FARGATE', weight: 1, base: 1 },
+      { capacityProvider: 'FARGATE_SPOT', weight: 3, base: 0 },
+    ]);
+    expect(scheduled.LaunchType).toBeUndefined();
 
     const again = await recordedDeploy(dir);
     expect(again.code, again.stderr).toBe(0);
