@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, inject, it, onTestFinished } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -7,6 +7,7 @@ import { makeExampleApp, readState, ROOT, runCli } from '../helpers/cli.js';
 import { giveDomain } from '../helpers/hosted-zone.js';
 import { loadAllSteps } from '../../steps/index.js';
 import { expectOk } from '../helpers/expect-ok.js';
+import { startCostExplorer } from '../helpers/cost-explorer.js';
 
 // `npx deploy-wizard` must work from the published tarball, not just the repo: the bundle (bundle/, made by
 // scripts/bundle.mjs), with every runtime dependency inside it, so the install downloads nothing else.
@@ -40,14 +41,22 @@ describe('packed package', () => {
 
     // The bundle does a whole deploy with every step of the pipeline: network, images through the Docker API, RDS
     // with pgvector (node-postgres), ElastiCache, buckets, a user pool, secrets, roles, services, schedules, the
-    // domain's certificates and records, the site on the CDN with its function, the WAF, alarms, a budget and first
-    // boot; then a re-run changes nothing. Every SDK client and dependency it carries is used.
+    // domain's certificates and records, the site on the CDN with its function, the WAF, alarms, a budget with its
+    // anomaly monitor, an EFS volume, an internal service and first boot; then a re-run changes nothing. Every SDK client and dependency it carries is used.
     const cli = join(prefix, 'node_modules/deploy-wizard/bundle/cli.js');
     const { dir, app, secrets } = makeExampleApp('whole-apps/postmagiq', (c) => {
       c.auth = { cognito: { passwordMinLength: 12, mfa: 'OPTIONAL' } };
-      c.budget = { monthlyUsd: 300, email: ['ops@example.com'] };
+      c.budget = { monthlyUsd: 300, email: ['ops@example.com'], scope: 'app', anomalyDetection: { thresholdUsd: 20 } };
+      // A volume and an internal service: EFS and Service Connect (Cloud Map) too.
+      c.volumes = { files: { efs: {} } };
+      Object.assign(c.services.worker, { port: 9000, internal: true, mounts: { '/data': 'files' } });
     });
     await giveDomain(dir, app);
+    // Cost Explorer (the budget's tags and anomaly monitor) answered by its stand-in, in front of moto; billing has
+    // seen the tags already (else each deploy tries to activate them again, as it should).
+    const ce = await startCostExplorer(inject('standins').env.AWS_ENDPOINT_URL!, { seen: ['deploy-wizard:app', 'deploy-wizard:env'] });
+    onTestFinished(() => ce.close());
+    Object.assign(secrets, { AWS_ENDPOINT_URL: ce.url });
     const deployed = await runCli(['deploy', '--non-interactive'], { cwd: dir, env: secrets, cli });
     expectOk(deployed);
     const state = readState(dir);
