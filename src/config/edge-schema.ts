@@ -91,6 +91,12 @@ export const waf = z.strictObject({
 });
 
 export const edge = z.strictObject({
+  cdn: z
+    .boolean()
+    .optional()
+    .describe(
+      "CloudFront in front of the load balancer for every route, without a static site: the app's own Cache-Control decides what is cached; the load balancer then admits CloudFront only",
+    ),
   waf: waf
     .optional()
     .describe(

@@ -14,7 +14,9 @@ export const hasCognito = (config: Config): boolean => !!config.auth?.cognito;
  * Every web route is served through CloudFront (a site fronts the API routes, and the domain points at
  * the CDN): the load balancer then admits only CloudFront, and only requests carrying the origin secret.
  */
-export const lbBehindCdn = (config: Config): boolean => !!config.site && hasWebService(config);
+export const lbBehindCdn = (config: Config): boolean => hasCdn(config) && hasWebService(config);
+/** A CloudFront distribution: for a static site (and the web routes beside it), or in front of the load balancer alone (edge.cdn). */
+export const hasCdn = (config: Config): boolean => !!config.site || !!config.edge?.cdn;
 /** The web routes the distribution sends to the load balancer ("/*" stays the site's). */
 export const cdnRoutes = (config: Config): string[] =>
   Object.values(config.services)

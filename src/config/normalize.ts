@@ -364,13 +364,15 @@ export function checkEdge(c: Raw, ctx: Ctx): void {
     if (aliases.length > 9) issue(ctx, ['domain', 'aliases'], 'at most 9 aliases: an ACM certificate covers 10 names by default');
     if (!webs.length && !c.site) issue(ctx, ['domain'], 'nothing to point the domain at: add a web service (with a port) or a site');
   }
-  if (c.site && webs.length && c.loadBalancer?.certificateArn && !c.domain) {
+  if (c.edge?.cdn && !webs.length) issue(ctx, ['edge', 'cdn'], 'a CDN in front of the load balancer needs a web service (with a port); or remove edge.cdn');
+  if (c.edge?.cdn && c.site) issue(ctx, ['edge', 'cdn'], 'a site already puts CloudFront in front of the web routes; remove edge.cdn');
+  if ((c.site || c.edge?.cdn) && webs.length && c.loadBalancer?.certificateArn && !c.domain) {
     // CloudFront would call the load balancer by its AWS name over HTTP (the certificate covers another
     // name), and a listener with a certificate redirects HTTP to HTTPS on CloudFront's own host: a loop.
     issue(
       ctx,
       ['loadBalancer', 'certificateArn'],
-      'with a site, CloudFront reaches the load balancer over HTTP, which this certificate turns into a redirect loop; add "domain" (the wizard then makes the certificates) or remove loadBalancer.certificateArn',
+      'behind the CDN, CloudFront reaches the load balancer over HTTP, which this certificate turns into a redirect loop; add "domain" (the wizard then makes the certificates) or remove loadBalancer.certificateArn',
     );
   }
   if (c.site) {

@@ -8,6 +8,8 @@ import { ORIGIN_VERIFY_HEADER } from './origin-verify.js';
 export const CACHING_OPTIMIZED = '658327ea-f89d-4fab-a63d-7e88639e58f6';
 export const CACHING_DISABLED = '4135ea2d-6df8-44a3-9df3-4b5a84be39ad';
 export const ALL_VIEWER = '216adef6-5c7f-47e4-b989-5492eafa07d3';
+/** UseOriginCacheControlHeaders-QueryStrings: caches what the app's own Cache-Control allows, keyed by host and query string. */
+export const USE_ORIGIN_CACHE_CONTROL = '4cc15a8a-d715-48a4-82b8-cc0b614638fe';
 /** The hosted zone id every CloudFront alias record targets. */
 export const CLOUDFRONT_ZONE_ID = 'Z2FDTNDATAQYW2';
 
@@ -17,8 +19,8 @@ export const APP_ORIGIN = 'app';
 export interface DistributionInput {
   comment: string;
   callerReference: string;
-  /** The bucket's regional endpoint, e.g. my-bucket.s3.eu-west-1.amazonaws.com. */
-  bucketDomain: string;
+  /** The bucket's regional endpoint, e.g. my-bucket.s3.eu-west-1.amazonaws.com; absent for a CDN in front of the app alone (edge.cdn). */
+  bucketDomain?: string;
   originAccessControlId: string;
   /** The load balancer behind the web routes, if the app has web services. */
   app?: { dnsName: string; https: boolean; routes: string[]; originSecret?: string };
@@ -49,24 +51,28 @@ const ALL_METHODS = ['GET', 'HEAD', 'OPTIONS', 'PUT', 'POST', 'PATCH', 'DELETE']
 function errorResponses(i: DistributionInput): DistributionConfig['CustomErrorResponses'] {
   const items: NonNullable<DistributionConfig['CustomErrorResponses']>['Items'] = [];
   const codes = [403, 404];
-  if (i.app?.routes.length) return { Quantity: 0 };
+  if (i.app?.routes.length || i.bucketDomain === undefined) return { Quantity: 0 };
   if (i.spa) for (const c of codes) items.push({ ErrorCode: c, ResponsePagePath: '/index.html', ResponseCode: '200', ErrorCachingMinTTL: 10 });
   else if (i.notFoundPage) for (const c of codes) items.push({ ErrorCode: c, ResponsePagePath: '/404.html', ResponseCode: '404', ErrorCachingMinTTL: 10 });
   return { Quantity: items.length, ...(items.length ? { Items: items } : {}) };
 }
 
 export function distributionConfig(i: DistributionInput): DistributionConfig {
-  const origins: NonNullable<DistributionConfig['Origins']>['Items'] = [
-    {
-      Id: SITE_ORIGIN,
-      DomainName: i.bucketDomain,
-      OriginPath: '',
-      S3OriginConfig: { OriginAccessIdentity: '' },
-      OriginAccessControlId: i.originAccessControlId,
-    },
-  ];
-  const routes = i.app?.routes.filter((r) => r !== '/*') ?? [];
-  if (i.app && routes.length) {
+  const site = i.bucketDomain !== undefined;
+  const origins: NonNullable<DistributionConfig['Origins']>['Items'] = site
+    ? [
+        {
+          Id: SITE_ORIGIN,
+          DomainName: i.bucketDomain,
+          OriginPath: '',
+          S3OriginConfig: { OriginAccessIdentity: '' },
+          OriginAccessControlId: i.originAccessControlId,
+        },
+      ]
+    : [];
+  // Without a site every request goes to the app (the default behavior); with one, its routes other than "/*".
+  const routes = site ? (i.app?.routes.filter((r) => r !== '/*') ?? []) : [];
+  if (i.app && (routes.length || !site)) {
     origins.push({
       Id: APP_ORIGIN,
       DomainName: i.app.dnsName,
@@ -93,22 +99,35 @@ export function distributionConfig(i: DistributionInput): DistributionConfig {
     CachePolicyId: CACHING_DISABLED,
     OriginRequestPolicyId: ALL_VIEWER,
   }));
+  // The app alone: everything to the load balancer, cached only as far as the app's own Cache-Control says,
+  // with every header (the Host too), cookie and query string forwarded.
+  const appDefault = {
+    TargetOriginId: APP_ORIGIN,
+    ViewerProtocolPolicy: 'redirect-to-https' as const,
+    AllowedMethods: { Quantity: ALL_METHODS.length, Items: [...ALL_METHODS], CachedMethods: { Quantity: 2, Items: ['GET' as const, 'HEAD' as const] } },
+    Compress: true,
+    CachePolicyId: USE_ORIGIN_CACHE_CONTROL,
+    OriginRequestPolicyId: ALL_VIEWER,
+    FunctionAssociations: { Quantity: 0 },
+  };
   return {
     CallerReference: i.callerReference,
     Comment: i.comment,
     Enabled: true,
-    DefaultRootObject: 'index.html',
+    DefaultRootObject: site ? 'index.html' : '',
     Aliases: { Quantity: i.aliases.length, ...(i.aliases.length ? { Items: i.aliases } : {}) },
     Origins: { Quantity: origins.length, Items: origins },
-    DefaultCacheBehavior: {
-      TargetOriginId: SITE_ORIGIN,
-      ViewerProtocolPolicy: 'redirect-to-https',
-      AllowedMethods: { Quantity: 2, Items: ['GET', 'HEAD'], CachedMethods: { Quantity: 2, Items: ['GET', 'HEAD'] } },
-      Compress: true,
-      CachePolicyId: CACHING_OPTIMIZED,
-      // Always said, so a function no longer wanted is dropped from the behavior too.
-      FunctionAssociations: i.spaFunctionArn ? { Quantity: 1, Items: [{ EventType: 'viewer-request', FunctionARN: i.spaFunctionArn }] } : { Quantity: 0 },
-    },
+    DefaultCacheBehavior: site
+      ? {
+          TargetOriginId: SITE_ORIGIN,
+          ViewerProtocolPolicy: 'redirect-to-https',
+          AllowedMethods: { Quantity: 2, Items: ['GET', 'HEAD'], CachedMethods: { Quantity: 2, Items: ['GET', 'HEAD'] } },
+          Compress: true,
+          CachePolicyId: CACHING_OPTIMIZED,
+          // Always said, so a function no longer wanted is dropped from the behavior too.
+          FunctionAssociations: i.spaFunctionArn ? { Quantity: 1, Items: [{ EventType: 'viewer-request', FunctionARN: i.spaFunctionArn }] } : { Quantity: 0 },
+        }
+      : appDefault,
     CacheBehaviors: { Quantity: behaviors.length, ...(behaviors.length ? { Items: behaviors } : {}) },
     CustomErrorResponses: errorResponses(i),
     ViewerCertificate: i.certificateArn

@@ -20,6 +20,7 @@ import { unlessNotFound } from '../../src/aws/not-found.js';
 import { retryWhileInUse } from '../../src/aws/retry-in-use.js';
 import { waitFor } from '../../src/wait.js';
 import type { StepCode } from '../../src/pipeline/manifest.js';
+import { hasCdn } from '../../src/config/features.js';
 
 export interface CertificateOutput {
   zoneId: string;
@@ -49,7 +50,7 @@ interface Want {
 /** The certificates this config needs: one in the app's region for the load balancer (unless the user brings one), one in us-east-1 for CloudFront. */
 function wanted(ctx: StepContext): Want[] {
   const regional = hasWebService(ctx.config) && !ctx.config.loadBalancer?.certificateArn;
-  const edge = !!ctx.config.site;
+  const edge = hasCdn(ctx.config);
   if (regional && edge && ctx.region === GLOBAL_REGION) return [{ uses: ['regional', 'edge'], region: ctx.region, acm: (c) => c.aws.acm }];
   const out: Want[] = [];
   if (regional) out.push({ uses: ['regional'], region: ctx.region, acm: (c) => c.aws.acm });

@@ -7,6 +7,7 @@ import type { StepContext } from '../../src/pipeline/context.js';
 import type { Check, PlanItem } from '../../src/pipeline/step.js';
 import { CLOUDFRONT_ZONE_ID } from '../../src/site/distribution-config.js';
 import type { StepCode } from '../../src/pipeline/manifest.js';
+import { hasCdn } from '../../src/config/features.js';
 
 export interface DnsOutput {
   zoneId: string;
@@ -25,7 +26,7 @@ const names = (ctx: StepContext) => [ctx.config.domain!.name, ...ctx.config.doma
 
 /** The alias target: the CDN when there is a site (it fronts the API routes too), else the load balancer. */
 async function target(ctx: StepContext): Promise<{ dnsName: string; zoneId: string; ipv6: boolean; evaluateHealth: boolean }> {
-  if (ctx.config.site) return { dnsName: ctx.output('site').domainName, zoneId: CLOUDFRONT_ZONE_ID, ipv6: true, evaluateHealth: false };
+  if (hasCdn(ctx.config)) return { dnsName: ctx.output('site').domainName, zoneId: CLOUDFRONT_ZONE_ID, ipv6: true, evaluateHealth: false };
   const arn = loadBalancerOf(ctx)?.loadBalancerArn;
   if (!arn) throw new StepError('dns', 'point the domain: the app has no load balancer', { hint: 'Add a web service or a site, or remove domain.' });
   const lb = (await ctx.aws.elbv2.send(new DescribeLoadBalancersCommand({ LoadBalancerArns: [arn] }))).LoadBalancers![0]!;
@@ -101,7 +102,7 @@ async function conflicts(
 
 export const dns: StepCode<'dns'> = {
   async inputs(ctx) {
-    return { names: names(ctx), site: !!ctx.config.site, to: ctx.config.site ? ctx.output('site').domainName : (loadBalancerOf(ctx)?.dnsName ?? null) };
+    return { names: names(ctx), site: hasCdn(ctx.config), to: hasCdn(ctx.config) ? ctx.output('site').domainName : (loadBalancerOf(ctx)?.dnsName ?? null) };
   },
 
   async preflight(ctx) {
@@ -125,7 +126,7 @@ export const dns: StepCode<'dns'> = {
   async plan(ctx) {
     const z = await findZone(ctx, ctx.config.domain!.zone);
     // The load balancers the wizard makes answer on IPv4 only: without a site, a name has its A record alone.
-    const types = ctx.config.site ? (['A', 'AAAA'] as const) : (['A'] as const);
+    const types = hasCdn(ctx.config) ? (['A', 'AAAA'] as const) : (['A'] as const);
     const gone =
       'id' in z
         ? await stale(
@@ -134,7 +135,7 @@ export const dns: StepCode<'dns'> = {
             names(ctx).flatMap((n) => types.map((Type) => ({ Name: fqdn(n), Type }))),
           )
         : [];
-    const to = ctx.config.site ? 'the CDN' : 'the load balancer';
+    const to = hasCdn(ctx.config) ? 'the CDN' : 'the load balancer';
     const items: PlanItem[] = [];
     const prev = ctx.previous()?.target;
     for (const name of names(ctx)) {
@@ -144,7 +145,7 @@ export const dns: StepCode<'dns'> = {
       items.push({
         action: !have ? 'create' : ours ? 'keep' : 'update',
         resource: `Route 53 alias ${name}`,
-        detail: `A${ctx.config.site ? ' + AAAA' : ''} → ${to}${have && !ours ? ` (now ${at}; replaced only if this app made it)` : ''}`,
+        detail: `A${hasCdn(ctx.config) ? ' + AAAA' : ''} → ${to}${have && !ours ? ` (now ${at}; replaced only if this app made it)` : ''}`,
       });
     }
     for (const r of gone)

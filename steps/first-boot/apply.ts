@@ -12,6 +12,7 @@ import { loadBalancerOf } from '../../src/aws/load-balancer.js';
 import type { ServiceSpec } from '../../src/config/schema.js';
 import type { Check } from '../../src/pipeline/step.js';
 import type { StepCode } from '../../src/pipeline/manifest.js';
+import { hasCdn } from '../../src/config/features.js';
 
 export interface FirstBootCheck extends Check {
   ms: number;
@@ -144,7 +145,7 @@ export function probeTargets(ctx: StepContext, lb: Pick<LoadBalancerOutput, 'url
       let via = lb?.dnsName;
       if (ctx.config.domain && !ctx.settings.healthUrl && !explicit) {
         certName = ctx.config.domain.name;
-        if (ctx.config.site) via = ctx.output('site').domainName;
+        if (hasCdn(ctx.config)) via = ctx.output('site').domainName;
       } else if (cert && !ctx.settings.healthUrl && !explicit) {
         certName = nameToProbe(await certificateNames(ctx, cert));
         if (!certName) {

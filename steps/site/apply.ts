@@ -38,10 +38,11 @@ import { cdnRoutes } from '../../src/config/features.js';
 import type { StepCode } from '../../src/pipeline/manifest.js';
 
 export interface SiteOutput {
-  bucket: string;
-  files: number;
+  /** The site's bucket, files and their digest; absent for a CDN in front of the app alone (edge.cdn). */
+  bucket?: string;
+  files?: number;
   /** Digest of every file's name and content as uploaded. */
-  digest: string;
+  digest?: string;
   distributionId: string;
   distributionArn: string;
   /** The distribution's own name (dxxxx.cloudfront.net): where alias records point. */
@@ -75,7 +76,7 @@ const bucketOptions: BucketOptions = {
 const webRoutes = (ctx: StepContext) => cdnRoutes(ctx.config);
 
 /** With web routes on the distribution, the SPA fallback is a function on the site's behavior, not an error page for every origin. */
-export const usesSpaFunction = (ctx: StepContext) => ctx.config.site!.spa && webRoutes(ctx).length > 0;
+export const usesSpaFunction = (ctx: StepContext) => !!ctx.config.site?.spa && webRoutes(ctx).length > 0;
 
 async function runBuild(ctx: StepContext): Promise<void> {
   const [cmd, ...args] = ctx.config.site!.build!;
@@ -235,7 +236,7 @@ function wantConfig(ctx: StepContext, oacId: string, callerReference: string, or
   return distributionConfig({
     comment: distributionComment(ctx),
     callerReference,
-    bucketDomain: `${bucketOf(ctx)}.s3.${ctx.region}.amazonaws.com`,
+    ...(ctx.config.site ? { bucketDomain: `${bucketOf(ctx)}.s3.${ctx.region}.amazonaws.com` } : {}),
     originAccessControlId: oacId,
     app: lb
       ? { dnsName: lb.dnsName, https: lbHttps(ctx.config) && !!ctx.config.domain, routes: webRoutes(ctx), ...(originSecret ? { originSecret } : {}) }
@@ -243,9 +244,9 @@ function wantConfig(ctx: StepContext, oacId: string, callerReference: string, or
     aliases: cert?.names ?? [],
     certificateArn: cert?.edgeArn,
     webAclArn: ctx.config.edge?.waf ? ctx.output('waf').arn : undefined,
-    spa: ctx.config.site!.spa,
+    spa: !!ctx.config.site?.spa,
     ...(usesSpaFunction(ctx) ? { spaFunctionArn: spaFunctionArn(ctx) } : {}),
-    notFoundPage: existsSync(join(siteDir(ctx), '404.html')),
+    notFoundPage: !!ctx.config.site && existsSync(join(siteDir(ctx), '404.html')),
   });
 }
 
@@ -355,14 +356,32 @@ async function invalidate(ctx: StepContext, distributionId: string, keys: string
 // One token per process: with site.build the step runs on every deploy (the build decides what changed), and uploads only what did.
 const BUILD_RUN = randomUUID();
 
+/** edge.cdn: the distribution in front of the load balancer, with no bucket, files or origin access control. */
+async function applyCdnOnly(ctx: StepContext<'site'>): Promise<SiteOutput> {
+  const dist = await ensureDistribution(ctx, '');
+  if (dist.changed) await waitDeployed(ctx, dist.id);
+  // A site that became edge.cdn leaves its fallback function, once the distribution no longer names it.
+  if (await deleteSpaFunction(ctx, 10 * 60_000)) ctx.log.info('deleted the single-page fallback function: no longer needed');
+  return {
+    distributionId: dist.id,
+    distributionArn: dist.arn,
+    domainName: dist.domainName,
+    url: `https://${ctx.config.domain?.name ?? dist.domainName}`,
+  };
+}
+
 export const site: StepCode<'site'> = {
   async inputs(ctx) {
-    const s = ctx.config.site!;
+    const s = ctx.config.site;
     return {
-      dir: s.dir,
-      spa: s.spa,
-      content: s.build ? { build: s.build, run: BUILD_RUN } : siteDirProblem(ctx.configDir, s) ? 'missing' : manifestDigest(await filesOf(ctx)),
-      bucket: bucketOf(ctx),
+      ...(s
+        ? {
+            dir: s.dir,
+            spa: s.spa,
+            content: s.build ? { build: s.build, run: BUILD_RUN } : siteDirProblem(ctx.configDir, s) ? 'missing' : manifestDigest(await filesOf(ctx)),
+            bucket: bucketOf(ctx),
+          }
+        : { cdnOnly: true }),
       lb: loadBalancerOf(ctx)?.dnsName ?? null,
       // The version the load balancer's routes were set from: a rotated secret reaches CloudFront too.
       originSecret: loadBalancerOf(ctx)?.originSecretVersion ?? null,
@@ -375,6 +394,16 @@ export const site: StepCode<'site'> = {
   },
 
   async plan(ctx) {
+    if (!ctx.config.site) {
+      const found = await findDistribution(ctx).catch(() => undefined);
+      return [
+        {
+          action: found ? 'keep' : 'create',
+          resource: 'CloudFront distribution',
+          detail: "every route to the load balancer (which then admits CloudFront only), cached as the app's Cache-Control says, HTTPS",
+        },
+      ];
+    }
     const items: PlanItem[] = [];
     const bucket = bucketOf(ctx);
     const exists = (await probeBucket(ctx, bucket, await ownBuckets(ctx), bucketOptions)) === 'exists';
@@ -411,6 +440,7 @@ export const site: StepCode<'site'> = {
   },
 
   async apply(ctx) {
+    if (!ctx.config.site) return applyCdnOnly(ctx);
     if (ctx.config.site!.build) await runBuild(ctx);
     const files = await manifest(ctx);
     const bucket = bucketOf(ctx);
@@ -462,7 +492,7 @@ export const site: StepCode<'site'> = {
       const want = wantConfig(ctx, oac ?? '', got.DistributionConfig?.CallerReference ?? '', await originSecretOf(ctx));
       const ok = subsetEqual(got.DistributionConfig, want, EMULATOR_DROPS);
       checks.push({ name: `distribution ${out.distributionId}`, ok, detail: ok ? undefined : 'configuration differs' });
-      checks.push({ name: `bucket policy ${out.bucket}`, ok: !(await policyDrift(ctx, out.distributionArn)) });
+      if (ctx.config.site) checks.push({ name: `bucket policy ${out.bucket}`, ok: !(await policyDrift(ctx, out.distributionArn)) });
       if (usesSpaFunction(ctx)) {
         const fn = await spaFunctionState(ctx);
         checks.push({ name: 'single-page fallback function', ok: fn === 'current', detail: fn === 'current' ? undefined : fn });
@@ -474,6 +504,7 @@ export const site: StepCode<'site'> = {
   },
 
   summary(out) {
+    if (out.files === undefined) return { rows: [['CDN', `${out.domainName}, in front of the load balancer`]] };
     return {
       rows: [
         ['Site', out.url],

@@ -1,14 +1,14 @@
 import { arnIn, defineStep } from '../../src/pipeline/manifest.js';
 import { OWNED_BUCKET_CALLS } from '../../src/aws/grants.js';
 import { siteBucketName, spaFunctionName } from '../../src/aws/names.js';
-import { cdnRoutes } from '../../src/config/features.js';
+import { cdnRoutes, hasCdn } from '../../src/config/features.js';
 import { CDN_ASSUMPTION, CLOUDFRONT_10K_HTTPS, CLOUDFRONT_FUNCTION_MILLION, CLOUDFRONT_GB, pricesFor, round } from '../../src/pricing.js';
 
 export const manifest = defineStep({
   id: 'site',
-  title: 'Publish the static site (S3 + CloudFront)',
+  title: 'Publish the static site, or put the CDN in front of the app (CloudFront)',
   dependsOn: ['load-balancer', 'certificate', 'waf'],
-  enabled: (c) => !!c.site,
+  enabled: hasCdn,
   resources: (w) => {
     const b = siteBucketName({ app: w.app, env: w.env, account: w.account });
     return [
@@ -65,8 +65,8 @@ export const manifest = defineStep({
         size: `assumes ${gb} GB and ${requests / 1e6}M requests a month`,
         monthly: round(gb * CLOUDFRONT_GB + (requests / 10_000) * CLOUDFRONT_10K_HTTPS),
       },
-      { component: 'S3', size: 'site bucket, < 1 GB', monthly: round(pricesFor(config.region).p.s3GbMonth) },
-      ...(config.site!.spa && cdnRoutes(config).length
+      ...(config.site ? [{ component: 'S3', size: 'site bucket, < 1 GB', monthly: round(pricesFor(config.region).p.s3GbMonth) }] : []),
+      ...(config.site?.spa && cdnRoutes(config).length
         ? [
             {
               component: 'CloudFront Functions',

@@ -21,6 +21,7 @@ import { ownedBy, ownershipTags, type Check } from '../../src/pipeline/step.js';
 import { subsetEqual } from '../../src/subset-equal.js';
 import { waitFor } from '../../src/wait.js';
 import type { StepCode } from '../../src/pipeline/manifest.js';
+import { hasCdn } from '../../src/config/features.js';
 
 export interface WafOutput {
   arn: string;
@@ -38,7 +39,7 @@ declare module '../../src/pipeline/outputs.js' {
 }
 
 /** With a site, the firewall sits in front of the CDN, which is where every request arrives; else in front of the load balancer. */
-export const wafScope = (config: Config): 'REGIONAL' | 'CLOUDFRONT' => (config.site ? 'CLOUDFRONT' : 'REGIONAL');
+export const wafScope = (config: Config): 'REGIONAL' | 'CLOUDFRONT' => (hasCdn(config) ? 'CLOUDFRONT' : 'REGIONAL');
 const client = (ctx: StepContext): WAFV2Client => (wafScope(ctx.config) === 'CLOUDFRONT' ? ctx.aws.wafv2Edge : ctx.aws.wafv2);
 const visibility = (metric: string) => ({ SampledRequestsEnabled: true, CloudWatchMetricsEnabled: true, MetricName: metric });
 

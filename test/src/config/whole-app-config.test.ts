@@ -115,6 +115,30 @@ describe('whole-app config', () => {
     ],
     ['image and images together', (c: any) => (c.image = {}), 'images: use either image (one image) or images (several), not both'],
     ['a migrations service that does not exist', (c: any) => (c.migrations = { command: ['x'], service: 'api' }), 'migrations.service: no service "api"'],
+    ['edge.cdn with a site', (c: any) => ((c.edge = { cdn: true }), (c.site = { dir: 'web' })), 'edge.cdn: a site already puts CloudFront in front'],
+    [
+      'edge.cdn without a web service',
+      (c: any) => ((c.edge = { cdn: true }), (c.services = { worker: c.services.worker })),
+      'edge.cdn: a CDN in front of the load balancer needs a web service',
+    ],
+    ['a mount of a volume that is not declared', (c: any) => (c.services.ai.mounts = { '/data': 'store' }), 'services.ai.mounts./data: no volume "store"'],
+    [
+      'two volumes on different throughput modes',
+      (c: any) => (c.volumes = { aa: { efs: { throughputMode: 'elastic' } }, bb: { efs: { throughputMode: 'bursting' } } }),
+      'volumes.bb.efs.throughputMode: every volume is on one file system',
+    ],
+    ['an internal service without a port', (c: any) => (c.services.worker.internal = true), 'services.worker.internal: an internal service needs the port'],
+    ['an internal service with routes', (c: any) => (c.services.ai.internal = true), 'services.ai.routes: an internal service has no load balancer route'],
+    [
+      "an internal service's address that is also a secret",
+      (c: any) => (
+        (c.services.ai.internal = true),
+        delete c.services.ai.routes,
+        delete c.services.ai.healthCheckPath,
+        (c.secrets = { AI_URL: { prompt: 'url' } })
+      ),
+      'services.ai: its address is given to the other services as AI_URL',
+    ],
     [
       'a schedule key that is not a name',
       (c: any) => (c.schedules['a-very-long-schedule-nm'] = { service: 'worker', cron: 'rate(5 minutes)' }),
