@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { filterPatternProblem } from './filter-pattern.js';
 
 // The keys that page someone when the app is unwell and when it costs more
 // than planned: alarms and budget.
@@ -55,7 +56,15 @@ const customAlarm = z.strictObject({
 /** An alarm on lines of the app's log group that match a CloudWatch Logs filter pattern. */
 const logPattern = z.strictObject({
   name: alarmName.describe('the metric filter and the alarm are named <app>-<env>-<name>'),
-  pattern: z.string().min(1).max(1024).describe('a CloudWatch Logs filter pattern, such as { $.level = "error" } or "ERROR"'),
+  pattern: z
+    .string()
+    .min(1)
+    .max(1024)
+    .superRefine((p, ctx) => {
+      const problem = filterPatternProblem(p);
+      if (problem) ctx.addIssue({ code: 'custom', message: `not a CloudWatch Logs filter pattern: ${problem}` });
+    })
+    .describe('a CloudWatch Logs filter pattern, such as { $.level = "error" } or "ERROR"'),
   threshold: z.number().int().min(1).describe('matching lines per period that make it alarm'),
   periodMinutes: z.number().int().min(1).max(1440).default(5),
   evaluationPeriods: z.number().int().min(1).max(100).default(1),
