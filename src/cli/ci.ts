@@ -19,6 +19,10 @@ first (deploy-wizard state init, then state push).
   --branch NAME       the branch whose pushes deploy (default main)
   --github-env NAME   trust the GitHub environment NAME instead of the branch
   --list              the workflows it has written in this checkout: env, branch, role
+  --promote-from ENV  a workflow that runs, on demand, exactly the images ENV runs
+                      (deploy --images-from ENV: copied by digest, no build), as
+                      the GitHub environment --github-env (default: this env),
+                      which can require a reviewer's approval
   --owner-id N, --repo-id N
                       GitHub's numeric ids of the owner and the repository, for the
                       subject format repositories made since 2026-07-15 send
@@ -35,6 +39,7 @@ which this command writes and the deploy role can never change.`,
     'owner-id': { type: 'string', of },
     'repo-id': { type: 'string', of },
     list: { type: 'boolean', of },
+    'promote-from': { type: 'string', of },
   },
   check(v) {
     const problems: string[] = [];
@@ -48,6 +53,8 @@ which this command writes and the deploy role can never change.`,
     if (repo !== undefined && !/^[A-Za-z0-9-]+\/[A-Za-z0-9._-]+$/.test(repo)) problems.push(`--repo ${repo}: expected OWNER/NAME, as in github.com/OWNER/NAME`);
     const branch = str(v, 'branch');
     if (branch !== undefined && !/^[A-Za-z0-9._/-]+$/.test(branch)) problems.push(`--branch ${branch}: not a branch name`);
+    const from = str(v, 'promote-from');
+    if (from !== undefined && !/^[a-z][a-z0-9-]{0,30}$/.test(from)) problems.push(`--promote-from ${from}: not an env name`);
     const env = str(v, 'github-env');
     if (env !== undefined && !/^[A-Za-z0-9._ -]{1,255}$/.test(env)) problems.push(`--github-env ${env}: not a GitHub environment name`);
     return problems;
@@ -61,6 +68,7 @@ which this command writes and the deploy role can never change.`,
         branch: str(v, 'branch'),
         githubEnv: str(v, 'github-env'),
         ...(v.list === true ? { list: true } : {}),
+        ...(str(v, 'promote-from') ? { promoteFrom: str(v, 'promote-from') } : {}),
         ...(ownerId && repoId ? { ownerId: Number(ownerId), repoId: Number(repoId) } : {}),
       },
     };

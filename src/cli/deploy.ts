@@ -1,4 +1,4 @@
-import { APPLY_IMMEDIATELY, APPLY_IMMEDIATELY_HELP, SKIP_MIGRATIONS, SKIP_MIGRATIONS_HELP, bool, type Command } from './command.js';
+import { APPLY_IMMEDIATELY, APPLY_IMMEDIATELY_HELP, SKIP_MIGRATIONS, SKIP_MIGRATIONS_HELP, bool, str, type Command } from './command.js';
 import { INIT_FLAGS, initOptions } from './init.js';
 
 export const deploy: Command = {
@@ -12,12 +12,16 @@ shows the plan and the monthly cost, and asks before changing anything.
 If a step fails, run the same command again: it resumes there.
 
 ${APPLY_IMMEDIATELY_HELP}
-${SKIP_MIGRATIONS_HELP}`,
-  flags: { ...INIT_FLAGS, ...APPLY_IMMEDIATELY, ...SKIP_MIGRATIONS },
+${SKIP_MIGRATIONS_HELP}
+  --images-from ENV    promote: run exactly the images ENV runs (copied into this
+                       env's repositories by digest, no build) instead of
+                       building from the context`,
+  flags: { ...INIT_FLAGS, ...APPLY_IMMEDIATELY, ...SKIP_MIGRATIONS, 'images-from': { type: 'string', of: 'deploy' } },
   options: (v) => ({
     ...initOptions(v),
     ...(bool(v, 'apply-immediately') ? { applyImmediately: true } : {}),
     ...(bool(v, 'skip-migrations') ? { skipMigrations: true } : {}),
+    ...(str(v, 'images-from') ? { imagesFrom: str(v, 'images-from') } : {}),
   }),
   run: async (opts, io) => (await import('../commands/deploy.js')).deployCommand(opts, io),
 };

@@ -42,8 +42,12 @@ export async function ciCommand(opts: CommonOptions, io: Io, rest: string[]): Pr
   let loaded = await loadConfig(configPath, opts.env);
   const app = loaded.config.app;
   const gitRoot = gitTopLevel(loaded.dir) ?? loaded.dir;
-  const f = opts.ci ?? {};
+  // A promotion runs as a GitHub environment (default: the env's own name), whose reviewers can hold it for approval;
+  // the role then trusts that environment's token, not a branch's.
+  const f = opts.ci?.promoteFrom ? { ...opts.ci, githubEnv: opts.ci.githubEnv ?? opts.env } : (opts.ci ?? {});
   const problems: string[] = [];
+  if (f.promoteFrom === opts.env)
+    problems.push(`--promote-from ${f.promoteFrom}: that is the env this workflow deploys; name the env whose images to run here`);
   let repo = f.repo ?? originRepo(loaded.dir);
   if (!repo && interactive) {
     const v = await clack.text({ message: 'GitHub repository (OWNER/NAME)', validate: (x) => (x && /^[\w.-]+\/[\w.-]+$/.test(x) ? undefined : 'OWNER/NAME') });
@@ -101,6 +105,7 @@ export async function ciCommand(opts: CommonOptions, io: Io, rest: string[]): Pr
     partition,
     state: { bucket: loc.bucket, prefix: loc.prefix },
     deployRoleName: name,
+    ...(f.promoteFrom ? { promoteFrom: f.promoteFrom } : {}),
   });
   const roleWhere = { app, env: opts.env, account: session.account, region: session.region, config: loaded.config };
   let provider: Awaited<ReturnType<typeof ensureGithubProvider>>;
@@ -136,6 +141,7 @@ export async function ciCommand(opts: CommonOptions, io: Io, rest: string[]): Pr
     roleArn: role.arn,
     branch,
     githubEnv: f.githubEnv,
+    ...(f.promoteFrom ? { promoteFrom: f.promoteFrom } : {}),
     version: ownVersion(),
     configPath: relative(gitRoot, loaded.path) || 'deploy-wizard.json',
   });
@@ -217,14 +223,14 @@ async function listWorkflows(opts: CommonOptions, io: Io): Promise<number> {
   const loaded = await loadConfig(resolve(io.cwd, opts.configPath), opts.env);
   const dir = join(gitTopLevel(loaded.dir) ?? loaded.dir, '.github/workflows');
   const files = existsSync(dir) ? (await readdir(dir)).filter((f) => /^deploy-wizard(-[a-z0-9-]+)?\.yml$/.test(f)).sort() : [];
-  const rows: { file: string; app: string; env: string; branch: string; role: string }[] = [];
+  const rows: { file: string; app: string; env: string; branch: string; role: string; promoteFrom?: string }[] = [];
   for (const file of files) {
     const h = readWorkflowHeader(await readFile(join(dir, file), 'utf8'));
     if (h) rows.push({ file: `.github/workflows/${file}`, ...h });
   }
   if (opts.json) {
     io.stdout.write(
-      `${JSON.stringify({ step: 'ci', status: 'done', message: rows.map((r) => `${r.env} ${r.branch} ${r.role} ${r.file}`).join('; '), timestamp: new Date().toISOString() })}\n`,
+      `${JSON.stringify({ step: 'ci', status: 'done', message: rows.map((r) => `${r.env} ${r.promoteFrom ? `from:${r.promoteFrom}` : r.branch} ${r.role} ${r.file}`).join('; '), timestamp: new Date().toISOString() })}\n`,
     );
     return 0;
   }
@@ -234,6 +240,8 @@ async function listWorkflows(opts: CommonOptions, io: Io): Promise<number> {
   }
   const w = Math.max(...rows.map((r) => r.env.length), 3);
   for (const r of rows)
-    io.stdout.write(`${r.env.padEnd(w)}  on push to ${r.branch}  role ${r.role}  ${r.file}${r.app !== loaded.config.app ? `  (app ${r.app})` : ''}\n`);
+    io.stdout.write(
+      `${r.env.padEnd(w)}  ${r.promoteFrom ? `on demand, ${r.promoteFrom}'s images` : `on push to ${r.branch}`}  role ${r.role}  ${r.file}${r.app !== loaded.config.app ? `  (app ${r.app})` : ''}\n`,
+    );
   return 0;
 }

@@ -22,6 +22,8 @@ import { clientOptionsFor } from '../aws/client-options.js';
 import { connectDocker } from '../docker/connect.js';
 import { collectSecretInputs, missingSecretProblems } from '../secrets/inputs.js';
 import type { StepOutputs } from '../pipeline/step.js';
+import type { Settings } from '../pipeline/context.js';
+import { openState } from '../state/open-state.js';
 import { scheduledForDeletion } from '../secrets/store.js';
 import { loadDigestCache, saveDigestCache } from '../docker/digest-cache-file.js';
 import { appSecretName } from '../aws/names.js';
@@ -91,12 +93,12 @@ export async function deployApp(opts: CommonOptions, io: Io): Promise<number> {
           if (clack.isCancel(v)) throw new InterruptedError('deploy: cancelled', 'Nothing was changed.');
           secretValues[m.key] = v;
         }
-        return { peek, secretValues };
+        return { peek, secretValues, promoteFrom: opts.imagesFrom ? await imagesOf(loaded, opts, io, opts.imagesFrom) : undefined };
       },
       // Read-only checks of the account (network egress, subnets per AZ) before anything is locked, written or created.
       beforeLock: ({ session, checked }) => preflightSteps(session, checked.peek, io, { secretValues: checked.secretValues, allowRemovals }),
     },
-    async ({ session, store, state, lock, checked: { secretValues } }) => {
+    async ({ session, store, state, lock, checked: { secretValues, promoteFrom } }) => {
       if (lock!.brokeStale)
         note(
           `Took over a stale lock from pid ${lock!.brokeStale.pid} on ${lock!.brokeStale.host} (${lock!.brokeStale.command}), which ${store.kind === 's3' ? 'stopped renewing its lease' : 'is no longer running'}.`,
@@ -157,6 +159,7 @@ export async function deployApp(opts: CommonOptions, io: Io): Promise<number> {
           allowRemovals,
           applyImmediately: opts.applyImmediately,
           skipMigrations: opts.skipMigrations,
+          ...(promoteFrom ? { promoteFrom } : {}),
         });
         await runSteps({
           steps: session.steps,
@@ -218,4 +221,31 @@ async function confirmRestore(session: Session, io: Io): Promise<boolean> {
   if (clack.isCancel(ok)) throw new InterruptedError('deploy: cancelled', 'Nothing was changed.');
   if (!ok) io.stderr.write('Not restoring it; the secrets step will stop with an error.\n');
   return ok;
+}
+
+/**
+ * deploy --images-from ENV: the images ENV's last deploy pushed, read from its state (in the same place as this
+ * env's, unlocked: only read), checked before any AWS call.
+ */
+async function imagesOf(loaded: LoadedConfig, opts: CommonOptions, io: Io, from: string): Promise<NonNullable<Settings['promoteFrom']>> {
+  const key = '--images-from';
+  if (from === opts.env) throw new InputError(`${key}: ${from} is the env being deployed`, [`${key}: name the env whose images to run here, such as staging`]);
+  const state = await openState(loaded, { ...opts, env: from }, io).load(loaded.config.app, systemClock.now());
+  const pushed = (state.steps['ecr-push']?.outputs as StepOutputs['ecr-push'] | undefined)?.images ?? {};
+  const missing = Object.keys(loaded.config.images).filter((name) => !pushed[name]);
+  if (missing.length)
+    throw new InputError(
+      `${key}: ${from} has no deployed ${missing.join(', ')} image${missing.length > 1 ? 's' : ''}`,
+      [`${key}: deploy ${from} first (deploy-wizard deploy --env ${from}), or deploy without ${key} to build here`],
+      { hint: 'Nothing has been created.' },
+    );
+  return {
+    env: from,
+    images: Object.fromEntries(
+      Object.keys(loaded.config.images).map((name) => {
+        const i = pushed[name]!;
+        return [name, { repositoryName: i.repositoryName, imageDigest: i.imageDigest, imageTag: i.imageTag }];
+      }),
+    ),
+  };
 }

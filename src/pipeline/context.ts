@@ -28,6 +28,11 @@ export interface Settings {
   healthUrl?: string;
   /** Digests of build-context files from earlier runs, so unchanged files are not read again; updated in place. */
   digestCache?: DigestCache;
+  /**
+   * deploy --images-from ENV: the images ENV runs, by name, to copy into this env's repositories (by digest, no
+   * build) instead of building from the context.
+   */
+  promoteFrom?: { env: string; images: Record<string, { repositoryName: string; imageDigest: string; imageTag: string }> };
   /** Environment variables visible to build args (`{ "env": "NAME" }`). Never logged. */
   buildEnv: Readonly<Record<string, string | undefined>>;
 }

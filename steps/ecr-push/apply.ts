@@ -16,7 +16,7 @@ import { StalledError, followProgress } from '../../src/docker/follow-progress.j
 import { hashContext, listContext, packContext } from '../../src/docker/build-context.js';
 import { canonicalJson } from '../../src/canonical-json.js';
 import { STATE_DIR } from '../../src/state/state-paths.js';
-import { imageArchitecture, manifestDigest } from '../../src/docker/registry.js';
+import { copyImage, imageArchitecture, manifestDigest } from '../../src/docker/registry.js';
 import { loadTemplate } from '../../src/templates.js';
 import { ownedBy, ownershipTags, type Check, type PlanItem } from '../../src/pipeline/step.js';
 import { unlessNotFound, isError } from '../../src/aws/not-found.js';
@@ -357,6 +357,17 @@ async function buildAndPush(ctx: StepContext, img: Img, c: Content, ref: string,
 async function planImage(ctx: StepContext<'ecr-push'>, img: Img, auth: () => Promise<RegistryAuth>): Promise<PlanItem[]> {
   const name = repositoryName(ctx, img.name);
   const items: PlanItem[] = [];
+  const from = ctx.settings.promoteFrom;
+  if (from) {
+    const src = from.images[img.name];
+    return [
+      {
+        action: ctx.previous()?.images?.[img.name]?.imageDigest === src?.imageDigest ? 'keep' : 'update',
+        resource: `image ${name}`,
+        detail: src ? `${from.env}'s ${src.imageDigest.slice(0, 19)}, copied by digest (no build)` : `${from.env} runs no image ${img.name}`,
+      },
+    ];
+  }
   const repo = await findRepository(ctx, name);
   if (!repo) items.push({ action: 'create', resource: `ECR repository ${name}`, detail: 'immutable tags, scan on push, keep last 20 images' });
   else {
@@ -380,7 +391,41 @@ async function planImage(ctx: StepContext<'ecr-push'>, img: Img, auth: () => Pro
   return items;
 }
 
+/**
+ * deploy --images-from: the exact image another env runs, copied into this env's repository by digest (the
+ * registry's own API: no build, no Docker), under the source's tag; where this repository already holds that tag
+ * for another build (tags are immutable), under the tag with the digest's first characters after it.
+ */
+async function promoteImage(ctx: StepContext<'ecr-push'>, img: Img, auth: RegistryAuth): Promise<ImageOutput> {
+  const from = ctx.settings.promoteFrom!;
+  const src = from.images[img.name];
+  if (!src)
+    throw new StepError('ecr-push', `copy image: ${from.env} runs no image ${img.name}`, {
+      hint: `Deploy ${from.env} with this config's images first, or deploy without --images-from to build them here.`,
+    });
+  const name = repositoryName(ctx, img.name);
+  const repo = await ensureRepository(ctx, name, img);
+  const ref = `${auth.endpoint.host}/${name}`;
+  let tag = src.imageTag;
+  const have = await manifestDigest(auth.endpoint, auth, name, tag, ctx.signal);
+  if (have && have !== src.imageDigest) tag = `${src.imageTag}-${src.imageDigest.replace(/^sha256:/, '').slice(0, 12)}`;
+  let digest = have === src.imageDigest ? have : await manifestDigest(auth.endpoint, auth, name, tag, ctx.signal);
+  if (digest === src.imageDigest) ctx.log.info(`image ${name}:${tag} is already ${from.env}'s; nothing to copy`);
+  else {
+    ctx.log.info(`copying ${from.env}'s image ${src.repositoryName}@${src.imageDigest.slice(0, 19)} to ${name}:${tag} (no build)`);
+    digest = await copyImage(auth.endpoint, auth, src.repositoryName, src.imageDigest, name, tag, ctx.signal).catch((e: Error) => {
+      throw new StepError('ecr-push', `copy image: ${ctx.log.redact(e.message)}`, {
+        hint: `Check that ${from.env}'s image is still in ${src.repositoryName} (the lifecycle keeps the last 20), then run again.`,
+      });
+    });
+  }
+  const repositoryUri = repo.repositoryUri ?? ref;
+  const architecture = await imageArchitecture(auth.endpoint, auth, name, digest!, ctx.signal);
+  return { repositoryName: name, repositoryUri, imageTag: tag, imageDigest: digest!, imageUri: `${repositoryUri}@${digest}`, architecture };
+}
+
 async function applyImage(ctx: StepContext<'ecr-push'>, img: Img, auth: RegistryAuth): Promise<ImageOutput> {
+  if (ctx.settings.promoteFrom) return promoteImage(ctx, img, auth);
   const name = repositoryName(ctx, img.name);
   const c = await content(ctx, img);
   const { tag } = c;
@@ -407,8 +452,13 @@ function lazyAuth(ctx: StepContext): () => Promise<RegistryAuth> {
 
 export const ecrPush: StepCode<'ecr-push'> = {
   async inputs(ctx) {
+    const from = ctx.settings.promoteFrom;
     const images: Record<string, { repository: string; tag: string }> = {};
-    for (const img of imagesOf(ctx)) images[img.name] = { repository: repositoryName(ctx, img.name), tag: (await content(ctx, img)).tag };
+    for (const img of imagesOf(ctx))
+      images[img.name] = {
+        repository: repositoryName(ctx, img.name),
+        tag: from ? `${from.env}@${from.images[img.name]?.imageDigest ?? '?'}` : (await content(ctx, img)).tag,
+      };
     return { images, registry: ctx.settings.registryOverride ?? '' };
   },
 

@@ -277,7 +277,7 @@ const CASES: Case[] = [
   {
     name: 'a site with a load balancer certificate and no domain (CloudFront would loop on the redirect)',
     edit: (c) => (apiOnly(c), (c.site = { dir: 'www' }), (c.loadBalancer = { certificateArn: 'arn:aws:acm:us-east-1:123456789012:certificate/abc' })),
-    says: /loadBalancer\.certificateArn: with a site, CloudFront reaches the load balancer over HTTP/,
+    says: /loadBalancer\.certificateArn: behind the CDN, CloudFront reaches the load balancer over HTTP/,
   },
   {
     name: 'a site beside a web service that also claims /*',

@@ -172,6 +172,38 @@ describe('ci github', () => {
     ]);
   });
 
+  it("a promotion workflow: on demand only, as the env's GitHub environment, deploying with --images-from; its role reads the source env's state and images and writes neither", async () => {
+    const bucket = await stateBucket();
+    const { dir, app } = makeApp((c) => (c.state = { backend: 's3', bucket, prefix: 'stages/' }));
+    execFileSync('git', ['init', '-q'], { cwd: dir });
+    const r = await runCli(['ci', 'github', '--repo', 'acme/shop', '--env', 'prod', '--promote-from', 'staging', '--non-interactive'], { cwd: dir });
+    expect(r.code, r.stderr).toBe(0);
+    const text = readFileSync(join(dir, '.github/workflows/deploy-wizard-prod.yml'), 'utf8');
+    expect((await createLinter())(text, '.github/workflows/deploy-wizard-prod.yml')).toEqual([]);
+    expect(text).toContain('--non-interactive --env prod --images-from staging');
+    expect(text).not.toContain('push:');
+    expect(text).toContain('workflow_dispatch:');
+    expect(text).toContain('environment: "prod"');
+    // The role trusts the GitHub environment's token (whose reviewers can hold the run), not a branch's.
+    const trust = decode((await iam().send(new GetRoleCommand({ RoleName: `${app}-prod-deploy` }))).Role!.AssumeRolePolicyDocument);
+    expect(trust.Statement[0].Condition.StringEquals['token.actions.githubusercontent.com:sub']).toContain('repo:acme/shop:environment:prod');
+    const policy = await attachedPolicy(`${app}-prod-deploy`);
+    const staging = `arn:aws:s3:::${bucket}/stages/${app}/staging.state.json`;
+    const repo = (env: string) => `arn:aws:ecr:us-east-1:123456789012:repository/${app}-${env}`;
+    expect(allows(policy, 's3:GetObject', staging)).toBe(true);
+    expect(allows(policy, 's3:PutObject', staging)).toBe(false);
+    expect(allows(policy, 'ecr:BatchGetImage', repo('staging'))).toBe(true);
+    expect(allows(policy, 'ecr:GetDownloadUrlForLayer', repo('staging'))).toBe(true);
+    expect(allows(policy, 'ecr:PutImage', repo('staging'))).toBe(false);
+    expect(allows(policy, 'ecr:BatchGetImage', repo('sandbox'))).toBe(false);
+    expect(allows(policy, 'ecr:PutImage', repo('prod'))).toBe(true);
+    const list = await runCli(['ci', 'github', '--list'], { cwd: dir });
+    expect(list.stdout.trim()).toBe(`prod  on demand, staging's images  role ${app}-prod-deploy  .github/workflows/deploy-wizard-prod.yml`);
+    const same = await runCli(['ci', 'github', '--repo', 'acme/shop', '--env', 'prod', '--promote-from', 'prod', '--non-interactive'], { cwd: dir });
+    expect(same.code).toBe(2);
+    expect(same.stderr).toContain('--promote-from prod: that is the env this workflow deploys');
+  });
+
   it("trusts GitHub's immutable subject too, with the canonical casing and ids read from its API, and warns of an environment any branch may use", async () => {
     const bucket = await stateBucket();
     const { dir, app } = makeApp((c) => (c.state = { backend: 's3', bucket, prefix: 'ledger/' }));
