@@ -127,6 +127,7 @@ export async function deployApp(opts: CommonOptions, io: Io): Promise<number> {
             digestCache,
             applyImmediately: opts.applyImmediately,
             skipMigrations: opts.skipMigrations,
+            ...(promoteFrom ? { promoteFrom } : {}),
           });
           clack.note(formatPlan(plan.plans), `Plan for ${session.loaded.config.app} (${opts.env}) in ${session.region}`);
           clack.note(formatCost(plan.cost), 'Estimated monthly cost');
