@@ -12,7 +12,7 @@ import type { AwsClients } from '../aws/clients.js';
 import { findCluster, findInstance, ownClusters, ownInstances } from '../aws/rds-instance.js';
 import { fit, rdsIdentifier } from '../aws/names.js';
 import { isError, unlessNotFound } from '../aws/not-found.js';
-import { ownedBy } from '../pipeline/step.js';
+import { ownedBy, ownershipTags } from '../pipeline/step.js';
 import { InputError, WizardError } from '../errors.js';
 import { waitFor } from '../wait.js';
 import { deleteCluster, deleteInstance } from '../aws/delete-database.js';
@@ -27,12 +27,7 @@ interface Where {
   note: (line: string) => void;
 }
 
-const tags = (w: Where, snapshot: string) => [
-  { Key: 'deploy-wizard:app', Value: w.app },
-  { Key: 'deploy-wizard:env', Value: w.env },
-  { Key: 'deploy-wizard:step', Value: 'rds' },
-  { Key: 'deploy-wizard:restored-from', Value: snapshot },
-];
+const tags = (w: Where, snapshot: string) => [...ownershipTags(w, 'rds'), { Key: 'deploy-wizard:restored-from', Value: snapshot }];
 
 /** The next free <app>-<env>-r<N>: one past every restore's instance there is (and the one being made). */
 export async function nextRestoreIdentifier(w: Where): Promise<string> {

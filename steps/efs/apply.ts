@@ -21,7 +21,7 @@ import type { StepCode } from '../../src/pipeline/manifest.js';
 import { ownedBy, ownershipTags, type Check, type PlanItem } from '../../src/pipeline/step.js';
 import { StepError } from '../../src/errors.js';
 import { isError } from '../../src/aws/not-found.js';
-import { waitFor } from '../../src/wait.js';
+import { waitFor, type Poll } from '../../src/wait.js';
 import { canonicalJson } from '../../src/canonical-json.js';
 import { accessPoints, fileSystemToken, findFileSystem, mountTargets, removeAccessPoints, VOLUME_TAG, volumeOf } from '../../src/aws/efs.js';
 import { fileSystemPolicy } from '../../src/aws/efs-policy.js';
@@ -77,6 +77,20 @@ const accessPointToken = (ctx: StepContext, name: string, v: Volume) =>
     .digest('hex')
     .slice(0, 64);
 
+/** The one wait of this step's creates: EFS answers within a minute or two; polled from a second apart, given ten. */
+const efsWait = <T>(ctx: StepContext, what: string, typical: string, poll: () => Promise<Poll<T>>) =>
+  waitFor({
+    stepId: 'efs',
+    what,
+    clock: ctx.clock,
+    signal: ctx.signal,
+    deadlineMs: 10 * 60_000,
+    firstDelayMs: 1_000,
+    typical,
+    onStatus: (l) => ctx.log.info(l),
+    poll,
+  });
+
 async function ensureFileSystem(ctx: StepContext): Promise<FileSystemDescription> {
   let fs = await findFileSystem(ctx);
   if (fs && !ownedBy(ctx, fs.Tags)) {
@@ -103,21 +117,11 @@ async function ensureFileSystem(ctx: StepContext): Promise<FileSystemDescription
       fs = await findFileSystem(ctx);
     }
   }
-  return waitFor({
-    stepId: 'efs',
-    what: `EFS file system ${fs!.FileSystemId}`,
-    clock: ctx.clock,
-    signal: ctx.signal,
-    deadlineMs: 10 * 60_000,
-    firstDelayMs: 1_000,
-    typical: 'under a minute',
-    onStatus: (l) => ctx.log.info(l),
-    poll: async () => {
-      const cur = await findFileSystem(ctx);
-      const state = cur?.LifeCycleState ?? 'missing';
-      return { done: state === 'available', value: cur, status: state, ...(state === 'error' ? { fatal: 'the file system is in the error state' } : {}) };
-    },
-  }) as Promise<FileSystemDescription>;
+  return efsWait(ctx, `EFS file system ${fs!.FileSystemId}`, 'under a minute', async () => {
+    const cur = await findFileSystem(ctx);
+    const state = cur?.LifeCycleState ?? 'missing';
+    return { done: state === 'available', value: cur!, status: state, ...(state === 'error' ? { fatal: 'the file system is in the error state' } : {}) };
+  });
 }
 
 /** Throughput mode, lifecycle, backups and the file system policy, each written only when it differs. */
@@ -181,19 +185,9 @@ async function ensureMountTargets(ctx: StepContext, fs: FileSystemDescription): 
     if (groups.length !== 1 || groups[0] !== sg)
       await ctx.aws.efs.send(new ModifyMountTargetSecurityGroupsCommand({ MountTargetId: mt.MountTargetId, SecurityGroups: [sg] }));
   }
-  await waitFor({
-    stepId: 'efs',
-    what: `the mount targets of EFS ${id}`,
-    clock: ctx.clock,
-    signal: ctx.signal,
-    deadlineMs: 10 * 60_000,
-    firstDelayMs: 1_000,
-    typical: '1-2 min',
-    onStatus: (l) => ctx.log.info(l),
-    poll: async () => {
-      const left = (await mountTargets(ctx, id)).filter((m) => m.LifeCycleState !== 'available');
-      return { done: !left.length, status: left.length ? `${left.length} ${left[0]!.LifeCycleState}` : 'available' };
-    },
+  await efsWait(ctx, `the mount targets of EFS ${id}`, '1-2 min', async () => {
+    const left = (await mountTargets(ctx, id)).filter((m) => m.LifeCycleState !== 'available');
+    return { done: !left.length, status: left.length ? `${left.length} ${left[0]!.LifeCycleState}` : 'available' };
   });
   return [...zones].sort();
 }

@@ -7,6 +7,7 @@ import { makeExampleApp, readState, ROOT, runCli } from '../helpers/cli.js';
 import { giveDomain } from '../helpers/hosted-zone.js';
 import { loadAllSteps } from '../../steps/index.js';
 import { expectOk } from '../helpers/expect-ok.js';
+import { stepStatuses } from '../helpers/events.js';
 import { startCostExplorer } from '../helpers/cost-explorer.js';
 
 // `npx deploy-wizard` must work from the published tarball, not just the repo: the bundle (bundle/, made by
@@ -65,15 +66,7 @@ describe('packed package', () => {
     expect(state.steps['first-boot'].outputs.checks.every((c: { ok: boolean }) => c.ok)).toBe(true);
     const again = await runCli(['deploy', '--non-interactive', '--json'], { cwd: dir, env: secrets, cli });
     expectOk(again);
-    const statuses = new Set(
-      again.stdout
-        .split('\n')
-        .filter(Boolean)
-        .map((l) => JSON.parse(l))
-        .filter((e) => e.step !== 'deploy')
-        .map((e) => e.status),
-    );
-    expect([...statuses]).toEqual(['unchanged']);
+    expect(stepStatuses(again.stdout)).toEqual(['unchanged']);
 
     const schema = JSON.parse(readFileSync(join(ROOT, 'schema/deploy-wizard.schema.json'), 'utf8'));
     expect(schema.required).toEqual(expect.arrayContaining(['app', 'region']));

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { DescribeTaskDefinitionCommand, ECSClient } from '@aws-sdk/client-ecs';
 import { makeApp, readState, runCli } from '../helpers/cli.js';
 import { expectOk } from '../helpers/expect-ok.js';
+import { stepStatuses } from '../helpers/events.js';
 
 const ecs = new ECSClient({ region: 'us-east-1' });
 
@@ -29,15 +30,7 @@ describe('deploy --images-from: promote what another env runs', () => {
     // Again: the image is there already; nothing is copied or built.
     const again = await runCli(['deploy', '--non-interactive', '--images-from', 'staging', '--json'], { cwd: dir });
     expectOk(again);
-    const statuses = new Set(
-      again.stdout
-        .split('\n')
-        .filter(Boolean)
-        .map((l) => JSON.parse(l))
-        .filter((e) => e.step !== 'deploy')
-        .map((e) => e.status),
-    );
-    expect([...statuses]).toEqual(['unchanged']);
+    expect(stepStatuses(again.stdout)).toEqual(['unchanged']);
 
     const self = await runCli(['deploy', '--non-interactive', '--images-from', 'prod'], { cwd: dir });
     expect(self.code).toBe(2);

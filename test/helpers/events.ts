@@ -28,3 +28,12 @@ export function assertEvents(stdout: string): void {
   const p = eventProblems(stdout);
   if (p.length) throw new Error(`--json output does not match schema/events.schema.json:\n${p.join('\n')}`);
 }
+
+/** The statuses the step events of a --json run reported, each once (the run's own "deploy" lines left out). */
+export function stepStatuses(stdout: string): string[] {
+  const events = stdout
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as { step: string; status: string });
+  return [...new Set(events.filter((e) => e.step !== 'deploy').map((e) => e.status))];
+}
