@@ -14,6 +14,9 @@ import {
   type Tag,
 } from '@aws-sdk/client-s3';
 import type { StepContext } from '../pipeline/context.js';
+
+/** What making a bucket needs of a step's context: a `db` command that makes the transfer bucket passes as much. */
+export type BucketContext = Pick<StepContext, 'aws' | 'region' | 'app' | 'env' | 'log' | 'intents'>;
 import type { StepId } from '../pipeline/outputs.js';
 import { StepError } from '../errors.js';
 import { ownedBy, ownershipTags } from '../pipeline/step.js';
@@ -37,7 +40,7 @@ function takenError(name: string, o: BucketOptions): StepError {
 }
 
 /** Names of the buckets this account owns (paged). */
-export async function ownBuckets(ctx: StepContext): Promise<Set<string>> {
+export async function ownBuckets(ctx: BucketContext): Promise<Set<string>> {
   const names = new Set<string>();
   let ContinuationToken: string | undefined;
   do {
@@ -53,7 +56,7 @@ export async function ownBuckets(ctx: StepContext): Promise<Set<string>> {
  * account's own list belongs to someone else: HeadBucket alone cannot tell
  * (AWS answers 403, which can also mean our own bucket with too little access).
  */
-export async function probeBucket(ctx: StepContext, name: string, own: Set<string>, o: BucketOptions): Promise<'exists' | 'missing'> {
+export async function probeBucket(ctx: BucketContext, name: string, own: Set<string>, o: BucketOptions): Promise<'exists' | 'missing'> {
   try {
     await ctx.aws.s3.send(new HeadBucketCommand({ Bucket: name }));
   } catch (e) {
@@ -64,7 +67,7 @@ export async function probeBucket(ctx: StepContext, name: string, own: Set<strin
   return 'exists';
 }
 
-export async function bucketTags(ctx: StepContext, name: string): Promise<Tag[]> {
+export async function bucketTags(ctx: BucketContext, name: string): Promise<Tag[]> {
   try {
     return (await ctx.aws.s3.send(new GetBucketTaggingCommand({ Bucket: name }))).TagSet ?? [];
   } catch (e) {
@@ -74,7 +77,7 @@ export async function bucketTags(ctx: StepContext, name: string): Promise<Tag[]>
 }
 
 /** What differs from the wanted configuration, as short labels; read-only. */
-export async function bucketDrift(ctx: StepContext, name: string, tags: Tag[], o: BucketOptions): Promise<string[]> {
+export async function bucketDrift(ctx: BucketContext, name: string, tags: Tag[], o: BucketOptions): Promise<string[]> {
   const out: string[] = [];
   for (const want of ownershipTags(ctx, o.step)) {
     if (tags.find((t) => t.Key === want.Key)?.Value !== want.Value) {
@@ -103,7 +106,7 @@ export async function bucketDrift(ctx: StepContext, name: string, tags: Tag[], o
   return out;
 }
 
-async function converge(ctx: StepContext, name: string, tags: Tag[], missing: string[], o: BucketOptions): Promise<void> {
+async function converge(ctx: BucketContext, name: string, tags: Tag[], missing: string[], o: BucketOptions): Promise<void> {
   if (missing.includes('tags')) {
     // PutBucketTagging replaces the whole set: keep the user's own tags.
     const ours = ownershipTags(ctx, o.step);
@@ -127,7 +130,7 @@ async function converge(ctx: StepContext, name: string, tags: Tag[], missing: st
 }
 
 /** Creates the bucket if missing, refuses one that is not ours, and sets what differs. */
-export async function ensureBucket(ctx: StepContext, name: string, probed: 'exists' | 'missing', o: BucketOptions): Promise<void> {
+export async function ensureBucket(ctx: BucketContext, name: string, probed: 'exists' | 'missing', o: BucketOptions): Promise<void> {
   if (probed === 'missing') {
     // Recorded first: a crash after CreateBucket but before tagging leaves an
     // untagged bucket that the next run must recognise as its own.

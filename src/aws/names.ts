@@ -65,6 +65,11 @@ export function siteBucketName(ctx: AppEnv & { account: string }): string {
   const name = `${ctx.app}-${ctx.env}-site-${ctx.account}`;
   return name.length <= 63 ? name : `${`${ctx.app}-${ctx.env}`.slice(0, 36).replace(/-+$/, '')}-site-${short(name, 8)}-${ctx.account}`.slice(0, 63);
 }
+/** The transfer bucket `db import` and `db export` go through: global names again, so the account id, as the site's. */
+export function transferBucketName(ctx: AppEnv & { account: string }): string {
+  const name = `${ctx.app}-${ctx.env}-transfer-${ctx.account}`;
+  return name.length <= 63 ? name : `${`${ctx.app}-${ctx.env}`.slice(0, 32).replace(/-+$/, '')}-transfer-${short(name, 8)}-${ctx.account}`.slice(0, 63);
+}
 /** CloudFront origin access controls: unique per account, at most 64 characters. */
 export const originAccessControlName = (ctx: AppEnv) => fit(`${ctx.app}-${ctx.env}-site`, 64, '-site');
 /** CloudFront Functions: 1-64 of [a-zA-Z0-9-_], unique per account. The site's single-page fallback. */
@@ -152,6 +157,13 @@ export const NAME_RULES: NameRule[] = [
     max: 63,
     pattern: /^[a-z0-9][a-z0-9-]*[a-z0-9]$/,
     shortened: `${HASHED}, keeping -site- and the account`,
+  },
+  {
+    resource: 'Transfer bucket (db import, db export)',
+    make: (a, e) => transferBucketName({ app: a, env: e, account: '123456789012' }),
+    max: 63,
+    pattern: /^[a-z0-9][a-z0-9-]*[a-z0-9]$/,
+    shortened: `${HASHED}, keeping -transfer- and the account`,
   },
   {
     resource: 'CloudFront origin access control',

@@ -118,6 +118,7 @@ export async function destroyCommand(opts: CommonOptions, io: Io): Promise<numbe
     state.steps = {};
     delete state.destroy;
     delete state.rollbacks;
+    delete state.transfer;
     await save();
     const lines = [`Destroyed ${app} (${opts.env}) in ${session.region}.`, ...keptSummary(kept)];
     if (opts.json) say('destroy', 'done', lines.join('\n'));

@@ -19,10 +19,22 @@ export async function planCommand(opts: CommonOptions, io: Io): Promise<number> 
       skipMigrations: opts.skipMigrations,
     });
     if (opts.json) {
-      io.stdout.write(JSON.stringify({ type: 'plan', env: opts.env, account: session.account, region: session.region, ...plan }) + '\n');
+      io.stdout.write(
+        JSON.stringify({
+          type: 'plan',
+          env: opts.env,
+          account: session.account,
+          region: session.region,
+          ...plan,
+          ...(state.transfer ? { transferBucket: state.transfer.bucket } : {}),
+        }) + '\n',
+      );
     } else {
       io.stdout.write(`Plan for ${session.loaded.config.app} (${opts.env}) in ${session.region}, account ${session.account}\n\n`);
-      io.stdout.write(formatPlan(plan.plans) + '\n\nEstimated monthly cost\n' + formatCost(plan.cost) + '\n');
+      io.stdout.write(formatPlan(plan.plans) + '\n');
+      // Not a step's: made by the first db import or export, unchanged by a deploy, removed by destroy.
+      if (state.transfer) io.stdout.write(`\nTransfer bucket ${state.transfer.bucket} (db import/export; its files expire after a day)\n`);
+      io.stdout.write('\nEstimated monthly cost\n' + formatCost(plan.cost) + '\n');
     }
     return 0;
   });

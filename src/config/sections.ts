@@ -166,7 +166,13 @@ const database = z
     driver: databaseDriver.default('libpq'),
     urlScheme: databaseUrlScheme.optional(),
     urlParts: z.boolean().default(false).describe('also derive DB_HOST, DB_PORT, DB_NAME, DB_USER and DB_PASSWORD, for apps that assemble their own URL'),
-    clientImage: z.string().min(1).default('public.ecr.aws/docker/library/postgres:16-alpine').describe('image with psql for the one-off task (access "task")'),
+    clientImage: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        'image with psql, pg_dump and pg_restore for the database tasks (pgvector setup, db sql, import, export); default public.ecr.aws/docker/library/postgres:<engineVersion major>-alpine, since pg_dump refuses a newer server',
+      ),
   })
   .superRefine((d, ctx) => {
     const aurora = d.engine === 'aurora-postgresql';

@@ -42,6 +42,8 @@ export interface StateFile {
   runs?: Record<string, { token: string; taskArn?: string; at: string }>;
   /** A `db restore` under way: the instance it is making from which snapshot, named before it is asked for. */
   restore?: { snapshot: string; identifier: string; at: string };
+  /** The transfer bucket `db import`/`export` made, named here before it is created (so a kill before it is tagged finds it ours). */
+  transfer?: { bucket: string; at: string };
 }
 
 export interface RollbackRecord {

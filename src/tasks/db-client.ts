@@ -2,6 +2,7 @@ import { ensureTaskDefinition } from '../aws/task-definition.js';
 import { dbClientTaskDefinition, DB_CLIENT_CONTAINER, DB_CLIENT_STREAM_PREFIX } from '../aws/db-client-task.js';
 import { clusterName, dbSetupFamilyName } from '../aws/names.js';
 import { InputError } from '../errors.js';
+import { dbClientImage } from '../config/db-client-image.js';
 import { systemClock } from '../clock.js';
 import type { Deployment } from '../with-deployment.js';
 import type { StepOutputs } from '../pipeline/step.js';
@@ -26,7 +27,7 @@ export async function dbClientTarget(d: Deployment, signal: AbortSignal, note: (
     'pgvector',
     dbClientTaskDefinition({
       family: dbSetupFamilyName(ctx),
-      image: config.database.clientImage,
+      image: dbClientImage(config.database),
       executionRoleArn: roles.executionRoleArn,
       logGroup: tds.logGroup,
       region: d.session.region,

@@ -7,6 +7,7 @@ import { runOneOffTask, taskLogLines } from '../../src/aws/ecs-helpers.js';
 import { ensureTaskDefinition } from '../../src/aws/task-definition.js';
 import { dbClientTaskDefinition, DB_CLIENT_CONTAINER as SETUP_CONTAINER, DB_CLIENT_STREAM_PREFIX } from '../../src/aws/db-client-task.js';
 import { dbSetupFamilyName } from '../../src/aws/names.js';
+import { dbClientImage } from '../../src/config/db-client-image.js';
 import type { StepCode } from '../../src/pipeline/manifest.js';
 
 export interface PgvectorOutput {
@@ -214,7 +215,7 @@ export function parseVersions(lines: string[]): Record<string, string> {
 }
 
 async function applyTask(ctx: StepContext): Promise<PgvectorOutput> {
-  const { name, extensions, clientImage } = ctx.config.database!;
+  const { name, extensions } = ctx.config.database!;
   const rds = ctx.output('rds');
   const roles = ctx.output('iam-roles');
   const app = ctx.output('task-definition');
@@ -224,7 +225,7 @@ async function applyTask(ctx: StepContext): Promise<PgvectorOutput> {
     'pgvector',
     dbClientTaskDefinition({
       family: dbSetupFamilyName(ctx),
-      image: clientImage,
+      image: dbClientImage(ctx.config.database!),
       executionRoleArn: roles.executionRoleArn,
       logGroup: app.logGroup,
       region: ctx.region,
@@ -277,7 +278,7 @@ export const pgvector: StepCode<'pgvector'> = {
       extensions: ctx.config.database!.extensions,
       endpoint: rds.endpoint,
       direct: useDirect(ctx),
-      image: ctx.config.database!.clientImage,
+      image: dbClientImage(ctx.config.database!),
       role: rds.appUser ?? null,
       grants: 2,
     };

@@ -133,7 +133,7 @@ async function waitAvailable(ctx: StepContext, settled = false): Promise<DBInsta
 
 export const rds: StepCode<'rds'> = {
   async inputs(ctx) {
-    const { access: _a, extensions: _e, ...rest } = db(ctx);
+    const { access: _a, extensions: _e, clientImage: _c, ...rest } = db(ctx);
     return { ...rest, identifier: identifier(ctx) };
   },
 

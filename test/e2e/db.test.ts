@@ -7,7 +7,7 @@ import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import { makeApp, makeExampleApp, readState, runCli } from '../helpers/cli.js';
 import { expectOk } from '../helpers/expect-ok.js';
 import { startTaskRunner, type TaskRunner } from '../helpers/task-runner.js';
-import { ensurePgClientImage } from '../helpers/pg-client-image.js';
+import { ensurePgClientImage, PG_CLIENT_IMAGE } from '../helpers/pg-client-image.js';
 
 const rds = new RDSClient({ region: 'us-east-1' });
 const secretJson = async (id: string) =>
@@ -44,7 +44,7 @@ describe('db', () => {
     expect(out).toMatchObject({ database: 'appdb', via: 'task', appRole: `${app}_app`, extensions: { vector: expect.stringMatching(/^0\.\d+\.\d+$/) } });
     const t = [...runner.tasks.values()].find((x) => x.command?.join(' ').includes('CREATE EXTENSION'))!;
     expect(t.exitCode).toBe(0);
-    expect(t.image).toBe('localhost/dw-pgclient:1');
+    expect(t.image).toBe(PG_CLIENT_IMAGE);
   });
   afterAll(async () => {
     await runner?.close();
@@ -56,7 +56,7 @@ describe('db', () => {
     expect(r.stdout).toMatch(/answer\s*\n-+\n\s*42\n\(1 row\)/);
     // It ran the client image with the app role's name and the password from Secrets Manager, never on the command line.
     const t = [...runner.tasks.values()].find((x) => x.env.DW_SQL === 'select 42 as answer')!;
-    expect(t.image).toBe('localhost/dw-pgclient:1');
+    expect(t.image).toBe(PG_CLIENT_IMAGE);
     expect(t.command!.join(' ')).toContain(`PGUSER='${app}_app' PGPASSWORD="$APP_DB_PASSWORD" psql -X -v ON_ERROR_STOP=1 -d 'appdb'`);
     expect(t.env.APP_DB_PASSWORD).toBe((await secretJson(`${app}/prod/db-app`)).password);
     expect(t.command!.join(' ')).not.toContain(t.env.APP_DB_PASSWORD);

@@ -1,0 +1,105 @@
+import { spawn } from 'node:child_process';
+import net from 'node:net';
+import { fileURLToPath } from 'node:url';
+// @ts-expect-error plain JS module shared with the demo script
+import { freePort } from '../../scripts/standins.mjs';
+
+/**
+ * A Postgres of its own for a test that needs an empty database (PGlite
+ * serves one database, whatever name a client asks for): the stand-ins'
+ * pglite-server on a free port, with pgvector.
+ *
+ * In front of it, `port` is a version shim. PGlite is PostgreSQL 18; the
+ * host's client tools (the test client image is made of them) are Debian's
+ * 15, and pg_dump refuses a server newer than itself ("aborting because of
+ * server version mismatch"). The shim rewrites the server_version the server
+ * reports at startup (the ParameterStatus message of the frontend/backend
+ * protocol) to 14.11, so pg_dump 15 takes its catalog queries for 14, which
+ * 18 still answers (for 15 it reads pg_database.daticulocale, which 18
+ * renamed). Everything else passes through unchanged. On AWS the client
+ * image's major matches the engine's (src/config/db-client-image.ts), so
+ * nothing like this is needed there.
+ */
+export async function startPgliteInstance(): Promise<{ port: number; url: string; stop: () => Promise<void> }> {
+  const serverPort: number = await freePort();
+  const child = spawn(process.execPath, [fileURLToPath(new URL('../../scripts/pglite-server.mjs', import.meta.url)), String(serverPort)], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout.on('data', (d) => (out += d));
+  child.stderr.on('data', (d) => (out += d));
+  for (let i = 0; i < 300 && !out.includes('ready'); i++) await new Promise((r) => setTimeout(r, 100));
+  if (!out.includes('ready')) {
+    child.kill('SIGKILL');
+    throw new Error(`pglite-server did not start:\n${out}`);
+  }
+  const shim = versionShim(serverPort, '14.11');
+  const port: number = await new Promise((r) => shim.listen(0, '127.0.0.1', () => r((shim.address() as net.AddressInfo).port)));
+  return {
+    port,
+    url: `postgresql://postgres:postgres@127.0.0.1:${port}/postgres`,
+    stop: async () => {
+      shim.close();
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+    },
+  };
+}
+
+const SSL_REQUEST = 80877103;
+const GSSENC_REQUEST = 80877104;
+
+function versionShim(target: number, version: string): net.Server {
+  return net.createServer((client) => {
+    const server = net.connect(target, '127.0.0.1');
+    // SSLRequest and GSSENCRequest are answered with one byte ('N'), not a message.
+    let singleByteAnswers = 0;
+    let started = false;
+    let fromClient = Buffer.alloc(0);
+    client.on('data', (d: Buffer) => {
+      if (started) return void server.write(d);
+      fromClient = Buffer.concat([fromClient, d]);
+      while (!started && fromClient.length >= 8) {
+        const len = fromClient.readInt32BE(0);
+        if (fromClient.length < len) break;
+        const code = fromClient.readInt32BE(4);
+        if (code === SSL_REQUEST || code === GSSENC_REQUEST) singleByteAnswers++;
+        else started = true;
+        server.write(fromClient.subarray(0, len));
+        fromClient = fromClient.subarray(len);
+      }
+      if (started && fromClient.length) server.write(fromClient);
+    });
+    let fromServer = Buffer.alloc(0);
+    server.on('data', (d: Buffer) => {
+      fromServer = Buffer.concat([fromServer, d]);
+      const out: Buffer[] = [];
+      while (fromServer.length) {
+        if (singleByteAnswers > 0) {
+          out.push(fromServer.subarray(0, 1));
+          fromServer = fromServer.subarray(1);
+          singleByteAnswers--;
+          continue;
+        }
+        if (fromServer.length < 5) break;
+        const len = fromServer.readInt32BE(1);
+        if (fromServer.length < 1 + len) break;
+        let msg = fromServer.subarray(0, 1 + len);
+        fromServer = fromServer.subarray(1 + len);
+        if (msg[0] === 0x53 /* 'S' ParameterStatus */ && msg.subarray(5).toString('latin1').startsWith('server_version\0')) {
+          const body = Buffer.from(`server_version\0${version}\0`, 'latin1');
+          msg = Buffer.concat([Buffer.from([0x53]), Buffer.alloc(4), body]);
+          msg.writeInt32BE(4 + body.length, 1);
+        }
+        out.push(msg);
+      }
+      if (out.length) client.write(Buffer.concat(out));
+    });
+    const end = () => {
+      client.destroy();
+      server.destroy();
+    };
+    client.on('close', end).on('error', end);
+    server.on('close', end).on('error', end);
+  });
+}
