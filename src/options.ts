@@ -55,7 +55,7 @@ export interface CommonOptions {
   state?: { bucket?: string; prefix?: string; out?: string };
   /** ci github: the repository, the branch that deploys, and the GitHub environment the role may be assumed from instead. */
   /** db sql: the SQL (or the file it is in) and the role it runs as. */
-  db?: { command?: string; file?: string; as: 'app' | 'master'; clean?: boolean; append?: boolean };
+  db?: { command?: string; file?: string; as: 'app' | 'master'; clean?: boolean; append?: boolean; from?: string };
   /** run: the task size, plain variables, whether to wait, and when to stop it. */
   run?: { cpu?: number; memory?: number; env: Record<string, string>; detach: boolean; timeoutMs?: number };
   ci?: { repo?: string; branch?: string; githubEnv?: string; ownerId?: number; repoId?: number; list?: boolean; promoteFrom?: string };

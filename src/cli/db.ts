@@ -11,14 +11,16 @@ export const db: Command = {
       runs SQL with psql in a one-off task of database.clientImage inside the
       VPC (as the app's role by default); prints psql's output and exits with
       its exit code (ON_ERROR_STOP)
-  db import FILE [--clean | --append]
+  db import FILE|--from URL [--clean | --append]
       loads a pg_dump -Fc archive or a plain SQL file (told by its content)
       through the transfer bucket: a one-off task restores it as the master
       user in one transaction, then ANALYZE and the row count of every table.
       A database that already holds tables is refused unless --clean (drop
       and recreate what the archive defines) or --append (add it to what is
       there; an archive's rows only). Plain SQL runs as written: dump it with
-      --no-owner --no-privileges. Up to 16 GiB.
+      --no-owner --no-privileges. Up to 16 GiB. --from copies straight from a
+      database the task can reach (pg_dump there, pg_restore here) and prints
+      the source's row counts beside the new ones; a difference fails it.
   db export FILE
       pg_dump -Fc of the database in a one-off task, through the transfer
       bucket, to FILE (mode 0600; never overwrites a file)
@@ -40,6 +42,9 @@ export const db: Command = {
   --as app|master      db sql: the role to run as (default app)
   --clean              db import: drop and recreate what the archive defines first
   --append             db import: load into a database that already holds tables
+  --from URL|env:NAME|ask  db import: the database to copy (postgres://...), given,
+                       read from the variable NAME, or asked for; never stored,
+                       and never in the task's settings (it fetches it once)
 
 The transfer bucket (<app>-<env>-transfer-<account>) is made by the first
 import or export: private, encrypted, everything in it gone after a
@@ -50,6 +55,7 @@ day; each command removes its own files when it ends. destroy removes it.`,
     as: { type: 'string', sub: 'sql' },
     clean: { type: 'boolean', sub: 'import' },
     append: { type: 'boolean', sub: 'import' },
+    from: { type: 'string', sub: 'import' },
   },
   aliases: { '-f': '--file' },
   check: (v, rest) => {
@@ -60,7 +66,7 @@ day; each command removes its own files when it ends. destroy removes it.`,
     if (as !== undefined && as !== 'app' && as !== 'master') problems.push(`--as ${as}: app or master`);
     if (sub === 'sql' && str(v, 'command') !== undefined && str(v, 'file') !== undefined) problems.push('db sql: give the SQL once, with -c or with -f');
     if (bool(v, 'clean') && bool(v, 'append')) problems.push('db import: --clean or --append, not both');
-    if ((sub === 'import' || sub === 'export') && !args.length)
+    if (((sub === 'import' && str(v, 'from') === undefined) || sub === 'export') && !args.length)
       problems.push(sub === 'import' ? 'db import: name the file to load (a pg_dump -Fc archive or SQL)' : 'db export: name the file to write');
     const max = { sql: 0, import: 1, export: 1, snapshot: 1, snapshots: 0, restore: 1, 'forget-old': 0 }[sub as (typeof SUBS)[number]];
     if (args.length > max) problems.push(`db ${sub}: unexpected ${args.join(' ')}`);
@@ -76,6 +82,7 @@ day; each command removes its own files when it ends. destroy removes it.`,
       as: (str(v, 'as') as 'app' | 'master' | undefined) ?? 'app',
       clean: bool(v, 'clean'),
       append: bool(v, 'append'),
+      from: str(v, 'from'),
     },
   }),
   run: async (opts, io, rest) => {

@@ -2,12 +2,13 @@ import { createHash, randomBytes } from 'node:crypto';
 import { open, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
 import { withDeployment, type Deployment } from '../with-deployment.js';
-import { InputError, WizardError } from '../errors.js';
+import * as clack from '@clack/prompts';
+import { InputError, InterruptedError, WizardError } from '../errors.js';
 import { systemClock } from '../clock.js';
 import { dbClientTarget } from '../tasks/db-client.js';
 import { deployedFor, runAndFollow } from '../tasks/run-and-follow.js';
 import { ensureTransferBucket } from '../tasks/transfer-bucket.js';
-import { readBase64Part, removeObjects, uploadFile } from '../tasks/transfer-objects.js';
+import { putText, readBase64Part, removeObjects, uploadFile } from '../tasks/transfer-objects.js';
 import { exportScript, importScript, PART_BYTES, REFUSED_EXIT, type ImportScript } from '../tasks/db-transfer-scripts.js';
 import { formParts, presignedGet, presignedPost } from '../aws/s3-post.js';
 import type { CommonOptions, Io } from '../options.js';
@@ -43,10 +44,48 @@ export async function dumpFormat(path: string): Promise<ImportScript['format']> 
   }
 }
 
-async function checkImport(opts: CommonOptions, io: Io, args: string[]) {
+type ImportSource =
+  | { kind: 'file'; path: string; file: string; size: number; format: ImportScript['format']; mode: ImportScript['mode'] }
+  | { kind: 'url'; url: string; password: string; host: string; mode: ImportScript['mode'] };
+
+/** The source database's URL: given, read from an env var (env:NAME), or asked for (ask); never stored. */
+async function sourceUrl(from: string, io: Io, opts: CommonOptions): Promise<string> {
+  let url = from;
+  if (from.startsWith('env:')) {
+    const name = from.slice(4);
+    url = io.env[name] ?? '';
+    if (!url) throw new InputError('db import: no source URL', [`--from env:${name}: ${name} is not set`]);
+  } else if (from === 'ask') {
+    if (!io.isTTY || opts.nonInteractive) throw new InputError('db import: no source URL', ['--from ask: needs a terminal; use --from env:NAME in scripts']);
+    const v = await clack.password({
+      message: 'URL of the database to copy (postgres://user:password@host:5432/db)',
+      validate: (x) => (x ? undefined : 'required'),
+    });
+    if (clack.isCancel(v)) throw new InterruptedError('db import: cancelled', 'Nothing was changed.');
+    url = v;
+  }
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new InputError('db import: the source URL cannot be read', ['--from: expected postgres://user:password@host:5432/database']);
+  }
+  if (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:')
+    throw new InputError('db import: the source URL cannot be read', [`--from: a postgres:// or postgresql:// URL, not ${parsed.protocol}//`]);
+  return url;
+}
+
+async function checkImport(opts: CommonOptions, io: Io, args: string[]): Promise<ImportSource> {
   const o = opts.db;
+  const mode: ImportScript['mode'] = o?.clean ? 'clean' : o?.append ? 'append' : 'new';
+  if (o?.from !== undefined) {
+    if (args.length) throw new InputError('db import: load a file or copy a database, not both', [`--from and ${args[0]}: give one`]);
+    const url = await sourceUrl(o.from, io, opts);
+    const u = new URL(url);
+    return { kind: 'url', url, password: decodeURIComponent(u.password), host: u.hostname, mode };
+  }
   const file = args[0];
-  if (!file) throw new InputError('db import: name the file to load', ['db import FILE: a pg_dump -Fc archive or a plain SQL file']);
+  if (!file) throw new InputError('db import: name the file to load', ['db import FILE: a pg_dump -Fc archive or a plain SQL file; or --from URL']);
   const path = resolve(io.cwd, file);
   const st = await stat(path).catch((e: NodeJS.ErrnoException) => {
     throw new InputError('db import: cannot read the file', [`${file}: ${e.code ?? e.message}`]);
@@ -57,17 +96,17 @@ async function checkImport(opts: CommonOptions, io: Io, args: string[]) {
       `${file}: ${mb(st.size)}; the task that loads it has 20 GiB of disk, so at most 16 GiB (a -Fc archive is compressed: dump with -Fc if this is SQL)`,
     ]);
   const format = await dumpFormat(path);
-  const mode: ImportScript['mode'] = o?.clean ? 'clean' : o?.append ? 'append' : 'new';
   if (mode === 'clean' && format === 'plain')
     throw new InputError('db import: --clean needs a pg_dump -Fc archive', [
       `--clean: ${file} is plain SQL, which runs as written; dump it with pg_dump --clean, or as -Fc, or load it with --append`,
     ]);
-  return { path, file, size: st.size, format, mode };
+  return { kind: 'file', path, file, size: st.size, format, mode };
 }
 
 /** Lines of the import or export task: "dw-" lines are for us, the tools' own go to stderr as they come. */
-function taskLines(opts: CommonOptions, io: Io, on: (kind: string, rest: string[]) => void) {
-  return (line: string) => {
+function taskLines(opts: CommonOptions, io: Io, on: (kind: string, rest: string[]) => void, hide: (line: string) => string = (l) => l) {
+  return (raw: string) => {
+    const line = hide(raw);
     const m = /^dw-([a-z]+) ?(.*)$/.exec(line);
     if (m) on(m[1]!, m[2]!.split(' '));
     else if (!opts.json) io.stderr.write(`${line}\n`);
@@ -99,26 +138,44 @@ function progress(opts: CommonOptions, io: Io, what: string, total: number) {
 export async function dbImport(opts: CommonOptions, io: Io, args: string[]): Promise<number> {
   const f = await checkImport(opts, io, args);
   const note = (line: string) => !opts.json && io.stderr.write(`${line}\n`);
+  // The source's password never reaches the screen, whatever pg_dump prints.
+  const hide = (line: string) => (f.kind === 'url' && f.password ? line.split(f.password).join('****') : line);
   return withDeployment(opts, io, {}, async (d) => {
     const t = await dbClientTarget(d, io.signal, note);
     const bucket = await ensureTransferBucket(d, deployedFor(d, io, note));
-    const key = `imports/${stamp()}.${f.format === 'custom' ? 'dump' : 'sql'}`;
+    const key = f.kind === 'file' ? `imports/${stamp()}.${f.format === 'custom' ? 'dump' : 'sql'}` : `sources/${stamp()}`;
     const s3 = d.session.aws.s3;
+    let keyGone = false;
     try {
-      await uploadFile(s3, bucket, key, f.path, f.size, progress(opts, io, 'uploading', f.size));
-      const { script, environment } = importScript({ format: f.format, mode: f.mode });
+      if (f.kind === 'file') await uploadFile(s3, bucket, key, f.path, f.size, progress(opts, io, 'uploading', f.size));
+      else await putText(s3, bucket, key, f.url);
+      const format = f.kind === 'file' ? f.format : 'custom';
+      const { script, environment } = importScript({ format, mode: f.mode, from: f.kind });
+      const url = await presignedGet(s3, bucket, key, f.kind === 'file' ? 3600 : 900);
       const rows: { table: string; rows: number }[] = [];
+      const sourceRows = new Map<string, number>();
       let refused: string | undefined;
       const code = await runAndFollow(d, opts, io, {
         ...t,
         command: ['sh', '-c', script],
-        environment: { ...environment, DW_DB: t.database, DW_URL: await presignedGet(s3, bucket, key, 3600) },
+        environment: { ...environment, DW_DB: t.database, ...(f.kind === 'file' ? { DW_URL: url } : { DW_SOURCE_AT: url }) },
         label: 'db import',
-        onLine: taskLines(opts, io, (kind, rest) => {
-          if (kind === 'phase') note(rest.join(' '));
-          else if (kind === 'refused') refused = rest[0];
-          else if (kind === 'rows') rows.push({ table: rest[0]!, rows: Number(rest[1]) });
-        }),
+        onLine: taskLines(
+          opts,
+          io,
+          (kind, rest) => {
+            if (kind === 'phase') note(rest.join(' '));
+            else if (kind === 'refused') refused = rest[0];
+            else if (kind === 'rows') rows.push({ table: rest[0]!, rows: Number(rest[1]) });
+            else if (kind === 'srcrows') sourceRows.set(rest[0]!, Number(rest[1]));
+            else if (kind === 'sourceread' && !keyGone) {
+              // The task has the URL: the object that carried it goes now, not after the import.
+              keyGone = true;
+              void removeObjects(s3, bucket, [key]);
+            }
+          },
+          hide,
+        ),
       });
       if (code === REFUSED_EXIT && refused !== undefined)
         throw new WizardError(`db import: the database ${t.database} already holds ${refused} table(s); nothing was imported`, {
@@ -128,23 +185,35 @@ export async function dbImport(opts: CommonOptions, io: Io, args: string[]): Pro
         note(`db import: the restore failed (exit ${code}); it ran in one transaction, so nothing of it was kept`);
         return code;
       }
-      printRows(opts, io, rows, `Imported ${f.file} (${f.format === 'custom' ? 'pg_dump archive' : 'SQL'}, ${mb(f.size)}) into ${t.database}`);
-      return 0;
+      const title =
+        f.kind === 'file'
+          ? `Imported ${f.file} (${f.format === 'custom' ? 'pg_dump archive' : 'SQL'}, ${mb(f.size)}) into ${t.database}`
+          : `Copied the database at ${f.host} into ${t.database}`;
+      return printRows(opts, io, rows, title, f.kind === 'url' ? sourceRows : undefined);
     } finally {
-      await removeObjects(s3, bucket, [key]);
+      if (!keyGone) await removeObjects(s3, bucket, [key]);
     }
   });
 }
 
-function printRows(opts: CommonOptions, io: Io, rows: { table: string; rows: number }[], title: string) {
+/** The row counts; with the source's beside them (--from), a table whose counts differ fails the command. */
+function printRows(opts: CommonOptions, io: Io, rows: { table: string; rows: number }[], title: string, source?: Map<string, number>): number {
+  const differ = source
+    ? [...new Set([...rows.map((r) => r.table), ...source.keys()])].filter((t) => rows.find((r) => r.table === t)?.rows !== source.get(t))
+    : [];
   if (opts.json) {
-    for (const r of rows) io.stdout.write(`${JSON.stringify({ type: 'rows', ...r })}\n`);
-    return;
+    for (const r of rows) io.stdout.write(`${JSON.stringify({ type: 'rows', ...r, ...(source ? { source: source.get(r.table) ?? null } : {}) })}\n`);
+  } else {
+    const w = Math.max(5, ...rows.map((r) => r.table.length));
+    io.stdout.write(`${title}. Rows per table${source ? ' (here, in the source)' : ''}:\n`);
+    for (const r of rows)
+      io.stdout.write(`  ${r.table.padEnd(w)}  ${r.rows}${source ? `  ${source.get(r.table) ?? '-'}${differ.includes(r.table) ? '  DIFFERS' : ''}` : ''}\n`);
+    if (!rows.length) io.stdout.write('  (no tables)\n');
   }
-  const w = Math.max(5, ...rows.map((r) => r.table.length));
-  io.stdout.write(`${title}. Rows per table:\n`);
-  for (const r of rows) io.stdout.write(`  ${r.table.padEnd(w)}  ${r.rows}\n`);
-  if (!rows.length) io.stdout.write('  (no tables)\n');
+  if (!differ.length) return 0;
+  throw new WizardError(`db import: the row counts differ from the source's in ${differ.join(', ')}`, {
+    hint: 'The source changed while it was copied, or the target held rows of its own (--append). Stop writes to the source and import again with --clean.',
+  });
 }
 
 async function checkExport(io: Io, args: string[]) {

@@ -10,11 +10,12 @@ export const PART_BYTES = 32 * 1024 * 1024;
 /** Exit code of a refused import (a database that holds tables, without --clean or --append): outside psql's and pg_restore's 0-3. */
 export const REFUSED_EXIT = 65;
 
-/** Every table outside the catalogs with its exact row count, one `dw-rows SCHEMA.TABLE COUNT` line each. */
-const COUNT_SQL = [
-  "SELECT format('SELECT %L, count(*) FROM %I.%I', 'dw-rows ' || schemaname || '.' || tablename, schemaname, tablename)",
-  "FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema') ORDER BY schemaname, tablename \\gexec",
-].join(' ');
+/** Every table outside the catalogs with its exact row count, one `dw-LABEL SCHEMA.TABLE COUNT` line each. */
+const countSql = (label: string) =>
+  [
+    `SELECT format('SELECT %L, count(*) FROM %I.%I', 'dw-${label} ' || schemaname || '.' || tablename, schemaname, tablename)`,
+    "FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema') ORDER BY schemaname, tablename \\gexec",
+  ].join(' ');
 
 const TABLES_SQL = "SELECT count(*) FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema')";
 
@@ -22,6 +23,12 @@ export interface ImportScript {
   /** custom: a pg_dump -Fc archive (pg_restore); plain: SQL (psql). Told by the file's first bytes, not its name. */
   format: 'custom' | 'plain';
   mode: 'new' | 'clean' | 'append';
+  /**
+   * file: download DW_URL (a presigned GET of the uploaded file). url: copy from a source database the task can
+   * reach, whose URL (password and all) the task reads from DW_SOURCE_AT, a presigned GET of an object that lives
+   * for seconds, so the URL is never in the task's overrides, which DescribeTasks shows to anyone allowed it.
+   */
+  from: 'file' | 'url';
 }
 
 /**
@@ -40,8 +47,15 @@ export function importScript(o: ImportScript): { script: string; environment: Re
     'echo "dw-phase checking the database"',
     `N=$(psql -X -At -v ON_ERROR_STOP=1 -d "$DW_DB" -c "${TABLES_SQL}")`,
     `if [ "$N" != 0 ] && [ "$DW_MODE" = new ]; then echo "dw-refused $N"; exit ${REFUSED_EXIT}; fi`,
-    'echo "dw-phase downloading"',
-    'wget -q -O /tmp/dw.in "$DW_URL"',
+    ...(o.from === 'file'
+      ? ['echo "dw-phase downloading"', 'wget -q -O /tmp/dw.in "$DW_URL"']
+      : [
+          'SRC=$(wget -q -O - "$DW_SOURCE_AT")',
+          'echo "dw-sourceread"',
+          'echo "dw-phase dumping the source"',
+          'pg_dump -Fc --no-owner --no-privileges -d "$SRC" -f /tmp/dw.in',
+          `printf '%s\\n' "$DW_SOURCE_COUNT_SQL" | psql -X -At -F ' ' -v ON_ERROR_STOP=1 -d "$SRC"`,
+        ]),
     'echo "dw-phase restoring $(wc -c < /tmp/dw.in) bytes"',
     restore,
     'rm -f /tmp/dw.in',
@@ -50,7 +64,10 @@ export function importScript(o: ImportScript): { script: string; environment: Re
     'echo "dw-phase counting rows"',
     `printf '%s\\n' "$DW_COUNT_SQL" | psql -X -At -F ' ' -v ON_ERROR_STOP=1 -d "$DW_DB"`,
   ].join('\n');
-  return { script, environment: { DW_MODE: o.mode, DW_COUNT_SQL: COUNT_SQL } };
+  return {
+    script,
+    environment: { DW_MODE: o.mode, DW_COUNT_SQL: countSql('rows'), ...(o.from === 'url' ? { DW_SOURCE_COUNT_SQL: countSql('srcrows') } : {}) },
+  };
 }
 
 /**

@@ -49,6 +49,11 @@ export async function uploadFile(s3: S3Client, bucket: string, key: string, path
   }
 }
 
+/** A small object (the source URL of `db import --from`), encrypted at rest by the bucket's default. */
+export async function putText(s3: S3Client, bucket: string, key: string, text: string): Promise<void> {
+  await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: text, ContentType: 'text/plain' }));
+}
+
 /** One part a `db export` task uploaded: base64 text, decoded. */
 export async function readBase64Part(s3: S3Client, bucket: string, key: string): Promise<Buffer> {
   const res = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));

@@ -16,7 +16,16 @@ import { freePort } from '../../scripts/standins.mjs';
  * reports at startup (the ParameterStatus message of the frontend/backend
  * protocol) to 14.11, so pg_dump 15 takes its catalog queries for 14, which
  * 18 still answers (for 15 it reads pg_database.daticulocale, which 18
- * renamed). Everything else passes through unchanged. On AWS the client
+ * renamed).
+ *
+ * And COPY ... FROM STDIN, which psql and pg_restore use for every table's
+ * rows: PGlite's socket server runs each protocol message on its own, so the
+ * COPY ends before its first CopyData ("unexpected EOF on client connection
+ * with an open transaction"). The shim answers CopyInResponse itself,
+ * collects the CopyData until CopyDone ("COPY Operations" in the PostgreSQL
+ * protocol chapter) and sends the rows on as one INSERT into the same
+ * columns, its CommandComplete reported as COPY's; CopyFail becomes an
+ * error in the same transaction. Everything else passes through unchanged. On AWS the client
  * image's major matches the engine's (src/config/db-client-image.ts), so
  * nothing like this is needed there.
  */
@@ -47,6 +56,37 @@ export async function startPgliteInstance(): Promise<{ port: number; url: string
 }
 
 const SSL_REQUEST = 80877103;
+const COPY_FROM_STDIN = /^\s*COPY\s+([\s\S]+?)\s+FROM\s+STDIN\b/i;
+
+/** A simple-protocol Query message. */
+function query(sql: string): Buffer {
+  const body = Buffer.from(`${sql}\0`, 'utf8');
+  const msg = Buffer.concat([Buffer.from([0x51]), Buffer.alloc(4), body]);
+  msg.writeInt32BE(4 + body.length, 1);
+  return msg;
+}
+
+/** COPY's text format ("COPY", File Formats, in the PostgreSQL manual): \N is NULL, backslash escapes otherwise. */
+function copyField(f: string): string {
+  if (f === '\\N') return 'NULL';
+  const raw = f.replace(/\\(x[0-9a-fA-F]{1,2}|[0-7]{1,3}|.)/g, (_m, e: string) => {
+    const simple: Record<string, string> = { b: '\b', f: '\f', n: '\n', r: '\r', t: '\t', v: '\v' };
+    if (e[0] === 'x' && e.length > 1) return String.fromCharCode(parseInt(e.slice(1), 16));
+    if (/^[0-7]+$/.test(e)) return String.fromCharCode(parseInt(e, 8));
+    return simple[e] ?? e;
+  });
+  return `'${raw.replace(/'/g, "''")}'`;
+}
+
+/** The rows of a COPY as one INSERT into the same table and columns; each value goes through its type's input, as COPY's would. */
+function insertFor(target: string, data: string): string {
+  const rows = data
+    .split('\n')
+    .filter((l) => l !== '' && l !== '\\.')
+    .map((l) => `(${l.split('\t').map(copyField).join(', ')})`);
+  const table = target.replace(/\s*\(.*$/s, '');
+  return rows.length ? `INSERT INTO ${target} VALUES ${rows.join(', ')}` : `INSERT INTO ${table} SELECT * FROM ${table} WHERE false`;
+}
 const GSSENC_REQUEST = 80877104;
 
 function versionShim(target: number, version: string): net.Server {
@@ -56,9 +96,35 @@ function versionShim(target: number, version: string): net.Server {
     let singleByteAnswers = 0;
     let started = false;
     let fromClient = Buffer.alloc(0);
+    // COPY ... FROM STDIN: answered here, its rows collected and sent on as one INSERT (see above).
+    let copy: { target: string; data: Buffer[] } | undefined;
+    let copyTags = 0;
+    const afterStartup = () => {
+      while (fromClient.length >= 5) {
+        const len = fromClient.readInt32BE(1);
+        if (fromClient.length < 1 + len) break;
+        const msg = fromClient.subarray(0, 1 + len);
+        fromClient = fromClient.subarray(1 + len);
+        const type = String.fromCharCode(msg[0]!);
+        if (copy) {
+          if (type === 'd') copy.data.push(msg.subarray(5));
+          else if (type === 'c' || type === 'f') {
+            const sql =
+              type === 'c' ? insertFor(copy.target, Buffer.concat(copy.data).toString('utf8')) : "DO $$BEGIN RAISE EXCEPTION 'COPY from stdin failed'; END$$";
+            if (type === 'c') copyTags++;
+            server.write(query(sql));
+            copy = undefined;
+          }
+        } else if (type === 'Q' && COPY_FROM_STDIN.test(msg.subarray(5).toString('utf8'))) {
+          copy = { target: COPY_FROM_STDIN.exec(msg.subarray(5).toString('utf8'))![1]!, data: [] };
+          // CopyInResponse: text format, no per-column formats (psql and pg_restore send text and read neither).
+          client.write(Buffer.from([0x47, 0, 0, 0, 7, 0, 0, 0]));
+        } else server.write(msg);
+      }
+    };
     client.on('data', (d: Buffer) => {
-      if (started) return void server.write(d);
       fromClient = Buffer.concat([fromClient, d]);
+      if (started) return afterStartup();
       while (!started && fromClient.length >= 8) {
         const len = fromClient.readInt32BE(0);
         if (fromClient.length < len) break;
@@ -68,7 +134,7 @@ function versionShim(target: number, version: string): net.Server {
         server.write(fromClient.subarray(0, len));
         fromClient = fromClient.subarray(len);
       }
-      if (started && fromClient.length) server.write(fromClient);
+      if (started) afterStartup();
     });
     let fromServer = Buffer.alloc(0);
     server.on('data', (d: Buffer) => {
@@ -86,6 +152,12 @@ function versionShim(target: number, version: string): net.Server {
         if (fromServer.length < 1 + len) break;
         let msg = fromServer.subarray(0, 1 + len);
         fromServer = fromServer.subarray(1 + len);
+        if (msg[0] === 0x43 /* 'C' CommandComplete */ && copyTags > 0 && msg.subarray(5).toString('latin1').startsWith('INSERT 0 ')) {
+          copyTags--;
+          const body = Buffer.from(`COPY ${msg.subarray(14, msg.length - 1).toString('latin1')}\0`, 'latin1');
+          msg = Buffer.concat([Buffer.from([0x43]), Buffer.alloc(4), body]);
+          msg.writeInt32BE(4 + body.length, 1);
+        }
         if (msg[0] === 0x53 /* 'S' ParameterStatus */ && msg.subarray(5).toString('latin1').startsWith('server_version\0')) {
           const body = Buffer.from(`server_version\0${version}\0`, 'latin1');
           msg = Buffer.concat([Buffer.from([0x53]), Buffer.alloc(4), body]);
