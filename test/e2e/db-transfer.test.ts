@@ -153,6 +153,18 @@ describe('db import and db export', () => {
     expect(t.env.DW_SOURCE_AT).toMatch(/\/sources\//);
     const bucket = readState(dir).transfer.bucket;
     expect((await s3.send(new ListObjectsV2Command({ Bucket: bucket }))).KeyCount ?? 0).toBe(0);
+
+    // --append loads into what is there; a script that fails part way changes nothing (one transaction).
+    writeFileSync(join(dir, 'more.sql'), "INSERT INTO public.notes VALUES (10, 'appended');\n");
+    const more = await runCli(['db', 'import', 'more.sql', '--append'], { cwd: dir, env });
+    expect(more.code, more.stderr + more.stdout).toBe(0);
+    expect(rowsOf(more.stdout)['public.notes']).toBe(4);
+    writeFileSync(join(dir, 'broken.sql'), "INSERT INTO public.notes VALUES (11, 'half');\nSELECT no_such_column FROM public.notes;\n");
+    const broken = await runCli(['db', 'import', 'broken.sql', '--append'], { cwd: dir, env });
+    expect(broken.code).toBe(3);
+    expect(broken.stderr).toContain('no_such_column');
+    expect(broken.stderr).toContain('it ran in one transaction, so nothing of it was kept');
+    expect(await psql(target.url, 'SELECT count(*) FROM public.notes')).toBe('4');
   });
 
   it('db export writes a -Fc archive (0600) that holds the same data, byte for byte; destroy removes the transfer bucket', async () => {
@@ -162,13 +174,13 @@ describe('db import and db export', () => {
     const path = join(dir, 'out.dump');
     expect(statSync(path).mode & 0o777).toBe(0o600);
     expect(readFileSync(path).subarray(0, 5).toString()).toBe('PGDMP');
-    // Restored elsewhere, it holds the same data as the source, row for row and byte for byte.
+    // Restored elsewhere, it holds the same data as the database it came from, row for row and byte for byte.
     const copy = await startPgliteInstance();
     try {
       await run('pg_restore', ['--no-owner', '-d', copy.url, path]);
       for (const table of ['items', 'notes']) {
         const q = `COPY (SELECT * FROM public.${table} ORDER BY id) TO STDOUT`;
-        expect(await psql(copy.url, q)).toBe(await psql(source.url, q));
+        expect(await psql(copy.url, q)).toBe(await psql(target.url, q));
       }
     } finally {
       await copy.stop();
