@@ -242,7 +242,11 @@ try {
     // Day two: `logs --follow` (every service) shows a line written to one service's stream within 3 s. Three lines,
     // written at random points of the poll cycle; the slowest counts.
     const td = JSON.parse(readFileSync(join(dir, '.deploy-wizard/prod.state.json'), 'utf8')).steps['task-definition'].outputs;
-    const logs = new CloudWatchLogsClient({ region: 'us-east-1', endpoint: standins.env.AWS_ENDPOINT_URL, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+    const logs = new CloudWatchLogsClient({
+      region: 'us-east-1',
+      endpoint: standins.env.AWS_ENDPOINT_URL,
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    });
     const stream = `${td.services.api3.streamPrefix}/${td.services.api3.containerName}/bench${randomBytes(4).toString('hex')}`;
     await logs.send(new CreateLogStreamCommand({ logGroupName: td.logGroup, logStreamName: stream }));
     calls = [];
