@@ -91,12 +91,15 @@ describe('db import and db export', () => {
     expect(runner.seen.length).toBe(from);
   });
 
-  it('db import of plain SQL, then of a -Fc archive: refused on a database with tables without --clean, row counts as the source', async () => {
-    const plain = await runCli(['db', 'import', 'source.sql'], { cwd: dir, env });
-    expect(plain.code, plain.stderr + plain.stdout).toBe(0);
-    expect(rowsOf(plain.stdout)).toEqual(counts);
-    expect(plain.stderr).toContain('restoring');
+  it('db import of a -Fc archive and of plain SQL into an empty database, row counts as the source; refused on one with tables without --clean', async () => {
+    const archive = await runCli(['db', 'import', 'source.dump'], { cwd: dir, env });
+    expect(archive.code, archive.stderr + archive.stdout).toBe(0);
+    expect(rowsOf(archive.stdout)).toEqual(counts);
+    expect(archive.stderr).toContain('restoring');
     expect(await psql(target.url, 'SELECT embedding::text FROM public.items WHERE id = 3')).toBe('[3,1.5,-1]');
+    expect(await psql(target.url, "SELECT encode(blob, 'hex') FROM public.items WHERE id = 40")).toBe('0000002800ff00');
+    const restoreOf = () => [...runner.tasks.values()].filter((x) => x.command?.join(' ').includes('pg_restore')).pop()!;
+    expect(restoreOf().command!.join(' ')).toContain('pg_restore --single-transaction --no-owner --no-privileges -d "$DW_DB" /tmp/dw.in');
 
     // The transfer bucket: private, encrypted, expiring, tagged as the database's; the upload is gone.
     const bucket = `${app}-prod-transfer-123456789012`;
@@ -112,23 +115,30 @@ describe('db import and db export', () => {
     const rule = (await s3.send(new GetBucketLifecycleConfigurationCommand({ Bucket: bucket }))).Rules![0]!;
     expect(rule).toMatchObject({ Status: 'Enabled', Expiration: { Days: 1 } });
     expect((await s3.send(new ListObjectsV2Command({ Bucket: bucket }))).KeyCount ?? 0).toBe(0);
+    const plan = await runCli(['plan'], { cwd: dir, env });
+    expect(plan.stdout).toContain(`Transfer bucket ${bucket}`);
 
-    // The database now holds tables: the archive is refused, and nothing changes.
+    // The database now holds tables: the SQL is refused, and nothing changes.
     await psql(target.url, "INSERT INTO public.notes VALUES (4, 'added after the import')");
-    const refused = await runCli(['db', 'import', 'source.dump'], { cwd: dir, env });
+    const refused = await runCli(['db', 'import', 'source.sql'], { cwd: dir, env });
     expect(refused.code, refused.stderr).toBe(1);
     expect(refused.stderr).toContain('the database appdb already holds 2 table(s); nothing was imported');
     expect(refused.stderr).toContain('--clean drops and recreates what the dump defines');
     expect(await psql(target.url, 'SELECT count(*) FROM public.notes')).toBe('4');
 
-    // --clean: drop and recreate what the archive defines; the task ran the archive through pg_restore.
+    // --clean: drop and recreate what the archive defines.
     const clean = await runCli(['db', 'import', 'source.dump', '--clean'], { cwd: dir, env });
     expect(clean.code, clean.stderr + clean.stdout).toBe(0);
     expect(rowsOf(clean.stdout)).toEqual(counts);
-    const t = [...runner.tasks.values()].filter((x) => x.command?.join(' ').includes('pg_restore')).pop()!;
-    expect(t.exitCode).toBe(0);
-    expect(t.command!.join(' ')).toContain('pg_restore --single-transaction --no-owner --no-privileges --clean --if-exists');
-    expect(await psql(target.url, "SELECT encode(blob, 'hex') FROM public.items WHERE id = 40")).toBe('0000002800ff00');
+    expect(restoreOf().exitCode).toBe(0);
+    expect(restoreOf().command!.join(' ')).toContain('pg_restore --single-transaction --no-owner --no-privileges --clean --if-exists');
+
+    // Empty again, and the plain SQL goes in through psql.
+    await psql(target.url, 'DROP TABLE public.items, public.notes');
+    const plain = await runCli(['db', 'import', 'source.sql'], { cwd: dir, env });
+    expect(plain.code, plain.stderr + plain.stdout).toBe(0);
+    expect(rowsOf(plain.stdout)).toEqual(counts);
+    expect(await psql(target.url, 'SELECT body FROM public.notes WHERE id = 3')).toBe('ünïcode');
   });
 
   it('db import --from copies a database the task reaches, with both row counts; its URL is never in the task, the output or the bucket', async () => {
