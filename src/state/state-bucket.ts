@@ -1,13 +1,11 @@
 import {
   CreateBucketCommand,
   GetBucketEncryptionCommand,
-  GetBucketLifecycleConfigurationCommand,
   GetBucketTaggingCommand,
   GetBucketVersioningCommand,
   GetPublicAccessBlockCommand,
   HeadBucketCommand,
   PutBucketEncryptionCommand,
-  PutBucketLifecycleConfigurationCommand,
   PutBucketTaggingCommand,
   PutBucketVersioningCommand,
   PutPublicAccessBlockCommand,
@@ -17,6 +15,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { StateError } from '../errors.js';
 import { httpStatusOf, isError } from '../aws/not-found.js';
+import { ensureLifecycleRule } from '../aws/lifecycle-rule.js';
 
 // The state bucket: shared by every app and env that keeps its state there,
 // so it carries no app's tags (destroy never touches it). Every setting is
@@ -103,20 +102,8 @@ export async function ensureStateBucket(s3: S3Client, bucket: string, region: st
     changed.push('block public access');
   }
 
-  let rules: LifecycleRule[] = [];
-  try {
-    rules = (await s3.send(new GetBucketLifecycleConfigurationCommand({ Bucket: bucket }))).Rules ?? [];
-  } catch (e) {
-    if (!isError(e, 'NoSuchLifecycleConfiguration')) throw e;
-  }
-  const ours = rules.find((r) => r.ID === RULE_ID);
-  if (ours?.Status !== 'Enabled' || ours.NoncurrentVersionExpiration?.NoncurrentDays !== NONCURRENT_DAYS) {
-    // The call replaces every rule: keep the owner's own.
-    await s3.send(
-      new PutBucketLifecycleConfigurationCommand({ Bucket: bucket, LifecycleConfiguration: { Rules: [...rules.filter((r) => r.ID !== RULE_ID), OUR_RULE] } }),
-    );
+  if (await ensureLifecycleRule(s3, bucket, OUR_RULE, (r) => r.NoncurrentVersionExpiration?.NoncurrentDays === NONCURRENT_DAYS))
     changed.push(`lifecycle (${NONCURRENT_DAYS} days of earlier versions)`);
-  }
 
   let tags: { Key?: string; Value?: string }[] = [];
   try {

@@ -1,7 +1,7 @@
-import { GetBucketLifecycleConfigurationCommand, PutBucketLifecycleConfigurationCommand, type LifecycleRule } from '@aws-sdk/client-s3';
+import type { LifecycleRule } from '@aws-sdk/client-s3';
 import { ensureBucket, ownBuckets, probeBucket, type BucketContext } from '../aws/bucket.js';
 import { transferBucketName } from '../aws/names.js';
-import { isError } from '../aws/not-found.js';
+import { ensureLifecycleRule } from '../aws/lifecycle-rule.js';
 import type { Deployment } from '../with-deployment.js';
 import type { Deployed } from './one-off.js';
 
@@ -52,17 +52,6 @@ export async function ensureTransferBucket(d: Deployment, dep: Deployed): Promis
   };
   const probed = await probeBucket(ctx, name, await ownBuckets(ctx), opts);
   await ensureBucket(ctx, name, probed, opts);
-  let rules: LifecycleRule[] = [];
-  try {
-    rules = (await s3.send(new GetBucketLifecycleConfigurationCommand({ Bucket: name }))).Rules ?? [];
-  } catch (e) {
-    if (!isError(e, 'NoSuchLifecycleConfiguration')) throw e;
-  }
-  const ours = rules.find((r) => r.ID === RULE_ID);
-  if (ours?.Status !== 'Enabled' || ours.Expiration?.Days !== 1) {
-    await s3.send(
-      new PutBucketLifecycleConfigurationCommand({ Bucket: name, LifecycleConfiguration: { Rules: [...rules.filter((r) => r.ID !== RULE_ID), EXPIRY] } }),
-    );
-  }
+  await ensureLifecycleRule(s3, name, EXPIRY, (r) => r.Expiration?.Days === 1);
   return name;
 }
