@@ -53,14 +53,19 @@ export async function presignedPost(
     ],
   };
   const encoded = Buffer.from(JSON.stringify(policy)).toString('base64');
-  const signingKey = hmac(hmac(hmac(hmac(`AWS4${creds.secretAccessKey}`, day), region), 's3'), 'aws4_request');
   fields.policy = encoded;
-  fields['x-amz-signature'] = hmac(signingKey, encoded).toString('hex');
+  fields['x-amz-signature'] = signPolicy(encoded, creds.secretAccessKey, day, region);
   // The bucket's own endpoint, as the client resolves it for a key, without the key: the form's action.
   const probe = new URL(await presignedGet(s3, o.bucket, 'k', 60));
   const keyPath = '/k';
   const path = probe.pathname.endsWith(keyPath) ? probe.pathname.slice(0, -keyPath.length) : probe.pathname;
   return { url: `${probe.origin}${path || '/'}`, fields };
+}
+
+/** The POST form's signature: the base64 policy is the string to sign, with the SigV4 signing key of the day, region and s3. */
+export function signPolicy(encodedPolicy: string, secretAccessKey: string, day: string, region: string): string {
+  const signingKey = hmac(hmac(hmac(hmac(`AWS4${secretAccessKey}`, day), region), 's3'), 'aws4_request');
+  return hmac(signingKey, encodedPolicy).toString('hex');
 }
 
 /** A presigned GET of one object, for a task to download it with wget. */
