@@ -145,7 +145,10 @@ export async function dbImport(opts: CommonOptions, io: Io, args: string[]): Pro
     const bucket = await ensureTransferBucket(d, deployedFor(d, io, note));
     const key = f.kind === 'file' ? `imports/${stamp()}.${f.format === 'custom' ? 'dump' : 'sql'}` : `sources/${stamp()}`;
     const s3 = d.session.aws.s3;
-    let keyGone = false;
+    let gone: Promise<void> | undefined;
+    const forgetKey = () => {
+      gone ??= removeObjects(s3, bucket, [key]);
+    };
     try {
       if (f.kind === 'file') await uploadFile(s3, bucket, key, f.path, f.size, progress(opts, io, 'uploading', f.size));
       else await putText(s3, bucket, key, f.url);
@@ -164,15 +167,15 @@ export async function dbImport(opts: CommonOptions, io: Io, args: string[]): Pro
           opts,
           io,
           (kind, rest) => {
-            if (kind === 'phase') note(rest.join(' '));
-            else if (kind === 'refused') refused = rest[0];
+            if (kind === 'phase') {
+              note(rest.join(' '));
+              // The task has the file on its disk: the object (and with it the presigned GET in its overrides) goes now.
+              if (rest[0] === 'restoring' && f.kind === 'file') forgetKey();
+            } else if (kind === 'refused') refused = rest[0];
             else if (kind === 'rows') rows.push({ table: rest[0]!, rows: Number(rest[1]) });
             else if (kind === 'srcrows') sourceRows.set(rest[0]!, Number(rest[1]));
-            else if (kind === 'sourceread' && !keyGone) {
-              // The task has the URL: the object that carried it goes now, not after the import.
-              keyGone = true;
-              void removeObjects(s3, bucket, [key]);
-            }
+            // The task has the URL: the object that carried it goes now, not after the import.
+            else if (kind === 'sourceread') forgetKey();
           },
           hide,
         ),
@@ -191,7 +194,8 @@ export async function dbImport(opts: CommonOptions, io: Io, args: string[]): Pro
           : `Copied the database at ${f.host} into ${t.database}`;
       return printRows(opts, io, rows, title, f.kind === 'url' ? sourceRows : undefined);
     } finally {
-      if (!keyGone) await removeObjects(s3, bucket, [key]);
+      forgetKey();
+      await gone;
     }
   });
 }
