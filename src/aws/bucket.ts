@@ -15,12 +15,13 @@ import {
 } from '@aws-sdk/client-s3';
 import type { StepContext } from '../pipeline/context.js';
 
-/** What making a bucket needs of a step's context: a `db` command that makes the transfer bucket passes as much. */
-export type BucketContext = Pick<StepContext, 'aws' | 'region' | 'app' | 'env' | 'log' | 'intents'>;
 import type { StepId } from '../pipeline/outputs.js';
 import { StepError } from '../errors.js';
 import { ownedBy, ownershipTags } from '../pipeline/step.js';
 import { httpStatusOf, isError } from './not-found.js';
+
+/** What making a bucket needs of a step's context: a `db` command that makes the transfer bucket passes as much. */
+export type BucketContext = Pick<StepContext, 'aws' | 'region' | 'app' | 'env' | 'log' | 'intents'>;
 
 // Buckets the wizard owns, private and encrypted, created or adopted by name:
 // the s3-buckets step's and the site's.

@@ -60,16 +60,21 @@ export const scheduleStreamPrefix = (schedule: string) => `schedule.${schedule}`
 
 const short = (s: string, n: number) => createHash('sha256').update(s).digest('hex').slice(0, n);
 
-/** The site bucket: bucket names are global and at most 63 characters, so the account id makes it ours and a hash keeps it short. */
-export function siteBucketName(ctx: AppEnv & { account: string }): string {
-  const name = `${ctx.app}-${ctx.env}-site-${ctx.account}`;
-  return name.length <= 63 ? name : `${`${ctx.app}-${ctx.env}`.slice(0, 36).replace(/-+$/, '')}-site-${short(name, 8)}-${ctx.account}`.slice(0, 63);
+/**
+ * A bucket of this app and env named `<app>-<env>-<role>-<account>`: bucket names are global and at most 63
+ * characters, so the account id makes it ours; when it is too long, app-env is cut and a hash of the whole name
+ * keeps it unique, the role and the account kept.
+ */
+function accountBucketName(ctx: AppEnv & { account: string }, role: string): string {
+  const name = `${ctx.app}-${ctx.env}-${role}-${ctx.account}`;
+  if (name.length <= 63) return name;
+  const room = 63 - `-${role}-`.length - 9 - ctx.account.length;
+  return `${`${ctx.app}-${ctx.env}`.slice(0, room).replace(/-+$/, '')}-${role}-${short(name, 8)}-${ctx.account}`.slice(0, 63);
 }
-/** The transfer bucket `db import` and `db export` go through: global names again, so the account id, as the site's. */
-export function transferBucketName(ctx: AppEnv & { account: string }): string {
-  const name = `${ctx.app}-${ctx.env}-transfer-${ctx.account}`;
-  return name.length <= 63 ? name : `${`${ctx.app}-${ctx.env}`.slice(0, 32).replace(/-+$/, '')}-transfer-${short(name, 8)}-${ctx.account}`.slice(0, 63);
-}
+/** The site bucket. */
+export const siteBucketName = (ctx: AppEnv & { account: string }) => accountBucketName(ctx, 'site');
+/** The transfer bucket `db import` and `db export` go through. */
+export const transferBucketName = (ctx: AppEnv & { account: string }) => accountBucketName(ctx, 'transfer');
 /** CloudFront origin access controls: unique per account, at most 64 characters. */
 export const originAccessControlName = (ctx: AppEnv) => fit(`${ctx.app}-${ctx.env}-site`, 64, '-site');
 /** CloudFront Functions: 1-64 of [a-zA-Z0-9-_], unique per account. The site's single-page fallback. */

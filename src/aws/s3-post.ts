@@ -2,9 +2,6 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 
-/** A browser-style POST upload (S3's POST Object) is one request of at most 5 GB ("Browser-based uploads using POST", the S3 API reference). */
-export const POST_MAX_BYTES = 5 * 1024 ** 3;
-
 export interface PresignedPost {
   /** Where the form goes: the bucket's endpoint, as the SDK resolves it (virtual-hosted on AWS, path-style on an emulator). */
   url: string;

@@ -72,10 +72,9 @@ export async function logsCommand(opts: CommonOptions, io: Io, names: readonly s
     const byPrefix = sources.length > 1 && sources.every((s) => s.prefix) ? sources : undefined;
     const fetchAll = async (): Promise<{ label: string; e: FilteredLogEvent }[]> => {
       const all: { label: string; e: FilteredLogEvent }[] = [];
-      const queries = byPrefix ? [{ label: '', whole: true }] : sources;
-      for (const s of queries) {
-        const q = 'whole' in s ? {} : s;
-        for (const e of await filterEvents(session.aws.logs, { group, ...q, from, filter: opts.logs?.filter })) {
+      // A source with neither prefix nor streams is the whole group.
+      for (const s of byPrefix ? [{ label: '' }] : sources) {
+        for (const e of await filterEvents(session.aws.logs, { group, ...s, from, filter: opts.logs?.filter })) {
           if (!e.eventId || seen.has(e.eventId)) continue;
           const label = byPrefix ? byPrefix.find((p) => e.logStreamName?.startsWith(p.prefix!))?.label : s.label;
           if (label !== undefined) all.push({ label: labelOf(label, e.logStreamName), e });

@@ -3,12 +3,12 @@ import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
   CreateMultipartUploadCommand,
-  DeleteObjectsCommand,
   GetObjectCommand,
   PutObjectCommand,
   UploadPartCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
+import { deleteObjects } from '../aws/delete-objects.js';
 
 /** Upload parts: buffers of this size, so memory stays flat (S3 takes 5 MiB to 5 GiB a part, 10,000 parts). */
 const UPLOAD_PART_BYTES = 16 * 1024 ** 2;
@@ -60,10 +60,11 @@ export async function readBase64Part(s3: S3Client, bucket: string, key: string):
   return Buffer.from(await res.Body!.transformToString(), 'base64');
 }
 
-/** Removes what a command put in the transfer bucket; a failure is left to the bucket's one-day expiry. */
+/** Removes what a command put in the transfer bucket (S3's per-key failures tried again); what is left then goes with the bucket's one-day expiry. */
 export async function removeObjects(s3: S3Client, bucket: string, keys: string[]): Promise<void> {
-  for (let i = 0; i < keys.length; i += 1000) {
-    const Objects = keys.slice(i, i + 1000).map((Key) => ({ Key }));
-    await s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects, Quiet: true } })).catch(() => undefined);
-  }
+  await deleteObjects(
+    s3,
+    bucket,
+    keys.map((Key) => ({ Key })),
+  ).catch(() => undefined);
 }

@@ -16,9 +16,9 @@ import { rdsIdentifier } from './apply.js';
 import { findCluster, findInstance } from '../../src/aws/rds-instance.js';
 import { clusterTeardown } from './aurora-teardown.js';
 import { deleteInstance } from '../../src/aws/delete-database.js';
-import { GetBucketTaggingCommand } from '@aws-sdk/client-s3';
 import { transferBucketName } from '../../src/aws/names.js';
 import { deleteBucket } from '../../src/aws/bucket-teardown.js';
+import { bucketTags } from '../../src/aws/bucket.js';
 
 /** Snapshot names: 1-255 letters, digits and hyphens, first a letter; the stamp keeps them the same when a killed destroy runs again. */
 export const snapshotName = (id: string, kind: 'destroy' | 'final', stamp: string) => `${id}-${kind}-${stamp}`;
@@ -89,12 +89,7 @@ export async function destroyDatabase(ctx: StepContext, o: DestroyOptions): Prom
  */
 async function transferTeardown(ctx: StepContext): Promise<Teardown | undefined> {
   const name = transferBucketName(ctx);
-  const tags = await unlessNotFound(
-    ctx.aws.s3.send(new GetBucketTaggingCommand({ Bucket: name })).then((r) => r.TagSet ?? []),
-    'NoSuchBucket',
-    'NoSuchTagSet',
-    'NoSuchTagSetError',
-  );
+  const tags = await unlessNotFound(bucketTags(ctx, name), 'NoSuchBucket');
   if (!tags || !ownedBy(ctx, tags) || tags.find((t) => t.Key === 'deploy-wizard:step')?.Value !== 'rds') return undefined;
   return { resource: `S3 bucket ${name} (db import/export transfers)`, remove: () => deleteBucket(ctx, name) };
 }
