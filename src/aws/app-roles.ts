@@ -40,7 +40,7 @@ export interface RoleWhere {
 
 export interface RoleSpec {
   /** execution, task, scheduler, the RDS Proxy's, or the service whose own task role this is. */
-  kind: 'execution' | 'task' | 'scheduler' | 'rds-proxy' | { service: string };
+  kind: 'execution' | 'task' | 'scheduler' | 'rds-proxy' | 'chatbot' | { service: string };
   name: string;
   trust: PolicyDocument;
   inline: PolicyDocument;
@@ -196,6 +196,22 @@ export function roleSpecs(w: RoleWhere, vars: PolicyVars, proxy: { secretArns?: 
   return out;
 }
 
+/**
+ * The role AWS Chatbot assumes to post the alarms to Slack (alarms.slack): read CloudWatch, as the "Notification
+ * permissions" template of the Chatbot administrator guide grants
+ * (https://docs.aws.amazon.com/chatbot/latest/adminguide/chatbot-iam-policies.html), and nothing else. Made by
+ * the alarms step, which alone uses it.
+ */
+export function chatbotRoleSpec(w: Pick<RoleWhere, 'app' | 'env'>, vars: PolicyVars): RoleSpec {
+  return {
+    kind: 'chatbot',
+    name: roleName(w.app, w.env, 'chatbot'),
+    trust: renderPolicy('chatbot-trust', vars),
+    inline: renderPolicy('chatbot-policy', vars),
+    description: `deploy-wizard: AWS Chatbot role for ${w.app} (${w.env}): read CloudWatch to post the alarms to Slack`,
+  };
+}
+
 /** Actions no role of the wizard's may ever have, whatever policy is put on it: identity, tokens, the organization. */
 export const OUTSIDE_BOUNDARY = /^(iam|sts|organizations):/i;
 
@@ -223,7 +239,8 @@ export function boundaryPolicy(w: RoleWhere): PolicyDocument {
   // The proxy's two credentials by their names; Secrets Manager adds "-" and six characters.
   const named = (name: string) => `arn:${partition}:secretsmanager:${w.region}:${w.account}:secret:${name}-??????`;
   const proxy = c.database?.proxy ? { secretArns: [rdsMasterSecretName(w), appDbSecretName(w)].map(named) } : {};
-  for (const spec of roleSpecs(w, vars, proxy, { anyTagged: true })) {
+  const specs = [...roleSpecs(w, vars, proxy, { anyTagged: true }), ...(c.alarms?.slack ? [chatbotRoleSpec(w, vars)] : [])];
+  for (const spec of specs) {
     for (const s of spec.inline.Statement) {
       const actions = [s.Action].flat() as string[];
       const kept = actions.filter((a) => !OUTSIDE_BOUNDARY.test(a) || (a === 'iam:PassRole' && s.Condition));

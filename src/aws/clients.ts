@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import type { S3Client } from '@aws-sdk/client-s3';
+import { ChatbotClient, chatbotRegion } from './chatbot.js';
 
 /**
  * The SDK's client packages are loaded when a client is first built, not when
@@ -208,6 +209,29 @@ export function createAwsClients(opts: ClientOptions) {
     /** ACM in us-east-1: CloudFront takes certificates only from there. */
     get acmEdge() {
       return lazy('ACM', () => new (sdk('@aws-sdk/client-acm').ACMClient)({ ...base, region: GLOBAL_REGION }), GLOBAL_REGION);
+    },
+    /**
+     * AWS Chatbot's REST API (src/aws/chatbot.ts), in the nearest region that has it. Credentials come from the
+     * same chain as every client's (STS's resolved provider); the endpoint follows the SDK's own convention.
+     */
+    get chatbot() {
+      const key = 'Chatbot';
+      if (!cache.has(key)) {
+        const sts = this.sts;
+        cache.set(
+          key,
+          new ChatbotClient({
+            region: chatbotRegion(opts.region),
+            credentials: () => sts.config.credentials(),
+            endpoint: process.env.AWS_ENDPOINT_URL_CHATBOT || process.env.AWS_ENDPOINT_URL || undefined,
+            maxAttempts: base.maxAttempts,
+            requestTimeoutMs: base.requestHandler.requestTimeout,
+            onCall: opts.onCall,
+            signal: opts.signal,
+          }),
+        );
+      }
+      return cache.get(key) as ChatbotClient;
     },
     get wafv2() {
       return lazy('WAFV2', () => new (sdk('@aws-sdk/client-wafv2').WAFV2Client)(base));

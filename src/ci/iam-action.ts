@@ -31,6 +31,7 @@ export const IAM_PREFIX: Record<string, string> = {
   Route53: 'route53',
   CloudFront: 'cloudfront',
   WAFV2: 'wafv2',
+  Chatbot: 'chatbot',
 };
 
 const S3_ACTIONS: Record<string, string[]> = {

@@ -73,9 +73,22 @@ const logPattern = z.strictObject({
 export type CustomAlarm = z.output<typeof customAlarm>;
 export type LogPattern = z.output<typeof logPattern>;
 
+/** A Slack channel through AWS Chatbot; its API's patterns (https://docs.aws.amazon.com/chatbot/latest/APIReference/API_SlackChannelConfiguration.html). */
+export const slackChannel = z.strictObject({
+  workspaceId: z
+    .string()
+    .regex(/^[0-9A-Z]{1,255}$/, 'expected a Slack workspace (team) id such as T0123ABCD, as the AWS Chatbot console shows it once the workspace is authorised')
+    .describe('the Slack workspace (team) id, authorised once for AWS Chatbot in its console'),
+  channelId: z
+    .string()
+    .regex(/^[A-Za-z0-9]{1,255}$/, "expected a Slack channel id such as C0456EFGH (the end of the channel's link)")
+    .describe("the channel's id: the last part of the link Slack copies for the channel"),
+});
+
 export const alarms = z
   .strictObject({
     email: emails.describe('addresses that get the alarm e-mails (each confirms its subscription once)'),
+    slack: slackChannel.optional().describe('also post every alarm to this Slack channel, through AWS Chatbot with a role that may only read CloudWatch'),
     thresholds: thresholds.partial().default({}).describe('override a default threshold by name'),
     custom: z.array(customAlarm).max(50).default([]).describe('alarms on any metric, such as one the app publishes'),
     logPatterns: z.array(logPattern).max(20).default([]).describe("alarms on lines of the app's logs that match a filter pattern"),

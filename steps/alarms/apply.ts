@@ -21,6 +21,12 @@ import { unlessNotFound } from '../../src/aws/not-found.js';
 import { ecsServiceName, topicName, clusterName, dashboardName, logGroupName, scheduleDlqName } from '../../src/aws/names.js';
 import { rdsIdentifier, replicationGroupId } from '../../src/aws/names.js';
 import type { StepCode } from '../../src/pipeline/manifest.js';
+import { ensureSlackChannel, planSlackChannel, removeSlackChannel, slackConfigName, slackWorkspaceProblem } from '../../src/alarms/slack-channel.js';
+
+const SLACK_INTENT = 'slack-channel';
+
+/** A Slack channel this env had and the config no longer asks for: the last run's output, or a create a kill interrupted. */
+const hadSlack = (ctx: StepContext<'alarms'>) => !ctx.config.alarms!.slack && !!(ctx.previous()?.slack || ctx.intents.get(SLACK_INTENT));
 
 export interface AlarmsOutput {
   topicArn: string;
@@ -29,6 +35,8 @@ export interface AlarmsOutput {
   dashboard: string;
   /** Addresses subscribed; each must confirm once from the e-mail SNS sends. */
   email: string[];
+  /** alarms.slack: the AWS Chatbot configuration posting the alarms to that channel. */
+  slack?: { configurationArn: string; workspaceId: string; channelId: string };
 }
 
 declare module '../../src/pipeline/outputs.js' {
@@ -114,7 +122,15 @@ export const alarms: StepCode<'alarms'> = {
       watched: await watched(ctx),
       region: ctx.region,
       ...(ctx.config.budget?.anomalyDetection ? { costAlerts: true } : {}),
+      // Only when set, so configs without it keep their input hash; a removed channel changes it too.
+      ...(ctx.config.alarms!.slack ? { slack: ctx.config.alarms!.slack } : hadSlack(ctx) ? { slack: 'removed' } : {}),
     };
+  },
+
+  async preflight(ctx) {
+    const slack = ctx.config.alarms!.slack;
+    const problem = slack && (await slackWorkspaceProblem(ctx, slack.workspaceId));
+    return problem ? [problem] : [];
   },
 
   async plan(ctx) {
@@ -142,6 +158,9 @@ export const alarms: StepCode<'alarms'> = {
       items.push({ action: verb as PlanItem['action'], resource: rest.join(' '), detail: `on ${logGroupName(ctx)}` });
     }
     items.push({ action: 'update', resource: `dashboard ${dashboardName(ctx)}`, detail: 'changed only if it differs' });
+    if (ctx.config.alarms!.slack) items.push({ resource: `AWS Chatbot configuration ${slackConfigName(ctx)}`, ...(await planSlackChannel(ctx, topic?.arn)) });
+    else if (hadSlack(ctx))
+      items.push({ action: 'delete', resource: `AWS Chatbot configuration ${slackConfigName(ctx)} and its role`, detail: 'alarms.slack removed' });
     return items;
   },
 
@@ -172,12 +191,24 @@ export const alarms: StepCode<'alarms'> = {
     );
     if (!current?.DashboardBody || canonicalJson(JSON.parse(current.DashboardBody)) !== canonicalJson(JSON.parse(body)))
       await ctx.aws.cloudwatch.send(new PutDashboardCommand({ DashboardName: dashboardName(ctx), DashboardBody: body }));
+
+    const slack = ctx.config.alarms!.slack;
+    let slackOut: AlarmsOutput['slack'];
+    if (slack) {
+      // Recorded before the create: a kill after it, then alarms.slack removed, still finds the configuration to delete.
+      if (!ctx.intents.get(SLACK_INTENT)) await ctx.intents.record(SLACK_INTENT, { name: slackConfigName(ctx) });
+      slackOut = { configurationArn: await ensureSlackChannel(ctx, topic.arn), ...slack };
+    } else if (hadSlack(ctx)) {
+      for (const gone of await removeSlackChannel(ctx)) ctx.log.info(`deleted ${gone} (alarms.slack removed)`);
+      await ctx.intents.clear(SLACK_INTENT);
+    }
     return {
       topicArn: topic.arn,
       keyArn: topic.keyArn,
       alarms: specs.map((s) => s.AlarmName),
       dashboard: dashboardName(ctx),
       email: [...ctx.config.alarms!.email].sort(),
+      ...(slackOut ? { slack: slackOut } : {}),
     };
   },
 
@@ -189,13 +220,27 @@ export const alarms: StepCode<'alarms'> = {
     checks.push({ name: 'alarms', ok: missing.length === 0, detail: missing.length ? `missing: ${missing.join(', ')}` : `${out.alarms.length}` });
     const filters = await convergeLogFilters(ctx, ctx.config.alarms!.logPatterns, true);
     checks.push({ name: 'log metric filters', ok: filters.length === 0, detail: filters.join(', ') || undefined });
+    if (out.slack) {
+      const p = await planSlackChannel(ctx, out.topicArn);
+      checks.push({ name: `AWS Chatbot configuration ${slackConfigName(ctx)}`, ok: p.action === 'keep', detail: p.detail });
+    }
     return checks;
   },
 
   summary(out) {
     return {
-      rows: [['Alarms', `${out.alarms.length} alarm(s) e-mail ${out.email.join(', ')}; dashboard ${out.dashboard}`]],
-      notes: ['Confirm the subscription e-mail AWS sent to each alarm address, or no alarm reaches it.'],
+      rows: [
+        [
+          'Alarms',
+          `${out.alarms.length} alarm(s) e-mail ${out.email.join(', ')}${out.slack ? ` and post to Slack channel ${out.slack.channelId}` : ''}; dashboard ${out.dashboard}`,
+        ],
+      ],
+      notes: [
+        'Confirm the subscription e-mail AWS sent to each alarm address, or no alarm reaches it.',
+        ...(out.slack
+          ? ['A private Slack channel gets the alarms only once the AWS app is in it: invite the AWS app there (/invite @Amazon Q; @aws before the rename).']
+          : []),
+      ],
     };
   },
 };

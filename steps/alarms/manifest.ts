@@ -2,7 +2,8 @@ import { arnIn, defineStep, type Where } from '../../src/pipeline/manifest.js';
 import { alarmPrefix, alarmSpecs, type Watched } from '../../src/alarms/alarm-specs.js';
 import { thresholds } from '../../src/config/alarms-schema.js';
 import type { Config } from '../../src/config/schema.js';
-import { clusterName, dashboardName, scheduleDlqName, topicName } from '../../src/aws/names.js';
+import { clusterName, dashboardName, roleName, scheduleDlqName, topicName } from '../../src/aws/names.js';
+import { passTo, roleGrants } from '../../src/aws/grants.js';
 import { ALARM_METRIC_MONTH, DASHBOARD_MONTH, KMS_KEY_MONTH, round } from '../../src/pricing.js';
 
 /** What the alarms watch, as far as the config alone tells (ids AWS generates are placeholders). */
@@ -46,6 +47,10 @@ export const manifest = defineStep({
     { kind: 'alarm-topic', arn: arnIn(w, 'sns', topicName(w)) },
     // The topic's key has a generated id: its policy may be read and written only on a key carrying this app's and env's tags.
     { kind: 'alarm-key', arn: arnIn(w, 'kms', 'key/*'), taggedOnly: true },
+    // alarms.slack: the Chatbot configuration (its ARNs have no region) and the role Chatbot assumes. Named whether or
+    // not the config has a channel now, so a run that removes it may delete them.
+    { kind: 'chatbot-configuration', arn: arnIn(w, 'chatbot', `chat-configuration/slack-channel/${w.app}-${w.env}-alarms`, '') },
+    { kind: 'chatbot-role', arn: `arn:${w.partition}:iam::${w.account}:role/${roleName(w.app, w.env, 'chatbot')}` },
   ],
   grants: [
     { sid: 'FindAlarms', calls: ['CloudWatch:DescribeAlarms'], on: '*' },
@@ -78,6 +83,22 @@ export const manifest = defineStep({
     },
     // With budget.anomalyDetection, Cost Anomaly Detection is let use the key (and the topic).
     { sid: 'AlarmTopicKeyPolicy', calls: ['KMS:GetKeyPolicy', 'KMS:PutKeyPolicy'], on: ['alarm-key'] },
+    // alarms.slack. Listing workspaces and configurations, and creating one, name no resource (Service Authorization
+    // Reference, AWS Chatbot); updating, deleting and tagging name the configuration.
+    {
+      sid: 'SlackChannels',
+      calls: ['Chatbot:DescribeSlackWorkspaces', 'Chatbot:DescribeSlackChannelConfigurations', 'Chatbot:CreateSlackChannelConfiguration'],
+      on: '*',
+    },
+    {
+      sid: 'OurSlackChannel',
+      calls: ['Chatbot:UpdateSlackChannelConfiguration', 'Chatbot:DeleteSlackChannelConfiguration'],
+      actions: ['chatbot:TagResource'],
+      on: ['chatbot-configuration'],
+    },
+    ...roleGrants('ChatbotRole', ['chatbot-role']),
+    { sid: 'RemoveChatbotRole', calls: ['IAM:DeleteRole'], on: ['chatbot-role'] },
+    { sid: 'PassChatbotRole', actions: ['iam:PassRole'], on: ['chatbot-role'], condition: passTo('chatbot.amazonaws.com') },
   ],
   cost(config) {
     const specs = alarmSpecs(watchedOf({ app: config.app, env: '' }, config, ['node']), thresholds.parse(config.alarms?.thresholds ?? {}), '');

@@ -15,10 +15,17 @@ import { findAlarmTopic, findKey, keyAlias } from '../../src/alarms/alarm-topic.
 import { topicName, dashboardName, logGroupName } from '../../src/aws/names.js';
 import { ourFilters } from '../../src/alarms/log-filters.js';
 import { DeleteMetricFilterCommand } from '@aws-sdk/client-cloudwatch-logs';
+import { removeSlackChannel, slackConfigName } from '../../src/alarms/slack-channel.js';
 
 /** The alarms, the dashboard, the topic (its subscriptions go with it) and its key (scheduled for deletion: KMS waits at least 7 days). */
-export async function destroyAlarms(ctx: StepContext): Promise<Teardown[]> {
+export async function destroyAlarms(ctx: StepContext<'alarms'>): Promise<Teardown[]> {
   const items: Teardown[] = [];
+  // Chatbot is asked only when this env has had a Slack channel: most never call its API.
+  if (ctx.config.alarms?.slack || ctx.previous()?.slack || ctx.intents.get('slack-channel'))
+    items.push({
+      resource: `AWS Chatbot configuration ${slackConfigName(ctx)} (if made) and its role`,
+      remove: async () => void (await removeSlackChannel(ctx)),
+    });
   const mine: string[] = [];
   let NextToken: string | undefined;
   do {

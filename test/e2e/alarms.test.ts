@@ -176,3 +176,16 @@ describe('alarms after a crash', () => {
     expect(readState(dir).steps.alarms.intents?.['alarm-key']).toBeUndefined();
   }, 180_000);
 });
+
+describe('alarms in Slack, from the CLI', () => {
+  it('a workspace not authorised for AWS Chatbot stops the deploy at the preflight (exit 2) naming the key and the link; nothing is made', async () => {
+    const { dir, app } = makeApp((c) => (c.alarms = { email: ['ops@example.com'], slack: { workspaceId: 'T9999ZZZZ', channelId: 'C0456EFGH' } }));
+    const r = await runCli(['deploy', '--non-interactive'], { cwd: dir });
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toContain('alarms.slack.workspaceId: Slack workspace T9999ZZZZ is not authorised for AWS Chatbot in account 123456789012');
+    expect(r.stderr).toContain('authorised here: T0123ABCD (example)');
+    expect(r.stderr).toContain('https://us-east-2.console.aws.amazon.com/chatbot/home#/chat-clients');
+    expect(Object.values(readState(dir)?.steps ?? {}).filter((s: any) => s.status === 'done')).toEqual([]);
+    expect(await ourAlarms(app)).toEqual([]);
+  });
+});

@@ -274,6 +274,8 @@ describe('ci github', () => {
       c.state = { backend: 's3', bucket, prefix: 'ledger/' };
       c.auth = { cognito: { passwordMinLength: 12, mfa: 'OPTIONAL' } };
       c.budget = { monthlyUsd: 300, email: ['ops@example.com'] };
+      // Alarms in Slack too: Chatbot's calls, and passing its role, are the deploy role's as well.
+      c.alarms.slack = { workspaceId: 'T0123ABCD', channelId: 'C0456EFGH' };
       // A volume and an internal service: the EFS and Service Connect steps too.
       c.volumes = { files: { efs: {} } };
       Object.assign(c.services.worker, { port: 9000, internal: true, mounts: { '/data': 'files' } });
@@ -294,6 +296,7 @@ describe('ci github', () => {
     expect(stepsRun.sort()).toEqual(steps.map((x) => x.id).sort());
     const again = await recordedDeploy(dir, secrets);
     expectDeployed(again);
+    expect(first.names).toContain('Chatbot:CreateSlackChannelConfiguration');
     const denied: string[] = [];
     for (const c of [...first.calls, ...again.calls]) {
       const resource = resourceOf(c.name, c.input, app);
@@ -355,6 +358,7 @@ function resourceOf(call: string, input: any, app: string): string {
   if (service === 'Logs' && input?.logGroupName && command !== 'DescribeLogGroups')
     return `arn:aws:logs:us-east-1:123456789012:log-group:${input.logGroupName}${command === 'GetLogEvents' ? ':log-stream:x' : ''}`;
   if ((service === 'S3' || service === 'State') && input?.Bucket) return `arn:aws:s3:::${input.Bucket}${input.Key ? `/${input.Key}` : ''}`;
+  if (service === 'Chatbot' && input?.ChatConfigurationArn) return input.ChatConfigurationArn;
   if (service === 'ECS' && ['CreateService', 'UpdateService', 'DeleteService'].includes(command!))
     return `arn:aws:ecs:us-east-1:123456789012:service/${String(input.cluster).split('/').pop()}/${input.serviceName ?? input.service}`;
   void app;

@@ -25,6 +25,9 @@ describe('whole-app examples (several services, workers, schedules) through the 
       if (config.domain) expect(state.steps.dns.outputs.records.length).toBeGreaterThan(0);
       if (config.site) expect(state.steps.site.outputs.files).toBe(2);
       if (config.edge?.waf) expect(state.steps.waf.outputs.scope).toBe(config.site ? 'CLOUDFRONT' : 'REGIONAL');
+      // espejo's alarms go to Slack as well, through AWS Chatbot (the run's stand-in authorises the example workspace).
+      if (config.alarms?.slack)
+        expect(state.steps.alarms.outputs.slack.configurationArn).toBe(`arn:aws:chatbot::123456789012:chat-configuration/slack-channel/${app}-prod-alarms`);
       if (config.migrations) {
         // Default: the web service on "/*" (espejo's is api).
         const runAs = config.migrations.service ?? Object.keys(config.services).find((k) => config.services[k].routes?.includes('/*'));

@@ -77,7 +77,7 @@ export function throttlingFor(r: AwsRequest): { error: string; message: string; 
  * A proxy in front of moto that can throttle, fail, hang or drop any request:
  * the faults no emulator produces on its own. Every request is recorded.
  */
-export async function startAwsProxy(target: string, decide: (r: AwsRequest) => Verdict = () => 'pass', opts: { record?: boolean } = {}) {
+export async function startAwsProxy(target: string, decide: (r: AwsRequest) => Verdict | Promise<Verdict> = () => 'pass', opts: { record?: boolean } = {}) {
   const seen: AwsRequest[] = [];
   let count = 0;
   const sockets = new Set<Socket>();
@@ -99,23 +99,28 @@ export async function startAwsProxy(target: string, decide: (r: AwsRequest) => V
         headers: req.headers,
       };
       if (opts.record !== false) seen.push(r);
-      const v = decide(r);
-      if (v === 'hang') return void hung.push(res);
-      if (v === 'reset') return void req.socket.destroy();
-      if (v === 'lose-answer') return forward(raw, {}, true);
-      if (typeof v === 'object' && 'reply' in v) {
-        res.writeHead(200, { 'content-type': 'text/xml' });
-        return void res.end(v.reply);
-      }
-      if (typeof v === 'object' && 'delayMs' in v) return void setTimeout(() => forward(raw), v.delayMs);
-      if (typeof v === 'object' && 'responseHeaders' in v) return forward(raw, v.responseHeaders);
-      if (typeof v === 'object' && 'respond' in v) {
-        res.writeHead(v.respond.status, v.respond.headers ?? {});
-        return void res.end(v.respond.body ?? '');
-      }
-      if (typeof v === 'object' && 'rewrite' in v) return forward(raw, {}, false, v.rewrite);
-      if (v !== 'pass') return errorResponse(req, service, v, res);
-      forward(raw);
+      const act = (v: Verdict) => {
+        if (v === 'hang') return void hung.push(res);
+        if (v === 'reset') return void req.socket.destroy();
+        if (v === 'lose-answer') return forward(raw, {}, true);
+        if (typeof v === 'object' && 'reply' in v) {
+          res.writeHead(200, { 'content-type': 'text/xml' });
+          return void res.end(v.reply);
+        }
+        if (typeof v === 'object' && 'delayMs' in v) return void setTimeout(() => forward(raw), v.delayMs);
+        if (typeof v === 'object' && 'responseHeaders' in v) return forward(raw, v.responseHeaders);
+        if (typeof v === 'object' && 'respond' in v) {
+          res.writeHead(v.respond.status, v.respond.headers ?? {});
+          return void res.end(v.respond.body ?? '');
+        }
+        if (typeof v === 'object' && 'rewrite' in v) return forward(raw, {}, false, v.rewrite);
+        if (v !== 'pass') return errorResponse(req, service, v, res);
+        forward(raw);
+      };
+      // A stand-in may answer after calls of its own (to moto): then the verdict comes later.
+      const d = decide(r);
+      if (d instanceof Promise) return void d.then(act, () => req.socket.destroy());
+      act(d);
     });
     const forward = (raw: Buffer, extra: Record<string, string> = {}, lose = false, rewrite?: (status: number, body: string) => string) => {
       const fwd = request({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers }, (up) => {

@@ -181,6 +181,11 @@ describe('alarms.custom and alarms.logPatterns in the config', () => {
       /alarms\.logPatterns\[0\]\.name: x is already the name of another alarm here/,
     );
     expect(alarmsKey({ custom: [{ name: 'cost', metric: { ...m, statistic: 'p99.9' }, threshold: 1, comparison: '>=' }] })).toBe('');
+    // alarms.slack takes Slack's ids, as the Chatbot API's patterns allow them; a channel's name is not its id.
+    expect(alarmsKey({ slack: { workspaceId: 'acme', channelId: 'C0456' } })).toMatch(/alarms\.slack\.workspaceId: expected a Slack workspace \(team\) id/);
+    expect(alarmsKey({ slack: { workspaceId: 'T0123', channelId: '#alerts' } })).toMatch(/alarms\.slack\.channelId: expected a Slack channel id/);
+    expect(alarmsKey({ slack: { workspaceId: 'T0123', channelId: 'C0456', webhook: 'x' } })).toMatch(/alarms\.slack/);
+    expect(alarmsKey({ slack: { workspaceId: 'T0123', channelId: 'C0456' } })).toBe('');
   });
 });
 

@@ -29,7 +29,7 @@ function wholeApp(app = 'shop'): Config {
   const raw = example('whole-apps/postmagiq');
   raw.app = app;
   raw.region = REGION;
-  raw.alarms = { email: ['ops@example.com'] };
+  raw.alarms = { email: ['ops@example.com'], slack: { workspaceId: 'T0123ABCD', channelId: 'C0456EFGH' } };
   raw.budget = { monthlyUsd: 300, email: ['ops@example.com'] };
   raw.auth = { cognito: { passwordMinLength: 12 } };
   raw.schedules = { nightly: { service: 'worker', cron: '0 3 * * ? *', command: ['node', 'nightly.js'] } };
@@ -63,6 +63,11 @@ function resourcesOf(app: string, env: string): [string, string, Record<string, 
     ['cloudwatch:PutMetricAlarm', arn('cloudwatch', `alarm:${app}-${env}-lb-5xx`)],
     ['cloudwatch:DeleteAlarms', arn('cloudwatch', `alarm:${app}-${env}-old-cpu-high`), tags],
     ['sns:Subscribe', arn('sns', `${app}-${env}-alarms`)],
+    // alarms.slack: the Chatbot configuration (an ARN without a region) and the role only Chatbot may be passed.
+    ['chatbot:UpdateSlackChannelConfiguration', `arn:aws:chatbot::${ACCOUNT}:chat-configuration/slack-channel/${app}-${env}-alarms`],
+    ['chatbot:DeleteSlackChannelConfiguration', `arn:aws:chatbot::${ACCOUNT}:chat-configuration/slack-channel/${app}-${env}-alarms`],
+    ['iam:PassRole', role(`${app}-${env}-chatbot`), { 'iam:PassedToService': 'chatbot.amazonaws.com' }],
+    ['iam:DeleteRole', role(`${app}-${env}-chatbot`)],
     ['cloudwatch:PutDashboard', `arn:aws:cloudwatch::${ACCOUNT}:dashboard/${app}-${env}`],
     ['budgets:ModifyBudget', `arn:aws:budgets::${ACCOUNT}:budget/deploy-wizard-${app}-${env}`],
     ['s3:PutObject', `arn:aws:s3:::acme-state/ledger/${app}/${env}.state.json`],
@@ -162,6 +167,8 @@ describe('deploy role policy', () => {
     expect(allows(policy, 'iam:PassRole', task, { 'iam:PassedToService': 'ec2.amazonaws.com' })).toBe(false);
     expect(allows(policy, 'iam:PassRole', task, {})).toBe(false);
     expect(allows(policy, 'iam:PassRole', role('shop-prod-scheduler'), { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' })).toBe(false);
+    // The Chatbot role goes to Chatbot only: not to ECS, where a task could run as it.
+    expect(allows(policy, 'iam:PassRole', role('shop-prod-chatbot'), { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' })).toBe(false);
     expect(allows(policy, 'iam:PassRole', role('OrganizationAccountAccessRole'), { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' })).toBe(false);
     // And no other path to credentials.
     for (const a of ['sts:AssumeRole', 'iam:CreateUser', 'iam:CreateAccessKey', 'iam:CreateLoginProfile', 'organizations:LeaveOrganization'])
