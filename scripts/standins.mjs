@@ -215,6 +215,45 @@ export async function startStandins({ dir = mkdtempSync(join(tmpdir(), 'dw-stand
   }
 }
 
+/**
+ * A second podman engine with storage of its own and nothing in it: a CI runner's empty engine. `env` is the
+ * stand-ins' (its registry is trusted the same way). The base image is there only where `baseRef` is pushed:
+ * `pushBaseImage` puts it in the stand-in registry, as a public base image is on a registry a runner reaches.
+ */
+export async function startEmptyEngine(env, dir = mkdtempSync(join(tmpdir(), 'dw-engine-'))) {
+  const storage = join(dir, 'storage.conf');
+  writeFileSync(storage, `[storage]\ndriver = "overlay"\ngraphroot = "${join(dir, 'storage')}"\nrunroot = "${join(dir, 'run')}"\n`);
+  const sock = join(dir, 'podman.sock');
+  const log = join(dir, 'podman.log');
+  const podmanEnv = {
+    ...process.env,
+    CONTAINERS_CONF: env.CONTAINERS_CONF,
+    CONTAINERS_REGISTRIES_CONF: env.CONTAINERS_REGISTRIES_CONF,
+    CONTAINERS_STORAGE_CONF: storage,
+  };
+  const p = startProcess('podman', ['system', 'service', '--time=0', `unix://${sock}`], { logFile: log, env: podmanEnv });
+  await waitFor('podman (empty engine)', async () => (await httpGet('http://d/_ping', { socketPath: sock })) === 200, log);
+  return {
+    dockerHost: `unix://${sock}`,
+    async stop() {
+      stopPid(p.pid);
+      await new Promise((r) => setTimeout(r, 300));
+      // Overlay mounts of its layers outlive the service.
+      await run('sh', ['-c', `grep -o ' ${dir}/[^ ]*' /proc/mounts | sort -r | xargs -r -n1 umount -l 2>/dev/null; true`]).catch(() => undefined);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The base image in the stand-in registry, as `<registry>/deploy-wizard-base:1`: what an empty engine can pull. */
+export async function pushBaseImage(env) {
+  const ref = `${env.DEPLOY_WIZARD_REGISTRY}/deploy-wizard-base:1`;
+  const podmanEnv = { ...process.env, CONTAINERS_CONF: env.CONTAINERS_CONF, CONTAINERS_REGISTRIES_CONF: env.CONTAINERS_REGISTRIES_CONF };
+  await run('podman', ['tag', BASE_IMAGE, ref], { env: podmanEnv });
+  await run('podman', ['push', '--tls-verify=false', '--creds', `AWS:${REGISTRY_PASSWORD}`, ref], { env: podmanEnv });
+  return ref;
+}
+
 // No registry is reachable from these machines, so the sample app's base image
 // is made here: a rootfs holding Debian's static busybox (sh, httpd, wget).
 async function ensureBaseImage(dir, env) {

@@ -26,6 +26,7 @@ import type { ImageSpec } from '../../src/config/schema.js';
 import { repositoryName } from '../../src/aws/names.js';
 import { ecrRegistryAuth, type RegistryAuth } from '../../src/aws/ecr-registry.js';
 import type { StepCode } from '../../src/pipeline/manifest.js';
+import { buildCacheFor } from './build-cache.js';
 
 export interface ImageOutput {
   repositoryName: string;
@@ -267,7 +268,16 @@ async function buildAndPush(ctx: StepContext, img: Img, c: Content, ref: string,
     });
   }
   const idleMs = img.spec.idleTimeoutSeconds * 1000;
-  ctx.log.info(`building ${ref}:${c.tag} (${img.spec.platform}, ${c.files.length} files in the context)`);
+  const name = repositoryName(ctx, img.name);
+  const cache = await buildCacheFor(ctx, {
+    repository: name,
+    ref,
+    previousTag: (ctx as StepContext<'ecr-push'>).previous()?.images?.[img.name]?.imageTag,
+    auth,
+  });
+  ctx.log.info(
+    `building ${ref}:${c.tag} (${img.spec.platform}, ${c.files.length} files in the context${cache ? `; the engine has no earlier build, so its cache is ${cache.from}` : ''})`,
+  );
   const recent: string[] = [];
   const keep = (line: string) => {
     for (const l of line.split('\n')) if (l.trim()) recent.push(l.trimEnd());
@@ -285,6 +295,7 @@ async function buildAndPush(ctx: StepContext, img: Img, c: Content, ref: string,
       buildargs: buildArgs,
       platform: img.spec.platform,
       ...(img.spec.target ? { target: img.spec.target } : {}),
+      ...cache?.options,
       // No labels: nothing read them, they made the same context a different image in every env (so an image
       // could never be promoted by digest), and on podman each one is a layer commit of its own (1.3-1.9 s a build).
       abortSignal: guard.signal,

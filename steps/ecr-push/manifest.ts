@@ -7,7 +7,14 @@ export const manifest = defineStep({
   title: 'Build and push the images to ECR',
   dependsOn: [],
   resources: (w, c) =>
-    Object.keys(c.images).map((i) => ({ kind: 'repository', arn: arnIn(w, 'ecr', `repository/${repositoryName({ app: w.app, env: w.env, config: c }, i)}`) })),
+    Object.keys(c.images).flatMap((i) => {
+      const name = repositoryName({ app: w.app, env: w.env, config: c }, i);
+      return [
+        { kind: 'repository', arn: arnIn(w, 'ecr', `repository/${name}`) },
+        // A CI runner's build cache (steps/ecr-push/build-cache.ts): pushed and pulled like the image.
+        { kind: 'build-cache', arn: arnIn(w, 'ecr', `repository/${name}/build-cache`) },
+      ];
+    }),
   grants: [
     { sid: 'RegistryLogin', calls: ['ECR:GetAuthorizationToken'], on: '*' },
     {
@@ -33,7 +40,7 @@ export const manifest = defineStep({
         'ecr:PutImage',
         'ecr:GetDownloadUrlForLayer',
       ],
-      on: ['repository'],
+      on: ['repository', 'build-cache'],
     },
   ],
   cost(config) {
