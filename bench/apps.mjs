@@ -18,7 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { medianMs } from './median-ms.mjs';
 import { randomBytes } from 'node:crypto';
-import { startStandins } from '../scripts/standins.mjs';
+import { pushBaseImage, startEmptyEngine, startStandins } from '../scripts/standins.mjs';
 import { MUTATING } from '../dist/src/aws/mutating.js';
 import { CloudWatchLogsClient, CreateLogStreamCommand, PutLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 
@@ -141,7 +141,7 @@ const proxyUrl = `http://127.0.0.1:${proxy.address().port}`;
 
 const hasTime = existsSync('/usr/bin/time');
 /** One CLI deploy: wall time, AWS calls, peak RSS, and the --json events. */
-function deploy(dir, { latency = true, realistic = false } = {}) {
+function deploy(dir, { latency = true, realistic = false, dockerHost } = {}) {
   calls = [];
   changedAt.clear();
   madeAt.clear();
@@ -149,7 +149,7 @@ function deploy(dir, { latency = true, realistic = false } = {}) {
   rdsMultiAz = false;
   slow = realistic ? REALISTIC : { rds: 0, multiAz: 0, redis: 0, certificate: 0, cdn: 0, rollout: ROLLOUT_MS, nat: 0 };
   // Always through the proxy, which counts the calls; it delays rollouts only when asked.
-  const env = { ...process.env, ...standins.env, SAMPLE_APP_VERSION: '1.0.0', AWS_ENDPOINT_URL: proxyUrl };
+  const env = { ...process.env, ...standins.env, SAMPLE_APP_VERSION: '1.0.0', AWS_ENDPOINT_URL: proxyUrl, ...(dockerHost ? { DOCKER_HOST: dockerHost } : {}) };
   const args = [CLI, 'deploy', '--non-interactive', '--json'];
   const [cmd, argv] = hasTime ? ['/usr/bin/time', ['-f', 'maxrss=%M', process.execPath, ...args]] : [process.execPath, args];
   return new Promise((resolve, reject) => {
@@ -191,7 +191,7 @@ function sampleApp(edit) {
   return dir;
 }
 
-// BENCH_ONLY=services|big|realistic runs one part (the startup figures always run).
+// BENCH_ONLY=services|big|realistic|cache runs one part (the startup figures always run).
 const part = (name) => !process.env.BENCH_ONLY || process.env.BENCH_ONLY === name;
 try {
   // --- many services -------------------------------------------------------
@@ -335,6 +335,50 @@ try {
     const work = stepMs(daily.events, 'ecr-push') + stepMs(daily.events, 'service');
     const overhead = (daily.ms - work) / 1000;
     row('big repo: one-file change, overhead past build+push+rollout', overhead, 's', '≤ 3 s', overhead <= 3, `${(daily.ms / 1000).toFixed(1)} s in all`);
+  }
+
+  // --- a CI runner's empty engine ----------------------------------------------
+  if (part('cache')) {
+    // A one-file change deployed from an engine with nothing in it (a CI runner) against the same change from an
+    // engine that built the previous image (a laptop), for a Dockerfile whose dependency step takes 20 s. The base
+    // image comes from the stand-in registry, as a runner pulls it from its registry. Each deploy rolls out in 5 s,
+    // as in the many-services figures; the build-and-push step alone is printed beside it.
+    const base = await pushBaseImage(standins.env);
+    const dir = sampleApp(() => undefined);
+    writeFileSync(
+      join(dir, 'Dockerfile'),
+      `FROM ${base}\nRUN ["/bin/sh", "-c", "sleep 20 && date > /deps-installed"]\nCOPY www/ /www/\nEXPOSE 8080\nCMD ["/bin/busybox", "httpd", "-f", "-v", "-p", "8080", "-h", "/www"]\n`,
+    );
+    let n = 0;
+    const change = () => writeFileSync(join(dir, 'www', 'index.html'), `<h1>change ${++n}</h1>\n`);
+    await deploy(dir, { latency: false });
+    const engines = [];
+    try {
+      // The first run on an empty engine fills the cache (the dependency step runs: what every CI deploy cost before).
+      engines.push(await startEmptyEngine(standins.env));
+      change();
+      const filling = await deploy(dir, { dockerHost: engines[0].dockerHost });
+      // The same engine again: it holds the previous image, as a laptop does.
+      change();
+      const warm = await deploy(dir, { dockerHost: engines[0].dockerHost });
+      // Another empty engine: the dependency layer comes from the cache.
+      engines.push(await startEmptyEngine(standins.env));
+      change();
+      const cold = await deploy(dir, { dockerHost: engines[1].dockerHost });
+      row(
+        'one-file change, empty engine / warm engine',
+        cold.ms / warm.ms,
+        '×',
+        '≤ 1.3×',
+        cold.ms / warm.ms <= 1.3,
+        `${(cold.ms / 1000).toFixed(1)} s vs ${(warm.ms / 1000).toFixed(1)} s with a 5 s rollout (dependency step 20 s; an empty engine without the cache took ${(filling.ms / 1000).toFixed(1)} s)`,
+      );
+      console.log(
+        `(ecr-push step: empty engine ${(stepMs(cold.events, 'ecr-push') / 1000).toFixed(1)} s, warm ${(stepMs(warm.events, 'ecr-push') / 1000).toFixed(1)} s, filling the cache ${(stepMs(filling.events, 'ecr-push') / 1000).toFixed(1)} s)`,
+      );
+    } finally {
+      for (const e of engines) await e.stop();
+    }
   }
 
   // --- a realistic first deploy ---------------------------------------------
