@@ -18,6 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { medianMs } from './median-ms.mjs';
 import { randomBytes } from 'node:crypto';
+import { URLSearchParams } from 'node:url';
 import { pushBaseImage, startEmptyEngine, startStandins } from '../scripts/standins.mjs';
 import { MUTATING } from '../dist/src/aws/mutating.js';
 import { CloudWatchLogsClient, CreateLogStreamCommand, PutLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
@@ -49,6 +50,13 @@ let latencyOn = true;
 // A NAT gateway and interface endpoints take 1-3 minutes where RDS takes 10: 20 s here. A Multi-AZ instance
 // takes half as long again as a single-AZ one (its standby is made and synchronised): +30 s.
 const REALISTIC = { rds: 60_000, multiAz: 30_000, redis: 45_000, certificate: 20_000, cdn: 30_000, rollout: 15_000, nat: 20_000 };
+// Deletions, scaled the same way: an RDS instance 60 s, a cache 45 s (its subnet group is in use until then), a NAT
+// gateway or VPC endpoint 20 s, a distribution's disabling 30 s (that is madeAt 'cdn' again).
+const DELETES = { rds: 60_000, redis: 45_000, nat: 20_000 };
+const deletedAt = new Map(); // 'rds' | 'redis' | 'nat' → when the last delete was called
+let deletesOn = false;
+const deleting = (kind) => deletesOn && deletedAt.has(kind) && Date.now() - deletedAt.get(kind) < DELETES[kind];
+const lastDb = new Map(); // instance id → the last DescribeDBInstances answer that had it
 let slow = { rds: 0, multiAz: 0, redis: 0, certificate: 0, cdn: 0, rollout: ROLLOUT_MS, nat: 0 };
 const madeAt = new Map(); // 'rds' | 'redis' | 'certificate' | 'cdn' | 'nat' → when the last one was created
 let rdsMultiAz = false;
@@ -67,6 +75,15 @@ const proxy = createServer((req, res) => {
     if (/^\/2020-05-31\/function\/[^/]+\/describe/.test(req.url)) {
       const xml = `<?xml version="1.0"?><ErrorResponse xmlns="http://cloudfront.amazonaws.com/doc/2020-05-31/"><Error><Type>Sender</Type><Code>NoSuchFunctionExists</Code><Message>The function does not exist.</Message></Error><RequestId>bench</RequestId></ErrorResponse>`;
       res.writeHead(404, { 'content-type': 'text/xml', 'content-length': String(Buffer.byteLength(xml)) }).end(xml);
+      return;
+    }
+    // moto answers DeleteCacheSubnetGroup with a 500; AWS deletes it, or refuses while the cache is still being deleted
+    // (https://docs.aws.amazon.com/AmazonElastiCache/latest/APIReference/API_DeleteCacheSubnetGroup.html).
+    if (action === 'DeleteCacheSubnetGroup') {
+      const xml = deleting('redis')
+        ? '<ErrorResponse><Error><Type>Sender</Type><Code>CacheSubnetGroupInUse</Code><Message>Cache subnet group is in use.</Message></Error><RequestId>bench</RequestId></ErrorResponse>'
+        : '<DeleteCacheSubnetGroupResponse><ResponseMetadata><RequestId>bench</RequestId></ResponseMetadata></DeleteCacheSubnetGroupResponse>';
+      res.writeHead(deleting('redis') ? 400 : 200, { 'content-type': 'text/xml', 'content-length': String(Buffer.byteLength(xml)) }).end(xml);
       return;
     }
     const up = request(moto + req.url, { method: req.method, headers: req.headers }, (r) => {
@@ -98,6 +115,25 @@ const proxy = createServer((req, res) => {
           );
         if (target.endsWith('RequestCertificate')) madeAt.set('certificate', Date.now());
         if (req.method === 'POST' && /\/distribution(\?WithTags=?)?$/.test(req.url)) madeAt.set('cdn', Date.now());
+        // Disabling a distribution (destroy) deploys it again.
+        if (deletesOn && req.method === 'PUT' && /\/distribution\/[A-Z0-9]+\/config$/.test(req.url)) madeAt.set('cdn', Date.now());
+        let status = r.statusCode;
+        if (action === 'DeleteDBInstance') deletedAt.set('rds', Date.now());
+        if (action === 'DeleteReplicationGroup') deletedAt.set('redis', Date.now());
+        if (action === 'DeleteNatGateway') deletedAt.set('nat', Date.now());
+        if (action === 'DeleteVpcEndpoints') deletedAt.set('nat', Date.now());
+        if (action === 'DescribeDBInstances' && status === 200)
+          for (const m of payload.toString().matchAll(/<DBInstanceIdentifier>([^<]+)<\/DBInstanceIdentifier>/g)) lastDb.set(m[1], payload.toString());
+        // moto deletes at once; AWS answers "deleting" until the instance is gone.
+        if (action === 'DescribeDBInstances' && status !== 200 && deleting('rds')) {
+          const id = new URLSearchParams(body.toString()).get('DBInstanceIdentifier');
+          if (lastDb.has(id)) {
+            status = 200;
+            payload = Buffer.from(lastDb.get(id).replace(/<DBInstanceStatus>[^<]*</g, '<DBInstanceStatus>deleting<'));
+          }
+        }
+        if ((action === 'DescribeNatGateways' || action === 'DescribeVpcEndpoints') && deleting('nat'))
+          payload = Buffer.from(payload.toString().replace(/<state>deleted</gi, '<state>deleting<'));
         if (action === 'CreateNatGateway' || action === 'CreateVpcEndpoint') madeAt.set('nat', Date.now());
         if ((action === 'DescribeNatGateways' || action === 'DescribeVpcEndpoints') && still('nat'))
           payload = Buffer.from(payload.toString().replace(/<state>available</g, '<state>pending<'));
@@ -129,7 +165,7 @@ const proxy = createServer((req, res) => {
         }
         const headers = { ...r.headers, 'content-length': String(payload.length) };
         delete headers['transfer-encoding'];
-        res.writeHead(r.statusCode, headers).end(payload);
+        res.writeHead(status, headers).end(payload);
       });
     });
     up.on('error', () => res.writeHead(502).end());
@@ -173,6 +209,37 @@ function deploy(dir, { latency = true, realistic = false, dockerHost } = {}) {
   });
 }
 
+/** `destroy` of a deployed app, with everything deleted (the database without a final snapshot): wall time and events. */
+function destroy(dir, { deletes = false } = {}) {
+  calls = [];
+  madeAt.clear();
+  deletedAt.clear();
+  latencyOn = deletes;
+  deletesOn = deletes;
+  slow = deletes ? REALISTIC : { rds: 0, multiAz: 0, redis: 0, certificate: 0, cdn: 0, rollout: 0, nat: 0 };
+  const env = { ...process.env, ...standins.env, AWS_ENDPOINT_URL: proxyUrl };
+  const args = [CLI, 'destroy', '--yes', '--force', '--non-interactive', '--json', '--delete-data', '--skip-final-snapshot'];
+  return new Promise((resolve, reject) => {
+    const t = process.hrtime.bigint();
+    const child = spawn(process.execPath, args, { cwd: dir, env });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('close', (code) => {
+      deletesOn = false;
+      const ms = Number(process.hrtime.bigint() - t) / 1e6;
+      if (code !== 0) return reject(new Error(`destroy in ${dir} exited ${code}:\n${stderr.slice(-2000)}${stdout.slice(-2000)}`));
+      const events = stdout
+        .trim()
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l));
+      resolve({ ms, events });
+    });
+  });
+}
+
 /** How long a step took, from its started/done events (0 when it did not run). */
 function stepMs(events, step) {
   const start = events.find((e) => e.step === step && e.status === 'started');
@@ -191,7 +258,39 @@ function sampleApp(edit) {
   return dir;
 }
 
-// BENCH_ONLY=services|big|realistic|cache runs one part (the startup figures always run).
+// The realistic app: an API, database, cache, domain, static site and WAF; its zone made in moto first.
+const whole = (c, d) => {
+  c.services = { api: { ...c.service, routes: ['/api/*', '/health'] } };
+  delete c.service;
+  c.database = { name: 'app_db', extensions: ['vector'] };
+  c.cache = {};
+  const zone = `${c.app}.example.com`;
+  c.domain = { name: `app.${zone}`, zone };
+  // No single-page fallback: moto has no CloudFront Functions (the tests answer them; no timing here depends on it).
+  c.site = { dir: 'site', spa: false };
+  c.edge = { waf: {} };
+  mkdirSync(join(d, 'site', 'assets'), { recursive: true });
+  writeFileSync(join(d, 'site', 'index.html'), '<!doctype html><script src="/assets/app-Ab12Cd34.js"></script>\n');
+  writeFileSync(join(d, 'site', 'assets', 'app-Ab12Cd34.js'), 'console.log(1);\n');
+};
+const withZone = async (dir) => {
+  const c = JSON.parse(readFileSync(join(dir, 'deploy-wizard.json'), 'utf8'));
+  const { Route53Client, CreateHostedZoneCommand } = await import('@aws-sdk/client-route-53');
+  const credentials = { accessKeyId: standins.env.AWS_ACCESS_KEY_ID, secretAccessKey: standins.env.AWS_SECRET_ACCESS_KEY };
+  await new Route53Client({ region: 'us-east-1', endpoint: moto, credentials }).send(
+    new CreateHostedZoneCommand({ Name: c.domain.zone, CallerReference: c.app }),
+  );
+  return dir;
+};
+// The biggest: the same in a VPC of its own with a NAT gateway and endpoints, a Multi-AZ database and a cache replica.
+const biggest = (c, d) => {
+  whole(c, d);
+  c.network = { vpc: 'create', nat: 'single', endpoints: ['s3', 'ecr', 'logs', 'secretsmanager'] };
+  c.database.multiAz = true;
+  c.cache = { replicas: 1 };
+};
+
+// BENCH_ONLY=services|big|realistic|cache|destroy runs one part (the startup figures always run).
 const part = (name) => !process.env.BENCH_ONLY || process.env.BENCH_ONLY === name;
 try {
   // --- many services -------------------------------------------------------
@@ -381,6 +480,37 @@ try {
     }
   }
 
+  // --- destroy of the biggest app ---------------------------------------------
+  if (part('destroy')) {
+    // The biggest app, deployed twice without latency; one copy destroyed without latency (the floor), the other
+    // with deletions at realistic proportions. Its longest chain of deletions: the services, then the database
+    // (60 s), then the network and the VPC. The NAT gateway and endpoints (20 s, deleted together as soon as the
+    // tasks are gone), the cache (45 s) and the distribution's disabling (30 s) can all go beside the database.
+    const a = await withZone(sampleApp(biggest));
+    const b = await withZone(sampleApp(biggest));
+    await deploy(a, { latency: false });
+    await deploy(b, { latency: false });
+    const floor = await destroy(a);
+    const real = await destroy(b, { deletes: true });
+    const chain = floor.ms + Math.max(DELETES.rds, DELETES.nat, DELETES.redis, REALISTIC.cdn);
+    row(
+      'destroy of the biggest app / longest chain',
+      real.ms / chain,
+      '×',
+      '≤ 1.1×',
+      real.ms / chain <= 1.1,
+      `${(real.ms / 1000).toFixed(1)} s vs ${(floor.ms / 1000).toFixed(1)} s + RDS 60 s (NAT and endpoints 20 s, cache 45 s, CDN 30 s beside it)`,
+    );
+    const t0 = new Date(real.events[0].timestamp);
+    const at = (re) => {
+      const e = real.events.find((x) => re.test(x.message ?? ''));
+      return e ? ((new Date(e.timestamp) - t0) / 1000).toFixed(1) : '-';
+    };
+    console.log(
+      `(deleted at: database ${at(/deleted RDS instance/)} s, cache ${at(/deleted cache subnet group/)} s, distribution ${at(/deleted CloudFront distribution/)} s, NAT gateway and endpoints ${at(/deleted NAT gateway/)} s, VPC ${at(/deleted VPC vpc-/)} s)`,
+    );
+  }
+
   // --- a realistic first deploy ---------------------------------------------
   if (part('realistic')) {
     // The pipeline's longest chain: network, RDS (Redis overlaps with it), the
@@ -388,29 +518,6 @@ try {
     // chain, the certificate, the load balancer, the CDN and the records, runs
     // beside it and is shorter (20 + 30 s against 60 + 15 s). Its floor is the
     // same deploy without latency.
-    const whole = (c, d) => {
-      c.services = { api: { ...c.service, routes: ['/api/*', '/health'] } };
-      delete c.service;
-      c.database = { name: 'app_db', extensions: ['vector'] };
-      c.cache = {};
-      const zone = `${c.app}.example.com`;
-      c.domain = { name: `app.${zone}`, zone };
-      // No single-page fallback: moto has no CloudFront Functions (the tests answer them; no timing here depends on it).
-      c.site = { dir: 'site', spa: false };
-      c.edge = { waf: {} };
-      mkdirSync(join(d, 'site', 'assets'), { recursive: true });
-      writeFileSync(join(d, 'site', 'index.html'), '<!doctype html><script src="/assets/app-Ab12Cd34.js"></script>\n');
-      writeFileSync(join(d, 'site', 'assets', 'app-Ab12Cd34.js'), 'console.log(1);\n');
-    };
-    const withZone = async (dir) => {
-      const c = JSON.parse(readFileSync(join(dir, 'deploy-wizard.json'), 'utf8'));
-      const { Route53Client, CreateHostedZoneCommand } = await import('@aws-sdk/client-route-53');
-      const credentials = { accessKeyId: standins.env.AWS_ACCESS_KEY_ID, secretAccessKey: standins.env.AWS_SECRET_ACCESS_KEY };
-      await new Route53Client({ region: 'us-east-1', endpoint: moto, credentials }).send(
-        new CreateHostedZoneCommand({ Name: c.domain.zone, CallerReference: c.app }),
-      );
-      return dir;
-    };
     const wholeFloor = await deploy(await withZone(sampleApp(whole)), { latency: false });
     const realistic = await deploy(await withZone(sampleApp(whole)), { realistic: true });
     const chain = wholeFloor.ms + Math.max(REALISTIC.rds + REALISTIC.rollout, REALISTIC.certificate + REALISTIC.cdn);
@@ -431,12 +538,6 @@ try {
     // The biggest first deploy (issue 28): the same app in a VPC of its own with a NAT gateway and endpoints, a
     // Multi-AZ database and a cache replica. The NAT gateway and endpoints are waited for beside RDS, not before it;
     // the certificate is requested at the very start, since both the HTTPS listener and the distribution wait for it.
-    const biggest = (c, d) => {
-      whole(c, d);
-      c.network = { vpc: 'create', nat: 'single', endpoints: ['s3', 'ecr', 'logs', 'secretsmanager'] };
-      c.database.multiAz = true;
-      c.cache = { replicas: 1 };
-    };
     const bigFloor = await deploy(await withZone(sampleApp(biggest)), { latency: false });
     const big = await deploy(await withZone(sampleApp(biggest)), { realistic: true });
     const rdsMs = REALISTIC.rds + REALISTIC.multiAz;

@@ -10,4 +10,5 @@ export const manifest = defineStep({
   enabled: (c) => c.network?.vpc === 'create',
   grants: [{ sid: 'VpcEgress', calls: ['EC2:DescribeNatGateways', 'EC2:DescribeVpcEndpoints'], on: '*' }],
   load: async () => (await import('./apply.js')).vpcEgress,
+  loadTeardown: async () => (await import('./teardown.js')).destroyEgress,
 });

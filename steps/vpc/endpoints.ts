@@ -4,23 +4,16 @@ import {
   CreateVpcEndpointCommand,
   DeleteVpcEndpointsCommand,
   DescribeSecurityGroupsCommand,
-  DescribeVpcEndpointsCommand,
   ModifyVpcEndpointCommand,
   type SecurityGroup,
-  type VpcEndpoint,
 } from '@aws-sdk/client-ec2';
 import type { StepContext } from '../../src/pipeline/context.js';
-import { ownedBy } from '../../src/pipeline/step.js';
 import { endpointServices } from '../../src/network/vpc-layout.js';
 import type { VpcEndpointName } from '../../src/config/sections.js';
 import { tagsFor, withClientToken, type Run } from './act.js';
+import { ourEndpoints } from '../../src/network/egress.js';
 
 export const endpointGroupName = (ctx: StepContext) => `${ctx.app}-${ctx.env}-endpoints`;
-
-export async function ourEndpoints(ctx: StepContext, vpcId: string): Promise<VpcEndpoint[]> {
-  const res = await ctx.aws.ec2.send(new DescribeVpcEndpointsCommand({ Filters: [{ Name: 'vpc-id', Values: [vpcId] }] }));
-  return (res.VpcEndpoints ?? []).filter((e) => ownedBy(ctx, e.Tags) && !/^delet/i.test(e.State ?? ''));
-}
 
 export async function endpointGroup(ctx: StepContext, vpcId: string): Promise<SecurityGroup | undefined> {
   const res = await ctx.aws.ec2.send(

@@ -1,32 +1,8 @@
-import {
-  AllocateAddressCommand,
-  CreateNatGatewayCommand,
-  DeleteNatGatewayCommand,
-  DescribeAddressesCommand,
-  DescribeNatGatewaysCommand,
-  ReleaseAddressCommand,
-  type Address,
-  type NatGateway,
-} from '@aws-sdk/client-ec2';
-import type { StepContext } from '../../src/pipeline/context.js';
-import { ownedBy } from '../../src/pipeline/step.js';
-import { unlessNotFound } from '../../src/aws/not-found.js';
-import { waitFor } from '../../src/wait.js';
+import { AllocateAddressCommand, CreateNatGatewayCommand } from '@aws-sdk/client-ec2';
 import { azLetter, tagOf, tagsFor, withClientToken, type Run } from './act.js';
+import { deleteNat, ourAddresses, ourNats, releaseAddress } from '../../src/network/egress.js';
 
 const NAT_AZ = 'deploy-wizard:nat-az';
-
-/** Our NAT gateways in the VPC that are, or are becoming, usable (a failed or deleted one is AWS's to forget). */
-export async function ourNats(ctx: StepContext, vpcId: string): Promise<NatGateway[]> {
-  const res = await ctx.aws.ec2.send(new DescribeNatGatewaysCommand({ Filter: [{ Name: 'vpc-id', Values: [vpcId] }] }));
-  return (res.NatGateways ?? []).filter((n) => ownedBy(ctx, n.Tags) && (n.State === 'pending' || n.State === 'available'));
-}
-
-/** Our Elastic IPs for NAT gateways (tag filters are applied here: Elastic IPs are few). */
-export async function ourAddresses(ctx: StepContext): Promise<Address[]> {
-  const res = await ctx.aws.ec2.send(new DescribeAddressesCommand({}));
-  return (res.Addresses ?? []).filter((a) => ownedBy(ctx, a.Tags) && tagOf(a.Tags, 'deploy-wizard:step') === 'vpc');
-}
 
 /**
  * A NAT gateway, with its Elastic IP, in each AZ of `wanted` (its public subnet). An Elastic IP is found by its
@@ -71,29 +47,6 @@ export async function ensureNats(run: Run, vpcId: string | undefined, wanted: { 
     out.set(az, id ?? '(new NAT gateway)');
   }
   return out;
-}
-
-/** Deletes one NAT gateway and waits until it is gone: its Elastic IP cannot be released before. */
-export async function deleteNat(ctx: StepContext, natId: string): Promise<void> {
-  await unlessNotFound(ctx.aws.ec2.send(new DeleteNatGatewayCommand({ NatGatewayId: natId })), 'NatGatewayNotFound', 'InvalidNatGatewayID.NotFound');
-  await waitFor({
-    stepId: 'vpc',
-    what: `NAT gateway ${natId} to be deleted`,
-    clock: ctx.clock,
-    signal: ctx.signal,
-    deadlineMs: 15 * 60_000,
-    typical: '1 min',
-    onStatus: (l) => ctx.log.info(l),
-    poll: async () => {
-      const res = await unlessNotFound(ctx.aws.ec2.send(new DescribeNatGatewaysCommand({ NatGatewayIds: [natId] })), 'NatGatewayNotFound');
-      const state = res?.NatGateways?.[0]?.State ?? 'deleted';
-      return { done: state === 'deleted', status: state };
-    },
-  });
-}
-
-export async function releaseAddress(ctx: StepContext, allocationId: string): Promise<void> {
-  await unlessNotFound(ctx.aws.ec2.send(new ReleaseAddressCommand({ AllocationId: allocationId })), 'InvalidAllocationID.NotFound');
 }
 
 /** NAT gateways and Elastic IPs of ours in AZs no longer wanted (nat "per-az" → "single" → "none"): deleted after the routes moved off them. */

@@ -4,10 +4,8 @@ import {
   DeleteSecurityGroupCommand,
   DeleteSubnetCommand,
   DeleteVpcCommand,
-  DeleteVpcEndpointsCommand,
   DetachInternetGatewayCommand,
   DescribeInternetGatewaysCommand,
-  DescribeVpcEndpointsCommand,
   DisassociateRouteTableCommand,
 } from '@aws-sdk/client-ec2';
 import type { StepContext } from '../../src/pipeline/context.js';
@@ -17,31 +15,12 @@ import { findOwnVpc, ownSubnets } from '../../src/aws/own-vpc.js';
 import { findDatabase } from '../../src/aws/rds-instance.js';
 import { retryWhileInUse } from '../../src/aws/retry-in-use.js';
 import { unlessNotFound } from '../../src/aws/not-found.js';
-import { waitFor } from '../../src/wait.js';
-import { deleteNat, ourAddresses, ourNats, releaseAddress } from './nat.js';
-import { endpointGroup, ourEndpoints } from './endpoints.js';
+import { egressTeardown } from '../../src/network/egress.js';
+import { endpointGroup } from './endpoints.js';
 import { ourTables, vpcRouteTables } from './routes.js';
 import { tagOf } from './act.js';
 
 const IN_USE = ['DependencyViolation', 'InvalidIPAddress.InUse', 'AuthFailure'];
-
-async function deleteEndpoints(ctx: StepContext, ids: string[]): Promise<void> {
-  await ctx.aws.ec2.send(new DeleteVpcEndpointsCommand({ VpcEndpointIds: ids }));
-  // Their network interfaces go a while after: the subnets and the group cannot be deleted before.
-  await waitFor({
-    stepId: 'destroy',
-    what: 'VPC endpoints to be deleted',
-    clock: ctx.clock,
-    signal: ctx.signal,
-    deadlineMs: 15 * 60_000,
-    onStatus: (l) => ctx.log.info(l),
-    poll: async () => {
-      const res = await unlessNotFound(ctx.aws.ec2.send(new DescribeVpcEndpointsCommand({ VpcEndpointIds: ids })), 'InvalidVpcEndpointId.NotFound');
-      const left = (res?.VpcEndpoints ?? []).filter((e) => !/^deleted$/i.test(e.State ?? '')).length;
-      return { done: left === 0, status: left ? `${left} deleting` : 'deleted' };
-    },
-  });
-}
 
 /**
  * The VPC the wizard made, after everything in it (security groups, load balancer, tasks, database, cache) is
@@ -54,27 +33,8 @@ export async function destroyVpc(ctx: StepContext): Promise<Teardown[]> {
   if (!vpc) return [];
   const vpcId = vpc.VpcId!;
   const items: Teardown[] = [];
-  const endpoints = await ourEndpoints(ctx, vpcId);
-  if (endpoints.length)
-    items.push({
-      resource: `VPC endpoints ${endpoints.map((e) => e.ServiceName!.split('.').slice(3).join('.')).join(', ')}`,
-      remove: () =>
-        deleteEndpoints(
-          ctx,
-          endpoints.map((e) => e.VpcEndpointId!),
-        ),
-    });
-  for (const n of await ourNats(ctx, vpcId))
-    items.push({
-      resource: `NAT gateway ${n.NatGatewayId} (${tagOf(n.Tags, 'deploy-wizard:nat-az') ?? n.SubnetId})`,
-      remove: () => deleteNat(ctx, n.NatGatewayId!),
-    });
-  for (const a of await ourAddresses(ctx))
-    items.push({
-      resource: `Elastic IP ${a.PublicIp}`,
-      // Released once its NAT gateway's deletion has let go of it.
-      remove: () => retryWhileInUse(ctx, `Elastic IP ${a.PublicIp}`, IN_USE, () => releaseAddress(ctx, a.AllocationId!)),
-    });
+  // What vpc-egress's teardown left (a run resumed part-way, or one that never had that step).
+  items.push(...(await egressTeardown(ctx, vpcId)));
   const group = await endpointGroup(ctx, vpcId);
   if (group && ownedBy(ctx, group.Tags))
     items.push({

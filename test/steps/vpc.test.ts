@@ -118,6 +118,23 @@ describe('vpc "create": a VPC of its own in three tiers', () => {
     const kept = await destroyVpc(ctx);
     expect(kept.at(-1)).toMatchObject({ keep: `the kept database ${app}-prod sits in its data subnets` });
     expect(kept.filter((t) => !t.keep).map((t) => t.resource.split(' ')[0])).toEqual(['VPC', 'NAT', 'Elastic', 'security']);
+    // destroy: vpc-egress removes the way out first, the NAT gateways and endpoints deleted together, beside the
+    // database (only the task definitions wait on that step); the vpc step then finds none of them left.
+    const { destroyEgress } = await import('../../steps/vpc-egress/teardown.js');
+    const { manifests } = await import('../../steps/index.js');
+    const { dependentsOf } = await import('../../src/pipeline/teardown-order.js');
+    const before = dependentsOf(manifests as never, 'vpc-egress', (m: any) => !!m.loadTeardown).map((m) => m.id);
+    expect(before).toContain('task-definition');
+    for (const slow of ['rds', 'elasticache', 'site', 'network']) expect(before).not.toContain(slow);
+    const egress = await destroyEgress(ctx);
+    expect(egress.map((t) => t.resource.split(' ')[0])).toEqual(['VPC', 'NAT', 'Elastic']);
+    await runTeardowns(egress, 'destroy', { deleted: () => {} });
+    const left = await census(ctx, app);
+    expect(left.vpcs).toHaveLength(1);
+    expect(left.addresses).toEqual([]);
+    expect(left.nats.filter((n: any) => n.State !== 'deleted')).toEqual([]);
+    expect(left.endpoints.filter((e: any) => !/^deleted$/i.test(e.State ?? ''))).toEqual([]);
+    expect((await destroyVpc(ctx)).filter((t) => !t.keep).map((t) => t.resource.split(' ')[0])).toEqual(['security']);
   }, 120_000);
 
   it('moves NAT from one to one per AZ and to none, routes first; tasks go public without NAT and endpoints; destroy removes all of it', async () => {
