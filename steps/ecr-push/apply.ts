@@ -295,6 +295,8 @@ async function buildAndPush(ctx: StepContext, img: Img, c: Content, ref: string,
       buildargs: buildArgs,
       platform: img.spec.platform,
       ...(img.spec.target ? { target: img.spec.target } : {}),
+      // The registry's credentials for the build's own pulls: a base image in this account's ECR, or the build cache.
+      registryconfig: { [auth.host]: { username: auth.username, password: auth.password } },
       ...cache?.options,
       // No labels: nothing read them, they made the same context a different image in every env (so an image
       // could never be promoted by digest), and on podman each one is a layer commit of its own (1.3-1.9 s a build).

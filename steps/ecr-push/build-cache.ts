@@ -125,7 +125,8 @@ export async function buildCacheFor(
     const name = cacheRepositoryName(o.repository);
     if (!(await ensureCacheRepository(ctx, name))) return undefined;
     const cache = `${o.auth.host}/${name}`;
-    return { options: { cachefrom: cache, cacheto: cache, registryconfig: { [o.auth.host]: credentials } }, from: `layers cached in ${name}` };
+    // The build is sent the registry's credentials (X-Registry-Config), which buildah uses for the cache too.
+    return { options: { cachefrom: cache, cacheto: cache }, from: `layers cached in ${name}` };
   }
   try {
     ctx.log.info(`pulling the previous image ${o.repository}:${o.previousTag} as the build cache (this engine does not hold it)`);
