@@ -1,8 +1,6 @@
 import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { join, relative, resolve, sep } from 'node:path';
 import {
-  CreateRepositoryCommand,
-  DescribeRepositoriesCommand,
   GetLifecyclePolicyCommand,
   ListTagsForResourceCommand,
   PutImageScanningConfigurationCommand,
@@ -18,8 +16,8 @@ import { canonicalJson } from '../../src/canonical-json.js';
 import { STATE_DIR } from '../../src/state/state-paths.js';
 import { copyImage, imageArchitecture, manifestDigest } from '../../src/docker/registry.js';
 import { loadTemplate } from '../../src/templates.js';
-import { ownedBy, ownershipTags, type Check, type PlanItem } from '../../src/pipeline/step.js';
-import { unlessNotFound, isError } from '../../src/aws/not-found.js';
+import { ownedBy, type Check, type PlanItem } from '../../src/pipeline/step.js';
+import { isError } from '../../src/aws/not-found.js';
 import { fieldChange } from '../../src/ui/field-change.js';
 import { mapLimit } from '../../src/map-limit.js';
 import type { ImageSpec } from '../../src/config/schema.js';
@@ -27,6 +25,7 @@ import { repositoryName } from '../../src/aws/names.js';
 import { ecrRegistryAuth, type RegistryAuth } from '../../src/aws/ecr-registry.js';
 import type { StepCode } from '../../src/pipeline/manifest.js';
 import { buildCacheFor } from './build-cache.js';
+import { createRepository, findRepository } from './repositories.js';
 
 export interface ImageOutput {
   repositoryName: string;
@@ -157,11 +156,6 @@ function content(ctx: StepContext<'ecr-push'>, img: Img): Promise<Content> {
   return p;
 }
 
-async function findRepository(ctx: StepContext, name: string): Promise<Repository | undefined> {
-  return (await unlessNotFound(ctx.aws.ecr.send(new DescribeRepositoriesCommand({ repositoryNames: [name] })), 'RepositoryNotFoundException'))
-    ?.repositories?.[0];
-}
-
 async function isOurs(ctx: StepContext, repo: Repository): Promise<boolean> {
   const { tags } = await ctx.aws.ecr.send(new ListTagsForResourceCommand({ resourceArn: repo.repositoryArn }));
   return ownedBy(ctx, tags);
@@ -194,25 +188,7 @@ async function registryAuth(ctx: StepContext): Promise<RegistryAuth> {
 async function ensureRepository(ctx: StepContext, name: string, img: Img): Promise<Repository> {
   let repo = await findRepository(ctx, name);
   if (!repo) {
-    ctx.log.info(`creating ECR repository ${name}`);
-    try {
-      repo = (
-        await ctx.aws.ecr.send(
-          new CreateRepositoryCommand({
-            repositoryName: name,
-            imageTagMutability: 'IMMUTABLE',
-            imageScanningConfiguration: { scanOnPush: true },
-            encryptionConfiguration: { encryptionType: 'AES256' },
-            tags: ownershipTags(ctx, 'ecr-push'),
-          }),
-        )
-      ).repository;
-    } catch (e) {
-      // Another run won the race: adopt what it made.
-      if (!isError(e, 'RepositoryAlreadyExistsException')) throw e;
-      repo = await findRepository(ctx, name);
-    }
-    if (!repo) throw new Error(`ECR repository ${name} was created but cannot be described`);
+    repo = await createRepository(ctx, name, 'images');
   } else if (!(await isOurs(ctx, repo))) {
     throw new StepError('ecr-push', `adopt repository: ECR repository ${name} exists but is not tagged as deploy-wizard's for ${ctx.app}/${ctx.env}`, {
       hint: `Set ${img.name === 'default' ? 'image' : `images.${img.name}`}.repository to another name, or tag the repository with deploy-wizard:app=${ctx.app} and deploy-wizard:env=${ctx.env} to let the wizard manage it.`,

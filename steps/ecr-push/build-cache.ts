@@ -1,15 +1,9 @@
 import type Docker from 'dockerode';
-import {
-  CreateRepositoryCommand,
-  DescribeRepositoriesCommand,
-  GetLifecyclePolicyCommand,
-  ListTagsForResourceCommand,
-  PutLifecyclePolicyCommand,
-  type Repository,
-} from '@aws-sdk/client-ecr';
+import { GetLifecyclePolicyCommand, ListTagsForResourceCommand, PutLifecyclePolicyCommand } from '@aws-sdk/client-ecr';
 import type { StepContext } from '../../src/pipeline/context.js';
-import { ownedBy, ownershipTags } from '../../src/pipeline/step.js';
-import { isError, unlessNotFound } from '../../src/aws/not-found.js';
+import { ownedBy } from '../../src/pipeline/step.js';
+import { unlessNotFound } from '../../src/aws/not-found.js';
+import { createRepository, findRepository } from './repositories.js';
 import { followProgress } from '../../src/docker/follow-progress.js';
 
 // A CI runner starts with an empty engine: without a cache every layer is
@@ -67,28 +61,9 @@ async function hasImage(docker: Docker, ref: string): Promise<boolean> {
 
 /** The cache repository, made or converged; false (and said) when the name is taken by a repository that is not ours. */
 async function ensureCacheRepository(ctx: StepContext, name: string): Promise<boolean> {
-  let repo: Repository | undefined = (
-    await unlessNotFound(ctx.aws.ecr.send(new DescribeRepositoriesCommand({ repositoryNames: [name] })), 'RepositoryNotFoundException')
-  )?.repositories?.[0];
-  if (!repo) {
-    ctx.log.info(`creating ECR repository ${name} for the build cache`);
-    try {
-      repo = (
-        await ctx.aws.ecr.send(
-          new CreateRepositoryCommand({
-            repositoryName: name,
-            imageTagMutability: 'MUTABLE',
-            // Cache layers are never run: the app's images are scanned.
-            imageScanningConfiguration: { scanOnPush: false },
-            encryptionConfiguration: { encryptionType: 'AES256' },
-            tags: ownershipTags(ctx, 'ecr-push'),
-          }),
-        )
-      ).repository;
-    } catch (e) {
-      if (!isError(e, 'RepositoryAlreadyExistsException')) throw e;
-    }
-  } else if (!ownedBy(ctx, (await ctx.aws.ecr.send(new ListTagsForResourceCommand({ resourceArn: repo.repositoryArn }))).tags)) {
+  const repo = await findRepository(ctx, name);
+  if (!repo) await createRepository(ctx, name, 'cache');
+  else if (!ownedBy(ctx, (await ctx.aws.ecr.send(new ListTagsForResourceCommand({ resourceArn: repo.repositoryArn }))).tags)) {
     ctx.log.warn(`ECR repository ${name} exists but is not deploy-wizard's: building without a cache`);
     return false;
   }
