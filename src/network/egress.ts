@@ -10,7 +10,7 @@ import {
   type VpcEndpoint,
 } from '@aws-sdk/client-ec2';
 import type { StepContext } from '../pipeline/context.js';
-import { ownedBy, type Teardown } from '../pipeline/step.js';
+import { ownedBy, tagOf, type Teardown } from '../pipeline/step.js';
 import { unlessNotFound } from '../aws/not-found.js';
 import { retryWhileInUse } from '../aws/retry-in-use.js';
 import { waitFor } from '../wait.js';
@@ -18,8 +18,6 @@ import { waitFor } from '../wait.js';
 // A created VPC's way out: its NAT gateways with their Elastic IPs, and its interface endpoints. The vpc step makes
 // them; destroy removes them in the vpc-egress step, as soon as the tasks that used them are gone and beside the
 // database's deletion (a database never uses them), and the vpc step removes any a resumed run finds left.
-
-const tagOf = (tags: readonly { Key?: string; Value?: string }[] | undefined, key: string) => tags?.find((t) => t.Key === key)?.Value;
 
 /** Our NAT gateways in the VPC that are, or are becoming, usable (a failed or deleted one is AWS's to forget). */
 export async function ourNats(ctx: StepContext, vpcId: string): Promise<NatGateway[]> {
@@ -79,7 +77,8 @@ export async function deleteEndpoints(ctx: StepContext, ids: string[]): Promise<
   });
 }
 
-const IN_USE = ['DependencyViolation', 'InvalidIPAddress.InUse', 'AuthFailure'];
+/** What EC2 says while a VPC resource is still held by one being deleted. */
+export const IN_USE = ['DependencyViolation', 'InvalidIPAddress.InUse', 'AuthFailure'];
 
 /**
  * The NAT gateways, the endpoints and the Elastic IPs, as destroy lists them. The gateways and the endpoints are

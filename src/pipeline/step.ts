@@ -117,10 +117,12 @@ export interface Step<Id extends StepId = StepId> {
   retired?(ctx: StepContext<Id>): Promise<Teardown[]>;
 }
 
+/** A tag's value in an AWS tag list ({Key, Value}), if it has the key. */
+export const tagOf = (tags: readonly { Key?: string; Value?: string }[] | undefined, key: string) => tags?.find((t) => t.Key === key)?.Value;
+
 /** True when the tags say this app and env own the resource: the test before adopting or changing anything. */
 export function ownedBy(ctx: Pick<StepContext, 'app' | 'env'>, tags: readonly { Key?: string; Value?: string }[] | undefined): boolean {
-  const get = (k: string) => tags?.find((t) => t.Key === k)?.Value;
-  return get('deploy-wizard:app') === ctx.app && get('deploy-wizard:env') === ctx.env;
+  return tagOf(tags, 'deploy-wizard:app') === ctx.app && tagOf(tags, 'deploy-wizard:env') === ctx.env;
 }
 
 /** The ownership tags every resource carries; destroy touches nothing without them. */

@@ -32,8 +32,6 @@ export function tagsFor(ctx: StepContext, name: string, extra: Record<string, st
   ];
 }
 
-export const tagOf = (tags: readonly { Key?: string; Value?: string }[] | undefined, key: string) => tags?.find((t) => t.Key === key)?.Value;
-
 /** "us-east-1a" → "a": subnet and route table names carry the zone's letter. */
 export const azLetter = (az: string) => az.slice(-1);
 

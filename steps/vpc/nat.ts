@@ -1,5 +1,6 @@
 import { AllocateAddressCommand, CreateNatGatewayCommand } from '@aws-sdk/client-ec2';
-import { azLetter, tagOf, tagsFor, withClientToken, type Run } from './act.js';
+import { azLetter, tagsFor, withClientToken, type Run } from './act.js';
+import { tagOf } from '../../src/pipeline/step.js';
 import { deleteNat, ourAddresses, ourNats, releaseAddress } from '../../src/network/egress.js';
 
 const NAT_AZ = 'deploy-wizard:nat-az';

@@ -9,8 +9,8 @@ import {
   type RouteTable,
 } from '@aws-sdk/client-ec2';
 import type { StepContext } from '../../src/pipeline/context.js';
-import { ownedBy } from '../../src/pipeline/step.js';
-import { tagOf, tagsFor, type Run } from './act.js';
+import { ownedBy, tagOf } from '../../src/pipeline/step.js';
+import { tagsFor, type Run } from './act.js';
 
 const TABLE = 'deploy-wizard:route-table';
 

@@ -10,17 +10,14 @@ import {
 } from '@aws-sdk/client-ec2';
 import type { StepContext } from '../../src/pipeline/context.js';
 import type { Teardown } from '../../src/pipeline/step.js';
-import { ownedBy } from '../../src/pipeline/step.js';
+import { ownedBy, tagOf } from '../../src/pipeline/step.js';
 import { findOwnVpc, ownSubnets } from '../../src/aws/own-vpc.js';
 import { findDatabase } from '../../src/aws/rds-instance.js';
 import { retryWhileInUse } from '../../src/aws/retry-in-use.js';
 import { unlessNotFound } from '../../src/aws/not-found.js';
-import { egressTeardown } from '../../src/network/egress.js';
+import { egressTeardown, IN_USE } from '../../src/network/egress.js';
 import { endpointGroup } from './endpoints.js';
 import { ourTables, vpcRouteTables } from './routes.js';
-import { tagOf } from './act.js';
-
-const IN_USE = ['DependencyViolation', 'InvalidIPAddress.InUse', 'AuthFailure'];
 
 /**
  * The VPC the wizard made, after everything in it (security groups, load balancer, tasks, database, cache) is
