@@ -9,7 +9,7 @@ import { ensureRole, getRole } from '../aws/ensure-role.js';
 import { deleteRole } from '../aws/delete-role.js';
 import { isError } from '../aws/not-found.js';
 import { retryIamPropagation } from '../aws/retry-iam-propagation.js';
-import { roleName } from '../aws/names.js';
+import { chatbotRoleName, slackConfigName } from '../aws/names.js';
 
 // alarms.slack: an AWS Chatbot Slack channel configuration subscribed to the
 // alarm topic (Chatbot subscribes its own HTTPS endpoint to the topic), with a
@@ -18,18 +18,15 @@ import { roleName } from '../aws/names.js';
 // channel can have Chatbot do. Without a guardrail Chatbot applies
 // AdministratorAccess (API reference, CreateSlackChannelConfiguration).
 
-type Ctx = StepContext;
-
-/** The configuration's name: unique in the account, [A-Za-z0-9-_], at most 128 characters. */
-export const slackConfigName = (ctx: Pick<StepContext, 'app' | 'env'>) => `${ctx.app}-${ctx.env}-alarms`;
-export const chatbotRoleName = (ctx: Pick<StepContext, 'app' | 'env'>) => roleName(ctx.app, ctx.env, 'chatbot');
+/** The intent recorded before the configuration is created: with the last output, what tells a removal or destroy to ask Chatbot. */
+export const SLACK_INTENT = 'slack-channel';
 const guardrail = (ctx: Pick<StepContext, 'region'>) => `arn:${partitionOf(ctx.region)}:iam::aws:policy/CloudWatchReadOnlyAccess`;
 
 /** Where a workspace is authorised once, by hand: AWS Chatbot's console, "Configure new client", Slack. */
 export const CHATBOT_CONSOLE = 'https://us-east-2.console.aws.amazon.com/chatbot/home#/chat-clients';
 
 /** What the preflight says when the workspace has not been authorised for AWS Chatbot in this account. */
-export async function slackWorkspaceProblem(ctx: Ctx, workspaceId: string): Promise<string | undefined> {
+export async function slackWorkspaceProblem(ctx: StepContext, workspaceId: string): Promise<string | undefined> {
   const seen: string[] = [];
   let NextToken: string | undefined;
   do {
@@ -48,7 +45,7 @@ export async function slackWorkspaceProblem(ctx: Ctx, workspaceId: string): Prom
 }
 
 /** The configuration by its name (the API looks up by ARN only; the list is short). */
-export async function findSlackChannel(ctx: Ctx): Promise<SlackChannelConfiguration | undefined> {
+export async function findSlackChannel(ctx: StepContext): Promise<SlackChannelConfiguration | undefined> {
   let NextToken: string | undefined;
   do {
     const page = await ctx.aws.chatbot.send('DescribeSlackChannelConfigurations', { NextToken });
@@ -61,7 +58,7 @@ export async function findSlackChannel(ctx: Ctx): Promise<SlackChannelConfigurat
 
 const tagsOf = (c: SlackChannelConfiguration) => (c.Tags ?? []).map((t) => ({ Key: t.TagKey, Value: t.TagValue }));
 
-function wanted(ctx: Ctx, topicArn: string, roleArn: string) {
+function wanted(ctx: StepContext, topicArn: string, roleArn: string) {
   const slack = ctx.config.alarms!.slack!;
   return {
     SlackChannelId: slack.channelId,
@@ -75,7 +72,7 @@ function wanted(ctx: Ctx, topicArn: string, roleArn: string) {
 }
 
 /** Which of the fields we set differ, as labels (for the plan and the log). */
-export function slackDrift(have: SlackChannelConfiguration, want: ReturnType<typeof wanted>): string[] {
+function slackDrift(have: SlackChannelConfiguration, want: ReturnType<typeof wanted>): string[] {
   const out: string[] = [];
   for (const [k, v] of Object.entries(want)) {
     const h = (have as unknown as Record<string, unknown>)[k];
@@ -86,7 +83,7 @@ export function slackDrift(have: SlackChannelConfiguration, want: ReturnType<typ
 }
 
 /** What the plan says of the channel: create, keep or update, and why. */
-export async function planSlackChannel(ctx: Ctx, topicArn: string | undefined): Promise<{ action: 'create' | 'keep' | 'update'; detail: string }> {
+export async function planSlackChannel(ctx: StepContext, topicArn: string | undefined): Promise<{ action: 'create' | 'keep' | 'update'; detail: string }> {
   const slack = ctx.config.alarms!.slack!;
   const have = await findSlackChannel(ctx);
   const where = `Slack channel ${slack.channelId} of workspace ${slack.workspaceId}`;
@@ -97,7 +94,7 @@ export async function planSlackChannel(ctx: Ctx, topicArn: string | undefined): 
 }
 
 /** The channel configuration, converged; its role first. Returns the configuration's ARN. */
-export async function ensureSlackChannel(ctx: Ctx, topicArn: string): Promise<string> {
+export async function ensureSlackChannel(ctx: StepContext, topicArn: string): Promise<string> {
   const slack = ctx.config.alarms!.slack!;
   const role = await ensureRole(ctx, { ...chatbotRoleSpec(ctx, policyVars(ctx, {})), managed: [] }, 'alarms');
   const want = wanted(ctx, topicArn, role.Arn!);
@@ -143,7 +140,7 @@ export async function ensureSlackChannel(ctx: Ctx, topicArn: string): Promise<st
 }
 
 /** The channel configuration and its role, when ours: alarms.slack removed, or the alarms torn down. */
-export async function removeSlackChannel(ctx: Ctx): Promise<string[]> {
+export async function removeSlackChannel(ctx: StepContext): Promise<string[]> {
   const done: string[] = [];
   const have = await findSlackChannel(ctx);
   if (have && ownedBy(ctx, tagsOf(have))) {

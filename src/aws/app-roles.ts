@@ -9,6 +9,7 @@ import { renderPolicy, type PolicyDocument, type PolicyVars } from '../render-po
 import { StepError } from '../errors.js';
 import {
   appDbSecretName,
+  chatbotRoleName,
   boundaryPolicyName,
   proxyRoleName,
   rdsMasterSecretName,
@@ -205,7 +206,7 @@ export function roleSpecs(w: RoleWhere, vars: PolicyVars, proxy: { secretArns?: 
 export function chatbotRoleSpec(w: Pick<RoleWhere, 'app' | 'env'>, vars: PolicyVars): RoleSpec {
   return {
     kind: 'chatbot',
-    name: roleName(w.app, w.env, 'chatbot'),
+    name: chatbotRoleName(w),
     trust: renderPolicy('chatbot-trust', vars),
     inline: renderPolicy('chatbot-policy', vars),
     description: `deploy-wizard: AWS Chatbot role for ${w.app} (${w.env}): read CloudWatch to post the alarms to Slack`,

@@ -93,6 +93,9 @@ export function repositoryName(ctx: { app: string; env: string; config: { images
   return spec.repository ?? (name === 'default' ? `${ctx.app}-${ctx.env}` : `${ctx.app}-${ctx.env}-${name}`);
 }
 
+/** An image repository's build cache (steps/ecr-push/build-cache.ts): a name no image repository takes (they hold no "/"). */
+export const cacheRepositoryName = (repository: string) => `${repository}/build-cache`;
+
 /** The managed policy set as the permissions boundary of every role the wizard makes; managed policy names are at most 128 characters. */
 export const boundaryPolicyName = (ctx: AppEnv) => `${ctx.app}-${ctx.env}-boundary`;
 
@@ -206,6 +209,9 @@ export const NAME_RULES: NameRule[] = [
 export const clusterName = (ctx: AppEnv) => `${ctx.app}-${ctx.env}`;
 /** The alarms' SNS topic. */
 export const topicName = (ctx: AppEnv) => `${ctx.app}-${ctx.env}-alarms`;
+/** alarms.slack: the AWS Chatbot Slack channel configuration (unique in the account; [A-Za-z0-9-_], 128 at most) and the role Chatbot assumes. */
+export const slackConfigName = (ctx: AppEnv) => `${ctx.app}-${ctx.env}-alarms`;
+export const chatbotRoleName = (ctx: AppEnv) => roleName(ctx.app, ctx.env, 'chatbot');
 /** The app's CloudWatch dashboard. */
 export const dashboardName = (ctx: AppEnv) => `${ctx.app}-${ctx.env}`;
 /** Budget names are unique per account; the prefix says whose it is. */

@@ -19,11 +19,9 @@ import { subsetEqual } from '../../src/subset-equal.js';
 import { canonicalJson } from '../../src/canonical-json.js';
 import { unlessNotFound } from '../../src/aws/not-found.js';
 import { ecsServiceName, topicName, clusterName, dashboardName, logGroupName, scheduleDlqName } from '../../src/aws/names.js';
-import { rdsIdentifier, replicationGroupId } from '../../src/aws/names.js';
+import { rdsIdentifier, replicationGroupId, slackConfigName } from '../../src/aws/names.js';
 import type { StepCode } from '../../src/pipeline/manifest.js';
-import { ensureSlackChannel, planSlackChannel, removeSlackChannel, slackConfigName, slackWorkspaceProblem } from '../../src/alarms/slack-channel.js';
-
-const SLACK_INTENT = 'slack-channel';
+import { ensureSlackChannel, planSlackChannel, removeSlackChannel, SLACK_INTENT, slackWorkspaceProblem } from '../../src/alarms/slack-channel.js';
 
 /** A Slack channel this env had and the config no longer asks for: the last run's output, or a create a kill interrupted. */
 const hadSlack = (ctx: StepContext<'alarms'>) => !ctx.config.alarms!.slack && !!(ctx.previous()?.slack || ctx.intents.get(SLACK_INTENT));

@@ -2,7 +2,7 @@ import { arnIn, defineStep, type Where } from '../../src/pipeline/manifest.js';
 import { alarmPrefix, alarmSpecs, type Watched } from '../../src/alarms/alarm-specs.js';
 import { thresholds } from '../../src/config/alarms-schema.js';
 import type { Config } from '../../src/config/schema.js';
-import { clusterName, dashboardName, roleName, scheduleDlqName, topicName } from '../../src/aws/names.js';
+import { chatbotRoleName, clusterName, dashboardName, scheduleDlqName, slackConfigName, topicName } from '../../src/aws/names.js';
 import { passTo, roleGrants } from '../../src/aws/grants.js';
 import { ALARM_METRIC_MONTH, DASHBOARD_MONTH, KMS_KEY_MONTH, round } from '../../src/pricing.js';
 
@@ -49,8 +49,8 @@ export const manifest = defineStep({
     { kind: 'alarm-key', arn: arnIn(w, 'kms', 'key/*'), taggedOnly: true },
     // alarms.slack: the Chatbot configuration (its ARNs have no region) and the role Chatbot assumes. Named whether or
     // not the config has a channel now, so a run that removes it may delete them.
-    { kind: 'chatbot-configuration', arn: arnIn(w, 'chatbot', `chat-configuration/slack-channel/${w.app}-${w.env}-alarms`, '') },
-    { kind: 'chatbot-role', arn: `arn:${w.partition}:iam::${w.account}:role/${roleName(w.app, w.env, 'chatbot')}` },
+    { kind: 'chatbot-configuration', arn: arnIn(w, 'chatbot', `chat-configuration/slack-channel/${slackConfigName(w)}`, '') },
+    { kind: 'chatbot-role', arn: `arn:${w.partition}:iam::${w.account}:role/${chatbotRoleName(w)}` },
   ],
   grants: [
     { sid: 'FindAlarms', calls: ['CloudWatch:DescribeAlarms'], on: '*' },

@@ -12,16 +12,16 @@ import { ownedBy, type Teardown } from '../../src/pipeline/step.js';
 import { unlessNotFound } from '../../src/aws/not-found.js';
 import { alarmPrefix } from '../../src/alarms/alarm-specs.js';
 import { findAlarmTopic, findKey, keyAlias } from '../../src/alarms/alarm-topic.js';
-import { topicName, dashboardName, logGroupName } from '../../src/aws/names.js';
+import { topicName, dashboardName, logGroupName, slackConfigName } from '../../src/aws/names.js';
 import { ourFilters } from '../../src/alarms/log-filters.js';
 import { DeleteMetricFilterCommand } from '@aws-sdk/client-cloudwatch-logs';
-import { removeSlackChannel, slackConfigName } from '../../src/alarms/slack-channel.js';
+import { removeSlackChannel, SLACK_INTENT } from '../../src/alarms/slack-channel.js';
 
 /** The alarms, the dashboard, the topic (its subscriptions go with it) and its key (scheduled for deletion: KMS waits at least 7 days). */
 export async function destroyAlarms(ctx: StepContext<'alarms'>): Promise<Teardown[]> {
   const items: Teardown[] = [];
   // Chatbot is asked only when this env has had a Slack channel: most never call its API.
-  if (ctx.config.alarms?.slack || ctx.previous()?.slack || ctx.intents.get('slack-channel'))
+  if (ctx.config.alarms?.slack || ctx.previous()?.slack || ctx.intents.get(SLACK_INTENT))
     items.push({
       resource: `AWS Chatbot configuration ${slackConfigName(ctx)} (if made) and its role`,
       remove: async () => void (await removeSlackChannel(ctx)),

@@ -1,13 +1,6 @@
 import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { join, relative, resolve, sep } from 'node:path';
-import {
-  GetLifecyclePolicyCommand,
-  ListTagsForResourceCommand,
-  PutImageScanningConfigurationCommand,
-  PutImageTagMutabilityCommand,
-  PutLifecyclePolicyCommand,
-  type Repository,
-} from '@aws-sdk/client-ecr';
+import { PutImageScanningConfigurationCommand, PutImageTagMutabilityCommand, PutLifecyclePolicyCommand, type Repository } from '@aws-sdk/client-ecr';
 import type { StepContext } from '../../src/pipeline/context.js';
 import { StepError } from '../../src/errors.js';
 import { StalledError, followProgress } from '../../src/docker/follow-progress.js';
@@ -16,8 +9,7 @@ import { canonicalJson } from '../../src/canonical-json.js';
 import { STATE_DIR } from '../../src/state/state-paths.js';
 import { copyImage, imageArchitecture, manifestDigest } from '../../src/docker/registry.js';
 import { loadTemplate } from '../../src/templates.js';
-import { ownedBy, type Check, type PlanItem } from '../../src/pipeline/step.js';
-import { isError } from '../../src/aws/not-found.js';
+import type { Check, PlanItem } from '../../src/pipeline/step.js';
 import { fieldChange } from '../../src/ui/field-change.js';
 import { mapLimit } from '../../src/map-limit.js';
 import type { ImageSpec } from '../../src/config/schema.js';
@@ -25,7 +17,7 @@ import { repositoryName } from '../../src/aws/names.js';
 import { ecrRegistryAuth, type RegistryAuth } from '../../src/aws/ecr-registry.js';
 import type { StepCode } from '../../src/pipeline/manifest.js';
 import { buildCacheFor } from './build-cache.js';
-import { createRepository, findRepository } from './repositories.js';
+import { createRepository, findRepository, isOurs, lifecycleMatches } from './repositories.js';
 
 export interface ImageOutput {
   repositoryName: string;
@@ -156,26 +148,11 @@ function content(ctx: StepContext<'ecr-push'>, img: Img): Promise<Content> {
   return p;
 }
 
-async function isOurs(ctx: StepContext, repo: Repository): Promise<boolean> {
-  const { tags } = await ctx.aws.ecr.send(new ListTagsForResourceCommand({ resourceArn: repo.repositoryArn }));
-  return ownedBy(ctx, tags);
-}
-
 function repositoryDrift(repo: Repository): string[] {
   const drift: string[] = [];
   if (repo.imageTagMutability !== 'IMMUTABLE') drift.push('tags IMMUTABLE');
   if (!repo.imageScanningConfiguration?.scanOnPush) drift.push('scan on push');
   return drift;
-}
-
-async function lifecycleMatches(ctx: StepContext, name: string): Promise<boolean> {
-  try {
-    const res = await ctx.aws.ecr.send(new GetLifecyclePolicyCommand({ repositoryName: name }));
-    return JSON.stringify(JSON.parse(res.lifecyclePolicyText ?? '{}')) === JSON.stringify(LIFECYCLE_POLICY);
-  } catch (e) {
-    if (isError(e, 'LifecyclePolicyNotFoundException')) return false;
-    throw e;
-  }
 }
 
 async function registryAuth(ctx: StepContext): Promise<RegistryAuth> {
@@ -200,7 +177,7 @@ async function ensureRepository(ctx: StepContext, name: string, img: Img): Promi
   if (!repo.imageScanningConfiguration?.scanOnPush) {
     await ctx.aws.ecr.send(new PutImageScanningConfigurationCommand({ repositoryName: name, imageScanningConfiguration: { scanOnPush: true } }));
   }
-  if (!(await lifecycleMatches(ctx, name))) {
+  if (!(await lifecycleMatches(ctx, name, LIFECYCLE_POLICY))) {
     await ctx.aws.ecr.send(new PutLifecyclePolicyCommand({ repositoryName: name, lifecyclePolicyText: JSON.stringify(LIFECYCLE_POLICY) }));
   }
   return repo;
@@ -361,7 +338,7 @@ async function planImage(ctx: StepContext<'ecr-push'>, img: Img, auth: () => Pro
   if (!repo) items.push({ action: 'create', resource: `ECR repository ${name}`, detail: 'immutable tags, scan on push, keep last 20 images' });
   else {
     const drift = repositoryDrift(repo);
-    if (!(await lifecycleMatches(ctx, name))) drift.push('lifecycle policy');
+    if (!(await lifecycleMatches(ctx, name, LIFECYCLE_POLICY))) drift.push('lifecycle policy');
     items.push({ action: drift.length ? 'update' : 'keep', resource: `ECR repository ${name}`, detail: drift.join(', ') || undefined });
   }
   const { tag } = await content(ctx, img);

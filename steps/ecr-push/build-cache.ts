@@ -1,9 +1,8 @@
 import type Docker from 'dockerode';
-import { GetLifecyclePolicyCommand, ListTagsForResourceCommand, PutLifecyclePolicyCommand } from '@aws-sdk/client-ecr';
+import { PutLifecyclePolicyCommand } from '@aws-sdk/client-ecr';
 import type { StepContext } from '../../src/pipeline/context.js';
-import { ownedBy } from '../../src/pipeline/step.js';
-import { unlessNotFound } from '../../src/aws/not-found.js';
-import { createRepository, findRepository } from './repositories.js';
+import { cacheRepositoryName } from '../../src/aws/names.js';
+import { createRepository, findRepository, isOurs, lifecycleMatches } from './repositories.js';
 import { followProgress } from '../../src/docker/follow-progress.js';
 
 // A CI runner starts with an empty engine: without a cache every layer is
@@ -22,9 +21,6 @@ import { followProgress } from '../../src/docker/follow-progress.js';
 //   takes images the engine holds as cache sources
 //   (https://docs.docker.com/reference/api/engine/version/v1.47/#tag/Image/operation/ImageBuild):
 //   the previous image is pulled first.
-
-/** The cache repository of an image repository; a name no image repository of the wizard's can take (they hold no "/"). */
-export const cacheRepositoryName = (repository: string) => `${repository}/build-cache`;
 
 /** Cache images are replaced as layers change; two weeks without a build that used them, they expire. */
 export const CACHE_LIFECYCLE = {
@@ -63,18 +59,17 @@ async function hasImage(docker: Docker, ref: string): Promise<boolean> {
 async function ensureCacheRepository(ctx: StepContext, name: string): Promise<boolean> {
   const repo = await findRepository(ctx, name);
   if (!repo) await createRepository(ctx, name, 'cache');
-  else if (!ownedBy(ctx, (await ctx.aws.ecr.send(new ListTagsForResourceCommand({ resourceArn: repo.repositoryArn }))).tags)) {
+  else if (!(await isOurs(ctx, repo))) {
     ctx.log.warn(`ECR repository ${name} exists but is not deploy-wizard's: building without a cache`);
     return false;
   }
-  const have = await unlessNotFound(ctx.aws.ecr.send(new GetLifecyclePolicyCommand({ repositoryName: name })), 'LifecyclePolicyNotFoundException');
-  if (JSON.stringify(JSON.parse(have?.lifecyclePolicyText ?? '{}')) !== JSON.stringify(CACHE_LIFECYCLE))
+  if (!(await lifecycleMatches(ctx, name, CACHE_LIFECYCLE)))
     await ctx.aws.ecr.send(new PutLifecyclePolicyCommand({ repositoryName: name, lifecyclePolicyText: JSON.stringify(CACHE_LIFECYCLE) }));
   return true;
 }
 
 export interface CacheChoice {
-  /** Build options (query parameters and the registry credentials header) the engine takes. */
+  /** Build options (query parameters) the engine takes. */
   options: Record<string, unknown>;
   /** What the cache is, for the log. */
   from: string;
@@ -95,7 +90,6 @@ export async function buildCacheFor(
   const docker = ctx.docker!;
   const previous = `${o.ref}:${o.previousTag}`;
   if (await hasImage(docker, previous)) return undefined;
-  const credentials = { username: o.auth.username, password: o.auth.password, serveraddress: o.auth.host };
   if ((await engineOf(docker)) === 'podman') {
     const name = cacheRepositoryName(o.repository);
     if (!(await ensureCacheRepository(ctx, name))) return undefined;
@@ -105,7 +99,8 @@ export async function buildCacheFor(
   }
   try {
     ctx.log.info(`pulling the previous image ${o.repository}:${o.previousTag} as the build cache (this engine does not hold it)`);
-    const stream = await docker.pull(previous, { authconfig: credentials, abortSignal: ctx.signal });
+    const authconfig = { username: o.auth.username, password: o.auth.password, serveraddress: o.auth.host };
+    const stream = await docker.pull(previous, { authconfig, abortSignal: ctx.signal });
     await followProgress(docker, stream, () => undefined, ctx.signal);
   } catch (e) {
     if (ctx.signal.aborted) throw e;

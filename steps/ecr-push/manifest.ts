@@ -1,5 +1,5 @@
 import { arnIn, defineStep } from '../../src/pipeline/manifest.js';
-import { repositoryName } from '../../src/aws/names.js';
+import { cacheRepositoryName, repositoryName } from '../../src/aws/names.js';
 import { round } from '../../src/pricing.js';
 
 export const manifest = defineStep({
@@ -12,7 +12,7 @@ export const manifest = defineStep({
       return [
         { kind: 'repository', arn: arnIn(w, 'ecr', `repository/${name}`) },
         // A CI runner's build cache (steps/ecr-push/build-cache.ts): pushed and pulled like the image.
-        { kind: 'build-cache', arn: arnIn(w, 'ecr', `repository/${name}/build-cache`) },
+        { kind: 'build-cache', arn: arnIn(w, 'ecr', `repository/${cacheRepositoryName(name)}`) },
       ];
     }),
   grants: [

@@ -1,7 +1,24 @@
-import { CreateRepositoryCommand, DescribeRepositoriesCommand, type Repository } from '@aws-sdk/client-ecr';
+import {
+  CreateRepositoryCommand,
+  DescribeRepositoriesCommand,
+  GetLifecyclePolicyCommand,
+  ListTagsForResourceCommand,
+  type Repository,
+} from '@aws-sdk/client-ecr';
 import type { StepContext } from '../../src/pipeline/context.js';
-import { ownershipTags } from '../../src/pipeline/step.js';
+import { ownedBy, ownershipTags } from '../../src/pipeline/step.js';
 import { isError, unlessNotFound } from '../../src/aws/not-found.js';
+
+export async function isOurs(ctx: StepContext, repo: Repository): Promise<boolean> {
+  const { tags } = await ctx.aws.ecr.send(new ListTagsForResourceCommand({ resourceArn: repo.repositoryArn }));
+  return ownedBy(ctx, tags);
+}
+
+/** Whether the repository's lifecycle policy is `policy` (compared as JSON, not as text). */
+export async function lifecycleMatches(ctx: StepContext, name: string, policy: unknown): Promise<boolean> {
+  const have = await unlessNotFound(ctx.aws.ecr.send(new GetLifecyclePolicyCommand({ repositoryName: name })), 'LifecyclePolicyNotFoundException');
+  return !!have && JSON.stringify(JSON.parse(have.lifecyclePolicyText ?? '{}')) === JSON.stringify(policy);
+}
 
 export async function findRepository(ctx: StepContext, name: string): Promise<Repository | undefined> {
   return (await unlessNotFound(ctx.aws.ecr.send(new DescribeRepositoriesCommand({ repositoryNames: [name] })), 'RepositoryNotFoundException'))
