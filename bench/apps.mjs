@@ -186,8 +186,16 @@ function deploy(dir, { latency = true, realistic = false, dockerHost } = {}) {
   slow = realistic ? REALISTIC : { rds: 0, multiAz: 0, redis: 0, certificate: 0, cdn: 0, rollout: ROLLOUT_MS, nat: 0 };
   // Always through the proxy, which counts the calls; it delays rollouts only when asked.
   const env = { ...process.env, ...standins.env, SAMPLE_APP_VERSION: '1.0.0', AWS_ENDPOINT_URL: proxyUrl, ...(dockerHost ? { DOCKER_HOST: dockerHost } : {}) };
-  const args = [CLI, 'deploy', '--non-interactive', '--json'];
-  const [cmd, argv] = hasTime ? ['/usr/bin/time', ['-f', 'maxrss=%M', process.execPath, ...args]] : [process.execPath, args];
+  return runCli(dir, ['deploy', '--non-interactive', '--json'], env).then((r) => ({
+    ...r,
+    calls: [...calls],
+    mutating: calls.filter((c) => MUTATING.test(c)),
+  }));
+}
+
+/** One CLI run with --json: wall time, peak RSS (where /usr/bin/time is there) and the events; a non-zero exit rejects. */
+function runCli(dir, args, env) {
+  const [cmd, argv] = hasTime ? ['/usr/bin/time', ['-f', 'maxrss=%M', process.execPath, CLI, ...args]] : [process.execPath, [CLI, ...args]];
   return new Promise((resolve, reject) => {
     const t = process.hrtime.bigint();
     const child = spawn(cmd, argv, { cwd: dir, env });
@@ -197,14 +205,14 @@ function deploy(dir, { latency = true, realistic = false, dockerHost } = {}) {
     child.stderr.on('data', (d) => (stderr += d));
     child.on('close', (code) => {
       const ms = Number(process.hrtime.bigint() - t) / 1e6;
-      if (code !== 0) return reject(new Error(`deploy in ${dir} exited ${code}:\n${stderr.slice(-2000)}`));
+      if (code !== 0) return reject(new Error(`${args[0]} in ${dir} exited ${code}:\n${stderr.slice(-2000)}${stdout.slice(-2000)}`));
       const events = stdout
         .trim()
         .split('\n')
         .filter((l) => l.startsWith('{'))
         .map((l) => JSON.parse(l));
       const rss = Number(/maxrss=(\d+)/.exec(stderr)?.[1] ?? NaN) / 1024;
-      resolve({ ms, calls: [...calls], mutating: calls.filter((c) => MUTATING.test(c)), events, rss });
+      resolve({ ms, events, rss });
     });
   });
 }
@@ -218,26 +226,9 @@ function destroy(dir, { deletes = false } = {}) {
   deletesOn = deletes;
   slow = deletes ? REALISTIC : { rds: 0, multiAz: 0, redis: 0, certificate: 0, cdn: 0, rollout: 0, nat: 0 };
   const env = { ...process.env, ...standins.env, AWS_ENDPOINT_URL: proxyUrl };
-  const args = [CLI, 'destroy', '--yes', '--force', '--non-interactive', '--json', '--delete-data', '--skip-final-snapshot'];
-  return new Promise((resolve, reject) => {
-    const t = process.hrtime.bigint();
-    const child = spawn(process.execPath, args, { cwd: dir, env });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('close', (code) => {
-      deletesOn = false;
-      const ms = Number(process.hrtime.bigint() - t) / 1e6;
-      if (code !== 0) return reject(new Error(`destroy in ${dir} exited ${code}:\n${stderr.slice(-2000)}${stdout.slice(-2000)}`));
-      const events = stdout
-        .trim()
-        .split('\n')
-        .filter((l) => l.startsWith('{'))
-        .map((l) => JSON.parse(l));
-      resolve({ ms, events });
-    });
-  });
+  return runCli(dir, ['destroy', '--yes', '--force', '--non-interactive', '--json', '--delete-data', '--skip-final-snapshot'], env).finally(
+    () => (deletesOn = false),
+  );
 }
 
 /** How long a step took, from its started/done events (0 when it did not run). */

@@ -217,8 +217,8 @@ export async function startStandins({ dir = mkdtempSync(join(tmpdir(), 'dw-stand
 
 /**
  * A second podman engine with storage of its own and nothing in it: a CI runner's empty engine. `env` is the
- * stand-ins' (its registry is trusted the same way). The base image is there only where `baseRef` is pushed:
- * `pushBaseImage` puts it in the stand-in registry, as a public base image is on a registry a runner reaches.
+ * stand-ins' (its registry is trusted the same way). It holds no base image: a Dockerfile for it starts FROM the
+ * one `pushBaseImage` puts in the stand-in registry, as a runner pulls a public base image from its registry.
  */
 export async function startEmptyEngine(env, dir = mkdtempSync(join(tmpdir(), 'dw-engine-'))) {
   const storage = join(dir, 'storage.conf');
