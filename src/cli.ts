@@ -26,13 +26,14 @@ import { unlock } from './cli/unlock.js';
 import { run } from './cli/run.js';
 import { exec } from './cli/exec.js';
 import { db } from './cli/db.js';
+import { preview } from './cli/preview.js';
 
 // The SDK warns every run that a future release will need Node 22. That is
 // for us to act on (package.json pins the SDK), not noise for every user.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 /** The commands, in the order the overview lists them; `deploy` runs when none is named. */
-const COMMANDS: readonly Command[] = [deploy, init, plan, status, logs, run, exec, db, rollback, destroy, secrets, state, ci, unlock];
+const COMMANDS: readonly Command[] = [deploy, init, plan, status, logs, run, exec, db, preview, rollback, destroy, secrets, state, ci, unlock];
 
 const OVERVIEW = `Usage: deploy-wizard [command] [flags]
 

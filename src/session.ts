@@ -12,6 +12,7 @@ import { InputError } from './errors.js';
 import { enabledManifests, loadAllSteps, loadSteps } from '../steps/index.js';
 import type { StepManifest } from './pipeline/manifest.js';
 import type { Step } from './pipeline/step.js';
+import type { PreviewOf } from './preview/preview-of.js';
 import type { CommonOptions, Io } from './options.js';
 import { existsSync } from 'node:fs';
 import { siteDirProblem } from './site/site-dir.js';
@@ -29,6 +30,8 @@ export interface Session {
   /** Every step, enabled or not: destroy removes what an earlier config created too. */
   allSteps: () => Promise<Step[]>;
   account: string;
+  /** Set when the session runs a preview: the config is the preview's, derived from the parent's (src/preview/). */
+  preview?: PreviewOf;
 }
 
 /** Every check that needs no AWS call: files the config points at, and Docker when a step builds images. */

@@ -42,6 +42,9 @@ import { manifest as schedules } from './schedules/manifest.js';
 import { manifest as alarms } from './alarms/manifest.js';
 import { manifest as budget } from './budget/manifest.js';
 import { manifest as firstBoot } from './first-boot/manifest.js';
+import { manifest as previewDatabase } from './preview-database/manifest.js';
+import { manifest as previewData } from './preview-data/manifest.js';
+import { manifest as previewRoutes } from './preview-routes/manifest.js';
 
 export const manifests: readonly StepManifest[] = [
   vpc,
@@ -83,4 +86,33 @@ export async function loadSteps(config: Config): Promise<Step[]> {
 /** Every step with its teardown, enabled or not: destroy removes what an earlier config made too. */
 export async function loadAllSteps(): Promise<Step[]> {
   return Promise.all(manifests.map((m) => loadStep(m, true)));
+}
+
+// A preview environment (deploy-wizard preview up) runs its own copy of these
+// steps, in this order, with the env <parent>--<name>: its images (pushed to
+// the parent's repositories), secret, roles, task definitions, migrations,
+// services and first boot. Three run in place of the parent's: its database
+// credentials and its database on the parent's instance, and its routes on the
+// parent's load balancer. Every other step is the parent's, shared: a preview
+// reads its outputs and never runs it.
+const PREVIEW_OWN = new Set(['ecr-push', 'secrets', 'iam-roles', 'task-definition', 'migrations', 'service', 'first-boot']);
+const PREVIEW_IN_PLACE: Readonly<Record<string, StepManifest>> = {
+  rds: previewDatabase as StepManifest,
+  pgvector: previewData as StepManifest,
+  'load-balancer': previewRoutes as StepManifest,
+};
+
+/** The steps a preview with this (derived) config runs, in pipeline order. */
+export const previewManifests = (config: Config): StepManifest[] =>
+  manifests.flatMap((m) => {
+    const own = PREVIEW_IN_PLACE[m.id] ?? (PREVIEW_OWN.has(m.id) ? m : undefined);
+    return own && (!own.enabled || own.enabled(config)) ? [own] : [];
+  });
+
+/** The parent's steps a preview shares: their outputs are copied from the parent's state. */
+export const previewSharedSteps = (): string[] => manifests.map((m) => m.id).filter((id) => !PREVIEW_OWN.has(id) && !PREVIEW_IN_PLACE[id]);
+
+/** A preview's steps, loaded (with their teardowns for preview down). */
+export async function loadPreviewSteps(config: Config, withTeardown: boolean): Promise<Step[]> {
+  return Promise.all(previewManifests(config).map((m) => loadStep(m, withTeardown)));
 }

@@ -34,6 +34,7 @@ import { ensureManagedPolicy, MANAGED_POLICY_LIMIT } from './managed-policy.js';
 export interface RoleWhere {
   app: string;
   env: string;
+  preview?: { name: string; parent: string; bucketPrefix: string };
   account: string;
   region: string;
   config: Config;
@@ -50,7 +51,7 @@ export interface RoleSpec {
 
 /** Everything the policies are rendered from: ARNs of this app's own resources only. */
 export function policyVars(
-  where: { account: string; config: Config; env: string; app?: string; region?: string },
+  where: { account: string; config: Config; env: string; app?: string; region?: string; preview?: { bucketPrefix: string } },
   up: { secretArn?: string; bucketNames?: string[]; userPoolArn?: string; dbSetupSecretArns?: string[] },
 ): PolicyVars {
   const w = { ...where, app: where.app ?? where.config.app, region: where.region ?? where.config.region };
@@ -68,7 +69,8 @@ export function policyVars(
     dbSetupSecretArns: up.dbSetupSecretArns ?? [],
     kmsKeyArn: undefined, // the app secret uses the AWS managed key; a customer key would be granted here
     bucketArns: (up.bucketNames ?? []).map((b) => `arn:${partition}:s3:::${b}`),
-    bucketObjectArns: (up.bucketNames ?? []).map((b) => `arn:${partition}:s3:::${b}/*`),
+    // A preview's objects live under its prefix of the parent's buckets (previews/NAME/), and it reaches no others.
+    bucketObjectArns: (up.bucketNames ?? []).map((b) => `arn:${partition}:s3:::${b}/${where.preview?.bucketPrefix ?? ''}*`),
     userPoolArn: up.userPoolArn,
     // Admin actions (create, disable, reset users) only when the config asks for them.
     userPoolAdminArn: w.config.auth?.cognito?.adminActions ? up.userPoolArn : undefined,
@@ -123,6 +125,11 @@ export function roleSpecs(w: RoleWhere, vars: PolicyVars, proxy: { secretArns?: 
   const { app, env, config } = w;
   const trust = renderPolicy('ecs-tasks-trust', vars);
   const task = renderPolicy('task-policy', vars);
+  // A preview lists only its own prefix of the parent's buckets (s3:prefix is the ListBucket request's prefix:
+  // https://docs.aws.amazon.com/AmazonS3/latest/userguide/amazon-s3-policy-keys.html).
+  const prefix = w.preview?.bucketPrefix;
+  const list = prefix ? task.Statement.find((st) => st.Sid === 'ListAppBuckets') : undefined;
+  if (list) list.Condition = { StringLike: { 's3:prefix': [prefix!, `${prefix}*`] } };
   // The config's own statements, after the wizard's: checked at load (named actions, ARN resources).
   config.permissions.forEach((p, i) => task.Statement.push(permissionStatement(p, `AppPermissions${i + 1}`)));
   const out: RoleSpec[] = [

@@ -17,6 +17,7 @@ import { ownedBy, ownershipTags, type StepId } from '../pipeline/step.js';
 import type { StepOutputs } from '../pipeline/step.js';
 import { isError } from './not-found.js';
 import { clusterName } from './names.js';
+import { sharedOwner } from '../preview/preview-of.js';
 
 type NetworkOutput = StepOutputs['network'];
 
@@ -34,13 +35,18 @@ export async function ensureCluster(ctx: StepContext, step: StepId): Promise<str
   const name = clusterName(ctx);
   const found = (await ctx.aws.ecs.send(new DescribeClustersCommand({ clusters: [name], include: ['TAGS'] }))).clusters?.find((c) => c.status === 'ACTIVE');
   if (found) {
-    if (!ecsOwned(ctx, found.tags)) {
+    // A preview runs in its parent's cluster, which the parent's tags own.
+    if (!ecsOwned(sharedOwner(ctx), found.tags)) {
       throw new StepError(step, `adopt cluster: ECS cluster ${name} exists but was not created by deploy-wizard`, {
         hint: `Use another --env, or tag the cluster deploy-wizard:app=${ctx.app} and deploy-wizard:env=${ctx.env} to let the wizard run tasks in it.`,
       });
     }
     return found.clusterArn!;
   }
+  if (ctx.preview)
+    throw new StepError(step, `find cluster: ${name}, the cluster of ${ctx.preview.parent}, does not exist`, {
+      hint: `Deploy ${ctx.preview.parent} first (deploy-wizard deploy --env ${ctx.preview.parent}); previews run in its cluster.`,
+    });
   ctx.log.info(`creating ECS cluster ${name}`);
   const res = await ctx.aws.ecs.send(
     new CreateClusterCommand({ clusterName: name, tags: ecsTags(ctx, step), settings: [{ name: 'containerInsights', value: 'enabled' }] }),

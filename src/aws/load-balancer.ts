@@ -50,7 +50,7 @@ const TLS_POLICY = 'ELBSecurityPolicy-TLS13-1-2-2021-06';
 export const loadBalancerOf = (ctx: StepContext): StepOutputs['load-balancer'] | undefined =>
   hasWebService(ctx.config) ? ctx.output('load-balancer') : undefined;
 
-export async function findLoadBalancer(ctx: StepContext): Promise<LoadBalancer | undefined> {
+export async function findLoadBalancer(ctx: Pick<StepContext, 'app' | 'env' | 'aws'>): Promise<LoadBalancer | undefined> {
   const res = await unlessNotFound(
     ctx.aws.elbv2.send(new DescribeLoadBalancersCommand({ Names: [elbName(ctx.app, ctx.env)] })),
     'LoadBalancerNotFoundException',
@@ -69,13 +69,13 @@ export async function findTargetGroup(ctx: StepContext, name: string): Promise<T
 }
 
 /** Is this load balancer, target group or rule ours? ELBv2 keeps tags apart from the resource. */
-export async function elbOwned(ctx: StepContext, arn: string): Promise<boolean> {
+export async function elbOwned(ctx: Pick<StepContext, 'app' | 'env' | 'aws'>, arn: string): Promise<boolean> {
   return (await ownedArns(ctx, [arn])).has(arn);
 }
 
 /** The ARNs among these that carry this app's tags (DescribeTags takes 20 at a time). */
 /** Which of these ARNs carry our tags; an empty list makes no call. */
-async function ownedArns(ctx: StepContext, arns: string[]): Promise<Set<string>> {
+export async function ownedArns(ctx: Pick<StepContext, 'app' | 'env' | 'aws'>, arns: string[]): Promise<Set<string>> {
   const out = new Set<string>();
   for (let i = 0; i < arns.length; i += 20) {
     const res = await ctx.aws.elbv2.send(new DescribeTagsCommand({ ResourceArns: arns.slice(i, i + 20) }));
@@ -215,7 +215,7 @@ export function wantedRules(services: ServiceSpec[], tgArns: Record<string, stri
   return out;
 }
 
-function conditions(r: WantedRule): RuleCondition[] {
+export function conditions(r: Pick<WantedRule, 'path' | 'hosts' | 'originSecrets'>): RuleCondition[] {
   return [
     { Field: 'path-pattern', PathPatternConfig: { Values: [r.path] } },
     ...(r.hosts ? [{ Field: 'host-header', HostHeaderConfig: { Values: r.hosts } }] : []),
@@ -224,7 +224,7 @@ function conditions(r: WantedRule): RuleCondition[] {
 }
 
 /** Conditions and action as a comparable string, whichever of the two value forms AWS echoes. */
-function ruleKey(conds: RuleCondition[] | undefined, actions: Action[] | undefined): string {
+export function ruleKey(conds: RuleCondition[] | undefined, actions: Action[] | undefined): string {
   const c = (conds ?? [])
     .map((x) => ({
       field: x.Field,
@@ -322,7 +322,7 @@ export async function ensureListeners(ctx: StepContext, lb: LoadBalancer, defaul
 }
 
 /** The listener's non-default rules, by priority. */
-export async function listRules(ctx: StepContext, listenerArn: string): Promise<Rule[]> {
+export async function listRules(ctx: Pick<StepContext, 'aws'>, listenerArn: string): Promise<Rule[]> {
   const rules: Rule[] = [];
   let marker: string | undefined;
   do {

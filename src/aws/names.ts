@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { partitionOf } from '../config/regions.js';
 import type { Config } from '../config/schema.js';
 import { hasOwnTaskRole } from '../config/normalize.js';
+import { sharedEnv } from '../preview/preview-of.js';
 
 // Deterministic names for what each service owns. The service called "web"
 // keeps the names a single-service deploy always had (ECS service <app>,
@@ -9,7 +10,8 @@ import { hasOwnTaskRole } from '../config/normalize.js';
 // them, and state from before several services existed must upgrade in place.
 // Task definition families and log stream prefixes can change freely.
 
-type AppEnv = { app: string; env: string };
+/** An app and env; a preview's (src/preview/) also names its parent, whose cluster, secret prefix and repositories it uses. */
+type AppEnv = { app: string; env: string; preview?: { name: string; parent: string } };
 
 /**
  * `name` when it fits in `max`; else its first characters, a hyphen and 8 hex
@@ -41,8 +43,19 @@ export function elbName(app: string, env: string): string {
   return fit(name, 32);
 }
 
-export const ecsServiceName = (ctx: Pick<AppEnv, 'app'>, service: string) => (service === 'web' ? ctx.app : `${ctx.app}-${service}`);
-export const targetGroupName = (ctx: AppEnv, service: string) => (service === 'web' ? elbName(ctx.app, ctx.env) : elbName(ctx.app, `${ctx.env}-${service}`));
+/** A preview's services share the parent's cluster: theirs carry the preview's name, with the double hyphen no service name has. */
+export const ecsServiceName = (ctx: Pick<AppEnv, 'app' | 'preview'>, service: string) =>
+  ctx.preview ? `${ctx.app}--${ctx.preview.name}-${service}` : service === 'web' ? ctx.app : `${ctx.app}-${service}`;
+/**
+ * Target group names take no double hyphen, so a preview's are spelled with "-pv-" between its parent and its
+ * name; a name taken by anything else is refused by its tags, never adopted.
+ */
+export const targetGroupName = (ctx: AppEnv, service: string) =>
+  ctx.preview
+    ? elbName(ctx.app, `${ctx.preview.parent}-pv-${ctx.preview.name}-${service}`)
+    : service === 'web'
+      ? elbName(ctx.app, ctx.env)
+      : elbName(ctx.app, `${ctx.env}-${service}`);
 export const familyName = (ctx: AppEnv, service: string) => `${ctx.app}-${ctx.env}-${service}`;
 export const logGroupName = (ctx: AppEnv) => `/ecs/${ctx.app}-${ctx.env}`;
 /** EventBridge Scheduler: names and groups are at most 64 of [0-9a-zA-Z-_.]. */
@@ -88,9 +101,11 @@ export const certificateToken = (ctx: AppEnv, region: string, names: readonly st
   short(`${ctx.app}/${ctx.env}/${region}/${[...names].sort().join(',')}`, 32);
 
 /** An image's ECR repository: the config's own name, or <app>-<env> for the default image and <app>-<env>-<image> for the others. */
-export function repositoryName(ctx: { app: string; env: string; config: { images: Record<string, { repository?: string }> } }, name: string): string {
+export function repositoryName(ctx: AppEnv & { config: { images: Record<string, { repository?: string }> } }, name: string): string {
   const spec = ctx.config.images[name]!;
-  return spec.repository ?? (name === 'default' ? `${ctx.app}-${ctx.env}` : `${ctx.app}-${ctx.env}-${name}`);
+  // A preview pushes its build to the parent's repositories.
+  const env = sharedEnv(ctx);
+  return spec.repository ?? (name === 'default' ? `${ctx.app}-${env}` : `${ctx.app}-${env}-${name}`);
 }
 
 /** An image repository's build cache (steps/ecr-push/build-cache.ts): a name no image repository takes (they hold no "/"). */
@@ -206,7 +221,7 @@ export const NAME_RULES: NameRule[] = [
 ];
 
 /** The ECS cluster: one per app and env. */
-export const clusterName = (ctx: AppEnv) => `${ctx.app}-${ctx.env}`;
+export const clusterName = (ctx: AppEnv) => `${ctx.app}-${sharedEnv(ctx)}`;
 /** The alarms' SNS topic. */
 export const topicName = (ctx: AppEnv) => `${ctx.app}-${ctx.env}-alarms`;
 /** alarms.slack: the AWS Chatbot Slack channel configuration (unique in the account; [A-Za-z0-9-_], 128 at most) and the role Chatbot assumes. */
@@ -219,7 +234,14 @@ export const budgetName = (ctx: AppEnv) => `deploy-wizard-${ctx.app}-${ctx.env}`
 
 // Secrets Manager names; the ARN adds "-" and six random characters.
 /** The app's one secret, `<app>/<env>`: a JSON object of every key the app gets. */
-export const appSecretName = (ctx: AppEnv) => `${ctx.app}/${ctx.env}`;
+export const appSecretName = (ctx: AppEnv) => (ctx.preview ? previewSecretName(ctx.app, ctx.preview.parent, ctx.preview.name) : `${ctx.app}/${ctx.env}`);
+/** A preview's own secret, under its parent's: `<app>/<parent>/previews/<name>`. */
+export const previewSecretName = (app: string, parent: string, name: string) => `${app}/${parent}/previews/${name}`;
+/** A preview's database role's credentials, beside its secret. */
+export const previewDbSecretName = (ctx: AppEnv & { preview: { name: string; parent: string } }) =>
+  `${previewSecretName(ctx.app, ctx.preview.parent, ctx.preview.name)}/db`;
+/** A preview's database and its role on the parent's instance: `<db>_<name>`, hyphens as underscores (Postgres identifiers, at most 63). */
+export const previewDatabaseName = (parentDb: string, name: string) => `${parentDb}_${name.replace(/-/g, '_')}`.slice(0, 63);
 /** The database's master credentials. */
 export const rdsMasterSecretName = (ctx: AppEnv) => `${ctx.app}/${ctx.env}/rds-master`;
 /** The application's own database role. */

@@ -89,7 +89,19 @@ export function parseConfig(text: string, source: string, env: string): Config {
       { hint: 'Fix each key named above; nothing has been created.' },
     );
   }
-  return config;
+  return withPreviewAlias(config, env);
+}
+
+/**
+ * The parent env of previews answers every NAME.<previews.domain>: its certificate and alias records cover
+ * `*.<previews.domain>` (domain.aliases takes one wildcard label), so no preview waits for a certificate or DNS.
+ */
+function withPreviewAlias(config: Config, env: string): Config {
+  const p = config.previews;
+  if (!p || p.from !== env || !config.domain) return config;
+  const wildcard = `*.${p.domain}`;
+  if (config.domain.aliases.includes(wildcard)) return config;
+  return { ...config, domain: { ...config.domain, aliases: [...config.domain.aliases, wildcard] } };
 }
 
 function keyPath(prefix: readonly PropertyKey[], path: readonly PropertyKey[]): string {

@@ -245,6 +245,35 @@ export function checkApp(c: Raw, ctx: Ctx): void {
     issue(ctx, ['database', 'urlScheme'], 'postgresql+psycopg is for psycopg; with driver asyncpg use postgresql+asyncpg or postgresql');
   }
   checkEdge(c, ctx);
+  checkPreviews(c, entries, ctx);
+}
+
+/**
+ * A preview runs some of the services on the parent's shared resources: what would reach into the parent's data
+ * (its volumes) or be unreachable (a load balancer only CloudFront may reach) is refused here, naming the key.
+ */
+function checkPreviews(c: Raw, entries: [string, { port?: number; internal?: boolean; mounts?: unknown }][], ctx: Ctx): void {
+  const p = c.previews;
+  if (!p) return;
+  const names = entries.map(([n]) => n);
+  for (const [i, s] of (p.services ?? []).entries()) {
+    const e = entries.find(([n]) => n === s);
+    if (!e) issue(ctx, ['previews', 'services', i], `no service "${s}"; services are ${names.join(', ')}`);
+    else if (e[1].mounts && Object.keys(e[1].mounts).length)
+      issue(ctx, ['previews', 'services', i], `${s} mounts volumes, which a preview would share with ${p.from}; leave it out of previews.services`);
+    else if (e[1].internal) issue(ctx, ['previews', 'services', i], `${s} is internal (Service Connect), which previews do not run; leave it out`);
+  }
+  if (!p.services && !entries.some(([, s]) => s.port !== undefined && !s.internal))
+    issue(ctx, ['previews', 'services'], 'the app has no web service: list the services a preview runs');
+  if (p.database !== 'empty' && !c.database) issue(ctx, ['previews', 'database'], `"${p.database}" needs the app's database; use "empty" or add database`);
+  if (c.site || c.edge?.cdn)
+    issue(
+      ctx,
+      ['previews'],
+      `the load balancer of ${p.from} answers only CloudFront (site or edge.cdn), so a preview's name could not reach it; remove previews or the CDN`,
+    );
+  if (c.domain && (p.domain === c.domain.name || !p.domain.endsWith(`.${c.domain.zone}`)))
+    issue(ctx, ['previews', 'domain'], `must be a name under the zone ${c.domain.zone} other than ${c.domain.name}, such as preview.${c.domain.zone}`);
 }
 
 const secretInEnv = (key: string, where: string) =>

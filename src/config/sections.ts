@@ -7,6 +7,7 @@ import { KNOWN_REGIONS, regionProblem } from './regions.js';
 import { closest } from './suggest.js';
 import { domain, edge, site } from './edge-schema.js';
 import { alarms, budget } from './alarms-schema.js';
+import { previews } from './previews-schema.js';
 import { stateSection } from './state-schema.js';
 import { databaseDriver, databaseUrlScheme, environment, image, legacyService, partName, permission, schedule, service, volume } from './services-schema.js';
 
@@ -330,6 +331,7 @@ export const baseShape = {
     .optional()
     .describe('an SNS topic e-mailing these addresses, CloudWatch alarms on the load balancer, services, database and cache, and a dashboard'),
   budget: budget.optional().describe('an AWS Budgets monthly cost budget with e-mails at 80% forecast and 100% actual'),
+  previews: previews.optional(),
   state: stateSection.optional().describe('where the state lives: this disk (default) or S3, shared by teammates and CI'),
 };
 

@@ -22,6 +22,7 @@ export function makeContextFactory(
     region: session.region,
     account: session.account,
     config: session.loaded.config,
+    ...(session.preview ? { preview: session.preview } : {}),
     configDir: session.loaded.dir,
     aws: session.aws,
     docker: session.docker,

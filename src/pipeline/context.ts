@@ -7,6 +7,7 @@ import type { Intent } from '../state/state-file.js';
 import type { StepId, StepOutputs } from './outputs.js';
 import type { Probe } from '../probe.js';
 import type { DigestCache } from '../docker/build-context.js';
+import type { PreviewOf } from '../preview/preview-of.js';
 
 /** Values that come from the environment, read once by the CLI and passed down. */
 export interface Settings {
@@ -44,6 +45,8 @@ export interface StepContext<Id extends StepId = StepId> {
   region: string;
   account: string;
   config: Config;
+  /** Set when this run is a preview environment on a parent env (src/preview/). */
+  preview?: PreviewOf;
   /** Directory of deploy-wizard.json; image paths are relative to it. */
   configDir: string;
   aws: AwsClients;

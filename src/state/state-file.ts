@@ -44,6 +44,24 @@ export interface StateFile {
   restore?: { snapshot: string; identifier: string; at: string };
   /** The transfer bucket `db import`/`export` made, named here before it is created (so a kill before it is tagged finds it ours). */
   transfer?: { bucket: string; at: string };
+  /** A preview environment's (src/preview/): what it is, and when it was made, last brought up and taken down. */
+  preview?: PreviewRecord;
+}
+
+export interface PreviewRecord {
+  name: string;
+  parent: string;
+  host: string;
+  url?: string;
+  database?: 'clone' | 'empty' | 'shared';
+  /** Its Redis logical database, kept for its life. */
+  cacheDb?: number;
+  createdAt: string;
+  upAt: string;
+  /** Set by preview down (its resources are gone; the record stays, so a later up starts afresh). */
+  downAt?: string;
+  /** The dump preview down kept in the parent's transfer bucket. */
+  keptDump?: string;
 }
 
 export interface RollbackRecord {

@@ -18,6 +18,7 @@ import { ecrRegistryAuth, type RegistryAuth } from '../../src/aws/ecr-registry.j
 import type { StepCode } from '../../src/pipeline/manifest.js';
 import { buildCacheFor } from './build-cache.js';
 import { createRepository, findRepository, isOurs, lifecycleMatches } from './repositories.js';
+import { sharedOwner } from '../../src/preview/preview-of.js';
 
 export interface ImageOutput {
   repositoryName: string;
@@ -164,6 +165,14 @@ async function registryAuth(ctx: StepContext): Promise<RegistryAuth> {
 
 async function ensureRepository(ctx: StepContext, name: string, img: Img): Promise<Repository> {
   let repo = await findRepository(ctx, name);
+  // A preview pushes to its parent's repository as it is: the parent makes it and keeps its settings.
+  if (ctx.preview) {
+    if (!repo || !(await isOurs({ ...ctx, ...sharedOwner(ctx) }, repo)))
+      throw new StepError('ecr-push', `find repository: ${name}, ${ctx.preview.parent}'s, ${repo ? "is not tagged as deploy-wizard's" : 'does not exist'}`, {
+        hint: `Deploy ${ctx.preview.parent} first (deploy-wizard deploy --env ${ctx.preview.parent}); previews push to its repositories.`,
+      });
+    return repo;
+  }
   if (!repo) {
     repo = await createRepository(ctx, name, 'images');
   } else if (!(await isOurs(ctx, repo))) {
@@ -225,7 +234,8 @@ async function buildAndPush(ctx: StepContext, img: Img, c: Content, ref: string,
   const cache = await buildCacheFor(ctx, {
     repository: name,
     ref,
-    previousTag: (ctx as StepContext<'ecr-push'>).previous()?.images?.[img.name]?.imageTag,
+    // Not for a preview: the cache repository is the parent's to make.
+    previousTag: ctx.preview ? undefined : (ctx as StepContext<'ecr-push'>).previous()?.images?.[img.name]?.imageTag,
     auth,
   });
   ctx.log.info(

@@ -48,7 +48,14 @@ function specs(ctx: StepContext): RoleSpec[] {
   return roleSpecs(where(ctx), vars, {}, volumes).map((s) => ({ ...s, managed: [] }));
 }
 
-const where = (ctx: StepContext) => ({ app: ctx.app, env: ctx.env, account: ctx.account, region: ctx.region, config: ctx.config });
+const where = (ctx: StepContext) => ({
+  app: ctx.app,
+  env: ctx.env,
+  account: ctx.account,
+  region: ctx.region,
+  config: ctx.config,
+  ...(ctx.preview ? { preview: ctx.preview } : {}),
+});
 
 /** Which upstream steps this config enables: their outputs exist only then. */
 function steps(ctx: StepContext) {

@@ -40,6 +40,9 @@ export interface LoadBalancerOutput {
   originVerifySecretArn?: string;
   /** Its version the routes were set from: a rotated secret (a new version) makes verify converge them. */
   originSecretVersion?: string;
+  /** A preview's (steps/preview-routes): the parent's listener its rules are on, and its slot of ten priorities there. */
+  listenerArn?: string;
+  ruleSlot?: number;
 }
 
 declare module '../../src/pipeline/outputs.js' {

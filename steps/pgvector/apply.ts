@@ -17,6 +17,8 @@ export interface PgvectorOutput {
   /** Installed extension versions, e.g. { vector: "0.8.0" }. */
   extensions: Record<string, string>;
   via: 'direct' | 'task';
+  /** A preview's clone (steps/preview-data): its tables' row counts when it was made. */
+  rows?: Record<string, number>;
 }
 
 declare module '../../src/pipeline/outputs.js' {

@@ -99,9 +99,11 @@ async function derived(ctx: StepContext): Promise<Record<string, string>> {
     const auth = await readSecretJson(ctx, cache.authSecretArn);
     if (!auth?.token) throw new StepError('secrets', `derive REDIS_URL: the AUTH token secret ${cache.authSecretArn} has no token`);
     // Without TLS the cache has no AUTH token, so the URL carries no password.
+    // A preview shares the parent's cache in a logical database of its own (the parent's is 0).
+    const db = ctx.preview?.cacheDb ? `/${ctx.preview.cacheDb}` : '';
     out.REDIS_URL = cache.transitEncryption
-      ? `rediss://:${encodeURIComponent(auth.token)}@${cache.primaryEndpoint}:${cache.port}`
-      : `redis://${cache.primaryEndpoint}:${cache.port}`;
+      ? `rediss://:${encodeURIComponent(auth.token)}@${cache.primaryEndpoint}:${cache.port}${db}`
+      : `redis://${cache.primaryEndpoint}:${cache.port}${db}`;
   }
   if (ctx.config.auth?.cognito) {
     const c = ctx.output('cognito');

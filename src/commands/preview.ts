@@ -1,0 +1,368 @@
+import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
+import type { CommonOptions, Io } from '../options.js';
+import type { Session } from '../session.js';
+import { preflight } from '../session.js';
+import { createAwsClients, type AwsClients } from '../aws/clients.js';
+import { clientOptionsFor } from '../aws/client-options.js';
+import { callerAccount } from '../aws/caller-account.js';
+import { appSecretName } from '../aws/names.js';
+import { describeAwsError } from '../aws/describe-error.js';
+import { InputError } from '../errors.js';
+import { systemClock } from '../clock.js';
+import { createLogger, Redactor } from '../logger.js';
+import { makeContextFactory } from '../pipeline/context-factory.js';
+import { runSteps, type StepEvent } from '../pipeline/runner.js';
+import { runTeardowns } from '../pipeline/removed-steps.js';
+import { teardownOrder } from '../pipeline/teardown-order.js';
+import { estimateCost } from '../pipeline/estimate-cost.js';
+import type { Step, StepOutputs } from '../pipeline/step.js';
+import type { Config } from '../config/schema.js';
+import type { StateFile } from '../state/state-file.js';
+import { checkIdentity } from '../state/state-store.js';
+import { lockCommandOf } from '../state/open-state.js';
+import { parseDuration } from '../parse-duration.js';
+import { loadPreviewSteps, previewManifests, previewSharedSteps } from '../../steps/index.js';
+import { previewConfig } from '../preview/preview-config.js';
+import { previewEnv, type PreviewOf } from '../preview/preview-of.js';
+import { previewStates } from '../preview/preview-states.js';
+import { checkPreviewName, openParent, previewStore, type PreviewTarget } from '../preview/open-preview.js';
+
+/** Redis (cluster mode disabled) has 16 logical databases; the parent uses 0. */
+const CACHE_DBS = 15;
+
+export interface PreviewFlags {
+  envGiven: boolean;
+  dataFrom?: string;
+  schemaOnly?: boolean;
+  noKeep?: boolean;
+  olderThan?: string;
+}
+
+const stampOf = (d: Date) => d.toISOString().replace(/[-:T]/g, '').slice(0, 14);
+
+/** A preview's config, its prefixes and its cache database: the same for up and down. */
+function derive(t: PreviewTarget, name: string, cacheDb: number | undefined) {
+  const cacheKeyPrefix = t.loaded.config.cache && !cacheDb ? `previews:${name}:` : undefined;
+  const bucketPrefix = `previews/${name}/`;
+  return { config: previewConfig(t.loaded.config, { bucketPrefix, cacheKeyPrefix }), bucketPrefix, cacheKeyPrefix, host: `${name}.${t.previews.domain}` };
+}
+
+/** The parent's step outputs, as its state holds them. */
+const outputsOf = (s: StateFile) =>
+  Object.fromEntries(Object.entries(s.steps).flatMap(([id, st]) => (st.status === 'done' && st.outputs ? [[id, st.outputs]] : [])));
+
+/** A preview's monthly estimate: its tasks alone (everything else is the parent's). */
+export const previewCost = (config: Config) =>
+  estimateCost(
+    config,
+    previewManifests(config).filter((m) => m.id === 'service'),
+  );
+
+async function openPreviewSession(
+  t: PreviewTarget,
+  opts: CommonOptions,
+  io: Io,
+  config: Config,
+  preview: PreviewOf,
+  o: { docker: boolean; teardown: boolean },
+) {
+  const loaded = { ...t.loaded, config, env: previewEnv(t.parent, preview.name) };
+  const steps = await loadPreviewSteps(config, o.teardown);
+  const docker = o.docker ? await preflight(loaded, io, steps) : undefined;
+  const region = opts.region ?? config.region;
+  const aws = createAwsClients(clientOptionsFor(opts, io, region));
+  const account = await callerAccount(aws);
+  // The parent's state says where the parent is: a preview is made in the same account and region.
+  checkIdentity({ ...t.parentState }, account, region);
+  const session: Session = {
+    loaded,
+    region,
+    aws,
+    docker,
+    steps,
+    manifests: previewManifests(config),
+    allSteps: () => loadPreviewSteps(config, true),
+    account,
+    preview,
+  };
+  return session;
+}
+
+/**
+ * The values the parent was given for its asked secrets (API keys and the like), read from the parent's secret:
+ * a preview gets the same ones. Generated values are generated afresh, derived ones point at its own database.
+ */
+async function askedValues(aws: AwsClients, t: PreviewTarget, config: Config): Promise<Record<string, string>> {
+  const asked = Object.entries(config.secrets)
+    .filter(([, s]) => !('generate' in s))
+    .map(([k]) => k);
+  if (!asked.length) return {};
+  const res = await aws.secrets
+    .send(new GetSecretValueCommand({ SecretId: appSecretName({ app: config.app, env: t.parent }) }))
+    .catch((e: unknown) => Promise.reject(describeAwsError(e, `preview: read ${t.parent}'s secret for its asked values`)));
+  const parsed = JSON.parse(res.SecretString ?? '{}') as Record<string, string>;
+  return Object.fromEntries(asked.flatMap((k) => (parsed[k] !== undefined ? [[k, parsed[k]]] : [])));
+}
+
+function say(opts: CommonOptions, io: Io) {
+  return (step: string, status: StepEvent['status'], m: string, extra: Record<string, unknown> = {}) => {
+    if (opts.json) io.stdout.write(JSON.stringify({ step, status, message: m, timestamp: systemClock.now().toISOString(), ...extra }) + '\n');
+    else if (status === 'done' && step === 'preview') io.stdout.write(m + '\n');
+    else io.stderr.write(`${step === 'preview' ? '' : `${step}: `}${m}\n`);
+  };
+}
+
+/** preview up NAME: makes or updates the preview, resumable like a deploy. */
+export async function previewUp(opts: CommonOptions, io: Io, name0: string | undefined, f: PreviewFlags): Promise<number> {
+  const name = checkPreviewName(name0);
+  const t = await openParent(opts, io, f.envGiven);
+  const p = t.previews;
+  if (f.dataFrom !== undefined) {
+    checkPreviewName(f.dataFrom, '--data-from');
+    if (p.database !== 'clone')
+      throw new InputError('preview up: --data-from copies a database', [`--data-from: only with previews.database "clone" (it is "${p.database}")`]);
+    if (f.dataFrom === name) throw new InputError('preview up: --data-from names this preview', ['--data-from: name another preview, such as pr-41']);
+  }
+  if (f.schemaOnly && p.database !== 'clone')
+    throw new InputError('preview up: --schema-only copies a schema', [`--schema-only: only with previews.database "clone" (it is "${p.database}")`]);
+  const done = (id: string) => t.parentState.steps[id]?.status === 'done';
+  const needs = ['network', ...(t.loaded.config.database ? ['rds', 'pgvector'] : []), 'service'].filter((id) => !done(id));
+  if (needs.length)
+    throw new InputError(`preview up: ${t.parent} is not deployed`, [`previews.from: ${t.parent} has not finished ${needs.join(', ')}`], {
+      hint: `Deploy it first: deploy-wizard deploy --env ${t.parent}. Nothing has been created.`,
+    });
+  const store = previewStore(t, opts, io, name);
+  const clock = systemClock;
+  const peek = await store.load(t.loaded.config.app, clock.now());
+  const alive = peek.preview && !peek.preview.downAt ? peek.preview : undefined;
+  const others = await previewStates(t.loaded, opts, io, t.parent);
+  if (f.dataFrom && !others.some((s) => s.preview?.name === f.dataFrom && s.steps.pgvector?.status === 'done'))
+    throw new InputError(`preview up: there is no preview ${f.dataFrom} with a database`, [
+      `--data-from ${f.dataFrom}: preview list shows the previews that are up`,
+    ]);
+  // Its own Redis database for its life: the lowest another preview does not hold.
+  let cacheDb = alive?.cacheDb;
+  if (t.loaded.config.cache && cacheDb === undefined) {
+    const used = new Set(others.filter((s) => s.preview?.name !== name).map((s) => s.preview?.cacheDb));
+    for (let n = 1; n <= CACHE_DBS && cacheDb === undefined; n++) if (!used.has(n)) cacheDb = n;
+  }
+  const d = derive(t, name, cacheDb);
+  const preview: PreviewOf = {
+    name,
+    parent: t.parent,
+    host: d.host,
+    database: p.database,
+    ...(f.dataFrom ? { dataFrom: f.dataFrom } : {}),
+    ...(f.schemaOnly ? { schemaOnly: true } : {}),
+    maxCloneMb: p.maxCloneMb,
+    ...(cacheDb ? { cacheDb } : {}),
+    bucketPrefix: d.bucketPrefix,
+    parentOutputs: outputsOf(t.parentState),
+  };
+  const session = await openPreviewSession(t, opts, io, d.config, preview, { docker: true, teardown: false });
+  const secretValues = await askedValues(session.aws, t, d.config);
+  const note = say(opts, io);
+  if (d.cacheKeyPrefix)
+    note(
+      'preview',
+      'warning',
+      `all ${CACHE_DBS} of the cache's spare databases are taken: ${name} shares database 0, its keys under CACHE_KEY_PREFIX=${d.cacheKeyPrefix}`,
+    );
+  const lock = await store.lock(lockCommandOf(io), () => clock.now());
+  try {
+    const state = await store.load(t.loaded.config.app, clock.now());
+    checkIdentity(state, session.account, session.region);
+    const save = () => store.save(state, clock.now());
+    // The parent's outputs of what the preview shares, as they are now: a re-run after the parent changed follows it.
+    for (const id of previewSharedSteps()) {
+      const out = t.parentState.steps[id];
+      if (out?.status === 'done' && out.outputs) state.steps[id] = { status: 'done', outputs: out.outputs, inputHash: 'parent' };
+      else delete state.steps[id];
+    }
+    const now = clock.now().toISOString();
+    const wasAlive = state.preview && !state.preview.downAt;
+    state.preview = {
+      name,
+      parent: t.parent,
+      host: d.host,
+      database: p.database,
+      ...(cacheDb ? { cacheDb } : {}),
+      createdAt: wasAlive ? state.preview!.createdAt : now,
+      upAt: now,
+    };
+    await save();
+    const redactor = new Redactor();
+    for (const v of Object.values(secretValues)) redactor.add(v);
+    const contextFor = makeContextFactory(session, state, io, save, clock, {
+      secretValues,
+      // A preview's secret deleted by an earlier down comes back (its values converge to the config's).
+      restoreSecrets: true,
+      allowRemovals: true,
+    });
+    await runSteps({
+      steps: session.steps,
+      state,
+      save,
+      contextFor,
+      makeLogger: (sink) => createLogger(sink, redactor, opts.verbose),
+      renderer: opts.json ? 'silent' : opts.verbose ? 'verbose' : io.isTTY ? 'default' : 'simple',
+      emit: (e) => {
+        if (opts.json) io.stdout.write(JSON.stringify(e) + '\n');
+      },
+      signal: io.signal,
+      now: () => clock.now(),
+      lockLost: () => lock.lost?.(),
+    });
+    const url = (state.steps['load-balancer']?.outputs as StepOutputs['load-balancer'] | undefined)?.url;
+    state.preview = { ...state.preview, ...(url ? { url } : {}) };
+    await save();
+    const cost = previewCost(d.config);
+    note(
+      'preview',
+      'done',
+      `Preview ${name} of ${t.loaded.config.app} (${t.parent}) is up${url ? `: ${url}` : ''}\nEstimated monthly cost: $${cost.total} (its tasks; the rest is ${t.parent}'s)`,
+      {
+        preview: name,
+        ...(url ? { url } : {}),
+        monthly: cost.total,
+      },
+    );
+    return 0;
+  } finally {
+    await lock.release();
+  }
+}
+
+/** Removes exactly what the preview owns, in reverse pipeline order; never its images (they are in the parent's repositories). */
+async function takeDown(t: PreviewTarget, opts: CommonOptions, io: Io, name: string): Promise<boolean> {
+  const store = previewStore(t, opts, io, name);
+  const clock = systemClock;
+  const peek = await store.load(t.loaded.config.app, clock.now());
+  if (!peek.preview || peek.preview.downAt) return false;
+  const d = derive(t, name, peek.preview.cacheDb);
+  const preview: PreviewOf = {
+    name,
+    parent: t.parent,
+    host: d.host,
+    database: peek.preview.database ?? t.previews.database,
+    maxCloneMb: t.previews.maxCloneMb,
+    ...(peek.preview.cacheDb ? { cacheDb: peek.preview.cacheDb } : {}),
+    bucketPrefix: d.bucketPrefix,
+    parentOutputs: outputsOf(t.parentState),
+  };
+  const session = await openPreviewSession(t, opts, io, d.config, preview, { docker: false, teardown: true });
+  const note = say(opts, io);
+  const lock = await store.lock(lockCommandOf(io), () => clock.now());
+  try {
+    const state = await store.load(t.loaded.config.app, clock.now());
+    checkIdentity(state, session.account, session.region);
+    const save = () => store.save(state, clock.now());
+    const contextFor = makeContextFactory(session, state, io, save, clock);
+    const redactor = new Redactor();
+    const stamp = stampOf(clock.now());
+    const own = (s: Step): s is Step & Required<Pick<Step, 'destroy'>> => !!s.destroy && s.id !== 'ecr-push';
+    for (const s of teardownOrder(session.steps).filter(own)) {
+      const ctx = contextFor(
+        s,
+        createLogger((_l, m) => note(s.id, 'progress', m), redactor, opts.verbose),
+      );
+      const items = await s
+        .destroy(ctx, { deleteData: true, skipFinalSnapshot: true, stamp })
+        .catch((e: unknown) => Promise.reject(describeAwsError(e, `preview down: find what ${s.id} made`)));
+      await runTeardowns(items, 'preview down', { deleted: (x) => note(s.id, 'progress', `deleted ${x.resource}`) });
+      delete state.steps[s.id];
+      await save();
+    }
+    state.steps = {};
+    state.preview = { ...state.preview!, downAt: clock.now().toISOString() };
+    await save();
+    return true;
+  } finally {
+    await lock.release();
+  }
+}
+
+/** preview down NAME: gone is done (a preview that is not up is nothing to do). */
+export async function previewDown(opts: CommonOptions, io: Io, name0: string | undefined, f: PreviewFlags): Promise<number> {
+  const name = checkPreviewName(name0);
+  const t = await openParent(opts, io, f.envGiven);
+  const gone = await takeDown(t, opts, io, name);
+  say(opts, io)(
+    'preview',
+    'done',
+    gone ? `Preview ${name} of ${t.loaded.config.app} (${t.parent}) is down.` : `There is no preview ${name} of ${t.parent} up; nothing to do.`,
+    {
+      preview: name,
+    },
+  );
+  return 0;
+}
+
+const ageOf = (from: string, now: Date) => {
+  const h = (now.getTime() - Date.parse(from)) / 3_600_000;
+  return h < 48 ? `${Math.floor(h)}h` : `${Math.floor(h / 24)}d`;
+};
+
+/** The previews of a parent that are up, with their age, URL and monthly cost: for preview list and status. */
+export async function previewRows(t: PreviewTarget, opts: CommonOptions, io: Io) {
+  const now = systemClock.now();
+  return (await previewStates(t.loaded, opts, io, t.parent)).map((s) => {
+    const r = s.preview!;
+    return {
+      name: r.name,
+      url: r.url ?? `(not up yet) ${r.host}`,
+      age: ageOf(r.createdAt, now),
+      updated: ageOf(r.upAt, now),
+      upAt: r.upAt,
+      database: r.database ?? '-',
+      monthly: previewCost(derive(t, r.name, r.cacheDb).config).total,
+    };
+  });
+}
+
+export function formatPreviewRows(rows: Awaited<ReturnType<typeof previewRows>>): string {
+  if (!rows.length) return 'No previews are up.';
+  const head = ['NAME', 'URL', 'AGE', 'UPDATED', 'DATABASE', 'MONTHLY'];
+  const body = rows.map((r) => [r.name, r.url, r.age, `${r.updated} ago`, r.database, `$${r.monthly}`]);
+  const w = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
+  return [head, ...body]
+    .map((row) =>
+      row
+        .map((c, i) => c.padEnd(w[i]!))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
+}
+
+export async function previewList(opts: CommonOptions, io: Io, f: PreviewFlags): Promise<number> {
+  const t = await openParent(opts, io, f.envGiven);
+  const rows = await previewRows(t, opts, io);
+  if (opts.json) io.stdout.write(JSON.stringify({ parent: t.parent, previews: rows }) + '\n');
+  else io.stdout.write(formatPreviewRows(rows) + '\n');
+  return 0;
+}
+
+/** preview prune: every preview not brought up for --older-than (default previews.ttlDays) goes down; the others stay. */
+export async function previewPrune(opts: CommonOptions, io: Io, f: PreviewFlags): Promise<number> {
+  const t = await openParent(opts, io, f.envGiven);
+  // --older-than was checked with the flags.
+  const ms = (f.olderThan ? parseDuration(f.olderThan) : undefined) ?? t.previews.ttlDays * 86_400_000;
+  const now = systemClock.now().getTime();
+  const rows = await previewRows(t, opts, io);
+  const old = rows.filter((r) => now - Date.parse(r.upAt) > ms);
+  const note = say(opts, io);
+  for (const r of old) {
+    note('preview', 'progress', `${r.name}: last brought up ${r.updated} ago; taking it down`);
+    await takeDown(t, opts, io, r.name);
+  }
+  note(
+    'preview',
+    'done',
+    old.length ? `Pruned ${old.map((r) => r.name).join(', ')}; ${rows.length - old.length} kept.` : `Nothing to prune; ${rows.length} preview(s) kept.`,
+    {
+      pruned: old.map((r) => r.name),
+    },
+  );
+  return 0;
+}

@@ -1,0 +1,84 @@
+import type { StepContext } from '../../src/pipeline/context.js';
+import type { StepCode } from '../../src/pipeline/manifest.js';
+import { StepError } from '../../src/errors.js';
+import { previewDatabaseName, previewDbSecretName } from '../../src/aws/names.js';
+import { parentOutput, type PreviewOf } from '../../src/preview/preview-of.js';
+import { readSecretJson } from '../../src/secrets/store.js';
+
+/** The preview's database role: the app role's name with the preview's (hyphens as underscores). */
+export const previewRoleName = (parentAppUser: string, name: string) => previewDatabaseName(parentAppUser, name);
+
+function preview(ctx: StepContext): PreviewOf {
+  if (!ctx.preview) throw new Error('the preview database step runs only for a preview');
+  return ctx.preview;
+}
+
+/** The parent's database, which a preview needs deployed. */
+export function parentRds(ctx: StepContext) {
+  const p = preview(ctx);
+  const rds = parentOutput(ctx, 'rds');
+  if (!rds)
+    throw new StepError('rds', `find database: ${p.parent} has no deployed database`, {
+      hint: `Deploy ${p.parent} first (deploy-wizard deploy --env ${p.parent}); a preview's database lives on its instance.`,
+    });
+  return rds;
+}
+
+/** The database the preview's DATABASE_URL names: its own, or the parent's (read-only) with database "shared". */
+export const previewDbName = (ctx: StepContext) =>
+  preview(ctx).database === 'shared' ? ctx.config.database!.name : previewDatabaseName(ctx.config.database!.name, preview(ctx).name);
+
+export const previewDatabase: StepCode<'rds'> = {
+  async inputs(ctx) {
+    const rds = parentRds(ctx);
+    return { endpoint: rds.endpoint, port: rds.port, master: rds.masterSecretArn, db: previewDbName(ctx), mode: preview(ctx).database };
+  },
+
+  async plan(ctx) {
+    const p = preview(ctx);
+    const rds = parentOutput(ctx, 'rds');
+    return [
+      {
+        action: 'keep',
+        resource: `database instance ${rds?.identifier ?? '(not deployed)'}`,
+        detail: `${p.parent}'s, shared`,
+      },
+      {
+        action: ctx.previous() ? 'keep' : 'create',
+        resource: `secret ${previewDbSecretName({ ...ctx, preview: p })}`,
+        detail: `the preview's database role${p.database === 'shared' ? ' (read-only on the parent database)' : ''}`,
+      },
+    ];
+  },
+
+  async apply(ctx) {
+    const p = preview(ctx);
+    const rds = parentRds(ctx);
+    const { ensureGeneratedSecret, randomAlnum } = await import('../../src/secrets/store.js');
+    const username = previewRoleName(rds.appUser ?? `${ctx.config.database!.name}_app`, p.name);
+    const secret = await ensureGeneratedSecret(
+      ctx,
+      'rds',
+      previewDbSecretName({ ...ctx, preview: p }),
+      `deploy-wizard: the database role of preview ${p.name} of ${ctx.app} (${p.parent})`,
+      () => ({ username, password: randomAlnum(32) }),
+    );
+    return {
+      identifier: rds.identifier,
+      endpoint: rds.endpoint,
+      port: rds.port,
+      dbName: previewDbName(ctx),
+      username: rds.username,
+      masterSecretArn: rds.masterSecretArn,
+      engineVersion: rds.engineVersion,
+      ...(rds.engine ? { engine: rds.engine } : {}),
+      appUser: secret.value.username!,
+      appSecretArn: secret.arn,
+    };
+  },
+
+  async verify(ctx, out) {
+    const v = await readSecretJson(ctx, out.appSecretArn!).catch(() => undefined);
+    return [{ name: `secret of database role ${out.appUser}`, ok: !!v?.password && v.username === out.appUser }];
+  },
+};
