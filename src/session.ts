@@ -9,10 +9,14 @@ import { callerAccount } from './aws/caller-account.js';
 import { clientOptionsFor } from './aws/client-options.js';
 import { connectDocker } from './docker/connect.js';
 import { InputError } from './errors.js';
-import { enabledManifests, loadAllSteps, loadSteps } from '../steps/index.js';
+import { enabledManifests, loadAllSteps, loadPreviewSteps, loadSteps, previewManifests } from '../steps/index.js';
+export { previewSharedSteps } from '../steps/index.js';
 import type { StepManifest } from './pipeline/manifest.js';
 import type { Step } from './pipeline/step.js';
-import type { PreviewOf } from './preview/preview-of.js';
+import { previewEnv, type PreviewOf } from './preview/preview-of.js';
+import type { Config } from './config/schema.js';
+import type { StateFile } from './state/state-file.js';
+import { checkIdentity } from './state/state-store.js';
 import type { CommonOptions, Io } from './options.js';
 import { existsSync } from 'node:fs';
 import { siteDirProblem } from './site/site-dir.js';
@@ -96,3 +100,33 @@ export function estimateConfigCost(input: ConfigInput, env: string): CostEstimat
   const config = parseConfig(JSON.stringify(input), 'the config being written', env);
   return estimateCost(config, enabledManifests(config));
 }
+
+/**
+ * The session of a preview (src/preview/): its derived config, only the steps a preview runs (three of them in
+ * place of the parent's), in the account and region of the parent's state.
+ */
+export async function openPreviewSession(
+  parentLoaded: LoadedConfig,
+  parentState: StateFile,
+  opts: CommonOptions,
+  io: Io,
+  config: Config,
+  preview: PreviewOf,
+  o: { docker: boolean; teardown: boolean },
+): Promise<Session> {
+  const loaded = { ...parentLoaded, config, env: previewEnv(preview.parent, preview.name) };
+  const steps = await loadPreviewSteps(config, o.teardown);
+  const docker = o.docker ? await preflight(loaded, io, steps) : undefined;
+  const region = opts.region ?? config.region;
+  const aws = createAwsClients(clientOptionsFor(opts, io, region));
+  const account = await callerAccount(aws);
+  checkIdentity({ ...parentState }, account, region);
+  return { loaded, region, aws, docker, steps, manifests: previewManifests(config), allSteps: () => loadPreviewSteps(config, true), account, preview };
+}
+
+/** A preview's monthly estimate: its tasks alone (everything else is the parent's). */
+export const previewCost = (config: Config): CostEstimate =>
+  estimateCost(
+    config,
+    previewManifests(config).filter((m) => m.id === 'service'),
+  );

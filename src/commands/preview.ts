@@ -1,11 +1,6 @@
-import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import type { CommonOptions, Io } from '../options.js';
-import type { Session } from '../session.js';
-import { preflight } from '../session.js';
-import { createAwsClients, type AwsClients } from '../aws/clients.js';
-import { clientOptionsFor } from '../aws/client-options.js';
-import { callerAccount } from '../aws/caller-account.js';
-import { appSecretName } from '../aws/names.js';
+import { openPreviewSession, previewCost, previewSharedSteps } from '../session.js';
+import { askedValues } from '../preview/asked-values.js';
 import { describeAwsError } from '../aws/describe-error.js';
 import { InputError } from '../errors.js';
 import { systemClock } from '../clock.js';
@@ -14,16 +9,13 @@ import { makeContextFactory } from '../pipeline/context-factory.js';
 import { runSteps, type StepEvent } from '../pipeline/runner.js';
 import { runTeardowns } from '../pipeline/removed-steps.js';
 import { teardownOrder } from '../pipeline/teardown-order.js';
-import { estimateCost } from '../pipeline/estimate-cost.js';
 import type { Step, StepOutputs } from '../pipeline/step.js';
-import type { Config } from '../config/schema.js';
 import type { StateFile } from '../state/state-file.js';
 import { checkIdentity } from '../state/state-store.js';
 import { lockCommandOf } from '../state/open-state.js';
 import { parseDuration } from '../parse-duration.js';
-import { loadPreviewSteps, previewManifests, previewSharedSteps } from '../../steps/index.js';
 import { previewConfig } from '../preview/preview-config.js';
-import { previewEnv, type PreviewOf } from '../preview/preview-of.js';
+import type { PreviewOf } from '../preview/preview-of.js';
 import { previewStates } from '../preview/preview-states.js';
 import { checkPreviewName, openParent, previewStore, type PreviewTarget } from '../preview/open-preview.js';
 
@@ -50,59 +42,6 @@ function derive(t: PreviewTarget, name: string, cacheDb: number | undefined) {
 /** The parent's step outputs, as its state holds them. */
 const outputsOf = (s: StateFile) =>
   Object.fromEntries(Object.entries(s.steps).flatMap(([id, st]) => (st.status === 'done' && st.outputs ? [[id, st.outputs]] : [])));
-
-/** A preview's monthly estimate: its tasks alone (everything else is the parent's). */
-export const previewCost = (config: Config) =>
-  estimateCost(
-    config,
-    previewManifests(config).filter((m) => m.id === 'service'),
-  );
-
-async function openPreviewSession(
-  t: PreviewTarget,
-  opts: CommonOptions,
-  io: Io,
-  config: Config,
-  preview: PreviewOf,
-  o: { docker: boolean; teardown: boolean },
-) {
-  const loaded = { ...t.loaded, config, env: previewEnv(t.parent, preview.name) };
-  const steps = await loadPreviewSteps(config, o.teardown);
-  const docker = o.docker ? await preflight(loaded, io, steps) : undefined;
-  const region = opts.region ?? config.region;
-  const aws = createAwsClients(clientOptionsFor(opts, io, region));
-  const account = await callerAccount(aws);
-  // The parent's state says where the parent is: a preview is made in the same account and region.
-  checkIdentity({ ...t.parentState }, account, region);
-  const session: Session = {
-    loaded,
-    region,
-    aws,
-    docker,
-    steps,
-    manifests: previewManifests(config),
-    allSteps: () => loadPreviewSteps(config, true),
-    account,
-    preview,
-  };
-  return session;
-}
-
-/**
- * The values the parent was given for its asked secrets (API keys and the like), read from the parent's secret:
- * a preview gets the same ones. Generated values are generated afresh, derived ones point at its own database.
- */
-async function askedValues(aws: AwsClients, t: PreviewTarget, config: Config): Promise<Record<string, string>> {
-  const asked = Object.entries(config.secrets)
-    .filter(([, s]) => !('generate' in s))
-    .map(([k]) => k);
-  if (!asked.length) return {};
-  const res = await aws.secrets
-    .send(new GetSecretValueCommand({ SecretId: appSecretName({ app: config.app, env: t.parent }) }))
-    .catch((e: unknown) => Promise.reject(describeAwsError(e, `preview: read ${t.parent}'s secret for its asked values`)));
-  const parsed = JSON.parse(res.SecretString ?? '{}') as Record<string, string>;
-  return Object.fromEntries(asked.flatMap((k) => (parsed[k] !== undefined ? [[k, parsed[k]]] : [])));
-}
 
 function say(opts: CommonOptions, io: Io) {
   return (step: string, status: StepEvent['status'], m: string, extra: Record<string, unknown> = {}) => {
@@ -159,8 +98,8 @@ export async function previewUp(opts: CommonOptions, io: Io, name0: string | und
     bucketPrefix: d.bucketPrefix,
     parentOutputs: outputsOf(t.parentState),
   };
-  const session = await openPreviewSession(t, opts, io, d.config, preview, { docker: true, teardown: false });
-  const secretValues = await askedValues(session.aws, t, d.config);
+  const session = await openPreviewSession(t.loaded, t.parentState, opts, io, d.config, preview, { docker: true, teardown: false });
+  const secretValues = await askedValues(session.aws, t.parent, d.config);
   const note = say(opts, io);
   if (d.cacheKeyPrefix)
     note(
@@ -250,7 +189,7 @@ async function takeDown(t: PreviewTarget, opts: CommonOptions, io: Io, name: str
     bucketPrefix: d.bucketPrefix,
     parentOutputs: outputsOf(t.parentState),
   };
-  const session = await openPreviewSession(t, opts, io, d.config, preview, { docker: false, teardown: true });
+  const session = await openPreviewSession(t.loaded, t.parentState, opts, io, d.config, preview, { docker: false, teardown: true });
   const note = say(opts, io);
   const lock = await store.lock(lockCommandOf(io), () => clock.now());
   try {
