@@ -277,7 +277,7 @@ export function formatPreviewRows(rows: Awaited<ReturnType<typeof previewRows>>)
 export async function previewList(opts: CommonOptions, io: Io, f: PreviewFlags): Promise<number> {
   const t = await openParent(opts, io, f.envGiven);
   const rows = await previewRows(t, opts, io);
-  if (opts.json) io.stdout.write(JSON.stringify({ parent: t.parent, previews: rows }) + '\n');
+  if (opts.json) io.stdout.write(JSON.stringify({ type: 'previews', parent: t.parent, previews: rows }) + '\n');
   else io.stdout.write(formatPreviewRows(rows) + '\n');
   return 0;
 }
