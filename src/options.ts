@@ -60,7 +60,7 @@ export interface CommonOptions {
   db?: { command?: string; file?: string; as: 'app' | 'master'; clean?: boolean; append?: boolean; from?: string };
   /** run: the task size, plain variables, whether to wait, and when to stop it. */
   run?: { cpu?: number; memory?: number; env: Record<string, string>; detach: boolean; timeoutMs?: number };
-  ci?: { repo?: string; branch?: string; githubEnv?: string; ownerId?: number; repoId?: number; list?: boolean; promoteFrom?: string };
+  ci?: { repo?: string; branch?: string; githubEnv?: string; ownerId?: number; repoId?: number; list?: boolean; promoteFrom?: string; previews?: boolean };
 }
 
 /** Everything from the outside world a command uses, so commands run in-process in tests. */

@@ -10,7 +10,7 @@ import { clientOptionsFor } from './aws/client-options.js';
 import { connectDocker } from './docker/connect.js';
 import { InputError } from './errors.js';
 import { enabledManifests, loadAllSteps, loadPreviewSteps, loadSteps, previewManifests } from '../steps/index.js';
-export { previewSharedSteps } from '../steps/index.js';
+export { previewSharedSteps, previewManifests } from '../steps/index.js';
 import type { StepManifest } from './pipeline/manifest.js';
 import type { Step } from './pipeline/step.js';
 import { previewEnv, type PreviewOf } from './preview/preview-of.js';

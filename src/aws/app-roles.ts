@@ -9,6 +9,7 @@ import { renderPolicy, type PolicyDocument, type PolicyVars } from '../render-po
 import { StepError } from '../errors.js';
 import {
   appDbSecretName,
+  appSecretName,
   chatbotRoleName,
   boundaryPolicyName,
   proxyRoleName,
@@ -235,11 +236,19 @@ export const OUTSIDE_BOUNDARY = /^(iam|sts|organizations):/i;
  */
 export function boundaryPolicy(w: RoleWhere): PolicyDocument {
   const partition = partitionOf(w.region);
-  const secret = (rest: string) => `arn:${partition}:secretsmanager:${w.region}:${w.account}:secret:${w.app}/${w.env}${rest}`;
+  const secret = (rest: string) => `arn:${partition}:secretsmanager:${w.region}:${w.account}:secret:${appSecretName(w)}${rest}`;
   const c = w.config;
   const vars = policyVars(w, {
     secretArn: secret('-??????'),
-    dbSetupSecretArns: c.database ? [secret('/*')] : [],
+    // A preview's database task signs in as its parent's master user (steps/preview-data).
+    dbSetupSecretArns: c.database
+      ? [
+          secret('/*'),
+          ...(w.preview
+            ? [`arn:${partition}:secretsmanager:${w.region}:${w.account}:secret:${rdsMasterSecretName({ app: w.app, env: w.preview.parent })}-??????`]
+            : []),
+        ]
+      : [],
     bucketNames: c.buckets ? c.buckets.names.map((n) => `${c.buckets!.prefix}${n}`) : [],
     userPoolArn: c.auth?.cognito ? `arn:${partition}:cognito-idp:${w.region}:${w.account}:userpool/*` : undefined,
   });

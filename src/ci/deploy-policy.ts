@@ -31,6 +31,9 @@ export interface PolicyWhere extends Where {
   promoteFrom?: string;
 }
 
+/** The preview role's env is a pattern (`<parent>--*`): its conditions compare with StringLike. */
+const match = (env: string) => (env.includes('*') ? 'StringLike' : 'StringEquals');
+
 /** Every resource the given manifests name for this app and env. */
 export function manifestResources(config: Config, manifests: readonly StepManifest[], w: Where): ManifestResource[] {
   return manifests.flatMap((m) => m.resources?.(w, config) ?? []);
@@ -46,7 +49,7 @@ function resolve(g: Grant, resources: readonly ManifestResource[], w: Where): { 
   const condition = g.boundary
     ? { StringEquals: { 'iam:PermissionsBoundary': boundaryArn(w) } }
     : tagged.length
-      ? { StringEquals: { 'aws:ResourceTag/deploy-wizard:app': w.app, 'aws:ResourceTag/deploy-wizard:env': w.env } }
+      ? { [match(w.env)]: { 'aws:ResourceTag/deploy-wizard:app': w.app, 'aws:ResourceTag/deploy-wizard:env': w.env } }
       : g.condition;
   return { arns: [...new Set(hit.map((r) => r.arn))], ...(condition ? { condition } : {}) };
 }
@@ -57,7 +60,7 @@ function resolve(g: Grant, resources: readonly ManifestResource[], w: Where): { 
  * Denies that keep the role from rewriting itself or the boundary.
  * Statements with the same resources and condition are merged.
  */
-export function deployPolicies(config: Config, enabled: readonly StepManifest[], w: PolicyWhere) {
+export function deployPolicies(config: Config, enabled: readonly StepManifest[], w: PolicyWhere, more: readonly PolicyStatement[] = []) {
   const out: PolicyStatement[] = [];
   const add = (sid: string, actions: string[], resources: string[], condition?: PolicyStatement['Condition']) => {
     if (!actions.length || !resources.length) return;
@@ -88,7 +91,7 @@ export function deployPolicies(config: Config, enabled: readonly StepManifest[],
   // Without ListBucket, S3 answers 403 instead of 404 for a key that does not exist yet (the first CI
   // deploy's state and lock): https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html, "Permissions".
   add('StateListing', ['s3:ListBucket'], [`arn:${w.partition}:s3:::${w.state.bucket}`], {
-    StringEquals: { 's3:prefix': [`${stateBase}.state.json`, `${stateBase}.lock`] },
+    [match(w.env)]: { 's3:prefix': [`${stateBase}.state.json`, `${stateBase}.lock`] },
   });
   if (w.promoteFrom) {
     // deploy --images-from: the source env's state (which images it runs) and its images, read only.
@@ -124,10 +127,10 @@ export function deployPolicies(config: Config, enabled: readonly StepManifest[],
       Resource: [boundaryArn(w), `arn:${w.partition}:iam::${w.account}:policy/${w.deployRoleName}-*`, `arn:${w.partition}:iam::${w.account}:role/*`],
     },
   ];
-  let chunks = splitPolicy([...denies, ...out]);
+  let chunks = splitPolicy([...denies, ...more, ...out]);
   if (chunks.length > MAX_DEPLOY_POLICIES) {
     compact(out);
-    chunks = splitPolicy([...denies, ...out]);
+    chunks = splitPolicy([...denies, ...more, ...out]);
   }
   if (chunks.length > MAX_DEPLOY_POLICIES)
     throw new InputError(

@@ -29,8 +29,8 @@ export const AUDIENCE = 'sts.amazonaws.com';
 const LEGACY_INLINE = 'deploy-wizard-deploy';
 
 /** The token's `sub` for a push to the branch, or for any job that runs in the GitHub environment. */
-export const githubSubject = (repo: string, t: { branch: string; githubEnv?: string }) =>
-  t.githubEnv ? `repo:${repo}:environment:${t.githubEnv}` : `repo:${repo}:ref:refs/heads/${t.branch}`;
+export const githubSubject = (repo: string, t: { branch: string; githubEnv?: string; pullRequest?: boolean }) =>
+  t.pullRequest ? `repo:${repo}:pull_request` : t.githubEnv ? `repo:${repo}:environment:${t.githubEnv}` : `repo:${repo}:ref:refs/heads/${t.branch}`;
 
 /**
  * Every `sub` the repository's tokens may carry for this branch or
@@ -38,7 +38,7 @@ export const githubSubject = (repo: string, t: { branch: string; githubEnv?: str
  * (`repo:OWNER@ID/NAME@ID:...`), which repositories created or renamed since
  * 2026-07-15 send.
  */
-export function githubSubjects(repo: RepoIdentity, t: { branch: string; githubEnv?: string }): string[] {
+export function githubSubjects(repo: RepoIdentity, t: { branch: string; githubEnv?: string; pullRequest?: boolean }): string[] {
   const out = [githubSubject(`${repo.owner}/${repo.name}`, t)];
   if (repo.ownerId !== undefined && repo.repoId !== undefined) out.push(githubSubject(`${repo.owner}@${repo.ownerId}/${repo.name}@${repo.repoId}`, t));
   return out;

@@ -23,6 +23,15 @@ first (deploy-wizard state init, then state push).
                       (deploy --images-from ENV: copied by digest, no build), as
                       the GitHub environment --github-env (default: this env),
                       which can require a reviewer's approval
+  --previews          with --env previews.from: the previews' role <app>-<env>-previews,
+                      which the repository's pull requests (and its branch, for the
+                      nightly prune) may assume, allowed what any preview needs and
+                      denied the parent's services, load balancer, database
+                      instance and secrets; every preview role carries the boundary
+                      <app>-<env>--previews-boundary; and the workflow
+                      .github/workflows/deploy-wizard-<env>-previews.yml (up on
+                      opened/synchronize/reopened with a comment, down on closed,
+                      prune nightly)
   --owner-id N, --repo-id N
                       GitHub's numeric ids of the owner and the repository, for the
                       subject format repositories made since 2026-07-15 send
@@ -40,6 +49,7 @@ which this command writes and the deploy role can never change.`,
     'repo-id': { type: 'string', of },
     list: { type: 'boolean', of },
     'promote-from': { type: 'string', of },
+    previews: { type: 'boolean', of },
   },
   check(v) {
     const problems: string[] = [];
@@ -69,6 +79,7 @@ which this command writes and the deploy role can never change.`,
         githubEnv: str(v, 'github-env'),
         ...(v.list === true ? { list: true } : {}),
         ...(str(v, 'promote-from') ? { promoteFrom: str(v, 'promote-from') } : {}),
+        ...(v.previews === true ? { previews: true } : {}),
         ...(ownerId && repoId ? { ownerId: Number(ownerId), repoId: Number(repoId) } : {}),
       },
     };

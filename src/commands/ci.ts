@@ -4,11 +4,14 @@ import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import * as clack from '@clack/prompts';
 import { loadConfig, type LoadedConfig } from '../config/load-config.js';
-import { openSession } from '../session.js';
+import { openSession, previewManifests } from '../session.js';
+import { previewConfig } from '../preview/preview-config.js';
+import { previewRolePolicies } from '../ci/preview-policy.js';
+import { previewWorkflow, previewWorkflowPath } from '../ci/preview-workflow.js';
 import { InputError, InterruptedError } from '../errors.js';
 import { systemClock } from '../clock.js';
 import { partitionOf } from '../config/regions.js';
-import { roleName } from '../aws/names.js';
+import { previewsBoundaryEnv, roleName } from '../aws/names.js';
 import { ownVersion } from '../version.js';
 import { describeAwsError } from '../aws/describe-error.js';
 import { resolveStateLocation } from '../state/state-location.js';
@@ -56,6 +59,13 @@ export async function ciCommand(opts: CommonOptions, io: Io, rest: string[]): Pr
   }
   if (!repo) problems.push('--repo: needed (the origin remote of this checkout is not a GitHub repository)');
   const branch = f.branch ?? 'main';
+  // --previews: the previews' role and workflow, for the env the previews hang off.
+  const pv = !!f.previews;
+  if (pv && !loaded.config.previews)
+    problems.push('--previews: this config has no previews; add "previews": { "from": "staging", "domain": "preview.example.com" }');
+  else if (pv && loaded.config.previews!.from !== opts.env)
+    problems.push(`--env ${opts.env}: the previews' parent is previews.from, ${loaded.config.previews!.from}; run with --env ${loaded.config.previews!.from}`);
+  if (pv && f.promoteFrom) problems.push('--previews and --promote-from: one workflow at a time');
 
   // A CI runner starts from a fresh checkout: the state must be where it can read it, which the committed config says.
   if (resolveStateLocation(loaded.config.state, undefined, undefined).backend === 'local') {
@@ -76,7 +86,10 @@ export async function ciCommand(opts: CommonOptions, io: Io, rest: string[]): Pr
   // The repository as GitHub knows it (canonical casing, numeric ids for the immutable subject format), before anything is made.
   const access = githubAccess(io.env);
   const identity = await resolveGithubRepo(repo!, access, { ownerId: f.ownerId, repoId: f.repoId });
-  const subjects = githubSubjects(identity, { branch, githubEnv: f.githubEnv });
+  // The previews' role: the repository's pull requests, and its branch, whose scheduled runs prune.
+  const subjects = pv
+    ? [...githubSubjects(identity, { branch, pullRequest: true }), ...githubSubjects(identity, { branch })]
+    : githubSubjects(identity, { branch, githubEnv: f.githubEnv });
   const warnings: string[] = [];
   if (identity.unknownBecause)
     warnings.push(
@@ -91,23 +104,28 @@ export async function ciCommand(opts: CommonOptions, io: Io, rest: string[]): Pr
   const loc = resolveStateLocation(loaded.config.state, undefined, undefined);
   if (loc.backend !== 's3') throw new Error('unreachable: the state is in S3 by now');
   const partition = partitionOf(session.region);
-  const name = roleName(app, opts.env, 'deploy');
+  const name = roleName(app, opts.env, pv ? 'previews' : 'deploy');
   const tags = [
     { Key: 'deploy-wizard:app', Value: app },
     { Key: 'deploy-wizard:env', Value: opts.env },
     { Key: 'deploy-wizard:step', Value: 'ci' },
   ];
-  const policies = deployPolicies(loaded.config, session.manifests, {
-    app,
-    env: opts.env,
-    account: session.account,
-    region: session.region,
-    partition,
-    state: { bucket: loc.bucket, prefix: loc.prefix },
-    deployRoleName: name,
-    ...(f.promoteFrom ? { promoteFrom: f.promoteFrom } : {}),
-  });
-  const roleWhere = { app, env: opts.env, account: session.account, region: session.region, config: loaded.config };
+  const previewCfg = pv ? previewConfig(loaded.config, { bucketPrefix: 'previews/*/' }) : undefined;
+  const base = { app, account: session.account, region: session.region, partition, state: { bucket: loc.bucket, prefix: loc.prefix }, deployRoleName: name };
+  const policies = previewCfg
+    ? previewRolePolicies(previewCfg, previewManifests(previewCfg), { ...base, parent: opts.env })
+    : deployPolicies(loaded.config, session.manifests, { ...base, env: opts.env, ...(f.promoteFrom ? { promoteFrom: f.promoteFrom } : {}) });
+  // Every preview's roles carry one boundary of their own, written here (and never by the previews' role).
+  const roleWhere = previewCfg
+    ? {
+        app,
+        env: `${opts.env}--*`,
+        account: session.account,
+        region: session.region,
+        config: previewCfg,
+        preview: { name: '*', parent: opts.env, bucketPrefix: 'previews/*/' },
+      }
+    : { app, env: opts.env, account: session.account, region: session.region, config: loaded.config };
   let provider: Awaited<ReturnType<typeof ensureGithubProvider>>;
   let role: Awaited<ReturnType<typeof ensureDeployRole>>;
   let boundary: Awaited<ReturnType<typeof ensureBoundary>>;
@@ -115,7 +133,8 @@ export async function ciCommand(opts: CommonOptions, io: Io, rest: string[]): Pr
     provider = await ensureGithubProvider(session.aws.iam, session.account, partition, [{ Key: 'deploy-wizard:managed-by', Value: 'deploy-wizard' }]);
     // The app roles' boundary first: the deploy role may only make roles that carry it, and may never write it.
     boundary = await ensureBoundary(session.aws.iam, roleWhere, boundaryPolicy(roleWhere), [
-      ...tags.filter((t) => t.Key !== 'deploy-wizard:step'),
+      { Key: 'deploy-wizard:app', Value: app },
+      { Key: 'deploy-wizard:env', Value: pv ? previewsBoundaryEnv(opts.env) : opts.env },
       { Key: 'deploy-wizard:step', Value: 'iam-roles' },
     ]);
     role = await ensureDeployRole(session.aws.iam, {
@@ -125,26 +144,32 @@ export async function ciCommand(opts: CommonOptions, io: Io, rest: string[]): Pr
       trust: trustPolicy(provider.arn, subjects),
       policies,
       tags,
-      description: `deploy-wizard: GitHub Actions deploys of ${app} (${opts.env}) from ${repo}`,
+      description: pv
+        ? `deploy-wizard: GitHub Actions previews of ${app} on ${opts.env} from ${repo}'s pull requests`
+        : `deploy-wizard: GitHub Actions deploys of ${app} (${opts.env}) from ${repo}`,
     });
   } catch (e) {
     throw describeAwsError(e, 'ci github: set up the deploy role');
   }
 
   const legacy = join(gitRoot, LEGACY_WORKFLOW_PATH);
-  const workflowRel = workflowPathFor(existsSync(legacy) ? await readFile(legacy, 'utf8') : undefined, app, opts.env);
+  const workflowRel = pv ? previewWorkflowPath(opts.env) : workflowPathFor(existsSync(legacy) ? await readFile(legacy, 'utf8') : undefined, app, opts.env);
   const workflowFile = join(gitRoot, workflowRel);
-  const text = githubWorkflow(loaded.config, {
-    app,
-    env: opts.env,
-    region: session.region,
-    roleArn: role.arn,
-    branch,
-    githubEnv: f.githubEnv,
-    ...(f.promoteFrom ? { promoteFrom: f.promoteFrom } : {}),
-    version: ownVersion(),
-    configPath: relative(gitRoot, loaded.path) || 'deploy-wizard.json',
-  });
+  const configRel = relative(gitRoot, loaded.path) || 'deploy-wizard.json';
+  const version = ownVersion();
+  const text = pv
+    ? previewWorkflow(previewCfg!, { app, parent: opts.env, region: session.region, roleArn: role.arn, branch, version, configPath: configRel })
+    : githubWorkflow(loaded.config, {
+        app,
+        env: opts.env,
+        region: session.region,
+        roleArn: role.arn,
+        branch,
+        githubEnv: f.githubEnv,
+        ...(f.promoteFrom ? { promoteFrom: f.promoteFrom } : {}),
+        version,
+        configPath,
+      });
   const before = existsSync(workflowFile) ? await readFile(workflowFile, 'utf8') : undefined;
   let workflow: 'created' | 'updated' | 'unchanged' = 'unchanged';
   if (before !== text) {
@@ -159,7 +184,7 @@ export async function ciCommand(opts: CommonOptions, io: Io, rest: string[]): Pr
   const lines = [
     `OIDC provider ${provider.arn}: ${provider.changed ?? 'adopted, unchanged'}`,
     `Permissions boundary ${boundary.arn}: ${boundary.changed ?? 'unchanged'}; every role the deploy role makes or changes must carry it`,
-    `Deploy role ${role.arn}: ${role.changed.length ? role.changed.join(', ') : 'adopted, unchanged'}; assumable only by ${subjects.join(' or ')}`,
+    `${pv ? 'Previews role' : 'Deploy role'} ${role.arn}: ${role.changed.length ? role.changed.join(', ') : 'adopted, unchanged'}; assumable only by ${subjects.join(' or ')}`,
     `Workflow ${relative(io.cwd, workflowFile) || workflowFile}: ${workflow}${workflow === 'updated' ? ` (the previous one is kept as ${basename(workflowFile)}.bak)` : ''}`,
     ...(secrets.length ? [`Set the repository secrets it reads: ${secrets.map((s) => `gh secret set ${s}`).join('; ')}`] : []),
     ...(variables.length ? [`Set the build args it reads, as repository secrets too: ${variables.map((v) => `gh secret set ${v}`).join('; ')}`] : []),

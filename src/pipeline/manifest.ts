@@ -16,6 +16,8 @@ export interface Where {
   account: string;
   region: string;
   partition: string;
+  /** The preview role's view (src/ci/preview-policy.ts): env is `<parent>--*` and name "*", so names become every preview's pattern. */
+  preview?: { name: string; parent: string };
 }
 
 /**

@@ -8,7 +8,7 @@ export const manifest = defineStep({
   dependsOn: [],
   resources: (w, c) =>
     Object.keys(c.images).flatMap((i) => {
-      const name = repositoryName({ app: w.app, env: w.env, config: c }, i);
+      const name = repositoryName({ app: w.app, env: w.env, ...(w.preview ? { preview: w.preview } : {}), config: c }, i);
       return [
         { kind: 'repository', arn: arnIn(w, 'ecr', `repository/${name}`) },
         // A CI runner's build cache (steps/ecr-push/build-cache.ts): pushed and pulled like the image.

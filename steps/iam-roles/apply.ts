@@ -3,7 +3,7 @@ import type { StepContext } from '../../src/pipeline/context.js';
 import { hasAppSecret, hasBuckets, hasCognito } from '../../src/config/features.js';
 import { ownedBy, ownershipTags, type Check, type PlanItem, type Teardown } from '../../src/pipeline/step.js';
 import { unlessNotFound } from '../../src/aws/not-found.js';
-import { roleName, boundaryArn, serviceRoleName } from '../../src/aws/names.js';
+import { roleName, boundaryArn, serviceRoleName, previewsBoundaryEnv } from '../../src/aws/names.js';
 import { deleteRole } from '../../src/aws/delete-role.js';
 import { boundaryPolicy, ensureBoundary, policyVars, roleSpecs } from '../../src/aws/app-roles.js';
 import type { StepCode } from '../../src/pipeline/manifest.js';
@@ -48,6 +48,12 @@ function specs(ctx: StepContext): RoleSpec[] {
   return roleSpecs(where(ctx), vars, {}, volumes).map((s) => ({ ...s, managed: [] }));
 }
 
+/**
+ * What the boundary is written for: the run's own where, or for a preview every preview of its parent (they share
+ * one boundary, so it never changes from one preview to the next).
+ */
+const boundaryWhere = (ctx: StepContext) =>
+  ctx.preview ? { ...where(ctx), env: `${ctx.preview.parent}--*`, preview: { ...ctx.preview, name: '*', bucketPrefix: 'previews/*/' } } : where(ctx);
 const where = (ctx: StepContext) => ({
   app: ctx.app,
   env: ctx.env,
@@ -65,7 +71,7 @@ function steps(ctx: StepContext) {
 export const iamRoles: StepCode<'iam-roles'> = {
   async inputs(ctx) {
     return {
-      boundary: boundaryPolicy(where(ctx)),
+      boundary: boundaryPolicy(boundaryWhere(ctx)),
       roles: specs(ctx).map((s) => ({ name: s.name, trust: s.trust, managed: s.managed, inline: s.inline })),
     };
   },
@@ -116,7 +122,9 @@ export const iamRoles: StepCode<'iam-roles'> = {
   },
 
   async apply(ctx) {
-    const boundary = await ensureBoundary(ctx.aws.iam, where(ctx), boundaryPolicy(where(ctx)), ownershipTags(ctx, 'iam-roles'));
+    // The previews' shared boundary is no one preview's: tagged for them all, so no preview down deletes it.
+    const tags = ownershipTags(ctx.preview ? { app: ctx.app, env: previewsBoundaryEnv(ctx.preview.parent) } : ctx, 'iam-roles');
+    const boundary = await ensureBoundary(ctx.aws.iam, boundaryWhere(ctx), boundaryPolicy(boundaryWhere(ctx)), tags);
     if (boundary.changed) ctx.log.info(`permissions boundary ${boundary.arn}: ${boundary.changed}`);
     const all = specs(ctx);
     const arns = new Map<RoleSpec, string>();

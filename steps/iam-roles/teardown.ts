@@ -4,7 +4,7 @@ import { ownedBy, type Teardown } from '../../src/pipeline/step.js';
 import { unlessNotFound } from '../../src/aws/not-found.js';
 import { deleteRole } from '../../src/aws/delete-role.js';
 import { deleteManagedPolicy } from '../../src/aws/managed-policy.js';
-import { boundaryArn } from '../../src/aws/names.js';
+import { boundaryArn, previewsBoundaryEnv } from '../../src/aws/names.js';
 
 const gone = ['NoSuchEntityException', 'NoSuchEntity'];
 
@@ -32,11 +32,18 @@ export async function destroyRoles(ctx: StepContext): Promise<Teardown[]> {
     marker = page.IsTruncated ? page.Marker : undefined;
   } while (marker);
   // The boundary goes after the roles that carry it (IAM refuses to delete a policy in use as a boundary).
-  const arn = boundaryArn(ctx);
-  const policy = (await unlessNotFound(ctx.aws.iam.send(new GetPolicyCommand({ PolicyArn: arn })), ...gone))?.Policy;
-  if (policy) {
+  // A preview leaves its parent's previews' shared boundary; the parent's destroy takes it with its own.
+  const boundaries: [string, { app: string; env: string }][] = ctx.preview
+    ? []
+    : [
+        [boundaryArn(ctx), ctx],
+        [boundaryArn({ ...ctx, preview: { name: '*', parent: ctx.env } }), { app: ctx.app, env: previewsBoundaryEnv(ctx.env) }],
+      ];
+  for (const [arn, owner] of boundaries) {
+    const policy = (await unlessNotFound(ctx.aws.iam.send(new GetPolicyCommand({ PolicyArn: arn })), ...gone))?.Policy;
+    if (!policy) continue;
     const tags = (await ctx.aws.iam.send(new ListPolicyTagsCommand({ PolicyArn: arn }))).Tags;
-    if (ownedBy(ctx, tags))
+    if (ownedBy(owner, tags))
       items.push({
         resource: `IAM policy ${policy.PolicyName}`,
         remove: () => deleteManagedPolicy(ctx.aws.iam, arn),

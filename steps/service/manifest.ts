@@ -11,7 +11,8 @@ export const manifest = defineStep({
   resources: (w) => [
     { kind: 'cluster', arn: arnIn(w, 'ecs', `cluster/${clusterName(w)}`) },
     // The cluster's services: the cluster's exact name bounds them (a service of a removed key is deleted too).
-    { kind: 'service', arn: arnIn(w, 'ecs', `service/${clusterName(w)}/*`) },
+    // A preview's services, in its parent's cluster, carry the double hyphen no service of the parent's has.
+    { kind: 'service', arn: arnIn(w, 'ecs', `service/${clusterName(w)}/${w.preview ? `${w.app}--*` : '*'}`) },
   ],
   grants: [
     { sid: 'Cluster', calls: ['ECS:DescribeClusters', 'ECS:CreateCluster', 'ECS:PutClusterCapacityProviders'], actions: ['ecs:TagResource'], on: ['cluster'] },

