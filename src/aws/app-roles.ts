@@ -10,6 +10,7 @@ import { StepError } from '../errors.js';
 import {
   appDbSecretName,
   appSecretName,
+  previewsAdminSecretName,
   chatbotRoleName,
   boundaryPolicyName,
   proxyRoleName,
@@ -240,13 +241,11 @@ export function boundaryPolicy(w: RoleWhere): PolicyDocument {
   const c = w.config;
   const vars = policyVars(w, {
     secretArn: secret('-??????'),
-    // A preview's database task signs in as its parent's master user (steps/preview-data).
+    // A preview's database task signs in as the previews' role, whose secret is the previews' too (never the master's).
     dbSetupSecretArns: c.database
       ? [
           secret('/*'),
-          ...(w.preview
-            ? [`arn:${partition}:secretsmanager:${w.region}:${w.account}:secret:${rdsMasterSecretName({ app: w.app, env: w.preview.parent })}-??????`]
-            : []),
+          ...(w.preview ? [`arn:${partition}:secretsmanager:${w.region}:${w.account}:secret:${previewsAdminSecretName(w.app, w.preview.parent)}-??????`] : []),
         ]
       : [],
     bucketNames: c.buckets ? c.buckets.names.map((n) => `${c.buckets!.prefix}${n}`) : [],

@@ -19,6 +19,8 @@ export function dbClientTaskDefinition(o: {
   logGroup: string;
   region: string;
   rds: Pick<StepOutputs['rds'], 'endpoint' | 'port' | 'masterSecretArn' | 'appSecretArn'>;
+  /** The parent of previews: the previews' database role's password, which the setup sets. */
+  previewsSecretArn?: string;
 }): RegisterTaskDefinitionCommandInput {
   return {
     family: o.family,
@@ -43,6 +45,7 @@ export function dbClientTaskDefinition(o: {
           { name: 'PGUSER', valueFrom: `${o.rds.masterSecretArn}:username::` },
           { name: 'PGPASSWORD', valueFrom: `${o.rds.masterSecretArn}:password::` },
           ...(o.rds.appSecretArn ? [{ name: 'APP_DB_PASSWORD', valueFrom: `${o.rds.appSecretArn}:password::` }] : []),
+          ...(o.previewsSecretArn ? [{ name: 'PREVIEWS_DB_PASSWORD', valueFrom: `${o.previewsSecretArn}:password::` }] : []),
         ],
         logConfiguration: {
           logDriver: 'awslogs',

@@ -243,6 +243,12 @@ export const previewSecretName = (app: string, parent: string, name: string) => 
 /** A preview's database role's credentials, beside its secret. */
 export const previewDbSecretName = (ctx: AppEnv & { preview: { name: string; parent: string } }) =>
   `${previewSecretName(ctx.app, ctx.preview.parent, ctx.preview.name)}/db`;
+/**
+ * The database role previews sign in as on their parent's instance (CREATEDB, CREATEROLE, and SELECT on the
+ * parent's tables, never the master user's rights), and its credentials, under the previews' secrets.
+ */
+export const previewsAdminSecretName = (app: string, parent: string) => `${app}/${parent}/previews/_admin`;
+export const previewsAdminRole = (app: string) => `${app.replace(/-/g, '_')}_previews`.slice(0, 63);
 /** A preview's database and its role on the parent's instance: `<db>_<name>`, hyphens as underscores (Postgres identifiers, at most 63). */
 export const previewDatabaseName = (parentDb: string, name: string) => `${parentDb}_${name.replace(/-/g, '_')}`.slice(0, 63);
 /** The database's master credentials. */

@@ -3,7 +3,8 @@ import type { StepContext } from '../../src/pipeline/context.js';
 import { hasAppSecret, hasBuckets, hasCognito } from '../../src/config/features.js';
 import { ownedBy, ownershipTags, type Check, type PlanItem, type Teardown } from '../../src/pipeline/step.js';
 import { unlessNotFound } from '../../src/aws/not-found.js';
-import { roleName, boundaryArn, serviceRoleName, previewsBoundaryEnv } from '../../src/aws/names.js';
+import { roleName, boundaryArn, serviceRoleName, previewsBoundaryEnv, previewsAdminSecretName } from '../../src/aws/names.js';
+import { partitionOf } from '../../src/config/regions.js';
 import { deleteRole } from '../../src/aws/delete-role.js';
 import { boundaryPolicy, ensureBoundary, policyVars, roleSpecs } from '../../src/aws/app-roles.js';
 import type { StepCode } from '../../src/pipeline/manifest.js';
@@ -35,7 +36,14 @@ function specs(ctx: StepContext): RoleSpec[] {
   const vars = policyVars(ctx, {
     dbSetupSecretArns:
       rdsOut && !ctx.settings.dbUrl && ctx.config.database?.access !== 'direct'
-        ? [rdsOut.masterSecretArn, ...(rdsOut.appSecretArn ? [rdsOut.appSecretArn] : [])]
+        ? [
+            rdsOut.masterSecretArn,
+            ...(rdsOut.appSecretArn ? [rdsOut.appSecretArn] : []),
+            // The parent of previews: the setup task sets the previews' database role's password from its secret.
+            ...(ctx.config.previews?.from === ctx.env && !ctx.preview
+              ? [`arn:${partitionOf(ctx.region)}:secretsmanager:${ctx.region}:${ctx.account}:secret:${previewsAdminSecretName(ctx.app, ctx.env)}-??????`]
+              : []),
+          ]
         : [],
     secretArn: steps(ctx).secrets ? ctx.output('secrets').arn : undefined,
     bucketNames: steps(ctx).buckets ? ctx.output('s3-buckets').buckets.map((b) => b.name) : [],

@@ -6,7 +6,7 @@ import type { Check } from '../../src/pipeline/step.js';
 import { runOneOffTask, taskLogLines } from '../../src/aws/ecs-helpers.js';
 import { ensureTaskDefinition } from '../../src/aws/task-definition.js';
 import { dbClientTaskDefinition, DB_CLIENT_CONTAINER as SETUP_CONTAINER, DB_CLIENT_STREAM_PREFIX } from '../../src/aws/db-client-task.js';
-import { dbSetupFamilyName } from '../../src/aws/names.js';
+import { dbSetupFamilyName, previewsAdminRole, previewsAdminSecretName } from '../../src/aws/names.js';
 import { dbClientImage } from '../../src/config/db-client-image.js';
 import type { StepCode } from '../../src/pipeline/manifest.js';
 
@@ -17,6 +17,8 @@ export interface PgvectorOutput {
   /** Installed extension versions, e.g. { vector: "0.8.0" }. */
   extensions: Record<string, string>;
   via: 'direct' | 'task';
+  /** The parent of previews: the database role they sign in as, and its credentials' secret. */
+  previewsAdmin?: { role: string; secretArn: string };
   /** A preview's clone (steps/preview-data): its tables' row counts when it was made. */
   rows?: Record<string, number>;
 }
@@ -104,6 +106,58 @@ export function grantStatements(database: string, role: string): { server: strin
   };
 }
 
+/**
+ * The role previews sign in as (steps/preview-data), made in the parent of previews: it may create databases and
+ * roles, and read the parent's tables (with the right to pass that on to a "shared" preview's read-only role),
+ * nothing more. Each extension the config names goes into template1 too, as the master user: a preview's new
+ * database then has it, which its role could not create (pgvector is not a trusted extension).
+ */
+export function previewsAdminStatements(
+  database: string,
+  admin: string,
+  appRole?: string,
+): { server: string[]; database: string[]; template: (ext: string) => string } {
+  const a = quoteIdent(admin);
+  const read = [
+    `GRANT USAGE ON SCHEMA public TO ${a}`,
+    `GRANT SELECT ON ALL TABLES IN SCHEMA public TO ${a} WITH GRANT OPTION`,
+    `GRANT SELECT ON ALL SEQUENCES IN SCHEMA public TO ${a} WITH GRANT OPTION`,
+  ];
+  return {
+    server: [`GRANT CONNECT ON DATABASE ${quoteIdent(database)} TO ${a}`],
+    database: [
+      ...read,
+      // The app role's tables, now and later (what its migrations create), are granted as it: the owner's to give.
+      ...(appRole
+        ? [
+            `GRANT ${quoteIdent(appRole)} TO CURRENT_USER`,
+            `SET ROLE ${quoteIdent(appRole)}`,
+            ...read.slice(1),
+            `ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT ON TABLES TO ${a} WITH GRANT OPTION`,
+            `ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT ON SEQUENCES TO ${a} WITH GRANT OPTION`,
+            'RESET ROLE',
+          ]
+        : []),
+    ],
+    template: (ext) => `CREATE EXTENSION IF NOT EXISTS ${quoteIdent(ext)}`,
+  };
+}
+
+/** The previews' database role and its generated credentials, when this env is the parent of previews. */
+async function previewsAdmin(ctx: StepContext): Promise<{ role: string; secretArn: string; password: string } | undefined> {
+  if (ctx.preview || ctx.config.previews?.from !== ctx.env) return undefined;
+  const { ensureGeneratedSecret, randomAlnum } = await import('../../src/secrets/store.js');
+  const role = previewsAdminRole(ctx.app);
+  const s = await ensureGeneratedSecret(
+    ctx,
+    'pgvector',
+    previewsAdminSecretName(ctx.app, ctx.env),
+    `deploy-wizard: the database role previews of ${ctx.app} (${ctx.env}) sign in as`,
+    () => ({ username: role, password: randomAlnum(32) }),
+  );
+  return { role, secretArn: s.arn, password: s.value.password! };
+}
+
 /** The app role's name and password, from the secret the rds step generated. */
 async function appRoleCredentials(ctx: StepContext): Promise<{ username: string; password: string } | undefined> {
   const rds = ctx.output('rds');
@@ -125,6 +179,8 @@ async function readVersions(c: pg.Client, extensions: string[]): Promise<Record<
 /** Creates the configured database when missing, then each extension, then reads back their versions. */
 async function applyDirect(ctx: StepContext): Promise<PgvectorOutput> {
   const { name, extensions } = ctx.config.database!;
+  const admin = await previewsAdmin(ctx);
+  const adminSql = admin && previewsAdminStatements(name, admin.role, ctx.output('rds').appUser);
   // The maintenance database is where CREATE DATABASE runs.
   const role = await appRoleCredentials(ctx);
   const grants = role ? grantStatements(name, role.username) : undefined;
@@ -133,6 +189,14 @@ async function applyDirect(ctx: StepContext): Promise<PgvectorOutput> {
     if (exists.rowCount === 0) {
       ctx.log.info(`creating database ${name}`);
       await c.query(`CREATE DATABASE ${quoteIdent(name)}`);
+    }
+    if (admin) {
+      const has = await c.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [admin.role]);
+      if (has.rowCount === 0) ctx.log.info(`creating database role ${admin.role} (what previews sign in as)`);
+      await c.query(
+        `${has.rowCount === 0 ? 'CREATE' : 'ALTER'} ROLE ${quoteIdent(admin.role)} WITH LOGIN NOSUPERUSER CREATEDB CREATEROLE PASSWORD ${c.escapeLiteral(admin.password)}`,
+      );
+      for (const q of adminSql!.server) await c.query(q);
     }
     if (role) {
       const has = await c.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [role.username]);
@@ -157,6 +221,7 @@ async function applyDirect(ctx: StepContext): Promise<PgvectorOutput> {
       }
     }
     for (const q of grants?.database ?? []) await c.query(q);
+    for (const q of adminSql?.database ?? []) await c.query(q);
     const versions = await readVersions(c, extensions);
     const missing = extensions.filter((e) => !versions[e]);
     if (missing.length) throw new StepError('pgvector', `confirm extensions: ${missing.join(', ')} not in pg_extension after CREATE EXTENSION`);
@@ -167,7 +232,17 @@ async function applyDirect(ctx: StepContext): Promise<PgvectorOutput> {
           .join(', ') || 'none'
       }`,
     );
-    return { database: name, extensions: versions, via: 'direct' as const, ...(role ? { appRole: role.username } : {}) };
+    if (adminSql && extensions.length)
+      await withClient(ctx, 'template1', async (t) => {
+        for (const e of extensions) await t.query(adminSql.template(e));
+      });
+    return {
+      database: name,
+      extensions: versions,
+      via: 'direct' as const,
+      ...(role ? { appRole: role.username } : {}),
+      ...(admin ? { previewsAdmin: { role: admin.role, secretArn: admin.secretArn } } : {}),
+    };
   });
 }
 
@@ -182,7 +257,7 @@ const MARK = 'dw-ext';
  * read back from the task's log. Names were checked against identifier rules
  * when the config was loaded.
  */
-export function setupScript(name: string, extensions: string[], role?: string): string {
+export function setupScript(name: string, extensions: string[], role?: string, admin?: { role: string; appRole?: string }): string {
   const psql = (db: string) => `psql -d ${db} -v ON_ERROR_STOP=1`;
   const lines = [
     'set -eu',
@@ -201,6 +276,21 @@ export function setupScript(name: string, extensions: string[], role?: string): 
     lines.push(`${psql(`"${name}"`)} <<'SQL'`, ...g.database.map((q) => `${q};`), 'SQL');
   } else {
     lines.push(...extensions.map((e) => `${psql(`"${name}"`)} -c 'CREATE EXTENSION IF NOT EXISTS "${e}"'`));
+  }
+  if (admin) {
+    // The previews' role, its password from PREVIEWS_DB_PASSWORD (a psql variable, never on a command line).
+    const p = previewsAdminStatements(name, admin.role, admin.appRole);
+    lines.push(
+      `${psql('postgres')} -v pw="$PREVIEWS_DB_PASSWORD" <<'SQL'`,
+      `SELECT 'CREATE ROLE ${quoteIdent(admin.role)} LOGIN' WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '${admin.role}') \\gexec`,
+      `ALTER ROLE ${quoteIdent(admin.role)} WITH LOGIN NOSUPERUSER CREATEDB CREATEROLE PASSWORD :'pw';`,
+      ...p.server.map((q) => `${q};`),
+      'SQL',
+      `${psql(`"${name}"`)} <<'SQL'`,
+      ...p.database.map((q) => `${q};`),
+      'SQL',
+      ...extensions.map((e) => `${psql('template1')} -c '${p.template(e)}'`),
+    );
   }
   lines.push(`${psql(`"${name}"`)} -tAc "SELECT '${MARK} ' || extname || ' ' || extversion FROM pg_extension"`);
   return lines.join('\n');
@@ -222,6 +312,7 @@ async function applyTask(ctx: StepContext): Promise<PgvectorOutput> {
   const roles = ctx.output('iam-roles');
   const app = ctx.output('task-definition');
   const role = rds.appUser;
+  const admin = await previewsAdmin(ctx);
   const def = await ensureTaskDefinition(
     ctx,
     'pgvector',
@@ -232,9 +323,10 @@ async function applyTask(ctx: StepContext): Promise<PgvectorOutput> {
       logGroup: app.logGroup,
       region: ctx.region,
       rds,
+      ...(admin ? { previewsSecretArn: admin.secretArn } : {}),
     }),
   );
-  const script = setupScript(name, extensions, role);
+  const script = setupScript(name, extensions, role, admin ? { role: admin.role, ...(role ? { appRole: role } : {}) } : undefined);
   const run = await runOneOffTask(ctx, {
     step: 'pgvector',
     purpose: 'CREATE EXTENSION',
@@ -269,7 +361,13 @@ async function applyTask(ctx: StepContext): Promise<PgvectorOutput> {
       .map(([k, v]) => `${k} ${v}`)
       .join(', ')}`,
   );
-  return { database: name, extensions: Object.fromEntries(extensions.map((e) => [e, versions[e]!])), via: 'task', ...(role ? { appRole: role } : {}) };
+  return {
+    database: name,
+    extensions: Object.fromEntries(extensions.map((e) => [e, versions[e]!])),
+    via: 'task',
+    ...(role ? { appRole: role } : {}),
+    ...(admin ? { previewsAdmin: { role: admin.role, secretArn: admin.secretArn } } : {}),
+  };
 }
 
 export const pgvector: StepCode<'pgvector'> = {
@@ -283,6 +381,7 @@ export const pgvector: StepCode<'pgvector'> = {
       image: dbClientImage(ctx.config.database!),
       role: rds.appUser ?? null,
       grants: 2,
+      ...(ctx.config.previews?.from === ctx.env && !ctx.preview ? { previewsAdmin: previewsAdminRole(ctx.app) } : {}),
     };
   },
 

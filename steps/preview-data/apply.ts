@@ -2,7 +2,7 @@ import type { StepContext } from '../../src/pipeline/context.js';
 import type { StepCode } from '../../src/pipeline/manifest.js';
 import { StepError } from '../../src/errors.js';
 import { previewDatabaseName } from '../../src/aws/names.js';
-import { parentOutput, type PreviewOf } from '../../src/preview/preview-of.js';
+import type { PreviewOf } from '../../src/preview/preview-of.js';
 import { parseCounts, previewDataScript } from './script.js';
 import { runDbScript } from './task.js';
 import { reachesDirectly } from './local.js';
@@ -48,7 +48,6 @@ export const previewData: StepCode<'pgvector'> = {
   async apply(ctx) {
     const p = preview(ctx);
     const rds = ctx.output('rds');
-    const parentRds = parentOutput(ctx, 'rds');
     const db = ctx.config.database!;
     const script = previewDataScript({
       mode: p.database,
@@ -58,7 +57,6 @@ export const previewData: StepCode<'pgvector'> = {
       schemaOnly: p.schemaOnly,
       maxBytes: p.maxCloneMb * 1024 * 1024,
       extensions: db.extensions,
-      ...(parentRds?.appUser ? { parentAppRole: parentRds.appUser } : {}),
     });
     const lines = await runDbScript(ctx, {
       purpose: `preview database ${rds.dbName}`,

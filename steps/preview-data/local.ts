@@ -8,26 +8,25 @@ import type { StepOutputs } from '../../src/pipeline/outputs.js';
 export const reachesDirectly = (ctx: StepContext) => !!ctx.settings.dbUrl || ctx.config.database?.access === 'direct';
 
 /**
- * libpq's variables for the master user: from DEPLOY_WIZARD_DB_URL when set, else the instance's endpoint and the
- * master secret (TLS required, as RDS does).
+ * libpq's variables for the previews' database role (the preview's "master" secret): at DEPLOY_WIZARD_DB_URL's
+ * host when set, else the instance's endpoint (TLS required, as RDS does).
  */
 async function masterEnv(ctx: StepContext, rds: StepOutputs['rds']): Promise<Record<string, string>> {
+  // The credentials are the previews' role's, as the task's would be; DEPLOY_WIZARD_DB_URL only says where the server is.
+  const m = await readSecretJson(ctx, rds.masterSecretArn);
+  if (!m?.password) throw new StepError('pgvector', `read credentials: the secret ${rds.masterSecretArn} has no password`);
+  ctx.log.secret(m.password);
+  const who = { PGUSER: m.username ?? rds.username, PGPASSWORD: m.password };
   if (ctx.settings.dbUrl) {
     const u = new URL(ctx.settings.dbUrl);
-    const password = decodeURIComponent(u.password);
-    if (password) ctx.log.secret(password);
     return {
       PGHOST: u.hostname,
       PGPORT: u.port || '5432',
-      PGUSER: decodeURIComponent(u.username),
-      ...(password ? { PGPASSWORD: password } : {}),
+      ...who,
       ...(u.searchParams.get('sslmode') ? { PGSSLMODE: u.searchParams.get('sslmode')! } : {}),
     };
   }
-  const m = await readSecretJson(ctx, rds.masterSecretArn);
-  if (!m?.password) throw new StepError('pgvector', `read credentials: the master secret ${rds.masterSecretArn} has no password`);
-  ctx.log.secret(m.password);
-  return { PGHOST: rds.endpoint, PGPORT: String(rds.port), PGUSER: m.username ?? rds.username, PGPASSWORD: m.password, PGSSLMODE: 'require' };
+  return { PGHOST: rds.endpoint, PGPORT: String(rds.port), ...who, PGSSLMODE: 'require' };
 }
 
 /**

@@ -1,5 +1,5 @@
 // The shell the database client task runs for a preview's database, as the
-// master user through libpq's variables (PGHOST, PGUSER, PGPASSWORD...), with
+// previews' database role (never the master user) through libpq's variables (PGHOST, PGUSER, PGPASSWORD...), with
 // the preview role's password in APP_DB_PASSWORD (a psql variable, never on
 // a command line). Identifiers come from the config and the preview's name,
 // checked against Postgres's rules (letters, digits, underscores), so they
@@ -16,8 +16,6 @@ export interface PreviewDataScript {
   schemaOnly?: boolean;
   maxBytes?: number;
   extensions: readonly string[];
-  /** The parent's application role, whose tables a shared preview may read. */
-  parentAppRole?: string;
 }
 
 const SAFE = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -38,28 +36,18 @@ export function previewDataScript(o: PreviewDataScript): string {
     'set -eu',
     'P="psql -X -v ON_ERROR_STOP=1"',
     'echo "dw-phase role"',
+    // New roles are never superusers; saying NOSUPERUSER is the superuser's to do (a CREATEROLE role may not).
     `$P -q -d postgres -v pw="$APP_DB_PASSWORD" <<'SQL'`,
     `SELECT 'CREATE ROLE ${role} LOGIN' WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '${o.role}') \\gexec`,
-    `ALTER ROLE ${role} WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD :'pw';`,
+    `ALTER ROLE ${role} WITH LOGIN NOCREATEDB NOCREATEROLE PASSWORD :'pw';`,
     'SQL',
   ];
   if (o.mode === 'shared') {
-    // Read-only on the parent's database: SELECT on its tables, now and later (those its app role creates).
+    // Read-only on the parent's database: SELECT on its tables, passed on by the previews' role, which holds it
+    // with the grant option (the parent's setup gave it). Tables made after this get it at the next preview up.
     lines.push(
-      `$P -q -d postgres -c 'GRANT CONNECT ON DATABASE ${db} TO ${role}'`,
+      `$P -q -d postgres -c 'GRANT ${role} TO CURRENT_USER' -c 'GRANT CONNECT ON DATABASE ${db} TO ${role}'`,
       `$P -q -d ${db} <<'SQL'`,
-      ...(o.parentAppRole
-        ? [
-            // Granting on the app role's tables, and its future ones, is the owner's to do: the master user acts as it.
-            `GRANT ${q(o.parentAppRole)} TO CURRENT_USER;`,
-            `SET ROLE ${q(o.parentAppRole)};`,
-            `GRANT USAGE ON SCHEMA public TO ${role};`,
-            `GRANT SELECT ON ALL TABLES IN SCHEMA public TO ${role};`,
-            `GRANT SELECT ON ALL SEQUENCES IN SCHEMA public TO ${role};`,
-            `ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT ON TABLES TO ${role};`,
-            'RESET ROLE;',
-          ]
-        : []),
       `GRANT USAGE ON SCHEMA public TO ${role};`,
       `GRANT SELECT ON ALL TABLES IN SCHEMA public TO ${role};`,
       `GRANT SELECT ON ALL SEQUENCES IN SCHEMA public TO ${role};`,

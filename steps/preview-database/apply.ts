@@ -31,7 +31,13 @@ export const previewDbName = (ctx: StepContext) =>
 export const previewDatabase: StepCode<'rds'> = {
   async inputs(ctx) {
     const rds = parentRds(ctx);
-    return { endpoint: rds.endpoint, port: rds.port, master: rds.masterSecretArn, db: previewDbName(ctx), mode: preview(ctx).database };
+    return {
+      endpoint: rds.endpoint,
+      port: rds.port,
+      admin: parentOutput(ctx, 'pgvector')?.previewsAdmin ?? null,
+      db: previewDbName(ctx),
+      mode: preview(ctx).database,
+    };
   },
 
   async plan(ctx) {
@@ -63,13 +69,19 @@ export const previewDatabase: StepCode<'rds'> = {
       `deploy-wizard: the database role of preview ${p.name} of ${ctx.app} (${p.parent})`,
       () => ({ username, password: randomAlnum(32) }),
     );
+    // The preview's database tasks sign in as the previews' role the parent made, never as its master user.
+    const admin = parentOutput(ctx, 'pgvector')?.previewsAdmin;
+    if (!admin)
+      throw new StepError('rds', `find the previews' database role: ${p.parent}'s database has none yet`, {
+        hint: `Deploy ${p.parent} again (deploy-wizard deploy --env ${p.parent}): with previews in the config it makes the role previews sign in as.`,
+      });
     return {
       identifier: rds.identifier,
       endpoint: rds.endpoint,
       port: rds.port,
       dbName: previewDbName(ctx),
-      username: rds.username,
-      masterSecretArn: rds.masterSecretArn,
+      username: admin.role,
+      masterSecretArn: admin.secretArn,
       engineVersion: rds.engineVersion,
       ...(rds.engine ? { engine: rds.engine } : {}),
       appUser: secret.value.username!,

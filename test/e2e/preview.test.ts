@@ -62,13 +62,13 @@ describe('preview environments', () => {
       c.previews = { from: 'staging', domain: 'preview.example.com', database: 'clone', ttlDays: 7 };
     }));
     expectOk(await runCli(['deploy', '--env', 'staging', '--non-interactive'], { cwd: dir, env: { ...env, PARTNER_API_KEY: 'pk-parent-1234' } }));
-    // The parent's data, as its app would have made it: tables its own role owns.
+    // The parent's data, as its migrations would have made it: as its own role (whose new tables the previews' role may read).
     const appRole = readState(dir, 'staging').steps.rds.outputs.appUser;
     await sql(
       dbUrl('appdb'),
-      `CREATE TABLE items (id serial PRIMARY KEY, name text NOT NULL); INSERT INTO items (name) SELECT 'item ' || i FROM generate_series(1, 50) i;
-       CREATE TABLE notes (id int PRIMARY KEY, body text); INSERT INTO notes VALUES (1, 'first'), (2, 'second');
-       ALTER TABLE items OWNER TO ${appRole}; ALTER TABLE notes OWNER TO ${appRole};`,
+      `SET ROLE ${appRole};
+       CREATE TABLE items (id serial PRIMARY KEY, name text NOT NULL); INSERT INTO items (name) SELECT 'item ' || i FROM generate_series(1, 50) i;
+       CREATE TABLE notes (id int PRIMARY KEY, body text); INSERT INTO notes VALUES (1, 'first'), (2, 'second');`,
     );
   }, 240_000);
   afterAll(() => db?.stop());
@@ -141,6 +141,15 @@ describe('preview environments', () => {
     const intoParent = dbUrl('appdb', dbs['pr-1']!.role, dbs['pr-1']!.password);
     await expect(sql(intoParent, "INSERT INTO items (name) VALUES ('x')")).rejects.toThrow(/permission denied/);
     await expect(sql(intoParent, 'SELECT 1 FROM items')).rejects.toThrow(/permission denied/);
+    // The role previews sign in as (never the master user) reads the parent's tables and writes none of them.
+    const admin = await secretJson(`${app}/staging/previews/_admin`);
+    expect(await sql(dbUrl('postgres'), 'SELECT rolsuper, rolcreatedb, rolcreaterole FROM pg_roles WHERE rolname = $1', [admin.username])).toEqual([
+      { rolsuper: false, rolcreatedb: true, rolcreaterole: true },
+    ]);
+    const asAdmin = dbUrl('appdb', admin.username, admin.password);
+    expect(await sql(asAdmin, 'SELECT count(*)::int AS n FROM items')).toEqual([{ n: 50 }]);
+    await expect(sql(asAdmin, "INSERT INTO items (name) VALUES ('x')")).rejects.toThrow(/permission denied/);
+    await expect(sql(asAdmin, 'DELETE FROM notes')).rejects.toThrow(/permission denied/);
 
     // The preview's task role may read its own secret and not the parent's; its objects only under previews/NAME/.
     const role = `${app}-staging--pr-1-task`;
