@@ -9,6 +9,7 @@ import { dependentsOf, teardownOrder } from '../pipeline/teardown-order.js';
 import { runTeardowns } from '../pipeline/removed-steps.js';
 import type { DestroyOptions, Step, Teardown } from '../pipeline/step.js';
 import type { CommonOptions, Io } from '../options.js';
+import { previewStates } from '../preview/preview-states.js';
 
 const stampOf = (d: Date) => d.toISOString().replace(/[-:T]/g, '').slice(0, 14);
 
@@ -62,6 +63,18 @@ export async function destroyCommand(opts: CommonOptions, io: Io): Promise<numbe
   };
   return withDeployment(opts, io, { lock: true }, async ({ loaded, session, store, state }) => {
     const app = loaded.config.app;
+    // Previews live on this env's load balancer, cluster and database: they go first, each by its own down.
+    if (loaded.config.previews?.from === opts.env) {
+      const up = (await previewStates(loaded, opts, io, opts.env)).map((s) => s.preview!.name);
+      if (up.length)
+        throw new InputError(
+          `destroy: ${up.length} preview${up.length > 1 ? 's are' : ' is'} up on ${opts.env}`,
+          up.map((n) => `preview ${n}: deploy-wizard preview down ${n}`),
+          {
+            hint: "Nothing was changed. Take the previews down first; they share this env's load balancer, cluster and database.",
+          },
+        );
+    }
     const save = () => store.save(state, clock.now());
     const o: DestroyOptions = { deleteData: d.deleteData, skipFinalSnapshot: d.skipFinalSnapshot, stamp: state.destroy?.stamp ?? stampOf(clock.now()) };
     const redactor = new Redactor();

@@ -14,7 +14,7 @@ import type { StateFile } from '../state/state-file.js';
 import { checkIdentity } from '../state/state-store.js';
 import { lockCommandOf } from '../state/open-state.js';
 import { parseDuration } from '../parse-duration.js';
-import { previewConfig } from '../preview/preview-config.js';
+import { derive, formatPreviewRows, previewRows } from '../preview/preview-rows.js';
 import type { PreviewOf } from '../preview/preview-of.js';
 import { previewStates } from '../preview/preview-states.js';
 import { checkPreviewName, openParent, previewStore, type PreviewTarget } from '../preview/open-preview.js';
@@ -31,13 +31,6 @@ export interface PreviewFlags {
 }
 
 const stampOf = (d: Date) => d.toISOString().replace(/[-:T]/g, '').slice(0, 14);
-
-/** A preview's config, its prefixes and its cache database: the same for up and down. */
-function derive(t: PreviewTarget, name: string, cacheDb: number | undefined) {
-  const cacheKeyPrefix = t.loaded.config.cache && !cacheDb ? `previews:${name}:` : undefined;
-  const bucketPrefix = `previews/${name}/`;
-  return { config: previewConfig(t.loaded.config, { bucketPrefix, cacheKeyPrefix }), bucketPrefix, cacheKeyPrefix, host: `${name}.${t.previews.domain}` };
-}
 
 /** The parent's step outputs, as its state holds them. */
 const outputsOf = (s: StateFile) =>
@@ -235,43 +228,6 @@ export async function previewDown(opts: CommonOptions, io: Io, name0: string | u
     },
   );
   return 0;
-}
-
-const ageOf = (from: string, now: Date) => {
-  const h = (now.getTime() - Date.parse(from)) / 3_600_000;
-  return h < 48 ? `${Math.floor(h)}h` : `${Math.floor(h / 24)}d`;
-};
-
-/** The previews of a parent that are up, with their age, URL and monthly cost: for preview list and status. */
-export async function previewRows(t: PreviewTarget, opts: CommonOptions, io: Io) {
-  const now = systemClock.now();
-  return (await previewStates(t.loaded, opts, io, t.parent)).map((s) => {
-    const r = s.preview!;
-    return {
-      name: r.name,
-      url: r.url ?? `(not up yet) ${r.host}`,
-      age: ageOf(r.createdAt, now),
-      updated: ageOf(r.upAt, now),
-      upAt: r.upAt,
-      database: r.database ?? '-',
-      monthly: previewCost(derive(t, r.name, r.cacheDb).config).total,
-    };
-  });
-}
-
-export function formatPreviewRows(rows: Awaited<ReturnType<typeof previewRows>>): string {
-  if (!rows.length) return 'No previews are up.';
-  const head = ['NAME', 'URL', 'AGE', 'UPDATED', 'DATABASE', 'MONTHLY'];
-  const body = rows.map((r) => [r.name, r.url, r.age, `${r.updated} ago`, r.database, `$${r.monthly}`]);
-  const w = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
-  return [head, ...body]
-    .map((row) =>
-      row
-        .map((c, i) => c.padEnd(w[i]!))
-        .join('  ')
-        .trimEnd(),
-    )
-    .join('\n');
 }
 
 export async function previewList(opts: CommonOptions, io: Io, f: PreviewFlags): Promise<number> {

@@ -2,10 +2,11 @@ import { withDeployment } from '../with-deployment.js';
 import { systemClock } from '../clock.js';
 import { collectStatus, type Status } from '../status/collect-status.js';
 import type { CommonOptions, Io } from '../options.js';
+import { formatPreviewRows, previewRows } from '../preview/preview-rows.js';
 
 /** `status`: read-only. Exit 0 when every service is healthy and the last deploy finished, 1 with the reasons when not. */
 export async function statusCommand(opts: CommonOptions, io: Io): Promise<number> {
-  return withDeployment(opts, io, {}, async ({ session, state }) => {
+  return withDeployment(opts, io, {}, async ({ session, state, loaded }) => {
     const status = await collectStatus({
       aws: session.aws,
       config: session.loaded.config,
@@ -15,8 +16,12 @@ export async function statusCommand(opts: CommonOptions, io: Io): Promise<number
       now: systemClock.now(),
       checkTargets: !io.env.DEPLOY_WIZARD_HEALTH_URL,
     });
-    if (opts.json) io.stdout.write(JSON.stringify({ type: 'status', healthy: status.problems.length === 0, ...status }) + '\n');
-    else io.stdout.write(formatStatus(status));
+    // The parent of previews lists them: each with its age, URL and monthly cost (a preview's own state says).
+    const p = loaded.config.previews;
+    const previews = p?.from === opts.env ? await previewRows({ loaded, previews: p, parent: opts.env }, opts, io) : undefined;
+    if (opts.json)
+      io.stdout.write(JSON.stringify({ type: 'status', healthy: status.problems.length === 0, ...status, ...(previews ? { previews } : {}) }) + '\n');
+    else io.stdout.write(formatStatus(status) + (previews ? `\nPreviews\n${formatPreviewRows(previews).replace(/^/gm, '  ')}\n` : ''));
     return status.problems.length ? 1 : 0;
   });
 }

@@ -207,6 +207,14 @@ describe('preview environments', () => {
     expect(JSON.parse(prune.stdout.trim().split('\n').pop()!).pruned).toEqual(['pr-2']);
     const left = await runCli(['preview', 'list', '--json'], { cwd: dir, env });
     expect(JSON.parse(left.stdout).previews.map((p: { name: string }) => p.name)).toEqual(['pr-3']);
+
+    // The parent's status lists it, with its URL and cost; the parent cannot be destroyed under it.
+    const status = await runCli(['status', '--env', 'staging'], { cwd: dir, env });
+    expect(status.stdout).toMatch(/Previews\n\s+NAME\s+URL.*\n\s+pr-3\s+http:\/\/pr-3\.preview\.example\.com\s+0h\s+0h ago\s+clone\s+\$9\.01/);
+    const destroy = await runCli(['destroy', '--env', 'staging', '--yes', '--non-interactive'], { cwd: dir, env });
+    expect(destroy.code).toBe(2);
+    expect(destroy.stderr).toContain('preview pr-3: deploy-wizard preview down pr-3');
+    expectOk(await runCli(['preview', 'down', 'pr-3', '--non-interactive'], { cwd: dir, env }));
   }, 600_000);
 
   it('bad input is refused before anything is made, naming the flag or key', async () => {
