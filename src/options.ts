@@ -56,7 +56,7 @@ export interface CommonOptions {
   /** ci github: the repository, the branch that deploys, and the GitHub environment the role may be assumed from instead. */
   /** db sql: the SQL (or the file it is in) and the role it runs as. */
   /** preview: whether --env was given (it must then name previews.from), and up's and prune's flags. */
-  preview?: { envGiven: boolean; dataFrom?: string; schemaOnly?: boolean; olderThan?: string };
+  preview?: { envGiven: boolean; dataFrom?: string; schemaOnly?: boolean; olderThan?: string; noKeep?: boolean };
   db?: { command?: string; file?: string; as: 'app' | 'master'; clean?: boolean; append?: boolean; from?: string };
   /** run: the task size, plain variables, whether to wait, and when to stop it. */
   run?: { cpu?: number; memory?: number; env: Record<string, string>; detach: boolean; timeoutMs?: number };

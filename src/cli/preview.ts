@@ -21,9 +21,11 @@ roles, routes and a database of its own. Its state is beside the parent's
       clone, a copy of the parent's made once by pg_dump | pg_restore in a task
       inside the VPC, owned by the preview's own role; empty, then migrated;
       shared, the parent's, read-only. Resumable: run it again after a failure.
-  preview down NAME
+  preview down NAME [--no-keep]
       removes what the preview owns: its services, routes, target groups, task
-      definitions, roles, secret and database (dropped); never anything of the
+      definitions, roles, secret and database, dropped after a pg_dump -Fc of it
+      is kept in the parent's transfer bucket under previews/NAME/ for
+      previews.ttlDays days (unless --no-keep); never anything of the
       parent's, nor its images (the parent's repositories keep the last 20)
   preview list
       the previews that are up, with their URL, age and monthly cost
@@ -34,11 +36,13 @@ roles, routes and a database of its own. Its state is beside the parent's
   --data-from OTHER   up, with database "clone": copy preview OTHER's database
                       instead of the parent's
   --schema-only       up, with database "clone": copy the schema, no rows
-  --older-than AGE    prune: 12h, 7d... (default previews.ttlDays days)`,
+  --older-than AGE    prune: 12h, 7d... (default previews.ttlDays days)
+  --no-keep           down and prune: drop the database without keeping a dump`,
   flags: {
     'data-from': { type: 'string', sub: 'up' },
     'schema-only': { type: 'boolean', sub: 'up' },
     'older-than': { type: 'string', sub: 'prune' },
+    'no-keep': { type: 'boolean', of: 'preview down and prune' },
   },
   check: (v, rest) => {
     const [sub, ...args] = rest;
@@ -52,6 +56,7 @@ roles, routes and a database of its own. Its state is beside the parent's
     const from = str(v, 'data-from');
     if (from !== undefined && !PREVIEW_NAME.test(from)) problems.push(`--data-from ${from}: ${PREVIEW_NAME_RULE}`);
     if (from !== undefined && bool(v, 'schema-only')) problems.push('--data-from and --schema-only: pick one');
+    if (bool(v, 'no-keep') && sub !== 'down' && sub !== 'prune') problems.push(`--no-keep: a flag of preview down and prune, not of preview ${sub}`);
     const older = str(v, 'older-than');
     if (older !== undefined && parseDuration(older) === undefined) problems.push(`--older-than ${older}: a duration such as 12h or 7d`);
     return problems;
@@ -62,6 +67,7 @@ roles, routes and a database of its own. Its state is beside the parent's
       dataFrom: str(v, 'data-from'),
       schemaOnly: bool(v, 'schema-only'),
       olderThan: str(v, 'older-than'),
+      noKeep: bool(v, 'no-keep'),
     },
   }),
   run: async (opts, io, rest) => {

@@ -7,7 +7,7 @@ import { InputError, InterruptedError, WizardError } from '../errors.js';
 import { systemClock } from '../clock.js';
 import { dbClientTarget } from '../tasks/db-client.js';
 import { deployedFor, runAndFollow } from '../tasks/run-and-follow.js';
-import { ensureTransferBucket } from '../tasks/transfer-bucket.js';
+import { DB_TRANSFER_PREFIX, ensureTransferBucket } from '../tasks/transfer-bucket.js';
 import { putText, readBase64Part, removeObjects, uploadFile } from '../tasks/transfer-objects.js';
 import { exportScript, importScript, PART_BYTES, REFUSED_EXIT, type ImportScript } from '../tasks/db-transfer-scripts.js';
 import { formParts, presignedGet, presignedPost } from '../aws/s3-post.js';
@@ -143,7 +143,8 @@ export async function dbImport(opts: CommonOptions, io: Io, args: string[]): Pro
   return withDeployment(opts, io, {}, async (d) => {
     const t = await dbClientTarget(d, io.signal, note);
     const bucket = await ensureTransferBucket(d, deployedFor(d, io, note));
-    const key = f.kind === 'file' ? `imports/${stamp()}.${f.format === 'custom' ? 'dump' : 'sql'}` : `sources/${stamp()}`;
+    const key =
+      f.kind === 'file' ? `${DB_TRANSFER_PREFIX}imports/${stamp()}.${f.format === 'custom' ? 'dump' : 'sql'}` : `${DB_TRANSFER_PREFIX}sources/${stamp()}`;
     const s3 = d.session.aws.s3;
     let gone: Promise<void> | undefined;
     const forgetKey = () => {
@@ -278,7 +279,7 @@ export async function dbExport(opts: CommonOptions, io: Io, args: string[]): Pro
     const t = await dbClientTarget(d, io.signal, note);
     const bucket = await ensureTransferBucket(d, deployedFor(d, io, note));
     const s3 = d.session.aws.s3;
-    const prefix = `exports/${stamp()}/part-`;
+    const prefix = `${DB_TRANSFER_PREFIX}exports/${stamp()}/part-`;
     // A part is base64 (4 bytes per 3, a newline per 76) plus the form around it.
     const post = await presignedPost(s3, {
       bucket,

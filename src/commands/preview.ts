@@ -166,7 +166,7 @@ export async function previewUp(opts: CommonOptions, io: Io, name0: string | und
 }
 
 /** Removes exactly what the preview owns, in reverse pipeline order; never its images (they are in the parent's repositories). */
-async function takeDown(t: PreviewTarget, opts: CommonOptions, io: Io, name: string): Promise<boolean> {
+async function takeDown(t: PreviewTarget, opts: CommonOptions, io: Io, name: string, f: PreviewFlags): Promise<boolean> {
   const store = previewStore(t, opts, io, name);
   const clock = systemClock;
   const peek = await store.load(t.loaded.config.app, clock.now());
@@ -178,6 +178,7 @@ async function takeDown(t: PreviewTarget, opts: CommonOptions, io: Io, name: str
     host: d.host,
     database: peek.preview.database ?? t.previews.database,
     maxCloneMb: t.previews.maxCloneMb,
+    ...(f.noKeep ? {} : { keepDays: t.previews.ttlDays }),
     ...(peek.preview.cacheDb ? { cacheDb: peek.preview.cacheDb } : {}),
     bucketPrefix: d.bucketPrefix,
     parentOutputs: outputsOf(t.parentState),
@@ -218,7 +219,7 @@ async function takeDown(t: PreviewTarget, opts: CommonOptions, io: Io, name: str
 export async function previewDown(opts: CommonOptions, io: Io, name0: string | undefined, f: PreviewFlags): Promise<number> {
   const name = checkPreviewName(name0);
   const t = await openParent(opts, io, f.envGiven);
-  const gone = await takeDown(t, opts, io, name);
+  const gone = await takeDown(t, opts, io, name, f);
   say(opts, io)(
     'preview',
     'done',
@@ -249,7 +250,7 @@ export async function previewPrune(opts: CommonOptions, io: Io, f: PreviewFlags)
   const note = say(opts, io);
   for (const r of old) {
     note('preview', 'progress', `${r.name}: last brought up ${r.updated} ago; taking it down`);
-    await takeDown(t, opts, io, r.name);
+    await takeDown(t, opts, io, r.name, f);
   }
   note(
     'preview',

@@ -21,6 +21,8 @@ export interface PreviewOf {
   cacheDb?: number;
   /** The key prefix its objects use in the parent's buckets: previews/NAME/. */
   bucketPrefix: string;
+  /** preview down: keep a dump of its database in the parent's transfer bucket for this many days (absent: --no-keep, or up). */
+  keepDays?: number;
   /** The parent's step outputs, as its state holds them: what the preview's own steps build on. */
   parentOutputs: Readonly<Record<string, unknown>>;
 }

@@ -1,19 +1,9 @@
-import type { LifecycleRule } from '@aws-sdk/client-s3';
-import { ensureBucket, ownBuckets, probeBucket, type BucketContext } from '../aws/bucket.js';
+import type { BucketContext } from '../aws/bucket.js';
 import { transferBucketName } from '../aws/names.js';
-import { ensureLifecycleRule } from '../aws/lifecycle-rule.js';
+import { ensureTransferBucketAt } from '../aws/transfer-bucket.js';
+export { DB_TRANSFER_PREFIX } from '../aws/transfer-bucket.js';
 import type { Deployment } from '../with-deployment.js';
 import type { Deployed } from './one-off.js';
-
-const RULE_ID = 'deploy-wizard-transfer-expiry';
-/** What passes through is a copy of data that lives elsewhere: gone after a day, and so are uploads that never finished. */
-const EXPIRY: LifecycleRule = {
-  ID: RULE_ID,
-  Status: 'Enabled',
-  Filter: { Prefix: '' },
-  Expiration: { Days: 1 },
-  AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 },
-};
 
 /**
  * The private bucket `db import` and `db export` pass files through
@@ -26,7 +16,6 @@ export async function ensureTransferBucket(d: Deployment, dep: Deployed): Promis
   const app = d.loaded.config.app;
   const env = d.state.env;
   const name = transferBucketName({ app, env, account: d.session.account });
-  const s3 = d.session.aws.s3;
   const ctx: BucketContext = {
     aws: d.session.aws,
     region: d.session.region,
@@ -45,13 +34,5 @@ export async function ensureTransferBucket(d: Deployment, dep: Deployed): Promis
       clear: async () => undefined,
     },
   };
-  const opts = {
-    step: 'rds' as const,
-    versioning: false,
-    renameHint: 'The transfer bucket is named for the app, env and account; tag or remove the bucket of that name.',
-  };
-  const probed = await probeBucket(ctx, name, await ownBuckets(ctx), opts);
-  await ensureBucket(ctx, name, probed, opts);
-  await ensureLifecycleRule(s3, name, EXPIRY, (r) => r.Expiration?.Days === 1);
-  return name;
+  return ensureTransferBucketAt(ctx, name);
 }

@@ -2,6 +2,7 @@ import type { StepContext } from '../../src/pipeline/context.js';
 import type { DestroyOptions, Teardown } from '../../src/pipeline/step.js';
 import { dropScript } from './script.js';
 import { runDbScript } from './task.js';
+import { keepDump } from './keep-dump.js';
 
 /**
  * preview down: the preview's database dropped (closing its connections) and its role, with the SELECT a shared
@@ -16,8 +17,22 @@ export async function destroyPreviewData(ctx: StepContext<'pgvector'>, _o: Destr
   const shared = p.database === 'shared';
   return [
     {
-      resource: shared ? `database role ${out.appRole} (read-only on ${out.database})` : `database ${out.database} and its role ${out.appRole}`,
+      resource: shared
+        ? `database role ${out.appRole} (read-only on ${out.database})`
+        : `database ${out.database} and its role ${out.appRole}${p.keepDays ? ` (a dump kept for ${p.keepDays} days)` : ''}`,
       remove: async () => {
+        // Kept before it is dropped: a dump that fails stops the down here, with the database still there.
+        if (!shared && p.keepDays) {
+          const where = await keepDump(ctx, {
+            database: out.database,
+            days: p.keepDays,
+            rds: state.rds!,
+            executionRoleArn: state.roles!.executionRoleArn,
+            logGroup: state.td!.logGroup,
+            net: ctx.output('network'),
+          });
+          ctx.log.info(`kept a dump of ${out.database} at ${where} for ${p.keepDays} days`);
+        }
         await runDbScript(ctx, {
           purpose: `drop preview database ${out.database}`,
           script: dropScript({ ...(shared ? { grantedIn: out.database } : { database: out.database }), role: out.appRole! }),

@@ -11,6 +11,7 @@ import {
 import { DescribeServicesCommand, ECSClient } from '@aws-sdk/client-ecs';
 import { DescribeSecretCommand, GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { GetRolePolicyCommand, IAMClient } from '@aws-sdk/client-iam';
+import { GetBucketLifecycleConfigurationCommand, GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { makeApp, readState, runCli } from '../helpers/cli.js';
 import { expectOk } from '../helpers/expect-ok.js';
 import { startDebianPostgres } from '../helpers/postgres-server.js';
@@ -23,6 +24,7 @@ const elb = new ElasticLoadBalancingV2Client({ region });
 const ecs = new ECSClient({ region });
 const sm = new SecretsManagerClient({ region });
 const iam = new IAMClient({ region });
+const s3 = new S3Client({ region, forcePathStyle: true });
 
 /** The mutating AWS calls a --verbose run printed ("aws Service Command"). */
 const mutating = (stderr: string) => [...stderr.matchAll(/^aws (\S+) (\S+)$/gm)].filter((m) => MUTATING.test(m[2]!)).map((m) => `${m[1]}:${m[2]}`);
@@ -183,6 +185,15 @@ describe('preview environments', () => {
     expect(await sql(dbUrl('postgres'), 'SELECT rolname FROM pg_roles WHERE rolname = $1', [dbs['pr-1']!.role])).toEqual([]);
     expect(await sql(dbs['pr-2']!.url, 'SELECT count(*)::int AS n FROM items')).toEqual([{ n: 50 }]);
     expect(await sql(dbUrl('appdb'), 'SELECT count(*)::int AS n FROM items')).toEqual([{ n: 50 }]);
+    // Its database was kept first: a pg_dump -Fc archive in the parent's transfer bucket, expiring after previews.ttlDays.
+    const transfer = `${app}-staging-transfer-123456789012`;
+    const kept = (await s3.send(new ListObjectsV2Command({ Bucket: transfer, Prefix: 'previews/pr-1/' }))).Contents!;
+    expect(kept.map((o) => o.Key)).toEqual([expect.stringMatching(/^previews\/pr-1\/\d{8}T\d{6}\.dump$/)]);
+    const archive = Buffer.from(await (await s3.send(new GetObjectCommand({ Bucket: transfer, Key: kept[0]!.Key }))).Body!.transformToByteArray());
+    expect(archive.subarray(0, 5).toString()).toBe('PGDMP');
+    const lifecycle = (await s3.send(new GetBucketLifecycleConfigurationCommand({ Bucket: transfer }))).Rules!;
+    expect(lifecycle.find((r) => r.Filter?.Prefix === 'previews/')).toMatchObject({ Status: 'Enabled', Expiration: { Days: 7 } });
+    expect(lifecycle.find((r) => r.Filter?.Prefix === 'db/')).toMatchObject({ Status: 'Enabled', Expiration: { Days: 1 } });
     const gone = (await ecs.send(new DescribeServicesCommand({ cluster: `${app}-staging`, services: [`${app}--pr-1-web`] }))).services![0];
     expect(gone?.status ?? 'INACTIVE').not.toBe('ACTIVE');
     const parentAgain = await runCli(['deploy', '--env', 'staging', '--non-interactive', '--verbose'], {
@@ -214,7 +225,9 @@ describe('preview environments', () => {
     const destroy = await runCli(['destroy', '--env', 'staging', '--yes', '--non-interactive'], { cwd: dir, env });
     expect(destroy.code).toBe(2);
     expect(destroy.stderr).toContain('preview pr-3: deploy-wizard preview down pr-3');
-    expectOk(await runCli(['preview', 'down', 'pr-3', '--non-interactive'], { cwd: dir, env }));
+    expectOk(await runCli(['preview', 'down', 'pr-3', '--no-keep', '--non-interactive'], { cwd: dir, env }));
+    expect((await s3.send(new ListObjectsV2Command({ Bucket: transfer, Prefix: 'previews/pr-3/' }))).Contents ?? []).toEqual([]);
+    expect((await s3.send(new ListObjectsV2Command({ Bucket: transfer, Prefix: 'previews/pr-2/' }))).Contents).toHaveLength(1);
   }, 600_000);
 
   it('bad input is refused before anything is made, naming the flag or key', async () => {
