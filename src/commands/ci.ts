@@ -168,7 +168,7 @@ export async function ciCommand(opts: CommonOptions, io: Io, rest: string[]): Pr
         githubEnv: f.githubEnv,
         ...(f.promoteFrom ? { promoteFrom: f.promoteFrom } : {}),
         version,
-        configPath,
+        configPath: configRel,
       });
   const before = existsSync(workflowFile) ? await readFile(workflowFile, 'utf8') : undefined;
   let workflow: 'created' | 'updated' | 'unchanged' = 'unchanged';

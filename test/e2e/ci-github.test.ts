@@ -145,7 +145,7 @@ describe('ci github', () => {
     expect(text).toContain('contents: read');
     expect(text).toContain(`group: "deploy-wizard-${app}-prod"`);
     expect(text).toContain(`role-to-assume: ${role.Arn}`);
-    expect(text).toContain(`npx --yes deploy-wizard@${version} --non-interactive --env prod`);
+    expect(text).toContain(`npx --yes deploy-wizard@${version} --non-interactive --env prod |`);
     expect(text).toContain('STRIPE_KEY: ${{ secrets.STRIPE_KEY }}');
     expect(text).toContain('$GITHUB_STEP_SUMMARY');
     expect(text).toMatch(/push:\n\s+branches: \["main"\]\n\s+workflow_dispatch:/);
