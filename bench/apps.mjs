@@ -20,6 +20,7 @@ import { medianMs } from './median-ms.mjs';
 import { randomBytes } from 'node:crypto';
 import { URLSearchParams } from 'node:url';
 import { pushBaseImage, startEmptyEngine, startStandins } from '../scripts/standins.mjs';
+import { startDebianPostgres } from './debian-postgres.mjs';
 import { MUTATING } from '../dist/src/aws/mutating.js';
 import { CloudWatchLogsClient, CreateLogStreamCommand, PutLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 
@@ -281,7 +282,7 @@ const biggest = (c, d) => {
   c.cache = { replicas: 1 };
 };
 
-// BENCH_ONLY=services|big|realistic|cache|destroy runs one part (the startup figures always run).
+// BENCH_ONLY=services|big|realistic|cache|destroy|preview runs one part (the startup figures always run).
 const part = (name) => !process.env.BENCH_ONLY || process.env.BENCH_ONLY === name;
 try {
   // --- many services -------------------------------------------------------
@@ -546,6 +547,66 @@ try {
     console.log(
       `(step times: ${['vpc', 'vpc-egress', 'network', 'certificate', 'rds', 'elasticache', 'load-balancer', 'site', 'service'].map((st) => `${st} ${(stepMs(big.events, st) / 1000).toFixed(1)} s`).join(', ')}; the certificate step started ${startOf('certificate').toFixed(1)} s after the first event, RDS ${startOf('rds').toFixed(1)} s)`,
     );
+  }
+
+  // --- a preview per pull request ------------------------------------------
+  if (part('preview')) {
+    // The parent (web + api, a database holding about 50 MB) is deployed first; then a preview of both services
+    // with a clone of that database, its image already built (the parent's build of the same checkout), with
+    // rollouts of 15 s. Its longest chain: the same preview up without rollout latency (the clone, the image
+    // check, the routes and roles, the services), plus one rollout (both services roll out together).
+    const pg = await startDebianPostgres();
+    try {
+      const dir = sampleApp((c) => {
+        c.services = {
+          web: { port: 8080, cpu: 256, memory: 512, healthCheckPath: '/health', routes: ['/*'] },
+          api: { port: 8080, cpu: 256, memory: 512, healthCheckPath: '/health', routes: ['/api/*'], validation: { path: '/health' } },
+        };
+        delete c.service;
+        c.database = { name: 'app_db', extensions: [] };
+        c.previews = { from: 'staging', domain: 'preview.example.com', database: 'clone' };
+      });
+      const env = { ...process.env, ...standins.env, SAMPLE_APP_VERSION: '1.0.0', AWS_ENDPOINT_URL: proxyUrl, DEPLOY_WIZARD_DB_URL: pg.url };
+      const cli = (args, { latency }) => {
+        calls = [];
+        changedAt.clear();
+        madeAt.clear();
+        latencyOn = latency;
+        slow = { rds: 0, multiAz: 0, redis: 0, certificate: 0, cdn: 0, rollout: latency ? REALISTIC.rollout : 0, nat: 0 };
+        return runCli(dir, [...args, '--non-interactive', '--json'], env).then((r) => ({ ...r, calls: [...calls] }));
+      };
+      await cli(['deploy', '--env', 'staging'], { latency: false });
+      const role = JSON.parse(readFileSync(join(dir, '.deploy-wizard/staging.state.json'), 'utf8')).steps.rds.outputs.appUser;
+      const { default: pgClient } = await import('pg');
+      const c = new pgClient.Client({ connectionString: pg.url.replace(/\/postgres$/, '/app_db') });
+      await c.connect();
+      await c.query(`SET ROLE ${role}; CREATE TABLE docs AS SELECT g AS id, repeat(md5(g::text), 12) AS body FROM generate_series(1, 120000) g`);
+      const size = Number((await c.query("SELECT pg_database_size('app_db') AS n")).rows[0].n);
+      await c.end();
+      const floor = await cli(['preview', 'up', 'pr-0'], { latency: false });
+      const up = await cli(['preview', 'up', 'pr-1'], { latency: true });
+      const chain = floor.ms + REALISTIC.rollout;
+      row(
+        'preview up (web+api, database clone) / chain',
+        up.ms / chain,
+        '×',
+        '≤ 1.10×',
+        up.ms / chain <= 1.1,
+        `${(up.ms / 1000).toFixed(1)} s vs ${(floor.ms / 1000).toFixed(1)} s + 15 s rollout; a ${(size / 1024 ** 2).toFixed(0)} MB database cloned in ${(stepMs(up.events, 'pgvector') / 1000).toFixed(1)} s`,
+      );
+      row('preview up: wall time', up.ms / 1000, 's', '≤ 90 s', up.ms <= 90_000);
+      const made = up.calls.filter((x) =>
+        /CreateLoadBalancer|CreateNatGateway|CreateDBInstance|CreateDBCluster|CreateReplicationGroup|CreateCacheCluster|RequestCertificate|CreateCluster$/.test(
+          x,
+        ),
+      );
+      row('preview up: load balancers, NAT, databases, caches, certificates made', made.length, '', '0', made.length === 0, made.join(', '));
+      const down = await cli(['preview', 'down', 'pr-1'], { latency: false });
+      row('preview down (database dump kept)', down.ms / 1000, 's', '≤ 60 s', down.ms <= 60_000);
+      await cli(['preview', 'down', 'pr-0', '--no-keep'], { latency: false });
+    } finally {
+      pg.stop();
+    }
   }
 } finally {
   proxy.close();

@@ -1,5 +1,5 @@
 import { bool, str, type Command } from './command.js';
-import { PREVIEW_NAME, PREVIEW_NAME_RULE } from '../config/previews-schema.js';
+import { PREVIEW_NAME, PREVIEW_NAME_RULE } from '../preview/preview-name.js';
 import { parseDuration } from '../parse-duration.js';
 
 const SUBS = ['up', 'down', 'list', 'prune'] as const;

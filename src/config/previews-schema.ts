@@ -7,10 +7,6 @@ import { fargateProblem } from './fargate.js';
 // and owns its services, routes, secret, roles and database
 // (src/preview/, the steps under steps/preview-*).
 
-/** A preview's name: 1-20 lowercase letters, digits and single hyphens (pr-42). */
-export const PREVIEW_NAME = /^[a-z0-9](?:[a-z0-9]|-(?!-)){0,18}[a-z0-9]$|^[a-z0-9]$/;
-export const PREVIEW_NAME_RULE = 'use 1-20 lowercase letters, digits and single hyphens, such as pr-42';
-
 export const previews = z
   .strictObject({
     from: z

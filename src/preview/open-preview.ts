@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { loadConfig, type LoadedConfig } from '../config/load-config.js';
-import { PREVIEW_NAME, PREVIEW_NAME_RULE } from '../config/previews-schema.js';
+import { PREVIEW_NAME, PREVIEW_NAME_RULE } from './preview-name.js';
 import type { Config } from '../config/schema.js';
 import { InputError } from '../errors.js';
 import type { CommonOptions, Io } from '../options.js';
