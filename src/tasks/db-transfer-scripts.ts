@@ -1,6 +1,7 @@
 // The shell the database client task runs for `db import` and `db export`.
 // It needs only what the stock postgres:<major>-alpine image has: psql,
-// pg_dump, pg_restore and busybox (sh, wget, dd, base64, sha256sum, wc).
+// pg_dump, pg_restore and busybox (sh, wget, dd, base64, sha256sum, wc; and sed and grep for a preview's clone,
+// steps/preview-data/script.ts).
 // Lines that start with "dw-" are for the CLI (phases, sizes, row counts);
 // the rest is the tools' own output.
 

@@ -3,7 +3,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 
-export const PG_CLIENT_IMAGE = 'localhost/dw-pgclient:2';
+export const PG_CLIENT_IMAGE = 'localhost/dw-pgclient:3';
 
 /**
  * database.clientImage for the tests: no registry is reachable, so the image
@@ -26,7 +26,8 @@ export function ensurePgClientImage(env: Record<string, string | undefined>): st
   const root = join(dir, 'root');
   for (const d of ['bin', 'usr/bin', 'tmp']) mkdirSync(join(root, d), { recursive: true });
   copyFileSync('/bin/busybox', join(root, 'bin/busybox'));
-  for (const a of ['sh', 'printf', 'cat', 'echo', 'sleep', 'wc', 'wget', 'dd', 'base64', 'sha256sum', 'rm']) symlinkSync('busybox', join(root, 'bin', a));
+  for (const a of ['sh', 'printf', 'cat', 'echo', 'sleep', 'wc', 'wget', 'dd', 'base64', 'sha256sum', 'rm', 'sed', 'grep'])
+    symlinkSync('busybox', join(root, 'bin', a));
   const tools = ['psql', 'pg_dump', 'pg_restore'].map((t) => join(bin, t));
   for (const t of tools) copyFileSync(t, join(root, 'usr/bin', t.split('/').pop()!));
   const libs = new Set(
