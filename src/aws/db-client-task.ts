@@ -1,5 +1,9 @@
 import type { RegisterTaskDefinitionCommandInput } from '@aws-sdk/client-ecs';
 import type { StepOutputs } from '../pipeline/step.js';
+import type { StepContext } from '../pipeline/context.js';
+import { ensureTaskDefinition } from './task-definition.js';
+import { dbSetupFamilyName } from './names.js';
+import { dbClientImage } from '../config/db-client-image.js';
 
 /** The one container of the database client task (pgvector's setup, `db sql`, `db import`/`export`). */
 export const DB_CLIENT_CONTAINER = 'db-setup';
@@ -54,4 +58,16 @@ export function dbClientTaskDefinition(o: {
       },
     ],
   };
+}
+
+/** The database client task definition of this app and env (the pgvector step's and a preview's), registered again only when it differs. */
+export function ensureDbClientTask(
+  ctx: StepContext,
+  o: { executionRoleArn: string; logGroup: string; rds: Parameters<typeof dbClientTaskDefinition>[0]['rds']; previewsSecretArn?: string },
+) {
+  return ensureTaskDefinition(
+    ctx,
+    'pgvector',
+    dbClientTaskDefinition({ family: dbSetupFamilyName(ctx), image: dbClientImage(ctx.config.database!), region: ctx.region, ...o }),
+  );
 }

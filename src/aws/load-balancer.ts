@@ -31,7 +31,8 @@ import {
   type TargetGroup,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { StepContext } from '../pipeline/context.js';
-import type { StepOutputs } from '../pipeline/step.js';
+import type { StepOutputs, Teardown } from '../pipeline/step.js';
+import { retryWhileInUse } from './retry-in-use.js';
 import type { ServiceSpec } from '../config/schema.js';
 import { StepError } from '../errors.js';
 import { canonicalJson } from '../canonical-json.js';
@@ -417,4 +418,19 @@ export async function deleteTargetGroup(ctx: StepContext, tg: TargetGroup): Prom
       await ctx.clock.sleep(5_000, ctx.signal);
     }
   }
+}
+
+/** A target group's removal as destroy and preview down list it: retried while a rule or service still holds it for a moment. */
+export function targetGroupTeardown(ctx: StepContext, tg: TargetGroup): Teardown {
+  return {
+    resource: `target group ${tg.TargetGroupName}`,
+    remove: () =>
+      retryWhileInUse(ctx, `target group ${tg.TargetGroupName}`, ['ResourceInUse', 'ResourceInUseException'], () =>
+        unlessNotFound(
+          ctx.aws.elbv2.send(new DeleteTargetGroupCommand({ TargetGroupArn: tg.TargetGroupArn })),
+          'TargetGroupNotFound',
+          'TargetGroupNotFoundException',
+        ),
+      ),
+  };
 }

@@ -7,6 +7,7 @@ import { systemClock } from '../clock.js';
 import { createLogger, Redactor } from '../logger.js';
 import { makeContextFactory } from '../pipeline/context-factory.js';
 import { runSteps, type StepEvent } from '../pipeline/runner.js';
+import { pickRenderer } from '../ui/pick-renderer.js';
 import { runTeardowns } from '../pipeline/removed-steps.js';
 import { teardownOrder } from '../pipeline/teardown-order.js';
 import type { Step, StepOutputs } from '../pipeline/step.js';
@@ -137,7 +138,7 @@ export async function previewUp(opts: CommonOptions, io: Io, name0: string | und
       save,
       contextFor,
       makeLogger: (sink) => createLogger(sink, redactor, opts.verbose),
-      renderer: opts.json ? 'silent' : opts.verbose ? 'verbose' : io.isTTY ? 'default' : 'simple',
+      renderer: pickRenderer(opts, io),
       emit: (e) => {
         if (opts.json) io.stdout.write(JSON.stringify(e) + '\n');
       },

@@ -5,7 +5,8 @@ import * as clack from '@clack/prompts';
 import { ignoreStateDir } from '../session.js';
 import { makeContextFactory } from '../pipeline/context-factory.js';
 import { createLogger, Redactor } from '../logger.js';
-import { runSteps, type Renderer, type StepEvent } from '../pipeline/runner.js';
+import { runSteps, type StepEvent } from '../pipeline/runner.js';
+import { pickRenderer } from '../ui/pick-renderer.js';
 import { computePlan, preflightSteps } from '../pipeline/planner.js';
 import { formatCost, formatPlan } from '../ui/format-plan.js';
 import { InputError, InterruptedError } from '../errors.js';
@@ -33,12 +34,6 @@ async function checkBeforeAsking(opts: CommonOptions, io: Io, loaded: LoadedConf
   await callerAccount(createAwsClients(clientOptionsFor(opts, io, region)));
   const images = loaded ? Object.keys(loaded.config.images).length > 0 : true;
   if (images) await connectDocker(io.env.DOCKER_HOST);
-}
-
-function pickRenderer(opts: CommonOptions, io: Io): Renderer {
-  if (opts.json) return 'silent';
-  if (opts.verbose) return 'verbose';
-  return io.isTTY ? 'default' : 'simple';
 }
 
 /**

@@ -1,9 +1,8 @@
-import { DeleteLoadBalancerCommand, DeleteTargetGroupCommand, DescribeLoadBalancersCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { DeleteLoadBalancerCommand, DescribeLoadBalancersCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { StepContext } from '../../src/pipeline/context.js';
 import type { Teardown } from '../../src/pipeline/step.js';
-import { elbOwned, findLoadBalancer, findTargetGroup, recordedTargetGroups, staleTargetGroups } from '../../src/aws/load-balancer.js';
+import { elbOwned, findLoadBalancer, findTargetGroup, recordedTargetGroups, staleTargetGroups, targetGroupTeardown } from '../../src/aws/load-balancer.js';
 import { targetGroupName } from '../../src/aws/names.js';
-import { retryWhileInUse } from '../../src/aws/retry-in-use.js';
 import { unlessNotFound } from '../../src/aws/not-found.js';
 import { waitGone } from '../../src/aws/wait-gone.js';
 
@@ -47,18 +46,6 @@ export async function destroyLoadBalancer(ctx: StepContext<'load-balancer'>): Pr
       },
     });
   }
-  for (const tg of tgs.values()) {
-    items.push({
-      resource: `target group ${tg.TargetGroupName}`,
-      remove: () =>
-        retryWhileInUse(ctx, `target group ${tg.TargetGroupName}`, ['ResourceInUse', 'ResourceInUseException'], () =>
-          unlessNotFound(
-            ctx.aws.elbv2.send(new DeleteTargetGroupCommand({ TargetGroupArn: tg.TargetGroupArn })),
-            'TargetGroupNotFound',
-            'TargetGroupNotFoundException',
-          ),
-        ),
-    });
-  }
+  for (const tg of tgs.values()) items.push(targetGroupTeardown(ctx, tg));
   return items;
 }

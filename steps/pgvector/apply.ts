@@ -4,9 +4,8 @@ import { StepError } from '../../src/errors.js';
 import { readSecretJson } from '../../src/secrets/store.js';
 import type { Check } from '../../src/pipeline/step.js';
 import { runOneOffTask, taskLogLines } from '../../src/aws/ecs-helpers.js';
-import { ensureTaskDefinition } from '../../src/aws/task-definition.js';
-import { dbClientTaskDefinition, DB_CLIENT_CONTAINER as SETUP_CONTAINER, DB_CLIENT_STREAM_PREFIX } from '../../src/aws/db-client-task.js';
-import { dbSetupFamilyName, previewsAdminRole, previewsAdminSecretName } from '../../src/aws/names.js';
+import { ensureDbClientTask, DB_CLIENT_CONTAINER as SETUP_CONTAINER, DB_CLIENT_STREAM_PREFIX } from '../../src/aws/db-client-task.js';
+import { previewsAdminRole, previewsAdminSecretName } from '../../src/aws/names.js';
 import { dbClientImage } from '../../src/config/db-client-image.js';
 import type { StepCode } from '../../src/pipeline/manifest.js';
 
@@ -313,19 +312,12 @@ async function applyTask(ctx: StepContext): Promise<PgvectorOutput> {
   const app = ctx.output('task-definition');
   const role = rds.appUser;
   const admin = await previewsAdmin(ctx);
-  const def = await ensureTaskDefinition(
-    ctx,
-    'pgvector',
-    dbClientTaskDefinition({
-      family: dbSetupFamilyName(ctx),
-      image: dbClientImage(ctx.config.database!),
-      executionRoleArn: roles.executionRoleArn,
-      logGroup: app.logGroup,
-      region: ctx.region,
-      rds,
-      ...(admin ? { previewsSecretArn: admin.secretArn } : {}),
-    }),
-  );
+  const def = await ensureDbClientTask(ctx, {
+    executionRoleArn: roles.executionRoleArn,
+    logGroup: app.logGroup,
+    rds,
+    ...(admin ? { previewsSecretArn: admin.secretArn } : {}),
+  });
   const script = setupScript(name, extensions, role, admin ? { role: admin.role, ...(role ? { appRole: role } : {}) } : undefined);
   const run = await runOneOffTask(ctx, {
     step: 'pgvector',

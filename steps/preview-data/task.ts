@@ -1,9 +1,6 @@
 import type { StepContext } from '../../src/pipeline/context.js';
 import { runOneOffTask, taskLogLines } from '../../src/aws/ecs-helpers.js';
-import { ensureTaskDefinition } from '../../src/aws/task-definition.js';
-import { dbClientTaskDefinition, DB_CLIENT_CONTAINER, DB_CLIENT_STREAM_PREFIX } from '../../src/aws/db-client-task.js';
-import { dbSetupFamilyName } from '../../src/aws/names.js';
-import { dbClientImage } from '../../src/config/db-client-image.js';
+import { ensureDbClientTask, DB_CLIENT_CONTAINER, DB_CLIENT_STREAM_PREFIX } from '../../src/aws/db-client-task.js';
 import type { StepOutputs } from '../../src/pipeline/outputs.js';
 import { reachesDirectly, runDbScriptHere } from './local.js';
 
@@ -25,18 +22,7 @@ export async function runDbScript(
   },
 ): Promise<string[]> {
   if (reachesDirectly(ctx)) return runDbScriptHere(ctx, o);
-  const def = await ensureTaskDefinition(
-    ctx,
-    'pgvector',
-    dbClientTaskDefinition({
-      family: dbSetupFamilyName(ctx),
-      image: dbClientImage(ctx.config.database!),
-      executionRoleArn: o.executionRoleArn,
-      logGroup: o.logGroup,
-      region: ctx.region,
-      rds: o.rds,
-    }),
-  );
+  const def = await ensureDbClientTask(ctx, { executionRoleArn: o.executionRoleArn, logGroup: o.logGroup, rds: o.rds });
   const run = await runOneOffTask(ctx, {
     step: 'pgvector',
     purpose: o.purpose,

@@ -1,9 +1,8 @@
-import { DeleteRuleCommand, DeleteTargetGroupCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { DeleteRuleCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { StepContext } from '../../src/pipeline/context.js';
 import type { Teardown } from '../../src/pipeline/step.js';
-import { elbOwned, findTargetGroup } from '../../src/aws/load-balancer.js';
+import { elbOwned, findTargetGroup, targetGroupTeardown } from '../../src/aws/load-balancer.js';
 import { targetGroupName } from '../../src/aws/names.js';
-import { retryWhileInUse } from '../../src/aws/retry-in-use.js';
 import { unlessNotFound } from '../../src/aws/not-found.js';
 import { ownRules, parentListener } from './rules.js';
 
@@ -24,17 +23,7 @@ export async function destroyPreviewRoutes(ctx: StepContext<'load-balancer'>): P
   for (const s of Object.values(ctx.config.services).filter((x) => x.kind === 'web')) {
     const tg = await findTargetGroup(ctx, targetGroupName(ctx, s.name));
     if (!tg || !(await elbOwned(ctx, tg.TargetGroupArn!))) continue;
-    items.push({
-      resource: `target group ${tg.TargetGroupName}`,
-      remove: () =>
-        retryWhileInUse(ctx, `target group ${tg.TargetGroupName}`, ['ResourceInUse', 'ResourceInUseException'], () =>
-          unlessNotFound(
-            ctx.aws.elbv2.send(new DeleteTargetGroupCommand({ TargetGroupArn: tg.TargetGroupArn })),
-            'TargetGroupNotFound',
-            'TargetGroupNotFoundException',
-          ),
-        ),
-    });
+    items.push(targetGroupTeardown(ctx, tg));
   }
   return items;
 }
