@@ -153,6 +153,11 @@ describe('preview environments', () => {
     await expect(sql(asAdmin, "INSERT INTO items (name) VALUES ('x')")).rejects.toThrow(/permission denied/);
     await expect(sql(asAdmin, 'DELETE FROM notes')).rejects.toThrow(/permission denied/);
 
+    // --data-from copies another preview's database, with what was written there.
+    expectOk(await runCli(['preview', 'up', 'pr-4', '--data-from', 'pr-1', '--non-interactive'], { cwd: dir, env }));
+    expect(await sql(dbUrl('appdb_pr_4'), 'SELECT count(*)::int AS n FROM items')).toEqual([{ n: 51 }]);
+    expectOk(await runCli(['preview', 'down', 'pr-4', '--no-keep', '--non-interactive'], { cwd: dir, env }));
+
     // The preview's task role may read its own secret and not the parent's; its objects only under previews/NAME/.
     const role = `${app}-staging--pr-1-task`;
     const policy = JSON.parse(decodeURIComponent((await iam.send(new GetRolePolicyCommand({ RoleName: role, PolicyName: 'deploy-wizard' }))).PolicyDocument!));
@@ -226,6 +231,29 @@ describe('preview environments', () => {
     expect(destroy.code).toBe(2);
     expect(destroy.stderr).toContain('preview pr-3: deploy-wizard preview down pr-3');
     expectOk(await runCli(['preview', 'down', 'pr-3', '--no-keep', '--non-interactive'], { cwd: dir, env }));
+
+    // database "shared": the parent's own database through a read-only role; "empty": a new database, nothing in it.
+    const cfgPath = join(dir, 'deploy-wizard.json');
+    const cfg = JSON.parse(readFileSync(cfgPath, 'utf8'));
+    for (const [mode, n] of [
+      ['shared', 'pr-s'],
+      ['empty', 'pr-e'],
+    ] as const) {
+      writeFileSync(cfgPath, JSON.stringify({ ...cfg, previews: { ...cfg.previews, database: mode } }));
+      expectOk(await runCli(['preview', 'up', n, '--non-interactive'], { cwd: dir, env }));
+    }
+    const shared = new URL((await secretJson(`${app}/staging/previews/pr-s`)).DATABASE_URL);
+    const sharedUrl = dbUrl('appdb', decodeURIComponent(shared.username), decodeURIComponent(shared.password));
+    expect(shared.pathname).toBe('/appdb');
+    expect(await sql(sharedUrl, 'SELECT count(*)::int AS n FROM items')).toEqual([{ n: 50 }]);
+    await expect(sql(sharedUrl, "INSERT INTO items (name) VALUES ('x')")).rejects.toThrow(/permission denied/);
+    expect(new URL((await secretJson(`${app}/staging/previews/pr-e`)).DATABASE_URL).pathname).toBe('/appdb_pr_e');
+    expect(await sql(dbUrl('appdb_pr_e'), "SELECT count(*)::int AS n FROM pg_tables WHERE schemaname = 'public'")).toEqual([{ n: 0 }]);
+    for (const n of ['pr-s', 'pr-e']) expectOk(await runCli(['preview', 'down', n, '--non-interactive'], { cwd: dir, env }));
+    // The shared preview's role is gone, and the parent's database with all its rows is still there.
+    expect(await sql(dbUrl('postgres'), 'SELECT rolname FROM pg_roles WHERE rolname = $1', [decodeURIComponent(shared.username)])).toEqual([]);
+    expect(await sql(dbUrl('appdb'), 'SELECT count(*)::int AS n FROM items')).toEqual([{ n: 50 }]);
+    writeFileSync(cfgPath, JSON.stringify(cfg));
     expect((await s3.send(new ListObjectsV2Command({ Bucket: transfer, Prefix: 'previews/pr-3/' }))).Contents ?? []).toEqual([]);
     expect((await s3.send(new ListObjectsV2Command({ Bucket: transfer, Prefix: 'previews/pr-2/' }))).Contents).toHaveLength(1);
   }, 600_000);
