@@ -100,6 +100,25 @@ export function previewRolePolicies(previewCfg: Config, manifests: readonly Step
       ].map(secret),
     },
     {
+      // A preview pushes to the parent's repositories and changes nothing else of theirs (their settings are the parent's).
+      Sid: 'NeverTheRepositories',
+      Effect: 'Deny',
+      Action: [
+        'ecr:CreateRepository',
+        'ecr:DeleteRepository',
+        'ecr:PutLifecyclePolicy',
+        'ecr:DeleteLifecyclePolicy',
+        'ecr:PutImageTagMutability',
+        'ecr:PutImageScanningConfiguration',
+        'ecr:SetRepositoryPolicy',
+        'ecr:DeleteRepositoryPolicy',
+        'ecr:BatchDeleteImage',
+        'ecr:TagResource',
+        'ecr:UntagResource',
+      ],
+      Resource: '*',
+    },
+    {
       // Previews have no autoscaling: none of the parent's scaling is theirs to change.
       Sid: 'NeverScaling',
       Effect: 'Deny',

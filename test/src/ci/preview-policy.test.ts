@@ -90,6 +90,8 @@ describe('the preview role', () => {
       ['application-autoscaling:DeregisterScalableTarget', '*'],
       ['s3:PutObject', 'arn:aws:s3:::acme-state/ledger/shop/staging.state.json'],
       ['ecr:DeleteRepository', arn('ecr', 'repository/shop-staging-api')],
+      ['ecr:PutLifecyclePolicy', arn('ecr', 'repository/shop-staging-api')],
+      ['ecr:BatchDeleteImage', arn('ecr', 'repository/shop-staging-api')],
     ];
     for (const [action, resource, ctx] of parents) expect(allows(policy, action, resource, ctx), `${action} ${resource}`).toBe(false);
   });
