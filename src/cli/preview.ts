@@ -2,11 +2,11 @@ import { bool, str, type Command } from './command.js';
 import { PREVIEW_NAME, PREVIEW_NAME_RULE } from '../preview/preview-name.js';
 import { parseDuration } from '../parse-duration.js';
 
-const SUBS = ['up', 'down', 'list', 'prune'] as const;
+const SUBS = ['up', 'plan', 'down', 'list', 'prune'] as const;
 
 export const preview: Command = {
   name: 'preview',
-  overview: `  preview up|down|list|prune [NAME]  an environment per pull request on the previews' parent env`,
+  overview: `  preview up|plan|down|list|prune [NAME]  an environment per pull request on the previews' parent env`,
   help: `Usage: deploy-wizard preview SUBCOMMAND [NAME] [flags]
 
 A preview runs some of the app's services (previews.services, one small task
@@ -21,6 +21,9 @@ roles, routes and a database of its own. Its state is beside the parent's
       clone, a copy of the parent's made once by pg_dump | pg_restore in a task
       inside the VPC, owned by the preview's own role; empty, then migrated;
       shared, the parent's, read-only. Resumable: run it again after a failure.
+  preview plan NAME
+      read-only: what preview up would make or change, and the preview's monthly
+      cost (its tasks; the rest is the parent's)
   preview down NAME [--no-keep]
       removes what the preview owns: its services, routes, target groups, task
       definitions, roles, secret and database, dropped after a pg_dump -Fc of it
@@ -49,7 +52,7 @@ roles, routes and a database of its own. Its state is beside the parent's
     if (!sub || !(SUBS as readonly string[]).includes(sub))
       return [`preview ${sub ?? ''}: name a subcommand: ${SUBS.join(', ')}`.replace('preview : ', 'preview: ')];
     const problems: string[] = [];
-    const named = sub === 'up' || sub === 'down';
+    const named = sub === 'up' || sub === 'plan' || sub === 'down';
     if (named && !args.length) problems.push(`preview ${sub}: name the preview, such as pr-42`);
     if (named && args[0] !== undefined && !PREVIEW_NAME.test(args[0])) problems.push(`preview ${sub} ${args[0]}: ${PREVIEW_NAME_RULE}`);
     if (args.length > (named ? 1 : 0)) problems.push(`preview ${sub}: unexpected ${args.slice(named ? 1 : 0).join(' ')}`);
@@ -75,6 +78,7 @@ roles, routes and a database of its own. Its state is beside the parent's
     const m = await import('../commands/preview.js');
     const f = opts.preview ?? { envGiven: false };
     if (sub === 'up') return m.previewUp(opts, io, name, f);
+    if (sub === 'plan') return m.previewUp(opts, io, name, f, true);
     if (sub === 'down') return m.previewDown(opts, io, name, f);
     if (sub === 'list') return m.previewList(opts, io, f);
     return m.previewPrune(opts, io, f);

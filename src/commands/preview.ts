@@ -16,7 +16,9 @@ import { checkIdentity } from '../state/state-store.js';
 import { lockCommandOf } from '../state/open-state.js';
 import { parseDuration } from '../parse-duration.js';
 import { derive, formatPreviewRows, previewRows } from '../preview/preview-rows.js';
-import type { PreviewOf } from '../preview/preview-of.js';
+import { previewEnv, type PreviewOf } from '../preview/preview-of.js';
+import { stepPlans } from '../pipeline/planner.js';
+import { formatCost, formatPlan } from '../ui/format-plan.js';
 import { previewStates } from '../preview/preview-states.js';
 import { checkPreviewName, openParent, previewStore, type PreviewTarget } from '../preview/open-preview.js';
 
@@ -37,6 +39,15 @@ const stampOf = (d: Date) => d.toISOString().replace(/[-:T]/g, '').slice(0, 14);
 const outputsOf = (s: StateFile) =>
   Object.fromEntries(Object.entries(s.steps).flatMap(([id, st]) => (st.status === 'done' && st.outputs ? [[id, st.outputs]] : [])));
 
+/** The parent's outputs of what the preview shares, as they are now: a re-run after the parent changed follows it. */
+function withSharedOutputs(state: StateFile, t: PreviewTarget): void {
+  for (const id of previewSharedSteps()) {
+    const out = t.parentState.steps[id];
+    if (out?.status === 'done' && out.outputs) state.steps[id] = { status: 'done', outputs: out.outputs, inputHash: 'parent' };
+    else delete state.steps[id];
+  }
+}
+
 function say(opts: CommonOptions, io: Io) {
   return (step: string, status: StepEvent['status'], m: string, extra: Record<string, unknown> = {}) => {
     if (opts.json) io.stdout.write(JSON.stringify({ step, status, message: m, timestamp: systemClock.now().toISOString(), ...extra }) + '\n');
@@ -46,7 +57,7 @@ function say(opts: CommonOptions, io: Io) {
 }
 
 /** preview up NAME: makes or updates the preview, resumable like a deploy. */
-export async function previewUp(opts: CommonOptions, io: Io, name0: string | undefined, f: PreviewFlags): Promise<number> {
+export async function previewUp(opts: CommonOptions, io: Io, name0: string | undefined, f: PreviewFlags, planOnly = false): Promise<number> {
   const name = checkPreviewName(name0);
   const t = await openParent(opts, io, f.envGiven);
   const p = t.previews;
@@ -92,7 +103,21 @@ export async function previewUp(opts: CommonOptions, io: Io, name0: string | und
     bucketPrefix: d.bucketPrefix,
     parentOutputs: outputsOf(t.parentState),
   };
-  const session = await openPreviewSession(t.loaded, t.parentState, opts, io, d.config, preview, { docker: true, teardown: false });
+  const session = await openPreviewSession(t.loaded, t.parentState, opts, io, d.config, preview, { docker: !planOnly, teardown: false });
+  if (planOnly) {
+    // Read-only: the preview's state as up would see it (the parent's shared outputs in it), nothing saved.
+    const view = { ...peek, steps: { ...peek.steps } };
+    withSharedOutputs(view, t);
+    const plans = await stepPlans(session, view, io);
+    const cost = previewCost(d.config);
+    if (opts.json)
+      io.stdout.write(JSON.stringify({ type: 'plan', env: previewEnv(t.parent, name), account: session.account, region: session.region, plans, cost }) + '\n');
+    else
+      io.stdout.write(
+        `Plan for preview ${name} of ${t.loaded.config.app} (${t.parent})\n${formatPlan(plans)}\nEstimated monthly cost (its tasks; the rest is ${t.parent}'s)\n${formatCost(cost)}\n`,
+      );
+    return 0;
+  }
   const secretValues = await askedValues(session.aws, t.parent, d.config);
   const note = say(opts, io);
   if (d.cacheKeyPrefix)
@@ -106,12 +131,7 @@ export async function previewUp(opts: CommonOptions, io: Io, name0: string | und
     const state = await store.load(t.loaded.config.app, clock.now());
     checkIdentity(state, session.account, session.region);
     const save = () => store.save(state, clock.now());
-    // The parent's outputs of what the preview shares, as they are now: a re-run after the parent changed follows it.
-    for (const id of previewSharedSteps()) {
-      const out = t.parentState.steps[id];
-      if (out?.status === 'done' && out.outputs) state.steps[id] = { status: 'done', outputs: out.outputs, inputHash: 'parent' };
-      else delete state.steps[id];
-    }
+    withSharedOutputs(state, t);
     const now = clock.now().toISOString();
     const wasAlive = state.preview && !state.preview.downAt;
     state.preview = {

@@ -58,6 +58,24 @@ export async function computePlan(session: Session, state: StateFile, io: Io, wa
   return { plans, cost: estimateCost(session.loaded.config, session.steps) };
 }
 
+/**
+ * Each step's plan alone, with nothing about removals: a preview's (src/commands/preview.ts), whose state also
+ * holds the parent's outputs of the steps it shares, which are not its to remove.
+ */
+export async function stepPlans(session: Session, state: StateFile, io: Io, extra: Partial<Settings> = {}): Promise<ComputedPlan['plans']> {
+  const contextFor = readOnlyContexts(session, state, io, extra, 'plan');
+  const log = createLogger(() => undefined, new Redactor(), false);
+  const plans: ComputedPlan['plans'] = [];
+  for (const step of session.steps) {
+    try {
+      plans.push({ step: step.id, items: await step.plan(contextFor(step, log)) });
+    } catch (e) {
+      throw describeAwsError(e, `plan ${step.id}`);
+    }
+  }
+  return plans;
+}
+
 /** Runs every enabled step's preflight and stops with exit 2 listing all problems at once. */
 export async function preflightSteps(session: Session, state: StateFile, io: Io, extra: Partial<Settings> = {}): Promise<void> {
   const contextFor = readOnlyContexts(session, state, io, extra, 'preflight');

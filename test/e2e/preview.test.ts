@@ -76,6 +76,14 @@ describe('preview environments', () => {
   afterAll(() => db?.stop());
 
   it('two previews: each its rule, service, secret and cloned database; writes stay apart; routed by host; down leaves the rest', async () => {
+    // Its plan first: read-only, what it would make, and its cost (its tasks alone).
+    const plan = await runCli(['preview', 'plan', 'pr-1', '--verbose'], { cwd: dir, env });
+    expectOk(plan);
+    expect(plan.stdout).toContain(`Plan for preview pr-1 of ${app} (staging)`);
+    expect(plan.stdout).toMatch(/create\s+route pr-1\.preview\.example\.com\/\* → web/);
+    expect(plan.stdout).toMatch(/create\s+database appdb_pr_1/);
+    expect(plan.stdout).toMatch(/Total\s+\$\s*9\.01\/month/);
+    expect(mutating(plan.stderr)).toEqual([]);
     for (const n of ['pr-1', 'pr-2']) {
       const up = await runCli(['preview', 'up', n, '--non-interactive', '--json'], { cwd: dir, env });
       expectOk(up);
