@@ -111,10 +111,13 @@ export function repositoryName(ctx: AppEnv & { config: { images: Record<string, 
 /** An image repository's build cache (steps/ecr-push/build-cache.ts): a name no image repository takes (they hold no "/"). */
 export const cacheRepositoryName = (repository: string) => `${repository}/build-cache`;
 
-/** The managed policy set as the permissions boundary of every role the wizard makes; managed policy names are at most 128 characters. */
-/** Every preview of a parent shares one boundary, made by `ci github --previews` (or the first preview up) and never by the preview role. */
 /** The env tag of the previews' shared boundary: its parent's previews as a whole. */
 export const previewsBoundaryEnv = (parent: string) => `${parent}--previews`;
+/**
+ * The managed policy set as the permissions boundary of every role the wizard makes; managed policy names are at
+ * most 128 characters. Every preview of a parent shares one, made by `ci github --previews` (or the first preview
+ * up) and never by the previews' role.
+ */
 export const boundaryPolicyName = (ctx: AppEnv) => (ctx.preview ? `${ctx.app}-${ctx.preview.parent}--previews-boundary` : `${ctx.app}-${ctx.env}-boundary`);
 
 /** The schedules' dead-letter queue: SQS names are at most 80 of [A-Za-z0-9_-]. */

@@ -1,3 +1,4 @@
+import { shellQuote } from '../shell-quote.js';
 import type { Config } from '../config/schema.js';
 
 /** Where one env's workflow goes: a file of its own, so a second env never overwrites the first's. */
@@ -54,6 +55,9 @@ export function ciInputs(config: Config): { secrets: string[]; variables: string
 
 const q = (s: string) => JSON.stringify(s);
 
+/** The --config flag a workflow passes: none for the default file; quoted for the shell, since a path may hold spaces or quotes. */
+export const configFlag = (configPath: string) => (configPath === 'deploy-wizard.json' ? '' : ` --config ${shellQuote(configPath)}`);
+
 /**
  * The workflow: deploy on every push to the branch and on demand, with a
  * short-lived role session from GitHub's OIDC token (no stored keys), one
@@ -63,10 +67,9 @@ const q = (s: string) => JSON.stringify(s);
 export function githubWorkflow(config: Config, o: WorkflowOptions): string {
   const { secrets, variables } = ciInputs(config);
   const env = [...secrets.map((k) => `          ${k}: \${{ secrets.${k} }}`), ...variables.map((k) => `          ${k}: \${{ secrets.${k} }}`)];
-  // Quoted for the shell: a path may hold spaces or quotes (single quotes stop every expansion; one inside is closed, escaped, reopened).
-  const configFlag = o.configPath === 'deploy-wizard.json' ? '' : ` --config '${o.configPath.replaceAll("'", "'\\''")}'`;
+
   const promote = o.promoteFrom ? ` --images-from ${o.promoteFrom}` : '';
-  const cmd = `npx --yes deploy-wizard@${o.version} --non-interactive --env ${o.env}${configFlag}${promote}`;
+  const cmd = `npx --yes deploy-wizard@${o.version} --non-interactive --env ${o.env}${configFlag(o.configPath)}${promote}`;
   return [
     o.promoteFrom ? promoteHeader(o.app, o.env, o.promoteFrom) : workflowHeader(o.app, o.env, o.branch),
     `# AWS access comes from GitHub's OIDC token and the role ${o.roleArn.split('/').pop()}; no keys are stored.`,

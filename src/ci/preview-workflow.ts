@@ -1,5 +1,5 @@
 import type { Config } from '../config/schema.js';
-import { ciInputs } from './github-workflow.js';
+import { ciInputs, configFlag } from './github-workflow.js';
 
 /** Where the previews' workflow goes: one per parent env. */
 export const previewWorkflowPath = (parent: string) => `.github/workflows/deploy-wizard-${parent}-previews.yml`;
@@ -30,7 +30,7 @@ export const PREVIEW_COMMENT_MARKER = '<!-- deploy-wizard-preview -->';
 export function previewWorkflow(config: Config, o: PreviewWorkflowOptions): string {
   const { secrets, variables } = ciInputs(config);
   const env = [...secrets, ...variables].map((k) => `          ${k}: \${{ secrets.${k} }}`);
-  const configFlag = o.configPath === 'deploy-wizard.json' ? '' : ` --config '${o.configPath.replaceAll("'", "'\\''")}'`;
+  const cfg = configFlag(o.configPath);
   const cli = `npx --yes deploy-wizard@${o.version}`;
   const same = 'github.event.pull_request.head.repo.full_name == github.repository';
   const setup = (cond: string) => [
@@ -90,7 +90,7 @@ export function previewWorkflow(config: Config, o: PreviewWorkflowOptions): stri
     ...(env.length ? ['        env:', ...env] : []),
     '        run: |',
     '          set -o pipefail',
-    `          ${cli} preview up "$PREVIEW" --non-interactive --json${configFlag} | tee preview.jsonl`,
+    `          ${cli} preview up "$PREVIEW" --non-interactive --json${cfg} | tee preview.jsonl`,
     `          echo "url=$(tail -n 1 preview.jsonl | jq -r '.url // empty')" >> "$GITHUB_OUTPUT"`,
     '      - name: Say where, in one comment updated in place',
     `        if: ${same} && github.event.action != 'closed'`,
@@ -107,7 +107,7 @@ export function previewWorkflow(config: Config, o: PreviewWorkflowOptions): stri
     '          else gh api "repos/$REPO/issues/$NUMBER/comments" -f body="$body" > /dev/null; fi',
     '      - name: Preview down',
     `        if: ${same} && github.event.action == 'closed'`,
-    `        run: ${cli} preview down "$PREVIEW" --non-interactive${configFlag}`,
+    `        run: ${cli} preview down "$PREVIEW" --non-interactive${cfg}`,
     '',
     '  prune:',
     "    if: github.event_name != 'pull_request'",
@@ -119,7 +119,7 @@ export function previewWorkflow(config: Config, o: PreviewWorkflowOptions): stri
     '    steps:',
     ...setup(''),
     '      - name: Take down previews not brought up for previews.ttlDays',
-    `        run: ${cli} preview prune --non-interactive${configFlag}`,
+    `        run: ${cli} preview prune --non-interactive${cfg}`,
     '',
   ].join('\n');
 }

@@ -7,11 +7,9 @@ import { InputError, InterruptedError } from '../errors.js';
 import { describeAwsError } from '../aws/describe-error.js';
 import { dependentsOf, teardownOrder } from '../pipeline/teardown-order.js';
 import { runTeardowns } from '../pipeline/removed-steps.js';
-import type { DestroyOptions, Step, Teardown } from '../pipeline/step.js';
+import { destroyStamp, type DestroyOptions, type Step, type Teardown } from '../pipeline/step.js';
 import type { CommonOptions, Io } from '../options.js';
 import { previewStates } from '../preview/preview-states.js';
-
-const stampOf = (d: Date) => d.toISOString().replace(/[-:T]/g, '').slice(0, 14);
 
 export function formatDestroyPlan(found: { step: string; items: Teardown[] }[]): string {
   const lines: string[] = [];
@@ -76,7 +74,7 @@ export async function destroyCommand(opts: CommonOptions, io: Io): Promise<numbe
         );
     }
     const save = () => store.save(state, clock.now());
-    const o: DestroyOptions = { deleteData: d.deleteData, skipFinalSnapshot: d.skipFinalSnapshot, stamp: state.destroy?.stamp ?? stampOf(clock.now()) };
+    const o: DestroyOptions = { deleteData: d.deleteData, skipFinalSnapshot: d.skipFinalSnapshot, stamp: state.destroy?.stamp ?? destroyStamp(clock.now()) };
     const redactor = new Redactor();
     const contextFor = makeContextFactory(session, state, io, save, clock);
     const allSteps = await session.allSteps();

@@ -10,7 +10,7 @@ import { runSteps, type StepEvent } from '../pipeline/runner.js';
 import { pickRenderer } from '../ui/pick-renderer.js';
 import { runTeardowns } from '../pipeline/removed-steps.js';
 import { teardownOrder } from '../pipeline/teardown-order.js';
-import type { Step, StepOutputs } from '../pipeline/step.js';
+import { destroyStamp, type Step, type StepOutputs } from '../pipeline/step.js';
 import type { StateFile } from '../state/state-file.js';
 import { checkIdentity } from '../state/state-store.js';
 import { lockCommandOf } from '../state/open-state.js';
@@ -33,11 +33,19 @@ export interface PreviewFlags {
   olderThan?: string;
 }
 
-const stampOf = (d: Date) => d.toISOString().replace(/[-:T]/g, '').slice(0, 14);
-
-/** The parent's step outputs, as its state holds them. */
-const outputsOf = (s: StateFile) =>
-  Object.fromEntries(Object.entries(s.steps).flatMap(([id, st]) => (st.status === 'done' && st.outputs ? [[id, st.outputs]] : [])));
+/** What the steps are told of the preview, the same for up, plan and down: the rest (its mode, flags) is the run's. */
+function previewOf(
+  t: PreviewTarget,
+  name: string,
+  d: ReturnType<typeof derive>,
+  run: Pick<PreviewOf, 'database'> & Partial<Pick<PreviewOf, 'dataFrom' | 'schemaOnly' | 'cacheDb' | 'keepDays'>>,
+): PreviewOf {
+  // The parent's step outputs, as its state holds them.
+  const parentOutputs = Object.fromEntries(
+    Object.entries(t.parentState.steps).flatMap(([id, st]) => (st.status === 'done' && st.outputs ? [[id, st.outputs]] : [])),
+  );
+  return { name, parent: t.parent, host: d.host, maxCloneMb: t.previews.maxCloneMb, bucketPrefix: d.bucketPrefix, parentOutputs, ...run };
+}
 
 /** The parent's outputs of what the preview shares, as they are now: a re-run after the parent changed follows it. */
 function withSharedOutputs(state: StateFile, t: PreviewTarget): void {
@@ -91,18 +99,12 @@ export async function previewUp(opts: CommonOptions, io: Io, name0: string | und
     for (let n = 1; n <= CACHE_DBS && cacheDb === undefined; n++) if (!used.has(n)) cacheDb = n;
   }
   const d = derive(t, name, cacheDb);
-  const preview: PreviewOf = {
-    name,
-    parent: t.parent,
-    host: d.host,
+  const preview = previewOf(t, name, d, {
     database: p.database,
     ...(f.dataFrom ? { dataFrom: f.dataFrom } : {}),
     ...(f.schemaOnly ? { schemaOnly: true } : {}),
-    maxCloneMb: p.maxCloneMb,
     ...(cacheDb ? { cacheDb } : {}),
-    bucketPrefix: d.bucketPrefix,
-    parentOutputs: outputsOf(t.parentState),
-  };
+  });
   const session = await openPreviewSession(t.loaded, t.parentState, opts, io, d.config, preview, { docker: !planOnly, teardown: false });
   if (planOnly) {
     // Read-only: the preview's state as up would see it (the parent's shared outputs in it), nothing saved.
@@ -193,17 +195,11 @@ async function takeDown(t: PreviewTarget, opts: CommonOptions, io: Io, name: str
   const peek = await store.load(t.loaded.config.app, clock.now());
   if (!peek.preview || peek.preview.downAt) return false;
   const d = derive(t, name, peek.preview.cacheDb);
-  const preview: PreviewOf = {
-    name,
-    parent: t.parent,
-    host: d.host,
+  const preview = previewOf(t, name, d, {
     database: peek.preview.database ?? t.previews.database,
-    maxCloneMb: t.previews.maxCloneMb,
     ...(f.noKeep ? {} : { keepDays: t.previews.ttlDays }),
     ...(peek.preview.cacheDb ? { cacheDb: peek.preview.cacheDb } : {}),
-    bucketPrefix: d.bucketPrefix,
-    parentOutputs: outputsOf(t.parentState),
-  };
+  });
   const session = await openPreviewSession(t.loaded, t.parentState, opts, io, d.config, preview, { docker: false, teardown: true });
   const note = say(opts, io);
   const lock = await store.lock(lockCommandOf(io), () => clock.now());
@@ -213,7 +209,7 @@ async function takeDown(t: PreviewTarget, opts: CommonOptions, io: Io, name: str
     const save = () => store.save(state, clock.now());
     const contextFor = makeContextFactory(session, state, io, save, clock);
     const redactor = new Redactor();
-    const stamp = stampOf(clock.now());
+    const stamp = destroyStamp(clock.now());
     const own = (s: Step): s is Step & Required<Pick<Step, 'destroy'>> => !!s.destroy && s.id !== 'ecr-push';
     for (const s of teardownOrder(session.steps).filter(own)) {
       const ctx = contextFor(

@@ -2,15 +2,12 @@ import type { StepContext } from '../../src/pipeline/context.js';
 import type { StepCode } from '../../src/pipeline/manifest.js';
 import { StepError } from '../../src/errors.js';
 import { previewDatabaseName } from '../../src/aws/names.js';
-import type { PreviewOf } from '../../src/preview/preview-of.js';
+import { previewDbName, requirePreview } from '../../src/preview/preview-context.js';
 import { parseCounts, previewDataScript } from './script.js';
 import { runDbScript } from './task.js';
 import { reachesDirectly } from './local.js';
 
-function preview(ctx: StepContext): PreviewOf {
-  if (!ctx.preview) throw new Error('the preview data step runs only for a preview');
-  return ctx.preview;
-}
+const preview = (ctx: StepContext) => requirePreview(ctx, 'preview data');
 
 /** The database a clone copies: the parent's, or another preview's (preview up --data-from NAME). */
 const sourceOf = (ctx: StepContext) => {
@@ -29,7 +26,7 @@ export const previewData: StepCode<'pgvector'> = {
 
   async plan(ctx) {
     const p = preview(ctx);
-    const db = p.database === 'shared' ? ctx.config.database!.name : previewDatabaseName(ctx.config.database!.name, p.name);
+    const db = previewDbName(ctx);
     const what =
       p.database === 'clone'
         ? `a copy of ${sourceOf(ctx)}${p.schemaOnly ? ' (schema only)' : ''}, at most ${p.maxCloneMb} MB, made once`

@@ -9,10 +9,9 @@ import { ensureTransferBucketAt, PREVIEW_DUMPS_PREFIX, previewDumpsRule } from '
 import { exportScript, PART_BYTES } from '../../src/tasks/db-transfer-scripts.js';
 import { uploadFile } from '../../src/tasks/transfer-objects.js';
 import { StepError } from '../../src/errors.js';
+import { shellQuote } from '../../src/shell-quote.js';
 import { reachesDirectly, runDbScriptHere } from './local.js';
 import { runDbScript } from './task.js';
-
-const q = (s: string) => `'${s.replaceAll("'", "'\\''")}'`;
 
 /**
  * preview down: a pg_dump -Fc of the preview's database into the parent's transfer bucket under
@@ -39,7 +38,7 @@ export async function keepDump(
     try {
       await runDbScriptHere(ctx, {
         purpose: `dump preview database ${o.database}`,
-        script: `set -eu\npg_dump -Fc --no-owner --no-privileges -d ${q(o.database)} -f ${q(file)}`,
+        script: `set -eu\npg_dump -Fc --no-owner --no-privileges -d ${shellQuote(o.database)} -f ${shellQuote(file)}`,
         rds: o.rds,
       });
       await uploadFile(ctx.aws.s3, bucket, `${base}.dump`, file, (await stat(file)).size, () => undefined);
@@ -60,7 +59,7 @@ export async function keepDump(
   const env = { DW_DB: o.database, DW_URL: post.url, DW_PREFIX: prefix, DW_BOUNDARY: boundary, DW_FORM: parts };
   const lines = await runDbScript(ctx, {
     purpose: `dump preview database ${o.database}`,
-    script: [...Object.entries(env).map(([k, v]) => `export ${k}=${q(v)}`), exportScript().script, 'echo "dw-done kept"'].join('\n'),
+    script: [...Object.entries(env).map(([k, v]) => `export ${k}=${shellQuote(v)}`), exportScript().script, 'echo "dw-done kept"'].join('\n'),
     rds: o.rds,
     executionRoleArn: o.executionRoleArn,
     logGroup: o.logGroup,

@@ -2,19 +2,17 @@ import type { StepContext } from '../../src/pipeline/context.js';
 import type { StepCode } from '../../src/pipeline/manifest.js';
 import { StepError } from '../../src/errors.js';
 import { previewDatabaseName, previewDbSecretName } from '../../src/aws/names.js';
-import { parentOutput, type PreviewOf } from '../../src/preview/preview-of.js';
+import { parentOutput } from '../../src/preview/preview-of.js';
+import { previewDbName, requirePreview } from '../../src/preview/preview-context.js';
 import { readSecretJson } from '../../src/secrets/store.js';
 
 /** The preview's database role: the app role's name with the preview's (hyphens as underscores). */
-export const previewRoleName = (parentAppUser: string, name: string) => previewDatabaseName(parentAppUser, name);
+const previewRoleName = (parentAppUser: string, name: string) => previewDatabaseName(parentAppUser, name);
 
-function preview(ctx: StepContext): PreviewOf {
-  if (!ctx.preview) throw new Error('the preview database step runs only for a preview');
-  return ctx.preview;
-}
+const preview = (ctx: StepContext) => requirePreview(ctx, 'preview database');
 
 /** The parent's database, which a preview needs deployed. */
-export function parentRds(ctx: StepContext) {
+function parentRds(ctx: StepContext) {
   const p = preview(ctx);
   const rds = parentOutput(ctx, 'rds');
   if (!rds)
@@ -23,10 +21,6 @@ export function parentRds(ctx: StepContext) {
     });
   return rds;
 }
-
-/** The database the preview's DATABASE_URL names: its own, or the parent's (read-only) with database "shared". */
-export const previewDbName = (ctx: StepContext) =>
-  preview(ctx).database === 'shared' ? ctx.config.database!.name : previewDatabaseName(ctx.config.database!.name, preview(ctx).name);
 
 export const previewDatabase: StepCode<'rds'> = {
   async inputs(ctx) {

@@ -3,13 +3,10 @@ import type { StepCode } from '../../src/pipeline/manifest.js';
 import type { PlanItem } from '../../src/pipeline/step.js';
 import { ensureTargetGroup, findTargetGroup } from '../../src/aws/load-balancer.js';
 import { targetGroupName } from '../../src/aws/names.js';
-import type { PreviewOf } from '../../src/preview/preview-of.js';
+import { requirePreview } from '../../src/preview/preview-context.js';
 import { ensurePreviewRules, ownRules, parentListener, previewRules } from './rules.js';
 
-function preview(ctx: StepContext): PreviewOf {
-  if (!ctx.preview) throw new Error('the preview routes step runs only for a preview');
-  return ctx.preview;
-}
+const preview = (ctx: StepContext) => requirePreview(ctx, 'preview routes');
 
 const webSpecs = (ctx: StepContext) => Object.values(ctx.config.services).filter((s) => s.kind === 'web');
 
