@@ -81,6 +81,24 @@ export async function taskLogLines(ctx: StepContext, logGroup: string, streamPre
   }
 }
 
+/**
+ * A stopped task's last `n` lines, read again until `complete` says all of them are there: CloudWatch delivers
+ * log lines a few seconds late, so for up to ~30 s. Returns what it read last either way.
+ */
+export async function settledTaskLogLines(
+  ctx: StepContext,
+  o: { logGroup: string; streamPrefix: string; container: string; taskArn: string; n: number },
+  complete: (lines: string[]) => boolean,
+): Promise<string[]> {
+  let lines: string[] = [];
+  for (let i = 0; i < 10; i++) {
+    lines = await taskLogLines(ctx, o.logGroup, o.streamPrefix, o.container, o.taskArn, o.n);
+    if (complete(lines)) break;
+    await ctx.clock.sleep(3_000, ctx.signal);
+  }
+  return lines;
+}
+
 function describeStopped(t: Task): string {
   const codes = (t.containers ?? []).map((c) => `${c.name} exit ${c.exitCode ?? '?'}${c.reason ? ` (${c.reason})` : ''}`).join(', ');
   return `task ${taskId(t.taskArn!)}: ${t.stoppedReason ?? 'stopped'}${codes ? `; ${codes}` : ''}`;

@@ -3,7 +3,7 @@ import type { StepContext } from '../../src/pipeline/context.js';
 import { StepError } from '../../src/errors.js';
 import { readSecretJson } from '../../src/secrets/store.js';
 import type { Check } from '../../src/pipeline/step.js';
-import { runOneOffTask, taskLogLines } from '../../src/aws/ecs-helpers.js';
+import { runOneOffTask, settledTaskLogLines } from '../../src/aws/ecs-helpers.js';
 import { ensureDbClientTask, DB_CLIENT_CONTAINER as SETUP_CONTAINER, DB_CLIENT_STREAM_PREFIX } from '../../src/aws/db-client-task.js';
 import { previewsAdminRole, previewsAdminSecretName } from '../../src/aws/names.js';
 import { dbClientImage } from '../../src/config/db-client-image.js';
@@ -330,13 +330,14 @@ async function applyTask(ctx: StepContext): Promise<PgvectorOutput> {
     net: ctx.output('network'),
     deadlineMs: 15 * 60_000,
   });
-  // CloudWatch delivers log lines a few seconds late: read until every version shows, for up to ~30 s.
-  let versions: Record<string, string> = {};
-  for (let i = 0; i < 10; i++) {
-    versions = parseVersions(await taskLogLines(ctx, app.logGroup, DB_CLIENT_STREAM_PREFIX, SETUP_CONTAINER, run.taskArn, 200));
-    if (extensions.every((e) => versions[e])) break;
-    await ctx.clock.sleep(3_000, ctx.signal);
-  }
+  // Read until every version shows.
+  const versions = parseVersions(
+    await settledTaskLogLines(
+      ctx,
+      { logGroup: app.logGroup, streamPrefix: DB_CLIENT_STREAM_PREFIX, container: SETUP_CONTAINER, taskArn: run.taskArn, n: 200 },
+      (lines) => extensions.every((e) => parseVersions(lines)[e]),
+    ),
+  );
   const missing = extensions.filter((e) => !versions[e]);
   if (missing.length) {
     throw new StepError(

@@ -1,13 +1,13 @@
 import type { StepContext } from '../../src/pipeline/context.js';
-import { runOneOffTask, taskLogLines } from '../../src/aws/ecs-helpers.js';
+import { runOneOffTask, settledTaskLogLines } from '../../src/aws/ecs-helpers.js';
 import { ensureDbClientTask, DB_CLIENT_CONTAINER, DB_CLIENT_STREAM_PREFIX } from '../../src/aws/db-client-task.js';
 import type { StepOutputs } from '../../src/pipeline/outputs.js';
 import { reachesDirectly, runDbScriptHere } from './local.js';
 
 /**
- * Runs a script of the database client in the preview's own family (its execution role reads the parent's
- * master credentials and its own role's), in the shared cluster, and returns its log lines once `done` shows; or
- * here, when the database is reached directly.
+ * Runs a script of the database client in the preview's own family (its execution role reads the previews'
+ * database role's credentials and its own role's, never the master user's), in the shared cluster, and returns its
+ * log lines once `done` shows; or here, when the database is reached directly.
  */
 export async function runDbScript(
   ctx: StepContext,
@@ -34,12 +34,10 @@ export async function runDbScript(
     net: o.net,
     deadlineMs: 60 * 60_000,
   });
-  // CloudWatch delivers log lines a few seconds late: read until the last line shows, for up to ~30 s.
-  let lines: string[] = [];
-  for (let i = 0; i < 10; i++) {
-    lines = await taskLogLines(ctx, o.logGroup, DB_CLIENT_STREAM_PREFIX, DB_CLIENT_CONTAINER, run.taskArn, 10_000);
-    if (lines.some((l) => o.done.test(l.trim()))) break;
-    await ctx.clock.sleep(3_000, ctx.signal);
-  }
-  return lines;
+  // Read until its last line shows.
+  return settledTaskLogLines(
+    ctx,
+    { logGroup: o.logGroup, streamPrefix: DB_CLIENT_STREAM_PREFIX, container: DB_CLIENT_CONTAINER, taskArn: run.taskArn, n: 10_000 },
+    (lines) => lines.some((l) => o.done.test(l.trim())),
+  );
 }
