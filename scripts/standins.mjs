@@ -188,7 +188,32 @@ export async function startStandins({ dir = mkdtempSync(join(tmpdir(), 'dw-stand
     await run('podman', ['build', '-q', '-t', 'localhost/dw-sample-app:standin', new URL('../fixtures/sample-app', import.meta.url).pathname], {
       env: podmanEnv,
     });
-    await run('podman', ['run', '-d', '--rm', '--name', appName, '-p', `127.0.0.1:${appPort}:8080`, 'localhost/dw-sample-app:standin'], { env: podmanEnv });
+    // On the host's network, listening on appPort itself, not published with -p: podman's CNI
+    // port mapping is a DNAT rule that does not hold the port, so a test server that later got
+    // the same port from listen(0) had every connection sent to this container instead
+    // (ECONNREFUSED or "server closed the connection" from a test's own proxy or Postgres).
+    await run(
+      'podman',
+      [
+        'run',
+        '-d',
+        '--rm',
+        '--network',
+        'host',
+        '--name',
+        appName,
+        'localhost/dw-sample-app:standin',
+        '/bin/busybox',
+        'httpd',
+        '-f',
+        '-v',
+        '-p',
+        `127.0.0.1:${appPort}`,
+        '-h',
+        '/www',
+      ],
+      { env: podmanEnv },
+    );
     containers.push(appName);
     await waitFor('sample app', async () => (await httpGet(`http://127.0.0.1:${appPort}/health`)) === 200, podmanLog);
 

@@ -42,7 +42,9 @@ export async function startPgliteInstance(): Promise<{ port: number; url: string
     child.kill('SIGKILL');
     throw new Error(`pglite-server did not start:\n${out}`);
   }
-  const shim = versionShim(serverPort, '14.11');
+  // A connection the server ends first is a failure a test sees only as "server closed the connection
+  // unexpectedly": say why, with the server's last words, so a rare one can be read from the CI log.
+  const shim = versionShim(serverPort, '14.11', (why) => process.stderr.write(`pglite instance on ${serverPort}: ${why}\n${out.slice(-2000)}\n`));
   const port: number = await new Promise((r) => shim.listen(0, '127.0.0.1', () => r((shim.address() as net.AddressInfo).port)));
   return {
     port,
@@ -89,7 +91,7 @@ function insertFor(target: string, data: string): string {
 }
 const GSSENC_REQUEST = 80877104;
 
-function versionShim(target: number, version: string): net.Server {
+function versionShim(target: number, version: string, onServerEnd: (why: string) => void): net.Server {
   return net.createServer((client) => {
     const server = net.connect(target, '127.0.0.1');
     // SSLRequest and GSSENCRequest are answered with one byte ('N'), not a message.
@@ -99,6 +101,8 @@ function versionShim(target: number, version: string): net.Server {
     // COPY ... FROM STDIN: answered here, its rows collected and sent on as one INSERT (see above).
     let copy: { target: string; data: Buffer[] } | undefined;
     let copyTags = 0;
+    // Set once the client sent Terminate or went: a server that closes after that is no failure.
+    let clientGone = false;
     const afterStartup = () => {
       while (fromClient.length >= 5) {
         const len = fromClient.readInt32BE(1);
@@ -106,6 +110,8 @@ function versionShim(target: number, version: string): net.Server {
         const msg = fromClient.subarray(0, 1 + len);
         fromClient = fromClient.subarray(1 + len);
         const type = String.fromCharCode(msg[0]!);
+        // Terminate: the client is going, so the server may close first.
+        if (type === 'X') clientGone = true;
         if (copy) {
           if (type === 'd') copy.data.push(msg.subarray(5));
           else if (type === 'c' || type === 'f') {
@@ -171,7 +177,9 @@ function versionShim(target: number, version: string): net.Server {
       client.destroy();
       server.destroy();
     };
-    client.on('close', end).on('error', end);
-    server.on('close', end).on('error', end);
+    client.on('close', () => ((clientGone = true), end())).on('error', () => ((clientGone = true), end()));
+    server
+      .on('error', (e) => (clientGone || onServerEnd(`the connection to the server failed: ${e.message}`), (clientGone = true), end()))
+      .on('close', () => (clientGone || onServerEnd('the server closed a connection its client had not'), end()));
   });
 }
