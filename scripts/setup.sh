@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need_apt=()
-for pair in podman:podman runc:runc docker-registry:docker-registry htpasswd:apache2-utils busybox:busybox-static ; do
+for pair in podman:podman runc:runc docker-registry:docker-registry htpasswd:apache2-utils busybox:busybox-static ss:iproute2 ; do
   bin=${pair%%:*}; pkg=${pair#*:}
   command -v "$bin" >/dev/null 2>&1 || need_apt+=("$pkg")
 done
