@@ -83,6 +83,22 @@ export async function previewUp(opts: CommonOptions, io: Io, name0: string | und
     throw new InputError(`preview up: ${t.parent} is not deployed`, [`previews.from: ${t.parent} has not finished ${needs.join(', ')}`], {
       hint: `Deploy it first: deploy-wizard deploy --env ${t.parent}. Nothing has been created.`,
     });
+  // The parent answers every NAME.<previews.domain> once its certificate and alias records cover the wildcard,
+  // which its own deploy adds (load-config's withPreviewAlias): a preview's role may not change the parent's listener.
+  const wildcard = `*.${p.domain}`;
+  if (t.loaded.config.domain) {
+    const cert = t.parentState.steps.certificate?.outputs as { names?: string[] } | undefined;
+    const dns = t.parentState.steps.dns?.outputs as { records?: { name: string }[] } | undefined;
+    const missing = [...(cert?.names?.includes(wildcard) ? [] : ['certificate']), ...(dns?.records?.some((r) => r.name === wildcard) ? [] : ['alias records'])];
+    if (missing.length)
+      throw new InputError(
+        `preview up: ${t.parent} does not answer ${wildcard} yet`,
+        [`previews.domain: ${t.parent}'s ${missing.join(' and ')} do not cover ${wildcard}; its next deploy adds it to domain.aliases`],
+        {
+          hint: `Deploy it once: deploy-wizard deploy --env ${t.parent}. Nothing has been created.`,
+        },
+      );
+  }
   const store = previewStore(t, opts, io, name);
   const clock = systemClock;
   const peek = await store.load(t.loaded.config.app, clock.now());

@@ -276,6 +276,17 @@ describe('preview environments', () => {
     const from = await runCli(['preview', 'up', 'pr-9', '--data-from', 'pr-404', '--non-interactive'], { cwd: dir, env });
     expect(from.code).toBe(2);
     expect(from.stderr).toContain('--data-from pr-404: preview list shows the previews that are up');
+    // The parent deployed before it had a domain: its certificate and alias records do not cover the previews' names yet.
+    const withDomain = JSON.parse(readFileSync(join(dir, 'deploy-wizard.json'), 'utf8'));
+    withDomain.domain = { name: 'staging.example.com', zone: 'example.com' };
+    writeFileSync(join(dir, 'with-domain.json'), JSON.stringify(withDomain));
+    const uncovered = await runCli(['preview', 'up', 'pr-9', '--config', 'with-domain.json', '--non-interactive'], { cwd: dir, env });
+    expect(uncovered.code, uncovered.stderr).toBe(2);
+    expect(uncovered.stderr).toContain(
+      "previews.domain: staging's certificate and alias records do not cover *.preview.example.com; its next deploy adds it to domain.aliases",
+    );
+    expect(uncovered.stderr).toContain('deploy-wizard deploy --env staging');
+    expect(readState(dir, 'staging--pr-9')).toBeUndefined();
     const { dir: noParent } = makeApp((c) => {
       c.previews = { from: 'qa', domain: 'preview.example.com' };
     });
