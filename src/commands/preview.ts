@@ -103,6 +103,13 @@ export async function previewUp(opts: CommonOptions, io: Io, name0: string | und
   const clock = systemClock;
   const peek = await store.load(t.loaded.config.app, clock.now());
   const alive = peek.preview && !peek.preview.downAt ? peek.preview : undefined;
+  // Its database is kept for its life: going on would leave the old one where down no longer finds it.
+  if (alive?.database && alive.database !== p.database)
+    throw new InputError(
+      `preview up: ${name} has a "${alive.database}" database`,
+      [`previews.database: ${name} was brought up with "${alive.database}" and it is now "${p.database}"; a preview keeps its database for its life`],
+      { hint: `To change it: deploy-wizard preview down ${name}, then preview up ${name}. Nothing has been changed.` },
+    );
   const others = await previewStates(t.loaded, opts, io, t.parent);
   if (f.dataFrom && !others.some((s) => s.preview?.name === f.dataFrom && s.steps.pgvector?.status === 'done'))
     throw new InputError(`preview up: there is no preview ${f.dataFrom} with a database`, [

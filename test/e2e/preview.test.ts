@@ -257,6 +257,13 @@ describe('preview environments', () => {
     await expect(sql(sharedUrl, "INSERT INTO items (name) VALUES ('x')")).rejects.toThrow(/permission denied/);
     expect(new URL((await secretJson(`${app}/staging/previews/pr-e`)).DATABASE_URL).pathname).toBe('/appdb_pr_e');
     expect(await sql(dbUrl('appdb_pr_e'), "SELECT count(*)::int AS n FROM pg_tables WHERE schemaname = 'public'")).toEqual([{ n: 0 }]);
+    // A preview keeps its kind of database for its life: a changed previews.database is refused, and nothing changes.
+    writeFileSync(cfgPath, JSON.stringify({ ...cfg, previews: { ...cfg.previews, database: 'shared' } }));
+    const switched = await runCli(['preview', 'up', 'pr-e', '--non-interactive'], { cwd: dir, env });
+    expect(switched.code, switched.stderr).toBe(2);
+    expect(switched.stderr).toContain('previews.database: pr-e was brought up with "empty" and it is now "shared"');
+    expect(switched.stderr).toContain('deploy-wizard preview down pr-e, then preview up pr-e');
+    expect(new URL((await secretJson(`${app}/staging/previews/pr-e`)).DATABASE_URL).pathname).toBe('/appdb_pr_e');
     for (const n of ['pr-s', 'pr-e']) expectOk(await runCli(['preview', 'down', n, '--non-interactive'], { cwd: dir, env }));
     // The shared preview's role is gone, and the parent's database with all its rows is still there.
     expect(await sql(dbUrl('postgres'), 'SELECT rolname FROM pg_roles WHERE rolname = $1', [decodeURIComponent(shared.username)])).toEqual([]);
