@@ -209,7 +209,7 @@ const globMatch = (pattern: string, value: string, caseInsensitive = false) =>
 /**
  * A condition block as IAM evaluates it for a single-valued key: every operator
  * and every key must match; a key absent from the request fails a positive
- * operator ("If the key that you specify in a policy condition is not present
+ * operator and satisfies a negated one ("If the key that you specify in a policy condition is not present
  * in the request context, the values do not match",
  * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html).
  */
@@ -228,6 +228,8 @@ export function conditionHolds(condition: PolicyStatement['Condition'], ctx: Req
           return have !== undefined && wants.some((x) => globMatch(x, have));
         case 'StringNotEquals':
           return have === undefined || !wants.includes(have);
+        case 'StringNotLike':
+          return have === undefined || !wants.some((x) => globMatch(x, have));
         case 'Bool':
           return have !== undefined && wants.includes(have);
         case 'Null':

@@ -18,6 +18,12 @@ export function previewRolePolicies(previewCfg: Config, manifests: readonly Step
   const secret = (name: string) => arn('secretsmanager', `secret:${name}-??????`);
   const parentOf = { app: w.app, env: parent };
   const parentTag = { StringEquals: { 'aws:ResourceTag/deploy-wizard:app': w.app, 'aws:ResourceTag/deploy-wizard:env': parent } };
+  // Denied unless the resource (or the request's tags) says a preview of this parent, of this app: two statements,
+  // since the keys of one condition must all match.
+  const previewTagged = (sid: string, key: 'ResourceTag' | 'RequestTag', actions: string[]): PolicyStatement[] => [
+    { Sid: sid, Effect: 'Deny', Action: actions, Resource: '*', Condition: { StringNotLike: { [`aws:${key}/deploy-wizard:env`]: `${parent}--*` } } },
+    { Sid: `${sid}App`, Effect: 'Deny', Action: actions, Resource: '*', Condition: { StringNotEquals: { [`aws:${key}/deploy-wizard:app`]: w.app } } },
+  ];
   const state = (key: string) => `arn:${w.partition}:s3:::${w.state.bucket}/${w.state.prefix}${w.app}/${key}`;
   const extra: PolicyStatement[] = [
     // The parent's state (what it runs: network, cluster, listener, database), read only; and the previews' states, listed.
@@ -71,6 +77,32 @@ export function previewRolePolicies(previewCfg: Config, manifests: readonly Step
       Resource: '*',
       Condition: parentTag,
     },
+    // Target groups and rules have generated ids, so the Allows for changing them are by action (rules: on the
+    // parent's load balancer). These keep them to the previews' own, by their tags: not another env's (prod's), not
+    // another app's, not one made by hand. A key a request lacks makes a negated operator true, so an untagged
+    // resource is refused too (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html).
+    ...previewTagged('OnlyPreviewRulesAndTargetGroups', 'ResourceTag', [
+      'elasticloadbalancing:ModifyRule',
+      'elasticloadbalancing:DeleteRule',
+      'elasticloadbalancing:SetRulePriorities',
+      'elasticloadbalancing:ModifyTargetGroup',
+      'elasticloadbalancing:ModifyTargetGroupAttributes',
+      'elasticloadbalancing:DeleteTargetGroup',
+      'elasticloadbalancing:RegisterTargets',
+      'elasticloadbalancing:DeregisterTargets',
+      'elasticloadbalancing:RemoveTags',
+    ]),
+    {
+      // Tags only on what is being made (elasticloadbalancing:CreateAction is set then): an existing rule or target
+      // group is never re-tagged as a preview's.
+      Sid: 'LoadBalancerTagsOnCreateOnly',
+      Effect: 'Deny',
+      Action: ['elasticloadbalancing:AddTags'],
+      Resource: '*',
+      Condition: { Null: { 'elasticloadbalancing:CreateAction': 'true' } },
+    },
+    // What a preview makes carries a preview's tags, so the Denies above let it (and only it) change it later.
+    ...previewTagged('MadeWithAPreviewsTags', 'RequestTag', ['elasticloadbalancing:AddTags']),
     {
       // A preview never changes a database instance or cluster: its database lives inside the parent's instance.
       Sid: 'NeverTheDatabaseInstance',

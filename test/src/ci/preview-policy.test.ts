@@ -40,7 +40,13 @@ const policy = previewRolePolicy(config, previewManifests(config), {
   state: { bucket: 'acme-state', prefix: 'ledger/' },
   deployRoleName: 'shop-staging-previews',
 });
-const tagged = (env: string) => ({ 'aws:ResourceTag/deploy-wizard:app': 'shop', 'aws:ResourceTag/deploy-wizard:env': env });
+const tagged = (env: string, app = 'shop') => ({ 'aws:ResourceTag/deploy-wizard:app': app, 'aws:ResourceTag/deploy-wizard:env': env });
+/** AddTags as part of a create with tags: ELB sets elasticloadbalancing:CreateAction, and the request's tags are the new resource's. */
+const creating = (action: string, env: string, app = 'shop') => ({
+  'elasticloadbalancing:CreateAction': action,
+  'aws:RequestTag/deploy-wizard:app': app,
+  'aws:RequestTag/deploy-wizard:env': env,
+});
 
 // The preview role, evaluated as IAM would (explicit Deny first, then any Allow, with the conditions): what any
 // preview of staging needs is allowed; what would change staging itself is not.
@@ -57,8 +63,12 @@ describe('the preview role', () => {
       ['secretsmanager:CreateSecret', arn('secretsmanager', 'secret:shop/staging/previews/pr-42-AbCdEf')],
       ['secretsmanager:CreateSecret', arn('secretsmanager', 'secret:shop/staging/previews/pr-42/db-AbCdEf')],
       ['secretsmanager:GetSecretValue', arn('secretsmanager', 'secret:shop/staging-AbCdEf')],
-      ['elasticloadbalancing:CreateRule', '*'],
-      ['elasticloadbalancing:DeleteRule', arn('elasticloadbalancing', 'listener-rule/app/x/1/2/3'), tagged('staging--pr-42')],
+      ['elasticloadbalancing:CreateRule', arn('elasticloadbalancing', 'listener/app/shop-staging/1/2')],
+      ['elasticloadbalancing:DeleteRule', arn('elasticloadbalancing', 'listener-rule/app/shop-staging/1/2/3'), tagged('staging--pr-42')],
+      ['elasticloadbalancing:CreateTargetGroup', arn('elasticloadbalancing', 'targetgroup/shop-staging-pv-pr-42-web/1')],
+      ['elasticloadbalancing:AddTags', arn('elasticloadbalancing', 'listener-rule/app/shop-staging/1/2/3'), creating('CreateRule', 'staging--pr-42')],
+      ['elasticloadbalancing:AddTags', arn('elasticloadbalancing', 'targetgroup/shop-staging-pv-pr-42-web/1'), creating('CreateTargetGroup', 'staging--pr-42')],
+      ['elasticloadbalancing:DeleteTargetGroup', arn('elasticloadbalancing', 'targetgroup/shop-staging-pv-pr-42-web/1'), tagged('staging--pr-42')],
       ['ecr:PutImage', arn('ecr', 'repository/shop-staging-api')],
       ['s3:GetObject', 'arn:aws:s3:::acme-state/ledger/shop/staging.state.json'],
       ['s3:PutObject', 'arn:aws:s3:::acme-state/ledger/shop/staging--pr-42.state.json'],
@@ -94,6 +104,36 @@ describe('the preview role', () => {
       ['ecr:BatchDeleteImage', arn('ecr', 'repository/shop-staging-api')],
     ];
     for (const [action, resource, ctx] of parents) expect(allows(policy, action, resource, ctx), `${action} ${resource}`).toBe(false);
+  });
+
+  it("may not touch another env's or another app's routes and target groups, nor re-tag anything as a preview's", () => {
+    const others: [string, string, Record<string, string>?][] = [
+      // Rules go on the parent's listeners only: not prod's, not another app's.
+      ['elasticloadbalancing:CreateRule', arn('elasticloadbalancing', 'listener/app/shop-prod/1/2')],
+      ['elasticloadbalancing:CreateRule', arn('elasticloadbalancing', 'listener/app/shop-staging-eu/1/2')],
+      ['elasticloadbalancing:CreateRule', arn('elasticloadbalancing', 'listener/app/blog-staging/1/2')],
+      ['elasticloadbalancing:DeleteRule', arn('elasticloadbalancing', 'listener-rule/app/shop-prod/1/2/3'), tagged('prod')],
+      ['elasticloadbalancing:ModifyRule', arn('elasticloadbalancing', 'listener-rule/app/shop-prod/1/2/3'), tagged('staging--pr-42')],
+      // On the parent's load balancer: a rule made by hand (no tags), or another app's preview's.
+      ['elasticloadbalancing:DeleteRule', arn('elasticloadbalancing', 'listener-rule/app/shop-staging/1/2/3')],
+      ['elasticloadbalancing:ModifyRule', arn('elasticloadbalancing', 'listener-rule/app/shop-staging/1/2/3'), tagged('staging--pr-1', 'blog')],
+      // Target groups have generated names: kept to the previews' own by their tags.
+      ['elasticloadbalancing:DeleteTargetGroup', arn('elasticloadbalancing', 'targetgroup/shop-prod/1'), tagged('prod')],
+      ['elasticloadbalancing:ModifyTargetGroup', arn('elasticloadbalancing', 'targetgroup/shop-prod-api/1'), tagged('prod')],
+      ['elasticloadbalancing:DeleteTargetGroup', arn('elasticloadbalancing', 'targetgroup/handmade/1')],
+      ['elasticloadbalancing:DeleteTargetGroup', arn('elasticloadbalancing', 'targetgroup/blog-staging-pv-pr-1/1'), tagged('staging--pr-1', 'blog')],
+      ['elasticloadbalancing:RemoveTags', arn('elasticloadbalancing', 'targetgroup/shop-prod/1'), tagged('prod')],
+      // Re-tagging prod's target group as a preview's (to delete it next) is refused: tags only on create.
+      [
+        'elasticloadbalancing:AddTags',
+        arn('elasticloadbalancing', 'targetgroup/shop-prod/1'),
+        { ...tagged('prod'), 'aws:RequestTag/deploy-wizard:app': 'shop', 'aws:RequestTag/deploy-wizard:env': 'staging--pr-42' },
+      ],
+      // What it makes carries a preview's tags of this app.
+      ['elasticloadbalancing:AddTags', arn('elasticloadbalancing', 'targetgroup/x/1'), creating('CreateTargetGroup', 'prod')],
+      ['elasticloadbalancing:AddTags', arn('elasticloadbalancing', 'listener-rule/app/shop-staging/1/2/3'), creating('CreateRule', 'staging--pr-42', 'blog')],
+    ];
+    for (const [action, resource, ctx] of others) expect(allows(policy, action, resource, ctx), `${action} ${resource}`).toBe(false);
   });
 
   it("bounds every preview's roles by one boundary that names no preview: its secrets and its prefix of the buckets only", () => {
