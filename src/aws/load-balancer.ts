@@ -33,7 +33,7 @@ import {
 import type { StepContext } from '../pipeline/context.js';
 import type { StepOutputs, Teardown } from '../pipeline/step.js';
 import { retryWhileInUse } from './retry-in-use.js';
-import type { ServiceSpec } from '../config/schema.js';
+import type { Config, ServiceSpec } from '../config/schema.js';
 import { StepError } from '../errors.js';
 import { canonicalJson } from '../canonical-json.js';
 import { ownedBy, ownershipTags } from '../pipeline/step.js';
@@ -196,24 +196,49 @@ export interface WantedRule {
   originSecrets?: string[];
 }
 
-/** One rule per route, in config order (services, then each one's routes); the default service's bare "/*" is the default action instead. */
-export function wantedRules(services: ServiceSpec[], tgArns: Record<string, string>, originSecrets?: string[]): WantedRule[] {
+/** A rule takes at most five condition values, its path one of them ("Quotas for your Application Load Balancers"). */
+const HOSTS_PER_RULE = 4;
+
+/**
+ * One rule per route, in config order (services, then each one's routes); the default service's bare "/*" is the
+ * default action instead. `ownHosts` (a previews parent's, see previewsParentHosts): a route with no hosts of its
+ * own answers these only, in rules of at most four names each.
+ */
+export function wantedRules(services: ServiceSpec[], tgArns: Record<string, string>, originSecrets?: string[], ownHosts?: string[]): WantedRule[] {
   const out: WantedRule[] = [];
+  const groups = ownHosts?.length
+    ? Array.from({ length: Math.ceil(ownHosts.length / HOSTS_PER_RULE) }, (_, i) => ownHosts.slice(i * HOSTS_PER_RULE, (i + 1) * HOSTS_PER_RULE))
+    : [undefined];
   for (const s of services) {
     if (s.kind !== 'web') continue;
     for (const path of s.routes) {
       if (path === '/*' && !s.hosts) continue;
-      out.push({
-        priority: out.length + 1,
-        service: s.name,
-        path,
-        ...(s.hosts ? { hosts: s.hosts } : {}),
-        targetGroupArn: tgArns[s.name]!,
-        ...(originSecrets?.length ? { originSecrets } : {}),
-      });
+      for (const hosts of s.hosts ? [s.hosts] : groups)
+        out.push({
+          priority: out.length + 1,
+          service: s.name,
+          path,
+          ...(hosts ? { hosts } : {}),
+          targetGroupArn: tgArns[s.name]!,
+          ...(originSecrets?.length ? { originSecrets } : {}),
+        });
     }
   }
   return out;
+}
+
+/**
+ * The names a previews parent's own routes answer. Its previews' rules come after its routes (priority 10000 and
+ * up), so a route of the parent's that matched any host ("/api/*") would also take the previews' requests for it:
+ * NAME.<previews.domain>/api/x went to the parent's api. Its domain's names without the previews' wildcard, or
+ * without a domain, the load balancer's own name. Undefined for any other env: its routes match any host, as always.
+ */
+export function previewsParentHosts(config: Config, env: string, lbDnsName: string | undefined): string[] | undefined {
+  const p = config.previews;
+  if (!p || p.from !== env) return undefined;
+  if (config.domain) return [config.domain.name, ...config.domain.aliases].filter((h) => h !== `*.${p.domain}`);
+  // Before the load balancer exists (a plan) its name is not known yet.
+  return lbDnsName ? [lbDnsName.toLowerCase()] : [];
 }
 
 export function conditions(r: Pick<WantedRule, 'path' | 'hosts' | 'originSecrets'>): RuleCondition[] {

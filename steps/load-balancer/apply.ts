@@ -11,6 +11,7 @@ import {
   findTargetGroup,
   lbCertificateArn,
   lbSubnets,
+  previewsParentHosts,
   recordedTargetGroups,
   staleTargetGroups,
   wantedRules,
@@ -75,6 +76,8 @@ export const loadBalancer: StepCode<'load-balancer'> = {
       subnets: lbSubnets(net),
       securityGroup: net.securityGroups.lb,
       behindCdn: lbBehindCdn(ctx.config),
+      // Only on a previews parent, so every other env's inputs are as they were.
+      ...(ctx.config.previews?.from === ctx.env ? { ownHosts: previewsParentHosts(ctx.config, ctx.env, undefined) } : {}),
     };
   },
 
@@ -94,7 +97,7 @@ export const loadBalancer: StepCode<'load-balancer'> = {
         detail: `${s.name}: port ${s.port}, health ${s.healthCheckPath}`,
       });
     }
-    for (const r of wantedRules(specs(ctx), {})) {
+    for (const r of wantedRules(specs(ctx), {}, undefined, previewsParentHosts(ctx.config, ctx.env, lb?.DNSName))) {
       items.push({
         action: lb ? 'keep' : 'create',
         resource: `route ${r.priority}: ${r.hosts ? `${r.hosts.join(',')} ` : ''}${r.path} → ${r.service}`,
@@ -131,7 +134,12 @@ export const loadBalancer: StepCode<'load-balancer'> = {
       : undefined;
     // While the secret rotates (secrets rotate origin-verify) the routes accept the previous value too.
     const accepted = origin ? [origin.value.value!, ...(origin.value.previous ? [origin.value.previous] : [])] : undefined;
-    await ensureListeners(ctx, lb, def ? targetGroups[def.name] : undefined, wantedRules(specs(ctx), targetGroups, accepted));
+    await ensureListeners(
+      ctx,
+      lb,
+      def ? targetGroups[def.name] : undefined,
+      wantedRules(specs(ctx), targetGroups, accepted, previewsParentHosts(ctx.config, ctx.env, lb.DNSName)),
+    );
     return {
       ...(origin ? { originVerifySecretArn: origin.arn, originSecretVersion: (await secretVersion(ctx, originVerifySecretName(ctx))) ?? undefined } : {}),
       loadBalancerArn: lb.LoadBalancerArn!,

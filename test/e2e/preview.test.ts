@@ -61,7 +61,10 @@ describe('preview environments', () => {
       c.database = { name: 'appdb', instanceClass: 'db.t4g.micro', extensions: [] };
       c.cache = {};
       c.secrets = { PARTNER_API_KEY: { prompt: 'the partner API key' }, SESSION_SECRET: { generate: 'hex-32' } };
-      c.previews = { from: 'staging', domain: 'preview.example.com', database: 'clone', ttlDays: 7 };
+      // The parent also serves /api/* from a service the previews do not run: its route must not answer their names.
+      c.services = { web: { ...c.service, routes: ['/*'] }, api: { ...c.service, routes: ['/api/*'] } };
+      delete c.service;
+      c.previews = { from: 'staging', domain: 'preview.example.com', services: ['web'], database: 'clone', ttlDays: 7 };
     }));
     expectOk(await runCli(['deploy', '--env', 'staging', '--non-interactive'], { cwd: dir, env: { ...env, PARTNER_API_KEY: 'pk-parent-1234' } }));
     // The parent's data, as its migrations would have made it: as its own role (whose new tables the previews' role may read).
@@ -109,8 +112,18 @@ describe('preview environments', () => {
       expect(svc.desiredCount).toBe(1);
     }
     // Any other name still reaches the parent, whose own routes and default are as they were.
-    expect(targetGroupOf(routeOf(rules, { host: 'staging.example.com', path: '/health' }))).toBe(parent.steps['load-balancer'].outputs.targetGroups.web);
-    expect(rules.filter((r) => !r.IsDefault && Number(r.Priority) < 10_000)).toHaveLength(0);
+    const parentTgs = parent.steps['load-balancer'].outputs.targetGroups;
+    expect(targetGroupOf(routeOf(rules, { host: 'staging.example.com', path: '/health' }))).toBe(parentTgs.web);
+    // The parent's /api/* answers the parent's own name only (here the load balancer's): a preview's /api/x is the
+    // preview's, never the parent's api.
+    const lbName = parent.steps['load-balancer'].outputs.dnsName;
+    expect(
+      rules
+        .filter((r) => !r.IsDefault && Number(r.Priority) < 10_000)
+        .map((r) => r.Conditions?.find((c) => c.Field === 'host-header')?.HostHeaderConfig?.Values),
+    ).toEqual([[lbName.toLowerCase()]]);
+    expect(targetGroupOf(routeOf(rules, { host: lbName, path: '/api/orders' }))).toBe(parentTgs.api);
+    expect(targetGroupOf(routeOf(rules, { host: hostOf('pr-1'), path: '/api/orders' }))).toBe(states['pr-1'].steps['load-balancer'].outputs.targetGroups.web);
     // No load balancer, cluster or database instance was made for them.
     const lbs = (await elb.send(new DescribeLoadBalancersCommand({}))).LoadBalancers!.filter((l) => l.LoadBalancerName!.startsWith(app));
     expect(lbs).toHaveLength(1);
