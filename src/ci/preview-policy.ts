@@ -3,6 +3,18 @@ import type { StepManifest } from '../pipeline/manifest.js';
 import { appSecretName, appDbSecretName, originVerifySecretName, rdsMasterSecretName, redisAuthSecretName } from '../aws/names.js';
 import { deployPolicies, type PolicyStatement, type PolicyWhere } from './deploy-policy.js';
 
+/** Changing a listener rule or a target group, or what it routes to. */
+const RULE_AND_TARGET_GROUP_CHANGES = [
+  'elasticloadbalancing:ModifyRule',
+  'elasticloadbalancing:DeleteRule',
+  'elasticloadbalancing:SetRulePriorities',
+  'elasticloadbalancing:ModifyTargetGroup',
+  'elasticloadbalancing:ModifyTargetGroupAttributes',
+  'elasticloadbalancing:DeleteTargetGroup',
+  'elasticloadbalancing:RegisterTargets',
+  'elasticloadbalancing:DeregisterTargets',
+];
+
 /**
  * The preview role's permissions (`ci github --previews`): what `preview up`, `down`, `list` and `prune` of any
  * preview of the parent need, derived from the steps a preview runs (their manifests, read with the env
@@ -63,14 +75,7 @@ export function previewRolePolicies(previewCfg: Config, manifests: readonly Step
         'elasticloadbalancing:ModifyLoadBalancerAttributes',
         'elasticloadbalancing:SetSubnets',
         'elasticloadbalancing:SetSecurityGroups',
-        'elasticloadbalancing:ModifyRule',
-        'elasticloadbalancing:DeleteRule',
-        'elasticloadbalancing:SetRulePriorities',
-        'elasticloadbalancing:ModifyTargetGroup',
-        'elasticloadbalancing:ModifyTargetGroupAttributes',
-        'elasticloadbalancing:DeleteTargetGroup',
-        'elasticloadbalancing:RegisterTargets',
-        'elasticloadbalancing:DeregisterTargets',
+        ...RULE_AND_TARGET_GROUP_CHANGES,
         'elasticloadbalancing:AddTags',
         'elasticloadbalancing:RemoveTags',
       ],
@@ -81,17 +86,7 @@ export function previewRolePolicies(previewCfg: Config, manifests: readonly Step
     // parent's load balancer). These keep them to the previews' own, by their tags: not another env's (prod's), not
     // another app's, not one made by hand. A key a request lacks makes a negated operator true, so an untagged
     // resource is refused too (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html).
-    ...previewTagged('OnlyPreviewRulesAndTargetGroups', 'ResourceTag', [
-      'elasticloadbalancing:ModifyRule',
-      'elasticloadbalancing:DeleteRule',
-      'elasticloadbalancing:SetRulePriorities',
-      'elasticloadbalancing:ModifyTargetGroup',
-      'elasticloadbalancing:ModifyTargetGroupAttributes',
-      'elasticloadbalancing:DeleteTargetGroup',
-      'elasticloadbalancing:RegisterTargets',
-      'elasticloadbalancing:DeregisterTargets',
-      'elasticloadbalancing:RemoveTags',
-    ]),
+    ...previewTagged('OnlyPreviewRulesAndTargetGroups', 'ResourceTag', [...RULE_AND_TARGET_GROUP_CHANGES, 'elasticloadbalancing:RemoveTags']),
     {
       // Tags only on what is being made (elasticloadbalancing:CreateAction is set then): an existing rule or target
       // group is never re-tagged as a preview's.
