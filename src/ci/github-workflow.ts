@@ -67,7 +67,6 @@ export const configFlag = (configPath: string) => (configPath === 'deploy-wizard
 export function githubWorkflow(config: Config, o: WorkflowOptions): string {
   const { secrets, variables } = ciInputs(config);
   const env = [...secrets.map((k) => `          ${k}: \${{ secrets.${k} }}`), ...variables.map((k) => `          ${k}: \${{ secrets.${k} }}`)];
-
   const promote = o.promoteFrom ? ` --images-from ${o.promoteFrom}` : '';
   const cmd = `npx --yes deploy-wizard@${o.version} --non-interactive --env ${o.env}${configFlag(o.configPath)}${promote}`;
   return [

@@ -34,21 +34,12 @@ function readOnlyContexts(session: Session, state: StateFile, io: Io, extra: Par
   );
 }
 
-/** Read-only: asks every enabled step what it would do. */
+/** Read-only: asks every enabled step what it would do, and adds what a deploy would remove. */
 export async function computePlan(session: Session, state: StateFile, io: Io, warn: (m: string) => void, extra: Partial<Settings> = {}): Promise<ComputedPlan> {
-  const redactor = new Redactor();
-  const contextFor = readOnlyContexts(session, state, io, extra, 'plan');
-  const plans: ComputedPlan['plans'] = [];
-  for (const step of session.steps) {
-    const log = createLogger((level, m) => level === 'warn' && warn(`${step.id}: ${m}`), redactor, false);
-    try {
-      plans.push({ step: step.id, items: await step.plan(contextFor(step, log)) });
-    } catch (e) {
-      throw describeAwsError(e, `plan ${step.id}`);
-    }
-  }
+  const plans = await stepPlans(session, state, io, extra, warn);
   // Keys the config no longer has, and what steps retired: a deploy removes them (with --yes, or confirmed on a terminal).
-  const quiet = createLogger(() => undefined, redactor, false);
+  const contextFor = readOnlyContexts(session, state, io, extra, 'plan');
+  const quiet = createLogger(() => undefined, new Redactor(), false);
   for (const r of await findRemovals(session, state, (step) => contextFor(step, quiet))) {
     const items: PlanItem[] = r.items.map((t) => ({ action: t.keep ? 'keep' : 'delete', resource: t.resource, detail: t.keep ?? 'no longer in the config' }));
     const own = plans.find((p) => p.step === r.step.id);
@@ -59,14 +50,22 @@ export async function computePlan(session: Session, state: StateFile, io: Io, wa
 }
 
 /**
- * Each step's plan alone, with nothing about removals: a preview's (src/commands/preview.ts), whose state also
- * holds the parent's outputs of the steps it shares, which are not its to remove.
+ * Each step's plan alone, with nothing about removals: what computePlan starts from, and a preview's plan
+ * (src/commands/preview.ts), whose state also holds the parent's outputs of the steps it shares, which are not its
+ * to remove. A step's warnings go to `warn`, prefixed with its id.
  */
-export async function stepPlans(session: Session, state: StateFile, io: Io, extra: Partial<Settings> = {}): Promise<ComputedPlan['plans']> {
+export async function stepPlans(
+  session: Session,
+  state: StateFile,
+  io: Io,
+  extra: Partial<Settings> = {},
+  warn: (m: string) => void = () => undefined,
+): Promise<ComputedPlan['plans']> {
+  const redactor = new Redactor();
   const contextFor = readOnlyContexts(session, state, io, extra, 'plan');
-  const log = createLogger(() => undefined, new Redactor(), false);
   const plans: ComputedPlan['plans'] = [];
   for (const step of session.steps) {
+    const log = createLogger((level, m) => level === 'warn' && warn(`${step.id}: ${m}`), redactor, false);
     try {
       plans.push({ step: step.id, items: await step.plan(contextFor(step, log)) });
     } catch (e) {

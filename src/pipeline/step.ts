@@ -37,10 +37,10 @@ export interface PlanItem {
   changes?: string[];
 }
 
-/** What `destroy` was asked for; every step's destroy gets the same. */
 /** DestroyOptions.stamp from a time: yyyymmddhhmmss (UTC). */
 export const destroyStamp = (d: Date) => d.toISOString().replace(/[-:T]/g, '').slice(0, 14);
 
+/** What `destroy` was asked for; every step's destroy gets the same. */
 export interface DestroyOptions {
   /** Remove the data too: the database (after its final snapshot), buckets with objects, secrets, the user pool. */
   deleteData: boolean;
